@@ -1,0 +1,1 @@
+//! peerbar-sim (being written).

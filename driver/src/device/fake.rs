@@ -1,0 +1,1 @@
+//! In-memory fake device (stub, being written).

@@ -1,0 +1,1 @@
+//! VFIO backend (stub, being written).

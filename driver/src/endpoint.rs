@@ -1,0 +1,3 @@
+//! An opened peerbar endpoint (stub, being written).
+/// Placeholder.
+pub struct Endpoint;

@@ -1,0 +1,98 @@
+//! The driver's one error type.
+
+use std::path::PathBuf;
+
+use crate::address::{BarIndex, BarOffset};
+
+/// Everything that can fail in the peerbar driver.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{bar} is not present on this device")]
+    NoSuchBar { bar: BarIndex },
+
+    #[error("{len} byte(s) at {bar} offset {offset} run past the end of the BAR ({bar_len} bytes); nothing was accessed")]
+    OutOfRange {
+        bar: BarIndex,
+        offset: BarOffset,
+        len: u64,
+        bar_len: u64,
+    },
+
+    #[error("{size}-byte access at {bar} offset {offset} is not {size}-byte aligned; nothing was accessed")]
+    Misaligned {
+        bar: BarIndex,
+        offset: BarOffset,
+        size: u64,
+    },
+
+    #[error("config space access of {len} byte(s) at {offset:#x} is outside the 4 KiB config space")]
+    ConfigOutOfRange { offset: u16, len: usize },
+
+    #[error("no PCI device {bdf} (looked in {path})")]
+    DeviceNotFound { bdf: String, path: PathBuf },
+
+    #[error("PCI device {bdf} is bound to {driver}, not vfio-pci; bind it with: peerbar bind {bdf}  (or: echo {bdf} > /sys/bus/pci/drivers/{driver}/unbind && echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe)")]
+    NotBoundToVfio { bdf: String, driver: String },
+
+    #[error("PCI device {bdf} is not bound to any driver; bind it to vfio-pci: echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe")]
+    NoDriver { bdf: String },
+
+    #[error("PCI device {bdf} has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d/AMD-Vi in firmware)")]
+    NoIommuGroup { bdf: String },
+
+    #[error("permission denied opening {path}: run as root or give your user access to the VFIO group (chown/udev rule)")]
+    PermissionDenied {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("VFIO: {operation} failed")]
+    Vfio {
+        operation: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{bar} offset {offset}: the device answered with completion status {status}")]
+    CompletionError {
+        bar: BarIndex,
+        offset: BarOffset,
+        status: CompletionStatus,
+    },
+
+    #[error("not a peerbar endpoint: magic register reads {found:#010x}, expected {expected:#010x}")]
+    BadMagic { found: u32, expected: u32 },
+
+    #[error("endpoint version {found} is not supported by this driver (supports major version {supported_major})")]
+    UnsupportedVersion { found: String, supported_major: u16 },
+
+    #[error("simulation failed")]
+    Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Status of a PCIe completion, as encoded in the completion header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionStatus {
+    /// Unsupported Request (001b).
+    UnsupportedRequest,
+    /// Configuration Request Retry Status (010b).
+    ConfigRetry,
+    /// Completer Abort (100b).
+    CompleterAbort,
+    /// Any reserved encoding.
+    Reserved(u8),
+}
+
+impl std::fmt::Display for CompletionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompletionStatus::UnsupportedRequest => f.write_str("UR (unsupported request)"),
+            CompletionStatus::ConfigRetry => f.write_str("CRS (config retry)"),
+            CompletionStatus::CompleterAbort => f.write_str("CA (completer abort)"),
+            CompletionStatus::Reserved(v) => write!(f, "reserved ({v:#05b})"),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,21 @@
+//! peerbar: user-mode driver for an FPGA PCIe endpoint acting as a peer-to-peer DMA target.
+//!
+//! Layers, bottom up:
+//! - [`address`]: typed addresses (`BarOffset`, `BusAddr`, `BarIndex`);
+//! - [`device`]: the [`Device`](device::Device) trait and its backends (VFIO, in-memory fake;
+//!   the Verilator simulation lives in the peerbar-sim crate);
+//! - [`mmio`]: the one module that touches mapped device memory through raw pointers;
+//! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
+//! - [`endpoint`]: an opened, identified peerbar endpoint.
+
+pub mod address;
+pub mod device;
+pub mod endpoint;
+pub mod error;
+pub mod mmio;
+pub mod regs;
+
+pub use address::{BarIndex, BarOffset, BusAddr};
+pub use device::Device;
+pub use endpoint::Endpoint;
+pub use error::{CompletionStatus, Error, Result};

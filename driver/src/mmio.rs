@@ -1,0 +1,1 @@
+//! Raw-pointer volatile access to mapped device memory (stub, being written).

@@ -1,0 +1,1 @@
+//! BAR0 registers (stub, being written).
