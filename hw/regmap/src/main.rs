@@ -1,1 +1,178 @@
-fn main() {}
+//! peerbar-regmap: generates the SystemVerilog package, the Rust register definitions and the
+//! register reference from `hw/regmap/peerbar.toml`.
+//!
+//! `cargo run -p peerbar-regmap` writes every output; `cargo run -p peerbar-regmap -- --check`
+//! regenerates in memory and fails, listing each stale or missing file, when the committed
+//! outputs differ.
+
+mod md;
+mod model;
+mod rust;
+mod sv;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use model::RegMap;
+
+/// The source, relative to the workspace root.
+pub const SOURCE: &str = "hw/regmap/peerbar.toml";
+/// The regeneration hint printed on a failed check.
+const HINT: &str = "run: cargo run -p peerbar-regmap";
+
+/// The workspace root (this crate lives in hw/regmap).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every generated file: (path relative to the workspace root, contents).
+pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+    Ok(vec![
+        ("hw/rtl/peerbar_reg_pkg.sv", sv::generate(map, SOURCE)),
+        ("driver/src/regs/map.rs", rust::generate(map, SOURCE, root)?),
+        ("docs/registers.md", md::generate(map, SOURCE)),
+    ])
+}
+
+fn run(check: bool) -> anyhow::Result<bool> {
+    let root = workspace_root();
+    let src_path = root.join(SOURCE);
+    let text = std::fs::read_to_string(&src_path)
+        .with_context(|| format!("reading {}", src_path.display()))?;
+    let map = RegMap::from_toml(&text, SOURCE)?;
+    let outputs = generate_all(&map, &root)?;
+    let mut stale = Vec::new();
+    for (rel, contents) in &outputs {
+        let path = root.join(rel);
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() == Some(contents.as_str()) {
+            continue;
+        }
+        if check {
+            let why = if current.is_none() {
+                "missing"
+            } else {
+                "stale"
+            };
+            stale.push(format!("{rel}: {why}"));
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            std::fs::write(&path, contents).with_context(|| format!("writing {rel}"))?;
+            println!("wrote {rel}");
+        }
+    }
+    if check {
+        if stale.is_empty() {
+            println!(
+                "register map outputs are up to date ({} files)",
+                outputs.len()
+            );
+        } else {
+            for s in &stale {
+                eprintln!("{s}; {HINT}");
+            }
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn main() -> ExitCode {
+    let mut check = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--check" => check = true,
+            "-h" | "--help" => {
+                println!(
+                    "usage: cargo run -p peerbar-regmap [-- --check]\n\n\
+                     Regenerates the outputs of {SOURCE}; with --check, only reports stale files."
+                );
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("peerbar-regmap: unknown argument {other:?} (expected --check)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(check) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("peerbar-regmap: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real_map_text() -> String {
+        std::fs::read_to_string(workspace_root().join(SOURCE)).unwrap()
+    }
+
+    #[test]
+    fn real_map_validates() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        let status = map.registers.iter().find(|r| r.name == "STATUS").unwrap();
+        assert_eq!(status.offset, 0x020);
+        assert_eq!(status.access(), model::Access::ReadOnly);
+        let magic = &map.registers[0];
+        assert_eq!((magic.name.as_str(), magic.reset()), ("MAGIC", 0x5045_4552));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        let root = workspace_root();
+        let a = generate_all(&map, &root).unwrap();
+        let b = generate_all(&map, &root).unwrap();
+        assert_eq!(a, b);
+        // Each output names its source and how to regenerate it.
+        for (path, text) in &a {
+            assert!(text.contains(SOURCE), "{path}");
+            assert!(
+                text.contains("do not edit") || text.contains("Do not edit"),
+                "{path}"
+            );
+            assert!(
+                text.contains("regenerate with cargo run -p peerbar-regmap"),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_does_not_depend_on_toml_order() {
+        let text = real_map_text();
+        // Reverse the order of the [[register]] tables.
+        let mut parts: Vec<&str> = text.split("\n[[register]]").collect();
+        let head = parts.remove(0);
+        parts.reverse();
+        let reversed = parts
+            .iter()
+            .map(|p| format!("\n[[register]]{}\n", p.trim_end()))
+            .collect::<String>();
+        let reversed = format!("{head}{reversed}");
+        assert_ne!(reversed, text);
+        let root = workspace_root();
+        let a = generate_all(&RegMap::from_toml(&text, SOURCE).unwrap(), &root).unwrap();
+        let b = generate_all(&RegMap::from_toml(&reversed, SOURCE).unwrap(), &root).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn generated_rust_is_rustfmt_stable() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        let root = workspace_root();
+        let once = rust::generate(&map, SOURCE, &root).unwrap();
+        assert_eq!(rust::rustfmt(&once, &root).unwrap(), once);
+    }
+}

@@ -1,0 +1,175 @@
+//! Rust (tock-registers 0.10) generator for `driver/src/regs/map.rs`.
+
+use std::fmt::Write;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context};
+
+use crate::model::RegMap;
+
+/// `0x5045_4552`-style literal.
+fn hex32(v: u32) -> String {
+    format!("0x{:04x}_{:04x}", v >> 16, v & 0xffff)
+}
+
+/// `0x01C`-style offset literal.
+fn offset(v: u64) -> String {
+    format!("0x{v:03X}")
+}
+
+/// Doc-comment lines (`/// ...`) at `indent` for a description.
+fn doc(o: &mut String, indent: &str, text: &str) {
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            let _ = writeln!(o, "{indent}///");
+        } else {
+            let _ = writeln!(o, "{indent}/// {line}");
+        }
+    }
+}
+
+/// Generates the unformatted source of `map.rs`.
+pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
+    let mut o = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        o,
+        "// Generated from {source} by peerbar-regmap.\n\
+         // Do not edit; regenerate with cargo run -p peerbar-regmap"
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "//! Register map ({}): {}.\n//!\n\
+         //! One `register_bitfields!` entry per register (named like the register), one\n\
+         //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.",
+        map.name, map.description
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "use super::{{Access, FieldInfo, RegisterDef, RegisterInfo}};"
+    );
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "tock_registers::register_bitfields![");
+    let _ = writeln!(o, "    u32,");
+    for reg in &map.registers {
+        doc(&mut o, "    ", &reg.description);
+        let _ = writeln!(o, "    ///");
+        let _ = writeln!(
+            o,
+            "    /// Offset {}, access {}, reset {}.",
+            offset(reg.offset),
+            reg.access(),
+            hex32(reg.reset())
+        );
+        let _ = writeln!(o, "    pub {} [", reg.name);
+        for f in &reg.fields {
+            doc(&mut o, "        ", &f.description);
+            let _ = writeln!(o, "        ///");
+            let _ = writeln!(
+                o,
+                "        /// Bits {}, access {}, reset {:#x}.",
+                f.bits(),
+                f.access,
+                f.reset
+            );
+            let _ = writeln!(
+                o,
+                "        {} OFFSET({}) NUMBITS({}) [],",
+                f.name, f.lsb, f.width
+            );
+        }
+        let _ = writeln!(o, "    ],");
+    }
+    let _ = writeln!(o, "];");
+
+    for reg in &map.registers {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "/// {} (offset {}).", reg.name, offset(reg.offset));
+        let _ = writeln!(o, "///");
+        doc(&mut o, "", &reg.description);
+        let _ = writeln!(
+            o,
+            "pub const {n}_REG: RegisterDef<{n}::Register> = RegisterDef::new({off}, {n:?}, {reset}, Access::{acc});",
+            n = reg.name,
+            off = offset(reg.offset),
+            reset = hex32(reg.reset()),
+            acc = reg.access().rust_variant()
+        );
+    }
+
+    let _ = writeln!(o);
+    let _ = writeln!(o, "/// Every register of the block, by increasing offset.");
+    let _ = writeln!(o, "pub const ALL_REGISTERS: &[RegisterInfo] = &[");
+    for reg in &map.registers {
+        let _ = writeln!(o, "    RegisterInfo {{");
+        let _ = writeln!(o, "        name: {:?},", reg.name);
+        let _ = writeln!(o, "        offset: {},", offset(reg.offset));
+        let _ = writeln!(o, "        reset: {},", hex32(reg.reset()));
+        let _ = writeln!(
+            o,
+            "        access: Access::{},",
+            reg.access().rust_variant()
+        );
+        let _ = writeln!(o, "        description: {:?},", reg.description);
+        let _ = writeln!(o, "        fields: &[");
+        for f in &reg.fields {
+            let _ = writeln!(o, "            FieldInfo {{");
+            let _ = writeln!(o, "                name: {:?},", f.name);
+            let _ = writeln!(o, "                lsb: {},", f.lsb);
+            let _ = writeln!(o, "                width: {},", f.width);
+            let _ = writeln!(
+                o,
+                "                access: Access::{},",
+                f.access.rust_variant()
+            );
+            let _ = writeln!(o, "                reset: {:#x},", f.reset);
+            let _ = writeln!(o, "                description: {:?},", f.description);
+            let _ = writeln!(o, "            }},");
+        }
+        let _ = writeln!(o, "        ],");
+        let _ = writeln!(o, "    }},");
+    }
+    let _ = writeln!(o, "];");
+    o
+}
+
+/// Formats Rust source with `rustfmt --edition 2021`, run in `dir` so that a rustfmt.toml of
+/// the workspace applies as it does for `cargo fmt`.
+pub fn rustfmt(src: &str, dir: &Path) -> anyhow::Result<String> {
+    let mut child = Command::new(std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into()))
+        .args(["--edition", "2021", "--emit", "stdout"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running rustfmt (install it with: rustup component add rustfmt)")?;
+    // Feed stdin from a thread so a large output cannot deadlock against a full stdout pipe.
+    let mut stdin = child.stdin.take().context("rustfmt stdin")?;
+    let input = src.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().context("waiting for rustfmt")?;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("rustfmt stdin writer panicked"))?
+        .context("writing to rustfmt")?;
+    if !out.status.success() {
+        bail!(
+            "rustfmt failed on the generated map.rs ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).context("rustfmt output is not UTF-8")
+}
+
+/// Generates the formatted `driver/src/regs/map.rs`.
+pub fn generate(map: &RegMap, source: &str, root: &Path) -> anyhow::Result<String> {
+    rustfmt(&generate_unformatted(map, source), root)
+}

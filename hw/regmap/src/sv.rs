@@ -1,0 +1,94 @@
+//! SystemVerilog package generator.
+
+use std::fmt::Write;
+
+use crate::model::RegMap;
+
+/// `32'h5045_4552`-style literal.
+fn hex32(v: u32) -> String {
+    format!("32'h{:04x}_{:04x}", v >> 16, v & 0xffff)
+}
+
+/// Makes a description safe for a one-line `//` comment.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Generates `hw/rtl/peerbar_reg_pkg.sv`.
+pub fn generate(map: &RegMap, source: &str) -> String {
+    let mut o = String::new();
+    let pkg = format!("{}_reg_pkg", map.name);
+    // Writing to a String cannot fail.
+    let _ = writeln!(o, "// {pkg}: {}", one_line(&map.description));
+    let _ = writeln!(o, "//");
+    let _ = writeln!(o, "// Generated from {source} by peerbar-regmap.");
+    let _ = writeln!(
+        o,
+        "// Do not edit; regenerate with cargo run -p peerbar-regmap"
+    );
+    let _ = writeln!(o, "//");
+    let _ = writeln!(
+        o,
+        "// Per register REG: REG_OFFSET (byte offset in the block) and REG_RESET (reset value)."
+    );
+    let _ = writeln!(
+        o,
+        "// Per field FIELD: REG_FIELD_LSB, REG_FIELD_WIDTH and REG_FIELD_MASK (in register position)."
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "`default_nettype none");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "package {pkg};");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  // A design uses only some of these constants; Verilator would flag the rest."
+    );
+    let _ = writeln!(o, "  // verilator lint_off UNUSEDPARAM");
+    for reg in &map.registers {
+        let r = &reg.name;
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "  // {r} @ 0x{:03x} ({}): {}",
+            reg.offset,
+            reg.access(),
+            one_line(&reg.description)
+        );
+        let _ = writeln!(
+            o,
+            "  localparam logic [15:0] {r}_OFFSET = 16'h{:04x};",
+            reg.offset
+        );
+        let _ = writeln!(
+            o,
+            "  localparam logic [31:0] {r}_RESET = {};",
+            hex32(reg.reset())
+        );
+        for f in &reg.fields {
+            let n = &f.name;
+            let _ = writeln!(
+                o,
+                "  // {r}.{n} [{}] ({}, reset {:#x}): {}",
+                f.bits(),
+                f.access,
+                f.reset,
+                one_line(&f.description)
+            );
+            let _ = writeln!(o, "  localparam int unsigned {r}_{n}_LSB = {};", f.lsb);
+            let _ = writeln!(o, "  localparam int unsigned {r}_{n}_WIDTH = {};", f.width);
+            let _ = writeln!(
+                o,
+                "  localparam logic [31:0] {r}_{n}_MASK = {};",
+                hex32(f.mask())
+            );
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "  // verilator lint_on UNUSEDPARAM");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "endpackage : {pkg}");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "`default_nettype wire");
+    o
+}
