@@ -1,0 +1,159 @@
+// peerbar_rtl.cpp: C ABI shim around the Verilator model of peerbar_top (see peerbar_rtl.h).
+//
+// Every model owns its VerilatedContext, so several models can live in one process and run in
+// different threads (one thread per model at a time).
+
+#include "peerbar_rtl.h"
+
+#include <memory>
+#include <new>
+
+#include "Vpeerbar_top.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+
+struct PeerbarRtl {
+    std::unique_ptr<VerilatedContext> context;
+    std::unique_ptr<Vpeerbar_top> top;
+    std::unique_ptr<VerilatedFstC> trace;  // null when no trace was requested
+};
+
+namespace {
+
+// One user_clk period is 4 ns (250 MHz); the model's time unit is 1 ns (--timescale 1ns/1ns).
+constexpr uint64_t kHalfPeriod = 2;
+
+template <size_t N>
+void copy_words(VlWide<N>& dst, const uint32_t* src, size_t n) {
+    for (size_t i = 0; i < n && i < N; ++i) dst[i] = src[i];
+}
+
+template <size_t N>
+void copy_words(uint32_t* dst, const VlWide<N>& src, size_t n) {
+    for (size_t i = 0; i < n && i < N; ++i) dst[i] = src[i];
+}
+
+void apply_inputs(Vpeerbar_top& top, const PeerbarRtlInputs& in) {
+    top.user_reset = in.user_reset & 1;
+    top.user_lnk_up = in.user_lnk_up & 1;
+
+    copy_words(top.m_axis_cq_tdata, in.cq_tdata, 8);
+    top.m_axis_cq_tkeep = in.cq_tkeep;
+    top.m_axis_cq_tlast = in.cq_tlast & 1;
+    copy_words(top.m_axis_cq_tuser, in.cq_tuser, 3);
+    top.m_axis_cq_tuser[2] &= 0x00ffffffu;  // 88 bits
+    top.m_axis_cq_tvalid = in.cq_tvalid & 1;
+    top.pcie_cq_np_req_count = in.cq_np_req_count & 0x3f;
+
+    top.s_axis_cc_tready = (in.cc_tready & 1) ? 0xf : 0x0;
+
+    top.s_axis_rq_tready = (in.rq_tready & 1) ? 0xf : 0x0;
+    top.pcie_rq_tag0 = in.rq_tag0;
+    top.pcie_rq_tag1 = in.rq_tag1;
+    top.pcie_rq_tag_vld0 = in.rq_tag_vld0 & 1;
+    top.pcie_rq_tag_vld1 = in.rq_tag_vld1 & 1;
+    top.pcie_rq_seq_num0 = in.rq_seq_num0 & 0x3f;
+    top.pcie_rq_seq_num1 = in.rq_seq_num1 & 0x3f;
+    top.pcie_rq_seq_num_vld0 = in.rq_seq_num_vld0 & 1;
+    top.pcie_rq_seq_num_vld1 = in.rq_seq_num_vld1 & 1;
+    top.pcie_tfc_nph_av = in.tfc_nph_av & 0xf;
+    top.pcie_tfc_npd_av = in.tfc_npd_av & 0xf;
+
+    copy_words(top.m_axis_rc_tdata, in.rc_tdata, 8);
+    top.m_axis_rc_tkeep = in.rc_tkeep;
+    top.m_axis_rc_tlast = in.rc_tlast & 1;
+    copy_words(top.m_axis_rc_tuser, in.rc_tuser, 3);
+    top.m_axis_rc_tuser[2] &= 0x7ffu;  // 75 bits
+    top.m_axis_rc_tvalid = in.rc_tvalid & 1;
+
+    top.cfg_max_payload = in.cfg_max_payload & 0x3;
+    top.cfg_max_read_req = in.cfg_max_read_req & 0x7;
+    top.cfg_function_status = in.cfg_function_status;
+    top.cfg_rcb_status = in.cfg_rcb_status & 0xf;
+
+    top.cfg_interrupt_msix_enable = in.msix_enable & 0xf;
+    top.cfg_interrupt_msix_mask = in.msix_mask & 0xf;
+    top.cfg_interrupt_msix_sent = in.msix_sent & 1;
+    top.cfg_interrupt_msix_fail = in.msix_fail & 1;
+}
+
+void read_outputs(const Vpeerbar_top& top, PeerbarRtlOutputs& out) {
+    out.cq_tready = top.m_axis_cq_tready & 1;
+    out.cq_np_req = top.pcie_cq_np_req;
+
+    copy_words(out.cc_tdata, top.s_axis_cc_tdata, 8);
+    out.cc_tkeep = top.s_axis_cc_tkeep;
+    out.cc_tlast = top.s_axis_cc_tlast;
+    out.cc_tuser = top.s_axis_cc_tuser;
+    out.cc_tvalid = top.s_axis_cc_tvalid;
+
+    copy_words(out.rq_tdata, top.s_axis_rq_tdata, 8);
+    out.rq_tkeep = top.s_axis_rq_tkeep;
+    out.rq_tlast = top.s_axis_rq_tlast;
+    out.rq_tuser = top.s_axis_rq_tuser;
+    out.rq_tvalid = top.s_axis_rq_tvalid;
+
+    out.rc_tready = top.m_axis_rc_tready & 1;
+
+    out.msix_int = top.cfg_interrupt_msix_int;
+    out.msix_data = top.cfg_interrupt_msix_data;
+    out.msix_address = top.cfg_interrupt_msix_address;
+    out.msi_function_number = top.cfg_interrupt_msi_function_number;
+}
+
+}  // namespace
+
+extern "C" PeerbarRtl* peerbar_rtl_new(const char* trace_path) {
+    std::unique_ptr<PeerbarRtl> rtl{new (std::nothrow) PeerbarRtl{}};
+    if (!rtl) return nullptr;
+    rtl->context = std::make_unique<VerilatedContext>();
+    rtl->context->commandArgs(0, static_cast<const char**>(nullptr));
+    // Tracing costs time even unused, so it is switched on only for a model that writes a trace.
+    if (trace_path) rtl->context->traceEverOn(true);
+    rtl->top = std::make_unique<Vpeerbar_top>(rtl->context.get(), "peerbar_top");
+    if (trace_path) {
+        rtl->trace = std::make_unique<VerilatedFstC>();
+        rtl->top->trace(rtl->trace.get(), 99);
+        rtl->trace->open(trace_path);
+        if (!rtl->trace->isOpen()) return nullptr;
+    }
+    // Settle the initial state with the clock low.
+    rtl->top->user_clk = 0;
+    rtl->top->eval();
+    return rtl.release();
+}
+
+extern "C" void peerbar_rtl_free(PeerbarRtl* rtl) {
+    if (!rtl) return;
+    if (rtl->trace) {
+        rtl->trace->flush();
+        rtl->trace->close();
+    }
+    rtl->top->final();
+    delete rtl;
+}
+
+extern "C" void peerbar_rtl_cycle(PeerbarRtl* rtl, const PeerbarRtlInputs* in,
+                                  PeerbarRtlOutputs* out) {
+    Vpeerbar_top& top = *rtl->top;
+    VerilatedContext& context = *rtl->context;
+
+    // Clock low: the inputs of this cycle settle through the combinational logic.
+    apply_inputs(top, *in);
+    top.user_clk = 0;
+    top.eval();
+    read_outputs(top, *out);
+    if (rtl->trace) rtl->trace->dump(context.time());
+    context.timeInc(kHalfPeriod);
+
+    // Rising edge: the cycle ends.
+    top.user_clk = 1;
+    top.eval();
+    if (rtl->trace) rtl->trace->dump(context.time());
+    context.timeInc(kHalfPeriod);
+}
+
+extern "C" void peerbar_rtl_abi_sizes(size_t* inputs, size_t* outputs) {
+    *inputs = sizeof(PeerbarRtlInputs);
+    *outputs = sizeof(PeerbarRtlOutputs);
+}

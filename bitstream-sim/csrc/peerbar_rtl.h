@@ -1,0 +1,99 @@
+// peerbar_rtl.h: C ABI of the Verilator model of hw/rtl/peerbar_top.sv.
+//
+// The structs mirror `RtlInputs` / `RtlOutputs` in bitstream-sim/src/rtl.rs (#[repr(C)]): same
+// fields, same order, same types. peerbar_rtl_abi_sizes() lets the Rust side check the layout.
+// tdata/tuser words are little-endian DWORDs: word 0 = bits 31:0.
+
+#ifndef PEERBAR_RTL_H
+#define PEERBAR_RTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct PeerbarRtlInputs {
+    uint8_t user_reset;
+    uint8_t user_lnk_up;
+    // Completer request
+    uint32_t cq_tdata[8];
+    uint8_t cq_tkeep;
+    uint8_t cq_tlast;
+    uint32_t cq_tuser[3];  // 88 bits used
+    uint8_t cq_tvalid;
+    uint8_t cq_np_req_count;
+    // Completer completion
+    uint8_t cc_tready;  // 1 bit, driven onto all 4 tready bits
+    // Requester request / completion
+    uint8_t rq_tready;  // 1 bit, driven onto all 4 tready bits
+    uint32_t rc_tdata[8];
+    uint8_t rc_tkeep;
+    uint8_t rc_tlast;
+    uint32_t rc_tuser[3];  // 75 bits used
+    uint8_t rc_tvalid;
+    // Configuration status
+    uint8_t cfg_max_payload;
+    uint8_t cfg_max_read_req;
+    uint16_t cfg_function_status;
+    uint8_t cfg_rcb_status;
+    // MSI-X
+    uint8_t msix_enable;
+    uint8_t msix_mask;
+    uint8_t msix_sent;
+    uint8_t msix_fail;
+    // Requester tags, sequence numbers, credits
+    uint8_t rq_tag0;
+    uint8_t rq_tag1;
+    uint8_t rq_tag_vld0;
+    uint8_t rq_tag_vld1;
+    uint8_t rq_seq_num0;
+    uint8_t rq_seq_num1;
+    uint8_t rq_seq_num_vld0;
+    uint8_t rq_seq_num_vld1;
+    uint8_t tfc_nph_av;
+    uint8_t tfc_npd_av;
+} PeerbarRtlInputs;
+
+typedef struct PeerbarRtlOutputs {
+    uint8_t cq_tready;  // bit 0 of m_axis_cq_tready
+    uint8_t cq_np_req;
+    uint32_t cc_tdata[8];
+    uint8_t cc_tkeep;
+    uint8_t cc_tlast;
+    uint64_t cc_tuser;  // 33 bits
+    uint8_t cc_tvalid;
+    uint32_t rq_tdata[8];
+    uint8_t rq_tkeep;
+    uint8_t rq_tlast;
+    uint64_t rq_tuser;  // 62 bits
+    uint8_t rq_tvalid;
+    uint8_t rc_tready;  // bit 0 of m_axis_rc_tready
+    uint8_t msix_int;
+    uint32_t msix_data;
+    uint64_t msix_address;
+    uint8_t msi_function_number;
+} PeerbarRtlOutputs;
+
+typedef struct PeerbarRtl PeerbarRtl;
+
+// Creates a model with its own VerilatedContext. trace_path: FST file to write, or NULL for none.
+// Returns NULL on failure (out of memory, or the trace file could not be opened).
+PeerbarRtl* peerbar_rtl_new(const char* trace_path);
+
+// Flushes and closes the trace (if any) and frees the model. NULL is ignored.
+void peerbar_rtl_free(PeerbarRtl* rtl);
+
+// One clock cycle: apply inputs, settle with the clock low, copy the outputs (the values just
+// before the rising edge), then the rising edge. Dumps the trace if one is open.
+void peerbar_rtl_cycle(PeerbarRtl* rtl, const PeerbarRtlInputs* in, PeerbarRtlOutputs* out);
+
+// sizeof(PeerbarRtlInputs), sizeof(PeerbarRtlOutputs), for the Rust side's layout check.
+void peerbar_rtl_abi_sizes(size_t* inputs, size_t* outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // PEERBAR_RTL_H

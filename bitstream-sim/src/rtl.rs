@@ -1,0 +1,1102 @@
+//! The Verilator model of hw/rtl (`peerbar_top`), one clock cycle per call.
+//!
+//! build.rs verilates hw/rtl with `Bar2SizeLog2 = BAR2_SIZE_LOG2` and links it with the C++ shim
+//! in `csrc/` (one `VerilatedContext` per model, so models in different threads are independent).
+//! Port names follow the UltraScale+ PCIe block; tdata/tuser words are little-endian DWORDs
+//! (`cq_tdata[0]` = `m_axis_cq_tdata[31:0]`).
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+
+/// log2 of the BAR2 size in bytes the model was verilated with (RTL parameter `Bar2SizeLog2`).
+pub const BAR2_SIZE_LOG2: u32 = parse_u32(env!("PEERBAR_BAR2_SIZE_LOG2"));
+
+const fn parse_u32(s: &str) -> u32 {
+    let bytes = s.as_bytes();
+    let mut value = 0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(
+            bytes[i].is_ascii_digit(),
+            "PEERBAR_BAR2_SIZE_LOG2 is not a number"
+        );
+        value = value * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    value
+}
+
+/// Inputs of `peerbar_top` for one cycle. Mirrors `PeerbarRtlInputs` in csrc/peerbar_rtl.h.
+#[repr(C)]
+#[derive(Clone, Default, Debug)]
+pub struct RtlInputs {
+    pub user_reset: u8,
+    pub user_lnk_up: u8,
+    // Completer request (m_axis_cq_*)
+    pub cq_tdata: [u32; 8],
+    pub cq_tkeep: u8,
+    pub cq_tlast: u8,
+    /// 88 bits: first_be [3:0], last_be [7:4], byte_en [39:8], sop [40], ...
+    pub cq_tuser: [u32; 3],
+    pub cq_tvalid: u8,
+    pub cq_np_req_count: u8,
+    /// 1 bit; the shim drives all 4 bits of `s_axis_cc_tready`.
+    pub cc_tready: u8,
+    /// 1 bit; the shim drives all 4 bits of `s_axis_rq_tready`.
+    pub rq_tready: u8,
+    // Requester completion (m_axis_rc_*)
+    pub rc_tdata: [u32; 8],
+    pub rc_tkeep: u8,
+    pub rc_tlast: u8,
+    /// 75 bits.
+    pub rc_tuser: [u32; 3],
+    pub rc_tvalid: u8,
+    // Configuration status
+    /// 0 = 128 B .. 3 = 1024 B.
+    pub cfg_max_payload: u8,
+    /// 0 = 128 B .. 5 = 4096 B.
+    pub cfg_max_read_req: u8,
+    /// Bit 2: function 0 bus master enable.
+    pub cfg_function_status: u16,
+    /// Bit 0: function 0 RCB is 128 B.
+    pub cfg_rcb_status: u8,
+    // MSI-X (cfg_interrupt_msix_*)
+    pub msix_enable: u8,
+    pub msix_mask: u8,
+    pub msix_sent: u8,
+    pub msix_fail: u8,
+    // Requester tags, sequence numbers, flow-control credits
+    pub rq_tag0: u8,
+    pub rq_tag1: u8,
+    pub rq_tag_vld0: u8,
+    pub rq_tag_vld1: u8,
+    pub rq_seq_num0: u8,
+    pub rq_seq_num1: u8,
+    pub rq_seq_num_vld0: u8,
+    pub rq_seq_num_vld1: u8,
+    pub tfc_nph_av: u8,
+    pub tfc_npd_av: u8,
+}
+
+/// Outputs of `peerbar_top` during one cycle. Mirrors `PeerbarRtlOutputs` in csrc/peerbar_rtl.h.
+#[repr(C)]
+#[derive(Clone, Default, Debug)]
+pub struct RtlOutputs {
+    /// Bit 0 of `m_axis_cq_tready`.
+    pub cq_tready: u8,
+    pub cq_np_req: u8,
+    pub cc_tdata: [u32; 8],
+    pub cc_tkeep: u8,
+    pub cc_tlast: u8,
+    /// 33 bits.
+    pub cc_tuser: u64,
+    pub cc_tvalid: u8,
+    pub rq_tdata: [u32; 8],
+    pub rq_tkeep: u8,
+    pub rq_tlast: u8,
+    /// 62 bits.
+    pub rq_tuser: u64,
+    pub rq_tvalid: u8,
+    /// Bit 0 of `m_axis_rc_tready`.
+    pub rc_tready: u8,
+    pub msix_int: u8,
+    pub msix_data: u32,
+    pub msix_address: u64,
+    pub msi_function_number: u8,
+}
+
+/// Failures creating the model.
+#[derive(Debug, thiserror::Error)]
+pub enum RtlError {
+    /// The waveform file cannot be created.
+    #[error("cannot create the waveform file {path:?}")]
+    TraceCreate {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The waveform path cannot be passed to C (it contains a NUL byte or is not UTF-8).
+    #[error("the waveform path {0:?} cannot be passed to Verilator")]
+    TracePath(PathBuf),
+    /// The C++ side failed to create the model or to open the trace.
+    #[error("the Verilator model could not be created (trace: {0:?})")]
+    Create(Option<PathBuf>),
+}
+
+mod ffi {
+    use std::ffi::c_char;
+
+    use super::{RtlInputs, RtlOutputs};
+
+    /// Opaque C++ `PeerbarRtl`.
+    #[repr(C)]
+    pub struct PeerbarRtl {
+        _private: [u8; 0],
+    }
+
+    extern "C" {
+        pub fn peerbar_rtl_new(trace_path: *const c_char) -> *mut PeerbarRtl;
+        pub fn peerbar_rtl_free(rtl: *mut PeerbarRtl);
+        pub fn peerbar_rtl_cycle(
+            rtl: *mut PeerbarRtl,
+            inputs: *const RtlInputs,
+            outputs: *mut RtlOutputs,
+        );
+        pub fn peerbar_rtl_abi_sizes(inputs: *mut usize, outputs: *mut usize);
+    }
+}
+
+/// One Verilator model of `peerbar_top`. Dropping it closes the trace and frees the model.
+pub struct Rtl {
+    model: NonNull<ffi::PeerbarRtl>,
+    cycles: u64,
+}
+
+// SAFETY: the model is owned exclusively by this value (no other handle exists) and has its own
+// VerilatedContext; Verilator models may move between threads as long as one thread at a time
+// uses them, which `&mut self` on every call guarantees. Not Sync: the raw pointer keeps it so.
+unsafe impl Send for Rtl {}
+
+impl Rtl {
+    /// Creates a model. Its registers start at zero (Verilator `--x-initial fast`), as a
+    /// bitstream's do after configuration; drive `user_reset` for a few cycles before use.
+    /// With `trace`, every cycle is written to that FST file (flushed and closed on drop).
+    pub fn new(trace: Option<&Path>) -> Result<Rtl, RtlError> {
+        check_abi();
+        let trace_c = match trace {
+            Some(path) => {
+                // Create the file here for a proper io::Error; the FST writer reopens it.
+                std::fs::File::create(path).map_err(|source| RtlError::TraceCreate {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let s = path
+                    .to_str()
+                    .ok_or_else(|| RtlError::TracePath(path.to_path_buf()))?;
+                Some(CString::new(s).map_err(|_| RtlError::TracePath(path.to_path_buf()))?)
+            }
+            None => None,
+        };
+        let ptr = trace_c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        // SAFETY: `ptr` is null or a NUL-terminated string that outlives the call; the shim
+        // copies what it needs.
+        let raw = unsafe { ffi::peerbar_rtl_new(ptr) };
+        let model =
+            NonNull::new(raw).ok_or_else(|| RtlError::Create(trace.map(Path::to_path_buf)))?;
+        Ok(Rtl { model, cycles: 0 })
+    }
+
+    /// One clock cycle: `inputs` are applied for the cycle; the returned outputs are the values
+    /// during the cycle, i.e. just before the rising edge that ends it (so a handshake happened
+    /// iff tvalid && tready in these values); then the edge.
+    pub fn cycle(&mut self, inputs: &RtlInputs) -> RtlOutputs {
+        let mut outputs = RtlOutputs::default();
+        // SAFETY: `self.model` is a live model owned by `self` (exclusive via `&mut self`);
+        // `inputs`/`outputs` are valid #[repr(C)] structs whose layout matches the C header
+        // (checked by `check_abi`), borrowed for the duration of the call only.
+        unsafe { ffi::peerbar_rtl_cycle(self.model.as_ptr(), inputs, &mut outputs) };
+        self.cycles += 1;
+        outputs
+    }
+
+    /// Clock cycles run so far.
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+impl Drop for Rtl {
+    fn drop(&mut self) {
+        // SAFETY: `self.model` came from `peerbar_rtl_new`, is freed exactly once, here.
+        unsafe { ffi::peerbar_rtl_free(self.model.as_ptr()) };
+    }
+}
+
+impl std::fmt::Debug for Rtl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rtl")
+            .field("cycles", &self.cycles)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Rust and C++ views of the cycle structs must agree; a mismatch is a build bug.
+fn check_abi() {
+    let (mut inputs, mut outputs) = (0usize, 0usize);
+    // SAFETY: both pointers are valid for writes of one usize.
+    unsafe { ffi::peerbar_rtl_abi_sizes(&mut inputs, &mut outputs) };
+    assert_eq!(
+        inputs,
+        std::mem::size_of::<RtlInputs>(),
+        "RtlInputs layout differs from csrc/peerbar_rtl.h"
+    );
+    assert_eq!(
+        outputs,
+        std::mem::size_of::<RtlOutputs>(),
+        "RtlOutputs layout differs from csrc/peerbar_rtl.h"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    //! RTL unit tests: CQ requests in, CC completions out, checked against the PCIe rules and a
+    //! shadow copy of BAR2.
+
+    use super::*;
+
+    // BAR0 register offsets (hw/regmap/peerbar.toml)
+    const MAGIC: u64 = 0x000;
+    const VERSION: u64 = 0x004;
+    const BAR2_SIZE_LO: u64 = 0x010;
+    const BAR2_SIZE_HI: u64 = 0x014;
+    const SCRATCH: u64 = 0x018;
+    const CONTROL: u64 = 0x01C;
+    const STATUS: u64 = 0x020;
+    const DROPPED_WRITES: u64 = 0x024;
+    const UNSUPPORTED_REQUESTS: u64 = 0x028;
+    const ERROR_LOG: u64 = 0x02C;
+    const ERROR_ADDR_LO: u64 = 0x030;
+    const ERROR_ADDR_HI: u64 = 0x034;
+
+    // Where the host put the BARs (the RTL masks addresses to the BAR size).
+    const BAR0_BASE: u64 = 0xF000_0000;
+    const BAR2_BASE: u64 = 0x0000_0040_0000_0000;
+    const BAR2_SIZE: u64 = 1 << BAR2_SIZE_LOG2;
+
+    const MEM_RD: u32 = 0;
+    const MEM_WR: u32 = 1;
+    const IO_RD: u32 = 2;
+
+    const REQ_ID: u32 = 0x0100;
+
+    /// One CQ request: the descriptor fields plus the payload.
+    #[derive(Clone, Debug)]
+    struct Request {
+        req_type: u32,
+        bar_id: u32,
+        addr: u64,
+        dw_count: u32,
+        first_be: u32,
+        last_be: u32,
+        tag: u32,
+        payload: Vec<u32>,
+    }
+
+    impl Request {
+        fn descriptor(&self) -> [u32; 4] {
+            let aperture = if self.bar_id == 2 { BAR2_SIZE_LOG2 } else { 16 };
+            [
+                (self.addr as u32) & !3,
+                (self.addr >> 32) as u32,
+                (self.dw_count & 0x7FF) | (self.req_type << 11) | (REQ_ID << 16),
+                (self.tag & 0xFF) | (self.bar_id << 16) | (aperture << 19) | (2 << 25) | (1 << 28),
+            ]
+        }
+
+        /// The CQ beats: descriptor and payload DW0-3, then 8 payload DWORDs per beat.
+        fn beats(&self) -> Vec<RtlInputs> {
+            let desc = self.descriptor();
+            let mut lanes: Vec<u32> = desc.to_vec();
+            lanes.extend_from_slice(&self.payload);
+            let n_beats = lanes.len().div_ceil(8);
+            (0..n_beats)
+                .map(|b| {
+                    let mut inp = RtlInputs::default();
+                    let chunk = &lanes[b * 8..(b * 8 + 8).min(lanes.len())];
+                    inp.cq_tdata[..chunk.len()].copy_from_slice(chunk);
+                    inp.cq_tkeep = ((1u32 << chunk.len()) - 1) as u8;
+                    inp.cq_tlast = u8::from(b == n_beats - 1);
+                    inp.cq_tuser[0] = self.first_be | (self.last_be << 4);
+                    inp.cq_tuser[1] = if b == 0 { 1 << 8 } else { 0 }; // sop [40]
+                    inp.cq_tvalid = 1;
+                    inp
+                })
+                .collect()
+        }
+    }
+
+    /// A memory request for `len` bytes at byte address `addr`: DWORD count and byte enables.
+    fn mem_request(
+        req_type: u32,
+        bar_id: u32,
+        addr: u64,
+        len: usize,
+        data: Option<&[u8]>,
+    ) -> Request {
+        assert!(len >= 1);
+        let first_dw = addr / 4;
+        let end = addr + len as u64;
+        let dw_count = (end.div_ceil(4) - first_dw) as u32;
+        let lo = (addr % 4) as u32;
+        let hi = (end - 1) % 4; // last enabled byte in the last DWORD
+        let (first_be, last_be) = if dw_count == 1 {
+            (((0xF << lo) & (0xF >> (3 - hi))) & 0xF, 0)
+        } else {
+            ((0xF << lo) & 0xF, 0xF >> (3 - hi))
+        };
+        let payload = data
+            .map(|d| {
+                let mut bytes = vec![0u8; dw_count as usize * 4];
+                bytes[lo as usize..lo as usize + len].copy_from_slice(d);
+                bytes
+                    .chunks(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Request {
+            req_type,
+            bar_id,
+            addr: first_dw * 4,
+            dw_count,
+            first_be,
+            last_be,
+            tag: 0x5A,
+            payload,
+        }
+    }
+
+    /// One completion packet from CC.
+    #[derive(Clone, Debug)]
+    struct Completion {
+        lower_addr: u32,
+        at: u32,
+        byte_count: u32,
+        dw_count: u32,
+        status: u32,
+        /// Locked read completion (CplLk / CplDLk).
+        locked: bool,
+        req_id: u32,
+        tag: u32,
+        tc: u32,
+        attr: u32,
+        /// Payload DWORDs (tkeep-valid lanes after the descriptor).
+        payload: Vec<u32>,
+        beats: usize,
+    }
+
+    struct Tb {
+        rtl: Rtl,
+        inp: RtlInputs,
+        /// xorshift state for CC back-pressure; None = always ready.
+        backpressure: Option<u64>,
+        cc_beats: Vec<RtlOutputs>,
+    }
+
+    impl Tb {
+        fn new() -> Tb {
+            let mut tb = Tb {
+                rtl: Rtl::new(None).expect("model"),
+                inp: RtlInputs {
+                    user_lnk_up: 1,
+                    cc_tready: 1,
+                    rq_tready: 1,
+                    cfg_max_payload: 0,
+                    cfg_max_read_req: 5,
+                    cfg_function_status: 0x4,
+                    cfg_rcb_status: 1,
+                    ..Default::default()
+                },
+                backpressure: None,
+                cc_beats: Vec::new(),
+            };
+            tb.inp.user_reset = 1;
+            for _ in 0..4 {
+                tb.cycle();
+            }
+            tb.inp.user_reset = 0;
+            tb.cycle();
+            tb
+        }
+
+        fn cycle(&mut self) -> RtlOutputs {
+            self.inp.cc_tready = match &mut self.backpressure {
+                None => 1,
+                Some(s) => {
+                    *s ^= *s << 13;
+                    *s ^= *s >> 7;
+                    *s ^= *s << 17;
+                    u8::from(*s % 3 != 0)
+                }
+            };
+            let out = self.rtl.cycle(&self.inp);
+            assert_eq!(out.cq_np_req, 3, "pcie_cq_np_req must be 2'b11");
+            assert_eq!(out.rq_tvalid, 0, "RQ must be idle");
+            assert_eq!(out.rc_tready, 1, "RC must be ready");
+            assert_eq!(out.cc_tuser, 0);
+            if out.cc_tvalid == 1 && self.inp.cc_tready == 1 {
+                self.cc_beats.push(out.clone());
+            }
+            out
+        }
+
+        /// Drives the request's beats (honouring cq_tready); returns the cycles it took.
+        fn send(&mut self, req: &Request) -> u64 {
+            let start = self.rtl.cycles();
+            for beat in req.beats() {
+                self.inp.cq_tdata = beat.cq_tdata;
+                self.inp.cq_tkeep = beat.cq_tkeep;
+                self.inp.cq_tlast = beat.cq_tlast;
+                self.inp.cq_tuser = beat.cq_tuser;
+                self.inp.cq_tvalid = 1;
+                let mut waited = 0;
+                while self.cycle().cq_tready & 1 == 0 {
+                    waited += 1;
+                    assert!(waited < 100_000, "CQ stuck not ready");
+                }
+            }
+            self.inp.cq_tvalid = 0;
+            self.inp.cq_tdata = [0xDEAD_BEEF; 8];
+            self.rtl.cycles() - start
+        }
+
+        /// Runs until CQ is ready and CC idle for a while; returns the completions collected.
+        fn drain(&mut self) -> Vec<Completion> {
+            let mut idle = 0;
+            let mut n = 0;
+            while idle < 8 {
+                let out = self.cycle();
+                idle = if out.cq_tready & 1 == 1 && out.cc_tvalid == 0 {
+                    idle + 1
+                } else {
+                    0
+                };
+                n += 1;
+                assert!(n < 100_000, "RTL never went idle");
+            }
+            parse_completions(std::mem::take(&mut self.cc_beats))
+        }
+
+        fn request(&mut self, req: &Request) -> Vec<Completion> {
+            self.send(req);
+            self.drain()
+        }
+
+        fn write(&mut self, bar_id: u32, offset: u64, data: &[u8]) {
+            let base = if bar_id == 2 { BAR2_BASE } else { BAR0_BASE };
+            let req = mem_request(MEM_WR, bar_id, base + offset, data.len(), Some(data));
+            let cpls = self.request(&req);
+            assert!(cpls.is_empty(), "a posted write got a completion: {cpls:?}");
+        }
+
+        /// Reads and checks every completion against the split rules; returns the bytes.
+        fn read(&mut self, bar_id: u32, offset: u64, len: usize) -> Vec<u8> {
+            let base = if bar_id == 2 { BAR2_BASE } else { BAR0_BASE };
+            let req = mem_request(MEM_RD, bar_id, base + offset, len, None);
+            let cpls = self.request(&req);
+            check_split(&cpls, offset, len, 128 << self.inp.cfg_max_payload, &req);
+            let mut bytes: Vec<u8> = cpls
+                .iter()
+                .flat_map(|c| c.payload.iter().flat_map(|d| d.to_le_bytes()))
+                .collect();
+            let lo = (offset % 4) as usize;
+            bytes.drain(..lo);
+            bytes.truncate(len);
+            bytes
+        }
+
+        fn read_reg(&mut self, offset: u64) -> u32 {
+            let b = self.read(0, offset, 4);
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        }
+
+        fn write_reg(&mut self, offset: u64, value: u32) {
+            self.write(0, offset, &value.to_le_bytes());
+        }
+    }
+
+    fn parse_completions(beats: Vec<RtlOutputs>) -> Vec<Completion> {
+        let mut cpls = Vec::new();
+        let mut cur: Option<Completion> = None;
+        for beat in beats {
+            let keep = beat.cc_tkeep;
+            let n_lanes = keep.count_ones() as usize;
+            assert_eq!(
+                u32::from(keep),
+                (1u32 << n_lanes) - 1,
+                "tkeep not contiguous: {keep:#x}"
+            );
+            let c = cur.get_or_insert_with(|| {
+                let d = &beat.cc_tdata;
+                assert!(n_lanes >= 3, "first beat shorter than the descriptor");
+                assert_eq!(d[0] & 0xFC80, 0, "reserved descriptor bits set");
+                assert_eq!(d[2] >> 31, 0, "force ECRC");
+                assert_eq!((d[2] >> 8) & 0x1FFFF, 0, "completer ID / enable must be 0");
+                Completion {
+                    lower_addr: d[0] & 0x7F,
+                    at: (d[0] >> 8) & 3,
+                    byte_count: (d[0] >> 16) & 0x1FFF,
+                    dw_count: d[1] & 0x7FF,
+                    status: (d[1] >> 11) & 7,
+                    locked: (d[0] >> 29) & 1 == 1,
+                    req_id: d[1] >> 16,
+                    tag: d[2] & 0xFF,
+                    tc: (d[2] >> 25) & 7,
+                    attr: (d[2] >> 28) & 7,
+                    payload: Vec::new(),
+                    beats: 0,
+                }
+            });
+            let start = if c.beats == 0 { 3 } else { 0 };
+            c.payload.extend_from_slice(&beat.cc_tdata[start..n_lanes]);
+            for (i, w) in beat.cc_tdata.iter().enumerate().skip(n_lanes) {
+                assert_eq!(*w, 0, "lane {i} beyond tkeep not zero");
+            }
+            c.beats += 1;
+            if beat.cc_tlast == 1 {
+                cpls.push(cur.take().unwrap());
+            }
+        }
+        assert!(cur.is_none(), "completion without tlast");
+        cpls
+    }
+
+    /// The completions of a successful read: split at MPS-aligned boundaries, lower address,
+    /// byte count and DWORD count per the PCIe rules, and one beat per 8 lanes.
+    fn check_split(cpls: &[Completion], offset: u64, len: usize, mps: u64, req: &Request) {
+        let end = offset + len as u64;
+        let mut at = offset & !3; // DWORD-aligned start of the next completion
+        let end_dw = end.div_ceil(4) * 4;
+        for (i, c) in cpls.iter().enumerate() {
+            assert!(at < end_dw, "too many completions: {cpls:?}");
+            let to_boundary = mps - at % mps;
+            let dws = (end_dw - at).min(to_boundary) / 4;
+            let (lower, bc) = if i == 0 {
+                (offset & 0x7F, len as u64)
+            } else {
+                (at & 0x7F, end - at)
+            };
+            assert_eq!(c.status, 0, "completion {i} status");
+            assert_eq!(
+                u64::from(c.lower_addr),
+                lower,
+                "completion {i} lower address"
+            );
+            assert_eq!(
+                u64::from(c.byte_count),
+                bc & 0x1FFF,
+                "completion {i} byte count"
+            );
+            assert_eq!(u64::from(c.dw_count), dws, "completion {i} DWORD count");
+            assert_eq!(c.payload.len() as u64, dws, "completion {i} payload length");
+            assert_eq!(
+                c.beats as u64,
+                1 + (dws.saturating_sub(5)).div_ceil(8),
+                "completion {i} beats"
+            );
+            assert_eq!(
+                (c.req_id, c.tag, c.tc, c.attr, c.at),
+                (REQ_ID, req.tag, 2, 1, 0)
+            );
+            at += dws * 4;
+        }
+        assert_eq!(at, end_dw, "completions do not cover the request");
+    }
+
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    }
+
+    #[test]
+    fn abi_layout_matches_header() {
+        check_abi();
+    }
+
+    #[test]
+    fn identification_registers() {
+        let mut tb = Tb::new();
+        assert_eq!(tb.read_reg(MAGIC), 0x5045_4552);
+        assert_eq!(tb.read_reg(VERSION), 0x0000_0100);
+        assert_eq!(tb.read_reg(BAR2_SIZE_LO), BAR2_SIZE as u32);
+        assert_eq!(tb.read_reg(BAR2_SIZE_HI), (BAR2_SIZE >> 32) as u32);
+        // STATUS: link up, bus master, MPS 0, MRRS 5, RCB 128.
+        assert_eq!(tb.read_reg(STATUS), 0x1 | 0x2 | (5 << 8) | (1 << 12));
+        tb.inp.cfg_max_payload = 3;
+        tb.inp.cfg_function_status = 0;
+        assert_eq!(tb.read_reg(STATUS), 0x1 | (3 << 4) | (5 << 8) | (1 << 12));
+        // 64-bit read: MAGIC then VERSION.
+        assert_eq!(
+            tb.read(0, MAGIC, 8),
+            [0x52, 0x45, 0x45, 0x50, 0x00, 0x01, 0x00, 0x00]
+        );
+        // Unmapped offsets read 0 and ignore writes.
+        tb.write_reg(0x100, 0xFFFF_FFFF);
+        assert_eq!(tb.read_reg(0x100), 0);
+        assert_eq!(tb.read_reg(0xFFFC), 0);
+        // Writes to const registers are ignored.
+        tb.write_reg(MAGIC, 0);
+        assert_eq!(tb.read_reg(MAGIC), 0x5045_4552);
+    }
+
+    #[test]
+    fn scratch_byte_enables() {
+        let mut tb = Tb::new();
+        assert_eq!(tb.read_reg(SCRATCH), 0);
+        tb.write_reg(SCRATCH, 0x1122_3344);
+        assert_eq!(tb.read_reg(SCRATCH), 0x1122_3344);
+        // Bytes 0 and 2 only (first_be = 0101).
+        let req = Request {
+            req_type: MEM_WR,
+            bar_id: 0,
+            addr: BAR0_BASE + SCRATCH,
+            dw_count: 1,
+            first_be: 0b0101,
+            last_be: 0,
+            tag: 0,
+            payload: vec![0xAABB_CCDD],
+        };
+        assert!(tb.request(&req).is_empty());
+        assert_eq!(tb.read_reg(SCRATCH), 0x11BB_33DD);
+        // One byte at offset 3, two bytes at offset 1 (unaligned sub-DWORD writes).
+        tb.write(0, SCRATCH + 3, &[0x77]);
+        assert_eq!(tb.read_reg(SCRATCH), 0x77BB_33DD);
+        tb.write(0, SCRATCH + 1, &[0x01, 0x02]);
+        assert_eq!(tb.read_reg(SCRATCH), 0x7702_01DD);
+        assert_eq!(tb.read(0, SCRATCH + 1, 2), [0x01, 0x02]);
+        // 2-DWORD write covering BAR2_SIZE_HI (ro: ignored) and SCRATCH (low 2 bytes).
+        tb.write(0, BAR2_SIZE_HI + 2, &[0xEE, 0xEE, 0xAB, 0xCD]);
+        assert_eq!(tb.read_reg(SCRATCH), 0x7702_CDAB);
+        assert_eq!(tb.read_reg(BAR2_SIZE_HI), (BAR2_SIZE >> 32) as u32);
+        // 2-DWORD write covering SCRATCH and CONTROL (0: no action), 2-DWORD read back.
+        tb.write(0, SCRATCH, &[1, 2, 3, 4, 0, 0, 0, 0]);
+        assert_eq!(tb.read(0, SCRATCH, 8), [1, 2, 3, 4, 0, 0, 0, 0]);
+        // A 2-DWORD read across a 128-byte (MPS) boundary is split into two completions.
+        tb.write_reg(0x7C, 0x1234_5678);
+        assert_eq!(tb.read(0, 0x7C, 8), [0; 8]);
+        // Reset restores the reset value.
+        tb.inp.user_reset = 1;
+        tb.cycle();
+        tb.inp.user_reset = 0;
+        assert_eq!(tb.read_reg(SCRATCH), 0);
+    }
+
+    #[test]
+    fn bar2_write_read_unaligned() {
+        let mut tb = Tb::new();
+        let mut shadow = vec![0u8; 0x6000];
+        for offset in (0..0x6000).step_by(4096) {
+            tb.write(2, offset, &[0; 4096]);
+        }
+        let cases: &[(u64, usize)] = &[
+            (0, 1),
+            (0x101, 3),
+            (0x1235, 300),
+            (0x2000, 4096),
+            (0x4040, 4096),
+            (0x5002, 7),
+            (0x5103, 1021),
+        ];
+        for (i, &(offset, len)) in cases.iter().enumerate() {
+            let data = pattern(len, i as u8 + 1);
+            tb.write(2, offset, &data);
+            shadow[offset as usize..offset as usize + len].copy_from_slice(&data);
+        }
+        for mps in [0u8, 1, 2, 3] {
+            tb.inp.cfg_max_payload = mps;
+            for &(offset, len) in cases {
+                assert_eq!(
+                    tb.read(2, offset, len),
+                    &shadow[offset as usize..offset as usize + len],
+                    "read {len} bytes at {offset:#x}, MPS code {mps}"
+                );
+            }
+            // Reads that straddle what the writes left behind.
+            for (offset, len) in [(0x0FFF, 2), (0x1FFD, 4096), (0x3F00, 700)] {
+                assert_eq!(
+                    tb.read(2, offset, len),
+                    &shadow[offset as usize..offset as usize + len]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bar2_4k_read_splits_at_mps_and_streams() {
+        let mut tb = Tb::new();
+        let data = pattern(4096, 9);
+        tb.write(2, 0x8000, &data);
+        tb.inp.cfg_max_payload = 1; // 256 B
+        let req = mem_request(MEM_RD, 2, BAR2_BASE + 0x8000, 4096, None);
+        tb.send(&req);
+        let start = tb.rtl.cycles();
+        let cpls = tb.drain();
+        assert_eq!(cpls.len(), 16);
+        check_split(&cpls, 0x8000, 4096, 256, &req);
+        for (i, c) in cpls.iter().enumerate() {
+            assert_eq!(c.byte_count, 4096 - 256 * i as u32);
+            assert_eq!(c.lower_addr, 0);
+            assert_eq!(c.dw_count, 64);
+        }
+        // One CC beat per cycle once started (16 x 9 beats), plus pipeline latency and the idle tail.
+        let beats: usize = cpls.iter().map(|c| c.beats).sum();
+        assert_eq!(beats, 16 * 9);
+        let took = tb.rtl.cycles() - start;
+        assert!(
+            took <= beats as u64 + 4 + 8,
+            "4 KiB read took {took} cycles for {beats} beats"
+        );
+        let bytes: Vec<u8> = cpls
+            .iter()
+            .flat_map(|c| c.payload.iter().flat_map(|d| d.to_le_bytes()))
+            .collect();
+        assert_eq!(bytes, data);
+        // Unaligned start: first completion runs to the first 256-byte boundary.
+        let cpls = tb.request(&mem_request(
+            MEM_RD,
+            2,
+            BAR2_BASE + 0x8000 + 0x4A,
+            1000,
+            None,
+        ));
+        let summary: Vec<(u32, u32, u32)> = cpls
+            .iter()
+            .map(|c| (c.lower_addr, c.byte_count, c.dw_count))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (0x4A, 1000, 46),
+                (0x00, 1000 - 182, 64),
+                (0x00, 1000 - 438, 64),
+                (0x00, 1000 - 694, 64),
+                (0x00, 1000 - 950, 13)
+            ]
+        );
+    }
+
+    #[test]
+    fn bar2_writes_run_at_full_rate() {
+        let mut tb = Tb::new();
+        // 1024 DWORDs: 4 in the first beat, then 127.5 beats of 8 = 129 beats, no bubbles.
+        let req = mem_request(
+            MEM_WR,
+            2,
+            BAR2_BASE + 0x1_0000,
+            4096,
+            Some(&pattern(4096, 3)),
+        );
+        assert_eq!(tb.send(&req), 129);
+        // Back to back with another write: still no bubble.
+        let req2 = mem_request(MEM_WR, 2, BAR2_BASE + 0x2_0001, 100, Some(&pattern(100, 4)));
+        assert_eq!(tb.send(&req2), req2.beats().len() as u64);
+        assert!(tb.drain().is_empty());
+        assert_eq!(tb.read(2, 0x1_0000, 4096), pattern(4096, 3));
+        assert_eq!(tb.read(2, 0x2_0001, 100), pattern(100, 4));
+    }
+
+    #[test]
+    fn zero_length_read_and_write() {
+        let mut tb = Tb::new();
+        tb.write(2, 0x40, &[9, 8, 7, 6]);
+        let zero = |req_type, payload: Vec<u32>| Request {
+            req_type,
+            bar_id: 2,
+            addr: BAR2_BASE + 0x40,
+            dw_count: 1,
+            first_be: 0,
+            last_be: 0,
+            tag: 3,
+            payload,
+        };
+        assert!(tb.request(&zero(MEM_WR, vec![0xFFFF_FFFF])).is_empty());
+        let cpls = tb.request(&zero(MEM_RD, vec![]));
+        assert_eq!(cpls.len(), 1);
+        let c = &cpls[0];
+        assert_eq!(
+            (c.status, c.byte_count, c.dw_count, c.lower_addr, c.tag),
+            (0, 1, 1, 0x40, 3)
+        );
+        assert_eq!(tb.read(2, 0x40, 4), [9, 8, 7, 6]);
+    }
+
+    #[test]
+    fn past_end_of_bar2_is_refused() {
+        let mut tb = Tb::new();
+        let last = BAR2_SIZE - 8;
+        tb.write(2, last, &[1, 2, 3, 4, 5, 6, 7, 8]);
+
+        // A read of 3 DWORDs from the last 2: UR, one 8-DWORD beat.
+        let req = mem_request(MEM_RD, 2, BAR2_BASE + last + 1, 10, None);
+        let cpls = tb.request(&req);
+        assert_eq!(cpls.len(), 1, "{cpls:?}");
+        let c = &cpls[0];
+        assert_eq!(c.beats, 1);
+        assert_eq!(
+            (c.status, c.dw_count, c.byte_count, c.lower_addr),
+            (1, 0, 10, ((last + 1) & 0x7F) as u32)
+        );
+        assert_eq!((c.req_id, c.tag, c.tc, c.attr), (REQ_ID, req.tag, 2, 1));
+        assert_eq!(c.payload.len(), 5);
+        assert_eq!(c.payload[0], req.first_be | (req.last_be << 4));
+        assert_eq!(&c.payload[1..], &req.descriptor());
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 1);
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 0);
+        // CAUSE 1, REQ_TYPE 0, BAR_ID 2, DWORD_COUNT 3, VALID.
+        assert_eq!(tb.read_reg(ERROR_LOG), 1 | (2 << 8) | (3 << 16) | (1 << 31));
+        assert_eq!(tb.read_reg(ERROR_ADDR_LO), (last as u32) & !3);
+        assert_eq!(tb.read_reg(ERROR_ADDR_HI), 0);
+
+        // A write past the end: dropped, nothing changes (no wrap to offset 0 either).
+        tb.write(2, 0, &[0xAA; 4]);
+        tb.write(2, last, &pattern(12, 7));
+        assert_eq!(tb.read(2, last, 8), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(tb.read(2, 0, 4), [0xAA; 4]);
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 1);
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 1);
+        // The log keeps the first refusal.
+        assert_eq!(tb.read_reg(ERROR_LOG) & 0xF, 1);
+        assert_eq!(tb.read_reg(ERROR_LOG) & 0xF0, 0);
+
+        // CONTROL.CLEAR_ERRORS clears counters and log; the next refusal is logged.
+        tb.write_reg(CONTROL, 1);
+        for reg in [
+            DROPPED_WRITES,
+            UNSUPPORTED_REQUESTS,
+            ERROR_LOG,
+            ERROR_ADDR_LO,
+            ERROR_ADDR_HI,
+            CONTROL,
+        ] {
+            assert_eq!(tb.read_reg(reg), 0, "register {reg:#x} after CLEAR_ERRORS");
+        }
+        tb.write(2, BAR2_SIZE - 4, &pattern(8, 1));
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 1);
+        assert_eq!(
+            tb.read_reg(ERROR_LOG),
+            1 | (1 << 4) | (2 << 8) | (2 << 16) | (1 << 31)
+        );
+        assert_eq!(tb.read_reg(ERROR_ADDR_LO), (BAR2_SIZE - 4) as u32);
+    }
+
+    #[test]
+    fn other_refusals() {
+        let mut tb = Tb::new();
+        // IORd: UR with byte count 4 and lower address 0.
+        let io = Request {
+            req_type: IO_RD,
+            bar_id: 0,
+            addr: 0x1_0030,
+            dw_count: 1,
+            first_be: 0xF,
+            last_be: 0,
+            tag: 7,
+            payload: vec![],
+        };
+        let cpls = tb.request(&io);
+        assert_eq!(cpls.len(), 1);
+        assert_eq!(
+            (
+                cpls[0].status,
+                cpls[0].byte_count,
+                cpls[0].lower_addr,
+                cpls[0].dw_count,
+                cpls[0].tag
+            ),
+            (1, 4, 0, 0, 7)
+        );
+        assert_eq!(tb.read_reg(ERROR_LOG), 2 | (2 << 4) | (1 << 16) | (1 << 31));
+        tb.write_reg(CONTROL, 1);
+
+        // BAR 4 (not implemented): read gets UR, write dropped.
+        let cpls = tb.request(&mem_request(MEM_RD, 4, 0x1000, 4, None));
+        assert_eq!((cpls.len(), cpls[0].status, cpls[0].byte_count), (1, 1, 4));
+        assert_eq!(tb.read_reg(ERROR_LOG), 4 | (4 << 8) | (1 << 16) | (1 << 31));
+        tb.write(4, 0, &[1, 2, 3, 4]);
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 1);
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 1);
+        tb.write_reg(CONTROL, 1);
+
+        // BAR0 wider than 2 DWORDs: read UR (cause 3), write dropped, SCRATCH unchanged.
+        tb.write_reg(SCRATCH, 0x55);
+        let cpls = tb.request(&mem_request(MEM_RD, 0, BAR0_BASE + SCRATCH, 12, None));
+        assert_eq!(
+            (
+                cpls.len(),
+                cpls[0].status,
+                cpls[0].byte_count,
+                cpls[0].lower_addr
+            ),
+            (1, 1, 12, 0x18)
+        );
+        assert_eq!(tb.read_reg(ERROR_LOG), 3 | (3 << 16) | (1 << 31));
+        tb.write(0, SCRATCH, &[0xFF; 12]);
+        assert_eq!(tb.read_reg(SCRATCH), 0x55);
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 1);
+        // BAR0 past its end: 2 DWORDs at 0xFFFC.
+        let cpls = tb.request(&mem_request(MEM_RD, 0, BAR0_BASE + 0xFFFC, 8, None));
+        assert_eq!(cpls[0].status, 1);
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 2);
+
+        // A locked read: refused with a CplLk carrying UR, lower address/byte count as a read.
+        let mut lk = mem_request(MEM_RD, 2, BAR2_BASE + 0x21, 6, None);
+        lk.req_type = 7;
+        let cpls = tb.request(&lk);
+        let c = &cpls[0];
+        assert_eq!(
+            (c.status, c.locked, c.byte_count, c.lower_addr, c.dw_count),
+            (1, true, 6, 0x21, 0)
+        );
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 3);
+        assert!(tb
+            .request(&mem_request(MEM_RD, 2, BAR2_BASE, 4, None))
+            .iter()
+            .all(|c| !c.locked));
+
+        // A message (posted) is dropped; the CQ keeps flowing.
+        let msg = Request {
+            req_type: 0xC,
+            bar_id: 0,
+            addr: 0,
+            dw_count: 2,
+            first_be: 0,
+            last_be: 0,
+            tag: 0,
+            payload: vec![1, 2],
+        };
+        assert!(tb.request(&msg).is_empty());
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 2);
+    }
+
+    #[test]
+    fn non_posted_with_payload_is_refused_after_its_payload() {
+        let mut tb = Tb::new();
+        // IOWr (1 DWORD, in the first beat) and CAS (8 DWORDs: a second beat) get a UR once
+        // their payload is consumed; the next request is served normally.
+        for (req_type, dws) in [(3u32, 1usize), (6, 8), (4, 2)] {
+            let req = Request {
+                req_type,
+                bar_id: 2,
+                addr: BAR2_BASE + 0x100,
+                dw_count: dws as u32,
+                first_be: 0xF,
+                last_be: if dws > 1 { 0xF } else { 0 },
+                tag: 0x11,
+                payload: vec![0xFFFF_FFFF; dws],
+            };
+            let cpls = tb.request(&req);
+            assert_eq!(cpls.len(), 1);
+            let c = &cpls[0];
+            assert_eq!(
+                (c.status, c.dw_count, c.byte_count, c.lower_addr, c.tag),
+                (1, 0, 4, 0, 0x11)
+            );
+            assert_eq!(&c.payload[1..], &req.descriptor());
+        }
+        assert_eq!(tb.read(2, 0x100, 32), [0; 32]);
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 3);
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 0);
+        assert_eq!(
+            tb.read_reg(ERROR_LOG),
+            2 | (3 << 4) | (2 << 8) | (1 << 16) | (1 << 31)
+        );
+    }
+
+    #[test]
+    fn random_accesses_match_a_shadow_memory() {
+        let mut tb = Tb::new();
+        let window = 0x4000usize;
+        // Exercise the top of BAR2 as well as its start.
+        let bases = [0u64, BAR2_SIZE - window as u64];
+        let mut shadow = [vec![0u8; window], vec![0u8; window]];
+        for (base, _) in bases.iter().zip(&shadow) {
+            for offset in (0..window as u64).step_by(4096) {
+                tb.write(2, base + offset, &[0; 4096]);
+            }
+        }
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        tb.backpressure = Some(0x1234_5678_9ABC_DEF1);
+        for i in 0..300 {
+            let w = next(2) as usize;
+            let len = match next(4) {
+                0 => 1 + next(8) as usize,
+                1 => 1 + next(64) as usize,
+                _ => 1 + next(4096) as usize,
+            };
+            let offset = next((window - len + 1) as u64) as usize;
+            let addr = bases[w] + offset as u64;
+            tb.inp.cfg_max_payload = next(4) as u8;
+            if next(2) == 0 {
+                let data = pattern(len, i as u8);
+                tb.write(2, addr, &data);
+                shadow[w][offset..offset + len].copy_from_slice(&data);
+            } else {
+                let got = tb.read(2, addr, len);
+                assert_eq!(
+                    got,
+                    &shadow[w][offset..offset + len],
+                    "op {i}: read {len} at {addr:#x}"
+                );
+            }
+        }
+        assert_eq!(tb.read_reg(DROPPED_WRITES), 0);
+        assert_eq!(tb.read_reg(UNSUPPORTED_REQUESTS), 0);
+    }
+
+    #[test]
+    fn cc_backpressure_keeps_data_intact() {
+        let mut tb = Tb::new();
+        let data = pattern(8192, 5);
+        tb.write(2, 0x3_0000, &data[..4096]);
+        tb.write(2, 0x3_1000, &data[4096..]);
+        tb.backpressure = Some(0x9E37_79B9_7F4A_7C15);
+        for (mps, offset, len) in [
+            (1u8, 0x3_0000u64, 4096usize),
+            (0, 0x3_0003, 4000),
+            (2, 0x3_0FF1, 3000),
+            (3, 0x3_0005, 1),
+            (0, 0x3_1FFE, 2),
+        ] {
+            tb.inp.cfg_max_payload = mps;
+            let o = (offset - 0x3_0000) as usize;
+            assert_eq!(
+                tb.read(2, offset, len),
+                &data[o..o + len],
+                "read {len} at {offset:#x}"
+            );
+        }
+        assert_eq!(tb.read_reg(MAGIC), 0x5045_4552);
+        let cpls = tb.request(&mem_request(MEM_RD, 2, BAR2_BASE + BAR2_SIZE - 4, 8, None));
+        assert_eq!((cpls.len(), cpls[0].status, cpls[0].beats), (1, 1, 1));
+    }
+
+    #[test]
+    fn models_in_parallel_threads_and_trace() {
+        let dir = std::env::temp_dir().join(format!("peerbar-rtl-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let trace = dir.join("trace.fst");
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let trace = trace.clone();
+                std::thread::spawn(move || {
+                    let mut tb = Tb::new();
+                    if t == 0 {
+                        tb.rtl = Rtl::new(Some(&trace)).unwrap();
+                        tb.inp.user_reset = 1;
+                        tb.cycle();
+                        tb.inp.user_reset = 0;
+                    }
+                    let data = pattern(256, t as u8);
+                    tb.write(2, 0x100, &data);
+                    assert_eq!(tb.read(2, 0x100, 256), data);
+                    tb.rtl.cycles()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert!(h.join().unwrap() > 0);
+        }
+        assert!(std::fs::metadata(&trace).unwrap().len() > 0);
+        let err = Rtl::new(Some(&dir.join("no/such/dir/t.fst"))).unwrap_err();
+        assert!(matches!(err, RtlError::TraceCreate { .. }), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,284 @@
+// peerbar_cc_gen: answers one completer job on CC (completer completion).
+//
+// Reads are split at MPS-aligned address boundaries: the first completion runs from the start to
+// the first boundary (or the end), then full MPS chunks, then the remainder. Each CC beat is one
+// read of 8 consecutive DWORDs from the banked BAR2 memory (one row per bank), rotated into lanes.
+// Pipeline: issue (memory read) -> B (memory output held while stalled) -> output register.
+// One beat per cycle once started; any cycle may see cc_tready_i low.
+// A UR job is one 8-DWORD beat: descriptor, tuser first/last BE, CQ descriptor.
+
+`default_nettype none
+
+module peerbar_cc_gen
+  import peerbar_pkg::*;
+#(
+  // log2 of the BAR2 size in bytes (12 = 4 KiB .. 32 = 4 GiB).
+  parameter int unsigned Bar2SizeLog2 = 20,
+  // DWORD address width within BAR2 (derived, do not override).
+  localparam int unsigned DwW = Bar2SizeLog2 - 2,
+  // Row address width of one BAR2 bank (derived, do not override).
+  localparam int unsigned RowW = Bar2SizeLog2 - 5
+) (
+  input  wire logic                  clk_i,
+  input  wire logic                  rst_i,            // synchronous, active high
+
+  // Configuration
+  input  wire logic [1:0]            max_payload_i,    // MPS: 0=128 B .. 3=1024 B
+
+  // Job from the completer (held stable until job_done_o)
+  input  wire logic                  job_valid_i,
+  input  wire cc_job_t               job_i,
+  output      logic                  job_done_o,       // last beat of the job accepted on CC
+
+  // BAR2 memory read port (data one cycle after mem_rd_en_o, held otherwise)
+  output      logic                  mem_rd_en_o,
+  output      logic [7:0][RowW-1:0]  mem_rd_row_o,
+  input  wire logic [7:0][31:0]      mem_rd_data_i,
+
+  // Completer completion (CC)
+  output      logic [255:0]          cc_tdata_o,
+  output      logic [7:0]            cc_tkeep_o,
+  output      logic                  cc_tlast_o,
+  output      logic                  cc_tvalid_o,
+  input  wire logic                  cc_tready_i
+);
+
+  if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
+    $error("peerbar_cc_gen: Bar2SizeLog2 must be in 12..32");
+  end
+
+  typedef enum logic [1:0] {
+    StIdle,   // no job
+    StRun,    // issuing beats
+    StDrain   // all beats issued, waiting for the last one to leave on CC
+  } state_e;
+
+  ///////////////////
+  // Issue stage   //
+  ///////////////////
+
+  state_e      state_q, state_d;
+  logic [1:0]  mps_q, mps_d;                  // MPS sampled at the start of the job
+  logic [29:0] cpl_addr_q, cpl_addr_d;        // DWORD address of the next completion
+  logic [10:0] rem_q, rem_d;                  // DWORDs from cpl_addr_q to the end of the request
+  logic [10:0] cpl_left_q, cpl_left_d;        // DWORDs of the current completion not yet issued
+  logic [29:0] base_q, base_d;                // DWORD address of lane 0 of the next beat
+  logic        first_beat_q, first_beat_d;    // next beat starts a completion
+  logic        first_cpl_q, first_cpl_d;      // that completion is the job's first
+
+  // Pipeline stage B (memory output) and the output register
+  logic        b_valid_q, b_valid_d;
+  logic        b_first_q;                     // first beat of a completion: lanes 0-2 descriptor
+  logic [95:0] b_desc_q;
+  logic [2:0]  b_base_q;                      // DWORD address of lane 0, modulo 8
+  logic [7:0]  b_keep_q;
+  logic        b_last_q, b_final_q;
+  logic        out_valid_q, out_valid_d;
+  logic        out_final_q;
+
+  logic        out_ready, b_advance, can_issue, issue;
+  assign out_ready = !out_valid_q || cc_tready_i;
+  assign b_advance = b_valid_q && out_ready;
+  assign can_issue = !b_valid_q || out_ready;
+  assign issue     = state_q == StRun && can_issue;
+
+  // The beat the issue stage would issue now
+  logic [10:0] mps_dw, space, cpl_dw;
+  logic [3:0]  lanes;                         // payload DWORDs in this beat
+  logic [29:0] beat_base;
+  logic [7:0]  beat_keep;
+  logic        beat_last, beat_final;
+  logic [12:0] byte_count;
+  logic [6:0]  lower_addr;
+  logic [95:0] desc;
+
+  always_comb begin
+    mps_dw = 11'd32 << mps_q;
+    space  = mps_dw - (cpl_addr_q[10:0] & (mps_dw - 11'd1));
+    cpl_dw = (rem_q < space) ? rem_q : space;
+
+    byte_count = first_cpl_q ? job_i.byte_count : {rem_q, 2'b00} - 13'(job_i.last_gap);
+    lower_addr = first_cpl_q ? job_i.lower_addr : {cpl_addr_q[4:0], 2'b00};
+
+    desc          = '0;
+    desc[6:0]     = lower_addr;
+    desc[9:8]     = job_i.at;
+    desc[28:16]   = byte_count;
+    desc[42:32]   = cpl_dw;
+    desc[45:43]   = CplSc;
+    desc[63:48]   = job_i.req_id;
+    desc[71:64]   = job_i.tag;
+    desc[91:89]   = job_i.tc;
+    desc[94:92]   = job_i.attr;
+
+    if (job_i.ur) begin
+      desc[42:32] = '0;
+      desc[45:43] = CplUr;
+      desc[29]    = job_i.locked;
+      beat_base   = '0;
+      lanes       = 4'd5;
+      beat_keep   = 8'hFF;
+      beat_last   = 1'b1;
+      beat_final  = 1'b1;
+    end else if (first_beat_q) begin
+      beat_base   = cpl_addr_q - 30'd3;   // payload starts at lane 3
+      lanes       = (cpl_dw < 11'd5) ? 4'(cpl_dw) : 4'd5;
+      beat_keep   = 8'((16'd1 << (4'd3 + lanes)) - 16'd1);
+      beat_last   = cpl_dw <= 11'd5;
+      beat_final  = beat_last && rem_q == cpl_dw;
+    end else begin
+      beat_base   = base_q;
+      lanes       = (cpl_left_q < 11'd8) ? 4'(cpl_left_q) : 4'd8;
+      beat_keep   = 8'((16'd1 << lanes) - 16'd1);
+      beat_last   = cpl_left_q <= 11'd8;
+      beat_final  = beat_last && rem_q == '0;
+    end
+  end
+
+  always_comb begin
+    state_d      = state_q;
+    mps_d        = mps_q;
+    cpl_addr_d   = cpl_addr_q;
+    rem_d        = rem_q;
+    cpl_left_d   = cpl_left_q;
+    base_d       = base_q;
+    first_beat_d = first_beat_q;
+    first_cpl_d  = first_cpl_q;
+    job_done_o   = 1'b0;
+
+    unique case (state_q)
+      StIdle: begin
+        if (job_valid_i) begin
+          state_d      = StRun;
+          mps_d        = max_payload_i;
+          cpl_addr_d   = job_i.dw_addr;
+          rem_d        = job_i.dw_count;
+          first_beat_d = 1'b1;
+          first_cpl_d  = 1'b1;
+        end
+      end
+
+      StRun: begin
+        if (issue) begin
+          base_d       = beat_base + 30'd8;
+          first_beat_d = beat_last;
+          if (first_beat_q) begin
+            rem_d       = rem_q - cpl_dw;
+            cpl_addr_d  = cpl_addr_q + 30'(cpl_dw);
+            cpl_left_d  = cpl_dw - 11'(lanes);
+            first_cpl_d = 1'b0;
+          end else begin
+            cpl_left_d  = cpl_left_q - 11'(lanes);
+          end
+          if (beat_final) begin
+            state_d = StDrain;
+          end
+        end
+      end
+
+      StDrain: begin
+        if (out_valid_q && cc_tready_i && out_final_q) begin
+          job_done_o = 1'b1;
+          state_d    = StIdle;
+        end
+      end
+
+      default: state_d = StIdle;
+    endcase
+  end
+
+  // Memory read: bank b supplies the lane whose DWORD address is b modulo 8.
+  always_comb begin
+    mem_rd_en_o = issue;
+    for (int unsigned b = 0; b < 8; b++) begin
+      mem_rd_row_o[b] = beat_base[DwW-1:3] + ((3'(b) < beat_base[2:0]) ? RowW'(1) : RowW'(0));
+    end
+  end
+
+  // High DWORD address bits above BAR2 only matter for BAR0 jobs, whose data is not read here.
+  if (DwW < 30) begin : gen_unused_base_hi
+    logic unused_beat_base;
+    assign unused_beat_base = ^beat_base[29:DwW];
+  end
+
+  ///////////////////////////////
+  // Stage B and output stage  //
+  ///////////////////////////////
+
+  assign b_valid_d   = issue ? 1'b1 : (b_advance ? 1'b0 : b_valid_q);
+  assign out_valid_d = out_ready ? b_valid_q : out_valid_q;
+
+  // Lanes of the beat in stage B
+  logic [255:0]     ur_beat;                  // a UR packet is one fixed beat
+  logic [7:0][31:0] lane_data;
+  always_comb begin
+    ur_beat = {job_i.ur_dws, b_desc_q};
+    for (int unsigned i = 0; i < 8; i++) begin
+      logic [2:0] dw_lo;
+      logic       reg_sel;                    // BAR0: 0 = first register, 1 = second
+      dw_lo   = b_base_q + 3'(i);
+      reg_sel = dw_lo[0] ^ job_i.dw_addr[0];
+      if (job_i.ur) begin
+        lane_data[i] = ur_beat[32*i +: 32];
+      end else if (b_first_q && i < 3) begin
+        lane_data[i] = b_desc_q[32*i +: 32];
+      end else if (job_i.bar0) begin
+        lane_data[i] = job_i.reg_data[reg_sel];
+      end else begin
+        lane_data[i] = mem_rd_data_i[dw_lo];
+      end
+      if (!b_keep_q[i]) begin
+        lane_data[i] = '0;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      state_q      <= StIdle;
+      mps_q        <= '0;
+      cpl_addr_q   <= '0;
+      rem_q        <= '0;
+      cpl_left_q   <= '0;
+      base_q       <= '0;
+      first_beat_q <= 1'b0;
+      first_cpl_q  <= 1'b0;
+      b_valid_q    <= 1'b0;
+      out_valid_q  <= 1'b0;
+    end else begin
+      state_q      <= state_d;
+      mps_q        <= mps_d;
+      cpl_addr_q   <= cpl_addr_d;
+      rem_q        <= rem_d;
+      cpl_left_q   <= cpl_left_d;
+      base_q       <= base_d;
+      first_beat_q <= first_beat_d;
+      first_cpl_q  <= first_cpl_d;
+      b_valid_q    <= b_valid_d;
+      out_valid_q  <= out_valid_d;
+    end
+  end
+
+  // Data registers: no reset needed, qualified by the valid bits.
+  always_ff @(posedge clk_i) begin
+    if (issue) begin
+      b_first_q <= first_beat_q || job_i.ur;
+      b_desc_q  <= desc;
+      b_base_q  <= beat_base[2:0];
+      b_keep_q  <= beat_keep;
+      b_last_q  <= beat_last;
+      b_final_q <= beat_final;
+    end
+    if (out_ready) begin
+      cc_tdata_o  <= lane_data;
+      cc_tkeep_o  <= b_keep_q;
+      cc_tlast_o  <= b_last_q;
+      out_final_q <= b_final_q;
+    end
+  end
+
+  assign cc_tvalid_o = out_valid_q;
+
+endmodule
+
+`default_nettype wire

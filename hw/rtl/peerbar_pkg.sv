@@ -1,0 +1,65 @@
+// peerbar_pkg: types and constants shared by the peerbar completer blocks.
+
+`default_nettype none
+
+package peerbar_pkg;
+
+  // CQ descriptor request types (PG213)
+  typedef enum logic [3:0] {
+    ReqMemRd     = 4'h0,
+    ReqMemWr     = 4'h1,
+    ReqIoRd      = 4'h2,
+    ReqIoWr      = 4'h3,
+    ReqFetchAdd  = 4'h4,
+    ReqSwap      = 4'h5,
+    ReqCas       = 4'h6,
+    ReqMemRdLk   = 4'h7,
+    ReqCfgRd0    = 4'h8,
+    ReqCfgRd1    = 4'h9,
+    ReqCfgWr0    = 4'hA,
+    ReqCfgWr1    = 4'hB,
+    ReqMsg       = 4'hC,
+    ReqMsgVendor = 4'hD,
+    ReqMsgAts    = 4'hE,
+    ReqReserved  = 4'hF
+  } req_type_e;
+
+  // Completion status (CC descriptor [45:43])
+  typedef enum logic [2:0] {
+    CplSc = 3'd0,  // successful completion
+    CplUr = 3'd1,  // unsupported request
+    CplCa = 3'd4   // completer abort
+  } cpl_status_e;
+
+  // ERROR_LOG.CAUSE codes
+  typedef enum logic [3:0] {
+    CauseNone        = 4'd0,
+    CausePastEnd     = 4'd1,
+    CauseUnsupported = 4'd2,
+    CauseTooWide     = 4'd3,
+    CauseNoBar       = 4'd4
+  } error_cause_e;
+
+  // One non-posted request to answer on CC, handed from the completer to peerbar_cc_gen and held
+  // stable until peerbar_cc_gen reports it done.
+  typedef struct packed {
+    logic             ur;          // answer with a UR completion (one 8-DWORD beat, no data)
+    logic             locked;      // UR to a locked read: a CplLk (locked read completion bit)
+    logic             bar0;        // payload from reg_data (BAR0) instead of BAR2 memory
+    logic [29:0]      dw_addr;     // DWORD offset of the first DWORD within the BAR
+    logic [10:0]      dw_count;    // DWORDs requested (1..1024)
+    logic [12:0]      byte_count;  // byte count of the first completion (the whole request)
+    logic [1:0]       last_gap;    // disabled high bytes of last_be (requests of > 1 DWORD)
+    logic [6:0]       lower_addr;  // lower address of the first completion
+    logic [1:0]       at;          // address type, copied
+    logic [15:0]      req_id;      // requester ID, copied
+    logic [7:0]       tag;         // tag, copied
+    logic [2:0]       tc;          // traffic class, copied
+    logic [2:0]       attr;        // attributes, copied
+    logic [4:0][31:0] ur_dws;      // UR only: DW3 (tuser first/last BE) and DW4-7 (CQ descriptor)
+    logic [1:0][31:0] reg_data;    // BAR0 only: the registers at dw_addr and dw_addr + 1
+  } cc_job_t;
+
+endpackage
+
+`default_nettype wire
