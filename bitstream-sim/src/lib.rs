@@ -1,1 +1,34 @@
-//! peerbar-sim (being written).
+//! peerbar-sim: the peerbar RTL under Verilator, plus Rust models of the world around the FPGA.
+//!
+//! - [`rtl`]: the Verilator-built model of hw/rtl, one clock cycle per call;
+//! - [`tlp`]: the UltraScale+ block's completer interface: CQ beats out, CC beats in and
+//!   checked against the PCIe completion rules;
+//! - [`config_space`]: the endpoint's configuration space as the hard block presents it;
+//! - [`SimDevice`]: all of it behind the driver's `Device` trait.
+
+pub mod config_space;
+mod device;
+pub mod rtl;
+pub mod tlp;
+
+pub use device::{RawOutcome, RawRequest, SimConfig, SimDevice, SimStats, CLOCK_HZ};
+
+/// Failures of the simulation itself (as opposed to errors the simulated device reports).
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The RTL broke a rule of the PCIe user interface; the message says which and where.
+    #[error("the RTL broke a PCIe rule: {0}")]
+    ProtocolViolation(String),
+    /// The RTL stopped answering.
+    #[error("the RTL hung: {0}")]
+    Hang(String),
+    /// An earlier failure poisoned this simulation.
+    #[error("the simulation failed earlier and cannot continue: {0}")]
+    Failed(String),
+    #[error("memory space decoding is disabled in the Command register: a real device would not respond")]
+    MemoryDisabled,
+    #[error("invalid simulation setting: {0}")]
+    InvalidConfig(String),
+    #[error(transparent)]
+    Rtl(#[from] rtl::RtlError),
+}

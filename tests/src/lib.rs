@@ -1,1 +1,43 @@
-//! End-to-end tests live in tests/tests/; benches in tests/benches/.
+//! Shared helpers of the end-to-end tests (tests/tests/) and benchmarks (tests/benches/).
+//! Everything runs over the full simulation: the RTL under Verilator behind `SimDevice`.
+
+use peerbar::{BarIndex, BarOffset, Device};
+use peerbar_sim::{SimConfig, SimDevice};
+
+/// A simulated endpoint with the given host settings (bytes).
+pub fn sim(max_payload: u16, max_read_req: u16, rcb: u16) -> SimDevice {
+    SimDevice::new(SimConfig {
+        max_payload,
+        max_read_req,
+        rcb,
+        ..SimConfig::default()
+    })
+    .expect("simulated endpoint starts")
+}
+
+/// Deterministic, position-dependent test bytes (different for every `seed`).
+pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Reads `len` bytes of BAR2 at `offset` in one bulk read.
+pub fn read_bar2(dev: &dyn Device, offset: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    dev.bar_read(BarIndex::BAR2, BarOffset::new(offset), &mut buf)
+        .expect("BAR2 read");
+    buf
+}
+
+/// Reads a 32-bit register of BAR0.
+pub fn reg(dev: &dyn Device, offset: u64) -> u32 {
+    dev.bar_read32(BarIndex::BAR0, BarOffset::new(offset))
+        .expect("BAR0 read")
+}
