@@ -25,13 +25,15 @@ pub enum Error {
         size: u64,
     },
 
-    #[error("config space access of {len} byte(s) at {offset:#x} is outside the 4 KiB config space")]
+    #[error(
+        "config space access of {len} byte(s) at {offset:#x} is outside the 4 KiB config space"
+    )]
     ConfigOutOfRange { offset: u16, len: usize },
 
     #[error("no PCI device {bdf} (looked in {path})")]
     DeviceNotFound { bdf: String, path: PathBuf },
 
-    #[error("PCI device {bdf} is bound to {driver}, not vfio-pci; bind it with: peerbar bind {bdf}  (or: echo {bdf} > /sys/bus/pci/drivers/{driver}/unbind && echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe)")]
+    #[error("PCI device {bdf} is bound to {driver}, not vfio-pci; bind it: echo {bdf} > /sys/bus/pci/drivers/{driver}/unbind && echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe")]
     NotBoundToVfio { bdf: String, driver: String },
 
     #[error("PCI device {bdf} is not bound to any driver; bind it to vfio-pci: echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe")]
@@ -61,11 +63,35 @@ pub enum Error {
         status: CompletionStatus,
     },
 
-    #[error("not a peerbar endpoint: magic register reads {found:#010x}, expected {expected:#010x}")]
+    #[error(
+        "not a peerbar endpoint: magic register reads {found:#010x}, expected {expected:#010x}"
+    )]
     BadMagic { found: u32, expected: u32 },
 
     #[error("endpoint version {found} is not supported by this driver (supports major version {supported_major})")]
     UnsupportedVersion { found: String, supported_major: u16 },
+
+    #[error("invalid PCI address {bdf:?}: expected domain:bus:device.function (0000:01:00.0) or bus:device.function (01:00.0), hexadecimal, device <= 1f, function <= 7")]
+    InvalidBdf { bdf: String },
+
+    #[error("reading {path} failed")]
+    Sysfs {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("register {register} is {access} (not writable); nothing was written")]
+    RegisterNotWritable {
+        register: &'static str,
+        access: crate::regs::Access,
+    },
+
+    #[error("malformed PCI capability list at config offset {offset:#x}: {reason}")]
+    MalformedCapabilityList { offset: u16, reason: String },
+
+    #[error("BAR2 size mismatch: the endpoint's BAR2_SIZE registers say {register} bytes but BAR2 is {bar_len} bytes")]
+    Bar2SizeMismatch { register: u64, bar_len: u64 },
 
     #[error("simulation failed")]
     Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),

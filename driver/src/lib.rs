@@ -2,13 +2,15 @@
 //!
 //! Layers, bottom up:
 //! - [`address`]: typed addresses (`BarOffset`, `BusAddr`, `BarIndex`);
-//! - [`device`]: the [`Device`](device::Device) trait and its backends (VFIO, in-memory fake;
+//! - [`device`]: the [`Device`] trait and its backends (VFIO, in-memory fake;
 //!   the Verilator simulation lives in the peerbar-sim crate);
 //! - [`mmio`]: the one module that touches mapped device memory through raw pointers;
 //! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
+//! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
 //! - [`endpoint`]: an opened, identified peerbar endpoint.
 
 pub mod address;
+pub mod config;
 pub mod device;
 pub mod endpoint;
 pub mod error;

@@ -1,1 +1,190 @@
-fn main() {}
+//! `peerbar`: bring-up and daily-use tool for the peerbar PCIe peer-to-peer endpoint.
+//!
+//! The default target is the simulated endpoint (peerbar-sim: the RTL under Verilator);
+//! `--device <BDF>` selects real hardware through VFIO.
+
+mod bar_test;
+mod info;
+mod target;
+mod units;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A verification found data that differs from what was written.
+    pub const MISMATCH: u8 = 1;
+    /// Bad command line or input (clap's own usage errors also exit with 2).
+    pub const USAGE: u8 = 2;
+    /// The device (or the simulation, or VFIO) failed.
+    pub const DEVICE: u8 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Targets:
+  Without --device, peerbar drives the simulated endpoint: the RTL in hw/rtl under Verilator,
+  wrapped in a model of the PCIe hard block. --mps, --mrrs and --rcb set what the simulated
+  host configured; --trace writes an FST waveform of the simulation.
+  With --device <BDF> it drives the real board through VFIO: the function must be bound to
+  vfio-pci and the IOMMU enabled; peerbar says precisely what is missing otherwise.
+
+Examples:
+  peerbar info                               identify the simulated endpoint
+  peerbar info --json | jq .config.max_payload_bytes
+  peerbar --mps 512 --mrrs 1024 info         simulated host with other MPS/MRRS
+  peerbar bar-test                           all patterns x all access sizes over BAR2
+  peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
+  peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
+  peerbar --device 0000:01:00.0 info         the board, through VFIO
+  RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
+
+Exit status:
+  0  success
+  1  verification mismatch (bar-test found data that differs from what it wrote)
+  2  usage error or bad input (unknown option, bad number, range outside BAR2, ...)
+  3  device error (device not found or not bound to vfio-pci, no IOMMU group, permission
+     denied, not a peerbar endpoint, simulation failure, completion error, ...)";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "peerbar",
+    version,
+    about = "Bring-up and test tool for the peerbar PCIe peer-to-peer endpoint",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalOpts,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options that apply to every subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Real hardware: PCI address of the endpoint (0000:01:00.0 or 01:00.0), bound to vfio-pci.
+    /// Without it, the simulated endpoint is used.
+    #[arg(long, global = true, value_name = "BDF")]
+    pub device: Option<String>,
+
+    /// Simulation only: write an FST waveform of every RTL signal to FILE.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+
+    /// Machine-readable JSON on stdout instead of tables (field names are stable; see the
+    /// subcommand's --help).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Simulation only: Max Payload Size the simulated host configured, in bytes
+    /// (128, 256, 512 or 1024).
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub mps: Option<u16>,
+
+    /// Simulation only: Max Read Request Size the simulated host configured, in bytes
+    /// (128, 256, 512, 1024, 2048 or 4096).
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub mrrs: Option<u16>,
+
+    /// Simulation only: Read Completion Boundary of the simulated root port, in bytes (64 or 128).
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub rcb: Option<u16>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Identify the endpoint: IDs, interface version, BAR sizes, capabilities, MPS/MRRS,
+    /// link, MSI-X, error counters.
+    #[command(long_about = info::LONG_ABOUT)]
+    Info,
+
+    /// Write patterns into peer memory (BAR2) and read them back, per access size.
+    #[command(long_about = bar_test::LONG_ABOUT, after_help = bar_test::AFTER_HELP)]
+    BarTest(bar_test::BarTestArgs),
+}
+
+/// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A [`UsageError`] as an `anyhow::Error`.
+pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// What a subcommand found, when it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Mismatch,
+}
+
+fn init_logging(verbose: u8) {
+    let mut builder = env_logger::Builder::new();
+    builder.format_timestamp(None);
+    match verbose {
+        // Default: warnings, unless RUST_LOG says otherwise.
+        0 => {
+            builder.filter_level(log::LevelFilter::Warn);
+            if let Ok(spec) = std::env::var("RUST_LOG") {
+                builder.parse_filters(&spec);
+            }
+        }
+        1 => {
+            builder.filter_level(log::LevelFilter::Info);
+        }
+        2 => {
+            builder.filter_level(log::LevelFilter::Debug);
+        }
+        _ => {
+            builder.filter_level(log::LevelFilter::Trace);
+        }
+    }
+    builder.init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let mut target = target::Target::open(&cli.global)?;
+    match cli.command {
+        Command::Info => info::run(&mut target, &cli.global),
+        Command::BarTest(args) => bar_test::run(&mut target, &cli.global, &args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::from(exit::OK),
+        Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
+        Err(err) => {
+            let code = if err.downcast_ref::<UsageError>().is_some() {
+                exit::USAGE
+            } else {
+                exit::DEVICE
+            };
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}

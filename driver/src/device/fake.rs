@@ -1,1 +1,509 @@
-//! In-memory fake device (stub, being written).
+//! In-memory fake device, for unit tests of code above the [`Device`] trait.
+//!
+//! A `FakeDevice` is config space bytes plus one byte array per BAR. Accesses are checked with
+//! [`check_bar_access`] / [`check_config_access`] exactly like the real backends, so tests see
+//! the same errors. [`FakeDevice::peerbar_endpoint`] makes BAR0 behave like the peerbar register
+//! block (reset values from the generated map, `const`/`ro` bits ignore writes,
+//! `CONTROL.CLEAR_ERRORS` clears the error counters and log) and fills config space with a
+//! PCI Express and an MSI-X capability.
+//!
+//! Test helpers ([`FakeDevice::poke_bar32`], [`FakeDevice::poke_config`], ...) bypass the
+//! register semantics, to play the hardware's part (raise a counter, corrupt a capability list).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::address::{BarIndex, BarOffset};
+use crate::device::{check_bar_access, check_config_access, Device, CONFIG_SPACE_LEN};
+use crate::error::Result;
+use crate::regs::{self, Access, ALL_REGISTERS};
+
+/// Vendor ID the peerbar fake reports (Xilinx, the UltraScale+ block's default).
+pub const FAKE_VENDOR_ID: u16 = 0x10ee;
+/// Device ID the peerbar fake reports (UltraScale+ Gen3 x8 default).
+pub const FAKE_DEVICE_ID: u16 = 0x9038;
+/// Config offset of the fake's MSI-X capability.
+pub const FAKE_CAP_MSIX: u16 = 0x60;
+/// Config offset of the fake's PCI Express capability.
+pub const FAKE_CAP_PCIE: u16 = 0x70;
+
+/// BAR0 size of a peerbar endpoint.
+pub const PEERBAR_BAR0_LEN: u64 = 0x1_0000;
+
+struct State {
+    config: Vec<u8>,
+    bars: [Option<Vec<u8>>; 6],
+}
+
+/// An in-memory PCIe function. See the [module docs](self).
+pub struct FakeDevice {
+    name: String,
+    state: Mutex<State>,
+    /// BAR0 and config space as they were built, restored by [`Device::reset`].
+    initial_bar0: Option<Vec<u8>>,
+    initial_config: Vec<u8>,
+    peerbar_registers: bool,
+    resets: AtomicU32,
+}
+
+impl FakeDevice {
+    /// A device with zeroed config space and zero-filled BARs of the given sizes.
+    pub fn new(bars: &[(BarIndex, u64)]) -> FakeDevice {
+        let mut arrays: [Option<Vec<u8>>; 6] = Default::default();
+        for &(bar, len) in bars {
+            let len = usize::try_from(len).expect("fake BAR larger than the address space");
+            arrays[usize::from(bar.get())] = Some(vec![0; len]);
+        }
+        let config = vec![0; CONFIG_SPACE_LEN];
+        FakeDevice {
+            name: "fake".to_owned(),
+            initial_bar0: arrays[0].clone(),
+            initial_config: config.clone(),
+            state: Mutex::new(State {
+                config,
+                bars: arrays,
+            }),
+            peerbar_registers: false,
+            resets: AtomicU32::new(0),
+        }
+    }
+
+    /// A peerbar endpoint: BAR0 (64 KiB) holds the register block at its reset values with
+    /// BAR2_SIZE_LO/HI = `bar2_len`, BAR2 is `bar2_len` bytes of zeroes, and config space has
+    /// IDs, a PCI Express capability (MPS 256 B, MRRS 512 B, 8 GT/s x8) and an MSI-X capability.
+    pub fn peerbar_endpoint(bar2_len: u64) -> FakeDevice {
+        let mut dev = FakeDevice::new(&[
+            (BarIndex::BAR0, PEERBAR_BAR0_LEN),
+            (BarIndex::BAR2, bar2_len),
+        ]);
+        dev.name = "fake peerbar endpoint".to_owned();
+        dev.peerbar_registers = true;
+        {
+            let mut st = dev.lock();
+            let bar0 = st.bars[0].as_mut().expect("BAR0 was just created");
+            for reg in ALL_REGISTERS {
+                put32(bar0, reg.offset as usize, reg.reset);
+            }
+            put32(
+                bar0,
+                regs::BAR2_SIZE_LO_REG.offset as usize,
+                bar2_len as u32,
+            );
+            put32(
+                bar0,
+                regs::BAR2_SIZE_HI_REG.offset as usize,
+                (bar2_len >> 32) as u32,
+            );
+            // Link up, bus master, MPS 256 B, MRRS 512 B, RCB 64 B: matches config space.
+            put32(
+                bar0,
+                regs::STATUS_REG.offset as usize,
+                1 | (1 << 1) | (1 << 4) | (2 << 8),
+            );
+            build_peerbar_config(&mut st.config);
+        }
+        dev.snapshot_initial_state();
+        dev
+    }
+
+    /// Sets the name [`Device::describe`] returns.
+    pub fn with_name(mut self, name: &str) -> FakeDevice {
+        self.name = name.to_owned();
+        self
+    }
+
+    /// Writes a 32-bit little-endian value into a BAR's array, bypassing register semantics
+    /// (plays the hardware's part: set a status bit, raise a counter). Panics when out of range.
+    pub fn poke_bar32(&self, bar: BarIndex, offset: u64, value: u32) {
+        let mut st = self.lock();
+        let array = st.bars[usize::from(bar.get())]
+            .as_mut()
+            .expect("poke_bar32 on an absent BAR");
+        put32(array, offset as usize, value);
+    }
+
+    /// A copy of a BAR's contents (`None` for an absent BAR).
+    pub fn peek_bar(&self, bar: BarIndex) -> Option<Vec<u8>> {
+        self.lock().bars[usize::from(bar.get())].clone()
+    }
+
+    /// Writes raw bytes into config space (no write masks). Panics when out of range.
+    pub fn poke_config(&self, offset: u16, data: &[u8]) {
+        let mut st = self.lock();
+        let start = usize::from(offset);
+        st.config[start..start + data.len()].copy_from_slice(data);
+    }
+
+    /// Makes the current contents the state [`Device::reset`] returns to.
+    pub fn snapshot_initial_state(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.initial_bar0 = st.bars[0].clone();
+        self.initial_config = st.config.clone();
+    }
+
+    /// How many times [`Device::reset`] was called.
+    pub fn reset_count(&self) -> u32 {
+        self.resets.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in another test thread while holding the lock leaves plain bytes behind,
+        // which are still consistent enough for a fake.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_bar(&self, bar: BarIndex, offset: BarOffset, buf: &mut [u8], align: u64) -> Result<()> {
+        let st = self.lock();
+        let array = st.bars[usize::from(bar.get())].as_deref();
+        check_bar_access(
+            array.map(|a| a.len() as u64),
+            bar,
+            offset,
+            buf.len() as u64,
+            align,
+        )?;
+        let array = array.expect("checked above");
+        let start = offset.get() as usize;
+        buf.copy_from_slice(&array[start..start + buf.len()]);
+        Ok(())
+    }
+
+    fn write_bar(&self, bar: BarIndex, offset: BarOffset, data: &[u8], align: u64) -> Result<()> {
+        let mut st = self.lock();
+        let array = st.bars[usize::from(bar.get())].as_deref_mut();
+        check_bar_access(
+            array.as_ref().map(|a| a.len() as u64),
+            bar,
+            offset,
+            data.len() as u64,
+            align,
+        )?;
+        let array = array.expect("checked above");
+        let start = offset.get() as usize;
+        if self.peerbar_registers && bar == BarIndex::BAR0 {
+            write_registers(array, start, data);
+        } else {
+            array[start..start + data.len()].copy_from_slice(data);
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for FakeDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeDevice")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn put32(array: &mut [u8], offset: usize, value: u32) {
+    array[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+fn get32(array: &[u8], offset: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&array[offset..offset + 4]);
+    u32::from_le_bytes(b)
+}
+
+/// Applies a BAR0 write of `data` at `start` with peerbar register semantics: only `rw` field
+/// bits change (byte enables honoured), `w1p` bits trigger their action, everything else
+/// (constants, status, offsets that name no register) ignores the write.
+fn write_registers(bar0: &mut [u8], start: usize, data: &[u8]) {
+    let end = start + data.len();
+    for reg in ALL_REGISTERS {
+        let reg_start = reg.offset as usize;
+        if reg_start + 4 <= start || reg_start >= end {
+            continue;
+        }
+        let mut value = 0u32;
+        let mut byte_mask = 0u32;
+        for i in 0..4 {
+            let at = reg_start + i;
+            if (start..end).contains(&at) {
+                value |= u32::from(data[at - start]) << (8 * i);
+                byte_mask |= 0xff << (8 * i);
+            }
+        }
+        let mask_of = |access: Access| -> u32 {
+            reg.fields
+                .iter()
+                .filter(|f| f.access == access)
+                .fold(0, |m, f| m | f.mask_in_register())
+        };
+        let rw = mask_of(Access::ReadWrite) & byte_mask;
+        let old = get32(bar0, reg_start);
+        put32(bar0, reg_start, (old & !rw) | (value & rw));
+        let pulsed = value & mask_of(Access::WriteOnePulse) & byte_mask;
+        if reg.offset == regs::CONTROL_REG.offset
+            && pulsed & regs::CONTROL::CLEAR_ERRORS::SET.value != 0
+        {
+            for cleared in [
+                regs::DROPPED_WRITES_REG.offset,
+                regs::UNSUPPORTED_REQUESTS_REG.offset,
+                regs::ERROR_LOG_REG.offset,
+                regs::ERROR_ADDR_LO_REG.offset,
+                regs::ERROR_ADDR_HI_REG.offset,
+            ] {
+                put32(bar0, cleared as usize, 0);
+            }
+        }
+    }
+}
+
+/// Config space of the fake peerbar endpoint: type 0 header, capability list
+/// MSI-X (0x60) -> PCI Express (0x70).
+fn build_peerbar_config(cs: &mut [u8]) {
+    let put16 = |cs: &mut [u8], at: usize, v: u16| cs[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 = |cs: &mut [u8], at: usize, v: u32| cs[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    put16(cs, 0x00, FAKE_VENDOR_ID);
+    put16(cs, 0x02, FAKE_DEVICE_ID);
+    put16(cs, 0x04, 0x0006); // memory space + bus master enabled
+    put16(cs, 0x06, 1 << 4); // capabilities list present
+    put32(cs, 0x08, 0x0580_0000); // class 05 80 00 (memory controller, other), revision 0
+    put32(cs, 0x10, 0xfe00_0000); // BAR0: 32-bit memory
+    put32(cs, 0x18, 0x0000_000c); // BAR2: 64-bit prefetchable memory
+    put32(cs, 0x1c, 0x0000_0038);
+    put16(cs, 0x2c, FAKE_VENDOR_ID);
+    put16(cs, 0x2e, 0x0007);
+    cs[0x34] = FAKE_CAP_MSIX as u8;
+
+    let msix = usize::from(FAKE_CAP_MSIX);
+    cs[msix] = 0x11;
+    cs[msix + 1] = FAKE_CAP_PCIE as u8;
+    put16(cs, msix + 2, 8 - 1); // 8 vectors, disabled
+    put32(cs, msix + 4, 0x8000); // table: BAR0 + 0x8000
+    put32(cs, msix + 8, 0x9000); // PBA: BAR0 + 0x9000
+
+    let pcie = usize::from(FAKE_CAP_PCIE);
+    cs[pcie] = 0x10;
+    cs[pcie + 1] = 0x00; // end of list
+    put16(cs, pcie + 2, 0x0002); // version 2, endpoint
+    put32(cs, pcie + 4, 0b011); // max payload supported 1024 B
+    put16(cs, pcie + 8, (1 << 5) | (2 << 12)); // MPS 256 B, MRRS 512 B
+    put32(cs, pcie + 0x0c, 3 | (8 << 4)); // link capabilities 8 GT/s x8
+    put16(cs, pcie + 0x12, 3 | (8 << 4)); // link status 8 GT/s x8
+}
+
+impl Device for FakeDevice {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn config_read(&self, offset: u16, buf: &mut [u8]) -> Result<()> {
+        check_config_access(offset, buf.len())?;
+        let st = self.lock();
+        let start = usize::from(offset);
+        buf.copy_from_slice(&st.config[start..start + buf.len()]);
+        Ok(())
+    }
+
+    fn config_write(&self, offset: u16, data: &[u8]) -> Result<()> {
+        check_config_access(offset, data.len())?;
+        let mut st = self.lock();
+        let start = usize::from(offset);
+        st.config[start..start + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn bar_len(&self, bar: BarIndex) -> Option<u64> {
+        self.lock().bars[usize::from(bar.get())]
+            .as_ref()
+            .map(|a| a.len() as u64)
+    }
+
+    fn bar_read8(&self, bar: BarIndex, offset: BarOffset) -> Result<u8> {
+        let mut b = [0u8; 1];
+        self.read_bar(bar, offset, &mut b, 1)?;
+        Ok(b[0])
+    }
+
+    fn bar_read16(&self, bar: BarIndex, offset: BarOffset) -> Result<u16> {
+        let mut b = [0u8; 2];
+        self.read_bar(bar, offset, &mut b, 2)?;
+        Ok(u16::from_le_bytes(b))
+    }
+
+    fn bar_read32(&self, bar: BarIndex, offset: BarOffset) -> Result<u32> {
+        let mut b = [0u8; 4];
+        self.read_bar(bar, offset, &mut b, 4)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn bar_read64(&self, bar: BarIndex, offset: BarOffset) -> Result<u64> {
+        let mut b = [0u8; 8];
+        self.read_bar(bar, offset, &mut b, 8)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn bar_write8(&self, bar: BarIndex, offset: BarOffset, value: u8) -> Result<()> {
+        self.write_bar(bar, offset, &[value], 1)
+    }
+
+    fn bar_write16(&self, bar: BarIndex, offset: BarOffset, value: u16) -> Result<()> {
+        self.write_bar(bar, offset, &value.to_le_bytes(), 2)
+    }
+
+    fn bar_write32(&self, bar: BarIndex, offset: BarOffset, value: u32) -> Result<()> {
+        self.write_bar(bar, offset, &value.to_le_bytes(), 4)
+    }
+
+    fn bar_write64(&self, bar: BarIndex, offset: BarOffset, value: u64) -> Result<()> {
+        self.write_bar(bar, offset, &value.to_le_bytes(), 8)
+    }
+
+    fn bar_read(&self, bar: BarIndex, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
+        self.read_bar(bar, offset, buf, 1)
+    }
+
+    fn bar_write(&self, bar: BarIndex, offset: BarOffset, data: &[u8]) -> Result<()> {
+        self.write_bar(bar, offset, data, 1)
+    }
+
+    fn reset(&self) -> Result<()> {
+        self.resets.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.lock();
+        if let Some(initial) = &self.initial_bar0 {
+            st.bars[0] = Some(initial.clone());
+        }
+        st.config.clone_from(&self.initial_config);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn bars_are_bounds_and_alignment_checked() {
+        let dev = FakeDevice::new(&[(BarIndex::BAR2, 64)]);
+        assert_eq!(dev.bar_len(BarIndex::BAR2), Some(64));
+        assert_eq!(dev.bar_len(BarIndex::BAR0), None);
+        assert!(matches!(
+            dev.bar_read32(BarIndex::BAR0, BarOffset::ZERO),
+            Err(Error::NoSuchBar { .. })
+        ));
+        assert!(matches!(
+            dev.bar_write64(BarIndex::BAR2, BarOffset::new(60), 0),
+            Err(Error::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            dev.bar_read16(BarIndex::BAR2, BarOffset::new(3)),
+            Err(Error::Misaligned { size: 2, .. })
+        ));
+        assert!(matches!(
+            dev.bar_write(BarIndex::BAR2, BarOffset::new(60), &[1; 5]),
+            Err(Error::OutOfRange { .. })
+        ));
+        assert_eq!(dev.peek_bar(BarIndex::BAR2).unwrap(), vec![0; 64]);
+    }
+
+    #[test]
+    fn bar_accesses_are_little_endian_and_consistent() {
+        let dev = FakeDevice::new(&[(BarIndex::BAR2, 64)]);
+        dev.bar_write64(BarIndex::BAR2, BarOffset::new(8), 0x0807_0605_0403_0201)
+            .unwrap();
+        assert_eq!(dev.bar_read8(BarIndex::BAR2, BarOffset::new(8)).unwrap(), 1);
+        assert_eq!(
+            dev.bar_read16(BarIndex::BAR2, BarOffset::new(14)).unwrap(),
+            0x0807
+        );
+        let mut buf = [0u8; 5];
+        dev.bar_read(BarIndex::BAR2, BarOffset::new(7), &mut buf)
+            .unwrap();
+        assert_eq!(buf, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn config_space_is_checked() {
+        let dev = FakeDevice::peerbar_endpoint(4096);
+        assert_eq!(dev.config_read16(0).unwrap(), FAKE_VENDOR_ID);
+        assert!(matches!(
+            dev.config_read32(4094),
+            Err(Error::ConfigOutOfRange { .. })
+        ));
+        assert!(matches!(
+            dev.config_write(4096, &[0]),
+            Err(Error::ConfigOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn peerbar_registers_ignore_writes_to_read_only_bits() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        let magic = regs::MAGIC_REG.bar_offset();
+        dev.bar_write32(BarIndex::BAR0, magic, 0).unwrap();
+        assert_eq!(dev.bar_read32(BarIndex::BAR0, magic).unwrap(), 0x5045_4552);
+        // A 64-bit write covering SCRATCH (rw) and CONTROL (w1p) changes SCRATCH only.
+        dev.bar_write64(BarIndex::BAR0, regs::SCRATCH_REG.bar_offset(), u64::MAX)
+            .unwrap();
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::SCRATCH_REG.bar_offset())
+                .unwrap(),
+            u32::MAX
+        );
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::CONTROL_REG.bar_offset())
+                .unwrap(),
+            0
+        );
+        // Byte enables: one byte of SCRATCH.
+        dev.bar_write8(
+            BarIndex::BAR0,
+            BarOffset::new(regs::SCRATCH_REG.offset + 1),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::SCRATCH_REG.bar_offset())
+                .unwrap(),
+            0xffff_00ff
+        );
+        // Offsets that name no register ignore writes.
+        dev.bar_write32(BarIndex::BAR0, BarOffset::new(0x100), 5)
+            .unwrap();
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, BarOffset::new(0x100))
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn clear_errors_pulse_clears_counters_and_log() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        dev.poke_bar32(BarIndex::BAR0, regs::DROPPED_WRITES_REG.offset, 3);
+        dev.poke_bar32(BarIndex::BAR0, regs::ERROR_LOG_REG.offset, 1 << 31 | 1);
+        dev.bar_write32(BarIndex::BAR0, regs::CONTROL_REG.bar_offset(), 1)
+            .unwrap();
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::DROPPED_WRITES_REG.bar_offset())
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::ERROR_LOG_REG.bar_offset())
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn reset_restores_registers_and_config() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        dev.bar_write32(BarIndex::BAR0, regs::SCRATCH_REG.bar_offset(), 9)
+            .unwrap();
+        dev.config_write(0x04, &[0, 0]).unwrap();
+        dev.reset().unwrap();
+        assert_eq!(dev.reset_count(), 1);
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, regs::SCRATCH_REG.bar_offset())
+                .unwrap(),
+            0
+        );
+        assert_eq!(dev.config_read16(0x04).unwrap(), 0x0006);
+    }
+}

@@ -1,0 +1,843 @@
+//! `peerbar bar-test`: write patterns into peer memory (BAR2), read them back, compare.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use peerbar::endpoint::ErrorCounters;
+use peerbar::{BarIndex, BarOffset, Device, Endpoint};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::target::Target;
+use crate::units::{hex, human_bytes, human_seconds, mb_per_s, parse_size, render_table};
+use crate::{usage_error, GlobalOpts, Outcome};
+
+pub const LONG_ABOUT: &str = "\
+Write test patterns into peer memory (BAR2) and read them back, once per pattern and access size.
+
+Patterns:
+  walking-ones  each 64-bit word holds a single 1 bit, moving one position per word
+  address       each 32-bit word holds its own BAR2 offset (address-in-address)
+  random        bytes from a ChaCha8 stream seeded with --seed (a random seed is chosen and
+                printed when none is given, so any failure can be reproduced)
+Access sizes: 1, 2, 4, 8 (one naturally aligned MMIO access, i.e. one TLP, each) and bulk (the
+driver's bulk copy). Before each pass the range is filled with the complement of the pattern, so
+data left by an earlier pass or run cannot hide a write that never landed.
+
+For each pattern x access the report gives bytes, write and read time, MB/s (10^6 bytes/s) and,
+on the simulated endpoint, simulated clock cycles and cycles simulated per wall-clock second.
+A mismatch prints the BAR2 offset, expected and actual value (the first --max-mismatches of
+them) and the exit status is 1. --scratch adds a test of the SCRATCH register.
+
+JSON output (--json), stable field names:
+  schema            \"peerbar-bar-test/1\"
+  target, device    as in `peerbar info --json`
+  offset, length    the BAR2 range tested, bytes
+  seed              the random pattern's seed
+  passed            true when nothing mismatched
+  total_mismatches  mismatched units (accesses; 4-byte words for bulk) over all passes
+  results[]         {pattern, access, bytes, write_seconds, read_seconds, write_mb_per_s,
+                     read_mb_per_s, sim_cycles, sim_cycles_per_second, mismatches}
+                    (sim_* are null on hardware)
+  mismatches[]      {pattern, access, offset, size, expected, actual} (first --max-mismatches;
+                    expected/actual are \"0x\" hex strings of `size` bytes, little-endian)
+  error_counters    {dropped_writes, unsupported_requests}: increase of the endpoint's error
+                    counters during the test
+  warnings[]";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  peerbar bar-test
+  peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
+  peerbar bar-test --pattern random --access bulk --json
+  peerbar bar-test --scratch --length 4k";
+
+/// Bytes generated, written and compared at a time: bounds memory use on large BARs.
+const CHUNK: u64 = 1 << 20;
+/// Progress bar granularity.
+const PROGRESS_STEP: usize = 4096;
+/// Total bytes moved below which no progress bar is shown.
+const PROGRESS_MIN_BYTES: u64 = 256 * 1024;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Pattern {
+    /// A single 1 bit per 64-bit word, moving one bit per word.
+    #[value(name = "walking-ones")]
+    WalkingOnes,
+    /// Each 32-bit word holds its own BAR offset.
+    #[value(name = "address", alias = "address-in-address")]
+    Address,
+    /// Seeded pseudo-random bytes.
+    #[value(name = "random")]
+    Random,
+}
+
+impl Pattern {
+    fn name(self) -> &'static str {
+        match self {
+            Pattern::WalkingOnes => "walking-ones",
+            Pattern::Address => "address",
+            Pattern::Random => "random",
+        }
+    }
+
+    /// The pattern's bytes for BAR offsets `at .. at + buf.len()`, where the tested range
+    /// starts at `range_start` (the random stream starts there).
+    fn fill(self, seed: u64, range_start: u64, at: u64, buf: &mut [u8]) {
+        match self {
+            Pattern::WalkingOnes => {
+                for (i, b) in buf.iter_mut().enumerate() {
+                    let o = at + i as u64;
+                    let bit = (o / 8) % 64;
+                    *b = ((1u64 << bit) >> (8 * (o % 8))) as u8;
+                }
+            }
+            Pattern::Address => {
+                for (i, b) in buf.iter_mut().enumerate() {
+                    let o = at + i as u64;
+                    let word = (o & !3) as u32;
+                    *b = (word >> (8 * (o % 4))) as u8;
+                }
+            }
+            Pattern::Random => {
+                // Chunks start at multiples of CHUNK (a multiple of 4) from the range start, so
+                // the stream position is a whole number of 32-bit words.
+                let pos = at - range_start;
+                debug_assert_eq!(pos % 4, 0);
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_word_pos(u128::from(pos / 4));
+                rng.fill_bytes(buf);
+            }
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Access {
+    #[value(name = "1")]
+    B1,
+    #[value(name = "2")]
+    B2,
+    #[value(name = "4")]
+    B4,
+    #[value(name = "8")]
+    B8,
+    /// The driver's bulk copy.
+    #[value(name = "bulk")]
+    Bulk,
+}
+
+impl Access {
+    fn name(self) -> &'static str {
+        match self {
+            Access::B1 => "1",
+            Access::B2 => "2",
+            Access::B4 => "4",
+            Access::B8 => "8",
+            Access::Bulk => "bulk",
+        }
+    }
+
+    /// Size of one access, `None` for bulk.
+    fn size(self) -> Option<u64> {
+        match self {
+            Access::B1 => Some(1),
+            Access::B2 => Some(2),
+            Access::B4 => Some(4),
+            Access::B8 => Some(8),
+            Access::Bulk => None,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BarTestArgs {
+    /// Patterns to run, comma-separated: walking-ones, address, random.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "walking-ones,address,random"
+    )]
+    pub pattern: Vec<Pattern>,
+
+    /// Access sizes, comma-separated: 1, 2, 4, 8 (bytes per MMIO access) and bulk.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "1,2,4,8,bulk"
+    )]
+    pub access: Vec<Access>,
+
+    /// Seed of the random pattern (default: a random seed, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// First BAR2 byte to test (decimal, 0x hex, or with k/M/G suffix). Must be a multiple of
+    /// the largest access size selected.
+    #[arg(long, value_parser = parse_size, default_value = "0")]
+    pub offset: u64,
+
+    /// Bytes to test (default: from --offset to the end of BAR2). Must be a multiple of the
+    /// largest access size selected.
+    #[arg(long, value_parser = parse_size)]
+    pub length: Option<u64>,
+
+    /// Print at most this many mismatches.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_mismatches: usize,
+
+    /// Also test the SCRATCH register (BAR0) with fixed, walking and random values.
+    #[arg(long)]
+    pub scratch: bool,
+}
+
+#[derive(Serialize, Debug)]
+struct Report {
+    schema: &'static str,
+    target: &'static str,
+    device: String,
+    offset: u64,
+    length: u64,
+    seed: u64,
+    passed: bool,
+    total_mismatches: u64,
+    results: Vec<PassResult>,
+    mismatches: Vec<Mismatch>,
+    error_counters: CountersDelta,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+struct PassResult {
+    pattern: &'static str,
+    access: &'static str,
+    bytes: u64,
+    write_seconds: f64,
+    read_seconds: f64,
+    write_mb_per_s: f64,
+    read_mb_per_s: f64,
+    sim_cycles: Option<u64>,
+    sim_cycles_per_second: Option<f64>,
+    mismatches: u64,
+}
+
+#[derive(Serialize, Debug, Clone)]
+struct Mismatch {
+    pattern: &'static str,
+    access: &'static str,
+    offset: u64,
+    size: u64,
+    expected: String,
+    actual: String,
+}
+
+#[derive(Serialize, Debug, Default)]
+struct CountersDelta {
+    dropped_writes: u32,
+    unsupported_requests: u32,
+}
+
+/// Checked test range and settings.
+#[derive(Debug)]
+struct Plan {
+    start: u64,
+    length: u64,
+    seed: u64,
+    passes: Vec<(Pattern, Access)>,
+}
+
+fn plan(args: &BarTestArgs, bar2_len: u64) -> anyhow::Result<Plan> {
+    if args.offset >= bar2_len {
+        return Err(usage_error(format!(
+            "--offset {:#x} is outside BAR2 ({} bytes, offsets 0x0..{:#x})",
+            args.offset,
+            bar2_len,
+            bar2_len - 1
+        )));
+    }
+    let length = args.length.unwrap_or(bar2_len - args.offset);
+    if length == 0 {
+        return Err(usage_error("--length 0: nothing to test"));
+    }
+    if args
+        .offset
+        .checked_add(length)
+        .is_none_or(|end| end > bar2_len)
+    {
+        return Err(usage_error(format!(
+            "--offset {:#x} --length {:#x} runs past the end of BAR2 ({} bytes)",
+            args.offset, length, bar2_len
+        )));
+    }
+    let largest = args
+        .access
+        .iter()
+        .filter_map(|a| a.size())
+        .max()
+        .unwrap_or(1);
+    for (value, name) in [(args.offset, "--offset"), (length, "--length")] {
+        if value % largest != 0 {
+            return Err(usage_error(format!(
+                "{name} {value:#x} is not a multiple of {largest}, the largest access size selected \
+                 (use --access bulk or --access 1 for an unaligned range)"
+            )));
+        }
+    }
+    let mut passes = Vec::new();
+    for &p in dedup(&args.pattern).iter() {
+        for &a in dedup(&args.access).iter() {
+            passes.push((p, a));
+        }
+    }
+    Ok(Plan {
+        start: args.offset,
+        length,
+        seed: args.seed.unwrap_or_else(rand::random),
+        passes,
+    })
+}
+
+fn dedup<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for &i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow::Result<Outcome> {
+    let endpoint = target.endpoint()?;
+    let bar2_len = endpoint
+        .device()
+        .bar_len(BarIndex::BAR2)
+        .ok_or(peerbar::Error::NoSuchBar {
+            bar: BarIndex::BAR2,
+        })?;
+    let plan = plan(args, bar2_len)?;
+    if !opts.json {
+        println!(
+            "bar-test on {}: {}\nBAR2 {:#x}..{:#x} ({}), seed {} (reproduce with --seed {})",
+            target.kind.as_str(),
+            target.description,
+            plan.start,
+            plan.start + plan.length,
+            human_bytes(plan.length),
+            plan.seed,
+            plan.seed
+        );
+    }
+
+    let counters_before = endpoint.error_counters()?;
+    let total_bytes = plan.length * 2 * plan.passes.len() as u64;
+    let progress = progress_bar(opts.json, total_bytes);
+
+    let mut tester = Tester {
+        endpoint: &endpoint,
+        target,
+        plan: &plan,
+        max_mismatches: args.max_mismatches,
+        mismatches: Vec::new(),
+        progress: &progress,
+    };
+    let mut results = Vec::new();
+    for &(pattern, access) in &plan.passes {
+        progress.set_message(format!("{} x {}", pattern.name(), access.name()));
+        results.push(tester.pass(pattern, access)?);
+    }
+    if args.scratch {
+        results.push(tester.scratch()?);
+    }
+    let mismatches = tester.mismatches;
+    progress.finish_and_clear();
+
+    let counters_after = endpoint.error_counters()?;
+    let delta = counters_delta(counters_before, counters_after);
+    let mut warnings = Vec::new();
+    if delta.dropped_writes > 0 || delta.unsupported_requests > 0 {
+        warnings.push(format!(
+            "the endpoint's error counters rose during the test: {} dropped write(s), {} unsupported request(s)",
+            delta.dropped_writes, delta.unsupported_requests
+        ));
+    }
+
+    let total_mismatches: u64 = results.iter().map(|r| r.mismatches).sum();
+    let report = Report {
+        schema: "peerbar-bar-test/1",
+        target: target.kind.as_str(),
+        device: target.description.clone(),
+        offset: plan.start,
+        length: plan.length,
+        seed: plan.seed,
+        passed: total_mismatches == 0,
+        total_mismatches,
+        results,
+        mismatches,
+        error_counters: delta,
+        warnings,
+    };
+    if opts.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(if report.passed {
+        Outcome::Ok
+    } else {
+        Outcome::Mismatch
+    })
+}
+
+fn counters_delta(before: ErrorCounters, after: ErrorCounters) -> CountersDelta {
+    CountersDelta {
+        dropped_writes: after.dropped_writes.saturating_sub(before.dropped_writes),
+        unsupported_requests: after
+            .unsupported_requests
+            .saturating_sub(before.unsupported_requests),
+    }
+}
+
+fn progress_bar(json: bool, total_bytes: u64) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() || total_bytes < PROGRESS_MIN_BYTES {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+struct Tester<'a> {
+    endpoint: &'a Endpoint,
+    target: &'a Target,
+    plan: &'a Plan,
+    max_mismatches: usize,
+    mismatches: Vec<Mismatch>,
+    progress: &'a ProgressBar,
+}
+
+impl Tester<'_> {
+    fn dev(&self) -> &dyn Device {
+        self.endpoint.device()
+    }
+
+    /// BAR2 chunks of the range: (offset, length).
+    fn chunks(&self) -> impl Iterator<Item = (u64, usize)> {
+        let (start, end) = (self.plan.start, self.plan.start + self.plan.length);
+        (start..end)
+            .step_by(CHUNK as usize)
+            .map(move |at| (at, (end - at).min(CHUNK) as usize))
+    }
+
+    fn pass(&mut self, pattern: Pattern, access: Access) -> anyhow::Result<PassResult> {
+        let seed = self.plan.seed;
+        let start = self.plan.start;
+        let mut expected = Vec::new();
+
+        // Fill with the complement first (bulk, untimed).
+        for (at, len) in self.chunks() {
+            expected.resize(len, 0);
+            pattern.fill(seed, start, at, &mut expected);
+            expected.iter_mut().for_each(|b| *b = !*b);
+            self.endpoint.peer_write(BarOffset::new(at), &expected)?;
+        }
+
+        let stats_before = self.target.sim_stats();
+        let t0 = Instant::now();
+        for (at, len) in self.chunks() {
+            expected.resize(len, 0);
+            pattern.fill(seed, start, at, &mut expected);
+            self.write(access, at, &expected)?;
+        }
+        let write_time = t0.elapsed();
+
+        let t1 = Instant::now();
+        let mut read_time = Duration::ZERO;
+        let mut actual = Vec::new();
+        let mut mismatched = 0u64;
+        for (at, len) in self.chunks() {
+            actual.resize(len, 0);
+            let r0 = Instant::now();
+            self.read(access, at, &mut actual)?;
+            read_time += r0.elapsed();
+            expected.resize(len, 0);
+            pattern.fill(seed, start, at, &mut expected);
+            mismatched += self.compare(pattern, access, at, &expected, &actual);
+        }
+        let wall = write_time + t1.elapsed();
+        let cycles = match (stats_before, self.target.sim_stats()) {
+            (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+            _ => None,
+        };
+        Ok(PassResult {
+            pattern: pattern.name(),
+            access: access.name(),
+            bytes: self.plan.length,
+            write_seconds: write_time.as_secs_f64(),
+            read_seconds: read_time.as_secs_f64(),
+            write_mb_per_s: mb_per_s(self.plan.length, write_time.as_secs_f64()),
+            read_mb_per_s: mb_per_s(self.plan.length, read_time.as_secs_f64()),
+            sim_cycles: cycles,
+            sim_cycles_per_second: cycles.map(|c| c as f64 / wall.as_secs_f64().max(1e-9)),
+            mismatches: mismatched,
+        })
+    }
+
+    fn write(&self, access: Access, at: u64, data: &[u8]) -> anyhow::Result<()> {
+        let dev = self.dev();
+        let bar = BarIndex::BAR2;
+        let Some(size) = access.size() else {
+            for (i, piece) in data.chunks(PROGRESS_STEP).enumerate() {
+                let off = at + (i * PROGRESS_STEP) as u64;
+                self.endpoint.peer_write(BarOffset::new(off), piece)?;
+                self.progress.inc(piece.len() as u64);
+            }
+            return Ok(());
+        };
+        for (i, piece) in data.chunks(PROGRESS_STEP).enumerate() {
+            let base = at + (i * PROGRESS_STEP) as u64;
+            for (j, unit) in piece.chunks(size as usize).enumerate() {
+                let off = BarOffset::new(base + j as u64 * size);
+                match unit.len() {
+                    1 => dev.bar_write8(bar, off, unit[0])?,
+                    2 => dev.bar_write16(bar, off, u16::from_le_bytes([unit[0], unit[1]]))?,
+                    4 => dev.bar_write32(bar, off, u32::from_le_bytes(to_array(unit)))?,
+                    _ => dev.bar_write64(bar, off, u64::from_le_bytes(to_array(unit)))?,
+                }
+            }
+            self.progress.inc(piece.len() as u64);
+        }
+        Ok(())
+    }
+
+    fn read(&self, access: Access, at: u64, buf: &mut [u8]) -> anyhow::Result<()> {
+        let dev = self.dev();
+        let bar = BarIndex::BAR2;
+        let Some(size) = access.size() else {
+            for (i, piece) in buf.chunks_mut(PROGRESS_STEP).enumerate() {
+                let off = at + (i * PROGRESS_STEP) as u64;
+                self.endpoint.peer_read(BarOffset::new(off), piece)?;
+                self.progress.inc(piece.len() as u64);
+            }
+            return Ok(());
+        };
+        for (i, piece) in buf.chunks_mut(PROGRESS_STEP).enumerate() {
+            let base = at + (i * PROGRESS_STEP) as u64;
+            let n = piece.len() as u64;
+            for (j, unit) in piece.chunks_mut(size as usize).enumerate() {
+                let off = BarOffset::new(base + j as u64 * size);
+                match unit.len() {
+                    1 => unit[0] = dev.bar_read8(bar, off)?,
+                    2 => unit.copy_from_slice(&dev.bar_read16(bar, off)?.to_le_bytes()),
+                    4 => unit.copy_from_slice(&dev.bar_read32(bar, off)?.to_le_bytes()),
+                    _ => unit.copy_from_slice(&dev.bar_read64(bar, off)?.to_le_bytes()),
+                }
+            }
+            self.progress.inc(n);
+        }
+        Ok(())
+    }
+
+    /// Compares a chunk in units of the access size (4-byte words for bulk when aligned),
+    /// records the first mismatches and returns how many units differ.
+    fn compare(
+        &mut self,
+        pattern: Pattern,
+        access: Access,
+        at: u64,
+        expected: &[u8],
+        actual: &[u8],
+    ) -> u64 {
+        if expected == actual {
+            return 0;
+        }
+        let unit =
+            access
+                .size()
+                .unwrap_or(if self.plan.start % 4 == 0 && self.plan.length % 4 == 0 {
+                    4
+                } else {
+                    1
+                }) as usize;
+        let mut count = 0;
+        for (i, (e, a)) in expected.chunks(unit).zip(actual.chunks(unit)).enumerate() {
+            if e == a {
+                continue;
+            }
+            count += 1;
+            if self.mismatches.len() < self.max_mismatches {
+                self.mismatches.push(Mismatch {
+                    pattern: pattern.name(),
+                    access: access.name(),
+                    offset: at + (i * unit) as u64,
+                    size: e.len() as u64,
+                    expected: le_hex(e),
+                    actual: le_hex(a),
+                });
+            }
+        }
+        count
+    }
+
+    /// SCRATCH register: fixed values, walking one and zero, seeded random values; the original
+    /// value is restored afterwards.
+    fn scratch(&mut self) -> anyhow::Result<PassResult> {
+        let mut values = vec![0u32, u32::MAX, 0xa5a5_a5a5, 0x5a5a_5a5a];
+        values.extend((0..32).map(|i| 1u32 << i));
+        values.extend((0..32).map(|i| !(1u32 << i)));
+        let mut rng = ChaCha8Rng::seed_from_u64(self.plan.seed);
+        values.extend((0..16).map(|_| rng.next_u32()));
+
+        let original = self.endpoint.scratch()?;
+        let stats_before = self.target.sim_stats();
+        let t0 = Instant::now();
+        let mut write_time = Duration::ZERO;
+        let mut read_time = Duration::ZERO;
+        let mut mismatched = 0;
+        let offset = peerbar::regs::SCRATCH_REG.offset;
+        for &v in &values {
+            let w = Instant::now();
+            self.endpoint.set_scratch(v)?;
+            write_time += w.elapsed();
+            let r = Instant::now();
+            let back = self.endpoint.scratch()?;
+            read_time += r.elapsed();
+            if back != v {
+                mismatched += 1;
+                if self.mismatches.len() < self.max_mismatches {
+                    self.mismatches.push(Mismatch {
+                        pattern: "scratch",
+                        access: "4",
+                        offset,
+                        size: 4,
+                        expected: hex(v.into(), 8),
+                        actual: hex(back.into(), 8),
+                    });
+                }
+            }
+        }
+        let wall = t0.elapsed();
+        self.endpoint.set_scratch(original)?;
+        let bytes = values.len() as u64 * 4;
+        let cycles = match (stats_before, self.target.sim_stats()) {
+            (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+            _ => None,
+        };
+        Ok(PassResult {
+            pattern: "scratch",
+            access: "4",
+            bytes,
+            write_seconds: write_time.as_secs_f64(),
+            read_seconds: read_time.as_secs_f64(),
+            write_mb_per_s: mb_per_s(bytes, write_time.as_secs_f64()),
+            read_mb_per_s: mb_per_s(bytes, read_time.as_secs_f64()),
+            sim_cycles: cycles,
+            sim_cycles_per_second: cycles.map(|c| c as f64 / wall.as_secs_f64().max(1e-9)),
+            mismatches: mismatched,
+        })
+    }
+}
+
+fn to_array<const N: usize>(src: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(src);
+    a
+}
+
+/// Little-endian bytes as one hex number: `[0x01, 0x00]` -> `0x0001`.
+fn le_hex(bytes: &[u8]) -> String {
+    let mut s = String::from("0x");
+    for b in bytes.iter().rev() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn render(r: &Report) -> String {
+    let sim = r.results.iter().any(|p| p.sim_cycles.is_some());
+    let mut headers = vec![
+        "pattern",
+        "access",
+        "bytes",
+        "write",
+        "read",
+        "write MB/s",
+        "read MB/s",
+    ];
+    if sim {
+        headers.extend(["sim cycles", "cycles/s"]);
+    }
+    headers.push("mismatches");
+    let rows: Vec<Vec<String>> = r
+        .results
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                p.pattern.to_owned(),
+                p.access.to_owned(),
+                p.bytes.to_string(),
+                human_seconds(p.write_seconds),
+                human_seconds(p.read_seconds),
+                format!("{:.2}", p.write_mb_per_s),
+                format!("{:.2}", p.read_mb_per_s),
+            ];
+            if sim {
+                row.push(p.sim_cycles.map_or("-".to_owned(), |c| c.to_string()));
+                row.push(
+                    p.sim_cycles_per_second
+                        .map_or("-".to_owned(), |c| format!("{c:.0}")),
+                );
+            }
+            row.push(p.mismatches.to_string());
+            row
+        })
+        .collect();
+    let mut out = String::from("\n");
+    out.push_str(&render_table(&headers, &rows));
+    if !r.mismatches.is_empty() {
+        out.push_str(&format!(
+            "\nMismatches (first {} of {}):\n",
+            r.mismatches.len(),
+            r.total_mismatches
+        ));
+        let rows: Vec<Vec<String>> = r
+            .mismatches
+            .iter()
+            .map(|m| {
+                let bar = if m.pattern == "scratch" {
+                    "BAR0"
+                } else {
+                    "BAR2"
+                };
+                vec![
+                    m.pattern.to_owned(),
+                    m.access.to_owned(),
+                    format!("{bar} {}", hex(m.offset, 8)),
+                    m.expected.clone(),
+                    m.actual.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&render_table(
+            &["pattern", "access", "offset", "expected", "actual"],
+            &rows,
+        ));
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("\nwarning: {w}\n"));
+    }
+    let failed = r.results.iter().filter(|p| p.mismatches > 0).count();
+    if r.passed {
+        out.push_str(&format!(
+            "\nPASS: {} pass(es), no mismatches\n",
+            r.results.len()
+        ));
+    } else {
+        out.push_str(&format!(
+            "\nFAIL: {} mismatched unit(s) in {} of {} pass(es); reproduce with --seed {}\n",
+            r.total_mismatches,
+            failed,
+            r.results.len(),
+            r.seed
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walking_ones_has_one_bit_per_word() {
+        let mut buf = vec![0u8; 8 * 70];
+        Pattern::WalkingOnes.fill(0, 0, 0, &mut buf);
+        for (i, w) in buf.chunks(8).enumerate() {
+            let v = u64::from_le_bytes(to_array(w));
+            assert_eq!(v, 1u64 << (i % 64));
+        }
+        // A sub-range gives the same bytes as the full range.
+        let mut part = vec![0u8; 13];
+        Pattern::WalkingOnes.fill(0, 0, 21, &mut part);
+        assert_eq!(part, buf[21..34]);
+    }
+
+    #[test]
+    fn address_pattern_holds_each_words_offset() {
+        let mut buf = vec![0u8; 16];
+        Pattern::Address.fill(0, 0x1000, 0x1000, &mut buf);
+        let words: Vec<u32> = buf
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(to_array(c)))
+            .collect();
+        assert_eq!(words, vec![0x1000, 0x1004, 0x1008, 0x100c]);
+    }
+
+    #[test]
+    fn random_pattern_is_reproducible_and_seekable() {
+        let mut whole = vec![0u8; 3 * CHUNK as usize / 2];
+        Pattern::Random.fill(42, 0x100, 0x100, &mut whole);
+        let mut again = vec![0u8; whole.len()];
+        Pattern::Random.fill(42, 0x100, 0x100, &mut again);
+        assert_eq!(whole, again);
+        // The second chunk, generated on its own, continues the stream.
+        let mut second = vec![0u8; CHUNK as usize / 2];
+        Pattern::Random.fill(42, 0x100, 0x100 + CHUNK, &mut second);
+        assert_eq!(second, whole[CHUNK as usize..]);
+        let mut other = vec![0u8; 64];
+        Pattern::Random.fill(43, 0x100, 0x100, &mut other);
+        assert_ne!(other, whole[..64]);
+    }
+
+    fn args(offset: u64, length: Option<u64>, access: Vec<Access>) -> BarTestArgs {
+        BarTestArgs {
+            pattern: vec![Pattern::WalkingOnes, Pattern::Random],
+            access,
+            seed: Some(1),
+            offset,
+            length,
+            max_mismatches: 16,
+            scratch: false,
+        }
+    }
+
+    #[test]
+    fn plan_checks_the_range() {
+        let all = vec![Access::B1, Access::B8, Access::Bulk];
+        let p = plan(&args(0, None, all.clone()), 4096).unwrap();
+        assert_eq!((p.start, p.length, p.passes.len()), (0, 4096, 6));
+        let p = plan(&args(0x800, None, all.clone()), 4096).unwrap();
+        assert_eq!(p.length, 0x800);
+        for bad in [
+            args(4096, None, all.clone()),
+            args(0, Some(0), all.clone()),
+            args(8, Some(4096), all.clone()),
+            args(4, Some(8), all.clone()),
+            args(0, Some(12), all.clone()),
+        ] {
+            let err = plan(&bad, 4096).unwrap_err();
+            assert!(err.downcast_ref::<crate::UsageError>().is_some(), "{err}");
+        }
+        // Unaligned ranges are fine for bulk and byte accesses.
+        let p = plan(&args(3, Some(5), vec![Access::B1, Access::Bulk]), 4096).unwrap();
+        assert_eq!((p.start, p.length), (3, 5));
+    }
+
+    #[test]
+    fn le_hex_prints_little_endian_values() {
+        assert_eq!(le_hex(&[0x01, 0x00, 0x00, 0x00]), "0x00000001");
+        assert_eq!(le_hex(&[0xab]), "0xab");
+    }
+}

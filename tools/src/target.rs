@@ -1,0 +1,128 @@
+//! Opening what the command line names: the simulated endpoint (default) or a VFIO device.
+
+use anyhow::Context;
+use peerbar::device::vfio::VfioDevice;
+use peerbar::{Device, Endpoint};
+use peerbar_sim::{SimConfig, SimDevice, SimStats};
+
+use crate::{usage_error, GlobalOpts};
+
+/// Which kind of target this is (the `target` field of JSON output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Simulation,
+    Hardware,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Simulation => "simulation",
+            Kind::Hardware => "hardware",
+        }
+    }
+}
+
+/// An opened device, not yet identified as a peerbar endpoint.
+pub struct Target {
+    pub kind: Kind,
+    /// The device, shared with the endpoint once opened (`Box<dyn Device>` is what
+    /// `Endpoint::open` takes; the simulation is a cheap clone).
+    device: Option<Box<dyn Device>>,
+    /// The simulation, kept for its statistics.
+    pub sim: Option<SimDevice>,
+    pub description: String,
+}
+
+impl Target {
+    /// Checks the option combination, then opens the device.
+    pub fn open(opts: &GlobalOpts) -> anyhow::Result<Target> {
+        if let Some(bdf) = &opts.device {
+            for (given, name) in [
+                (opts.trace.is_some(), "--trace"),
+                (opts.mps.is_some(), "--mps"),
+                (opts.mrrs.is_some(), "--mrrs"),
+                (opts.rcb.is_some(), "--rcb"),
+            ] {
+                if given {
+                    return Err(usage_error(format!(
+                        "{name} applies to the simulated endpoint only and cannot be used with --device \
+                         (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
+                    )));
+                }
+            }
+            // Check the address first so that a typo is a usage error, not a device error.
+            bdf.parse::<peerbar::device::vfio::Bdf>()
+                .map_err(|e| usage_error(e.to_string()))?;
+            let dev = VfioDevice::open(bdf)?;
+            let description = dev.describe();
+            return Ok(Target {
+                kind: Kind::Hardware,
+                device: Some(Box::new(dev)),
+                sim: None,
+                description,
+            });
+        }
+
+        let config = sim_config(opts)?;
+        let sim = SimDevice::new(config).context("starting the simulated endpoint")?;
+        Ok(Target {
+            kind: Kind::Simulation,
+            description: sim.describe(),
+            device: Some(Box::new(sim.clone())),
+            sim: Some(sim),
+        })
+    }
+
+    /// The raw device (config space, BARs).
+    pub fn device(&self) -> &dyn Device {
+        self.device.as_deref().expect("device taken by endpoint()")
+    }
+
+    /// Identifies the endpoint. Consumes the target's device handle.
+    pub fn endpoint(&mut self) -> anyhow::Result<Endpoint> {
+        let device = self
+            .device
+            .take()
+            .expect("endpoint() called once per target");
+        Ok(Endpoint::open(device)?)
+    }
+
+    /// Simulation statistics, `None` on hardware.
+    pub fn sim_stats(&self) -> Option<SimStats> {
+        self.sim.as_ref().map(SimDevice::stats)
+    }
+}
+
+/// Simulation settings from the command line, validated (a bad value is a usage error).
+fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
+    let mut config = SimConfig {
+        trace: opts.trace.clone(),
+        ..SimConfig::default()
+    };
+    if let Some(mps) = opts.mps {
+        if !matches!(mps, 128 | 256 | 512 | 1024) {
+            return Err(usage_error(format!(
+                "--mps {mps}: Max Payload Size must be 128, 256, 512 or 1024 bytes (the endpoint supports up to 1024)"
+            )));
+        }
+        config.max_payload = mps;
+    }
+    if let Some(mrrs) = opts.mrrs {
+        if !matches!(mrrs, 128 | 256 | 512 | 1024 | 2048 | 4096) {
+            return Err(usage_error(format!(
+                "--mrrs {mrrs}: Max Read Request Size must be 128, 256, 512, 1024, 2048 or 4096 bytes"
+            )));
+        }
+        config.max_read_req = mrrs;
+    }
+    if let Some(rcb) = opts.rcb {
+        if !matches!(rcb, 64 | 128) {
+            return Err(usage_error(format!(
+                "--rcb {rcb}: Read Completion Boundary must be 64 or 128 bytes"
+            )));
+        }
+        config.rcb = rcb;
+    }
+    Ok(config)
+}
