@@ -169,6 +169,60 @@ mod tests {
     }
 
     #[test]
+    fn array_register_order_does_not_matter() {
+        let text = real_map_text();
+        let mut parts: Vec<&str> = text.split("\n[[array.register]]").collect();
+        let head = parts.remove(0);
+        assert!(parts.len() > 1, "the real map has array registers");
+        parts.reverse();
+        let reversed = parts
+            .iter()
+            .map(|p| format!("\n[[array.register]]{}\n", p.trim_end()))
+            .collect::<String>();
+        let reversed = format!("{head}{reversed}");
+        assert_ne!(reversed, text);
+        let root = workspace_root();
+        let a = generate_all(&RegMap::from_toml(&text, SOURCE).unwrap(), &root).unwrap();
+        let b = generate_all(&RegMap::from_toml(&reversed, SOURCE).unwrap(), &root).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn real_map_queue_array_in_every_output() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        let q = map.arrays.iter().find(|a| a.name == "QUEUE").unwrap();
+        assert_eq!((q.base, q.stride, q.count), (0x1000, 0x40, 16));
+        let control = q.registers.iter().find(|r| r.name == "CONTROL").unwrap();
+        assert_eq!(control.offset, 0x14, "element offsets stay relative");
+        let out = generate_all(&map, &workspace_root()).unwrap();
+        let get = |path: &str| &out.iter().find(|(p, _)| *p == path).unwrap().1;
+        let sv = get("hw/rtl/peerbar_reg_pkg.sv");
+        for line in [
+            "localparam logic [15:0] QUEUE_BASE = 16'h1000;",
+            "localparam logic [15:0] QUEUE_STRIDE = 16'h0040;",
+            "localparam int unsigned QUEUE_COUNT = 16;",
+            "localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;",
+            "localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;",
+            "localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;",
+            "localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;",
+            // The plain CONTROL register keeps its names.
+            "localparam logic [15:0] CONTROL_OFFSET = 16'h001c;",
+        ] {
+            assert!(sv.contains(line), "{line}");
+        }
+        let rs = get("driver/src/regs/map.rs");
+        assert!(rs.contains("pub QUEUE_CONTROL ["), "bitfields");
+        assert!(
+            rs.contains("pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register>")
+        );
+        assert!(rs.contains("pub const ALL_ARRAYS: &[ArrayInfo]"));
+        let md = get("docs/registers.md");
+        assert!(md.contains("## Array QUEUE"));
+        assert!(md.contains("### QUEUE_CONTROL"));
+        assert!(md.contains("BAR0 + 0x8000: MSI-X table"), "block rules");
+    }
+
+    #[test]
     fn generated_rust_is_rustfmt_stable() {
         let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
         let root = workspace_root();

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
-use crate::model::RegMap;
+use crate::model::{RegMap, Register};
 
 /// `0x5045_4552`-style literal.
 fn hex32(v: u32) -> String {
@@ -31,6 +31,68 @@ fn doc(o: &mut String, indent: &str, text: &str) {
     }
 }
 
+/// One `register_bitfields!` entry: module `ident`, `place` says where the register is.
+fn bitfields(o: &mut String, reg: &Register, ident: &str, place: &str) {
+    doc(o, "    ", &reg.description);
+    let _ = writeln!(o, "    ///");
+    let _ = writeln!(
+        o,
+        "    /// {place}, access {}, reset {}.",
+        reg.access(),
+        hex32(reg.reset())
+    );
+    let _ = writeln!(o, "    pub {ident} [");
+    for f in &reg.fields {
+        doc(o, "        ", &f.description);
+        let _ = writeln!(o, "        ///");
+        let _ = writeln!(
+            o,
+            "        /// Bits {}, access {}, reset {:#x}.",
+            f.bits(),
+            f.access,
+            f.reset
+        );
+        let _ = writeln!(
+            o,
+            "        {} OFFSET({}) NUMBITS({}) [],",
+            f.name, f.lsb, f.width
+        );
+    }
+    let _ = writeln!(o, "    ],");
+}
+
+/// One `RegisterInfo { .. }` literal (followed by a comma), indented by `ind`. rustfmt leaves
+/// these long literals as they are, so they are indented here.
+fn register_info(o: &mut String, reg: &Register, ind: &str) {
+    let _ = writeln!(o, "{ind}RegisterInfo {{");
+    let _ = writeln!(o, "{ind}    name: {:?},", reg.name);
+    let _ = writeln!(o, "{ind}    offset: {},", offset(reg.offset));
+    let _ = writeln!(o, "{ind}    reset: {},", hex32(reg.reset()));
+    let _ = writeln!(
+        o,
+        "{ind}    access: Access::{},",
+        reg.access().rust_variant()
+    );
+    let _ = writeln!(o, "{ind}    description: {:?},", reg.description);
+    let _ = writeln!(o, "{ind}    fields: &[");
+    for f in &reg.fields {
+        let _ = writeln!(o, "{ind}        FieldInfo {{");
+        let _ = writeln!(o, "{ind}            name: {:?},", f.name);
+        let _ = writeln!(o, "{ind}            lsb: {},", f.lsb);
+        let _ = writeln!(o, "{ind}            width: {},", f.width);
+        let _ = writeln!(
+            o,
+            "{ind}            access: Access::{},",
+            f.access.rust_variant()
+        );
+        let _ = writeln!(o, "{ind}            reset: {:#x},", f.reset);
+        let _ = writeln!(o, "{ind}            description: {:?},", f.description);
+        let _ = writeln!(o, "{ind}        }},");
+    }
+    let _ = writeln!(o, "{ind}    ],");
+    let _ = writeln!(o, "{ind}}},");
+}
+
 /// Generates the unformatted source of `map.rs`.
 pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
     let mut o = String::new();
@@ -45,46 +107,50 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
         o,
         "//! Register map ({}): {}.\n//!\n\
          //! One `register_bitfields!` entry per register (named like the register), one\n\
-         //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.",
+         //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.\n\
+         //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an\n\
+         //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`); [`ALL_ARRAYS`]\n\
+         //! describes the arrays, with element register offsets relative to the element start.",
         map.name, map.description
     );
     let _ = writeln!(o);
+    let has_array_regs = map.arrays.iter().any(|a| !a.registers.is_empty());
     let _ = writeln!(
         o,
-        "use super::{{Access, FieldInfo, RegisterDef, RegisterInfo}};"
+        "use super::{{Access, ArrayInfo, FieldInfo, {}RegisterDef, RegisterInfo}};",
+        if has_array_regs {
+            "RegisterArrayDef, "
+        } else {
+            ""
+        }
     );
     let _ = writeln!(o);
 
     let _ = writeln!(o, "tock_registers::register_bitfields![");
     let _ = writeln!(o, "    u32,");
     for reg in &map.registers {
-        doc(&mut o, "    ", &reg.description);
-        let _ = writeln!(o, "    ///");
-        let _ = writeln!(
-            o,
-            "    /// Offset {}, access {}, reset {}.",
-            offset(reg.offset),
-            reg.access(),
-            hex32(reg.reset())
+        bitfields(
+            &mut o,
+            reg,
+            &reg.name,
+            &format!("Offset {}", offset(reg.offset)),
         );
-        let _ = writeln!(o, "    pub {} [", reg.name);
-        for f in &reg.fields {
-            doc(&mut o, "        ", &f.description);
-            let _ = writeln!(o, "        ///");
-            let _ = writeln!(
-                o,
-                "        /// Bits {}, access {}, reset {:#x}.",
-                f.bits(),
-                f.access,
-                f.reset
-            );
-            let _ = writeln!(
-                o,
-                "        {} OFFSET({}) NUMBITS({}) [],",
-                f.name, f.lsb, f.width
+    }
+    for arr in &map.arrays {
+        for reg in &arr.registers {
+            bitfields(
+                &mut o,
+                reg,
+                &arr.ident(reg),
+                &format!(
+                    "Array {}: offset {} in each element (element i at {} + i * {:#x})",
+                    arr.name,
+                    offset(reg.offset),
+                    offset(arr.base),
+                    arr.stride
+                ),
             );
         }
-        let _ = writeln!(o, "    ],");
     }
     let _ = writeln!(o, "];");
 
@@ -103,34 +169,65 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
         );
     }
 
-    let _ = writeln!(o);
-    let _ = writeln!(o, "/// Every register of the block, by increasing offset.");
-    let _ = writeln!(o, "pub const ALL_REGISTERS: &[RegisterInfo] = &[");
-    for reg in &map.registers {
-        let _ = writeln!(o, "    RegisterInfo {{");
-        let _ = writeln!(o, "        name: {:?},", reg.name);
-        let _ = writeln!(o, "        offset: {},", offset(reg.offset));
-        let _ = writeln!(o, "        reset: {},", hex32(reg.reset()));
-        let _ = writeln!(
-            o,
-            "        access: Access::{},",
-            reg.access().rust_variant()
-        );
-        let _ = writeln!(o, "        description: {:?},", reg.description);
-        let _ = writeln!(o, "        fields: &[");
-        for f in &reg.fields {
-            let _ = writeln!(o, "            FieldInfo {{");
-            let _ = writeln!(o, "                name: {:?},", f.name);
-            let _ = writeln!(o, "                lsb: {},", f.lsb);
-            let _ = writeln!(o, "                width: {},", f.width);
+    for arr in &map.arrays {
+        for reg in &arr.registers {
+            let n = arr.ident(reg);
+            let _ = writeln!(o);
             let _ = writeln!(
                 o,
-                "                access: Access::{},",
-                f.access.rust_variant()
+                "/// {}[i].{} (offset {} + i * {:#x} + {}, i < {}).",
+                arr.name,
+                reg.name,
+                offset(arr.base),
+                arr.stride,
+                offset(reg.offset),
+                arr.count
             );
-            let _ = writeln!(o, "                reset: {:#x},", f.reset);
-            let _ = writeln!(o, "                description: {:?},", f.description);
-            let _ = writeln!(o, "            }},");
+            let _ = writeln!(o, "///");
+            doc(&mut o, "", &reg.description);
+            let _ = writeln!(
+                o,
+                "pub const {n}_REG: RegisterArrayDef<{n}::Register> = RegisterArrayDef::new({base}, {stride:#x}, {count}, {off}, {n:?}, {reset}, Access::{acc});",
+                base = offset(arr.base),
+                stride = arr.stride,
+                count = arr.count,
+                off = offset(reg.offset),
+                reset = hex32(reg.reset()),
+                acc = reg.access().rust_variant()
+            );
+        }
+    }
+
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "/// Every register of the block, by increasing offset (array registers are in\n\
+         /// [`ALL_ARRAYS`])."
+    );
+    let _ = writeln!(o, "pub const ALL_REGISTERS: &[RegisterInfo] = &[");
+    for reg in &map.registers {
+        register_info(&mut o, reg, "    ");
+    }
+    let _ = writeln!(o, "];");
+
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "/// Every register array of the block, by increasing base. Element register names are\n\
+         /// the short ones (`CONTROL`, not `QUEUE_CONTROL`) and their offsets are relative to\n\
+         /// the element start."
+    );
+    let _ = writeln!(o, "pub const ALL_ARRAYS: &[ArrayInfo] = &[");
+    for arr in &map.arrays {
+        let _ = writeln!(o, "    ArrayInfo {{");
+        let _ = writeln!(o, "        name: {:?},", arr.name);
+        let _ = writeln!(o, "        base: {},", offset(arr.base));
+        let _ = writeln!(o, "        stride: {:#x},", arr.stride);
+        let _ = writeln!(o, "        count: {},", arr.count);
+        let _ = writeln!(o, "        description: {:?},", arr.description);
+        let _ = writeln!(o, "        registers: &[");
+        for reg in &arr.registers {
+            register_info(&mut o, reg, "            ");
         }
         let _ = writeln!(o, "        ],");
         let _ = writeln!(o, "    }},");
