@@ -2,8 +2,9 @@
 //! static library linked into this crate.
 //!
 //! Steps: check Verilator (>= 5.006) and zlib (FST traces); verilate hw/rtl into
-//! `$OUT_DIR/verilated`; compile the model, the Verilator runtime and the shim there with
-//! Verilator's own makefile (`make -j`); archive them into `libpeerbar_rtl.a`.
+//! `$OUT_DIR/verilated`; compile the model (Verilator's `Vpeerbar_top__ALL.a`), the Verilator
+//! runtime and the shim there with Verilator's own makefile (`make -j`); archive them into
+//! `libpeerbar_rtl.a`.
 
 use std::env;
 use std::fs;
@@ -73,11 +74,14 @@ fn main() {
         .ok()
         .or_else(|| env::var("NUM_JOBS").ok())
         .unwrap_or_else(|| "2".to_string());
+    // The model is built as Verilator's archive `Vpeerbar_top__ALL.a` (one or several objects,
+    // depending on how Verilator split the C++), the runtime and the shim as objects.
+    let model_archive = "Vpeerbar_top__ALL.a";
     let objects = [
-        "Vpeerbar_top__ALL.o",
         "verilated.o",
         "verilated_fst_c.o",
         "verilated_threads.o",
+        "verilated_dpi.o",
         "peerbar_rtl.o",
     ];
     let mut cmd = Command::new("make");
@@ -88,6 +92,7 @@ fn main() {
         .arg(format!("USER_CPPFLAGS=-I{}", csrc.display()))
         // -O2 for the model: the simulation runs a lot of cycles in tests.
         .args(["OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2"])
+        .arg(model_archive)
         .args(objects);
     // cargo's jobserver flags would make make(1) warn; this make runs its own -j.
     cmd.env_remove("MAKEFLAGS")
@@ -95,11 +100,25 @@ fn main() {
         .env_remove("CARGO_MAKEFLAGS");
     run(&mut cmd, "make (compiling the Verilator model)");
 
-    // 3. Archive into one static library.
+    // 3. Archive into one static library: the model archive's members plus the objects.
+    let ar = env::var("AR").unwrap_or_else(|_| "ar".to_string());
+    let members_dir = mdir.join("model_objects");
+    fs::create_dir_all(&members_dir)
+        .unwrap_or_else(|e| fail(&format!("cannot create {members_dir:?}: {e}")));
+    let mut cmd = Command::new(&ar);
+    cmd.current_dir(&members_dir)
+        .arg("x")
+        .arg(mdir.join(model_archive));
+    run(&mut cmd, "ar x (model archive)");
+    let mut members: Vec<PathBuf> = fs::read_dir(&members_dir)
+        .unwrap_or_else(|e| fail(&format!("cannot read {members_dir:?}: {e}")))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    members.sort();
     let lib = out_dir.join("libpeerbar_rtl.a");
     let _ = fs::remove_file(&lib);
-    let mut cmd = Command::new(env::var("AR").unwrap_or_else(|_| "ar".to_string()));
-    cmd.arg("crs").arg(&lib);
+    let mut cmd = Command::new(&ar);
+    cmd.arg("crs").arg(&lib).args(&members);
     for o in objects {
         cmd.arg(mdir.join(o));
     }

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "Vpeerbar_top.h"
+#include "Vpeerbar_top___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -99,6 +100,7 @@ void read_outputs(const Vpeerbar_top& top, PeerbarRtlOutputs& out) {
     out.msix_data = top.cfg_interrupt_msix_data;
     out.msix_address = top.cfg_interrupt_msix_address;
     out.msi_function_number = top.cfg_interrupt_msi_function_number;
+    out.dma_busy = top.rootp->peerbar_top__DOT__dma_busy & 1;
 }
 
 }  // namespace
@@ -125,11 +127,18 @@ extern "C" PeerbarRtl* peerbar_rtl_new(const char* trace_path) {
 
 extern "C" void peerbar_rtl_free(PeerbarRtl* rtl) {
     if (!rtl) return;
+    // The model's public scope (dma_busy) unregisters itself from the calling thread's current
+    // context (Verilated::threadContextp()), which may belong to another model, or to one already
+    // freed, when a thread runs several models: make it this model's context first.
+    Verilated::threadContextp(rtl->context.get());
     if (rtl->trace) {
         rtl->trace->flush();
         rtl->trace->close();
     }
     rtl->top->final();
+    rtl->top.reset();
+    rtl->trace.reset();
+    Verilated::threadContextp(nullptr);
     delete rtl;
 }
 

@@ -74,6 +74,9 @@ typedef struct PeerbarRtlOutputs {
     uint32_t msix_data;
     uint64_t msix_address;
     uint8_t msi_function_number;
+    // Not a port: peerbar_top's `dma_busy` (public_flat_rd), 1 while the DMA engine has work
+    // (a job in flight, an enabled queue with SQ head != tail, a CQ entry or MSI-X pending).
+    uint8_t dma_busy;
 } PeerbarRtlOutputs;
 
 typedef struct PeerbarRtl PeerbarRtl;

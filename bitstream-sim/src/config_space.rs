@@ -157,6 +157,16 @@ impl ConfigSpace {
         self.get16(COMMAND) & COMMAND_BUS_MASTER != 0
     }
 
+    /// MSI-X Enable (Message Control bit 15).
+    pub fn msix_enabled(&self) -> bool {
+        self.get16(usize::from(CAP_MSIX) + 2) & (1 << 15) != 0
+    }
+
+    /// MSI-X Function Mask (Message Control bit 14).
+    pub fn msix_function_masked(&self) -> bool {
+        self.get16(usize::from(CAP_MSIX) + 2) & (1 << 14) != 0
+    }
+
     pub fn memory_enabled(&self) -> bool {
         self.get16(COMMAND) & COMMAND_MEMORY != 0
     }

@@ -3,15 +3,22 @@
 //! - [`rtl`]: the Verilator-built model of hw/rtl, one clock cycle per call;
 //! - [`tlp`]: the UltraScale+ block's completer interface: CQ beats out, CC beats in and
 //!   checked against the PCIe completion rules;
+//! - [`requester`]: the block's requester interface: RQ beats from the DMA engine checked
+//!   against the PCIe request rules, read completions generated for RC;
+//! - [`fabric`]: the PCIe world around the FPGA: host memory behind an IOMMU (unmapped DMA is
+//!   a recorded fault), the MSI window, peer-to-peer routing to BARs;
 //! - [`config_space`]: the endpoint's configuration space as the hard block presents it;
 //! - [`SimDevice`]: all of it behind the driver's `Device` trait.
 
 pub mod config_space;
 mod device;
+pub mod fabric;
+pub mod requester;
 pub mod rtl;
 pub mod tlp;
 
-pub use device::{RawOutcome, RawRequest, SimConfig, SimDevice, SimStats, CLOCK_HZ};
+pub use device::{RawOutcome, RawRequest, SimConfig, SimDevice, SimStats, CLOCK_HZ, ENDPOINT_ID};
+pub use fabric::{DmaDirection, DmaFault, IOVA_RANGES, MSI_RANGE};
 
 /// Failures of the simulation itself (as opposed to errors the simulated device reports).
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +36,10 @@ pub enum SimError {
     MemoryDisabled,
     #[error("invalid simulation setting: {0}")]
     InvalidConfig(String),
+    /// A DMA mapping request the simulated IOMMU refuses (alignment, overlap, outside the
+    /// IOVA ranges, unknown mapping on unmap).
+    #[error("DMA mapping refused: {0}")]
+    DmaMapping(String),
     #[error(transparent)]
     Rtl(#[from] rtl::RtlError),
 }

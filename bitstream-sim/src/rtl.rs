@@ -104,6 +104,10 @@ pub struct RtlOutputs {
     pub msix_data: u32,
     pub msix_address: u64,
     pub msi_function_number: u8,
+    /// Not a port: `dma_busy` inside `peerbar_top` (Verilator public_flat_rd). 1 while the DMA
+    /// engine has work (a job in flight, an enabled queue with SQ head != tail, a CQ entry or an
+    /// MSI-X message pending): the model must keep clocking while it is 1.
+    pub dma_busy: u8,
 }
 
 /// Failures creating the model.
@@ -382,6 +386,8 @@ mod tests {
         /// xorshift state for CC back-pressure; None = always ready.
         backpressure: Option<u64>,
         cc_beats: Vec<RtlOutputs>,
+        /// Test-only host for the DMA engine's RQ/RC; None = RQ must stay idle.
+        host: Option<Host>,
     }
 
     impl Tb {
@@ -400,6 +406,7 @@ mod tests {
                 },
                 backpressure: None,
                 cc_beats: Vec::new(),
+                host: None,
             };
             tb.inp.user_reset = 1;
             for _ in 0..4 {
@@ -420,10 +427,18 @@ mod tests {
                     u8::from(*s % 3 != 0)
                 }
             };
+            if let Some(host) = &mut self.host {
+                host.drive(&mut self.inp);
+            }
             let out = self.rtl.cycle(&self.inp);
             assert_eq!(out.cq_np_req, 3, "pcie_cq_np_req must be 2'b11");
-            assert_eq!(out.rq_tvalid, 0, "RQ must be idle");
-            assert_eq!(out.rc_tready, 1, "RC must be ready");
+            match &mut self.host {
+                None => {
+                    assert_eq!(out.rq_tvalid, 0, "RQ must be idle");
+                    assert_eq!(out.rc_tready, 1, "RC must be ready");
+                }
+                Some(host) => host.observe(&self.inp, &out),
+            }
             assert_eq!(out.cc_tuser, 0);
             if out.cc_tvalid == 1 && self.inp.cc_tready == 1 {
                 self.cc_beats.push(out.clone());
@@ -609,7 +624,7 @@ mod tests {
     fn identification_registers() {
         let mut tb = Tb::new();
         assert_eq!(tb.read_reg(MAGIC), 0x5045_4552);
-        assert_eq!(tb.read_reg(VERSION), 0x0000_0100);
+        assert_eq!(tb.read_reg(VERSION), 0x0000_0200);
         assert_eq!(tb.read_reg(BAR2_SIZE_LO), BAR2_SIZE as u32);
         assert_eq!(tb.read_reg(BAR2_SIZE_HI), (BAR2_SIZE >> 32) as u32);
         // STATUS: link up, bus master, MPS 0, MRRS 5, RCB 128.
@@ -620,7 +635,7 @@ mod tests {
         // 64-bit read: MAGIC then VERSION.
         assert_eq!(
             tb.read(0, MAGIC, 8),
-            [0x52, 0x45, 0x45, 0x50, 0x00, 0x01, 0x00, 0x00]
+            [0x52, 0x45, 0x45, 0x50, 0x00, 0x02, 0x00, 0x00]
         );
         // Unmapped offsets read 0 and ignore writes.
         tb.write_reg(0x100, 0xFFFF_FFFF);
@@ -1098,5 +1113,647 @@ mod tests {
         let err = Rtl::new(Some(&dir.join("no/such/dir/t.fst"))).unwrap_err();
         assert!(matches!(err, RtlError::TraceCreate { .. }), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // DMA engine: a minimal test-only host (memory, MemRd answered with RC completions split at
+    // RCB, MemWr collected). The real model of the host and fabric is bitstream-sim's; this one
+    // only proves the engine's own behaviour.
+
+    use std::collections::{HashMap, VecDeque};
+
+    const DMA_CONTROL: u64 = 0x040;
+    const DMA_JOBS: u64 = 0x070;
+    const DMA_ERR_SGL: u64 = 0x078;
+    const DMA_ERROR_LOG: u64 = 0x0A0;
+    const CAPABILITIES: u64 = 0x008;
+    const DMA_BYTES_IN_LO: u64 = 0x060;
+    const DMA_BYTES_OUT_LO: u64 = 0x068;
+    const QUEUE: u64 = 0x1000;
+    const Q_SQ_BASE_LO: u64 = 0x00;
+    const Q_SQ_BASE_HI: u64 = 0x04;
+    const Q_CQ_BASE_LO: u64 = 0x08;
+    const Q_CQ_BASE_HI: u64 = 0x0C;
+    const Q_SIZE: u64 = 0x10;
+    const Q_CONTROL: u64 = 0x14;
+    const Q_STATUS: u64 = 0x18;
+    const Q_SQ_TAIL: u64 = 0x1C;
+    const Q_CQ_HEAD: u64 = 0x20;
+
+    const SQ_BASE: u64 = 0x1_0000_0000;
+    const CQ_BASE: u64 = 0x1_0010_0000;
+
+    /// A MemWr the engine sent: address and bytes (byte enables applied).
+    #[derive(Clone, Debug)]
+    struct MemWr {
+        addr: u64,
+        data: Vec<u8>,
+    }
+
+    #[derive(Default)]
+    struct Host {
+        mem: HashMap<u64, u8>,
+        /// Outstanding reads, each a queue of completion packets (RC beats, ends the read).
+        pending: Vec<VecDeque<(Vec<[u32; 8]>, bool)>>,
+        /// Beats of the completion being delivered: (tdata, tlast, tag freed after it).
+        current: VecDeque<([u32; 8], bool, Option<u8>)>,
+        rq_beats: Vec<RtlOutputs>,
+        writes: Vec<MemWr>,
+        reads: Vec<(u64, usize, u8)>,
+        rng: u64,
+        /// Deliver completions of different reads in random order.
+        reorder: bool,
+        /// Read completion boundary in bytes.
+        rcb: u64,
+        /// Tags that must never be reused while outstanding.
+        tags_out: HashMap<u8, usize>,
+    }
+
+    impl Host {
+        fn new() -> Host {
+            Host {
+                rng: 0x1234_5678_9ABC_DEF1,
+                rcb: 64,
+                ..Default::default()
+            }
+        }
+
+        fn rand(&mut self, n: u64) -> u64 {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            self.rng % n
+        }
+
+        fn load(&mut self, addr: u64, data: &[u8]) {
+            for (i, b) in data.iter().enumerate() {
+                self.mem.insert(addr + i as u64, *b);
+            }
+        }
+
+        fn peek(&self, addr: u64, len: usize) -> Vec<u8> {
+            (0..len as u64)
+                .map(|i| *self.mem.get(&(addr + i)).unwrap_or(&0))
+                .collect()
+        }
+
+        /// Presents the next RC beat.
+        fn drive(&mut self, inp: &mut RtlInputs) {
+            inp.rq_tready = 1;
+            inp.tfc_nph_av = 8;
+            inp.tfc_npd_av = 8;
+            if self.current.is_empty() && !self.pending.is_empty() {
+                let i = if self.reorder {
+                    self.rand(self.pending.len() as u64) as usize
+                } else {
+                    0
+                };
+                let (pkt, fin) = self.pending[i].pop_front().unwrap();
+                if self.pending[i].is_empty() {
+                    self.pending.remove(i);
+                }
+                let n = pkt.len();
+                let tag = (pkt[0][2] & 0xFF) as u8;
+                for (b, beat) in pkt.into_iter().enumerate() {
+                    let last = b + 1 == n;
+                    self.current
+                        .push_back((beat, last, (last && fin).then_some(tag)));
+                }
+            }
+            match self.current.front() {
+                Some((data, last, _)) => {
+                    inp.rc_tdata = *data;
+                    inp.rc_tkeep = 0xFF;
+                    inp.rc_tlast = u8::from(*last);
+                    inp.rc_tvalid = 1;
+                }
+                None => inp.rc_tvalid = 0,
+            }
+        }
+
+        fn observe(&mut self, inp: &RtlInputs, out: &RtlOutputs) {
+            if inp.rc_tvalid == 1 && out.rc_tready == 1 {
+                let (_, _, freed) = self.current.pop_front().unwrap();
+                if let Some(tag) = freed {
+                    self.tags_out.remove(&tag);
+                }
+            }
+            if out.rq_tvalid == 1 && inp.rq_tready == 1 {
+                self.rq_beats.push(out.clone());
+                if out.rq_tlast == 1 {
+                    let beats = std::mem::take(&mut self.rq_beats);
+                    self.request(&beats);
+                }
+            }
+        }
+
+        fn request(&mut self, beats: &[RtlOutputs]) {
+            let d = &beats[0].rq_tdata;
+            assert_eq!(d[0] & 3, 0, "AT");
+            let addr = (u64::from(d[1]) << 32) | u64::from(d[0] & !3);
+            let dwc = (d[2] & 0x7FF) as usize;
+            let req_type = (d[2] >> 11) & 0xF;
+            let tag = (d[3] & 0xFF) as u8;
+            assert_eq!(d[2] >> 15, 0, "poisoned / requester ID");
+            assert_eq!(
+                d[3] >> 8,
+                0,
+                "completer ID, requester ID enable, TC, attr, ECRC"
+            );
+            let first_be = (beats[0].rq_tuser & 0xF) as u32;
+            let last_be = ((beats[0].rq_tuser >> 4) & 0xF) as u32;
+            assert!(dwc >= 1);
+            let lo = first_be.trailing_zeros() as u64;
+            let len = if dwc == 1 {
+                assert_eq!(last_be, 0);
+                (32 - first_be.leading_zeros()) as u64 - lo
+            } else {
+                assert!(last_be != 0);
+                dwc as u64 * 4 - lo - (last_be.leading_zeros() - 28) as u64
+            };
+            let start = addr + lo;
+            assert!(
+                (start & !0xFFF) == ((start + len - 1) & !0xFFF),
+                "request crosses 4 KiB: {start:#x} + {len}"
+            );
+            match req_type {
+                0 => {
+                    assert_eq!(beats.len(), 1);
+                    assert_eq!(beats[0].rq_tkeep, 0x0F);
+                    assert!(self.tags_out.insert(tag, 1).is_none(), "tag {tag} reused");
+                    self.reads.push((start, len as usize, tag));
+                    self.read(start, len, tag);
+                }
+                1 => {
+                    let mut lanes: Vec<u32> = Vec::new();
+                    for (i, b) in beats.iter().enumerate() {
+                        let n = b.rq_tkeep.count_ones() as usize;
+                        assert_eq!(b.rq_tkeep as u32, (1u32 << n) - 1);
+                        assert_eq!(b.rq_tlast == 1, i + 1 == beats.len());
+                        lanes.extend_from_slice(&b.rq_tdata[..n]);
+                    }
+                    assert_eq!(lanes.len(), 4 + dwc, "MemWr payload length");
+                    let bytes: Vec<u8> = lanes[4..].iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let data = bytes[lo as usize..(lo + len) as usize].to_vec();
+                    self.load(start, &data);
+                    self.writes.push(MemWr { addr: start, data });
+                }
+                t => panic!("unexpected request type {t}"),
+            }
+        }
+
+        /// Completions for a read, split at RCB.
+        fn read(&mut self, start: u64, len: u64, tag: u8) {
+            let end = start + len;
+            let mut cur = start;
+            let mut pkts = VecDeque::new();
+            while cur < end {
+                let boundary = (cur / self.rcb + 1) * self.rcb;
+                let stop = end.min(boundary);
+                let first_dw = cur & !3;
+                let dws = (stop.div_ceil(4) * 4 - first_dw) / 4;
+                let mut lanes = vec![
+                    (cur & 0x7F) as u32 | (((end - cur) as u32 & 0x1FFF) << 16),
+                    dws as u32,
+                    u32::from(tag),
+                ];
+                let bytes = self.peek(first_dw, dws as usize * 4);
+                lanes.extend(
+                    bytes
+                        .chunks(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                );
+                let beats = lanes
+                    .chunks(8)
+                    .map(|c| {
+                        let mut b = [0u32; 8];
+                        b[..c.len()].copy_from_slice(c);
+                        b
+                    })
+                    .collect();
+                pkts.push_back((beats, stop == end));
+                cur = stop;
+            }
+            self.pending.push(pkts);
+        }
+    }
+
+    /// One CQ entry.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Cqe {
+        result: u32,
+        sq_head: u16,
+        sq_id: u16,
+        cid: u16,
+        status: u16,
+        phase: bool,
+    }
+
+    struct Dma {
+        tb: Tb,
+        sq_tail: u64,
+        sq_entries: u64,
+        cq_head: u64,
+        cq_entries: u64,
+        phase: bool,
+        cid: u16,
+        /// FLAGS byte of the next submissions.
+        flags: u8,
+    }
+
+    fn crc32c(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = (c >> 1) ^ if c & 1 == 1 { 0x82F6_3B78 } else { 0 };
+            }
+        }
+        !c
+    }
+
+    fn sgl(addr: u64, len: u32, ty: u8) -> [u8; 16] {
+        let mut d = [0u8; 16];
+        d[..8].copy_from_slice(&addr.to_le_bytes());
+        d[8..12].copy_from_slice(&len.to_le_bytes());
+        d[15] = ty << 4;
+        d
+    }
+
+    impl Dma {
+        fn new(sq_entries: u64, cq_entries: u64) -> Dma {
+            let mut tb = Tb::new();
+            tb.host = Some(Host::new());
+            let q = QUEUE;
+            tb.write_reg(q + Q_SQ_BASE_LO, SQ_BASE as u32);
+            tb.write_reg(q + Q_SQ_BASE_HI, (SQ_BASE >> 32) as u32);
+            tb.write_reg(q + Q_CQ_BASE_LO, CQ_BASE as u32);
+            tb.write_reg(q + Q_CQ_BASE_HI, (CQ_BASE >> 32) as u32);
+            tb.write_reg(
+                q + Q_SIZE,
+                (sq_entries as u32 - 1) | ((cq_entries as u32 - 1) << 16),
+            );
+            tb.write_reg(q + Q_CONTROL, 1);
+            tb.write_reg(DMA_CONTROL, 1);
+            Dma {
+                tb,
+                sq_tail: 0,
+                sq_entries,
+                cq_head: 0,
+                cq_entries,
+                phase: true,
+                cid: 0x100,
+                flags: 0,
+            }
+        }
+
+        fn host(&mut self) -> &mut Host {
+            self.tb.host.as_mut().unwrap()
+        }
+
+        /// Submits one command; returns its CID.
+        fn submit(&mut self, opcode: u8, bar2_offset: u64, len: u32, dptr: [u8; 16]) -> u16 {
+            self.cid += 1;
+            let mut e = [0u8; 64];
+            e[0] = opcode;
+            e[1] = self.flags;
+            e[2..4].copy_from_slice(&self.cid.to_le_bytes());
+            e[8..16].copy_from_slice(&bar2_offset.to_le_bytes());
+            e[16..20].copy_from_slice(&len.to_le_bytes());
+            e[24..40].copy_from_slice(&dptr);
+            let slot = SQ_BASE + self.sq_tail * 64;
+            self.host().load(slot, &e);
+            self.sq_tail = (self.sq_tail + 1) % self.sq_entries;
+            let tail = self.sq_tail as u32;
+            self.tb.write_reg(QUEUE + Q_SQ_TAIL, tail);
+            self.cid
+        }
+
+        /// Runs until the next CQ entry is posted; consumes it.
+        fn complete(&mut self) -> Cqe {
+            let slot = CQ_BASE + self.cq_head * 16;
+            for _ in 0..200_000 {
+                let b = self.host().peek(slot, 16);
+                let status = u16::from_le_bytes([b[14], b[15]]);
+                if (status & 1 == 1) == self.phase {
+                    let e = Cqe {
+                        result: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                        sq_head: u16::from_le_bytes([b[8], b[9]]),
+                        sq_id: u16::from_le_bytes([b[10], b[11]]),
+                        cid: u16::from_le_bytes([b[12], b[13]]),
+                        status: status >> 1,
+                        phase: status & 1 == 1,
+                    };
+                    assert_eq!(&b[4..8], &[0; 4], "reserved CQ bytes");
+                    self.cq_head = (self.cq_head + 1) % self.cq_entries;
+                    if self.cq_head == 0 {
+                        self.phase = !self.phase;
+                    }
+                    let head = self.cq_head as u32;
+                    self.tb.write_reg(QUEUE + Q_CQ_HEAD, head);
+                    return e;
+                }
+                self.tb.cycle();
+            }
+            panic!("no CQ entry");
+        }
+
+        fn run(&mut self, opcode: u8, off: u64, len: u32, dptr: [u8; 16]) -> Cqe {
+            let cid = self.submit(opcode, off, len, dptr);
+            let e = self.complete();
+            assert_eq!((e.cid, e.sq_id), (cid, 0));
+            assert_eq!(u64::from(e.sq_head), self.sq_tail);
+            e
+        }
+
+        /// Runs until the engine is idle.
+        fn settle(&mut self) {
+            let mut idle = 0;
+            for _ in 0..100_000 {
+                let out = self.tb.cycle();
+                idle = if out.dma_busy == 0 && out.rq_tvalid == 0 {
+                    idle + 1
+                } else {
+                    0
+                };
+                if idle > 16 {
+                    return;
+                }
+            }
+            panic!("engine never went idle");
+        }
+    }
+
+    #[test]
+    fn dma_identification_and_nop() {
+        let mut tb = Tb::new();
+        assert_eq!(
+            tb.read_reg(CAPABILITIES),
+            32 | (4 << 8) | (1 << 16) | (1 << 17)
+        );
+        let mut dma = Dma::new(4, 4);
+        for i in 0..6u16 {
+            let e = dma.run(0x00, 0, 0, [0; 16]);
+            assert_eq!(e.status, 0);
+            assert_eq!(e.result, 0);
+            // 4-entry CQ: phase 1 for entries 0-3, then 0.
+            assert_eq!(e.phase, i < 4, "entry {i}");
+        }
+        let e = dma.run(0x7F, 0, 0, [0; 16]);
+        assert_eq!(e.status, 0x001);
+        dma.settle();
+        assert_eq!(dma.tb.read_reg(DMA_JOBS), 7);
+        assert_eq!(dma.tb.read_reg(QUEUE + Q_STATUS) & 0xFFFF, 3);
+        assert_eq!(
+            dma.tb.read_reg(DMA_ERROR_LOG),
+            0x8000_0000 | (1 << 16) | 0x107
+        );
+        assert!(dma.host().reads.iter().all(|r| r.1 == 64));
+    }
+
+    #[test]
+    fn dma_pull_data_block_and_last_segment() {
+        let mut dma = Dma::new(8, 8);
+        dma.tb.inp.cfg_max_read_req = 0; // 128 B: many reads in flight
+        dma.host().reorder = true;
+        let src = pattern(9000, 77);
+        dma.host().load(0x2_0000_0FF3, &src);
+        // Zero the BAR2 window first.
+        for off in (0..0x6000).step_by(4096) {
+            dma.tb.write(2, off, &[0; 4096]);
+        }
+        // One Data Block: 5001 bytes from an odd address across a 4 KiB boundary, to an odd offset.
+        let e = dma.run(0x01, 0x1235, 5001, sgl(0x2_0000_0FF3, 5001, 0));
+        assert_eq!((e.status, e.result), (0, 5001));
+        assert_eq!(dma.tb.read(2, 0x1234, 5003)[1..5002], src[..5001]);
+        assert_eq!(dma.tb.read(2, 0x1234, 1), [0]);
+        assert_eq!(dma.tb.read(2, 0x1235 + 5001, 1), [0]);
+        let max_tags = dma.host().reads.iter().map(|r| r.2).max().unwrap();
+        assert!(max_tags >= 16, "reads used tags up to {max_tags} only");
+
+        // Last Segment list (at an 8-byte aligned, not 16-aligned address) with 5 descriptors:
+        // odd pieces, a zero-length Data Block and a Bit Bucket that skips BAR2 bytes.
+        let list_addr = 0x3_0000_0FF8u64;
+        let pieces: [(u64, u32, u8); 5] = [
+            (0x2_0000_0FF3 + 1, 3, 0),
+            (0x2_0000_0FF3 + 100, 0, 0),
+            (0x2_0000_0FF3 + 1001, 700, 0),
+            (0, 9, 1),
+            (0x2_0000_0FF3 + 4097, 2000, 0),
+        ];
+        let mut list = Vec::new();
+        for (a, l, t) in pieces {
+            list.extend_from_slice(&sgl(a, l, t));
+        }
+        dma.host().load(list_addr, &list);
+        dma.tb.write(2, 0x4000, &[0xEE; 3000]);
+        let total: u32 = pieces.iter().map(|p| p.1).sum();
+        let e = dma.run(0x01, 0x4001, total, sgl(list_addr, list.len() as u32, 3));
+        assert_eq!((e.status, e.result), (0, total - 9));
+        let got = dma.tb.read(2, 0x4000, 2800);
+        let mut want = vec![0xEEu8; 2800];
+        let mut at = 1;
+        for (a, l, t) in pieces {
+            if t == 0 {
+                let o = (a - 0x2_0000_0FF3) as usize;
+                want[at..at + l as usize].copy_from_slice(&src[o..o + l as usize]);
+            }
+            at += l as usize;
+        }
+        assert_eq!(got, want);
+        dma.settle();
+        assert_eq!(
+            dma.tb.read_reg(DMA_BYTES_IN_LO),
+            5001 + total - 9,
+            "DMA_BYTES_IN"
+        );
+        // Segment reads never cross 4 KiB (checked by the host) and no MemWr but the CQ entries.
+        assert!(dma
+            .host()
+            .writes
+            .iter()
+            .all(|w| w.addr >= CQ_BASE && w.data.len() == 16));
+    }
+
+    #[test]
+    fn dma_push_data_block_and_segments() {
+        let mut dma = Dma::new(4, 4);
+        dma.tb.inp.cfg_max_payload = 0; // 128 B
+        let data = pattern(6000, 5);
+        dma.tb.write(2, 0x8000, &data[..4096]);
+        dma.tb.write(2, 0x9000, &data[4096..]);
+        let e = dma.run(0x02, 0x8003, 4500, sgl(0x5_0000_0F01, 4500, 0));
+        assert_eq!((e.status, e.result), (0, 4500));
+        assert_eq!(dma.host().peek(0x5_0000_0F01, 4500), data[3..4503]);
+        let writes: Vec<MemWr> = dma.host().writes.drain(..).collect();
+        for w in &writes[..writes.len() - 1] {
+            assert!(w.data.len() <= 128);
+            assert!(
+                w.addr >= 0x5_0000_0F01 && w.addr + w.data.len() as u64 <= 0x5_0000_0F01 + 4500
+            );
+        }
+        assert_eq!(writes.last().unwrap().addr, CQ_BASE);
+
+        // Segment -> Last Segment chain: the first segment's last descriptor points on.
+        let l2 = 0x6_0000_2000u64;
+        let mut seg2 = Vec::new();
+        seg2.extend_from_slice(&sgl(0x7_0000_0002, 1, 0));
+        seg2.extend_from_slice(&sgl(0x7_0000_1FFF, 301, 0));
+        dma.host().load(l2, &seg2);
+        let l1 = 0x6_0000_1000u64;
+        let mut seg1 = Vec::new();
+        for i in 0..5u64 {
+            seg1.extend_from_slice(&sgl(0x7_0000_0100 + i * 0x105, 7 + i as u32, 0));
+        }
+        seg1.extend_from_slice(&sgl(l2, 32, 3));
+        dma.host().load(l1, &seg1);
+        let total = 1 + 301 + (0..5).map(|i| 7 + i).sum::<u32>();
+        dma.tb.inp.cfg_max_payload = 1;
+        let e = dma.run(0x02, 0x9001, total, sgl(l1, 96, 2));
+        assert_eq!((e.status, e.result), (0, total));
+        let mut at = 0x9001 - 0x8000;
+        for i in 0..5u64 {
+            let l = 7 + i as usize;
+            assert_eq!(
+                dma.host().peek(0x7_0000_0100 + i * 0x105, l),
+                data[at..at + l]
+            );
+            at += l;
+        }
+        assert_eq!(dma.host().peek(0x7_0000_0002, 1), data[at..at + 1]);
+        at += 1;
+        assert_eq!(dma.host().peek(0x7_0000_1FFF, 301), data[at..at + 301]);
+        dma.settle();
+        assert_eq!(dma.tb.read_reg(DMA_BYTES_OUT_LO), 4500 + total);
+    }
+
+    #[test]
+    fn dma_checksum_and_errors() {
+        let mut dma = Dma::new(16, 16);
+        let data = pattern(3000, 9);
+        dma.tb.write(2, 0x100, &data);
+        for (off, len) in [
+            (0x100u64, 3000usize),
+            (0x101, 1),
+            (0x103, 70),
+            (0x120, 32),
+            (0x11F, 2),
+        ] {
+            let e = dma.run(0x03, off, len as u32, [0; 16]);
+            let o = (off - 0x100) as usize;
+            assert_eq!(
+                (e.status, e.result),
+                (0, crc32c(&data[o..o + len])),
+                "{off:#x}+{len}"
+            );
+        }
+        let bar2 = 1u64 << BAR2_SIZE_LOG2;
+        // Status codes: BAR2 range, DPTR type, short/long lists, Bit Bucket on PUSH, segment rules.
+        let list = 0x8_0000_0000u64;
+        dma.host()
+            .load(list, &[sgl(0x9000, 8, 0), sgl(0x9100, 8, 0)].concat());
+        dma.host().load(
+            list + 0x100,
+            &[sgl(0x9000, 8, 0), sgl(list, 32, 2)].concat(),
+        );
+        dma.host().load(
+            list + 0x200,
+            &[sgl(list, 32, 2), sgl(0x9000, 8, 0)].concat(),
+        );
+        dma.host()
+            .load(list + 0x300, &[sgl(list + 0x300, 16, 2)].concat());
+        let cases: [(u8, u64, u32, [u8; 16], u16); 10] = [
+            (0x01, bar2 - 4, 5, sgl(0x9000, 5, 0), 0xC0),
+            (0x03, bar2, 1, [0; 16], 0xC0),
+            (0x01, 0, 8, sgl(0x9000, 8, 1), 0x0D),
+            (0x01, 0, 8, sgl(0x9000, 4, 0), 0x0F),
+            (0x01, 0, 8, sgl(list, 32, 3), 0x0F),
+            (0x02, 0, 8, sgl(0x9000, 8, 1), 0x0D),
+            (0x02, 0, 24, sgl(list, 24, 3), 0x0D),
+            (0x01, 0, 16, sgl(list + 0x100, 32, 3), 0x0D),
+            (0x01, 0, 16, sgl(list + 0x200, 32, 2), 0x0E),
+            (0x01, 0, 16, sgl(list, 16, 0x04), 0x0D), // Data Block with subtype 4 in DPTR
+        ];
+        for (i, (op, off, len, dptr, st)) in cases.into_iter().enumerate() {
+            let e = dma.run(op, off, len, dptr);
+            assert_eq!(e.status, st, "case {i}");
+        }
+        // A Bit Bucket in a PUSH list: 11h.
+        dma.host().load(list + 0x400, &[sgl(0x9000, 8, 1)].concat());
+        assert_eq!(dma.run(0x02, 0, 8, sgl(list + 0x400, 16, 3)).status, 0x11);
+        // A list that loops forever: C1h after 65536 descriptors (slow: skip unless asked).
+        dma.settle();
+        assert_eq!(dma.tb.read_reg(DMA_ERR_SGL), 8 + 1);
+    }
+
+    #[test]
+    fn dma_cq_full_waits_and_msix() {
+        let mut dma = Dma::new(4, 2);
+        // MSI-X vector 1: table entry, unmasked; queue 0 raises vector 1.
+        dma.tb.inp.msix_enable = 1;
+        dma.tb.write_reg(0x8010, 0xFEE0_0000);
+        dma.tb.write_reg(0x8014, 0);
+        dma.tb.write_reg(0x8018, 0x4242);
+        dma.tb.write_reg(0x801C, 0);
+        dma.tb.write_reg(QUEUE + Q_CONTROL, 1 | 2 | (1 << 8));
+        // Two NOPs with FLAGS bit 0, CQ of 2 entries: the second waits until CQ_HEAD moves.
+        for _ in 0..2 {
+            dma.cid += 1;
+            let mut sqe = [0u8; 64];
+            sqe[1] = 1;
+            sqe[2..4].copy_from_slice(&dma.cid.to_le_bytes());
+            let slot = SQ_BASE + dma.sq_tail * 64;
+            dma.host().load(slot, &sqe);
+            dma.sq_tail += 1;
+        }
+        let tail = dma.sq_tail as u32;
+        dma.tb.write_reg(QUEUE + Q_SQ_TAIL, tail);
+        for _ in 0..2000 {
+            dma.tb.cycle();
+        }
+        assert_eq!(
+            dma.tb.read_reg(QUEUE + Q_STATUS) >> 16 & 3,
+            0b11,
+            "BUSY and FULL"
+        );
+        let msi: Vec<MemWr> = dma
+            .host()
+            .writes
+            .iter()
+            .filter(|w| w.addr == 0xFEE0_0000)
+            .cloned()
+            .collect();
+        assert_eq!(msi.len(), 1);
+        assert_eq!(msi[0].data, 0x4242u32.to_le_bytes());
+        assert!(dma.complete().phase);
+        assert!(dma.complete().phase);
+        dma.settle();
+        assert_eq!(
+            dma.host()
+                .writes
+                .iter()
+                .filter(|w| w.addr == 0xFEE0_0000)
+                .count(),
+            2
+        );
+        // Masked vector: PBA bit, sent on unmask.
+        dma.tb.write_reg(0x801C, 1);
+        dma.flags = 1;
+        dma.sq_tail %= 4;
+        let _ = dma.submit(0x00, 0, 0, [0; 16]);
+        assert_eq!(dma.complete().status, 0);
+        dma.settle();
+        assert_eq!(dma.tb.read_reg(0x9000), 0b10);
+        dma.tb.write_reg(0x801C, 0);
+        dma.settle();
+        assert_eq!(dma.tb.read_reg(0x9000), 0);
+        assert_eq!(
+            dma.host()
+                .writes
+                .iter()
+                .filter(|w| w.addr == 0xFEE0_0000)
+                .count(),
+            3
+        );
     }
 }

@@ -1,4 +1,4 @@
-// peerbar_pkg: types and constants shared by the peerbar completer blocks.
+// peerbar_pkg: types and constants shared by the peerbar completer and DMA engine blocks.
 
 `default_nettype none
 
@@ -59,6 +59,76 @@ package peerbar_pkg;
     logic [4:0][31:0] ur_dws;      // UR only: DW3 (tuser first/last BE) and DW4-7 (CQ descriptor)
     logic [1:0][31:0] reg_data;    // BAR0 only: the registers at dw_addr and dw_addr + 1
   } cc_job_t;
+
+  ////////////////
+  // DMA engine //
+  ////////////////
+
+  // MSI-X table and PBA in BAR0 (hw/regmap/peerbar.toml rules; PCI MSI-X layout).
+  localparam logic [15:0] MsixTableOffset = 16'h8000;
+  localparam logic [15:0] MsixPbaOffset   = 16'h9000;
+
+  // SQ entry opcodes (docs/dma-engine.md)
+  localparam logic [7:0] OpNop      = 8'h00;
+  localparam logic [7:0] OpPull     = 8'h01;
+  localparam logic [7:0] OpPush     = 8'h02;
+  localparam logic [7:0] OpChecksum = 8'h03;
+
+  // CQ entry status codes (STATUS bits 15:1; all fit 8 bits)
+  localparam logic [7:0] StSuccess       = 8'h00;
+  localparam logic [7:0] StInvalidOpcode = 8'h01;
+  localparam logic [7:0] StSglSegment    = 8'h0D;  // Invalid SGL Segment Descriptor
+  localparam logic [7:0] StSglCount      = 8'h0E;  // Invalid Number of SGL Descriptors
+  localparam logic [7:0] StSglLength     = 8'h0F;  // Data SGL Length Invalid
+  localparam logic [7:0] StSglType       = 8'h11;  // SGL Descriptor Type Invalid
+  localparam logic [7:0] StBarRange      = 8'hC0;
+  localparam logic [7:0] StSglLimit      = 8'hC1;
+  localparam logic [7:0] StUr            = 8'hC2;
+  localparam logic [7:0] StCa            = 8'hC3;
+  localparam logic [7:0] StPoisoned      = 8'hC4;
+  localparam logic [7:0] StTimeout       = 8'hC5;
+  // C6h (malformed or unexpected completion) is not produced: such completions are discarded and
+  // counted, and the read they failed to answer times out (C5h). Kept for the status table.
+  /* verilator lint_off UNUSEDPARAM */
+  localparam logic [7:0] StBadCompletion = 8'hC6;
+  /* verilator lint_on UNUSEDPARAM */
+
+  // One queue pair's software-written registers
+  typedef struct packed {
+    logic [63:0] sq_base;
+    logic [63:0] cq_base;
+    logic [15:0] sq_size_m1;
+    logic [15:0] cq_size_m1;
+    logic        enable;
+    logic        irq_enable;
+    logic [4:0]  msix_vector;
+    logic [15:0] sq_tail;
+    logic [15:0] cq_head;
+  } dma_queue_cfg_t;
+
+  // One MSI-X table entry
+  typedef struct packed {
+    logic [63:0] addr;
+    logic [31:0] data;
+    logic        mask;
+  } msix_vec_t;
+
+  // Per-cycle accounting events from the engine to its registers
+  typedef struct packed {
+    logic [12:0] bytes_in;        // payload bytes written into BAR2 this cycle
+    logic [12:0] bytes_out;       // payload bytes of a PUSH MemWr sent this cycle
+    logic        job_done;        // a CQ entry was sent
+    logic [7:0]  job_status;
+    logic        err_sgl;
+    logic        err_bar_range;
+    logic [1:0]  err_link;        // UR/CA/poisoned completions and timeouts this cycle
+    logic        bad_completion;
+    logic        log_valid;       // a failed job (or ring fault) to log
+    logic [15:0] log_cid;
+    logic [7:0]  log_status;
+    logic [3:0]  log_queue;
+    logic [63:0] log_addr;
+  } dma_events_t;
 
 endpackage
 

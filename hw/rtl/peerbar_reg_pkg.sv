@@ -5,6 +5,8 @@
 //
 // Per register REG: REG_OFFSET (byte offset in the block) and REG_RESET (reset value).
 // Per field FIELD: REG_FIELD_LSB, REG_FIELD_WIDTH and REG_FIELD_MASK (in register position).
+// Per register array ARR: ARR_BASE, ARR_STRIDE and ARR_COUNT; its registers are named
+// ARR_REG_... like the others, but ARR_REG_OFFSET is relative to the element start.
 
 `default_nettype none
 
@@ -23,12 +25,12 @@ package peerbar_reg_pkg;
 
   // VERSION @ 0x004 (const): Version of the register interface. A driver accepts the major version it was written for.
   localparam logic [15:0] VERSION_OFFSET = 16'h0004;
-  localparam logic [31:0] VERSION_RESET = 32'h0000_0100;
+  localparam logic [31:0] VERSION_RESET = 32'h0000_0200;
   // VERSION.PATCH [7:0] (const, reset 0x0): Patch level: fixes with no interface change.
   localparam int unsigned VERSION_PATCH_LSB = 0;
   localparam int unsigned VERSION_PATCH_WIDTH = 8;
   localparam logic [31:0] VERSION_PATCH_MASK = 32'h0000_00ff;
-  // VERSION.MINOR [15:8] (const, reset 0x1): Minor version: backwards-compatible additions.
+  // VERSION.MINOR [15:8] (const, reset 0x2): Minor version: backwards-compatible additions.
   localparam int unsigned VERSION_MINOR_LSB = 8;
   localparam int unsigned VERSION_MINOR_WIDTH = 8;
   localparam logic [31:0] VERSION_MINOR_MASK = 32'h0000_ff00;
@@ -39,20 +41,20 @@ package peerbar_reg_pkg;
 
   // CAPABILITIES @ 0x008 (const): What this build of the endpoint implements.
   localparam logic [15:0] CAPABILITIES_OFFSET = 16'h0008;
-  localparam logic [31:0] CAPABILITIES_RESET = 32'h0000_0020;
+  localparam logic [31:0] CAPABILITIES_RESET = 32'h0003_0420;
   // CAPABILITIES.DATAPATH_BYTES [7:0] (const, reset 0x20): Width of the PCIe user interface in bytes (32 = 256 bits).
   localparam int unsigned CAPABILITIES_DATAPATH_BYTES_LSB = 0;
   localparam int unsigned CAPABILITIES_DATAPATH_BYTES_WIDTH = 8;
   localparam logic [31:0] CAPABILITIES_DATAPATH_BYTES_MASK = 32'h0000_00ff;
-  // CAPABILITIES.DMA_QUEUES [15:8] (const, reset 0x0): Number of DMA queue pairs (0: no DMA engine in this build).
+  // CAPABILITIES.DMA_QUEUES [15:8] (const, reset 0x4): Number of DMA queue pairs (RTL parameter NumQueues; reset value shown for the default build).
   localparam int unsigned CAPABILITIES_DMA_QUEUES_LSB = 8;
   localparam int unsigned CAPABILITIES_DMA_QUEUES_WIDTH = 8;
   localparam logic [31:0] CAPABILITIES_DMA_QUEUES_MASK = 32'h0000_ff00;
-  // CAPABILITIES.DMA_ENGINE [16] (const, reset 0x0): 1 when the SGL DMA engine is present.
+  // CAPABILITIES.DMA_ENGINE [16] (const, reset 0x1): 1 when the SGL DMA engine is present.
   localparam int unsigned CAPABILITIES_DMA_ENGINE_LSB = 16;
   localparam int unsigned CAPABILITIES_DMA_ENGINE_WIDTH = 1;
   localparam logic [31:0] CAPABILITIES_DMA_ENGINE_MASK = 32'h0001_0000;
-  // CAPABILITIES.MSIX [17] (const, reset 0x0): 1 when the endpoint raises MSI-X interrupts.
+  // CAPABILITIES.MSIX [17] (const, reset 0x1): 1 when the endpoint raises MSI-X interrupts.
   localparam int unsigned CAPABILITIES_MSIX_LSB = 17;
   localparam int unsigned CAPABILITIES_MSIX_WIDTH = 1;
   localparam logic [31:0] CAPABILITIES_MSIX_MASK = 32'h0002_0000;
@@ -168,6 +170,252 @@ package peerbar_reg_pkg;
   localparam int unsigned ERROR_ADDR_HI_VALUE_LSB = 0;
   localparam int unsigned ERROR_ADDR_HI_VALUE_WIDTH = 32;
   localparam logic [31:0] ERROR_ADDR_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_CONTROL @ 0x040 (rw): DMA engine control.
+  localparam logic [15:0] DMA_CONTROL_OFFSET = 16'h0040;
+  localparam logic [31:0] DMA_CONTROL_RESET = 32'h0000_0000;
+  // DMA_CONTROL.ENABLE [0] (rw, reset 0x0): 1: the engine fetches from enabled queues. 0: it finishes the jobs in flight and fetches nothing new.
+  localparam int unsigned DMA_CONTROL_ENABLE_LSB = 0;
+  localparam int unsigned DMA_CONTROL_ENABLE_WIDTH = 1;
+  localparam logic [31:0] DMA_CONTROL_ENABLE_MASK = 32'h0000_0001;
+  // DMA_CONTROL.RESET [1] (w1p, reset 0x0): Write 1: abort every job, drop in-flight reads (their late completions are discarded and counted), disable every queue and clear DMA_ERROR_LOG.
+  localparam int unsigned DMA_CONTROL_RESET_LSB = 1;
+  localparam int unsigned DMA_CONTROL_RESET_WIDTH = 1;
+  localparam logic [31:0] DMA_CONTROL_RESET_MASK = 32'h0000_0002;
+
+  // DMA_STATUS @ 0x044 (ro): DMA engine state.
+  localparam logic [15:0] DMA_STATUS_OFFSET = 16'h0044;
+  localparam logic [31:0] DMA_STATUS_RESET = 32'h0000_0000;
+  // DMA_STATUS.BUSY [0] (ro, reset 0x0): 1 while any job is in flight or any enabled queue has unfetched entries.
+  localparam int unsigned DMA_STATUS_BUSY_LSB = 0;
+  localparam int unsigned DMA_STATUS_BUSY_WIDTH = 1;
+  localparam logic [31:0] DMA_STATUS_BUSY_MASK = 32'h0000_0001;
+  // DMA_STATUS.TAGS_IN_FLIGHT [14:8] (ro, reset 0x0): Read tags currently outstanding.
+  localparam int unsigned DMA_STATUS_TAGS_IN_FLIGHT_LSB = 8;
+  localparam int unsigned DMA_STATUS_TAGS_IN_FLIGHT_WIDTH = 7;
+  localparam logic [31:0] DMA_STATUS_TAGS_IN_FLIGHT_MASK = 32'h0000_7f00;
+
+  // DMA_COMPLETION_TIMEOUT @ 0x048 (rw): Completion timeout of the engine's reads, in user_clk cycles (250 MHz). A read whose data has not all arrived after this long fails its job with status C5h.
+  localparam logic [15:0] DMA_COMPLETION_TIMEOUT_OFFSET = 16'h0048;
+  localparam logic [31:0] DMA_COMPLETION_TIMEOUT_RESET = 32'h0000_30d4;
+  // DMA_COMPLETION_TIMEOUT.CYCLES [31:0] (rw, reset 0x30d4): Timeout in cycles (reset: 12 500 = 50 us). 0 is treated as 1.
+  localparam int unsigned DMA_COMPLETION_TIMEOUT_CYCLES_LSB = 0;
+  localparam int unsigned DMA_COMPLETION_TIMEOUT_CYCLES_WIDTH = 32;
+  localparam logic [31:0] DMA_COMPLETION_TIMEOUT_CYCLES_MASK = 32'hffff_ffff;
+
+  // DMA_BYTES_IN_LO @ 0x060 (ro): Payload bytes PULL jobs wrote into BAR2, low 32 bits (64-bit counter; read LO then HI).
+  localparam logic [15:0] DMA_BYTES_IN_LO_OFFSET = 16'h0060;
+  localparam logic [31:0] DMA_BYTES_IN_LO_RESET = 32'h0000_0000;
+  // DMA_BYTES_IN_LO.VALUE [31:0] (ro, reset 0x0): Bits 31:0.
+  localparam int unsigned DMA_BYTES_IN_LO_VALUE_LSB = 0;
+  localparam int unsigned DMA_BYTES_IN_LO_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_BYTES_IN_LO_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_BYTES_IN_HI @ 0x064 (ro): Payload bytes PULL jobs wrote into BAR2, high 32 bits.
+  localparam logic [15:0] DMA_BYTES_IN_HI_OFFSET = 16'h0064;
+  localparam logic [31:0] DMA_BYTES_IN_HI_RESET = 32'h0000_0000;
+  // DMA_BYTES_IN_HI.VALUE [31:0] (ro, reset 0x0): Bits 63:32.
+  localparam int unsigned DMA_BYTES_IN_HI_VALUE_LSB = 0;
+  localparam int unsigned DMA_BYTES_IN_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_BYTES_IN_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_BYTES_OUT_LO @ 0x068 (ro): Payload bytes PUSH jobs sent from BAR2, low 32 bits.
+  localparam logic [15:0] DMA_BYTES_OUT_LO_OFFSET = 16'h0068;
+  localparam logic [31:0] DMA_BYTES_OUT_LO_RESET = 32'h0000_0000;
+  // DMA_BYTES_OUT_LO.VALUE [31:0] (ro, reset 0x0): Bits 31:0.
+  localparam int unsigned DMA_BYTES_OUT_LO_VALUE_LSB = 0;
+  localparam int unsigned DMA_BYTES_OUT_LO_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_BYTES_OUT_LO_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_BYTES_OUT_HI @ 0x06c (ro): Payload bytes PUSH jobs sent from BAR2, high 32 bits.
+  localparam logic [15:0] DMA_BYTES_OUT_HI_OFFSET = 16'h006c;
+  localparam logic [31:0] DMA_BYTES_OUT_HI_RESET = 32'h0000_0000;
+  // DMA_BYTES_OUT_HI.VALUE [31:0] (ro, reset 0x0): Bits 63:32.
+  localparam int unsigned DMA_BYTES_OUT_HI_VALUE_LSB = 0;
+  localparam int unsigned DMA_BYTES_OUT_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_BYTES_OUT_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_JOBS @ 0x070 (ro): Jobs completed (CQ entry written), any status. Saturates.
+  localparam logic [15:0] DMA_JOBS_OFFSET = 16'h0070;
+  localparam logic [31:0] DMA_JOBS_RESET = 32'h0000_0000;
+  // DMA_JOBS.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_JOBS_COUNT_LSB = 0;
+  localparam int unsigned DMA_JOBS_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_JOBS_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_JOB_ERRORS @ 0x074 (ro): Jobs completed with a non-zero status. Saturates.
+  localparam logic [15:0] DMA_JOB_ERRORS_OFFSET = 16'h0074;
+  localparam logic [31:0] DMA_JOB_ERRORS_RESET = 32'h0000_0000;
+  // DMA_JOB_ERRORS.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_JOB_ERRORS_COUNT_LSB = 0;
+  localparam int unsigned DMA_JOB_ERRORS_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_JOB_ERRORS_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_ERR_SGL @ 0x078 (ro): Jobs failed by SGL validation (status 0Dh, 0Eh, 0Fh, 11h, C1h). Saturates.
+  localparam logic [15:0] DMA_ERR_SGL_OFFSET = 16'h0078;
+  localparam logic [31:0] DMA_ERR_SGL_RESET = 32'h0000_0000;
+  // DMA_ERR_SGL.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_ERR_SGL_COUNT_LSB = 0;
+  localparam int unsigned DMA_ERR_SGL_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_ERR_SGL_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_ERR_BAR_RANGE @ 0x07c (ro): Jobs failed because their BAR2 range runs past the end of BAR2 (C0h). Saturates.
+  localparam logic [15:0] DMA_ERR_BAR_RANGE_OFFSET = 16'h007c;
+  localparam logic [31:0] DMA_ERR_BAR_RANGE_RESET = 32'h0000_0000;
+  // DMA_ERR_BAR_RANGE.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_ERR_BAR_RANGE_COUNT_LSB = 0;
+  localparam int unsigned DMA_ERR_BAR_RANGE_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_ERR_BAR_RANGE_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_ERR_LINK @ 0x080 (ro): Read completions with UR, CA or poisoned data, and completion timeouts (C2h-C5h). Saturates.
+  localparam logic [15:0] DMA_ERR_LINK_OFFSET = 16'h0080;
+  localparam logic [31:0] DMA_ERR_LINK_RESET = 32'h0000_0000;
+  // DMA_ERR_LINK.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_ERR_LINK_COUNT_LSB = 0;
+  localparam int unsigned DMA_ERR_LINK_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_ERR_LINK_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_ERR_BAD_COMPLETION @ 0x084 (ro): Completions discarded because they matched no outstanding read, or their tag, byte count or address did not fit it (stale, duplicated or malformed). Saturates.
+  localparam logic [15:0] DMA_ERR_BAD_COMPLETION_OFFSET = 16'h0084;
+  localparam logic [31:0] DMA_ERR_BAD_COMPLETION_RESET = 32'h0000_0000;
+  // DMA_ERR_BAD_COMPLETION.COUNT [31:0] (ro, reset 0x0): Count.
+  localparam int unsigned DMA_ERR_BAD_COMPLETION_COUNT_LSB = 0;
+  localparam int unsigned DMA_ERR_BAD_COMPLETION_COUNT_WIDTH = 32;
+  localparam logic [31:0] DMA_ERR_BAD_COMPLETION_COUNT_MASK = 32'hffff_ffff;
+
+  // DMA_ERROR_LOG @ 0x0a0 (ro): The first failed job since reset or DMA_CONTROL.RESET (sticky).
+  localparam logic [15:0] DMA_ERROR_LOG_OFFSET = 16'h00a0;
+  localparam logic [31:0] DMA_ERROR_LOG_RESET = 32'h0000_0000;
+  // DMA_ERROR_LOG.CID [15:0] (ro, reset 0x0): Command identifier of the job.
+  localparam int unsigned DMA_ERROR_LOG_CID_LSB = 0;
+  localparam int unsigned DMA_ERROR_LOG_CID_WIDTH = 16;
+  localparam logic [31:0] DMA_ERROR_LOG_CID_MASK = 32'h0000_ffff;
+  // DMA_ERROR_LOG.STATUS [23:16] (ro, reset 0x0): Its status code (docs/dma-engine.md).
+  localparam int unsigned DMA_ERROR_LOG_STATUS_LSB = 16;
+  localparam int unsigned DMA_ERROR_LOG_STATUS_WIDTH = 8;
+  localparam logic [31:0] DMA_ERROR_LOG_STATUS_MASK = 32'h00ff_0000;
+  // DMA_ERROR_LOG.QUEUE [27:24] (ro, reset 0x0): Its queue.
+  localparam int unsigned DMA_ERROR_LOG_QUEUE_LSB = 24;
+  localparam int unsigned DMA_ERROR_LOG_QUEUE_WIDTH = 4;
+  localparam logic [31:0] DMA_ERROR_LOG_QUEUE_MASK = 32'h0f00_0000;
+  // DMA_ERROR_LOG.VALID [31] (ro, reset 0x0): 1 when the log holds a failed job.
+  localparam int unsigned DMA_ERROR_LOG_VALID_LSB = 31;
+  localparam int unsigned DMA_ERROR_LOG_VALID_WIDTH = 1;
+  localparam logic [31:0] DMA_ERROR_LOG_VALID_MASK = 32'h8000_0000;
+
+  // DMA_ERROR_ADDR_LO @ 0x0a4 (ro): Bus address involved in the logged failure (descriptor or data address), low 32 bits.
+  localparam logic [15:0] DMA_ERROR_ADDR_LO_OFFSET = 16'h00a4;
+  localparam logic [31:0] DMA_ERROR_ADDR_LO_RESET = 32'h0000_0000;
+  // DMA_ERROR_ADDR_LO.VALUE [31:0] (ro, reset 0x0): Bits 31:0.
+  localparam int unsigned DMA_ERROR_ADDR_LO_VALUE_LSB = 0;
+  localparam int unsigned DMA_ERROR_ADDR_LO_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_ERROR_ADDR_LO_VALUE_MASK = 32'hffff_ffff;
+
+  // DMA_ERROR_ADDR_HI @ 0x0a8 (ro): Bus address involved in the logged failure, high 32 bits.
+  localparam logic [15:0] DMA_ERROR_ADDR_HI_OFFSET = 16'h00a8;
+  localparam logic [31:0] DMA_ERROR_ADDR_HI_RESET = 32'h0000_0000;
+  // DMA_ERROR_ADDR_HI.VALUE [31:0] (ro, reset 0x0): Bits 63:32.
+  localparam int unsigned DMA_ERROR_ADDR_HI_VALUE_LSB = 0;
+  localparam int unsigned DMA_ERROR_ADDR_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] DMA_ERROR_ADDR_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // Array QUEUE @ 0x1000: 16 elements, stride 0x40: Queue pair registers: SQ and CQ rings in host or peer memory, doorbells.
+  // Element i's register REG is at QUEUE_BASE + i * QUEUE_STRIDE + QUEUE_REG_OFFSET.
+  localparam logic [15:0] QUEUE_BASE = 16'h1000;
+  localparam logic [15:0] QUEUE_STRIDE = 16'h0040;
+  localparam int unsigned QUEUE_COUNT = 16;
+
+  // QUEUE[i].SQ_BASE_LO @ +0x00 (rw): Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
+  localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;
+  localparam logic [31:0] QUEUE_SQ_BASE_LO_RESET = 32'h0000_0000;
+  // QUEUE_SQ_BASE_LO.VALUE [31:0] (rw, reset 0x0): Bits 31:0.
+  localparam int unsigned QUEUE_SQ_BASE_LO_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_SQ_BASE_LO_VALUE_WIDTH = 32;
+  localparam logic [31:0] QUEUE_SQ_BASE_LO_VALUE_MASK = 32'hffff_ffff;
+
+  // QUEUE[i].SQ_BASE_HI @ +0x04 (rw): Submission queue ring bus address, high 32 bits.
+  localparam logic [15:0] QUEUE_SQ_BASE_HI_OFFSET = 16'h0004;
+  localparam logic [31:0] QUEUE_SQ_BASE_HI_RESET = 32'h0000_0000;
+  // QUEUE_SQ_BASE_HI.VALUE [31:0] (rw, reset 0x0): Bits 63:32.
+  localparam int unsigned QUEUE_SQ_BASE_HI_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_SQ_BASE_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] QUEUE_SQ_BASE_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // QUEUE[i].CQ_BASE_LO @ +0x08 (rw): Completion queue ring bus address, low 32 bits (16-byte aligned: bits 3:0 ignored).
+  localparam logic [15:0] QUEUE_CQ_BASE_LO_OFFSET = 16'h0008;
+  localparam logic [31:0] QUEUE_CQ_BASE_LO_RESET = 32'h0000_0000;
+  // QUEUE_CQ_BASE_LO.VALUE [31:0] (rw, reset 0x0): Bits 31:0.
+  localparam int unsigned QUEUE_CQ_BASE_LO_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_CQ_BASE_LO_VALUE_WIDTH = 32;
+  localparam logic [31:0] QUEUE_CQ_BASE_LO_VALUE_MASK = 32'hffff_ffff;
+
+  // QUEUE[i].CQ_BASE_HI @ +0x0c (rw): Completion queue ring bus address, high 32 bits.
+  localparam logic [15:0] QUEUE_CQ_BASE_HI_OFFSET = 16'h000c;
+  localparam logic [31:0] QUEUE_CQ_BASE_HI_RESET = 32'h0000_0000;
+  // QUEUE_CQ_BASE_HI.VALUE [31:0] (rw, reset 0x0): Bits 63:32.
+  localparam int unsigned QUEUE_CQ_BASE_HI_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_CQ_BASE_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] QUEUE_CQ_BASE_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // QUEUE[i].SIZE @ +0x10 (rw): Ring sizes, in entries minus one (a ring of 1 entry is invalid: 1..=65535).
+  localparam logic [15:0] QUEUE_SIZE_OFFSET = 16'h0010;
+  localparam logic [31:0] QUEUE_SIZE_RESET = 32'h0000_0000;
+  // QUEUE_SIZE.SQ_ENTRIES_M1 [15:0] (rw, reset 0x0): SQ entries minus one.
+  localparam int unsigned QUEUE_SIZE_SQ_ENTRIES_M1_LSB = 0;
+  localparam int unsigned QUEUE_SIZE_SQ_ENTRIES_M1_WIDTH = 16;
+  localparam logic [31:0] QUEUE_SIZE_SQ_ENTRIES_M1_MASK = 32'h0000_ffff;
+  // QUEUE_SIZE.CQ_ENTRIES_M1 [31:16] (rw, reset 0x0): CQ entries minus one.
+  localparam int unsigned QUEUE_SIZE_CQ_ENTRIES_M1_LSB = 16;
+  localparam int unsigned QUEUE_SIZE_CQ_ENTRIES_M1_WIDTH = 16;
+  localparam logic [31:0] QUEUE_SIZE_CQ_ENTRIES_M1_MASK = 32'hffff_0000;
+
+  // QUEUE[i].CONTROL @ +0x14 (rw): Queue control. Setting ENABLE (0 to 1) resets the SQ head, the CQ tail and the CQ phase (to 1).
+  localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;
+  localparam logic [31:0] QUEUE_CONTROL_RESET = 32'h0000_0000;
+  // QUEUE_CONTROL.ENABLE [0] (rw, reset 0x0): 1: fetch entries from this SQ.
+  localparam int unsigned QUEUE_CONTROL_ENABLE_LSB = 0;
+  localparam int unsigned QUEUE_CONTROL_ENABLE_WIDTH = 1;
+  localparam logic [31:0] QUEUE_CONTROL_ENABLE_MASK = 32'h0000_0001;
+  // QUEUE_CONTROL.IRQ_ENABLE [1] (rw, reset 0x0): 1: jobs with FLAGS bit 0 raise MSIX_VECTOR on completion.
+  localparam int unsigned QUEUE_CONTROL_IRQ_ENABLE_LSB = 1;
+  localparam int unsigned QUEUE_CONTROL_IRQ_ENABLE_WIDTH = 1;
+  localparam logic [31:0] QUEUE_CONTROL_IRQ_ENABLE_MASK = 32'h0000_0002;
+  // QUEUE_CONTROL.MSIX_VECTOR [12:8] (rw, reset 0x0): MSI-X vector of this queue's completions.
+  localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;
+  localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_WIDTH = 5;
+  localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;
+
+  // QUEUE[i].STATUS @ +0x18 (ro): Queue state.
+  localparam logic [15:0] QUEUE_STATUS_OFFSET = 16'h0018;
+  localparam logic [31:0] QUEUE_STATUS_RESET = 32'h0000_0000;
+  // QUEUE_STATUS.SQ_HEAD [15:0] (ro, reset 0x0): Next SQ entry the engine fetches.
+  localparam int unsigned QUEUE_STATUS_SQ_HEAD_LSB = 0;
+  localparam int unsigned QUEUE_STATUS_SQ_HEAD_WIDTH = 16;
+  localparam logic [31:0] QUEUE_STATUS_SQ_HEAD_MASK = 32'h0000_ffff;
+  // QUEUE_STATUS.BUSY [16] (ro, reset 0x0): 1 while a job of this queue is in flight.
+  localparam int unsigned QUEUE_STATUS_BUSY_LSB = 16;
+  localparam int unsigned QUEUE_STATUS_BUSY_WIDTH = 1;
+  localparam logic [31:0] QUEUE_STATUS_BUSY_MASK = 32'h0001_0000;
+  // QUEUE_STATUS.FULL [17] (ro, reset 0x0): 1 while the CQ is full (the engine waits for CQ_HEAD).
+  localparam int unsigned QUEUE_STATUS_FULL_LSB = 17;
+  localparam int unsigned QUEUE_STATUS_FULL_WIDTH = 1;
+  localparam logic [31:0] QUEUE_STATUS_FULL_MASK = 32'h0002_0000;
+
+  // QUEUE[i].SQ_TAIL @ +0x1c (rw): SQ tail doorbell: index of the slot after the last entry software wrote.
+  localparam logic [15:0] QUEUE_SQ_TAIL_OFFSET = 16'h001c;
+  localparam logic [31:0] QUEUE_SQ_TAIL_RESET = 32'h0000_0000;
+  // QUEUE_SQ_TAIL.VALUE [15:0] (rw, reset 0x0): SQ tail index.
+  localparam int unsigned QUEUE_SQ_TAIL_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_SQ_TAIL_VALUE_WIDTH = 16;
+  localparam logic [31:0] QUEUE_SQ_TAIL_VALUE_MASK = 32'h0000_ffff;
+
+  // QUEUE[i].CQ_HEAD @ +0x20 (rw): CQ head doorbell: index of the next CQ entry software will consume.
+  localparam logic [15:0] QUEUE_CQ_HEAD_OFFSET = 16'h0020;
+  localparam logic [31:0] QUEUE_CQ_HEAD_RESET = 32'h0000_0000;
+  // QUEUE_CQ_HEAD.VALUE [15:0] (rw, reset 0x0): CQ head index.
+  localparam int unsigned QUEUE_CQ_HEAD_VALUE_LSB = 0;
+  localparam int unsigned QUEUE_CQ_HEAD_VALUE_WIDTH = 16;
+  localparam logic [31:0] QUEUE_CQ_HEAD_VALUE_MASK = 32'h0000_ffff;
 
   // verilator lint_on UNUSEDPARAM
 

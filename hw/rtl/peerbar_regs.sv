@@ -3,7 +3,8 @@
 // Accessed by the completer one request at a time, 1 or 2 DWORDs per access (a 2-DWORD access
 // covers two consecutive registers). rw registers honour byte enables, writes to const/ro
 // registers and unmapped offsets are ignored, unmapped offsets read 0. Reads have no side
-// effects, so the read port is combinational.
+// effects, so the read port is combinational. The DMA engine's registers live in
+// peerbar_dma_csr on the same access port (the top ORs the read data).
 
 `default_nettype none
 
@@ -11,7 +12,9 @@ module peerbar_regs
   import peerbar_reg_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32), reported in BAR2_SIZE_LO/HI.
-  parameter int unsigned Bar2SizeLog2 = 20
+  parameter int unsigned Bar2SizeLog2 = 20,
+  // Number of DMA queue pairs (4..16), reported in CAPABILITIES.DMA_QUEUES.
+  parameter int unsigned NumQueues = 4
 ) (
   input  wire logic                 clk_i,
   input  wire logic                 rst_i,              // synchronous, active high
@@ -55,6 +58,10 @@ module peerbar_regs
   end
 
   localparam logic [63:0] Bar2Size = 64'(1) << Bar2SizeLog2;
+  // CAPABILITIES: the map's constants, DMA_QUEUES from the parameter.
+  localparam logic [31:0] Capabilities =
+      (CAPABILITIES_RESET & ~CAPABILITIES_DMA_QUEUES_MASK) |
+      ((32'(NumQueues) << CAPABILITIES_DMA_QUEUES_LSB) & CAPABILITIES_DMA_QUEUES_MASK);
 
   // Storage
   logic [31:0] scratch_q, scratch_d;
@@ -157,7 +164,7 @@ module peerbar_regs
       unique case (rd_offset[p])
         MAGIC_OFFSET:                rd_data_o[p] = MAGIC_RESET;
         VERSION_OFFSET:              rd_data_o[p] = VERSION_RESET;
-        CAPABILITIES_OFFSET:         rd_data_o[p] = CAPABILITIES_RESET;
+        CAPABILITIES_OFFSET:         rd_data_o[p] = Capabilities;
         BAR2_SIZE_LO_OFFSET:         rd_data_o[p] = Bar2Size[31:0];
         BAR2_SIZE_HI_OFFSET:         rd_data_o[p] = Bar2Size[63:32];
         SCRATCH_OFFSET:              rd_data_o[p] = scratch_q;

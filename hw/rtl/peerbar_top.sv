@@ -3,7 +3,13 @@
 //
 // BAR0: registers (64 KiB, peerbar_regs). BAR2: peer memory (2**Bar2SizeLog2 bytes,
 // peerbar_bar2_mem). Requests arrive on CQ (peerbar_completer), answers leave on CC
-// (peerbar_cc_gen). The requester side (RQ/RC) and MSI-X are idle until the DMA engine lands.
+// (peerbar_cc_gen). The DMA engine (peerbar_dma_engine, registers in peerbar_dma_csr) drives the
+// requester side (RQ/RC), BAR2's second port, and raises MSI-X by MemWr on RQ (the MSI-X table
+// lives in BAR0, so the core's cfg_interrupt_msix_* request interface stays idle).
+//
+// dma_busy (not a port; read by the simulation through Verilator's public_flat_rd) is 1 while
+// the engine has work: a job in flight, an enabled queue with SQ head != tail, a CQ entry or an
+// MSI-X message waiting to be sent.
 
 `default_nettype none
 
@@ -11,7 +17,9 @@ module peerbar_top
   import peerbar_pkg::*;
 #(
   // log2 of the BAR2 (peer memory) size in bytes: 12 (4 KiB) .. 32 (4 GiB). Default 1 MiB.
-  parameter int unsigned Bar2SizeLog2 = 20
+  parameter int unsigned Bar2SizeLog2 = 20,
+  // Number of DMA queue pairs (4..16); also the number of MSI-X vectors.
+  parameter int unsigned NumQueues = 4
 ) (
   input  wire logic           user_clk,
   input  wire logic           user_reset,            // synchronous, active high
@@ -35,7 +43,7 @@ module peerbar_top
   output      logic           s_axis_cc_tvalid,
   input  wire logic [3:0]     s_axis_cc_tready,
 
-  // Requester request (idle until the DMA engine lands)
+  // Requester request (DMA engine)
   output      logic [255:0]   s_axis_rq_tdata,
   output      logic [7:0]     s_axis_rq_tkeep,
   output      logic           s_axis_rq_tlast,
@@ -53,7 +61,7 @@ module peerbar_top
   input  wire logic [3:0]     pcie_tfc_nph_av,
   input  wire logic [3:0]     pcie_tfc_npd_av,
 
-  // Requester completion (idle: always ready)
+  // Requester completion (DMA engine)
   input  wire logic [255:0]   m_axis_rc_tdata,
   input  wire logic [7:0]     m_axis_rc_tkeep,
   input  wire logic           m_axis_rc_tlast,
@@ -67,7 +75,7 @@ module peerbar_top
   input  wire logic [15:0]    cfg_function_status,   // bit 2: function 0 bus master enable
   input  wire logic [3:0]     cfg_rcb_status,        // bit 0: function 0 RCB is 128 B
 
-  // MSI-X (idle until the DMA engine lands)
+  // MSI-X (messages are sent as MemWr on RQ; the request interface is idle)
   input  wire logic [3:0]     cfg_interrupt_msix_enable,
   input  wire logic [3:0]     cfg_interrupt_msix_mask,
   output      logic [31:0]    cfg_interrupt_msix_data,
@@ -81,6 +89,9 @@ module peerbar_top
   if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
     $error("peerbar_top: Bar2SizeLog2 must be in 12..32");
   end
+  if (NumQueues < 4 || NumQueues > 16) begin : gen_check_queues
+    $error("peerbar_top: NumQueues must be in 4..16");
+  end
 
   localparam int unsigned RowW = Bar2SizeLog2 - 5;
 
@@ -93,35 +104,28 @@ module peerbar_top
 
   assign s_axis_cc_tuser = '0;  // no discontinue, no parity
 
-  assign s_axis_rq_tdata  = '0;
-  assign s_axis_rq_tkeep  = '0;
-  assign s_axis_rq_tlast  = 1'b0;
-  assign s_axis_rq_tuser  = '0;
-  assign s_axis_rq_tvalid = 1'b0;
-
-  assign m_axis_rc_tready = '1;  // nothing requested, so nothing stalls
-
   assign cfg_interrupt_msix_data           = '0;
   assign cfg_interrupt_msix_address        = '0;
   assign cfg_interrupt_msix_int            = 1'b0;
   assign cfg_interrupt_msi_function_number = '0;
 
-  // Inputs of the idle interfaces (used once the DMA engine lands), CQ sideband this design does
-  // not need (tkeep: validity follows from the DWORD count; tuser byte_en/sop/discontinue/TPH/
-  // parity: byte enables are derived from first/last BE, sop from the state machine), the NP
-  // credit count (np_req is tied high) and the tready bits the core duplicates.
+  // Inputs this design does not need: CQ sideband (tkeep: validity follows from the DWORD count;
+  // tuser byte_en/sop/discontinue/TPH/parity: byte enables are derived from first/last BE, sop
+  // from the state machine), the NP credit count (np_req is tied high), the tready bits the core
+  // duplicates, core-managed tags (the engine supplies its own), RQ sequence numbers (CQ entries
+  // and MSI-X follow the job's data writes on the same RQ stream, which keeps PCIe posted
+  // ordering), NP data credits (MemRd carries no data), RC tkeep/tuser (the engine derives byte
+  // validity from the descriptor and its own tag table; no straddle), MSI-X request handshakes.
   logic unused_inputs;
   assign unused_inputs = ^{m_axis_cq_tkeep, m_axis_cq_tuser[87:8], pcie_cq_np_req_count,
-                           s_axis_cc_tready[3:1],
-                           s_axis_rq_tready, pcie_rq_tag0, pcie_rq_tag1, pcie_rq_tag_vld0,
+                           s_axis_cc_tready[3:1], s_axis_rq_tready[3:1],
+                           pcie_rq_tag0, pcie_rq_tag1, pcie_rq_tag_vld0,
                            pcie_rq_tag_vld1, pcie_rq_seq_num0, pcie_rq_seq_num1,
-                           pcie_rq_seq_num_vld0, pcie_rq_seq_num_vld1, pcie_tfc_nph_av,
-                           pcie_tfc_npd_av,
-                           m_axis_rc_tdata, m_axis_rc_tkeep, m_axis_rc_tlast, m_axis_rc_tuser,
-                           m_axis_rc_tvalid,
+                           pcie_rq_seq_num_vld0, pcie_rq_seq_num_vld1, pcie_tfc_npd_av,
+                           m_axis_rc_tkeep, m_axis_rc_tuser,
                            cfg_function_status[15:3], cfg_function_status[1:0],
-                           cfg_rcb_status[3:1],
-                           cfg_interrupt_msix_enable, cfg_interrupt_msix_mask,
+                           cfg_rcb_status[3:1], cfg_interrupt_msix_enable[3:1],
+                           cfg_interrupt_msix_mask[3:1],
                            cfg_interrupt_msix_sent, cfg_interrupt_msix_fail};
 
   ////////////////////////////
@@ -202,20 +206,35 @@ module peerbar_top
   // BAR2 memory, BAR0 regs //
   ////////////////////////////
 
+  logic [7:0][RowW-1:0] dma_wr_row, dma_rd_row;
+  logic [7:0][31:0]     dma_wr_data, dma_rd_data;
+  logic [7:0][3:0]      dma_wr_be;
+  logic                 dma_rd_en;
+
   peerbar_bar2_mem #(
     .Bar2SizeLog2 (Bar2SizeLog2)
   ) u_bar2_mem (
-    .clk_i     (user_clk),
-    .wr_row_i  (mem_wr_row),
-    .wr_data_i (mem_wr_data),
-    .wr_be_i   (mem_wr_be),
-    .rd_en_i   (mem_rd_en),
-    .rd_row_i  (mem_rd_row),
-    .rd_data_o (mem_rd_data)
+    .clk_i       (user_clk),
+    .wr_row_i    (mem_wr_row),
+    .wr_data_i   (mem_wr_data),
+    .wr_be_i     (mem_wr_be),
+    .rd_en_i     (mem_rd_en),
+    .rd_row_i    (mem_rd_row),
+    .rd_data_o   (mem_rd_data),
+    .b_wr_row_i  (dma_wr_row),
+    .b_wr_data_i (dma_wr_data),
+    .b_wr_be_i   (dma_wr_be),
+    .b_rd_en_i   (dma_rd_en),
+    .b_rd_row_i  (dma_rd_row),
+    .b_rd_data_o (dma_rd_data)
   );
 
+  logic [1:0][31:0] regs_rd_data, dma_csr_rd_data;
+  assign reg_rd_data = regs_rd_data | dma_csr_rd_data;
+
   peerbar_regs #(
-    .Bar2SizeLog2 (Bar2SizeLog2)
+    .Bar2SizeLog2 (Bar2SizeLog2),
+    .NumQueues    (NumQueues)
   ) u_regs (
     .clk_i                 (user_clk),
     .rst_i                 (user_reset),
@@ -229,7 +248,7 @@ module peerbar_top
     .wr_data_i             (reg_wr_data),
     .wr_be_i               (reg_wr_be),
     .rd_dw_addr_i          (reg_rd_dw_addr),
-    .rd_data_o             (reg_rd_data),
+    .rd_data_o             (regs_rd_data),
     .dropped_write_i       (dropped_write),
     .unsupported_request_i (unsupported_request),
     .error_valid_i         (error_valid),
@@ -239,6 +258,103 @@ module peerbar_top
     .error_dword_count_i   (error_dword_count),
     .error_offset_i        (error_offset)
   );
+
+  ////////////////////////////
+  // DMA engine             //
+  ////////////////////////////
+
+  logic                           dma_enable, dma_reset, dma_engine_busy;
+  logic [31:0]                    dma_timeout;
+  dma_queue_cfg_t [NumQueues-1:0] queue_cfg;
+  logic [NumQueues-1:0]           queue_enable_rise, queue_disable, queue_busy, queue_full;
+  msix_vec_t [NumQueues-1:0]      msix;
+  logic [NumQueues-1:0]           pba, pba_set, pba_clr;
+  logic [6:0]                     tags_in_flight;
+  logic [NumQueues-1:0][15:0]     sq_head;
+  dma_events_t                    dma_events;
+  logic                           rc_tready;
+
+  assign m_axis_rc_tready = {22{rc_tready}};
+
+  peerbar_dma_csr #(
+    .NumQueues (NumQueues)
+  ) u_dma_csr (
+    .clk_i               (user_clk),
+    .rst_i               (user_reset),
+    .wr_valid_i          (reg_wr_valid),
+    .wr_dw_addr_i        (reg_wr_dw_addr),
+    .wr_data_i           (reg_wr_data),
+    .wr_be_i             (reg_wr_be),
+    .rd_dw_addr_i        (reg_rd_dw_addr),
+    .rd_data_o           (dma_csr_rd_data),
+    .dma_enable_o        (dma_enable),
+    .dma_reset_o         (dma_reset),
+    .timeout_o           (dma_timeout),
+    .queue_cfg_o         (queue_cfg),
+    .queue_enable_rise_o (queue_enable_rise),
+    .queue_disable_i     (queue_disable),
+    .msix_o              (msix),
+    .pba_o               (pba),
+    .pba_set_i           (pba_set),
+    .pba_clr_i           (pba_clr),
+    .busy_i              (dma_engine_busy),
+    .tags_in_flight_i    (tags_in_flight),
+    .sq_head_i           (sq_head),
+    .queue_busy_i        (queue_busy),
+    .queue_full_i        (queue_full),
+    .ev_i                (dma_events)
+  );
+
+  peerbar_dma_engine #(
+    .Bar2SizeLog2 (Bar2SizeLog2),
+    .NumQueues    (NumQueues),
+    .NumTags      (32)
+  ) u_dma_engine (
+    .clk_i               (user_clk),
+    .rst_i               (user_reset),
+    .max_payload_i       (cfg_max_payload),
+    .max_read_req_i      (cfg_max_read_req),
+    .bus_master_i        (cfg_function_status[2]),
+    .msix_enable_i       (cfg_interrupt_msix_enable[0]),
+    .msix_fmask_i        (cfg_interrupt_msix_mask[0]),
+    .tfc_nph_av_i        (pcie_tfc_nph_av),
+    .dma_enable_i        (dma_enable),
+    .dma_reset_i         (dma_reset),
+    .timeout_i           (dma_timeout),
+    .queue_cfg_i         (queue_cfg),
+    .queue_enable_rise_i (queue_enable_rise),
+    .queue_disable_o     (queue_disable),
+    .msix_i              (msix),
+    .pba_i               (pba),
+    .pba_set_o           (pba_set),
+    .pba_clr_o           (pba_clr),
+    .busy_o              (dma_engine_busy),
+    .tags_in_flight_o    (tags_in_flight),
+    .sq_head_o           (sq_head),
+    .queue_busy_o        (queue_busy),
+    .queue_full_o        (queue_full),
+    .ev_o                (dma_events),
+    .rq_tdata_o          (s_axis_rq_tdata),
+    .rq_tkeep_o          (s_axis_rq_tkeep),
+    .rq_tlast_o          (s_axis_rq_tlast),
+    .rq_tuser_o          (s_axis_rq_tuser),
+    .rq_tvalid_o         (s_axis_rq_tvalid),
+    .rq_tready_i         (s_axis_rq_tready[0]),
+    .rc_tdata_i          (m_axis_rc_tdata),
+    .rc_tlast_i          (m_axis_rc_tlast),
+    .rc_tvalid_i         (m_axis_rc_tvalid),
+    .rc_tready_o         (rc_tready),
+    .mem_wr_row_o        (dma_wr_row),
+    .mem_wr_data_o       (dma_wr_data),
+    .mem_wr_be_o         (dma_wr_be),
+    .mem_rd_en_o         (dma_rd_en),
+    .mem_rd_row_o        (dma_rd_row),
+    .mem_rd_data_i       (dma_rd_data)
+  );
+
+  // For the simulation: clock the model while the engine has work (see the header).
+  logic dma_busy /* verilator public_flat_rd */;
+  assign dma_busy = dma_engine_busy;
 
 endmodule
 

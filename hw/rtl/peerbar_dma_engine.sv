@@ -1,0 +1,1071 @@
+// peerbar_dma_engine: the SGL DMA engine (contract: docs/dma-engine.md).
+//
+// One job at a time. The queue arbiter picks the next enabled queue with SQ head != tail
+// round-robin, fetches its 64-byte SQ entry (one MemRd, tag-tracked like every read), decodes it
+// and runs it:
+// - PULL: walks the SGL (DPTR, then segments fetched 64 bytes at a time into the fetch buffer)
+//   and issues MemRd requests split at 4 KiB and MRRS, up to NumTags in flight; completions are
+//   written into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
+// - PUSH: walks the SGL and sends MemWr split at 4 KiB and MPS; payload read from BAR2 (port B)
+//   one 8-DWORD chunk ahead and byte-rotated onto the TLP's DWORD lanes; honours tready.
+// - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle.
+// Then the CQ entry (MemWr, after every data write of the job on the same RQ stream, i.e. in
+// PCIe posted order; for PULL after every byte is in BAR2), then the MSI-X message (MemWr of the
+// table entry) or its PBA bit. Any SGL, range or read error ends the job with its status: live
+// reads are abandoned (their tags stay reserved until they complete or time out).
+//
+// RQ: one 256-bit beat register for single-beat TLPs (MemRd, CQ entry, MSI-X), or the PUSH beat
+// path; never both at once.
+
+`default_nettype none
+
+module peerbar_dma_engine
+  import peerbar_pkg::*;
+#(
+  // log2 of the BAR2 size in bytes (12..32).
+  parameter int unsigned Bar2SizeLog2 = 20,
+  // Number of queue pairs (4..16).
+  parameter int unsigned NumQueues = 4,
+  // Number of read tags (power of two, 32..256).
+  parameter int unsigned NumTags = 32,
+  // Row address width of one BAR2 bank (derived, do not override).
+  localparam int unsigned RowW = Bar2SizeLog2 - 5,
+  // DWORD address width within BAR2 (derived, do not override).
+  localparam int unsigned DwW = Bar2SizeLog2 - 2
+) (
+  input  wire logic                         clk_i,
+  input  wire logic                         rst_i,
+
+  // Configuration status
+  input  wire logic [1:0]                   max_payload_i,
+  input  wire logic [2:0]                   max_read_req_i,
+  input  wire logic                         bus_master_i,
+  input  wire logic                         msix_enable_i,   // function 0 MSI-X enable
+  input  wire logic                         msix_fmask_i,    // function 0 MSI-X function mask
+  input  wire logic [3:0]                   tfc_nph_av_i,
+
+  // Registers (peerbar_dma_csr)
+  input  wire logic                         dma_enable_i,
+  input  wire logic                         dma_reset_i,
+  input  wire logic [31:0]                  timeout_i,
+  input  wire dma_queue_cfg_t [NumQueues-1:0] queue_cfg_i,
+  input  wire logic [NumQueues-1:0]         queue_enable_rise_i,
+  output      logic [NumQueues-1:0]         queue_disable_o,
+  input  wire msix_vec_t [NumQueues-1:0]    msix_i,
+  input  wire logic [NumQueues-1:0]         pba_i,
+  output      logic [NumQueues-1:0]         pba_set_o,
+  output      logic [NumQueues-1:0]         pba_clr_o,
+  output      logic                         busy_o,
+  output      logic [6:0]                   tags_in_flight_o,
+  output      logic [NumQueues-1:0][15:0]   sq_head_o,
+  output      logic [NumQueues-1:0]         queue_busy_o,
+  output      logic [NumQueues-1:0]         queue_full_o,
+  output      dma_events_t                  ev_o,
+
+  // Requester request (RQ)
+  output      logic [255:0]                 rq_tdata_o,
+  output      logic [7:0]                   rq_tkeep_o,
+  output      logic                         rq_tlast_o,
+  output      logic [61:0]                  rq_tuser_o,
+  output      logic                         rq_tvalid_o,
+  input  wire logic                         rq_tready_i,
+
+  // Requester completion (RC)
+  input  wire logic [255:0]                 rc_tdata_i,
+  input  wire logic                         rc_tlast_i,
+  input  wire logic                         rc_tvalid_i,
+  output      logic                         rc_tready_o,
+
+  // BAR2 memory port B
+  output      logic [7:0][RowW-1:0]         mem_wr_row_o,
+  output      logic [7:0][31:0]             mem_wr_data_o,
+  output      logic [7:0][3:0]              mem_wr_be_o,
+  output      logic                         mem_rd_en_o,
+  output      logic [7:0][RowW-1:0]         mem_rd_row_o,
+  input  wire logic [7:0][31:0]             mem_rd_data_i
+);
+
+  if (NumQueues < 4 || NumQueues > 16) begin : gen_check_queues
+    $error("peerbar_dma_engine: NumQueues must be in 4..16");
+  end
+  if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
+    $error("peerbar_dma_engine: Bar2SizeLog2 must be in 12..32");
+  end
+
+  localparam int unsigned QW   = $clog2(NumQueues);
+  localparam int unsigned TagW = $clog2(NumTags);
+  localparam int unsigned B    = Bar2SizeLog2;
+
+  ///////////////
+  // Helpers   //
+  ///////////////
+
+  function automatic logic [31:0] min32(logic [31:0] a, logic [31:0] b);
+    return (a < b) ? a : b;
+  endfunction
+
+  // DWORD count and first/last byte enables of an access of len (1..4096) bytes at addr.
+  function automatic logic [18:0] dw_be(logic [1:0] addr_lo, logic [12:0] len);
+    logic [13:0] end_b;
+    logic [10:0] dwc;
+    logic [3:0]  fbe, lbe;
+    end_b = 14'(addr_lo) + 14'(len);
+    dwc   = 11'((end_b + 14'd3) >> 2);
+    fbe   = 4'hF << addr_lo;
+    lbe   = 4'hF >> (2'd3 - 2'(end_b - 14'd1));
+    if (dwc == 11'd1) begin
+      fbe = fbe & lbe;
+      lbe = 4'h0;
+    end
+    return {dwc, lbe, fbe};
+  endfunction
+
+  // 128-bit RQ descriptor: memory request, requester ID 0 (not enabled), TC/attr 0.
+  function automatic logic [127:0] rq_desc(logic [61:0] addr_dw, logic [10:0] dwc, logic write,
+                                           logic [7:0] tag);
+    logic [127:0] d;
+    d          = '0;
+    d[63:2]    = addr_dw;
+    d[74:64]   = dwc;
+    d[78:75]   = write ? 4'h1 : 4'h0;
+    d[103:96]  = tag;
+    return d;
+  endfunction
+
+  /////////////////////
+  // State           //
+  /////////////////////
+
+  typedef enum logic [4:0] {
+    StIdle,
+    StSqeReq,
+    StSqeWait,
+    StRingFault,
+    StDecode,
+    StDesc,
+    StSegStart,
+    StSegReq,
+    StSegWait,
+    StPullReq,
+    StPushSetup,
+    StPushPrime,
+    StPushBeats,
+    StCrc,
+    StDrain,
+    StFinish,
+    StIrq
+  } state_e;
+
+  state_e state_q, state_d;
+
+  // Per-queue engine state
+  logic [NumQueues-1:0][15:0] sq_head_q, sq_head_d, cq_tail_q, cq_tail_d;
+  logic [NumQueues-1:0]       phase_q, phase_d;
+  logic [QW-1:0]              rr_q, rr_d;
+
+  // Job
+  logic [QW-1:0]   jq_q, jq_d;
+  logic [7:0]      opcode_q, opcode_d;
+  logic            irq_flag_q, irq_flag_d;
+  logic [15:0]     cid_q, cid_d;
+  logic [15:0]     head_q, head_d;        // SQ head after the fetch
+  logic [127:0]    dptr_q, dptr_d;
+  logic [7:0]      status_q, status_d;
+  logic [31:0]     result_q, result_d;
+  logic [63:0]     eaddr_q, eaddr_d;
+  logic [31:0]     rem_q, rem_d;          // LENGTH bytes not yet covered by the SGL
+  logic [B-1:0]    ptr_q, ptr_d;          // BAR2 offset of the next byte
+  logic [31:0]     crc_q, crc_d;
+
+  // SGL walker
+  logic            in_list_q, in_list_d;
+  logic [63:0]     seg_addr_q, seg_addr_d; // next byte of the segment to fetch
+  logic [31:0]     seg_rem_q, seg_rem_d;   // segment bytes not yet fetched
+  logic            seg_last_q, seg_last_d; // the segment is a Last Segment
+  logic [6:0]      fetch_left_q, fetch_left_d;
+  logic [6:0]      fetch_off_q, fetch_off_d;
+  logic [2:0]      chunk_n_q, chunk_n_d;   // descriptors in the fetch buffer
+  logic [1:0]      idx_q, idx_d;
+  logic [16:0]     dcount_q, dcount_d;
+
+  // Current data transfer (one Data Block)
+  logic [63:0]     x_addr_q, x_addr_d;
+  logic [31:0]     x_len_q, x_len_d;
+
+  // PUSH packet
+  logic [DwW-1:0]   p_chunk_q, p_chunk_d;  // DWORD address of the next chunk to read
+  logic [2:0]       p_lane0_q, p_lane0_d;  // bank of lane 0 of every chunk
+  logic [1:0]       p_rot_q, p_rot_d;
+  logic [8:0]       p_beat_q, p_beat_d;
+  logic [8:0]       p_beats_q, p_beats_d;
+  logic [7:0]       p_last_keep_q, p_last_keep_d;
+  logic [127:0]     p_desc_q, p_desc_d;
+  logic [7:0]       p_be_q, p_be_d;
+  logic [12:0]      p_len_q, p_len_d;
+  logic [7:0][31:0] p_lo_q, p_lo_d;
+
+  // CHECKSUM
+  logic [RowW-1:0] c_row_q, c_row_d;       // next 32-byte block
+  logic [32:0]     c_left_q, c_left_d;     // blocks not yet read
+  logic            c_first_q, c_first_d;   // next block is the first
+  logic [4:0]      c_start_q, c_start_d;   // first valid byte in the first block
+  logic [5:0]      c_end_q, c_end_d;       // valid bytes in the last block (1..32)
+  logic            c_v_q, c_v_d;           // memory output holds a block to fold in
+  logic [31:0]     c_mask_q, c_mask_d;
+
+  // RQ single-beat register
+  logic            rq_valid_q, rq_valid_d;
+  logic [255:0]    rq_data_q, rq_data_d;
+  logic [7:0]      rq_keep_q, rq_keep_d;
+  logic [7:0]      rq_be_q, rq_be_d;
+  logic            rq_np_q, rq_np_d;       // the beat is a MemRd
+  logic            np_sent_q;              // a MemRd left last cycle (credit count lags)
+  logic            abort_q, abort_d;       // DMA reset during a PUSH packet
+
+  //////////////////////////
+  // Completion side (RC) //
+  //////////////////////////
+
+  logic                alloc_valid, alloc_buf, kill;
+  logic [TagW-1:0]     alloc_tag;
+  logic [11:0]         alloc_addr;
+  logic [12:0]         alloc_len;
+  logic [B-1:0]        alloc_dest;
+  logic [NumTags-1:0]  tag_free;
+  logic                data_live, buf_live, rc_wr_busy, rc_err_valid, rc_bad;
+  logic [7:0]          rc_err_status;
+  logic [15:0][31:0]   fbuf;
+  logic [12:0]         rc_bytes_in;
+  logic [1:0]          rc_err_link;
+
+  peerbar_dma_rc #(
+    .Bar2SizeLog2 (Bar2SizeLog2),
+    .NumTags      (NumTags)
+  ) u_rc (
+    .clk_i            (clk_i),
+    .rst_i            (rst_i),
+    .rc_tdata_i       (rc_tdata_i),
+    .rc_tlast_i       (rc_tlast_i),
+    .rc_tvalid_i      (rc_tvalid_i),
+    .rc_tready_o      (rc_tready_o),
+    .alloc_valid_i    (alloc_valid),
+    .alloc_tag_i      (alloc_tag),
+    .alloc_buf_i      (alloc_buf),
+    .alloc_addr_i     (alloc_addr),
+    .alloc_len_i      (alloc_len),
+    .alloc_dest_i     (alloc_dest),
+    .kill_i           (kill),
+    .timeout_i        (timeout_i),
+    .tag_free_o       (tag_free),
+    .data_live_o      (data_live),
+    .buf_live_o       (buf_live),
+    .wr_busy_o        (rc_wr_busy),
+    .tags_in_flight_o (tags_in_flight_o),
+    .err_valid_o      (rc_err_valid),
+    .err_status_o     (rc_err_status),
+    .fbuf_o           (fbuf),
+    .bytes_in_o       (rc_bytes_in),
+    .bad_completion_o (rc_bad),
+    .err_link_o       (rc_err_link),
+    .mem_wr_row_o     (mem_wr_row_o),
+    .mem_wr_data_o    (mem_wr_data_o),
+    .mem_wr_be_o      (mem_wr_be_o)
+  );
+
+  // Lowest free tag
+  logic            tag_avail;
+  logic [TagW-1:0] free_tag;
+  always_comb begin
+    tag_avail = 1'b0;
+    free_tag  = '0;
+    for (int i = NumTags - 1; i >= 0; i--) begin
+      if (tag_free[i]) begin
+        tag_avail = 1'b1;
+        free_tag  = TagW'(i);
+      end
+    end
+  end
+
+  // A MemRd may be loaded now: free tag, free RQ register, NP header credit.
+  logic can_read;
+  assign can_read = tag_avail && !rq_valid_q &&
+                    (tfc_nph_av_i > 4'd1 || (tfc_nph_av_i == 4'd1 && !np_sent_q));
+
+  ///////////////////////
+  // PUSH beat path    //
+  ///////////////////////
+
+  logic [7:0][31:0] hi_lanes;
+  logic [255:0]     push_data;
+  logic             push_valid, push_last;
+  logic [7:0]       push_keep;
+  always_comb begin
+    for (int unsigned j = 0; j < 8; j++) begin
+      hi_lanes[j] = mem_rd_data_i[3'(p_lane0_q + 3'(j))];
+    end
+    push_data  = 256'({hi_lanes, p_lo_q} >> (8 * p_rot_q));
+    if (p_beat_q == '0) begin
+      push_data[127:0] = p_desc_q;
+    end
+    push_valid = state_q == StPushBeats;
+    push_last  = p_beat_q == p_beats_q - 9'd1;
+    push_keep  = push_last ? p_last_keep_q : 8'hFF;
+  end
+
+  always_comb begin
+    if (push_valid) begin
+      rq_tdata_o  = push_data;
+      rq_tkeep_o  = push_keep;
+      rq_tlast_o  = push_last;
+      rq_tuser_o  = 62'(p_be_q);
+      rq_tvalid_o = 1'b1;
+    end else begin
+      rq_tdata_o  = rq_data_q;
+      rq_tkeep_o  = rq_keep_q;
+      rq_tlast_o  = 1'b1;
+      rq_tuser_o  = 62'(rq_be_q);
+      rq_tvalid_o = rq_valid_q;
+    end
+  end
+
+  ///////////////////////
+  // CHECKSUM          //
+  ///////////////////////
+
+  logic [31:0] crc_next;
+  peerbar_dma_crc32c u_crc (
+    .crc_i  (crc_q),
+    .data_i (mem_rd_data_i),
+    .mask_i (c_mask_q),
+    .crc_o  (crc_next)
+  );
+
+  ///////////////////////
+  // Queue arbitration //
+  ///////////////////////
+
+  logic [NumQueues-1:0] q_ready;
+  logic                 pick_valid;
+  logic [QW-1:0]        pick;
+  always_comb begin
+    for (int unsigned q = 0; q < NumQueues; q++) begin
+      q_ready[q] = queue_cfg_i[q].enable && queue_cfg_i[q].sq_size_m1 != '0 &&
+                   queue_cfg_i[q].cq_size_m1 != '0 && sq_head_q[q] != queue_cfg_i[q].sq_tail;
+    end
+    pick_valid = 1'b0;
+    pick       = '0;
+    for (int i = NumQueues; i >= 1; i--) begin
+      logic [QW:0] c;
+      c = (QW + 1)'(rr_q) + (QW + 1)'(i);
+      if (c >= (QW + 1)'(NumQueues)) begin
+        c = c - (QW + 1)'(NumQueues);
+      end
+      if (q_ready[QW'(c)]) begin
+        pick_valid = 1'b1;
+        pick       = QW'(c);
+      end
+    end
+  end
+
+  // MSI-X: a pending vector that may be sent now
+  logic                 msix_ok;
+  logic                 pend_valid;
+  logic [QW-1:0]        pend_vec;
+  always_comb begin
+    msix_ok    = msix_enable_i && !msix_fmask_i && bus_master_i;
+    pend_valid = 1'b0;
+    pend_vec   = '0;
+    for (int i = NumQueues - 1; i >= 0; i--) begin
+      if (pba_i[i] && !msix_i[i].mask && msix_ok) begin
+        pend_valid = 1'b1;
+        pend_vec   = QW'(i);
+      end
+    end
+  end
+
+  ///////////////////////
+  // Main FSM          //
+  ///////////////////////
+
+  logic [127:0] cur_desc;
+  logic [63:0]  d_addr;
+  logic [31:0]  d_len;
+  logic [3:0]   d_type, d_sub;
+  logic         d_last_in_seg, d_ovf;
+  logic [12:0]  mrrs, mps;
+  always_comb begin
+    cur_desc      = in_list_q ? {fbuf[{idx_q, 2'd3}], fbuf[{idx_q, 2'd2}],
+                                 fbuf[{idx_q, 2'd1}], fbuf[{idx_q, 2'd0}]} : dptr_q;
+    d_addr        = cur_desc[63:0];
+    d_len         = cur_desc[95:64];
+    d_type        = cur_desc[127:124];
+    d_sub         = cur_desc[123:120];
+    d_last_in_seg = seg_rem_q == '0 && 3'(idx_q) == chunk_n_q - 3'd1;
+    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) > {1'b1, 64'd0};
+    mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
+    mps           = 13'd128 << max_payload_i;
+  end
+
+  // Reserved descriptor bytes 14:12 are ignored.
+  logic unused_desc;
+  assign unused_desc = ^{cur_desc[119:96], cq_addr[1:0]};
+
+  logic [63:0] sqe_addr, cq_addr;
+  logic        cq_full;
+  logic [15:0] cq_tail_next;
+  always_comb begin
+    sqe_addr     = {queue_cfg_i[jq_q].sq_base[63:6], 6'd0} + {42'd0, sq_head_q[jq_q], 6'd0};
+    cq_addr      = {queue_cfg_i[jq_q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[jq_q], 4'd0};
+    cq_tail_next = (cq_tail_q[jq_q] == queue_cfg_i[jq_q].cq_size_m1) ? 16'd0
+                                                                   : cq_tail_q[jq_q] + 16'd1;
+    cq_full      = cq_tail_next == queue_cfg_i[jq_q].cq_head;
+  end
+
+  always_comb begin
+    state_d       = state_q;
+    sq_head_d     = sq_head_q;
+    cq_tail_d     = cq_tail_q;
+    phase_d       = phase_q;
+    rr_d          = rr_q;
+    jq_d          = jq_q;
+    opcode_d      = opcode_q;
+    irq_flag_d    = irq_flag_q;
+    cid_d         = cid_q;
+    head_d        = head_q;
+    dptr_d        = dptr_q;
+    status_d      = status_q;
+    result_d      = result_q;
+    eaddr_d       = eaddr_q;
+    rem_d         = rem_q;
+    ptr_d         = ptr_q;
+    crc_d         = crc_q;
+    in_list_d     = in_list_q;
+    seg_addr_d    = seg_addr_q;
+    seg_rem_d     = seg_rem_q;
+    seg_last_d    = seg_last_q;
+    fetch_left_d  = fetch_left_q;
+    fetch_off_d   = fetch_off_q;
+    chunk_n_d     = chunk_n_q;
+    idx_d         = idx_q;
+    dcount_d      = dcount_q;
+    x_addr_d      = x_addr_q;
+    x_len_d       = x_len_q;
+    p_chunk_d     = p_chunk_q;
+    p_lane0_d     = p_lane0_q;
+    p_rot_d       = p_rot_q;
+    p_beat_d      = p_beat_q;
+    p_beats_d     = p_beats_q;
+    p_last_keep_d = p_last_keep_q;
+    p_desc_d      = p_desc_q;
+    p_be_d        = p_be_q;
+    p_len_d       = p_len_q;
+    p_lo_d        = p_lo_q;
+    c_row_d       = c_row_q;
+    c_left_d      = c_left_q;
+    c_first_d     = c_first_q;
+    c_start_d     = c_start_q;
+    c_end_d       = c_end_q;
+    c_v_d         = 1'b0;
+    c_mask_d      = c_mask_q;
+    abort_d       = abort_q;
+
+    rq_valid_d = rq_valid_q && !rq_tready_i;
+    rq_data_d  = rq_data_q;
+    rq_keep_d  = rq_keep_q;
+    rq_be_d    = rq_be_q;
+    rq_np_d    = rq_np_q;
+
+    alloc_valid = 1'b0;
+    alloc_buf   = 1'b0;
+    alloc_tag   = free_tag;
+    alloc_addr  = '0;
+    alloc_len   = '0;
+    alloc_dest  = '0;
+    kill        = 1'b0;
+
+    mem_rd_en_o  = 1'b0;
+    mem_rd_row_o = '0;
+
+    queue_disable_o = '0;
+    pba_set_o       = '0;
+    pba_clr_o       = '0;
+    ev_o            = '0;
+    ev_o.bytes_in       = rc_bytes_in;
+    ev_o.bad_completion = rc_bad;
+    ev_o.err_link       = rc_err_link;
+
+    // PULL accounting: bytes this job put into BAR2
+    if (opcode_q == OpPull && state_q != StIdle) begin
+      result_d = result_q + 32'(rc_bytes_in);
+    end
+
+    unique case (state_q)
+      StIdle: begin
+        if (pend_valid && !rq_valid_q) begin
+          // A pending MSI-X message that may now be sent.
+          rq_valid_d = 1'b1;
+          rq_data_d  = {96'd0, msix_i[pend_vec].data,
+                        rq_desc(msix_i[pend_vec].addr[63:2], 11'd1, 1'b1, 8'd0)};
+          rq_keep_d  = 8'h1F;
+          rq_be_d    = 8'h0F;
+          rq_np_d    = 1'b0;
+          pba_clr_o[pend_vec] = 1'b1;
+        end else if (dma_enable_i && bus_master_i && pick_valid && !dma_reset_i) begin
+          jq_d    = pick;
+          rr_d    = pick;
+          state_d = StSqeReq;
+        end
+      end
+
+      StSqeReq: begin
+        if (can_read) begin
+          rq_valid_d  = 1'b1;
+          rq_data_d   = {128'd0, rq_desc(sqe_addr[63:2], 11'd16, 1'b0, 8'(free_tag))};
+          rq_keep_d   = 8'h0F;
+          rq_be_d     = 8'hFF;
+          rq_np_d     = 1'b1;
+          alloc_valid = 1'b1;
+          alloc_buf   = 1'b1;
+          alloc_addr  = sqe_addr[11:0];
+          alloc_len   = 13'd64;
+          alloc_dest  = '0;
+          eaddr_d     = sqe_addr;
+          state_d     = StSqeWait;
+        end
+      end
+
+      StSqeWait: begin
+        if (rc_err_valid) begin
+          status_d = rc_err_status;
+          state_d  = StRingFault;
+        end else if (!buf_live) begin
+          state_d = StDecode;
+        end
+      end
+
+      StRingFault: begin
+        // The SQ entry cannot be read: no CID to complete. Stop the queue and log it.
+        kill                 = 1'b1;
+        queue_disable_o[jq_q] = 1'b1;
+        ev_o.log_valid       = 1'b1;
+        ev_o.log_status      = status_q;
+        ev_o.log_queue       = 4'(jq_q);
+        ev_o.log_addr        = eaddr_q;
+        state_d              = StIdle;
+      end
+
+      StDecode: begin
+        logic [63:0] off;
+        logic [31:0] len;
+        off        = {fbuf[3], fbuf[2]};
+        len        = fbuf[4];
+        opcode_d   = fbuf[0][7:0];
+        irq_flag_d = fbuf[0][8];
+        cid_d      = fbuf[0][31:16];
+        dptr_d     = {fbuf[9], fbuf[8], fbuf[7], fbuf[6]};
+        head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
+                                                                       : sq_head_q[jq_q] + 16'd1;
+        sq_head_d[jq_q] = head_d;
+        status_d   = StSuccess;
+        result_d   = '0;
+        crc_d      = 32'hFFFF_FFFF;
+        rem_d      = len;
+        ptr_d      = B'(off);
+        in_list_d  = 1'b0;
+        dcount_d   = '0;
+        eaddr_d    = '0;
+        state_d    = StFinish;
+        unique case (fbuf[0][7:0])
+          OpNop: ;
+          OpPull, OpPush, OpChecksum: begin
+            if (({1'b0, off} + 65'(len)) > (65'(1) << B)) begin
+              status_d = StBarRange;
+              eaddr_d  = off;
+            end else if (len == '0) begin
+              status_d = StSuccess;
+            end else if (fbuf[0][7:0] == OpChecksum) begin
+              c_row_d   = RowW'(off[B-1:5]);
+              c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
+              c_first_d = 1'b1;
+              c_start_d = off[4:0];
+              c_end_d   = 6'(5'(off[4:0] + len[4:0] - 5'd1)) + 6'd1;
+              state_d   = StCrc;
+            end else begin
+              state_d = StDesc;
+            end
+          end
+          default: status_d = StInvalidOpcode;
+        endcase
+      end
+
+      StDesc: begin
+        logic fail, next;
+        logic [7:0] st;
+        fail = 1'b0;
+        next = 1'b0;
+        st   = StSuccess;
+        if (in_list_q && dcount_q[16]) begin
+          fail = 1'b1;
+          st   = StSglLimit;
+        end else begin
+          if (in_list_q) begin
+            dcount_d = dcount_q + 17'd1;
+          end
+          if (d_sub == 4'd0 && (d_type == 4'h2 || d_type == 4'h3) &&
+              (!in_list_q || (d_last_in_seg && !seg_last_q))) begin
+            // Segment / Last Segment pointer
+            if (d_len == '0 || d_len[3:0] != '0 || d_addr[2:0] != '0 || d_ovf) begin
+              fail = 1'b1;
+              st   = StSglSegment;
+            end else begin
+              in_list_d  = 1'b1;
+              seg_addr_d = d_addr;
+              seg_rem_d  = d_len;
+              seg_last_d = d_type == 4'h3;
+              state_d    = StSegStart;
+            end
+          end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
+            fail = 1'b1;
+            st   = StSglSegment;                      // not a valid DPTR
+          end else if (d_type == 4'h2 || d_type == 4'h3) begin
+            fail = 1'b1;
+            st   = d_last_in_seg ? StSglSegment       // ends a Last Segment
+                                 : StSglCount;        // not in last position
+          end else if (d_sub != 4'd0 || d_type > 4'h1 ||
+                       (d_type == 4'h1 && opcode_q == OpPush)) begin
+            fail = 1'b1;
+            st   = StSglType;
+          end else if (d_len == '0) begin
+            next = 1'b1;                              // zero-length: skipped
+          end else if (d_len > rem_q || d_ovf) begin
+            fail = 1'b1;
+            st   = StSglLength;
+          end else if (d_type == 4'h1) begin
+            ptr_d = ptr_q + B'(d_len);                // Bit Bucket on PULL: skip
+            rem_d = rem_q - d_len;
+            next  = 1'b1;
+          end else begin
+            x_addr_d = d_addr;
+            x_len_d  = d_len;
+            rem_d    = rem_q - d_len;
+            state_d  = (opcode_q == OpPull) ? StPullReq : StPushSetup;
+          end
+        end
+        if (fail) begin
+          status_d = st;
+          eaddr_d  = d_addr;
+          state_d  = StFinish;
+        end else if (next) begin
+          // Next descriptor (the bookkeeping below is shared with the end of a transfer).
+          state_d = StDesc;
+          if (in_list_q && 3'(idx_q) + 3'd1 < chunk_n_q) begin
+            idx_d = idx_q + 2'd1;
+          end else if (in_list_q && seg_rem_q != '0) begin
+            state_d = StSegStart;
+          end else if (rem_d == '0) begin
+            state_d = StDrain;
+          end else begin
+            status_d = StSglLength;                   // the list ended short
+            eaddr_d  = d_addr;
+            state_d  = StFinish;
+          end
+        end
+      end
+
+      StSegStart: begin
+        logic [31:0] c;
+        c            = min32(seg_rem_q, 32'd64);
+        fetch_left_d = 7'(c);
+        fetch_off_d  = '0;
+        chunk_n_d    = 3'(c >> 4);
+        state_d      = StSegReq;
+      end
+
+      StSegReq: begin
+        logic [12:0] to4k, l;
+        to4k = 13'd4096 - 13'(seg_addr_q[11:0]);
+        l    = (13'(fetch_left_q) < to4k) ? 13'(fetch_left_q) : to4k;
+        if (can_read) begin
+          logic [18:0] dbe;
+          dbe         = dw_be(seg_addr_q[1:0], l);
+          rq_valid_d  = 1'b1;
+          rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
+          rq_keep_d   = 8'h0F;
+          rq_be_d     = dbe[7:0];
+          rq_np_d     = 1'b1;
+          alloc_valid = 1'b1;
+          alloc_buf   = 1'b1;
+          alloc_addr  = seg_addr_q[11:0];
+          alloc_len   = l;
+          alloc_dest  = B'(fetch_off_q);
+          eaddr_d      = seg_addr_q;
+          seg_addr_d   = seg_addr_q + 64'(l);
+          seg_rem_d    = seg_rem_q - 32'(l);
+          fetch_left_d = fetch_left_q - 7'(l);
+          fetch_off_d  = fetch_off_q + 7'(l);
+          if (7'(l) == fetch_left_q) begin
+            state_d = StSegWait;
+          end
+        end
+      end
+
+      StSegWait: begin
+        if (!buf_live) begin
+          idx_d   = '0;
+          state_d = StDesc;
+        end
+      end
+
+      StPullReq: begin
+        if (x_len_q == '0) begin
+          state_d = StDesc;
+          if (3'(idx_q) + 3'd1 < chunk_n_q && in_list_q) begin
+            idx_d = idx_q + 2'd1;
+          end else if (in_list_q && seg_rem_q != '0) begin
+            state_d = StSegStart;
+          end else if (rem_q == '0) begin
+            state_d = StDrain;
+          end else begin
+            status_d = StSglLength;
+            state_d  = StFinish;
+          end
+        end else if (can_read) begin
+          logic [12:0] to4k, l;
+          logic [18:0] dbe;
+          // Split at MRRS-aligned addresses: then no read spans more than MRRS bytes of
+          // DWORDs (an unaligned start would otherwise need MRRS/4 + 1 DWORDs) and none
+          // crosses 4 KiB (MRRS divides 4096).
+          to4k = mrrs - (13'(x_addr_q[11:0]) & (mrrs - 13'd1));
+          l    = 13'(min32(x_len_q, 32'(to4k)));
+          dbe  = dw_be(x_addr_q[1:0], l);
+          rq_valid_d  = 1'b1;
+          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
+          rq_keep_d   = 8'h0F;
+          rq_be_d     = dbe[7:0];
+          rq_np_d     = 1'b1;
+          alloc_valid = 1'b1;
+          alloc_buf   = 1'b0;
+          alloc_addr  = x_addr_q[11:0];
+          alloc_len   = l;
+          alloc_dest  = ptr_q;
+          eaddr_d     = x_addr_q;
+          x_addr_d    = x_addr_q + 64'(l);
+          x_len_d     = x_len_q - 32'(l);
+          ptr_d       = ptr_q + B'(l);
+        end
+      end
+
+      StPushSetup: begin
+        if (x_len_q == '0) begin
+          state_d = StDesc;
+          if (3'(idx_q) + 3'd1 < chunk_n_q && in_list_q) begin
+            idx_d = idx_q + 2'd1;
+          end else if (in_list_q && seg_rem_q != '0) begin
+            state_d = StSegStart;
+          end else if (rem_q == '0) begin
+            state_d = StDrain;
+          end else begin
+            status_d = StSglLength;
+            state_d  = StFinish;
+          end
+        end else if (!rq_valid_q) begin
+          logic [12:0]  to4k, l;
+          logic [18:0]  dbe;
+          logic [B-1:0] s0;
+          logic [DwW-1:0] c0;
+          logic [12:0]  lanes;
+          // Split at MPS-aligned addresses (see the MemRd split above).
+          to4k  = mps - (13'(x_addr_q[11:0]) & (mps - 13'd1));
+          l     = 13'(min32(x_len_q, 32'(to4k)));
+          dbe   = dw_be(x_addr_q[1:0], l);
+          s0    = ptr_q - B'(16) - B'(x_addr_q[1:0]);
+          c0    = s0[B-1:2];
+          lanes = 13'd4 + 13'(dbe[18:8]);
+          p_desc_d      = rq_desc(x_addr_q[63:2], dbe[18:8], 1'b1, 8'd0);
+          p_be_d        = dbe[7:0];
+          p_len_d       = l;
+          p_rot_d       = s0[1:0];
+          p_lane0_d     = c0[2:0];
+          p_chunk_d     = c0 + DwW'(8);
+          p_beat_d      = '0;
+          p_beats_d     = 9'((lanes + 13'd7) >> 3);
+          p_last_keep_d = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
+          mem_rd_en_o   = 1'b1;
+          for (int unsigned b = 0; b < 8; b++) begin
+            mem_rd_row_o[b] = c0[DwW-1:3] + ((3'(b) < c0[2:0]) ? RowW'(1) : RowW'(0));
+          end
+          eaddr_d  = x_addr_q;
+          x_addr_d = x_addr_q + 64'(l);
+          x_len_d  = x_len_q - 32'(l);
+          ptr_d    = ptr_q + B'(l);
+          state_d  = StPushPrime;
+        end
+      end
+
+      StPushPrime: begin
+        p_lo_d      = hi_lanes;
+        mem_rd_en_o = 1'b1;
+        for (int unsigned b = 0; b < 8; b++) begin
+          mem_rd_row_o[b] = p_chunk_q[DwW-1:3] + ((3'(b) < p_chunk_q[2:0]) ? RowW'(1) : RowW'(0));
+        end
+        p_chunk_d = p_chunk_q + DwW'(8);
+        state_d   = StPushBeats;
+      end
+
+      StPushBeats: begin
+        if (rq_tready_i) begin
+          p_lo_d      = hi_lanes;
+          mem_rd_en_o = 1'b1;
+          for (int unsigned b = 0; b < 8; b++) begin
+            mem_rd_row_o[b] = p_chunk_q[DwW-1:3] +
+                              ((3'(b) < p_chunk_q[2:0]) ? RowW'(1) : RowW'(0));
+          end
+          p_chunk_d = p_chunk_q + DwW'(8);
+          p_beat_d  = p_beat_q + 9'd1;
+          if (push_last) begin
+            ev_o.bytes_out = p_len_q;
+            result_d       = result_q + 32'(p_len_q);
+            state_d        = abort_q ? StIdle : StPushSetup;
+            abort_d        = 1'b0;
+          end
+        end
+      end
+
+      StCrc: begin
+        if (c_v_q) begin
+          crc_d = crc_next;
+        end
+        if (c_left_q != '0) begin
+          mem_rd_en_o  = 1'b1;
+          mem_rd_row_o = {8{c_row_q}};
+          c_row_d      = c_row_q + RowW'(1);
+          c_left_d     = c_left_q - 33'd1;
+          c_first_d    = 1'b0;
+          c_v_d        = 1'b1;
+          c_mask_d     = '1;
+          if (c_first_q) begin
+            c_mask_d = c_mask_d & (32'hFFFF_FFFF << c_start_q);
+          end
+          if (c_left_q == 33'd1) begin
+            c_mask_d = c_mask_d & (32'hFFFF_FFFF >> (6'd32 - c_end_q));
+          end
+        end else if (!c_v_q) begin
+          result_d = ~crc_q;
+          state_d  = StFinish;
+        end
+      end
+
+      StDrain: begin
+        // PULL: every read answered and written; PUSH: nothing outstanding.
+        if (!data_live && !rc_wr_busy) begin
+          state_d = StFinish;
+        end
+      end
+
+      StFinish: begin
+        kill = 1'b1;  // abandon whatever is still outstanding (only after an error)
+        if (!cq_full && !rq_valid_q) begin
+          logic [31:0] dw2, dw3;
+          dw2 = {16'(jq_q), head_q};
+          dw3 = {7'd0, status_q, phase_q[jq_q], cid_q};
+          rq_valid_d = 1'b1;
+          rq_data_d  = {dw3, dw2, 32'd0, result_q, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
+          rq_keep_d  = 8'hFF;
+          rq_be_d    = 8'hFF;
+          rq_np_d    = 1'b0;
+          cq_tail_d[jq_q] = cq_tail_next;
+          if (cq_tail_next == '0) begin
+            phase_d[jq_q] = !phase_q[jq_q];
+          end
+          ev_o.job_done      = 1'b1;
+          ev_o.job_status    = status_q;
+          ev_o.err_sgl       = status_q inside {StSglSegment, StSglCount, StSglLength,
+                                                StSglType, StSglLimit};
+          ev_o.err_bar_range = status_q == StBarRange;
+          ev_o.log_valid     = status_q != StSuccess;
+          ev_o.log_cid       = cid_q;
+          ev_o.log_status    = status_q;
+          ev_o.log_queue     = 4'(jq_q);
+          ev_o.log_addr      = eaddr_q;
+          state_d            = StIrq;
+        end
+      end
+
+      StIrq: begin
+        logic [4:0] v;
+        v = queue_cfg_i[jq_q].msix_vector;
+        if (!(irq_flag_q && queue_cfg_i[jq_q].irq_enable && 32'(v) < NumQueues)) begin
+          state_d = StIdle;
+        end else if (!msix_ok || msix_i[QW'(v)].mask || pba_i[QW'(v)]) begin
+          pba_set_o[QW'(v)] = 1'b1;
+          state_d           = StIdle;
+        end else if (!rq_valid_q) begin
+          rq_valid_d = 1'b1;
+          rq_data_d  = {96'd0, msix_i[QW'(v)].data,
+                        rq_desc(msix_i[QW'(v)].addr[63:2], 11'd1, 1'b1, 8'd0)};
+          rq_keep_d  = 8'h1F;
+          rq_be_d    = 8'h0F;
+          rq_np_d    = 1'b0;
+          state_d    = StIdle;
+        end
+      end
+
+      default: state_d = StIdle;
+    endcase
+
+    // A failed read of the job ends it (PULL data, SGL segments).
+    if (rc_err_valid && state_q inside {StDesc, StSegStart, StSegReq, StSegWait, StPullReq,
+                                        StPushSetup, StDrain}) begin
+      status_d = rc_err_status;
+      state_d  = StFinish;
+      alloc_valid = 1'b0;
+      rq_valid_d  = rq_valid_q && !rq_tready_i;
+    end
+
+    // DMA_CONTROL.RESET: abort the job (a PUSH packet on the wire is finished first).
+    if (dma_reset_i) begin
+      kill = 1'b1;
+      if (state_q == StPushBeats && !(rq_tready_i && push_last)) begin
+        abort_d = 1'b1;
+      end else if (state_q != StIdle) begin
+        state_d     = StIdle;
+        alloc_valid = 1'b0;
+        rq_valid_d  = rq_valid_q && !rq_tready_i;
+      end
+    end
+
+    for (int unsigned q = 0; q < NumQueues; q++) begin
+      if (queue_enable_rise_i[q]) begin
+        sq_head_d[q] = '0;
+        cq_tail_d[q] = '0;
+        phase_d[q]   = 1'b1;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      state_q       <= StIdle;
+      sq_head_q     <= '0;
+      cq_tail_q     <= '0;
+      phase_q       <= '1;
+      rr_q          <= QW'(NumQueues - 1);
+      jq_q          <= '0;
+      opcode_q      <= '0;
+      irq_flag_q    <= 1'b0;
+      cid_q         <= '0;
+      head_q        <= '0;
+      dptr_q        <= '0;
+      status_q      <= '0;
+      result_q      <= '0;
+      eaddr_q       <= '0;
+      rem_q         <= '0;
+      ptr_q         <= '0;
+      crc_q         <= '0;
+      in_list_q     <= 1'b0;
+      seg_addr_q    <= '0;
+      seg_rem_q     <= '0;
+      seg_last_q    <= 1'b0;
+      fetch_left_q  <= '0;
+      fetch_off_q   <= '0;
+      chunk_n_q     <= '0;
+      idx_q         <= '0;
+      dcount_q      <= '0;
+      x_addr_q      <= '0;
+      x_len_q       <= '0;
+      p_chunk_q     <= '0;
+      p_lane0_q     <= '0;
+      p_rot_q       <= '0;
+      p_beat_q      <= '0;
+      p_beats_q     <= '0;
+      p_last_keep_q <= '0;
+      p_desc_q      <= '0;
+      p_be_q        <= '0;
+      p_len_q       <= '0;
+      p_lo_q        <= '0;
+      c_row_q       <= '0;
+      c_left_q      <= '0;
+      c_first_q     <= 1'b0;
+      c_start_q     <= '0;
+      c_end_q       <= '0;
+      c_v_q         <= 1'b0;
+      c_mask_q      <= '0;
+      rq_valid_q    <= 1'b0;
+      rq_data_q     <= '0;
+      rq_keep_q     <= '0;
+      rq_be_q       <= '0;
+      rq_np_q       <= 1'b0;
+      np_sent_q     <= 1'b0;
+      abort_q       <= 1'b0;
+    end else begin
+      state_q       <= state_d;
+      sq_head_q     <= sq_head_d;
+      cq_tail_q     <= cq_tail_d;
+      phase_q       <= phase_d;
+      rr_q          <= rr_d;
+      jq_q          <= jq_d;
+      opcode_q      <= opcode_d;
+      irq_flag_q    <= irq_flag_d;
+      cid_q         <= cid_d;
+      head_q        <= head_d;
+      dptr_q        <= dptr_d;
+      status_q      <= status_d;
+      result_q      <= result_d;
+      eaddr_q       <= eaddr_d;
+      rem_q         <= rem_d;
+      ptr_q         <= ptr_d;
+      crc_q         <= crc_d;
+      in_list_q     <= in_list_d;
+      seg_addr_q    <= seg_addr_d;
+      seg_rem_q     <= seg_rem_d;
+      seg_last_q    <= seg_last_d;
+      fetch_left_q  <= fetch_left_d;
+      fetch_off_q   <= fetch_off_d;
+      chunk_n_q     <= chunk_n_d;
+      idx_q         <= idx_d;
+      dcount_q      <= dcount_d;
+      x_addr_q      <= x_addr_d;
+      x_len_q       <= x_len_d;
+      p_chunk_q     <= p_chunk_d;
+      p_lane0_q     <= p_lane0_d;
+      p_rot_q       <= p_rot_d;
+      p_beat_q      <= p_beat_d;
+      p_beats_q     <= p_beats_d;
+      p_last_keep_q <= p_last_keep_d;
+      p_desc_q      <= p_desc_d;
+      p_be_q        <= p_be_d;
+      p_len_q       <= p_len_d;
+      p_lo_q        <= p_lo_d;
+      c_row_q       <= c_row_d;
+      c_left_q      <= c_left_d;
+      c_first_q     <= c_first_d;
+      c_start_q     <= c_start_d;
+      c_end_q       <= c_end_d;
+      c_v_q         <= c_v_d;
+      c_mask_q      <= c_mask_d;
+      rq_valid_q    <= rq_valid_d;
+      rq_data_q     <= rq_data_d;
+      rq_keep_q     <= rq_keep_d;
+      rq_be_q       <= rq_be_d;
+      rq_np_q       <= rq_np_d;
+      np_sent_q     <= rq_valid_q && rq_tready_i && rq_np_q;
+      abort_q       <= abort_d;
+    end
+  end
+
+  // Status
+  always_comb begin
+    sq_head_o    = sq_head_q;
+    queue_busy_o = '0;
+    queue_full_o = '0;
+    if (state_q != StIdle) begin
+      queue_busy_o[jq_q] = 1'b1;
+      queue_full_o[jq_q] = state_q == StFinish && cq_full;
+    end
+    busy_o = state_q != StIdle || rq_valid_q || rc_wr_busy || pend_valid ||
+             (dma_enable_i && bus_master_i && |q_ready);
+  end
+
+endmodule
+
+`default_nettype wire
