@@ -5,6 +5,7 @@
 //! offers decoded views of the registers and byte access to BAR2 (peer memory).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::address::{BarIndex, BarOffset};
 use crate::device::Device;
@@ -169,7 +170,7 @@ impl fmt::Display for ErrorLogEntry {
 
 /// An opened peerbar endpoint. See the [module docs](self).
 pub struct Endpoint {
-    device: Box<dyn Device>,
+    device: Arc<dyn Device>,
     version: Version,
 }
 
@@ -187,6 +188,11 @@ impl Endpoint {
     /// ([`Error::BadMagic`] otherwise) and VERSION's major must be [`SUPPORTED_MAJOR`]
     /// ([`Error::UnsupportedVersion`] otherwise). Nothing is written to the device.
     pub fn open(device: Box<dyn Device>) -> Result<Endpoint> {
+        Endpoint::open_shared(Arc::from(device))
+    }
+
+    /// [`Endpoint::open`] for a device that is already shared.
+    pub fn open_shared(device: Arc<dyn Device>) -> Result<Endpoint> {
         let magic = regs::read(device.as_ref(), &regs::MAGIC_REG)?.get();
         if magic != MAGIC {
             return Err(Error::BadMagic {
@@ -214,9 +220,21 @@ impl Endpoint {
         self.device.as_ref()
     }
 
-    /// Gives the device back.
-    pub fn into_device(self) -> Box<dyn Device> {
+    /// Gives the device back (shared: DMA buffers and queues hold references to it too).
+    pub fn into_device(self) -> Arc<dyn Device> {
         self.device
+    }
+
+    /// A shared handle on the device.
+    pub fn shared_device(&self) -> Arc<dyn Device> {
+        Arc::clone(&self.device)
+    }
+
+    /// The endpoint's DMA engine: fails with [`Error::DmaEngineAbsent`] when this build has
+    /// none (CAPABILITIES.DMA_ENGINE = 0). Writes nothing; enable it with
+    /// [`crate::dma::DmaEngine::enable`].
+    pub fn dma(&self) -> Result<crate::dma::DmaEngine> {
+        crate::dma::DmaEngine::new(self.shared_device())
     }
 
     /// The register interface version read at open.
@@ -345,15 +363,17 @@ mod tests {
             ep.version(),
             Version {
                 major: 0,
-                minor: 1,
+                minor: 2,
                 patch: 0
             }
         );
-        assert_eq!(ep.version().to_string(), "0.1.0");
+        assert_eq!(ep.version().to_string(), "0.2.0");
         assert_eq!(ep.bar2_size().unwrap(), MIB);
         let caps = ep.capabilities().unwrap();
         assert_eq!(caps.datapath_bytes, 32);
-        assert!(!caps.dma_engine);
+        // The default build: a DMA engine with 4 queue pairs and MSI-X.
+        assert!(caps.dma_engine && caps.msix);
+        assert_eq!(caps.dma_queues, 4);
     }
 
     #[test]

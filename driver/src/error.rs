@@ -87,11 +87,95 @@ pub enum Error {
         access: crate::regs::Access,
     },
 
+    #[error("register {register}: index {index} is out of range (the array has {count} element(s)); nothing was accessed")]
+    RegisterIndexOutOfRange {
+        register: &'static str,
+        index: u32,
+        count: u32,
+    },
+
     #[error("malformed PCI capability list at config offset {offset:#x}: {reason}")]
     MalformedCapabilityList { offset: u16, reason: String },
 
     #[error("BAR2 size mismatch: the endpoint's BAR2_SIZE registers say {register} bytes but BAR2 is {bar_len} bytes")]
     Bar2SizeMismatch { register: u64, bar_len: u64 },
+
+    #[error("the endpoint on {device} has no DMA engine (CAPABILITIES.DMA_ENGINE reads 0): this bitstream was built without it; load a build with the DMA engine")]
+    DmaEngineAbsent { device: String },
+
+    #[error("DMA queue {queue} does not exist: the endpoint has {queues} queue pair(s) (CAPABILITIES.DMA_QUEUES)")]
+    NoSuchQueue { queue: u16, queues: u16 },
+
+    #[error("DMA queue {queue} is already in use by another QueuePair")]
+    QueueInUse { queue: u16 },
+
+    #[error("invalid DMA ring size of {entries} entries: a ring has 2 ..= 65536 entries")]
+    InvalidQueueSize { entries: u32 },
+
+    #[error("DMA queue {queue} is full ({in_flight} job(s) in flight, {entries}-entry SQ): wait for a completion and submit again")]
+    QueueFull {
+        queue: u16,
+        entries: u32,
+        in_flight: usize,
+    },
+
+    #[error("DMA queue {queue} was shut down before job {cid} completed")]
+    QueueClosed { queue: u16, cid: u16 },
+
+    #[error("DMA job {cid} on queue {queue} did not complete within {timeout:?}")]
+    DmaTimeout {
+        queue: u16,
+        cid: u16,
+        timeout: std::time::Duration,
+    },
+
+    #[error("DMA job {cid} on queue {queue} completed with status {status}")]
+    DmaStatus {
+        queue: u16,
+        cid: u16,
+        status: crate::dma::StatusCode,
+    },
+
+    #[error("no free bus address (IOVA) range for a {len}-byte DMA buffer")]
+    IovaExhausted { len: usize },
+
+    #[error("DMA mapping of {len} byte(s) at bus address {iova} refused: {reason}")]
+    DmaMapRejected {
+        iova: crate::address::BusAddr,
+        len: usize,
+        reason: String,
+    },
+
+    #[error("allocating {len} bytes of host memory for DMA failed")]
+    HostMemory {
+        len: usize,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{len} byte(s) at offset {offset} run past the end of a {buffer_len}-byte buffer; nothing was accessed")]
+    OutOfBuffer {
+        offset: usize,
+        len: usize,
+        buffer_len: usize,
+    },
+
+    #[error("no free BAR2 range of {len} bytes aligned to {align} (largest free range: {largest_free} bytes)")]
+    PeerMemoryExhausted {
+        len: u64,
+        align: u64,
+        largest_free: u64,
+    },
+
+    #[error("cannot build the scatter-gather list: {reason}")]
+    SglBuild { reason: String },
+
+    #[error("MSI-X: {operation} failed")]
+    Msix {
+        operation: String,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("simulation failed")]
     Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -7,11 +7,13 @@
 //! - [`mmio`]: the one module that touches mapped device memory through raw pointers;
 //! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
 //! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
-//! - [`endpoint`]: an opened, identified peerbar endpoint.
+//! - [`endpoint`]: an opened, identified peerbar endpoint;
+//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory.
 
 pub mod address;
 pub mod config;
 pub mod device;
+pub mod dma;
 pub mod endpoint;
 pub mod error;
 pub mod mmio;

@@ -9,14 +9,28 @@
 //!
 //! Test helpers ([`FakeDevice::poke_bar32`], [`FakeDevice::poke_config`], ...) bypass the
 //! register semantics, to play the hardware's part (raise a counter, corrupt a capability list).
+//!
+//! DMA: [`Device::map_dma`] records IOMMU windows (page-aligned, inside [`Device::iova_ranges`],
+//! never overlapping); [`FakeDevice::dma_read`] / [`FakeDevice::dma_write`] play the device's
+//! part of a DMA through them and fail on an unmapped address, like an IOMMU fault.
+//! [`Device::enable_msix`] hands out a channel that [`FakeDevice::fire_msix`] feeds. The DMA
+//! engine's registers (DMA_*, the QUEUE array) follow the generated map like every other
+//! register (DMA_CONTROL.RESET disables every queue); the fake does not run jobs (tests that
+//! need an engine model one on top of these helpers).
 
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::address::{BarIndex, BarOffset};
-use crate::device::{check_bar_access, check_config_access, Device, CONFIG_SPACE_LEN};
-use crate::error::Result;
-use crate::regs::{self, Access, ALL_REGISTERS};
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::address::{BarIndex, BarOffset, BusAddr};
+use crate::device::{
+    bar_bus_addr_from_config, check_bar_access, check_config_access, Device, CONFIG_SPACE_LEN,
+};
+use crate::error::{Error, Result};
+use crate::regs::{self, Access, ALL_ARRAYS, ALL_REGISTERS};
 
 /// Vendor ID the peerbar fake reports (Xilinx, the UltraScale+ block's default).
 pub const FAKE_VENDOR_ID: u16 = 0x10ee;
@@ -29,6 +43,27 @@ pub const FAKE_CAP_PCIE: u16 = 0x70;
 
 /// BAR0 size of a peerbar endpoint.
 pub const PEERBAR_BAR0_LEN: u64 = 0x1_0000;
+
+/// The IOVA range a fake device accepts unless told otherwise (4 GiB at 4 GiB).
+pub const FAKE_IOVA_RANGE: Range<u64> = 0x1_0000_0000..0x2_0000_0000;
+
+/// Page size the fake IOMMU maps with.
+const FAKE_PAGE: u64 = 4096;
+
+/// One IOMMU window: host memory at `host` (an address, kept as an integer so the fake stays
+/// `Send`), `len` bytes.
+#[derive(Clone, Copy, Debug)]
+struct DmaWindow {
+    host: usize,
+    len: usize,
+}
+
+#[derive(Default)]
+struct DmaState {
+    /// IOVA -> window.
+    windows: BTreeMap<u64, DmaWindow>,
+    msix: Option<(u16, Sender<u16>)>,
+}
 
 struct State {
     config: Vec<u8>,
@@ -44,6 +79,8 @@ pub struct FakeDevice {
     initial_config: Vec<u8>,
     peerbar_registers: bool,
     resets: AtomicU32,
+    iova_ranges: Vec<Range<u64>>,
+    dma: Mutex<DmaState>,
 }
 
 impl FakeDevice {
@@ -65,6 +102,8 @@ impl FakeDevice {
             }),
             peerbar_registers: false,
             resets: AtomicU32::new(0),
+            iova_ranges: vec![FAKE_IOVA_RANGE],
+            dma: Mutex::new(DmaState::default()),
         }
     }
 
@@ -100,10 +139,125 @@ impl FakeDevice {
                 regs::STATUS_REG.offset as usize,
                 1 | (1 << 1) | (1 << 4) | (2 << 8),
             );
+            for (offset, _, reset) in array_registers() {
+                put32(bar0, offset, reset);
+            }
             build_peerbar_config(&mut st.config);
         }
         dev.snapshot_initial_state();
         dev
+    }
+
+    /// Makes CAPABILITIES announce a DMA engine with `queues` queue pairs and MSI-X (as the
+    /// default RTL build does), whatever the generated map's reset value says.
+    pub fn with_dma_engine(mut self, queues: u8) -> FakeDevice {
+        let caps = regs::CAPABILITIES_REG.offset;
+        let old = get32(
+            &self.peek_bar(BarIndex::BAR0).expect("peerbar BAR0"),
+            caps as usize,
+        );
+        let value = (old & 0xff) | (u32::from(queues) << 8) | (1 << 16) | (1 << 17);
+        self.poke_bar32(BarIndex::BAR0, caps, value);
+        self.snapshot_initial_state();
+        self
+    }
+
+    /// Replaces the IOVA ranges [`Device::iova_ranges`] reports.
+    pub fn with_iova_ranges(mut self, ranges: impl IntoIterator<Item = Range<u64>>) -> FakeDevice {
+        self.iova_ranges = ranges.into_iter().collect();
+        self
+    }
+
+    fn dma_lock(&self) -> MutexGuard<'_, DmaState> {
+        self.dma.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current IOMMU windows as (IOVA, length), lowest first.
+    pub fn dma_windows(&self) -> Vec<(BusAddr, usize)> {
+        self.dma_lock()
+            .windows
+            .iter()
+            .map(|(&iova, w)| (BusAddr::new(iova), w.len))
+            .collect()
+    }
+
+    /// Runs `f` on each (host pointer, length) piece of `len` bytes at `iova`, all of which
+    /// must be mapped (else [`Error::DmaMapRejected`], like an IOMMU fault), with the DMA lock
+    /// held so that no window is unmapped meanwhile.
+    fn with_dma_range(
+        &self,
+        iova: BusAddr,
+        len: usize,
+        mut f: impl FnMut(*mut u8, usize, usize),
+    ) -> Result<()> {
+        let st = self.dma_lock();
+        let fault = |reason: &str| Error::DmaMapRejected {
+            iova,
+            len,
+            reason: reason.to_owned(),
+        };
+        // Check everything first, so a faulting access touches nothing.
+        let mut pieces = Vec::new();
+        let mut at = iova.get();
+        let end = at
+            .checked_add(len as u64)
+            .ok_or_else(|| fault("address overflow"))?;
+        while at < end {
+            let (&base, w) = st
+                .windows
+                .range(..=at)
+                .next_back()
+                .filter(|(&base, w)| at < base + w.len as u64)
+                .ok_or_else(|| fault("IOMMU fault: address not mapped"))?;
+            let within = (at - base) as usize;
+            let n = (w.len - within).min((end - at) as usize);
+            pieces.push((w.host + within, n));
+            at += n as u64;
+        }
+        let mut done = 0;
+        for (host, n) in pieces {
+            f(host as *mut u8, n, done);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Plays the device's part of a DMA read: copies `buf.len()` bytes at bus address `iova`
+    /// out of mapped host memory. An unmapped byte fails the whole read, copying nothing.
+    pub fn dma_read(&self, iova: BusAddr, buf: &mut [u8]) -> Result<()> {
+        self.with_dma_range(iova, buf.len(), |host, n, done| {
+            for (i, b) in buf[done..done + n].iter_mut().enumerate() {
+                // SAFETY: `host..host + n` lies inside a window registered by `map_dma`, whose
+                // contract keeps the memory allocated until `unmap_dma`, which cannot run while
+                // we hold the DMA lock. Volatile: the CPU side uses the memory concurrently.
+                *b = unsafe { host.add(i).read_volatile() };
+            }
+        })
+    }
+
+    /// Plays the device's part of a DMA write into mapped host memory at `iova`. An unmapped
+    /// byte fails the whole write, writing nothing.
+    pub fn dma_write(&self, iova: BusAddr, data: &[u8]) -> Result<()> {
+        self.with_dma_range(iova, data.len(), |host, n, done| {
+            for (i, &b) in data[done..done + n].iter().enumerate() {
+                // SAFETY: as in `dma_read`: inside a live window, unmapping excluded by the lock.
+                unsafe { host.add(i).write_volatile(b) };
+            }
+        })
+    }
+
+    /// Raises MSI-X `vector`: true when MSI-X is enabled with that vector and the driver's
+    /// channel is still open.
+    pub fn fire_msix(&self, vector: u16) -> bool {
+        match &self.dma_lock().msix {
+            Some((vectors, tx)) if vector < *vectors => tx.send(vector).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The number of MSI-X vectors enabled, `None` when MSI-X is disabled.
+    pub fn msix_vectors(&self) -> Option<u16> {
+        self.dma_lock().msix.as_ref().map(|(v, _)| *v)
     }
 
     /// Sets the name [`Device::describe`] returns.
@@ -207,6 +361,26 @@ fn get32(array: &[u8], offset: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
+/// Every instance of every array register (the QUEUE block) as (offset, rw mask, reset).
+fn array_registers() -> impl Iterator<Item = (usize, u32, u32)> {
+    ALL_ARRAYS.iter().flat_map(|array| {
+        (0..u64::from(array.count)).flat_map(move |i| {
+            array.registers.iter().map(move |reg| {
+                let rw = reg
+                    .fields
+                    .iter()
+                    .filter(|f| f.access == Access::ReadWrite)
+                    .fold(0, |m, f| m | f.mask_in_register());
+                (
+                    (array.base + i * array.stride + reg.offset) as usize,
+                    rw,
+                    reg.reset,
+                )
+            })
+        })
+    })
+}
+
 /// Applies a BAR0 write of `data` at `start` with peerbar register semantics: only `rw` field
 /// bits change (byte enables honoured), `w1p` bits trigger their action, everything else
 /// (constants, status, offsets that name no register) ignores the write.
@@ -236,6 +410,15 @@ fn write_registers(bar0: &mut [u8], start: usize, data: &[u8]) {
         let old = get32(bar0, reg_start);
         put32(bar0, reg_start, (old & !rw) | (value & rw));
         let pulsed = value & mask_of(Access::WriteOnePulse) & byte_mask;
+        if reg.offset == regs::DMA_CONTROL_REG.offset
+            && pulsed & regs::DMA_CONTROL::RESET::SET.value != 0
+        {
+            // Abort everything: every queue is disabled.
+            for q in 0..regs::QUEUE_CONTROL_REG.count {
+                let control = regs::QUEUE_CONTROL_REG.at(q).expect("in range").offset;
+                put32(bar0, control as usize, 0);
+            }
+        }
         if reg.offset == regs::CONTROL_REG.offset
             && pulsed & regs::CONTROL::CLEAR_ERRORS::SET.value != 0
         {
@@ -249,6 +432,23 @@ fn write_registers(bar0: &mut [u8], start: usize, data: &[u8]) {
                 put32(bar0, cleared as usize, 0);
             }
         }
+    }
+    for (offset, rw, _) in array_registers() {
+        if offset + 4 <= start || offset >= end {
+            continue;
+        }
+        let mut value = 0u32;
+        let mut byte_mask = 0u32;
+        for i in 0..4 {
+            let at = offset + i;
+            if (start..end).contains(&at) {
+                value |= u32::from(data[at - start]) << (8 * i);
+                byte_mask |= 0xff << (8 * i);
+            }
+        }
+        let rw = rw & byte_mask;
+        let old = get32(bar0, offset);
+        put32(bar0, offset, (old & !rw) | (value & rw));
     }
 }
 
@@ -361,6 +561,86 @@ impl Device for FakeDevice {
         self.write_bar(bar, offset, data, 1)
     }
 
+    fn iova_ranges(&self) -> Result<Vec<Range<u64>>> {
+        Ok(self.iova_ranges.clone())
+    }
+
+    unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
+        let reject = |reason: &str| {
+            Err(Error::DmaMapRejected {
+                iova,
+                len,
+                reason: reason.to_owned(),
+            })
+        };
+        if len == 0 {
+            return reject("empty mapping");
+        }
+        if (host as u64 | len as u64 | iova.get()) % FAKE_PAGE != 0 {
+            return reject("host address, length and IOVA must be 4 KiB aligned");
+        }
+        let Some(end) = iova.checked_add(len as u64) else {
+            return reject("IOVA range overflows");
+        };
+        if !self
+            .iova_ranges
+            .iter()
+            .any(|r| r.start <= iova.get() && end.get() <= r.end)
+        {
+            return reject("outside the valid IOVA ranges");
+        }
+        let mut st = self.dma_lock();
+        let overlaps = st
+            .windows
+            .range(..end.get())
+            .next_back()
+            .is_some_and(|(&base, w)| base + w.len as u64 > iova.get());
+        if overlaps {
+            return reject("overlaps an existing mapping");
+        }
+        st.windows.insert(
+            iova.get(),
+            DmaWindow {
+                host: host as usize,
+                len,
+            },
+        );
+        Ok(())
+    }
+
+    fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()> {
+        let mut st = self.dma_lock();
+        match st.windows.get(&iova.get()) {
+            Some(w) if w.len == len => {
+                st.windows.remove(&iova.get());
+                Ok(())
+            }
+            _ => Err(Error::DmaMapRejected {
+                iova,
+                len,
+                reason: "unmap of a range that is not exactly one mapping".to_owned(),
+            }),
+        }
+    }
+
+    fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr> {
+        if self.bar_len(bar).is_none() {
+            return Err(Error::NoSuchBar { bar });
+        }
+        bar_bus_addr_from_config(self, bar)
+    }
+
+    fn enable_msix(&self, vectors: u16) -> Result<Receiver<u16>> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.dma_lock().msix = Some((vectors, tx));
+        Ok(rx)
+    }
+
+    fn disable_msix(&self) -> Result<()> {
+        self.dma_lock().msix = None;
+        Ok(())
+    }
+
     fn reset(&self) -> Result<()> {
         self.resets.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
@@ -376,6 +656,84 @@ impl Device for FakeDevice {
 mod tests {
     use super::*;
     use crate::error::Error;
+
+    #[test]
+    fn dma_mappings_are_checked_and_recorded() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        assert_eq!(dev.iova_ranges().unwrap(), vec![FAKE_IOVA_RANGE]);
+        let mut host = vec![0u64; 2048]; // 16 KiB, 8-byte aligned
+        let base = host.as_mut_ptr().cast::<u8>();
+        let page = base.wrapping_add(base.align_offset(4096));
+        let iova = BusAddr::new(FAKE_IOVA_RANGE.start);
+        let map = |ptr: *mut u8, len: usize, iova: BusAddr| {
+            // SAFETY: `host` outlives every mapping made here (all are unmapped or rejected
+            // before it is dropped at the end of the test).
+            unsafe { dev.map_dma(ptr, len, iova) }
+        };
+        assert!(matches!(
+            map(page.wrapping_add(1), 4096, iova),
+            Err(Error::DmaMapRejected { .. })
+        ));
+        assert!(matches!(
+            map(page, 100, iova),
+            Err(Error::DmaMapRejected { .. })
+        ));
+        assert!(matches!(
+            map(page, 4096, BusAddr::new(0x1000)),
+            Err(Error::DmaMapRejected { .. })
+        ));
+        map(page, 8192, iova).unwrap();
+        let overlap = map(page, 4096, BusAddr::new(iova.get() + 4096)).unwrap_err();
+        assert!(overlap.to_string().contains("overlaps"), "{overlap}");
+        assert_eq!(dev.dma_windows(), vec![(iova, 8192)]);
+        dev.dma_write(BusAddr::new(iova.get() + 8), b"dma!")
+            .unwrap();
+        let mut back = [0u8; 4];
+        dev.dma_read(BusAddr::new(iova.get() + 8), &mut back)
+            .unwrap();
+        assert_eq!(&back, b"dma!");
+        assert!(
+            dev.dma_read(BusAddr::new(iova.get() + 8190), &mut back)
+                .is_err(),
+            "runs past the window"
+        );
+        assert!(dev.unmap_dma(iova, 4096).is_err(), "partial unmap");
+        dev.unmap_dma(iova, 8192).unwrap();
+        assert!(dev.dma_windows().is_empty());
+        drop(host);
+    }
+
+    #[test]
+    fn bar_bus_addresses_come_from_config_space() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        assert_eq!(
+            dev.bar_bus_addr(BarIndex::BAR0).unwrap(),
+            BusAddr::new(0xfe00_0000)
+        );
+        assert_eq!(
+            dev.bar_bus_addr(BarIndex::BAR2).unwrap(),
+            BusAddr::new(0x38_0000_0000)
+        );
+        assert!(matches!(
+            dev.bar_bus_addr(BarIndex::new(4).unwrap()),
+            Err(Error::NoSuchBar { .. })
+        ));
+    }
+
+    #[test]
+    fn msix_channel_is_fed_and_replaced() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        assert!(!dev.fire_msix(0));
+        let rx = dev.enable_msix(4).unwrap();
+        assert!(dev.fire_msix(3));
+        assert!(!dev.fire_msix(4));
+        assert_eq!(rx.try_recv().unwrap(), 3);
+        let rx2 = dev.enable_msix(2).unwrap();
+        assert!(rx.recv().is_err(), "the old channel disconnects");
+        dev.disable_msix().unwrap();
+        assert!(rx2.recv().is_err());
+        assert_eq!(dev.msix_vectors(), None);
+    }
 
     #[test]
     fn bars_are_bounds_and_alignment_checked() {

@@ -10,7 +10,7 @@
 pub mod fake;
 pub mod vfio;
 
-use crate::address::{BarIndex, BarOffset};
+use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::error::{Error, Result};
 
 /// A PCIe function: config space, BAR (MMIO) access and reset.
@@ -47,6 +47,33 @@ pub trait Device: Send + Sync {
 
     /// Resets the function (function-level reset where the backend supports it).
     fn reset(&self) -> Result<()>;
+
+    /// IOVA ranges the IOMMU accepts for DMA mappings of this device (VFIO:
+    /// `VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE`). An IOVA allocator must stay inside them.
+    fn iova_ranges(&self) -> Result<Vec<std::ops::Range<u64>>>;
+
+    /// Makes `len` bytes of this process's memory at `host` reachable by the device (and its
+    /// peers in the same IOMMU domain) at bus address `iova`. `host`, `len` and `iova` must be
+    /// page aligned (4 KiB).
+    ///
+    /// # Safety
+    /// The memory must stay allocated, and must not be moved, until `unmap_dma(iova, len)` has
+    /// returned: the device may read or write it at any time until then.
+    unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()>;
+
+    /// Removes a mapping made by `map_dma` (the same `iova` and `len`).
+    fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()>;
+
+    /// Bus address at which peers reach `bar` (what a P2P DMA names).
+    fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr>;
+
+    /// Enables MSI-X with `vectors` vectors (the backend programs the table: on VFIO the kernel
+    /// does). Each interrupt arrives on the returned channel as its vector number. Calling it
+    /// again replaces the previous channel.
+    fn enable_msix(&self, vectors: u16) -> Result<crossbeam_channel::Receiver<u16>>;
+
+    /// Disables MSI-X; the channel returned by `enable_msix` disconnects.
+    fn disable_msix(&self) -> Result<()>;
 
     /// Little-endian 16-bit config read.
     fn config_read16(&self, offset: u16) -> Result<u16> {
@@ -90,6 +117,27 @@ pub fn check_bar_access(
         });
     }
     Ok(())
+}
+
+/// The bus address of a memory BAR as its config-space Base Address Register holds it (bits
+/// 3:0 masked; a 64-bit BAR's high half from the next register). On VFIO the kernel shows the
+/// BAR's resource address, which is the bus address on platforms without a host bridge
+/// address translation (x86-64 and most arm64 servers).
+pub fn bar_bus_addr_from_config(dev: &dyn Device, bar: BarIndex) -> Result<BusAddr> {
+    let reg = 0x10 + 4 * u16::from(bar.get());
+    let low = dev.config_read32(reg)?;
+    if low & 1 != 0 {
+        return Err(Error::NoSuchBar { bar });
+    }
+    let is_64 = (low >> 1) & 0b11 == 0b10;
+    let high = if is_64 && bar.get() < 5 {
+        dev.config_read32(reg + 4)?
+    } else {
+        0
+    };
+    Ok(BusAddr::new(
+        (u64::from(high) << 32) | u64::from(low & !0xf),
+    ))
 }
 
 /// Checks a config-space access against the 4 KiB extended config space.

@@ -17,21 +17,32 @@
 //! pci-driver's config region (`pread`/`pwrite` on the VFIO device file), reset through its
 //! function reset (`VFIO_DEVICE_RESET`).
 //!
+//! DMA: IOVA ranges, IOMMU map/unmap and MSI-X go through pci-driver's `iommu()` and
+//! `interrupts().msi_x()` (VFIO type-1 IOMMU, `VFIO_DEVICE_SET_IRQS` with one eventfd per
+//! vector); a thread polls the eventfds and forwards each interrupt's vector number to the
+//! channel [`Device::enable_msix`] returns. BAR bus addresses come from config space
+//! ([`bar_bus_addr_from_config`]). None of this can run without a real device bound to
+//! vfio-pci, so it is not covered by the unit tests.
+//!
 //! The sysfs checks take the sysfs root and the VFIO device directory as parameters
 //! ([`SysfsPaths`]) so that they are unit-tested against a fake tree.
 
 use std::fmt;
 use std::fs::OpenOptions;
 use std::io;
+use std::ops::Range;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use pci_driver::backends::vfio::VfioPciDevice;
 use pci_driver::device::PciDevice;
 use pci_driver::regions::{PciRegion, Permissions};
 
-use crate::address::{BarIndex, BarOffset};
-use crate::device::{check_bar_access, check_config_access, Device};
+use crate::address::{BarIndex, BarOffset, BusAddr};
+use crate::device::{bar_bus_addr_from_config, check_bar_access, check_config_access, Device};
 use crate::error::{Error, Result};
 use crate::mmio::MmioRegion;
 
@@ -228,9 +239,93 @@ pub struct VfioDevice {
     location: VfioLocation,
     /// Mapped memory BARs, by index.
     bars: [Option<MmioRegion>; 6],
+    /// MSI-X eventfds and the thread forwarding them, while MSI-X is enabled.
+    msix: Mutex<Option<MsixForwarder>>,
     /// Declared last: the BAR mappings above hold their own references to the device, but
     /// dropping them first keeps the order obvious.
     pci: VfioPciDevice,
+}
+
+/// One eventfd per MSI-X vector plus a stop eventfd, and the thread that polls them.
+struct MsixForwarder {
+    stop: Arc<OwnedFd>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MsixForwarder {
+    fn stop(mut self) {
+        // Wake the thread through the stop eventfd; it exits and drops the vector eventfds.
+        let _ = write_eventfd(self.stop.as_raw_fd());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn new_eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd(2) takes no pointers; the result is checked before use.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn write_eventfd(fd: RawFd) -> io::Result<()> {
+    let one: u64 = 1;
+    // SAFETY: writes the 8 bytes of `one`, a live local, to an eventfd.
+    let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    if n == 8 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reads (and so resets) an eventfd's counter; `false` when it was zero.
+fn drain_eventfd(fd: RawFd) -> bool {
+    let mut value: u64 = 0;
+    // SAFETY: reads at most 8 bytes into `value`, a live local of 8 bytes.
+    let n = unsafe { libc::read(fd, (&mut value as *mut u64).cast(), 8) };
+    n == 8 && value != 0
+}
+
+/// Forwards MSI-X interrupts (eventfd `i` = vector `i`) to `tx` until `stop` is signalled or the
+/// receiver is gone.
+fn forward_msix(fds: Vec<OwnedFd>, stop: Arc<OwnedFd>, tx: crossbeam_channel::Sender<u16>) {
+    let mut pollfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| fd.as_raw_fd())
+        .chain(std::iter::once(stop.as_raw_fd()))
+        .map(|fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: `pollfds` is a live array of `len` pollfd structs; its descriptors stay open
+        // (owned by `fds` and `stop`) for the whole call.
+        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            log::error!("MSI-X forwarder: poll failed, stopping: {err}");
+            return;
+        }
+        if pollfds.last().is_some_and(|p| p.revents != 0) {
+            return;
+        }
+        for (vector, p) in pollfds[..fds.len()].iter_mut().enumerate() {
+            if p.revents != 0 && drain_eventfd(p.fd) && tx.send(vector as u16).is_err() {
+                return;
+            }
+            p.revents = 0;
+        }
+    }
 }
 
 impl fmt::Debug for VfioDevice {
@@ -310,6 +405,7 @@ impl VfioDevice {
         Ok(VfioDevice {
             location,
             bars,
+            msix: Mutex::new(None),
             pci,
         })
     }
@@ -428,12 +524,117 @@ impl Device for VfioDevice {
         region.write_bulk(offset, data)
     }
 
+    fn iova_ranges(&self) -> Result<Vec<Range<u64>>> {
+        Ok(self.pci.iommu().valid_iova_ranges().to_vec())
+    }
+
+    unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
+        let iommu = self.pci.iommu();
+        let align = iommu.alignment();
+        if (host as usize | len | iova.get() as usize) % align != 0 {
+            return Err(Error::DmaMapRejected {
+                iova,
+                len,
+                reason: format!("host address, length and IOVA must be {align}-byte aligned"),
+            });
+        }
+        // SAFETY: the caller guarantees (this method's contract) that `host..host + len` stays
+        // allocated and in place until `unmap_dma(iova, len)` returns.
+        unsafe { iommu.map(iova.get(), len, host, Permissions::ReadWrite) }.map_err(|source| {
+            Error::Vfio {
+                operation: format!("IOMMU map of {len} bytes at IOVA {iova}"),
+                source,
+            }
+        })
+    }
+
+    fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()> {
+        self.pci
+            .iommu()
+            .unmap(iova.get(), len)
+            .map_err(|source| Error::Vfio {
+                operation: format!("IOMMU unmap of {len} bytes at IOVA {iova}"),
+                source,
+            })
+    }
+
+    fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr> {
+        self.bar(bar)?;
+        bar_bus_addr_from_config(self, bar)
+    }
+
+    fn enable_msix(&self, vectors: u16) -> Result<crossbeam_channel::Receiver<u16>> {
+        let msix_error = |operation: String| move |source| Error::Msix { operation, source };
+        let mut slot = self.msix.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = slot.take() {
+            old.stop();
+        }
+        let max = self.pci.interrupts().msi_x().max();
+        if usize::from(vectors) > max {
+            return Err(Error::Msix {
+                operation: format!("enabling {vectors} vectors on {}", self.location.bdf),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the function has {max} MSI-X vectors"),
+                ),
+            });
+        }
+        let fds = (0..vectors)
+            .map(|_| new_eventfd())
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(msix_error("creating eventfds".to_owned()))?;
+        let stop = Arc::new(new_eventfd().map_err(msix_error("creating an eventfd".to_owned()))?);
+        let raw: Vec<RawFd> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
+        self.pci
+            .interrupts()
+            .msi_x()
+            .enable(&raw)
+            .map_err(msix_error(format!(
+                "enabling {vectors} vectors on {}",
+                self.location.bdf
+            )))?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("peerbar-msix".to_owned())
+            .spawn(move || forward_msix(fds, thread_stop, tx))
+            .map_err(msix_error("starting the forwarding thread".to_owned()))?;
+        *slot = Some(MsixForwarder {
+            stop,
+            thread: Some(thread),
+        });
+        Ok(rx)
+    }
+
+    fn disable_msix(&self) -> Result<()> {
+        let forwarder = self.msix.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let result = self.pci.interrupts().msi_x().disable();
+        if let Some(f) = forwarder {
+            f.stop();
+        }
+        result.map_err(|source| Error::Msix {
+            operation: format!("disabling MSI-X on {}", self.location.bdf),
+            source,
+        })
+    }
+
     fn reset(&self) -> Result<()> {
         log::info!("{}: function reset", self.location.bdf);
         self.pci.reset().map_err(|source| Error::Vfio {
             operation: format!("function reset of {}", self.location.bdf),
             source,
         })
+    }
+}
+
+impl Drop for VfioDevice {
+    fn drop(&mut self) {
+        let enabled = self.msix.get_mut().map(|m| m.is_some()).unwrap_or(true);
+        if enabled {
+            if let Err(e) = self.disable_msix() {
+                log::warn!("{}: {e}", self.location.bdf);
+            }
+        }
     }
 }
 
@@ -497,6 +698,34 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.root);
         }
+    }
+
+    #[test]
+    fn msix_forwarder_reports_vectors_and_stops() {
+        let fds: Vec<OwnedFd> = (0..3).map(|_| new_eventfd().unwrap()).collect();
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let stop = Arc::new(new_eventfd().unwrap());
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let forwarder = MsixForwarder {
+            stop: Arc::clone(&stop),
+            thread: Some(std::thread::spawn(move || forward_msix(fds, stop, tx))),
+        };
+        write_eventfd(raw[2]).unwrap();
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(),
+            2
+        );
+        write_eventfd(raw[0]).unwrap();
+        write_eventfd(raw[0]).unwrap();
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(),
+            0
+        );
+        forwarder.stop();
+        assert!(
+            rx.recv().is_err(),
+            "the channel disconnects when the thread stops"
+        );
     }
 
     #[test]

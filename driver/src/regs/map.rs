@@ -5,8 +5,11 @@
 //!
 //! One `register_bitfields!` entry per register (named like the register), one
 //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.
+//! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an
+//! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`); [`ALL_ARRAYS`]
+//! describes the arrays, with element register offsets relative to the element start.
 
-use super::{Access, FieldInfo, RegisterDef, RegisterInfo};
+use super::{Access, ArrayInfo, FieldInfo, RegisterArrayDef, RegisterDef, RegisterInfo};
 
 tock_registers::register_bitfields![
     u32,
@@ -21,7 +24,7 @@ tock_registers::register_bitfields![
     ],
     /// Version of the register interface. A driver accepts the major version it was written for.
     ///
-    /// Offset 0x004, access const, reset 0x0000_0100.
+    /// Offset 0x004, access const, reset 0x0000_0200.
     pub VERSION [
         /// Patch level: fixes with no interface change.
         ///
@@ -29,7 +32,7 @@ tock_registers::register_bitfields![
         PATCH OFFSET(0) NUMBITS(8) [],
         /// Minor version: backwards-compatible additions.
         ///
-        /// Bits 15:8, access const, reset 0x1.
+        /// Bits 15:8, access const, reset 0x2.
         MINOR OFFSET(8) NUMBITS(8) [],
         /// Major version: incompatible changes.
         ///
@@ -38,23 +41,23 @@ tock_registers::register_bitfields![
     ],
     /// What this build of the endpoint implements.
     ///
-    /// Offset 0x008, access const, reset 0x0000_0020.
+    /// Offset 0x008, access const, reset 0x0003_0420.
     pub CAPABILITIES [
         /// Width of the PCIe user interface in bytes (32 = 256 bits).
         ///
         /// Bits 7:0, access const, reset 0x20.
         DATAPATH_BYTES OFFSET(0) NUMBITS(8) [],
-        /// Number of DMA queue pairs (0: no DMA engine in this build).
+        /// Number of DMA queue pairs (RTL parameter NumQueues; reset value shown for the default build).
         ///
-        /// Bits 15:8, access const, reset 0x0.
+        /// Bits 15:8, access const, reset 0x4.
         DMA_QUEUES OFFSET(8) NUMBITS(8) [],
         /// 1 when the SGL DMA engine is present.
         ///
-        /// Bits 16, access const, reset 0x0.
+        /// Bits 16, access const, reset 0x1.
         DMA_ENGINE OFFSET(16) NUMBITS(1) [],
         /// 1 when the endpoint raises MSI-X interrupts.
         ///
-        /// Bits 17, access const, reset 0x0.
+        /// Bits 17, access const, reset 0x1.
         MSIX OFFSET(17) NUMBITS(1) [],
     ],
     /// Size of BAR2 (peer memory) in bytes, low 32 bits. Set by the RTL parameter Bar2SizeLog2.
@@ -179,6 +182,271 @@ tock_registers::register_bitfields![
         /// Bits 31:0, access ro, reset 0x0.
         VALUE OFFSET(0) NUMBITS(32) [],
     ],
+    /// DMA engine control.
+    ///
+    /// Offset 0x040, access rw, reset 0x0000_0000.
+    pub DMA_CONTROL [
+        /// 1: the engine fetches from enabled queues. 0: it finishes the jobs in flight and fetches nothing new.
+        ///
+        /// Bits 0, access rw, reset 0x0.
+        ENABLE OFFSET(0) NUMBITS(1) [],
+        /// Write 1: abort every job, drop in-flight reads (their late completions are discarded and counted), disable every queue and clear DMA_ERROR_LOG.
+        ///
+        /// Bits 1, access w1p, reset 0x0.
+        RESET OFFSET(1) NUMBITS(1) [],
+    ],
+    /// DMA engine state.
+    ///
+    /// Offset 0x044, access ro, reset 0x0000_0000.
+    pub DMA_STATUS [
+        /// 1 while any job is in flight or any enabled queue has unfetched entries.
+        ///
+        /// Bits 0, access ro, reset 0x0.
+        BUSY OFFSET(0) NUMBITS(1) [],
+        /// Read tags currently outstanding.
+        ///
+        /// Bits 14:8, access ro, reset 0x0.
+        TAGS_IN_FLIGHT OFFSET(8) NUMBITS(7) [],
+    ],
+    /// Completion timeout of the engine's reads, in user_clk cycles (250 MHz). A read whose data has not all arrived after this long fails its job with status C5h.
+    ///
+    /// Offset 0x048, access rw, reset 0x0000_30d4.
+    pub DMA_COMPLETION_TIMEOUT [
+        /// Timeout in cycles (reset: 12 500 = 50 us). 0 is treated as 1.
+        ///
+        /// Bits 31:0, access rw, reset 0x30d4.
+        CYCLES OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Payload bytes PULL jobs wrote into BAR2, low 32 bits (64-bit counter; read LO then HI).
+    ///
+    /// Offset 0x060, access ro, reset 0x0000_0000.
+    pub DMA_BYTES_IN_LO [
+        /// Bits 31:0.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Payload bytes PULL jobs wrote into BAR2, high 32 bits.
+    ///
+    /// Offset 0x064, access ro, reset 0x0000_0000.
+    pub DMA_BYTES_IN_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Payload bytes PUSH jobs sent from BAR2, low 32 bits.
+    ///
+    /// Offset 0x068, access ro, reset 0x0000_0000.
+    pub DMA_BYTES_OUT_LO [
+        /// Bits 31:0.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Payload bytes PUSH jobs sent from BAR2, high 32 bits.
+    ///
+    /// Offset 0x06C, access ro, reset 0x0000_0000.
+    pub DMA_BYTES_OUT_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Jobs completed (CQ entry written), any status. Saturates.
+    ///
+    /// Offset 0x070, access ro, reset 0x0000_0000.
+    pub DMA_JOBS [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Jobs completed with a non-zero status. Saturates.
+    ///
+    /// Offset 0x074, access ro, reset 0x0000_0000.
+    pub DMA_JOB_ERRORS [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Jobs failed by SGL validation (status 0Dh, 0Eh, 0Fh, 11h, C1h). Saturates.
+    ///
+    /// Offset 0x078, access ro, reset 0x0000_0000.
+    pub DMA_ERR_SGL [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Jobs failed because their BAR2 range runs past the end of BAR2 (C0h). Saturates.
+    ///
+    /// Offset 0x07C, access ro, reset 0x0000_0000.
+    pub DMA_ERR_BAR_RANGE [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Read completions with UR, CA or poisoned data, and completion timeouts (C2h-C5h). Saturates.
+    ///
+    /// Offset 0x080, access ro, reset 0x0000_0000.
+    pub DMA_ERR_LINK [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Completions discarded because they matched no outstanding read, or their tag, byte count or address did not fit it (stale, duplicated or malformed). Saturates.
+    ///
+    /// Offset 0x084, access ro, reset 0x0000_0000.
+    pub DMA_ERR_BAD_COMPLETION [
+        /// Count.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        COUNT OFFSET(0) NUMBITS(32) [],
+    ],
+    /// The first failed job since reset or DMA_CONTROL.RESET (sticky).
+    ///
+    /// Offset 0x0A0, access ro, reset 0x0000_0000.
+    pub DMA_ERROR_LOG [
+        /// Command identifier of the job.
+        ///
+        /// Bits 15:0, access ro, reset 0x0.
+        CID OFFSET(0) NUMBITS(16) [],
+        /// Its status code (docs/dma-engine.md).
+        ///
+        /// Bits 23:16, access ro, reset 0x0.
+        STATUS OFFSET(16) NUMBITS(8) [],
+        /// Its queue.
+        ///
+        /// Bits 27:24, access ro, reset 0x0.
+        QUEUE OFFSET(24) NUMBITS(4) [],
+        /// 1 when the log holds a failed job.
+        ///
+        /// Bits 31, access ro, reset 0x0.
+        VALID OFFSET(31) NUMBITS(1) [],
+    ],
+    /// Bus address involved in the logged failure (descriptor or data address), low 32 bits.
+    ///
+    /// Offset 0x0A4, access ro, reset 0x0000_0000.
+    pub DMA_ERROR_ADDR_LO [
+        /// Bits 31:0.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Bus address involved in the logged failure, high 32 bits.
+    ///
+    /// Offset 0x0A8, access ro, reset 0x0000_0000.
+    pub DMA_ERROR_ADDR_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access ro, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
+    ///
+    /// Array QUEUE: offset 0x000 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_SQ_BASE_LO [
+        /// Bits 31:0.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Submission queue ring bus address, high 32 bits.
+    ///
+    /// Array QUEUE: offset 0x004 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_SQ_BASE_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Completion queue ring bus address, low 32 bits (16-byte aligned: bits 3:0 ignored).
+    ///
+    /// Array QUEUE: offset 0x008 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_CQ_BASE_LO [
+        /// Bits 31:0.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Completion queue ring bus address, high 32 bits.
+    ///
+    /// Array QUEUE: offset 0x00C in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_CQ_BASE_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Ring sizes, in entries minus one (a ring of 1 entry is invalid: 1..=65535).
+    ///
+    /// Array QUEUE: offset 0x010 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_SIZE [
+        /// SQ entries minus one.
+        ///
+        /// Bits 15:0, access rw, reset 0x0.
+        SQ_ENTRIES_M1 OFFSET(0) NUMBITS(16) [],
+        /// CQ entries minus one.
+        ///
+        /// Bits 31:16, access rw, reset 0x0.
+        CQ_ENTRIES_M1 OFFSET(16) NUMBITS(16) [],
+    ],
+    /// Queue control. Setting ENABLE (0 to 1) resets the SQ head, the CQ tail and the CQ phase (to 1).
+    ///
+    /// Array QUEUE: offset 0x014 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_CONTROL [
+        /// 1: fetch entries from this SQ.
+        ///
+        /// Bits 0, access rw, reset 0x0.
+        ENABLE OFFSET(0) NUMBITS(1) [],
+        /// 1: jobs with FLAGS bit 0 raise MSIX_VECTOR on completion.
+        ///
+        /// Bits 1, access rw, reset 0x0.
+        IRQ_ENABLE OFFSET(1) NUMBITS(1) [],
+        /// MSI-X vector of this queue's completions.
+        ///
+        /// Bits 12:8, access rw, reset 0x0.
+        MSIX_VECTOR OFFSET(8) NUMBITS(5) [],
+    ],
+    /// Queue state.
+    ///
+    /// Array QUEUE: offset 0x018 in each element (element i at 0x1000 + i * 0x40), access ro, reset 0x0000_0000.
+    pub QUEUE_STATUS [
+        /// Next SQ entry the engine fetches.
+        ///
+        /// Bits 15:0, access ro, reset 0x0.
+        SQ_HEAD OFFSET(0) NUMBITS(16) [],
+        /// 1 while a job of this queue is in flight.
+        ///
+        /// Bits 16, access ro, reset 0x0.
+        BUSY OFFSET(16) NUMBITS(1) [],
+        /// 1 while the CQ is full (the engine waits for CQ_HEAD).
+        ///
+        /// Bits 17, access ro, reset 0x0.
+        FULL OFFSET(17) NUMBITS(1) [],
+    ],
+    /// SQ tail doorbell: index of the slot after the last entry software wrote.
+    ///
+    /// Array QUEUE: offset 0x01C in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_SQ_TAIL [
+        /// SQ tail index.
+        ///
+        /// Bits 15:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(16) [],
+    ],
+    /// CQ head doorbell: index of the next CQ entry software will consume.
+    ///
+    /// Array QUEUE: offset 0x020 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
+    pub QUEUE_CQ_HEAD [
+        /// CQ head index.
+        ///
+        /// Bits 15:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(16) [],
+    ],
 ];
 
 /// MAGIC (offset 0x000).
@@ -191,13 +459,13 @@ pub const MAGIC_REG: RegisterDef<MAGIC::Register> =
 ///
 /// Version of the register interface. A driver accepts the major version it was written for.
 pub const VERSION_REG: RegisterDef<VERSION::Register> =
-    RegisterDef::new(0x004, "VERSION", 0x0000_0100, Access::Const);
+    RegisterDef::new(0x004, "VERSION", 0x0000_0200, Access::Const);
 
 /// CAPABILITIES (offset 0x008).
 ///
 /// What this build of the endpoint implements.
 pub const CAPABILITIES_REG: RegisterDef<CAPABILITIES::Register> =
-    RegisterDef::new(0x008, "CAPABILITIES", 0x0000_0020, Access::Const);
+    RegisterDef::new(0x008, "CAPABILITIES", 0x0003_0420, Access::Const);
 
 /// BAR2_SIZE_LO (offset 0x010).
 ///
@@ -259,7 +527,235 @@ pub const ERROR_ADDR_LO_REG: RegisterDef<ERROR_ADDR_LO::Register> =
 pub const ERROR_ADDR_HI_REG: RegisterDef<ERROR_ADDR_HI::Register> =
     RegisterDef::new(0x034, "ERROR_ADDR_HI", 0x0000_0000, Access::ReadOnly);
 
-/// Every register of the block, by increasing offset.
+/// DMA_CONTROL (offset 0x040).
+///
+/// DMA engine control.
+pub const DMA_CONTROL_REG: RegisterDef<DMA_CONTROL::Register> =
+    RegisterDef::new(0x040, "DMA_CONTROL", 0x0000_0000, Access::ReadWrite);
+
+/// DMA_STATUS (offset 0x044).
+///
+/// DMA engine state.
+pub const DMA_STATUS_REG: RegisterDef<DMA_STATUS::Register> =
+    RegisterDef::new(0x044, "DMA_STATUS", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_COMPLETION_TIMEOUT (offset 0x048).
+///
+/// Completion timeout of the engine's reads, in user_clk cycles (250 MHz). A read whose data has not all arrived after this long fails its job with status C5h.
+pub const DMA_COMPLETION_TIMEOUT_REG: RegisterDef<DMA_COMPLETION_TIMEOUT::Register> =
+    RegisterDef::new(
+        0x048,
+        "DMA_COMPLETION_TIMEOUT",
+        0x0000_30d4,
+        Access::ReadWrite,
+    );
+
+/// DMA_BYTES_IN_LO (offset 0x060).
+///
+/// Payload bytes PULL jobs wrote into BAR2, low 32 bits (64-bit counter; read LO then HI).
+pub const DMA_BYTES_IN_LO_REG: RegisterDef<DMA_BYTES_IN_LO::Register> =
+    RegisterDef::new(0x060, "DMA_BYTES_IN_LO", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_BYTES_IN_HI (offset 0x064).
+///
+/// Payload bytes PULL jobs wrote into BAR2, high 32 bits.
+pub const DMA_BYTES_IN_HI_REG: RegisterDef<DMA_BYTES_IN_HI::Register> =
+    RegisterDef::new(0x064, "DMA_BYTES_IN_HI", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_BYTES_OUT_LO (offset 0x068).
+///
+/// Payload bytes PUSH jobs sent from BAR2, low 32 bits.
+pub const DMA_BYTES_OUT_LO_REG: RegisterDef<DMA_BYTES_OUT_LO::Register> =
+    RegisterDef::new(0x068, "DMA_BYTES_OUT_LO", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_BYTES_OUT_HI (offset 0x06C).
+///
+/// Payload bytes PUSH jobs sent from BAR2, high 32 bits.
+pub const DMA_BYTES_OUT_HI_REG: RegisterDef<DMA_BYTES_OUT_HI::Register> =
+    RegisterDef::new(0x06C, "DMA_BYTES_OUT_HI", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_JOBS (offset 0x070).
+///
+/// Jobs completed (CQ entry written), any status. Saturates.
+pub const DMA_JOBS_REG: RegisterDef<DMA_JOBS::Register> =
+    RegisterDef::new(0x070, "DMA_JOBS", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_JOB_ERRORS (offset 0x074).
+///
+/// Jobs completed with a non-zero status. Saturates.
+pub const DMA_JOB_ERRORS_REG: RegisterDef<DMA_JOB_ERRORS::Register> =
+    RegisterDef::new(0x074, "DMA_JOB_ERRORS", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERR_SGL (offset 0x078).
+///
+/// Jobs failed by SGL validation (status 0Dh, 0Eh, 0Fh, 11h, C1h). Saturates.
+pub const DMA_ERR_SGL_REG: RegisterDef<DMA_ERR_SGL::Register> =
+    RegisterDef::new(0x078, "DMA_ERR_SGL", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERR_BAR_RANGE (offset 0x07C).
+///
+/// Jobs failed because their BAR2 range runs past the end of BAR2 (C0h). Saturates.
+pub const DMA_ERR_BAR_RANGE_REG: RegisterDef<DMA_ERR_BAR_RANGE::Register> =
+    RegisterDef::new(0x07C, "DMA_ERR_BAR_RANGE", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERR_LINK (offset 0x080).
+///
+/// Read completions with UR, CA or poisoned data, and completion timeouts (C2h-C5h). Saturates.
+pub const DMA_ERR_LINK_REG: RegisterDef<DMA_ERR_LINK::Register> =
+    RegisterDef::new(0x080, "DMA_ERR_LINK", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERR_BAD_COMPLETION (offset 0x084).
+///
+/// Completions discarded because they matched no outstanding read, or their tag, byte count or address did not fit it (stale, duplicated or malformed). Saturates.
+pub const DMA_ERR_BAD_COMPLETION_REG: RegisterDef<DMA_ERR_BAD_COMPLETION::Register> =
+    RegisterDef::new(
+        0x084,
+        "DMA_ERR_BAD_COMPLETION",
+        0x0000_0000,
+        Access::ReadOnly,
+    );
+
+/// DMA_ERROR_LOG (offset 0x0A0).
+///
+/// The first failed job since reset or DMA_CONTROL.RESET (sticky).
+pub const DMA_ERROR_LOG_REG: RegisterDef<DMA_ERROR_LOG::Register> =
+    RegisterDef::new(0x0A0, "DMA_ERROR_LOG", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERROR_ADDR_LO (offset 0x0A4).
+///
+/// Bus address involved in the logged failure (descriptor or data address), low 32 bits.
+pub const DMA_ERROR_ADDR_LO_REG: RegisterDef<DMA_ERROR_ADDR_LO::Register> =
+    RegisterDef::new(0x0A4, "DMA_ERROR_ADDR_LO", 0x0000_0000, Access::ReadOnly);
+
+/// DMA_ERROR_ADDR_HI (offset 0x0A8).
+///
+/// Bus address involved in the logged failure, high 32 bits.
+pub const DMA_ERROR_ADDR_HI_REG: RegisterDef<DMA_ERROR_ADDR_HI::Register> =
+    RegisterDef::new(0x0A8, "DMA_ERROR_ADDR_HI", 0x0000_0000, Access::ReadOnly);
+
+/// QUEUE[i].SQ_BASE_LO (offset 0x1000 + i * 0x40 + 0x000, i < 16).
+///
+/// Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
+pub const QUEUE_SQ_BASE_LO_REG: RegisterArrayDef<QUEUE_SQ_BASE_LO::Register> =
+    RegisterArrayDef::new(
+        0x1000,
+        0x40,
+        16,
+        0x000,
+        "QUEUE_SQ_BASE_LO",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// QUEUE[i].SQ_BASE_HI (offset 0x1000 + i * 0x40 + 0x004, i < 16).
+///
+/// Submission queue ring bus address, high 32 bits.
+pub const QUEUE_SQ_BASE_HI_REG: RegisterArrayDef<QUEUE_SQ_BASE_HI::Register> =
+    RegisterArrayDef::new(
+        0x1000,
+        0x40,
+        16,
+        0x004,
+        "QUEUE_SQ_BASE_HI",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// QUEUE[i].CQ_BASE_LO (offset 0x1000 + i * 0x40 + 0x008, i < 16).
+///
+/// Completion queue ring bus address, low 32 bits (16-byte aligned: bits 3:0 ignored).
+pub const QUEUE_CQ_BASE_LO_REG: RegisterArrayDef<QUEUE_CQ_BASE_LO::Register> =
+    RegisterArrayDef::new(
+        0x1000,
+        0x40,
+        16,
+        0x008,
+        "QUEUE_CQ_BASE_LO",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// QUEUE[i].CQ_BASE_HI (offset 0x1000 + i * 0x40 + 0x00C, i < 16).
+///
+/// Completion queue ring bus address, high 32 bits.
+pub const QUEUE_CQ_BASE_HI_REG: RegisterArrayDef<QUEUE_CQ_BASE_HI::Register> =
+    RegisterArrayDef::new(
+        0x1000,
+        0x40,
+        16,
+        0x00C,
+        "QUEUE_CQ_BASE_HI",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// QUEUE[i].SIZE (offset 0x1000 + i * 0x40 + 0x010, i < 16).
+///
+/// Ring sizes, in entries minus one (a ring of 1 entry is invalid: 1..=65535).
+pub const QUEUE_SIZE_REG: RegisterArrayDef<QUEUE_SIZE::Register> = RegisterArrayDef::new(
+    0x1000,
+    0x40,
+    16,
+    0x010,
+    "QUEUE_SIZE",
+    0x0000_0000,
+    Access::ReadWrite,
+);
+
+/// QUEUE[i].CONTROL (offset 0x1000 + i * 0x40 + 0x014, i < 16).
+///
+/// Queue control. Setting ENABLE (0 to 1) resets the SQ head, the CQ tail and the CQ phase (to 1).
+pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register> = RegisterArrayDef::new(
+    0x1000,
+    0x40,
+    16,
+    0x014,
+    "QUEUE_CONTROL",
+    0x0000_0000,
+    Access::ReadWrite,
+);
+
+/// QUEUE[i].STATUS (offset 0x1000 + i * 0x40 + 0x018, i < 16).
+///
+/// Queue state.
+pub const QUEUE_STATUS_REG: RegisterArrayDef<QUEUE_STATUS::Register> = RegisterArrayDef::new(
+    0x1000,
+    0x40,
+    16,
+    0x018,
+    "QUEUE_STATUS",
+    0x0000_0000,
+    Access::ReadOnly,
+);
+
+/// QUEUE[i].SQ_TAIL (offset 0x1000 + i * 0x40 + 0x01C, i < 16).
+///
+/// SQ tail doorbell: index of the slot after the last entry software wrote.
+pub const QUEUE_SQ_TAIL_REG: RegisterArrayDef<QUEUE_SQ_TAIL::Register> = RegisterArrayDef::new(
+    0x1000,
+    0x40,
+    16,
+    0x01C,
+    "QUEUE_SQ_TAIL",
+    0x0000_0000,
+    Access::ReadWrite,
+);
+
+/// QUEUE[i].CQ_HEAD (offset 0x1000 + i * 0x40 + 0x020, i < 16).
+///
+/// CQ head doorbell: index of the next CQ entry software will consume.
+pub const QUEUE_CQ_HEAD_REG: RegisterArrayDef<QUEUE_CQ_HEAD::Register> = RegisterArrayDef::new(
+    0x1000,
+    0x40,
+    16,
+    0x020,
+    "QUEUE_CQ_HEAD",
+    0x0000_0000,
+    Access::ReadWrite,
+);
+
+/// Every register of the block, by increasing offset (array registers are in
+/// [`ALL_ARRAYS`]).
 pub const ALL_REGISTERS: &[RegisterInfo] = &[
     RegisterInfo {
         name: "MAGIC",
@@ -281,7 +777,7 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
     RegisterInfo {
         name: "VERSION",
         offset: 0x004,
-        reset: 0x0000_0100,
+        reset: 0x0000_0200,
         access: Access::Const,
         description: "Version of the register interface. A driver accepts the major version it was written for.",
         fields: &[
@@ -298,7 +794,7 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 lsb: 8,
                 width: 8,
                 access: Access::Const,
-                reset: 0x1,
+                reset: 0x2,
                 description: "Minor version: backwards-compatible additions.",
             },
             FieldInfo {
@@ -314,7 +810,7 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
     RegisterInfo {
         name: "CAPABILITIES",
         offset: 0x008,
-        reset: 0x0000_0020,
+        reset: 0x0003_0420,
         access: Access::Const,
         description: "What this build of the endpoint implements.",
         fields: &[
@@ -331,15 +827,15 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 lsb: 8,
                 width: 8,
                 access: Access::Const,
-                reset: 0x0,
-                description: "Number of DMA queue pairs (0: no DMA engine in this build).",
+                reset: 0x4,
+                description: "Number of DMA queue pairs (RTL parameter NumQueues; reset value shown for the default build).",
             },
             FieldInfo {
                 name: "DMA_ENGINE",
                 lsb: 16,
                 width: 1,
                 access: Access::Const,
-                reset: 0x0,
+                reset: 0x1,
                 description: "1 when the SGL DMA engine is present.",
             },
             FieldInfo {
@@ -347,7 +843,7 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 lsb: 17,
                 width: 1,
                 access: Access::Const,
-                reset: 0x0,
+                reset: 0x1,
                 description: "1 when the endpoint raises MSI-X interrupts.",
             },
         ],
@@ -583,6 +1079,526 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 access: Access::ReadOnly,
                 reset: 0x0,
                 description: "Bits 63:32 of the request's offset.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_CONTROL",
+        offset: 0x040,
+        reset: 0x0000_0000,
+        access: Access::ReadWrite,
+        description: "DMA engine control.",
+        fields: &[
+            FieldInfo {
+                name: "ENABLE",
+                lsb: 0,
+                width: 1,
+                access: Access::ReadWrite,
+                reset: 0x0,
+                description: "1: the engine fetches from enabled queues. 0: it finishes the jobs in flight and fetches nothing new.",
+            },
+            FieldInfo {
+                name: "RESET",
+                lsb: 1,
+                width: 1,
+                access: Access::WriteOnePulse,
+                reset: 0x0,
+                description: "Write 1: abort every job, drop in-flight reads (their late completions are discarded and counted), disable every queue and clear DMA_ERROR_LOG.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_STATUS",
+        offset: 0x044,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "DMA engine state.",
+        fields: &[
+            FieldInfo {
+                name: "BUSY",
+                lsb: 0,
+                width: 1,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "1 while any job is in flight or any enabled queue has unfetched entries.",
+            },
+            FieldInfo {
+                name: "TAGS_IN_FLIGHT",
+                lsb: 8,
+                width: 7,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Read tags currently outstanding.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_COMPLETION_TIMEOUT",
+        offset: 0x048,
+        reset: 0x0000_30d4,
+        access: Access::ReadWrite,
+        description: "Completion timeout of the engine's reads, in user_clk cycles (250 MHz). A read whose data has not all arrived after this long fails its job with status C5h.",
+        fields: &[
+            FieldInfo {
+                name: "CYCLES",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadWrite,
+                reset: 0x30d4,
+                description: "Timeout in cycles (reset: 12 500 = 50 us). 0 is treated as 1.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_BYTES_IN_LO",
+        offset: 0x060,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Payload bytes PULL jobs wrote into BAR2, low 32 bits (64-bit counter; read LO then HI).",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 31:0.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_BYTES_IN_HI",
+        offset: 0x064,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Payload bytes PULL jobs wrote into BAR2, high 32 bits.",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 63:32.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_BYTES_OUT_LO",
+        offset: 0x068,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Payload bytes PUSH jobs sent from BAR2, low 32 bits.",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 31:0.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_BYTES_OUT_HI",
+        offset: 0x06C,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Payload bytes PUSH jobs sent from BAR2, high 32 bits.",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 63:32.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_JOBS",
+        offset: 0x070,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Jobs completed (CQ entry written), any status. Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_JOB_ERRORS",
+        offset: 0x074,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Jobs completed with a non-zero status. Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERR_SGL",
+        offset: 0x078,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Jobs failed by SGL validation (status 0Dh, 0Eh, 0Fh, 11h, C1h). Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERR_BAR_RANGE",
+        offset: 0x07C,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Jobs failed because their BAR2 range runs past the end of BAR2 (C0h). Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERR_LINK",
+        offset: 0x080,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Read completions with UR, CA or poisoned data, and completion timeouts (C2h-C5h). Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERR_BAD_COMPLETION",
+        offset: 0x084,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Completions discarded because they matched no outstanding read, or their tag, byte count or address did not fit it (stale, duplicated or malformed). Saturates.",
+        fields: &[
+            FieldInfo {
+                name: "COUNT",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Count.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERROR_LOG",
+        offset: 0x0A0,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "The first failed job since reset or DMA_CONTROL.RESET (sticky).",
+        fields: &[
+            FieldInfo {
+                name: "CID",
+                lsb: 0,
+                width: 16,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Command identifier of the job.",
+            },
+            FieldInfo {
+                name: "STATUS",
+                lsb: 16,
+                width: 8,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Its status code (docs/dma-engine.md).",
+            },
+            FieldInfo {
+                name: "QUEUE",
+                lsb: 24,
+                width: 4,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Its queue.",
+            },
+            FieldInfo {
+                name: "VALID",
+                lsb: 31,
+                width: 1,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "1 when the log holds a failed job.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERROR_ADDR_LO",
+        offset: 0x0A4,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Bus address involved in the logged failure (descriptor or data address), low 32 bits.",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 31:0.",
+            },
+        ],
+    },
+    RegisterInfo {
+        name: "DMA_ERROR_ADDR_HI",
+        offset: 0x0A8,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "Bus address involved in the logged failure, high 32 bits.",
+        fields: &[
+            FieldInfo {
+                name: "VALUE",
+                lsb: 0,
+                width: 32,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bits 63:32.",
+            },
+        ],
+    },
+];
+
+/// Every register array of the block, by increasing base. Element register names are
+/// the short ones (`CONTROL`, not `QUEUE_CONTROL`) and their offsets are relative to
+/// the element start.
+pub const ALL_ARRAYS: &[ArrayInfo] = &[
+    ArrayInfo {
+        name: "QUEUE",
+        base: 0x1000,
+        stride: 0x40,
+        count: 16,
+        description: "Queue pair registers: SQ and CQ rings in host or peer memory, doorbells.",
+        registers: &[
+            RegisterInfo {
+                name: "SQ_BASE_LO",
+                offset: 0x000,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 31:0.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "SQ_BASE_HI",
+                offset: 0x004,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Submission queue ring bus address, high 32 bits.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 63:32.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "CQ_BASE_LO",
+                offset: 0x008,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Completion queue ring bus address, low 32 bits (16-byte aligned: bits 3:0 ignored).",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 31:0.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "CQ_BASE_HI",
+                offset: 0x00C,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Completion queue ring bus address, high 32 bits.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 63:32.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "SIZE",
+                offset: 0x010,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Ring sizes, in entries minus one (a ring of 1 entry is invalid: 1..=65535).",
+                fields: &[
+                    FieldInfo {
+                        name: "SQ_ENTRIES_M1",
+                        lsb: 0,
+                        width: 16,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "SQ entries minus one.",
+                    },
+                    FieldInfo {
+                        name: "CQ_ENTRIES_M1",
+                        lsb: 16,
+                        width: 16,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "CQ entries minus one.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "CONTROL",
+                offset: 0x014,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Queue control. Setting ENABLE (0 to 1) resets the SQ head, the CQ tail and the CQ phase (to 1).",
+                fields: &[
+                    FieldInfo {
+                        name: "ENABLE",
+                        lsb: 0,
+                        width: 1,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "1: fetch entries from this SQ.",
+                    },
+                    FieldInfo {
+                        name: "IRQ_ENABLE",
+                        lsb: 1,
+                        width: 1,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "1: jobs with FLAGS bit 0 raise MSIX_VECTOR on completion.",
+                    },
+                    FieldInfo {
+                        name: "MSIX_VECTOR",
+                        lsb: 8,
+                        width: 5,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "MSI-X vector of this queue's completions.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "STATUS",
+                offset: 0x018,
+                reset: 0x0000_0000,
+                access: Access::ReadOnly,
+                description: "Queue state.",
+                fields: &[
+                    FieldInfo {
+                        name: "SQ_HEAD",
+                        lsb: 0,
+                        width: 16,
+                        access: Access::ReadOnly,
+                        reset: 0x0,
+                        description: "Next SQ entry the engine fetches.",
+                    },
+                    FieldInfo {
+                        name: "BUSY",
+                        lsb: 16,
+                        width: 1,
+                        access: Access::ReadOnly,
+                        reset: 0x0,
+                        description: "1 while a job of this queue is in flight.",
+                    },
+                    FieldInfo {
+                        name: "FULL",
+                        lsb: 17,
+                        width: 1,
+                        access: Access::ReadOnly,
+                        reset: 0x0,
+                        description: "1 while the CQ is full (the engine waits for CQ_HEAD).",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "SQ_TAIL",
+                offset: 0x01C,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "SQ tail doorbell: index of the slot after the last entry software wrote.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 16,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "SQ tail index.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "CQ_HEAD",
+                offset: 0x020,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "CQ head doorbell: index of the next CQ entry software will consume.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 16,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "CQ head index.",
+                    },
+                ],
             },
         ],
     },

@@ -110,6 +110,102 @@ impl<R: RegisterLongName> fmt::Debug for RegisterDef<R> {
     }
 }
 
+/// A register of a register array (`QUEUE_CONTROL_REG`): the same register repeated in `count`
+/// elements, `stride` bytes apart from `base`. [`at`](Self::at) gives the [`RegisterDef`] of one
+/// element, to use with [`read`], [`write`] and [`modify`].
+pub struct RegisterArrayDef<R: RegisterLongName> {
+    /// Byte offset in BAR0 of element 0.
+    pub base: u64,
+    /// Bytes from one element to the next.
+    pub stride: u64,
+    /// Number of elements.
+    pub count: u32,
+    /// Offset of the register relative to the element start.
+    pub offset: u64,
+    /// Register name as generated (`"QUEUE_CONTROL"`).
+    pub name: &'static str,
+    /// Value after reset.
+    pub reset: u32,
+    /// The register's access: the strongest of its fields' (rw > w1p > ro > const).
+    pub access: Access,
+    _marker: PhantomData<R>,
+}
+
+impl<R: RegisterLongName> RegisterArrayDef<R> {
+    pub const fn new(
+        base: u64,
+        stride: u64,
+        count: u32,
+        offset: u64,
+        name: &'static str,
+        reset: u32,
+        access: Access,
+    ) -> Self {
+        RegisterArrayDef {
+            base,
+            stride,
+            count,
+            offset,
+            name,
+            reset,
+            access,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The register of element `index`, at BAR0 offset base + index * stride + offset.
+    /// Fails with [`Error::RegisterIndexOutOfRange`] when `index >= count`.
+    pub fn at(&self, index: u32) -> Result<RegisterDef<R>> {
+        if index >= self.count {
+            return Err(Error::RegisterIndexOutOfRange {
+                register: self.name,
+                index,
+                count: self.count,
+            });
+        }
+        let offset = self.base + u64::from(index) * self.stride + self.offset;
+        Ok(RegisterDef::new(offset, self.name, self.reset, self.access))
+    }
+}
+
+impl<R: RegisterLongName> fmt::Debug for RegisterArrayDef<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterArrayDef")
+            .field("base", &format_args!("{:#x}", self.base))
+            .field("stride", &format_args!("{:#x}", self.stride))
+            .field("count", &self.count)
+            .field("offset", &format_args!("{:#x}", self.offset))
+            .field("name", &self.name)
+            .field("reset", &format_args!("{:#010x}", self.reset))
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+/// Description of a register array for tools and docs: `count` elements, `stride` bytes
+/// apart from `base`, each holding `registers` (offsets relative to the element start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayInfo {
+    pub name: &'static str,
+    /// Byte offset in BAR0 of element 0.
+    pub base: u64,
+    /// Bytes from one element to the next.
+    pub stride: u64,
+    /// Number of elements.
+    pub count: u32,
+    pub description: &'static str,
+    /// The element's registers; their names are the short ones (`"CONTROL"`) and their
+    /// offsets are relative to the element start.
+    pub registers: &'static [RegisterInfo],
+}
+
+impl ArrayInfo {
+    /// One past the last byte of the array in BAR0.
+    pub const fn end(&self) -> u64 {
+        self.base + self.count as u64 * self.stride
+    }
+}
+
 /// Description of a register for tools and docs (no bitfield type attached).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegisterInfo {
@@ -207,16 +303,33 @@ pub fn decode(info: &RegisterInfo, raw: u32) -> Vec<DecodedField> {
     info.decode(raw)
 }
 
-/// Looks a register up by name, case-insensitively (`"status"` finds `STATUS`).
+/// Looks a register up by name, case-insensitively (`"status"` finds `STATUS`). Plain
+/// registers only: array registers are in [`ALL_ARRAYS`].
 pub fn find_register(name: &str) -> Option<&'static RegisterInfo> {
     ALL_REGISTERS
         .iter()
         .find(|r| r.name.eq_ignore_ascii_case(name))
 }
 
-/// Looks a register up by its BAR0 offset.
+/// Looks a register up by its BAR0 offset. Plain registers only: for an offset inside a
+/// register array use [`find_array_register`].
 pub fn register_at(offset: u64) -> Option<&'static RegisterInfo> {
     ALL_REGISTERS.iter().find(|r| r.offset == offset)
+}
+
+/// Decodes a BAR0 offset that falls on a register of a register array: the array, the element
+/// index and the element register (whose `offset` is relative to the element start).
+pub fn find_array_register(
+    offset: u64,
+) -> Option<(&'static ArrayInfo, u32, &'static RegisterInfo)> {
+    let array = ALL_ARRAYS
+        .iter()
+        .find(|a| offset >= a.base && offset < a.end())?;
+    let rel = offset - array.base;
+    let index = u32::try_from(rel / array.stride).ok()?;
+    let within = rel % array.stride;
+    let reg = array.registers.iter().find(|r| r.offset == within)?;
+    Some((array, index, reg))
 }
 
 /// Reads register `def` (one 32-bit access to BAR0).
@@ -356,7 +469,7 @@ mod tests {
         let dev = FakeDevice::peerbar_endpoint(1 << 20);
         let v = read(&dev, &VERSION_REG).unwrap();
         assert_eq!(v.read(VERSION::MAJOR), 0);
-        assert_eq!(v.read(VERSION::MINOR), 1);
+        assert_eq!(v.read(VERSION::MINOR), 2);
 
         write(&dev, &SCRATCH_REG, SCRATCH::VALUE.val(0xdead_beef)).unwrap();
         assert_eq!(read(&dev, &SCRATCH_REG).unwrap().get(), 0xdead_beef);

@@ -1,0 +1,1125 @@
+//! SGL builder and validator: the same rules, and the same status codes, as the engine
+//! (docs/dma-engine.md, "SGL").
+//!
+//! The rules live in one place: [`SglViolation`] names each way a list can be malformed and
+//! [`SglViolation::status`] is the table from violation to status code. [`validate`] walks a
+//! list in the engine's order (DPTR, then each segment's descriptors in address order, following
+//! the chain) and reports the first violation it meets.
+//!
+//! Where the contract leaves a choice open, the validator fixes it as follows (to be kept in
+//! step with the RTL; the end-to-end tests run [`malformed_list_cases`] against it):
+//! - LENGTH 0 completes with success without looking at DPTR;
+//! - the descriptor limit counts descriptors fetched from segment memory (DPTR excluded):
+//!   the 65 537th fetch fails the job with C1h;
+//! - a running total that passes LENGTH fails at that descriptor (0Fh); a total short of LENGTH
+//!   fails when the list ends (0Fh);
+//! - a Segment / Last Segment descriptor whose address + length overflows 64 bits is 0Dh (an
+//!   invalid segment descriptor, like a misaligned one); a Data Block that overflows is 0Fh;
+//! - a Segment (not Last Segment) whose segment ends in a Data Block or Bit Bucket simply ends
+//!   the list (NVMe/QEMU behaviour);
+//! - a non-zero subtype (only "address", 0h, is supported): 0Dh in DPTR, 11h inside a list.
+
+use crate::address::BusAddr;
+use crate::dma::wire::{Opcode, SglDescriptor, SglType, StatusCode};
+use crate::error::{Error, Result};
+
+/// The engine stops walking after this many descriptors for one command (C1h).
+pub const DESCRIPTOR_LIMIT: u64 = 65_536;
+
+/// Default number of descriptors per segment the builder emits (Linux nvme-pci uses 256).
+pub const DEFAULT_DESCRIPTORS_PER_SEGMENT: usize = 256;
+
+/// One entry of a data list: what the engine moves, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SglEntry {
+    /// `len` bytes at bus address `addr`.
+    Data { addr: BusAddr, len: u32 },
+    /// `len` bytes skipped: PULL leaves BAR2 untouched over the span (rejected on PUSH).
+    BitBucket { len: u32 },
+}
+
+impl SglEntry {
+    pub fn data(addr: BusAddr, len: u32) -> SglEntry {
+        SglEntry::Data { addr, len }
+    }
+
+    pub fn len(&self) -> u32 {
+        match *self {
+            SglEntry::Data { len, .. } | SglEntry::BitBucket { len } => len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn descriptor(&self) -> SglDescriptor {
+        match *self {
+            SglEntry::Data { addr, len } => SglDescriptor::data_block(addr, len),
+            SglEntry::BitBucket { len } => SglDescriptor::bit_bucket(len),
+        }
+    }
+}
+
+/// Each way a list can break the rules; [`SglViolation::status`] is the rule table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SglViolation {
+    /// DPTR is not a Data Block, Segment or Last Segment.
+    DptrType(SglType),
+    /// A segment's length is zero or not a multiple of 16.
+    SegmentLength(u32),
+    /// A segment's address is not 8-byte aligned.
+    SegmentAlignment(BusAddr),
+    /// A segment's address + length overflows 64 bits.
+    SegmentOverflow(BusAddr),
+    /// DPTR has a subtype other than 0h (address).
+    DptrSubtype(u8),
+    /// A descriptor inside a list has a subtype other than 0h (address).
+    DescriptorSubtype(u8),
+    /// A Last Segment's segment ends in a Segment / Last Segment descriptor.
+    ChainAfterLastSegment,
+    /// A Segment / Last Segment descriptor that is not the last of its segment.
+    ChainNotLast,
+    /// A Bit Bucket in a PUSH.
+    BitBucketOnPush,
+    /// Keyed, Transport, vendor or reserved type inside a list.
+    DescriptorType(SglType),
+    /// Data Block / Bit Bucket lengths do not add up to LENGTH (`total` so far).
+    LengthMismatch { total: u64, length: u32 },
+    /// address + length overflows 64 bits.
+    AddressOverflow(BusAddr),
+    /// More than [`DESCRIPTOR_LIMIT`] descriptors.
+    DescriptorLimit,
+}
+
+impl SglViolation {
+    /// The status code the engine completes the job with: the rule table.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            SglViolation::DptrType(_)
+            | SglViolation::SegmentLength(_)
+            | SglViolation::SegmentAlignment(_)
+            | SglViolation::SegmentOverflow(_)
+            | SglViolation::DptrSubtype(_)
+            | SglViolation::ChainAfterLastSegment => StatusCode::InvalidSglSegmentDescriptor,
+            SglViolation::ChainNotLast => StatusCode::InvalidNumberOfSglDescriptors,
+            SglViolation::LengthMismatch { .. } | SglViolation::AddressOverflow(_) => {
+                StatusCode::DataSglLengthInvalid
+            }
+            SglViolation::BitBucketOnPush
+            | SglViolation::DescriptorType(_)
+            | SglViolation::DescriptorSubtype(_) => StatusCode::SglDescriptorTypeInvalid,
+            SglViolation::DescriptorLimit => StatusCode::SglDescriptorLimit,
+        }
+    }
+}
+
+/// Why [`validate`] refused a list.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SglWalkError<E> {
+    /// The list breaks a rule: the engine completes the job with `violation.status()`.
+    Invalid {
+        violation: SglViolation,
+        /// Bus address of the offending descriptor (`None`: DPTR or the end of the list).
+        at: Option<BusAddr>,
+    },
+    /// Reading segment memory at `addr` failed.
+    Read { addr: BusAddr, error: E },
+}
+
+impl<E> SglWalkError<E> {
+    /// The status code of a rule violation (`None` for a read error).
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            SglWalkError::Invalid { violation, .. } => Some(violation.status()),
+            SglWalkError::Read { .. } => None,
+        }
+    }
+}
+
+/// Walks the list of a PULL/PUSH job exactly like the engine and returns its non-empty entries
+/// in order (zero-length Data Blocks and Bit Buckets dropped), or the first violation.
+///
+/// `read(addr, buf)` reads segment memory (host buffers, BAR2, a test map). NOP and CHECKSUM
+/// ignore DPTR: they validate to an empty list.
+pub fn validate<E, F>(
+    dptr: SglDescriptor,
+    length: u32,
+    opcode: Opcode,
+    read: F,
+) -> Result<Vec<SglEntry>, SglWalkError<E>>
+where
+    F: Fn(BusAddr, &mut [u8]) -> Result<(), E>,
+{
+    if matches!(opcode, Opcode::Nop | Opcode::Checksum) || length == 0 {
+        return Ok(Vec::new());
+    }
+    let mut walk = Walk {
+        opcode,
+        length,
+        total: 0,
+        entries: Vec::new(),
+    };
+    let invalid = |violation, at| SglWalkError::Invalid { violation, at };
+    if dptr.subtype() != 0 {
+        return Err(invalid(SglViolation::DptrSubtype(dptr.subtype()), None));
+    }
+    let mut current = match dptr.sgl_type() {
+        SglType::DataBlock => {
+            walk.take(&dptr).map_err(|v| invalid(v, None))?;
+            return walk.finish().map_err(|v| invalid(v, None));
+        }
+        SglType::Segment | SglType::LastSegment => dptr,
+        other => return Err(invalid(SglViolation::DptrType(other), None)),
+    };
+    let mut fetched: u64 = 0;
+    'segments: loop {
+        let seg_len = current.length();
+        let seg_addr = current.address();
+        let at = Some(seg_addr);
+        if seg_len == 0 || seg_len % 16 != 0 {
+            return Err(invalid(SglViolation::SegmentLength(seg_len), at));
+        }
+        if seg_addr.get() % 8 != 0 {
+            return Err(invalid(SglViolation::SegmentAlignment(seg_addr), at));
+        }
+        if seg_addr.checked_add(u64::from(seg_len)).is_none() {
+            return Err(invalid(SglViolation::SegmentOverflow(seg_addr), at));
+        }
+        let count = u64::from(seg_len) / 16;
+        for i in 0..count {
+            fetched += 1;
+            let addr = BusAddr::new(seg_addr.get() + i * 16);
+            if fetched > DESCRIPTOR_LIMIT {
+                return Err(invalid(SglViolation::DescriptorLimit, Some(addr)));
+            }
+            let mut bytes = [0u8; 16];
+            read(addr, &mut bytes).map_err(|error| SglWalkError::Read { addr, error })?;
+            let d = SglDescriptor::from_bytes(&bytes);
+            if d.subtype() != 0 {
+                return Err(invalid(
+                    SglViolation::DescriptorSubtype(d.subtype()),
+                    Some(addr),
+                ));
+            }
+            let last = i + 1 == count;
+            match d.sgl_type() {
+                SglType::DataBlock | SglType::BitBucket => {
+                    walk.take(&d).map_err(|v| invalid(v, Some(addr)))?;
+                }
+                SglType::Segment | SglType::LastSegment => {
+                    if !last {
+                        return Err(invalid(SglViolation::ChainNotLast, Some(addr)));
+                    }
+                    if current.sgl_type() == SglType::LastSegment {
+                        return Err(invalid(SglViolation::ChainAfterLastSegment, Some(addr)));
+                    }
+                    current = d;
+                    continue 'segments;
+                }
+                other => return Err(invalid(SglViolation::DescriptorType(other), Some(addr))),
+            }
+        }
+        // The segment ended in a Data Block or Bit Bucket: the list ends here.
+        return walk.finish().map_err(|v| invalid(v, None));
+    }
+}
+
+struct Walk {
+    opcode: Opcode,
+    length: u32,
+    total: u64,
+    entries: Vec<SglEntry>,
+}
+
+impl Walk {
+    /// Accounts for one Data Block or Bit Bucket.
+    fn take(&mut self, d: &SglDescriptor) -> Result<(), SglViolation> {
+        let len = d.length();
+        let entry = match d.sgl_type() {
+            SglType::BitBucket => {
+                if self.opcode == Opcode::Push {
+                    return Err(SglViolation::BitBucketOnPush);
+                }
+                SglEntry::BitBucket { len }
+            }
+            _ => {
+                if d.address().checked_add(u64::from(len)).is_none() {
+                    return Err(SglViolation::AddressOverflow(d.address()));
+                }
+                SglEntry::Data {
+                    addr: d.address(),
+                    len,
+                }
+            }
+        };
+        self.total += u64::from(len);
+        if self.total > u64::from(self.length) {
+            return Err(SglViolation::LengthMismatch {
+                total: self.total,
+                length: self.length,
+            });
+        }
+        if len != 0 {
+            self.entries.push(entry);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<SglEntry>, SglViolation> {
+        if self.total != u64::from(self.length) {
+            return Err(SglViolation::LengthMismatch {
+                total: self.total,
+                length: self.length,
+            });
+        }
+        Ok(self.entries)
+    }
+}
+
+/// A list ready to use: DPTR for the SQ entry and the bytes of its segments, to be written
+/// (contiguously) at the `list_base` given to [`SglBuilder::build`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltSgl {
+    pub dptr: SglDescriptor,
+    /// Segment memory image (empty when DPTR is an inline Data Block).
+    pub list: Vec<u8>,
+    /// Sum of the entries' lengths: the job's LENGTH.
+    pub length: u32,
+}
+
+/// Builds DPTR + segment images from a list of entries: one inline Data Block for a single
+/// Data entry, else a Last Segment pointing at one segment, chaining Segment descriptors when
+/// the list exceeds `descriptors_per_segment` (default 256, at least 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SglBuilder {
+    descriptors_per_segment: usize,
+}
+
+impl Default for SglBuilder {
+    fn default() -> SglBuilder {
+        SglBuilder {
+            descriptors_per_segment: DEFAULT_DESCRIPTORS_PER_SEGMENT,
+        }
+    }
+}
+
+impl SglBuilder {
+    /// A builder with at most `descriptors_per_segment` descriptors per segment (the chain
+    /// descriptor included); fails below 2 or above 2^28 (a segment length must fit in u32).
+    pub fn new(descriptors_per_segment: usize) -> Result<SglBuilder> {
+        if !(2..=1 << 28).contains(&descriptors_per_segment) {
+            return Err(Error::SglBuild {
+                reason: format!(
+                    "{descriptors_per_segment} descriptors per segment: need 2 ..= 2^28"
+                ),
+            });
+        }
+        Ok(SglBuilder {
+            descriptors_per_segment,
+        })
+    }
+
+    pub fn descriptors_per_segment(&self) -> usize {
+        self.descriptors_per_segment
+    }
+
+    /// True when `entries` fit in DPTR alone (no segment memory needed).
+    pub fn is_inline(entries: &[SglEntry]) -> bool {
+        matches!(entries, [] | [SglEntry::Data { .. }])
+    }
+
+    /// Sizes of the segments for `n` entries (descriptor counts, chain descriptors included).
+    fn segment_sizes(&self, n: usize) -> Vec<usize> {
+        let per = self.descriptors_per_segment;
+        let mut sizes = Vec::new();
+        let mut left = n;
+        while left > per {
+            sizes.push(per);
+            left -= per - 1;
+        }
+        sizes.push(left);
+        sizes
+    }
+
+    /// Bytes of segment memory [`SglBuilder::build`] needs for `entries` (0 when inline).
+    pub fn list_len(&self, entries: &[SglEntry]) -> usize {
+        if SglBuilder::is_inline(entries) {
+            return 0;
+        }
+        self.segment_sizes(entries.len()).iter().sum::<usize>() * SglDescriptor::SIZE
+    }
+
+    /// Builds the list for segment memory at `list_base` (8-byte aligned). Fails when the total
+    /// length exceeds u32 (LENGTH) or a Data entry's address + length overflows.
+    pub fn build(&self, entries: &[SglEntry], list_base: BusAddr) -> Result<BuiltSgl> {
+        let mut total: u64 = 0;
+        for e in entries {
+            if let SglEntry::Data { addr, len } = *e {
+                if addr.checked_add(u64::from(len)).is_none() {
+                    return Err(Error::SglBuild {
+                        reason: format!("data entry {addr} + {len} bytes overflows 64 bits"),
+                    });
+                }
+            }
+            total += u64::from(e.len());
+        }
+        let length = u32::try_from(total).map_err(|_| Error::SglBuild {
+            reason: format!("total length {total} does not fit the 32-bit LENGTH field"),
+        })?;
+        match entries {
+            [] => {
+                return Ok(BuiltSgl {
+                    dptr: SglDescriptor::data_block(BusAddr::new(0), 0),
+                    list: Vec::new(),
+                    length,
+                })
+            }
+            [e @ SglEntry::Data { .. }] => {
+                return Ok(BuiltSgl {
+                    dptr: e.descriptor(),
+                    list: Vec::new(),
+                    length,
+                })
+            }
+            _ => {}
+        }
+        if list_base.get() % 8 != 0 {
+            return Err(Error::SglBuild {
+                reason: format!("list base {list_base} is not 8-byte aligned"),
+            });
+        }
+        let sizes = self.segment_sizes(entries.len());
+        let list_len = sizes.iter().sum::<usize>() * SglDescriptor::SIZE;
+        if list_base.checked_add(list_len as u64).is_none() {
+            return Err(Error::SglBuild {
+                reason: format!("list of {list_len} bytes at {list_base} overflows 64 bits"),
+            });
+        }
+        let chain = |index: usize, offset: usize| {
+            let addr = BusAddr::new(list_base.get() + offset as u64);
+            let len = (sizes[index] * SglDescriptor::SIZE) as u32;
+            if index + 1 == sizes.len() {
+                SglDescriptor::last_segment(addr, len)
+            } else {
+                SglDescriptor::segment(addr, len)
+            }
+        };
+        let dptr = chain(0, 0);
+        let mut list = Vec::with_capacity(list_len);
+        let mut rest = entries;
+        let mut offset = 0;
+        for (index, &size) in sizes.iter().enumerate() {
+            let last_segment = index + 1 == sizes.len();
+            let data = if last_segment { size } else { size - 1 };
+            for e in &rest[..data] {
+                list.extend_from_slice(&e.descriptor().to_bytes());
+            }
+            rest = &rest[data..];
+            offset += size * SglDescriptor::SIZE;
+            if !last_segment {
+                list.extend_from_slice(&chain(index + 1, offset).to_bytes());
+            }
+        }
+        debug_assert!(rest.is_empty());
+        debug_assert_eq!(list.len(), list_len);
+        Ok(BuiltSgl { dptr, list, length })
+    }
+}
+
+/// A bus address space for tests: zero-filled readable regions, everything else unreadable
+/// (reads fail with [`StatusCode::UnsupportedRequest`], what the engine would see).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FakeAddressSpace {
+    regions: Vec<(BusAddr, Vec<u8>)>,
+}
+
+impl FakeAddressSpace {
+    /// Adds a zero-filled readable region.
+    pub fn add_region(&mut self, base: BusAddr, len: usize) {
+        self.regions.push((base, vec![0; len]));
+    }
+
+    /// Writes `data` at `addr`; panics unless it lies inside one region.
+    pub fn write(&mut self, addr: BusAddr, data: &[u8]) {
+        let (base, bytes) = self
+            .regions
+            .iter_mut()
+            .find(|(b, r)| {
+                addr.get() >= b.get() && addr.get() - b.get() + data.len() as u64 <= r.len() as u64
+            })
+            .expect("FakeAddressSpace::write outside every region");
+        let start = (addr.get() - base.get()) as usize;
+        bytes[start..start + data.len()].copy_from_slice(data);
+    }
+
+    /// Reads `buf.len()` bytes at `addr`, which must lie inside one region.
+    pub fn read(&self, addr: BusAddr, buf: &mut [u8]) -> Result<(), StatusCode> {
+        let (base, bytes) = self
+            .regions
+            .iter()
+            .find(|(b, r)| {
+                addr.get() >= b.get() && addr.get() - b.get() + buf.len() as u64 <= r.len() as u64
+            })
+            .ok_or(StatusCode::UnsupportedRequest)?;
+        let start = (addr.get() - base.get()) as usize;
+        buf.copy_from_slice(&bytes[start..start + buf.len()]);
+        Ok(())
+    }
+}
+
+/// Size of the list region [`malformed_list_cases`] and [`valid_list_cases`] place segments
+/// in (the caller maps this much zeroed memory at `list_base`, freshly zeroed per case).
+pub const CASE_LIST_REGION_LEN: usize = 16 * 1024;
+/// Size of the data region the cases' Data Blocks point into (at `data_base`).
+pub const CASE_DATA_REGION_LEN: usize = 16 * 1024;
+
+/// One table-driven SGL test: a job's DPTR, LENGTH and opcode, the segment memory it names
+/// and the status the engine must complete it with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SglCase {
+    pub name: &'static str,
+    pub opcode: Opcode,
+    /// The job's LENGTH (BAR2_OFFSET is 0 for every case).
+    pub length: u32,
+    pub dptr: SglDescriptor,
+    /// Bytes to write into the (zeroed) list region before submitting: (bus address, bytes).
+    pub memory: Vec<(BusAddr, Vec<u8>)>,
+    pub expected: StatusCode,
+}
+
+impl SglCase {
+    /// The case's address space: the list region with its memory written, and the data region.
+    pub fn address_space(&self, list_base: BusAddr, data_base: BusAddr) -> FakeAddressSpace {
+        let mut space = FakeAddressSpace::default();
+        space.add_region(list_base, CASE_LIST_REGION_LEN);
+        space.add_region(data_base, CASE_DATA_REGION_LEN);
+        for (addr, bytes) in &self.memory {
+            space.write(*addr, bytes);
+        }
+        space
+    }
+
+    /// Runs [`validate`] on the case (read failures become their status code).
+    pub fn validate(
+        &self,
+        list_base: BusAddr,
+        data_base: BusAddr,
+    ) -> Result<Vec<SglEntry>, StatusCode> {
+        let space = self.address_space(list_base, data_base);
+        validate(self.dptr, self.length, self.opcode, |a, b| space.read(a, b)).map_err(
+            |e| match e {
+                SglWalkError::Invalid { violation, .. } => violation.status(),
+                SglWalkError::Read { error, .. } => error,
+            },
+        )
+    }
+}
+
+fn descriptors(list: &[SglDescriptor]) -> Vec<u8> {
+    list.iter().flat_map(|d| d.to_bytes()).collect()
+}
+
+/// Malformed lists, one rule broken per case, with the status the engine must return. Lists
+/// live in a [`CASE_LIST_REGION_LEN`]-byte region at `list_base` (4 KiB aligned), Data Blocks
+/// point into a [`CASE_DATA_REGION_LEN`]-byte region at `data_base`.
+pub fn malformed_list_cases(list_base: BusAddr, data_base: BusAddr) -> Vec<SglCase> {
+    let l = |off: u64| BusAddr::new(list_base.get() + off);
+    let d = |off: u64| BusAddr::new(data_base.get() + off);
+    let data = |off: u64, len: u32| SglDescriptor::data_block(d(off), len);
+    let raw = |ty: u8| SglDescriptor::with_identifier(ty << 4, d(0), 512);
+    use StatusCode::*;
+    let case = |name, opcode, length, dptr, memory: Vec<(BusAddr, Vec<u8>)>, expected| SglCase {
+        name,
+        opcode,
+        length,
+        dptr,
+        memory,
+        expected,
+    };
+    // A segment of 255 zero-length Data Blocks chaining back to itself: an endless list that
+    // moves nothing, so only the descriptor limit can end it.
+    let mut self_loop = vec![SglDescriptor::data_block(d(0), 0); 255];
+    self_loop.push(SglDescriptor::segment(l(0), 256 * 16));
+    let mut ping = vec![SglDescriptor::data_block(d(0), 0); 127];
+    ping.push(SglDescriptor::segment(l(0x2000), 128 * 16));
+    let mut pong = vec![SglDescriptor::data_block(d(0), 0); 127];
+    pong.push(SglDescriptor::segment(l(0), 128 * 16));
+    vec![
+        case(
+            "dptr_keyed_data_block",
+            Opcode::Pull,
+            512,
+            raw(0x4),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "dptr_bit_bucket",
+            Opcode::Pull,
+            512,
+            SglDescriptor::bit_bucket(512),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "dptr_reserved_type",
+            Opcode::Push,
+            512,
+            raw(0x7),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "dptr_vendor_type",
+            Opcode::Pull,
+            512,
+            raw(0xf),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "segment_length_zero",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 0),
+            vec![(l(0), descriptors(&[data(0, 512)]))],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "segment_length_not_multiple_of_16",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 24),
+            vec![(l(0), descriptors(&[data(0, 256), data(256, 256)]))],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "segment_address_not_8_byte_aligned",
+            Opcode::Push,
+            512,
+            SglDescriptor::last_segment(l(4), 16),
+            vec![(l(4), descriptors(&[data(0, 512)]))],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "last_segment_ends_in_segment",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[data(0, 256), SglDescriptor::last_segment(l(0x100), 16)]),
+                ),
+                (l(0x100), descriptors(&[data(256, 256)])),
+            ],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "last_segment_ends_in_segment_type_2",
+            Opcode::Push,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[data(0, 256), SglDescriptor::segment(l(0x100), 16)]),
+                ),
+                (l(0x100), descriptors(&[data(256, 256)])),
+            ],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "segment_descriptor_not_last",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[SglDescriptor::segment(l(0x100), 16), data(0, 256)]),
+                ),
+                (l(0x100), descriptors(&[data(256, 256)])),
+            ],
+            InvalidNumberOfSglDescriptors,
+        ),
+        case(
+            "last_segment_descriptor_not_last",
+            Opcode::Push,
+            512,
+            SglDescriptor::segment(l(0), 48),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[
+                        data(0, 256),
+                        SglDescriptor::last_segment(l(0x100), 16),
+                        data(256, 256),
+                    ]),
+                ),
+                (l(0x100), descriptors(&[data(256, 256)])),
+            ],
+            InvalidNumberOfSglDescriptors,
+        ),
+        case(
+            "inline_data_block_shorter_than_length",
+            Opcode::Pull,
+            1024,
+            data(0, 512),
+            vec![],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "inline_data_block_longer_than_length",
+            Opcode::Push,
+            512,
+            data(0, 1024),
+            vec![],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "list_shorter_than_length",
+            Opcode::Pull,
+            2048,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(l(0), descriptors(&[data(0, 512), data(1024, 512)]))],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "list_longer_than_length",
+            Opcode::Push,
+            768,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(l(0), descriptors(&[data(0, 512), data(1024, 512)]))],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "bit_bucket_overruns_length",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[data(0, 256), SglDescriptor::bit_bucket(512)]),
+            )],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "data_block_address_overflows",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 16),
+            vec![(
+                l(0),
+                descriptors(&[SglDescriptor::data_block(BusAddr::new(u64::MAX - 255), 512)]),
+            )],
+            DataSglLengthInvalid,
+        ),
+        case(
+            "dptr_subtype_offset",
+            Opcode::Pull,
+            512,
+            SglDescriptor::with_identifier(0x01, d(0), 512),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "data_block_subtype_offset_in_list",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[
+                    data(0, 256),
+                    SglDescriptor::with_identifier(0x01, d(256), 256),
+                ]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "segment_address_overflows",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(BusAddr::new(u64::MAX - 15), 32),
+            vec![],
+            InvalidSglSegmentDescriptor,
+        ),
+        case(
+            "keyed_data_block_in_list",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[
+                    data(0, 256),
+                    SglDescriptor::with_identifier(0x40, d(256), 256),
+                ]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "transport_data_block_in_list",
+            Opcode::Push,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[
+                    data(0, 256),
+                    SglDescriptor::with_identifier(0x50, d(256), 256),
+                ]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "vendor_descriptor_in_list",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[
+                    SglDescriptor::with_identifier(0xf0, d(0), 256),
+                    data(256, 256),
+                ]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "reserved_descriptor_in_list",
+            Opcode::Push,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[
+                    data(0, 256),
+                    SglDescriptor::with_identifier(0x90, d(256), 256),
+                ]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "bit_bucket_on_push",
+            Opcode::Push,
+            512,
+            SglDescriptor::last_segment(l(0), 32),
+            vec![(
+                l(0),
+                descriptors(&[data(0, 256), SglDescriptor::bit_bucket(256)]),
+            )],
+            SglDescriptorTypeInvalid,
+        ),
+        case(
+            "segment_loops_to_itself",
+            Opcode::Pull,
+            512,
+            SglDescriptor::segment(l(0), 256 * 16),
+            vec![(l(0), descriptors(&self_loop))],
+            SglDescriptorLimit,
+        ),
+        case(
+            "two_segments_loop",
+            Opcode::Push,
+            512,
+            SglDescriptor::segment(l(0), 128 * 16),
+            vec![(l(0), descriptors(&ping)), (l(0x2000), descriptors(&pong))],
+            SglDescriptorLimit,
+        ),
+    ]
+}
+
+/// Well-formed lists that exercise the rules' edges, all expected to complete with success,
+/// in the same format as [`malformed_list_cases`].
+pub fn valid_list_cases(list_base: BusAddr, data_base: BusAddr) -> Vec<SglCase> {
+    let l = |off: u64| BusAddr::new(list_base.get() + off);
+    let d = |off: u64| BusAddr::new(data_base.get() + off);
+    let data = |off: u64, len: u32| SglDescriptor::data_block(d(off), len);
+    let case = |name, opcode, length, dptr, memory: Vec<(BusAddr, Vec<u8>)>| SglCase {
+        name,
+        opcode,
+        length,
+        dptr,
+        memory,
+        expected: StatusCode::Success,
+    };
+    vec![
+        case(
+            "inline_data_block",
+            Opcode::Pull,
+            1000,
+            data(3, 1000),
+            vec![],
+        ),
+        case(
+            "length_zero_ignores_dptr",
+            Opcode::Push,
+            0,
+            SglDescriptor::with_identifier(0x40, d(0), 7),
+            vec![],
+        ),
+        case(
+            "last_segment_three_blocks",
+            Opcode::Push,
+            700,
+            SglDescriptor::last_segment(l(0), 48),
+            vec![(
+                l(0),
+                descriptors(&[data(0, 100), data(4096, 300), data(8191, 300)]),
+            )],
+        ),
+        case(
+            "zero_length_data_blocks_skipped",
+            Opcode::Pull,
+            512,
+            SglDescriptor::last_segment(l(0), 48),
+            vec![(
+                l(0),
+                descriptors(&[
+                    data(0, 0),
+                    data(0, 512),
+                    SglDescriptor::data_block(BusAddr::new(0), 0),
+                ]),
+            )],
+        ),
+        case(
+            "bit_bucket_on_pull",
+            Opcode::Pull,
+            768,
+            SglDescriptor::last_segment(l(0), 48),
+            vec![(
+                l(0),
+                descriptors(&[data(0, 256), SglDescriptor::bit_bucket(256), data(512, 256)]),
+            )],
+        ),
+        case(
+            "segment_then_last_segment",
+            Opcode::Push,
+            1024,
+            SglDescriptor::segment(l(0), 32),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[data(0, 512), SglDescriptor::last_segment(l(0x1000), 16)]),
+                ),
+                (l(0x1000), descriptors(&[data(2048, 512)])),
+            ],
+        ),
+        case(
+            "segment_ending_in_data_ends_the_list",
+            Opcode::Pull,
+            512,
+            SglDescriptor::segment(l(0), 32),
+            vec![(l(0), descriptors(&[data(0, 256), data(256, 256)]))],
+        ),
+        case(
+            "segment_of_only_a_chain",
+            Opcode::Pull,
+            256,
+            SglDescriptor::segment(l(0), 16),
+            vec![
+                (
+                    l(0),
+                    descriptors(&[SglDescriptor::last_segment(l(0x800), 16)]),
+                ),
+                (l(0x800), descriptors(&[data(64, 256)])),
+            ],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LIST: BusAddr = BusAddr::new(0x10_0000);
+    const DATA: BusAddr = BusAddr::new(0x20_0000);
+
+    #[test]
+    fn malformed_cases_return_their_status() {
+        let cases = malformed_list_cases(LIST, DATA);
+        assert!(cases.len() >= 20);
+        for case in &cases {
+            assert_ne!(case.expected, StatusCode::Success, "{}", case.name);
+            assert_eq!(
+                case.validate(LIST, DATA),
+                Err(case.expected),
+                "{}",
+                case.name
+            );
+            for (addr, bytes) in &case.memory {
+                assert!(addr.get() >= LIST.get());
+                assert!(
+                    addr.get() - LIST.get() + bytes.len() as u64 <= CASE_LIST_REGION_LEN as u64
+                );
+            }
+        }
+        let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), cases.len(), "case names are unique");
+    }
+
+    #[test]
+    fn valid_cases_succeed_and_stay_in_the_data_region() {
+        for case in valid_list_cases(LIST, DATA) {
+            let entries = case
+                .validate(LIST, DATA)
+                .unwrap_or_else(|s| panic!("{}: {s}", case.name));
+            let total: u64 = entries.iter().map(|e| u64::from(e.len())).sum();
+            assert_eq!(total, u64::from(case.length), "{}", case.name);
+            for e in entries {
+                if let SglEntry::Data { addr, len } = e {
+                    assert!(addr.get() >= DATA.get());
+                    assert!(
+                        addr.get() - DATA.get() + u64::from(len) <= CASE_DATA_REGION_LEN as u64
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nop_and_checksum_ignore_dptr() {
+        let bad = SglDescriptor::with_identifier(0x40, BusAddr::new(0), 1);
+        let fail = |_: BusAddr, _: &mut [u8]| -> Result<(), ()> { Err(()) };
+        assert_eq!(validate(bad, 512, Opcode::Nop, fail), Ok(vec![]));
+        assert_eq!(validate(bad, 512, Opcode::Checksum, fail), Ok(vec![]));
+    }
+
+    #[test]
+    fn read_errors_are_reported_with_their_address() {
+        let dptr = SglDescriptor::last_segment(BusAddr::new(0x1000), 32);
+        let err = validate(dptr, 64, Opcode::Pull, |a, _| Err::<(), _>(a)).unwrap_err();
+        assert_eq!(
+            err,
+            SglWalkError::Read {
+                addr: BusAddr::new(0x1000),
+                error: BusAddr::new(0x1000)
+            }
+        );
+        assert_eq!(err.status(), None);
+    }
+
+    #[test]
+    fn descriptor_limit_counts_fetched_descriptors() {
+        // A chain of 65 536 fetches that ends exactly at the limit is fine; one more is not.
+        let space_for = |extra: u32| {
+            // One segment of n zero-length blocks then a data block, n + 1 fetches in all.
+            let n = 65_535 + extra;
+            let mut space = FakeAddressSpace::default();
+            space.add_region(LIST, (n as usize + 1) * 16);
+            let mut descs = vec![SglDescriptor::data_block(DATA, 0); n as usize];
+            descs.push(SglDescriptor::data_block(DATA, 8));
+            space.write(LIST, &descriptors(&descs));
+            (space, SglDescriptor::last_segment(LIST, (n + 1) * 16))
+        };
+        let (space, dptr) = space_for(0);
+        assert_eq!(
+            validate(dptr, 8, Opcode::Pull, |a, b| space.read(a, b)).unwrap(),
+            vec![SglEntry::data(DATA, 8)]
+        );
+        let (space, dptr) = space_for(1);
+        let err = validate(dptr, 8, Opcode::Pull, |a, b| space.read(a, b)).unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::SglDescriptorLimit));
+    }
+
+    #[test]
+    fn builder_shapes() {
+        let b = SglBuilder::default();
+        let one = [SglEntry::data(DATA, 100)];
+        let built = b.build(&one, LIST).unwrap();
+        assert_eq!(built.dptr, SglDescriptor::data_block(DATA, 100));
+        assert!(built.list.is_empty());
+        assert_eq!(b.list_len(&one), 0);
+
+        let bucket = [SglEntry::BitBucket { len: 8 }];
+        let built = b.build(&bucket, LIST).unwrap();
+        assert_eq!(built.dptr, SglDescriptor::last_segment(LIST, 16));
+
+        let small = SglBuilder::new(4).unwrap();
+        let entries: Vec<_> = (0..10)
+            .map(|i| SglEntry::data(BusAddr::new(DATA.get() + i * 64), 64))
+            .collect();
+        // 10 entries, 4 per segment: [3 + chain] [3 + chain] [4] = 12 descriptors.
+        assert_eq!(small.list_len(&entries), 12 * 16);
+        let built = small.build(&entries, LIST).unwrap();
+        assert_eq!(built.dptr, SglDescriptor::segment(LIST, 64));
+        assert_eq!(built.length, 640);
+        let at = |i: usize| {
+            SglDescriptor::from_bytes(built.list[i * 16..i * 16 + 16].try_into().unwrap())
+        };
+        assert_eq!(
+            at(3),
+            SglDescriptor::segment(BusAddr::new(LIST.get() + 64), 64)
+        );
+        assert_eq!(
+            at(7),
+            SglDescriptor::last_segment(BusAddr::new(LIST.get() + 128), 64)
+        );
+        assert_eq!(
+            at(11),
+            SglDescriptor::data_block(BusAddr::new(DATA.get() + 9 * 64), 64)
+        );
+        assert!(SglBuilder::new(1).is_err());
+        assert!(b
+            .build(
+                &[SglEntry::data(DATA, 1), SglEntry::data(DATA, 1)],
+                BusAddr::new(4)
+            )
+            .is_err());
+        assert!(b
+            .build(
+                &[SglEntry::data(DATA, u32::MAX), SglEntry::data(DATA, 1)],
+                LIST
+            )
+            .is_err());
+    }
+
+    fn entry_strategy() -> impl Strategy<Value = SglEntry> {
+        prop_oneof![
+            4 => (0u64..1 << 40, 0u32..1 << 20).prop_map(|(a, len)| SglEntry::data(BusAddr::new(a), len)),
+            1 => (0u32..4096).prop_map(|len| SglEntry::BitBucket { len }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn built_lists_validate_to_their_entries(
+            entries in proptest::collection::vec(entry_strategy(), 0..40),
+            per in 2usize..9,
+            base_page in 1u64..1000,
+        ) {
+            let builder = SglBuilder::new(per).unwrap();
+            let base = BusAddr::new(base_page << 12);
+            let built = builder.build(&entries, base).unwrap();
+            prop_assert_eq!(built.list.len(), builder.list_len(&entries));
+            let mut space = FakeAddressSpace::default();
+            space.add_region(base, built.list.len().max(16));
+            space.write(base, &built.list);
+            let expected: Vec<SglEntry> = entries.iter().copied().filter(|e| !e.is_empty()).collect();
+            let has_bucket = entries.iter().any(|e| matches!(e, SglEntry::BitBucket { .. }));
+            let pull = validate(built.dptr, built.length, Opcode::Pull, |a, b| space.read(a, b));
+            prop_assert_eq!(pull, Ok(expected.clone()));
+            let push = validate(built.dptr, built.length, Opcode::Push, |a, b| space.read(a, b));
+            if has_bucket && built.length > 0 {
+                prop_assert_eq!(push.unwrap_err().status(), Some(StatusCode::SglDescriptorTypeInvalid));
+            } else {
+                prop_assert_eq!(push, Ok(expected));
+            }
+            // Every segment respects the per-segment limit.
+            let mut seg = built.dptr;
+            while matches!(seg.sgl_type(), SglType::Segment | SglType::LastSegment) {
+                let n = seg.length() as usize / 16;
+                prop_assert!(n >= 1 && n <= per);
+                let mut last = [0u8; 16];
+                space.read(BusAddr::new(seg.address().get() + (n as u64 - 1) * 16), &mut last).unwrap();
+                seg = SglDescriptor::from_bytes(&last);
+            }
+        }
+    }
+}
