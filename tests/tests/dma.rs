@@ -420,3 +420,65 @@ fn interrupt_mode_delivers_completions() {
         assert_eq!(c.status, StatusCode::Success);
     }
 }
+
+/// The engine may only reach memory the driver mapped: a list naming an unmapped address is an
+/// IOMMU fault the fabric records. A read fault comes back as UR and fails the job (C2h) with
+/// BAR2 untouched; a write fault is dropped (posted writes cannot report) and recorded.
+#[test]
+fn dma_outside_every_iommu_window_is_a_recorded_fault() {
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    // Inside the IOMMU's aperture but mapped by nobody.
+    let unmapped = peerbar::BusAddr::new(0x30_0000_0000);
+    let slice = Arc::new(dma.peer_memory().alloc(4096, 1).unwrap());
+    let guard = pattern(8, 4096);
+    slice.write(0, &guard).unwrap();
+
+    let mut list = DataList::new();
+    list.push_bus(unmapped, 4096);
+    let c = q
+        .submit(Job::Pull {
+            peer: PeerRange::whole(&slice).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(&sim, e))
+        .unwrap();
+    assert_eq!(c.status, StatusCode::UnsupportedRequest);
+    assert_eq!(bar2(&sim, slice.offset().get(), 4096), guard);
+    let faults = sim.take_faults();
+    assert!(!faults.is_empty(), "no fault recorded");
+    assert!(faults.iter().all(|f| f.address >= unmapped.get()
+        && f.address < unmapped.get() + 4096
+        && f.direction == peerbar_sim::DmaDirection::Read));
+
+    let mut list = DataList::new();
+    list.push_bus(unmapped, 512);
+    let c = q
+        .submit(Job::Push {
+            peer: PeerRange::new(&slice, 0, 512).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(&sim, e))
+        .unwrap();
+    assert_eq!(
+        c.status,
+        StatusCode::Success,
+        "posted writes cannot fail the job"
+    );
+    let faults = sim.take_faults();
+    assert_eq!(
+        faults.len(),
+        2,
+        "two 256-byte MemWr (MPS 256) refused: {faults:?}"
+    );
+    assert!(faults
+        .iter()
+        .all(|f| f.direction == peerbar_sim::DmaDirection::Write));
+    // The queue goes on.
+    let c = q.submit(Job::Nop).unwrap().wait(WAIT).unwrap();
+    assert_eq!(c.status, StatusCode::Success);
+}

@@ -440,6 +440,9 @@ impl QueueShared {
     }
 }
 
+/// How often a polling [`Ticket::wait`] checks that the device still answers.
+const HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
 /// Receives one job's [`Completion`].
 #[derive(Debug)]
 pub struct Ticket {
@@ -475,6 +478,13 @@ impl Ticket {
         }
     }
 
+    /// Polling reads only host memory, so a device that stopped answering (surprise removal
+    /// on a board, a failed simulation) would look like a slow job until the timeout. A read of
+    /// the queue's STATUS register now and then surfaces the device's own error instead.
+    fn check_device(&self) -> Result<()> {
+        self.queue.read_reg(&regs::QUEUE_STATUS_REG).map(|_| ())
+    }
+
     fn closed(&self) -> Error {
         Error::QueueClosed {
             queue: self.queue.id,
@@ -506,18 +516,27 @@ impl Ticket {
                         );
                         Ok(c)
                     }
-                    None => Err(timed_out()),
+                    None => {
+                        self.check_device()?;
+                        Err(timed_out())
+                    }
                 },
             };
         }
         let mut pause = Duration::from_micros(1);
+        let mut next_check = Instant::now() + HEALTH_CHECK_INTERVAL;
         loop {
             if let Some(c) = self.try_get()? {
                 return Ok(c);
             }
             let now = Instant::now();
             if now >= deadline {
+                self.check_device()?;
                 return Err(timed_out());
+            }
+            if now >= next_check {
+                self.check_device()?;
+                next_check = now + HEALTH_CHECK_INTERVAL;
             }
             std::thread::sleep(pause.min(deadline - now));
             pause = (pause * 2).min(Duration::from_millis(1));
