@@ -10,6 +10,7 @@
 //! (`fabric.rs`): host memory through IOMMU windows, MSI-X, and peer-to-peer to BARs.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -25,7 +26,7 @@ use crate::fabric::{
 };
 use crate::requester::{
     RcDescriptor, RcPacket, RcScheduler, ReadAnswer, RqBeat, RqChecker, RqLimits, RqRequest,
-    SimRng, RC_ERROR_STATUS,
+    SimRng, RC_ERROR_POISONED, RC_ERROR_STATUS,
 };
 use crate::rtl::{Rtl, RtlInputs, RtlOutputs, BAR2_SIZE_LOG2};
 use crate::tlp::{
@@ -135,6 +136,19 @@ pub struct SimStats {
     pub p2p_requests: u64,
     /// MSI-X messages delivered.
     pub interrupts: u64,
+}
+
+/// How an injected fault answers one engine read (see [`SimDevice::inject_read_fault`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFault {
+    /// A completion with Unsupported Request status.
+    UnsupportedRequest,
+    /// A completion with Completer Abort status.
+    CompleterAbort,
+    /// The data, with the poisoned (EP) bit set on every completion.
+    Poisoned,
+    /// No completion at all: the read is lost and must time out.
+    Dropped,
 }
 
 /// A request a test sends exactly as a (possibly misbehaving) peer would, with no checks on the
@@ -268,6 +282,12 @@ impl SimDevice {
     /// DMAs the fabric refused so far (accesses outside every IOMMU window), oldest first.
     pub fn faults(&self) -> Vec<DmaFault> {
         self.lock_any().fabric.faults().to_vec()
+    }
+
+    /// Fault injection: the next engine read of host memory that overlaps `range` is answered
+    /// with `fault` instead of its data (one read per call; calls queue up).
+    pub fn inject_read_fault(&self, range: Range<u64>, fault: ReadFault) {
+        self.lock_any().dma.read_faults.push((range, fault));
     }
 
     /// Like [`SimDevice::faults`], and forgets them.
@@ -625,6 +645,8 @@ struct DmaSide {
     /// Clock at least until this cycle (doorbell grace period).
     kick_until: u64,
     rq_ready_percent: u8,
+    /// Injected faults: the next engine read of host memory overlapping the range gets it.
+    read_faults: Vec<(Range<u64>, ReadFault)>,
     rq_rng: SimRng,
     jitter_rng: SimRng,
     split_rng: Option<SimRng>,
@@ -647,6 +669,7 @@ impl DmaSide {
             last_progress: 0,
             kick_until: 0,
             rq_ready_percent: config.rq_ready_percent,
+            read_faults: Vec::new(),
             rq_rng: SimRng::new(config.seed ^ 0x7271),
             jitter_rng: SimRng::new(config.seed ^ 0x6a69),
             split_rng: config.rc_split_seed.map(SimRng::new),
@@ -654,6 +677,15 @@ impl DmaSide {
             reorder: config.rc_reorder,
             hang_cycles: config.dma_hang_cycles,
         }
+    }
+
+    /// The injected fault for a read of `len` bytes at `addr`, if one was armed for it.
+    fn take_read_fault(&mut self, addr: u64, len: u64) -> Option<ReadFault> {
+        let hit = self
+            .read_faults
+            .iter()
+            .position(|(r, _)| addr < r.end && r.start < addr + len)?;
+        Some(self.read_faults.remove(hit).1)
     }
 
     /// Drops everything in flight (reset).
@@ -1296,18 +1328,37 @@ impl Core {
                 } else {
                     u64::from(answer.byte_count)
                 };
-                let packets = match self
-                    .fabric
-                    .read(answer.first_byte, len, requester_id, req.tag)
-                {
-                    Ok(data) => answer.split(
-                        &data,
-                        u32::from(self.config.max_payload()),
-                        u32::from(self.config.rcb()),
-                        self.dma.split_rng.as_mut(),
-                    ),
-                    Err(_) => vec![answer.error(STATUS_UR)],
+                let fault = self.dma.take_read_fault(answer.first_byte, len.max(1));
+                let mut packets = match fault {
+                    Some(ReadFault::UnsupportedRequest) => vec![answer.error(STATUS_UR)],
+                    Some(ReadFault::CompleterAbort) => vec![answer.error(STATUS_CA)],
+                    Some(ReadFault::Dropped) => {
+                        // Lost on the link: the engine must time the read out (and may then
+                        // reuse its tag, which is no longer outstanding here).
+                        self.dma.outstanding.remove(&req.tag);
+                        return;
+                    }
+                    Some(ReadFault::Poisoned) | None => {
+                        match self
+                            .fabric
+                            .read(answer.first_byte, len, requester_id, req.tag)
+                        {
+                            Ok(data) => answer.split(
+                                &data,
+                                u32::from(self.config.max_payload()),
+                                u32::from(self.config.rcb()),
+                                self.dma.split_rng.as_mut(),
+                            ),
+                            Err(_) => vec![answer.error(STATUS_UR)],
+                        }
+                    }
                 };
+                if fault == Some(ReadFault::Poisoned) {
+                    for p in &mut packets {
+                        p.desc.poisoned = true;
+                        p.desc.error_code = RC_ERROR_POISONED;
+                    }
+                }
                 let jitter = if self.dma.reorder && self.dma.latency >= 2 {
                     self.dma.jitter_rng.below(self.dma.latency / 2)
                 } else {

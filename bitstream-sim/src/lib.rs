@@ -17,7 +17,9 @@ pub mod requester;
 pub mod rtl;
 pub mod tlp;
 
-pub use device::{RawOutcome, RawRequest, SimConfig, SimDevice, SimStats, CLOCK_HZ, ENDPOINT_ID};
+pub use device::{
+    RawOutcome, RawRequest, ReadFault, SimConfig, SimDevice, SimStats, CLOCK_HZ, ENDPOINT_ID,
+};
 pub use fabric::{DmaDirection, DmaFault, IOVA_RANGES, MSI_RANGE};
 
 /// Failures of the simulation itself (as opposed to errors the simulated device reports).

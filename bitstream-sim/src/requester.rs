@@ -13,6 +13,8 @@ use crate::tlp::{request_byte_count, Beat, RequestType, STATUS_SC};
 
 /// RC descriptor error code for a completion with UR/CA/CRS status.
 pub const RC_ERROR_STATUS: u8 = 2;
+/// RC descriptor error code: poisoned completion data.
+pub const RC_ERROR_POISONED: u8 = 1;
 
 /// A small deterministic generator (splitmix64) for the seeded choices of the model.
 #[derive(Clone, Debug)]

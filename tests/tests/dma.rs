@@ -482,3 +482,67 @@ fn dma_outside_every_iommu_window_is_a_recorded_fault() {
     let c = q.submit(Job::Nop).unwrap().wait(WAIT).unwrap();
     assert_eq!(c.status, StatusCode::Success);
 }
+
+/// Link errors on the engine's reads (injected per read by the simulated host) complete the job
+/// with the documented status, write nothing into BAR2, and the queue goes on.
+#[test]
+fn link_errors_on_reads_complete_with_their_status() {
+    use peerbar_sim::ReadFault;
+    let (sim, dma) = default_engine();
+    dma.set_completion_timeout_cycles(2_000).unwrap();
+    let q = dma.create_queue(QueueConfig::new(2)).unwrap();
+    let host = Arc::new(dma.memory().alloc(8192).unwrap());
+    host.write(0, &pattern(4, 8192)).unwrap();
+    let slice = Arc::new(dma.peer_memory().alloc(8192, 1).unwrap());
+    for (fault, status) in [
+        (
+            ReadFault::UnsupportedRequest,
+            StatusCode::UnsupportedRequest,
+        ),
+        (ReadFault::CompleterAbort, StatusCode::CompleterAbort),
+        (ReadFault::Poisoned, StatusCode::Poisoned),
+        (ReadFault::Dropped, StatusCode::CompletionTimeout),
+    ] {
+        let guard = pattern(fault as u64 + 50, 8192);
+        slice.write(0, &guard).unwrap();
+        // Fault one read: the one covering the first bytes of the second 4 KiB page (the
+        // engine reads at most MRRS = 512 bytes per request).
+        let page = host.bus_addr().get() + 4096;
+        sim.inject_read_fault(page..page + 1, fault);
+        let mut list = DataList::new();
+        list.push_buffer(&host, 0, 8192).unwrap();
+        let c = q
+            .submit(Job::Pull {
+                peer: PeerRange::whole(&slice).unwrap(),
+                list: Sgl::List(list),
+            })
+            .unwrap()
+            .wait(WAIT)
+            .map_err(|e| why(&sim, e))
+            .unwrap();
+        assert_eq!(c.status, status, "{fault:?}");
+        // The failed read's bytes never land; the rest of a failed job's target is undefined.
+        let after = bar2(&sim, slice.offset().get(), 8192);
+        assert!(
+            after[4096..4608] == guard[4096..4608],
+            "{fault:?}: data of the failed read reached BAR2"
+        );
+        let nop = q.submit(Job::Nop).unwrap().wait(WAIT).unwrap();
+        assert_eq!(nop.status, StatusCode::Success, "queue after {fault:?}");
+    }
+    // A healthy job afterwards moves every byte.
+    let mut list = DataList::new();
+    list.push_buffer(&host, 0, 8192).unwrap();
+    let c = q
+        .submit(Job::Pull {
+            peer: PeerRange::whole(&slice).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(&sim, e))
+        .unwrap();
+    assert_eq!(c.status, StatusCode::Success);
+    assert_eq!(bar2(&sim, slice.offset().get(), 8192), host.to_vec());
+    assert!(sim.failure().is_none());
+}
