@@ -545,4 +545,17 @@ fn link_errors_on_reads_complete_with_their_status() {
     assert_eq!(c.status, StatusCode::Success);
     assert_eq!(bar2(&sim, slice.offset().get(), 8192), host.to_vec());
     assert!(sim.failure().is_none());
+    // Counted by class, and the first failure logged.
+    use peerbar::regs::{
+        self, DMA_ERROR_LOG, DMA_ERROR_LOG_REG, DMA_ERR_LINK_REG, DMA_JOB_ERRORS_REG,
+    };
+    assert_eq!(regs::read(&sim, &DMA_ERR_LINK_REG).unwrap().get(), 4);
+    assert_eq!(regs::read(&sim, &DMA_JOB_ERRORS_REG).unwrap().get(), 4);
+    let log = regs::read(&sim, &DMA_ERROR_LOG_REG).unwrap();
+    assert_eq!(log.read(DMA_ERROR_LOG::VALID), 1);
+    assert_eq!(log.read(DMA_ERROR_LOG::QUEUE), 2);
+    assert_eq!(
+        log.read(DMA_ERROR_LOG::STATUS),
+        u32::from(StatusCode::UnsupportedRequest.code())
+    );
 }
