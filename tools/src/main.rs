@@ -5,6 +5,7 @@
 
 mod bar_test;
 mod info;
+mod regs;
 mod target;
 mod units;
 
@@ -39,6 +40,7 @@ Examples:
   peerbar bar-test                           all patterns x all access sizes over BAR2
   peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
   peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
+  peerbar regs --only queue                  the queue-pair registers, decoded
   peerbar --device 0000:01:00.0 info         the board, through VFIO
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
@@ -110,6 +112,10 @@ enum Command {
     /// Write patterns into peer memory (BAR2) and read them back, per access size.
     #[command(long_about = bar_test::LONG_ABOUT, after_help = bar_test::AFTER_HELP)]
     BarTest(bar_test::BarTestArgs),
+
+    /// Read every BAR0 register, decoded by the register map's field names.
+    #[command(long_about = regs::LONG_ABOUT, after_help = regs::AFTER_HELP)]
+    Regs(regs::RegsArgs),
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -165,6 +171,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
         Command::BarTest(args) => bar_test::run(&mut target, &cli.global, &args),
+        Command::Regs(args) => regs::run(&mut target, &cli.global, &args),
     }
 }
 

@@ -338,3 +338,58 @@ fn bar_test_range_outside_bar2_is_a_usage_error() {
     assert_eq!(r.code, EXIT_USAGE, "{}", r.stderr);
     assert!(r.stderr.contains("not a multiple of 8"), "{}", r.stderr);
 }
+
+// ---- regs ----
+
+#[test]
+fn regs_json_decodes_every_register_by_field_name() {
+    let v = json(&["regs", "--json"]);
+    assert_eq!(field(&v, "schema"), "peerbar-regs/1");
+    let regs = field(&v, "registers").as_array().expect("array");
+    let find = |name: &str| {
+        regs.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let magic = find("MAGIC");
+    assert_eq!(magic["offset"], "0x0000");
+    assert_eq!(magic["value"], "0x50454552");
+    assert_eq!(magic["access"], "const");
+    assert_eq!(find("STATUS")["fields"]["LINK_UP"], 1);
+    assert_eq!(find("CAPABILITIES")["fields"]["DMA_QUEUES"], 4);
+    // Queue-pair registers for every queue of this build, and no more.
+    assert_eq!(find("QUEUE[3].CONTROL")["offset"], "0x10d4");
+    assert!(regs.iter().all(|r| r["name"] != "QUEUE[4].CONTROL"));
+}
+
+#[test]
+fn regs_filter_and_watch() {
+    let r = run(&["regs", "--only", "magic"]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("MAGIC") && !r.stdout.contains("SCRATCH"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["regs", "--only", "no-such-register"]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(
+        r.stderr.contains("no register name contains"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["regs", "--watch", "0"]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(r.stderr.contains("positive"), "{}", r.stderr);
+    // JSON Lines: one document per refresh.
+    let r = run(&[
+        "regs", "--json", "--watch", "0.01", "--count", "3", "--only", "scratch",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    for line in lines {
+        let v: Value = serde_json::from_str(line).expect("each line is JSON");
+        assert_eq!(v["registers"][0]["name"], "SCRATCH");
+    }
+}
