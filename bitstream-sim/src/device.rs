@@ -138,6 +138,9 @@ pub struct SimStats {
     pub interrupts: u64,
 }
 
+/// Cycles after the genuine completions that an injected duplicate arrives.
+const DUPLICATE_DELAY: u64 = 200;
+
 /// How an injected fault answers one engine read (see [`SimDevice::inject_read_fault`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadFault {
@@ -149,6 +152,9 @@ pub enum ReadFault {
     Poisoned,
     /// No completion at all: the read is lost and must time out.
     Dropped,
+    /// The completions, then a stale copy of them 200 cycles later (a duplicate the engine
+    /// must recognise as matching no outstanding read, discard and count).
+    Duplicated,
 }
 
 /// A request a test sends exactly as a (possibly misbehaving) peer would, with no checks on the
@@ -1338,7 +1344,7 @@ impl Core {
                         self.dma.outstanding.remove(&req.tag);
                         return;
                     }
-                    Some(ReadFault::Poisoned) | None => {
+                    Some(ReadFault::Poisoned | ReadFault::Duplicated) | None => {
                         match self
                             .fabric
                             .read(answer.first_byte, len, requester_id, req.tag)
@@ -1359,14 +1365,31 @@ impl Core {
                         p.desc.error_code = RC_ERROR_POISONED;
                     }
                 }
+                // A stale copy does not end the read in the model's books (the original does),
+                // so the tag's bookkeeping here stays right whatever the engine does.
+                let copies: Vec<RcPacket> = if fault == Some(ReadFault::Duplicated) {
+                    packets
+                        .iter()
+                        .cloned()
+                        .map(|mut p| {
+                            p.desc.request_completed = false;
+                            p
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let jitter = if self.dma.reorder && self.dma.latency >= 2 {
                     self.dma.jitter_rng.below(self.dma.latency / 2)
                 } else {
                     0
                 };
-                self.dma
-                    .rc
-                    .push(req.tag, now + self.dma.latency + jitter, packets);
+                let ready = now + self.dma.latency + jitter;
+                self.dma.rc.push(req.tag, ready, packets);
+                if !copies.is_empty() {
+                    // Queued behind the genuine completions of the same tag.
+                    self.dma.rc.push(req.tag, ready + DUPLICATE_DELAY, copies);
+                }
             }
             (_, Route::Msi) => {
                 self.fabric.record_fault(DmaFault {

@@ -559,3 +559,48 @@ fn link_errors_on_reads_complete_with_their_status() {
         u32::from(StatusCode::UnsupportedRequest.code())
     );
 }
+
+/// A stale duplicate of a read's completions, arriving after the read finished, matches no
+/// outstanding read: the engine discards and counts it, and no byte of BAR2 changes.
+#[test]
+fn stale_duplicate_completions_are_discarded_and_counted() {
+    use peerbar::regs::{self, DMA_ERR_BAD_COMPLETION_REG};
+    use peerbar_sim::ReadFault;
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let host = Arc::new(dma.memory().alloc(4096).unwrap());
+    let data = pattern(12, 512);
+    host.write(0, &data).unwrap();
+    let slice = Arc::new(dma.peer_memory().alloc(4096, 4096).unwrap());
+    let guard = pattern(13, 4096);
+    slice.write(0, &guard).unwrap();
+    sim.inject_read_fault(
+        host.bus_addr().get()..host.bus_addr().get() + 1,
+        ReadFault::Duplicated,
+    );
+    let mut list = DataList::new();
+    list.push_buffer(&host, 0, 512).unwrap();
+    let c = q
+        .submit(Job::Pull {
+            peer: PeerRange::new(&slice, 0, 512).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(&sim, e))
+        .unwrap();
+    assert_eq!(c.status, StatusCode::Success);
+    // Let the duplicate arrive while nothing is outstanding.
+    sim.run_dma_until_idle(100_000).unwrap();
+    assert!(regs::read(&sim, &DMA_ERR_BAD_COMPLETION_REG).unwrap().get() >= 1);
+    let mut expect = guard.clone();
+    expect[..512].copy_from_slice(&data);
+    assert!(
+        bar2(&sim, slice.offset().get(), 4096) == expect,
+        "BAR2 changed by the duplicate"
+    );
+    // The engine goes on.
+    let c = q.submit(Job::Nop).unwrap().wait(WAIT).unwrap();
+    assert_eq!(c.status, StatusCode::Success);
+    assert!(sim.failure().is_none(), "{:?}", sim.failure());
+}
