@@ -3,11 +3,15 @@
 // One job at a time. The queue arbiter picks the next enabled queue with SQ head != tail
 // round-robin, fetches its 64-byte SQ entry (one MemRd, tag-tracked like every read), decodes it
 // and runs it:
-// - PULL: walks the SGL (DPTR, then segments fetched 64 bytes at a time into the fetch buffer)
-//   and issues MemRd requests split at 4 KiB and MRRS, up to NumTags in flight; completions are
-//   written into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
-// - PUSH: walks the SGL and sends MemWr split at 4 KiB and MPS; payload read from BAR2 (port B)
-//   one 8-DWORD chunk ahead and byte-rotated onto the TLP's DWORD lanes; honours tready.
+// - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
+//   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
+//   the segment are free; a descriptor is used once all its DWORDs have arrived) and issues
+//   MemRd requests split at 4 KiB and MRRS, up to NumTags in flight; completions are written
+//   into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
+// - PUSH: walks the SGL the same way and sends MemWr split at 4 KiB and MPS; payload read from
+//   BAR2 (port B) one 8-DWORD chunk ahead and byte-rotated onto the TLP's DWORD lanes; honours
+//   tready. Packets of one Data Block go back to back (the last two beats of a packet read the
+//   next packet's first chunks) unless the last beat needs a 9th DWORD.
 // - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle.
 // Then the CQ entry (MemWr, after every data write of the job on the same RQ stream, i.e. in
 // PCIe posted order; for PULL after every byte is in BAR2), then the MSI-X message (MemWr of the
@@ -95,6 +99,9 @@ module peerbar_dma_engine
   localparam int unsigned QW   = $clog2(NumQueues);
   localparam int unsigned TagW = $clog2(NumTags);
   localparam int unsigned B    = Bar2SizeLog2;
+  // SGL prefetch ring: 2**FL bytes (32 descriptors)
+  localparam int unsigned FL   = 9;
+  localparam int unsigned FbDw = 2 ** (FL - 2);
 
   ///////////////
   // Helpers   //
@@ -143,9 +150,6 @@ module peerbar_dma_engine
     StRingFault,
     StDecode,
     StDesc,
-    StSegStart,
-    StSegReq,
-    StSegWait,
     StPullReq,
     StPushSetup,
     StPushPrime,
@@ -181,12 +185,15 @@ module peerbar_dma_engine
   logic            in_list_q, in_list_d;
   logic [63:0]     seg_addr_q, seg_addr_d; // next byte of the segment to fetch
   logic [31:0]     seg_rem_q, seg_rem_d;   // segment bytes not yet fetched
+  logic [31:0]     seg_left_q, seg_left_d; // segment bytes not yet consumed (from the current)
   logic            seg_last_q, seg_last_d; // the segment is a Last Segment
-  logic [6:0]      fetch_left_q, fetch_left_d;
-  logic [6:0]      fetch_off_q, fetch_off_d;
-  logic [2:0]      chunk_n_q, chunk_n_d;   // descriptors in the fetch buffer
-  logic [1:0]      idx_q, idx_d;
+  logic [FL-1:0]   f_rd_q, f_rd_d;         // fetch ring offset of the current descriptor
+  logic [FL-1:0]   f_wr_q, f_wr_d;         // fetch ring offset of the next fetched byte
+  logic [FL:0]     f_fill_q, f_fill_d;     // ring bytes requested and not yet consumed
+  logic [FbDw-1:0] f_valid_q, f_valid_d;   // ring DWORDs holding fetched bytes
   logic [16:0]     dcount_q, dcount_d;
+  logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
+  logic [7:0]      err_st_q, err_st_d;
 
   // Current data transfer (one Data Block)
   logic [63:0]     x_addr_q, x_addr_d;
@@ -203,6 +210,7 @@ module peerbar_dma_engine
   logic [7:0]       p_be_q, p_be_d;
   logic [12:0]      p_len_q, p_len_d;
   logic [7:0][31:0] p_lo_q, p_lo_d;
+  logic             p_need_hi_q, p_need_hi_d; // the last beat needs the chunk after it
 
   // CHECKSUM
   logic [RowW-1:0] c_row_q, c_row_d;       // next 32-byte block
@@ -234,13 +242,15 @@ module peerbar_dma_engine
   logic [NumTags-1:0]  tag_free;
   logic                data_live, buf_live, rc_wr_busy, rc_err_valid, rc_bad;
   logic [7:0]          rc_err_status;
-  logic [15:0][31:0]   fbuf;
+  logic [FbDw-1:0][31:0] fbuf;
+  logic [FbDw-1:0]     fbuf_we;
   logic [12:0]         rc_bytes_in;
   logic [1:0]          rc_err_link;
 
   peerbar_dma_rc #(
     .Bar2SizeLog2 (Bar2SizeLog2),
-    .NumTags      (NumTags)
+    .NumTags      (NumTags),
+    .FetchLog2    (FL)
   ) u_rc (
     .clk_i            (clk_i),
     .rst_i            (rst_i),
@@ -264,6 +274,7 @@ module peerbar_dma_engine
     .err_valid_o      (rc_err_valid),
     .err_status_o     (rc_err_status),
     .fbuf_o           (fbuf),
+    .fbuf_we_o        (fbuf_we),
     .bytes_in_o       (rc_bytes_in),
     .bad_completion_o (rc_bad),
     .err_link_o       (rc_err_link),
@@ -393,18 +404,68 @@ module peerbar_dma_engine
   logic [3:0]   d_type, d_sub;
   logic         d_last_in_seg, d_ovf;
   logic [12:0]  mrrs, mps;
+  logic [FL-3:0] d_dw;
+  logic          d_ready;
   always_comb begin
-    cur_desc      = in_list_q ? {fbuf[{idx_q, 2'd3}], fbuf[{idx_q, 2'd2}],
-                                 fbuf[{idx_q, 2'd1}], fbuf[{idx_q, 2'd0}]} : dptr_q;
+    d_dw          = {f_rd_q[FL-1:4], 2'd0};
+    cur_desc      = in_list_q ? {fbuf[d_dw + (FL - 2)'(3)], fbuf[d_dw + (FL - 2)'(2)],
+                                 fbuf[d_dw + (FL - 2)'(1)], fbuf[d_dw]} : dptr_q;
+    d_ready       = !in_list_q || (&f_valid_q[d_dw +: 4]);
     d_addr        = cur_desc[63:0];
     d_len         = cur_desc[95:64];
     d_type        = cur_desc[127:124];
     d_sub         = cur_desc[123:120];
-    d_last_in_seg = seg_rem_q == '0 && 3'(idx_q) == chunk_n_q - 3'd1;
+    d_last_in_seg = seg_left_q == 32'd16;
     d_ovf         = ({1'b0, d_addr} + 65'(d_len)) > {1'b1, 64'd0};
     mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
     mps           = 13'd128 << max_payload_i;
   end
+
+  // SGL prefetch: segment bytes are read into the fetch ring ahead of the walker (several reads
+  // in flight, each within 4 KiB, MRRS and the segment), whenever at least 128 bytes (or the
+  // rest of the segment) are free. The RQ register is shared with the data reads; the prefetch
+  // goes first.
+  logic        f_go;
+  logic [12:0] f_len;
+  always_comb begin
+    logic [12:0] free, to4k, want;
+    free  = 13'(1 << FL) - 13'(f_fill_q);
+    to4k  = 13'd4096 - 13'(seg_addr_q[11:0]);
+    want  = 13'(min32(seg_rem_q, 32'd128));
+    f_len = 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
+    f_go  = in_list_q && seg_rem_q != '0 && free >= want && can_read &&
+            state_q inside {StDesc, StPullReq, StPushSetup};
+  end
+
+  // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc the
+  // first packet of the current descriptor), split at MPS-aligned addresses (see the MemRd
+  // split below).
+  logic [63:0]    n_addr;
+  logic [31:0]    n_xlen;
+  logic [12:0]    n_len, n_lanes;
+  logic [18:0]    n_dbe;
+  logic [B-1:0]   n_s0;
+  logic [DwW-1:0] n_c0;
+  always_comb begin
+    logic [12:0] to_mps;
+    n_addr  = (state_q == StDesc) ? d_addr : x_addr_q;
+    n_xlen  = (state_q == StDesc) ? d_len : x_len_q;
+    to_mps  = mps - (13'(n_addr[11:0]) & (mps - 13'd1));
+    n_len   = 13'(min32(n_xlen, 32'(to_mps)));
+    n_dbe   = dw_be(n_addr[1:0], n_len);
+    n_s0    = ptr_q - B'(16) - B'(n_addr[1:0]);
+    n_c0    = n_s0[B-1:2];
+    n_lanes = 13'd4 + 13'(n_dbe[18:8]);
+  end
+
+  // Back-to-back PUSH packets of one Data Block: when the last beat needs no BAR2 chunk beyond
+  // its own, the second-to-last and last beats read the next packet's first two chunks instead.
+  logic adv;        // the PUSH Data Block is done: go on with the next descriptor
+  logic push_load;  // load the next PUSH packet's parameters
+  logic consume;  // the walker is done with the current ring descriptor
+  logic p_chain;
+  assign p_chain = x_len_q != '0 && !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q &&
+                   !err_pend_q;
 
   // Reserved descriptor bytes 14:12 are ignored.
   logic unused_desc;
@@ -442,12 +503,15 @@ module peerbar_dma_engine
     in_list_d     = in_list_q;
     seg_addr_d    = seg_addr_q;
     seg_rem_d     = seg_rem_q;
+    seg_left_d    = seg_left_q;
     seg_last_d    = seg_last_q;
-    fetch_left_d  = fetch_left_q;
-    fetch_off_d   = fetch_off_q;
-    chunk_n_d     = chunk_n_q;
-    idx_d         = idx_q;
+    f_rd_d        = f_rd_q;
+    f_wr_d        = f_wr_q;
+    f_fill_d      = f_fill_q;
+    f_valid_d     = f_valid_q | fbuf_we;
     dcount_d      = dcount_q;
+    err_pend_d    = err_pend_q;
+    err_st_d      = err_st_q;
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
     p_chunk_d     = p_chunk_q;
@@ -460,6 +524,7 @@ module peerbar_dma_engine
     p_be_d        = p_be_q;
     p_len_d       = p_len_q;
     p_lo_d        = p_lo_q;
+    p_need_hi_d   = p_need_hi_q;
     c_row_d       = c_row_q;
     c_left_d      = c_left_q;
     c_first_d     = c_first_q;
@@ -482,6 +547,9 @@ module peerbar_dma_engine
     alloc_len   = '0;
     alloc_dest  = '0;
     kill        = 1'b0;
+    consume     = 1'b0;
+    push_load   = 1'b0;
+    adv         = 1'b0;
 
     mem_rd_en_o  = 1'b0;
     mem_rd_row_o = '0;
@@ -572,6 +640,13 @@ module peerbar_dma_engine
         rem_d      = len;
         ptr_d      = B'(off);
         in_list_d  = 1'b0;
+        seg_rem_d  = '0;
+        seg_left_d = '0;
+        f_rd_d     = '0;
+        f_wr_d     = '0;
+        f_fill_d   = '0;
+        f_valid_d  = '0;
+        err_pend_d = 1'b0;
         dcount_d   = '0;
         eaddr_d    = '0;
         state_d    = StFinish;
@@ -607,6 +682,8 @@ module peerbar_dma_engine
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
           st   = StSglLimit;
+        end else if (!d_ready) begin
+          // Wait for the descriptor's bytes in the fetch ring.
         end else begin
           if (in_list_q) begin
             dcount_d = dcount_q + 17'd1;
@@ -618,11 +695,15 @@ module peerbar_dma_engine
               fail = 1'b1;
               st   = StSglSegment;
             end else begin
+              // The current segment is fully fetched and consumed: the ring continues with
+              // the next one.
+              consume    = in_list_q;
               in_list_d  = 1'b1;
               seg_addr_d = d_addr;
               seg_rem_d  = d_len;
+              seg_left_d = d_len;
               seg_last_d = d_type == 4'h3;
-              state_d    = StSegStart;
+              state_d    = StDesc;
             end
           end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
             fail = 1'b1;
@@ -644,6 +725,16 @@ module peerbar_dma_engine
             ptr_d = ptr_q + B'(d_len);                // Bit Bucket on PULL: skip
             rem_d = rem_q - d_len;
             next  = 1'b1;
+          end else if (opcode_q == OpPush && !rq_valid_q && !f_go) begin
+            // PUSH: the first packet starts at once (as in StPushSetup).
+            rem_d       = rem_q - d_len;
+            push_load   = 1'b1;
+            mem_rd_en_o = 1'b1;
+            for (int unsigned b = 0; b < 8; b++) begin
+              mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
+            end
+            p_chunk_d = n_c0 + DwW'(8);
+            state_d   = StPushPrime;
           end else begin
             x_addr_d = d_addr;
             x_len_d  = d_len;
@@ -658,10 +749,9 @@ module peerbar_dma_engine
         end else if (next) begin
           // Next descriptor (the bookkeeping below is shared with the end of a transfer).
           state_d = StDesc;
-          if (in_list_q && 3'(idx_q) + 3'd1 < chunk_n_q) begin
-            idx_d = idx_q + 2'd1;
-          end else if (in_list_q && seg_rem_q != '0) begin
-            state_d = StSegStart;
+          if (in_list_q && !d_last_in_seg) begin
+            consume    = 1'b1;
+            seg_left_d = seg_left_q - 32'd16;
           end else if (rem_d == '0) begin
             state_d = StDrain;
           end else begin
@@ -672,64 +762,19 @@ module peerbar_dma_engine
         end
       end
 
-      StSegStart: begin
-        logic [31:0] c;
-        c            = min32(seg_rem_q, 32'd64);
-        fetch_left_d = 7'(c);
-        fetch_off_d  = '0;
-        chunk_n_d    = 3'(c >> 4);
-        state_d      = StSegReq;
-      end
-
-      StSegReq: begin
-        logic [12:0] to4k, l;
-        to4k = 13'd4096 - 13'(seg_addr_q[11:0]);
-        l    = (13'(fetch_left_q) < to4k) ? 13'(fetch_left_q) : to4k;
-        if (can_read) begin
-          logic [18:0] dbe;
-          dbe         = dw_be(seg_addr_q[1:0], l);
-          rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
-          rq_keep_d   = 8'h0F;
-          rq_be_d     = dbe[7:0];
-          rq_np_d     = 1'b1;
-          alloc_valid = 1'b1;
-          alloc_buf   = 1'b1;
-          alloc_addr  = seg_addr_q[11:0];
-          alloc_len   = l;
-          alloc_dest  = B'(fetch_off_q);
-          eaddr_d      = seg_addr_q;
-          seg_addr_d   = seg_addr_q + 64'(l);
-          seg_rem_d    = seg_rem_q - 32'(l);
-          fetch_left_d = fetch_left_q - 7'(l);
-          fetch_off_d  = fetch_off_q + 7'(l);
-          if (7'(l) == fetch_left_q) begin
-            state_d = StSegWait;
-          end
-        end
-      end
-
-      StSegWait: begin
-        if (!buf_live) begin
-          idx_d   = '0;
-          state_d = StDesc;
-        end
-      end
-
       StPullReq: begin
         if (x_len_q == '0) begin
           state_d = StDesc;
-          if (3'(idx_q) + 3'd1 < chunk_n_q && in_list_q) begin
-            idx_d = idx_q + 2'd1;
-          end else if (in_list_q && seg_rem_q != '0) begin
-            state_d = StSegStart;
+          if (in_list_q && !d_last_in_seg) begin
+            consume    = 1'b1;
+            seg_left_d = seg_left_q - 32'd16;
           end else if (rem_q == '0) begin
             state_d = StDrain;
           end else begin
             status_d = StSglLength;
             state_d  = StFinish;
           end
-        end else if (can_read) begin
+        end else if (can_read && !f_go) begin
           logic [12:0] to4k, l;
           logic [18:0] dbe;
           // Split at MRRS-aligned addresses: then no read spans more than MRRS bytes of
@@ -758,47 +803,23 @@ module peerbar_dma_engine
       StPushSetup: begin
         if (x_len_q == '0) begin
           state_d = StDesc;
-          if (3'(idx_q) + 3'd1 < chunk_n_q && in_list_q) begin
-            idx_d = idx_q + 2'd1;
-          end else if (in_list_q && seg_rem_q != '0) begin
-            state_d = StSegStart;
+          if (in_list_q && !d_last_in_seg) begin
+            consume    = 1'b1;
+            seg_left_d = seg_left_q - 32'd16;
           end else if (rem_q == '0) begin
             state_d = StDrain;
           end else begin
             status_d = StSglLength;
             state_d  = StFinish;
           end
-        end else if (!rq_valid_q) begin
-          logic [12:0]  to4k, l;
-          logic [18:0]  dbe;
-          logic [B-1:0] s0;
-          logic [DwW-1:0] c0;
-          logic [12:0]  lanes;
-          // Split at MPS-aligned addresses (see the MemRd split above).
-          to4k  = mps - (13'(x_addr_q[11:0]) & (mps - 13'd1));
-          l     = 13'(min32(x_len_q, 32'(to4k)));
-          dbe   = dw_be(x_addr_q[1:0], l);
-          s0    = ptr_q - B'(16) - B'(x_addr_q[1:0]);
-          c0    = s0[B-1:2];
-          lanes = 13'd4 + 13'(dbe[18:8]);
-          p_desc_d      = rq_desc(x_addr_q[63:2], dbe[18:8], 1'b1, 8'd0);
-          p_be_d        = dbe[7:0];
-          p_len_d       = l;
-          p_rot_d       = s0[1:0];
-          p_lane0_d     = c0[2:0];
-          p_chunk_d     = c0 + DwW'(8);
-          p_beat_d      = '0;
-          p_beats_d     = 9'((lanes + 13'd7) >> 3);
-          p_last_keep_d = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
-          mem_rd_en_o   = 1'b1;
+        end else if (!rq_valid_q && !f_go) begin
+          push_load   = 1'b1;
+          mem_rd_en_o = 1'b1;
           for (int unsigned b = 0; b < 8; b++) begin
-            mem_rd_row_o[b] = c0[DwW-1:3] + ((3'(b) < c0[2:0]) ? RowW'(1) : RowW'(0));
+            mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
           end
-          eaddr_d  = x_addr_q;
-          x_addr_d = x_addr_q + 64'(l);
-          x_len_d  = x_len_q - 32'(l);
-          ptr_d    = ptr_q + B'(l);
-          state_d  = StPushPrime;
+          p_chunk_d = n_c0 + DwW'(8);
+          state_d   = StPushPrime;
         end
       end
 
@@ -814,19 +835,36 @@ module peerbar_dma_engine
 
       StPushBeats: begin
         if (rq_tready_i) begin
-          p_lo_d      = hi_lanes;
-          mem_rd_en_o = 1'b1;
-          for (int unsigned b = 0; b < 8; b++) begin
-            mem_rd_row_o[b] = p_chunk_q[DwW-1:3] +
-                              ((3'(b) < p_chunk_q[2:0]) ? RowW'(1) : RowW'(0));
-          end
+          logic [DwW-1:0] rd;
+          rd        = p_chunk_q;
+          p_lo_d    = hi_lanes;
           p_chunk_d = p_chunk_q + DwW'(8);
           p_beat_d  = p_beat_q + 9'd1;
+          if (p_chain && p_beat_q == p_beats_q - 9'd2) begin
+            rd = n_c0;                          // the next packet's first chunk
+          end
           if (push_last) begin
             ev_o.bytes_out = p_len_q;
             result_d       = result_q + 32'(p_len_q);
             state_d        = abort_q ? StIdle : StPushSetup;
             abort_d        = 1'b0;
+            if (p_chain) begin
+              // The next packet follows on the next cycle: its first chunk is on the memory
+              // output now, its second is read now.
+              push_load = 1'b1;
+              rd        = n_c0 + DwW'(8);
+              p_chunk_d = n_c0 + DwW'(16);
+              for (int unsigned j = 0; j < 8; j++) begin
+                p_lo_d[j] = mem_rd_data_i[3'(n_c0[2:0] + 3'(j))];
+              end
+              state_d = StPushBeats;
+            end else if (!abort_q && x_len_q == '0) begin
+              adv = 1'b1;                       // the Data Block is done: next descriptor
+            end
+          end
+          mem_rd_en_o = 1'b1;
+          for (int unsigned b = 0; b < 8; b++) begin
+            mem_rd_row_o[b] = rd[DwW-1:3] + ((3'(b) < rd[2:0]) ? RowW'(1) : RowW'(0));
           end
         end
       end
@@ -913,11 +951,72 @@ module peerbar_dma_engine
       default: state_d = StIdle;
     endcase
 
-    // A failed read of the job ends it (PULL data, SGL segments).
-    if (rc_err_valid && state_q inside {StDesc, StSegStart, StSegReq, StSegWait, StPullReq,
-                                        StPushSetup, StDrain}) begin
-      status_d = rc_err_status;
-      state_d  = StFinish;
+    // Load the next PUSH packet (n_*): the Data Block advances past it.
+    if (push_load) begin
+      p_desc_d      = rq_desc(n_addr[63:2], n_dbe[18:8], 1'b1, 8'd0);
+      p_be_d        = n_dbe[7:0];
+      p_len_d       = n_len;
+      p_rot_d       = n_s0[1:0];
+      p_lane0_d     = n_c0[2:0];
+      p_beat_d      = '0;
+      p_beats_d     = 9'((n_lanes + 13'd7) >> 3);
+      p_last_keep_d = 8'hFF >> (4'd7 - 4'(3'(n_lanes - 13'd1)));
+      p_need_hi_d   = n_lanes[2:0] == '0 && n_s0[1:0] != '0;
+      eaddr_d       = n_addr;
+      x_addr_d      = n_addr + 64'(n_len);
+      x_len_d       = n_xlen - 32'(n_len);
+      ptr_d         = ptr_q + B'(n_len);
+    end
+
+    // Next descriptor after the last PUSH packet of a Data Block (as in StPushSetup)
+    if (adv) begin
+      state_d = StDesc;
+      if (in_list_q && !d_last_in_seg) begin
+        consume    = 1'b1;
+        seg_left_d = seg_left_q - 32'd16;
+      end else if (rem_q == '0) begin
+        state_d = StDrain;
+      end else begin
+        status_d = StSglLength;
+        state_d  = StFinish;
+      end
+    end
+
+    // SGL prefetch and the walker's ring consumption
+    if (f_go) begin
+      logic [18:0] dbe;
+      dbe         = dw_be(seg_addr_q[1:0], f_len);
+      rq_valid_d  = 1'b1;
+      rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
+      rq_keep_d   = 8'h0F;
+      rq_be_d     = dbe[7:0];
+      rq_np_d     = 1'b1;
+      alloc_valid = 1'b1;
+      alloc_buf   = 1'b1;
+      alloc_addr  = seg_addr_q[11:0];
+      alloc_len   = f_len;
+      alloc_dest  = B'(f_wr_q);
+      seg_addr_d  = seg_addr_q + 64'(f_len);
+      seg_rem_d   = seg_rem_q - 32'(f_len);
+      f_wr_d      = f_wr_q + FL'(f_len);
+    end
+    if (consume) begin
+      f_rd_d                 = f_rd_q + FL'(16);
+      f_valid_d[d_dw +: 4]   = '0;
+    end
+    f_fill_d = f_fill_d + (f_go ? (FL + 1)'(f_len) : '0) - (consume ? (FL + 1)'(16) : '0);
+
+    // A failed read of the job ends it (PULL data, SGL segments). One that fails while a PUSH
+    // packet is on the wire ends the job after the packet.
+    if (rc_err_valid && state_q inside {StPushPrime, StPushBeats}) begin
+      err_pend_d = 1'b1;
+      err_st_d   = rc_err_status;
+    end
+    if ((rc_err_valid || err_pend_q) &&
+        state_q inside {StDesc, StPullReq, StPushSetup, StDrain}) begin
+      status_d    = rc_err_valid ? rc_err_status : err_st_q;
+      err_pend_d  = 1'b0;
+      state_d     = StFinish;
       alloc_valid = 1'b0;
       rq_valid_d  = rq_valid_q && !rq_tready_i;
     end
@@ -965,12 +1064,15 @@ module peerbar_dma_engine
       in_list_q     <= 1'b0;
       seg_addr_q    <= '0;
       seg_rem_q     <= '0;
+      seg_left_q    <= '0;
       seg_last_q    <= 1'b0;
-      fetch_left_q  <= '0;
-      fetch_off_q   <= '0;
-      chunk_n_q     <= '0;
-      idx_q         <= '0;
+      f_rd_q        <= '0;
+      f_wr_q        <= '0;
+      f_fill_q      <= '0;
+      f_valid_q     <= '0;
       dcount_q      <= '0;
+      err_pend_q    <= 1'b0;
+      err_st_q      <= '0;
       x_addr_q      <= '0;
       x_len_q       <= '0;
       p_chunk_q     <= '0;
@@ -983,6 +1085,7 @@ module peerbar_dma_engine
       p_be_q        <= '0;
       p_len_q       <= '0;
       p_lo_q        <= '0;
+      p_need_hi_q   <= 1'b0;
       c_row_q       <= '0;
       c_left_q      <= '0;
       c_first_q     <= 1'b0;
@@ -1018,12 +1121,15 @@ module peerbar_dma_engine
       in_list_q     <= in_list_d;
       seg_addr_q    <= seg_addr_d;
       seg_rem_q     <= seg_rem_d;
+      seg_left_q    <= seg_left_d;
       seg_last_q    <= seg_last_d;
-      fetch_left_q  <= fetch_left_d;
-      fetch_off_q   <= fetch_off_d;
-      chunk_n_q     <= chunk_n_d;
-      idx_q         <= idx_d;
+      f_rd_q        <= f_rd_d;
+      f_wr_q        <= f_wr_d;
+      f_fill_q      <= f_fill_d;
+      f_valid_q     <= f_valid_d;
       dcount_q      <= dcount_d;
+      err_pend_q    <= err_pend_d;
+      err_st_q      <= err_st_d;
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
       p_chunk_q     <= p_chunk_d;
@@ -1036,6 +1142,7 @@ module peerbar_dma_engine
       p_be_q        <= p_be_d;
       p_len_q       <= p_len_d;
       p_lo_q        <= p_lo_d;
+      p_need_hi_q   <= p_need_hi_d;
       c_row_q       <= c_row_d;
       c_left_q      <= c_left_d;
       c_first_q     <= c_first_d;

@@ -2,8 +2,8 @@
 //
 // Owns the read tag table (NumTags user-managed tags). Every MemRd the engine sends allocates a
 // tag with what the read expects: the address of its next byte (low 12 bits), the bytes still
-// due, and where they go (BAR2 byte offset, or a byte index in the 64-byte fetch buffer for SQ
-// entries and SGL segments). A completion is accepted only if its tag is live, its lower address
+// due, and where they go (BAR2 byte offset, or a byte index in the fetch buffer for SQ entries
+// and SGL segments: a ring of 2**FetchLog2 bytes, indices taken modulo its size). A completion is accepted only if its tag is live, its lower address
 // is the next expected byte, its byte count equals the bytes still due, its DWORD count fits and
 // it ends either the request or on a 64-byte (RCB) boundary, and its beat count matches its DWORD
 // count. Anything else (unknown/stale tag, mismatch) is discarded and counted; its data is never
@@ -25,6 +25,10 @@ module peerbar_dma_rc
   parameter int unsigned Bar2SizeLog2 = 20,
   // Number of read tags (32: tags 0..31).
   parameter int unsigned NumTags = 32,
+  // log2 of the fetch buffer size in bytes (6..10).
+  parameter int unsigned FetchLog2 = 9,
+  // Fetch buffer DWORDs (derived, do not override).
+  localparam int unsigned FbDw = 2 ** (FetchLog2 - 2),
   // Row address width of one BAR2 bank (derived, do not override).
   localparam int unsigned RowW = Bar2SizeLog2 - 5,
   // DWORD address width within BAR2 (derived, do not override).
@@ -59,7 +63,8 @@ module peerbar_dma_rc
   output      logic [6:0]               tags_in_flight_o,
   output      logic                     err_valid_o,       // a live read failed (pulse)
   output      logic [7:0]               err_status_o,
-  output      logic [15:0][31:0]        fbuf_o,            // fetch buffer
+  output      logic [FbDw-1:0][31:0]    fbuf_o,            // fetch buffer
+  output      logic [FbDw-1:0]          fbuf_we_o,         // its DWORDs written this cycle
 
   // Accounting
   output      logic [12:0]              bytes_in_o,
@@ -74,6 +79,9 @@ module peerbar_dma_rc
 
   if (NumTags < 32 || NumTags > 256 || (NumTags & (NumTags - 1)) != 0) begin : gen_check_tags
     $error("peerbar_dma_rc: NumTags must be a power of two in 32..256");
+  end
+  if (FetchLog2 < 6 || FetchLog2 > 10 || FetchLog2 > Bar2SizeLog2) begin : gen_check_fetch
+    $error("peerbar_dma_rc: FetchLog2 must be in 6..10");
   end
 
   typedef struct packed {
@@ -109,7 +117,7 @@ module peerbar_dma_rc
   logic [31:0]             res_data_q, res_data_d;
   logic [DwW-1:0]          res_dw_q, res_dw_d;
 
-  logic [15:0][31:0]       fbuf_q, fbuf_d;
+  logic [FbDw-1:0][31:0]   fbuf_q, fbuf_d;
 
   assign rc_tready_o = !flush_q;
   logic beat;
@@ -252,13 +260,16 @@ module peerbar_dma_rc
   end
 
   // Fetch buffer write (SQ entries, SGL segments): DWORD-aligned destinations
-  logic [7:0][3:0] fbuf_idx;
+  logic [7:0][FetchLog2-3:0] fbuf_idx;
   always_comb begin
-    fbuf_d = fbuf_q;
+    fbuf_d    = fbuf_q;
+    fbuf_we_o = '0;
     for (int unsigned i = 0; i < 8; i++) begin
-      fbuf_idx[i] = cur_base[5:2] + {cur_beat[0], 3'd0} + 4'(i);
+      fbuf_idx[i] = cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
+                    (FetchLog2 - 2)'(i);
       if (beat && cur_buf && byte_ok[4*i]) begin
-        fbuf_d[fbuf_idx[i]] = rc_tdata_i[32*i +: 32];
+        fbuf_d[fbuf_idx[i]]    = rc_tdata_i[32*i +: 32];
+        fbuf_we_o[fbuf_idx[i]] = 1'b1;
       end
     end
   end
