@@ -136,6 +136,10 @@ pub struct SimStats {
     pub p2p_requests: u64,
     /// MSI-X messages delivered.
     pub interrupts: u64,
+    /// Cycles during which the DMA engine had work (its `dma_busy`) or a DMA request or
+    /// completion was in flight: the denominator of engine throughput, free of the idle cycles
+    /// the model clocks while waiting for software.
+    pub dma_active_cycles: u64,
 }
 
 /// Cycles after the genuine completions that an injected duplicate arrives.
@@ -1244,6 +1248,9 @@ impl Core {
         self.sample_msix_interface(now, out);
         self.dma.busy = rtl_dma_busy(out);
         let active = self.dma.busy || self.dma.in_flight();
+        if active {
+            self.stats.dma_active_cycles += 1;
+        }
         if !active {
             self.dma.last_progress = now;
         } else if now - self.dma.last_progress > self.dma.hang_cycles && self.failure.is_none() {
