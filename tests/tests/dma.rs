@@ -604,3 +604,97 @@ fn stale_duplicate_completions_are_discarded_and_counted() {
     assert_eq!(c.status, StatusCode::Success);
     assert!(sim.failure().is_none(), "{:?}", sim.failure());
 }
+
+/// The same byte-exact PULL and PUSH under other host behaviour: RCB 128, completions split at
+/// random RCB boundaries, no reordering, zero and long latency, small and large MPS/MRRS,
+/// back-pressure on RQ and CC.
+#[test]
+fn pull_and_push_under_other_host_settings() {
+    let configs = [
+        SimConfig {
+            max_payload: 128,
+            max_read_req: 128,
+            rcb: 128,
+            rc_split_seed: Some(1),
+            rq_ready_percent: 40,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            max_payload: 512,
+            max_read_req: 4096,
+            rcb: 64,
+            rc_split_seed: Some(2),
+            rc_latency_cycles: 0,
+            rc_reorder: false,
+            cc_ready_percent: 50,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            max_payload: 1024,
+            max_read_req: 1024,
+            rcb: 128,
+            rc_latency_cycles: 500,
+            seed: 77,
+            ..SimConfig::default()
+        },
+    ];
+    for (n, config) in configs.into_iter().enumerate() {
+        let what = format!("{config:?}");
+        let (sim, dma) = engine(config);
+        let q = dma.create_queue(QueueConfig::new(n as u16)).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(n as u64 + 40);
+        let host = Arc::new(dma.memory().alloc(128 * 1024).unwrap());
+        let source = pattern(n as u64 + 60, host.len());
+        host.write(0, &source).unwrap();
+        let pieces = random_pieces(&mut rng, 60, 3000, host.len());
+        let total: u32 = pieces.iter().map(|p| p.1).sum();
+        let slice = Arc::new(dma.peer_memory().alloc(u64::from(total) + 64, 1).unwrap());
+        let guard = pattern(n as u64 + 70, slice.len() as usize);
+        slice.write(0, &guard).unwrap();
+        let mut list = DataList::new();
+        let mut expect = guard.clone();
+        let mut pos = 3usize;
+        for &(off, len) in &pieces {
+            list.push_buffer(&host, off, len).unwrap();
+            expect[pos..pos + len as usize].copy_from_slice(&source[off..off + len as usize]);
+            pos += len as usize;
+        }
+        let c = q
+            .submit(Job::Pull {
+                peer: PeerRange::new(&slice, 3, total).unwrap(),
+                list: Sgl::List(list),
+            })
+            .unwrap()
+            .wait(WAIT)
+            .map_err(|e| why(&sim, e))
+            .unwrap();
+        assert_eq!(c.status, StatusCode::Success, "PULL under {what}");
+        assert!(
+            bar2(&sim, slice.offset().get(), slice.len() as usize) == expect,
+            "PULL under {what}: BAR2 differs"
+        );
+        // PUSH it back to a fresh buffer at an odd offset, in one Data Block.
+        let back = Arc::new(dma.memory().alloc(128 * 1024).unwrap());
+        let before = pattern(n as u64 + 80, back.len());
+        back.write(0, &before).unwrap();
+        let mut list = DataList::new();
+        list.push_buffer(&back, 5, total).unwrap();
+        let c = q
+            .submit(Job::Push {
+                peer: PeerRange::new(&slice, 3, total).unwrap(),
+                list: Sgl::List(list),
+            })
+            .unwrap()
+            .wait(WAIT)
+            .map_err(|e| why(&sim, e))
+            .unwrap();
+        assert_eq!(c.status, StatusCode::Success, "PUSH under {what}");
+        let mut expect_back = before.clone();
+        expect_back[5..5 + total as usize].copy_from_slice(&expect[3..3 + total as usize]);
+        assert!(
+            back.to_vec() == expect_back,
+            "PUSH under {what}: host buffer differs"
+        );
+        assert!(sim.faults().is_empty(), "{what}: {:?}", sim.faults());
+    }
+}
