@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::PreparedSgl;
-use peerbar::dma::queue::{CompletionMode, DataList, DmaEngine, Job, PeerRange, QueueConfig, Sgl};
+use peerbar::dma::queue::{
+    Completion, CompletionMode, DataList, DmaEngine, Job, PeerRange, PreparedSgl, QueueConfig,
+    QueuePair, Sgl,
+};
 use peerbar::dma::sgl::{malformed_list_cases, valid_list_cases, SglBuilder, SglEntry};
 use peerbar::dma::sgl::{CASE_DATA_REGION_LEN, CASE_LIST_REGION_LEN};
 use peerbar::dma::wire::StatusCode;
@@ -26,6 +28,15 @@ fn why(sim: &SimDevice, e: peerbar::Error) -> String {
         sim.failure(),
         sim.faults()
     )
+}
+
+/// Submits `job` and waits for its completion; a failure carries the simulation's view.
+fn run(sim: &SimDevice, q: &QueuePair, job: Job) -> Completion {
+    q.submit(job)
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(sim, e))
+        .unwrap()
 }
 
 fn engine(config: SimConfig) -> (SimDevice, DmaEngine) {
@@ -69,12 +80,7 @@ fn nop_completes_with_success() {
     let (sim, dma) = default_engine();
     let q = dma.create_queue(QueueConfig::new(0)).unwrap();
     for _ in 0..3 {
-        let c = q
-            .submit(Job::Nop)
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+        let c = run(&sim, &q, Job::Nop);
         assert_eq!(c.status, StatusCode::Success);
         assert_eq!(c.sq_id, 0);
     }
@@ -103,15 +109,14 @@ fn pull_and_push_scattered_lists_byte_exact() {
         for &(off, len) in &pieces {
             list.push_buffer(&host, off, len).unwrap();
         }
-        let c = q
-            .submit(Job::Pull {
+        let c = run(
+            &sim,
+            &q,
+            Job::Pull {
                 peer: PeerRange::new(&slice, at, total).unwrap(),
                 list: Sgl::List(list),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(c.status, StatusCode::Success, "PULL of {count} pieces");
         let mut expect = guard.clone();
         let mut pos = at as usize;
@@ -140,15 +145,14 @@ fn pull_and_push_scattered_lists_byte_exact() {
             remaining -= n;
         }
         let pushed = total - remaining;
-        let c = q
-            .submit(Job::Push {
+        let c = run(
+            &sim,
+            &q,
+            Job::Push {
                 peer: PeerRange::new(&slice, at, pushed).unwrap(),
                 list: Sgl::List(push_list),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(
             c.status,
             StatusCode::Success,
@@ -185,15 +189,14 @@ fn one_byte_entries_and_entries_crossing_4k() {
         expect.extend_from_slice(&source[off..off + len as usize]);
     }
     let slice = Arc::new(dma.peer_memory().alloc(expect.len() as u64, 1).unwrap());
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::whole(&slice).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Success);
     assert_eq!(bar2(&sim, slice.offset().get(), expect.len()), expect);
 }
@@ -217,15 +220,14 @@ fn chained_segments_and_thousands_of_entries() {
         expect.extend_from_slice(&source[off..off + len as usize]);
     }
     let slice = Arc::new(dma.peer_memory().alloc(expect.len() as u64, 1).unwrap());
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::whole(&slice).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Success);
     assert!(bar2(&sim, slice.offset().get(), expect.len()) == expect);
 }
@@ -256,15 +258,14 @@ fn list_in_bar2() {
             peerbar::dma::queue::Held::Buffer(Arc::clone(&host)),
         ],
     );
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::whole(&slice).unwrap(),
             list: Sgl::Prepared(Arc::new(prepared)),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Success);
     let mut expect = Vec::new();
     for &(off, len) in &pieces {
@@ -281,14 +282,13 @@ fn checksum_matches_software_crc32c() {
     let data = pattern(17, 70_000);
     slice.write(0, &data).unwrap();
     for (at, len) in [(0u64, 1u32), (3, 5), (1, 4096), (7, 65_537), (0, 70_000)] {
-        let c = q
-            .submit(Job::Checksum {
+        let c = run(
+            &sim,
+            &q,
+            Job::Checksum {
                 peer: PeerRange::new(&slice, at, len).unwrap(),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(c.status, StatusCode::Success);
         let want = crc32c::crc32c(&data[at as usize..(at + u64::from(len)) as usize]);
         assert_eq!(c.result, want, "CRC32C of {len} bytes at {at}");
@@ -331,12 +331,7 @@ fn malformed_lists_complete_with_their_status_and_the_queue_goes_on() {
                 case.name
             );
         }
-        let nop = q
-            .submit(Job::Nop)
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+        let nop = run(&sim, &q, Job::Nop);
         assert_eq!(nop.status, StatusCode::Success, "queue after {}", case.name);
     }
     assert!(sim.faults().is_empty(), "IOMMU faults: {:?}", sim.faults());
@@ -357,15 +352,14 @@ fn bar2_range_past_the_end_is_refused() {
         peerbar::dma::wire::SglDescriptor::data_block(host.bus_addr(), 32),
     );
     let tail = bar2(&sim, bar_len - 16, 16);
-    let c = q
-        .submit(Job::Raw {
+    let c = run(
+        &sim,
+        &q,
+        Job::Raw {
             entry,
             held: vec![peerbar::dma::queue::Held::Buffer(Arc::clone(&host))],
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Bar2Range);
     assert_eq!(bar2(&sim, bar_len - 16, 16), tail);
 }
@@ -411,12 +405,7 @@ fn interrupt_mode_delivers_completions() {
     config.mode = CompletionMode::Interrupt;
     let q = dma.create_queue(config).unwrap();
     for _ in 0..4 {
-        let c = q
-            .submit(Job::Nop)
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+        let c = run(&sim, &q, Job::Nop);
         assert_eq!(c.status, StatusCode::Success);
     }
 }
@@ -436,15 +425,14 @@ fn dma_outside_every_iommu_window_is_a_recorded_fault() {
 
     let mut list = DataList::new();
     list.push_bus(unmapped, 4096);
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::whole(&slice).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::UnsupportedRequest);
     assert_eq!(bar2(&sim, slice.offset().get(), 4096), guard);
     let faults = sim.take_faults();
@@ -455,15 +443,14 @@ fn dma_outside_every_iommu_window_is_a_recorded_fault() {
 
     let mut list = DataList::new();
     list.push_bus(unmapped, 512);
-    let c = q
-        .submit(Job::Push {
+    let c = run(
+        &sim,
+        &q,
+        Job::Push {
             peer: PeerRange::new(&slice, 0, 512).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(
         c.status,
         StatusCode::Success,
@@ -511,15 +498,14 @@ fn link_errors_on_reads_complete_with_their_status() {
         sim.inject_read_fault(page..page + 1, fault);
         let mut list = DataList::new();
         list.push_buffer(&host, 0, 8192).unwrap();
-        let c = q
-            .submit(Job::Pull {
+        let c = run(
+            &sim,
+            &q,
+            Job::Pull {
                 peer: PeerRange::whole(&slice).unwrap(),
                 list: Sgl::List(list),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(c.status, status, "{fault:?}");
         // The failed read's bytes never land; the rest of a failed job's target is undefined.
         let after = bar2(&sim, slice.offset().get(), 8192);
@@ -533,15 +519,14 @@ fn link_errors_on_reads_complete_with_their_status() {
     // A healthy job afterwards moves every byte.
     let mut list = DataList::new();
     list.push_buffer(&host, 0, 8192).unwrap();
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::whole(&slice).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Success);
     assert_eq!(bar2(&sim, slice.offset().get(), 8192), host.to_vec());
     assert!(sim.failure().is_none());
@@ -580,15 +565,14 @@ fn stale_duplicate_completions_are_discarded_and_counted() {
     );
     let mut list = DataList::new();
     list.push_buffer(&host, 0, 512).unwrap();
-    let c = q
-        .submit(Job::Pull {
+    let c = run(
+        &sim,
+        &q,
+        Job::Pull {
             peer: PeerRange::new(&slice, 0, 512).unwrap(),
             list: Sgl::List(list),
-        })
-        .unwrap()
-        .wait(WAIT)
-        .map_err(|e| why(&sim, e))
-        .unwrap();
+        },
+    );
     assert_eq!(c.status, StatusCode::Success);
     // Let the duplicate arrive while nothing is outstanding.
     sim.run_dma_until_idle(100_000).unwrap();
@@ -659,15 +643,14 @@ fn pull_and_push_under_other_host_settings() {
             expect[pos..pos + len as usize].copy_from_slice(&source[off..off + len as usize]);
             pos += len as usize;
         }
-        let c = q
-            .submit(Job::Pull {
+        let c = run(
+            &sim,
+            &q,
+            Job::Pull {
                 peer: PeerRange::new(&slice, 3, total).unwrap(),
                 list: Sgl::List(list),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(c.status, StatusCode::Success, "PULL under {what}");
         assert!(
             bar2(&sim, slice.offset().get(), slice.len() as usize) == expect,
@@ -679,15 +662,14 @@ fn pull_and_push_under_other_host_settings() {
         back.write(0, &before).unwrap();
         let mut list = DataList::new();
         list.push_buffer(&back, 5, total).unwrap();
-        let c = q
-            .submit(Job::Push {
+        let c = run(
+            &sim,
+            &q,
+            Job::Push {
                 peer: PeerRange::new(&slice, 3, total).unwrap(),
                 list: Sgl::List(list),
-            })
-            .unwrap()
-            .wait(WAIT)
-            .map_err(|e| why(&sim, e))
-            .unwrap();
+            },
+        );
         assert_eq!(c.status, StatusCode::Success, "PUSH under {what}");
         let mut expect_back = before.clone();
         expect_back[5..5 + total as usize].copy_from_slice(&expect[3..3 + total as usize]);
