@@ -55,7 +55,8 @@ pub const ENDPOINT_ID: u16 = 0x0100;
 const BATCH_CYCLES: u32 = 256;
 /// Cycles the model keeps clocking after a BAR0 write (a possible doorbell) or any RQ/RC
 /// activity, so the engine can start (or go on) before `dma_busy` says so.
-const KICK_CYCLES: u64 = 1024;
+/// A doorbell reaches the queue registers a few cycles after its CQ beat; 64 is ample.
+const KICK_CYCLES: u64 = 64;
 /// Non-posted header credits the link partner advertises; one returns this many cycles after
 /// a read leaves the block.
 const NPH_CREDITS: usize = 32;
