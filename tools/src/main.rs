@@ -5,6 +5,7 @@
 
 mod bar_test;
 mod info;
+mod push;
 mod regs;
 mod target;
 mod units;
@@ -23,6 +24,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The device (or the simulation, or VFIO) failed.
     pub const DEVICE: u8 = 3;
+    /// A DMA job completed with an error status.
+    pub const DMA_STATUS: u8 = 4;
 }
 
 const AFTER_HELP: &str = "\
@@ -41,15 +44,19 @@ Examples:
   peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
   peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
   peerbar regs --only queue                  the queue-pair registers, decoded
+  peerbar push list.txt --verify             one descriptor list as one DMA job (PULL)
   peerbar --device 0000:01:00.0 info         the board, through VFIO
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
 Exit status:
   0  success
-  1  verification mismatch (bar-test found data that differs from what it wrote)
+  1  verification mismatch (bar-test found data that differs from what it wrote, push
+     --verify found data that differs from what the job should have moved)
   2  usage error or bad input (unknown option, bad number, range outside BAR2, ...)
   3  device error (device not found or not bound to vfio-pci, no IOMMU group, permission
-     denied, not a peerbar endpoint, simulation failure, completion error, ...)";
+     denied, not a peerbar endpoint, simulation failure, completion error, no DMA
+     completion within push --wait, ...)
+  4  DMA job completed with an error status (push: the CQ entry's status code is not 0)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -116,6 +123,11 @@ enum Command {
     /// Read every BAR0 register, decoded by the register map's field names.
     #[command(long_about = regs::LONG_ABOUT, after_help = regs::AFTER_HELP)]
     Regs(regs::RegsArgs),
+
+    /// Push one descriptor list (text, JSON or raw NVMe SGL) to the DMA engine as one PULL or
+    /// PUSH job; report its status, bytes and time.
+    #[command(long_about = push::LONG_ABOUT, after_help = push::AFTER_HELP)]
+    Push(push::PushArgs),
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -140,6 +152,8 @@ pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
 pub enum Outcome {
     Ok,
     Mismatch,
+    /// A DMA job completed with an error status.
+    JobError,
 }
 
 fn init_logging(verbose: u8) {
@@ -167,11 +181,20 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // The list file is read and checked before the device is opened.
+    let push_list = match &cli.command {
+        Command::Push(args) => Some(push::load(args)?),
+        _ => None,
+    };
     let mut target = target::Target::open(&cli.global)?;
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
         Command::BarTest(args) => bar_test::run(&mut target, &cli.global, &args),
         Command::Regs(args) => regs::run(&mut target, &cli.global, &args),
+        Command::Push(args) => {
+            let loaded = push_list.expect("loaded above");
+            push::run(&mut target, &cli.global, &args, &loaded)
+        }
     }
 }
 
@@ -181,6 +204,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::from(exit::OK),
         Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
+        Ok(Outcome::JobError) => ExitCode::from(exit::DMA_STATUS),
         Err(err) => {
             let code = if err.downcast_ref::<UsageError>().is_some() {
                 exit::USAGE

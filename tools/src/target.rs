@@ -88,6 +88,17 @@ impl Target {
         Ok(Endpoint::open(device)?)
     }
 
+    /// Identifies the endpoint, sharing the device (what the DMA engine needs). Consumes the
+    /// target's device handle.
+    pub fn shared_endpoint(&mut self) -> anyhow::Result<Endpoint> {
+        let device: std::sync::Arc<dyn Device> = std::sync::Arc::from(
+            self.device
+                .take()
+                .expect("shared_endpoint() called once per target"),
+        );
+        Ok(Endpoint::open_shared(device)?)
+    }
+
     /// Simulation statistics, `None` on hardware.
     pub fn sim_stats(&self) -> Option<SimStats> {
         self.sim.as_ref().map(SimDevice::stats)

@@ -1,0 +1,1151 @@
+//! `peerbar push`: hand one descriptor list to the DMA engine as one PULL or PUSH job.
+//!
+//! The list file is parsed and checked without the device (syntax, lengths, the host buffer's
+//! size, Bit Buckets in a PUSH), then against BAR2's size, then built into NVMe SGL segments and
+//! walked by `peerbar::dma::sgl::validate` (the engine's own rules). Only then is the job
+//! submitted. Every input error names the line, entry or descriptor and exits with 2.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use peerbar::dma::queue::{DataList, Held, Job, PeerRange, PreparedSgl, QueueConfig, Sgl};
+use peerbar::dma::sgl::{self, SglBuilder};
+use peerbar::dma::wire::{Opcode, SglDescriptor, SglType};
+use peerbar::dma::DmaBuffer;
+use peerbar::{BarOffset, BusAddr, Endpoint};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::target::Target;
+use crate::units::{human_bytes, human_seconds, parse_size};
+use crate::{usage_error, GlobalOpts, Outcome};
+
+pub const LONG_ABOUT: &str = "\
+Push one descriptor list to the DMA engine as one job and report its completion.
+
+  --op pull (default)  the list's bytes -> BAR2[--bar2-offset ..]
+  --op push            BAR2[--bar2-offset ..] -> the list's addresses
+The job's LENGTH is the sum of the entries' lengths. The tool builds the NVMe SGL (inline Data
+Block, or segments chained as needed) and checks it with the engine's own rules before anything
+is submitted.
+
+List file, text format (default; one entry per line, `#` starts a comment, blank lines ignored):
+  ADDRESS LENGTH [TYPE]
+  ADDRESS  a bus address: 0x1234_5000 or decimal (nothing checks it: an unmapped one makes the
+           engine's read fail, e.g. status 0C2h)
+           bar2:+OFFSET   peer memory: BAR2's bus address + OFFSET (must lie inside BAR2 and
+                          not overlap the job's own BAR2 range)
+           host:+OFFSET   a host buffer the tool allocates and maps for the device, sized to
+                          cover every host: entry (at most 256 MiB) and filled with a ChaCha8
+                          pattern seeded by --seed (default 0), so runs are reproducible
+           -              no address (bitbucket entries only)
+  LENGTH   bytes, 1 ..= 4 GiB - 1: 4096, 0x1000, 4KiB, 4K, 1MiB, 1M (binary units)
+  TYPE     data (default) or bitbucket (PULL only: that many BAR2 bytes are skipped and left
+           untouched; ADDRESS must be -)
+Example:
+  # 12 KiB into BAR2: two host pieces, a hole, then 1 KiB copied from BAR2 itself
+  host:+0x0       4KiB
+  host:+0x2000    0x1000
+  -               3K        bitbucket
+  bar2:+0x80000   1024
+
+JSON format (--format json, or a .json file; `length` may be a number):
+  {\"entries\": [{\"address\": \"host:+0x100\", \"length\": \"4KiB\", \"type\": \"data\"},
+               {\"length\": 512, \"type\": \"bitbucket\"}]}
+SGL format (--format sgl, or a .sgl file): a flat list of 16-byte NVMe SGL Data Block (0h) and
+Bit Bucket (1h) descriptors, little-endian, as the engine reads them; no Segment descriptors
+(the tool chains the list itself).
+
+Checks (exit status 2, nothing submitted): unknown address syntax, bad numbers or units, zero or
+too large lengths, bar2: ranges past the end of BAR2 or overlapping the job's BAR2 range, a host
+buffer over 256 MiB, a total over 4 GiB - 1 or past the end of BAR2 from --bar2-offset, a
+bitbucket in a PUSH (the engine would answer 11h), an empty list. Errors name the line (text),
+the entry index (JSON, entries[0] first) or the descriptor index (sgl, 0 first).
+
+--verify (every data entry host: or bar2:): after a PULL, BAR2[--bar2-offset ..] must hold the
+concatenated source bytes, and be unchanged under bitbucket spans; after a PUSH, every target
+must hold BAR2's bytes. A mismatch prints the first differing offsets and exits with 1. A job
+that completes with an error status exits with 4; no completion within --wait seconds is a
+device error (3).
+
+JSON output (--json), stable field names:
+  schema        \"peerbar-push/1\"
+  target, device as in `peerbar info --json`
+  file, format  the list file and how it was read (text, json, sgl)
+  op            \"pull\" or \"push\"
+  queue         queue pair used
+  bar2_offset   BAR2 offset of the job's range
+  entries       entries in the list
+  bytes         the job's LENGTH (sum of the entries' lengths)
+  seed          the host buffer's pattern seed
+  host_buffer_bytes  size of the host buffer (0 when no host: entry)
+  status        e.g. \"000h (success)\", \"0C2h (Unsupported Request ...)\"
+  status_code   the status code as a number (0xc2 = 194)
+  ok            true when the status is success
+  result        the completion's RESULT: bytes moved
+  wall_seconds  submit to completion, wall clock
+  sim_cycles    simulated clock cycles over the same span (null on hardware)
+  verified      true/false with --verify, else null (null too when the job failed)
+  mismatches[]  {entry, location, offset, expected, actual}: first differing byte per entry
+                (at most 16)";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  peerbar push list.txt                          PULL the list into BAR2 at offset 0
+  peerbar push list.txt --verify --seed 7        ... and check every byte
+  peerbar push list.txt --op push --bar2-offset 0x10000 --verify
+  peerbar push list.sgl --json | jq .status_code  raw NVMe SGL descriptors";
+
+/// Largest host buffer the tool allocates.
+const MAX_HOST_BUFFER: u64 = 256 << 20;
+/// Mismatches reported.
+const MAX_MISMATCHES: usize = 16;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Op {
+    /// List addresses -> BAR2.
+    Pull,
+    /// BAR2 -> list addresses.
+    Push,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Pull => "pull",
+            Op::Push => "push",
+        }
+    }
+
+    fn opcode(self) -> Opcode {
+        match self {
+            Op::Pull => Opcode::Pull,
+            Op::Push => Opcode::Push,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `ADDRESS LENGTH [TYPE]` lines.
+    Text,
+    /// `{"entries": [...]}`.
+    Json,
+    /// Raw 16-byte NVMe SGL descriptors.
+    Sgl,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sgl => "sgl",
+        }
+    }
+
+    /// From the file's extension: .json, .sgl, anything else text.
+    fn from_path(path: &Path) -> Format {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("json") => Format::Json,
+            Some("sgl") => Format::Sgl,
+            _ => Format::Text,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PushArgs {
+    /// The descriptor list (format: --format, else the extension: .json, .sgl, else text).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// pull: list -> BAR2; push: BAR2 -> list.
+    #[arg(long, value_enum, default_value = "pull")]
+    pub op: Op,
+
+    /// BAR2 offset of the job's range (decimal, 0x hex, or with k/M/G suffix).
+    #[arg(long, value_parser = parse_size, default_value = "0", value_name = "N")]
+    pub bar2_offset: u64,
+
+    /// Queue pair to submit on.
+    #[arg(long, default_value_t = 0, value_name = "Q")]
+    pub queue: u16,
+
+    /// How long to wait for the completion.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub wait: f64,
+
+    /// Format of FILE (default: from its extension).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Seed of the host buffer's pattern.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub seed: u64,
+
+    /// Check the moved bytes afterwards (every data entry must be host: or bar2:).
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// Where a data entry's bytes are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A raw bus address.
+    Bus(u64),
+    /// BAR2 offset (bus address = BAR2's + offset).
+    Bar2(u64),
+    /// Offset in the tool's host buffer.
+    Host(u64),
+}
+
+impl Location {
+    fn describe(self) -> String {
+        match self {
+            Location::Bus(a) => format!("{a:#x}"),
+            Location::Bar2(o) => format!("bar2:+{o:#x}"),
+            Location::Host(o) => format!("host:+{o:#x}"),
+        }
+    }
+}
+
+/// One entry of the list, with where it came from (for error messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `None`: a Bit Bucket.
+    pub data: Option<Location>,
+    pub len: u32,
+    /// "line 3", "entries[2]", "descriptor 5".
+    pub origin: String,
+}
+
+/// A checked list (device-independent checks passed).
+#[derive(Clone, Debug)]
+pub struct List {
+    pub entries: Vec<Entry>,
+    /// The job's LENGTH.
+    pub total: u32,
+    /// Bytes of host buffer the host: entries need.
+    pub host_len: u64,
+}
+
+/// A plain number: decimal or 0x hex, `_` allowed (no units: an address).
+fn parse_number(text: &str) -> Result<u64, String> {
+    let err = || format!("{text:?} is not a number (use decimal or 0x hex, e.g. 0x1234_5000)");
+    let t = text.replace('_', "");
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).map_err(|_| err());
+    }
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    t.parse().map_err(|_| err())
+}
+
+/// An entry's length: 1 ..= u32::MAX bytes.
+fn check_len(value: u64, text: &str) -> Result<u32, String> {
+    if value == 0 {
+        return Err(format!(
+            "length {text}: zero-length entries are not allowed (an entry moves 1 byte at least)"
+        ));
+    }
+    u32::try_from(value).map_err(|_| {
+        format!(
+            "length {text} ({value} bytes) is over the limit: an entry is at most 4 GiB - 1 \
+             bytes (the descriptor's 32-bit length)"
+        )
+    })
+}
+
+fn parse_len(text: &str) -> Result<u32, String> {
+    let value = parse_size(text).map_err(|e| format!("bad length: {e}"))?;
+    check_len(value, text)
+}
+
+/// `bar2:+OFFSET`, `host:+OFFSET`, a bus address, or `-` (`None`).
+fn parse_address(text: &str) -> Result<Option<Location>, String> {
+    if text == "-" {
+        return Ok(None);
+    }
+    let lower = text.to_ascii_lowercase();
+    if let Some((kind, rest)) = lower.split_once(':') {
+        let make: fn(u64) -> Location = match kind {
+            "bar2" => Location::Bar2,
+            "host" => Location::Host,
+            _ => {
+                return Err(format!(
+                    "unknown address {text:?}: use a bus address (0x1234_5000 or decimal), \
+                     bar2:+OFFSET, host:+OFFSET or - (bitbucket)"
+                ))
+            }
+        };
+        let Some(offset) = rest.strip_prefix('+') else {
+            return Err(format!(
+                "address {text:?}: write {kind}:+OFFSET (e.g. {kind}:+0x1000)"
+            ));
+        };
+        let offset =
+            parse_size(offset).map_err(|e| format!("address {text:?}: bad offset: {e}"))?;
+        return Ok(Some(make(offset)));
+    }
+    parse_number(text)
+        .map(|a| Some(Location::Bus(a)))
+        .map_err(|e| {
+            format!("unknown address {e}; other forms: bar2:+OFFSET, host:+OFFSET, - (bitbucket)")
+        })
+}
+
+/// One entry from its address, length and type texts.
+fn make_entry(
+    address: Option<Location>,
+    len: u32,
+    ty: &str,
+    origin: String,
+) -> Result<Entry, String> {
+    match ty.to_ascii_lowercase().as_str() {
+        "data" => match address {
+            Some(loc) => Ok(Entry {
+                data: Some(loc),
+                len,
+                origin,
+            }),
+            None => Err(format!(
+                "{origin}: a data entry needs an address (`-` is for bitbucket entries)"
+            )),
+        },
+        "bitbucket" => match address {
+            None => Ok(Entry {
+                data: None,
+                len,
+                origin,
+            }),
+            Some(_) => Err(format!(
+                "{origin}: a bitbucket entry takes `-` as its address (it names no memory)"
+            )),
+        },
+        other => Err(format!(
+            "{origin}: unknown type {other:?}: use data or bitbucket"
+        )),
+    }
+}
+
+/// The text format: `ADDRESS LENGTH [TYPE]` per line.
+pub fn parse_text(text: &str) -> Result<Vec<Entry>, String> {
+    let mut entries = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let origin = format!("line {}", i + 1);
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if !(2..=3).contains(&fields.len()) {
+            return Err(format!(
+                "{origin}: expected `ADDRESS LENGTH [TYPE]`, found {} field(s): {line:?}",
+                fields.len()
+            ));
+        }
+        let address = parse_address(fields[0]).map_err(|e| format!("{origin}: {e}"))?;
+        let len = parse_len(fields[1]).map_err(|e| format!("{origin}: {e}"))?;
+        let ty = fields.get(2).copied().unwrap_or("data");
+        entries.push(make_entry(address, len, ty, origin)?);
+    }
+    Ok(entries)
+}
+
+/// The JSON format: `{"entries": [{"address", "length", "type"}, ...]}`.
+pub fn parse_json(text: &str) -> Result<Vec<Entry>, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let list = doc
+        .get("entries")
+        .and_then(Value::as_array)
+        .ok_or("expected an object {\"entries\": [...]} at the top level")?;
+    let mut entries = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let origin = format!("entries[{i}]");
+        let obj = item.as_object().ok_or_else(|| {
+            format!("{origin}: expected an object {{\"address\", \"length\", \"type\"}}")
+        })?;
+        if let Some(key) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "address" | "length" | "type"))
+        {
+            return Err(format!(
+                "{origin}: unknown field {key:?} (fields: address, length, type)"
+            ));
+        }
+        let ty = match obj.get("type") {
+            None => "data",
+            Some(Value::String(s)) => s.as_str(),
+            Some(other) => return Err(format!("{origin}: type {other} is not a string")),
+        };
+        let address =
+            match obj.get("address") {
+                None if ty.eq_ignore_ascii_case("bitbucket") => None,
+                None => return Err(format!("{origin}: no \"address\"")),
+                Some(Value::String(s)) => parse_address(s).map_err(|e| format!("{origin}: {e}"))?,
+                Some(Value::Number(n)) => Some(Location::Bus(n.as_u64().ok_or_else(|| {
+                    format!("{origin}: address {n} is not a non-negative integer")
+                })?)),
+                Some(other) => return Err(format!("{origin}: address {other} is not a string")),
+            };
+        let len = match obj.get("length") {
+            None => return Err(format!("{origin}: no \"length\"")),
+            Some(Value::String(s)) => parse_len(s).map_err(|e| format!("{origin}: {e}"))?,
+            Some(Value::Number(n)) => {
+                let v = n
+                    .as_u64()
+                    .ok_or_else(|| format!("{origin}: length {n} is not a non-negative integer"))?;
+                check_len(v, &n.to_string()).map_err(|e| format!("{origin}: {e}"))?
+            }
+            Some(other) => {
+                return Err(format!(
+                    "{origin}: length {other} is neither a number nor a string"
+                ))
+            }
+        };
+        entries.push(make_entry(address, len, ty, origin)?);
+    }
+    Ok(entries)
+}
+
+/// The sgl format: a flat list of 16-byte Data Block / Bit Bucket descriptors.
+pub fn parse_sgl(bytes: &[u8]) -> Result<Vec<Entry>, String> {
+    let size = SglDescriptor::SIZE;
+    if bytes.len() % size != 0 {
+        return Err(format!(
+            "descriptor {}: the file is {} bytes, not a multiple of {size}: the last descriptor \
+             is cut short ({} bytes)",
+            bytes.len() / size,
+            bytes.len(),
+            bytes.len() % size
+        ));
+    }
+    let mut entries = Vec::new();
+    for (i, chunk) in bytes.chunks_exact(size).enumerate() {
+        let origin = format!("descriptor {i} (byte {:#x})", i * size);
+        let raw: &[u8; 16] = chunk.try_into().expect("chunks of 16 bytes");
+        let d = SglDescriptor::from_bytes(raw);
+        if d.subtype() != 0 {
+            return Err(format!(
+                "{origin}: subtype {:X}h: only subtype 0h (address) is supported",
+                d.subtype()
+            ));
+        }
+        let len = check_len(u64::from(d.length()), &d.length().to_string())
+            .map_err(|e| format!("{origin}: {e}"))?;
+        let data = match d.sgl_type() {
+            SglType::DataBlock => Some(Location::Bus(d.address().get())),
+            SglType::BitBucket => None,
+            other => {
+                return Err(format!(
+                    "{origin}: a {other:?} descriptor (type {:X}h): the file must be a flat list \
+                     of Data Block (0h) and Bit Bucket (1h) descriptors (the tool builds the \
+                     segments itself)",
+                    other.nibble()
+                ))
+            }
+        };
+        entries.push(Entry { data, len, origin });
+    }
+    Ok(entries)
+}
+
+/// Device-independent checks of a parsed list.
+pub fn check_list(entries: Vec<Entry>, op: Op) -> Result<List, String> {
+    if entries.is_empty() {
+        return Err("the list is empty: nothing to move".to_owned());
+    }
+    let mut total: u64 = 0;
+    let mut host_len: u64 = 0;
+    for e in &entries {
+        match e.data {
+            None if op == Op::Push => {
+                return Err(format!(
+                    "{}: a bitbucket entry in a PUSH (the engine rejects it with status 11h, \
+                     SGL Descriptor Type Invalid); bit buckets are for PULL only",
+                    e.origin
+                ))
+            }
+            Some(Location::Host(o)) => {
+                let end = o.saturating_add(u64::from(e.len));
+                if end > MAX_HOST_BUFFER {
+                    return Err(format!(
+                        "{}: host:+{o:#x} + {} bytes needs a host buffer of {}, over the {} limit",
+                        e.origin,
+                        e.len,
+                        human_bytes(end),
+                        human_bytes(MAX_HOST_BUFFER)
+                    ));
+                }
+                host_len = host_len.max(end);
+            }
+            _ => {}
+        }
+        total += u64::from(e.len);
+    }
+    let total = u32::try_from(total).map_err(|_| {
+        format!(
+            "the entries add up to {total} bytes, over the job's 32-bit LENGTH \
+             (4 GiB - 1 at most)"
+        )
+    })?;
+    Ok(List {
+        entries,
+        total,
+        host_len,
+    })
+}
+
+/// Checks the job's BAR2 range and every bar2: entry against BAR2's size.
+pub fn check_bar2(list: &List, bar2_offset: u64, bar2_len: u64) -> Result<(), String> {
+    let target_end = bar2_offset.saturating_add(u64::from(list.total));
+    if target_end > bar2_len {
+        return Err(format!(
+            "--bar2-offset {bar2_offset:#x} + the list's {} bytes ends at {target_end:#x}, past \
+             the end of BAR2 ({bar2_len:#x} bytes)",
+            list.total
+        ));
+    }
+    for e in &list.entries {
+        if let Some(Location::Bar2(o)) = e.data {
+            let end = o.saturating_add(u64::from(e.len));
+            if end > bar2_len {
+                return Err(format!(
+                    "{}: bar2:+{o:#x} + {} bytes ends at {end:#x}, past the end of BAR2 \
+                     ({bar2_len:#x} bytes)",
+                    e.origin, e.len
+                ));
+            }
+            if o < target_end && bar2_offset < end {
+                return Err(format!(
+                    "{}: bar2:+{o:#x}..{end:#x} overlaps the job's own BAR2 range \
+                     {bar2_offset:#x}..{target_end:#x} (--bar2-offset)",
+                    e.origin
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A list read from its file and checked (no device needed).
+#[derive(Debug)]
+pub struct Loaded {
+    pub file: String,
+    pub format: Format,
+    pub list: List,
+}
+
+/// Reads, parses and checks the list file and the options that need no device.
+pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
+    let file = args.file.display().to_string();
+    let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
+    if !(args.wait.is_finite() && args.wait > 0.0) {
+        return Err(usage_error(format!(
+            "--wait {}: give a positive number of seconds",
+            args.wait
+        )));
+    }
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| usage_error(format!("cannot read the list file {file}: {e}")))?;
+    let parsed = match format {
+        Format::Sgl => parse_sgl(&bytes),
+        Format::Text | Format::Json => match std::str::from_utf8(&bytes) {
+            Err(e) => Err(format!(
+                "not UTF-8 text ({e}); for a binary list use --format sgl"
+            )),
+            Ok(text) if format == Format::Json => parse_json(text),
+            Ok(text) => parse_text(text),
+        },
+    };
+    let list = parsed
+        .and_then(|entries| check_list(entries, args.op))
+        .map_err(|e| usage_error(format!("{file}: {e}")))?;
+    if args.verify {
+        if let Some(e) = list
+            .entries
+            .iter()
+            .find(|e| matches!(e.data, Some(Location::Bus(_))))
+        {
+            return Err(usage_error(format!(
+                "{file}: {}: --verify needs every data entry to be host: or bar2: (this one is \
+                 a raw bus address the tool cannot read)",
+                e.origin
+            )));
+        }
+    }
+    Ok(Loaded { file, format, list })
+}
+
+#[derive(Serialize, Debug)]
+struct Report {
+    schema: &'static str,
+    target: &'static str,
+    device: String,
+    file: String,
+    format: &'static str,
+    op: &'static str,
+    queue: u16,
+    bar2_offset: u64,
+    entries: usize,
+    bytes: u32,
+    seed: u64,
+    host_buffer_bytes: u64,
+    status: String,
+    status_code: u16,
+    ok: bool,
+    result: u32,
+    wall_seconds: f64,
+    sim_cycles: Option<u64>,
+    verified: Option<bool>,
+    mismatches: Vec<Mismatch>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+struct Mismatch {
+    /// The entry's origin (line / entry / descriptor).
+    entry: String,
+    /// Where the differing byte is: `bar2:+0x..` or `host:+0x..`.
+    location: String,
+    /// Offset of the byte in the job's BAR2 range.
+    offset: u64,
+    expected: String,
+    actual: String,
+}
+
+/// The host buffer's pattern.
+fn host_pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
+    bytes
+}
+
+fn bar2_read(endpoint: &Endpoint, offset: u64, len: usize) -> anyhow::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    endpoint
+        .peer_read(BarOffset::new(offset), &mut buf)
+        .with_context(|| format!("reading BAR2 {offset:#x}+{len} for --verify"))?;
+    Ok(buf)
+}
+
+/// Reads `buf.len()` bytes at bus address `addr` from one of the held host buffers.
+fn read_held(held: &[Held], addr: BusAddr, buf: &mut [u8]) -> Result<(), String> {
+    for h in held {
+        if let Held::Buffer(b) = h {
+            let base = b.bus_addr().get();
+            let a = addr.get();
+            if a >= base && a - base + buf.len() as u64 <= b.len() as u64 {
+                return b.read((a - base) as usize, buf).map_err(|e| e.to_string());
+            }
+        }
+    }
+    Err(format!("{addr} is not in the list's memory"))
+}
+
+pub fn run(
+    target: &mut Target,
+    opts: &GlobalOpts,
+    args: &PushArgs,
+    loaded: &Loaded,
+) -> anyhow::Result<Outcome> {
+    let list = &loaded.list;
+    let endpoint = target.shared_endpoint()?;
+    let dma = endpoint.dma()?;
+    let bar2_len = dma.peer_memory().bar_len();
+    check_bar2(list, args.bar2_offset, bar2_len)
+        .map_err(|e| usage_error(format!("{}: {e}", loaded.file)))?;
+    if args.queue >= dma.queue_count() {
+        return Err(usage_error(format!(
+            "--queue {}: the endpoint has {} queue pair(s) (0..={})",
+            args.queue,
+            dma.queue_count(),
+            dma.queue_count().saturating_sub(1)
+        )));
+    }
+
+    // The job's memory: all of BAR2 as one slice (the tool is its only user), and the host
+    // buffer with its seeded pattern.
+    let bar2 = Arc::new(dma.peer_memory().alloc(bar2_len, 1)?);
+    let pattern = host_pattern(args.seed, list.host_len as usize);
+    let host: Option<Arc<DmaBuffer>> = if list.host_len > 0 {
+        let buf = dma
+            .memory()
+            .alloc(list.host_len as usize)
+            .context("allocating the host buffer")?;
+        buf.write(0, &pattern)?;
+        Some(Arc::new(buf))
+    } else {
+        None
+    };
+    let mut data = DataList::new();
+    for e in &list.entries {
+        match e.data {
+            None => {
+                data.push_bit_bucket(e.len);
+            }
+            Some(Location::Bus(a)) => {
+                data.push_bus(BusAddr::new(a), e.len);
+            }
+            Some(Location::Bar2(o)) => {
+                data.push_peer(&bar2, o, e.len)?;
+            }
+            Some(Location::Host(o)) => {
+                let buf = host.as_ref().expect("host buffer for host: entries");
+                data.push_buffer(buf, o as usize, e.len)?;
+            }
+        }
+    }
+    let prepared = PreparedSgl::build(dma.memory(), &data, &SglBuilder::default())
+        .context("building the SGL")?;
+    // The engine's rules, on the list exactly as it sits in memory.
+    let opcode = args.op.opcode();
+    sgl::validate(prepared.dptr(), list.total, opcode, |addr, buf| {
+        read_held(prepared.held(), addr, buf)
+    })
+    .map_err(|e| {
+        usage_error(format!(
+            "{}: the built list breaks the engine's SGL rules ({e:?}, status {}); nothing was \
+             submitted",
+            loaded.file,
+            e.status().map_or_else(|| "-".to_owned(), |s| s.to_string())
+        ))
+    })?;
+
+    // Before the job: what --verify compares against.
+    let before_target = if args.verify && args.op == Op::Pull {
+        Some(bar2_read(&endpoint, args.bar2_offset, list.total as usize)?)
+    } else {
+        None
+    };
+    let mut bar2_sources = Vec::new();
+    if args.verify && args.op == Op::Pull {
+        for e in &list.entries {
+            if let Some(Location::Bar2(o)) = e.data {
+                bar2_sources.push(bar2_read(&endpoint, o, e.len as usize)?);
+            }
+        }
+    }
+
+    let peer = PeerRange::new(&bar2, args.bar2_offset, list.total)?;
+    let sgl = Sgl::Prepared(Arc::new(prepared));
+    let job = match args.op {
+        Op::Pull => Job::Pull { peer, list: sgl },
+        Op::Push => Job::Push { peer, list: sgl },
+    };
+    dma.enable()?;
+    let queue = dma.create_queue(QueueConfig::new(args.queue))?;
+    if !opts.json {
+        println!(
+            "push on {}: {}\n{} {} entr{} from {} ({}), {} ({} bytes) {} BAR2 {:#x}..{:#x}, queue {}{}",
+            target.kind.as_str(),
+            target.description,
+            args.op.name().to_uppercase(),
+            list.entries.len(),
+            if list.entries.len() == 1 { "y" } else { "ies" },
+            loaded.file,
+            loaded.format.name(),
+            human_bytes(u64::from(list.total)),
+            list.total,
+            if args.op == Op::Pull { "->" } else { "<-" },
+            args.bar2_offset,
+            args.bar2_offset + u64::from(list.total),
+            args.queue,
+            if list.host_len > 0 {
+                format!(
+                    ", host buffer {} (seed {})",
+                    human_bytes(list.host_len),
+                    args.seed
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+
+    let wait = Duration::from_secs_f64(args.wait);
+    let stats_before = target.sim_stats();
+    let t0 = Instant::now();
+    let ticket = queue.submit(job).context("submitting the job")?;
+    let completion = match ticket.wait(wait) {
+        Ok(c) => c,
+        Err(e @ peerbar::Error::DmaTimeout { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "the job got no completion within --wait {} s (the engine may be stuck or \
+                 the list names memory that never answers)",
+                args.wait
+            )))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("waiting for the job's completion")),
+    };
+    let wall = t0.elapsed();
+    let sim_cycles = match (stats_before, target.sim_stats()) {
+        (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+        _ => None,
+    };
+    let ok = completion.status.is_success();
+
+    let mut mismatches = Vec::new();
+    let verified = if args.verify && ok {
+        verify(
+            &endpoint,
+            args,
+            list,
+            &pattern,
+            host.as_deref(),
+            before_target.as_deref().unwrap_or(&[]),
+            &bar2_sources,
+            &mut mismatches,
+        )?;
+        Some(mismatches.is_empty())
+    } else {
+        None
+    };
+
+    let report = Report {
+        schema: "peerbar-push/1",
+        target: target.kind.as_str(),
+        device: target.description.clone(),
+        file: loaded.file.clone(),
+        format: loaded.format.name(),
+        op: args.op.name(),
+        queue: args.queue,
+        bar2_offset: args.bar2_offset,
+        entries: list.entries.len(),
+        bytes: list.total,
+        seed: args.seed,
+        host_buffer_bytes: list.host_len,
+        status: completion.status.to_string(),
+        status_code: completion.status.code(),
+        ok,
+        result: completion.result,
+        wall_seconds: wall.as_secs_f64(),
+        sim_cycles,
+        verified,
+        mismatches,
+    };
+    if opts.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(if !ok {
+        Outcome::JobError
+    } else if verified == Some(false) {
+        Outcome::Mismatch
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// Compares what the job should have produced with what is there; fills `mismatches` with the
+/// first differing byte of each differing entry.
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    endpoint: &Endpoint,
+    args: &PushArgs,
+    list: &List,
+    pattern: &[u8],
+    host: Option<&DmaBuffer>,
+    before_target: &[u8],
+    bar2_sources: &[Vec<u8>],
+    mismatches: &mut Vec<Mismatch>,
+) -> anyhow::Result<()> {
+    let range = bar2_read(endpoint, args.bar2_offset, list.total as usize)?;
+    let mut sources = bar2_sources.iter();
+    let mut pos = 0usize;
+    for e in &list.entries {
+        let len = e.len as usize;
+        let span = pos..pos + len;
+        // (expected, actual, location of byte i)
+        let (expected, actual, base): (Vec<u8>, Vec<u8>, Location) = match (args.op, e.data) {
+            (Op::Pull, None) => (
+                before_target[span.clone()].to_vec(),
+                range[span.clone()].to_vec(),
+                Location::Bar2(args.bar2_offset + pos as u64),
+            ),
+            (Op::Pull, Some(Location::Host(o))) => (
+                pattern[o as usize..o as usize + len].to_vec(),
+                range[span.clone()].to_vec(),
+                Location::Bar2(args.bar2_offset + pos as u64),
+            ),
+            (Op::Pull, Some(Location::Bar2(_))) => (
+                sources
+                    .next()
+                    .expect("one snapshot per bar2 source")
+                    .clone(),
+                range[span.clone()].to_vec(),
+                Location::Bar2(args.bar2_offset + pos as u64),
+            ),
+            (Op::Push, Some(Location::Host(o))) => {
+                let mut got = vec![0u8; len];
+                host.expect("host buffer").read(o as usize, &mut got)?;
+                (range[span.clone()].to_vec(), got, Location::Host(o))
+            }
+            (Op::Push, Some(Location::Bar2(o))) => (
+                range[span.clone()].to_vec(),
+                bar2_read(endpoint, o, len)?,
+                Location::Bar2(o),
+            ),
+            // Raw bus addresses are refused with --verify; bit buckets in a PUSH never load.
+            _ => unreachable!("checked by load()"),
+        };
+        if let Some(i) = expected.iter().zip(&actual).position(|(x, y)| x != y) {
+            if mismatches.len() < MAX_MISMATCHES {
+                let location = match base {
+                    Location::Bar2(o) => Location::Bar2(o + i as u64),
+                    Location::Host(o) => Location::Host(o + i as u64),
+                    Location::Bus(a) => Location::Bus(a + i as u64),
+                };
+                mismatches.push(Mismatch {
+                    entry: e.origin.clone(),
+                    location: location.describe(),
+                    offset: (pos + i) as u64,
+                    expected: format!("{:#04x}", expected[i]),
+                    actual: format!("{:#04x}", actual[i]),
+                });
+            }
+        }
+        pos += len;
+    }
+    Ok(())
+}
+
+fn render(r: &Report) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("status   {}\n", r.status));
+    out.push_str(&format!(
+        "moved    {} of {} bytes (RESULT)\n",
+        r.result, r.bytes
+    ));
+    out.push_str(&format!(
+        "time     {} wall{}\n",
+        human_seconds(r.wall_seconds),
+        r.sim_cycles
+            .map_or_else(String::new, |c| format!(", {c} simulated cycles"))
+    ));
+    match r.verified {
+        Some(true) => out.push_str("verify   passed\n"),
+        Some(false) => {
+            out.push_str("verify   MISMATCH (first differing byte of each entry)\n");
+            for m in &r.mismatches {
+                out.push_str(&format!(
+                    "  {}: {} (job offset {:#x}): expected {}, found {}\n",
+                    m.entry, m.location, m.offset, m.expected, m.actual
+                ));
+            }
+        }
+        None => {}
+    }
+    if !r.ok {
+        out.push_str("the job completed with an error status (exit status 4)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(loc: Location, len: u32, origin: &str) -> Entry {
+        Entry {
+            data: Some(loc),
+            len,
+            origin: origin.to_owned(),
+        }
+    }
+
+    #[test]
+    fn text_parses_every_form() {
+        let text = "\
+# a comment line
+
+host:+0x100 4KiB            # trailing comment
+bar2:+4K    0x1000   data
+0x1234_5000 4096
+305419264   1M
+-           512      bitbucket
+HOST:+0     4k
+";
+        let e = parse_text(text).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                data(Location::Host(0x100), 4096, "line 3"),
+                data(Location::Bar2(4096), 4096, "line 4"),
+                data(Location::Bus(0x1234_5000), 4096, "line 5"),
+                data(Location::Bus(305_419_264), 1 << 20, "line 6"),
+                Entry {
+                    data: None,
+                    len: 512,
+                    origin: "line 7".into()
+                },
+                data(Location::Host(0), 4096, "line 8"),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_errors_name_the_line_and_the_problem() {
+        for (text, needles) in [
+            ("host:+0 4k\nfoo:+0 4k", &["line 2", "unknown address"][..]),
+            ("host:0 4k", &["line 1", "host:+OFFSET"]),
+            ("12q 4k", &["line 1", "unknown address"]),
+            ("host:+0 4q", &["line 1", "bad length"]),
+            ("host:+0 0", &["line 1", "zero-length"]),
+            ("host:+0 4GiB", &["line 1", "4 GiB - 1"]),
+            ("- 4k", &["line 1", "needs an address"]),
+            ("host:+0 4k bitbucket", &["line 1", "takes `-`"]),
+            ("host:+0 4k frob", &["line 1", "unknown type"]),
+            ("\n\nhost:+0", &["line 3", "ADDRESS LENGTH"]),
+            ("host:+0 1 data extra", &["line 1", "found 4 field"]),
+        ] {
+            let err = parse_text(text).unwrap_err();
+            for n in needles {
+                assert!(err.contains(n), "{text:?}: {err:?} lacks {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_parses_and_names_entries() {
+        let e = parse_json(
+            r#"{"entries": [
+                {"address": "host:+0x100", "length": "4KiB", "type": "data"},
+                {"address": 4096, "length": 512},
+                {"length": 16, "type": "bitbucket"},
+                {"address": "-", "length": 16, "type": "bitbucket"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(e[0], data(Location::Host(0x100), 4096, "entries[0]"));
+        assert_eq!(e[1], data(Location::Bus(4096), 512, "entries[1]"));
+        assert_eq!(e[2].data, None);
+        assert_eq!(e[3].len, 16);
+        for (text, needle) in [
+            ("[]", "top level"),
+            ("{", "not valid JSON"),
+            (
+                r#"{"entries": [{"address": "x:+0", "length": 1}]}"#,
+                "entries[0]: unknown address",
+            ),
+            (
+                r#"{"entries": [{"length": 1}, {"address": 0, "length": 0}]}"#,
+                "entries[0]: no \"address\"",
+            ),
+            (
+                r#"{"entries": [{"address": 0, "length": 1}, {"address": 0, "length": 0}]}"#,
+                "entries[1]: length 0",
+            ),
+            (
+                r#"{"entries": [{"address": 0, "length": -1}]}"#,
+                "entries[0]: length -1",
+            ),
+            (
+                r#"{"entries": [{"address": 0, "length": 1, "typ": "data"}]}"#,
+                "unknown field \"typ\"",
+            ),
+        ] {
+            let err = parse_json(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err:?} lacks {needle:?}");
+        }
+    }
+
+    #[test]
+    fn sgl_reads_data_blocks_and_bit_buckets_only() {
+        let mut bytes = Vec::new();
+        bytes.extend(SglDescriptor::data_block(BusAddr::new(0x1000), 64).to_bytes());
+        bytes.extend(SglDescriptor::bit_bucket(32).to_bytes());
+        let e = parse_sgl(&bytes).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].data, Some(Location::Bus(0x1000)));
+        assert_eq!(
+            e[1],
+            Entry {
+                data: None,
+                len: 32,
+                origin: "descriptor 1 (byte 0x10)".into()
+            }
+        );
+
+        let mut seg = bytes.clone();
+        seg.extend(SglDescriptor::last_segment(BusAddr::new(0x2000), 16).to_bytes());
+        let err = parse_sgl(&seg).unwrap_err();
+        assert!(
+            err.contains("descriptor 2") && err.contains("LastSegment"),
+            "{err}"
+        );
+
+        let err = parse_sgl(&bytes[..20]).unwrap_err();
+        assert!(
+            err.contains("descriptor 1") && err.contains("multiple of 16"),
+            "{err}"
+        );
+
+        let mut zero = bytes.clone();
+        zero.extend(SglDescriptor::data_block(BusAddr::new(0), 0).to_bytes());
+        assert!(parse_sgl(&zero).unwrap_err().contains("descriptor 2"));
+
+        let keyed = SglDescriptor::with_identifier(0x40, BusAddr::new(0), 8).to_bytes();
+        assert!(parse_sgl(&keyed).unwrap_err().contains("type 4h"));
+    }
+
+    #[test]
+    fn list_checks() {
+        let bb = Entry {
+            data: None,
+            len: 8,
+            origin: "line 2".into(),
+        };
+        let host = data(Location::Host(0), 8, "line 1");
+        let l = check_list(vec![host.clone(), bb.clone()], Op::Pull).unwrap();
+        assert_eq!((l.total, l.host_len), (16, 8));
+        let err = check_list(vec![host.clone(), bb], Op::Push).unwrap_err();
+        assert!(err.contains("line 2") && err.contains("11h"), "{err}");
+        assert!(check_list(vec![], Op::Pull).unwrap_err().contains("empty"));
+        let big = data(Location::Host(MAX_HOST_BUFFER - 4), 8, "line 9");
+        assert!(check_list(vec![big], Op::Pull)
+            .unwrap_err()
+            .contains("line 9"));
+        let huge = data(Location::Bus(0), u32::MAX, "line 1");
+        let err = check_list(vec![huge.clone(), huge], Op::Pull).unwrap_err();
+        assert!(err.contains("32-bit LENGTH"), "{err}");
+    }
+
+    #[test]
+    fn bar2_checks() {
+        let list =
+            check_list(vec![data(Location::Bar2(0x800), 0x100, "line 4")], Op::Pull).unwrap();
+        assert!(check_bar2(&list, 0, 0x1000).is_ok());
+        let err = check_bar2(&list, 0x880, 0x1000).unwrap_err();
+        assert!(err.contains("line 4") && err.contains("overlaps"), "{err}");
+        let err = check_bar2(&list, 0, 0x880).unwrap_err();
+        assert!(
+            err.contains("line 4") && err.contains("past the end"),
+            "{err}"
+        );
+        assert!(check_bar2(&list, 0x900, 0x2000).is_ok());
+        assert!(check_bar2(&list, u64::MAX, 0x2000).is_err());
+        let err = check_bar2(&list, 0x1f80, 0x2000).unwrap_err();
+        assert!(err.contains("--bar2-offset"), "{err}");
+    }
+
+    #[test]
+    fn format_from_extension() {
+        assert_eq!(Format::from_path(Path::new("a.json")), Format::Json);
+        assert_eq!(Format::from_path(Path::new("a.SGL")), Format::Sgl);
+        assert_eq!(Format::from_path(Path::new("a.txt")), Format::Text);
+        assert_eq!(Format::from_path(Path::new("list")), Format::Text);
+    }
+}
