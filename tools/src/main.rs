@@ -4,6 +4,7 @@
 //! `--device <BDF>` selects real hardware through VFIO.
 
 mod bar_test;
+mod bench;
 mod info;
 mod push;
 mod regs;
@@ -45,6 +46,9 @@ Examples:
   peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
   peerbar regs --only queue                  the queue-pair registers, decoded
   peerbar push list.txt --verify             one descriptor list as one DMA job (PULL)
+  peerbar bench                              DMA throughput sweep beside the TLP-limited ideal
+  peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
+  peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar --device 0000:01:00.0 info         the board, through VFIO
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
@@ -55,8 +59,8 @@ Exit status:
   2  usage error or bad input (unknown option, bad number, range outside BAR2, ...)
   3  device error (device not found or not bound to vfio-pci, no IOMMU group, permission
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
-     completion within push --wait, ...)
-  4  DMA job completed with an error status (push: the CQ entry's status code is not 0)";
+     completion within push --wait or within 60 s in bench, ...)
+  4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -128,6 +132,11 @@ enum Command {
     /// PUSH job; report its status, bytes and time.
     #[command(long_about = push::LONG_ABOUT, after_help = push::AFTER_HELP)]
     Push(push::PushArgs),
+
+    /// Measure DMA throughput over a sweep of op x entry size x list length x queue depth x
+    /// queues, beside the interface's TLP-limited ideal; table, JSON, CSV and SVG plot.
+    #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
+    Bench(bench::BenchArgs),
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -186,6 +195,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Push(args) => Some(push::load(args)?),
         _ => None,
     };
+    // The sweep's options are checked before the device is opened, too.
+    let bench_plan = match &cli.command {
+        Command::Bench(args) => {
+            bench::check_outputs(args)?;
+            Some(bench::plan(args)?)
+        }
+        _ => None,
+    };
     let mut target = target::Target::open(&cli.global)?;
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
@@ -194,6 +211,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Push(args) => {
             let loaded = push_list.expect("loaded above");
             push::run(&mut target, &cli.global, &args, &loaded)
+        }
+        Command::Bench(args) => {
+            let plan = bench_plan.expect("planned above");
+            bench::run(&mut target, &cli.global, &args, &plan)
         }
     }
 }
