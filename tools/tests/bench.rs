@@ -3,31 +3,10 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const EXIT_OK: i32 = 0;
-const EXIT_USAGE: i32 = 2;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("peerbar")
-        .expect("the peerbar binary is built")
-        .env_remove("RUST_LOG")
-        .args(args)
-        .output()
-        .expect("peerbar runs");
-    Run {
-        code: out.status.code().expect("peerbar exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::{run, EXIT_OK, EXIT_USAGE};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("peerbar-bench");

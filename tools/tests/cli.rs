@@ -2,53 +2,10 @@
 //! that `--json` output parses and carries the documented fields. Everything without `--device`
 //! runs on the simulated endpoint (peerbar-sim).
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
 use serde_json::Value;
-
-/// Exit codes documented in `peerbar --help`.
-const EXIT_OK: i32 = 0;
-const EXIT_USAGE: i32 = 2;
-const EXIT_DEVICE: i32 = 3;
-
-fn peerbar() -> Command {
-    let mut cmd = Command::cargo_bin("peerbar").expect("the peerbar binary is built");
-    // Keep the output free of log lines, whatever the environment says.
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = peerbar().args(args).output().expect("peerbar runs");
-    Run {
-        code: out.status.code().expect("peerbar exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn json(args: &[&str]) -> Value {
-    let r = run(args);
-    assert_eq!(r.code, EXIT_OK, "peerbar {args:?} failed: {}", r.stderr);
-    serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("peerbar {args:?}: stdout is not JSON ({e}):\n{}", r.stdout))
-}
-
-/// Follows a `a.b.c` path into a JSON value; panics naming the missing field.
-fn field<'a>(v: &'a Value, path: &str) -> &'a Value {
-    let mut cur = v;
-    for key in path.split('.') {
-        cur = cur
-            .get(key)
-            .unwrap_or_else(|| panic!("field {path:?} missing (at {key:?}) in {v:#}"));
-    }
-    cur
-}
 
 // ---- help and usage errors (no device needed) ----
 

@@ -4,35 +4,13 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const EXIT_OK: i32 = 0;
-const EXIT_USAGE: i32 = 2;
-const EXIT_DMA_STATUS: i32 = 4;
+mod common;
+use common::{run, EXIT_DMA_STATUS, EXIT_OK, EXIT_USAGE};
 
 /// The simulated endpoint's BAR2 bus address (peerbar-sim's default).
 const SIM_BAR2_BUS: u64 = 0x38_0000_0000;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("peerbar")
-        .expect("the peerbar binary is built")
-        .env_remove("RUST_LOG")
-        .args(args)
-        .output()
-        .expect("peerbar runs");
-    Run {
-        code: out.status.code().expect("peerbar exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Writes `contents` to a file named `name` in this test binary's scratch directory.
 fn list_file(name: &str, contents: &[u8]) -> String {
