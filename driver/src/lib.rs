@@ -8,7 +8,8 @@
 //! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
 //! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
 //! - [`endpoint`]: an opened, identified peerbar endpoint;
-//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory.
+//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory;
+//! - [`pattern`]: self-locating test data (a corruption report says where the bytes belong).
 
 pub mod address;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod dma;
 pub mod endpoint;
 pub mod error;
 pub mod mmio;
+pub mod pattern;
 pub mod regs;
 
 pub use address::{BarIndex, BarOffset, BusAddr};
