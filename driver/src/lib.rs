@@ -8,7 +8,8 @@
 //! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
 //! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
 //! - [`endpoint`]: an opened, identified peerbar endpoint;
-//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory.
+//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory;
+//! - [`nvme`]: a small user-mode NVMe host driver (an SSD DMAing into BAR2 peer-to-peer).
 
 pub mod address;
 pub mod config;
@@ -17,9 +18,11 @@ pub mod dma;
 pub mod endpoint;
 pub mod error;
 pub mod mmio;
+pub mod nvme;
 pub mod regs;
 
 pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;
 pub use endpoint::Endpoint;
 pub use error::{CompletionStatus, Error, Result};
+pub use nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, NvmeTicket, TransferMode};
