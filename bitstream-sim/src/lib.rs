@@ -13,6 +13,7 @@
 pub mod config_space;
 mod device;
 pub mod fabric;
+pub mod nvme;
 pub mod requester;
 pub mod rtl;
 pub mod tlp;

@@ -179,6 +179,57 @@ pub enum Error {
 
     #[error("simulation failed")]
     Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    #[error("{device} is not an NVMe controller: its class code is {class:06x}h, expected 010802h (mass storage, NVM, NVMe I/O controller); check the PCI address")]
+    NotNvme { device: String, class: u32 },
+
+    #[error("NVMe controller {device} reports Controller Fatal Status (CSTS.CFS = 1) {during}: the controller needs a reset (reopen it; on hardware, a function-level reset or power cycle)")]
+    NvmeControllerFatal { device: String, during: String },
+
+    #[error("NVMe controller {device} reads all ones (CSTS = FFFFFFFFh) {during}: the device is gone from the bus (surprise removal, link down, or a failed simulation)")]
+    NvmeDeviceGone { device: String, during: String },
+
+    #[error("NVMe: timed out after {timeout:?} waiting for {what}")]
+    NvmeTimeout {
+        what: String,
+        timeout: std::time::Duration,
+    },
+
+    #[error("NVMe {command} (queue {queue}, CID {cid}) failed: {status}")]
+    NvmeCommand {
+        command: &'static str,
+        queue: u16,
+        cid: u16,
+        status: crate::nvme::NvmeStatus,
+    },
+
+    #[error("NVMe controller {device}: {reason}")]
+    NvmeUnsupported { device: String, reason: String },
+
+    #[error("invalid NvmeOptions::{option}: {reason}")]
+    NvmeInvalidOption {
+        option: &'static str,
+        reason: String,
+    },
+
+    #[error("NVMe {command} not submitted: {reason}")]
+    NvmeBadTransfer {
+        command: &'static str,
+        reason: String,
+    },
+
+    #[error("no NVMe I/O queue left: the controller granted {granted} and all are in use; drop an IoQueue (or share one: IoQueue is Clone)")]
+    NvmeNoIoQueue { granted: u16 },
+
+    #[error("NVMe queue {queue} is full ({in_flight} command(s) in flight, {entries}-entry queue): wait for a completion and submit again")]
+    NvmeQueueFull {
+        queue: u16,
+        entries: u16,
+        in_flight: usize,
+    },
+
+    #[error("NVMe queue {queue} was deleted before command {cid} completed")]
+    NvmeQueueClosed { queue: u16, cid: u16 },
 }
 
 /// Status of a PCIe completion, as encoded in the completion header.

@@ -9,6 +9,7 @@
 //! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
 //! - [`endpoint`]: an opened, identified peerbar endpoint;
 //! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory;
+//! - [`nvme`]: a small user-mode NVMe host driver (an SSD DMAing into BAR2 peer-to-peer);
 //! - [`pattern`]: self-locating test data (a corruption report says where the bytes belong).
 
 pub mod address;
@@ -18,6 +19,7 @@ pub mod dma;
 pub mod endpoint;
 pub mod error;
 pub mod mmio;
+pub mod nvme;
 pub mod pattern;
 pub mod regs;
 
@@ -25,3 +27,4 @@ pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;
 pub use endpoint::Endpoint;
 pub use error::{CompletionStatus, Error, Result};
+pub use nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, NvmeTicket, TransferMode};
