@@ -35,6 +35,9 @@ use crate::tlp::{
 };
 use crate::SimError;
 
+mod nvme_peer;
+pub use nvme_peer::{SimNvme, NVME_BAR0_BASE, NVME_CMB_BASE, NVME_ID};
+
 /// The user clock of the 256-bit Gen3 x8 configuration.
 pub const CLOCK_HZ: u64 = 250_000_000;
 
@@ -135,8 +138,12 @@ pub struct SimStats {
     pub rc_completions: u64,
     /// RQ requests routed to a BAR on the fabric (peer-to-peer).
     pub p2p_requests: u64,
-    /// MSI-X messages delivered.
+    /// MSI-X messages delivered (the endpoint's and the NVMe controller's).
     pub interrupts: u64,
+    /// MemWr TLPs the NVMe controller sent to the endpoint (data of NVMe Reads into BAR2).
+    pub nvme_p2p_writes: u64,
+    /// MemRd TLPs the NVMe controller sent to the endpoint (data of NVMe Writes from BAR2).
+    pub nvme_p2p_reads: u64,
     /// Cycles during which the DMA engine had work (its `dma_busy`) or a DMA request or
     /// completion was in flight: the denominator of engine throughput, free of the idle cycles
     /// the model clocks while waiting for software.
@@ -200,6 +207,29 @@ struct Shared {
 struct Clocker {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Shared {
+    /// The core, or the sticky failure that poisoned it.
+    fn lock(&self) -> Result<MutexGuard<'_, Core>> {
+        let core = self.core.lock().map_err(|_| {
+            Error::from_sim(SimError::Failed(
+                "a thread panicked while driving the simulation".into(),
+            ))
+        })?;
+        if let Some(why) = &core.failure {
+            return Err(Error::from_sim(SimError::Failed(why.clone())));
+        }
+        Ok(core)
+    }
+
+    /// The core even after a failure (statistics, fault logs, unmapping).
+    fn lock_any(&self) -> MutexGuard<'_, Core> {
+        match self.core.lock() {
+            Ok(core) => core,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
 }
 
 impl Drop for Clocker {
@@ -335,10 +365,7 @@ impl SimDevice {
     }
 
     fn lock_any(&self) -> MutexGuard<'_, Core> {
-        match self.shared.core.lock() {
-            Ok(core) => core,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        self.shared.lock_any()
     }
 
     /// Wakes the background thread (after something that may give the engine work).
@@ -381,15 +408,7 @@ impl SimDevice {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Core>> {
-        let core = self.shared.core.lock().map_err(|_| {
-            Error::from_sim(SimError::Failed(
-                "a thread panicked while driving the simulation".into(),
-            ))
-        })?;
-        if let Some(why) = &core.failure {
-            return Err(Error::from_sim(SimError::Failed(why.clone())));
-        }
-        Ok(core)
+        self.shared.lock()
     }
 
     fn check_identity(&self) -> Result<()> {
@@ -571,6 +590,18 @@ impl Device for SimDevice {
     }
 }
 
+/// The DWORD lanes of a write of `data` at byte address `address` (`dw_count` DWORDs):
+/// bytes in their lanes, disabled lanes zero.
+fn payload_lanes(address: u64, data: &[u8], dw_count: u16) -> Vec<u32> {
+    let skew = (address & 3) as usize;
+    let mut bytes = vec![0u8; usize::from(dw_count) * 4];
+    bytes[skew..skew + data.len()].copy_from_slice(data);
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
 /// Message address the simulation programs for MSI-X vector `v`.
 fn msix_address(v: u16) -> u64 {
     MSI_RANGE.start + 0x10 * u64::from(v)
@@ -740,6 +771,10 @@ struct Core {
     inputs: RtlInputs,
     config: ConfigSpace,
     cq_queue: VecDeque<Beat>,
+    /// Beats ever pushed into / accepted from `cq_queue`: a request's beats are all accepted
+    /// once `cq_accepted` reaches the `cq_pushed` value right after it was queued.
+    cq_pushed: u64,
+    cq_accepted: u64,
     cc: CcAssembler,
     /// Reads delivered on CQ, by (requester ID, tag): the host's MMIO reads and the fabric's
     /// peer-to-peer reads have separate tag spaces.
@@ -759,6 +794,8 @@ struct Core {
     stop: bool,
     /// Tests: RC beats are taken here instead of being driven into the RTL.
     rc_capture: Option<Vec<Beat>>,
+    /// The NVMe controller on the fabric, once attached (`SimDevice::attach_nvme`).
+    nvme: Option<Box<nvme_peer::NvmeSide>>,
 }
 
 impl Core {
@@ -805,6 +842,8 @@ impl Core {
                 config.rcb,
             ),
             cq_queue: VecDeque::new(),
+            cq_pushed: 0,
+            cq_accepted: 0,
             cc: CcAssembler::default(),
             pending: HashMap::new(),
             finished: HashMap::new(),
@@ -819,16 +858,19 @@ impl Core {
             msix: Msix::default(),
             stop: false,
             rc_capture: None,
+            nvme: None,
         };
         core.reset();
         Ok(core)
     }
 
     fn reset(&mut self) {
+        self.cq_accepted += self.cq_queue.len() as u64;
         self.cq_queue.clear();
         self.cc = CcAssembler::default();
         self.pending.clear();
         self.finished.clear();
+        self.nvme_endpoint_reset();
         self.dma.clear();
         self.msix.answers.clear();
         self.msix.int_prev = false;
@@ -876,6 +918,7 @@ impl Core {
         let out = self.rtl.cycle(&self.inputs);
         self.stats.cycles += 1;
         if self.inputs.cq_tvalid == 1 && out.cq_tready & 1 == 1 {
+            self.cq_accepted += 1;
             if self.cq_queue.pop_front().is_some_and(|b| b.last) {
                 self.stats.requests += 1;
             }
@@ -894,6 +937,7 @@ impl Core {
             }
         }
         self.sample_requester_side(now, &out);
+        self.tick_nvme(now);
         out
     }
 
@@ -939,6 +983,10 @@ impl Core {
         }
         if key.0 == ENDPOINT_ID {
             self.forward_p2p_completion(&d, next_address, &packet[3..], done);
+        } else if key.0 == nvme_peer::NVME_ID {
+            if let Some(outcome) = outcome {
+                self.nvme_read_done(d.tag, outcome);
+            }
         } else if let Some(outcome) = outcome {
             self.finished.insert(d.tag, outcome);
         }
@@ -977,6 +1025,15 @@ impl Core {
             }
             self.clock();
         }
+    }
+
+    /// Queues a request's beats for the CQ interface; returns the `cq_accepted` value at which
+    /// all of them have been accepted.
+    fn push_cq(&mut self, request: &Request) -> u64 {
+        let beats = request.cq_beats();
+        self.cq_pushed += beats.len() as u64;
+        self.cq_queue.extend(beats);
+        self.cq_pushed
     }
 
     fn alloc_tag(&mut self) -> u8 {
@@ -1049,23 +1106,17 @@ impl Core {
             let at = offset.get() + done as u64;
             let n = Core::chunk_len(bar, at, data.len() - done, limit);
             let mut req = self.request(bar, RequestType::MemWrite, at, n as u64);
-            // Place the bytes in their DWORD lanes; disabled lanes carry zeros.
-            let skew = (at & 3) as usize;
-            let mut bytes = vec![0u8; usize::from(req.dw_count) * 4];
-            bytes[skew..skew + n].copy_from_slice(&data[done..done + n]);
-            req.payload = bytes
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            self.cq_queue.extend(req.cq_beats());
+            req.payload = payload_lanes(at, &data[done..done + n], req.dw_count);
+            self.push_cq(&req);
             done += n;
         }
-        self.run_until("posted write", |c| c.cq_queue.is_empty())
+        let end = self.cq_pushed;
+        self.run_until("posted write", |c| c.cq_accepted >= end)
     }
 
     fn send_posted(&mut self, request: Request) -> std::result::Result<(), SimError> {
-        self.cq_queue.extend(request.cq_beats());
-        self.run_until("posted request", |c| c.cq_queue.is_empty())
+        let end = self.push_cq(&request);
+        self.run_until("posted request", |c| c.cq_accepted >= end)
     }
 
     fn send_non_posted(
@@ -1074,7 +1125,7 @@ impl Core {
     ) -> std::result::Result<ReadOutcome, SimError> {
         let tag = self.alloc_tag();
         request.tag = tag;
-        self.cq_queue.extend(request.cq_beats());
+        self.push_cq(&request);
         self.pending
             .insert((HOST_REQUESTER_ID, tag), PendingRead::new(request));
         self.run_until("non-posted request", |c| c.finished.contains_key(&tag))?;
@@ -1101,7 +1152,7 @@ impl Core {
                 let mut req = self.request(bar, RequestType::MemRead, at, n as u64);
                 let tag = self.alloc_tag();
                 req.tag = tag;
-                self.cq_queue.extend(req.cq_beats());
+                self.push_cq(&req);
                 self.pending
                     .insert((HOST_REQUESTER_ID, tag), PendingRead::new(req));
                 in_flight.push_back((tag, issued, n));
@@ -1142,7 +1193,8 @@ impl Core {
             && (self.dma.busy
                 || self.dma.in_flight()
                 || !self.msix.answers.is_empty()
-                || self.stats.cycles < self.dma.kick_until)
+                || self.stats.cycles < self.dma.kick_until
+                || self.nvme_busy())
     }
 
     fn dma_summary(&self) -> String {
@@ -1422,6 +1474,7 @@ impl Core {
     fn p2p_request(&mut self, req: &RqRequest, bar: PeerBar, requester_id: u16) {
         self.stats.p2p_requests += 1;
         match bar.device {
+            PeerId::Nvme => self.nvme_p2p_request(req, bar, requester_id),
             PeerId::Endpoint => {
                 // The endpoint's own completer, through CQ, with the fabric's tag space.
                 let tag = loop {
@@ -1445,7 +1498,7 @@ impl Core {
                     attr: req.attr,
                     payload: req.payload.clone(),
                 };
-                self.cq_queue.extend(request.cq_beats());
+                self.push_cq(&request);
                 if req.kind == RequestType::MemRead {
                     self.pending
                         .insert((ENDPOINT_ID, tag), PendingRead::new(request));

@@ -48,12 +48,13 @@ pub struct DmaFault {
     pub reason: &'static str,
 }
 
-/// A device on the fabric whose BARs take peer-to-peer requests. Issue 5 adds an NVMe
-/// controller as another variant.
+/// A device on the fabric whose BARs take peer-to-peer requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerId {
     /// The FPGA endpoint itself: its own completer answers (through CQ/CC).
     Endpoint,
+    /// The simulated NVMe controller (registers in BAR0, controller memory buffer in BAR2).
+    Nvme,
 }
 
 /// One BAR window on the fabric.

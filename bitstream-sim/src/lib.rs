@@ -19,7 +19,8 @@ pub mod rtl;
 pub mod tlp;
 
 pub use device::{
-    RawOutcome, RawRequest, ReadFault, SimConfig, SimDevice, SimStats, CLOCK_HZ, ENDPOINT_ID,
+    RawOutcome, RawRequest, ReadFault, SimConfig, SimDevice, SimNvme, SimStats, CLOCK_HZ,
+    ENDPOINT_ID, NVME_BAR0_BASE, NVME_CMB_BASE, NVME_ID,
 };
 pub use fabric::{DmaDirection, DmaFault, IOVA_RANGES, MSI_RANGE};
 

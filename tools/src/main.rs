@@ -5,6 +5,7 @@
 
 mod bar_test;
 mod bench;
+mod copy;
 mod info;
 mod push;
 mod regs;
@@ -49,18 +50,21 @@ Examples:
   peerbar bench                              DMA throughput sweep beside the TLP-limited ideal
   peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
+  peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
 Exit status:
   0  success
   1  verification mismatch (bar-test found data that differs from what it wrote, push
-     --verify found data that differs from what the job should have moved)
+     --verify found data that differs from what the job should have moved, copy found a
+     wrong CRC or byte: the report names the LBA and offset)
   2  usage error or bad input (unknown option, bad number, range outside BAR2, ...)
   3  device error (device not found or not bound to vfio-pci, no IOMMU group, permission
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
      completion within push --wait or within 60 s in bench, ...)
-  4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0)";
+  4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
+     copy: an engine job or an NVMe command failed, the NVMe status is named)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -137,6 +141,11 @@ enum Command {
     /// queues, beside the interface's TLP-limited ideal; table, JSON, CSV and SVG plot.
     #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
     Bench(bench::BenchArgs),
+
+    /// NVMe -> BAR2 -> host and host -> BAR2 -> NVMe, peer to peer, chunked, with every
+    /// chunk's CRC checked in BAR2 and every byte compared end to end.
+    #[command(long_about = copy::LONG_ABOUT, after_help = copy::AFTER_HELP)]
+    Copy(copy::CopyArgs),
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -203,6 +212,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         _ => None,
     };
+    if let Command::Copy(args) = &cli.command {
+        copy::check_args(args)?;
+    }
     let mut target = target::Target::open(&cli.global)?;
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
@@ -216,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let plan = bench_plan.expect("planned above");
             bench::run(&mut target, &cli.global, &args, &plan)
         }
+        Command::Copy(args) => copy::run(&mut target, &cli.global, &args),
     }
 }
 

@@ -1,0 +1,924 @@
+//! `peerbar copy`: the whole peer-to-peer data path, chunked and verified.
+//!
+//! - `to-host`: NVMe Read into a BAR2 slot (the SSD writes BAR2 peer-to-peer), the engine's
+//!   CHECKSUM of the slot against the pattern's CRC, the engine's PUSH of the slot into a host
+//!   buffer through a DMA-only SGL, and an end-to-end compare of the host bytes.
+//! - `to-nvme`: the pattern in a host buffer, the engine's PULL into a BAR2 slot, CHECKSUM, NVMe
+//!   Write from the slot (the SSD reads BAR2 peer-to-peer); verified by reading the namespace
+//!   back (directly into host memory) unless `to-host` follows and does it through BAR2.
+//! - `both` (default): `to-nvme`, then `to-host` over the same LBAs.
+//!
+//! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
+//! [`peerbar::pattern::Pattern`]: every 16 bytes say where they belong, so a report names the
+//! LBA, the offset, and where the wrong bytes came from.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use peerbar::dma::{
+    CompletionMode, DataList, DmaBuffer, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig,
+    QueuePair, Sgl, Ticket,
+};
+use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
+use peerbar::pattern::{Mismatch, Pattern};
+use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
+use serde::Serialize;
+
+use crate::target::{Kind, Target};
+use crate::units::{human_bytes, human_seconds, parse_size, render_table};
+use crate::{usage_error, GlobalOpts, Outcome};
+
+pub const LONG_ABOUT: &str = "\
+Moves data between an NVMe SSD and host memory through the endpoint's BAR2, peer to peer, in
+chunks with several in flight, and verifies every byte.
+
+to-host: NVMe Read into a BAR2 slot (the SSD writes BAR2 directly), engine CHECKSUM of the slot
+against the expected CRC32C, engine PUSH of the slot into host memory through a DMA-only SGL,
+end-to-end compare.
+to-nvme: pattern in host memory, engine PULL into a BAR2 slot, CHECKSUM, NVMe Write from the
+slot (the SSD reads BAR2 directly); the namespace is read back and compared.
+both (default): to-nvme, then to-host over the same LBAs (the read-back goes through BAR2).
+
+The data is a seeded pattern in which every 16 bytes encode their own offset: a mismatch report
+names the LBA, the offset inside it, and where the bytes found there belong (zeros, another
+LBA's data and how far it landed from home, or corruption).
+
+On the simulated endpoint a simulated NVMe controller is attached to the same fabric and IOMMU
+(--sim-* options shape it). On hardware --nvme <BDF> names the SSD; it must be bound to
+vfio-pci, and writing to it needs --allow-nvme-write (the data on those LBAs is destroyed).";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  peerbar copy                                64 MiB both ways, verified, on the simulation
+  peerbar copy --size 8MiB --chunk 64KiB --depth 8
+  peerbar copy --direction to-host --transfer prp --json
+  peerbar copy --sim-latency-us 80 --sim-bandwidth-mbps 3500
+
+Exit status: 0 all verified, 1 a verification found wrong bytes (the report says where),
+2 usage, 3 device/simulation/timeout, 4 an NVMe command or a DMA job completed with an
+error status (the NVMe status is named).";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    /// NVMe -> BAR2 -> host.
+    ToHost,
+    /// host -> BAR2 -> NVMe.
+    ToNvme,
+    /// to-nvme, then to-host.
+    Both,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Transfer {
+    /// SGL when the controller advertises SGLs, else PRP.
+    Auto,
+    Sgl,
+    Prp,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CopyArgs {
+    /// Bytes to move each way (a whole number of LBAs).
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    pub size: u64,
+    /// Bytes per chunk: one NVMe command and one engine job each (a whole number of LBAs).
+    #[arg(long, default_value = "128KiB", value_parser = parse_size)]
+    pub chunk: u64,
+    /// Chunks in flight (each holds a BAR2 slot of --chunk bytes).
+    #[arg(long, default_value_t = 4)]
+    pub depth: usize,
+    #[arg(long, value_enum, default_value_t = Direction::Both)]
+    pub direction: Direction,
+    /// First LBA on the namespace.
+    #[arg(long, default_value_t = 0)]
+    pub lba: u64,
+    /// Seed of the data pattern.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How NVMe commands describe their data.
+    #[arg(long, value_enum, default_value_t = Transfer::Auto)]
+    pub transfer: Transfer,
+    /// Skip the CHECKSUM jobs and the byte compares (throughput only).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Seconds any one chunk may take before the copy gives up (exit 3).
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci.
+    #[arg(long, value_name = "BDF")]
+    pub nvme: Option<String>,
+    /// Hardware: allow writing the SSD (to-nvme, both). The LBAs' data is overwritten.
+    #[arg(long)]
+    pub allow_nvme_write: bool,
+    /// Simulation: namespace size (default: what the copy needs, at least 64 MiB).
+    #[arg(long, value_parser = parse_size)]
+    pub sim_namespace: Option<u64>,
+    /// Simulation: back the namespace with this file instead of memory.
+    #[arg(long, value_name = "FILE")]
+    pub sim_file: Option<std::path::PathBuf>,
+    /// Simulation: logical block size (512 or 4096).
+    #[arg(long, default_value_t = 512)]
+    pub sim_lba_size: u32,
+    /// Simulation: command latency of the NVMe controller, microseconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub sim_latency_us: f64,
+    /// Simulation: data bandwidth of the NVMe controller, MB/s (0: unlimited).
+    #[arg(long, default_value_t = 7000)]
+    pub sim_bandwidth_mbps: u64,
+    /// Simulation: the controller does not advertise SGLs (PRP only).
+    #[arg(long)]
+    pub sim_no_sgl: bool,
+}
+
+/// One leg of the copy, measured.
+#[derive(Debug, Serialize)]
+struct LegReport {
+    leg: &'static str,
+    chunks: u64,
+    bytes: u64,
+    wall_seconds: f64,
+    wall_mb_per_s: f64,
+    /// Simulated time (cycles at 250 MHz) and throughput over it; null on hardware.
+    sim_seconds: Option<f64>,
+    sim_gb_per_s: Option<f64>,
+    /// Per-chunk latency from the first command to the chunk's last step, wall clock.
+    latency_ms: Percentiles,
+    /// The same in simulated time (null on hardware).
+    sim_latency_us: Option<Percentiles>,
+    checksums_verified: u64,
+    bytes_compared: u64,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+struct Percentiles {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Percentiles {
+    fn of(mut values: Vec<f64>) -> Percentiles {
+        if values.is_empty() {
+            return Percentiles {
+                p50: 0.0,
+                p90: 0.0,
+                p99: 0.0,
+                max: 0.0,
+            };
+        }
+        values.sort_by(f64::total_cmp);
+        // Nearest-rank percentile.
+        let at =
+            |p: f64| values[((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+        Percentiles {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        }
+    }
+
+    fn show(&self) -> String {
+        format!(
+            "{:.3} / {:.3} / {:.3} / {:.3}",
+            self.p50, self.p90, self.p99, self.max
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CopyReport {
+    schema: &'static str,
+    target: &'static str,
+    endpoint: String,
+    nvme: String,
+    transfer: &'static str,
+    size: u64,
+    chunk: u64,
+    depth: usize,
+    first_lba: u64,
+    lba_size: u32,
+    seed: u64,
+    verified: bool,
+    legs: Vec<LegReport>,
+    /// The first wrong byte found, if any (then the copy stopped).
+    mismatch: Option<String>,
+    /// The NVMe command or engine job that failed, if any (then the copy stopped).
+    failure: Option<String>,
+}
+
+/// Checks the numbers before anything is opened.
+pub fn check_args(args: &CopyArgs) -> anyhow::Result<()> {
+    if args.size == 0 {
+        return Err(usage_error("--size must be at least one LBA"));
+    }
+    if args.chunk == 0 || args.chunk > u64::from(u32::MAX) {
+        return Err(usage_error("--chunk must be 1 byte .. 4 GiB"));
+    }
+    if args.depth == 0 || args.depth > 64 {
+        return Err(usage_error("--depth must be 1..=64"));
+    }
+    if !matches!(args.sim_lba_size, 512 | 4096) {
+        return Err(usage_error("--sim-lba-size must be 512 or 4096"));
+    }
+    if !args.timeout.is_finite() || args.timeout <= 0.0 {
+        return Err(usage_error("--timeout must be positive"));
+    }
+    if !args.sim_latency_us.is_finite() || args.sim_latency_us < 0.0 {
+        return Err(usage_error("--sim-latency-us must be zero or positive"));
+    }
+    Ok(())
+}
+
+/// The opened world: engine, its queue, the NVMe controller and its queue.
+struct World {
+    engine: DmaEngine,
+    queue: QueuePair,
+    nvme: Nvme,
+    io: IoQueue,
+    sim: Option<peerbar_sim::SimDevice>,
+    sim_nvme: Option<peerbar_sim::SimNvme>,
+}
+
+fn open_world(target: &mut Target, args: &CopyArgs) -> anyhow::Result<World> {
+    let sim_nvme;
+    let nvme_device: Arc<dyn peerbar::Device> = match (target.kind, &args.nvme) {
+        (Kind::Simulation, Some(_)) => return Err(usage_error(
+            "--nvme names a real SSD; it needs --device (the simulation has its own controller)",
+        )),
+        (Kind::Simulation, None) => {
+            let sim = target.sim.as_ref().expect("simulation target");
+            let needed = (args.lba * u64::from(args.sim_lba_size)).saturating_add(args.size);
+            let namespace = match &args.sim_file {
+                Some(path) => NamespaceBacking::File(path.clone()),
+                None => NamespaceBacking::Memory {
+                    bytes: args.sim_namespace.unwrap_or(needed.max(64 << 20)),
+                },
+            };
+            let config = NvmeConfig {
+                namespace,
+                lba_size: args.sim_lba_size,
+                sgl: !args.sim_no_sgl,
+                latency_cycles: (args.sim_latency_us * peerbar_sim::CLOCK_HZ as f64 / 1e6) as u64,
+                bytes_per_cycle: (args.sim_bandwidth_mbps * 1_000_000)
+                    .div_ceil(peerbar_sim::CLOCK_HZ) as u32,
+                ..NvmeConfig::default()
+            };
+            let dev = sim
+                .attach_nvme(config)
+                .context("attaching the simulated NVMe controller")?;
+            sim_nvme = Some(dev.clone());
+            Arc::new(dev)
+        }
+        (Kind::Hardware, None) => {
+            return Err(usage_error(
+                "on hardware, --nvme <BDF> must name the SSD (bound to vfio-pci)",
+            ))
+        }
+        (Kind::Hardware, Some(_)) => {
+            return Err(anyhow::anyhow!(
+                "copy on hardware needs the SSD and the endpoint in one VFIO container with the \
+                 endpoint's BAR2 mapped into the IOMMU for the SSD; that path is not written yet \
+                 (it is proven under QEMU first). Use the simulation for now."
+            ))
+        }
+    };
+    let endpoint = target.shared_endpoint()?;
+    let engine = endpoint.dma()?;
+    engine.enable()?;
+    let queue = engine.create_queue(QueueConfig {
+        mode: CompletionMode::Polling,
+        ..QueueConfig::new(0)
+    })?;
+    let transfer = match args.transfer {
+        Transfer::Auto => TransferMode::Auto,
+        Transfer::Sgl => TransferMode::Sgl,
+        Transfer::Prp => TransferMode::Prp,
+    };
+    let nvme = Nvme::open(
+        nvme_device,
+        engine.memory().clone(),
+        NvmeOptions {
+            transfer,
+            ..NvmeOptions::default()
+        },
+    )
+    .context("initialising the NVMe controller")?;
+    let io = nvme.io_queue().context("creating an NVMe I/O queue")?;
+    Ok(World {
+        engine,
+        queue,
+        nvme,
+        io,
+        sim: target.sim.clone(),
+        sim_nvme,
+    })
+}
+
+/// What one chunk waits for.
+enum Pending {
+    Nvme(NvmeTicket),
+    Engine(Ticket),
+}
+
+/// The steps of one chunk, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// to-host: NVMe Read into the slot.
+    NvmeRead,
+    /// Both legs: engine CHECKSUM of the slot.
+    Checksum,
+    /// to-host: engine PUSH slot -> host buffer.
+    Push,
+    /// to-nvme: engine PULL host buffer -> slot.
+    Pull,
+    /// to-nvme: NVMe Write from the slot.
+    NvmeWrite,
+    /// Read-back: NVMe Read straight into the host buffer.
+    ReadBack,
+}
+
+struct Chunk {
+    index: u64,
+    /// Byte offset of the chunk on the namespace (what the pattern is keyed by).
+    offset: u64,
+    len: u64,
+    steps: Vec<Step>,
+    step: usize,
+    /// What the current step waits for (set by `Copier::start`).
+    pending: Option<Pending>,
+    started: Instant,
+    sim_started: Option<u64>,
+}
+
+struct Slot {
+    peer: Arc<PeerSlice>,
+    host: Arc<DmaBuffer>,
+    chunk: Option<Chunk>,
+}
+
+/// Why a leg stopped early.
+enum Stop {
+    Mismatch(String),
+    Failed(String),
+}
+
+/// Counters of one leg.
+#[derive(Default)]
+struct LegTally {
+    latencies_ms: Vec<f64>,
+    sim_latencies_us: Vec<f64>,
+    checksums: u64,
+    compared: u64,
+}
+
+struct Copier<'a> {
+    world: &'a World,
+    args: &'a CopyArgs,
+    pattern: Pattern,
+    lba_size: u64,
+    verify: bool,
+    progress: &'a ProgressBar,
+}
+
+impl Copier<'_> {
+    fn sim_cycles(&self) -> Option<u64> {
+        self.world.sim.as_ref().map(|s| s.stats().cycles)
+    }
+
+    fn lba_of(&self, offset: u64) -> u64 {
+        offset / self.lba_size
+    }
+
+    fn chunk_data(&self, slot: &Slot, len: u64) -> anyhow::Result<DataList> {
+        let mut list = DataList::new();
+        list.push_peer(&slot.peer, 0, len as u32)?;
+        Ok(list)
+    }
+
+    /// Starts step `chunk.step` of the chunk in `slot` (synchronous parts run here).
+    fn start(&self, slot: &Slot, chunk: &mut Chunk) -> anyhow::Result<()> {
+        let len = chunk.len;
+        let lba = self.lba_of(chunk.offset);
+        let peer = || PeerRange::new(&slot.peer, 0, len as u32);
+        let host_list = || -> anyhow::Result<Sgl> {
+            let mut l = DataList::new();
+            l.push_buffer(&slot.host, 0, len as u32)?;
+            Ok(Sgl::List(l))
+        };
+        chunk.pending = Some(match chunk.steps[chunk.step] {
+            Step::NvmeRead => Pending::Nvme(
+                self.world
+                    .io
+                    .read(lba, &self.chunk_data(slot, len)?)
+                    .with_context(|| format!("submitting NVMe Read of chunk {}", chunk.index))?,
+            ),
+            Step::NvmeWrite => Pending::Nvme(
+                self.world
+                    .io
+                    .write(lba, &self.chunk_data(slot, len)?)
+                    .with_context(|| format!("submitting NVMe Write of chunk {}", chunk.index))?,
+            ),
+            Step::ReadBack => {
+                let mut l = DataList::new();
+                l.push_buffer(&slot.host, 0, len as u32)?;
+                Pending::Nvme(self.world.io.read(lba, &l).with_context(|| {
+                    format!("submitting the read-back of chunk {}", chunk.index)
+                })?)
+            }
+            Step::Checksum => {
+                Pending::Engine(self.world.queue.submit(Job::Checksum { peer: peer()? })?)
+            }
+            Step::Push => Pending::Engine(self.world.queue.submit(Job::Push {
+                peer: peer()?,
+                list: host_list()?,
+            })?),
+            Step::Pull => {
+                let data = self.pattern.bytes(chunk.offset, len as usize);
+                slot.host.write(0, &data)?;
+                Pending::Engine(self.world.queue.submit(Job::Pull {
+                    peer: peer()?,
+                    list: host_list()?,
+                })?)
+            }
+        });
+        Ok(())
+    }
+
+    /// Checks a finished step's result. `Ok(Some(stop))` ends the leg with a report.
+    fn finish_step(
+        &self,
+        slot: &Slot,
+        chunk: &Chunk,
+        result: StepResult,
+        tally: &mut LegTally,
+    ) -> anyhow::Result<Option<Stop>> {
+        let step = chunk.steps[chunk.step];
+        let where_ = || {
+            format!(
+                "chunk {} (LBA {}..{}, bytes {:#x}..{:#x})",
+                chunk.index,
+                self.lba_of(chunk.offset),
+                self.lba_of(chunk.offset + chunk.len),
+                chunk.offset,
+                chunk.offset + chunk.len
+            )
+        };
+        match result {
+            StepResult::Nvme(c) => {
+                if !c.status.is_success() {
+                    return Ok(Some(Stop::Failed(format!(
+                        "NVMe {} of {} failed: {}",
+                        if step == Step::NvmeWrite {
+                            "Write"
+                        } else {
+                            "Read"
+                        },
+                        where_(),
+                        c.status
+                    ))));
+                }
+            }
+            StepResult::Engine(c) => {
+                if !c.status.is_success() {
+                    return Ok(Some(Stop::Failed(format!(
+                        "engine {step:?} of {} failed with status {}",
+                        where_(),
+                        c.status
+                    ))));
+                }
+                if step == Step::Checksum && self.verify {
+                    let expected =
+                        crc32c::crc32c(&self.pattern.bytes(chunk.offset, chunk.len as usize));
+                    tally.checksums += 1;
+                    if c.result != expected {
+                        // Locate the damage: read the slot back through BAR2.
+                        let mut found = vec![0u8; chunk.len as usize];
+                        slot.peer.read(0, &mut found)?;
+                        let detail = match self.pattern.verify(chunk.offset, &found) {
+                            Err(m) => describe_mismatch(&m),
+                            Ok(()) => {
+                                "BAR2 reads back right: the engine's CRC disagrees with the data"
+                                    .into()
+                            }
+                        };
+                        return Ok(Some(Stop::Mismatch(format!(
+                            "CHECKSUM of {} in BAR2 is {:#010x}, expected {expected:#010x}: {detail}",
+                            where_(),
+                            c.result
+                        ))));
+                    }
+                }
+            }
+        }
+        if matches!(step, Step::Push | Step::ReadBack) && self.verify {
+            let mut found = vec![0u8; chunk.len as usize];
+            slot.host.read(0, &mut found)?;
+            tally.compared += chunk.len;
+            if let Err(m) = self.pattern.verify(chunk.offset, &found) {
+                let path = if step == Step::Push {
+                    "in host memory after NVMe -> BAR2 -> PUSH"
+                } else {
+                    "read back from the namespace"
+                };
+                return Ok(Some(Stop::Mismatch(format!(
+                    "{} {path}: {}",
+                    where_(),
+                    describe_mismatch(&m)
+                ))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs one leg: `steps` for every chunk, `depth` chunks at a time.
+    fn leg(
+        &self,
+        name: &'static str,
+        steps: &[Step],
+        slots: &mut [Slot],
+    ) -> anyhow::Result<(LegReport, Option<Stop>)> {
+        let args = self.args;
+        let base = args.lba * self.lba_size;
+        let count = args.size.div_ceil(args.chunk);
+        let timeout = Duration::from_secs_f64(args.timeout);
+        let mut tally = LegTally::default();
+        let mut next = 0u64;
+        let mut done = 0u64;
+        let mut stop = None;
+        let wall0 = Instant::now();
+        let sim0 = self.sim_cycles();
+        self.progress.set_message(name);
+        while done < count && stop.is_none() {
+            let mut progressed = false;
+            for slot in slots.iter_mut() {
+                if slot.chunk.is_none() && next < count {
+                    let offset = next * args.chunk;
+                    let mut chunk = Chunk {
+                        index: next,
+                        offset: base + offset,
+                        len: args.chunk.min(args.size - offset),
+                        steps: steps.to_vec(),
+                        step: 0,
+                        pending: None,
+                        started: Instant::now(),
+                        sim_started: self.sim_cycles(),
+                    };
+                    self.start(slot, &mut chunk)?;
+                    slot.chunk = Some(chunk);
+                    next += 1;
+                    progressed = true;
+                }
+                let Some(chunk) = slot.chunk.as_mut() else {
+                    continue;
+                };
+                let result = match &chunk.pending {
+                    Some(Pending::Nvme(t)) => t.try_get()?.map(StepResult::Nvme),
+                    Some(Pending::Engine(t)) => t.try_get()?.map(StepResult::Engine),
+                    None => unreachable!("a chunk in a slot has started its step"),
+                };
+                let Some(result) = result else {
+                    if chunk.started.elapsed() > timeout {
+                        anyhow::bail!(
+                            "chunk {} got no completion for its {:?} step within --timeout {} s",
+                            chunk.index,
+                            chunk.steps[chunk.step],
+                            args.timeout
+                        );
+                    }
+                    continue;
+                };
+                progressed = true;
+                let chunk = slot.chunk.take().expect("present");
+                if let Some(s) = self.finish_step(slot, &chunk, result, &mut tally)? {
+                    stop = Some(s);
+                    break;
+                }
+                let mut chunk = chunk;
+                chunk.step += 1;
+                if chunk.step < chunk.steps.len() {
+                    self.start(slot, &mut chunk)?;
+                    slot.chunk = Some(chunk);
+                } else {
+                    tally
+                        .latencies_ms
+                        .push(chunk.started.elapsed().as_secs_f64() * 1e3);
+                    if let (Some(s0), Some(s1)) = (chunk.sim_started, self.sim_cycles()) {
+                        tally
+                            .sim_latencies_us
+                            .push((s1 - s0) as f64 * 1e6 / peerbar_sim::CLOCK_HZ as f64);
+                    }
+                    done += 1;
+                    self.progress.inc(chunk.len);
+                }
+            }
+            if !progressed {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+        if stop.is_some() {
+            // Let the chunks still in flight finish so their memory is not reused under them.
+            for slot in slots.iter_mut() {
+                if let Some(chunk) = slot.chunk.take() {
+                    match &chunk.pending {
+                        Some(Pending::Nvme(t)) => drop(t.wait(timeout)),
+                        Some(Pending::Engine(t)) => drop(t.wait(timeout)),
+                        None => {}
+                    }
+                }
+            }
+        }
+        let wall = wall0.elapsed().as_secs_f64();
+        let bytes = (done * args.chunk).min(args.size);
+        let sim_seconds = match (sim0, self.sim_cycles()) {
+            (Some(a), Some(b)) => Some((b - a) as f64 / peerbar_sim::CLOCK_HZ as f64),
+            _ => None,
+        };
+        Ok((
+            LegReport {
+                leg: name,
+                chunks: done,
+                bytes,
+                wall_seconds: wall,
+                wall_mb_per_s: if wall > 0.0 {
+                    bytes as f64 / wall / 1e6
+                } else {
+                    0.0
+                },
+                sim_seconds,
+                sim_gb_per_s: sim_seconds
+                    .filter(|s| *s > 0.0)
+                    .map(|s| bytes as f64 / s / 1e9),
+                latency_ms: Percentiles::of(tally.latencies_ms),
+                sim_latency_us: sim_seconds.map(|_| Percentiles::of(tally.sim_latencies_us)),
+                checksums_verified: tally.checksums,
+                bytes_compared: tally.compared,
+            },
+            stop,
+        ))
+    }
+}
+
+enum StepResult {
+    Nvme(peerbar::nvme::NvmeCompletion),
+    Engine(peerbar::dma::Completion),
+}
+
+fn describe_mismatch(m: &Mismatch) -> String {
+    m.to_string()
+}
+
+pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
+    let writes = args.direction != Direction::ToHost;
+    if target.kind == Kind::Hardware && writes && !args.allow_nvme_write {
+        return Err(usage_error(
+            "--direction to-nvme/both overwrites the SSD's LBAs: add --allow-nvme-write to confirm",
+        ));
+    }
+    let world = open_world(target, args)?;
+    let ns = world.nvme.namespace();
+    let lba_size = u64::from(ns.lba_size);
+    for (what, v) in [("--size", args.size), ("--chunk", args.chunk)] {
+        if v % lba_size != 0 {
+            return Err(usage_error(format!(
+                "{what} {v} is not a whole number of {lba_size}-byte LBAs"
+            )));
+        }
+    }
+    let end_lba = args.lba + args.size / lba_size;
+    if end_lba > ns.lba_count {
+        return Err(usage_error(format!(
+            "LBAs {}..{end_lba} go past the namespace's {} LBAs",
+            args.lba, ns.lba_count
+        )));
+    }
+    if let Some(mdts) = world.nvme.controller().mdts_bytes {
+        if args.chunk > mdts {
+            return Err(usage_error(format!(
+                "--chunk {} is above the controller's maximum transfer of {}",
+                human_bytes(args.chunk),
+                human_bytes(mdts)
+            )));
+        }
+    }
+    let bar2 = world.engine.peer_memory().bar_len();
+    let depth = args.depth.min(args.size.div_ceil(args.chunk) as usize);
+    if args.chunk.saturating_mul(depth as u64) > bar2 {
+        return Err(usage_error(format!(
+            "--chunk {} x --depth {depth} needs {} of BAR2, which has {}",
+            human_bytes(args.chunk),
+            human_bytes(args.chunk * depth as u64),
+            human_bytes(bar2)
+        )));
+    }
+    let mut slots = Vec::new();
+    for _ in 0..depth {
+        slots.push(Slot {
+            peer: Arc::new(world.engine.peer_memory().alloc(args.chunk, 4096)?),
+            host: Arc::new(world.engine.memory().alloc(args.chunk as usize)?),
+            chunk: None,
+        });
+    }
+    let pattern = Pattern::new(args.seed, ns.lba_size);
+    let verify = !args.no_verify;
+    let transfer = if world.io.transfer_mode() == TransferMode::Sgl {
+        "SGL"
+    } else {
+        "PRP"
+    };
+
+    let mut legs: Vec<(&'static str, Vec<Step>)> = Vec::new();
+    let check = |s: Vec<Step>| -> Vec<Step> {
+        s.into_iter()
+            .filter(|st| verify || *st != Step::Checksum)
+            .collect()
+    };
+    if writes {
+        legs.push((
+            "host -> BAR2 -> NVMe",
+            check(vec![Step::Pull, Step::Checksum, Step::NvmeWrite]),
+        ));
+    }
+    if args.direction == Direction::ToNvme && verify {
+        legs.push(("NVMe read-back -> host", vec![Step::ReadBack]));
+    }
+    if args.direction != Direction::ToNvme {
+        legs.push((
+            "NVMe -> BAR2 -> host",
+            check(vec![Step::NvmeRead, Step::Checksum, Step::Push]),
+        ));
+    }
+    if args.direction == Direction::ToHost {
+        if let Some(sim_nvme) = &world.sim_nvme {
+            // A fresh simulated namespace is zero: seed it so there is something to verify.
+            let mut at = args.lba * lba_size;
+            let end = at + args.size;
+            while at < end {
+                let n = (end - at).min(1 << 20);
+                sim_nvme.namespace_write(at, &pattern.bytes(at, n as usize))?;
+                at += n;
+            }
+            if !opts.json {
+                println!(
+                    "(simulation: the namespace was seeded with the pattern, seed {})",
+                    args.seed
+                );
+            }
+        }
+    }
+
+    if !opts.json {
+        println!(
+            "copy on {}: {}\nNVMe: {}, {} LBAs of {} bytes, {transfer}\n{} {}, {} chunks of {}, {depth} in flight, LBA {}, seed {}{}",
+            target.kind.as_str(),
+            target.description,
+            world.nvme.device().describe(),
+            ns.lba_count,
+            ns.lba_size,
+            match args.direction {
+                Direction::Both => "both ways:",
+                Direction::ToHost => "NVMe -> host:",
+                Direction::ToNvme => "host -> NVMe:",
+            },
+            human_bytes(args.size),
+            args.size.div_ceil(args.chunk),
+            human_bytes(args.chunk),
+            args.lba,
+            args.seed,
+            if verify { ", verified" } else { ", NOT verified" }
+        );
+    }
+    let progress = progress_bar(opts.json, args.size * legs.len() as u64);
+    let copier = Copier {
+        world: &world,
+        args,
+        pattern,
+        lba_size,
+        verify,
+        progress: &progress,
+    };
+    let mut reports = Vec::new();
+    let mut mismatch = None;
+    let mut failure = None;
+    for (name, steps) in &legs {
+        let (report, stop) = copier.leg(name, steps, &mut slots)?;
+        reports.push(report);
+        match stop {
+            Some(Stop::Mismatch(m)) => {
+                mismatch = Some(m);
+                break;
+            }
+            Some(Stop::Failed(f)) => {
+                failure = Some(f);
+                break;
+            }
+            None => {}
+        }
+    }
+    progress.finish_and_clear();
+
+    let report = CopyReport {
+        schema: "peerbar-copy/1",
+        target: target.kind.as_str(),
+        endpoint: target.description.clone(),
+        nvme: world.nvme.device().describe(),
+        transfer,
+        size: args.size,
+        chunk: args.chunk,
+        depth,
+        first_lba: args.lba,
+        lba_size: ns.lba_size,
+        seed: args.seed,
+        verified: verify,
+        legs: reports,
+        mismatch: mismatch.clone(),
+        failure: failure.clone(),
+    };
+    if opts.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if mismatch.is_some() {
+        Outcome::Mismatch
+    } else if failure.is_some() {
+        Outcome::JobError
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn print_report(r: &CopyReport) {
+    let sim = r.legs.iter().any(|l| l.sim_seconds.is_some());
+    let mut headers = vec!["leg", "chunks", "bytes", "wall time", "wall MB/s"];
+    if sim {
+        headers.extend(["sim time", "sim GB/s", "sim latency us p50/p90/p99/max"]);
+    }
+    headers.extend(["wall latency ms p50/p90/p99/max", "CRCs", "compared"]);
+    let rows: Vec<Vec<String>> = r
+        .legs
+        .iter()
+        .map(|l| {
+            let mut row = vec![
+                l.leg.to_owned(),
+                l.chunks.to_string(),
+                human_bytes(l.bytes),
+                human_seconds(l.wall_seconds),
+                format!("{:.1}", l.wall_mb_per_s),
+            ];
+            if sim {
+                row.push(l.sim_seconds.map_or("-".into(), human_seconds));
+                row.push(l.sim_gb_per_s.map_or("-".into(), |g| format!("{g:.2}")));
+                row.push(l.sim_latency_us.map_or("-".into(), |p| p.show()));
+            }
+            row.push(l.latency_ms.show());
+            row.push(l.checksums_verified.to_string());
+            row.push(human_bytes(l.bytes_compared));
+            row
+        })
+        .collect();
+    print!("{}", render_table(&headers, &rows));
+    match (&r.mismatch, &r.failure) {
+        (Some(m), _) => println!("MISMATCH: {m}"),
+        (_, Some(f)) => println!("FAILED: {f}"),
+        _ if r.verified => println!(
+            "OK: every chunk's CRC32C in BAR2 matched and every byte compared equal (seed {})",
+            r.seed
+        ),
+        _ => println!("done (not verified: --no-verify)"),
+    }
+}
+
+fn progress_bar(json: bool, total: u64) -> ProgressBar {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let p = Percentiles::of((1..=100).map(f64::from).collect());
+        assert_eq!((p.p50, p.p90, p.p99, p.max), (50.0, 90.0, 99.0, 100.0));
+        let one = Percentiles::of(vec![3.0]);
+        assert_eq!((one.p50, one.max), (3.0, 3.0));
+    }
+}
