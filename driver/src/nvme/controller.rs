@@ -260,6 +260,10 @@ impl Drop for Controller {
 }
 
 /// One NVMe controller. See the [module docs](crate::nvme).
+///
+/// Dropping it shuts the controller down (CC.SHN = 01b, wait CSTS.SHST = 10b, CC.EN = 0) once
+/// the last [`IoQueue`] made from it is gone too: queues still in use keep the controller
+/// running until they are dropped.
 pub struct Nvme {
     ctrl: Arc<Controller>,
     info: ControllerInfo,
@@ -611,5 +615,18 @@ impl Nvme {
             builder: self.builder,
         };
         IoQueue::create(&self.ctrl, qid, self.io_entries, params)
+    }
+}
+
+impl Drop for Nvme {
+    fn drop(&mut self) {
+        let queues = Arc::strong_count(&self.ctrl) - 1;
+        if queues > 0 {
+            log::debug!(
+                "NVMe {}: {queues} I/O queue(s) still alive; the controller shuts down when the last one is dropped",
+                self.ctrl.device.describe()
+            );
+        }
+        // `self.ctrl` drops next; `Controller::drop` shuts down when it is the last reference.
     }
 }

@@ -179,7 +179,7 @@ impl IoQueue {
         self.inner.core.in_flight()
     }
 
-    /// Bus addresses of the SQ and CQ rings (diagnostics).
+    /// The SQ and CQ ring buffers (diagnostics: bus addresses, contents).
     pub fn ring_buffers(&self) -> (&DmaBuffer, &DmaBuffer) {
         (&self.inner.core.sq, &self.inner.core.cq)
     }

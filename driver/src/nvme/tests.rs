@@ -940,3 +940,17 @@ fn several_threads_share_one_queue() {
     assert_eq!(fake.io_log().len(), 80);
     assert_eq!(q.in_flight(), 0);
 }
+
+#[test]
+fn the_controller_outlives_the_nvme_handle_while_queues_live() {
+    let fake = FakeNvme::start(Behaviour::default());
+    let nvme = open(&fake);
+    let q = nvme.io_queue().unwrap();
+    drop(nvme);
+    assert_eq!(fake.shutdowns(), 0, "a queue is still in use");
+    q.flush().unwrap().wait(WAIT).unwrap().check().unwrap();
+    drop(q);
+    assert_eq!(fake.shutdowns(), 1);
+    assert_eq!(fake.reg(regs::CC_OFFSET) & 1, 0);
+    assert!(fake.dma.dma_windows().is_empty(), "every ring unmapped");
+}
