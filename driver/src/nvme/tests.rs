@@ -954,3 +954,44 @@ fn the_controller_outlives_the_nvme_handle_while_queues_live() {
     assert_eq!(fake.reg(regs::CC_OFFSET) & 1, 0);
     assert!(fake.dma.dma_windows().is_empty(), "every ring unmapped");
 }
+
+#[test]
+fn a_refused_sq_creation_deletes_the_new_cq() {
+    let fake = FakeNvme::start(Behaviour::default());
+    let nvme = open(&fake);
+    let ring = Arc::new(fake.memory.alloc(4096).unwrap());
+    // Behind the driver's back: CQ 2 and SQ 1 on it, so that Create I/O SQ 1 is refused.
+    for e in [
+        SubmissionEntry::create_io_cq(2, 16, ring.bus_addr()),
+        SubmissionEntry::create_io_sq(1, 16, ring.bus_addr(), 2),
+    ] {
+        let t = nvme
+            .submit_admin_raw(e, vec![Held::Buffer(ring.clone())])
+            .unwrap();
+        t.wait(WAIT).unwrap().check().unwrap();
+    }
+    let err = nvme.io_queue().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NvmeCommand {
+                command: "Create I/O SQ",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        &fake.admin_log()[5..],
+        &[
+            admin_opcode::CREATE_IO_CQ,
+            admin_opcode::CREATE_IO_SQ,
+            admin_opcode::DELETE_IO_CQ
+        ]
+    );
+    assert_eq!(
+        fake.queues(),
+        (vec![1], vec![2]),
+        "the driver's CQ 1 is gone again"
+    );
+}
