@@ -343,6 +343,19 @@ impl Nvme {
     ///
     /// Waits for RDY are bounded by max(`options.timeout`, CAP.TO).
     pub fn open(device: Arc<dyn Device>, memory: DmaMemory, options: NvmeOptions) -> Result<Nvme> {
+        // Options that are wrong whatever the controller: refused before touching it.
+        if options.io_entries < 2 {
+            return Err(invalid(
+                "io_entries",
+                format!("{} entries: a queue has at least 2", options.io_entries),
+            ));
+        }
+        if options.io_queues == 0 {
+            return Err(invalid("io_queues", "0: ask for at least one".to_owned()));
+        }
+        if options.timeout.is_zero() {
+            return Err(invalid("timeout", "zero".to_owned()));
+        }
         let dev = device.as_ref();
         let identity = crate::config::identity(dev)?;
         if identity.class_code != NVME_CLASS_CODE {
@@ -394,18 +407,6 @@ impl Nvme {
                     max_entries.min(4096)
                 ),
             ));
-        }
-        if options.io_entries < 2 {
-            return Err(invalid(
-                "io_entries",
-                format!("{} entries: a queue has at least 2", options.io_entries),
-            ));
-        }
-        if options.io_queues == 0 {
-            return Err(invalid("io_queues", "0: ask for at least one".to_owned()));
-        }
-        if options.timeout.is_zero() {
-            return Err(invalid("timeout", "zero".to_owned()));
         }
         let io_entries = u32::from(options.io_entries).min(max_entries);
         if io_entries < u32::from(options.io_entries) {
