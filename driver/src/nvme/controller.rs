@@ -260,6 +260,10 @@ impl Drop for Controller {
 }
 
 /// One NVMe controller. See the [module docs](crate::nvme).
+///
+/// Dropping it shuts the controller down (CC.SHN = 01b, wait CSTS.SHST = 10b, CC.EN = 0) once
+/// the last [`IoQueue`] made from it is gone too: queues still in use keep the controller
+/// running until they are dropped.
 pub struct Nvme {
     ctrl: Arc<Controller>,
     info: ControllerInfo,
@@ -339,6 +343,19 @@ impl Nvme {
     ///
     /// Waits for RDY are bounded by max(`options.timeout`, CAP.TO).
     pub fn open(device: Arc<dyn Device>, memory: DmaMemory, options: NvmeOptions) -> Result<Nvme> {
+        // Options that are wrong whatever the controller: refused before touching it.
+        if options.io_entries < 2 {
+            return Err(invalid(
+                "io_entries",
+                format!("{} entries: a queue has at least 2", options.io_entries),
+            ));
+        }
+        if options.io_queues == 0 {
+            return Err(invalid("io_queues", "0: ask for at least one".to_owned()));
+        }
+        if options.timeout.is_zero() {
+            return Err(invalid("timeout", "zero".to_owned()));
+        }
         let dev = device.as_ref();
         let identity = crate::config::identity(dev)?;
         if identity.class_code != NVME_CLASS_CODE {
@@ -390,18 +407,6 @@ impl Nvme {
                     max_entries.min(4096)
                 ),
             ));
-        }
-        if options.io_entries < 2 {
-            return Err(invalid(
-                "io_entries",
-                format!("{} entries: a queue has at least 2", options.io_entries),
-            ));
-        }
-        if options.io_queues == 0 {
-            return Err(invalid("io_queues", "0: ask for at least one".to_owned()));
-        }
-        if options.timeout.is_zero() {
-            return Err(invalid("timeout", "zero".to_owned()));
         }
         let io_entries = u32::from(options.io_entries).min(max_entries);
         if io_entries < u32::from(options.io_entries) {
@@ -611,5 +616,18 @@ impl Nvme {
             builder: self.builder,
         };
         IoQueue::create(&self.ctrl, qid, self.io_entries, params)
+    }
+}
+
+impl Drop for Nvme {
+    fn drop(&mut self) {
+        let queues = Arc::strong_count(&self.ctrl) - 1;
+        if queues > 0 {
+            log::debug!(
+                "NVMe {}: {queues} I/O queue(s) still alive; the controller shuts down when the last one is dropped",
+                self.ctrl.device.describe()
+            );
+        }
+        // `self.ctrl` drops next; `Controller::drop` shuts down when it is the last reference.
     }
 }

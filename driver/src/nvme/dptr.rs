@@ -34,8 +34,13 @@ pub const PRP_ENTRIES_PER_PAGE: usize = (PRP_PAGE / 8) as usize;
 /// A command's data pointer (DPTR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataPointer {
-    /// PSDT 00b: PRP entry 1 and PRP entry 2 (0, a second page, or a PRP list pointer).
-    Prp { prp1: BusAddr, prp2: BusAddr },
+    /// PSDT 00b: PRP entries 1 and 2.
+    Prp {
+        /// The first page, possibly with a (dword-aligned) offset.
+        prp1: BusAddr,
+        /// 0 (one page), the second page, or a pointer to a PRP list.
+        prp2: BusAddr,
+    },
     /// PSDT 01b: SGL Descriptor 1.
     Sgl(SglDescriptor),
 }

@@ -156,7 +156,7 @@ impl FakeNvme {
     pub fn start(behaviour: Behaviour) -> FakeNvme {
         let dev = Arc::new(nvme_function(behaviour.cap));
         let dma = Arc::new(FakeDevice::peerbar_endpoint(1 << 20).with_iova_ranges(
-            std::iter::once(FAKE_NVME_BAR0 - 0x1_0000..FAKE_NVME_BAR0 + 0x10_0000),
+            std::iter::once(FAKE_NVME_BAR0 - 0x1_0000..FAKE_NVME_BAR0 + 0x100_0000),
         ));
         let memory = DmaMemory::new(dma.clone()).unwrap();
         let ns_len = (behaviour.lba_count << behaviour.lba_shift).min(16 << 20) as usize;
@@ -299,14 +299,12 @@ fn reg(dev: &FakeDevice, offset: u64) -> u32 {
         .unwrap()
 }
 
+/// The SQ tail (`cq` false) or CQ head doorbell of `qid`, computed here from the NVMe rule
+/// (not with the driver's helpers, so that a wrong stride shows).
 fn doorbell(dev: &FakeDevice, st: &State, qid: u16, cq: bool) -> u32 {
-    let dstrd = ((st.behaviour.cap >> 32) & 0xf) as u8;
-    let off = if cq {
-        regs::cq_head_doorbell(qid, dstrd)
-    } else {
-        regs::sq_tail_doorbell(qid, dstrd)
-    };
-    dev.bar_read32(BarIndex::BAR0, off).unwrap()
+    let stride = 4u64 << ((st.behaviour.cap >> 32) & 0xf);
+    let index = 2 * u64::from(qid) + u64::from(cq);
+    reg(dev, 0x1000 + index * stride)
 }
 
 /// One pass: CC handshakes, then every SQ's new entries.

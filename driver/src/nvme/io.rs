@@ -93,13 +93,13 @@ impl IoQueue {
             return Err(leak_unless_refused(e, &[&cq]));
         }
         if let Err(e) = ctrl.admin(create_sq, vec![Held::Buffer(Arc::clone(&sq))]) {
-            let e = leak_unless_refused(e, &[&sq]);
+            let (e, sq_absent) = leak_unless_refused(e, &[&sq]);
             return match ctrl.admin(SubmissionEntry::delete_io_cq(qid), Vec::new()) {
-                Ok(_) => Err((e.0, e.1)),
+                Ok(_) => Err((e, sq_absent)),
                 Err(del) => {
                     log::error!("NVMe I/O queue {qid}: deleting the CQ after a failed SQ creation: {del}; leaking the CQ memory");
                     std::mem::forget(cq);
-                    Err((e.0, false))
+                    Err((e, false))
                 }
             };
         }
@@ -179,7 +179,7 @@ impl IoQueue {
         self.inner.core.in_flight()
     }
 
-    /// Bus addresses of the SQ and CQ rings (diagnostics).
+    /// The SQ and CQ ring buffers (diagnostics: bus addresses, contents).
     pub fn ring_buffers(&self) -> (&DmaBuffer, &DmaBuffer) {
         (&self.inner.core.sq, &self.inner.core.cq)
     }

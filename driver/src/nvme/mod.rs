@@ -22,10 +22,15 @@
 //! - [`dptr`]: PRP and SGL data pointers from a `DataList`;
 //! - [`regs`]: the controller's registers (tock-registers bitfields).
 
+#![warn(missing_docs)]
+
 mod controller;
 pub mod dptr;
 mod io;
 mod queue;
+// The register_bitfields! macro generates items (field values, register types) that cannot
+// carry doc comments; the registers and fields themselves are documented.
+#[allow(missing_docs)]
 pub mod regs;
 pub mod status;
 pub mod wire;
@@ -108,8 +113,11 @@ impl SglSupport {
 /// An NVMe version (VS register).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NvmeVersion {
+    /// VS.MJR.
     pub major: u16,
+    /// VS.MNR.
     pub minor: u8,
+    /// VS.TER.
     pub tertiary: u8,
 }
 

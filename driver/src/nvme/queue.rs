@@ -204,7 +204,9 @@ impl QueueCore {
             return Ok(0);
         }
         let mut consumed = 0;
-        loop {
+        // At most one lap per call: a controller that never flips the phase tag (or a CQ
+        // overwritten by someone else) must not keep this loop, and the queue lock, forever.
+        while consumed < self.entries as usize {
             let offset = st.cq_head as usize * CompletionEntry::SIZE;
             // Volatile read of the status word: the controller writes it behind the CPU's back.
             let word = self
@@ -263,7 +265,7 @@ impl QueueCore {
         Ok(consumed)
     }
 
-    /// Consumes new completions; returns how many.
+    /// Consumes new completions (at most one CQ lap); returns how many.
     pub fn poll(&self) -> Result<usize> {
         let mut st = self.lock();
         self.poll_locked(&mut st)

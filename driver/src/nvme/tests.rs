@@ -660,10 +660,21 @@ fn the_cq_phase_wraps_and_a_full_queue_is_an_error() {
         &fake,
         NvmeOptions {
             io_entries: 4,
+            // Two admin entries: one command at a time, and the admin CQ wraps every other.
+            admin_entries: 2,
             ..NvmeOptions::default()
         },
     )
     .unwrap();
+    for _ in 0..3 {
+        drop(nvme.io_queue().unwrap());
+    }
+    assert_eq!(
+        fake.admin_log().len(),
+        3 + 3 * 4,
+        "admin commands all completed"
+    );
+    assert_eq!(fake.reg(regs::cq_head_doorbell(0, 0).get()), 15 % 2);
     let q = nvme.io_queue().unwrap();
     assert_eq!(q.entries(), 4);
     let cq_head = regs::cq_head_doorbell(1, 0).get();
@@ -816,4 +827,171 @@ fn raw_entries_reach_the_controller_as_built() {
     let (_, logged) = fake.io_log()[2];
     assert_eq!(logged.nsid(), 2);
     assert_eq!(logged.cid(), c.cid);
+}
+
+#[test]
+fn a_doorbell_stride_and_a_controller_memory_buffer_are_honoured() {
+    let fake = FakeNvme::start(Behaviour {
+        cap: Behaviour::default().cap | (1 << 32), // DSTRD 1: 8-byte doorbells
+        ..Behaviour::default()
+    });
+    // A 16 KiB CMB (SZU 4 KiB, SZ 4) at offset 2 * 4 KiB of BAR0.
+    fake.dev
+        .poke_bar32(BarIndex::BAR0, regs::CMBSZ_OFFSET, 4 << 12);
+    fake.dev
+        .poke_bar32(BarIndex::BAR0, regs::CMBLOC_OFFSET, 2 << 12);
+    let nvme = open(&fake);
+    assert_eq!(nvme.controller().doorbell_stride, 8);
+    assert_eq!(
+        nvme.controller().cmb,
+        Some((BusAddr::new(FAKE_NVME_BAR0 + 0x2000), 16 * 1024))
+    );
+    let q = nvme.io_queue().unwrap();
+    for _ in 0..5 {
+        q.flush().unwrap().wait(WAIT).unwrap().check().unwrap();
+    }
+    // Queue 1's CQ head doorbell is the 4th doorbell: 1000h + 3 * 8.
+    assert_eq!(fake.reg(0x1000 + 3 * 8), 5, "5 of 256 entries consumed");
+}
+
+#[test]
+fn a_prp_transfer_with_chained_list_pages_round_trips() {
+    let fake = FakeNvme::start(Behaviour {
+        mdts: 0,
+        lba_count: 8192,
+        ..Behaviour::default()
+    });
+    let nvme = open_with(
+        &fake,
+        NvmeOptions {
+            transfer: TransferMode::Prp,
+            ..NvmeOptions::default()
+        },
+    )
+    .unwrap();
+    let q = nvme.io_queue().unwrap();
+    // 514 pages: PRP1 + 513 entries, more than one list page holds.
+    let len = 514 * 4096;
+    let src = Arc::new(nvme.memory().alloc(len).unwrap());
+    let data = pattern(len, 9);
+    src.write(0, &data).unwrap();
+    let mut out = DataList::new();
+    out.push_buffer(&src, 0, len as u32).unwrap();
+    q.write(7, &out)
+        .unwrap()
+        .wait(WAIT)
+        .unwrap()
+        .check()
+        .unwrap();
+    assert!(
+        fake.namespace(7 * 512, len) == data,
+        "written through the chained list"
+    );
+    let dst = Arc::new(nvme.memory().alloc(len).unwrap());
+    let mut back = DataList::new();
+    back.push_buffer(&dst, 0, len as u32).unwrap();
+    q.read(7, &back)
+        .unwrap()
+        .wait(WAIT)
+        .unwrap()
+        .check()
+        .unwrap();
+    assert!(dst.to_vec() == data, "read back through the chained list");
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Nvme>();
+    check::<crate::nvme::IoQueue>();
+    check::<crate::nvme::NvmeTicket>();
+}
+
+#[test]
+fn several_threads_share_one_queue() {
+    let fake = FakeNvme::start(Behaviour::default());
+    let nvme = open(&fake);
+    let q = nvme.io_queue().unwrap();
+    let mem = nvme.memory().clone();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let q = q.clone();
+            let mem = mem.clone();
+            std::thread::spawn(move || {
+                let buf = Arc::new(mem.alloc(4096).unwrap());
+                for i in 0..20u64 {
+                    let mut l = DataList::new();
+                    l.push_buffer(&buf, 0, 512).unwrap();
+                    q.read(t * 20 + i, &l)
+                        .unwrap()
+                        .wait(WAIT)
+                        .unwrap()
+                        .check()
+                        .unwrap();
+                }
+                buf.to_vec()[..512].to_vec()
+            })
+        })
+        .collect();
+    for (t, h) in threads.into_iter().enumerate() {
+        let last = t * 20 + 19;
+        assert_eq!(h.join().unwrap(), fake.namespace(last * 512, 512));
+    }
+    assert_eq!(fake.io_log().len(), 80);
+    assert_eq!(q.in_flight(), 0);
+}
+
+#[test]
+fn the_controller_outlives_the_nvme_handle_while_queues_live() {
+    let fake = FakeNvme::start(Behaviour::default());
+    let nvme = open(&fake);
+    let q = nvme.io_queue().unwrap();
+    drop(nvme);
+    assert_eq!(fake.shutdowns(), 0, "a queue is still in use");
+    q.flush().unwrap().wait(WAIT).unwrap().check().unwrap();
+    drop(q);
+    assert_eq!(fake.shutdowns(), 1);
+    assert_eq!(fake.reg(regs::CC_OFFSET) & 1, 0);
+    assert!(fake.dma.dma_windows().is_empty(), "every ring unmapped");
+}
+
+#[test]
+fn a_refused_sq_creation_deletes_the_new_cq() {
+    let fake = FakeNvme::start(Behaviour::default());
+    let nvme = open(&fake);
+    let ring = Arc::new(fake.memory.alloc(4096).unwrap());
+    // Behind the driver's back: CQ 2 and SQ 1 on it, so that Create I/O SQ 1 is refused.
+    for e in [
+        SubmissionEntry::create_io_cq(2, 16, ring.bus_addr()),
+        SubmissionEntry::create_io_sq(1, 16, ring.bus_addr(), 2),
+    ] {
+        let t = nvme
+            .submit_admin_raw(e, vec![Held::Buffer(ring.clone())])
+            .unwrap();
+        t.wait(WAIT).unwrap().check().unwrap();
+    }
+    let err = nvme.io_queue().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NvmeCommand {
+                command: "Create I/O SQ",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        &fake.admin_log()[5..],
+        &[
+            admin_opcode::CREATE_IO_CQ,
+            admin_opcode::CREATE_IO_SQ,
+            admin_opcode::DELETE_IO_CQ
+        ]
+    );
+    assert_eq!(
+        fake.queues(),
+        (vec![1], vec![2]),
+        "the driver's CQ 1 is gone again"
+    );
 }
