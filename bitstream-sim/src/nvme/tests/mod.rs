@@ -7,6 +7,7 @@ mod admin;
 mod file;
 mod prp;
 mod registers;
+mod robustness;
 mod sgl;
 mod timing;
 
