@@ -129,9 +129,14 @@ impl NvmeConfigSpace {
         self.get16(COMMAND) & COMMAND_BUS_MASTER != 0
     }
 
-    /// MSI-X Enable set and Function Mask clear: messages may be sent.
+    /// MSI-X Enable (Message Control bit 15).
     pub fn msix_enabled(&self) -> bool {
-        self.get16(MSIX_CONTROL) & (MSIX_ENABLE | MSIX_FUNCTION_MASK) == MSIX_ENABLE
+        self.get16(MSIX_CONTROL) & MSIX_ENABLE != 0
+    }
+
+    /// MSI-X Function Mask (Message Control bit 14): every vector masked.
+    pub fn msix_function_masked(&self) -> bool {
+        self.get16(MSIX_CONTROL) & MSIX_FUNCTION_MASK != 0
     }
 
     pub fn bar0_base(&self) -> u64 {
@@ -273,14 +278,14 @@ mod tests {
         cs.write(COMMAND, &0u16.to_le_bytes());
         assert!(!cs.memory_enabled() && !cs.bus_master());
         cs.write(MSIX_CONTROL, &0xffffu16.to_le_bytes());
-        assert!(!cs.msix_enabled(), "function mask set");
+        assert!(cs.msix_enabled() && cs.msix_function_masked());
         assert_eq!(
             read32(&cs, 0x40) >> 16 & 0x7ff,
             3,
             "table size is read-only"
         );
         cs.write(MSIX_CONTROL, &MSIX_ENABLE.to_le_bytes());
-        assert!(cs.msix_enabled());
+        assert!(cs.msix_enabled() && !cs.msix_function_masked());
         cs.write(DEVCTL, &0x7fffu16.to_le_bytes());
         assert_eq!((cs.max_payload(), cs.max_read_request()), (512, 4096));
         cs.write(0, &[0, 0, 0, 0]);

@@ -8,12 +8,15 @@
 //! PRP lists and SGL segments synchronously from host memory, data as posted writes and
 //! tagged reads that the fabric may route to a peer's BAR.
 //!
-//! Layout: [`registers`] (BAR0 register file), [`queues`] (rings and doorbells), [`command`]
-//! (SQ/CQ entry formats), [`admin`] and [`io`] (the command sets), [`data_pointer`] (PRP and
-//! SGL walking), [`transfer`] (chunked data movement under the bandwidth budget),
-//! [`namespace`], [`msix`] (the MSI-X table in BAR0), [`status`], [`config_space`].
+//! Layout: `bar0` (register accesses, enable / reset / shutdown, doorbells) over `registers`
+//! (the register file) and `msix` (the MSI-X table in BAR0); `queues` (rings, SQ fetch, CQ
+//! posting); `command` (SQ/CQ entry formats); `admin` and `io` (the command sets);
+//! `data_pointer` (PRP and SGL walking); `transfer` (chunked data movement under the
+//! bandwidth budget); `namespace`; `status`; [`config_space`]. This file holds the
+//! configuration and the clock: what one tick does, and when there is anything to do.
 
 mod admin;
+mod bar0;
 pub mod bus;
 mod command;
 pub mod config_space;
@@ -30,15 +33,15 @@ mod transfer;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use self::bus::{NvmeBus, ReadHandle};
-use self::command::{Completion, Sqe, SQ_ENTRY_SIZE};
+use self::command::Completion;
 use self::data_pointer::PAGE;
 use self::msix::{MsixTable, MAX_VECTORS};
 use self::namespace::Namespace;
 use self::queues::{CompletionQueue, SubmissionQueue};
-use self::registers::{Cc, Registers, Shutdown};
+use self::registers::{Registers, Shutdown};
 use self::sparse::SparseMemory;
 use self::status::Status;
 use self::transfer::{Mover, Transfer};
@@ -52,7 +55,7 @@ const MAX_COMMANDS: usize = 256;
 /// The largest chunk one DMA moves; the bandwidth budget never accumulates less than this,
 /// so every chunk can eventually go.
 const MAX_CHUNK: u64 = PAGE;
-/// Largest CMB: its size in 4 KiB units must fit CMBSZ.SZ (20 bits) with SZU = 0.
+/// Largest CMB (kept well inside CMBSZ.SZ's 20 bits of 4 KiB units, SZU = 0).
 const MAX_CMB_BYTES: u64 = 1 << 30;
 /// I/O queues whose doorbells fit below the MSI-X table.
 const MAX_IO_QUEUES: u16 = ((MSIX_TABLE_OFFSET - registers::DOORBELLS) / 8 - 1) as u16;
@@ -416,210 +419,10 @@ impl NvmeController {
         self.cqs.get(&completion.cq_id).is_some_and(|cq| !cq.full())
     }
 
-    fn read_dword(&self, offset: u64) -> u32 {
-        use registers::*;
-        let cmb = self.config.cmb_bytes != 0;
-        match offset {
-            CAP => self.cap as u32,
-            0x04 => (self.cap >> 32) as u32,
-            VS => VERSION,
-            INTMS | INTMC => self.regs.intms,
-            CC => self.regs.cc.0,
-            CSTS => self.regs.csts(),
-            AQA => self.regs.aqa,
-            ASQ => self.regs.asq as u32,
-            0x2c => (self.regs.asq >> 32) as u32,
-            ACQ => self.regs.acq as u32,
-            0x34 => (self.regs.acq >> 32) as u32,
-            CMBLOC if cmb => CMB_LOCATION,
-            CMBSZ if cmb => cmb_size(self.config.cmb_bytes),
-            o if o >= MSIX_TABLE_OFFSET => self.msix.read_dword(o),
-            _ => 0,
-        }
-    }
-
-    fn write_dword(&mut self, offset: u64, value: u32, mask: u32, now: u64) {
-        if offset == registers::CC {
-            let cc = Cc::masked(registers::merge(self.regs.cc.0, value, mask));
-            self.write_cc(cc, now);
-        } else if self.regs.write_plain(offset, value, mask) {
-            // A plain register took it.
-        } else if (registers::DOORBELLS..self.doorbells_end()).contains(&offset) {
-            self.ring_doorbell(offset, value, mask);
-        } else if offset >= MSIX_TABLE_OFFSET {
-            self.msix.write_dword(offset, value, mask);
-        }
-    }
-
-    fn doorbells_end(&self) -> u64 {
-        registers::DOORBELLS + (u64::from(self.config.max_io_queues) + 1) * 8
-    }
-
-    /// A doorbell write. Values beyond the queue, doorbells of queues that do not exist and
-    /// writes that miss the low 16 bits are logged and ignored.
-    fn ring_doorbell(&mut self, offset: u64, value: u32, mask: u32) {
-        let index = (offset - registers::DOORBELLS) / 4;
-        let qid = (index / 2) as u16;
-        let cq = index % 2 == 1;
-        let which = if cq { "CQ head" } else { "SQ tail" };
-        if mask & 0xffff != 0xffff {
-            log::warn!("NVMe: partial write to the {which} doorbell of queue {qid}: ignored");
-            return;
-        }
-        let value = value & mask;
-        let outcome = if cq {
-            self.cqs.get_mut(&qid).map(|q| q.ring(value))
-        } else {
-            self.sqs.get_mut(&qid).map(|q| q.ring(value))
-        };
-        match outcome {
-            None => {
-                log::warn!("NVMe: {which} doorbell of queue {qid}, which does not exist: ignored")
-            }
-            Some(Err(why)) => log::warn!("NVMe: {which} doorbell of queue {qid}: {why}: ignored"),
-            Some(Ok(())) => {}
-        }
-    }
-
-    fn write_cc(&mut self, cc: Cc, now: u64) {
-        let old = self.regs.cc;
-        self.regs.cc = cc;
-        match (old.enabled(), cc.enabled()) {
-            (true, false) => self.controller_reset(),
-            (false, true) => self.enable(now),
-            _ => {}
-        }
-        if !old.shutdown_requested()
-            && cc.shutdown_requested()
-            && self.regs.shutdown == Shutdown::None
-        {
-            self.regs.shutdown = Shutdown::Occurring;
-        }
-    }
-
-    /// CC.EN 0 → 1: checks the admin queue setup; RDY follows after `ready_cycles`, or
-    /// CSTS.CFS says why not.
-    fn enable(&mut self, now: u64) {
-        match self.admin_queues() {
-            Ok((sq, cq)) => {
-                self.sqs.insert(0, sq);
-                self.cqs.insert(0, cq);
-                self.ready_at = Some(now.saturating_add(self.config.ready_cycles));
-            }
-            Err(why) => self.fatal(format!("enable refused: {why}")),
-        }
-    }
-
-    fn admin_queues(&self) -> Result<(SubmissionQueue, CompletionQueue), String> {
-        let cc = self.regs.cc;
-        if cc.css() != 0 {
-            return Err(format!("CC.CSS {} is not the NVM command set", cc.css()));
-        }
-        if cc.mps() != 0 {
-            return Err(format!("CC.MPS {}: only 4 KiB pages (MPS 0)", cc.mps()));
-        }
-        if cc.ams() != 0 {
-            return Err(format!("CC.AMS {}: only round robin (0)", cc.ams()));
-        }
-        let (sq_size, cq_size) = self.regs.admin_queue_sizes();
-        if sq_size < 2 || cq_size < 2 {
-            return Err(format!(
-                "AQA {:#x}: admin queues need 2 entries or more",
-                self.regs.aqa
-            ));
-        }
-        let (asq, acq) = (self.regs.asq, self.regs.acq);
-        if asq % PAGE != 0 || acq % PAGE != 0 {
-            return Err(format!("ASQ {asq:#x} / ACQ {acq:#x} not 4 KiB aligned"));
-        }
-        if asq
-            .checked_add(u64::from(sq_size) * SQ_ENTRY_SIZE - 1)
-            .is_none()
-            || acq
-                .checked_add(u64::from(cq_size) * command::CQ_ENTRY_SIZE - 1)
-                .is_none()
-        {
-            return Err(format!(
-                "ASQ {asq:#x} / ACQ {acq:#x}: queue past the end of the bus"
-            ));
-        }
-        let mut cq = CompletionQueue::new(acq, cq_size, Some(0));
-        cq.sqs = 1;
-        Ok((SubmissionQueue::new(asq, sq_size, 0), cq))
-    }
-
-    /// CC.EN 1 → 0: every queue deleted, commands in flight dropped without completion, RDY,
-    /// CFS and SHST cleared. CC, AQA, ASQ, ACQ keep their values.
-    fn controller_reset(&mut self) {
-        for (_, command) in std::mem::take(&mut self.commands) {
-            if let CommandState::Moving(transfer) = command.state {
-                self.orphan_reads.extend(transfer.into_reads());
-            }
-        }
-        self.completions.clear();
-        self.sqs.clear();
-        self.cqs.clear();
-        self.sqs_allowed = self.config.max_io_queues;
-        self.cqs_allowed = self.config.max_io_queues;
-        self.ready_at = None;
-        self.regs.ready = false;
-        self.regs.fatal = false;
-        self.regs.shutdown = Shutdown::None;
-        self.budget = 0;
-    }
-
     /// Controller Fatal Status: processing stops until a reset.
     fn fatal(&mut self, why: String) {
         log::error!("NVMe: controller fatal (CSTS.CFS): {why}");
         self.regs.fatal = true;
-    }
-
-    /// Fetches the SQ entries the doorbells announced, one per queue in turn, while there is
-    /// room for more commands.
-    fn fetch(&mut self, now: u64, bus: &mut dyn NvmeBus) {
-        loop {
-            let ready: Vec<u16> = self
-                .sqs
-                .iter()
-                .filter(|(_, q)| q.has_work())
-                .map(|(&id, _)| id)
-                .collect();
-            if ready.is_empty() {
-                return;
-            }
-            for qid in ready {
-                if self.in_flight() >= MAX_COMMANDS || self.regs.fatal {
-                    return;
-                }
-                // An admin command fetched earlier in this round may have stopped the queue.
-                let Some(sq) = self.sqs.get_mut(&qid).filter(|q| q.has_work()) else {
-                    continue;
-                };
-                let address = sq.head_address();
-                let mut raw = [0u8; SQ_ENTRY_SIZE as usize];
-                if let Err(e) = bus.read_host(address, &mut raw) {
-                    self.fatal(format!("SQ {qid} entry fetch at {address:#x}: {e}"));
-                    return;
-                }
-                sq.advance_head();
-                let cq_id = sq.cq_id;
-                let sqe = Sqe::new(raw);
-                let state = if qid == 0 {
-                    self.execute_admin(&sqe, bus)
-                } else {
-                    self.execute_io(&sqe, bus)
-                };
-                let command = Command {
-                    sq_id: qid,
-                    cq_id,
-                    cid: sqe.cid(),
-                    earliest: now.saturating_add(self.config.latency_cycles),
-                    state,
-                };
-                self.commands.insert(self.next_command, command);
-                self.next_command += 1;
-            }
-        }
     }
 
     /// Collects returned reads, then lets the commands issue chunks in fetch order within
@@ -692,50 +495,6 @@ impl NvmeController {
                 result,
                 status,
             });
-        }
-    }
-
-    /// No command of SQ `qid` is in flight or waiting to post.
-    fn sq_drained(&self, qid: u16) -> bool {
-        !self.commands.values().any(|c| c.sq_id == qid)
-            && !self.completions.iter().any(|c| c.sq_id == qid)
-    }
-
-    fn remove_sq(&mut self, qid: u16) {
-        if let Some(sq) = self.sqs.remove(&qid) {
-            if let Some(cq) = self.cqs.get_mut(&sq.cq_id) {
-                cq.sqs -= 1;
-            }
-        }
-    }
-
-    /// Posts completions where the CQ has room (a full CQ keeps its completions waiting, in
-    /// order), then raises each interrupt vector that got an entry, once.
-    fn post_completions(&mut self, bus: &mut dyn NvmeBus) {
-        let mut vectors = BTreeSet::new();
-        let mut waiting = VecDeque::new();
-        while let Some(c) = self.completions.pop_front() {
-            let sq_head = self.sqs.get(&c.sq_id).map_or(0, |q| q.head as u16);
-            let Some(cq) = self.cqs.get_mut(&c.cq_id).filter(|q| !q.full()) else {
-                waiting.push_back(c);
-                continue;
-            };
-            let address = cq.tail_address();
-            if let Err(e) = bus.write_host(address, &c.entry(sq_head, cq.phase)) {
-                waiting.push_back(c);
-                waiting.append(&mut self.completions);
-                self.fatal(format!("CQ {} entry write at {address:#x}: {e}", c.cq_id));
-                break;
-            }
-            cq.advance_tail();
-            vectors.extend(cq.vector);
-            self.stats.commands_completed += 1;
-            self.stats.commands_failed += u64::from(!c.status.is_success());
-            self.stats.admin_commands += u64::from(c.sq_id == 0);
-        }
-        self.completions = waiting;
-        for vector in vectors {
-            bus.interrupt(vector);
         }
     }
 }

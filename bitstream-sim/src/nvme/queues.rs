@@ -1,7 +1,11 @@
 //! Submission and completion queues: ring state, doorbells, and the two host-memory accesses
 //! the controller cannot do without (fetching an SQ entry, posting a CQ entry).
 
-use super::command::{CQ_ENTRY_SIZE, SQ_ENTRY_SIZE};
+use std::collections::{BTreeSet, VecDeque};
+
+use super::bus::NvmeBus;
+use super::command::{Sqe, CQ_ENTRY_SIZE, SQ_ENTRY_SIZE};
+use super::{Command, NvmeController, MAX_COMMANDS};
 
 /// A submission queue. The host owns the tail (doorbell), the controller the head.
 pub(super) struct SubmissionQueue {
@@ -109,6 +113,100 @@ impl CompletionQueue {
         }
         self.head = head;
         Ok(())
+    }
+}
+
+impl NvmeController {
+    /// Fetches the SQ entries the doorbells announced, one per queue in turn, while there is
+    /// room for more commands.
+    pub(super) fn fetch(&mut self, now: u64, bus: &mut dyn NvmeBus) {
+        loop {
+            let ready: Vec<u16> = self
+                .sqs
+                .iter()
+                .filter(|(_, q)| q.has_work())
+                .map(|(&id, _)| id)
+                .collect();
+            if ready.is_empty() {
+                return;
+            }
+            for qid in ready {
+                if self.in_flight() >= MAX_COMMANDS || self.regs.fatal {
+                    return;
+                }
+                // An admin command fetched earlier in this round may have stopped the queue.
+                let Some(sq) = self.sqs.get_mut(&qid).filter(|q| q.has_work()) else {
+                    continue;
+                };
+                let address = sq.head_address();
+                let mut raw = [0u8; SQ_ENTRY_SIZE as usize];
+                if let Err(e) = bus.read_host(address, &mut raw) {
+                    self.fatal(format!("SQ {qid} entry fetch at {address:#x}: {e}"));
+                    return;
+                }
+                sq.advance_head();
+                let cq_id = sq.cq_id;
+                let sqe = Sqe::new(raw);
+                let state = if qid == 0 {
+                    self.execute_admin(&sqe, bus)
+                } else {
+                    self.execute_io(&sqe, bus)
+                };
+                let command = Command {
+                    sq_id: qid,
+                    cq_id,
+                    cid: sqe.cid(),
+                    earliest: now.saturating_add(self.config.latency_cycles),
+                    state,
+                };
+                self.commands.insert(self.next_command, command);
+                self.next_command += 1;
+            }
+        }
+    }
+
+    /// No command of SQ `qid` is in flight or waiting to post.
+    pub(super) fn sq_drained(&self, qid: u16) -> bool {
+        !self.commands.values().any(|c| c.sq_id == qid)
+            && !self.completions.iter().any(|c| c.sq_id == qid)
+    }
+
+    pub(super) fn remove_sq(&mut self, qid: u16) {
+        if let Some(sq) = self.sqs.remove(&qid) {
+            if let Some(cq) = self.cqs.get_mut(&sq.cq_id) {
+                cq.sqs -= 1;
+            }
+        }
+    }
+
+    /// Posts completions where the CQ has room (a full CQ keeps its completions waiting, in
+    /// order), then raises each interrupt vector that got an entry, once.
+    pub(super) fn post_completions(&mut self, bus: &mut dyn NvmeBus) {
+        let mut vectors = BTreeSet::new();
+        let mut waiting = VecDeque::new();
+        while let Some(c) = self.completions.pop_front() {
+            let sq_head = self.sqs.get(&c.sq_id).map_or(0, |q| q.head as u16);
+            let Some(cq) = self.cqs.get_mut(&c.cq_id).filter(|q| !q.full()) else {
+                waiting.push_back(c);
+                continue;
+            };
+            let address = cq.tail_address();
+            if let Err(e) = bus.write_host(address, &c.entry(sq_head, cq.phase)) {
+                waiting.push_back(c);
+                waiting.append(&mut self.completions);
+                self.fatal(format!("CQ {} entry write at {address:#x}: {e}", c.cq_id));
+                break;
+            }
+            cq.advance_tail();
+            vectors.extend(cq.vector);
+            self.stats.commands_completed += 1;
+            self.stats.commands_failed += u64::from(!c.status.is_success());
+            self.stats.admin_commands += u64::from(c.sq_id == 0);
+        }
+        self.completions = waiting;
+        for vector in vectors {
+            bus.interrupt(vector);
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The controller registers of BAR0 (0h-FFFh): offsets, field layouts, and the register file.
-//! Side effects of CC writes (enable, reset, shutdown) belong to the controller (mod.rs).
+//! What writes do beyond storing (enable, reset, shutdown, doorbells) is in bar0.rs.
 
 use super::NvmeConfig;
 
 pub(super) const CAP: u64 = 0x00;
+/// The upper dwords of the 64-bit registers.
+pub(super) const CAP_HIGH: u64 = 0x04;
 pub(super) const VS: u64 = 0x08;
 pub(super) const INTMS: u64 = 0x0c;
 pub(super) const INTMC: u64 = 0x10;
@@ -11,7 +13,9 @@ pub(super) const CC: u64 = 0x14;
 pub(super) const CSTS: u64 = 0x1c;
 pub(super) const AQA: u64 = 0x24;
 pub(super) const ASQ: u64 = 0x28;
+pub(super) const ASQ_HIGH: u64 = 0x2c;
 pub(super) const ACQ: u64 = 0x30;
+pub(super) const ACQ_HIGH: u64 = 0x34;
 pub(super) const CMBLOC: u64 = 0x38;
 pub(super) const CMBSZ: u64 = 0x3c;
 /// Doorbells from here, 4 bytes apart (CAP.DSTRD = 0): SQ y tail at 1000h + 8y, CQ y head at
@@ -129,8 +133,8 @@ impl Registers {
             INTMS => self.intms |= value & mask,
             INTMC => self.intms &= !(value & mask),
             AQA => self.aqa = merge(self.aqa, value, mask) & AQA_WRITABLE,
-            ASQ | 0x2c => self.asq = merge64(self.asq, offset - ASQ, value, mask),
-            ACQ | 0x34 => self.acq = merge64(self.acq, offset - ACQ, value, mask),
+            ASQ | ASQ_HIGH => self.asq = merge64(self.asq, offset - ASQ, value, mask),
+            ACQ | ACQ_HIGH => self.acq = merge64(self.acq, offset - ACQ, value, mask),
             _ => return false,
         }
         true

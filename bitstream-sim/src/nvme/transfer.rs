@@ -108,8 +108,6 @@ pub(super) struct Transfer {
     issued: u64,
     direction: Direction,
     status: Status,
-    /// Transfer offset of the first byte that must not be moved (a fault happened there).
-    stop_at: u64,
 }
 
 impl Transfer {
@@ -146,7 +144,6 @@ impl Transfer {
             issued: 0,
             direction,
             status: Status::SUCCESS,
-            stop_at: u64::MAX,
         }
     }
 
@@ -221,7 +218,7 @@ impl Transfer {
                         None => match read_source(source, self.issued, len, namespace) {
                             Ok(d) => d,
                             Err(status) => {
-                                self.fail(status, self.issued);
+                                self.fail(status);
                                 return;
                             }
                         },
@@ -242,7 +239,7 @@ impl Transfer {
                         Err(e) => {
                             log::warn!("NVMe: data write refused: {e}");
                             stats.dma_faults += 1;
-                            self.fail(Status::DATA_TRANSFER_ERROR, self.issued);
+                            self.fail(Status::DATA_TRANSFER_ERROR);
                             return;
                         }
                     }
@@ -272,7 +269,7 @@ impl Transfer {
                         Err(e) => {
                             log::warn!("NVMe: data read refused: {e}");
                             stats.dma_faults += 1;
-                            self.fail(Status::DATA_TRANSFER_ERROR, self.issued);
+                            self.fail(Status::DATA_TRANSFER_ERROR);
                             return;
                         }
                     }
@@ -321,47 +318,40 @@ impl Transfer {
                         r.len
                     );
                     stats.dma_faults += 1;
-                    failure = Some((Status::DATA_TRANSFER_ERROR, r.offset));
+                    failure = Some(Status::DATA_TRANSFER_ERROR);
                 }
                 Err(e) => {
                     log::warn!("NVMe: data read failed: {e}");
                     stats.dma_faults += 1;
-                    failure = Some((Status::DATA_TRANSFER_ERROR, r.offset));
+                    failure = Some(Status::DATA_TRANSFER_ERROR);
                 }
             }
             false
         });
-        let mut stop_at = match failure {
-            Some((_, offset)) => self.stop_at.min(offset),
-            None => self.stop_at,
-        };
-        while *committed < stop_at {
-            let Some(data) = arrived.remove(committed) else {
-                break;
-            };
+        // Commit in order: a chunk that failed never arrives, so nothing after it is ever
+        // written.
+        while let Some(data) = arrived.remove(committed) {
             let at = *namespace_offset + *committed;
             if let Err(e) = namespace.write(at, &data) {
                 log::error!("NVMe: {} write at {at:#x}: {e}", namespace.describe());
-                failure = Some((Status::INTERNAL_ERROR, *committed));
-                stop_at = *committed;
+                failure = Some(Status::INTERNAL_ERROR);
                 break;
             }
             stats.bytes_written += data.len() as u64;
             *committed += data.len() as u64;
         }
-        // Chunks past a fault are never committed.
-        arrived.retain(|&offset, _| offset < stop_at);
-        if let Some((status, offset)) = failure {
-            self.fail(status, offset);
+        if let Some(status) = failure {
+            // What arrived beyond the gap can never be committed.
+            arrived.clear();
+            self.fail(status);
         }
     }
 
-    /// Records the first failure; no byte at or after `offset` moves any more.
-    fn fail(&mut self, status: Status, offset: u64) {
+    /// Records the first failure: nothing more is issued.
+    fn fail(&mut self, status: Status) {
         if self.status.is_success() {
             self.status = status;
         }
-        self.stop_at = self.stop_at.min(offset);
     }
 
     fn advance(&mut self, len: u64) {

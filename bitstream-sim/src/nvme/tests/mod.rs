@@ -7,6 +7,7 @@ mod admin;
 mod file;
 mod prp;
 mod registers;
+mod robustness;
 mod sgl;
 mod timing;
 
@@ -49,6 +50,8 @@ pub struct TestBus {
     pub max_pending_writes: usize,
     /// Reads in flight beyond which `start_read` pushes back.
     pub max_reads: usize,
+    /// A read covering this address completes with an error completion, 50 ticks late.
+    pub poison: Option<u64>,
     now: u64,
     pending_writes: VecDeque<(u64, u64, Vec<u8>)>,
     reads: BTreeMap<u64, (u64, Result<Vec<u8>, BusError>)>,
@@ -72,6 +75,7 @@ impl TestBus {
             peer_delay: 20,
             max_pending_writes: 64,
             max_reads: 64,
+            poison: None,
             now: 0,
             pending_writes: VecDeque::new(),
             reads: BTreeMap::new(),
@@ -92,6 +96,11 @@ impl TestBus {
             let at = offset as usize;
             self.peer[at..at + data.len()].copy_from_slice(&data);
         }
+    }
+
+    /// Reads started and not yet collected with `poll_read`.
+    pub fn outstanding_reads(&self) -> usize {
+        self.reads.len()
     }
 
     /// Host memory bytes (test side).
@@ -204,7 +213,19 @@ impl NvmeBus for TestBus {
         } else {
             return Err(self.fault(address));
         };
-        self.reads.insert(handle, (self.now + delay, Ok(data)));
+        let poisoned = self
+            .poison
+            .is_some_and(|p| (address..address + u64::from(len)).contains(&p));
+        let outcome = if poisoned {
+            Err(BusError::Completion {
+                address,
+                status: "poisoned",
+            })
+        } else {
+            Ok(data)
+        };
+        let delay = delay + if poisoned { 50 } else { 0 };
+        self.reads.insert(handle, (self.now + delay, outcome));
         self.data_reads.push((address, len));
         self.max_reads_seen = self.max_reads_seen.max(self.reads.len());
         Ok(Some(ReadHandle(handle)))

@@ -235,16 +235,35 @@ fn data_dma_faults_fail_the_command_and_stop_its_data() {
 fn write_from_the_peer_bar_assembles_out_of_order_reads() {
     let mut h = Host::ready(test_config());
     h.bus.peer_delay = 30;
-    // 64 KiB from the peer BAR through a PRP list.
-    let pages: Vec<u64> = (0..16).map(|k| PEER_BASE + 0x1_0000 + k * PAGE).collect();
+    // 128 KiB from the peer BAR through a PRP list.
+    let pages: Vec<u64> = (0..32).map(|k| PEER_BASE + 0x1_0000 + k * PAGE).collect();
     h.bus.put_u64s(LISTS, &pages[1..]);
     let pieces: Vec<(u64, usize)> = pages.iter().map(|&p| (p, 4096)).collect();
     h.round_trip(64, &pieces, |c| c.prp(pages[0], LISTS));
+    assert_eq!(h.bus.max_reads_seen, 16, "reads overlap, at most 16 tags");
+}
+
+#[test]
+fn an_error_completion_stops_the_write_at_its_chunk() {
+    let mut h = Host::ready(test_config());
+    h.bus.peer_delay = 30;
+    // Page 2 of 8 comes back with an error after the pages behind it have arrived.
+    let pages: Vec<u64> = (0..8).map(|k| PEER_BASE + k * PAGE).collect();
+    h.bus.put_u64s(LISTS, &pages[1..]);
+    h.bus.poison = Some(pages[2] + 100);
+    let old = pattern(1, 8 * 4096);
+    let new = pattern(2, 8 * 4096);
+    h.ctrl.namespace_write(0, &old).unwrap();
+    h.bus.peer[..8 * 4096].copy_from_slice(&new);
+    let cqe = h.exec(1, Cmd::write(0, 64).prp(pages[0], LISTS));
+    assert_eq!(cqe.status(), (0, 0x04, false));
+    assert!(h.ns(0, 8192) == new[..8192], "before the failed chunk");
     assert!(
-        (2..=16).contains(&h.bus.max_reads_seen),
-        "reads overlap, at most 16 tags: {}",
-        h.bus.max_reads_seen
+        h.ns(8192, 6 * 4096) == old[8192..],
+        "from the failed chunk on"
     );
+    assert_eq!(h.ctrl.stats().dma_faults, 1);
+    assert_eq!(h.bus.outstanding_reads(), 0, "every read was collected");
 }
 
 #[test]

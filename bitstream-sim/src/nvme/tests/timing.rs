@@ -216,6 +216,11 @@ fn disabling_or_resetting_mid_command_drops_it() {
         assert_eq!(h.reg32(0x1c) & 1, 0, "not ready");
         h.run_until_idle();
         assert_eq!(
+            h.bus.outstanding_reads(),
+            0,
+            "reads of dropped commands are still collected (their tags freed)"
+        );
+        assert_eq!(
             h.ctrl.stats().commands_completed,
             completed,
             "no completion"
