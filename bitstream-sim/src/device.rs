@@ -480,7 +480,10 @@ impl Device for SimDevice {
 
     fn config_write(&self, offset: u16, data: &[u8]) -> Result<()> {
         check_config_access(offset, data.len())?;
-        self.lock()?.config.write(usize::from(offset), data);
+        let mut core = self.lock()?;
+        core.config.write(usize::from(offset), data);
+        // The BARs may have moved or memory decoding changed: peers route by them.
+        core.refresh_peer_bars();
         Ok(())
     }
 
@@ -861,6 +864,7 @@ impl Core {
             nvme: None,
         };
         core.reset();
+        core.refresh_peer_bars();
         Ok(core)
     }
 

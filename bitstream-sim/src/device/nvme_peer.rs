@@ -69,6 +69,8 @@ struct PortState {
     reads: HashMap<u64, ReadAssembly>,
     /// `cq_pushed` after the controller's latest posted write to the endpoint.
     last_write_end: u64,
+    /// Vectors the controller raised during the current tick.
+    raised: Vec<u16>,
 }
 
 impl PortState {
@@ -372,14 +374,8 @@ impl NvmeBus for Port<'_> {
     }
 
     fn interrupt(&mut self, vector: u16) {
-        if vector >= self.state.msix_vectors {
-            return;
-        }
-        if let Some(tx) = &self.state.msix {
-            // The receiver may be gone; the interrupt is then lost, as on hardware.
-            let _ = tx.send(vector);
-            self.core.stats.interrupts += 1;
-        }
+        // Delivered after the tick, when the controller's MSI-X table can be consulted.
+        self.state.raised.push(vector);
     }
 }
 
@@ -399,8 +395,26 @@ impl Core {
                 max_read_req: u64::from(side.config.max_read_request()),
             };
             side.controller.tick(now, &mut port);
+            for vector in std::mem::take(&mut side.port.raised) {
+                self.deliver_nvme_interrupt(&side, vector);
+            }
         }
         self.nvme = Some(side);
+    }
+
+    /// An MSI-X message of the controller: sent when MSI-X is enabled, the function and the
+    /// vector are unmasked (the table entry lives in the controller's BAR0) and the host asked
+    /// for that many vectors; otherwise lost (the model keeps no pending bits).
+    fn deliver_nvme_interrupt(&mut self, side: &NvmeSide, vector: u16) {
+        let deliverable = side.config.msix_enabled()
+            && !side.config.msix_function_masked()
+            && vector < side.port.msix_vectors
+            && side.controller.msix_message(vector).is_some();
+        if let (true, Some(tx)) = (deliverable, &side.port.msix) {
+            // The receiver may be gone; the interrupt is then lost, as on hardware.
+            let _ = tx.send(vector);
+            self.stats.interrupts += 1;
+        }
     }
 
     /// True while the controller has work or reads outstanding at the endpoint.
@@ -718,9 +732,10 @@ impl Device for SimNvme {
     /// Function-level reset of the controller: registers to their power-on values, queues and
     /// commands gone, the namespace kept. Config space is kept (the OS restores it).
     fn reset(&self) -> Result<()> {
+        // Reads the controller still has out are left to it: it collects their handles
+        // before it calls itself idle.
         self.with(|_, side| {
             side.controller.reset();
-            side.port.reads.clear();
             Ok(())
         })
     }
@@ -767,6 +782,16 @@ impl Device for SimNvme {
                 return Err(Error::from_sim(SimError::InvalidConfig(format!(
                     "{vectors} MSI-X vectors requested; the NVMe controller has 1..={max}"
                 ))));
+            }
+            // Program the table as the OS would: one message per vector, unmasked.
+            for v in 0..max {
+                let entry = crate::nvme::MSIX_TABLE_OFFSET + 16 * u64::from(v);
+                let address = crate::fabric::MSI_RANGE.start + 0x10 * u64::from(v);
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&address.to_le_bytes());
+                bytes[8..12].copy_from_slice(&u32::from(v).to_le_bytes());
+                bytes[12..].copy_from_slice(&u32::from(v >= vectors).to_le_bytes());
+                side.controller.write_register(entry, &bytes, 0);
             }
             set_msix_enable(&mut side.config, true);
             side.port.msix = Some(tx);
