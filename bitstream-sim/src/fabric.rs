@@ -283,7 +283,10 @@ impl Fabric {
                 Some(p) => all.push((p, bytes)),
                 None => {
                     let first = runs.first().map_or(*address, |r| r.0);
-                    let last = runs.last().map_or(first, |r| r.0 + r.1.len() as u64);
+                    // Saturating: a malformed write may end at the top of the address space.
+                    let last = runs
+                        .last()
+                        .map_or(first, |r| r.0.saturating_add(r.1.len() as u64));
                     let fault = DmaFault {
                         address: first,
                         len: last - first,

@@ -293,11 +293,15 @@ fn check_request(
         )),
         _ => {}
     }
-    if dw_count > 0 && dw_address / 4096 != (dw_address + bytes - 1) / 4096 {
-        errors.push(format!(
-            "crosses a 4 KiB boundary ({dw_address:#x}..{:#x})",
-            dw_address + bytes
-        ));
+    // Checked: a request may end at (or, malformed, past) the top of the 64-bit address space.
+    match dw_address.checked_add(bytes.saturating_sub(1)) {
+        None => errors.push(format!(
+            "runs past the end of the 64-bit address space ({dw_address:#x} + {bytes} bytes)"
+        )),
+        Some(last) if dw_count > 0 && dw_address / 4096 != last / 4096 => errors.push(format!(
+            "crosses a 4 KiB boundary ({dw_address:#x}..={last:#x})"
+        )),
+        Some(_) => {}
     }
     if kind == RequestType::MemWrite && bytes > u64::from(limits.max_payload) {
         errors.push(format!(
