@@ -12,6 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -201,6 +202,11 @@ struct Shared {
     core: Mutex<Core>,
     /// Signalled when the DMA side may have work (doorbell, MSI-X enable) or on shutdown.
     wake: Condvar,
+    /// Callers (MMIO, config, statistics) waiting for the core. The clock thread gives way to
+    /// them between cycles: on a real system software reacts in microseconds, and letting a
+    /// doorbell wait for whole batches of simulated cycles would make every device look idle
+    /// for part of each job.
+    callers: AtomicUsize,
 }
 
 /// Owned by the `SimDevice` clones only: the last one dropped stops the background thread.
@@ -212,7 +218,7 @@ struct Clocker {
 impl Shared {
     /// The core, or the sticky failure that poisoned it.
     fn lock(&self) -> Result<MutexGuard<'_, Core>> {
-        let core = self.core.lock().map_err(|_| {
+        let core = self.lock_raw().map_err(|_| {
             Error::from_sim(SimError::Failed(
                 "a thread panicked while driving the simulation".into(),
             ))
@@ -225,10 +231,18 @@ impl Shared {
 
     /// The core even after a failure (statistics, fault logs, unmapping).
     fn lock_any(&self) -> MutexGuard<'_, Core> {
-        match self.core.lock() {
+        match self.lock_raw() {
             Ok(core) => core,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// Takes the core lock as a caller (the clock thread yields to callers).
+    fn lock_raw(&self) -> std::sync::LockResult<MutexGuard<'_, Core>> {
+        self.callers.fetch_add(1, AtomicOrdering::SeqCst);
+        let core = self.core.lock();
+        self.callers.fetch_sub(1, AtomicOrdering::SeqCst);
+        core
     }
 }
 
@@ -267,12 +281,20 @@ fn clock_in_background(shared: Arc<Shared>) {
         }
         for _ in 0..BATCH_CYCLES {
             core.clock();
-            if !core.wants_clock() {
+            if !core.wants_clock() || shared.callers.load(AtomicOrdering::Relaxed) > 0 {
                 break;
             }
         }
         drop(core);
         std::thread::yield_now();
+        // Let waiting callers in first (bounded: a caller that never comes back must not stall
+        // the simulation).
+        for _ in 0..10_000 {
+            if shared.callers.load(AtomicOrdering::Relaxed) == 0 {
+                break;
+            }
+            std::thread::yield_now();
+        }
         core = match shared.core.lock() {
             Ok(c) => c,
             Err(_) => return,
@@ -295,6 +317,7 @@ impl SimDevice {
         let shared = Arc::new(Shared {
             core: Mutex::new(core),
             wake: Condvar::new(),
+            callers: AtomicUsize::new(0),
         });
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
