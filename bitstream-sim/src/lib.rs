@@ -8,7 +8,9 @@
 //! - [`fabric`]: the PCIe world around the FPGA: host memory behind an IOMMU (unmapped DMA is
 //!   a recorded fault), the MSI window, peer-to-peer routing to BARs;
 //! - [`config_space`]: the endpoint's configuration space as the hard block presents it;
-//! - [`SimDevice`]: all of it behind the driver's `Device` trait.
+//! - [`nvme`]: a model of an NVMe controller, a second endpoint on the fabric;
+//! - [`SimDevice`]: all of it behind the driver's `Device` trait, and [`SimNvme`] (from
+//!   [`SimDevice::attach_nvme`]) the NVMe controller behind it too.
 
 pub mod config_space;
 mod device;
