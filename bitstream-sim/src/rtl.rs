@@ -37,7 +37,7 @@ pub struct RtlInputs {
     pub cq_tdata: [u32; 8],
     pub cq_tkeep: u8,
     pub cq_tlast: u8,
-    /// 88 bits: first_be [3:0], last_be [7:4], byte_en [39:8], sop [40], ...
+    /// 88 bits: first_be `[3:0]`, last_be `[7:4]`, byte_en `[39:8]`, sop `[40]`, ...
     pub cq_tuser: [u32; 3],
     pub cq_tvalid: u8,
     pub cq_np_req_count: u8,
