@@ -633,7 +633,7 @@ pub const DMA_ERROR_ADDR_LO_REG: RegisterDef<DMA_ERROR_ADDR_LO::Register> =
 pub const DMA_ERROR_ADDR_HI_REG: RegisterDef<DMA_ERROR_ADDR_HI::Register> =
     RegisterDef::new(0x0A8, "DMA_ERROR_ADDR_HI", 0x0000_0000, Access::ReadOnly);
 
-/// QUEUE[i].SQ_BASE_LO (offset 0x1000 + i * 0x40 + 0x000, i < 16).
+/// `QUEUE[i].SQ_BASE_LO` (offset 0x1000 + i * 0x40 + 0x000, i < 16).
 ///
 /// Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
 pub const QUEUE_SQ_BASE_LO_REG: RegisterArrayDef<QUEUE_SQ_BASE_LO::Register> =
@@ -647,7 +647,7 @@ pub const QUEUE_SQ_BASE_LO_REG: RegisterArrayDef<QUEUE_SQ_BASE_LO::Register> =
         Access::ReadWrite,
     );
 
-/// QUEUE[i].SQ_BASE_HI (offset 0x1000 + i * 0x40 + 0x004, i < 16).
+/// `QUEUE[i].SQ_BASE_HI` (offset 0x1000 + i * 0x40 + 0x004, i < 16).
 ///
 /// Submission queue ring bus address, high 32 bits.
 pub const QUEUE_SQ_BASE_HI_REG: RegisterArrayDef<QUEUE_SQ_BASE_HI::Register> =
@@ -661,7 +661,7 @@ pub const QUEUE_SQ_BASE_HI_REG: RegisterArrayDef<QUEUE_SQ_BASE_HI::Register> =
         Access::ReadWrite,
     );
 
-/// QUEUE[i].CQ_BASE_LO (offset 0x1000 + i * 0x40 + 0x008, i < 16).
+/// `QUEUE[i].CQ_BASE_LO` (offset 0x1000 + i * 0x40 + 0x008, i < 16).
 ///
 /// Completion queue ring bus address, low 32 bits (16-byte aligned: bits 3:0 ignored).
 pub const QUEUE_CQ_BASE_LO_REG: RegisterArrayDef<QUEUE_CQ_BASE_LO::Register> =
@@ -675,7 +675,7 @@ pub const QUEUE_CQ_BASE_LO_REG: RegisterArrayDef<QUEUE_CQ_BASE_LO::Register> =
         Access::ReadWrite,
     );
 
-/// QUEUE[i].CQ_BASE_HI (offset 0x1000 + i * 0x40 + 0x00C, i < 16).
+/// `QUEUE[i].CQ_BASE_HI` (offset 0x1000 + i * 0x40 + 0x00C, i < 16).
 ///
 /// Completion queue ring bus address, high 32 bits.
 pub const QUEUE_CQ_BASE_HI_REG: RegisterArrayDef<QUEUE_CQ_BASE_HI::Register> =
@@ -689,7 +689,7 @@ pub const QUEUE_CQ_BASE_HI_REG: RegisterArrayDef<QUEUE_CQ_BASE_HI::Register> =
         Access::ReadWrite,
     );
 
-/// QUEUE[i].SIZE (offset 0x1000 + i * 0x40 + 0x010, i < 16).
+/// `QUEUE[i].SIZE` (offset 0x1000 + i * 0x40 + 0x010, i < 16).
 ///
 /// Ring sizes, in entries minus one (a ring of 1 entry is invalid: 1..=65535).
 pub const QUEUE_SIZE_REG: RegisterArrayDef<QUEUE_SIZE::Register> = RegisterArrayDef::new(
@@ -702,7 +702,7 @@ pub const QUEUE_SIZE_REG: RegisterArrayDef<QUEUE_SIZE::Register> = RegisterArray
     Access::ReadWrite,
 );
 
-/// QUEUE[i].CONTROL (offset 0x1000 + i * 0x40 + 0x014, i < 16).
+/// `QUEUE[i].CONTROL` (offset 0x1000 + i * 0x40 + 0x014, i < 16).
 ///
 /// Queue control. Setting ENABLE (0 to 1) resets the SQ head, the CQ tail and the CQ phase (to 1).
 pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register> = RegisterArrayDef::new(
@@ -715,7 +715,7 @@ pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register> = Registe
     Access::ReadWrite,
 );
 
-/// QUEUE[i].STATUS (offset 0x1000 + i * 0x40 + 0x018, i < 16).
+/// `QUEUE[i].STATUS` (offset 0x1000 + i * 0x40 + 0x018, i < 16).
 ///
 /// Queue state.
 pub const QUEUE_STATUS_REG: RegisterArrayDef<QUEUE_STATUS::Register> = RegisterArrayDef::new(
@@ -728,7 +728,7 @@ pub const QUEUE_STATUS_REG: RegisterArrayDef<QUEUE_STATUS::Register> = RegisterA
     Access::ReadOnly,
 );
 
-/// QUEUE[i].SQ_TAIL (offset 0x1000 + i * 0x40 + 0x01C, i < 16).
+/// `QUEUE[i].SQ_TAIL` (offset 0x1000 + i * 0x40 + 0x01C, i < 16).
 ///
 /// SQ tail doorbell: index of the slot after the last entry software wrote.
 pub const QUEUE_SQ_TAIL_REG: RegisterArrayDef<QUEUE_SQ_TAIL::Register> = RegisterArrayDef::new(
@@ -741,7 +741,7 @@ pub const QUEUE_SQ_TAIL_REG: RegisterArrayDef<QUEUE_SQ_TAIL::Register> = Registe
     Access::ReadWrite,
 );
 
-/// QUEUE[i].CQ_HEAD (offset 0x1000 + i * 0x40 + 0x020, i < 16).
+/// `QUEUE[i].CQ_HEAD` (offset 0x1000 + i * 0x40 + 0x020, i < 16).
 ///
 /// CQ head doorbell: index of the next CQ entry software will consume.
 pub const QUEUE_CQ_HEAD_REG: RegisterArrayDef<QUEUE_CQ_HEAD::Register> = RegisterArrayDef::new(

@@ -112,7 +112,7 @@ impl<R: RegisterLongName> fmt::Debug for RegisterDef<R> {
 
 /// A register of a register array (`QUEUE_CONTROL_REG`): the same register repeated in `count`
 /// elements, `stride` bytes apart from `base`. [`at`](Self::at) gives the [`RegisterDef`] of one
-/// element, to use with [`read`], [`write`] and [`modify`].
+/// element, to use with [`read`], [`write()`] and [`modify`].
 pub struct RegisterArrayDef<R: RegisterLongName> {
     /// Byte offset in BAR0 of element 0.
     pub base: u64,

@@ -175,7 +175,7 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
             let _ = writeln!(o);
             let _ = writeln!(
                 o,
-                "/// {}[i].{} (offset {} + i * {:#x} + {}, i < {}).",
+                "/// `{}[i].{}` (offset {} + i * {:#x} + {}, i < {}).",
                 arr.name,
                 reg.name,
                 offset(arr.base),
