@@ -237,6 +237,27 @@ impl Shared {
         }
     }
 
+    /// `Device::map_dma` of either device: both share the fabric's IOMMU.
+    ///
+    /// # Safety
+    /// As `Device::map_dma`: `host..host+len` stays allocated and unmoved until
+    /// `unmap_dma(iova, len)` returns.
+    unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
+        let mut core = self.lock()?;
+        // SAFETY: the caller guarantees (trait contract) that `host..host+len` stays allocated
+        // and unmoved until `unmap_dma(iova, len)` returns, which is what `Fabric::map` needs.
+        unsafe { core.fabric.map(host, len, iova.get()) }.map_err(Error::from_sim)
+    }
+
+    /// `Device::unmap_dma` of either device. Works after a failure too: the memory is about to
+    /// go whatever the simulation's state.
+    fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()> {
+        self.lock_any()
+            .fabric
+            .unmap(iova.get(), len)
+            .map_err(Error::from_sim)
+    }
+
     /// Takes the core lock as a caller (the clock thread yields to callers).
     fn lock_raw(&self) -> std::sync::LockResult<MutexGuard<'_, Core>> {
         self.callers.fetch_add(1, AtomicOrdering::SeqCst);
@@ -545,16 +566,12 @@ impl Device for SimDevice {
     }
 
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
-        let mut core = self.lock()?;
-        // SAFETY: the caller guarantees (trait contract) that `host..host+len` stays allocated
-        // and unmoved until `unmap_dma(iova, len)` returns, which is what `Fabric::map` needs.
-        unsafe { core.fabric.map(host, len, iova.get()) }.map_err(Error::from_sim)
+        // SAFETY: the trait's contract is passed on unchanged.
+        unsafe { self.shared.map_dma(host, len, iova) }
     }
 
     fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()> {
-        // Not `lock()`: unmapping must work after a failure too (the memory is about to go).
-        let mut core = self.lock_any();
-        core.fabric.unmap(iova.get(), len).map_err(Error::from_sim)
+        self.shared.unmap_dma(iova, len)
     }
 
     fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr> {

@@ -1,16 +1,16 @@
 //! `peerbar bar-test`: write patterns into peer memory (BAR2), read them back, compare.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use peerbar::endpoint::ErrorCounters;
 use peerbar::{BarIndex, BarOffset, Device, Endpoint};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::progress::{self, Counting};
 use crate::target::Target;
 use crate::units::{hex, human_bytes, human_seconds, mb_per_s, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
@@ -336,7 +336,12 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
 
     let counters_before = endpoint.error_counters()?;
     let total_bytes = plan.length * 2 * plan.passes.len() as u64;
-    let progress = progress_bar(opts.json, total_bytes);
+    // Short runs finish before a bar would be worth drawing.
+    let progress = if total_bytes < PROGRESS_MIN_BYTES {
+        ProgressBar::hidden()
+    } else {
+        progress::bar(opts.json, total_bytes, Counting::Bytes)
+    };
 
     let mut tester = Tester {
         endpoint: &endpoint,
@@ -401,22 +406,6 @@ fn counters_delta(before: ErrorCounters, after: ErrorCounters) -> CountersDelta 
             .unsupported_requests
             .saturating_sub(before.unsupported_requests),
     }
-}
-
-fn progress_bar(json: bool, total_bytes: u64) -> ProgressBar {
-    if json || !std::io::stderr().is_terminal() || total_bytes < PROGRESS_MIN_BYTES {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 struct Tester<'a> {

@@ -4,20 +4,19 @@
 //! Every option is checked before the device is opened ([`plan`]); the BAR2 and queue-count
 //! limits right after it is opened, before anything is submitted.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use peerbar::dma::queue::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
 use peerbar::dma::sgl::SglBuilder;
 use peerbar::dma::DmaBuffer;
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 
+use crate::progress::{self, Counting};
 use crate::push::Op;
 use crate::target::{Kind, Target};
 use crate::units::{human_bytes, human_seconds, parse_size, render_table};
@@ -406,20 +405,6 @@ fn sim_link(opts: &GlobalOpts) -> Link {
     }
 }
 
-fn progress_bar(json: bool, total: u64) -> ProgressBar {
-    if json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
 pub fn run(
     target: &mut Target,
     opts: &GlobalOpts,
@@ -467,7 +452,7 @@ pub fn run(
     }
     dma.enable()?;
 
-    let progress = progress_bar(opts.json, plan.combos.len() as u64);
+    let progress = progress::bar(opts.json, plan.combos.len() as u64, Counting::Steps);
     let mut rows = Vec::new();
     for combo in &plan.combos {
         progress.set_message(combo.describe());

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use peerbar::dma::{
     CompletionMode, DataList, DmaBuffer, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig,
     QueuePair, Sgl, Ticket,
@@ -27,6 +27,7 @@ use peerbar::pattern::{Mismatch, Pattern};
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
 
+use crate::progress::{self, Counting};
 use crate::target::{Kind, Target};
 use crate::units::{human_bytes, human_seconds, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
@@ -792,7 +793,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::R
             if verify { ", verified" } else { ", NOT verified" }
         );
     }
-    let progress = progress_bar(opts.json, args.size * legs.len() as u64);
+    let progress = progress::bar(opts.json, args.size * legs.len() as u64, Counting::Bytes);
     let copier = Copier {
         world: &world,
         args,
@@ -891,23 +892,6 @@ fn print_report(r: &CopyReport) {
         ),
         _ => println!("done (not verified: --no-verify)"),
     }
-}
-
-fn progress_bar(json: bool, total: u64) -> ProgressBar {
-    use std::io::IsTerminal;
-    if json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod bar_test;
 mod bench;
 mod copy;
 mod info;
+mod progress;
 mod push;
 mod regs;
 mod target;

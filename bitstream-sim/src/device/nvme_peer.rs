@@ -263,21 +263,14 @@ impl NvmeBus for Port<'_> {
             let n = (data.len() - done)
                 .min((self.max_payload - at % self.max_payload) as usize)
                 .min((4096 - at % 4096) as usize);
-            let (dw_address, dw_count, first_be, last_be) = dword_span(at, n as u64);
-            let request = Request {
-                kind: RequestType::MemWrite,
-                bar_id: bar.bar,
-                bar_aperture: bar.size_log2 as u8,
-                dw_address,
-                dw_count,
-                first_be,
-                last_be,
-                requester_id: NVME_ID,
-                tag: 0,
-                traffic_class: 0,
-                attr: 0,
-                payload: payload_lanes(at, &data[done..done + n], dw_count),
-            };
+            let request = nvme_request(
+                RequestType::MemWrite,
+                bar,
+                at,
+                n as u64,
+                0,
+                &data[done..done + n],
+            );
             self.state.last_write_end = self.core.push_cq(&request);
             self.core.stats.nvme_p2p_writes += 1;
             done += n;
@@ -337,21 +330,7 @@ impl NvmeBus for Port<'_> {
                     break t;
                 }
             };
-            let (dw_address, dw_count, first_be, last_be) = dword_span(at, step);
-            let request = Request {
-                kind: RequestType::MemRead,
-                bar_id: bar.bar,
-                bar_aperture: bar.size_log2 as u8,
-                dw_address,
-                dw_count,
-                first_be,
-                last_be,
-                requester_id: NVME_ID,
-                tag,
-                traffic_class: 0,
-                attr: 0,
-                payload: Vec::new(),
-            };
+            let request = nvme_request(RequestType::MemRead, bar, at, step, tag, &[]);
             self.core.push_cq(&request);
             self.core
                 .pending
@@ -376,6 +355,38 @@ impl NvmeBus for Port<'_> {
     fn interrupt(&mut self, vector: u16) {
         // Delivered after the tick, when the controller's MSI-X table can be consulted.
         self.state.raised.push(vector);
+    }
+}
+
+/// One TLP of the controller to the endpoint's `bar`: `len` bytes at bus address `at`, carrying
+/// `data` when it is a write.
+fn nvme_request(
+    kind: RequestType,
+    bar: PeerBar,
+    at: u64,
+    len: u64,
+    tag: u8,
+    data: &[u8],
+) -> Request {
+    let (dw_address, dw_count, first_be, last_be) = dword_span(at, len);
+    let payload = if kind == RequestType::MemWrite {
+        payload_lanes(at, data, dw_count)
+    } else {
+        Vec::new()
+    };
+    Request {
+        kind,
+        bar_id: bar.bar,
+        bar_aperture: bar.size_log2 as u8,
+        dw_address,
+        dw_count,
+        first_be,
+        last_be,
+        requester_id: NVME_ID,
+        tag,
+        traffic_class: 0,
+        attr: 0,
+        payload,
     }
 }
 
@@ -745,18 +756,12 @@ impl Device for SimNvme {
     }
 
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
-        let mut core = self.shared.lock()?;
-        // SAFETY: the caller guarantees (trait contract) that `host..host+len` stays allocated
-        // and unmoved until `unmap_dma(iova, len)` returns, which is what `Fabric::map` needs.
-        unsafe { core.fabric.map(host, len, iova.get()) }.map_err(Error::from_sim)
+        // SAFETY: the trait's contract is passed on unchanged.
+        unsafe { self.shared.map_dma(host, len, iova) }
     }
 
     fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()> {
-        // Not `lock()`: unmapping must work after a failure too (the memory is about to go).
-        self.lock_any()
-            .fabric
-            .unmap(iova.get(), len)
-            .map_err(Error::from_sim)
+        self.shared.unmap_dma(iova, len)
     }
 
     fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr> {
