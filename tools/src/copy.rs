@@ -24,6 +24,7 @@ use peerbar::dma::{
 };
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
 use peerbar::pattern::{Mismatch, Pattern};
+use peerbar::{BarIndex, BarOffset, BusAddr};
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
 
@@ -42,6 +43,8 @@ end-to-end compare.
 to-nvme: pattern in host memory, engine PULL into a BAR2 slot, CHECKSUM, NVMe Write from the
 slot (the SSD reads BAR2 directly); the namespace is read back and compared.
 both (default): to-nvme, then to-host over the same LBAs (the read-back goes through BAR2).
+--to cmb: the to-host leg PUSHes into the SSD's controller memory buffer instead of host memory
+(another peer, peer to peer) and compares the bytes read through the SSD's BAR2.
 
 The data is a seeded pattern in which every 16 bytes encode their own offset: a mismatch report
 names the LBA, the offset inside it, and where the bytes found there belong (zeros, another
@@ -56,6 +59,7 @@ Examples:
   peerbar copy                                64 MiB both ways, verified, on the simulation
   peerbar copy --size 8MiB --chunk 64KiB --depth 8
   peerbar copy --direction to-host --transfer prp --json
+  peerbar copy --direction to-host --to cmb       BAR2 -> the SSD's CMB, peer to peer
   peerbar copy --sim-latency-us 80 --sim-bandwidth-mbps 3500
 
 Exit status: 0 all verified, 1 a verification found wrong bytes (the report says where),
@@ -70,6 +74,16 @@ pub enum Direction {
     ToNvme,
     /// to-nvme, then to-host.
     Both,
+}
+
+/// Where the NVMe -> BAR2 leg delivers the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Destination {
+    /// Host memory.
+    Host,
+    /// The SSD's controller memory buffer: another peer, reached by the engine's PUSH peer to
+    /// peer (the SSD must have a CMB).
+    Cmb,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,6 +107,9 @@ pub struct CopyArgs {
     pub depth: usize,
     #[arg(long, value_enum, default_value_t = Direction::Both)]
     pub direction: Direction,
+    /// Where the NVMe -> BAR2 leg's PUSH delivers: host memory, or the SSD's CMB (peer to peer).
+    #[arg(long, value_enum, default_value_t = Destination::Host)]
+    pub to: Destination,
     /// First LBA on the namespace.
     #[arg(long, default_value_t = 0)]
     pub lba: u64,
@@ -260,8 +277,18 @@ fn open_world(target: &mut Target, args: &CopyArgs) -> anyhow::Result<World> {
                     bytes: args.sim_namespace.unwrap_or(needed.max(64 << 20)),
                 },
             };
+            // A CMB big enough for every chunk in flight when the copy delivers there.
+            let cmb_bytes = if args.to == Destination::Cmb {
+                args.chunk
+                    .saturating_mul(args.depth as u64)
+                    .max(4096)
+                    .next_power_of_two()
+            } else {
+                0
+            };
             let config = NvmeConfig {
                 namespace,
+                cmb_bytes,
                 lba_size: args.sim_lba_size,
                 sgl: !args.sim_no_sgl,
                 latency_cycles: (args.sim_latency_us * peerbar_sim::CLOCK_HZ as f64 / 1e6) as u64,
@@ -359,6 +386,8 @@ struct Chunk {
 struct Slot {
     peer: Arc<PeerSlice>,
     host: Arc<DmaBuffer>,
+    /// With `--to cmb`: the slot's range in the SSD's CMB (bus address, offset in its BAR2).
+    cmb: Option<(BusAddr, u64)>,
     chunk: Option<Chunk>,
 }
 
@@ -434,10 +463,20 @@ impl Copier<'_> {
             Step::Checksum => {
                 Pending::Engine(self.world.queue.submit(Job::Checksum { peer: peer()? })?)
             }
-            Step::Push => Pending::Engine(self.world.queue.submit(Job::Push {
-                peer: peer()?,
-                list: host_list()?,
-            })?),
+            Step::Push => {
+                let list = match slot.cmb {
+                    Some((bus, _)) => {
+                        let mut l = DataList::new();
+                        l.push_bus(bus, len as u32);
+                        Sgl::List(l)
+                    }
+                    None => host_list()?,
+                };
+                Pending::Engine(self.world.queue.submit(Job::Push {
+                    peer: peer()?,
+                    list,
+                })?)
+            }
             Step::Pull => {
                 let data = self.pattern.bytes(chunk.offset, len as usize);
                 slot.host.write(0, &data)?;
@@ -518,10 +557,20 @@ impl Copier<'_> {
         }
         if matches!(step, Step::Push | Step::ReadBack) && self.verify {
             let mut found = vec![0u8; chunk.len as usize];
-            slot.host.read(0, &mut found)?;
+            match slot.cmb {
+                // The CMB is read through the SSD's BAR2, as the CPU would.
+                Some((_, offset)) if step == Step::Push => self.world.nvme.device().bar_read(
+                    BarIndex::BAR2,
+                    BarOffset::new(offset),
+                    &mut found,
+                )?,
+                _ => slot.host.read(0, &mut found)?,
+            }
             tally.compared += chunk.len;
             if let Err(m) = self.pattern.verify(chunk.offset, &found) {
-                let path = if step == Step::Push {
+                let path = if step == Step::Push && slot.cmb.is_some() {
+                    "in the SSD's CMB after NVMe -> BAR2 -> PUSH"
+                } else if step == Step::Push {
                     "in host memory after NVMe -> BAR2 -> PUSH"
                 } else {
                     "read back from the namespace"
@@ -716,11 +765,38 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::R
             human_bytes(bar2)
         )));
     }
+    let cmb = match (args.to, world.nvme.controller().cmb) {
+        (Destination::Host, _) => None,
+        (Destination::Cmb, Some(cmb)) => Some(cmb),
+        (Destination::Cmb, None) => {
+            return Err(usage_error(
+                "--to cmb: the SSD has no controller memory buffer (CMBSZ is 0)",
+            ))
+        }
+    };
+    if let Some((_, cmb_len)) = cmb {
+        if args.direction == Direction::ToNvme {
+            return Err(usage_error(
+                "--to cmb applies to the NVMe -> BAR2 leg (to-host, both)",
+            ));
+        }
+        if args.chunk.saturating_mul(depth as u64) > cmb_len {
+            return Err(usage_error(format!(
+                "--chunk x --depth needs {} of CMB, the SSD has {}",
+                human_bytes(args.chunk * depth as u64),
+                human_bytes(cmb_len)
+            )));
+        }
+    }
     let mut slots = Vec::new();
-    for _ in 0..depth {
+    for i in 0..depth as u64 {
         slots.push(Slot {
             peer: Arc::new(world.engine.peer_memory().alloc(args.chunk, 4096)?),
             host: Arc::new(world.engine.memory().alloc(args.chunk as usize)?),
+            cmb: cmb.map(|(bus, _)| {
+                let offset = i * args.chunk;
+                (BusAddr::new(bus.get() + offset), offset)
+            }),
             chunk: None,
         });
     }
@@ -748,8 +824,13 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::R
         legs.push(("NVMe read-back -> host", vec![Step::ReadBack]));
     }
     if args.direction != Direction::ToNvme {
+        let name = if cmb.is_some() {
+            "NVMe -> BAR2 -> NVMe CMB"
+        } else {
+            "NVMe -> BAR2 -> host"
+        };
         legs.push((
-            "NVMe -> BAR2 -> host",
+            name,
             check(vec![Step::NvmeRead, Step::Checksum, Step::Push]),
         ));
     }

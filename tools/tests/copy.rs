@@ -125,3 +125,18 @@ fn bad_shapes_are_usage_errors_before_anything_moves() {
         assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
     }
 }
+
+/// Another peer as the destination: the engine PUSHes BAR2 into the SSD's controller memory
+/// buffer peer to peer; the bytes are then read through the SSD's BAR2 and compared.
+#[test]
+fn to_the_ssds_cmb_peer_to_peer() {
+    let mut args = vec!["--json"];
+    args.extend(with(&["--to", "cmb", "--direction", "to-host"]));
+    let r = json(&args);
+    let l = leg(&r, "NVMe -> BAR2 -> NVMe CMB");
+    assert_eq!(l["chunks"], 16, "{r:#}");
+    assert_eq!(l["checksums_verified"], 16, "{r:#}");
+    assert_eq!(l["bytes_compared"], 1 << 20, "{r:#}");
+    let bad = run(&with(&["--to", "cmb", "--direction", "to-nvme"]));
+    assert_eq!(bad.code, EXIT_USAGE, "{}", bad.stderr);
+}
