@@ -6,7 +6,7 @@
 //! software sees what it would see on real hardware. The `cfg_*` status the RTL reads
 //! (`cfg_max_payload`, `cfg_max_read_req`, bus-master enable, RCB) is derived from it.
 
-use peerbar::device::CONFIG_SPACE_LEN;
+use crate::config_bytes::ConfigBytes;
 
 /// Xilinx's vendor ID, the UltraScale+ block's default.
 pub const VENDOR_ID: u16 = 0x10ee;
@@ -41,8 +41,7 @@ const LNKCTL: usize = CAP_PCIE as usize + 0x10;
 
 /// Config space bytes plus, per byte, which bits software may write.
 pub struct ConfigSpace {
-    bytes: [u8; CONFIG_SPACE_LEN],
-    write_mask: [u8; CONFIG_SPACE_LEN],
+    raw: ConfigBytes,
     bar2_size_log2: u32,
 }
 
@@ -52,86 +51,81 @@ impl ConfigSpace {
     /// memory decoding and bus mastering enabled, as firmware and the OS leave a device.
     pub fn new(bar2_size_log2: u32, mps: u16, mrrs: u16, rcb: u16) -> ConfigSpace {
         let mut cs = ConfigSpace {
-            bytes: [0; CONFIG_SPACE_LEN],
-            write_mask: [0; CONFIG_SPACE_LEN],
+            raw: ConfigBytes::default(),
             bar2_size_log2,
         };
-        cs.put16(0x00, VENDOR_ID);
-        cs.put16(0x02, DEVICE_ID);
-        cs.put16(COMMAND, COMMAND_MEMORY | COMMAND_BUS_MASTER);
+        cs.raw.put16(0x00, VENDOR_ID);
+        cs.raw.put16(0x02, DEVICE_ID);
+        cs.raw.put16(COMMAND, COMMAND_MEMORY | COMMAND_BUS_MASTER);
         // Command: memory space, bus master, SERR, INTx disable are writable.
-        cs.mask16(
+        cs.raw.mask16(
             COMMAND,
             COMMAND_MEMORY | COMMAND_BUS_MASTER | (1 << 8) | (1 << 10),
         );
-        cs.put16(0x06, 1 << 4); // Status: capabilities list present.
-        cs.put32(0x08, CLASS_CODE << 8); // revision 0
-        cs.bytes[0x0e] = 0x00; // header type 0, single function
-                               // BAR0: 32-bit non-prefetchable memory; address bits above the size are writable.
-        cs.put32(BAR0, BAR0_BASE as u32);
-        cs.mask32(BAR0, !((1u32 << BAR0_SIZE_LOG2) - 1));
+        cs.raw.put16(0x06, 1 << 4); // Status: capabilities list present.
+        cs.raw.put32(0x08, CLASS_CODE << 8); // revision 0
+        cs.raw.bytes[0x0e] = 0x00; // header type 0, single function
+                                   // BAR0: 32-bit non-prefetchable memory; address bits above the size are writable.
+        cs.raw.put32(BAR0, BAR0_BASE as u32);
+        cs.raw.mask32(BAR0, !((1u32 << BAR0_SIZE_LOG2) - 1));
         // BAR2/3: 64-bit prefetchable memory (type 10b, prefetchable bit 3).
         let bar2_low_mask: u64 = !((1u64 << bar2_size_log2) - 1);
-        cs.put32(BAR2, (BAR2_BASE as u32) | 0b1100);
-        cs.put32(BAR2 + 4, (BAR2_BASE >> 32) as u32);
-        cs.mask32(BAR2, bar2_low_mask as u32 & !0xf);
-        cs.mask32(BAR2 + 4, (bar2_low_mask >> 32) as u32);
-        cs.put16(0x2c, SUBSYSTEM_VENDOR_ID);
-        cs.put16(0x2e, SUBSYSTEM_ID);
-        cs.bytes[0x34] = CAP_PM as u8;
-        cs.bytes[0x3d] = 0x01; // interrupt pin INTA (legacy; unused)
+        cs.raw.put32(BAR2, (BAR2_BASE as u32) | 0b1100);
+        cs.raw.put32(BAR2 + 4, (BAR2_BASE >> 32) as u32);
+        cs.raw.mask32(BAR2, bar2_low_mask as u32 & !0xf);
+        cs.raw.mask32(BAR2 + 4, (bar2_low_mask >> 32) as u32);
+        cs.raw.put16(0x2c, SUBSYSTEM_VENDOR_ID);
+        cs.raw.put16(0x2e, SUBSYSTEM_ID);
+        cs.raw.bytes[0x34] = CAP_PM as u8;
+        cs.raw.bytes[0x3d] = 0x01; // interrupt pin INTA (legacy; unused)
 
         // Power Management capability, version 3, D0.
         let pm = usize::from(CAP_PM);
-        cs.bytes[pm] = 0x01;
-        cs.bytes[pm + 1] = CAP_MSIX as u8;
-        cs.put16(pm + 2, 0x0003);
-        cs.mask16(pm + 4, 0x0003); // PMCSR power state
+        cs.raw.bytes[pm] = 0x01;
+        cs.raw.bytes[pm + 1] = CAP_MSIX as u8;
+        cs.raw.put16(pm + 2, 0x0003);
+        cs.raw.mask16(pm + 4, 0x0003); // PMCSR power state
 
         // MSI-X capability: table and PBA in BAR0.
         let msix = usize::from(CAP_MSIX);
-        cs.bytes[msix] = 0x11;
-        cs.bytes[msix + 1] = CAP_PCIE as u8;
-        cs.put16(msix + 2, MSIX_TABLE_SIZE - 1);
-        cs.mask16(msix + 2, 0xc000); // enable, function mask
-        cs.put32(msix + 4, MSIX_TABLE_OFFSET); // BIR 0
-        cs.put32(msix + 8, MSIX_PBA_OFFSET); // BIR 0
+        cs.raw.bytes[msix] = 0x11;
+        cs.raw.bytes[msix + 1] = CAP_PCIE as u8;
+        cs.raw.put16(msix + 2, MSIX_TABLE_SIZE - 1);
+        cs.raw.mask16(msix + 2, 0xc000); // enable, function mask
+        cs.raw.put32(msix + 4, MSIX_TABLE_OFFSET); // BIR 0
+        cs.raw.put32(msix + 8, MSIX_PBA_OFFSET); // BIR 0
 
         // PCI Express capability, version 2, endpoint.
         let pcie = usize::from(CAP_PCIE);
-        cs.bytes[pcie] = 0x10;
-        cs.bytes[pcie + 1] = 0x00;
-        cs.put16(pcie + 2, 0x0002);
+        cs.raw.bytes[pcie] = 0x10;
+        cs.raw.bytes[pcie + 1] = 0x00;
+        cs.raw.put16(pcie + 2, 0x0002);
         // Device Capabilities: 1024-byte max payload supported, extended tags.
-        cs.put32(pcie + 4, 0b011 | (1 << 5));
+        cs.raw.put32(pcie + 4, 0b011 | (1 << 5));
         // Device Control: MPS (7:5), MRRS (14:12), relaxed ordering, extended tag, no snoop.
         let devctl = (encode_size(mps) << 5) | (encode_size(mrrs) << 12) | (1 << 4) | (1 << 8);
-        cs.put16(DEVCTL, devctl);
-        cs.mask16(DEVCTL, 0x7fff);
+        cs.raw.put16(DEVCTL, devctl);
+        cs.raw.mask16(DEVCTL, 0x7fff);
         // Link Capabilities: 8 GT/s, x8.
-        cs.put32(pcie + 0x0c, 0x3 | (8 << 4));
+        cs.raw.put32(pcie + 0x0c, 0x3 | (8 << 4));
         // Link Control: RCB (bit 3) is set by software to the root port's RCB.
-        cs.put16(LNKCTL, if rcb == 128 { 1 << 3 } else { 0 });
-        cs.mask16(LNKCTL, 0x0008);
+        cs.raw.put16(LNKCTL, if rcb == 128 { 1 << 3 } else { 0 });
+        cs.raw.mask16(LNKCTL, 0x0008);
         // Link Status: 8 GT/s, x8.
-        cs.put16(pcie + 0x12, 0x3 | (8 << 4));
+        cs.raw.put16(pcie + 0x12, 0x3 | (8 << 4));
         // Device Capabilities 2: completion timeout ranges A-D programmable, disable supported.
-        cs.put32(pcie + 0x24, 0x1f);
-        cs.mask16(pcie + 0x28, 0x001f);
+        cs.raw.put32(pcie + 0x24, 0x1f);
+        cs.raw.mask16(pcie + 0x28, 0x001f);
         cs
     }
 
     pub fn read(&self, offset: usize, buf: &mut [u8]) {
-        buf.copy_from_slice(&self.bytes[offset..offset + buf.len()]);
+        self.raw.read(offset, buf);
     }
 
     /// Writes through the per-byte write masks: read-only bits keep their value.
     pub fn write(&mut self, offset: usize, data: &[u8]) {
-        for (i, &b) in data.iter().enumerate() {
-            let m = self.write_mask[offset + i];
-            let old = self.bytes[offset + i];
-            self.bytes[offset + i] = (old & !m) | (b & m);
-        }
+        self.raw.write(offset, data);
         self.clamp_device_control();
     }
 
@@ -146,7 +140,7 @@ impl ConfigSpace {
 
     /// Read Completion Boundary in bytes (Link Control bit 3).
     pub fn rcb(&self) -> u16 {
-        if self.get16(LNKCTL) & (1 << 3) != 0 {
+        if self.raw.get16(LNKCTL) & (1 << 3) != 0 {
             128
         } else {
             64
@@ -154,31 +148,31 @@ impl ConfigSpace {
     }
 
     pub fn bus_master(&self) -> bool {
-        self.get16(COMMAND) & COMMAND_BUS_MASTER != 0
+        self.raw.get16(COMMAND) & COMMAND_BUS_MASTER != 0
     }
 
     /// MSI-X Enable (Message Control bit 15).
     pub fn msix_enabled(&self) -> bool {
-        self.get16(usize::from(CAP_MSIX) + 2) & (1 << 15) != 0
+        self.raw.get16(usize::from(CAP_MSIX) + 2) & (1 << 15) != 0
     }
 
     /// MSI-X Function Mask (Message Control bit 14).
     pub fn msix_function_masked(&self) -> bool {
-        self.get16(usize::from(CAP_MSIX) + 2) & (1 << 14) != 0
+        self.raw.get16(usize::from(CAP_MSIX) + 2) & (1 << 14) != 0
     }
 
     pub fn memory_enabled(&self) -> bool {
-        self.get16(COMMAND) & COMMAND_MEMORY != 0
+        self.raw.get16(COMMAND) & COMMAND_MEMORY != 0
     }
 
     /// Bus address BAR0 is decoded at.
     pub fn bar0_base(&self) -> u64 {
-        u64::from(self.get32(BAR0) & !0xf)
+        u64::from(self.raw.get32(BAR0) & !0xf)
     }
 
     /// Bus address BAR2 is decoded at.
     pub fn bar2_base(&self) -> u64 {
-        (u64::from(self.get32(BAR2 + 4)) << 32) | u64::from(self.get32(BAR2) & !0xf)
+        (u64::from(self.raw.get32(BAR2 + 4)) << 32) | u64::from(self.raw.get32(BAR2) & !0xf)
     }
 
     pub fn bar2_size_log2(&self) -> u32 {
@@ -196,7 +190,7 @@ impl ConfigSpace {
     }
 
     fn devctl(&self) -> u16 {
-        self.get16(DEVCTL)
+        self.raw.get16(DEVCTL)
     }
 
     /// Encodings above what the device supports are reserved; keep the field legal the way
@@ -209,31 +203,7 @@ impl ConfigSpace {
         if (d >> 12) & 0x7 > 5 {
             d = (d & !(0x7 << 12)) | (5 << 12);
         }
-        self.put16(DEVCTL, d);
-    }
-
-    fn get16(&self, off: usize) -> u16 {
-        u16::from_le_bytes([self.bytes[off], self.bytes[off + 1]])
-    }
-
-    fn get32(&self, off: usize) -> u32 {
-        u32::from_le_bytes(self.bytes[off..off + 4].try_into().expect("4 bytes"))
-    }
-
-    fn put16(&mut self, off: usize, v: u16) {
-        self.bytes[off..off + 2].copy_from_slice(&v.to_le_bytes());
-    }
-
-    fn put32(&mut self, off: usize, v: u32) {
-        self.bytes[off..off + 4].copy_from_slice(&v.to_le_bytes());
-    }
-
-    fn mask16(&mut self, off: usize, m: u16) {
-        self.write_mask[off..off + 2].copy_from_slice(&m.to_le_bytes());
-    }
-
-    fn mask32(&mut self, off: usize, m: u32) {
-        self.write_mask[off..off + 4].copy_from_slice(&m.to_le_bytes());
+        self.raw.put16(DEVCTL, d);
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`SimDevice`]: all of it behind the driver's `Device` trait, and [`SimNvme`] (from
 //!   [`SimDevice::attach_nvme`]) the NVMe controller behind it too.
 
+mod config_bytes;
 pub mod config_space;
 mod device;
 pub mod fabric;

@@ -2,7 +2,7 @@
 //! optional BAR2 (the CMB), and a capability list with MSI-X and PCI Express. Writable bits
 //! follow per-byte write masks, so BAR sizing and read-only fields behave as on hardware.
 
-use peerbar::device::CONFIG_SPACE_LEN;
+use crate::config_bytes::ConfigBytes;
 
 use super::{NvmeController, MSIX_PBA_OFFSET, MSIX_TABLE_OFFSET};
 
@@ -35,8 +35,7 @@ const MRRS_MAX: u16 = 5;
 
 /// Config space bytes plus, per byte, which bits software may write.
 pub struct NvmeConfigSpace {
-    bytes: [u8; CONFIG_SPACE_LEN],
-    write_mask: [u8; CONFIG_SPACE_LEN],
+    raw: ConfigBytes,
 }
 
 impl NvmeConfigSpace {
@@ -45,18 +44,17 @@ impl NvmeConfigSpace {
     /// mastering start enabled, as firmware and the OS leave a device; MPS 256, MRRS 512.
     pub fn new(bar0_base: u64, cmb: Option<(u64, u64)>, msix_vectors: u16) -> NvmeConfigSpace {
         let mut cs = NvmeConfigSpace {
-            bytes: [0; CONFIG_SPACE_LEN],
-            write_mask: [0; CONFIG_SPACE_LEN],
+            raw: ConfigBytes::default(),
         };
-        cs.put16(0x00, VENDOR_ID);
-        cs.put16(0x02, DEVICE_ID);
-        cs.put16(COMMAND, COMMAND_MEMORY | COMMAND_BUS_MASTER);
-        cs.mask16(
+        cs.raw.put16(0x00, VENDOR_ID);
+        cs.raw.put16(0x02, DEVICE_ID);
+        cs.raw.put16(COMMAND, COMMAND_MEMORY | COMMAND_BUS_MASTER);
+        cs.raw.mask16(
             COMMAND,
             COMMAND_MEMORY | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE,
         );
-        cs.put16(0x06, 1 << 4); // Status: capabilities list
-        cs.put32(0x08, CLASS_CODE << 8); // revision 0
+        cs.raw.put16(0x06, 1 << 4); // Status: capabilities list
+        cs.raw.put32(0x08, CLASS_CODE << 8); // revision 0
         cs.put_bar64(BAR0, bar0_base, NvmeController::BAR0_LEN, false);
         if let Some((base, size)) = cmb {
             let size = size
@@ -65,78 +63,67 @@ impl NvmeConfigSpace {
                 .unwrap_or(1 << 63);
             cs.put_bar64(BAR2, base, size, true);
         }
-        cs.put16(0x2c, SUBSYSTEM_VENDOR_ID);
-        cs.put16(0x2e, SUBSYSTEM_ID);
-        cs.bytes[0x34] = CAP_MSIX as u8;
+        cs.raw.put16(0x2c, SUBSYSTEM_VENDOR_ID);
+        cs.raw.put16(0x2e, SUBSYSTEM_ID);
+        cs.raw.bytes[0x34] = CAP_MSIX as u8;
 
         // MSI-X: table and PBA in BAR0 above the doorbells.
         let msix = usize::from(CAP_MSIX);
-        cs.bytes[msix] = 0x11;
-        cs.bytes[msix + 1] = CAP_PCIE as u8;
-        cs.put16(MSIX_CONTROL, msix_vectors.clamp(1, 2048) - 1);
-        cs.mask16(MSIX_CONTROL, MSIX_ENABLE | MSIX_FUNCTION_MASK);
-        cs.put32(msix + 4, MSIX_TABLE_OFFSET as u32); // BIR 0
-        cs.put32(msix + 8, MSIX_PBA_OFFSET as u32); // BIR 0
+        cs.raw.bytes[msix] = 0x11;
+        cs.raw.bytes[msix + 1] = CAP_PCIE as u8;
+        cs.raw.put16(MSIX_CONTROL, msix_vectors.clamp(1, 2048) - 1);
+        cs.raw
+            .mask16(MSIX_CONTROL, MSIX_ENABLE | MSIX_FUNCTION_MASK);
+        cs.raw.put32(msix + 4, MSIX_TABLE_OFFSET as u32); // BIR 0
+        cs.raw.put32(msix + 8, MSIX_PBA_OFFSET as u32); // BIR 0
 
         // PCI Express capability, version 2, endpoint.
         let pcie = usize::from(CAP_PCIE);
-        cs.bytes[pcie] = 0x10;
-        cs.put16(pcie + 2, 0x0002);
+        cs.raw.bytes[pcie] = 0x10;
+        cs.raw.put16(pcie + 2, 0x0002);
         // Device Capabilities: MPS supported 512 bytes, extended tags.
-        cs.put32(pcie + 4, u32::from(MPS_SUPPORTED) | (1 << 5));
+        cs.raw.put32(pcie + 4, u32::from(MPS_SUPPORTED) | (1 << 5));
         // Device Control: relaxed ordering, MPS 256 (7:5), extended tags, no snoop, MRRS 512
         // (14:12).
-        cs.put16(
+        cs.raw.put16(
             DEVCTL,
             (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (2 << 12),
         );
-        cs.mask16(DEVCTL, 0x7fff);
+        cs.raw.mask16(DEVCTL, 0x7fff);
         // Link Capabilities and Status: 8 GT/s, x4.
-        cs.put32(pcie + 0x0c, 0x3 | (4 << 4));
-        cs.put16(pcie + 0x12, 0x3 | (4 << 4));
+        cs.raw.put32(pcie + 0x0c, 0x3 | (4 << 4));
+        cs.raw.put16(pcie + 0x12, 0x3 | (4 << 4));
         cs
     }
 
     /// Reads config bytes; bytes past the 4 KiB read 0.
     pub fn read(&self, offset: usize, buf: &mut [u8]) {
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = offset
-                .checked_add(i)
-                .and_then(|at| self.bytes.get(at))
-                .copied()
-                .unwrap_or(0);
-        }
+        self.raw.read(offset, buf);
     }
 
     /// Writes through the per-byte write masks: read-only bits keep their value, bytes past
     /// the 4 KiB are dropped.
     pub fn write(&mut self, offset: usize, data: &[u8]) {
-        for (i, &b) in data.iter().enumerate() {
-            let Some(at) = offset.checked_add(i).filter(|&a| a < CONFIG_SPACE_LEN) else {
-                break;
-            };
-            let m = self.write_mask[at];
-            self.bytes[at] = (self.bytes[at] & !m) | (b & m);
-        }
+        self.raw.write(offset, data);
         self.clamp_device_control();
     }
 
     pub fn memory_enabled(&self) -> bool {
-        self.get16(COMMAND) & COMMAND_MEMORY != 0
+        self.raw.get16(COMMAND) & COMMAND_MEMORY != 0
     }
 
     pub fn bus_master(&self) -> bool {
-        self.get16(COMMAND) & COMMAND_BUS_MASTER != 0
+        self.raw.get16(COMMAND) & COMMAND_BUS_MASTER != 0
     }
 
     /// MSI-X Enable (Message Control bit 15).
     pub fn msix_enabled(&self) -> bool {
-        self.get16(MSIX_CONTROL) & MSIX_ENABLE != 0
+        self.raw.get16(MSIX_CONTROL) & MSIX_ENABLE != 0
     }
 
     /// MSI-X Function Mask (Message Control bit 14): every vector masked.
     pub fn msix_function_masked(&self) -> bool {
-        self.get16(MSIX_CONTROL) & MSIX_FUNCTION_MASK != 0
+        self.raw.get16(MSIX_CONTROL) & MSIX_FUNCTION_MASK != 0
     }
 
     pub fn bar0_base(&self) -> u64 {
@@ -150,12 +137,12 @@ impl NvmeConfigSpace {
 
     /// Max Payload Size the host programmed, in bytes.
     pub fn max_payload(&self) -> u16 {
-        128 << ((self.get16(DEVCTL) >> 5) & 0x7)
+        128 << ((self.raw.get16(DEVCTL) >> 5) & 0x7)
     }
 
     /// Max Read Request Size the host programmed, in bytes.
     pub fn max_read_request(&self) -> u16 {
-        128 << ((self.get16(DEVCTL) >> 12) & 0x7)
+        128 << ((self.raw.get16(DEVCTL) >> 12) & 0x7)
     }
 
     /// A 64-bit memory BAR of `size` bytes (a power of two) at `base`: the address bits below
@@ -164,57 +151,34 @@ impl NvmeConfigSpace {
         let flags = 0b100 | if prefetchable { 0b1000 } else { 0 };
         let mask = !(size - 1);
         let base = base & mask;
-        self.put32(offset, base as u32 | flags);
-        self.put32(offset + 4, (base >> 32) as u32);
-        self.mask32(offset, mask as u32 & !0xf);
-        self.mask32(offset + 4, (mask >> 32) as u32);
+        self.raw.put32(offset, base as u32 | flags);
+        self.raw.put32(offset + 4, (base >> 32) as u32);
+        self.raw.mask32(offset, mask as u32 & !0xf);
+        self.raw.mask32(offset + 4, (mask >> 32) as u32);
     }
 
     fn bar64(&self, offset: usize) -> u64 {
-        (u64::from(self.get32(offset + 4)) << 32) | u64::from(self.get32(offset) & !0xf)
+        (u64::from(self.raw.get32(offset + 4)) << 32) | u64::from(self.raw.get32(offset) & !0xf)
     }
 
     /// Reserved encodings are not kept: MPS at most what Device Capabilities supports, MRRS
     /// at most 4096 bytes, as hardware would.
     fn clamp_device_control(&mut self) {
-        let mut d = self.get16(DEVCTL);
+        let mut d = self.raw.get16(DEVCTL);
         if (d >> 5) & 0x7 > MPS_SUPPORTED {
             d = (d & !(0x7 << 5)) | (MPS_SUPPORTED << 5);
         }
         if (d >> 12) & 0x7 > MRRS_MAX {
             d = (d & !(0x7 << 12)) | (MRRS_MAX << 12);
         }
-        self.put16(DEVCTL, d);
-    }
-
-    fn get16(&self, off: usize) -> u16 {
-        u16::from_le_bytes([self.bytes[off], self.bytes[off + 1]])
-    }
-
-    fn get32(&self, off: usize) -> u32 {
-        u32::from_le_bytes(self.bytes[off..off + 4].try_into().expect("4 bytes"))
-    }
-
-    fn put16(&mut self, off: usize, v: u16) {
-        self.bytes[off..off + 2].copy_from_slice(&v.to_le_bytes());
-    }
-
-    fn put32(&mut self, off: usize, v: u32) {
-        self.bytes[off..off + 4].copy_from_slice(&v.to_le_bytes());
-    }
-
-    fn mask16(&mut self, off: usize, m: u16) {
-        self.write_mask[off..off + 2].copy_from_slice(&m.to_le_bytes());
-    }
-
-    fn mask32(&mut self, off: usize, m: u32) {
-        self.write_mask[off..off + 4].copy_from_slice(&m.to_le_bytes());
+        self.raw.put16(DEVCTL, d);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use peerbar::device::CONFIG_SPACE_LEN;
 
     fn read32(cs: &NvmeConfigSpace, off: usize) -> u32 {
         let mut b = [0u8; 4];
@@ -235,10 +199,10 @@ mod tests {
         assert_eq!(read32(&cs, 8) >> 8, 0x01_08_02);
         assert_eq!(read32(&cs, 0x2c), 0x9e01_10ee);
         let mut chain = Vec::new();
-        let mut at = usize::from(cs.bytes[0x34]);
+        let mut at = usize::from(cs.raw.bytes[0x34]);
         while at != 0 {
-            chain.push((at, cs.bytes[at]));
-            at = usize::from(cs.bytes[at + 1]);
+            chain.push((at, cs.raw.bytes[at]));
+            at = usize::from(cs.raw.bytes[at + 1]);
         }
         assert_eq!(chain, [(0x40, 0x11), (0x50, 0x10)]);
         // MSI-X: 8 vectors, table at 3000h and PBA at 3800h in BAR0.
