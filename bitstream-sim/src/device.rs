@@ -36,6 +36,28 @@ use crate::tlp::{
 };
 use crate::SimError;
 
+/// The 1-8 byte `Device` accesses of a simulated function, over its `read`/`write` helpers
+/// (defined before `nvme_peer` so both devices use it).
+macro_rules! sized_access {
+    ($read:ident, $write:ident, $t:ty) => {
+        fn $read(&self, bar: BarIndex, offset: BarOffset) -> Result<$t> {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            let mut b = [0u8; SIZE];
+            self.read(bar, offset, &mut b, SIZE as u64)?;
+            Ok(<$t>::from_le_bytes(b))
+        }
+
+        fn $write(&self, bar: BarIndex, offset: BarOffset, value: $t) -> Result<()> {
+            self.write(
+                bar,
+                offset,
+                &value.to_le_bytes(),
+                std::mem::size_of::<$t>() as u64,
+            )
+        }
+    };
+}
+
 mod nvme_peer;
 pub use nvme_peer::{SimNvme, NVME_BAR0_BASE, NVME_CMB_BASE, NVME_ID};
 
@@ -486,26 +508,6 @@ impl SimDevice {
         }
         Ok(())
     }
-}
-
-macro_rules! sized_access {
-    ($read:ident, $write:ident, $t:ty) => {
-        fn $read(&self, bar: BarIndex, offset: BarOffset) -> Result<$t> {
-            const SIZE: usize = std::mem::size_of::<$t>();
-            let mut b = [0u8; SIZE];
-            self.read(bar, offset, &mut b, SIZE as u64)?;
-            Ok(<$t>::from_le_bytes(b))
-        }
-
-        fn $write(&self, bar: BarIndex, offset: BarOffset, value: $t) -> Result<()> {
-            self.write(
-                bar,
-                offset,
-                &value.to_le_bytes(),
-                std::mem::size_of::<$t>() as u64,
-            )
-        }
-    };
 }
 
 impl Device for SimDevice {

@@ -663,26 +663,6 @@ fn set_msix_enable(config: &mut NvmeConfigSpace, enable: bool) {
     config.write(control, &mc.to_le_bytes());
 }
 
-macro_rules! nvme_sized_access {
-    ($read:ident, $write:ident, $t:ty) => {
-        fn $read(&self, bar: BarIndex, offset: BarOffset) -> Result<$t> {
-            const SIZE: usize = std::mem::size_of::<$t>();
-            let mut b = [0u8; SIZE];
-            self.read(bar, offset, &mut b, SIZE as u64)?;
-            Ok(<$t>::from_le_bytes(b))
-        }
-
-        fn $write(&self, bar: BarIndex, offset: BarOffset, value: $t) -> Result<()> {
-            self.write(
-                bar,
-                offset,
-                &value.to_le_bytes(),
-                std::mem::size_of::<$t>() as u64,
-            )
-        }
-    };
-}
-
 impl Device for SimNvme {
     fn describe(&self) -> String {
         let core = self.lock_any();
@@ -727,10 +707,10 @@ impl Device for SimNvme {
         }
     }
 
-    nvme_sized_access!(bar_read8, bar_write8, u8);
-    nvme_sized_access!(bar_read16, bar_write16, u16);
-    nvme_sized_access!(bar_read32, bar_write32, u32);
-    nvme_sized_access!(bar_read64, bar_write64, u64);
+    sized_access!(bar_read8, bar_write8, u8);
+    sized_access!(bar_read16, bar_write16, u16);
+    sized_access!(bar_read32, bar_write32, u32);
+    sized_access!(bar_read64, bar_write64, u64);
 
     fn bar_read(&self, bar: BarIndex, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
         self.read(bar, offset, buf, 1)
