@@ -845,7 +845,10 @@ impl Soak {
             .unwrap_or(pieces.len());
         p.may_land = self.moves(pull, &pieces[..cut], bar_at, length);
         p.on_success = self.moves(pull, &pieces, bar_at, length);
-        p.result = Some(if pull {
+        // Only LENGTH 0 can succeed here (nothing moves, RESULT 0).
+        p.result = Some(if length == 0 {
+            0
+        } else if pull {
             pieces
                 .iter()
                 .filter(|x| !matches!(x, Piece::Bucket(_)))
@@ -881,11 +884,22 @@ impl Soak {
     /// `Err` is a hang: the job did not complete within the watchdog.
     fn reap(&mut self, queue: usize, index: usize) -> Result<(), String> {
         let p = self.pending[queue].remove(index);
-        let c = match p.ticket.wait(WATCHDOG) {
+        // Waits in 1 s steps so a failed simulation (a PCIe rule the RTL broke) is reported at
+        // once rather than after the whole watchdog period.
+        let deadline = Instant::now() + WATCHDOG;
+        let waited = loop {
+            let r = p.ticket.wait(Duration::from_secs(1));
+            match r {
+                Err(peerbar::Error::DmaTimeout { .. })
+                    if Instant::now() < deadline && self.sim.failure().is_none() => {}
+                other => break other,
+            }
+        };
+        let c = match waited {
             Ok(c) => c,
             Err(e) => {
                 let hang = format!(
-                    "queue {queue} job {} ({}) did not complete within {WATCHDOG:?}: {e}; \
+                    "queue {queue} job {} ({}) did not complete (watchdog {WATCHDOG:?}): {e}; \
                      simulation: {:?}; stats: {:?}",
                     p.spec.id,
                     p.spec.what,
