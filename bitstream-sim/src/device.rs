@@ -530,6 +530,12 @@ impl Device for SimDevice {
         core.config.write(usize::from(offset), data);
         // The BARs may have moved or memory decoding changed: peers route by them.
         core.refresh_peer_bars();
+        // The RTL sees config space through its cfg_* inputs, sampled on clock edges: an MSI-X
+        // unmask (say) only takes effect, and a pending message only goes out, once it is
+        // clocked.
+        core.kick();
+        drop(core);
+        self.wake();
         Ok(())
     }
 

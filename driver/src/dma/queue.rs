@@ -495,7 +495,8 @@ impl Ticket {
     /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
     /// [`Error::QueueClosed`] if the queue was shut down first). Polling mode polls the CQ
     /// (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
-    /// the ticket's channel and polls once more before reporting a timeout.
+    /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
+    /// delays a job by at most that.
     pub fn wait(&self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now() + timeout;
         let timed_out = || Error::DmaTimeout {
@@ -504,24 +505,32 @@ impl Ticket {
             timeout,
         };
         if self.queue.mode == CompletionMode::Interrupt {
-            return match self.rx.recv_deadline(deadline) {
-                Ok(c) => Ok(c),
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(self.closed()),
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => match self.try_get()? {
-                    Some(c) => {
-                        log::warn!(
-                            "queue {}: job {} had completed but no interrupt delivered it",
-                            self.queue.id,
-                            self.cid
-                        );
-                        Ok(c)
+            // Sleep on the interrupt, but poll the CQ every HEALTH_CHECK_INTERVAL as well: an
+            // interrupt that is masked or lost then delays a job by at most that, and a dead
+            // device is noticed.
+            loop {
+                let now = Instant::now();
+                let until = deadline.min(now + HEALTH_CHECK_INTERVAL);
+                match self.rx.recv_deadline(until) {
+                    Ok(c) => return Ok(c),
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                        return Err(self.closed())
                     }
-                    None => {
-                        self.check_device()?;
-                        Err(timed_out())
-                    }
-                },
-            };
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                }
+                if let Some(c) = self.try_get()? {
+                    log::warn!(
+                        "queue {}: job {} had completed but no interrupt delivered it",
+                        self.queue.id,
+                        self.cid
+                    );
+                    return Ok(c);
+                }
+                self.check_device()?;
+                if Instant::now() >= deadline {
+                    return Err(timed_out());
+                }
+            }
         }
         let mut pause = Duration::from_micros(1);
         let mut next_check = Instant::now() + HEALTH_CHECK_INTERVAL;
