@@ -386,6 +386,12 @@ impl SimDevice {
         self.lock_any().stats
     }
 
+    /// The IOMMU's live mappings as (IOVA, length), for leak checks: every `map_dma` of either
+    /// simulated device not yet undone by `unmap_dma`.
+    pub fn iommu_mappings(&self) -> Vec<(u64, u64)> {
+        self.lock_any().fabric.mappings()
+    }
+
     /// DMAs the fabric refused so far (accesses outside every IOMMU window), oldest first.
     pub fn faults(&self) -> Vec<DmaFault> {
         self.lock_any().fabric.faults().to_vec()
