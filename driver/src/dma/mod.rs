@@ -10,6 +10,7 @@
 pub mod memory;
 pub mod peer;
 pub mod queue;
+pub(crate) mod ring;
 pub mod sgl;
 pub mod wire;
 

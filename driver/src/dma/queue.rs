@@ -29,6 +29,7 @@ use crate::address::{BarOffset, BusAddr};
 use crate::device::Device;
 use crate::dma::memory::{DmaBuffer, DmaMemory};
 use crate::dma::peer::{PeerMemory, PeerSlice};
+use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::dma::sgl::{SglBuilder, SglEntry};
 use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, StatusCode, SQ_FLAG_INTERRUPT};
 use crate::error::{Error, Result};
@@ -320,9 +321,8 @@ struct QueueState {
     sq_tail: u32,
     /// Oldest SQ entry the engine may not have fetched yet (from CQ entries and STATUS).
     sq_head: u32,
-    cq_head: u32,
-    /// Phase tag of the entries the engine writes in the current CQ lap (1 after enable).
-    phase: bool,
+    /// Where the next CQ entry is read (and its phase tag: 1 after enable).
+    cq: CqCursor,
     next_cid: u16,
     in_flight: HashMap<u16, InFlight>,
     closed: bool,
@@ -359,18 +359,9 @@ impl QueueShared {
         regs::read(self.device.as_ref(), &queue_reg(def, self.id)?)
     }
 
-    /// Moves the known SQ head to `new` if it lies in (head, tail] in ring order (completions
-    /// may arrive out of order and carry older heads).
+    /// Moves the known SQ head to `new` (see [`advance_sq_head`]).
     fn advance_sq_head(&self, st: &mut QueueState, new: u32) {
-        let n = self.sq_entries;
-        if new >= n {
-            return;
-        }
-        let ahead = (new + n - st.sq_head) % n;
-        let in_flight = (st.sq_tail + n - st.sq_head) % n;
-        if ahead <= in_flight {
-            st.sq_head = new;
-        }
+        advance_sq_head(&mut st.sq_head, st.sq_tail, self.sq_entries, new);
     }
 
     fn poll_locked(&self, st: &mut QueueState) -> Result<usize> {
@@ -379,26 +370,12 @@ impl QueueShared {
             return Ok(0);
         }
         let mut consumed = 0;
-        loop {
-            let entry_offset = st.cq_head as usize * CqEntry::SIZE;
-            // Volatile read of the status word: the engine writes it behind the CPU's back.
-            let status = self
-                .cq
-                .volatile_u16(entry_offset + CqEntry::STATUS_OFFSET)?
-                .read();
-            if (status & 1 != 0) != st.phase {
+        // At most one lap per call: an engine that never flips the phase tag must not keep
+        // this loop, and the queue lock, forever.
+        while consumed < self.cq_entries as usize {
+            let Some(entry) = st.cq.pop::<CqEntry>(&self.cq)? else {
                 break;
-            }
-            // Acquire: the rest of the entry, and the data the job wrote (which the engine
-            // made visible before the CQ entry), are read only after the phase bit said the
-            // entry is new.
-            fence(Ordering::Acquire);
-            let entry: CqEntry = self.cq.read_obj(entry_offset)?;
-            st.cq_head += 1;
-            if st.cq_head == self.cq_entries {
-                st.cq_head = 0;
-                st.phase = !st.phase;
-            }
+            };
             self.advance_sq_head(st, u32::from(entry.sq_head()));
             if entry.sq_id() != self.id {
                 log::warn!("queue {}: CQ entry names SQ {}", self.id, entry.sq_id());
@@ -428,7 +405,7 @@ impl QueueShared {
         if consumed > 0 {
             self.write_reg(
                 &regs::QUEUE_CQ_HEAD_REG,
-                QUEUE_CQ_HEAD::VALUE.val(st.cq_head),
+                QUEUE_CQ_HEAD::VALUE.val(st.cq.head()),
             )?;
         }
         Ok(consumed)
@@ -822,8 +799,7 @@ impl DmaEngine {
             state: Mutex::new(QueueState {
                 sq_tail: 0,
                 sq_head: 0,
-                cq_head: 0,
-                phase: true,
+                cq: CqCursor::new(config.cq_entries),
                 next_cid: 0,
                 in_flight: HashMap::new(),
                 closed: false,

@@ -23,6 +23,7 @@ use crate::address::{BarIndex, BarOffset};
 use crate::device::Device;
 use crate::dma::memory::DmaBuffer;
 use crate::dma::queue::{DataList, Held};
+use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::error::{Error, Result};
 use crate::nvme::regs::{self, CSTS};
 use crate::nvme::status::NvmeStatus;
@@ -94,9 +95,8 @@ struct QueueState {
     sq_tail: u32,
     /// Oldest SQ slot the controller may not have fetched yet (from completions' SQ heads).
     sq_head: u32,
-    cq_head: u32,
-    /// Phase tag of the entries the controller writes in the current CQ lap (1 on the first).
-    phase: bool,
+    /// Where the next CQ entry is read (and its phase tag: 1 on the first lap).
+    cq: CqCursor,
     next_cid: u16,
     in_flight: HashMap<u16, InFlight>,
     closed: bool,
@@ -167,8 +167,7 @@ impl QueueCore {
             state: Mutex::new(QueueState {
                 sq_tail: 0,
                 sq_head: 0,
-                cq_head: 0,
-                phase: true,
+                cq: CqCursor::new(entries),
                 next_cid: 0,
                 in_flight: HashMap::new(),
                 closed: false,
@@ -185,20 +184,6 @@ impl QueueCore {
         self.lock().in_flight.len()
     }
 
-    /// Moves the known SQ head to `new` if it lies in (head, tail] in ring order: completions
-    /// arrive out of order and may carry older heads.
-    fn advance_sq_head(&self, st: &mut QueueState, new: u32) {
-        let n = self.entries;
-        if new >= n {
-            return;
-        }
-        let ahead = (new + n - st.sq_head) % n;
-        let pending = (st.sq_tail + n - st.sq_head) % n;
-        if ahead <= pending {
-            st.sq_head = new;
-        }
-    }
-
     fn poll_locked(&self, st: &mut QueueState) -> Result<usize> {
         if st.closed {
             return Ok(0);
@@ -207,27 +192,16 @@ impl QueueCore {
         // At most one lap per call: a controller that never flips the phase tag (or a CQ
         // overwritten by someone else) must not keep this loop, and the queue lock, forever.
         while consumed < self.entries as usize {
-            let offset = st.cq_head as usize * CompletionEntry::SIZE;
-            // Volatile read of the status word: the controller writes it behind the CPU's back.
-            let word = self
-                .cq
-                .volatile_u16(offset + CompletionEntry::STATUS_OFFSET)?
-                .read();
-            if (word & 1 != 0) != st.phase {
+            let Some(entry) = st.cq.pop::<CompletionEntry>(&self.cq)? else {
                 break;
-            }
-            // Acquire: the rest of the entry, and the data the command moved (which the
-            // controller made visible before the entry), are read only after the phase tag
-            // said the entry is new.
-            fence(Ordering::Acquire);
-            let entry: CompletionEntry = self.cq.read_obj(offset)?;
-            st.cq_head += 1;
-            if st.cq_head == self.entries {
-                st.cq_head = 0;
-                st.phase = !st.phase;
-            }
+            };
             consumed += 1;
-            self.advance_sq_head(st, u32::from(entry.sq_head()));
+            advance_sq_head(
+                &mut st.sq_head,
+                st.sq_tail,
+                self.entries,
+                u32::from(entry.sq_head()),
+            );
             if entry.sq_id() != self.qid {
                 log::warn!(
                     "NVMe queue {}: completion names SQ {}",
@@ -260,7 +234,7 @@ impl QueueCore {
         if consumed > 0 {
             // After consuming: the controller may reuse the slots once it sees the new head.
             self.device
-                .bar_write32(BarIndex::BAR0, self.cq_doorbell, st.cq_head)?;
+                .bar_write32(BarIndex::BAR0, self.cq_doorbell, st.cq.head())?;
         }
         Ok(consumed)
     }
