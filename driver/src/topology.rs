@@ -787,8 +787,8 @@ fn dir_names(dir: &Path) -> Vec<String> {
     names
 }
 
-const ALLOWLIST_HINT: &str = "most recent Intel Xeon and AMD Zen root complexes do; Linux's \
-    pci_p2pdma host bridge allowlist (drivers/pci/p2pdma.c) lists the ones known to";
+const ALLOWLIST_HINT: &str = "most recent Intel Xeon and AMD Zen root complexes do; Linux \
+    lists the ones known to in its pci_p2pdma host bridge allowlist, drivers/pci/p2pdma.c";
 
 /// Turns the facts into a verdict.
 fn verdict(

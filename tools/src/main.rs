@@ -11,6 +11,7 @@ mod progress;
 mod push;
 mod regs;
 mod target;
+mod topology;
 mod units;
 
 use std::process::ExitCode;
@@ -53,6 +54,7 @@ Examples:
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
+  peerbar topology 03:00.0 04:00.0           can the SSD DMA into the FPGA? (sysfs only)
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
 Exit status:
@@ -147,6 +149,11 @@ enum Command {
     /// chunk's CRC checked in BAR2 and every byte compared end to end.
     #[command(long_about = copy::LONG_ABOUT, after_help = copy::AFTER_HELP)]
     Copy(copy::CopyArgs),
+
+    /// What decides P2P between PCI functions here, from sysfs: IOMMU groups, path to the root,
+    /// common switch, ACS along the path, and a verdict with what to do.
+    #[command(long_about = topology::LONG_ABOUT, after_help = topology::AFTER_HELP)]
+    Topology(topology::TopologyArgs),
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -216,6 +223,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if let Command::Copy(args) = &cli.command {
         copy::check_args(args)?;
     }
+    // topology reads sysfs only: no simulation, no VFIO.
+    if let Command::Topology(args) = &cli.command {
+        return topology::run(args, &cli.global);
+    }
     let mut target = target::Target::open(&cli.global)?;
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
@@ -230,6 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             bench::run(&mut target, &cli.global, &args, &plan)
         }
         Command::Copy(args) => copy::run(&mut target, &cli.global, &args),
+        Command::Topology(_) => unreachable!("topology returned above, before any target"),
     }
 }
 
