@@ -564,6 +564,19 @@ impl Sysfs {
             .take_while(|(x, y)| x == y)
             .count();
         let common = match (a.host_bridge, b.host_bridge) {
+            // A port and a function below it are not two peers on separate paths.
+            _ if a.upstream.contains(&b.bdf) || b.upstream.contains(&a.bdf) => {
+                let (upper, lower) = if b.upstream.contains(&a.bdf) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                Common::Unknown(format!(
+                    "{} is upstream of {}: name two functions on separate paths (the FPGA and \
+                     the SSD), not a bridge and a function below it",
+                    upper.bdf, lower.bdf
+                ))
+            }
             (Some(ha), Some(hb)) if ha != hb => Common::DifferentRootComplexes(ha, hb),
             (Some(host), Some(_)) if shared == 0 => Common::RootComplex(host),
             (Some(_), Some(_)) => {
@@ -682,7 +695,10 @@ fn read_config(path: &Path) -> (usize, Probe<PcieCapability>, Probe<Acs>) {
             Err(err) => Probe::Unknown(err.to_string()),
         }
     };
-    let acs = if len < CONFIG_SPACE_LEN {
+    let acs = if len == CONVENTIONAL_LEN && pcie == Probe::Absent {
+        // ACS is an extended capability: a conventional PCI function cannot have one.
+        Probe::Absent
+    } else if len < CONFIG_SPACE_LEN {
         Probe::Unknown(short_config_reason(path, len))
     } else {
         match config::extended_capabilities(&snapshot) {
@@ -1516,6 +1532,33 @@ mod tests {
             .actions
             .iter()
             .any(|a| a.starts_with("unbind 0000:04:00.1")));
+    }
+
+    #[test]
+    fn a_port_and_a_function_below_it_are_not_a_pair() {
+        let tree = switch_tree(false, 0, CONFIG_SPACE_LEN);
+        let pair = tree.pair("0000:02:01.0", "0000:03:00.0");
+        assert_eq!(pair.verdict.kind, VerdictKind::Unknown);
+        assert!(pair
+            .verdict
+            .summary
+            .contains("0000:02:01.0 is upstream of 0000:03:00.0"));
+        assert!(pair.ports.is_empty());
+    }
+
+    #[test]
+    fn a_conventional_pci_function_has_no_acs_rather_than_an_unknown_one() {
+        let tree = Tree::new();
+        let mut spec = endpoint(&["pci0000:00", "0000:00:05.0"], "virtio-pci", None);
+        spec.config_len = CONVENTIONAL_LEN;
+        tree.add(spec);
+        let path = tree.root.join("bus/pci/devices/0000:00:05.0/config");
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[6] = 0; // no capability list: no PCI Express capability
+        fs::write(&path, bytes).unwrap();
+        let f = tree.sysfs().function(bdf("0000:00:05.0")).unwrap();
+        assert_eq!(f.pcie, Probe::Absent);
+        assert_eq!(f.acs, Probe::Absent);
     }
 
     #[test]
