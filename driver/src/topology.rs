@@ -454,6 +454,11 @@ impl Sysfs {
         }
     }
 
+    /// The machine's vendor from DMI (`class/dmi/id/sys_vendor`), e.g. `QEMU` in a guest.
+    pub fn machine_vendor(&self) -> Option<String> {
+        read_trimmed(&self.root.join("class/dmi/id/sys_vendor"))
+    }
+
     /// Every PCI function sysfs lists, sorted. A missing `bus/pci/devices` is an empty list
     /// (a machine or container without PCI), not an error.
     pub fn functions(&self) -> Vec<Bdf> {
@@ -631,7 +636,8 @@ impl Sysfs {
             Common::RootComplex(host) => self.host_bridge_ids(*host),
             _ => None,
         };
-        let verdict = verdict(a, b, &common, &ports, iommu, host_bridge_ids);
+        let qemu = self.machine_vendor().as_deref() == Some("QEMU");
+        let verdict = verdict(a, b, &common, &ports, iommu, host_bridge_ids, qemu);
         Ok(Pair {
             a: a.bdf,
             b: b.bdf,
@@ -814,6 +820,7 @@ fn verdict(
     ports: &[PathPort],
     iommu: &Iommu,
     host_bridge_ids: Option<(u16, u16)>,
+    qemu: bool,
 ) -> Verdict {
     let mut reasons = Vec::new();
     let mut actions = Vec::new();
@@ -862,7 +869,7 @@ fn verdict(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let (mut kind, summary) = match common {
+    let (kind, summary) = match common {
         Common::DifferentRootComplexes(ha, hb) if ha.domain != hb.domain => (
             VerdictKind::Blocked,
             format!(
@@ -941,6 +948,29 @@ fn verdict(
             ),
         },
     };
+    // QEMU does not model routing inside emulated switches: a device's DMA goes through the
+    // (virtual) IOMMU of its requester ID whatever the topology, then to whatever the address
+    // hits, peer BARs included. With an IOMMU that is the root-complex case, minus the host
+    // bridge caveat.
+    let (mut kind, summary) = if qemu && iommu.active() && kind == VerdictKind::Direct {
+        (
+            VerdictKind::ThroughRootComplex,
+            format!(
+                "P2P goes through the virtual IOMMU: this is a QEMU virtual machine, whose \
+                 emulated fabric translates every DMA for its requester whatever the switches \
+                 (on hardware this topology would route directly; {summary})"
+            ),
+        )
+    } else {
+        (kind, summary)
+    };
+    if qemu {
+        reasons.push(
+            "this is a QEMU virtual machine (DMI sys_vendor): QEMU delivers peer-to-peer DMA \
+             between emulated devices itself, so the host bridge question does not arise"
+                .to_owned(),
+        );
+    }
     if kind == VerdictKind::ThroughRootComplex && !redirecting.is_empty() {
         reasons.push(format!(
             "ACS P2P Request Redirect is enabled on {rr_ports}: peer requests entering there go \
@@ -1024,7 +1054,7 @@ fn verdict(
             );
         }
     }
-    if kind == VerdictKind::ThroughRootComplex {
+    if kind == VerdictKind::ThroughRootComplex && !qemu {
         actions.push(
             "for direct routing put both devices under one PCIe switch whose downstream ports \
              have ACS P2P Request Redirect off"
@@ -1532,6 +1562,31 @@ mod tests {
             .actions
             .iter()
             .any(|a| a.starts_with("unbind 0000:04:00.1")));
+    }
+
+    #[test]
+    fn in_a_qemu_guest_a_switch_does_not_bypass_the_virtual_iommu() {
+        let tree = switch_tree(true, 0, CONFIG_SPACE_LEN);
+        fs::create_dir_all(tree.root.join("class/dmi/id")).unwrap();
+        fs::write(tree.root.join("class/dmi/id/sys_vendor"), "QEMU\n").unwrap();
+        let pair = tree.pair("0000:03:00.0", "0000:04:00.0");
+        assert_eq!(pair.common.kind(), "switch");
+        assert_eq!(pair.verdict.kind, VerdictKind::ThroughRootComplex);
+        assert!(
+            pair.verdict.summary.contains("QEMU"),
+            "{}",
+            pair.verdict.summary
+        );
+        assert!(pair
+            .verdict
+            .actions
+            .iter()
+            .any(|a| a.contains("one VFIO container")));
+        assert!(!pair
+            .verdict
+            .actions
+            .iter()
+            .any(|a| a.contains("bus address")));
     }
 
     #[test]

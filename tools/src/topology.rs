@@ -39,6 +39,7 @@ JSON output (--json), stable field names (IDs as \"0x\" hex strings, sizes in by
 unknown or absent):
   schema                  \"peerbar-topology/1\"
   sysfs                   the sysfs root read
+  machine_vendor          DMI sys_vendor (\"QEMU\" in a QEMU guest), null when absent
   iommu                   {active, units[], groups}
   functions[]             {bdf, vendor_id, device_id, class, driver, iommu_group,
                            iommu_group_peers[] {bdf, driver, vfio_compatible}, host_bridge,
@@ -129,6 +130,7 @@ pub fn run(args: &TopologyArgs, global: &GlobalOpts) -> anyhow::Result<Outcome> 
         let report = Report {
             schema: "peerbar-topology/1",
             sysfs: args.sysfs.display().to_string(),
+            machine_vendor: sysfs.machine_vendor(),
             iommu: IommuView {
                 active: iommu.active(),
                 units: iommu.units.clone(),
@@ -152,6 +154,7 @@ pub fn run(args: &TopologyArgs, global: &GlobalOpts) -> anyhow::Result<Outcome> 
 struct Report {
     schema: &'static str,
     sysfs: String,
+    machine_vendor: Option<String>,
     iommu: IommuView,
     functions: Vec<FunctionView>,
     pairs: Vec<PairView>,
@@ -511,6 +514,9 @@ fn print_listing(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function]) {
 
 fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[Pair]) {
     println!("{}", iommu_line(sysfs, iommu));
+    if let Some(vendor) = sysfs.machine_vendor() {
+        println!("machine: {vendor} (DMI)");
+    }
     for f in functions {
         println!();
         println!(
@@ -572,14 +578,18 @@ fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[
         let link = &f.link;
         match link.up() {
             None => println!("  link     no link attributes in sysfs"),
-            Some(up) => println!(
-                "  link     {} x{} ({}; max {} x{})",
-                opt(link.speed.as_deref()),
-                opt(link.width),
-                if up { "up" } else { "DOWN" },
-                opt(link.max_speed.as_deref()),
-                opt(link.max_width)
-            ),
+            Some(up) => {
+                let max = match (&link.max_speed, link.max_width) {
+                    (Some(speed), Some(width)) => format!("; max {speed} x{width}"),
+                    _ => String::new(),
+                };
+                println!(
+                    "  link     {} x{} ({}{max})",
+                    opt(link.speed.as_deref()),
+                    opt(link.width),
+                    if up { "up" } else { "DOWN" },
+                )
+            }
         }
         let bars: Vec<String> = f
             .bars

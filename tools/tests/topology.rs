@@ -370,6 +370,20 @@ fn listing_shows_every_function() {
 }
 
 #[test]
+fn a_qemu_guest_is_told_to_use_iovas_even_under_a_switch() {
+    let tree = q35_tree(true, 0, 4096);
+    fs::create_dir_all(tree.root.join("class/dmi/id")).unwrap();
+    fs::write(tree.root.join("class/dmi/id/sys_vendor"), "QEMU\n").unwrap();
+    let v = topology_json(&tree, &["03:00.0", "04:00.0"]);
+    assert_eq!(field(&v, "machine_vendor"), "QEMU");
+    assert_eq!(v["pairs"][0]["common"]["kind"], "switch");
+    assert_eq!(v["pairs"][0]["verdict"]["kind"], "through_root_complex");
+    let r = run(&["topology", "--sysfs", tree.path(), "03:00.0", "04:00.0"]);
+    assert!(r.stdout.contains("machine: QEMU"), "{}", r.stdout);
+    assert!(r.stdout.contains("virtual IOMMU"), "{}", r.stdout);
+}
+
+#[test]
 fn bad_and_missing_bdfs_have_their_exit_codes() {
     let tree = q35_tree(true, 0, 4096);
     let r = run(&["topology", "--sysfs", tree.path(), "03:00.0", "3:0.0"]);
