@@ -37,8 +37,6 @@ pub const EXT_CAP_ID_ACS: u16 = 0x000d;
 const CONVENTIONAL_LEN: usize = 256;
 /// What the kernel lets a process without CAP_SYS_ADMIN read of `config` (the header).
 const UNPRIVILEGED_LEN: usize = 64;
-/// Class code (base class and sub-class) of a PCI-to-PCI bridge.
-const CLASS_PCI_BRIDGE: u32 = 0x0604;
 
 /// Something sysfs either shows, shows to be missing, or cannot tell (with the reason).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,10 +309,6 @@ impl Function {
             Probe::Absent => Probe::Absent,
             Probe::Unknown(reason) => Probe::Unknown(reason.clone()),
         }
-    }
-
-    pub fn is_bridge(&self) -> bool {
-        self.class.is_some_and(|c| c >> 8 == CLASS_PCI_BRIDGE)
     }
 }
 
@@ -824,6 +818,7 @@ fn verdict(
 ) -> Verdict {
     let mut reasons = Vec::new();
     let mut actions = Vec::new();
+    let mut ungrouped = Vec::new();
 
     // Routing.
     let redirecting: Vec<&PathPort> = ports
@@ -1002,6 +997,7 @@ fn verdict(
                         "{} has no IOMMU group although an IOMMU is active",
                         f.bdf
                     ));
+                    ungrouped.push(f.bdf.to_string());
                     kind = VerdictKind::Blocked;
                 }
                 Some(group) => {
@@ -1067,8 +1063,17 @@ fn verdict(
     if !unreadable.is_empty() {
         actions.push("run as root to read extended config space (ACS)".to_owned());
     }
-    let summary = if kind == VerdictKind::Blocked && !summary.starts_with("Blocked") {
-        format!("Blocked: a device has no IOMMU group ({summary})")
+    let summary = if !ungrouped.is_empty() {
+        actions.push(format!(
+            "check that the IOMMU covers {0} (dmesg | grep -i -e DMAR -e AMD-Vi -e iommu); VFIO \
+             cannot open a function without a group",
+            ungrouped.join(" and ")
+        ));
+        format!(
+            "Blocked: an IOMMU is active but {} has no IOMMU group, so VFIO cannot open it \
+             (the path alone: {summary})",
+            ungrouped.join(" and ")
+        )
     } else {
         summary
     };
@@ -1105,7 +1110,7 @@ mod tests {
         c[2..4].copy_from_slice(&0x9038u16.to_le_bytes());
         c[6] = 1 << 4; // Status: capability list
         c[9..12].copy_from_slice(&class.to_le_bytes()[..3]);
-        c[0x0e] = u8::from(class >> 8 == CLASS_PCI_BRIDGE);
+        c[0x0e] = u8::from(class >> 8 == 0x0604); // header type 1 for PCI-to-PCI bridges
         c[0x34] = 0x40;
         c[0x40] = 0x10; // PCI Express, last in the list
         c[0x42..0x44].copy_from_slice(&(2u16 | (u16::from(port_type) << 4)).to_le_bytes());
@@ -1478,7 +1483,10 @@ mod tests {
         fs::remove_file(tree.root.join("bus/pci/devices/0000:04:00.0/iommu_group")).unwrap();
         let pair = tree.pair("0000:03:00.0", "0000:04:00.0");
         assert_eq!(pair.verdict.kind, VerdictKind::Blocked);
-        assert!(pair.verdict.summary.starts_with("Blocked"));
+        assert!(pair
+            .verdict
+            .summary
+            .starts_with("Blocked: an IOMMU is active but 0000:04:00.0 has no IOMMU group"));
         assert!(pair
             .verdict
             .reasons
