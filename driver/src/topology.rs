@@ -849,8 +849,8 @@ fn verdict(
         reasons.push(format!("{} ({kind}, above {}): {acs}", p.bdf, p.above));
         if p.acs.found().is_some_and(|acs| acs.control.ec) {
             reasons.push(format!(
-                "{}: ACS P2P Egress Control is enabled; its egress control vector may block \
-                 some peer requests (not visible in sysfs)",
+                "{}: ACS P2P Egress Control is enabled; its egress control vector (which \
+                 peerbar does not decode) may block or redirect some peer requests",
                 p.bdf
             ));
         }
