@@ -32,7 +32,7 @@ use crate::dma::peer::{PeerMemory, PeerSlice};
 use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::dma::sgl::{SglBuilder, SglEntry};
 use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, StatusCode, SQ_FLAG_INTERRUPT};
-use crate::error::{Error, Result};
+use crate::error::{Error, QueueLostReason, Result};
 use crate::regs::{
     self, RegisterArrayDef, RegisterDef, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS,
     QUEUE_CONTROL, QUEUE_CQ_BASE_HI, QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI,
@@ -326,6 +326,9 @@ struct QueueState {
     next_cid: u16,
     in_flight: HashMap<u16, InFlight>,
     closed: bool,
+    /// Set once the device was found to have dropped the queue's jobs (see
+    /// [`QueueShared::check_alive`]): nothing is consumed or submitted after that.
+    lost: Option<QueueLostReason>,
 }
 
 struct QueueShared {
@@ -365,10 +368,23 @@ impl QueueShared {
     }
 
     fn poll_locked(&self, st: &mut QueueState) -> Result<usize> {
-        if st.closed {
-            // Shut down: the queue's registers may belong to a new QueuePair by now.
+        if st.closed || st.lost.is_some() {
+            // Shut down: the queue's registers may belong to a new QueuePair by now. Lost: the
+            // device no longer has this queue, and its CQ head doorbell must not be written.
             return Ok(0);
         }
+        let consumed = self.consume_cq(st)?;
+        if consumed > 0 {
+            self.write_reg(
+                &regs::QUEUE_CQ_HEAD_REG,
+                QUEUE_CQ_HEAD::VALUE.val(st.cq.head()),
+            )?;
+        }
+        Ok(consumed)
+    }
+
+    /// Delivers the new CQ entries to their tickets (without the CQ head doorbell).
+    fn consume_cq(&self, st: &mut QueueState) -> Result<usize> {
         let mut consumed = 0;
         // At most one lap per call: an engine that never flips the phase tag must not keep
         // this loop, and the queue lock, forever.
@@ -402,18 +418,70 @@ impl QueueShared {
             }
             consumed += 1;
         }
-        if consumed > 0 {
-            self.write_reg(
-                &regs::QUEUE_CQ_HEAD_REG,
-                QUEUE_CQ_HEAD::VALUE.val(st.cq.head()),
-            )?;
-        }
         Ok(consumed)
     }
 
     fn poll(&self) -> Result<usize> {
         let mut st = self.lock();
         self.poll_locked(&mut st)
+    }
+
+    /// Finds out whether the device still runs this queue, and if not fails its jobs.
+    ///
+    /// The driver enabled the queue and never disables it while the QueuePair lives, so
+    /// CONTROL.ENABLE reading 0 means the device dropped the queue. Once its STATUS.BUSY also
+    /// reads 0 no job of the queue is in the engine any more (a reset during a PUSH packet
+    /// finishes that packet first), so the memory the jobs hold can go. SQ_BASE then tells a
+    /// function reset (every register at its reset value: the base reads back other than the
+    /// ring's address, which is never 0 because no IOVA range starts at 0) from the engine
+    /// disabling the queue (DMA_CONTROL.RESET or an SQ fetch failure keep the base). This
+    /// works the same on a board: it needs only register reads, no help from the OS.
+    ///
+    /// CQ entries the engine wrote before it dropped the queue are genuine (a CQ entry follows
+    /// its job's data) and are delivered; every other job in flight fails with
+    /// [`Error::QueueLost`]: its ticket's channel disconnects.
+    fn check_alive(&self) -> Result<()> {
+        let mut st = self.lock();
+        if st.closed || st.lost.is_some() {
+            return Ok(());
+        }
+        let control = self.read_reg(&regs::QUEUE_CONTROL_REG)?;
+        if control.is_set(QUEUE_CONTROL::ENABLE) {
+            return Ok(());
+        }
+        if self
+            .read_reg(&regs::QUEUE_STATUS_REG)?
+            .is_set(QUEUE_STATUS::BUSY)
+        {
+            // Being aborted: look again on the next check.
+            return Ok(());
+        }
+        let lo = self.read_reg(&regs::QUEUE_SQ_BASE_LO_REG)?.get();
+        let hi = self.read_reg(&regs::QUEUE_SQ_BASE_HI_REG)?.get();
+        let base = (u64::from(hi) << 32) | u64::from(lo);
+        let reason = if base == self.sq.bus_addr().get() {
+            QueueLostReason::QueueDisabled
+        } else {
+            QueueLostReason::FunctionReset
+        };
+        self.consume_cq(&mut st)?;
+        log::error!(
+            "DMA queue {}: {reason}; failing {} job(s) in flight",
+            self.id,
+            st.in_flight.len()
+        );
+        st.lost = Some(reason);
+        // Dropping each job's sender disconnects its ticket; its memory is released here.
+        st.in_flight.clear();
+        Ok(())
+    }
+
+    fn lost_error(&self, cid: Option<u16>) -> Option<Error> {
+        self.lock().lost.map(|reason| Error::QueueLost {
+            queue: self.id,
+            cid,
+            reason,
+        })
     }
 }
 
@@ -456,24 +524,31 @@ impl Ticket {
     }
 
     /// Polling reads only host memory, so a device that stopped answering (surprise removal
-    /// on a board, a failed simulation) would look like a slow job until the timeout. A read of
-    /// the queue's STATUS register now and then surfaces the device's own error instead.
-    fn check_device(&self) -> Result<()> {
-        self.queue.read_reg(&regs::QUEUE_STATUS_REG).map(|_| ())
+    /// on a board, a failed simulation) or was reset would look like a slow job until the
+    /// timeout. Reading the queue's registers now and then surfaces the device's own error, or
+    /// finds the queue dropped ([`QueueShared::check_alive`]): then the completion (written
+    /// before the device dropped the queue) or [`Error::QueueLost`].
+    fn check_device(&self) -> Result<Option<Completion>> {
+        self.queue.check_alive()?;
+        self.try_get()
     }
 
     fn closed(&self) -> Error {
-        Error::QueueClosed {
-            queue: self.queue.id,
-            cid: self.cid,
-        }
+        self.queue
+            .lost_error(Some(self.cid))
+            .unwrap_or(Error::QueueClosed {
+                queue: self.queue.id,
+                cid: self.cid,
+            })
     }
 
     /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
-    /// [`Error::QueueClosed`] if the queue was shut down first). Polling mode polls the CQ
-    /// (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
+    /// [`Error::QueueClosed`] if the queue was shut down first, [`Error::QueueLost`] if the
+    /// device dropped the queue: reset, engine reset, SQ fetch failure). Polling mode polls the
+    /// CQ (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
     /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
-    /// delays a job by at most that.
+    /// delays a job by at most that. Both check the queue's registers every 200 ms, so a lost
+    /// queue fails its tickets within about that.
     pub fn wait(&self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now() + timeout;
         let timed_out = || Error::DmaTimeout {
@@ -495,7 +570,7 @@ impl Ticket {
                     }
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 }
-                if let Some(c) = self.try_get()? {
+                if let Some(c) = self.check_device()? {
                     log::warn!(
                         "queue {}: job {} had completed but no interrupt delivered it",
                         self.queue.id,
@@ -503,7 +578,6 @@ impl Ticket {
                     );
                     return Ok(c);
                 }
-                self.check_device()?;
                 if Instant::now() >= deadline {
                     return Err(timed_out());
                 }
@@ -517,11 +591,15 @@ impl Ticket {
             }
             let now = Instant::now();
             if now >= deadline {
-                self.check_device()?;
-                return Err(timed_out());
+                return match self.check_device()? {
+                    Some(c) => Ok(c),
+                    None => Err(timed_out()),
+                };
             }
             if now >= next_check {
-                self.check_device()?;
+                if let Some(c) = self.check_device()? {
+                    return Ok(c);
+                }
                 next_check = now + HEALTH_CHECK_INTERVAL;
             }
             std::thread::sleep(pause.min(deadline - now));
@@ -653,8 +731,10 @@ impl DmaEngine {
         Ok(regs::read(self.dev(), &regs::DMA_CONTROL_REG)?.is_set(DMA_CONTROL::ENABLE))
     }
 
-    /// DMA_CONTROL.RESET: aborts every job and disables every queue (queue pairs that exist
-    /// will time out their tickets; drop and recreate them). ENABLE keeps its value.
+    /// DMA_CONTROL.RESET: aborts every job and disables every queue. Tickets of jobs that were
+    /// in flight fail with [`Error::QueueLost`] (reason
+    /// [`QueueLostReason::QueueDisabled`]) at their next register check; drop the queue pairs
+    /// and create them again. ENABLE keeps its value.
     pub fn reset(&self) -> Result<()> {
         regs::modify(self.dev(), &regs::DMA_CONTROL_REG, DMA_CONTROL::RESET::SET)
     }
@@ -803,6 +883,7 @@ impl DmaEngine {
                 next_cid: 0,
                 in_flight: HashMap::new(),
                 closed: false,
+                lost: None,
             }),
         });
         let sq_base = shared.sq.bus_addr().get();
@@ -1007,6 +1088,13 @@ impl QueuePair {
                 cid: 0,
             });
         }
+        if let Some(reason) = st.lost {
+            return Err(Error::QueueLost {
+                queue: q.id,
+                cid: None,
+                reason,
+            });
+        }
         let n = q.sq_entries;
         let next_tail = (st.sq_tail + 1) % n;
         if next_tail == st.sq_head {
@@ -1070,6 +1158,12 @@ impl QueuePair {
         }
         let deadline = Instant::now() + self.shutdown_timeout;
         loop {
+            // Jobs the device dropped (reset) would otherwise keep the queue waiting for the
+            // whole timeout and then be leaked.
+            if let Err(e) = q.check_alive() {
+                log::error!("queue {}: checking the queue during shutdown: {e}", q.id);
+                break;
+            }
             let pending = {
                 let mut st = q.lock();
                 if let Err(e) = q.poll_locked(&mut st) {
