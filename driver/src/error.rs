@@ -130,6 +130,16 @@ pub enum Error {
         reason: QueueLostReason,
     },
 
+    #[error("list entry {index} ({len} bytes at {addr}) lies in {space} but in no DMA buffer or BAR2 slice the job holds: the job was not submitted (DataList::push_bus_unchecked passes a raw address on purpose)")]
+    UnmappedListEntry {
+        /// Index of the entry in the [`crate::dma::DataList`].
+        index: usize,
+        addr: crate::address::BusAddr,
+        len: u32,
+        /// "this driver's DMA (IOVA) space" or "the endpoint's BAR2".
+        space: &'static str,
+    },
+
     #[error("DMA job {cid} on queue {queue} did not complete within {timeout:?}")]
     DmaTimeout {
         queue: u16,

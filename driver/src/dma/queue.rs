@@ -100,6 +100,8 @@ impl PeerRange {
 pub struct DataList {
     entries: Vec<SglEntry>,
     held: Vec<Held>,
+    /// Entries added by [`DataList::push_bus_unchecked`], by index: not checked at submit.
+    unchecked: Vec<usize>,
 }
 
 impl DataList {
@@ -144,7 +146,22 @@ impl DataList {
     /// `len` bytes at a bus address this driver does not own (another device's BAR, an NVMe
     /// CMB): the caller keeps it valid until the job completes. An address nobody mapped makes
     /// the engine's access fail (IOMMU fault / UR), it cannot corrupt this process's memory.
+    ///
+    /// Checked at submit: if the range touches this driver's own address space (the IOVA
+    /// ranges its DMA buffers come from, or the endpoint's BAR2) it must lie inside a buffer or
+    /// slice the list holds ([`DataList::hold`]), else [`QueuePair::submit`] refuses the job
+    /// with [`Error::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job
+    /// owns). Addresses outside both are not checked.
     pub fn push_bus(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
+        self.entries.push(SglEntry::data(addr, len));
+        self
+    }
+
+    /// Like [`DataList::push_bus`] without the submit-time check: the engine gets the address
+    /// as given (tests of the IOMMU, raw addresses a user typed). The IOMMU is then the only
+    /// guard.
+    pub fn push_bus_unchecked(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
+        self.unchecked.push(self.entries.len());
         self.entries.push(SglEntry::data(addr, len));
         self
     }
@@ -168,6 +185,57 @@ impl DataList {
     /// Sum of the entries' lengths.
     pub fn total_len(&self) -> u64 {
         self.entries.iter().map(|e| u64::from(e.len())).sum()
+    }
+
+    /// Bus ranges of everything the list holds (lists held by it included).
+    fn held_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        fn add(held: &[Held], out: &mut Vec<std::ops::Range<u64>>) {
+            for h in held {
+                match h {
+                    Held::Buffer(b) => {
+                        let start = b.bus_addr().get();
+                        out.push(start..start + b.len() as u64);
+                    }
+                    Held::Peer(p) => {
+                        let start = p.bus_addr().get();
+                        out.push(start..start + p.len());
+                    }
+                    Held::Sgl(s) => add(s.held(), out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        add(&self.held, &mut out);
+        out
+    }
+
+    /// The submit-time check of [`DataList::push_bus`]: every non-empty Data entry that
+    /// touches `own` (name, range) lies inside something the list holds.
+    fn check_mapped(&self, own: &[(&'static str, std::ops::Range<u64>)]) -> Result<()> {
+        let held = self.held_ranges();
+        for (index, entry) in self.entries.iter().enumerate() {
+            let SglEntry::Data { addr, len } = *entry else {
+                continue;
+            };
+            if len == 0 || self.unchecked.contains(&index) {
+                // The engine skips zero-length Data Blocks without reading them.
+                continue;
+            }
+            let start = addr.get();
+            let end = start.saturating_add(u64::from(len));
+            if held.iter().any(|r| r.start <= start && end <= r.end) {
+                continue;
+            }
+            if let Some((space, _)) = own.iter().find(|(_, r)| start < r.end && r.start < end) {
+                return Err(Error::UnmappedListEntry {
+                    index,
+                    addr,
+                    len,
+                    space,
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -615,6 +683,8 @@ struct EngineInner {
     device: Arc<dyn Device>,
     memory: DmaMemory,
     peer: PeerMemory,
+    /// `Device::iova_ranges`: where this driver's DMA buffers live.
+    iova_ranges: Vec<std::ops::Range<u64>>,
     queues: u16,
     msix: bool,
     in_use: Mutex<Vec<bool>>,
@@ -675,11 +745,13 @@ impl DmaEngine {
         let msix = caps.is_set(regs::CAPABILITIES::MSIX);
         let memory = DmaMemory::new(Arc::clone(&device))?;
         let peer = PeerMemory::new(Arc::clone(&device))?;
+        let iova_ranges = device.iova_ranges()?;
         Ok(DmaEngine {
             inner: Arc::new(EngineInner {
                 device,
                 memory,
                 peer,
+                iova_ranges,
                 queues,
                 msix,
                 in_use: Mutex::new(vec![false; usize::from(queues)]),
@@ -710,6 +782,22 @@ impl DmaEngine {
 
     fn dev(&self) -> &dyn Device {
         self.inner.device.as_ref()
+    }
+
+    /// The bus ranges this driver owns: its IOVA ranges and the endpoint's BAR2.
+    fn own_spaces(&self) -> Vec<(&'static str, std::ops::Range<u64>)> {
+        let mut spaces: Vec<_> = self
+            .inner
+            .iova_ranges
+            .iter()
+            .map(|r| ("this driver's DMA (IOVA) space", r.clone()))
+            .collect();
+        let bar2 = self.inner.peer.bus_base().get();
+        spaces.push((
+            "the endpoint's BAR2",
+            bar2..bar2.saturating_add(self.inner.peer.bar_len()),
+        ));
+        spaces
     }
 
     /// DMA_CONTROL.ENABLE = 1: the engine fetches from enabled queues.
@@ -996,11 +1084,14 @@ impl QueuePair {
         let list_job =
             |opcode: Opcode, peer: PeerRange, list: Sgl| -> Result<(SqEntry, Vec<Held>)> {
                 let prepared = match list {
-                    Sgl::List(list) => Arc::new(PreparedSgl::build(
-                        &self.engine.inner.memory,
-                        &list,
-                        &self.builder,
-                    )?),
+                    Sgl::List(list) => {
+                        list.check_mapped(&self.engine.own_spaces())?;
+                        Arc::new(PreparedSgl::build(
+                            &self.engine.inner.memory,
+                            &list,
+                            &self.builder,
+                        )?)
+                    }
                     Sgl::Prepared(p) => p,
                 };
                 let entry = SqEntry::new(
