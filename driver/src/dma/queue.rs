@@ -1732,6 +1732,55 @@ mod tests {
         assert_eq!(q.in_flight(), 0);
     }
 
+    /// ENABLE cleared behind the driver's back (what the engine does when an SQ fetch fails)
+    /// fails that queue's tickets with `QueueDisabled`; a reset (every register back at its
+    /// reset value) fails the others with `FunctionReset`; neither waits for the timeout, and a
+    /// lost queue refuses new jobs.
+    #[test]
+    fn disabled_or_reset_queues_fail_their_tickets_with_queue_lost() {
+        let (dev, engine) = setup();
+        let q0 = queue(&engine, 0, 4);
+        let q1 = queue(&engine, 1, 4);
+        let t0 = q0.submit(Job::Nop).unwrap();
+        let t1 = q1.submit(Job::Nop).unwrap();
+        dev.bar_write32(BarIndex::BAR0, qoff(&regs::QUEUE_CONTROL_REG, 1), 0)
+            .unwrap();
+        let long = Duration::from_secs(60);
+        let started = Instant::now();
+        let err = t1.wait(long).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::QueueLost {
+                    queue: 1,
+                    cid: Some(0),
+                    reason: QueueLostReason::QueueDisabled
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("drop the QueuePair"), "{err}");
+        dev.reset().unwrap();
+        let err = t0.wait(long).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::QueueLost {
+                    queue: 0,
+                    cid: Some(0),
+                    reason: QueueLostReason::FunctionReset
+                }
+            ),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(matches!(
+            q0.submit(Job::Nop),
+            Err(Error::QueueLost { cid: None, .. })
+        ));
+        assert_eq!((q0.in_flight(), q1.in_flight()), (0, 0));
+    }
+
     #[test]
     fn full_queue_is_an_error_until_the_engine_fetches() {
         let (dev, engine) = setup();
