@@ -3,6 +3,7 @@
 
 use peerbar::device::CONFIG_SPACE_LEN;
 
+#[derive(Clone)]
 pub struct ConfigBytes {
     pub bytes: [u8; CONFIG_SPACE_LEN],
     write_mask: [u8; CONFIG_SPACE_LEN],

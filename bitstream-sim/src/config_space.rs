@@ -38,11 +38,20 @@ const BAR0: usize = 0x10;
 const BAR2: usize = 0x18;
 const DEVCTL: usize = CAP_PCIE as usize + 0x08;
 const LNKCTL: usize = CAP_PCIE as usize + 0x10;
+/// Device Capabilities bit 28: Function Level Reset supported.
+const DEVCAP_FLR: u32 = 1 << 28;
+/// Device Control bit 15: Initiate Function Level Reset (writing 1 starts one; reads 0).
+const DEVCTL_INITIATE_FLR: u16 = 1 << 15;
+/// Device Control after reset: MPS 128 B, MRRS 512 B, relaxed ordering, no snoop (PCIe defaults).
+const DEVCTL_RESET: u16 = (2 << 12) | (1 << 11) | (1 << 4);
 
 /// Config space bytes plus, per byte, which bits software may write.
+#[derive(Clone)]
 pub struct ConfigSpace {
     raw: ConfigBytes,
     bar2_size_log2: u32,
+    /// Software wrote 1 to Device Control's Initiate Function Level Reset bit.
+    flr_requested: bool,
 }
 
 impl ConfigSpace {
@@ -53,6 +62,7 @@ impl ConfigSpace {
         let mut cs = ConfigSpace {
             raw: ConfigBytes::default(),
             bar2_size_log2,
+            flr_requested: false,
         };
         cs.raw.put16(0x00, VENDOR_ID);
         cs.raw.put16(0x02, DEVICE_ID);
@@ -100,8 +110,8 @@ impl ConfigSpace {
         cs.raw.bytes[pcie] = 0x10;
         cs.raw.bytes[pcie + 1] = 0x00;
         cs.raw.put16(pcie + 2, 0x0002);
-        // Device Capabilities: 1024-byte max payload supported, extended tags.
-        cs.raw.put32(pcie + 4, 0b011 | (1 << 5));
+        // Device Capabilities: 1024-byte max payload supported, extended tags, FLR.
+        cs.raw.put32(pcie + 4, 0b011 | (1 << 5) | DEVCAP_FLR);
         // Device Control: MPS (7:5), MRRS (14:12), relaxed ordering, extended tag, no snoop.
         let devctl = (encode_size(mps) << 5) | (encode_size(mrrs) << 12) | (1 << 4) | (1 << 8);
         cs.raw.put16(DEVCTL, devctl);
@@ -123,10 +133,41 @@ impl ConfigSpace {
         self.raw.read(offset, buf);
     }
 
-    /// Writes through the per-byte write masks: read-only bits keep their value.
+    /// Writes through the per-byte write masks: read-only bits keep their value. A 1 written
+    /// to Device Control bit 15 requests a function-level reset ([`ConfigSpace::take_flr_request`]);
+    /// the bit itself always reads 0.
     pub fn write(&mut self, offset: usize, data: &[u8]) {
+        let flr_byte = DEVCTL + 1;
+        if (offset..offset + data.len()).contains(&flr_byte)
+            && data[flr_byte - offset] & (DEVCTL_INITIATE_FLR >> 8) as u8 != 0
+        {
+            self.flr_requested = true;
+        }
         self.raw.write(offset, data);
         self.clamp_device_control();
+    }
+
+    /// True once after software initiated a function-level reset.
+    pub fn take_flr_request(&mut self) -> bool {
+        std::mem::take(&mut self.flr_requested)
+    }
+
+    /// What a function-level reset does to config space: the registers the function owns go
+    /// back to their reset values (Command, BAR addresses, PM state, MSI-X Enable and Function
+    /// Mask, Device Control); link registers (Link Control's RCB) and read-only fields stay. The
+    /// OS saves config space before an FLR and restores it afterwards.
+    pub fn function_level_reset(&mut self) {
+        self.raw.put16(COMMAND, 0);
+        self.raw.put32(BAR0, 0);
+        self.raw.put32(BAR2, 0b1100);
+        self.raw.put32(BAR2 + 4, 0);
+        self.raw.put16(usize::from(CAP_PM) + 4, 0);
+        let msix_control = usize::from(CAP_MSIX) + 2;
+        let mc = self.raw.get16(msix_control) & !0xc000;
+        self.raw.put16(msix_control, mc);
+        self.raw.put16(DEVCTL, DEVCTL_RESET);
+        self.raw.put16(usize::from(CAP_PCIE) + 0x28, 0);
+        self.flr_requested = false;
     }
 
     /// Sizes the host programmed into Device Control, in bytes.
@@ -253,5 +294,22 @@ mod tests {
         let mut id = [0u8; 2];
         cs.read(0, &mut id);
         assert_eq!(u16::from_le_bytes(id), VENDOR_ID);
+    }
+
+    #[test]
+    fn initiate_flr_is_requested_once_and_resets_what_the_function_owns() {
+        let mut cs = ConfigSpace::new(20, 512, 1024, 128);
+        let devctl = cs.devctl();
+        cs.write(DEVCTL, &(devctl | DEVCTL_INITIATE_FLR).to_le_bytes());
+        assert_eq!(cs.devctl() & DEVCTL_INITIATE_FLR, 0, "the bit reads 0");
+        assert!(cs.take_flr_request());
+        assert!(!cs.take_flr_request(), "one request per write");
+        cs.write(DEVCTL, &devctl.to_le_bytes());
+        assert!(!cs.take_flr_request());
+        cs.function_level_reset();
+        assert!(!cs.memory_enabled() && !cs.bus_master() && !cs.msix_enabled());
+        assert_eq!((cs.bar0_base(), cs.bar2_base()), (0, 0));
+        assert_eq!((cs.max_payload(), cs.max_read_request()), (128, 512));
+        assert_eq!(cs.rcb(), 128, "link registers are not reset by FLR");
     }
 }

@@ -114,6 +114,15 @@ pub struct SimConfig {
     pub cc_ready_percent: u8,
     /// Percentage of cycles on which the model accepts an RQ beat (`s_axis_rq_tready`), 1..=100.
     pub rq_ready_percent: u8,
+    /// Percentage of cycles on which the model may start presenting a CQ beat it has ready
+    /// (`m_axis_cq_tvalid`), 1..=100: lower values insert seeded idle cycles, as the block does
+    /// when its receive buffers drain slowly. A beat once presented stays until accepted (AXI4-Stream).
+    pub cq_valid_percent: u8,
+    /// The same for RC beats (`m_axis_rc_tvalid`), 1..=100.
+    pub rc_valid_percent: u8,
+    /// Percentage of MSI-X messages that are lost on the way to the host, 0..=100 (seeded):
+    /// the engine sent them, the host never sees them (counted in [`SimStats::interrupts_lost`]).
+    pub msix_loss_percent: u8,
     /// Cycles from a DMA read of host memory to its first completion on RC (200 = 800 ns).
     pub rc_latency_cycles: u32,
     /// Return completions of different tags in a seeded random order (within one tag they
@@ -137,6 +146,9 @@ impl Default for SimConfig {
             rcb: 64,
             cc_ready_percent: 100,
             rq_ready_percent: 100,
+            cq_valid_percent: 100,
+            rc_valid_percent: 100,
+            msix_loss_percent: 0,
             rc_latency_cycles: 200,
             rc_reorder: true,
             rc_split_seed: None,
@@ -163,6 +175,11 @@ pub struct SimStats {
     pub p2p_requests: u64,
     /// MSI-X messages delivered (the endpoint's and the NVMe controller's).
     pub interrupts: u64,
+    /// MSI-X messages lost on purpose (fault injection: [`SimConfig::msix_loss_percent`],
+    /// [`SimDevice::lose_next_msix`]); not counted in `interrupts`.
+    pub interrupts_lost: u64,
+    /// Function-level resets (config-space FLR or [`Device::reset`]).
+    pub function_resets: u64,
     /// MemWr TLPs the NVMe controller sent to the endpoint (data of NVMe Reads into BAR2).
     pub nvme_p2p_writes: u64,
     /// MemRd TLPs the NVMe controller sent to the endpoint (data of NVMe Writes from BAR2).
@@ -403,6 +420,17 @@ impl SimDevice {
         self.lock_any().dma.read_faults.push((range, fault));
     }
 
+    /// Injected read faults not used yet (armed by [`SimDevice::inject_read_fault`]).
+    pub fn armed_read_faults(&self) -> usize {
+        self.lock_any().dma.read_faults.len()
+    }
+
+    /// Fault injection: the next `n` MSI-X messages (of either device) are lost on the way to
+    /// the host, counted in [`SimStats::interrupts_lost`].
+    pub fn lose_next_msix(&self, n: u64) {
+        self.lock_any().msix.lose_next += n;
+    }
+
     /// Like [`SimDevice::faults`], and forgets them.
     pub fn take_faults(&self) -> Vec<DmaFault> {
         self.lock_any().fabric.take_faults()
@@ -534,6 +562,9 @@ impl Device for SimDevice {
         check_config_access(offset, data.len())?;
         let mut core = self.lock()?;
         core.config.write(usize::from(offset), data);
+        if core.config.take_flr_request() {
+            core.function_level_reset();
+        }
         // The BARs may have moved or memory decoding changed: peers route by them.
         core.refresh_peer_bars();
         // The RTL sees config space through its cfg_* inputs, sampled on clock edges: an MSI-X
@@ -566,11 +597,35 @@ impl Device for SimDevice {
         self.write(bar, offset, data, 1)
     }
 
-    /// Function-level reset: the RTL is held in reset, in-flight requests are dropped, and
-    /// config space is kept (as the OS saves and restores it around an FLR).
+    /// Function-level reset as the OS performs it (Linux `pci_reset_function`, VFIO's
+    /// `VFIO_DEVICE_RESET`): config space is saved, the FLR runs (RTL reset through
+    /// `user_reset`, everything in flight dropped, see `Core::function_level_reset`), then config
+    /// space and the MSI-X table entries the host programmed are restored. Everything else the
+    /// RTL holds (DMA engine and queue registers, counters) is back at its reset value.
     fn reset(&self) -> Result<()> {
         let mut core = self.lock()?;
-        core.reset();
+        let saved = core.config.clone();
+        core.function_level_reset();
+        core.config = saved;
+        core.refresh_peer_bars();
+        // The table lives in BAR0 (RTL registers, masked at reset): the OS writes back the
+        // entries it had programmed.
+        let table = core.msix.table.clone();
+        for (v, (address, data)) in table.into_iter().enumerate() {
+            let entry = u64::from(MSIX_TABLE_OFFSET) + 16 * v as u64;
+            let words = [address as u32, (address >> 32) as u32, data, 0];
+            for (i, w) in words.into_iter().enumerate() {
+                core.write(
+                    BarIndex::BAR0,
+                    BarOffset::new(entry + 4 * i as u64),
+                    &w.to_le_bytes(),
+                )
+                .map_err(Error::from_sim)?;
+            }
+        }
+        core.kick();
+        drop(core);
+        self.wake();
         Ok(())
     }
 
@@ -744,6 +799,10 @@ struct DmaSide {
     /// Clock at least until this cycle (doorbell grace period).
     kick_until: u64,
     rq_ready_percent: u8,
+    rc_valid_percent: u8,
+    rc_rng: SimRng,
+    /// An RC beat was presented last cycle and not accepted: it must stay valid.
+    rc_stalled: bool,
     /// Injected faults: the next engine read of host memory overlapping the range gets it.
     read_faults: Vec<(Range<u64>, ReadFault)>,
     rq_rng: SimRng,
@@ -768,6 +827,9 @@ impl DmaSide {
             last_progress: 0,
             kick_until: 0,
             rq_ready_percent: config.rq_ready_percent,
+            rc_valid_percent: config.rc_valid_percent,
+            rc_rng: SimRng::new(config.seed ^ 0x7263),
+            rc_stalled: false,
             read_faults: Vec::new(),
             rq_rng: SimRng::new(config.seed ^ 0x7271),
             jitter_rng: SimRng::new(config.seed ^ 0x6a69),
@@ -795,6 +857,7 @@ impl DmaSide {
         self.p2p.clear();
         self.seq_echo.clear();
         self.nph_used.clear();
+        self.rc_stalled = false;
         self.busy = false;
         self.kick_until = 0;
     }
@@ -810,7 +873,6 @@ impl DmaSide {
 }
 
 /// MSI-X as the host set it up.
-#[derive(Default)]
 struct Msix {
     /// (message address, data) of each enabled vector, index = vector.
     table: Vec<(u64, u32)>,
@@ -819,6 +881,10 @@ struct Msix {
     int_prev: bool,
     /// (cycle, sent) answers still to pulse on `cfg_interrupt_msix_sent`/`fail`.
     answers: VecDeque<(u64, bool)>,
+    /// Fault injection: messages still to lose, then a seeded share of the rest.
+    lose_next: u64,
+    loss_percent: u8,
+    loss_rng: SimRng,
 }
 
 /// The clocked model: the RTL plus the UltraScale+ block's completer and requester sides and
@@ -843,6 +909,10 @@ struct Core {
     failure: Option<String>,
     cc_ready_percent: u8,
     rng: u64,
+    cq_valid_percent: u8,
+    cq_rng: SimRng,
+    /// A CQ beat was presented last cycle and not accepted: it must stay valid.
+    cq_stalled: bool,
     last_progress: u64,
     fabric: Fabric,
     dma: DmaSide,
@@ -853,6 +923,20 @@ struct Core {
     rc_capture: Option<Vec<Beat>>,
     /// The NVMe controller on the fabric, once attached (`SimDevice::attach_nvme`).
     nvme: Option<Box<nvme_peer::NvmeSide>>,
+}
+
+impl Default for Msix {
+    fn default() -> Msix {
+        Msix {
+            table: Vec::new(),
+            sender: None,
+            int_prev: false,
+            answers: VecDeque::new(),
+            lose_next: 0,
+            loss_percent: 0,
+            loss_rng: SimRng::new(0),
+        }
+    }
 }
 
 impl Core {
@@ -888,6 +972,22 @@ impl Core {
                 config.rq_ready_percent
             )));
         }
+        for (name, v) in [
+            ("cq_valid_percent", config.cq_valid_percent),
+            ("rc_valid_percent", config.rc_valid_percent),
+        ] {
+            if v == 0 || v > 100 {
+                return Err(SimError::InvalidConfig(format!(
+                    "{name} {v} must be 1..=100"
+                )));
+            }
+        }
+        if config.msix_loss_percent > 100 {
+            return Err(SimError::InvalidConfig(format!(
+                "msix_loss_percent {} must be 0..=100",
+                config.msix_loss_percent
+            )));
+        }
         let rtl = Rtl::new(config.trace.as_deref())?;
         let mut core = Core {
             rtl,
@@ -909,10 +1009,17 @@ impl Core {
             failure: None,
             cc_ready_percent: config.cc_ready_percent,
             rng: 0x9e37_79b9_7f4a_7c15,
+            cq_valid_percent: config.cq_valid_percent,
+            cq_rng: SimRng::new(config.seed ^ 0x6371),
+            cq_stalled: false,
             last_progress: 0,
             fabric: Fabric::default(),
             dma: DmaSide::new(config),
-            msix: Msix::default(),
+            msix: Msix {
+                loss_percent: config.msix_loss_percent,
+                loss_rng: SimRng::new(config.seed ^ 0x6d73),
+                ..Msix::default()
+            },
             stop: false,
             rc_capture: None,
             nvme: None,
@@ -933,6 +1040,7 @@ impl Core {
         self.msix.answers.clear();
         self.msix.int_prev = false;
         self.inputs.rc_tvalid = 0;
+        self.cq_stalled = false;
         self.inputs.user_reset = 1;
         self.inputs.user_lnk_up = 1;
         for _ in 0..RESET_CYCLES {
@@ -940,6 +1048,21 @@ impl Core {
         }
         self.inputs.user_reset = 0;
         self.clock();
+    }
+
+    /// Function-level reset, as the UltraScale+ block performs one for function 0: config space
+    /// goes back to what the function owns at reset ([`ConfigSpace::function_level_reset`]), and
+    /// the user logic is reset through `user_reset` (the board wrapper resets the user logic on
+    /// `cfg_flr_in_process`, see docs/simulation.md). Every request and completion in flight on
+    /// the block's four interfaces is dropped: completions of reads the function issued
+    /// before the FLR never reach the new RTL (the block discards them as unexpected), and a
+    /// host MMIO read the FLR cut short would complete with an error on the host side (none
+    /// can be in flight here: the FLR is a config write, which holds the simulation lock).
+    fn function_level_reset(&mut self) {
+        self.config.function_level_reset();
+        self.stats.function_resets += 1;
+        self.reset();
+        self.refresh_peer_bars();
     }
 
     /// One clock cycle: drive the CQ beat at the head of the queue and the RC beat at the head
@@ -958,7 +1081,12 @@ impl Core {
         self.inputs.msix_enable = u8::from(cfg.msix_enabled());
         self.inputs.msix_mask = u8::from(cfg.msix_function_masked());
         self.drive_requester_side(now);
-        match self.cq_queue.front() {
+        // Idle cycles before a beat (never while one is presented: AXI4-Stream keeps tvalid
+        // up until the handshake).
+        let cq_gap = !self.cq_stalled
+            && !self.cq_queue.is_empty()
+            && !self.cq_rng.percent(self.cq_valid_percent);
+        match self.cq_queue.front().filter(|_| !cq_gap) {
             Some(beat) => {
                 self.inputs.cq_tdata = beat.data;
                 self.inputs.cq_tkeep = beat.keep;
@@ -973,8 +1101,18 @@ impl Core {
             }
         }
         self.inputs.cc_tready = u8::from(self.cc_ready_this_cycle());
+        if self.inputs.user_reset == 1 {
+            // The block's interfaces are idle while the user logic is in reset: whatever the
+            // RTL drives in the reset cycles is not taken (a half-sent request at an FLR is
+            // lost with the rest).
+            self.inputs.cq_tvalid = 0;
+            self.inputs.rc_tvalid = 0;
+            self.inputs.cc_tready = 0;
+            self.inputs.rq_tready = 0;
+        }
         let out = self.rtl.cycle(&self.inputs);
         self.stats.cycles += 1;
+        self.cq_stalled = self.inputs.cq_tvalid == 1 && out.cq_tready & 1 == 0;
         if self.inputs.cq_tvalid == 1 && out.cq_tready & 1 == 1 {
             self.cq_accepted += 1;
             if self.cq_queue.pop_front().is_some_and(|b| b.last) {
@@ -1288,7 +1426,8 @@ impl Core {
                 }
             }
         }
-        match dma.rc.head(now) {
+        let rc_gap = !dma.rc_stalled && !dma.rc_rng.percent(dma.rc_valid_percent);
+        match dma.rc.head(now).filter(|_| !rc_gap) {
             Some(beat) => {
                 self.inputs.rc_tdata = beat.data;
                 self.inputs.rc_tkeep = beat.keep;
@@ -1346,6 +1485,7 @@ impl Core {
             };
             self.accept_rq_beat(now, &beat);
         }
+        self.dma.rc_stalled = self.inputs.rc_tvalid == 1 && out.rc_tready & 1 == 0;
         if self.inputs.rc_tvalid == 1 && out.rc_tready & 1 == 1 {
             self.dma.last_progress = now;
             self.kick();
@@ -1656,6 +1796,18 @@ impl Core {
             ));
             return false;
         };
+        let msix = &mut self.msix;
+        let lost = if msix.lose_next > 0 {
+            msix.lose_next -= 1;
+            true
+        } else {
+            msix.loss_percent > 0 && msix.loss_rng.percent(msix.loss_percent)
+        };
+        if lost {
+            // Fault injection: the message was sent and accepted, and the host never sees it.
+            self.stats.interrupts_lost += 1;
+            return true;
+        }
         self.stats.interrupts += 1;
         if let Some(tx) = &self.msix.sender {
             // The receiver may be gone; the interrupt is then lost, as on hardware.
@@ -2010,6 +2162,51 @@ mod tests {
         let why = dev.failure().expect("hang recorded");
         assert!(why.contains("no RQ or RC progress"), "{why}");
         assert!(why.contains("MemRead of 16 DW"), "{why}");
+    }
+
+    /// Both FLR paths reset the RTL (SCRATCH, a plain rw register, reads 0 again). Initiated in
+    /// config space, the function also loses its config (decoding off, BARs 0) until the host
+    /// restores it; `Device::reset` restores config space and the MSI-X table as the OS does.
+    #[test]
+    fn flr_resets_the_rtl_and_device_reset_restores_what_the_os_restores() {
+        const SCRATCH: BarOffset = BarOffset::new(0x18);
+        let devctl = crate::config_space::CAP_PCIE + 0x08;
+        let dev = dev();
+        dev.bar_write32(BarIndex::BAR0, SCRATCH, 0x1234_5678)
+            .unwrap();
+        let mut saved = [0u8; 0x40];
+        dev.config_read(0, &mut saved).unwrap();
+        let d = dev.config_read16(devctl).unwrap();
+        dev.config_write(devctl, &(d | 1 << 15).to_le_bytes())
+            .unwrap();
+        assert_eq!(dev.stats().function_resets, 1);
+        assert!(
+            dev.bar_read32(BarIndex::BAR0, SCRATCH).is_err(),
+            "decoding is off"
+        );
+        assert_eq!(dev.config_read16(0x04).unwrap() & 0x6, 0);
+        for offset in [0x10u16, 0x18, 0x1c, 0x04] {
+            let at = usize::from(offset);
+            dev.config_write(offset, &saved[at..at + 4]).unwrap();
+        }
+        assert_eq!(dev.bar_read32(BarIndex::BAR0, SCRATCH).unwrap(), 0);
+
+        dev.bar_write32(BarIndex::BAR0, SCRATCH, 0x1234_5678)
+            .unwrap();
+        let _rx = dev.enable_msix(2).unwrap();
+        dev.reset().unwrap();
+        assert_eq!(dev.stats().function_resets, 2);
+        assert_eq!(dev.bar_read32(BarIndex::BAR0, SCRATCH).unwrap(), 0);
+        // The table was written back: entry 1 unmasked with its address and data.
+        let entry = u64::from(MSIX_TABLE_OFFSET) + 16;
+        let at = |o: u64| BarOffset::new(entry + o);
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, at(0)).unwrap(),
+            msix_address(1) as u32
+        );
+        assert_eq!(dev.bar_read32(BarIndex::BAR0, at(8)).unwrap(), 1);
+        assert_eq!(dev.bar_read32(BarIndex::BAR0, at(12)).unwrap(), 0);
+        assert!(dev.config_read16(CAP_MSIX + 2).unwrap() & (1 << 15) != 0);
     }
 
     /// End to end through the engine (when the RTL has one): a NOP with an interrupt, and a

@@ -122,6 +122,24 @@ pub enum Error {
     #[error("DMA queue {queue} was shut down before job {cid} completed")]
     QueueClosed { queue: u16, cid: u16 },
 
+    #[error("DMA queue {queue}{}: {reason}; drop the QueuePair and create the queue again (a job that was in flight may have moved part of its data: do not trust its targets)", job_label(.cid))]
+    QueueLost {
+        queue: u16,
+        /// The job that was lost; `None` when a submit was refused on a queue already lost.
+        cid: Option<u16>,
+        reason: QueueLostReason,
+    },
+
+    #[error("list entry {index} ({len} bytes at {addr}) lies in {space} but in no DMA buffer or BAR2 slice the job holds: the job was not submitted (DataList::push_bus_unchecked passes a raw address on purpose)")]
+    UnmappedListEntry {
+        /// Index of the entry in the [`crate::dma::DataList`].
+        index: usize,
+        addr: crate::address::BusAddr,
+        len: u32,
+        /// "this driver's DMA (IOVA) space" or "the endpoint's BAR2".
+        space: &'static str,
+    },
+
     #[error("DMA job {cid} on queue {queue} did not complete within {timeout:?}")]
     DmaTimeout {
         queue: u16,
@@ -230,6 +248,37 @@ pub enum Error {
 
     #[error("NVMe queue {queue} was deleted before command {cid} completed")]
     NvmeQueueClosed { queue: u16, cid: u16 },
+}
+
+/// Why the device dropped a DMA queue's jobs ([`Error::QueueLost`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueLostReason {
+    /// The function was reset (FLR, or anything else that reset the RTL): the queue's
+    /// registers read their reset values. The engine is disabled too: enable it again.
+    FunctionReset,
+    /// The engine disabled the queue while the driver had it enabled: DMA_CONTROL.RESET, or an
+    /// SQ entry the engine could not fetch (logged in DMA_ERROR_LOG with CID 0).
+    QueueDisabled,
+}
+
+impl std::fmt::Display for QueueLostReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QueueLostReason::FunctionReset => {
+                "the device was reset (function-level reset) while the job was in flight: the queue's registers read their reset values"
+            }
+            QueueLostReason::QueueDisabled => {
+                "the engine disabled the queue (DMA_CONTROL.RESET, or an SQ entry it could not fetch: see DMA_ERROR_LOG)"
+            }
+        })
+    }
+}
+
+fn job_label(cid: &Option<u16>) -> String {
+    match cid {
+        Some(cid) => format!(" lost job {cid}"),
+        None => " was lost before this submit".to_owned(),
+    }
 }
 
 /// Status of a PCIe completion, as encoded in the completion header.

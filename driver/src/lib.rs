@@ -28,5 +28,5 @@ pub mod topology;
 pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;
 pub use endpoint::Endpoint;
-pub use error::{CompletionStatus, Error, Result};
+pub use error::{CompletionStatus, Error, QueueLostReason, Result};
 pub use nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, NvmeTicket, TransferMode};

@@ -495,7 +495,7 @@ fn nothing_leaks_after_errors_and_queue_teardown() {
             StatusCode::UnsupportedRequest
         );
         let mut unmapped = DataList::new();
-        unmapped.push_bus(peerbar::BusAddr::new(0x30_0000_0000), 4096);
+        unmapped.push_bus_unchecked(peerbar::BusAddr::new(0x30_0000_0000), 4096);
         let push = Job::Push {
             peer: PeerRange::new(&slice, 0, 4096).unwrap(),
             list: Sgl::List(unmapped),
@@ -531,7 +531,7 @@ fn dma_outside_every_iommu_window_is_a_recorded_fault() {
     slice.write(0, &guard).unwrap();
 
     let mut list = DataList::new();
-    list.push_bus(unmapped, 4096);
+    list.push_bus_unchecked(unmapped, 4096);
     let c = run(
         &sim,
         &q,
@@ -549,7 +549,7 @@ fn dma_outside_every_iommu_window_is_a_recorded_fault() {
         && f.direction == peerbar_sim::DmaDirection::Read));
 
     let mut list = DataList::new();
-    list.push_bus(unmapped, 512);
+    list.push_bus_unchecked(unmapped, 512);
     let c = run(
         &sim,
         &q,

@@ -9,7 +9,8 @@
 //! of the host buffers (nothing outside a job's targets changed), the engine's job counters
 //! (every job completed exactly once) and the IOMMU faults. Every wait is bounded.
 //!
-//! `PEERBAR_SOAK_SEED` (decimal, 0x-hex or `random`) and `PEERBAR_SOAK_JOBS` select the run.
+//! `PEERBAR_SOAK_SEED` (decimal, 0x-hex or `random`) and `PEERBAR_SOAK_JOBS` select the run;
+//! `PEERBAR_SOAK_BACKPRESSURE=off` turns off the back-pressure on CQ/CC/RQ/RC.
 //! The jobs, their content and the order of submissions and reaps are a function of the seed
 //! alone (every reap is a blocking wait on a ticket chosen by the seed, never "whatever has
 //! completed"), so a failure replays with the same jobs; the cycle-level timing of the
@@ -1261,10 +1262,38 @@ fn random_config(rng: &mut ChaCha8Rng) -> SimConfig {
     }
 }
 
+/// Back-pressure on all four interfaces of the block, from its own stream of the seed (so the
+/// jobs of a seed do not depend on it): with `PEERBAR_SOAK_BACKPRESSURE=off` every interface
+/// runs at full rate; otherwise (the default) each of CC and RQ `tready` (model -> RTL) and CQ
+/// and RC `tvalid` (the model presenting beats late) is held low on a seeded share of cycles,
+/// 20-75 %, keeping the seed's CC/RQ share where it already drew one.
+fn with_backpressure(mut config: SimConfig, seed: u64) -> SimConfig {
+    if std::env::var("PEERBAR_SOAK_BACKPRESSURE").is_ok_and(|v| v == "off") {
+        config.cc_ready_percent = 100;
+        config.rq_ready_percent = 100;
+        config.cq_valid_percent = 100;
+        config.rc_valid_percent = 100;
+        return config;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbac6_9e55);
+    let mut share = |current: u8| {
+        if current < 100 {
+            current
+        } else {
+            *[80, 50, 25].choose(&mut rng).expect("share")
+        }
+    };
+    config.cc_ready_percent = share(config.cc_ready_percent);
+    config.rq_ready_percent = share(config.rq_ready_percent);
+    config.cq_valid_percent = share(100);
+    config.rc_valid_percent = share(100);
+    config
+}
+
 fn run_soak(seed: u64, jobs: usize) -> (Tally, String) {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let config = random_config(&mut rng);
+    let config = with_backpressure(random_config(&mut rng), seed);
     let config_text = format!("{config:?}");
     let max_read_req = usize::from(config.max_read_req);
     let busy_duplicates = std::env::var("PEERBAR_SOAK_DUPLICATES").is_ok_and(|v| v == "busy");

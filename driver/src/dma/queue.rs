@@ -32,7 +32,7 @@ use crate::dma::peer::{PeerMemory, PeerSlice};
 use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::dma::sgl::{SglBuilder, SglEntry};
 use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, StatusCode, SQ_FLAG_INTERRUPT};
-use crate::error::{Error, Result};
+use crate::error::{Error, QueueLostReason, Result};
 use crate::regs::{
     self, RegisterArrayDef, RegisterDef, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS,
     QUEUE_CONTROL, QUEUE_CQ_BASE_HI, QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI,
@@ -100,6 +100,8 @@ impl PeerRange {
 pub struct DataList {
     entries: Vec<SglEntry>,
     held: Vec<Held>,
+    /// Entries added by [`DataList::push_bus_unchecked`], by index: not checked at submit.
+    unchecked: Vec<usize>,
 }
 
 impl DataList {
@@ -144,7 +146,22 @@ impl DataList {
     /// `len` bytes at a bus address this driver does not own (another device's BAR, an NVMe
     /// CMB): the caller keeps it valid until the job completes. An address nobody mapped makes
     /// the engine's access fail (IOMMU fault / UR), it cannot corrupt this process's memory.
+    ///
+    /// Checked at submit: if the range touches this driver's own address space (the IOVA
+    /// ranges its DMA buffers come from, or the endpoint's BAR2) it must lie inside a buffer or
+    /// slice the list holds ([`DataList::hold`]), else [`QueuePair::submit`] refuses the job
+    /// with [`Error::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job
+    /// owns). Addresses outside both are not checked.
     pub fn push_bus(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
+        self.entries.push(SglEntry::data(addr, len));
+        self
+    }
+
+    /// Like [`DataList::push_bus`] without the submit-time check: the engine gets the address
+    /// as given (tests of the IOMMU, raw addresses a user typed). The IOMMU is then the only
+    /// guard.
+    pub fn push_bus_unchecked(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
+        self.unchecked.push(self.entries.len());
         self.entries.push(SglEntry::data(addr, len));
         self
     }
@@ -168,6 +185,57 @@ impl DataList {
     /// Sum of the entries' lengths.
     pub fn total_len(&self) -> u64 {
         self.entries.iter().map(|e| u64::from(e.len())).sum()
+    }
+
+    /// Bus ranges of everything the list holds (lists held by it included).
+    fn held_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        fn add(held: &[Held], out: &mut Vec<std::ops::Range<u64>>) {
+            for h in held {
+                match h {
+                    Held::Buffer(b) => {
+                        let start = b.bus_addr().get();
+                        out.push(start..start + b.len() as u64);
+                    }
+                    Held::Peer(p) => {
+                        let start = p.bus_addr().get();
+                        out.push(start..start + p.len());
+                    }
+                    Held::Sgl(s) => add(s.held(), out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        add(&self.held, &mut out);
+        out
+    }
+
+    /// The submit-time check of [`DataList::push_bus`]: every non-empty Data entry that
+    /// touches `own` (name, range) lies inside something the list holds.
+    fn check_mapped(&self, own: &[(&'static str, std::ops::Range<u64>)]) -> Result<()> {
+        let held = self.held_ranges();
+        for (index, entry) in self.entries.iter().enumerate() {
+            let SglEntry::Data { addr, len } = *entry else {
+                continue;
+            };
+            if len == 0 || self.unchecked.contains(&index) {
+                // The engine skips zero-length Data Blocks without reading them.
+                continue;
+            }
+            let start = addr.get();
+            let end = start.saturating_add(u64::from(len));
+            if held.iter().any(|r| r.start <= start && end <= r.end) {
+                continue;
+            }
+            if let Some((space, _)) = own.iter().find(|(_, r)| start < r.end && r.start < end) {
+                return Err(Error::UnmappedListEntry {
+                    index,
+                    addr,
+                    len,
+                    space,
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -326,6 +394,9 @@ struct QueueState {
     next_cid: u16,
     in_flight: HashMap<u16, InFlight>,
     closed: bool,
+    /// Set once the device was found to have dropped the queue's jobs (see
+    /// [`QueueShared::check_alive`]): nothing is consumed or submitted after that.
+    lost: Option<QueueLostReason>,
 }
 
 struct QueueShared {
@@ -365,10 +436,23 @@ impl QueueShared {
     }
 
     fn poll_locked(&self, st: &mut QueueState) -> Result<usize> {
-        if st.closed {
-            // Shut down: the queue's registers may belong to a new QueuePair by now.
+        if st.closed || st.lost.is_some() {
+            // Shut down: the queue's registers may belong to a new QueuePair by now. Lost: the
+            // device no longer has this queue, and its CQ head doorbell must not be written.
             return Ok(0);
         }
+        let consumed = self.consume_cq(st)?;
+        if consumed > 0 {
+            self.write_reg(
+                &regs::QUEUE_CQ_HEAD_REG,
+                QUEUE_CQ_HEAD::VALUE.val(st.cq.head()),
+            )?;
+        }
+        Ok(consumed)
+    }
+
+    /// Delivers the new CQ entries to their tickets (without the CQ head doorbell).
+    fn consume_cq(&self, st: &mut QueueState) -> Result<usize> {
         let mut consumed = 0;
         // At most one lap per call: an engine that never flips the phase tag must not keep
         // this loop, and the queue lock, forever.
@@ -402,18 +486,70 @@ impl QueueShared {
             }
             consumed += 1;
         }
-        if consumed > 0 {
-            self.write_reg(
-                &regs::QUEUE_CQ_HEAD_REG,
-                QUEUE_CQ_HEAD::VALUE.val(st.cq.head()),
-            )?;
-        }
         Ok(consumed)
     }
 
     fn poll(&self) -> Result<usize> {
         let mut st = self.lock();
         self.poll_locked(&mut st)
+    }
+
+    /// Finds out whether the device still runs this queue, and if not fails its jobs.
+    ///
+    /// The driver enabled the queue and never disables it while the QueuePair lives, so
+    /// CONTROL.ENABLE reading 0 means the device dropped the queue. Once its STATUS.BUSY also
+    /// reads 0 no job of the queue is in the engine any more (a reset during a PUSH packet
+    /// finishes that packet first), so the memory the jobs hold can go. SQ_BASE then tells a
+    /// function reset (every register at its reset value: the base reads back other than the
+    /// ring's address, which is never 0 because no IOVA range starts at 0) from the engine
+    /// disabling the queue (DMA_CONTROL.RESET or an SQ fetch failure keep the base). This
+    /// works the same on a board: it needs only register reads, no help from the OS.
+    ///
+    /// CQ entries the engine wrote before it dropped the queue are genuine (a CQ entry follows
+    /// its job's data) and are delivered; every other job in flight fails with
+    /// [`Error::QueueLost`]: its ticket's channel disconnects.
+    fn check_alive(&self) -> Result<()> {
+        let mut st = self.lock();
+        if st.closed || st.lost.is_some() {
+            return Ok(());
+        }
+        let control = self.read_reg(&regs::QUEUE_CONTROL_REG)?;
+        if control.is_set(QUEUE_CONTROL::ENABLE) {
+            return Ok(());
+        }
+        if self
+            .read_reg(&regs::QUEUE_STATUS_REG)?
+            .is_set(QUEUE_STATUS::BUSY)
+        {
+            // Being aborted: look again on the next check.
+            return Ok(());
+        }
+        let lo = self.read_reg(&regs::QUEUE_SQ_BASE_LO_REG)?.get();
+        let hi = self.read_reg(&regs::QUEUE_SQ_BASE_HI_REG)?.get();
+        let base = (u64::from(hi) << 32) | u64::from(lo);
+        let reason = if base == self.sq.bus_addr().get() {
+            QueueLostReason::QueueDisabled
+        } else {
+            QueueLostReason::FunctionReset
+        };
+        self.consume_cq(&mut st)?;
+        log::error!(
+            "DMA queue {}: {reason}; failing {} job(s) in flight",
+            self.id,
+            st.in_flight.len()
+        );
+        st.lost = Some(reason);
+        // Dropping each job's sender disconnects its ticket; its memory is released here.
+        st.in_flight.clear();
+        Ok(())
+    }
+
+    fn lost_error(&self, cid: Option<u16>) -> Option<Error> {
+        self.lock().lost.map(|reason| Error::QueueLost {
+            queue: self.id,
+            cid,
+            reason,
+        })
     }
 }
 
@@ -456,24 +592,31 @@ impl Ticket {
     }
 
     /// Polling reads only host memory, so a device that stopped answering (surprise removal
-    /// on a board, a failed simulation) would look like a slow job until the timeout. A read of
-    /// the queue's STATUS register now and then surfaces the device's own error instead.
-    fn check_device(&self) -> Result<()> {
-        self.queue.read_reg(&regs::QUEUE_STATUS_REG).map(|_| ())
+    /// on a board, a failed simulation) or was reset would look like a slow job until the
+    /// timeout. Reading the queue's registers now and then surfaces the device's own error, or
+    /// finds the queue dropped ([`QueueShared::check_alive`]): then the completion (written
+    /// before the device dropped the queue) or [`Error::QueueLost`].
+    fn check_device(&self) -> Result<Option<Completion>> {
+        self.queue.check_alive()?;
+        self.try_get()
     }
 
     fn closed(&self) -> Error {
-        Error::QueueClosed {
-            queue: self.queue.id,
-            cid: self.cid,
-        }
+        self.queue
+            .lost_error(Some(self.cid))
+            .unwrap_or(Error::QueueClosed {
+                queue: self.queue.id,
+                cid: self.cid,
+            })
     }
 
     /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
-    /// [`Error::QueueClosed`] if the queue was shut down first). Polling mode polls the CQ
-    /// (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
+    /// [`Error::QueueClosed`] if the queue was shut down first, [`Error::QueueLost`] if the
+    /// device dropped the queue: reset, engine reset, SQ fetch failure). Polling mode polls the
+    /// CQ (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
     /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
-    /// delays a job by at most that.
+    /// delays a job by at most that. Both check the queue's registers every 200 ms, so a lost
+    /// queue fails its tickets within about that.
     pub fn wait(&self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now() + timeout;
         let timed_out = || Error::DmaTimeout {
@@ -495,7 +638,7 @@ impl Ticket {
                     }
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 }
-                if let Some(c) = self.try_get()? {
+                if let Some(c) = self.check_device()? {
                     log::warn!(
                         "queue {}: job {} had completed but no interrupt delivered it",
                         self.queue.id,
@@ -503,7 +646,6 @@ impl Ticket {
                     );
                     return Ok(c);
                 }
-                self.check_device()?;
                 if Instant::now() >= deadline {
                     return Err(timed_out());
                 }
@@ -517,11 +659,15 @@ impl Ticket {
             }
             let now = Instant::now();
             if now >= deadline {
-                self.check_device()?;
-                return Err(timed_out());
+                return match self.check_device()? {
+                    Some(c) => Ok(c),
+                    None => Err(timed_out()),
+                };
             }
             if now >= next_check {
-                self.check_device()?;
+                if let Some(c) = self.check_device()? {
+                    return Ok(c);
+                }
                 next_check = now + HEALTH_CHECK_INTERVAL;
             }
             std::thread::sleep(pause.min(deadline - now));
@@ -537,6 +683,8 @@ struct EngineInner {
     device: Arc<dyn Device>,
     memory: DmaMemory,
     peer: PeerMemory,
+    /// `Device::iova_ranges`: where this driver's DMA buffers live.
+    iova_ranges: Vec<std::ops::Range<u64>>,
     queues: u16,
     msix: bool,
     in_use: Mutex<Vec<bool>>,
@@ -597,11 +745,13 @@ impl DmaEngine {
         let msix = caps.is_set(regs::CAPABILITIES::MSIX);
         let memory = DmaMemory::new(Arc::clone(&device))?;
         let peer = PeerMemory::new(Arc::clone(&device))?;
+        let iova_ranges = device.iova_ranges()?;
         Ok(DmaEngine {
             inner: Arc::new(EngineInner {
                 device,
                 memory,
                 peer,
+                iova_ranges,
                 queues,
                 msix,
                 in_use: Mutex::new(vec![false; usize::from(queues)]),
@@ -634,6 +784,22 @@ impl DmaEngine {
         self.inner.device.as_ref()
     }
 
+    /// The bus ranges this driver owns: its IOVA ranges and the endpoint's BAR2.
+    fn own_spaces(&self) -> Vec<(&'static str, std::ops::Range<u64>)> {
+        let mut spaces: Vec<_> = self
+            .inner
+            .iova_ranges
+            .iter()
+            .map(|r| ("this driver's DMA (IOVA) space", r.clone()))
+            .collect();
+        let bar2 = self.inner.peer.bus_base().get();
+        spaces.push((
+            "the endpoint's BAR2",
+            bar2..bar2.saturating_add(self.inner.peer.bar_len()),
+        ));
+        spaces
+    }
+
     /// DMA_CONTROL.ENABLE = 1: the engine fetches from enabled queues.
     pub fn enable(&self) -> Result<()> {
         regs::modify(self.dev(), &regs::DMA_CONTROL_REG, DMA_CONTROL::ENABLE::SET)
@@ -653,8 +819,10 @@ impl DmaEngine {
         Ok(regs::read(self.dev(), &regs::DMA_CONTROL_REG)?.is_set(DMA_CONTROL::ENABLE))
     }
 
-    /// DMA_CONTROL.RESET: aborts every job and disables every queue (queue pairs that exist
-    /// will time out their tickets; drop and recreate them). ENABLE keeps its value.
+    /// DMA_CONTROL.RESET: aborts every job and disables every queue. Tickets of jobs that were
+    /// in flight fail with [`Error::QueueLost`] (reason
+    /// [`QueueLostReason::QueueDisabled`]) at their next register check; drop the queue pairs
+    /// and create them again. ENABLE keeps its value.
     pub fn reset(&self) -> Result<()> {
         regs::modify(self.dev(), &regs::DMA_CONTROL_REG, DMA_CONTROL::RESET::SET)
     }
@@ -803,6 +971,7 @@ impl DmaEngine {
                 next_cid: 0,
                 in_flight: HashMap::new(),
                 closed: false,
+                lost: None,
             }),
         });
         let sq_base = shared.sq.bus_addr().get();
@@ -915,11 +1084,14 @@ impl QueuePair {
         let list_job =
             |opcode: Opcode, peer: PeerRange, list: Sgl| -> Result<(SqEntry, Vec<Held>)> {
                 let prepared = match list {
-                    Sgl::List(list) => Arc::new(PreparedSgl::build(
-                        &self.engine.inner.memory,
-                        &list,
-                        &self.builder,
-                    )?),
+                    Sgl::List(list) => {
+                        list.check_mapped(&self.engine.own_spaces())?;
+                        Arc::new(PreparedSgl::build(
+                            &self.engine.inner.memory,
+                            &list,
+                            &self.builder,
+                        )?)
+                    }
                     Sgl::Prepared(p) => p,
                 };
                 let entry = SqEntry::new(
@@ -1007,6 +1179,13 @@ impl QueuePair {
                 cid: 0,
             });
         }
+        if let Some(reason) = st.lost {
+            return Err(Error::QueueLost {
+                queue: q.id,
+                cid: None,
+                reason,
+            });
+        }
         let n = q.sq_entries;
         let next_tail = (st.sq_tail + 1) % n;
         if next_tail == st.sq_head {
@@ -1070,6 +1249,12 @@ impl QueuePair {
         }
         let deadline = Instant::now() + self.shutdown_timeout;
         loop {
+            // Jobs the device dropped (reset) would otherwise keep the queue waiting for the
+            // whole timeout and then be leaked.
+            if let Err(e) = q.check_alive() {
+                log::error!("queue {}: checking the queue during shutdown: {e}", q.id);
+                break;
+            }
             let pending = {
                 let mut st = q.lock();
                 if let Err(e) = q.poll_locked(&mut st) {
@@ -1545,6 +1730,55 @@ mod tests {
             );
         }
         assert_eq!(q.in_flight(), 0);
+    }
+
+    /// ENABLE cleared behind the driver's back (what the engine does when an SQ fetch fails)
+    /// fails that queue's tickets with `QueueDisabled`; a reset (every register back at its
+    /// reset value) fails the others with `FunctionReset`; neither waits for the timeout, and a
+    /// lost queue refuses new jobs.
+    #[test]
+    fn disabled_or_reset_queues_fail_their_tickets_with_queue_lost() {
+        let (dev, engine) = setup();
+        let q0 = queue(&engine, 0, 4);
+        let q1 = queue(&engine, 1, 4);
+        let t0 = q0.submit(Job::Nop).unwrap();
+        let t1 = q1.submit(Job::Nop).unwrap();
+        dev.bar_write32(BarIndex::BAR0, qoff(&regs::QUEUE_CONTROL_REG, 1), 0)
+            .unwrap();
+        let long = Duration::from_secs(60);
+        let started = Instant::now();
+        let err = t1.wait(long).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::QueueLost {
+                    queue: 1,
+                    cid: Some(0),
+                    reason: QueueLostReason::QueueDisabled
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("drop the QueuePair"), "{err}");
+        dev.reset().unwrap();
+        let err = t0.wait(long).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::QueueLost {
+                    queue: 0,
+                    cid: Some(0),
+                    reason: QueueLostReason::FunctionReset
+                }
+            ),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(matches!(
+            q0.submit(Job::Nop),
+            Err(Error::QueueLost { cid: None, .. })
+        ));
+        assert_eq!((q0.in_flight(), q1.in_flight()), (0, 0));
     }
 
     #[test]
