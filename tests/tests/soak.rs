@@ -40,8 +40,11 @@ use rand_chacha::ChaCha8Rng;
 const DEFAULT_SEED: u64 = 0x50a6_2026;
 /// Sized so that the default run stays well under a minute on a loaded 2-core machine.
 const DEFAULT_JOBS: usize = 2000;
-/// Bound of every wait for a completion: a job that takes longer is a hang.
-const WATCHDOG: Duration = Duration::from_secs(30);
+/// Bound of every wait for a completion: a job that takes longer is a hang. Wall-clock, so it
+/// is generous: at 30 s a heavily loaded machine (load ~8, the simulation at a seventh of its
+/// speed) once tripped it on a healthy job. The simulation's own hang check counts cycles
+/// (no RQ/RC progress for 2.5 M cycles) and is what catches an RTL deadlock quickly.
+const WATCHDOG: Duration = Duration::from_secs(120);
 /// Full comparison of BAR2 and host memory with the model every this many jobs (and at the end).
 const CHECKPOINT_EVERY: usize = 250;
 /// DMA_COMPLETION_TIMEOUT for the run (65 us): far above any legitimate completion latency
