@@ -422,7 +422,7 @@ module peerbar_dma_engine
     d_type        = cur_desc[127:124];
     d_sub         = cur_desc[123:120];
     d_last_in_seg = seg_left_q == 32'd16;
-    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) > {1'b1, 64'd0};
+    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) >= {1'b1, 64'd0};
     mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
     mps           = 13'd128 << max_payload_i;
   end
@@ -734,7 +734,7 @@ module peerbar_dma_engine
           end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
             fail = 1'b1;
             st   = StSglSegment;                      // not a valid DPTR
-          end else if (d_type == 4'h2 || d_type == 4'h3) begin
+          end else if (d_sub == 4'd0 && (d_type == 4'h2 || d_type == 4'h3)) begin
             fail = 1'b1;
             st   = d_last_in_seg ? StSglSegment       // ends a Last Segment
                                  : StSglCount;        // not in last position
