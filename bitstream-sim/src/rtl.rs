@@ -1313,7 +1313,7 @@ mod tests {
                 let first_dw = cur & !3;
                 let dws = (stop.div_ceil(4) * 4 - first_dw) / 4;
                 let mut lanes = vec![
-                    (cur & 0x7F) as u32 | (((end - cur) as u32 & 0x1FFF) << 16),
+                    (cur & 0xFFF) as u32 | (((end - cur) as u32 & 0x1FFF) << 16),
                     dws as u32,
                     u32::from(tag),
                 ];

@@ -239,7 +239,8 @@ module peerbar_dma_engine
   logic [11:0]         alloc_addr;
   logic [12:0]         alloc_len;
   logic [B-1:0]        alloc_dest;
-  logic [NumTags-1:0]  tag_free;
+  logic [NumTags-1:0]  tag_usable;
+  logic [12:0]         next_end;
   logic                data_live, buf_live, rc_wr_busy, rc_err_valid, rc_bad;
   logic [7:0]          rc_err_status;
   logic [FbDw-1:0][31:0] fbuf;
@@ -266,7 +267,8 @@ module peerbar_dma_engine
     .alloc_dest_i     (alloc_dest),
     .kill_i           (kill),
     .timeout_i        (timeout_i),
-    .tag_free_o       (tag_free),
+    .next_end_i       (next_end),
+    .tag_usable_o     (tag_usable),
     .data_live_o      (data_live),
     .buf_live_o       (buf_live),
     .wr_busy_o        (rc_wr_busy),
@@ -283,21 +285,25 @@ module peerbar_dma_engine
     .mem_wr_be_o      (mem_wr_be_o)
   );
 
-  // Lowest free tag
+  // Read tags, handed out round robin from the one after the last allocated, among those the
+  // RC side offers for the next read (next_end, below): a tag goes at once to a read that ends
+  // at another 12-bit address than its previous read (no completion of that read can fit the
+  // new one), to a read with the same end only after a quarantine (peerbar_dma_rc).
   logic            tag_avail;
   logic [TagW-1:0] free_tag;
+  logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
   always_comb begin
     tag_avail = 1'b0;
     free_tag  = '0;
     for (int i = NumTags - 1; i >= 0; i--) begin
-      if (tag_free[i]) begin
+      if (tag_usable[tag_rr_q + TagW'(i)]) begin
         tag_avail = 1'b1;
-        free_tag  = TagW'(i);
+        free_tag  = tag_rr_q + TagW'(i);
       end
     end
   end
 
-  // A MemRd may be loaded now: free tag, free RQ register, NP header credit.
+  // A MemRd may be loaded now: usable tag, free RQ register, NP header credit.
   logic can_read;
   assign can_read = tag_avail && !rq_valid_q &&
                     (tfc_nph_av_i > 4'd1 || (tfc_nph_av_i == 4'd1 && !np_sent_q));
@@ -416,7 +422,7 @@ module peerbar_dma_engine
     d_type        = cur_desc[127:124];
     d_sub         = cur_desc[123:120];
     d_last_in_seg = seg_left_q == 32'd16;
-    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) > {1'b1, 64'd0};
+    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) >= {1'b1, 64'd0};
     mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
     mps           = 13'd128 << max_payload_i;
   end
@@ -425,16 +431,27 @@ module peerbar_dma_engine
   // in flight, each within 4 KiB, MRRS and the segment), whenever at least 128 bytes (or the
   // rest of the segment) are free. The RQ register is shared with the data reads; the prefetch
   // goes first.
-  logic        f_go;
+  logic        f_want, f_go;
   logic [12:0] f_len;
   always_comb begin
     logic [12:0] free, to4k, want;
-    free  = 13'(1 << FL) - 13'(f_fill_q);
-    to4k  = 13'd4096 - 13'(seg_addr_q[11:0]);
-    want  = 13'(min32(seg_rem_q, 32'd128));
-    f_len = 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
-    f_go  = in_list_q && seg_rem_q != '0 && free >= want && can_read &&
-            state_q inside {StDesc, StPullReq, StPushSetup};
+    free   = 13'(1 << FL) - 13'(f_fill_q);
+    to4k   = 13'd4096 - 13'(seg_addr_q[11:0]);
+    want   = 13'(min32(seg_rem_q, 32'd128));
+    f_len  = 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
+    f_want = in_list_q && seg_rem_q != '0 && free >= want &&
+             state_q inside {StDesc, StPullReq, StPushSetup};
+  end
+  assign f_go = f_want && can_read;
+
+  // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
+  // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
+  // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
+  logic [12:0] r_len;
+  always_comb begin
+    logic [12:0] to_mrrs;
+    to_mrrs = mrrs - (13'(x_addr_q[11:0]) & (mrrs - 13'd1));
+    r_len   = 13'(min32(x_len_q, 32'(to_mrrs)));
   end
 
   // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc the
@@ -480,6 +497,15 @@ module peerbar_dma_engine
     cq_tail_next = (cq_tail_q[jq_q] == queue_cfg_i[jq_q].cq_size_m1) ? 16'd0
                                                                    : cq_tail_q[jq_q] + 16'd1;
     cq_full      = cq_tail_next == queue_cfg_i[jq_q].cq_head;
+    // The end (bus address bits 11:0 + length) of the read the engine would issue now: SQ
+    // entry, segment prefetch (which goes first) or PULL data.
+    if (state_q == StSqeReq) begin
+      next_end = 13'(sqe_addr[11:0]) + 13'd64;
+    end else if (f_want) begin
+      next_end = 13'(seg_addr_q[11:0]) + f_len;
+    end else begin
+      next_end = 13'(x_addr_q[11:0]) + r_len;
+    end
   end
 
   always_comb begin
@@ -708,7 +734,7 @@ module peerbar_dma_engine
           end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
             fail = 1'b1;
             st   = StSglSegment;                      // not a valid DPTR
-          end else if (d_type == 4'h2 || d_type == 4'h3) begin
+          end else if (d_sub == 4'd0 && (d_type == 4'h2 || d_type == 4'h3)) begin
             fail = 1'b1;
             st   = d_last_in_seg ? StSglSegment       // ends a Last Segment
                                  : StSglCount;        // not in last position
@@ -774,15 +800,9 @@ module peerbar_dma_engine
             status_d = StSglLength;
             state_d  = StFinish;
           end
-        end else if (can_read && !f_go) begin
-          logic [12:0] to4k, l;
+        end else if (can_read && !f_want) begin
           logic [18:0] dbe;
-          // Split at MRRS-aligned addresses: then no read spans more than MRRS bytes of
-          // DWORDs (an unaligned start would otherwise need MRRS/4 + 1 DWORDs) and none
-          // crosses 4 KiB (MRRS divides 4096).
-          to4k = mrrs - (13'(x_addr_q[11:0]) & (mrrs - 13'd1));
-          l    = 13'(min32(x_len_q, 32'(to4k)));
-          dbe  = dw_be(x_addr_q[1:0], l);
+          dbe         = dw_be(x_addr_q[1:0], r_len);
           rq_valid_d  = 1'b1;
           rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
           rq_keep_d   = 8'h0F;
@@ -791,12 +811,12 @@ module peerbar_dma_engine
           alloc_valid = 1'b1;
           alloc_buf   = 1'b0;
           alloc_addr  = x_addr_q[11:0];
-          alloc_len   = l;
+          alloc_len   = r_len;
           alloc_dest  = ptr_q;
           eaddr_d     = x_addr_q;
-          x_addr_d    = x_addr_q + 64'(l);
-          x_len_d     = x_len_q - 32'(l);
-          ptr_d       = ptr_q + B'(l);
+          x_addr_d    = x_addr_q + 64'(r_len);
+          x_len_d     = x_len_q - 32'(r_len);
+          ptr_d       = ptr_q + B'(r_len);
         end
       end
 
@@ -1049,6 +1069,7 @@ module peerbar_dma_engine
       cq_tail_q     <= '0;
       phase_q       <= '1;
       rr_q          <= QW'(NumQueues - 1);
+      tag_rr_q      <= '0;
       jq_q          <= '0;
       opcode_q      <= '0;
       irq_flag_q    <= 1'b0;
@@ -1106,6 +1127,7 @@ module peerbar_dma_engine
       cq_tail_q     <= cq_tail_d;
       phase_q       <= phase_d;
       rr_q          <= rr_d;
+      tag_rr_q      <= alloc_valid ? alloc_tag + TagW'(1) : tag_rr_q;
       jq_q          <= jq_d;
       opcode_q      <= opcode_d;
       irq_flag_q    <= irq_flag_d;

@@ -3,13 +3,24 @@
 // Owns the read tag table (NumTags user-managed tags). Every MemRd the engine sends allocates a
 // tag with what the read expects: the address of its next byte (low 12 bits), the bytes still
 // due, and where they go (BAR2 byte offset, or a byte index in the fetch buffer for SQ entries
-// and SGL segments: a ring of 2**FetchLog2 bytes, indices taken modulo its size). A completion is accepted only if its tag is live, its lower address
-// is the next expected byte, its byte count equals the bytes still due, its DWORD count fits and
-// it ends either the request or on a 64-byte (RCB) boundary, and its beat count matches its DWORD
-// count. Anything else (unknown/stale tag, mismatch) is discarded and counted; its data is never
-// written anywhere. UR/CA/poisoned/timed-out completions report a job error; the tag stays
-// reserved ("dead") until its timeout, so a late duplicate cannot hit a reused tag. kill_i (job
-// abort) turns every live tag dead: their late completions are discarded and counted.
+// and SGL segments: a ring of 2**FetchLog2 bytes, indices taken modulo its size). A completion
+// is accepted only if its tag is live, its lower address (all 12 bits) is the next expected
+// byte, its byte count equals the bytes still due, its DWORD count fits and it ends either the
+// request or on a 64-byte (RCB) boundary, and its beat count matches its DWORD count. Anything
+// else (unknown/stale tag, mismatch) is discarded and counted; its data is never written
+// anywhere. UR/CA/poisoned/timed-out completions report a job error; the tag stays reserved
+// ("dead") until its timeout. kill_i (job abort) turns every live tag dead: their late
+// completions are discarded and counted.
+//
+// Tag reuse (stale completions of a tag's previous read): every completion of a read satisfies
+// lower address + byte count = the read's end (bus address bits 11:0 + length, 1..4096), and
+// the acceptance check above implies it equals the live read's end. So a completion of the
+// tag's previous read can never be taken for a live read that ends elsewhere. tag_usable_o
+// therefore offers a free tag for the next read (next_end_i) at once if its previous read
+// ended elsewhere, and for a read with the same end only after a quarantine: TagQuarantine
+// cycles after its release when all its completions arrived (what is left is a duplicate), or
+// timeout_i cycles when it was released by its timeout (its genuine completions may still be
+// on the way).
 //
 // BAR2 write path: each beat's bytes are rotated to their BAR2 byte address and written as 8
 // consecutive DWORDs (one per bank); the up to 3 bytes that spill into a 9th DWORD are held as a
@@ -27,6 +38,8 @@ module peerbar_dma_rc
   parameter int unsigned NumTags = 32,
   // log2 of the fetch buffer size in bytes (6..10).
   parameter int unsigned FetchLog2 = 9,
+  // Cycles a tag whose read completed stays unused for a read with the same end (>= 1).
+  parameter int unsigned TagQuarantine = 2048,
   // Fetch buffer DWORDs (derived, do not override).
   localparam int unsigned FbDw = 2 ** (FetchLog2 - 2),
   // Row address width of one BAR2 bank (derived, do not override).
@@ -54,9 +67,10 @@ module peerbar_dma_rc
   input  wire logic [Bar2SizeLog2-1:0]  alloc_dest_i,      // BAR2 byte offset / buffer byte index
   input  wire logic                     kill_i,            // abort: every live tag turns dead
   input  wire logic [31:0]              timeout_i,         // cycles, >= 1
+  input  wire logic [12:0]              next_end_i,        // end (addr 11:0 + len) of the next read
 
   // State for the issuer
-  output      logic [NumTags-1:0]       tag_free_o,
+  output      logic [NumTags-1:0]       tag_usable_o,      // free, and usable for that read
   output      logic                     data_live_o,       // live BAR2 reads outstanding
   output      logic                     buf_live_o,        // live buffer reads outstanding
   output      logic                     wr_busy_o,         // a completion or residue in progress
@@ -83,6 +97,9 @@ module peerbar_dma_rc
   if (FetchLog2 < 6 || FetchLog2 > 10 || FetchLog2 > Bar2SizeLog2) begin : gen_check_fetch
     $error("peerbar_dma_rc: FetchLog2 must be in 6..10");
   end
+  if (TagQuarantine < 1) begin : gen_check_quarantine
+    $error("peerbar_dma_rc: TagQuarantine must be at least 1");
+  end
 
   typedef struct packed {
     logic                    live;
@@ -91,7 +108,9 @@ module peerbar_dma_rc
     logic [11:0]             cur;     // bus address bits 11:0 of the next expected byte
     logic [12:0]             rem;     // bytes still due
     logic [Bar2SizeLog2-1:0] dest;    // where the next expected byte goes
-    logic [31:0]             ts;      // issue time
+    logic [12:0]             last_end; // end of the tag's latest read (addr 11:0 + len; 0: none)
+    logic                    timed_out; // released by its timeout, not by its last completion
+    logic [31:0]             ts;      // issue time while live, release time after
   } tag_t;
 
   tag_t [NumTags-1:0] tags_q, tags_d, tags_upd;
@@ -126,7 +145,7 @@ module peerbar_dma_rc
   assign first = beat && !in_pkt_q;
 
   // First-beat descriptor decode
-  logic [6:0]  d_la;
+  logic [11:0] d_la;
   logic [3:0]  d_ec;
   logic [12:0] d_bc;
   logic [10:0] d_dwc;
@@ -134,7 +153,7 @@ module peerbar_dma_rc
   logic        d_poison;
   logic [7:0]  d_tag;
   always_comb begin
-    d_la     = rc_tdata_i[6:0];
+    d_la     = rc_tdata_i[11:0];
     d_ec     = rc_tdata_i[15:12];
     d_bc     = rc_tdata_i[28:16];
     d_dwc    = rc_tdata_i[42:32];
@@ -156,7 +175,7 @@ module peerbar_dma_rc
     avail    = dw_bytes - 14'(t.cur[1:0]);
     deliver  = (avail < 14'(t.rem)) ? avail : 14'(t.rem);
     fits     = d_dwc != '0 && d_ec == 4'd0 &&
-               d_la == t.cur[6:0] && d_bc == t.rem &&
+               d_la == t.cur && d_bc == t.rem &&
                dw_bytes <= 14'(t.cur[1:0]) + 14'(t.rem) + 14'd3 &&
                (deliver == 14'(t.rem) || ((7'(t.cur) + 7'(deliver)) & 7'h3F) == 7'd0);
     beats_exp = 9'((12'(d_dwc) + 12'd3 + 12'd7) >> 3);
@@ -171,10 +190,9 @@ module peerbar_dma_rc
     end
   end
 
-  // Lower address bits 11:7 (checked through bits 6:0 and the byte count), the RC descriptor's
-  // other fields, and the issue time of the addressed tag are not needed here.
+  // The issue time and reuse state of the addressed tag are not needed here.
   logic unused_rc;
-  assign unused_rc = ^{rc_tdata_i[11:7], t.ts};
+  assign unused_rc = ^{t.ts, t.last_end, t.timed_out};
 
   // Beat parameters (first beat: from the decode; later beats: latched)
   logic                    cur_wr, cur_buf;
@@ -366,8 +384,10 @@ module peerbar_dma_rc
         tags_upd[ct].rem  = tags_q[ct].rem - dl;
         tags_upd[ct].dest = tags_q[ct].dest + Bar2SizeLog2'(dl);
         if (tags_q[ct].rem == dl) begin
-          tags_upd[ct].live = 1'b0;
-          tags_upd[ct].dead = 1'b0;
+          tags_upd[ct].live      = 1'b0;
+          tags_upd[ct].dead      = 1'b0;
+          tags_upd[ct].timed_out = 1'b0;
+          tags_upd[ct].ts        = now_q;
         end
       end else if (!first && pkt_ok_q) begin
         bad_completion_o = 1'b1;  // beat count did not match the DWORD count
@@ -384,8 +404,10 @@ module peerbar_dma_rc
         end
         err_link_o = err_link_o + 2'd1;
       end
-      tags_upd[scan_q].live = 1'b0;
-      tags_upd[scan_q].dead = 1'b0;
+      tags_upd[scan_q].live      = 1'b0;
+      tags_upd[scan_q].dead      = 1'b0;
+      tags_upd[scan_q].timed_out = 1'b1;
+      tags_upd[scan_q].ts        = now_q;
     end
 
   end
@@ -395,13 +417,14 @@ module peerbar_dma_rc
   always_comb begin
     tags_d = tags_upd;
     if (alloc_valid_i) begin
-      tags_d[alloc_tag_i].live    = 1'b1;
-      tags_d[alloc_tag_i].dead    = 1'b0;
-      tags_d[alloc_tag_i].buf_dst = alloc_buf_i;
-      tags_d[alloc_tag_i].cur     = alloc_addr_i;
-      tags_d[alloc_tag_i].rem     = alloc_len_i;
-      tags_d[alloc_tag_i].dest    = alloc_dest_i;
-      tags_d[alloc_tag_i].ts      = now_q;
+      tags_d[alloc_tag_i].live     = 1'b1;
+      tags_d[alloc_tag_i].dead     = 1'b0;
+      tags_d[alloc_tag_i].buf_dst  = alloc_buf_i;
+      tags_d[alloc_tag_i].cur      = alloc_addr_i;
+      tags_d[alloc_tag_i].rem      = alloc_len_i;
+      tags_d[alloc_tag_i].dest     = alloc_dest_i;
+      tags_d[alloc_tag_i].last_end = 13'(alloc_addr_i) + alloc_len_i;
+      tags_d[alloc_tag_i].ts       = now_q;
     end
 
     if (kill_i) begin
@@ -463,7 +486,10 @@ module peerbar_dma_rc
     buf_live_o       = 1'b0;
     tags_in_flight_o = '0;
     for (int unsigned i = 0; i < NumTags; i++) begin
-      tag_free_o[i] = !tags_q[i].live;
+      tag_usable_o[i] = !tags_q[i].live &&
+                        (tags_q[i].last_end != next_end_i ||
+                         (now_q - tags_q[i].ts) >= (tags_q[i].timed_out ? timeout_i
+                                                                         : TagQuarantine));
       if (tags_q[i].live && !tags_q[i].dead) begin
         if (tags_q[i].buf_dst) begin
           buf_live_o = 1'b1;

@@ -696,6 +696,75 @@ fn stale_duplicate_completions_are_discarded_and_counted() {
     assert!(sim.failure().is_none(), "{:?}", sim.failure());
 }
 
+/// Stale completions where they would fit: 64 reads of 512 bytes at the start of 64 host pages
+/// all end at the same 12-bit address, so a duplicate of one read's completions carries the
+/// very lower address and byte count the next read on its tag expects. Every read is
+/// duplicated. The engine does not reuse a tag for a read with the same end within its
+/// quarantine (TagQuarantine cycles after the read's last completion): every duplicate is
+/// discarded and counted in DMA_ERR_BAD_COMPLETION, BAR2 gets exactly the list's bytes, and
+/// the job only waits for the tags (a few quarantines longer than with distinct ends).
+#[test]
+fn duplicated_completions_of_reads_with_the_same_end_never_land() {
+    use peerbar::regs::{self, DMA_ERR_BAD_COMPLETION_REG};
+    use peerbar_sim::ReadFault;
+    const PAGES: usize = 64;
+    /// hw/rtl/peerbar_dma_rc.sv `TagQuarantine`.
+    const TAG_QUARANTINE: u64 = 2048;
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let host = Arc::new(dma.memory().alloc(PAGES * 4096).unwrap());
+    let data = pattern(31, PAGES * 4096);
+    host.write(0, &data).unwrap();
+    let slice = Arc::new(dma.peer_memory().alloc((PAGES * 512) as u64, 4096).unwrap());
+    let pull = |stride: usize, duplicated: bool| {
+        slice.write(0, &vec![0u8; PAGES * 512]).unwrap();
+        let mut list = DataList::new();
+        let mut expect = Vec::new();
+        for k in 0..PAGES {
+            let at = k * stride;
+            if duplicated {
+                let a = host.bus_addr().get() + at as u64;
+                sim.inject_read_fault(a..a + 1, ReadFault::Duplicated);
+            }
+            list.push_buffer(&host, at, 512).unwrap();
+            expect.extend_from_slice(&data[at..at + 512]);
+        }
+        let bad0 = regs::read(&sim, &DMA_ERR_BAD_COMPLETION_REG).unwrap().get();
+        let cycles0 = sim.stats().dma_active_cycles;
+        let c = run(
+            &sim,
+            &q,
+            Job::Pull {
+                peer: PeerRange::whole(&slice).unwrap(),
+                list: Sgl::List(list),
+            },
+        );
+        sim.run_dma_until_idle(1_000_000).unwrap();
+        assert!(sim.failure().is_none(), "{:?}", sim.failure());
+        assert_eq!(c.status, StatusCode::Success, "stride {stride}");
+        assert!(
+            bar2(&sim, slice.offset().get(), PAGES * 512) == expect,
+            "BAR2 differs (stride {stride})"
+        );
+        let bad = regs::read(&sim, &DMA_ERR_BAD_COMPLETION_REG).unwrap().get() - bad0;
+        (sim.stats().dma_active_cycles - cycles0, bad)
+    };
+    // Distinct ends (512-byte stride): tags are reused at once.
+    let (distinct, bad) = pull(512, false);
+    assert_eq!(bad, 0);
+    // The same end (page stride), every read duplicated.
+    let (same_end, bad) = pull(4096, true);
+    assert!(bad >= PAGES as u32, "{bad} completions discarded");
+    eprintln!(
+        "64 x 512 B PULL: {distinct} engine-active cycles with distinct ends, {same_end} with \
+         one end and every read duplicated"
+    );
+    assert!(
+        same_end < distinct + 3 * TAG_QUARANTINE,
+        "{same_end} cycles"
+    );
+}
+
 /// The same byte-exact PULL and PUSH under other host behaviour: RCB 128, completions split at
 /// random RCB boundaries, no reordering, zero and long latency, small and large MPS/MRRS,
 /// back-pressure on RQ and CC.

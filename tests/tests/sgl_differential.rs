@@ -154,14 +154,6 @@ struct Case {
     notes: Vec<String>,
 }
 
-/// Classes of lists the default run leaves out (known disagreements, each with its own
-/// `#[ignore]`d test below).
-#[derive(Clone, Copy, Debug, Default)]
-struct Options {
-    /// Segment / Data Block ranges that end exactly at 2^64.
-    exact_top_end: bool,
-}
-
 fn raw(identifier: u8, a: u64, len: u32) -> SglDescriptor {
     SglDescriptor::with_identifier(identifier, BusAddr::new(a), len)
 }
@@ -451,7 +443,7 @@ fn soup_descriptor(rng: &mut ChaCha8Rng, env: &Env) -> SglDescriptor {
 
 impl Case {
     /// Breaks (or bends) the list in one of the ways of [`MUTATIONS`].
-    fn mutate(&mut self, rng: &mut ChaCha8Rng, env: &Env, opts: Options) {
+    fn mutate(&mut self, rng: &mut ChaCha8Rng, env: &Env) {
         let total: u32 = MUTATIONS.iter().map(|m| m.1).sum();
         let mut r = rng.gen_range(0..total);
         let mut kind = 0;
@@ -489,7 +481,7 @@ impl Case {
             }
             "type" => {
                 let Some(p) = pick(rng, &inner) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let t = rng.gen_range(0..16u8);
                 self.set(p, with_type(&self.get(p), t));
@@ -497,7 +489,7 @@ impl Case {
             }
             "subtype" => {
                 let Some(p) = pick(rng, &inner) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let s = rng.gen_range(1..16u8);
                 let d = self.get(p);
@@ -509,7 +501,7 @@ impl Case {
             }
             "segment length" => {
                 let Some(p) = pick(rng, &pointers) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let d = self.get(p);
                 let len = d.length();
@@ -525,7 +517,7 @@ impl Case {
             }
             "segment address" | "unmapped segment" => {
                 let Some(p) = pick(rng, &pointers) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let d = self.get(p);
                 let a = d.address().get();
@@ -533,7 +525,7 @@ impl Case {
                 let choice = if name == "unmapped segment" {
                     3
                 } else {
-                    rng.gen_range(0..7)
+                    rng.gen_range(0..8)
                 };
                 let new = match choice {
                     0 => a.wrapping_add(rng.gen_range(1..8)),
@@ -543,7 +535,8 @@ impl Case {
                     4 => WILD + 8 * rng.gen_range(0..1u64 << 20),
                     // Aligned, and address + length passes 2^64.
                     5 => (u64::MAX - 7) - 8 * rng.gen_range(0..(len.max(16) / 8 - 1)),
-                    _ if opts.exact_top_end && len > 0 => 0u64.wrapping_sub(len),
+                    // Aligned, and address + length is exactly 2^64 (also an overflow: 0Dh).
+                    6 if len > 0 => 0u64.wrapping_sub(len),
                     _ => a.wrapping_add(16 * rng.gen_range(1..=4)),
                 };
                 self.set(p, with_addr(&d, new));
@@ -554,7 +547,7 @@ impl Case {
                     .filter(|&s| self.segs[s].descs.len() >= 2)
                     .collect();
                 let Some(s) = pick(rng, &segs) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let n = self.segs[s].descs.len();
                 let i = rng.gen_range(0..n - 1);
@@ -570,7 +563,7 @@ impl Case {
             }
             "segment type flip" => {
                 let Some(p) = pick(rng, &pointers) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let d = self.get(p);
                 let t = if d.sgl_type() == SglType::Segment {
@@ -583,7 +576,7 @@ impl Case {
             }
             "data length" => {
                 let Some(p) = pick(rng, &data) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let d = self.get(p);
                 let new = match rng.gen_range(0..6) {
@@ -599,16 +592,17 @@ impl Case {
             }
             "data address" => {
                 let Some(p) = pick(rng, &data) else {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 };
                 let d = self.get(p);
                 let len = u64::from(d.length());
-                let new = match rng.gen_range(0..5) {
+                let new = match rng.gen_range(0..6) {
                     0 => UNMAPPED + rng.gen_range(0..1u64 << 32),
                     1 => WILD + rng.gen_range(0..1u64 << 40),
                     // address + length passes 2^64 (when the length is at least 2).
                     2 => u64::MAX - rng.gen_range(0..len.max(2) - 1),
-                    3 if opts.exact_top_end && len > 0 => 0u64.wrapping_sub(len),
+                    // address + length exactly 2^64 (also an overflow: 0Fh).
+                    3 if len > 0 => 0u64.wrapping_sub(len),
                     _ => env.data + rng.gen_range(0..DATA_LEN as u64),
                 };
                 self.set(p, with_addr(&d, new));
@@ -637,7 +631,7 @@ impl Case {
             }
             "loop" => {
                 if self.segs.is_empty() {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 }
                 let chains: Vec<Pos> = pointers
                     .iter()
@@ -677,7 +671,7 @@ impl Case {
             }
             "soup" => {
                 if self.segs.is_empty() {
-                    return self.mutate(rng, env, opts);
+                    return self.mutate(rng, env);
                 }
                 let s = rng.gen_range(0..self.segs.len());
                 let n = self.segs[s].descs.len();
@@ -818,7 +812,7 @@ fn walk_is_safe(env: &Env, walk: &[SglDescriptor]) -> bool {
 /// Case `index` of the run seeded `seed`: a valid list, then 0 to 3 mutations (about a third
 /// of the cases stay valid). Drawn again (from the same seed and index) while the walk would
 /// meet unsafe memory or cost too many segment fetches.
-fn gen_case(seed: u64, index: u64, env: &Env, opts: Options) -> Case {
+fn gen_case(seed: u64, index: u64, env: &Env) -> Case {
     for attempt in 0u64.. {
         let mut rng = ChaCha8Rng::seed_from_u64(
             seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -832,7 +826,7 @@ fn gen_case(seed: u64, index: u64, env: &Env, opts: Options) -> Case {
             _ => 3,
         };
         for _ in 0..mutations {
-            case.mutate(&mut rng, env, opts);
+            case.mutate(&mut rng, env);
         }
         case.sanitize(env);
         let e = model(&case, env, &case.image());
@@ -861,8 +855,6 @@ struct Expect {
     /// A failure: Data Blocks (offset in the job, descriptor) the engine may have moved before
     /// it stopped.
     prefix: Vec<(u64, SglDescriptor)>,
-    /// The validator's verdict comes from a known disagreement class (see the ignored tests).
-    known_disagreement: Option<&'static str>,
     /// What the walk met: DPTR, then every descriptor read from segment memory, in order
     /// (empty when the engine does not walk the list).
     walk: Vec<SglDescriptor>,
@@ -904,7 +896,6 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
         verdict: verdict.to_owned(),
         moved: Some(Vec::new()),
         prefix: Vec::new(),
-        known_disagreement: None,
         walk: Vec::new(),
     };
     match case.opcode {
@@ -957,7 +948,6 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
                     verdict: "valid, but a PULL Data Block is unmapped".into(),
                     moved: None,
                     prefix,
-                    known_disagreement: None,
                     walk,
                 }
             } else {
@@ -966,7 +956,6 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
                     verdict: format!("valid: {} entries", entries.len()),
                     moved: Some(entries),
                     prefix: Vec::new(),
-                    known_disagreement: None,
                     walk,
                 }
             }
@@ -976,7 +965,6 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
             verdict: format!("segment memory at {} is unmapped", env.name(addr.get())),
             moved: None,
             prefix,
-            known_disagreement: None,
             walk,
         },
         Err(SglWalkError::Invalid { violation, at }) => {
@@ -984,20 +972,6 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
             if pull_read_fails {
                 statuses.push(StatusCode::UnsupportedRequest);
             }
-            // The descriptor the verdict is about: the last one read, else DPTR.
-            let named = walked.last().copied().unwrap_or(case.dptr);
-            let known_disagreement = match violation {
-                peerbar::dma::sgl::SglViolation::DescriptorSubtype(_) if is_chain(&named) => {
-                    Some(CHAIN_SUBTYPE)
-                }
-                peerbar::dma::sgl::SglViolation::AddressOverflow(a)
-                | peerbar::dma::sgl::SglViolation::SegmentOverflow(a)
-                    if end_of(a.get(), u64::from(named.length())) == 1u128 << 64 =>
-                {
-                    Some(EXACT_TOP_END)
-                }
-                _ => None,
-            };
             Expect {
                 statuses,
                 verdict: format!(
@@ -1006,17 +980,11 @@ fn model(case: &Case, env: &Env, image: &[u8]) -> Expect {
                 ),
                 moved: None,
                 prefix,
-                known_disagreement,
                 walk,
             }
         }
     }
 }
-
-const CHAIN_SUBTYPE: &str = "a Segment / Last Segment descriptor with a non-zero subtype inside a \
-                             list (validator 11h; RTL 0Dh or 0Eh by position)";
-const EXACT_TOP_END: &str = "a range whose address + length is exactly 2^64 (validator: \
-                             overflow; RTL: not an overflow, the access goes out)";
 
 // ---- The rig -------------------------------------------------------------------------------
 
@@ -1372,7 +1340,7 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// Runs cases `indices` of `seed` and panics with every mismatch (at most 10 are described).
-fn run(seed: u64, indices: impl Iterator<Item = u64>, opts: Options, default_run: bool) {
+fn run(seed: u64, indices: impl Iterator<Item = u64>) {
     let mut rig = Rig::new();
     let env = rig.env;
     let t0 = Instant::now();
@@ -1381,17 +1349,8 @@ fn run(seed: u64, indices: impl Iterator<Item = u64>, opts: Options, default_run
     let mut mismatches = Vec::new();
     let mut count = 0u64;
     let mut valid = 0u64;
-    let mut skipped = 0u64;
     for index in indices {
-        let case = gen_case(seed, index, &env, opts);
-        if default_run {
-            // Leave the known disagreement classes to their own (ignored) tests.
-            let image = case.image();
-            if model(&case, &env, &image).known_disagreement.is_some() {
-                skipped += 1;
-                continue;
-            }
-        }
+        let case = gen_case(seed, index, &env);
         count += 1;
         match rig.check(&case) {
             Ok((status, expect)) => {
@@ -1418,9 +1377,8 @@ fn run(seed: u64, indices: impl Iterator<Item = u64>, opts: Options, default_run
     let secs = t0.elapsed().as_secs_f64();
     let cycles = rig.sim.stats().cycles - cycles0;
     eprintln!(
-        "sgl_differential: seed {seed:#x}: {count} cases ({valid} valid lists, {skipped} of \
-         known-disagreement classes left out) in {secs:.1} s = {:.1} cases/s, {cycles} \
-         simulated cycles; {} mismatches; engine statuses: {statuses:?}",
+        "sgl_differential: seed {seed:#x}: {count} cases ({valid} valid lists) in {secs:.1} s = \
+         {:.1} cases/s, {cycles} simulated cycles; {} mismatches; engine statuses: {statuses:?}",
         count as f64 / secs,
         mismatches.len()
     );
@@ -1445,8 +1403,8 @@ fn random_lists_engine_and_validator_agree() {
     let cases = env_u64("PEERBAR_FUZZ_CASES").unwrap_or(DEFAULT_CASES);
     eprintln!("sgl_differential: seed {seed:#x}, {cases} cases");
     match env_u64("PEERBAR_FUZZ_ONLY") {
-        Some(i) => run(seed, std::iter::once(i), Options::default(), true),
-        None => run(seed, 0..cases, Options::default(), true),
+        Some(i) => run(seed, std::iter::once(i)),
+        None => run(seed, 0..cases),
     }
 }
 
@@ -1461,7 +1419,7 @@ fn generator_covers_every_rule() {
     };
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for i in 0..DEFAULT_CASES {
-        let case = gen_case(DEFAULT_SEED, i, &env, Options::default());
+        let case = gen_case(DEFAULT_SEED, i, &env);
         let e = model(&case, &env, &case.image());
         *seen.entry(e.statuses[0].to_string()).or_default() += 1;
     }
@@ -1487,9 +1445,9 @@ fn generator_covers_every_rule() {
     );
 }
 
-// ---- Known disagreements (left out of the default run; decision pending) -----------------
+// ---- Fixed cases (once RTL/validator disagreements, now decided) --------------------------
 
-/// Runs hand-made cases through the engine and the model, all classes included.
+/// Runs hand-made cases through the engine and the model.
 fn run_fixed(make: impl Fn(&Env) -> Vec<(&'static str, Case)>) {
     let mut rig = Rig::new();
     let env = rig.env;
@@ -1513,14 +1471,12 @@ fn fixed(opcode: u8, length: u32, dptr: SglDescriptor, segs: Vec<Seg>) -> Case {
     }
 }
 
-/// A Segment / Last Segment descriptor with a non-zero subtype inside a list: the validator
-/// answers 11h (SGL Descriptor Type Invalid: "a non-zero subtype ... 11h inside a list"), the
-/// RTL treats it as a chain descriptor in the wrong place: 0Dh when it ends its segment, 0Eh
-/// when it does not.
+/// A Segment / Last Segment descriptor with a non-zero subtype inside a list is a descriptor
+/// type the engine does not support: 11h (SGL Descriptor Type Invalid), as for any other
+/// unsupported type or subtype inside a list, wherever it stands (the RTL used to answer 0Dh
+/// or 0Eh by position).
 #[test]
-#[ignore = "known disagreement, decision pending: chain descriptor with a non-zero subtype \
-            inside a list (validator 11h, RTL 0Dh/0Eh)"]
-fn known_disagreement_chain_descriptor_subtype_in_list() {
+fn chain_descriptor_with_subtype_in_list_is_type_invalid() {
     run_fixed(|env| {
         let l = |off: u64| BusAddr::new(env.list + off);
         let d = |off: u64, len| SglDescriptor::data_block(BusAddr::new(env.data + off), len);
@@ -1561,15 +1517,11 @@ fn known_disagreement_chain_descriptor_subtype_in_list() {
 }
 
 /// A Data Block or segment whose address + length is exactly 2^64 (its last byte is the last
-/// byte of the address space): the validator calls it an overflow (0Fh for a Data Block, 0Dh
-/// for a segment), the RTL does not (`d_ovf` is "past 2^64") and sends the access. Today the
-/// simulation then stops: peerbar-sim's RQ checker overflows computing the request's end
-/// (bitstream-sim/src/requester.rs, the 4 KiB-crossing check) and panics. Per the docs the
-/// access would fault in the IOMMU: 0C2h for a PULL or a segment fetch, success for a PUSH.
+/// byte of the address space) overflows the 64-bit address + length: 0Fh for a Data Block, 0Dh
+/// for a segment, before anything is sent (as QEMU's `UINT64_MAX - addr < len`; the RTL used
+/// to send the access, which the fabric refused).
 #[test]
-#[ignore = "known disagreement, decision pending: address + length exactly 2^64 (validator \
-            0Fh/0Dh; the RTL sends the access and the fabric answers UR: C2h)"]
-fn known_disagreement_range_ending_exactly_at_2_pow_64() {
+fn range_ending_exactly_at_2_pow_64_is_an_overflow() {
     run_fixed(|_| {
         let top = |len: u32| BusAddr::new(0u64.wrapping_sub(u64::from(len)));
         vec![
@@ -1587,21 +1539,4 @@ fn known_disagreement_range_ending_exactly_at_2_pow_64() {
             ),
         ]
     });
-}
-
-/// The random run with the known-disagreement classes left in (and ranges ending exactly at
-/// 2^64 generated on purpose): fails while the disagreements stand.
-#[test]
-#[ignore = "known disagreements, decision pending: see the known_disagreement_* tests"]
-fn random_lists_including_known_disagreements() {
-    let seed = env_u64("PEERBAR_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
-    let cases = env_u64("PEERBAR_FUZZ_CASES").unwrap_or(DEFAULT_CASES);
-    run(
-        seed,
-        0..cases,
-        Options {
-            exact_top_end: true,
-        },
-        false,
-    );
 }

@@ -1535,7 +1535,6 @@ fn describe(
 /// completions are duplicated (the stale copy arrives 200 cycles after the genuine ones) inside
 /// a PULL long enough that the engine reuses tags within those 200 cycles.
 #[test]
-#[ignore = "RTL bug: a stale duplicate is taken as the data of the read that reused its tag (peerbar_dma_rc.sv `fits`); the simulation then fails on tag reuse"]
 fn duplicated_completion_while_its_tag_is_reused() {
     let sim = SimDevice::new(SimConfig::default()).expect("simulated endpoint");
     let dev: Arc<dyn Device> = Arc::new(sim.clone());
