@@ -208,7 +208,9 @@ struct Soak {
     tally: Tally,
     /// The last jobs judged, for the report of a hang.
     recent: Vec<String>,
-    /// PEERBAR_SOAK_DUPLICATES=busy: duplicated completions among the other jobs.
+    /// Duplicated completions among the other jobs (the default since the tag rules of
+    /// peerbar_dma_rc fixed stale copies landing in reads that reused their tag);
+    /// PEERBAR_SOAK_DUPLICATES=quiet injects them only where no tag can be reused.
     busy_duplicates: bool,
     max_read_req: usize,
 }
@@ -544,10 +546,9 @@ impl Soak {
 
         let mut fault = None;
         if unmapped.is_empty() && length > 0 && self.rng.gen_range(0..100) < 20 {
-            // Duplicated completions join the mix only with PEERBAR_SOAK_DUPLICATES=busy: the
-            // engine takes a stale copy for the data of the read that reused its tag (see
-            // `duplicated_completion_while_its_tag_is_reused`). By default they are injected
-            // by `quiet_duplicate` instead.
+            // Duplicated completions join the busy mix by default; with
+            // PEERBAR_SOAK_DUPLICATES=quiet they are injected by `quiet_duplicate` instead,
+            // where no tag can be reused (what the soak did before the tag-reuse fix).
             let kinds: &[ReadFault] = if self.busy_duplicates {
                 &[
                     ReadFault::UnsupportedRequest,
@@ -1162,8 +1163,8 @@ impl Soak {
 }
 
 impl Soak {
-    /// A duplicated completion the engine must discard, injected where the known tag-reuse
-    /// bug cannot hit: every queue drained, a PULL of one inline Data Block that fits one read
+    /// A duplicated completion the engine must discard, injected where no tag can be reused
+    /// (PEERBAR_SOAK_DUPLICATES=quiet): every queue drained, a PULL of one inline Data Block that fits one read
     /// (at most MRRS, not crossing 4 KiB), so while the stale copy is under way (200 cycles)
     /// no read is outstanding and no tag is reused. The job must succeed with every byte
     /// right; the copy must be counted in DMA_ERR_BAD_COMPLETION (checked at the checkpoint).
@@ -1299,7 +1300,7 @@ fn run_soak(seed: u64, jobs: usize) -> (Tally, String) {
     let config = with_backpressure(random_config(&mut rng), seed);
     let config_text = format!("{config:?}");
     let max_read_req = usize::from(config.max_read_req);
-    let busy_duplicates = std::env::var("PEERBAR_SOAK_DUPLICATES").is_ok_and(|v| v == "busy");
+    let busy_duplicates = !std::env::var("PEERBAR_SOAK_DUPLICATES").is_ok_and(|v| v == "quiet");
     println!("soak: seed {seed:#x}, {jobs} jobs, {config_text}");
     let sim = SimDevice::new(config).expect("simulated endpoint");
     let dev: Arc<dyn Device> = Arc::new(sim.clone());
