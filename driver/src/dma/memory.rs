@@ -161,8 +161,13 @@ impl std::fmt::Debug for DmaMemory {
 impl DmaMemory {
     /// DMA memory for `device`: IOVAs from [`Device::iova_ranges`], minus the bus address
     /// windows of the device's BAR0 and BAR2 (a DMA to such an address would reach the BAR
-    /// peer-to-peer instead of host memory).
+    /// peer-to-peer instead of host memory). A device in a shared IOMMU address space
+    /// ([`Device::shared_iova_allocator`]) allocates from the space's one allocator instead,
+    /// which its backend already keeps clear of every BAR.
     pub fn new(device: Arc<dyn Device>) -> Result<DmaMemory> {
+        if let Some(iova) = device.shared_iova_allocator() {
+            return Ok(DmaMemory { device, iova });
+        }
         let iova = IovaAllocator::new(&device.iova_ranges()?);
         for bar in [BarIndex::BAR0, BarIndex::BAR2] {
             if let Some(len) = device.bar_len(bar) {
