@@ -609,7 +609,8 @@ impl VfioDevice {
         if let Some(window) = slot {
             return Ok(window.iova);
         }
-        let len = usize::try_from(region.len()).map_err(|_| Error::IovaExhausted { len: 0 })?;
+        // The length of an mmap, so it fits a usize.
+        let len = region.len() as usize;
         // Aligned to its own size (BARs are powers of two), as the BAR itself is on the bus,
         // so that the IOMMU can use large pages for it; never more than 1 GiB.
         let align = (len as u64).next_power_of_two().min(1 << 30);
@@ -978,10 +979,11 @@ mod tests {
             0
         );
         forwarder.stop();
-        assert!(
-            rx.recv().is_err(),
-            "the channel disconnects when the thread stops"
-        );
+        // The two writes may have been drained one at a time (two 0s) or together (one): a
+        // second 0 may still be queued. Nothing else may be, and then the channel disconnects.
+        let rest: Vec<u16> = rx.iter().collect();
+        assert!(rest.iter().all(|&v| v == 0), "{rest:?}");
+        assert!(rest.len() <= 1, "{rest:?}");
     }
 
     #[test]

@@ -485,6 +485,40 @@ mod tests {
     }
 
     #[test]
+    fn devices_sharing_an_iova_space_never_get_the_same_iova() {
+        // Two functions in one VFIO container, and a peer-BAR window taken from the same
+        // allocator (what VfioDevice::map_bar_for_peers does).
+        let space = 0x1000..0x40_000;
+        let shared = Arc::new(IovaAllocator::new(std::slice::from_ref(&space)));
+        let window = shared.alloc(0x10_000, 0x10_000).unwrap();
+        let a = Arc::new(
+            FakeDevice::peerbar_endpoint(1 << 20)
+                .with_iova_ranges(std::iter::once(space.clone()))
+                .with_shared_iova_allocator(shared.clone()),
+        );
+        let b = Arc::new(
+            FakeDevice::peerbar_endpoint(1 << 20)
+                .with_iova_ranges(std::iter::once(space.clone()))
+                .with_shared_iova_allocator(shared.clone()),
+        );
+        let (mem_a, mem_b) = (DmaMemory::new(a).unwrap(), DmaMemory::new(b).unwrap());
+        assert!(Arc::ptr_eq(mem_a.iova_allocator(), &shared));
+        let bufs: Vec<DmaBuffer> = (0..4)
+            .flat_map(|_| [mem_a.alloc(0x4000).unwrap(), mem_b.alloc(0x4000).unwrap()])
+            .collect();
+        let mut ranges: Vec<(u64, u64)> = bufs
+            .iter()
+            .map(|b| (b.bus_addr().get(), b.bus_addr().get() + 0x4000))
+            .chain(std::iter::once((window.get(), window.get() + 0x10_000)))
+            .collect();
+        ranges.sort();
+        assert!(ranges.windows(2).all(|w| w[0].1 <= w[1].0), "{ranges:x?}");
+        drop(bufs);
+        shared.free(window, 0x10_000);
+        assert_eq!(shared.free_ranges(), vec![0x1000..0x40_000]);
+    }
+
+    #[test]
     fn typed_and_volatile_access() {
         let mem = DmaMemory::new(fake()).unwrap();
         let cq = mem.alloc(64).unwrap();
