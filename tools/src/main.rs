@@ -56,6 +56,8 @@ Examples:
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
+  peerbar vfio-check --nvme 0000:03:00.0 --peer-cmb 0000:04:00.0
+                                             VFIO, IOMMU, MSI-X, NVMe and P2P on a real kernel
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
 Exit status:

@@ -129,6 +129,7 @@ impl Target {
 }
 
 /// What a build without the `sim` feature says when asked for the simulated endpoint.
+#[cfg(not(feature = "sim"))]
 pub const NO_SIMULATOR: &str =
     "this peerbar was built without the simulator (cargo feature `sim`, \
      e.g. the static build for the QEMU guest): give --device <BDF> for real hardware, or use a \
