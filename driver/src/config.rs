@@ -1,4 +1,8 @@
-//! PCI configuration space, parsed through the [`Device`] trait.
+//! PCI configuration space, parsed through the [`Device`] trait or from a snapshot of its bytes.
+//!
+//! Every parser reads through [`ConfigSpace`]: every [`Device`] is one, and so is
+//! [`ConfigBytes`], config space read from a file such as sysfs's `config` (what
+//! `peerbar topology` analyses without opening the device).
 //!
 //! - [`Identity`]: vendor/device/subsystem IDs, class code, revision;
 //! - [`capabilities`] / [`extended_capabilities`]: walks of the capability lists that refuse a
@@ -38,6 +42,52 @@ const PCIE_CAP_LEN: u16 = 0x14;
 /// Bytes of the MSI-X capability.
 const MSIX_CAP_LEN: u16 = 0x0c;
 
+/// Read-only access to config space: all the parsers in this module need.
+pub trait ConfigSpace {
+    /// Reads `buf.len()` bytes at `offset`.
+    fn read_config(&self, offset: u16, buf: &mut [u8]) -> Result<()>;
+}
+
+impl<D: Device + ?Sized> ConfigSpace for D {
+    fn read_config(&self, offset: u16, buf: &mut [u8]) -> Result<()> {
+        self.config_read(offset, buf)
+    }
+}
+
+/// Config space as bytes read earlier. Sysfs hands out fewer than 4096 bytes (64 to a process
+/// without CAP_SYS_ADMIN, 256 for a function without extended config space); a read past the
+/// end is [`Error::ConfigOutOfRange`], never zeroes, so a parser cannot mistake a short snapshot
+/// for an empty capability list.
+#[derive(Clone, Copy, Debug)]
+pub struct ConfigBytes<'a>(pub &'a [u8]);
+
+impl ConfigSpace for ConfigBytes<'_> {
+    fn read_config(&self, offset: u16, buf: &mut [u8]) -> Result<()> {
+        let start = usize::from(offset);
+        let bytes = start
+            .checked_add(buf.len())
+            .and_then(|end| self.0.get(start..end))
+            .ok_or(Error::ConfigOutOfRange {
+                offset,
+                len: buf.len(),
+            })?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+fn read16(dev: &(impl ConfigSpace + ?Sized), offset: u16) -> Result<u16> {
+    let mut b = [0u8; 2];
+    dev.read_config(offset, &mut b)?;
+    Ok(u16::from_le_bytes(b))
+}
+
+fn read32(dev: &(impl ConfigSpace + ?Sized), offset: u16) -> Result<u32> {
+    let mut b = [0u8; 4];
+    dev.read_config(offset, &mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
 /// Identification registers of the type 0/1 header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Identity {
@@ -53,9 +103,9 @@ pub struct Identity {
 }
 
 /// Reads the identification registers.
-pub fn identity(dev: &dyn Device) -> Result<Identity> {
+pub fn identity(dev: &(impl ConfigSpace + ?Sized)) -> Result<Identity> {
     let mut h = [0u8; 0x30];
-    dev.config_read(0, &mut h)?;
+    dev.read_config(0, &mut h)?;
     let le16 = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
     Ok(Identity {
         vendor_id: le16(0x00),
@@ -127,9 +177,9 @@ fn malformed(offset: u16, reason: impl Into<String>) -> Error {
 /// Returns an empty list when the Status register says there is none. A pointer into the
 /// header (below 0x40) or a loop is [`Error::MalformedCapabilityList`]; the walk visits each of
 /// the 48 possible positions at most once, so it always terminates.
-pub fn capabilities(dev: &dyn Device) -> Result<Vec<Capability>> {
+pub fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
     let mut caps = Vec::new();
-    if dev.config_read16(STATUS)? & STATUS_CAP_LIST == 0 {
+    if read16(dev, STATUS)? & STATUS_CAP_LIST == 0 {
         return Ok(caps);
     }
     let mut visited = [false; (CONVENTIONAL_END / 4) as usize];
@@ -152,7 +202,7 @@ pub fn capabilities(dev: &dyn Device) -> Result<Vec<Capability>> {
         }
         *slot = true;
         let mut header = [0u8; 2];
-        dev.config_read(at, &mut header)?;
+        dev.read_config(at, &mut header)?;
         caps.push(Capability {
             id: u16::from(header[0]),
             offset: at,
@@ -168,13 +218,13 @@ pub fn capabilities(dev: &dyn Device) -> Result<Vec<Capability>> {
 ///
 /// A device without extended config space (all zeroes or all ones at 0x100) has none. A next
 /// pointer below 0x100, past the end, or looping is [`Error::MalformedCapabilityList`].
-pub fn extended_capabilities(dev: &dyn Device) -> Result<Vec<Capability>> {
+pub fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
     let mut caps = Vec::new();
     let mut visited = vec![false; CONFIG_SPACE_LEN / 4];
     let mut from = CONVENTIONAL_END;
     let mut at = CONVENTIONAL_END;
     loop {
-        let header = dev.config_read32(at)?;
+        let header = read32(dev, at)?;
         if header == 0 || header == u32::MAX {
             if at == CONVENTIONAL_END {
                 return Ok(caps);
@@ -215,16 +265,16 @@ pub fn extended_capabilities(dev: &dyn Device) -> Result<Vec<Capability>> {
 }
 
 /// Offset of the first capability with `id` in the classic list, if any.
-pub fn find_capability(dev: &dyn Device, id: u8) -> Result<Option<u16>> {
+pub fn find_capability(dev: &(impl ConfigSpace + ?Sized), id: u8) -> Result<Option<u16>> {
     Ok(capabilities(dev)?
         .into_iter()
         .find(|c| c.id == u16::from(id))
         .map(|c| c.offset))
 }
 
-fn read8(dev: &dyn Device, offset: u16) -> Result<u8> {
+fn read8(dev: &(impl ConfigSpace + ?Sized), offset: u16) -> Result<u8> {
     let mut b = [0u8; 1];
-    dev.config_read(offset, &mut b)?;
+    dev.read_config(offset, &mut b)?;
     Ok(b[0])
 }
 
@@ -342,13 +392,13 @@ pub struct PcieCapability {
 }
 
 /// Finds and decodes the PCI Express capability (`None` when the device has none).
-pub fn pcie_capability(dev: &dyn Device) -> Result<Option<PcieCapability>> {
+pub fn pcie_capability(dev: &(impl ConfigSpace + ?Sized)) -> Result<Option<PcieCapability>> {
     let Some(offset) = find_capability(dev, CAP_ID_PCIE)? else {
         return Ok(None);
     };
     check_fits(offset, PCIE_CAP_LEN, "PCI Express")?;
     let mut c = [0u8; PCIE_CAP_LEN as usize];
-    dev.config_read(offset, &mut c)?;
+    dev.read_config(offset, &mut c)?;
     let le16 = |at: usize| u32::from(u16::from_le_bytes([c[at], c[at + 1]]));
     let le32 = |at: usize| u32::from_le_bytes([c[at], c[at + 1], c[at + 2], c[at + 3]]);
     let pcie_caps = le16(0x02);
@@ -390,13 +440,13 @@ pub struct MsixCapability {
 }
 
 /// Finds and decodes the MSI-X capability (`None` when the device has none).
-pub fn msix_capability(dev: &dyn Device) -> Result<Option<MsixCapability>> {
+pub fn msix_capability(dev: &(impl ConfigSpace + ?Sized)) -> Result<Option<MsixCapability>> {
     let Some(offset) = find_capability(dev, CAP_ID_MSIX)? else {
         return Ok(None);
     };
     check_fits(offset, MSIX_CAP_LEN, "MSI-X")?;
     let mut c = [0u8; MSIX_CAP_LEN as usize];
-    dev.config_read(offset, &mut c)?;
+    dev.read_config(offset, &mut c)?;
     let control = u16::from_le_bytes([c[2], c[3]]);
     let table = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
     let pba = u32::from_le_bytes([c[8], c[9], c[10], c[11]]);
@@ -434,7 +484,7 @@ pub struct ConfigSummary {
 }
 
 /// Reads and decodes the parts of config space peerbar cares about.
-pub fn summary(dev: &dyn Device) -> Result<ConfigSummary> {
+pub fn summary(dev: &(impl ConfigSpace + ?Sized)) -> Result<ConfigSummary> {
     Ok(ConfigSummary {
         identity: identity(dev)?,
         capabilities: capabilities(dev)?,
@@ -612,5 +662,27 @@ mod tests {
         let s = summary(&fake()).unwrap();
         assert_eq!(s.capabilities.len(), 2);
         assert!(s.pcie.is_some() && s.msix.is_some());
+    }
+
+    #[test]
+    fn a_byte_snapshot_parses_like_the_device_and_a_short_one_is_an_error() {
+        let dev = fake();
+        let mut bytes = vec![0u8; 256];
+        dev.config_read(0, &mut bytes).unwrap();
+        let snapshot = ConfigBytes(&bytes);
+        assert_eq!(identity(&snapshot).unwrap(), identity(&dev).unwrap());
+        assert_eq!(
+            pcie_capability(&snapshot).unwrap(),
+            pcie_capability(&dev).unwrap()
+        );
+        // What an unprivileged read of sysfs `config` returns: the header only.
+        let header = ConfigBytes(&bytes[..64]);
+        assert_eq!(identity(&header).unwrap(), identity(&dev).unwrap());
+        assert!(matches!(
+            capabilities(&header),
+            Err(Error::ConfigOutOfRange { offset: 0x60, .. })
+        ));
+        // 256 bytes: no extended config space to walk.
+        assert!(extended_capabilities(&snapshot).is_err());
     }
 }

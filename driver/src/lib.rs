@@ -11,6 +11,7 @@
 //! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory;
 //! - [`nvme`]: a small user-mode NVMe host driver (an SSD DMAing into BAR2 peer-to-peer);
 //! - [`pattern`]: self-locating test data (a corruption report says where the bytes belong).
+//! - [`topology`]: what decides whether P2P DMA between two functions works, read from sysfs.
 
 pub mod address;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod mmio;
 pub mod nvme;
 pub mod pattern;
 pub mod regs;
+pub mod topology;
 
 pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;

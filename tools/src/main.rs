@@ -13,6 +13,7 @@ mod progress;
 mod push;
 mod regs;
 mod target;
+mod topology;
 mod units;
 mod vfio_check;
 
@@ -56,6 +57,7 @@ Examples:
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
+  peerbar topology 03:00.0 04:00.0           can the SSD DMA into the FPGA? (sysfs only)
   peerbar vfio-check --nvme 0000:03:00.0 --peer-cmb 0000:04:00.0
                                              VFIO, IOMMU, MSI-X, NVMe and P2P on a real kernel
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
@@ -155,6 +157,11 @@ enum Command {
     #[command(long_about = copy::LONG_ABOUT, after_help = copy::AFTER_HELP)]
     Copy(copy::CopyArgs),
 
+    /// What decides P2P between PCI functions here, from sysfs: IOMMU groups, path to the root,
+    /// common switch, ACS along the path, and a verdict with what to do.
+    #[command(long_about = topology::LONG_ABOUT, after_help = topology::AFTER_HELP)]
+    Topology(topology::TopologyArgs),
+
     /// Not in this build: it was built without the simulator (cargo feature `sim`).
     #[cfg(not(feature = "sim"))]
     Bench(NotBuilt),
@@ -252,6 +259,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if let Command::Copy(args) = &cli.command {
         copy::check_args(args)?;
     }
+    // topology reads sysfs only: no simulation, no VFIO.
+    if let Command::Topology(args) = &cli.command {
+        return topology::run(args, &cli.global);
+    }
     let mut target = target::Target::open(&cli.global)?;
     match cli.command {
         Command::Info => info::run(&mut target, &cli.global),
@@ -271,6 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         #[cfg(not(feature = "sim"))]
         Command::Bench(_) | Command::Copy(_) => Err(usage_error(target::NO_SIMULATOR)),
         Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
+        Command::Topology(_) => unreachable!("topology returned above, before any target"),
     }
 }
 
