@@ -106,7 +106,9 @@ end=$(date +%s)
 tr -d '\r' <"$log" >"$log.txt"
 result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
 echo "---- peerbar in the guest ----"
-grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: ' "$log.txt" || true
+# The init's own lines, the steps, errors, and the topology report (verdicts) if there is one.
+grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+    "$log.txt" || true
 echo "------------------------------"
 say "guest run $((end - boot_start)) s, whole test $((end - start)) s"
 
