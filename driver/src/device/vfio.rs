@@ -29,7 +29,8 @@
 //! [`Device::shared_iova_allocator`]) and peer-BAR windows ([`VfioDevice::map_bar_for_peers`])
 //! all come from it, so they never overlap. The raw bus addresses of every opened BAR are
 //! reserved in it too: without ACS, a switch routes a DMA to such an address straight to the
-//! BAR, before it reaches the IOMMU. [`VfioDevice::open`] is `open_set` of one FPGA.
+//! BAR, before it reaches the IOMMU. [`VfioDevice::open`] is `open_set` of one FPGA, with its
+//! BAR2 then mapped for peers.
 //!
 //! ## Peer BARs
 //! Behind an IOMMU a peer cannot name a BAR by its raw bus address: its DMA is translated like
