@@ -7,9 +7,9 @@
 //! |---|---|
 //! | malformed address | [`Error::InvalidBdf`] |
 //! | no such device in `/sys/bus/pci/devices` | [`Error::DeviceNotFound`] |
+//! | no `iommu_group` link (IOMMU off; checked first, as vfio-pci cannot bind then) | [`Error::NoIommuGroup`] |
 //! | bound to another driver (`nvme`, `xdma`, ...) | [`Error::NotBoundToVfio`] (names it) |
 //! | bound to no driver | [`Error::NoDriver`] |
-//! | no `iommu_group` link (IOMMU off) | [`Error::NoIommuGroup`] |
 //! | `/dev/vfio/<group>` or `/dev/vfio/vfio` not accessible | [`Error::PermissionDenied`] |
 //!
 //! It then opens the device with pci-driver, mmaps every memory BAR it can (the caller says
@@ -185,6 +185,10 @@ fn probe_with(
         });
     }
 
+    // The IOMMU first: without one, vfio-pci refuses to bind, so advice to bind would not help.
+    let group_link = sysfs_path.join("iommu_group");
+    let group_name = link_name(&group_link)?.ok_or(Error::NoIommuGroup { bdf: name.clone() })?;
+
     match link_name(&sysfs_path.join("driver"))? {
         None => return Err(Error::NoDriver { bdf: name }),
         Some(driver) if driver != "vfio-pci" => {
@@ -193,8 +197,6 @@ fn probe_with(
         Some(_) => {}
     }
 
-    let group_link = sysfs_path.join("iommu_group");
-    let group_name = link_name(&group_link)?.ok_or(Error::NoIommuGroup { bdf: name.clone() })?;
     let iommu_group: u32 = group_name.parse().map_err(|_| Error::Sysfs {
         path: group_link.clone(),
         source: io::Error::new(
@@ -1078,6 +1080,18 @@ mod tests {
         let err = probe("0000:01:00.0", &fs.paths()).unwrap_err();
         assert!(matches!(err, Error::NoIommuGroup { .. }), "{err}");
         assert!(err.to_string().contains("intel_iommu=on"), "{err}");
+    }
+
+    #[test]
+    fn missing_iommu_is_reported_before_the_driver() {
+        // IOMMU off: vfio-pci cannot bind, so "bind it to vfio-pci" would be wrong advice.
+        let fs = FakeSysfs::new();
+        fs.add_device("0000:01:00.0", None, None);
+        fs.add_device("0000:02:00.0", Some("nvme"), None);
+        for bdf in ["0000:01:00.0", "0000:02:00.0"] {
+            let err = probe(bdf, &fs.paths()).unwrap_err();
+            assert!(matches!(err, Error::NoIommuGroup { .. }), "{bdf}: {err}");
+        }
     }
 
     #[test]
