@@ -72,63 +72,84 @@ done
 #          - root port 00:04.0 - NVMe C (left to the kernel's nvme driver)
 # A and B share an upstream switch, as an SSD and the FPGA do on a P2P board. The guest finds
 # the NVMe functions by position (device.function of each port on the way; see
-# scripts/qemu/init), given on the kernel command line. legacy-cmb=on: QEMU 7.2 otherwise shows CMBLOC/CMBSZ only
-# after the host enables the CMB through CMBMSC.
+# scripts/qemu/init), given on the kernel command line. legacy-cmb=on: QEMU 7.2 otherwise shows
+# CMBLOC/CMBSZ only after the host enables the CMB through CMBMSC.
 positions='peerbar.nvme=03.0/00.0/00.0/00.0 peerbar.cmb=03.0/00.0/01.0/00.0 peerbar.kernel=04.0/00.0'
 vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-*)
-log=$work/guest.log
-say "booting $(basename "$vmlinuz") under TCG (timeout ${guest_timeout}s)"
-boot_start=$(date +%s)
-set +e
-timeout "$guest_timeout" qemu-system-x86_64 \
-    -accel tcg -machine q35 -cpu max -smp 2 -m 1G \
-    -nodefaults -display none -serial stdio -monitor none -no-reboot \
-    -device intel-iommu,intremap=on,caching-mode=on \
-    -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
-    -append "console=ttyS0 intel_iommu=on loglevel=4 panic=-1 $positions" \
-    -device pcie-root-port,id=rp_sw,bus=pcie.0,chassis=1,slot=4,addr=0x3 \
-    -device x3130-upstream,id=sw_up,bus=rp_sw \
-    -device xio3130-downstream,id=sw_dn1,bus=sw_up,addr=0x0,chassis=2,slot=1 \
-    -device xio3130-downstream,id=sw_dn2,bus=sw_up,addr=0x1,chassis=2,slot=2 \
-    -device pcie-root-port,id=rp_c,bus=pcie.0,chassis=3,slot=3,addr=0x4 \
-    -drive "file=$work/nvme-b.img,if=none,id=disk_b,format=raw" \
-    -drive "file=$work/nvme-a.img,if=none,id=disk_a,format=raw" \
-    -drive "file=$work/nvme-c.img,if=none,id=disk_c,format=raw" \
-    -device nvme,serial=peerbar-b,drive=disk_b,bus=sw_dn1 \
-    -device nvme,serial=peerbar-a,drive=disk_a,bus=sw_dn2,cmb_size_mb=1,legacy-cmb=on \
-    -device nvme,serial=peerbar-c,drive=disk_c,bus=rp_c \
-    </dev/null >"$log" 2>&1
-qemu_status=$?
-set -e
-end=$(date +%s)
 
-# --- verdict ---------------------------------------------------------------------------------
-tr -d '\r' <"$log" >"$log.txt"
-result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
-echo "---- peerbar in the guest ----"
-# The init's own lines, the steps, errors, and the topology report (verdicts) if there is one.
-grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
-    "$log.txt" || true
-echo "------------------------------"
-say "guest run $((end - boot_start)) s, whole test $((end - start)) s"
+# boot NAME EXPECTED_RESULT APPEND [QEMU ARGS...]: boots the guest, prints its summary, and
+# records a failure in $failures unless the guest's PEERBAR-RESULT line is EXPECTED_RESULT.
+failures=()
+boot() {
+    local name=$1 expected=$2 append=$3 log status t0 t1 result fail=
+    shift 3
+    log=$work/guest-$name.log
+    say "$name: booting $(basename "$vmlinuz") under TCG (timeout ${guest_timeout}s)"
+    t0=$(date +%s)
+    set +e
+    timeout "$guest_timeout" qemu-system-x86_64 \
+        -accel tcg -machine q35 -cpu max -smp 2 -m 1G \
+        -nodefaults -display none -serial stdio -monitor none -no-reboot \
+        "$@" \
+        -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
+        -append "console=ttyS0 loglevel=4 panic=-1 $positions $append" \
+        -device pcie-root-port,id=rp_sw,bus=pcie.0,chassis=1,slot=4,addr=0x3 \
+        -device x3130-upstream,id=sw_up,bus=rp_sw \
+        -device xio3130-downstream,id=sw_dn1,bus=sw_up,addr=0x0,chassis=2,slot=1 \
+        -device xio3130-downstream,id=sw_dn2,bus=sw_up,addr=0x1,chassis=2,slot=2 \
+        -device pcie-root-port,id=rp_c,bus=pcie.0,chassis=3,slot=3,addr=0x4 \
+        -drive "file=$work/nvme-b.img,if=none,id=disk_b,format=raw" \
+        -drive "file=$work/nvme-a.img,if=none,id=disk_a,format=raw" \
+        -drive "file=$work/nvme-c.img,if=none,id=disk_c,format=raw" \
+        -device nvme,serial=peerbar-b,drive=disk_b,bus=sw_dn1 \
+        -device nvme,serial=peerbar-a,drive=disk_a,bus=sw_dn2,cmb_size_mb=1,legacy-cmb=on \
+        -device nvme,serial=peerbar-c,drive=disk_c,bus=rp_c \
+        </dev/null >"$log" 2>&1
+    status=$?
+    set -e
+    t1=$(date +%s)
 
-fail=
-if [[ -z $result ]]; then
-    if [[ $qemu_status == 124 ]]; then
-        fail="the guest did not finish within ${guest_timeout}s"
-    else
-        fail="the guest stopped without a result line (QEMU exit status $qemu_status)"
-    fi
-elif [[ $result != "PEERBAR-RESULT vfio-check=0 not-bound=PASS" ]]; then
-    fail="$result"
-fi
-if [[ -n $fail || -n ${KEEP_LOG:-} ]]; then
-    echo "---- guest log ($log) ----"
-    cat "$log.txt"
+    tr -d '\r' <"$log" >"$log.txt"
+    result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
+    echo "---- peerbar in the guest: $name ----"
+    # The init's own lines, the steps, errors, and the topology verdicts if there are any.
+    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+        "$log.txt" || true
     echo "------------------------------"
-fi
-if [[ -n $fail ]]; then
-    say "FAIL: $fail"
+    say "$name: guest run $((t1 - t0)) s"
+    if [[ -z $result ]]; then
+        if [[ $status == 124 ]]; then
+            fail="$name: the guest did not finish within ${guest_timeout}s"
+        else
+            fail="$name: the guest stopped without a result line (QEMU exit status $status)"
+        fi
+    elif [[ $result != "$expected" ]]; then
+        fail="$name: $result"
+    fi
+    if [[ -n $fail || -n ${KEEP_LOG:-} ]]; then
+        echo "---- guest log ($log) ----"
+        cat "$log.txt"
+        echo "------------------------------"
+    fi
+    if [[ -n $fail ]]; then
+        failures+=("$fail")
+    else
+        say "$name: PASS: $result"
+    fi
+}
+
+# The real test: IOMMU with interrupt remapping (the whole NVMe BAR0, MSI-X table included,
+# can then be mmapped), caching-mode so that every IOMMU mapping the guest makes is seen.
+boot iommu "PEERBAR-RESULT vfio-check=0 not-bound=PASS" "intel_iommu=on" \
+    -device intel-iommu,intremap=on,caching-mode=on
+# A bad setup: no IOMMU at all. vfio-pci cannot bind, and peerbar must say the IOMMU is off.
+boot no-iommu "PEERBAR-RESULT no-iommu=PASS" "intel_iommu=off peerbar.mode=no-iommu"
+
+say "whole test $(($(date +%s) - start)) s"
+if ((${#failures[@]})); then
+    for f in "${failures[@]}"; do
+        say "FAIL: $f"
+    done
     exit 1
 fi
-say "PASS: $result"
+say "PASS"
