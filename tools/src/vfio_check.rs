@@ -47,7 +47,7 @@ pub struct VfioCheckArgs {
     #[arg(long, value_name = "BDF")]
     peer_cmb: Option<String>,
 
-    /// First LBA the check may overwrite (it writes 4 x 64 KiB from there).
+    /// First LBA the check may overwrite (it writes 8 x 64 KiB, 512 KiB, from there).
     #[arg(long, default_value_t = 0x100)]
     lba: u64,
 }
@@ -98,7 +98,17 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     let memory = DmaMemory::new(Arc::clone(&nvme_dev))?;
 
     let mut lba = args.lba;
-    for (mode, step) in [(TransferMode::Prp, "io-prp"), (TransferMode::Sgl, "io-sgl")] {
+    let modes = [
+        (
+            TransferMode::Prp,
+            ["io-prp", "p2p-read-prp", "p2p-write-prp"],
+        ),
+        (
+            TransferMode::Sgl,
+            ["io-sgl", "p2p-read-sgl", "p2p-write-sgl"],
+        ),
+    ];
+    for (mode, [step, read_step, write_step]) in modes {
         // MSI-X goes on before the controller is enabled, as any NVMe driver does it: QEMU's
         // controller takes a vector into use only if MSI-X is on when the CQ is created
         // (nvme_init_cq), and drops interrupts on a vector enabled later without a trace.
@@ -136,10 +146,8 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
         lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
         if let Some(peer) = &peer_dev {
             let at = lba;
-            check.step(p2p_step(mode, "read"), || p2p_read(&nvme, peer, at, mode));
-            check.step(p2p_step(mode, "write"), || {
-                p2p_write(&nvme, &memory, peer, at)
-            });
+            check.step(read_step, || p2p_read(&nvme, peer, at, mode));
+            check.step(write_step, || p2p_write(&nvme, &memory, peer, at));
             lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
         }
     }
@@ -152,15 +160,6 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     } else {
         Outcome::Mismatch
     })
-}
-
-fn p2p_step(mode: TransferMode, dir: &str) -> &'static str {
-    match (mode, dir) {
-        (TransferMode::Prp, "read") => "p2p-read-prp",
-        (TransferMode::Prp, _) => "p2p-write-prp",
-        (_, "read") => "p2p-read-sgl",
-        _ => "p2p-write-sgl",
-    }
 }
 
 /// The results so far; prints each step's line as it completes (unless --json).
