@@ -157,6 +157,9 @@ pub enum Error {
     #[error("no free bus address (IOVA) range for a {len}-byte DMA buffer")]
     IovaExhausted { len: usize },
 
+    #[error("{bar} of {device} has no bus address for peers yet: behind an IOMMU a peer reaches a BAR only through an IOVA mapping in the same VFIO container; map it first (VfioDevice::map_bar_for_peers)")]
+    BarNotMappedForPeers { device: String, bar: BarIndex },
+
     #[error("DMA mapping of {len} byte(s) at bus address {iova} refused: {reason}")]
     DmaMapRejected {
         iova: crate::address::BusAddr,

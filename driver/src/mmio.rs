@@ -100,6 +100,12 @@ impl MmioRegion {
         Ok(region)
     }
 
+    /// The CPU address of offset 0, for handing the mapping to the IOMMU (VFIO maps a BAR's
+    /// mmap for peers by its virtual address). Not for access: that goes through the methods.
+    pub fn base_ptr(&self) -> *mut u8 {
+        self.base
+    }
+
     /// Which BAR this region maps.
     pub fn bar(&self) -> BarIndex {
         self.bar

@@ -443,7 +443,7 @@ impl Tester<'_> {
             self.endpoint.peer_write(BarOffset::new(at), &expected)?;
         }
 
-        let stats_before = self.target.sim_stats();
+        let stats_before = self.target.sim_cycles();
         let t0 = Instant::now();
         for (at, len) in self.chunks() {
             expected.resize(len, 0);
@@ -466,8 +466,8 @@ impl Tester<'_> {
             mismatched += self.compare(pattern, access, at, &expected, &actual);
         }
         let wall = write_time + t1.elapsed();
-        let cycles = match (stats_before, self.target.sim_stats()) {
-            (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+        let cycles = match (stats_before, self.target.sim_cycles()) {
+            (Some(b), Some(a)) => Some(a - b),
             _ => None,
         };
         Ok(PassResult {
@@ -590,7 +590,7 @@ impl Tester<'_> {
         values.extend((0..16).map(|_| rng.next_u32()));
 
         let original = self.endpoint.scratch()?;
-        let stats_before = self.target.sim_stats();
+        let stats_before = self.target.sim_cycles();
         let t0 = Instant::now();
         let mut write_time = Duration::ZERO;
         let mut read_time = Duration::ZERO;
@@ -620,8 +620,8 @@ impl Tester<'_> {
         let wall = t0.elapsed();
         self.endpoint.set_scratch(original)?;
         let bytes = values.len() as u64 * 4;
-        let cycles = match (stats_before, self.target.sim_stats()) {
-            (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+        let cycles = match (stats_before, self.target.sim_cycles()) {
+            (Some(b), Some(a)) => Some(a - b),
             _ => None,
         };
         Ok(PassResult {

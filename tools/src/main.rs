@@ -4,7 +4,9 @@
 //! `--device <BDF>` selects real hardware through VFIO.
 
 mod bar_test;
+#[cfg(feature = "sim")]
 mod bench;
+#[cfg(feature = "sim")]
 mod copy;
 mod info;
 mod progress;
@@ -13,6 +15,7 @@ mod regs;
 mod target;
 mod topology;
 mod units;
+mod vfio_check;
 
 use std::process::ExitCode;
 
@@ -55,6 +58,8 @@ Examples:
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
   peerbar topology 03:00.0 04:00.0           can the SSD DMA into the FPGA? (sysfs only)
+  peerbar vfio-check --nvme 0000:03:00.0 --peer-cmb 0000:04:00.0
+                                             VFIO, IOMMU, MSI-X, NVMe and P2P on a real kernel
   RUST_LOG=debug peerbar info                driver and simulation logs (or -v, -vv, -vvv)
 
 Exit status:
@@ -142,11 +147,13 @@ enum Command {
 
     /// Measure DMA throughput over a sweep of op x entry size x list length x queue depth x
     /// queues, beside the interface's TLP-limited ideal; table, JSON, CSV and SVG plot.
+    #[cfg(feature = "sim")]
     #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
     Bench(bench::BenchArgs),
 
     /// NVMe -> BAR2 -> host and host -> BAR2 -> NVMe, peer to peer, chunked, with every
     /// chunk's CRC checked in BAR2 and every byte compared end to end.
+    #[cfg(feature = "sim")]
     #[command(long_about = copy::LONG_ABOUT, after_help = copy::AFTER_HELP)]
     Copy(copy::CopyArgs),
 
@@ -154,6 +161,29 @@ enum Command {
     /// common switch, ACS along the path, and a verdict with what to do.
     #[command(long_about = topology::LONG_ABOUT, after_help = topology::AFTER_HELP)]
     Topology(topology::TopologyArgs),
+
+    /// Not in this build: it was built without the simulator (cargo feature `sim`).
+    #[cfg(not(feature = "sim"))]
+    Bench(NotBuilt),
+
+    /// Not in this build: it was built without the simulator (cargo feature `sim`).
+    #[cfg(not(feature = "sim"))]
+    Copy(NotBuilt),
+
+    /// Prove the VFIO path on a real kernel: open an NVMe function bound to vfio-pci, map DMA
+    /// memory through the IOMMU, take MSI-X interrupts, Identify/Read/Write with PRP and SGL,
+    /// and P2P into a second function's BAR (an NVMe CMB) in the same VFIO container.
+    #[command(long_about = vfio_check::LONG_ABOUT)]
+    VfioCheck(vfio_check::VfioCheckArgs),
+}
+
+/// The arguments of a subcommand this build does not have, taken as they come so that the
+/// user gets [`target::NO_SIMULATOR`] rather than a parse error.
+#[cfg(not(feature = "sim"))]
+#[derive(Args, Debug)]
+struct NotBuilt {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
 }
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
@@ -207,12 +237,17 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // vfio-check opens its own devices (several, into one VFIO container).
+    if let Command::VfioCheck(args) = &cli.command {
+        return vfio_check::run(&cli.global, args);
+    }
     // The list file is read and checked before the device is opened.
     let push_list = match &cli.command {
         Command::Push(args) => Some(push::load(args)?),
         _ => None,
     };
     // The sweep's options are checked before the device is opened, too.
+    #[cfg(feature = "sim")]
     let bench_plan = match &cli.command {
         Command::Bench(args) => {
             bench::check_outputs(args)?;
@@ -220,6 +255,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         _ => None,
     };
+    #[cfg(feature = "sim")]
     if let Command::Copy(args) = &cli.command {
         copy::check_args(args)?;
     }
@@ -236,11 +272,16 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let loaded = push_list.expect("loaded above");
             push::run(&mut target, &cli.global, &args, &loaded)
         }
+        #[cfg(feature = "sim")]
         Command::Bench(args) => {
             let plan = bench_plan.expect("planned above");
             bench::run(&mut target, &cli.global, &args, &plan)
         }
+        #[cfg(feature = "sim")]
         Command::Copy(args) => copy::run(&mut target, &cli.global, &args),
+        #[cfg(not(feature = "sim"))]
+        Command::Bench(_) | Command::Copy(_) => Err(usage_error(target::NO_SIMULATOR)),
+        Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
         Command::Topology(_) => unreachable!("topology returned above, before any target"),
     }
 }

@@ -775,7 +775,7 @@ pub fn run(
     }
 
     let wait = Duration::from_secs_f64(args.wait);
-    let stats_before = target.sim_stats();
+    let stats_before = target.sim_cycles();
     let t0 = Instant::now();
     let ticket = queue.submit(job).context("submitting the job")?;
     let completion = match ticket.wait(wait) {
@@ -790,8 +790,8 @@ pub fn run(
         Err(e) => return Err(anyhow::Error::new(e).context("waiting for the job's completion")),
     };
     let wall = t0.elapsed();
-    let sim_cycles = match (stats_before, target.sim_stats()) {
-        (Some(b), Some(a)) => Some(a.cycles - b.cycles),
+    let sim_cycles = match (stats_before, target.sim_cycles()) {
+        (Some(b), Some(a)) => Some(a - b),
         _ => None,
     };
     let ok = completion.status.is_success();

@@ -1,8 +1,8 @@
 //! Opening what the command line names: the simulated endpoint (default) or a VFIO device.
 
-use anyhow::Context;
 use peerbar::device::vfio::VfioDevice;
 use peerbar::{Device, Endpoint};
+#[cfg(feature = "sim")]
 use peerbar_sim::{SimConfig, SimDevice, SimStats};
 
 use crate::{usage_error, GlobalOpts};
@@ -10,6 +10,8 @@ use crate::{usage_error, GlobalOpts};
 /// Which kind of target this is (the `target` field of JSON output).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    // A build without the simulator never opens one.
+    #[cfg_attr(not(feature = "sim"), allow(dead_code))]
     Simulation,
     Hardware,
 }
@@ -30,6 +32,7 @@ pub struct Target {
     /// `Endpoint::open` takes; the simulation is a cheap clone).
     device: Option<Box<dyn Device>>,
     /// The simulation, kept for its statistics.
+    #[cfg(feature = "sim")]
     pub sim: Option<SimDevice>,
     pub description: String,
 }
@@ -59,11 +62,17 @@ impl Target {
             return Ok(Target {
                 kind: Kind::Hardware,
                 device: Some(Box::new(dev)),
+                #[cfg(feature = "sim")]
                 sim: None,
                 description,
             });
         }
+        Target::open_simulation(opts)
+    }
 
+    #[cfg(feature = "sim")]
+    fn open_simulation(opts: &GlobalOpts) -> anyhow::Result<Target> {
+        use anyhow::Context;
         let config = sim_config(opts)?;
         let sim = SimDevice::new(config).context("starting the simulated endpoint")?;
         Ok(Target {
@@ -72,6 +81,11 @@ impl Target {
             device: Some(Box::new(sim.clone())),
             sim: Some(sim),
         })
+    }
+
+    #[cfg(not(feature = "sim"))]
+    fn open_simulation(_opts: &GlobalOpts) -> anyhow::Result<Target> {
+        Err(usage_error(NO_SIMULATOR))
     }
 
     /// The raw device (config space, BARs).
@@ -100,12 +114,29 @@ impl Target {
     }
 
     /// Simulation statistics, `None` on hardware.
+    #[cfg(feature = "sim")]
     pub fn sim_stats(&self) -> Option<SimStats> {
         self.sim.as_ref().map(SimDevice::stats)
     }
+
+    /// Simulated clock cycles so far, `None` on hardware.
+    pub fn sim_cycles(&self) -> Option<u64> {
+        #[cfg(feature = "sim")]
+        return self.sim_stats().map(|s| s.cycles);
+        #[cfg(not(feature = "sim"))]
+        None
+    }
 }
 
+/// What a build without the `sim` feature says when asked for the simulated endpoint.
+#[cfg(not(feature = "sim"))]
+pub const NO_SIMULATOR: &str =
+    "this peerbar was built without the simulator (cargo feature `sim`, \
+     e.g. the static build for the QEMU guest): give --device <BDF> for real hardware, or use a \
+     default build for the simulated endpoint";
+
 /// Simulation settings from the command line, validated (a bad value is a usage error).
+#[cfg(feature = "sim")]
 fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
     let mut config = SimConfig {
         trace: opts.trace.clone(),

@@ -80,6 +80,8 @@ pub struct FakeDevice {
     peerbar_registers: bool,
     resets: AtomicU32,
     iova_ranges: Vec<Range<u64>>,
+    /// What [`Device::shared_iova_allocator`] returns (a device in a shared container).
+    shared_iova: Option<std::sync::Arc<crate::dma::IovaAllocator>>,
     dma: Mutex<DmaState>,
 }
 
@@ -103,6 +105,7 @@ impl FakeDevice {
             peerbar_registers: false,
             resets: AtomicU32::new(0),
             iova_ranges: vec![FAKE_IOVA_RANGE],
+            shared_iova: None,
             dma: Mutex::new(DmaState::default()),
         }
     }
@@ -165,6 +168,16 @@ impl FakeDevice {
     /// Replaces the IOVA ranges [`Device::iova_ranges`] reports.
     pub fn with_iova_ranges(mut self, ranges: impl IntoIterator<Item = Range<u64>>) -> FakeDevice {
         self.iova_ranges = ranges.into_iter().collect();
+        self
+    }
+
+    /// Puts the device in an IOMMU address space shared with others, whose IOVAs all come
+    /// from `allocator` (as VFIO devices opened into one container).
+    pub fn with_shared_iova_allocator(
+        mut self,
+        allocator: std::sync::Arc<crate::dma::IovaAllocator>,
+    ) -> FakeDevice {
+        self.shared_iova = Some(allocator);
         self
     }
 
@@ -628,6 +641,10 @@ impl Device for FakeDevice {
             return Err(Error::NoSuchBar { bar });
         }
         bar_bus_addr_from_config(self, bar)
+    }
+
+    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::dma::IovaAllocator>> {
+        self.shared_iova.clone()
     }
 
     fn enable_msix(&self, vectors: u16) -> Result<Receiver<u16>> {

@@ -64,8 +64,18 @@ pub trait Device: Send + Sync {
     /// Removes a mapping made by `map_dma` (the same `iova` and `len`).
     fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()>;
 
-    /// Bus address at which peers reach `bar` (what a P2P DMA names).
+    /// Bus address at which peers reach `bar` (what a P2P DMA names). Behind an IOMMU (VFIO)
+    /// that is the IOVA at which the BAR is mapped into the device's container, and asking
+    /// before it is mapped is [`Error::BarNotMappedForPeers`].
     fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr>;
+
+    /// The IOVA allocator of the IOMMU address space this device shares with others (a VFIO
+    /// container holding several devices), `None` when the device has an address space of its
+    /// own. [`crate::dma::DmaMemory::new`] allocates from it, so that every DMA buffer and every
+    /// peer-BAR window in one container gets a distinct IOVA.
+    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::dma::IovaAllocator>> {
+        None
+    }
 
     /// Enables MSI-X with `vectors` vectors (the backend programs the table: on VFIO the kernel
     /// does). Each interrupt arrives on the returned channel as its vector number. Calling it

@@ -161,8 +161,13 @@ impl std::fmt::Debug for DmaMemory {
 impl DmaMemory {
     /// DMA memory for `device`: IOVAs from [`Device::iova_ranges`], minus the bus address
     /// windows of the device's BAR0 and BAR2 (a DMA to such an address would reach the BAR
-    /// peer-to-peer instead of host memory).
+    /// peer-to-peer instead of host memory). A device in a shared IOMMU address space
+    /// ([`Device::shared_iova_allocator`]) allocates from the space's one allocator instead,
+    /// which its backend already keeps clear of every BAR.
     pub fn new(device: Arc<dyn Device>) -> Result<DmaMemory> {
+        if let Some(iova) = device.shared_iova_allocator() {
+            return Ok(DmaMemory { device, iova });
+        }
         let iova = IovaAllocator::new(&device.iova_ranges()?);
         for bar in [BarIndex::BAR0, BarIndex::BAR2] {
             if let Some(len) = device.bar_len(bar) {
@@ -477,6 +482,40 @@ mod tests {
             mem.alloc(1).unwrap().bus_addr().get(),
             bar2.get() + (1 << 20)
         );
+    }
+
+    #[test]
+    fn devices_sharing_an_iova_space_never_get_the_same_iova() {
+        // Two functions in one VFIO container, and a peer-BAR window taken from the same
+        // allocator (what VfioDevice::map_bar_for_peers does).
+        let space = 0x1000..0x40_000;
+        let shared = Arc::new(IovaAllocator::new(std::slice::from_ref(&space)));
+        let window = shared.alloc(0x10_000, 0x10_000).unwrap();
+        let a = Arc::new(
+            FakeDevice::peerbar_endpoint(1 << 20)
+                .with_iova_ranges(std::iter::once(space.clone()))
+                .with_shared_iova_allocator(shared.clone()),
+        );
+        let b = Arc::new(
+            FakeDevice::peerbar_endpoint(1 << 20)
+                .with_iova_ranges(std::iter::once(space.clone()))
+                .with_shared_iova_allocator(shared.clone()),
+        );
+        let (mem_a, mem_b) = (DmaMemory::new(a).unwrap(), DmaMemory::new(b).unwrap());
+        assert!(Arc::ptr_eq(mem_a.iova_allocator(), &shared));
+        let bufs: Vec<DmaBuffer> = (0..4)
+            .flat_map(|_| [mem_a.alloc(0x4000).unwrap(), mem_b.alloc(0x4000).unwrap()])
+            .collect();
+        let mut ranges: Vec<(u64, u64)> = bufs
+            .iter()
+            .map(|b| (b.bus_addr().get(), b.bus_addr().get() + 0x4000))
+            .chain(std::iter::once((window.get(), window.get() + 0x10_000)))
+            .collect();
+        ranges.sort();
+        assert!(ranges.windows(2).all(|w| w[0].1 <= w[1].0), "{ranges:x?}");
+        drop(bufs);
+        shared.free(window, 0x10_000);
+        assert_eq!(shared.free_ranges(), vec![0x1000..0x40_000]);
     }
 
     #[test]

@@ -300,6 +300,9 @@ fn reserve_bars(device: &dyn Device, memory: &DmaMemory) -> Result<()> {
                 .reserve(base.get()..base.get().saturating_add(len)),
             // An I/O BAR or the upper half of a 64-bit BAR: no memory window of its own.
             Err(Error::NoSuchBar { .. }) => {}
+            // Behind an IOMMU, a BAR not mapped for peers has no IOVA to collide with (the
+            // VFIO backend keeps the raw BAR windows out of its shared allocator itself).
+            Err(Error::BarNotMappedForPeers { .. }) => {}
             Err(e) => return Err(e),
         }
     }

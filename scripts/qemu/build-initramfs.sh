@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the guest's initramfs: busybox (static), the kernel modules VFIO and NVMe need (with
+# their dependencies, resolved here because the Debian package ships no modules.dep), the guest
+# init script and a static `peerbar`.
+# Usage: build-initramfs.sh CACHE_DIR PEERBAR_BINARY OUTPUT.cpio.gz
+set -euo pipefail
+
+cache=${1:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
+peerbar=${2:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
+output=${3:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
+here=$(cd "$(dirname "$0")" && pwd)
+
+version=$(cat "$cache/kernel.version")
+moddir=$cache/kernel/lib/modules/$version
+root=$(mktemp -d "${TMPDIR:-/tmp}/peerbar-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules}
+cp "$cache/busybox/bin/busybox" "$root/bin/busybox"
+# The applets init uses; busybox picks the applet from argv[0].
+for applet in sh mount mkdir cat echo ls insmod poweroff sleep readlink basename grep \
+    printf dmesg head tr cut uname seq sed; do
+    ln -s busybox "$root/bin/$applet"
+done
+install -m 0755 "$here/init" "$root/init"
+install -m 0755 "$peerbar" "$root/bin/peerbar"
+
+# module_file NAME: path of NAME.ko or NAME.ko.xz (names with '-' and '_' are the same module).
+module_file() {
+    local name=$1 alt
+    alt=$(tr '_-' '-_' <<<"$name")
+    find "$moddir/kernel" \( -name "$name.ko" -o -name "$name.ko.xz" -o -name "$alt.ko" \
+        -o -name "$alt.ko.xz" \) -print -quit
+}
+
+# Modules in load order: each one's dependencies (from its .modinfo "depends=" string) first.
+declare -A seen=()
+order=()
+add_module() {
+    local name=$1 file deps dep
+    [[ -n ${seen[$name]:-} ]] && return
+    seen[$name]=1
+    file=$(module_file "$name")
+    if [[ -z $file ]]; then
+        echo "build-initramfs: module $name not found under $moddir (built in?)" >&2
+        return
+    fi
+    if [[ $file == *.xz ]]; then
+        xz -dc "$file" >"$root/lib/modules/$name.ko"
+    else
+        cp "$file" "$root/lib/modules/$name.ko"
+    fi
+    deps=$(tr '\0' '\n' <"$root/lib/modules/$name.ko" | sed -n 's/^depends=//p' | head -1)
+    for dep in ${deps//,/ }; do
+        add_module "$dep"
+    done
+    order+=("$name")
+}
+for m in vfio vfio_iommu_type1 vfio-pci nvme; do
+    add_module "$m"
+done
+printf '%s\n' "${order[@]}" >"$root/lib/modules/load-order"
+
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$output"
+echo "build-initramfs: $output ($(du -h "$output" | cut -f1), modules: ${order[*]})" >&2

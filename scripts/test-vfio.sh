@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The VFIO path in a real Linux kernel: boots a Debian kernel under QEMU (TCG, no KVM) on a q35
+# machine with an emulated Intel IOMMU (interrupt remapping on) and three QEMU NVMe controllers,
+# and runs the project's own `peerbar vfio-check` inside it. See docs/vfio-qemu.md.
+#
+#   scripts/test-vfio.sh            build, boot, check; exit 0 only if every step passed
+#   KEEP_LOG=1 scripts/test-vfio.sh print the guest log even when everything passed
+#
+# Environment: CARGO_TARGET_DIR (default: target/ in the repository), PEERBAR_QEMU_CACHE (the
+# unpacked guest kernel and busybox; default $CARGO_TARGET_DIR/qemu-guest), PEERBAR_QEMU_TIMEOUT
+# (seconds for the guest run, default 300), PEERBAR_BIN (a static peerbar already built: skips
+# the cargo build).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+cache=${PEERBAR_QEMU_CACHE:-$target_dir/qemu-guest}
+guest_timeout=${PEERBAR_QEMU_TIMEOUT:-300}
+triple=x86_64-unknown-linux-gnu
+start=$(date +%s)
+
+say() { echo "test-vfio: $*" >&2; }
+
+# --- host tools -----------------------------------------------------------------------------
+missing=()
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+command -v cpio >/dev/null || missing+=(cpio)
+command -v xz >/dev/null || missing+=(xz-utils)
+command -v gzip >/dev/null || missing+=(gzip)
+command -v apt-get >/dev/null || {
+    say "apt-get is needed to download the guest's Debian kernel and busybox packages"
+    exit 1
+}
+if ((${#missing[@]})); then
+    if [[ $(id -u) == 0 ]]; then
+        say "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        say "missing host packages; install them with:"
+        say "  sudo apt-get install --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+fi
+
+# --- guest kernel, busybox, peerbar, initramfs ---------------------------------------------
+"$repo/scripts/qemu/fetch-guest.sh" "$cache" 2> >(grep -v 'Download is performed unsandboxed' >&2)
+
+if [[ -n ${PEERBAR_BIN:-} ]]; then
+    peerbar=$PEERBAR_BIN
+else
+    say "building a static peerbar without the simulator"
+    # crt-static: glibc linked in, so the binary runs in an initramfs with no libraries.
+    # --target keeps RUSTFLAGS away from build scripts and proc macros (host-dynamic).
+    RUSTFLAGS='-C target-feature=+crt-static' CARGO_TARGET_DIR=$target_dir \
+        cargo build -q --release -p peerbar-tools --no-default-features --target "$triple" \
+        --manifest-path "$repo/Cargo.toml"
+    peerbar=$target_dir/$triple/release/peerbar
+fi
+
+work=$cache/run
+mkdir -p "$work"
+"$repo/scripts/qemu/build-initramfs.sh" "$cache" "$peerbar" "$work/initramfs.cpio.gz"
+for disk in a b c; do
+    rm -f "$work/nvme-$disk.img"
+    truncate -s 16M "$work/nvme-$disk.img"
+done
+
+# --- boot ------------------------------------------------------------------------------------
+# Topology (docs/vfio-qemu.md):
+#   pcie.0 - root port 00:03.0 - switch upstream port - downstream port .0 - NVMe B
+#                                                     - downstream port .1 - NVMe A (CMB)
+#          - root port 00:04.0 - NVMe C (left to the kernel's nvme driver)
+# A and B share an upstream switch, as an SSD and the FPGA do on a P2P board. The guest finds
+# the NVMe functions by position (device.function of each port on the way; see
+# scripts/qemu/init), given on the kernel command line. legacy-cmb=on: QEMU 7.2 otherwise shows
+# CMBLOC/CMBSZ only after the host enables the CMB through CMBMSC.
+positions='peerbar.nvme=03.0/00.0/00.0/00.0 peerbar.cmb=03.0/00.0/01.0/00.0 peerbar.kernel=04.0/00.0'
+vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-*)
+
+# boot NAME EXPECTED_RESULT APPEND [QEMU ARGS...]: boots the guest, prints its summary, and
+# records a failure in $failures unless the guest's PEERBAR-RESULT line is EXPECTED_RESULT.
+failures=()
+boot() {
+    local name=$1 expected=$2 append=$3 log status t0 t1 result fail=
+    shift 3
+    log=$work/guest-$name.log
+    say "$name: booting $(basename "$vmlinuz") under TCG (timeout ${guest_timeout}s)"
+    t0=$(date +%s)
+    set +e
+    timeout "$guest_timeout" qemu-system-x86_64 \
+        -accel tcg -machine q35 -cpu max -smp 2 -m 1G \
+        -nodefaults -display none -serial stdio -monitor none -no-reboot \
+        "$@" \
+        -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
+        -append "console=ttyS0 loglevel=4 panic=-1 $positions $append" \
+        -device pcie-root-port,id=rp_sw,bus=pcie.0,chassis=1,slot=4,addr=0x3 \
+        -device x3130-upstream,id=sw_up,bus=rp_sw \
+        -device xio3130-downstream,id=sw_dn1,bus=sw_up,addr=0x0,chassis=2,slot=1 \
+        -device xio3130-downstream,id=sw_dn2,bus=sw_up,addr=0x1,chassis=2,slot=2 \
+        -device pcie-root-port,id=rp_c,bus=pcie.0,chassis=3,slot=3,addr=0x4 \
+        -drive "file=$work/nvme-b.img,if=none,id=disk_b,format=raw" \
+        -drive "file=$work/nvme-a.img,if=none,id=disk_a,format=raw" \
+        -drive "file=$work/nvme-c.img,if=none,id=disk_c,format=raw" \
+        -device nvme,serial=peerbar-b,drive=disk_b,bus=sw_dn1 \
+        -device nvme,serial=peerbar-a,drive=disk_a,bus=sw_dn2,cmb_size_mb=1,legacy-cmb=on \
+        -device nvme,serial=peerbar-c,drive=disk_c,bus=rp_c \
+        </dev/null >"$log" 2>&1
+    status=$?
+    set -e
+    t1=$(date +%s)
+
+    tr -d '\r' <"$log" >"$log.txt"
+    result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
+    echo "---- peerbar in the guest: $name ----"
+    # The init's own lines, the steps, errors, and the topology verdicts if there are any.
+    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+        "$log.txt" || true
+    echo "------------------------------"
+    say "$name: guest run $((t1 - t0)) s"
+    if [[ -z $result ]]; then
+        if [[ $status == 124 ]]; then
+            fail="$name: the guest did not finish within ${guest_timeout}s"
+        else
+            fail="$name: the guest stopped without a result line (QEMU exit status $status)"
+        fi
+    elif [[ $result != "$expected" ]]; then
+        fail="$name: $result"
+    fi
+    if [[ -n $fail || -n ${KEEP_LOG:-} ]]; then
+        echo "---- guest log ($log) ----"
+        cat "$log.txt"
+        echo "------------------------------"
+    fi
+    if [[ -n $fail ]]; then
+        failures+=("$fail")
+    else
+        say "$name: PASS: $result"
+    fi
+}
+
+# The real test: IOMMU with interrupt remapping (the whole NVMe BAR0, MSI-X table included,
+# can then be mmapped), caching-mode so that every IOMMU mapping the guest makes is seen.
+boot iommu "PEERBAR-RESULT vfio-check=0 not-bound=PASS" "intel_iommu=on" \
+    -device intel-iommu,intremap=on,caching-mode=on
+# A bad setup: no IOMMU at all. vfio-pci cannot bind, and peerbar must say the IOMMU is off.
+boot no-iommu "PEERBAR-RESULT no-iommu=PASS" "intel_iommu=off peerbar.mode=no-iommu"
+
+say "whole test $(($(date +%s) - start)) s"
+if ((${#failures[@]})); then
+    for f in "${failures[@]}"; do
+        say "FAIL: $f"
+    done
+    exit 1
+fi
+say "PASS"

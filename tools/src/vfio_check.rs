@@ -1,0 +1,478 @@
+//! `peerbar vfio-check`: the VFIO path proven on a real kernel, one PASS/FAIL line per step.
+//!
+//! Written for the QEMU guest of `scripts/test-vfio.sh` (docs/vfio-qemu.md) but runs on any
+//! machine with an NVMe SSD bound to vfio-pci. Everything it does goes through the driver
+//! crate's public API, the same code the simulation runs: [`VfioDevice::open_set`],
+//! [`DmaMemory`], [`Nvme`], [`VfioDevice::map_bar_for_peers`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use peerbar::device::vfio::{VfioDevice, VfioOpen};
+use peerbar::dma::{DataList, DmaBuffer, DmaMemory};
+use peerbar::nvme::SubmissionEntry;
+use peerbar::pattern::Pattern;
+use peerbar::{BarIndex, BarOffset, BusAddr, Device, Nvme, NvmeOptions, TransferMode};
+use serde::Serialize;
+
+use crate::{GlobalOpts, Outcome};
+
+pub const LONG_ABOUT: &str = "\
+Prove the VFIO path on a real kernel against NVMe controllers, one PASS/FAIL line per step:
+
+  vfio-open   --nvme (and --peer-cmb) opened through vfio-pci into ONE VFIO container; BARs
+              mapped; DMA memory allocated from the container's valid IOVA ranges
+  identify    the project's NVMe host driver brings the controller up (Identify Controller and
+              Namespace through the IOMMU)
+  msix        MSI-X enabled through VFIO; an admin command's completion raises vector 0, which
+              arrives through its eventfd on the channel Device::enable_msix returns
+  io-prp      Write then Read of self-locating data with PRPs (a PRP list), verified byte for byte
+  io-sgl      the same with SGLs (several Data Blocks, one not page-aligned)
+  p2p-read    (--peer-cmb) the --nvme controller reads into the other controller's CMB (its
+              BAR2, mapped into the container at an IOVA); verified through the BAR's mmap
+  p2p-write   (--peer-cmb) and writes from it; verified by reading back into host memory
+
+Exit status 0 only when every step passed; 1 when a step failed; 3 when the devices could
+not be opened (not bound to vfio-pci, no IOMMU, ...: the message says which).";
+
+#[derive(Args, Debug)]
+pub struct VfioCheckArgs {
+    /// The NVMe function to drive (bound to vfio-pci).
+    #[arg(long, value_name = "BDF")]
+    nvme: String,
+
+    /// A second NVMe function with a Controller Memory Buffer in BAR2 (bound to vfio-pci),
+    /// used as peer memory the way the FPGA's BAR2 is.
+    #[arg(long, value_name = "BDF")]
+    peer_cmb: Option<String>,
+
+    /// First LBA the check may overwrite (it writes 8 x 64 KiB, 512 KiB, from there).
+    #[arg(long, default_value_t = 0x100)]
+    lba: u64,
+}
+
+/// Bytes moved by each data step: 16 pages, so PRP needs a PRP list.
+const SPAN: usize = 64 << 10;
+/// MSI-X vectors the check enables (vector 0 is the admin CQ's).
+const MSIX_VECTORS: u16 = 2;
+/// Bound for one command under TCG emulation (the guest is slow, not stuck).
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Serialize)]
+struct StepResult {
+    step: &'static str,
+    pass: bool,
+    detail: String,
+}
+
+pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome> {
+    if global.device.is_some() {
+        return Err(crate::usage_error(
+            "vfio-check takes its devices from --nvme and --peer-cmb, not --device",
+        ));
+    }
+    let mut requests = vec![VfioOpen {
+        bdf: &args.nvme,
+        required_bars: &[BarIndex::BAR0],
+    }];
+    if let Some(peer) = &args.peer_cmb {
+        requests.push(VfioOpen {
+            bdf: peer,
+            required_bars: &[BarIndex::BAR0, BarIndex::BAR2],
+        });
+    }
+    // A device that cannot be opened (bound to the kernel's nvme driver, no IOMMU group, ...)
+    // ends the run here with the driver's own message and exit status 3.
+    let mut opened = VfioDevice::open_set(&requests)?.into_iter();
+    let nvme_dev = opened.next().expect("one device per request");
+    let peer_dev = opened.next();
+
+    let mut check = Check {
+        json: global.json,
+        results: Vec::new(),
+    };
+    check.step("vfio-open", || open_report(&nvme_dev, peer_dev.as_ref()));
+    let nvme_dev: Arc<dyn Device> = Arc::new(nvme_dev);
+    let peer_dev = peer_dev.map(Arc::new);
+    let memory = DmaMemory::new(Arc::clone(&nvme_dev))?;
+
+    let mut lba = args.lba;
+    let modes = [
+        (
+            TransferMode::Prp,
+            ["io-prp", "p2p-read-prp", "p2p-write-prp"],
+        ),
+        (
+            TransferMode::Sgl,
+            ["io-sgl", "p2p-read-sgl", "p2p-write-sgl"],
+        ),
+    ];
+    for (mode, [step, read_step, write_step]) in modes {
+        // MSI-X goes on before the controller is enabled, as any NVMe driver does it: QEMU's
+        // controller takes a vector into use only if MSI-X is on when the CQ is created
+        // (nvme_init_cq), and drops interrupts on a vector enabled later without a trace.
+        let irq = if mode == TransferMode::Prp {
+            match nvme_dev.enable_msix(MSIX_VECTORS) {
+                Ok(irq) => Some(irq),
+                Err(e) => {
+                    check.fail("msix", format!("{e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let options = NvmeOptions {
+            transfer: mode,
+            timeout: TIMEOUT,
+            ..NvmeOptions::default()
+        };
+        let nvme = match Nvme::open(Arc::clone(&nvme_dev), memory.clone(), options) {
+            Ok(nvme) => nvme,
+            Err(e) => {
+                check.fail("identify", format!("{e}"));
+                break;
+            }
+        };
+        if mode == TransferMode::Prp {
+            check.step("identify", || Ok(identify_report(&nvme)));
+        }
+        if let Some(irq) = irq {
+            check.step("msix", || msix_check(&nvme, &irq));
+        }
+        let step_lba = lba;
+        check.step(step, || host_io(&nvme, &memory, mode, step_lba));
+        lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+        if let Some(peer) = &peer_dev {
+            let at = lba;
+            check.step(read_step, || p2p_read(&nvme, peer, at, mode));
+            check.step(write_step, || p2p_write(&nvme, &memory, peer, at));
+            lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+        }
+    }
+
+    if check.json {
+        println!("{}", serde_json::to_string_pretty(&check.results)?);
+    }
+    Ok(if check.results.iter().all(|r| r.pass) {
+        Outcome::Ok
+    } else {
+        Outcome::Mismatch
+    })
+}
+
+/// The results so far; prints each step's line as it completes (unless --json).
+struct Check {
+    json: bool,
+    results: Vec<StepResult>,
+}
+
+impl Check {
+    fn step(&mut self, step: &'static str, f: impl FnOnce() -> anyhow::Result<String>) {
+        match f() {
+            Ok(detail) => self.record(step, true, detail),
+            Err(e) => self.fail(step, format!("{e:#}")),
+        }
+    }
+
+    fn fail(&mut self, step: &'static str, detail: String) {
+        self.record(step, false, detail);
+    }
+
+    fn record(&mut self, step: &'static str, pass: bool, detail: String) {
+        if !self.json {
+            println!("{} {step}: {detail}", if pass { "PASS" } else { "FAIL" });
+        }
+        self.results.push(StepResult { step, pass, detail });
+    }
+}
+
+fn open_report(nvme: &VfioDevice, peer: Option<&VfioDevice>) -> anyhow::Result<String> {
+    let container = nvme.container();
+    let ranges: Vec<String> = container
+        .valid_iova_ranges()
+        .iter()
+        .map(|r| format!("{:#x}..{:#x}", r.start, r.end))
+        .collect();
+    let mut text = format!(
+        "{} (IOMMU group {}, BAR0 {} B at {})",
+        nvme.location().bdf,
+        nvme.location().iommu_group,
+        nvme.bar_len(BarIndex::BAR0).unwrap_or(0),
+        nvme.bar_raw_bus_addr(BarIndex::BAR0)?
+    );
+    if let Some(peer) = peer {
+        if !Arc::ptr_eq(peer.container(), container) {
+            anyhow::bail!("the two devices ended up in different containers");
+        }
+        text += &format!(
+            " + {} (IOMMU group {}, BAR2 {} B at {})",
+            peer.location().bdf,
+            peer.location().iommu_group,
+            peer.bar_len(BarIndex::BAR2).unwrap_or(0),
+            peer.bar_raw_bus_addr(BarIndex::BAR2)?
+        );
+    }
+    Ok(format!(
+        "{text} in one container (groups {:?}); valid IOVA ranges {}",
+        container.groups(),
+        ranges.join(", ")
+    ))
+}
+
+fn identify_report(nvme: &Nvme) -> String {
+    let c = nvme.controller();
+    let ns = nvme.namespace();
+    format!(
+        "{:?} serial {:?} NVMe {}.{}, namespace 1: {} x {} B, SGL {:?}, MDTS {}, {} I/O queue(s)",
+        c.model,
+        c.serial,
+        c.version.major,
+        c.version.minor,
+        ns.lba_count,
+        ns.lba_size,
+        c.sgl,
+        c.mdts_bytes
+            .map_or("unlimited".to_owned(), |b| format!("{b} B")),
+        c.io_queues
+    )
+}
+
+/// Runs Identify Controller on the admin queue (whose CQ always interrupts, on vector 0) of a
+/// controller brought up with MSI-X on, and waits for vector 0 on `irq`; then MSI-X goes off
+/// again (the I/O queues poll).
+fn msix_check(nvme: &Nvme, irq: &crossbeam_channel::Receiver<u16>) -> anyhow::Result<String> {
+    let device = nvme.device();
+    let vectors = MSIX_VECTORS;
+    let result = (|| {
+        // Anything the controller raised before this command is not what we are checking.
+        while irq.try_recv().is_ok() {}
+        let buffer = Arc::new(nvme.memory().alloc(4096)?);
+        let entry = SubmissionEntry::identify(1, 0, buffer.bus_addr());
+        let t0 = Instant::now();
+        let ticket =
+            nvme.submit_admin_raw(entry, vec![peerbar::dma::Held::Buffer(Arc::clone(&buffer))])?;
+        let completion = ticket.wait(TIMEOUT)?.check()?;
+        let vector = irq.recv_timeout(TIMEOUT).map_err(|_| {
+            anyhow::anyhow!(
+                "the admin command completed but no MSI-X interrupt arrived within {TIMEOUT:?} ({})",
+                msix_state(device.as_ref())
+            )
+        })?;
+        let latency = t0.elapsed();
+        if vector != 0 {
+            anyhow::bail!("interrupt on vector {vector}, the admin CQ uses vector 0");
+        }
+        let mut vid = [0u8; 2];
+        buffer.read(0, &mut vid)?;
+        let vid = u16::from_le_bytes(vid);
+        if vid != nvme.controller().vid {
+            anyhow::bail!(
+                "Identify Controller through MSI-X returned VID {vid:#06x}, expected {:#06x}",
+                nvme.controller().vid
+            );
+        }
+        Ok(format!(
+            "{vectors} vectors enabled (eventfds); admin Identify (CID {}) completed and vector 0 arrived within {} us; Identify data at IOVA {} verified",
+            completion.cid,
+            latency.as_micros(),
+            buffer.bus_addr()
+        ))
+    })();
+    device.disable_msix()?;
+    result
+}
+
+/// What the function and the kernel say about MSI-X vector 0, for a failure message: the
+/// capability's Enable and Function Mask, vector 0's mask and pending bits, and the kernel's
+/// count of vfio-msix interrupts (from /proc/interrupts) for this device.
+fn msix_state(device: &dyn Device) -> String {
+    let mut parts = Vec::new();
+    match peerbar::config::msix_capability(device) {
+        Ok(Some(cap)) => {
+            parts.push(format!(
+                "MSI-X Enable {}, Function Mask {}",
+                cap.enabled, cap.function_mask
+            ));
+            let control = cap.table_offset.get() + 12;
+            if let Ok(v) = device.bar_read32(cap.table_bar, BarOffset::new(control)) {
+                parts.push(format!("vector 0 masked {}", v & 1 != 0));
+            }
+            if let Ok(p) = device.bar_read64(cap.pba_bar, cap.pba_offset) {
+                parts.push(format!("vector 0 pending {}", p & 1 != 0));
+            }
+        }
+        Ok(None) => parts.push("no MSI-X capability".to_owned()),
+        Err(e) => parts.push(format!("MSI-X capability unreadable: {e}")),
+    }
+    let name = device.describe();
+    let bdf = name.split(' ').next().unwrap_or_default();
+    if let Ok(text) = std::fs::read_to_string("/proc/interrupts") {
+        for line in text.lines().filter(|l| l.contains(bdf)) {
+            parts.push(format!(
+                "/proc/interrupts: {}",
+                line.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Pattern bytes for `SPAN` bytes written at `lba`.
+fn pattern_for(nvme: &Nvme, seed: u64) -> Pattern {
+    Pattern::new(seed, nvme.namespace().lba_size)
+}
+
+/// Writes `SPAN` pattern bytes at `lba` from host buffers and reads them back into other host
+/// buffers, split differently; verifies every byte.
+fn host_io(
+    nvme: &Nvme,
+    memory: &DmaMemory,
+    mode: TransferMode,
+    lba: u64,
+) -> anyhow::Result<String> {
+    let io = nvme.io_queue()?;
+    let pattern = pattern_for(nvme, 0x5eed ^ lba);
+    let origin = lba * u64::from(nvme.namespace().lba_size);
+    let data = pattern.bytes(origin, SPAN);
+
+    // Out: two buffers of half the span each (not contiguous in IOVA space).
+    let half = SPAN / 2;
+    let out = [Arc::new(memory.alloc(half)?), Arc::new(memory.alloc(half)?)];
+    out[0].write(0, &data[..half])?;
+    out[1].write(0, &data[half..])?;
+    let mut write_list = DataList::new();
+    write_list.push_buffer(&out[0], 0, half as u32)?;
+    write_list.push_buffer(&out[1], 0, half as u32)?;
+
+    // In: PRP needs page-shaped entries; SGL also takes a Data Block at a byte offset.
+    let first = SPAN / 4;
+    let skew = if mode == TransferMode::Sgl { 512 } else { 0 };
+    let back = [
+        Arc::new(memory.alloc(first + skew)?),
+        Arc::new(memory.alloc(SPAN - first)?),
+    ];
+    let mut read_list = DataList::new();
+    read_list.push_buffer(&back[0], skew, first as u32)?;
+    read_list.push_buffer(&back[1], 0, (SPAN - first) as u32)?;
+
+    io.write(lba, &write_list)?.wait(TIMEOUT)?.check()?;
+    io.read(lba, &read_list)?.wait(TIMEOUT)?.check()?;
+
+    let mut found = vec![0u8; SPAN];
+    back[0].read(skew, &mut found[..first])?;
+    back[1].read(0, &mut found[first..])?;
+    pattern
+        .verify(origin, &found)
+        .map_err(|m| anyhow::anyhow!("read back differs: {m}"))?;
+    Ok(format!(
+        "{SPAN} B written at LBA {lba:#x} from 2 buffers (IOVA {}, {}) and read back into 2 others (IOVA {}+{skew}, {}), {:?}, verified byte for byte",
+        out[0].bus_addr(),
+        out[1].bus_addr(),
+        back[0].bus_addr(),
+        back[1].bus_addr(),
+        io.transfer_mode()
+    ))
+}
+
+/// The CMB's window: BAR2 of `peer`, mapped for peers (idempotent), after enabling the
+/// function's memory decoding (vfio-pci leaves the Command register as it found it).
+fn cmb_window(peer: &VfioDevice) -> anyhow::Result<BusAddr> {
+    const PCI_COMMAND: u16 = 0x04;
+    const MEMORY_SPACE: u16 = 1 << 1;
+    let command = peer.config_read16(PCI_COMMAND)?;
+    if command & MEMORY_SPACE == 0 {
+        peer.config_write(PCI_COMMAND, &(command | MEMORY_SPACE).to_le_bytes())?;
+    }
+    let iova = peer.map_bar_for_peers(BarIndex::BAR2)?;
+    let named = peer.bar_bus_addr(BarIndex::BAR2)?;
+    if named != iova {
+        anyhow::bail!("bar_bus_addr(BAR2) is {named}, the peer window is at {iova}");
+    }
+    Ok(iova)
+}
+
+/// The controller reads `SPAN` bytes at `lba` (written from host memory first) into the
+/// peer's CMB; verified through the CMB's mmap.
+fn p2p_read(
+    nvme: &Nvme,
+    peer: &VfioDevice,
+    lba: u64,
+    mode: TransferMode,
+) -> anyhow::Result<String> {
+    let iova = cmb_window(peer)?;
+    let io = nvme.io_queue()?;
+    let pattern = pattern_for(nvme, 0xc0b ^ lba);
+    let origin = lba * u64::from(nvme.namespace().lba_size);
+    let source = Arc::new(nvme.memory().alloc(SPAN)?);
+    source.write(0, &pattern.bytes(origin, SPAN))?;
+    let mut list = DataList::new();
+    list.push_buffer(&source, 0, SPAN as u32)?;
+    io.write(lba, &list)?.wait(TIMEOUT)?.check()?;
+
+    // The CMB starts zeroed here so that stale data from an earlier run cannot pass.
+    let at = cmb_offset(mode);
+    peer.bar_write(BarIndex::BAR2, BarOffset::new(at), &vec![0u8; SPAN])?;
+    let mut list = DataList::new();
+    list.push_bus(BusAddr::new(iova.get() + at), SPAN as u32);
+    io.read(lba, &list)?.wait(TIMEOUT)?.check()?;
+
+    let mut found = vec![0u8; SPAN];
+    peer.bar_read(BarIndex::BAR2, BarOffset::new(at), &mut found)?;
+    pattern
+        .verify(origin, &found)
+        .map_err(|m| anyhow::anyhow!("CMB content differs: {m}"))?;
+    Ok(format!(
+        "{SPAN} B read from LBA {lba:#x} into the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}, {:?}), verified through the BAR2 mmap",
+        iova.get() + at,
+        io.transfer_mode()
+    ))
+}
+
+/// The controller writes `SPAN` bytes from the peer's CMB (filled through its mmap) to `lba`;
+/// verified by reading them back into host memory.
+fn p2p_write(
+    nvme: &Nvme,
+    memory: &DmaMemory,
+    peer: &VfioDevice,
+    lba: u64,
+) -> anyhow::Result<String> {
+    let iova = cmb_window(peer)?;
+    let io = nvme.io_queue()?;
+    let target = lba + (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+    let pattern = pattern_for(nvme, 0xf00d ^ target);
+    let origin = target * u64::from(nvme.namespace().lba_size);
+    let at = cmb_offset(io.transfer_mode()) + SPAN as u64;
+    peer.bar_write(
+        BarIndex::BAR2,
+        BarOffset::new(at),
+        &pattern.bytes(origin, SPAN),
+    )?;
+    let mut list = DataList::new();
+    list.push_bus(BusAddr::new(iova.get() + at), SPAN as u32);
+    io.write(target, &list)?.wait(TIMEOUT)?.check()?;
+
+    let back: Arc<DmaBuffer> = Arc::new(memory.alloc(SPAN)?);
+    let mut list = DataList::new();
+    list.push_buffer(&back, 0, SPAN as u32)?;
+    io.read(target, &list)?.wait(TIMEOUT)?.check()?;
+    pattern
+        .verify(origin, &back.to_vec()[..SPAN])
+        .map_err(|m| anyhow::anyhow!("data written from the CMB differs: {m}"))?;
+    Ok(format!(
+        "{SPAN} B written to LBA {target:#x} from the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}), read back into host memory at IOVA {}, verified",
+        iova.get() + at,
+        back.bus_addr()
+    ))
+}
+
+/// Where in the CMB each mode's P2P steps work (read: here, write: SPAN further on), so that
+/// one mode's data cannot pass for the other's.
+fn cmb_offset(mode: TransferMode) -> u64 {
+    if mode == TransferMode::Sgl {
+        2 * SPAN as u64
+    } else {
+        0
+    }
+}
