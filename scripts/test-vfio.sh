@@ -34,6 +34,7 @@ command -v apt-get >/dev/null || {
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then
         say "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     else
         say "missing host packages; install them with:"

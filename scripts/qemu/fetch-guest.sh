@@ -12,7 +12,16 @@ mkdir -p "$cache/debs"
 
 # The kernel follows the linux-image-amd64 metapackage, so a security update of the kernel is
 # picked up by the next cold run; the version actually used is recorded in $cache/kernel.version.
-kernel_pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+resolve_kernel() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1
+}
+kernel_pkg=$(resolve_kernel)
+if [[ -z $kernel_pkg && $(id -u) == 0 ]]; then
+    # A fresh machine may have no package lists yet.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    kernel_pkg=$(resolve_kernel)
+fi
 if [[ -z $kernel_pkg ]]; then
     echo "fetch-guest: cannot resolve linux-image-amd64 to a kernel package (run apt-get update?)" >&2
     exit 1
