@@ -122,6 +122,12 @@ pub enum Error {
     #[error("DMA queue {queue} was shut down before job {cid} completed")]
     QueueClosed { queue: u16, cid: u16 },
 
+    /// The [`crate::dma::QueuePair`] was dropped before the engine fetched the job: dropping
+    /// disabled the queue and saw it idle, so the job never ran and can never run, and its
+    /// memory was released.
+    #[error("DMA queue {queue} was dropped before the engine fetched job {cid}: the job did not run and will not run (its memory was released); submit it again on a new queue")]
+    QueueDropped { queue: u16, cid: u16 },
+
     #[error("DMA queue {queue}{}: {reason}; drop the QueuePair and create the queue again (a job that was in flight may have moved part of its data: do not trust its targets)", job_label(.cid))]
     QueueLost {
         queue: u16,

@@ -403,6 +403,50 @@ fn engine_reset_with_jobs_in_flight_then_new_queues_work() {
     assert!(sim.failure().is_none(), "{:?}", sim.failure());
 }
 
+/// A queue dropped with jobs the engine never fetched (DMA_CONTROL.ENABLE 0): dropping it
+/// disables it, sees it idle, and releases the jobs' buffers, lists and slices and the rings;
+/// the tickets fail with `QueueDropped`, nothing was moved, and the engine serves a new queue
+/// on the same id.
+#[test]
+fn dropping_a_queue_with_unfetched_jobs_releases_their_memory() {
+    let (sim, dma) = engine(SimConfig::default());
+    let baseline = Baseline::take(&sim, &dma);
+    dma.disable().unwrap();
+    {
+        let mut config = QueueConfig::new(2);
+        config.shutdown_timeout = Duration::from_millis(50);
+        let q = dma.create_queue(config).unwrap();
+        let t = Targets::new(&dma, 3, 0x99);
+        let host_before = t.host.to_vec();
+        let bar2_before = read_bar2(&sim, t.slice.offset().get(), 3 * JOB_LEN as usize);
+        let tickets: Vec<_> = (0..3).map(|i| q.submit(t.job(i)).unwrap()).collect();
+        let mapped = sim.iommu_mappings().len();
+        drop(q);
+        assert!(
+            sim.iommu_mappings().len() < mapped,
+            "the jobs' lists were not released with the queue"
+        );
+        for ticket in &tickets {
+            match ticket.wait(WAIT) {
+                Err(Error::QueueDropped { queue: 2, cid }) => assert_eq!(cid, ticket.cid()),
+                other => panic!("job {} of a dropped queue: {other:?}", ticket.cid()),
+            }
+        }
+        assert_eq!(reg(&sim, DMA_JOBS), 0, "the engine ran a job");
+        assert!(t.host.to_vec() == host_before, "a PUSH moved bytes");
+        assert!(
+            read_bar2(&sim, t.slice.offset().get(), 3 * JOB_LEN as usize) == bar2_before,
+            "a PULL moved bytes"
+        );
+    }
+    baseline.check(&sim, &dma);
+    dma.enable().unwrap();
+    fresh_jobs_are_byte_exact(&sim, &dma, CompletionMode::Polling);
+    baseline.check(&sim, &dma);
+    assert!(sim.failure().is_none(), "{:?}", sim.failure());
+    assert!(sim.faults().is_empty(), "{:?}", sim.faults());
+}
+
 /// Runs job `i` of `t` on `q` and checks its bytes: a PULL's BAR2 range equals the host bytes,
 /// a PUSH's host range equals the BAR2 bytes it pushed. Returns how long the wait took.
 fn run_checked(sim: &SimDevice, q: &QueuePair, t: &Targets, i: usize) -> Duration {

@@ -11,8 +11,10 @@
 //! those `Arc`s until the job's completion has been consumed, so nothing a job names can be
 //! unmapped or reallocated while the engine may still touch it. Dropping a [`QueuePair`] waits
 //! (bounded by [`QueueConfig::shutdown_timeout`]) for the jobs in flight, disables the queue,
-//! and only then lets the rings go; if the engine does not go idle, the rings and every
-//! in-flight job's memory are leaked on purpose rather than unmapped under the device.
+//! and only then lets the rings go; jobs the engine never fetched are released with them (their
+//! tickets fail with [`Error::QueueDropped`]). If the queue does not go idle, or a job the engine
+//! fetched never writes its CQ entry, the rings and every in-flight job's memory are leaked on
+//! purpose rather than unmapped under the device.
 //!
 //! A full SQ makes [`QueuePair::submit`] fail with [`Error::QueueFull`] (it never blocks):
 //! wait for a ticket and submit again.
@@ -383,6 +385,8 @@ impl QueueConfig {
 struct InFlight {
     tx: Sender<Completion>,
     held: Vec<Held>,
+    /// The job's SQ slot: tells a job the engine fetched from one it never did.
+    slot: u32,
 }
 
 struct QueueState {
@@ -397,6 +401,9 @@ struct QueueState {
     /// Set once the device was found to have dropped the queue's jobs (see
     /// [`QueueShared::check_alive`]): nothing is consumed or submitted after that.
     lost: Option<QueueLostReason>,
+    /// Set when dropping the QueuePair released jobs the engine never fetched: their tickets
+    /// fail with [`Error::QueueDropped`].
+    dropped_unfetched: bool,
 }
 
 struct QueueShared {
@@ -544,6 +551,13 @@ impl QueueShared {
         Ok(())
     }
 
+    /// True if SQ slot `slot` lies in `[head, tail)`: the engine, whose SQ head is `head`, has
+    /// not fetched it.
+    fn unfetched(&self, slot: u32, head: u32, tail: u32) -> bool {
+        let n = self.sq_entries;
+        (slot + n - head) % n < (tail + n - head) % n
+    }
+
     fn lost_error(&self, cid: Option<u16>) -> Option<Error> {
         self.lock().lost.map(|reason| Error::QueueLost {
             queue: self.id,
@@ -602,12 +616,19 @@ impl Ticket {
     }
 
     fn closed(&self) -> Error {
-        self.queue
-            .lost_error(Some(self.cid))
-            .unwrap_or(Error::QueueClosed {
+        if let Some(lost) = self.queue.lost_error(Some(self.cid)) {
+            return lost;
+        }
+        if self.queue.lock().dropped_unfetched {
+            return Error::QueueDropped {
                 queue: self.queue.id,
                 cid: self.cid,
-            })
+            };
+        }
+        Error::QueueClosed {
+            queue: self.queue.id,
+            cid: self.cid,
+        }
     }
 
     /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
@@ -972,6 +993,7 @@ impl DmaEngine {
                 in_flight: HashMap::new(),
                 closed: false,
                 lost: None,
+                dropped_unfetched: false,
             }),
         });
         let sq_base = shared.sq.bus_addr().get();
@@ -1214,7 +1236,8 @@ impl QueuePair {
         }
         q.sq.write_obj(st.sq_tail as usize * SqEntry::SIZE, &entry)?;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        st.in_flight.insert(cid, InFlight { tx, held });
+        let slot = st.sq_tail;
+        st.in_flight.insert(cid, InFlight { tx, held, slot });
         st.sq_tail = next_tail;
         // Release: the SQ entry (and any list written by `prepare`) must be visible to the
         // device before the doorbell write that tells it to fetch them.
@@ -1271,12 +1294,13 @@ impl QueuePair {
         let disabled = q
             .write_reg(&regs::QUEUE_CONTROL_REG, QUEUE_CONTROL::ENABLE::CLEAR)
             .is_ok();
-        let mut idle = false;
+        // The SQ head of the STATUS read that showed the queue disabled and idle.
+        let mut idle_head = None;
         if disabled {
             loop {
                 match q.read_reg(&regs::QUEUE_STATUS_REG) {
                     Ok(s) if !s.is_set(QUEUE_STATUS::BUSY) => {
-                        idle = true;
+                        idle_head = Some(s.read(QUEUE_STATUS::SQ_HEAD));
                         break;
                     }
                     Ok(_) if Instant::now() < deadline => {
@@ -1286,9 +1310,10 @@ impl QueuePair {
                 }
             }
         }
+        let released = idle_head.is_some_and(|head| self.release_unfetched(head, deadline));
         let mut st = q.lock();
         st.closed = true;
-        if idle && st.in_flight.is_empty() {
+        if released {
             self.engine
                 .inner
                 .in_use
@@ -1298,9 +1323,10 @@ impl QueuePair {
             return;
         }
         log::error!(
-            "DMA queue {}: {} job(s) still in flight (queue idle: {idle}) after {:?}; leaking its rings and their memory rather than unmapping it under the device",
+            "DMA queue {}: {} job(s) still in flight (disabled: {disabled}, idle: {}) after {:?}; leaking its rings and their memory rather than unmapping it under the device",
             q.id,
             st.in_flight.len(),
+            idle_head.is_some(),
             self.shutdown_timeout
         );
         for (_, job) in st.in_flight.drain() {
@@ -1308,6 +1334,60 @@ impl QueuePair {
         }
         std::mem::forget(Arc::clone(&q.sq));
         std::mem::forget(Arc::clone(&q.cq));
+    }
+
+    /// Called once the queue reads disabled and idle with SQ head `head`: delivers the CQ
+    /// entries of the jobs the engine fetched, and fails the jobs it never fetched with
+    /// [`Error::QueueDropped`], releasing their memory. True when nothing is left in flight;
+    /// false (nothing released) if a fetched job's CQ entry has not arrived by `deadline`.
+    ///
+    /// Why the engine can no longer touch the rings or those jobs' memory
+    /// (hw/rtl/peerbar_dma_engine.sv): the arbiter picks a queue only if its
+    /// QUEUE_CONTROL.ENABLE is set (`q_ready`), and only from `StIdle`; QUEUE_STATUS.BUSY is
+    /// set for the queue of the job in progress whenever the FSM is not idle (`queue_busy_o`),
+    /// from the SQ entry fetch on, and nothing but re-enabling (which this driver does not do
+    /// while the QueuePair lives) makes a disabled queue fetchable again. So once the queue
+    /// reads disabled and BUSY 0, its SQ head is final: no slot in `[head, tail)` was fetched or
+    /// ever will be. Disabling does not abort a fetched job: it runs to its CQ entry. That
+    /// entry is the job's last write to host memory (its data goes first on the same RQ
+    /// stream), but it may still sit in the engine's RQ register after BUSY has dropped
+    /// (`StIrq` goes idle without waiting for it), so the rings are released only once every
+    /// fetched job's CQ entry has been read here, never on BUSY alone.
+    fn release_unfetched(&self, head: u32, deadline: Instant) -> bool {
+        let q = &self.shared;
+        loop {
+            let mut st = q.lock();
+            if st.lost.is_none() {
+                // The queue is disabled: no CQ head doorbell, only delivery.
+                if let Err(e) = q.consume_cq(&mut st) {
+                    log::error!("queue {}: reading the CQ during shutdown: {e}", q.id);
+                    return false;
+                }
+            }
+            let tail = st.sq_tail;
+            if st
+                .in_flight
+                .values()
+                .all(|job| q.unfetched(job.slot, head, tail))
+            {
+                if !st.in_flight.is_empty() {
+                    log::warn!(
+                        "DMA queue {}: dropped with {} job(s) the engine never fetched; they fail with QueueDropped",
+                        q.id,
+                        st.in_flight.len()
+                    );
+                    st.dropped_unfetched = true;
+                    // Dropping each sender disconnects its ticket; the memory goes here.
+                    st.in_flight.clear();
+                }
+                return true;
+            }
+            drop(st);
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
     }
 }
 
@@ -1915,7 +1995,14 @@ mod tests {
             })
             .unwrap();
         drop((buf, peer));
-        drop(q); // the engine never runs the job
+        // The engine never runs the job, and QUEUE_STATUS.BUSY never drops (a hung engine):
+        // it may still fetch the job.
+        dev.poke_bar32(
+            BarIndex::BAR0,
+            qoff(&regs::QUEUE_STATUS_REG, 1).get(),
+            1 << 16,
+        );
+        drop(q);
         assert!(
             dev.dma_windows().iter().any(|&(a, _)| a == addr),
             "job memory must stay mapped"
@@ -1927,6 +2014,94 @@ mod tests {
         assert!(matches!(
             engine.create_queue(QueueConfig::new(1)),
             Err(Error::QueueInUse { queue: 1 })
+        ));
+    }
+
+    /// A PULL the engine never fetched (DMA_CONTROL.ENABLE 0), and a queue that reads
+    /// disabled and idle: dropping the queue releases the job's memory and the rings, the
+    /// ticket fails with `QueueDropped`, and the queue id can be used again.
+    #[test]
+    fn dropping_a_queue_releases_jobs_the_engine_never_fetched() {
+        let (dev, engine) = setup();
+        engine.disable().unwrap();
+        let windows_before = dev.dma_windows().len();
+        let bar2_before = engine.peer_memory().free_ranges();
+        let mut config = QueueConfig::new(1);
+        config.shutdown_timeout = Duration::from_millis(20);
+        let q = engine.create_queue(config).unwrap();
+        let buf = Arc::new(engine.memory().alloc(4096).unwrap());
+        let mut list = DataList::new();
+        list.push_buffer(&buf, 0, 64).unwrap();
+        list.push_buffer(&buf, 1024, 64).unwrap();
+        let peer = Arc::new(engine.peer_memory().alloc(128, 1).unwrap());
+        let tickets: Vec<_> = (0..2)
+            .map(|_| {
+                q.submit(Job::Pull {
+                    peer: PeerRange::whole(&peer).unwrap(),
+                    list: Sgl::List(list.clone()),
+                })
+                .unwrap()
+            })
+            .collect();
+        drop((buf, peer, list));
+        drop(q);
+        for t in &tickets {
+            let err = t.wait(WAIT).unwrap_err();
+            assert!(
+                matches!(err, Error::QueueDropped { queue: 1, cid } if cid == t.cid()),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("before the engine fetched"),
+                "{err}"
+            );
+        }
+        drop(tickets);
+        assert_eq!(dev.dma_windows().len(), windows_before, "nothing leaked");
+        assert_eq!(engine.peer_memory().free_ranges(), bar2_before);
+        engine.enable().unwrap();
+        let mut fake = FakeEngine::new(&dev);
+        let q = queue(&engine, 1, 4);
+        let t = q.submit(Job::Nop).unwrap();
+        fake.step();
+        t.wait(WAIT).unwrap().check().unwrap();
+    }
+
+    /// The engine fetched the job (STATUS.SQ_HEAD moved past it) but its CQ entry never came:
+    /// idle or not, the engine may still write it, so dropping the queue leaks.
+    #[test]
+    fn a_fetched_job_without_its_cq_entry_keeps_its_memory() {
+        let (dev, engine) = setup();
+        let mut fake = FakeEngine::new(&dev);
+        let mut config = QueueConfig::new(2);
+        config.shutdown_timeout = Duration::from_millis(20);
+        let q = engine.create_queue(config).unwrap();
+        let done = q.submit(Job::Nop).unwrap();
+        fake.step();
+        let buf = Arc::new(engine.memory().alloc(4096).unwrap());
+        let addr = buf.bus_addr();
+        let mut list = DataList::new();
+        list.push_buffer(&buf, 0, 64).unwrap();
+        let peer = Arc::new(engine.peer_memory().alloc(64, 1).unwrap());
+        let fetched = q
+            .submit(Job::Pull {
+                peer: PeerRange::whole(&peer).unwrap(),
+                list: Sgl::List(list),
+            })
+            .unwrap();
+        fake.hold = true;
+        assert_eq!(fake.step(), 1);
+        drop((buf, peer));
+        drop(q);
+        assert_eq!(
+            done.wait(WAIT).unwrap().status,
+            StatusCode::Success,
+            "a completion written before the drop is delivered"
+        );
+        assert!(dev.dma_windows().iter().any(|&(a, _)| a == addr));
+        assert!(matches!(
+            fetched.wait(Duration::from_millis(10)),
+            Err(Error::QueueClosed { queue: 2, .. })
         ));
     }
 
