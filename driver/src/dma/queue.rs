@@ -20,7 +20,7 @@
 //! wait for a ticket and submit again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -415,6 +415,12 @@ struct QueueShared {
     cq_entries: u32,
     mode: CompletionMode,
     state: Mutex<QueueState>,
+    /// Engine-wide count of function resets found by any queue ([`EngineInner::resets`]).
+    engine_resets: Arc<AtomicU64>,
+    /// How many of those this queue has accounted for: created after them, found alive
+    /// (enabled) after them, or found lost. Below `engine_resets`, another queue saw a reset
+    /// this queue has not looked for yet.
+    resets_checked: AtomicU64,
 }
 
 impl QueueShared {
@@ -515,13 +521,22 @@ impl QueueShared {
     /// CQ entries the engine wrote before it dropped the queue are genuine (a CQ entry follows
     /// its job's data) and are delivered; every other job in flight fails with
     /// [`Error::QueueLost`]: its ticket's channel disconnects.
+    ///
+    /// A function reset found here is recorded engine-wide, so the other queues look at their
+    /// own registers at their next wake-up instead of at their own next 200 ms check
+    /// ([`QueueShared::reset_pending`]).
     fn check_alive(&self) -> Result<()> {
+        // Read before the registers: a reset recorded after this read is looked for again.
+        let resets = self.engine_resets.load(Ordering::Relaxed);
         let mut st = self.lock();
         if st.closed || st.lost.is_some() {
             return Ok(());
         }
         let control = self.read_reg(&regs::QUEUE_CONTROL_REG)?;
         if control.is_set(QUEUE_CONTROL::ENABLE) {
+            // Still enabled after every reset recorded so far: none of them touched this queue
+            // (it was created after them).
+            self.resets_checked.fetch_max(resets, Ordering::Relaxed);
             return Ok(());
         }
         if self
@@ -548,7 +563,23 @@ impl QueueShared {
         st.lost = Some(reason);
         // Dropping each job's sender disconnects its ticket; its memory is released here.
         st.in_flight.clear();
+        if reason == QueueLostReason::FunctionReset {
+            // An FLR resets every queue at once. `fetch_max` so that several queues finding
+            // the same reset count it once. The counter is only a hint to read registers
+            // early (every decision is taken on this queue's own register reads), so Relaxed
+            // ordering is enough.
+            let seen = self.resets_checked.load(Ordering::Relaxed) + 1;
+            self.engine_resets.fetch_max(seen, Ordering::Relaxed);
+            self.resets_checked.fetch_max(seen, Ordering::Relaxed);
+        }
         Ok(())
+    }
+
+    /// Another queue of the engine found a function reset this queue has not looked for: its
+    /// registers are worth reading now rather than at the next 200 ms check. (A queue the
+    /// engine disabled, `QueueDisabled`, concerns that queue only and is not recorded.)
+    fn reset_pending(&self) -> bool {
+        self.engine_resets.load(Ordering::Relaxed) > self.resets_checked.load(Ordering::Relaxed)
     }
 
     /// True if SQ slot `slot` lies in `[head, tail)`: the engine, whose SQ head is `head`, has
@@ -569,6 +600,11 @@ impl QueueShared {
 
 /// How often a polling [`Ticket::wait`] checks that the device still answers.
 const HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often an interrupt-mode [`Ticket::wait`] looks at its queue's registers while another
+/// queue has found a function reset this one has not seen yet (the polling loop wakes at least
+/// every millisecond anyway).
+const RESET_RECHECK_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Receives one job's [`Completion`].
 #[derive(Debug)]
@@ -637,7 +673,8 @@ impl Ticket {
     /// CQ (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
     /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
     /// delays a job by at most that. Both check the queue's registers every 200 ms, so a lost
-    /// queue fails its tickets within about that.
+    /// queue fails its tickets within about that; once any queue of the engine has found a
+    /// function reset, the others check at their next wake-up (at once when a wait starts).
     pub fn wait(&self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now() + timeout;
         let timed_out = || Error::DmaTimeout {
@@ -650,8 +687,20 @@ impl Ticket {
             // interrupt that is masked or lost then delays a job by at most that, and a dead
             // device is noticed.
             loop {
+                if self.queue.reset_pending() {
+                    if let Some(c) = self.check_device()? {
+                        return Ok(c);
+                    }
+                }
                 let now = Instant::now();
-                let until = deadline.min(now + HEALTH_CHECK_INTERVAL);
+                // While a reset is pending (this queue's engine side still busy aborting),
+                // look again soon rather than after a whole interval.
+                let interval = if self.queue.reset_pending() {
+                    RESET_RECHECK_INTERVAL
+                } else {
+                    HEALTH_CHECK_INTERVAL
+                };
+                let until = deadline.min(now + interval);
                 match self.rx.recv_deadline(until) {
                     Ok(c) => return Ok(c),
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
@@ -685,7 +734,7 @@ impl Ticket {
                     None => Err(timed_out()),
                 };
             }
-            if now >= next_check {
+            if now >= next_check || self.queue.reset_pending() {
                 if let Some(c) = self.check_device()? {
                     return Ok(c);
                 }
@@ -711,6 +760,9 @@ struct EngineInner {
     in_use: Mutex<Vec<bool>>,
     irq_table: IrqTable,
     irq_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Function resets found by any queue so far (see [`QueueShared::check_alive`]): lets the
+    /// other queues' tickets fail at their next wake-up.
+    resets: Arc<AtomicU64>,
 }
 
 impl Drop for EngineInner {
@@ -778,6 +830,7 @@ impl DmaEngine {
                 in_use: Mutex::new(vec![false; usize::from(queues)]),
                 irq_table: Arc::new(Mutex::new(vec![None; usize::from(queues)])),
                 irq_thread: Mutex::new(None),
+                resets: Arc::new(AtomicU64::new(0)),
             }),
         })
     }
@@ -995,6 +1048,9 @@ impl DmaEngine {
                 lost: None,
                 dropped_unfetched: false,
             }),
+            engine_resets: Arc::clone(&self.inner.resets),
+            // Programmed after every reset found so far: none of them concerns this queue.
+            resets_checked: AtomicU64::new(self.inner.resets.load(Ordering::Relaxed)),
         });
         let sq_base = shared.sq.bus_addr().get();
         let cq_base = shared.cq.bus_addr().get();
@@ -2103,6 +2159,47 @@ mod tests {
             fetched.wait(Duration::from_millis(10)),
             Err(Error::QueueClosed { queue: 2, .. })
         ));
+    }
+
+    /// Once one queue has found a function reset, a wait on another queue's ticket fails at
+    /// once instead of at that queue's own 200 ms register check.
+    #[test]
+    fn a_reset_found_by_one_queue_fails_the_others_at_once() {
+        let (dev, engine) = setup();
+        let queues: Vec<_> = (0..3).map(|id| queue(&engine, id, 4)).collect();
+        let tickets: Vec<_> = queues.iter().map(|q| q.submit(Job::Nop).unwrap()).collect();
+        dev.reset().unwrap();
+        let mut waits = Vec::new();
+        for t in &tickets {
+            let started = Instant::now();
+            let err = t.wait(Duration::from_secs(60)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::QueueLost {
+                        reason: QueueLostReason::FunctionReset,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            waits.push(started.elapsed());
+        }
+        assert!(waits[0] >= HEALTH_CHECK_INTERVAL / 2, "{waits:?}");
+        assert!(
+            waits[1..].iter().all(|w| *w < HEALTH_CHECK_INTERVAL / 4),
+            "{waits:?}"
+        );
+        // A queue created after the reset is not disturbed by it.
+        drop(tickets);
+        drop(queues);
+        engine.enable().unwrap();
+        let mut fake = FakeEngine::new(&dev);
+        let q = queue(&engine, 0, 4);
+        assert!(!q.shared.reset_pending());
+        let t = q.submit(Job::Nop).unwrap();
+        fake.step();
+        t.wait(WAIT).unwrap().check().unwrap();
     }
 
     #[test]
