@@ -583,10 +583,10 @@ impl QueueShared {
     }
 
     /// True if SQ slot `slot` lies in `[head, tail)`: the engine, whose SQ head is `head`, has
-    /// not fetched it.
+    /// not fetched it. A head outside the ring (a device gone wrong) proves nothing: false.
     fn unfetched(&self, slot: u32, head: u32, tail: u32) -> bool {
         let n = self.sq_entries;
-        (slot + n - head) % n < (tail + n - head) % n
+        head < n && (slot + n - head) % n < (tail + n - head) % n
     }
 
     fn lost_error(&self, cid: Option<u16>) -> Option<Error> {
@@ -2121,6 +2121,24 @@ mod tests {
         let t = q.submit(Job::Nop).unwrap();
         fake.step();
         t.wait(WAIT).unwrap().check().unwrap();
+    }
+
+    #[test]
+    fn unfetched_slots_follow_the_ring() {
+        let (_dev, engine) = setup();
+        let q = queue(&engine, 0, 4);
+        let s = &q.shared;
+        // Head 3, tail 1 (wrapped): slots 3 and 0 are not fetched yet, 1 and 2 are free.
+        assert!(s.unfetched(3, 3, 1) && s.unfetched(0, 3, 1));
+        assert!(!s.unfetched(1, 3, 1) && !s.unfetched(2, 3, 1));
+        assert!(
+            !s.unfetched(2, 2, 2),
+            "head at the tail: everything was fetched"
+        );
+        assert!(
+            !s.unfetched(0, 4, 1),
+            "a head outside the ring proves nothing"
+        );
     }
 
     /// The engine fetched the job (STATUS.SQ_HEAD moved past it) but its CQ entry never came:
