@@ -668,8 +668,10 @@ impl Ticket {
     }
 
     /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
-    /// [`Error::QueueClosed`] if the queue was shut down first, [`Error::QueueLost`] if the
-    /// device dropped the queue: reset, engine reset, SQ fetch failure). Polling mode polls the
+    /// [`Error::QueueDropped`] if the QueuePair was dropped before the engine fetched the job,
+    /// [`Error::QueueClosed`] if it was dropped while the engine might still run the job (its
+    /// memory is then leaked), [`Error::QueueLost`] if the device dropped the queue: reset,
+    /// engine reset, SQ fetch failure). Polling mode polls the
     /// CQ (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
     /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
     /// delays a job by at most that. Both check the queue's registers every 200 ms, so a lost
