@@ -25,11 +25,12 @@ use peerbar::dma::{
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
 use peerbar::pattern::{Mismatch, Pattern};
 use peerbar::{BarIndex, BarOffset, BusAddr};
+#[cfg(feature = "sim")]
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
 
 use crate::progress::{self, Counting};
-use crate::target::{Kind, Target};
+use crate::target::Target;
 use crate::units::{human_bytes, human_seconds, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
 
@@ -51,8 +52,10 @@ names the LBA, the offset inside it, and where the bytes found there belong (zer
 LBA's data and how far it landed from home, or corruption).
 
 On the simulated endpoint a simulated NVMe controller is attached to the same fabric and IOMMU
-(--sim-* options shape it). On hardware --nvme <BDF> names the SSD; it must be bound to
-vfio-pci, and writing to it needs --allow-nvme-write (the data on those LBAs is destroyed).";
+(--sim-* options shape it). On hardware (--device) --nvme <BDF> names the SSD; it must be bound
+to vfio-pci, it is opened with the endpoint into one VFIO container (one IOVA space) and the
+endpoint's BAR2 is mapped into the IOMMU for it; writing to it needs --allow-nvme-write (the
+data on those LBAs is destroyed), checked before anything is opened.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -61,6 +64,7 @@ Examples:
   peerbar copy --direction to-host --transfer prp --json
   peerbar copy --direction to-host --to cmb       BAR2 -> the SSD's CMB, peer to peer
   peerbar copy --sim-latency-us 80 --sim-bandwidth-mbps 3500
+  peerbar --device 0000:01:00.0 copy --nvme 0000:03:00.0 --allow-nvme-write --size 1GiB
 
 Exit status: 0 all verified, 1 a verification found wrong bytes (the report says where),
 2 usage, 3 device/simulation/timeout, 4 an NVMe command or a DMA job completed with an
@@ -137,15 +141,15 @@ pub struct CopyArgs {
     /// Simulation: back the namespace with this file instead of memory.
     #[arg(long, value_name = "FILE")]
     pub sim_file: Option<std::path::PathBuf>,
-    /// Simulation: logical block size (512 or 4096).
-    #[arg(long, default_value_t = 512)]
-    pub sim_lba_size: u32,
-    /// Simulation: command latency of the NVMe controller, microseconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub sim_latency_us: f64,
-    /// Simulation: data bandwidth of the NVMe controller, MB/s (0: unlimited).
-    #[arg(long, default_value_t = 7000)]
-    pub sim_bandwidth_mbps: u64,
+    /// Simulation: logical block size, 512 or 4096 [default: 512].
+    #[arg(long)]
+    pub sim_lba_size: Option<u32>,
+    /// Simulation: command latency of the NVMe controller, microseconds [default: 10].
+    #[arg(long)]
+    pub sim_latency_us: Option<f64>,
+    /// Simulation: data bandwidth of the NVMe controller, MB/s (0: unlimited) [default: 7000].
+    #[arg(long)]
+    pub sim_bandwidth_mbps: Option<u64>,
     /// Simulation: the controller does not advertise SGLs (PRP only).
     #[arg(long)]
     pub sim_no_sgl: bool,
@@ -229,8 +233,54 @@ struct CopyReport {
     failure: Option<String>,
 }
 
-/// Checks the numbers before anything is opened.
-pub fn check_args(args: &CopyArgs) -> anyhow::Result<()> {
+impl CopyArgs {
+    /// The `--sim-*` options given, by name (refused with `--device`).
+    fn sim_options_given(&self) -> Vec<&'static str> {
+        [
+            (self.sim_namespace.is_some(), "--sim-namespace"),
+            (self.sim_file.is_some(), "--sim-file"),
+            (self.sim_lba_size.is_some(), "--sim-lba-size"),
+            (self.sim_latency_us.is_some(), "--sim-latency-us"),
+            (self.sim_bandwidth_mbps.is_some(), "--sim-bandwidth-mbps"),
+            (self.sim_no_sgl, "--sim-no-sgl"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
+    }
+}
+
+/// Checks the numbers and the option combination before anything is opened: on hardware,
+/// `--nvme` is required, `--sim-*` options are refused, and writing the SSD needs
+/// `--allow-nvme-write`.
+pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
+    if opts.device.is_some() {
+        if let Some(name) = args.sim_options_given().first() {
+            return Err(usage_error(format!(
+                "{name} shapes the simulated NVMe controller and cannot be used with --device"
+            )));
+        }
+        if args.nvme.is_none() {
+            return Err(usage_error(
+                "on hardware, --nvme <BDF> must name the SSD (bound to vfio-pci)",
+            ));
+        }
+        if args.direction != Direction::ToHost && !args.allow_nvme_write {
+            return Err(usage_error(
+                "--direction to-nvme/both overwrites the SSD's LBAs: add --allow-nvme-write to confirm",
+            ));
+        }
+        if args.to == Destination::Cmb {
+            return Err(usage_error(
+                "--to cmb runs on the simulation only: on hardware the SSD's CMB is not mapped \
+                 into the IOMMU for the endpoint (not written yet)",
+            ));
+        }
+    } else if args.nvme.is_some() {
+        return Err(usage_error(
+            "--nvme names a real SSD; it needs --device (the simulation has its own controller)",
+        ));
+    }
     if args.size == 0 {
         return Err(usage_error("--size must be at least one LBA"));
     }
@@ -240,13 +290,16 @@ pub fn check_args(args: &CopyArgs) -> anyhow::Result<()> {
     if args.depth == 0 || args.depth > 64 {
         return Err(usage_error("--depth must be 1..=64"));
     }
-    if !matches!(args.sim_lba_size, 512 | 4096) {
+    if !matches!(args.sim_lba_size, None | Some(512 | 4096)) {
         return Err(usage_error("--sim-lba-size must be 512 or 4096"));
     }
     if !args.timeout.is_finite() || args.timeout <= 0.0 {
         return Err(usage_error("--timeout must be positive"));
     }
-    if !args.sim_latency_us.is_finite() || args.sim_latency_us < 0.0 {
+    if args
+        .sim_latency_us
+        .is_some_and(|us| !us.is_finite() || us < 0.0)
+    {
         return Err(usage_error("--sim-latency-us must be zero or positive"));
     }
     Ok(())
@@ -258,61 +311,25 @@ struct World {
     queue: QueuePair,
     nvme: Nvme,
     io: IoQueue,
+    #[cfg(feature = "sim")]
     sim: Option<peerbar_sim::SimDevice>,
+    #[cfg(feature = "sim")]
     sim_nvme: Option<peerbar_sim::SimNvme>,
 }
 
-fn open_world(target: &mut Target, args: &CopyArgs) -> anyhow::Result<World> {
-    let sim_nvme;
-    let nvme_device: Arc<dyn peerbar::Device> = match (target.kind, &args.nvme) {
-        (Kind::Simulation, Some(_)) => return Err(usage_error(
-            "--nvme names a real SSD; it needs --device (the simulation has its own controller)",
-        )),
-        (Kind::Simulation, None) => {
-            let sim = target.sim.as_ref().expect("simulation target");
-            let needed = (args.lba * u64::from(args.sim_lba_size)).saturating_add(args.size);
-            let namespace = match &args.sim_file {
-                Some(path) => NamespaceBacking::File(path.clone()),
-                None => NamespaceBacking::Memory {
-                    bytes: args.sim_namespace.unwrap_or(needed.max(64 << 20)),
-                },
-            };
-            // A CMB big enough for every chunk in flight when the copy delivers there.
-            let cmb_bytes = if args.to == Destination::Cmb {
-                args.chunk
-                    .saturating_mul(args.depth as u64)
-                    .max(4096)
-                    .next_power_of_two()
-            } else {
-                0
-            };
-            let config = NvmeConfig {
-                namespace,
-                cmb_bytes,
-                lba_size: args.sim_lba_size,
-                sgl: !args.sim_no_sgl,
-                latency_cycles: (args.sim_latency_us * peerbar_sim::CLOCK_HZ as f64 / 1e6) as u64,
-                bytes_per_cycle: (args.sim_bandwidth_mbps * 1_000_000)
-                    .div_ceil(peerbar_sim::CLOCK_HZ) as u32,
-                ..NvmeConfig::default()
-            };
-            let dev = sim
-                .attach_nvme(config)
-                .context("attaching the simulated NVMe controller")?;
-            sim_nvme = Some(dev.clone());
-            Arc::new(dev)
+/// Opens the endpoint and the SSD (on hardware both into one VFIO container; on the
+/// simulation a simulated controller on the same fabric), then the engine and the NVMe driver
+/// sharing one `DmaMemory`. [`check_args`] has checked the option combination.
+fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, World)> {
+    let (mut target, nvme_device) = match &args.nvme {
+        Some(bdf) => {
+            let (target, ssd) = Target::open_with_peer(opts, bdf)?;
+            (target, NvmeDevice::from(ssd))
         }
-        (Kind::Hardware, None) => {
-            return Err(usage_error(
-                "on hardware, --nvme <BDF> must name the SSD (bound to vfio-pci)",
-            ))
-        }
-        (Kind::Hardware, Some(_)) => {
-            return Err(anyhow::anyhow!(
-                "copy on hardware needs the SSD and the endpoint in one VFIO container with the \
-                 endpoint's BAR2 mapped into the IOMMU for the SSD; that path is not written yet \
-                 (it is proven under QEMU first). Use the simulation for now."
-            ))
+        None => {
+            let target = Target::open(opts)?;
+            let nvme_device = simulated_nvme(&target, args)?;
+            (target, nvme_device)
         }
     };
     let endpoint = target.shared_endpoint()?;
@@ -328,7 +345,7 @@ fn open_world(target: &mut Target, args: &CopyArgs) -> anyhow::Result<World> {
         Transfer::Prp => TransferMode::Prp,
     };
     let nvme = Nvme::open(
-        nvme_device,
+        Arc::clone(&nvme_device.device),
         engine.memory().clone(),
         NvmeOptions {
             transfer,
@@ -337,14 +354,82 @@ fn open_world(target: &mut Target, args: &CopyArgs) -> anyhow::Result<World> {
     )
     .context("initialising the NVMe controller")?;
     let io = nvme.io_queue().context("creating an NVMe I/O queue")?;
-    Ok(World {
+    let world = World {
         engine,
         queue,
         nvme,
         io,
+        #[cfg(feature = "sim")]
         sim: target.sim.clone(),
-        sim_nvme,
+        #[cfg(feature = "sim")]
+        sim_nvme: nvme_device.sim_nvme,
+    };
+    Ok((target, world))
+}
+
+/// The NVMe controller the copy drives, and the simulated one when it is simulated.
+struct NvmeDevice {
+    device: Arc<dyn peerbar::Device>,
+    #[cfg(feature = "sim")]
+    sim_nvme: Option<peerbar_sim::SimNvme>,
+}
+
+impl From<Arc<dyn peerbar::Device>> for NvmeDevice {
+    fn from(device: Arc<dyn peerbar::Device>) -> NvmeDevice {
+        NvmeDevice {
+            device,
+            #[cfg(feature = "sim")]
+            sim_nvme: None,
+        }
+    }
+}
+
+/// A simulated NVMe controller attached to the simulated endpoint's fabric, shaped by the
+/// `--sim-*` options.
+#[cfg(feature = "sim")]
+fn simulated_nvme(target: &Target, args: &CopyArgs) -> anyhow::Result<NvmeDevice> {
+    let sim = target.sim.as_ref().expect("simulation target");
+    let lba_size = args.sim_lba_size.unwrap_or(512);
+    let latency_us = args.sim_latency_us.unwrap_or(10.0);
+    let bandwidth_mbps = args.sim_bandwidth_mbps.unwrap_or(7000);
+    let needed = (args.lba * u64::from(lba_size)).saturating_add(args.size);
+    let namespace = match &args.sim_file {
+        Some(path) => NamespaceBacking::File(path.clone()),
+        None => NamespaceBacking::Memory {
+            bytes: args.sim_namespace.unwrap_or(needed.max(64 << 20)),
+        },
+    };
+    // A CMB big enough for every chunk in flight when the copy delivers there.
+    let cmb_bytes = if args.to == Destination::Cmb {
+        args.chunk
+            .saturating_mul(args.depth as u64)
+            .max(4096)
+            .next_power_of_two()
+    } else {
+        0
+    };
+    let config = NvmeConfig {
+        namespace,
+        cmb_bytes,
+        lba_size,
+        sgl: !args.sim_no_sgl,
+        latency_cycles: (latency_us * peerbar_sim::CLOCK_HZ as f64 / 1e6) as u64,
+        bytes_per_cycle: (bandwidth_mbps * 1_000_000).div_ceil(peerbar_sim::CLOCK_HZ) as u32,
+        ..NvmeConfig::default()
+    };
+    let dev = sim
+        .attach_nvme(config)
+        .context("attaching the simulated NVMe controller")?;
+    Ok(NvmeDevice {
+        device: Arc::new(dev.clone()),
+        sim_nvme: Some(dev),
     })
+}
+
+/// A build without the simulator has no simulated controller (nor endpoint).
+#[cfg(not(feature = "sim"))]
+fn simulated_nvme(_target: &Target, _args: &CopyArgs) -> anyhow::Result<NvmeDevice> {
+    Err(usage_error(crate::target::NO_SIMULATOR))
 }
 
 /// What one chunk waits for.
@@ -380,7 +465,8 @@ struct Chunk {
     /// What the current step waits for (set by `Copier::start`).
     pending: Option<Pending>,
     started: Instant,
-    sim_started: Option<u64>,
+    /// Simulated seconds when the chunk started (`None` on hardware).
+    sim_started: Option<f64>,
 }
 
 struct Slot {
@@ -416,8 +502,16 @@ struct Copier<'a> {
 }
 
 impl Copier<'_> {
-    fn sim_cycles(&self) -> Option<u64> {
-        self.world.sim.as_ref().map(|s| s.stats().cycles)
+    /// Simulated seconds so far, `None` on hardware.
+    fn sim_seconds(&self) -> Option<f64> {
+        #[cfg(feature = "sim")]
+        return self
+            .world
+            .sim
+            .as_ref()
+            .map(|s| s.stats().cycles as f64 / peerbar_sim::CLOCK_HZ as f64);
+        #[cfg(not(feature = "sim"))]
+        None
     }
 
     fn lba_of(&self, offset: u64) -> u64 {
@@ -601,7 +695,7 @@ impl Copier<'_> {
         let mut done = 0u64;
         let mut stop = None;
         let wall0 = Instant::now();
-        let sim0 = self.sim_cycles();
+        let sim0 = self.sim_seconds();
         self.progress.set_message(name);
         while done < count && stop.is_none() {
             let mut progressed = false;
@@ -616,7 +710,7 @@ impl Copier<'_> {
                         step: 0,
                         pending: None,
                         started: Instant::now(),
-                        sim_started: self.sim_cycles(),
+                        sim_started: self.sim_seconds(),
                     };
                     self.start(slot, &mut chunk)?;
                     slot.chunk = Some(chunk);
@@ -657,10 +751,8 @@ impl Copier<'_> {
                     tally
                         .latencies_ms
                         .push(chunk.started.elapsed().as_secs_f64() * 1e3);
-                    if let (Some(s0), Some(s1)) = (chunk.sim_started, self.sim_cycles()) {
-                        tally
-                            .sim_latencies_us
-                            .push((s1 - s0) as f64 * 1e6 / peerbar_sim::CLOCK_HZ as f64);
+                    if let (Some(s0), Some(s1)) = (chunk.sim_started, self.sim_seconds()) {
+                        tally.sim_latencies_us.push((s1 - s0) * 1e6);
                     }
                     done += 1;
                     self.progress.inc(chunk.len);
@@ -684,8 +776,8 @@ impl Copier<'_> {
         }
         let wall = wall0.elapsed().as_secs_f64();
         let bytes = (done * args.chunk).min(args.size);
-        let sim_seconds = match (sim0, self.sim_cycles()) {
-            (Some(a), Some(b)) => Some((b - a) as f64 / peerbar_sim::CLOCK_HZ as f64),
+        let sim_seconds = match (sim0, self.sim_seconds()) {
+            (Some(a), Some(b)) => Some(b - a),
             _ => None,
         };
         Ok((
@@ -722,14 +814,10 @@ fn describe_mismatch(m: &Mismatch) -> String {
     m.to_string()
 }
 
-pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
+/// Opens the target(s) and copies. [`check_args`] must have passed.
+pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
     let writes = args.direction != Direction::ToHost;
-    if target.kind == Kind::Hardware && writes && !args.allow_nvme_write {
-        return Err(usage_error(
-            "--direction to-nvme/both overwrites the SSD's LBAs: add --allow-nvme-write to confirm",
-        ));
-    }
-    let world = open_world(target, args)?;
+    let (target, world) = open_world(opts, args)?;
     let ns = world.nvme.namespace();
     let lba_size = u64::from(ns.lba_size);
     for (what, v) in [("--size", args.size), ("--chunk", args.chunk)] {
@@ -834,6 +922,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &CopyArgs) -> anyhow::R
             check(vec![Step::NvmeRead, Step::Checksum, Step::Push]),
         ));
     }
+    #[cfg(feature = "sim")]
     if args.direction == Direction::ToHost {
         if let Some(sim_nvme) = &world.sim_nvme {
             // A fresh simulated namespace is zero: seed it so there is something to verify.

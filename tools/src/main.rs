@@ -6,7 +6,6 @@
 mod bar_test;
 #[cfg(feature = "sim")]
 mod bench;
-#[cfg(feature = "sim")]
 mod copy;
 mod info;
 mod progress;
@@ -153,7 +152,6 @@ enum Command {
 
     /// NVMe -> BAR2 -> host and host -> BAR2 -> NVMe, peer to peer, chunked, with every
     /// chunk's CRC checked in BAR2 and every byte compared end to end.
-    #[cfg(feature = "sim")]
     #[command(long_about = copy::LONG_ABOUT, after_help = copy::AFTER_HELP)]
     Copy(copy::CopyArgs),
 
@@ -165,10 +163,6 @@ enum Command {
     /// Not in this build: it was built without the simulator (cargo feature `sim`).
     #[cfg(not(feature = "sim"))]
     Bench(NotBuilt),
-
-    /// Not in this build: it was built without the simulator (cargo feature `sim`).
-    #[cfg(not(feature = "sim"))]
-    Copy(NotBuilt),
 
     /// Prove the VFIO path on a real kernel: open an NVMe function bound to vfio-pci, map DMA
     /// memory through the IOMMU, take MSI-X interrupts, Identify/Read/Write with PRP and SGL,
@@ -255,9 +249,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         _ => None,
     };
-    #[cfg(feature = "sim")]
+    // copy checks its options, then opens its own devices (on hardware, the endpoint and the
+    // SSD into one VFIO container).
     if let Command::Copy(args) = &cli.command {
-        copy::check_args(args)?;
+        copy::check_args(args, &cli.global)?;
+        return copy::run(&cli.global, args);
     }
     // topology reads sysfs only: no simulation, no VFIO.
     if let Command::Topology(args) = &cli.command {
@@ -277,12 +273,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let plan = bench_plan.expect("planned above");
             bench::run(&mut target, &cli.global, &args, &plan)
         }
-        #[cfg(feature = "sim")]
-        Command::Copy(args) => copy::run(&mut target, &cli.global, &args),
         #[cfg(not(feature = "sim"))]
-        Command::Bench(_) | Command::Copy(_) => Err(usage_error(target::NO_SIMULATOR)),
+        Command::Bench(_) => Err(usage_error(target::NO_SIMULATOR)),
         Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
         Command::Topology(_) => unreachable!("topology returned above, before any target"),
+        Command::Copy(_) => unreachable!("copy returned above, opening its own target"),
     }
 }
 

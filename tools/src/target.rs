@@ -1,7 +1,10 @@
 //! Opening what the command line names: the simulated endpoint (default) or a VFIO device.
 
-use peerbar::device::vfio::VfioDevice;
-use peerbar::{Device, Endpoint};
+use std::sync::Arc;
+
+use anyhow::Context;
+use peerbar::device::vfio::{Bdf, VfioDevice, VfioOpen, ENDPOINT_BARS};
+use peerbar::{BarIndex, Device, Endpoint};
 #[cfg(feature = "sim")]
 use peerbar_sim::{SimConfig, SimDevice, SimStats};
 
@@ -40,39 +43,71 @@ pub struct Target {
 impl Target {
     /// Checks the option combination, then opens the device.
     pub fn open(opts: &GlobalOpts) -> anyhow::Result<Target> {
-        if let Some(bdf) = &opts.device {
-            for (given, name) in [
-                (opts.trace.is_some(), "--trace"),
-                (opts.mps.is_some(), "--mps"),
-                (opts.mrrs.is_some(), "--mrrs"),
-                (opts.rcb.is_some(), "--rcb"),
-            ] {
-                if given {
-                    return Err(usage_error(format!(
-                        "{name} applies to the simulated endpoint only and cannot be used with --device \
-                         (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
-                    )));
-                }
-            }
-            // Check the address first so that a typo is a usage error, not a device error.
-            bdf.parse::<peerbar::device::vfio::Bdf>()
-                .map_err(|e| usage_error(e.to_string()))?;
-            let dev = VfioDevice::open(bdf)?;
-            let description = dev.describe();
-            return Ok(Target {
-                kind: Kind::Hardware,
-                device: Some(Box::new(dev)),
-                #[cfg(feature = "sim")]
-                sim: None,
-                description,
-            });
+        let Some(bdf) = hardware_bdf(opts)? else {
+            return Target::open_simulation(opts);
+        };
+        let dev = VfioDevice::open(&bdf.to_string())?;
+        Ok(Target::hardware(dev))
+    }
+
+    /// Opens the endpoint (`--device`) and the NVMe SSD at `nvme_bdf` together, into ONE VFIO
+    /// container with one IOVA space, and maps the endpoint's BAR2 into the IOMMU for peers, so
+    /// that BAR2 addresses (`PeerMemory` slices, `DataList` entries) name the IOVA the SSD
+    /// reaches BAR2 at. Returns the target and the SSD (BAR0 mapped; bound to vfio-pci, or the
+    /// driver's error says how). Everything is checked before anything is opened: a bad or
+    /// repeated address is a usage error.
+    pub fn open_with_peer(
+        opts: &GlobalOpts,
+        nvme_bdf: &str,
+    ) -> anyhow::Result<(Target, Arc<dyn Device>)> {
+        let Some(endpoint_bdf) = hardware_bdf(opts)? else {
+            return Err(usage_error(
+                "--nvme names a real SSD; it needs --device <BDF> for the endpoint",
+            ));
+        };
+        let ssd_bdf: Bdf = nvme_bdf
+            .parse()
+            .map_err(|e: peerbar::Error| usage_error(e.to_string()))?;
+        if ssd_bdf == endpoint_bdf {
+            return Err(usage_error(format!(
+                "--device and --nvme both name {endpoint_bdf}: the endpoint and the SSD are two functions"
+            )));
         }
-        Target::open_simulation(opts)
+        let (endpoint_text, ssd_text) = (endpoint_bdf.to_string(), ssd_bdf.to_string());
+        let mut opened = VfioDevice::open_set(&[
+            VfioOpen {
+                bdf: &endpoint_text,
+                required_bars: ENDPOINT_BARS,
+            },
+            VfioOpen {
+                bdf: &ssd_text,
+                required_bars: &[BarIndex::BAR0],
+            },
+        ])?
+        .into_iter();
+        let (Some(endpoint), Some(ssd)) = (opened.next(), opened.next()) else {
+            unreachable!("open_set returns one device per request");
+        };
+        endpoint
+            .map_bar_for_peers(BarIndex::BAR2)
+            .with_context(|| {
+                format!("mapping BAR2 of {endpoint_text} into the IOMMU for the SSD {ssd_text}")
+            })?;
+        Ok((Target::hardware(endpoint), Arc::new(ssd)))
+    }
+
+    fn hardware(dev: VfioDevice) -> Target {
+        Target {
+            kind: Kind::Hardware,
+            description: dev.describe(),
+            device: Some(Box::new(dev)),
+            #[cfg(feature = "sim")]
+            sim: None,
+        }
     }
 
     #[cfg(feature = "sim")]
     fn open_simulation(opts: &GlobalOpts) -> anyhow::Result<Target> {
-        use anyhow::Context;
         let config = sim_config(opts)?;
         let sim = SimDevice::new(config).context("starting the simulated endpoint")?;
         Ok(Target {
@@ -105,7 +140,7 @@ impl Target {
     /// Identifies the endpoint, sharing the device (what the DMA engine needs). Consumes the
     /// target's device handle.
     pub fn shared_endpoint(&mut self) -> anyhow::Result<Endpoint> {
-        let device: std::sync::Arc<dyn Device> = std::sync::Arc::from(
+        let device: Arc<dyn Device> = Arc::from(
             self.device
                 .take()
                 .expect("shared_endpoint() called once per target"),
@@ -126,6 +161,30 @@ impl Target {
         #[cfg(not(feature = "sim"))]
         None
     }
+}
+
+/// `--device` checked: `None` for the simulated endpoint; with `--device`, its address, and
+/// no simulation-only option (both usage errors, found before anything is opened).
+fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
+    let Some(bdf) = &opts.device else {
+        return Ok(None);
+    };
+    for (given, name) in [
+        (opts.trace.is_some(), "--trace"),
+        (opts.mps.is_some(), "--mps"),
+        (opts.mrrs.is_some(), "--mrrs"),
+        (opts.rcb.is_some(), "--rcb"),
+    ] {
+        if given {
+            return Err(usage_error(format!(
+                "{name} applies to the simulated endpoint only and cannot be used with --device \
+                 (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
+            )));
+        }
+    }
+    // Check the address first so that a typo is a usage error, not a device error.
+    let parsed = bdf.parse::<Bdf>().map_err(|e| usage_error(e.to_string()))?;
+    Ok(Some(parsed))
 }
 
 /// What a build without the `sim` feature says when asked for the simulated endpoint.

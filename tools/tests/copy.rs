@@ -1,6 +1,7 @@
 //! `peerbar copy` end to end on the simulated endpoint with its simulated NVMe controller:
 //! both directions verified (SGL and PRP), the JSON report, and bad options refused before
-//! anything moves.
+//! anything moves; on hardware (no board here), the option rules and the driver's device
+//! error.
 
 use serde_json::Value;
 
@@ -139,4 +140,115 @@ fn to_the_ssds_cmb_peer_to_peer() {
     assert_eq!(l["bytes_compared"], 1 << 20, "{r:#}");
     let bad = run(&with(&["--to", "cmb", "--direction", "to-nvme"]));
     assert_eq!(bad.code, EXIT_USAGE, "{}", bad.stderr);
+}
+
+// ---- on hardware (--device): the rules, without a board ----
+
+/// No machine has functions at ff:1f.x in a domain this high: had anything been opened, the
+/// exit would be 3 (device not found), not 2.
+const ENDPOINT: &str = "fedc:ff:1f.7";
+const SSD: &str = "fedc:ff:1f.6";
+
+fn on_hardware(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec!["--device", ENDPOINT, "copy", "--size", "1MiB"];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn hardware_option_rules_are_usage_errors_before_any_device_is_opened() {
+    for (args, needle) in [
+        (on_hardware(&[]), "--nvme <BDF>"),
+        // Writing the SSD (to-nvme, both) needs the confirmation.
+        (on_hardware(&["--nvme", SSD]), "--allow-nvme-write"),
+        (
+            on_hardware(&["--nvme", SSD, "--direction", "to-nvme"]),
+            "--allow-nvme-write",
+        ),
+        (
+            on_hardware(&["--nvme", SSD, "--direction", "both"]),
+            "--allow-nvme-write",
+        ),
+        // The endpoint and the SSD are two functions, however the address is written.
+        (
+            vec![
+                "--device",
+                "0000:3b:00.0",
+                "copy",
+                "--nvme",
+                "3B:00.0",
+                "--direction",
+                "to-host",
+            ],
+            "both name 0000:3b:00.0",
+        ),
+        (
+            on_hardware(&["--nvme", "3b:00", "--direction", "to-host"]),
+            "invalid PCI address",
+        ),
+        (
+            on_hardware(&["--nvme", SSD, "--direction", "to-host", "--to", "cmb"]),
+            "--to cmb",
+        ),
+        // --nvme without --device.
+        (vec!["copy", "--nvme", SSD], "needs --device"),
+        // The simulation's global options.
+        (
+            vec![
+                "--device",
+                ENDPOINT,
+                "--mps",
+                "512",
+                "copy",
+                "--nvme",
+                SSD,
+                "--allow-nvme-write",
+            ],
+            "--mps",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, EXIT_USAGE, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn simulated_controller_options_are_refused_with_a_device() {
+    for opt in [
+        &["--sim-namespace", "64MiB"][..],
+        &["--sim-file", "ns.img"][..],
+        &["--sim-lba-size", "4096"][..],
+        &["--sim-latency-us", "2"][..],
+        &["--sim-bandwidth-mbps", "3500"][..],
+        &["--sim-no-sgl"][..],
+    ] {
+        let mut args = on_hardware(&["--nvme", SSD, "--allow-nvme-write"]);
+        args.extend_from_slice(opt);
+        let r = run(&args);
+        assert_eq!(r.code, EXIT_USAGE, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(opt[0]) && r.stderr.contains("cannot be used with --device"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// Past the rules, the endpoint and the SSD are opened together; the driver's own error says
+/// what is missing (here: no such function) and the exit is 3.
+#[test]
+fn hardware_path_reports_the_drivers_device_error() {
+    for extra in [
+        &["--nvme", SSD, "--direction", "to-host"][..],
+        &["--nvme", SSD, "--allow-nvme-write"][..],
+    ] {
+        let r = run(&on_hardware(extra));
+        assert_eq!(r.code, EXIT_DEVICE, "{extra:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(&format!("no PCI device {ENDPOINT}")),
+            "{extra:?}: {}",
+            r.stderr
+        );
+    }
 }
