@@ -229,6 +229,12 @@ module peerbar_dma_engine
   logic            rq_np_q, rq_np_d;       // the beat is a MemRd
   logic            np_sent_q;              // a MemRd left last cycle (credit count lags)
   logic            abort_q, abort_d;       // DMA reset during a PUSH packet
+  // Owner of the beat in the RQ register, for QUEUE_STATUS.BUSY only: the engine leaves a job
+  // (StIrq -> StIdle, DMA reset) and may pick the next one while the job's last write (its CQ
+  // entry or MSI-X message) still waits there for rq_tready_i. Recorded when a beat is loaded
+  // (every load waits for a free register); beats loaded in StIdle are PBA messages, no job's.
+  logic            rq_job_q;               // a job's state loaded the beat
+  logic [QW-1:0]   rq_jq_q;                // that job's queue
 
   //////////////////////////
   // Completion side (RC) //
@@ -1121,6 +1127,8 @@ module peerbar_dma_engine
       rq_np_q       <= 1'b0;
       np_sent_q     <= 1'b0;
       abort_q       <= 1'b0;
+      rq_job_q      <= 1'b0;
+      rq_jq_q       <= '0;
     end else begin
       state_q       <= state_d;
       sq_head_q     <= sq_head_d;
@@ -1179,6 +1187,10 @@ module peerbar_dma_engine
       rq_np_q       <= rq_np_d;
       np_sent_q     <= rq_valid_q && rq_tready_i && rq_np_q;
       abort_q       <= abort_d;
+      if (rq_valid_d && !rq_valid_q) begin
+        rq_job_q <= state_q != StIdle;
+        rq_jq_q  <= jq_q;
+      end
     end
   end
 
@@ -1190,6 +1202,12 @@ module peerbar_dma_engine
     if (state_q != StIdle) begin
       queue_busy_o[jq_q] = 1'b1;
       queue_full_o[jq_q] = state_q == StFinish && cq_full;
+    end
+    // BUSY promises that no request of the queue's jobs is left to go out, so it also covers a
+    // job's beat still held in the RQ register after the engine left the job (its CQ entry or
+    // MSI-X message; the driver then unmaps the rings). Status only: arbitration does not wait.
+    if (rq_valid_q && rq_job_q) begin
+      queue_busy_o[rq_jq_q] = 1'b1;
     end
     busy_o = state_q != StIdle || rq_valid_q || rc_wr_busy || pend_valid ||
              (dma_enable_i && bus_master_i && |q_ready);

@@ -856,3 +856,97 @@ fn pull_and_push_under_other_host_settings() {
         assert!(sim.faults().is_empty(), "{what}: {:?}", sim.faults());
     }
 }
+
+/// QUEUE_STATUS.BUSY covers a job until its last write has left the engine: with RQ `tready`
+/// held low on most cycles, a NOP's CQ entry waits in the engine's RQ register after the
+/// engine went idle (polling mode: no MSI-X to send). BUSY must still read 1 then, and once it
+/// reads 0 the CQ entry is in host memory (the driver relies on that to release a queue's
+/// rings). Raw registers, so the test sees every STATUS read and the CQ ring itself.
+#[test]
+fn queue_busy_lasts_until_the_cq_entry_left_the_engine() {
+    const JOBS: u16 = 48;
+    const ENTRIES: u16 = 64;
+    let (sim, dma) = engine(SimConfig {
+        rq_ready_percent: 2,
+        ..SimConfig::default()
+    });
+    let q: u64 = 1;
+    let base = 0x1000 + q * 0x40;
+    let w = |off: u64, v: u32| {
+        sim.bar_write32(BarIndex::BAR0, BarOffset::new(base + off), v)
+            .expect("BAR0 write")
+    };
+    let sq = dma.memory().alloc(64 * usize::from(ENTRIES)).unwrap();
+    let cq = dma.memory().alloc(16 * usize::from(ENTRIES)).unwrap();
+    sq.fill(0, sq.len(), 0).unwrap();
+    cq.fill(0, cq.len(), 0).unwrap();
+    let (sqa, cqa) = (sq.bus_addr().get(), cq.bus_addr().get());
+    w(0x00, sqa as u32);
+    w(0x04, (sqa >> 32) as u32);
+    w(0x08, cqa as u32);
+    w(0x0C, (cqa >> 32) as u32);
+    w(
+        0x10,
+        (u32::from(ENTRIES - 1) << 16) | u32::from(ENTRIES - 1),
+    );
+    w(0x14, 1); // ENABLE, no interrupt: the engine goes idle right after the CQ entry is loaded
+
+    let mut pending_seen = 0u32;
+    for i in 0..JOBS {
+        let mut sqe = [0u8; 64];
+        sqe[2..4].copy_from_slice(&(0x100 + i).to_le_bytes()); // NOP, CID
+        sq.write(64 * usize::from(i), &sqe).unwrap();
+        w(0x1C, u32::from(i + 1));
+        // The entry has landed when its phase bit (DW3 bit 16, 1 on the first pass) is set.
+        let landed = || {
+            let mut e = [0u8; 16];
+            cq.read(16 * usize::from(i), &mut e).unwrap();
+            let dw3 = u32::from_le_bytes(e[12..16].try_into().unwrap());
+            dw3 & (1 << 16) != 0
+        };
+        let start = std::time::Instant::now();
+        loop {
+            let status = sim
+                .bar_read32(BarIndex::BAR0, BarOffset::new(base + 0x18))
+                .expect("QUEUE_STATUS");
+            let busy = status & (1 << 16) != 0;
+            let head = status & 0xFFFF;
+            // Read host memory after STATUS: BUSY 0 at the STATUS read means the entry was
+            // already written then.
+            let in_memory = landed();
+            let fetched = head == u32::from(i + 1);
+            if !busy && fetched {
+                assert!(
+                    in_memory,
+                    "job {i}: QUEUE_STATUS.BUSY reads 0 (SQ_HEAD {head}) but its CQ entry has \
+                     not reached host memory: the write still waits in the engine; \
+                     simulation: {:?}",
+                    sim.failure()
+                );
+                break;
+            } else if busy && fetched && !in_memory {
+                pending_seen += 1; // fetched, CQ entry not written yet, BUSY still 1
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "job {i} did not complete; simulation: {:?}",
+                sim.failure()
+            );
+        }
+        let mut e = [0u8; 16];
+        cq.read(16 * usize::from(i), &mut e).unwrap();
+        assert_eq!(
+            u16::from_le_bytes([e[12], e[13]]),
+            0x100 + i,
+            "CID of job {i}"
+        );
+        let dw3 = u32::from_le_bytes(e[12..16].try_into().unwrap());
+        assert_eq!((dw3 >> 17) & 0xFF, 0, "status of job {i}"); // DW3[24:17]: success = 0
+    }
+    assert!(
+        pending_seen > 0,
+        "no STATUS read caught a fetched job whose CQ entry was still on its way"
+    );
+    w(0x14, 0);
+    assert_eq!(sim.failure(), None);
+}

@@ -512,7 +512,10 @@ impl QueueShared {
     /// The driver enabled the queue and never disables it while the QueuePair lives, so
     /// CONTROL.ENABLE reading 0 means the device dropped the queue. Once its STATUS.BUSY also
     /// reads 0 no job of the queue is in the engine any more (a reset during a PUSH packet
-    /// finishes that packet first), so the memory the jobs hold can go. SQ_BASE then tells a
+    /// finishes that packet first) and every request of its jobs has left the engine: BUSY
+    /// stays set while a job's last write (CQ entry, MSI-X message) still waits in the RQ
+    /// register (`queue_busy_o`, hw/rtl/peerbar_dma_engine.sv), so the memory the jobs hold can
+    /// go, and the CQ read below sees every entry the engine wrote. SQ_BASE then tells a
     /// function reset (every register at its reset value: the base reads back other than the
     /// ring's address, which is never 0 because no IOVA range starts at 0) from the engine
     /// disabling the queue (DMA_CONTROL.RESET or an SQ fetch failure keep the base). This
@@ -1408,9 +1411,10 @@ impl QueuePair {
     /// reads disabled and BUSY 0, its SQ head is final: no slot in `[head, tail)` was fetched or
     /// ever will be. Disabling does not abort a fetched job: it runs to its CQ entry. That
     /// entry is the job's last write to host memory (its data goes first on the same RQ
-    /// stream), but it may still sit in the engine's RQ register after BUSY has dropped
-    /// (`StIrq` goes idle without waiting for it), so the rings are released only once every
-    /// fetched job's CQ entry has been read here, never on BUSY alone.
+    /// stream), and BUSY stays set until it (and the MSI-X message, if any) has left the
+    /// engine's RQ register, so once BUSY reads 0 every fetched job's CQ entry is in the ring.
+    /// The rings are still released only once those entries have been read here: that is how
+    /// the fetched jobs are delivered rather than failed.
     fn release_unfetched(&self, head: u32, deadline: Instant) -> bool {
         let q = &self.shared;
         loop {
