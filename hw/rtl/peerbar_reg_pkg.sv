@@ -392,7 +392,7 @@ package peerbar_reg_pkg;
   localparam int unsigned QUEUE_STATUS_SQ_HEAD_LSB = 0;
   localparam int unsigned QUEUE_STATUS_SQ_HEAD_WIDTH = 16;
   localparam logic [31:0] QUEUE_STATUS_SQ_HEAD_MASK = 32'h0000_ffff;
-  // QUEUE_STATUS.BUSY [16] (ro, reset 0x0): 1 while a job of this queue is in flight.
+  // QUEUE_STATUS.BUSY [16] (ro, reset 0x0): 1 while a job of this queue is in flight, until its last write (CQ entry, MSI-X) has left the engine: BUSY 0 on a disabled queue means the engine will not touch its memory again.
   localparam int unsigned QUEUE_STATUS_BUSY_LSB = 16;
   localparam int unsigned QUEUE_STATUS_BUSY_WIDTH = 1;
   localparam logic [31:0] QUEUE_STATUS_BUSY_MASK = 32'h0001_0000;

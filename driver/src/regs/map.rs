@@ -420,7 +420,7 @@ tock_registers::register_bitfields![
         ///
         /// Bits 15:0, access ro, reset 0x0.
         SQ_HEAD OFFSET(0) NUMBITS(16) [],
-        /// 1 while a job of this queue is in flight.
+        /// 1 while a job of this queue is in flight, until its last write (CQ entry, MSI-X) has left the engine: BUSY 0 on a disabled queue means the engine will not touch its memory again.
         ///
         /// Bits 16, access ro, reset 0x0.
         BUSY OFFSET(16) NUMBITS(1) [],
@@ -1554,7 +1554,7 @@ pub const ALL_ARRAYS: &[ArrayInfo] = &[
                         width: 1,
                         access: Access::ReadOnly,
                         reset: 0x0,
-                        description: "1 while a job of this queue is in flight.",
+                        description: "1 while a job of this queue is in flight, until its last write (CQ entry, MSI-X) has left the engine: BUSY 0 on a disabled queue means the engine will not touch its memory again.",
                     },
                     FieldInfo {
                         name: "FULL",
