@@ -188,6 +188,11 @@ impl ConfigSpace {
         }
     }
 
+    /// Extended Tag Field Enable (Device Control bit 8): the function may use 8-bit tags.
+    pub fn extended_tags(&self) -> bool {
+        self.devctl() & (1 << 8) != 0
+    }
+
     pub fn bus_master(&self) -> bool {
         self.raw.get16(COMMAND) & COMMAND_BUS_MASTER != 0
     }

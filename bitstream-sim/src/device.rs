@@ -26,8 +26,7 @@ use crate::fabric::{
     DmaDirection, DmaFault, Fabric, PeerBar, PeerId, Route, IOVA_RANGES, MSI_RANGE,
 };
 use crate::requester::{
-    RcDescriptor, RcPacket, RcScheduler, ReadAnswer, RqBeat, RqChecker, RqLimits, RqRequest,
-    SimRng, RC_ERROR_POISONED, RC_ERROR_STATUS,
+    RcDescriptor, RcPacket, RcScheduler, ReadAnswer, RqBeat, RqChecker, RqLimits, RqRequest, SimRng,
 };
 use crate::rtl::{Rtl, RtlInputs, RtlOutputs, BAR2_SIZE_LOG2};
 use crate::tlp::{
@@ -135,6 +134,12 @@ pub struct SimConfig {
     /// Cycles the DMA side may make no RQ/RC progress while the engine is busy or requests are
     /// outstanding before the simulation records a hang (default 2 500 000 = 10 ms).
     pub dma_hang_cycles: u64,
+    /// The block's own completion timeout (an IP setting; PCIe's default range is 50 us to
+    /// 50 ms): a read it still holds this many cycles after sending is ended with an error
+    /// code 9 report on RC, and only then is its tag free. Default 65 536 (262 us), longer
+    /// than the engine's default DMA_COMPLETION_TIMEOUT (12 500 = 50 us), so the engine gives
+    /// up first and must keep the tag until the block's report.
+    pub core_completion_timeout_cycles: u64,
 }
 
 impl Default for SimConfig {
@@ -154,6 +159,7 @@ impl Default for SimConfig {
             rc_split_seed: None,
             seed: 0x5eed,
             dma_hang_cycles: 2_500_000,
+            core_completion_timeout_cycles: 65_536,
         }
     }
 }
@@ -204,9 +210,15 @@ pub enum ReadFault {
     Poisoned,
     /// No completion at all: the read is lost and must time out.
     Dropped,
-    /// The completions, then a stale copy of them 200 cycles later (a duplicate the engine
-    /// must recognise as matching no outstanding read, discard and count).
+    /// The completions, then a copy of them on the link 200 cycles later: the block's Split
+    /// Completion Table matches the copy to whatever read holds the tag by then (an
+    /// invalid-tag completion if none does), and the engine must never take it as data.
     Duplicated,
+    /// The completions, `cycles` later than usual on the link: after the engine's timeout
+    /// (DMA_COMPLETION_TIMEOUT) the job has failed and the data must not land; after the
+    /// block's own timeout ([`SimConfig::core_completion_timeout_cycles`]) they are stale
+    /// completions of a read the block no longer holds.
+    Late { cycles: u64 },
 }
 
 /// A request a test sends exactly as a (possibly misbehaving) peer would, with no checks on the
@@ -766,12 +778,6 @@ impl FromSim for Error {
     }
 }
 
-/// A read the engine sent on RQ that is not fully answered on RC yet.
-#[derive(Clone, Debug)]
-struct OutstandingRead {
-    request: RqRequest,
-}
-
 /// A peer-to-peer read the fabric forwarded to the endpoint's completer: which engine read it
 /// answers.
 #[derive(Clone, Debug)]
@@ -782,8 +788,8 @@ struct P2pRead {
 /// The requester side of the block: RQ in, RC out, sideband.
 struct DmaSide {
     rq: RqChecker,
-    /// Engine read tags whose last completion has not been accepted on RC.
-    outstanding: HashMap<u8, OutstandingRead>,
+    /// Completions on their way to RC, and the block's Split Completion Table (the engine's
+    /// reads the block still holds).
     rc: RcScheduler,
     /// P2P tag (requester ENDPOINT_ID on CQ) -> the engine read it serves.
     p2p: HashMap<u8, P2pRead>,
@@ -817,8 +823,11 @@ impl DmaSide {
     fn new(config: &SimConfig) -> DmaSide {
         DmaSide {
             rq: RqChecker::default(),
-            outstanding: HashMap::new(),
-            rc: RcScheduler::new(config.rc_reorder, config.seed),
+            rc: RcScheduler::new(
+                config.rc_reorder,
+                config.seed,
+                config.core_completion_timeout_cycles,
+            ),
             p2p: HashMap::new(),
             next_p2p_tag: 0,
             seq_echo: VecDeque::new(),
@@ -852,7 +861,6 @@ impl DmaSide {
     /// Drops everything in flight (reset).
     fn clear(&mut self) {
         self.rq = RqChecker::default();
-        self.outstanding.clear();
         self.rc.clear();
         self.p2p.clear();
         self.seq_echo.clear();
@@ -865,7 +873,7 @@ impl DmaSide {
     /// Anything in flight on the requester side.
     fn in_flight(&self) -> bool {
         self.rq.in_packet()
-            || !self.outstanding.is_empty()
+            || !self.rc.table().is_empty()
             || !self.rc.is_empty()
             || !self.p2p.is_empty()
             || !self.seq_echo.is_empty()
@@ -1397,13 +1405,14 @@ impl Core {
         format!(
             "engine busy {}, {} RQ read(s) outstanding [{}], {} completion(s) queued for RC, {} P2P read(s) at the completer, RQ packet half received: {}",
             self.dma.busy,
-            self.dma.outstanding.len(),
+            self.dma.rc.table().len(),
             {
                 let mut t: Vec<String> = self
                     .dma
-                    .outstanding
-                    .values()
-                    .map(|o| o.request.describe())
+                    .rc
+                    .table()
+                    .entries()
+                    .map(|(_, e)| e.request.describe())
                     .collect();
                 t.sort_unstable();
                 t.join(", ")
@@ -1421,9 +1430,7 @@ impl Core {
         if let Some(capture) = &mut self.rc_capture {
             while let Some(beat) = dma.rc.head(now) {
                 capture.push(beat.clone());
-                if let Some(tag) = dma.rc.accept() {
-                    dma.outstanding.remove(&tag);
-                }
+                dma.rc.accept();
             }
         }
         let rc_gap = !dma.rc_stalled && !dma.rc_rng.percent(dma.rc_valid_percent);
@@ -1492,9 +1499,7 @@ impl Core {
             if self.inputs.rc_tlast == 1 {
                 self.stats.rc_completions += 1;
             }
-            if let Some(tag) = self.dma.rc.accept() {
-                self.dma.outstanding.remove(&tag);
-            }
+            self.dma.rc.accept();
         }
         self.sample_msix_interface(now, out);
         self.dma.busy = rtl_dma_busy(out);
@@ -1519,16 +1524,15 @@ impl Core {
             max_payload: u32::from(self.config.max_payload()),
             max_read_req: u32::from(self.config.max_read_request()),
             bus_master: self.config.bus_master(),
+            extended_tags: self.config.extended_tags(),
         }
     }
 
     /// Feeds one RQ beat to the checker (RQ handshake happened) and serves a complete request.
     fn accept_rq_beat(&mut self, now: u64, beat: &RqBeat) {
         let limits = self.rq_limits();
-        let DmaSide {
-            rq, outstanding, ..
-        } = &mut self.dma;
-        match rq.push(beat, limits, |t| outstanding.contains_key(&t)) {
+        let DmaSide { rq, rc, .. } = &mut self.dma;
+        match rq.push(beat, limits, |t| rc.table().holds(t)) {
             Ok(Some(req)) => {
                 self.stats.rq_requests += 1;
                 self.dma
@@ -1570,12 +1574,7 @@ impl Core {
         self.refresh_peer_bars();
         let route = self.fabric.route(req.dw_address);
         if req.kind == RequestType::MemRead {
-            self.dma.outstanding.insert(
-                req.tag,
-                OutstandingRead {
-                    request: req.clone(),
-                },
-            );
+            self.dma.rc.issue(&req, now);
             self.dma.nph_used.push_back(now + CREDIT_RETURN_CYCLES);
         }
         match (req.kind, route) {
@@ -1597,12 +1596,12 @@ impl Core {
                     Some(ReadFault::UnsupportedRequest) => vec![answer.error(STATUS_UR)],
                     Some(ReadFault::CompleterAbort) => vec![answer.error(STATUS_CA)],
                     Some(ReadFault::Dropped) => {
-                        // Lost on the link: the engine must time the read out (and may then
-                        // reuse its tag, which is no longer outstanding here).
-                        self.dma.outstanding.remove(&req.tag);
+                        // Lost on the link: the engine times the read out, and the block keeps
+                        // the tag until its own completion timeout reports the read on RC.
                         return;
                     }
-                    Some(ReadFault::Poisoned | ReadFault::Duplicated) | None => {
+                    Some(ReadFault::Poisoned | ReadFault::Duplicated | ReadFault::Late { .. })
+                    | None => {
                         match self
                             .fabric
                             .read(answer.first_byte, len, requester_id, req.tag)
@@ -1620,20 +1619,12 @@ impl Core {
                 if fault == Some(ReadFault::Poisoned) {
                     for p in &mut packets {
                         p.desc.poisoned = true;
-                        p.desc.error_code = RC_ERROR_POISONED;
                     }
                 }
-                // A stale copy does not end the read in the model's books (the original does),
-                // so the tag's bookkeeping here stays right whatever the engine does.
-                let copies: Vec<RcPacket> = if fault == Some(ReadFault::Duplicated) {
-                    packets
-                        .iter()
-                        .cloned()
-                        .map(|mut p| {
-                            p.desc.request_completed = false;
-                            p
-                        })
-                        .collect()
+                // Copies on the link: the Split Completion Table matches them to whatever read
+                // holds the tag when they arrive.
+                let copies = if fault == Some(ReadFault::Duplicated) {
+                    packets.clone()
                 } else {
                     Vec::new()
                 };
@@ -1642,7 +1633,11 @@ impl Core {
                 } else {
                     0
                 };
-                let ready = now + self.dma.latency + jitter;
+                let delay = match fault {
+                    Some(ReadFault::Late { cycles }) => cycles,
+                    _ => 0,
+                };
+                let ready = now + self.dma.latency + jitter + delay;
                 self.dma.rc.push(req.tag, ready, packets);
                 if !copies.is_empty() {
                     // Queued behind the genuine completions of the same tag.
@@ -1735,9 +1730,8 @@ impl Core {
                 (u32::from(d.dw_count) * 4 - skew).min(u32::from(d.byte_count))
             };
             let desc = RcDescriptor {
-                lower_address: (next_address & 0xfff) as u16,
+                lower_address: (next_address & 0x7f) as u16,
                 byte_count: d.byte_count,
-                request_completed: done,
                 dw_count: d.dw_count,
                 status: STATUS_SC,
                 tag: answer.tag,
@@ -1751,7 +1745,6 @@ impl Core {
         } else {
             let mut p = answer.error(d.status);
             p.desc.byte_count = d.byte_count;
-            p.desc.error_code = RC_ERROR_STATUS;
             p
         };
         let now = self.stats.cycles;
@@ -1960,7 +1953,7 @@ mod tests {
         assert_eq!(rc_bytes(&packets, 6), &pattern[0x200..0x400]);
         let first = packets.iter().find(|p| p.0.tag == 5).unwrap();
         assert_eq!((first.0.lower_address, first.0.byte_count), (0x003, 509));
-        assert!(core.dma.outstanding.is_empty() && core.dma.p2p.is_empty());
+        assert!(core.dma.rc.table().is_empty() && core.dma.p2p.is_empty());
         assert_eq!(core.stats.p2p_requests, 2);
         // A P2P write lands in BAR2.
         core.inject_rq(&rq(RequestType::MemWrite, bar2 + 0x2001, 6, 7, b"peerbr"));
@@ -2007,7 +2000,10 @@ mod tests {
         }
         assert_eq!(rc_bytes(&packets, 1), expect);
         let ur = packets.iter().find(|p| p.0.tag == 2).unwrap();
-        assert_eq!((ur.0.status, ur.0.error_code), (STATUS_UR, RC_ERROR_STATUS));
+        assert_eq!(
+            (ur.0.status, ur.0.error_code),
+            (STATUS_UR, crate::requester::RC_ERROR_STATUS)
+        );
         assert!(ur.0.request_completed && ur.1.is_empty());
         let faults = dev.take_faults();
         assert_eq!(faults.len(), 2, "{faults:?}");
@@ -2154,9 +2150,7 @@ mod tests {
         {
             let mut core = dev.lock().unwrap();
             let req = rq(RequestType::MemRead, 0x20_0000, 64, 2, &[]);
-            core.dma
-                .outstanding
-                .insert(2, OutstandingRead { request: req });
+            core.dma.rc.issue(&req, 0);
         }
         run(&dev, 6_000);
         let why = dev.failure().expect("hang recorded");

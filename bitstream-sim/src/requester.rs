@@ -1,20 +1,30 @@
 //! The UltraScale+ block's requester interface, modelled at the user side: RQ beats from the
-//! DMA engine reassembled into requests and checked against the PCIe request rules, and read
-//! completions generated for the RC interface (split at RCB/MPS, optionally split further and
-//! reordered across tags). Pure data and functions; the clocked part lives in `device.rs`.
+//! DMA engine reassembled into requests and checked against the PCIe request rules; read
+//! completions as they cross the link (split at RCB/MPS, optionally split further and reordered
+//! across tags), and the block's Split Completion Table, which matches each of them to the
+//! read that holds its tag, fills in the RC descriptor (12-bit lower address, error code,
+//! Request Completed) and reports its own completion timeouts. Pure data and functions; the
+//! clocked part lives in `device.rs`.
 //!
-//! Layouts follow ../shared/reference/xilinx-usp-pcie-user-interface.md (PG213): 256-bit bus,
-//! dword-aligned, no straddling. An RQ packet is the 128-bit descriptor then payload from DW4;
-//! an RC packet is the 96-bit descriptor then payload from DW3.
+//! Layouts follow AMD PG213 (UltraScale+ Devices Integrated Block for PCI Express): 256-bit
+//! bus, dword-aligned, no straddling. An RQ packet is the 128-bit descriptor then payload from
+//! DW4; an RC packet is the 96-bit descriptor then payload from DW3.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::tlp::{request_byte_count, Beat, RequestType, STATUS_SC};
 
-/// RC descriptor error code for a completion with UR/CA/CRS status.
-pub const RC_ERROR_STATUS: u8 = 2;
-/// RC descriptor error code: poisoned completion data.
+/// RC descriptor error codes (PG213 "Handling of Completion Errors", table "Encoding of Error
+/// Codes"). Poisoned completion data (the TLP's EP bit).
 pub const RC_ERROR_POISONED: u8 = 1;
+/// The read was terminated by a completion with UR, CA or CRS status.
+pub const RC_ERROR_STATUS: u8 = 2;
+/// The read was terminated by a completion whose byte count does not match what it still owes.
+pub const RC_ERROR_BYTE_COUNT: u8 = 3;
+/// The completion's tag matches no read in the Split Completion Table.
+pub const RC_ERROR_INVALID_TAG: u8 = 6;
+/// The core's own completion timeout ended the read.
+pub const RC_ERROR_TIMEOUT: u8 = 9;
 
 /// A small deterministic generator (splitmix64) for the seeded choices of the model.
 #[derive(Clone, Debug)]
@@ -131,6 +141,8 @@ pub struct RqLimits {
     pub max_read_req: u32,
     /// Bus Master Enable in the Command register.
     pub bus_master: bool,
+    /// Extended Tag Field Enable in Device Control: 8-bit tags allowed (else 5-bit).
+    pub extended_tags: bool,
 }
 
 /// One beat as the RTL drives it on `s_axis_rq_*`.
@@ -315,9 +327,18 @@ fn check_request(
             limits.max_read_req
         ));
     }
+    // PCIe Base Spec "Transaction Descriptor - Transaction ID Field": without Extended Tag
+    // Field Enable a requester uses only the 5 low tag bits.
+    if kind == RequestType::MemRead && !limits.extended_tags && tag >= 32 {
+        errors.push(format!(
+            "8-bit tag {tag:#04x} while Extended Tag Field Enable (Device Control bit 8) is clear"
+        ));
+    }
     if kind == RequestType::MemRead && tag_outstanding(tag) {
         errors.push(format!(
-            "tag {tag:#04x} is reused while a read with that tag is still outstanding"
+            "tag {tag:#04x} is reused while the core still holds its read in the Split Completion \
+             Table (PG213: a tag is free again only after the completion marked Request \
+             Completed, or the core's completion timeout report)"
         ));
     }
     // Byte enables (PCIe base spec 2.2.5).
@@ -414,11 +435,16 @@ pub fn rq_beats(req: &RqRequest) -> Vec<RqBeat> {
         .collect()
 }
 
-/// An RC descriptor (96 bits).
+/// An RC descriptor (96 bits). The same type carries a completion as it crosses the link, before
+/// the Split Completion Table has seen it: then `lower_address` holds only the TLP's 7 bits,
+/// `error_code` and `request_completed` are not yet known (the table sets them), and the TLP's
+/// EP bit is `poisoned`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RcDescriptor {
-    /// Bits 11:0 of the address of the first byte this completion carries (only 6:0 are
-    /// meaningful on an error completion).
+    /// Bits 11:0 of the address of the first byte this completion carries: bits 11:7 from the
+    /// Split Completion Table entry of the read that holds the tag, bits 6:0 from the TLP (only
+    /// 6:0 are meaningful on an error completion; PG213 "Requester Completion Descriptor
+    /// Format").
     pub lower_address: u16,
     pub error_code: u8,
     /// Bytes still owed, this completion's included.
@@ -585,14 +611,12 @@ impl ReadAnswer {
         }
     }
 
-    /// The single completion of a read the completer cannot serve (UR or CA).
+    /// The single completion of a read the completer cannot serve (UR or CA), as on the link.
     pub fn error(&self, status: u8) -> RcPacket {
         RcPacket {
             desc: RcDescriptor {
                 lower_address: (self.first_byte & 0x7f) as u16,
-                error_code: RC_ERROR_STATUS,
                 byte_count: self.byte_count as u16,
-                request_completed: true,
                 status,
                 ..self.descriptor()
             },
@@ -602,9 +626,9 @@ impl ReadAnswer {
     }
 
     /// Successful completions carrying `data` (`byte_count` bytes from `first_byte`; ignored
-    /// for a zero-length read): each at most `max_payload` bytes and, unless it finishes the
-    /// read, ending on an `rcb` boundary. With `rng`, a completion is split further at a random
-    /// RCB boundary half the time.
+    /// for a zero-length read), as on the link: each at most `max_payload` bytes and, unless it
+    /// finishes the read, ending on an `rcb` boundary. With `rng`, a completion is split further
+    /// at a random RCB boundary half the time.
     pub fn split(
         &self,
         data: &[u8],
@@ -614,9 +638,8 @@ impl ReadAnswer {
     ) -> Vec<RcPacket> {
         if self.zero_length {
             let desc = RcDescriptor {
-                lower_address: (self.first_byte & 0xfff) as u16,
+                lower_address: (self.first_byte & 0x7f) as u16,
                 byte_count: 1,
-                request_completed: true,
                 dw_count: 1,
                 status: STATUS_SC,
                 ..self.descriptor()
@@ -652,9 +675,8 @@ impl ReadAnswer {
                 .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
             let desc = RcDescriptor {
-                lower_address: (pos & 0xfff) as u16,
+                lower_address: (pos & 0x7f) as u16,
                 byte_count: (end - pos) as u16,
-                request_completed: chunk_end == end,
                 dw_count: payload.len() as u16,
                 status: STATUS_SC,
                 ..self.descriptor()
@@ -666,33 +688,212 @@ impl ReadAnswer {
     }
 }
 
-/// Completions waiting for the RC interface: per tag in order, across tags in arrival order or
-/// (with reordering) in a seeded random order among those whose latency has elapsed.
+/// One read in the block's Split Completion Table.
+#[derive(Clone, Debug)]
+pub struct SctEntry {
+    pub request: RqRequest,
+    /// Bus address of the next byte the read is owed.
+    pub next: u64,
+    /// Bytes still owed: what the next completion's Byte Count must say.
+    pub remaining: u32,
+    /// Cycle at which the block's completion timeout ends the read.
+    pub deadline: u64,
+}
+
+/// The block's Split Completion Table: every MemRd the user logic sent, by tag, until the block
+/// is done with it. PG213 ("Requester Completion Descriptor Format", "Handling of Completion
+/// Errors") says the block matches each completion from the link against this table, returns
+/// the lower address from it, checks the byte count, marks the last completion of a read
+/// Request Completed, and reports its own completion timeout with error code 9. Where PG213 is
+/// silent the model takes the reading least convenient for the user logic:
+/// - lower address bits 11:7 come from the table, bits 6:0 from the TLP, unchecked: a
+///   completion with the expected byte count but another offset reaches the user logic with a
+///   wrong 12-bit address (the user logic must check it);
+/// - a completion that matches no entry is delivered (error code 6) with its payload, and with
+///   Request Completed set when its data would cover its byte count;
+/// - a byte-count mismatch (error code 3) terminates the read (Request Completed), and the
+///   completion's payload is still delivered (to be discarded);
+/// - the timeout report carries only lower address bits 6:0 and no data;
+/// - attribute (code 4) and address (code 5) checks are not modelled: the model's completers
+///   always echo the request's attributes.
+pub struct SplitCompletionTable {
+    entries: BTreeMap<u8, SctEntry>,
+    timeout: u64,
+    /// No deadline is earlier than this (a lower bound: entries may have gone since).
+    earliest: u64,
+}
+
+impl SplitCompletionTable {
+    /// `timeout_cycles`: the block's completion timeout (an IP setting, PG213 "Completion
+    /// Timeout"; the PCIe default range is 50 us to 50 ms).
+    pub fn new(timeout_cycles: u64) -> SplitCompletionTable {
+        SplitCompletionTable {
+            entries: BTreeMap::new(),
+            timeout: timeout_cycles.max(1),
+            earliest: u64::MAX,
+        }
+    }
+
+    /// The block holds a read with this tag.
+    pub fn holds(&self, tag: u8) -> bool {
+        self.entries.contains_key(&tag)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The reads held, by tag.
+    pub fn entries(&self) -> impl Iterator<Item = (&u8, &SctEntry)> {
+        self.entries.iter()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.earliest = u64::MAX;
+    }
+
+    /// The read `req` left the block at cycle `now`. Its tag must be free (the RQ checker
+    /// refuses a request on a tag the table holds).
+    pub fn issue(&mut self, req: &RqRequest, now: u64) {
+        let deadline = now + self.timeout;
+        self.earliest = self.earliest.min(deadline);
+        self.entries.insert(
+            req.tag,
+            SctEntry {
+                request: req.clone(),
+                next: req.first_byte(),
+                remaining: req.byte_count(),
+                deadline,
+            },
+        );
+    }
+
+    /// A completion arriving from the link (`lower_address` bits 6:0 only, `poisoned` the EP
+    /// bit): matched against the table and turned into what the RC interface delivers.
+    pub fn receive(&mut self, mut packet: RcPacket) -> RcPacket {
+        let d = &mut packet.desc;
+        let wire_la = d.lower_address & 0x7f;
+        d.lower_address = wire_la;
+        d.error_code = 0;
+        d.request_completed = false;
+        let carried =
+            |la: u16, dw_count: u16| (u32::from(dw_count) * 4).saturating_sub(u32::from(la & 3));
+        let Some(entry) = self.entries.get_mut(&d.tag) else {
+            d.error_code = RC_ERROR_INVALID_TAG;
+            d.request_completed =
+                d.status != STATUS_SC || carried(wire_la, d.dw_count) >= u32::from(d.byte_count);
+            return packet;
+        };
+        if d.status != STATUS_SC {
+            d.error_code = RC_ERROR_STATUS;
+            d.request_completed = true;
+            self.entries.remove(&d.tag);
+            return packet;
+        }
+        if u32::from(d.byte_count) != entry.remaining {
+            d.error_code = RC_ERROR_BYTE_COUNT;
+            d.request_completed = true;
+            self.entries.remove(&d.tag);
+            return packet;
+        }
+        d.lower_address = (entry.next & 0xf80) as u16 | wire_la;
+        if d.poisoned {
+            d.error_code = RC_ERROR_POISONED;
+        }
+        let bytes = carried(d.lower_address, d.dw_count).min(entry.remaining);
+        entry.next += u64::from(bytes);
+        entry.remaining -= bytes;
+        if entry.remaining == 0 {
+            d.request_completed = true;
+            self.entries.remove(&d.tag);
+        }
+        packet
+    }
+
+    /// Reads whose completion timeout fired by cycle `now`: removed, each with the report the
+    /// block delivers on RC (error code 9, Request Completed, no data).
+    pub fn expire(&mut self, now: u64) -> Vec<RcPacket> {
+        if now < self.earliest {
+            return Vec::new();
+        }
+        let due: Vec<u8> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.deadline <= now)
+            .map(|(&t, _)| t)
+            .collect();
+        let reports = due
+            .into_iter()
+            .filter_map(|tag| self.entries.remove(&tag))
+            .map(|e| RcPacket {
+                desc: RcDescriptor {
+                    lower_address: (e.next & 0x7f) as u16,
+                    error_code: RC_ERROR_TIMEOUT,
+                    byte_count: e.remaining as u16,
+                    request_completed: true,
+                    tag: e.request.tag,
+                    traffic_class: e.request.traffic_class,
+                    attr: e.request.attr,
+                    ..RcDescriptor::default()
+                },
+                payload: Vec::new(),
+                payload_be: Vec::new(),
+            })
+            .collect();
+        self.earliest = self
+            .entries
+            .values()
+            .map(|e| e.deadline)
+            .min()
+            .unwrap_or(u64::MAX);
+        reports
+    }
+}
+
+/// The RC side of the block: completions arriving from the link, per tag in order, across tags
+/// in arrival order or (with reordering) in a seeded random order among those whose latency has
+/// elapsed; each goes through the Split Completion Table as it is delivered, and the table's
+/// timeout reports go first.
 pub struct RcScheduler {
     queues: BTreeMap<u8, VecDeque<(u64, u64, RcPacket)>>,
+    sct: SplitCompletionTable,
+    reports: VecDeque<RcPacket>,
     current: VecDeque<Beat>,
-    current_final_tag: Option<u8>,
-    current_is_final: bool,
     reorder: bool,
     rng: SimRng,
     seq: u64,
 }
 
 impl RcScheduler {
-    pub fn new(reorder: bool, seed: u64) -> RcScheduler {
+    pub fn new(reorder: bool, seed: u64, core_timeout_cycles: u64) -> RcScheduler {
         RcScheduler {
             queues: BTreeMap::new(),
+            sct: SplitCompletionTable::new(core_timeout_cycles),
+            reports: VecDeque::new(),
             current: VecDeque::new(),
-            current_final_tag: None,
-            current_is_final: false,
             reorder,
             rng: SimRng::new(seed ^ 0x5a5a_5a5a),
             seq: 0,
         }
     }
 
-    /// Queues `packets` (completions of one tag, in address order) to go out no earlier than
-    /// cycle `ready`.
+    /// The block's Split Completion Table.
+    pub fn table(&self) -> &SplitCompletionTable {
+        &self.sct
+    }
+
+    /// A MemRd left the block at cycle `now` (see [`SplitCompletionTable::issue`]).
+    pub fn issue(&mut self, req: &RqRequest, now: u64) {
+        self.sct.issue(req, now);
+    }
+
+    /// Queues `packets` (completions of one tag as on the link, in address order) to arrive
+    /// no earlier than cycle `ready`.
     pub fn push(&mut self, tag: u8, ready: u64, packets: Vec<RcPacket>) {
         let q = self.queues.entry(tag).or_default();
         for p in packets {
@@ -701,20 +902,23 @@ impl RcScheduler {
         }
     }
 
-    /// Nothing queued and nothing being sent.
+    /// Nothing queued and nothing being sent (reads may still be held in the table).
     pub fn is_empty(&self) -> bool {
-        self.current.is_empty() && self.queues.is_empty()
+        self.current.is_empty() && self.queues.is_empty() && self.reports.is_empty()
     }
 
+    /// Drops every queued completion and every held read (reset).
     pub fn clear(&mut self) {
         self.queues.clear();
         self.current.clear();
-        self.current_final_tag = None;
+        self.reports.clear();
+        self.sct.clear();
     }
 
     /// Completions queued or being sent.
     pub fn len(&self) -> usize {
         self.queues.values().map(VecDeque::len).sum::<usize>()
+            + self.reports.len()
             + usize::from(!self.current.is_empty())
     }
 
@@ -727,6 +931,11 @@ impl RcScheduler {
     }
 
     fn select(&mut self, now: u64) {
+        self.reports.extend(self.sct.expire(now));
+        if let Some(report) = self.reports.pop_front() {
+            self.current = report.beats().into();
+            return;
+        }
         let ready: Vec<(u8, u64)> = self
             .queues
             .iter()
@@ -745,19 +954,12 @@ impl RcScheduler {
         if q.is_empty() {
             self.queues.remove(&tag);
         }
-        self.current_is_final = packet.desc.request_completed;
-        self.current_final_tag = Some(tag);
-        self.current = packet.beats().into();
+        self.current = self.sct.receive(packet).beats().into();
     }
 
-    /// The head beat was accepted. Returns the tag when this beat ended a read's final
-    /// completion (the tag is free again).
-    pub fn accept(&mut self) -> Option<u8> {
-        let beat = self.current.pop_front()?;
-        if beat.last && self.current_is_final {
-            return self.current_final_tag.take();
-        }
-        None
+    /// The head beat was accepted.
+    pub fn accept(&mut self) {
+        self.current.pop_front();
     }
 }
 
@@ -770,6 +972,7 @@ mod tests {
         max_payload: 256,
         max_read_req: 512,
         bus_master: true,
+        extended_tags: true,
     };
 
     fn request(kind: RequestType, addr: u64, len: u64, tag: u8) -> RqRequest {
@@ -875,6 +1078,14 @@ mod tests {
             ..LIMITS
         };
         rule_broken(&r, off, &[], "bus mastering is disabled");
+        // 8-bit tag without Extended Tag Field Enable.
+        let r = request(RequestType::MemRead, 0x1000, 4, 0x45);
+        let five_bit = RqLimits {
+            extended_tags: false,
+            ..LIMITS
+        };
+        rule_broken(&r, five_bit, &[], "Extended Tag Field Enable");
+        assert!(feed(&r, LIMITS, &[]).is_ok());
     }
 
     #[test]
@@ -913,13 +1124,25 @@ mod tests {
         (0..len).map(|i| (i * 7 + 3) as u8).collect()
     }
 
-    /// Reassembles completions of one read the way the RTL must, checking every field.
-    fn reassemble(answer: &ReadAnswer, packets: &[RcPacket], mps: u32, rcb: u32) -> Vec<u8> {
+    /// Reassembles completions of one read the way the RTL must, checking every field the
+    /// Split Completion Table delivers.
+    fn reassemble(
+        req: &RqRequest,
+        answer: &ReadAnswer,
+        packets: &[RcPacket],
+        mps: u32,
+        rcb: u32,
+    ) -> Vec<u8> {
+        let mut sct = SplitCompletionTable::new(1_000_000);
+        sct.issue(req, 0);
         let mut next = answer.first_byte;
         let mut remaining = answer.byte_count;
         let mut out = Vec::new();
-        for (i, p) in packets.iter().enumerate() {
+        for (i, wire) in packets.iter().enumerate() {
+            assert!(wire.desc.lower_address < 0x80, "#{i}: 7 bits on the link");
+            let p = &sct.receive(wire.clone());
             let d = &p.desc;
+            assert_eq!(d.error_code, 0, "#{i}");
             assert_eq!(u64::from(d.lower_address), next & 0xfff, "#{i}");
             assert_eq!(u32::from(d.byte_count), remaining, "#{i}");
             assert_eq!(usize::from(d.dw_count), p.payload.len());
@@ -946,6 +1169,7 @@ mod tests {
             remaining -= bytes;
         }
         assert_eq!(remaining, 0);
+        assert!(sct.is_empty(), "the last completion released the tag");
         out
     }
 
@@ -963,14 +1187,14 @@ mod tests {
             let answer = ReadAnswer::for_request(&req, 0x0100, 0);
             let data = pattern(len as usize);
             let plain = answer.split(&data, mps, rcb, None);
-            assert_eq!(reassemble(&answer, &plain, mps, rcb), data);
+            assert_eq!(reassemble(&req, &answer, &plain, mps, rcb), data);
             // Default splitting uses as few completions as the rules allow.
             let max_chunks = (u64::from(len) + 3).div_ceil(u64::from(mps)) + 1;
             assert!(plain.len() as u64 <= max_chunks, "{addr:#x} {len}");
             let mut rng = SimRng::new(7);
             for _ in 0..20 {
                 let random = answer.split(&data, mps, rcb, Some(&mut rng));
-                assert_eq!(reassemble(&answer, &random, mps, rcb), data);
+                assert_eq!(reassemble(&req, &answer, &random, mps, rcb), data);
             }
         }
         // Random splitting does split.
@@ -1000,26 +1224,29 @@ mod tests {
             (d.lower_address, d.byte_count, d.dw_count, d.tag),
             (0x002, 30, 8, 0x21)
         );
-        assert!(d.request_completed);
         // byte_en: descriptor lanes 0, first payload DW (lane 3) has bytes 2-3.
         assert_eq!(beats[0].user[0] & 0xffff, 0xc000);
         assert_eq!(beats[0].user[1] & 1, 1, "is_sof_0");
         assert_eq!((beats[0].user[1] >> 2) & 1, 0, "no eof in beat 0");
         assert_eq!((beats[1].user[1] >> 2) & 0xf, 1 | (2 << 1), "eof at DW2");
-        let err = answer.error(crate::tlp::STATUS_UR);
+        let mut sct = SplitCompletionTable::new(1_000);
+        sct.issue(&req, 0);
+        let err = sct.receive(answer.error(crate::tlp::STATUS_UR));
         let d = RcDescriptor::decode(err.desc.encode());
         assert_eq!(
             (d.error_code, d.status, d.dw_count, d.byte_count),
-            (2, 1, 0, 30)
+            (RC_ERROR_STATUS, 1, 0, 30)
         );
+        assert!(d.request_completed && sct.is_empty());
     }
 
     #[test]
     fn scheduler_reorders_across_tags_in_order_within_a_tag() {
-        let mut s = RcScheduler::new(true, 42);
+        let mut s = RcScheduler::new(true, 42, 1_000_000);
         let mut expect: BTreeMap<u8, Vec<u16>> = BTreeMap::new();
         for tag in 0..8u8 {
             let req = request(RequestType::MemRead, 0x1000 * u64::from(tag + 1), 512, tag);
+            s.issue(&req, 0);
             let answer = ReadAnswer::for_request(&req, 0x0100, 0);
             let packets = answer.split(&pattern(512), 128, 64, None);
             expect.insert(tag, packets.iter().map(|p| p.desc.byte_count).collect());
@@ -1034,12 +1261,14 @@ mod tests {
             let beat = s.head(now).expect("ready").clone();
             if beat.user[1] & 1 == 1 {
                 let d = RcDescriptor::decode([beat.data[0], beat.data[1], beat.data[2]]);
+                assert_eq!(d.error_code, 0);
                 order.push(d.tag);
                 seen.entry(d.tag).or_default().push(d.byte_count);
+                if d.request_completed {
+                    freed.push(d.tag);
+                }
             }
-            if let Some(t) = s.accept() {
-                freed.push(t);
-            }
+            s.accept();
             now += 1;
         }
         assert_eq!(seen, expect, "in order within each tag");
@@ -1050,8 +1279,9 @@ mod tests {
         };
         assert_ne!(order, grouped, "completions of different tags interleave");
         assert_eq!(freed.len(), 8);
+        assert!(s.table().is_empty());
         // Without reordering: arrival order.
-        let mut s = RcScheduler::new(false, 42);
+        let mut s = RcScheduler::new(false, 42, 1_000_000);
         for tag in [3u8, 1, 2] {
             let req = request(RequestType::MemRead, 0x1000, 64, tag);
             s.push(tag, 0, vec![ReadAnswer::for_request(&req, 0, 0).error(1)]);
@@ -1062,5 +1292,80 @@ mod tests {
             s.accept();
         }
         assert_eq!(tags, [3, 1, 2]);
+    }
+
+    /// The block's view of a stale completion (issue scenario): read A (0xE00 + 512 B) on tag
+    /// 5 completes; tag 5 then holds read B (0xD200 + 512 B: the same end bits 6:0, another
+    /// end). A copy of A's first completion now arrives with B's lower address bits 11:7 and
+    /// passes the block's byte-count check: only the user logic can tell (and only by when it
+    /// reused the tag). Without B, the same copy is an invalid-tag completion.
+    #[test]
+    fn split_completion_table_hands_a_stale_copy_the_live_reads_address() {
+        let a = request(RequestType::MemRead, 0x1_0000_0e00, 512, 5);
+        let b = request(RequestType::MemRead, 0x2_0000_d200, 512, 5);
+        let answer_a = ReadAnswer::for_request(&a, 0x0100, 0);
+        let wire_a = answer_a.split(&pattern(512), 256, 64, None);
+        let mut sct = SplitCompletionTable::new(10_000);
+        sct.issue(&a, 0);
+        for p in &wire_a {
+            assert_eq!(sct.receive(p.clone()).desc.error_code, 0);
+        }
+        assert!(!sct.holds(5), "A's last completion released the tag");
+        let stale = sct.receive(wire_a[0].clone());
+        assert_eq!(stale.desc.error_code, RC_ERROR_INVALID_TAG);
+        assert_eq!(stale.desc.lower_address, 0x00, "only bits 6:0 on an error");
+        sct.issue(&b, 100);
+        let stale = sct.receive(wire_a[0].clone()).desc;
+        assert_eq!(
+            (stale.error_code, stale.lower_address, stale.byte_count),
+            (0, 0x200, 512),
+            "indistinguishable from B's first completion"
+        );
+        // B's genuine completions then no longer fit what the table expects.
+        let answer_b = ReadAnswer::for_request(&b, 0x0100, 0);
+        let wire_b = answer_b.split(&pattern(512), 256, 64, None);
+        let genuine = sct.receive(wire_b[0].clone()).desc;
+        assert_eq!(genuine.error_code, RC_ERROR_BYTE_COUNT);
+        assert!(genuine.request_completed && !sct.holds(5));
+        let rest = sct.receive(wire_b[1].clone()).desc;
+        assert_eq!(rest.error_code, RC_ERROR_INVALID_TAG);
+    }
+
+    #[test]
+    fn split_completion_table_times_out_and_reports_on_rc() {
+        let r = request(RequestType::MemRead, 0x1_0000_0e04, 100, 7);
+        let mut sct = SplitCompletionTable::new(1_000);
+        sct.issue(&r, 50);
+        assert!(sct.expire(1_049).is_empty());
+        let reports = sct.expire(1_050);
+        assert_eq!(reports.len(), 1);
+        let d = &reports[0].desc;
+        assert_eq!(
+            (d.error_code, d.tag, d.dw_count, d.lower_address),
+            (RC_ERROR_TIMEOUT, 7, 0, 0x04)
+        );
+        assert!(d.request_completed && reports[0].payload.is_empty());
+        assert!(!sct.holds(7));
+        // The genuine data after the report is not the block's any more.
+        let late = ReadAnswer::for_request(&r, 0x0100, 0).split(&pattern(100), 256, 64, None);
+        assert_eq!(
+            sct.receive(late[0].clone()).desc.error_code,
+            RC_ERROR_INVALID_TAG
+        );
+    }
+
+    #[test]
+    fn split_completion_table_poisoned_data_keeps_the_read_until_its_end() {
+        let r = request(RequestType::MemRead, 0x3000, 512, 1);
+        let mut sct = SplitCompletionTable::new(1_000);
+        sct.issue(&r, 0);
+        let mut wire = ReadAnswer::for_request(&r, 0x0100, 0).split(&pattern(512), 256, 64, None);
+        wire[0].desc.poisoned = true;
+        let first = sct.receive(wire[0].clone()).desc;
+        assert_eq!(first.error_code, RC_ERROR_POISONED);
+        assert!(!first.request_completed && sct.holds(1));
+        let last = sct.receive(wire[1].clone()).desc;
+        assert_eq!((last.error_code, last.lower_address), (0, 0x100));
+        assert!(last.request_completed && !sct.holds(1));
     }
 }

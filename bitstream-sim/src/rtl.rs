@@ -1313,7 +1313,10 @@ mod tests {
                 let first_dw = cur & !3;
                 let dws = (stop.div_ceil(4) * 4 - first_dw) / 4;
                 let mut lanes = vec![
-                    (cur & 0xFFF) as u32 | (((end - cur) as u32 & 0x1FFF) << 16),
+                    // Request Completed (bit 30) on the read's last completion, as the block sets it.
+                    (cur & 0xFFF) as u32
+                        | (((end - cur) as u32 & 0x1FFF) << 16)
+                        | (u32::from(stop == end) << 30),
                     dws as u32,
                     u32::from(tag),
                 ];

@@ -381,6 +381,8 @@ pub struct PcieCapability {
     pub max_payload: Option<u32>,
     /// Device Control: Max_Read_Request_Size (MRRS).
     pub max_read_request: Option<u32>,
+    /// Device Control: Extended Tag Field Enable (the function may use 8-bit tags).
+    pub extended_tags: bool,
     /// Link Control: Read Completion Boundary, 64 or 128 bytes.
     pub read_completion_boundary: u32,
     /// Link Capabilities: maximum link speed and width.
@@ -414,6 +416,7 @@ pub fn pcie_capability(dev: &(impl ConfigSpace + ?Sized)) -> Result<Option<PcieC
         max_payload_supported: decode_size(dev_caps & 0x7),
         max_payload: decode_size((dev_ctl >> 5) & 0x7),
         max_read_request: decode_size((dev_ctl >> 12) & 0x7),
+        extended_tags: dev_ctl & (1 << 8) != 0,
         read_completion_boundary: if link_ctl & (1 << 3) != 0 { 128 } else { 64 },
         max_link_speed: LinkSpeed::from_code((link_caps & 0xf) as u8),
         max_link_width: ((link_caps >> 4) & 0x3f) as u8,

@@ -29,6 +29,7 @@ module peerbar_dma_csr
 
   // Configuration for the engine
   output      logic                         dma_enable_o,
+  output      logic                         dma_ext_tags_o,
   output      logic                         dma_reset_o,        // pulse
   output      logic [31:0]                  timeout_o,          // >= 1
   output      dma_queue_cfg_t [NumQueues-1:0] queue_cfg_o,
@@ -77,6 +78,7 @@ module peerbar_dma_csr
 
   // Storage
   logic                     enable_q, enable_d;
+  logic                     ext_tags_q, ext_tags_d;
   logic [31:0]              timeout_q, timeout_d;
   logic [63:0]              bytes_in_q, bytes_in_d, bytes_out_q, bytes_out_d;
   logic [31:0]              jobs_q, jobs_d, job_errors_q, job_errors_d;
@@ -102,6 +104,7 @@ module peerbar_dma_csr
   logic reset_pulse;
   always_comb begin
     enable_d            = enable_q;
+    ext_tags_d          = ext_tags_q;
     timeout_d           = timeout_q;
     qcfg_d              = qcfg_q;
     msix_lo_d           = msix_lo_q;
@@ -116,7 +119,8 @@ module peerbar_dma_csr
         logic [15:0] off;
         off = wr_offset[p];
         if (off == DMA_CONTROL_OFFSET && wr_be_i[p][0]) begin
-          enable_d = wr_data_i[p][DMA_CONTROL_ENABLE_LSB];
+          enable_d   = wr_data_i[p][DMA_CONTROL_ENABLE_LSB];
+          ext_tags_d = wr_data_i[p][DMA_CONTROL_EXT_TAGS_LSB];
           if (wr_data_i[p][DMA_CONTROL_RESET_LSB]) begin
             reset_pulse = 1'b1;
           end
@@ -236,6 +240,7 @@ module peerbar_dma_csr
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       enable_q     <= DMA_CONTROL_RESET[DMA_CONTROL_ENABLE_LSB];
+      ext_tags_q   <= DMA_CONTROL_RESET[DMA_CONTROL_EXT_TAGS_LSB];
       timeout_q    <= DMA_COMPLETION_TIMEOUT_RESET;
       bytes_in_q   <= '0;
       bytes_out_q  <= '0;
@@ -255,6 +260,7 @@ module peerbar_dma_csr
       pba_q        <= '0;
     end else begin
       enable_q     <= enable_d;
+      ext_tags_q   <= ext_tags_d;
       timeout_q    <= timeout_d;
       bytes_in_q   <= bytes_in_d;
       bytes_out_q  <= bytes_out_d;
@@ -285,6 +291,7 @@ module peerbar_dma_csr
   // Outputs
   always_comb begin
     dma_enable_o = enable_q;
+    dma_ext_tags_o = ext_tags_q;
     dma_reset_o  = reset_pulse;
     timeout_o    = (timeout_q == '0) ? 32'd1 : timeout_q;
     queue_cfg_o  = qcfg_q;
@@ -303,7 +310,9 @@ module peerbar_dma_csr
       off = rd_offset[p];
       rd_data_o[p] = '0;
       unique case (off)
-        DMA_CONTROL_OFFSET:            rd_data_o[p] = 32'(enable_q) << DMA_CONTROL_ENABLE_LSB;
+        DMA_CONTROL_OFFSET:
+          rd_data_o[p] = (32'(enable_q) << DMA_CONTROL_ENABLE_LSB) |
+                         (32'(ext_tags_q) << DMA_CONTROL_EXT_TAGS_LSB);
         DMA_STATUS_OFFSET:
           rd_data_o[p] = (32'(busy_i) << DMA_STATUS_BUSY_LSB) |
                          ((32'(tags_in_flight_i) << DMA_STATUS_TAGS_IN_FLIGHT_LSB) &

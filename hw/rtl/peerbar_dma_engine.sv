@@ -50,6 +50,7 @@ module peerbar_dma_engine
 
   // Registers (peerbar_dma_csr)
   input  wire logic                         dma_enable_i,
+  input  wire logic                         dma_ext_tags_i,  // DMA_CONTROL.EXT_TAGS
   input  wire logic                         dma_reset_i,
   input  wire logic [31:0]                  timeout_i,
   input  wire dma_queue_cfg_t [NumQueues-1:0] queue_cfg_i,
@@ -194,6 +195,7 @@ module peerbar_dma_engine
   logic [16:0]     dcount_q, dcount_d;
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
   logic [7:0]      err_st_q, err_st_d;
+  logic [63:0]     err_ea_q, err_ea_d;    // bus address of that failed read
 
   // Current data transfer (one Data Block)
   logic [63:0]     x_addr_q, x_addr_d;
@@ -242,13 +244,14 @@ module peerbar_dma_engine
 
   logic                alloc_valid, alloc_buf, kill;
   logic [TagW-1:0]     alloc_tag;
-  logic [11:0]         alloc_addr;
+  logic [63:0]         alloc_addr;
   logic [12:0]         alloc_len;
   logic [B-1:0]        alloc_dest;
   logic [NumTags-1:0]  tag_usable;
-  logic [12:0]         next_end;
+  logic [NumTags-1:0][7:0] slot_tag;
   logic                data_live, buf_live, rc_wr_busy, rc_err_valid, rc_bad;
   logic [7:0]          rc_err_status;
+  logic [63:0]         rc_err_addr;
   logic [FbDw-1:0][31:0] fbuf;
   logic [FbDw-1:0]     fbuf_we;
   logic [12:0]         rc_bytes_in;
@@ -265,6 +268,7 @@ module peerbar_dma_engine
     .rc_tlast_i       (rc_tlast_i),
     .rc_tvalid_i      (rc_tvalid_i),
     .rc_tready_o      (rc_tready_o),
+    .ext_tags_i       (dma_ext_tags_i),
     .alloc_valid_i    (alloc_valid),
     .alloc_tag_i      (alloc_tag),
     .alloc_buf_i      (alloc_buf),
@@ -273,14 +277,15 @@ module peerbar_dma_engine
     .alloc_dest_i     (alloc_dest),
     .kill_i           (kill),
     .timeout_i        (timeout_i),
-    .next_end_i       (next_end),
     .tag_usable_o     (tag_usable),
+    .slot_tag_o       (slot_tag),
     .data_live_o      (data_live),
     .buf_live_o       (buf_live),
     .wr_busy_o        (rc_wr_busy),
     .tags_in_flight_o (tags_in_flight_o),
     .err_valid_o      (rc_err_valid),
     .err_status_o     (rc_err_status),
+    .err_addr_o       (rc_err_addr),
     .fbuf_o           (fbuf),
     .fbuf_we_o        (fbuf_we),
     .bytes_in_o       (rc_bytes_in),
@@ -291,10 +296,9 @@ module peerbar_dma_engine
     .mem_wr_be_o      (mem_wr_be_o)
   );
 
-  // Read tags, handed out round robin from the one after the last allocated, among those the
-  // RC side offers for the next read (next_end, below): a tag goes at once to a read that ends
-  // at another 12-bit address than its previous read (no completion of that read can fit the
-  // new one), to a read with the same end only after a quarantine (peerbar_dma_rc).
+  // Read tag slots, handed out round robin from the one after the last allocated, among those
+  // the RC side offers: a slot whose read is done, with a tag the core has released and whose
+  // quarantine is over (peerbar_dma_rc). The MemRd carries the slot's 8-bit tag.
   logic            tag_avail;
   logic [TagW-1:0] free_tag;
   logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
@@ -503,15 +507,6 @@ module peerbar_dma_engine
     cq_tail_next = (cq_tail_q[jq_q] == queue_cfg_i[jq_q].cq_size_m1) ? 16'd0
                                                                    : cq_tail_q[jq_q] + 16'd1;
     cq_full      = cq_tail_next == queue_cfg_i[jq_q].cq_head;
-    // The end (bus address bits 11:0 + length) of the read the engine would issue now: SQ
-    // entry, segment prefetch (which goes first) or PULL data.
-    if (state_q == StSqeReq) begin
-      next_end = 13'(sqe_addr[11:0]) + 13'd64;
-    end else if (f_want) begin
-      next_end = 13'(seg_addr_q[11:0]) + f_len;
-    end else begin
-      next_end = 13'(x_addr_q[11:0]) + r_len;
-    end
   end
 
   always_comb begin
@@ -544,6 +539,7 @@ module peerbar_dma_engine
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
     err_st_d      = err_st_q;
+    err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
     p_chunk_d     = p_chunk_q;
@@ -620,13 +616,13 @@ module peerbar_dma_engine
       StSqeReq: begin
         if (can_read) begin
           rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(sqe_addr[63:2], 11'd16, 1'b0, 8'(free_tag))};
+          rq_data_d   = {128'd0, rq_desc(sqe_addr[63:2], 11'd16, 1'b0, slot_tag[free_tag])};
           rq_keep_d   = 8'h0F;
           rq_be_d     = 8'hFF;
           rq_np_d     = 1'b1;
           alloc_valid = 1'b1;
           alloc_buf   = 1'b1;
-          alloc_addr  = sqe_addr[11:0];
+          alloc_addr  = sqe_addr;
           alloc_len   = 13'd64;
           alloc_dest  = '0;
           eaddr_d     = sqe_addr;
@@ -637,6 +633,7 @@ module peerbar_dma_engine
       StSqeWait: begin
         if (rc_err_valid) begin
           status_d = rc_err_status;
+          eaddr_d  = rc_err_addr;
           state_d  = StRingFault;
         end else if (!buf_live) begin
           state_d = StDecode;
@@ -810,13 +807,13 @@ module peerbar_dma_engine
           logic [18:0] dbe;
           dbe         = dw_be(x_addr_q[1:0], r_len);
           rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
+          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag])};
           rq_keep_d   = 8'h0F;
           rq_be_d     = dbe[7:0];
           rq_np_d     = 1'b1;
           alloc_valid = 1'b1;
           alloc_buf   = 1'b0;
-          alloc_addr  = x_addr_q[11:0];
+          alloc_addr  = x_addr_q;
           alloc_len   = r_len;
           alloc_dest  = ptr_q;
           eaddr_d     = x_addr_q;
@@ -1013,13 +1010,13 @@ module peerbar_dma_engine
       logic [18:0] dbe;
       dbe         = dw_be(seg_addr_q[1:0], f_len);
       rq_valid_d  = 1'b1;
-      rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, 8'(free_tag))};
+      rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag])};
       rq_keep_d   = 8'h0F;
       rq_be_d     = dbe[7:0];
       rq_np_d     = 1'b1;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
-      alloc_addr  = seg_addr_q[11:0];
+      alloc_addr  = seg_addr_q;
       alloc_len   = f_len;
       alloc_dest  = B'(f_wr_q);
       seg_addr_d  = seg_addr_q + 64'(f_len);
@@ -1037,10 +1034,12 @@ module peerbar_dma_engine
     if (rc_err_valid && state_q inside {StPushPrime, StPushBeats}) begin
       err_pend_d = 1'b1;
       err_st_d   = rc_err_status;
+      err_ea_d   = rc_err_addr;
     end
     if ((rc_err_valid || err_pend_q) &&
         state_q inside {StDesc, StPullReq, StPushSetup, StDrain}) begin
       status_d    = rc_err_valid ? rc_err_status : err_st_q;
+      eaddr_d     = rc_err_valid ? rc_err_addr : err_ea_q;
       err_pend_d  = 1'b0;
       state_d     = StFinish;
       alloc_valid = 1'b0;
@@ -1100,6 +1099,7 @@ module peerbar_dma_engine
       dcount_q      <= '0;
       err_pend_q    <= 1'b0;
       err_st_q      <= '0;
+      err_ea_q      <= '0;
       x_addr_q      <= '0;
       x_len_q       <= '0;
       p_chunk_q     <= '0;
@@ -1160,6 +1160,7 @@ module peerbar_dma_engine
       dcount_q      <= dcount_d;
       err_pend_q    <= err_pend_d;
       err_st_q      <= err_st_d;
+      err_ea_q      <= err_ea_d;
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
       p_chunk_q     <= p_chunk_d;

@@ -8,19 +8,39 @@
 // byte, its byte count equals the bytes still due, its DWORD count fits and it ends either the
 // request or on a 64-byte (RCB) boundary, and its beat count matches its DWORD count. Anything
 // else (unknown/stale tag, mismatch) is discarded and counted; its data is never written
-// anywhere. UR/CA/poisoned/timed-out completions report a job error; the tag stays reserved
-// ("dead") until its timeout. kill_i (job abort) turns every live tag dead: their late
-// completions are discarded and counted.
+// anywhere.
 //
-// Tag reuse (stale completions of a tag's previous read): every completion of a read satisfies
-// lower address + byte count = the read's end (bus address bits 11:0 + length, 1..4096), and
-// the acceptance check above implies it equals the live read's end. So a completion of the
-// tag's previous read can never be taken for a live read that ends elsewhere. tag_usable_o
-// therefore offers a free tag for the next read (next_end_i) at once if its previous read
-// ended elsewhere, and for a read with the same end only after a quarantine: TagQuarantine
-// cycles after its release when all its completions arrived (what is left is a duplicate), or
-// timeout_i cycles when it was released by its timeout (its genuine completions may still be
-// on the way).
+// A tag belongs to the core, not to us, until the core says it is done with the read
+// (PG213 "Requester Completion Descriptor Format", bit 30 Request Completed; "Handling of
+// Completion Errors"). The core keeps every MemRd in its Split Completion Table until its last
+// completion, a completion that terminates it (UR/CA, byte count mismatch, ...) or the core's
+// own completion timeout (error code 9), and marks that completion Request Completed. A tag is
+// therefore "held" from its MemRd to such a completion, whatever the engine did meanwhile:
+// - a failed read (UR/CA/poisoned/timeout, or the job aborted by kill_i) stops being "live":
+//   its later completions are discarded and counted, but the tag stays held;
+// - the engine's own timeout (timeout_i cycles, DMA_COMPLETION_TIMEOUT) fails the job with C5h
+//   and likewise only stops the read being live;
+// - a completion with error code 6 (invalid tag: the core has no request with that tag) never
+//   touches a tag's state: it is not ours.
+// A new MemRd on a tag the core still holds would make its completions ambiguous; the tag
+// table never allows it.
+//
+
+// Tag reuse (stale completions). The core matches a completion against its Split Completion
+// Table by tag and byte count and hands us a 12-bit lower address whose bits 11:7 come from the
+// table (the request now holding the tag) and only bits 6:0 from the wire. So a stale copy of a
+// tag's previous read (a duplicate, or data later than the core's timeout) that arrives once the
+// tag carries a new read of the same length and end bits 6:0 passes every check: nothing on the
+// wire tells it apart. Only time does. The tag table therefore has NumTags slots, each a read in
+// flight, and a slot issues its reads under 8-bit tags {generation, slot} (2**(8-TagW)
+// generations) when ext_tags_i says the host enabled 8-bit tags (Extended Tag Field Enable,
+// Device Control bit 8), under {0, slot} otherwise. A tag is offered again (tag_usable_o) only
+// when the core has released it and at least TagQuarantine cycles have passed since (an age
+// counter per 8-bit tag, stepped every TagQuarantine/2 cycles). A slot whose read is done moves
+// on to its next free generation at once; with 8 generations a tag comes back only after its
+// slot's next 7 reads, so the quarantine rarely waits. With 5-bit tags every reuse waits it out.
+// A stale completion later than the quarantine cannot be told from the live read's
+// (docs/dma-engine.md, "Tag rules").
 //
 // BAR2 write path: each beat's bytes are rotated to their BAR2 byte address and written as 8
 // consecutive DWORDs (one per bank); the up to 3 bytes that spill into a 9th DWORD are held as a
@@ -34,11 +54,11 @@ module peerbar_dma_rc
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
-  // Number of read tags (32: tags 0..31).
+  // Number of tag slots (reads in flight at once; 32..128, a power of two).
   parameter int unsigned NumTags = 32,
   // log2 of the fetch buffer size in bytes (6..10).
   parameter int unsigned FetchLog2 = 9,
-  // Cycles a tag whose read completed stays unused for a read with the same end (>= 1).
+  // Cycles a tag stays unused after the core released it (an even number >= 2).
   parameter int unsigned TagQuarantine = 2048,
   // Fetch buffer DWORDs (derived, do not override).
   localparam int unsigned FbDw = 2 ** (FetchLog2 - 2),
@@ -46,8 +66,10 @@ module peerbar_dma_rc
   localparam int unsigned RowW = Bar2SizeLog2 - 5,
   // DWORD address width within BAR2 (derived, do not override).
   localparam int unsigned DwW = Bar2SizeLog2 - 2,
-  // Tag index width (derived, do not override).
-  localparam int unsigned TagW = $clog2(NumTags)
+  // Tag slot index width (derived, do not override).
+  localparam int unsigned TagW = $clog2(NumTags),
+  // Generation bits of an 8-bit tag (derived, do not override).
+  localparam int unsigned GenW = 8 - TagW
 ) (
   input  wire logic                     clk_i,
   input  wire logic                     rst_i,
@@ -59,24 +81,26 @@ module peerbar_dma_rc
   output      logic                     rc_tready_o,
 
   // Tag allocation by the request issuer
+  input  wire logic                     ext_tags_i,        // the host enabled 8-bit tags
   input  wire logic                     alloc_valid_i,
-  input  wire logic [TagW-1:0]          alloc_tag_i,
+  input  wire logic [TagW-1:0]          alloc_tag_i,       // slot
   input  wire logic                     alloc_buf_i,       // 1: fetch buffer, 0: BAR2
-  input  wire logic [11:0]              alloc_addr_i,      // bus address bits 11:0
+  input  wire logic [63:0]              alloc_addr_i,      // bus address of the first byte
   input  wire logic [12:0]              alloc_len_i,       // bytes (1..4096)
   input  wire logic [Bar2SizeLog2-1:0]  alloc_dest_i,      // BAR2 byte offset / buffer byte index
   input  wire logic                     kill_i,            // abort: every live tag turns dead
   input  wire logic [31:0]              timeout_i,         // cycles, >= 1
-  input  wire logic [12:0]              next_end_i,        // end (addr 11:0 + len) of the next read
 
   // State for the issuer
-  output      logic [NumTags-1:0]       tag_usable_o,      // free, and usable for that read
+  output      logic [NumTags-1:0]       tag_usable_o,      // slot free, with a usable tag
+  output      logic [NumTags-1:0][7:0]  slot_tag_o,        // the tag a slot's next read uses
   output      logic                     data_live_o,       // live BAR2 reads outstanding
   output      logic                     buf_live_o,        // live buffer reads outstanding
   output      logic                     wr_busy_o,         // a completion or residue in progress
   output      logic [6:0]               tags_in_flight_o,
   output      logic                     err_valid_o,       // a live read failed (pulse)
   output      logic [7:0]               err_status_o,
+  output      logic [63:0]              err_addr_o,        // bus address of the failed read
   output      logic [FbDw-1:0][31:0]    fbuf_o,            // fetch buffer
   output      logic [FbDw-1:0]          fbuf_we_o,         // its DWORDs written this cycle
 
@@ -91,35 +115,48 @@ module peerbar_dma_rc
   output      logic [7:0][3:0]          mem_wr_be_o
 );
 
-  if (NumTags < 32 || NumTags > 256 || (NumTags & (NumTags - 1)) != 0) begin : gen_check_tags
-    $error("peerbar_dma_rc: NumTags must be a power of two in 32..256");
+  if (NumTags < 32 || NumTags > 128 || (NumTags & (NumTags - 1)) != 0) begin : gen_check_tags
+    $error("peerbar_dma_rc: NumTags must be a power of two in 32..128");
   end
   if (FetchLog2 < 6 || FetchLog2 > 10 || FetchLog2 > Bar2SizeLog2) begin : gen_check_fetch
     $error("peerbar_dma_rc: FetchLog2 must be in 6..10");
   end
-  if (TagQuarantine < 1) begin : gen_check_quarantine
-    $error("peerbar_dma_rc: TagQuarantine must be at least 1");
+  if (TagQuarantine < 2 || TagQuarantine % 2 != 0) begin : gen_check_quarantine
+    $error("peerbar_dma_rc: TagQuarantine must be an even number >= 2");
   end
 
+  // One slot: the read it carries now.
   typedef struct packed {
-    logic                    live;
-    logic                    dead;    // job aborted or read failed: nothing is written
+    logic                    live;    // its data is still wanted (read neither done nor failed)
+    logic [GenW-1:0]         gen;     // generation of its tag
     logic                    buf_dst; // destination is the fetch buffer
     logic [11:0]             cur;     // bus address bits 11:0 of the next expected byte
     logic [12:0]             rem;     // bytes still due
     logic [Bar2SizeLog2-1:0] dest;    // where the next expected byte goes
-    logic [12:0]             last_end; // end of the tag's latest read (addr 11:0 + len; 0: none)
-    logic                    timed_out; // released by its timeout, not by its last completion
-    logic [31:0]             ts;      // issue time while live, release time after
+    logic [31:0]             ts;      // issue time
+    logic [63:0]             addr;    // bus address of the read (DMA_ERROR_ADDR)
   } tag_t;
 
   tag_t [NumTags-1:0] tags_q, tags_d, tags_upd;
   logic [31:0]        now_q;
   logic [TagW-1:0]    scan_q;
 
+  // Per 8-bit tag: the core holds a read with it; quarantine age since its release (3: over).
+  localparam int unsigned EpochCycles = TagQuarantine / 2;
+  logic [255:0]      held_q, held_upd, held_d;
+  logic [255:0][1:0] age_q, age_upd, age_d;
+  logic [$clog2(EpochCycles + 1)-1:0] epoch_q;
+  logic              tick;
+  logic [8:0]        held_count_q, held_count_upd, held_count_d;
+  assign tick = 32'(epoch_q) == EpochCycles - 1;
+
   // Packet state (latched from the first beat)
   logic                    in_pkt_q, in_pkt_d;
   logic                    pkt_ok_q, pkt_ok_d;        // commit at the last beat
+  logic                    pkt_rel_q, pkt_rel_d;      // the core releases the tag (Request Completed)
+  logic                    pkt_hit_q, pkt_hit_d;      // for the slot's live read
+  logic                    pkt_err_q, pkt_err_d;      // the completion failed its read
+  logic [7:0]              pkt_wtag_q, pkt_wtag_d;    // its 8-bit tag
   logic                    pkt_wr_q, pkt_wr_d;        // write data (live, BAR2)
   logic                    pkt_buf_q, pkt_buf_d;      // write data (live, buffer)
   logic [TagW-1:0]         pkt_tag_q, pkt_tag_d;
@@ -151,11 +188,13 @@ module peerbar_dma_rc
   logic [10:0] d_dwc;
   logic [2:0]  d_st;
   logic        d_poison;
+  logic        d_done;
   logic [7:0]  d_tag;
   always_comb begin
     d_la     = rc_tdata_i[11:0];
     d_ec     = rc_tdata_i[15:12];
     d_bc     = rc_tdata_i[28:16];
+    d_done   = rc_tdata_i[30];
     d_dwc    = rc_tdata_i[42:32];
     d_st     = rc_tdata_i[45:43];
     d_poison = rc_tdata_i[46];
@@ -163,14 +202,16 @@ module peerbar_dma_rc
   end
 
   tag_t        t;
-  logic        tag_hit, is_err, fits;
+  logic        known, tag_hit, is_err, fits;
   logic [13:0] avail, deliver, dw_bytes;
   logic [7:0]  err_code;
   logic [8:0]  beats_exp;
   always_comb begin
     t        = tags_q[d_tag[TagW-1:0]];
-    tag_hit  = (32'(d_tag) < NumTags) && t.live;
-    is_err   = d_st != 3'd0 || d_poison || d_ec == 4'd1 || d_ec == 4'd2 || d_ec == 4'd9;
+    // Error code 6 (invalid tag): the core holds no request with this tag, so it is not ours.
+    known    = held_q[d_tag] && d_ec != 4'd6;
+    tag_hit  = known && t.live && t.gen == d_tag[7:TagW];
+    is_err   = d_st != 3'd0 || d_poison || d_ec != 4'd0;
     dw_bytes = {1'b0, d_dwc, 2'b00};
     avail    = dw_bytes - 14'(t.cur[1:0]);
     deliver  = (avail < 14'(t.rem)) ? avail : 14'(t.rem);
@@ -179,20 +220,23 @@ module peerbar_dma_rc
                dw_bytes <= 14'(t.cur[1:0]) + 14'(t.rem) + 14'd3 &&
                (deliver == 14'(t.rem) || ((7'(t.cur) + 7'(deliver)) & 7'h3F) == 7'd0);
     beats_exp = 9'((12'(d_dwc) + 12'd3 + 12'd7) >> 3);
+    // PG213 "Handling of Completion Errors": 1 poisoned, 2 UR/CA/CRS status, 9 the core's
+    // completion timeout; 3 (byte count), 4 (attributes), 5 and the rest terminate the read
+    // on a malformed completion (C6h).
     if (d_poison || d_ec == 4'd1) begin
       err_code = StPoisoned;
     end else if (d_ec == 4'd9) begin
       err_code = StTimeout;
-    end else if (d_st == 3'd1) begin
-      err_code = StUr;
+    end else if (d_ec == 4'd2 || (d_ec == 4'd0 && d_st != 3'd0)) begin
+      err_code = (d_st == 3'd1) ? StUr : StCa;
     end else begin
-      err_code = StCa;
+      err_code = StBadCompletion;
     end
   end
 
-  // The issue time and reuse state of the addressed tag are not needed here.
+  // The issue time of the addressed slot is not needed here.
   logic unused_rc;
-  assign unused_rc = ^{t.ts, t.last_end, t.timed_out};
+  assign unused_rc = ^{t.ts};
 
   // Beat parameters (first beat: from the decode; later beats: latched)
   logic                    cur_wr, cur_buf;
@@ -201,8 +245,8 @@ module peerbar_dma_rc
   logic [8:0]              cur_beat;
   always_comb begin
     if (!in_pkt_q) begin
-      cur_wr    = tag_hit && !t.dead && !is_err && fits && !t.buf_dst;
-      cur_buf   = tag_hit && !t.dead && !is_err && fits && t.buf_dst;
+      cur_wr    = tag_hit && !is_err && fits && !t.buf_dst;
+      cur_buf   = tag_hit && !is_err && fits && t.buf_dst;
       cur_start = 14'd12 + 14'(t.cur[1:0]);
       cur_end   = 14'd12 + 14'(t.cur[1:0]) + deliver;
       cur_base  = t.dest - Bar2SizeLog2'(t.cur[1:0]) - Bar2SizeLog2'(12);
@@ -292,14 +336,22 @@ module peerbar_dma_rc
     end
   end
 
-  // Packet tracking, commit, errors, timeouts
-  logic            c_ok;
+  // Packet tracking, commit, errors, release, timeouts
+  logic            c_ok, c_rel, c_hit, c_err;
+  logic [7:0]      c_wtag;
   logic [TagW-1:0] ct;
   logic [12:0]     dl;
   always_comb begin
-    tags_upd        = tags_q;
+    tags_upd      = tags_q;
     in_pkt_d      = in_pkt_q;
     pkt_ok_d      = pkt_ok_q;
+    pkt_rel_d     = pkt_rel_q;
+    pkt_hit_d     = pkt_hit_q;
+    pkt_err_d     = pkt_err_q;
+    pkt_wtag_d    = pkt_wtag_q;
+    held_upd      = held_q;
+    age_upd       = age_q;
+    held_count_upd = held_count_q;
     pkt_wr_d      = pkt_wr_q;
     pkt_buf_d     = pkt_buf_q;
     pkt_tag_d     = pkt_tag_q;
@@ -316,6 +368,7 @@ module peerbar_dma_rc
 
     err_valid_o      = 1'b0;
     err_status_o     = StSuccess;
+    err_addr_o       = '0;
     bytes_in_o       = '0;
     bad_completion_o = 1'b0;
     err_link_o       = '0;
@@ -335,21 +388,23 @@ module peerbar_dma_rc
       pkt_deliver_d = 13'(deliver);
       pkt_beats_d   = beats_exp;
       pkt_ok_d      = tag_hit && !is_err && fits;
+      pkt_rel_d     = known && d_done;
+      pkt_hit_d     = tag_hit;
+      pkt_err_d     = tag_hit && is_err;
+      pkt_wtag_d    = d_tag;
       beat_d        = 9'd1;
       if (tag_hit && is_err) begin
-        // The read failed: report it (unless already abandoned), keep the tag reserved.
-        if (!t.dead) begin
-          err_valid_o  = 1'b1;
-          err_status_o = err_code;
-          err_link_o   = 2'd1;
-        end else begin
-          bad_completion_o = 1'b1;
-        end
-        tags_upd[d_tag[TagW-1:0]].dead = 1'b1;
+        // The read failed: report it; the tag stays held until the core releases it.
+        err_valid_o  = 1'b1;
+        err_status_o = err_code;
+        err_addr_o   = t.addr;
+        err_link_o   = (err_code == StBadCompletion) ? 2'd0 : 2'd1;
+        bad_completion_o = err_code == StBadCompletion;
+        tags_upd[d_tag[TagW-1:0]].live = 1'b0;
       end else if (!(tag_hit && fits)) begin
-        bad_completion_o = 1'b1;  // unknown tag or does not fit its read
-      end else if (t.dead) begin
-        bad_completion_o = 1'b1;  // late completion of an abandoned read
+        // Not ours (invalid tag), late for a read that failed or was abandoned, or it does not
+        // fit the live read.
+        bad_completion_o = 1'b1;
       end
     end else if (beat) begin
       beat_d = beat_q + 9'd1;
@@ -370,68 +425,126 @@ module peerbar_dma_rc
       res_be_d = '0;
     end
 
-    // Commit at the last beat
-    c_ok = first ? (tag_hit && !is_err && fits && beats_exp == 9'd1)
-                 : (pkt_ok_q && beat_q == pkt_beats_q - 9'd1);
-    ct   = first ? d_tag[TagW-1:0] : pkt_tag_q;
-    dl   = first ? 13'(deliver) : pkt_deliver_q;
+    // Commit and release at the last beat
+    c_ok   = first ? (tag_hit && !is_err && fits && beats_exp == 9'd1)
+                   : (pkt_ok_q && beat_q == pkt_beats_q - 9'd1);
+    c_rel  = first ? (known && d_done) : pkt_rel_q;
+    c_hit  = first ? tag_hit : pkt_hit_q;
+    c_err  = first ? (tag_hit && is_err) : pkt_err_q;
+    c_wtag = first ? d_tag : pkt_wtag_q;
+    ct     = first ? d_tag[TagW-1:0] : pkt_tag_q;
+    dl     = first ? 13'(deliver) : pkt_deliver_q;
+    // A slot abandoned during the packet (timeout, abort) may carry a new read by now: only
+    // a completion for the read the slot still carries updates it.
+    c_hit = c_hit && tags_q[ct].live && tags_q[ct].gen == c_wtag[7:TagW];
+    c_ok  = c_ok && c_hit;
     if (beat && rc_tlast_i) begin
       if (c_ok) begin
-        if (!tags_q[ct].dead && !tags_q[ct].buf_dst) begin
+        if (!tags_q[ct].buf_dst) begin
           bytes_in_o = dl;
         end
         tags_upd[ct].cur  = tags_q[ct].cur + 12'(dl);
         tags_upd[ct].rem  = tags_q[ct].rem - dl;
         tags_upd[ct].dest = tags_q[ct].dest + Bar2SizeLog2'(dl);
         if (tags_q[ct].rem == dl) begin
-          tags_upd[ct].live      = 1'b0;
-          tags_upd[ct].dead      = 1'b0;
-          tags_upd[ct].timed_out = 1'b0;
-          tags_upd[ct].ts        = now_q;
+          tags_upd[ct].live = 1'b0;  // every byte is in
         end
       end else if (!first && pkt_ok_q) begin
         bad_completion_o = 1'b1;  // beat count did not match the DWORD count
       end
+      if (c_rel) begin
+        // The core is done with the read. If it ended the slot's live read before its bytes
+        // were all in and no error said why (a completion we could not accept was its last),
+        // the read failed with a malformed completion.
+        if (c_hit && !c_err && !(c_ok && tags_q[ct].rem == dl)) begin
+          err_valid_o  = 1'b1;
+          err_status_o = StBadCompletion;
+          err_addr_o   = tags_q[ct].addr;
+          tags_upd[ct].live = 1'b0;
+        end
+        held_upd[c_wtag] = 1'b0;
+        age_upd[c_wtag]  = 2'd0;
+        held_count_upd   = held_count_q - 9'd1;
+      end
     end
 
-    // Timeouts: one tag per cycle
-    if (tags_q[scan_q].live && (now_q - tags_q[scan_q].ts) >= timeout_i &&
-        !(beat && rc_tlast_i && ct == scan_q)) begin
-      if (!tags_q[scan_q].dead) begin
-        if (!err_valid_o) begin
-          err_valid_o  = 1'b1;
-          err_status_o = StTimeout;
-        end
-        err_link_o = err_link_o + 2'd1;
+    // The engine's own timeout, one slot per cycle: the job fails with C5h, the tag stays held
+    // by the core (and here) until the core releases it; the slot moves on.
+    if (tags_q[scan_q].live &&
+        (now_q - tags_q[scan_q].ts) >= timeout_i &&
+        !(first && d_tag[TagW-1:0] == scan_q) && !(beat && rc_tlast_i && ct == scan_q)) begin
+      if (!err_valid_o) begin
+        err_valid_o  = 1'b1;
+        err_status_o = StTimeout;
+        err_addr_o   = tags_q[scan_q].addr;
       end
-      tags_upd[scan_q].live      = 1'b0;
-      tags_upd[scan_q].dead      = 1'b0;
-      tags_upd[scan_q].timed_out = 1'b1;
-      tags_upd[scan_q].ts        = now_q;
+      err_link_o = err_link_o + 2'd1;
+      tags_upd[scan_q].live = 1'b0;
     end
 
   end
 
-  // Allocation and abort (after the completion-side updates; they never touch a live tag's
-  // completion state in the same cycle)
+  // The tag each slot's next read would use: the next generation after its current one whose
+  // tag the core does not hold and whose quarantine is over (generation 0 only with 5-bit
+  // tags, for slots 0..31).
+  logic [NumTags-1:0][GenW-1:0] next_gen;
+  logic [GenW-1:0]              cand_gen;
+  logic [7:0]                   cand_tag;
   always_comb begin
-    tags_d = tags_upd;
+    cand_gen = '0;
+    cand_tag = '0;
+    for (int unsigned s = 0; s < NumTags; s++) begin
+      tag_usable_o[s] = 1'b0;
+      next_gen[s]     = '0;
+      if (!ext_tags_i) begin
+        tag_usable_o[s] = s < 32 && !held_q[s] && age_q[s] == 2'd3;
+      end else begin
+        // Generations after the current one, the nearest last so that it wins.
+        for (int k = 2 ** GenW; k >= 1; k--) begin
+          cand_gen = tags_q[s].gen + GenW'(k);
+          cand_tag = {cand_gen, TagW'(s)};
+          if (!held_q[cand_tag] && age_q[cand_tag] == 2'd3) begin
+            tag_usable_o[s] = 1'b1;
+            next_gen[s]     = cand_gen;
+          end
+        end
+      end
+      tag_usable_o[s] = tag_usable_o[s] && !tags_q[s].live;
+      slot_tag_o[s]   = {next_gen[s], TagW'(s)};
+    end
+  end
+
+  // Allocation, abort and quarantine ageing (after the completion-side updates; a slot is
+  // allocated only when its read is not live and its new tag not held, so no completion-side
+  // update touches either in the same cycle)
+  always_comb begin
+    tags_d       = tags_upd;
+    held_d       = held_upd;
+    age_d        = age_upd;
+    held_count_d = held_count_upd;
+    if (tick) begin
+      for (int unsigned i = 0; i < 256; i++) begin
+        if (age_upd[i] != 2'd3) begin
+          age_d[i] = age_upd[i] + 2'd1;
+        end
+      end
+    end
     if (alloc_valid_i) begin
-      tags_d[alloc_tag_i].live     = 1'b1;
-      tags_d[alloc_tag_i].dead     = 1'b0;
-      tags_d[alloc_tag_i].buf_dst  = alloc_buf_i;
-      tags_d[alloc_tag_i].cur      = alloc_addr_i;
-      tags_d[alloc_tag_i].rem      = alloc_len_i;
-      tags_d[alloc_tag_i].dest     = alloc_dest_i;
-      tags_d[alloc_tag_i].last_end = 13'(alloc_addr_i) + alloc_len_i;
-      tags_d[alloc_tag_i].ts       = now_q;
+      tags_d[alloc_tag_i].live    = 1'b1;
+      tags_d[alloc_tag_i].gen     = next_gen[alloc_tag_i];
+      tags_d[alloc_tag_i].buf_dst = alloc_buf_i;
+      tags_d[alloc_tag_i].cur     = alloc_addr_i[11:0];
+      tags_d[alloc_tag_i].rem     = alloc_len_i;
+      tags_d[alloc_tag_i].dest    = alloc_dest_i;
+      tags_d[alloc_tag_i].ts      = now_q;
+      tags_d[alloc_tag_i].addr    = alloc_addr_i;
+      held_d[slot_tag_o[alloc_tag_i]] = 1'b1;
+      held_count_d = held_count_upd + 9'd1;
     end
 
     if (kill_i) begin
       for (int unsigned i = 0; i < NumTags; i++) begin
-        if (tags_d[i].live) begin
-          tags_d[i].dead = 1'b1;
-        end
+        tags_d[i].live = 1'b0;
       end
     end
   end
@@ -443,6 +556,14 @@ module peerbar_dma_rc
       scan_q        <= '0;
       in_pkt_q      <= 1'b0;
       pkt_ok_q      <= 1'b0;
+      pkt_rel_q     <= 1'b0;
+      pkt_hit_q     <= 1'b0;
+      pkt_err_q     <= 1'b0;
+      pkt_wtag_q    <= '0;
+      held_q        <= '0;
+      age_q         <= {256{2'd3}};
+      epoch_q       <= '0;
+      held_count_q  <= '0;
       pkt_wr_q      <= 1'b0;
       pkt_buf_q     <= 1'b0;
       pkt_tag_q     <= '0;
@@ -463,6 +584,14 @@ module peerbar_dma_rc
       scan_q        <= scan_q + TagW'(1);
       in_pkt_q      <= in_pkt_d;
       pkt_ok_q      <= pkt_ok_d;
+      pkt_rel_q     <= pkt_rel_d;
+      pkt_hit_q     <= pkt_hit_d;
+      pkt_err_q     <= pkt_err_d;
+      pkt_wtag_q    <= pkt_wtag_d;
+      held_q        <= held_d;
+      age_q         <= age_d;
+      epoch_q       <= tick ? '0 : epoch_q + 1'b1;
+      held_count_q  <= held_count_d;
       pkt_wr_q      <= pkt_wr_d;
       pkt_buf_q     <= pkt_buf_d;
       pkt_tag_q     <= pkt_tag_d;
@@ -482,25 +611,21 @@ module peerbar_dma_rc
 
   // Outputs
   always_comb begin
-    data_live_o      = 1'b0;
-    buf_live_o       = 1'b0;
-    tags_in_flight_o = '0;
+    data_live_o = 1'b0;
+    buf_live_o  = 1'b0;
     for (int unsigned i = 0; i < NumTags; i++) begin
-      tag_usable_o[i] = !tags_q[i].live &&
-                        (tags_q[i].last_end != next_end_i ||
-                         (now_q - tags_q[i].ts) >= (tags_q[i].timed_out ? timeout_i
-                                                                         : TagQuarantine));
-      if (tags_q[i].live && !tags_q[i].dead) begin
+      if (tags_q[i].live) begin
         if (tags_q[i].buf_dst) begin
           buf_live_o = 1'b1;
         end else begin
           data_live_o = 1'b1;
         end
       end
-      tags_in_flight_o = tags_in_flight_o + 7'(tags_q[i].live);
     end
-    wr_busy_o = in_pkt_q || flush_q;
-    fbuf_o    = fbuf_q;
+    // Tags the core holds (reads abandoned by a failed job included), saturating.
+    tags_in_flight_o = (held_count_q > 9'd127) ? 7'd127 : 7'(held_count_q);
+    wr_busy_o        = in_pkt_q || flush_q;
+    fbuf_o           = fbuf_q;
   end
 
 endmodule

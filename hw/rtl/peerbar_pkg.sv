@@ -87,11 +87,9 @@ package peerbar_pkg;
   localparam logic [7:0] StCa            = 8'hC3;
   localparam logic [7:0] StPoisoned      = 8'hC4;
   localparam logic [7:0] StTimeout       = 8'hC5;
-  // C6h (malformed or unexpected completion) is not produced: such completions are discarded and
-  // counted, and the read they failed to answer times out (C5h). Kept for the status table.
-  /* verilator lint_off UNUSEDPARAM */
+  // The core ended a read on a completion that did not fit it (PG213 error codes 3-5, or a
+  // completion marked Request Completed that we could not accept): docs/dma-engine.md.
   localparam logic [7:0] StBadCompletion = 8'hC6;
-  /* verilator lint_on UNUSEDPARAM */
 
   // One queue pair's software-written registers
   typedef struct packed {

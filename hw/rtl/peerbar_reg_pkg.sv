@@ -182,6 +182,10 @@ package peerbar_reg_pkg;
   localparam int unsigned DMA_CONTROL_RESET_LSB = 1;
   localparam int unsigned DMA_CONTROL_RESET_WIDTH = 1;
   localparam logic [31:0] DMA_CONTROL_RESET_MASK = 32'h0000_0002;
+  // DMA_CONTROL.EXT_TAGS [2] (rw, reset 0x0): 1: reads use 8-bit tags (generations of the tag slots, docs/dma-engine.md "Tag rules"). Set it only when the host enabled 8-bit tags (Device Control bit 8, Extended Tag Field Enable); the driver does so in enable(). 0: 5-bit tags, and every tag waits out its quarantine before reuse (slower).
+  localparam int unsigned DMA_CONTROL_EXT_TAGS_LSB = 2;
+  localparam int unsigned DMA_CONTROL_EXT_TAGS_WIDTH = 1;
+  localparam logic [31:0] DMA_CONTROL_EXT_TAGS_MASK = 32'h0000_0004;
 
   // DMA_STATUS @ 0x044 (ro): DMA engine state.
   localparam logic [15:0] DMA_STATUS_OFFSET = 16'h0044;
@@ -190,7 +194,7 @@ package peerbar_reg_pkg;
   localparam int unsigned DMA_STATUS_BUSY_LSB = 0;
   localparam int unsigned DMA_STATUS_BUSY_WIDTH = 1;
   localparam logic [31:0] DMA_STATUS_BUSY_MASK = 32'h0000_0001;
-  // DMA_STATUS.TAGS_IN_FLIGHT [14:8] (ro, reset 0x0): Read tags currently outstanding.
+  // DMA_STATUS.TAGS_IN_FLIGHT [14:8] (ro, reset 0x0): Read tags the PCIe block holds (reads not yet ended by their last completion or the block's completion timeout, abandoned ones included); saturates at 127.
   localparam int unsigned DMA_STATUS_TAGS_IN_FLIGHT_LSB = 8;
   localparam int unsigned DMA_STATUS_TAGS_IN_FLIGHT_WIDTH = 7;
   localparam logic [31:0] DMA_STATUS_TAGS_IN_FLIGHT_MASK = 32'h0000_7f00;

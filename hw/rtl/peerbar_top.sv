@@ -263,7 +263,7 @@ module peerbar_top
   // DMA engine             //
   ////////////////////////////
 
-  logic                           dma_enable, dma_reset, dma_engine_busy;
+  logic                           dma_enable, dma_ext_tags, dma_reset, dma_engine_busy;
   logic [31:0]                    dma_timeout;
   dma_queue_cfg_t [NumQueues-1:0] queue_cfg;
   logic [NumQueues-1:0]           queue_enable_rise, queue_disable, queue_busy, queue_full;
@@ -288,6 +288,7 @@ module peerbar_top
     .rd_dw_addr_i        (reg_rd_dw_addr),
     .rd_data_o           (dma_csr_rd_data),
     .dma_enable_o        (dma_enable),
+    .dma_ext_tags_o      (dma_ext_tags),
     .dma_reset_o         (dma_reset),
     .timeout_o           (dma_timeout),
     .queue_cfg_o         (queue_cfg),
@@ -319,6 +320,7 @@ module peerbar_top
     .msix_fmask_i        (cfg_interrupt_msix_mask[0]),
     .tfc_nph_av_i        (pcie_tfc_nph_av),
     .dma_enable_i        (dma_enable),
+    .dma_ext_tags_i      (dma_ext_tags),
     .dma_reset_i         (dma_reset),
     .timeout_i           (dma_timeout),
     .queue_cfg_i         (queue_cfg),

@@ -36,6 +36,21 @@ pub fn read_bar2(dev: &dyn Device, offset: u64, len: usize) -> Vec<u8> {
     buf
 }
 
+/// The host leaves Extended Tag Field Enable (Device Control bit 8) clear, as a host that does
+/// not support 8-bit tags would: the driver then keeps the engine on 5-bit tags, and the
+/// simulated block refuses a larger tag. Call before the DMA engine is enabled.
+pub fn disable_extended_tags(sim: &SimDevice) {
+    let cap = peerbar::config::pcie_capability(sim)
+        .expect("config space")
+        .expect("PCI Express capability");
+    let devctl = cap.offset + 0x08;
+    let mut b = [0u8; 2];
+    sim.config_read(devctl, &mut b).expect("Device Control");
+    let v = u16::from_le_bytes(b) & !(1 << 8);
+    sim.config_write(devctl, &v.to_le_bytes())
+        .expect("Device Control");
+}
+
 /// Reads a 32-bit register of BAR0.
 pub fn reg(dev: &dyn Device, offset: u64) -> u32 {
     dev.bar_read32(BarIndex::BAR0, BarOffset::new(offset))

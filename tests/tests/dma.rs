@@ -588,7 +588,7 @@ fn link_errors_on_reads_complete_with_their_status() {
     let host = Arc::new(dma.memory().alloc(8192).unwrap());
     host.write(0, &pattern(4, 8192)).unwrap();
     let slice = Arc::new(dma.peer_memory().alloc(8192, 1).unwrap());
-    for (fault, status) in [
+    for (i, (fault, status)) in [
         (
             ReadFault::UnsupportedRequest,
             StatusCode::UnsupportedRequest,
@@ -596,8 +596,11 @@ fn link_errors_on_reads_complete_with_their_status() {
         (ReadFault::CompleterAbort, StatusCode::CompleterAbort),
         (ReadFault::Poisoned, StatusCode::Poisoned),
         (ReadFault::Dropped, StatusCode::CompletionTimeout),
-    ] {
-        let guard = pattern(fault as u64 + 50, 8192);
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let guard = pattern(i as u64 + 50, 8192);
         slice.write(0, &guard).unwrap();
         // Fault one read: the one covering the first bytes of the second 4 KiB page (the
         // engine reads at most MRRS = 512 bytes per request).

@@ -10,7 +10,8 @@
 //! (every job completed exactly once) and the IOMMU faults. Every wait is bounded.
 //!
 //! `PEERBAR_SOAK_SEED` (decimal, 0x-hex or `random`) and `PEERBAR_SOAK_JOBS` select the run;
-//! `PEERBAR_SOAK_BACKPRESSURE=off` turns off the back-pressure on CQ/CC/RQ/RC.
+//! `PEERBAR_SOAK_BACKPRESSURE=off` turns off the back-pressure on CQ/CC/RQ/RC;
+//! `PEERBAR_SOAK_TAGS=5` or `8` picks the tag width (by default half the seeds use 5-bit tags).
 //! The jobs, their content and the order of submissions and reaps are a function of the seed
 //! alone (every reap is a blocking wait on a ticket chosen by the seed, never "whatever has
 //! completed"), so a failure replays with the same jobs; the cycle-level timing of the
@@ -32,7 +33,7 @@ use peerbar::regs::{self, DMA_ERR_BAD_COMPLETION_REG, DMA_JOBS_REG, DMA_JOB_ERRO
 use peerbar::regs::{QUEUE_STATUS, QUEUE_STATUS_REG};
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Endpoint};
 use peerbar_sim::{DmaDirection, ReadFault, SimConfig, SimDevice};
-use peerbar_tests::{pattern, read_bar2};
+use peerbar_tests::{disable_extended_tags, pattern, read_bar2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -51,6 +52,16 @@ const CHECKPOINT_EVERY: usize = 250;
 /// here (32 tags x MRRS 4 KiB of completions is ~4 100 beats, plus at most 750 cycles of
 /// latency and jitter), short enough that a dropped completion costs little.
 const COMPLETION_TIMEOUT_CYCLES: u32 = 16_384;
+/// The PCIe block's own completion timeout in the soak (SimConfig::core_completion_timeout_cycles):
+/// twice the engine's, so a lost read holds its tag a while after its job failed.
+const CORE_TIMEOUT_CYCLES: u64 = 32_768;
+/// A "late" read's completions come this much later than usual: after the engine's timeout,
+/// before the block's (the block still holds the read and delivers them).
+const LATE_CYCLES: u64 = 20_000;
+/// A "stale" read's completions come after the block's timeout report released the tag, within
+/// the tag's quarantine (hw/rtl/peerbar_dma_rc.sv TagQuarantine, 2 048 cycles): the latest
+/// stale completion the tag rules promise to keep out (docs/dma-engine.md, "Tag rules").
+const STALE_CYCLES: u64 = CORE_TIMEOUT_CYCLES + 250;
 /// Host memory the random jobs read and write (one DMA buffer, modelled byte for byte).
 const HOST_ARENA_LEN: usize = 1 << 20;
 /// Bus addresses nobody maps: reserved in the IOVA allocator, one 1 MiB stride per job so an
@@ -555,6 +566,12 @@ impl Soak {
                     ReadFault::CompleterAbort,
                     ReadFault::Poisoned,
                     ReadFault::Dropped,
+                    ReadFault::Late {
+                        cycles: LATE_CYCLES,
+                    },
+                    ReadFault::Late {
+                        cycles: STALE_CYCLES,
+                    },
                     ReadFault::Duplicated,
                 ]
             } else {
@@ -563,6 +580,12 @@ impl Soak {
                     ReadFault::CompleterAbort,
                     ReadFault::Poisoned,
                     ReadFault::Dropped,
+                    ReadFault::Late {
+                        cycles: LATE_CYCLES,
+                    },
+                    ReadFault::Late {
+                        cycles: STALE_CYCLES,
+                    },
                 ]
             };
             let kind = *kinds.choose(&mut self.rng).expect("kinds");
@@ -595,6 +618,10 @@ impl Soak {
                     ReadFault::Poisoned => ("poisoned", StatusCode::Poisoned),
                     ReadFault::Dropped => ("dropped", StatusCode::CompletionTimeout),
                     ReadFault::Duplicated => ("duplicated", StatusCode::Success),
+                    ReadFault::Late { cycles } if cycles == LATE_CYCLES => {
+                        ("late", StatusCode::CompletionTimeout)
+                    }
+                    ReadFault::Late { .. } => ("stale", StatusCode::CompletionTimeout),
                 };
                 *self.tally.faults.entry(name).or_default() += 1;
                 expect = status;
@@ -1251,6 +1278,17 @@ fn diff_report(tally: &mut Tally, name: &str, actual: &[u8], model: &[u8]) {
 }
 
 /// Host settings from the seed.
+/// Whether a seed runs with 5-bit tags (the host left Extended Tag Field Enable clear): half
+/// the seeds, from the seed's own stream (the jobs of a seed do not depend on it), or as
+/// PEERBAR_SOAK_TAGS=5 / 8 says.
+fn five_bit_tags(seed: u64) -> bool {
+    match std::env::var("PEERBAR_SOAK_TAGS").as_deref() {
+        Ok("5") => true,
+        Ok("8") => false,
+        _ => ChaCha8Rng::seed_from_u64(seed ^ 0x7a95_5eed).gen_bool(0.5),
+    }
+}
+
 fn random_config(rng: &mut ChaCha8Rng) -> SimConfig {
     SimConfig {
         max_payload: *[128, 256, 512, 1024].choose(rng).expect("mps"),
@@ -1297,12 +1335,22 @@ fn with_backpressure(mut config: SimConfig, seed: u64) -> SimConfig {
 fn run_soak(seed: u64, jobs: usize) -> (Tally, String) {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let config = with_backpressure(random_config(&mut rng), seed);
+    let config = SimConfig {
+        core_completion_timeout_cycles: CORE_TIMEOUT_CYCLES,
+        ..with_backpressure(random_config(&mut rng), seed)
+    };
+    let five_bit_tags = five_bit_tags(seed);
     let config_text = format!("{config:?}");
     let max_read_req = usize::from(config.max_read_req);
     let busy_duplicates = !std::env::var("PEERBAR_SOAK_DUPLICATES").is_ok_and(|v| v == "quiet");
-    println!("soak: seed {seed:#x}, {jobs} jobs, {config_text}");
+    println!(
+        "soak: seed {seed:#x}, {jobs} jobs, {} tags, {config_text}",
+        if five_bit_tags { "5-bit" } else { "8-bit" }
+    );
     let sim = SimDevice::new(config).expect("simulated endpoint");
+    if five_bit_tags {
+        disable_extended_tags(&sim);
+    }
     let dev: Arc<dyn Device> = Arc::new(sim.clone());
     let dma = Endpoint::open_shared(dev)
         .expect("endpoint")

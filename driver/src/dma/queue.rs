@@ -879,9 +879,27 @@ impl DmaEngine {
         spaces
     }
 
-    /// DMA_CONTROL.ENABLE = 1: the engine fetches from enabled queues.
+    /// DMA_CONTROL.ENABLE = 1: the engine fetches from enabled queues. Also sets
+    /// DMA_CONTROL.EXT_TAGS when the host enabled 8-bit tags (Device Control bit 8): the engine
+    /// then gives each tag slot 8 generations of tags (docs/dma-engine.md, "Tag rules").
     pub fn enable(&self) -> Result<()> {
-        regs::modify(self.dev(), &regs::DMA_CONTROL_REG, DMA_CONTROL::ENABLE::SET)
+        let ext_tags = match crate::config::pcie_capability(self.dev()) {
+            Ok(cap) => cap.is_some_and(|c| c.extended_tags),
+            Err(e) => {
+                log::warn!("Device Control unreadable ({e}): the engine uses 5-bit tags");
+                false
+            }
+        };
+        let tags = if ext_tags {
+            DMA_CONTROL::EXT_TAGS::SET
+        } else {
+            DMA_CONTROL::EXT_TAGS::CLEAR
+        };
+        regs::modify(
+            self.dev(),
+            &regs::DMA_CONTROL_REG,
+            DMA_CONTROL::ENABLE::SET + tags,
+        )
     }
 
     /// DMA_CONTROL.ENABLE = 0: jobs in flight finish, nothing new is fetched.

@@ -194,6 +194,10 @@ tock_registers::register_bitfields![
         ///
         /// Bits 1, access w1p, reset 0x0.
         RESET OFFSET(1) NUMBITS(1) [],
+        /// 1: reads use 8-bit tags (generations of the tag slots, docs/dma-engine.md "Tag rules"). Set it only when the host enabled 8-bit tags (Device Control bit 8, Extended Tag Field Enable); the driver does so in enable(). 0: 5-bit tags, and every tag waits out its quarantine before reuse (slower).
+        ///
+        /// Bits 2, access rw, reset 0x0.
+        EXT_TAGS OFFSET(2) NUMBITS(1) [],
     ],
     /// DMA engine state.
     ///
@@ -203,7 +207,7 @@ tock_registers::register_bitfields![
         ///
         /// Bits 0, access ro, reset 0x0.
         BUSY OFFSET(0) NUMBITS(1) [],
-        /// Read tags currently outstanding.
+        /// Read tags the PCIe block holds (reads not yet ended by their last completion or the block's completion timeout, abandoned ones included); saturates at 127.
         ///
         /// Bits 14:8, access ro, reset 0x0.
         TAGS_IN_FLIGHT OFFSET(8) NUMBITS(7) [],
@@ -1105,6 +1109,14 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 reset: 0x0,
                 description: "Write 1: abort every job, drop in-flight reads (their late completions are discarded and counted), disable every queue and clear DMA_ERROR_LOG.",
             },
+            FieldInfo {
+                name: "EXT_TAGS",
+                lsb: 2,
+                width: 1,
+                access: Access::ReadWrite,
+                reset: 0x0,
+                description: "1: reads use 8-bit tags (generations of the tag slots, docs/dma-engine.md \"Tag rules\"). Set it only when the host enabled 8-bit tags (Device Control bit 8, Extended Tag Field Enable); the driver does so in enable(). 0: 5-bit tags, and every tag waits out its quarantine before reuse (slower).",
+            },
         ],
     },
     RegisterInfo {
@@ -1128,7 +1140,7 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
                 width: 7,
                 access: Access::ReadOnly,
                 reset: 0x0,
-                description: "Read tags currently outstanding.",
+                description: "Read tags the PCIe block holds (reads not yet ended by their last completion or the block's completion timeout, abandoned ones included); saturates at 127.",
             },
         ],
     },
