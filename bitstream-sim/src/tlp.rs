@@ -2,7 +2,7 @@
 //! requests turned into CQ beats, and CC beats reassembled into completions and checked against
 //! the PCIe completion rules. Pure functions and data; the clocked part lives in `endpoint_model`.
 //!
-//! Layouts follow ../shared/reference/xilinx-usp-pcie-user-interface.md (PG213): 256-bit bus,
+//! Layouts follow AMD PG213 (UltraScale+ Devices Integrated Block for PCI Express): 256-bit bus,
 //! dword-aligned, no straddling. Beat 0 carries the 128-bit CQ descriptor then payload DW0..3;
 //! a CC packet is the 96-bit descriptor followed by payload from DW3.
 

@@ -700,12 +700,12 @@ fn stale_duplicate_completions_are_discarded_and_counted() {
 }
 
 /// Stale completions where they would fit: 64 reads of 512 bytes at the start of 64 host pages
-/// all end at the same 12-bit address, so a duplicate of one read's completions carries the
-/// very lower address and byte count the next read on its tag expects. Every read is
-/// duplicated. The engine does not reuse a tag for a read with the same end within its
-/// quarantine (TagQuarantine cycles after the read's last completion): every duplicate is
-/// discarded and counted in DMA_ERR_BAD_COMPLETION, BAR2 gets exactly the list's bytes, and
-/// the job only waits for the tags (a few quarantines longer than with distinct ends).
+/// all end at the same address, so a duplicate of one read's completions carries the very byte
+/// count and lower address bits 6:0 the next read on its tag would expect (the block supplies
+/// bits 11:7). Every read is duplicated. A tag returns only once the block released it and its
+/// quarantine passed (docs/dma-engine.md, "Tag rules"): every duplicate is discarded and counted
+/// in DMA_ERR_BAD_COMPLETION, BAR2 gets exactly the list's bytes, and the job takes at most a
+/// few quarantines longer than the same reads at distinct ends without duplicates.
 #[test]
 fn duplicated_completions_of_reads_with_the_same_end_never_land() {
     use peerbar::regs::{self, DMA_ERR_BAD_COMPLETION_REG};
