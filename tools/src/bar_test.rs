@@ -322,7 +322,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
         })?;
     let plan = plan(args, bar2_len)?;
     if !opts.json {
-        println!(
+        outln!(
             "bar-test on {}: {}\nBAR2 {:#x}..{:#x} ({}), seed {} (reproduce with --seed {})",
             target.kind.as_str(),
             target.description,
@@ -331,7 +331,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
             human_bytes(plan.length),
             plan.seed,
             plan.seed
-        );
+        )?;
     }
 
     let counters_before = endpoint.error_counters()?;
@@ -388,9 +388,9 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
         warnings,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        crate::out::print(render(&report))?;
     }
     Ok(if report.passed {
         Outcome::Ok

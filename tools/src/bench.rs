@@ -438,7 +438,7 @@ pub fn run(
     let sim = target.kind == Kind::Simulation;
     let link = sim.then(|| sim_link(opts));
     if !opts.json {
-        println!(
+        outln!(
             "bench on {}: {}{}\n{} combination(s), {} job(s) per queue each",
             target.kind.as_str(),
             target.description,
@@ -448,7 +448,7 @@ pub fn run(
             )),
             plan.combos.len(),
             plan.combos.first().map_or(0, |c| c.jobs)
-        );
+        )?;
     }
     dma.enable()?;
 
@@ -486,12 +486,12 @@ pub fn run(
         rows,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", table(&report.rows, sim));
+        crate::out::print(table(&report.rows, sim))?;
         for (path, what) in [(&args.csv, "CSV"), (&args.plot, "plot")] {
             if let Some(p) = path {
-                println!("{what} written to {}", p.display());
+                outln!("{what} written to {}", p.display())?;
             }
         }
     }

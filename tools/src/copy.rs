@@ -934,16 +934,16 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
                 at += n;
             }
             if !opts.json {
-                println!(
+                outln!(
                     "(simulation: the namespace was seeded with the pattern, seed {})",
                     args.seed
-                );
+                )?;
             }
         }
     }
 
     if !opts.json {
-        println!(
+        outln!(
             "copy on {}: {}\nNVMe: {}, {} LBAs of {} bytes, {transfer}\n{} {}, {} chunks of {}, {depth} in flight, LBA {}, seed {}{}",
             target.kind.as_str(),
             target.description,
@@ -961,7 +961,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
             args.lba,
             args.seed,
             if verify { ", verified" } else { ", NOT verified" }
-        );
+        )?;
     }
     let progress = progress::bar(opts.json, args.size * legs.len() as u64, Counting::Bytes);
     let copier = Copier {
@@ -1010,9 +1010,9 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
         failure: failure.clone(),
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(if mismatch.is_some() {
         Outcome::Mismatch
@@ -1023,7 +1023,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn print_report(r: &CopyReport) {
+fn print_report(r: &CopyReport) -> anyhow::Result<()> {
     let sim = r.legs.iter().any(|l| l.sim_seconds.is_some());
     let mut headers = vec!["leg", "chunks", "bytes", "wall time", "wall MB/s"];
     if sim {
@@ -1052,15 +1052,15 @@ fn print_report(r: &CopyReport) {
             row
         })
         .collect();
-    print!("{}", render_table(&headers, &rows));
+    crate::out::print(render_table(&headers, &rows))?;
     match (&r.mismatch, &r.failure) {
-        (Some(m), _) => println!("MISMATCH: {m}"),
-        (_, Some(f)) => println!("FAILED: {f}"),
-        _ if r.verified => println!(
+        (Some(m), _) => outln!("MISMATCH: {m}"),
+        (_, Some(f)) => outln!("FAILED: {f}"),
+        _ if r.verified => outln!(
             "OK: every chunk's CRC32C in BAR2 matched and every byte compared equal (seed {})",
             r.seed
         ),
-        _ => println!("done (not verified: --no-verify)"),
+        _ => outln!("done (not verified: --no-verify)"),
     }
 }
 

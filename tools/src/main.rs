@@ -3,6 +3,10 @@
 //! The default target is the simulated endpoint (peerbar-sim: the RTL under Verilator);
 //! `--device <BDF>` selects real hardware through VFIO.
 
+// First, so that its `outln!` macro is in scope in every module below.
+#[macro_use]
+mod out;
+
 mod bar_test;
 #[cfg(feature = "sim")]
 mod bench;
@@ -16,6 +20,7 @@ mod topology;
 mod units;
 mod vfio_check;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -71,7 +76,8 @@ Exit status:
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
      completion within push --wait or within 60 s in bench, ...)
   4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
-     copy: an engine job or an NVMe command failed, the NVMe status is named)";
+     copy: an engine job or an NVMe command failed, the NVMe status is named)
+  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -288,15 +294,19 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::from(exit::OK),
         Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
         Ok(Outcome::JobError) => ExitCode::from(exit::DMA_STATUS),
+        // The reader of stdout took what it wanted (`| head`): nothing went wrong.
+        Err(err) if err.downcast_ref::<out::StdoutClosed>().is_some() => ExitCode::from(exit::OK),
         Err(err) => {
             let code = if err.downcast_ref::<UsageError>().is_some() {
                 exit::USAGE
             } else {
                 exit::DEVICE
             };
-            eprintln!("error: {err}");
+            // Not eprintln!: it panics when stderr is a closed pipe too.
+            let mut stderr = std::io::stderr().lock();
+            writeln!(stderr, "error: {err}").ok();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                writeln!(stderr, "  caused by: {cause}").ok();
             }
             ExitCode::from(code)
         }

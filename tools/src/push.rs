@@ -747,7 +747,7 @@ pub fn run(
     dma.enable()?;
     let queue = dma.create_queue(QueueConfig::new(args.queue))?;
     if !opts.json {
-        println!(
+        outln!(
             "push on {}: {}\n{} {} entr{} from {} ({}), {} ({} bytes) {} BAR2 {:#x}..{:#x}, queue {}{}",
             target.kind.as_str(),
             target.description,
@@ -771,7 +771,7 @@ pub fn run(
             } else {
                 String::new()
             }
-        );
+        )?;
     }
 
     let wait = Duration::from_secs_f64(args.wait);
@@ -836,9 +836,9 @@ pub fn run(
         mismatches,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        crate::out::print(render(&report))?;
     }
     Ok(if !ok {
         Outcome::JobError

@@ -126,7 +126,7 @@ fn snapshot(
         .collect()
 }
 
-fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) {
+fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) -> anyhow::Result<()> {
     let width = values.iter().map(|v| v.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (i, v) in values.iter().enumerate() {
@@ -155,7 +155,7 @@ fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) {
             fields.join(" "),
         ));
     }
-    print!("{out}");
+    crate::out::print(out)
 }
 
 pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::Result<Outcome> {
@@ -180,23 +180,23 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::R
                 registers: values.clone(),
             };
             if interval.is_some() {
-                println!("{}", serde_json::to_string(&report)?);
+                outln!("{}", serde_json::to_string(&report)?)?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             }
         } else {
             if interval.is_some() && refreshes > 0 {
                 // Clear the screen and go home, like watch(1).
-                print!("\x1b[2J\x1b[H");
+                crate::out::print("\x1b[2J\x1b[H")?;
             }
             if interval.is_some() {
-                println!(
+                outln!(
                     "{} (every {:.2} s; * = changed)",
                     target.description,
                     args.watch.unwrap_or(0.0)
-                );
+                )?;
             }
-            print_table(&values, previous.as_deref());
+            print_table(&values, previous.as_deref())?;
         }
         std::io::stdout().flush().ok();
         refreshes += 1;

@@ -1,0 +1,91 @@
+//! Bad input and hostile surroundings (issue 16): out-of-range options, closed pipes, huge or
+//! endless list files. Each must end with a clear message and its documented exit status, never
+//! a panic (exit 101), a hang or unbounded memory.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::*;
+
+/// A small list file in a fresh temporary directory (kept for the test's lifetime).
+fn list_file(name: &str, contents: &[u8]) -> (std::path::PathBuf, TempDir) {
+    let dir = TempDir::new(name);
+    let path = dir.0.join(name);
+    std::fs::write(&path, contents).expect("writing the list file");
+    (path, dir)
+}
+
+/// A directory under the system's temp dir, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("peerbar-hardening-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creating a temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// Runs `peerbar` with its stdout a pipe whose reader is already gone, as in `peerbar ... |
+/// head -1` once head has its line. Returns the exit code and stderr.
+fn run_into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("peerbar"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("peerbar starts");
+    // Closing the only read end: every write to stdout now fails with EPIPE.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .ok();
+    let status = child.wait().expect("peerbar exits");
+    (status.code(), stderr)
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let (list, _dir) = list_file("pipe.txt", b"host:+0 4k\n");
+    let list = list.to_str().unwrap();
+    for args in [
+        &["topology"][..],
+        &["push", list][..],
+        &["push", list, "--json"][..],
+        &[
+            "bench",
+            "--entry-sizes",
+            "512",
+            "--list-lengths",
+            "2",
+            "--queue-depths",
+            "1",
+            "--jobs",
+            "1",
+        ][..],
+        &["copy", "--size", "4k", "--chunk", "4k"][..],
+        // Without --count it would refresh forever: only the closed pipe ends it.
+        &["regs", "--watch", "0.01"][..],
+        &["regs", "--watch", "0.01", "--json"][..],
+        &["info"][..],
+        &["bar-test", "--length", "256", "--access", "4"][..],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(args);
+        assert_eq!(code, Some(EXIT_OK), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
