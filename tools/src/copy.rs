@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::progress::{self, Counting};
 use crate::target::Target;
-use crate::units::{human_bytes, human_seconds, parse_size, render_table};
+use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -126,9 +126,9 @@ pub struct CopyArgs {
     /// Skip the CHECKSUM jobs and the byte compares (throughput only).
     #[arg(long)]
     pub no_verify: bool,
-    /// Seconds any one chunk may take before the copy gives up (exit 3).
-    #[arg(long, default_value_t = 60.0)]
-    pub timeout: f64,
+    /// Seconds any one chunk may take before the copy gives up (exit 3); at most a week.
+    #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub timeout: Duration,
     /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci.
     #[arg(long, value_name = "BDF")]
     pub nvme: Option<String>,
@@ -292,9 +292,6 @@ pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
     }
     if !matches!(args.sim_lba_size, None | Some(512 | 4096)) {
         return Err(usage_error("--sim-lba-size must be 512 or 4096"));
-    }
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err(usage_error("--timeout must be positive"));
     }
     if args
         .sim_latency_us
@@ -689,7 +686,7 @@ impl Copier<'_> {
         let args = self.args;
         let base = args.lba * self.lba_size;
         let count = args.size.div_ceil(args.chunk);
-        let timeout = Duration::from_secs_f64(args.timeout);
+        let timeout = args.timeout;
         let mut tally = LegTally::default();
         let mut next = 0u64;
         let mut done = 0u64;
@@ -731,7 +728,7 @@ impl Copier<'_> {
                             "chunk {} got no completion for its {:?} step within --timeout {} s",
                             chunk.index,
                             chunk.steps[chunk.step],
-                            args.timeout
+                            args.timeout.as_secs_f64()
                         );
                     }
                     continue;

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::target::Target;
-use crate::units::{human_bytes, human_seconds, parse_size};
+use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -182,9 +182,9 @@ pub struct PushArgs {
     #[arg(long, default_value_t = 0, value_name = "Q")]
     pub queue: u16,
 
-    /// How long to wait for the completion.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub wait: f64,
+    /// How long to wait for the completion (at most a week).
+    #[arg(long, default_value = "10", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub wait: Duration,
 
     /// Format of FILE (default: from its extension).
     #[arg(long, value_enum)]
@@ -552,12 +552,6 @@ pub struct Loaded {
 pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
     let file = args.file.display().to_string();
     let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
-    if !(args.wait.is_finite() && args.wait > 0.0) {
-        return Err(usage_error(format!(
-            "--wait {}: give a positive number of seconds",
-            args.wait
-        )));
-    }
     let bytes = std::fs::read(&args.file)
         .map_err(|e| usage_error(format!("cannot read the list file {file}: {e}")))?;
     let parsed = match format {
@@ -774,17 +768,16 @@ pub fn run(
         )?;
     }
 
-    let wait = Duration::from_secs_f64(args.wait);
     let stats_before = target.sim_cycles();
     let t0 = Instant::now();
     let ticket = queue.submit(job).context("submitting the job")?;
-    let completion = match ticket.wait(wait) {
+    let completion = match ticket.wait(args.wait) {
         Ok(c) => c,
         Err(e @ peerbar::Error::DmaTimeout { .. }) => {
             return Err(anyhow::Error::new(e).context(format!(
                 "the job got no completion within --wait {} s (the engine may be stuck or \
                  the list names memory that never answers)",
-                args.wait
+                args.wait.as_secs_f64()
             )))
         }
         Err(e) => return Err(anyhow::Error::new(e).context("waiting for the job's completion")),

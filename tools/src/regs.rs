@@ -13,6 +13,7 @@ use peerbar::{BarIndex, BarOffset, Device};
 use serde::Serialize;
 
 use crate::target::Target;
+use crate::units::parse_seconds;
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -33,9 +34,9 @@ Examples:
 
 #[derive(Args, Debug)]
 pub struct RegsArgs {
-    /// Refresh every SECONDS until interrupted (or --count refreshes).
-    #[arg(long, value_name = "SECONDS")]
-    pub watch: Option<f64>,
+    /// Refresh every SECONDS until interrupted (or --count refreshes); at most a week.
+    #[arg(long, value_parser = parse_seconds, value_name = "SECONDS")]
+    pub watch: Option<Duration>,
 
     /// With --watch: stop after this many refreshes.
     #[arg(long, value_name = "N", requires = "watch")]
@@ -159,15 +160,7 @@ fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) -> 
 }
 
 pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::Result<Outcome> {
-    let interval = match args.watch {
-        Some(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(usage_error(format!(
-                "--watch {s}: the interval must be a positive number of seconds"
-            )));
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
-    };
+    let interval = args.watch;
     let dev = target.device();
     let layout = layout(dev, args.only.as_deref())?;
     let mut previous: Option<Vec<RegisterValue>> = None;
@@ -193,7 +186,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::R
                 outln!(
                     "{} (every {:.2} s; * = changed)",
                     target.description,
-                    args.watch.unwrap_or(0.0)
+                    interval.unwrap_or_default().as_secs_f64()
                 )?;
             }
             print_table(&values, previous.as_deref())?;

@@ -1,4 +1,6 @@
-//! Parsing and printing sizes, rates and hex values.
+//! Parsing and printing sizes, durations, rates and hex values.
+
+use std::time::Duration;
 
 /// Parses a byte count or offset: decimal (`4096`), hexadecimal (`0x1000`), or with a binary
 /// suffix (`4k`, `4KiB`, `1m`, `1MiB`, `1g`, `1GiB`; case-insensitive).
@@ -27,6 +29,27 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(err()),
     };
     value.checked_mul(1 << shift).ok_or_else(err)
+}
+
+/// Longest duration a `SECONDS` option takes: one week. Longer is surely a typo, and it keeps
+/// every deadline (`Instant::now() + duration`) far from overflowing.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Parses a positive number of seconds (`10`, `0.5`, `1e-3`) up to [`MAX_SECONDS`].
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds (e.g. 10 or 0.5)"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("{text}: give a positive number of seconds"));
+    }
+    if seconds > MAX_SECONDS {
+        return Err(format!(
+            "{text} seconds is too long: at most {MAX_SECONDS} seconds (one week)"
+        ));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text}: {e}"))
 }
 
 /// `1048576` -> `1 MiB`, `1536` -> `1.5 KiB`, `100` -> `100 B`.
@@ -127,6 +150,18 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_parse() {
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("604800"), Ok(Duration::from_secs(604_800)));
+        for bad in [
+            "", "x", "0", "-1", "nan", "NaN", "inf", "-inf", "1e30", "604801",
+        ] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
         }
     }
 

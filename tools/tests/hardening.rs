@@ -89,3 +89,37 @@ fn closed_stdout_ends_quietly() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+fn assert_usage_error(args: &[&str], needles: &[&str]) {
+    let r = run(args);
+    assert_eq!(r.code, EXIT_USAGE, "{args:?}: {}", r.stderr);
+    for needle in needles {
+        assert!(
+            r.stderr.contains(needle),
+            "{args:?}: no {needle:?} in {}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+}
+
+#[test]
+fn durations_out_of_range_are_usage_errors() {
+    let (list, _dir) = list_file("one.txt", b"host:+0 4k\n");
+    let list = list.to_str().unwrap();
+    for value in ["1e30", "604801", "inf", "nan", "0", "-1", "soon"] {
+        // `=` so that clap does not take "-1" for an option.
+        let wait = format!("--wait={value}");
+        let watch = format!("--watch={value}");
+        let timeout = format!("--timeout={value}");
+        for args in [
+            &["push", list, &wait][..],
+            &["regs", &watch, "--count", "1"][..],
+            &["copy", &timeout][..],
+        ] {
+            let option = args.iter().find(|a| a.contains('=')).unwrap();
+            let name = option.split('=').next().unwrap();
+            assert_usage_error(args, &[name, "seconds"]);
+        }
+    }
+}
