@@ -5,6 +5,7 @@
 //! walked by `peerbar::dma::sgl::validate` (the engine's own rules). Only then is the job
 //! submitted. Every input error names the line, entry or descriptor and exits with 2.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,8 +65,11 @@ Bit Bucket (1h) descriptors, little-endian, as the engine reads them; no Segment
 Checks (exit status 2, nothing submitted): unknown address syntax, bad numbers or units, zero or
 too large lengths, bar2: ranges past the end of BAR2 or overlapping the job's BAR2 range, a host
 buffer over 256 MiB, a total over 4 GiB - 1 or past the end of BAR2 from --bar2-offset, a
-bitbucket in a PUSH (the engine would answer 11h), an empty list. Errors name the line (text),
-the entry index (JSON, entries[0] first) or the descriptor index (sgl, 0 first).
+bitbucket in a PUSH (the engine would answer 11h), a data entry whose address + length passes
+2^64, an empty list, more than 65 281 entries (the engine fetches at most 65 536 descriptors per
+job, the segments' chain descriptors included), a text line over 4096 bytes, a list file over
+16 MiB (text, JSON) or over 65 281 descriptors (sgl). Errors name the line (text), the entry
+index (JSON, entries[0] first) or the descriptor index (sgl, 0 first). FILE `-` is stdin.
 
 --verify (every data entry host: or bar2:): after a PULL, BAR2[--bar2-offset ..] must hold the
 concatenated source bytes, and be unchanged under bitbucket spans; after a PUSH, every target
@@ -103,6 +107,23 @@ Examples:
 
 /// Largest host buffer the tool allocates.
 const MAX_HOST_BUFFER: u64 = 256 << 20;
+
+/// Most entries one job's list holds. The engine fetches at most [`sgl::DESCRIPTOR_LIMIT`]
+/// (65 536) descriptors per job, and the builder chains segments of
+/// [`sgl::DEFAULT_DESCRIPTORS_PER_SEGMENT`] (256) descriptors, each but the last ending in a
+/// chain descriptor: 256 segments hold 255 x 255 + 256 entries.
+pub const MAX_ENTRIES: usize = 65_281;
+
+/// Largest sgl list file: [`MAX_ENTRIES`] descriptors of 16 bytes.
+const MAX_SGL_FILE_BYTES: u64 = MAX_ENTRIES as u64 * SglDescriptor::SIZE as u64;
+
+/// Largest text or JSON list file: room for [`MAX_ENTRIES`] entries of 256 bytes each
+/// (comments and indentation included), so that reading a huge or endless input (/dev/zero)
+/// stops early instead of filling memory.
+const MAX_TEXT_FILE_BYTES: u64 = 16 << 20;
+
+/// Longest text line, comment included (the error message quotes the line).
+const MAX_LINE_BYTES: usize = 4096;
 /// Mismatches reported.
 const MAX_MISMATCHES: usize = 16;
 
@@ -166,7 +187,8 @@ impl Format {
 
 #[derive(Args, Debug, Clone)]
 pub struct PushArgs {
-    /// The descriptor list (format: --format, else the extension: .json, .sgl, else text).
+    /// The descriptor list (format: --format, else the extension: .json, .sgl, else text);
+    /// `-` reads it from stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
@@ -340,15 +362,36 @@ fn make_entry(
     }
 }
 
+/// Refuses the entry at `origin` when the list already holds [`MAX_ENTRIES`], so that a huge
+/// list is refused as soon as it passes the limit, not after it was all parsed.
+fn check_room(entries: &[Entry], origin: &str) -> Result<(), String> {
+    if entries.len() < MAX_ENTRIES {
+        return Ok(());
+    }
+    Err(format!(
+        "{origin}: too many entries: a list holds at most {MAX_ENTRIES} (the engine fetches at \
+         most {} descriptors per job, the segments' chain descriptors included); split it into \
+         several jobs",
+        sgl::DESCRIPTOR_LIMIT
+    ))
+}
+
 /// The text format: `ADDRESS LENGTH [TYPE]` per line.
 pub fn parse_text(text: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let origin = format!("line {}", i + 1);
+        if raw.len() > MAX_LINE_BYTES {
+            return Err(format!(
+                "{origin}: {} bytes long, over the limit of {MAX_LINE_BYTES} bytes per line",
+                raw.len()
+            ));
+        }
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
         }
+        check_room(&entries, &origin)?;
         let fields: Vec<&str> = line.split_whitespace().collect();
         if !(2..=3).contains(&fields.len()) {
             return Err(format!(
@@ -374,6 +417,7 @@ pub fn parse_json(text: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let origin = format!("entries[{i}]");
+        check_room(&entries, &origin)?;
         let obj = item.as_object().ok_or_else(|| {
             format!("{origin}: expected an object {{\"address\", \"length\", \"type\"}}")
         })?;
@@ -435,6 +479,7 @@ pub fn parse_sgl(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, chunk) in bytes.chunks_exact(size).enumerate() {
         let origin = format!("descriptor {i} (byte {:#x})", i * size);
+        check_room(&entries, &origin)?;
         let raw: &[u8; 16] = chunk.try_into().expect("chunks of 16 bytes");
         let d = SglDescriptor::from_bytes(raw);
         if d.subtype() != 0 {
@@ -476,6 +521,14 @@ pub fn check_list(entries: Vec<Entry>, op: Op) -> Result<List, String> {
                     "{}: a bitbucket entry in a PUSH (the engine rejects it with status 11h, \
                      SGL Descriptor Type Invalid); bit buckets are for PULL only",
                     e.origin
+                ))
+            }
+            // The builder refuses it too, but without naming the entry (a device error).
+            Some(Location::Bus(a)) if a.checked_add(u64::from(e.len)).is_none() => {
+                return Err(format!(
+                    "{}: address {a:#x} + {} bytes goes past the end of the 64-bit bus \
+                     address space",
+                    e.origin, e.len
                 ))
             }
             Some(Location::Host(o)) => {
@@ -548,12 +601,42 @@ pub struct Loaded {
     pub list: List,
 }
 
+/// Reads the list file (`-`: stdin), at most `limit` bytes: a larger input is refused.
+fn read_list(path: &Path, file: &str, format: Format, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file of exactly `limit` bytes from a larger one.
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("cannot read the list file {file}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{file}: over the limit of {limit} bytes for a list file in {} format (a list holds at most \
+             {MAX_ENTRIES} entries)",
+            format.name()
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads, parses and checks the list file and the options that need no device.
 pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
-    let file = args.file.display().to_string();
+    let file = if args.file == Path::new("-") {
+        "stdin".to_owned()
+    } else {
+        args.file.display().to_string()
+    };
     let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| usage_error(format!("cannot read the list file {file}: {e}")))?;
+    let limit = match format {
+        Format::Sgl => MAX_SGL_FILE_BYTES,
+        Format::Text | Format::Json => MAX_TEXT_FILE_BYTES,
+    };
+    let bytes = read_list(&args.file, &file, format, limit).map_err(usage_error)?;
     let parsed = match format {
         Format::Sgl => parse_sgl(&bytes),
         Format::Text | Format::Json => match std::str::from_utf8(&bytes) {
@@ -960,6 +1043,16 @@ mod tests {
             len,
             origin: origin.to_owned(),
         }
+    }
+
+    #[test]
+    fn max_entries_is_the_most_the_descriptor_limit_allows() {
+        let descriptors = |n: usize| {
+            let entries = vec![sgl::SglEntry::BitBucket { len: 1 }; n];
+            (SglBuilder::default().list_len(&entries) / SglDescriptor::SIZE) as u64
+        };
+        assert!(descriptors(MAX_ENTRIES) <= sgl::DESCRIPTOR_LIMIT);
+        assert!(descriptors(MAX_ENTRIES + 1) > sgl::DESCRIPTOR_LIMIT);
     }
 
     #[test]
@@ -1946,7 +2039,12 @@ HOST:+0     4k
                     })
                     .max()
                     .unwrap_or(0);
+                let bus_overflow = entries.iter().any(|e| match e.data {
+                    Some(Location::Bus(a)) => a.checked_add(u64::from(e.len)).is_none(),
+                    _ => false,
+                });
                 let fits = !entries.is_empty()
+                    && !bus_overflow
                     && total <= u128::from(u32::MAX)
                     && host_end <= u128::from(MAX_HOST_BUFFER)
                     && !(*op == Op::Push && entries.iter().any(|e| e.data.is_none()));

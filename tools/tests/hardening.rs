@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Read;
 use std::process::Stdio;
+use std::time::Duration;
 
 use common::*;
 
@@ -122,4 +123,105 @@ fn durations_out_of_range_are_usage_errors() {
             assert_usage_error(args, &[name, "seconds"]);
         }
     }
+}
+
+/// Generous bounds for one run of a small command: a run past them is a hang or a runaway.
+const RUN_TIMEOUT: Duration = Duration::from_secs(20);
+const RUN_MAX_RSS_KIB: u64 = 512 << 10;
+
+#[test]
+fn endless_list_input_is_refused_with_the_limit() {
+    for (args, limit) in [
+        (
+            &["push", "/dev/zero", "--format", "sgl"][..],
+            "1044496 bytes",
+        ),
+        (&["push", "/dev/zero"][..], "16777216 bytes"),
+        (
+            &["push", "/dev/zero", "--format", "json"][..],
+            "16777216 bytes",
+        ),
+    ] {
+        let r = run_watched(args, b"", RUN_TIMEOUT, RUN_MAX_RSS_KIB);
+        assert_eq!(r.code, Some(EXIT_USAGE), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("over the limit of {limit}"))
+                && r.stderr.contains("at most 65281 entries"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn push_dash_reads_the_list_from_stdin() {
+    let r = run_watched(
+        &["push", "-", "--json"],
+        b"host:+0 4k\nhost:+0x1000 512\n",
+        RUN_TIMEOUT,
+        RUN_MAX_RSS_KIB,
+    );
+    assert_eq!(r.code, Some(EXIT_OK), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert_eq!(field(&v, "file"), "stdin");
+    assert_eq!(field(&v, "entries"), 2);
+    assert_eq!(field(&v, "bytes"), 4608);
+    assert_eq!(field(&v, "ok"), true);
+}
+
+#[test]
+fn entry_past_the_end_of_the_address_space_is_refused_with_its_line() {
+    let (list, _dir) = list_file(
+        "overflow.txt",
+        b"host:+0 4k\n0xffff_ffff_ffff_f000 0x2000\n",
+    );
+    assert_usage_error(
+        &["push", list.to_str().unwrap()],
+        &["line 2", "0xfffffffffffff000 + 8192 bytes", "64-bit"],
+    );
+}
+
+#[test]
+fn list_past_the_descriptor_limit_is_refused_while_parsing() {
+    let text = "0x1000 1\n".repeat(70_000);
+    let json = format!(
+        "{{\"entries\": [{}]}}",
+        vec!["{\"address\": 4096, \"length\": 1}"; 70_000].join(",")
+    );
+    for (contents, name, at) in [
+        (text.as_bytes(), "many.txt", "line 65282"),
+        (json.as_bytes(), "many.json", "entries[65281]"),
+    ] {
+        let (list, _dir) = list_file(name, contents);
+        let args = ["push", list.to_str().unwrap()];
+        // Today's refusal must come while parsing: well within the timeout, nothing built.
+        let r = run_watched(&args, b"", Duration::from_secs(5), RUN_MAX_RSS_KIB);
+        assert_eq!(r.code, Some(EXIT_USAGE), "{name}: {}", r.stderr);
+        for needle in [at, "at most 65281", "65536 descriptors"] {
+            assert!(
+                r.stderr.contains(needle),
+                "{name}: no {needle:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!r.stderr.contains("DescriptorLimit"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn bench_refuses_lists_past_the_descriptor_limit_before_submitting() {
+    assert_usage_error(
+        &[
+            "bench",
+            "--list-lengths",
+            "65282",
+            "--entry-sizes",
+            "1",
+            "--queue-depths",
+            "1",
+            "--jobs",
+            "1",
+        ],
+        &["--list-lengths", "at most 65281", "65536 descriptors"],
+    );
 }
