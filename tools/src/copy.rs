@@ -144,10 +144,12 @@ pub struct CopyArgs {
     /// Simulation: logical block size, 512 or 4096 [default: 512].
     #[arg(long)]
     pub sim_lba_size: Option<u32>,
-    /// Simulation: command latency of the NVMe controller, microseconds [default: 10].
+    /// Simulation: command latency of the NVMe controller, microseconds, 0 ..= 1000
+    /// [default: 10].
     #[arg(long)]
     pub sim_latency_us: Option<f64>,
-    /// Simulation: data bandwidth of the NVMe controller, MB/s (0: unlimited) [default: 7000].
+    /// Simulation: data bandwidth of the NVMe controller, MB/s, at most 1000000 (0: unlimited)
+    /// [default: 7000].
     #[arg(long)]
     pub sim_bandwidth_mbps: Option<u64>,
     /// Simulation: the controller does not advertise SGLs (PRP only).
@@ -295,9 +297,71 @@ pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
     }
     if args
         .sim_latency_us
-        .is_some_and(|us| !us.is_finite() || us < 0.0)
+        .is_some_and(|us| !(0.0..=MAX_SIM_LATENCY_US).contains(&us))
     {
-        return Err(usage_error("--sim-latency-us must be zero or positive"));
+        return Err(usage_error(format!(
+            "--sim-latency-us must be 0 ..= {MAX_SIM_LATENCY_US} (the simulation runs far \
+             slower than real time: a longer latency times out the driver's commands)"
+        )));
+    }
+    if args
+        .sim_bandwidth_mbps
+        .is_some_and(|mbps| mbps > MAX_SIM_BANDWIDTH_MBPS)
+    {
+        return Err(usage_error(format!(
+            "--sim-bandwidth-mbps must be at most {MAX_SIM_BANDWIDTH_MBPS} (0: unlimited)"
+        )));
+    }
+    if opts.device.is_none() {
+        check_sim_namespace(args)?;
+    }
+    Ok(())
+}
+
+/// Longest simulated command latency: 1 ms of simulated time already takes seconds to simulate.
+const MAX_SIM_LATENCY_US: f64 = 1000.0;
+/// Highest simulated bandwidth (1 TB/s): keeps the bytes per simulated cycle in range.
+const MAX_SIM_BANDWIDTH_MBPS: u64 = 1_000_000;
+
+/// The simulated namespace's options, checked before the simulation starts (it would refuse
+/// them as a device error, after a log line saying the same).
+fn check_sim_namespace(args: &CopyArgs) -> anyhow::Result<()> {
+    let lba_size = u64::from(args.sim_lba_size.unwrap_or(512));
+    // The default namespace is sized to end where the copy ends: that end must exist.
+    if args
+        .lba
+        .checked_mul(lba_size)
+        .and_then(|start| start.checked_add(args.size))
+        .is_none()
+    {
+        return Err(usage_error(format!(
+            "--lba {} with --size {}: the copy would end past 2^64 bytes of namespace",
+            args.lba, args.size
+        )));
+    }
+    if let Some(bytes) = args.sim_namespace {
+        if bytes == 0 || bytes % lba_size != 0 {
+            return Err(usage_error(format!(
+                "--sim-namespace {bytes}: must be a non-zero multiple of the {lba_size}-byte LBA"
+            )));
+        }
+    }
+    if let Some(path) = &args.sim_file {
+        // Opened as the simulation will open it, to say now what is wrong with it.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .and_then(|f| f.metadata())
+            .map_err(|e| usage_error(format!("--sim-file {}: {e}", path.display())))?;
+        if file.len() == 0 || file.len() % lba_size != 0 {
+            return Err(usage_error(format!(
+                "--sim-file {}: its size, {} bytes, must be a non-zero multiple of the \
+                 {lba_size}-byte LBA",
+                path.display(),
+                file.len()
+            )));
+        }
     }
     Ok(())
 }
@@ -336,9 +400,10 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
         mode: CompletionMode::Polling,
         ..QueueConfig::new(0)
     })?;
+    // --transfer sgl opens with Auto too, so that a controller without SGLs is refused below
+    // in the tool's words (the driver's error names its own types).
     let transfer = match args.transfer {
-        Transfer::Auto => TransferMode::Auto,
-        Transfer::Sgl => TransferMode::Sgl,
+        Transfer::Auto | Transfer::Sgl => TransferMode::Auto,
         Transfer::Prp => TransferMode::Prp,
     };
     let nvme = Nvme::open(
@@ -351,6 +416,12 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
     )
     .context("initialising the NVMe controller")?;
     let io = nvme.io_queue().context("creating an NVMe I/O queue")?;
+    if args.transfer == Transfer::Sgl && io.transfer_mode() != TransferMode::Sgl {
+        return Err(usage_error(
+            "--transfer sgl: the SSD does not support SGLs (Identify SGLS bits 1:0 = 00b): use \
+             --transfer auto or prp",
+        ));
+    }
     let world = World {
         engine,
         queue,
@@ -824,7 +895,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
             )));
         }
     }
-    let end_lba = args.lba + args.size / lba_size;
+    let end_lba = args.lba.saturating_add(args.size / lba_size);
     if end_lba > ns.lba_count {
         return Err(usage_error(format!(
             "LBAs {}..{end_lba} go past the namespace's {} LBAs",

@@ -102,8 +102,8 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "BDF")]
     pub device: Option<String>,
 
-    /// Simulation only: write an FST waveform of every RTL signal to FILE.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Simulation only: write an FST waveform of every RTL signal to FILE (named *.fst).
+    #[arg(long, global = true, value_name = "FILE.fst")]
     pub trace: Option<std::path::PathBuf>,
 
     /// Machine-readable JSON on stdout instead of tables (field names are stable; see the

@@ -187,6 +187,30 @@ fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     Ok(Some(parsed))
 }
 
+/// `--trace FILE`: the simulation writes FST only, so FILE must be named .fst (a .vcd name would
+/// hold FST); and it must be creatable, said now as a usage error rather than by the
+/// simulation as a device error after a log line.
+#[cfg(feature = "sim")]
+fn check_trace(path: &std::path::Path) -> anyhow::Result<()> {
+    let is_fst = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("fst"));
+    if !is_fst {
+        return Err(usage_error(format!(
+            "--trace {}: the waveform is written in FST format only: name the file *.fst (convert \
+             it with fst2vcd from GTKWave if you need a VCD)",
+            path.display()
+        )));
+    }
+    std::fs::File::create(path).map_err(|e| {
+        usage_error(format!(
+            "--trace {}: cannot create the waveform file: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(())
+}
+
 /// What a build without the `sim` feature says when asked for the simulated endpoint.
 #[cfg(not(feature = "sim"))]
 pub const NO_SIMULATOR: &str =
@@ -197,6 +221,9 @@ pub const NO_SIMULATOR: &str =
 /// Simulation settings from the command line, validated (a bad value is a usage error).
 #[cfg(feature = "sim")]
 fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
+    if let Some(path) = &opts.trace {
+        check_trace(path)?;
+    }
     let mut config = SimConfig {
         trace: opts.trace.clone(),
         ..SimConfig::default()

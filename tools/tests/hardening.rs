@@ -225,3 +225,84 @@ fn bench_refuses_lists_past_the_descriptor_limit_before_submitting() {
         &["--list-lengths", "at most 65281", "65536 descriptors"],
     );
 }
+
+#[test]
+fn simulation_and_lba_option_errors_are_usage_errors_said_once() {
+    let dir = TempDir::new("options");
+    let empty = dir.0.join("empty.img");
+    std::fs::write(&empty, b"").unwrap();
+    let empty = empty.to_str().unwrap();
+    let missing_dir_trace = dir.0.join("no/such/dir/t.fst");
+    let missing_dir_trace = missing_dir_trace.to_str().unwrap();
+    for (args, needles) in [
+        (
+            &["--trace", missing_dir_trace, "info"][..],
+            &["--trace", "cannot create the waveform file"][..],
+        ),
+        (
+            &["copy", "--sim-file", "/nonexistent/ns.img"][..],
+            &["--sim-file /nonexistent/ns.img", "No such file"][..],
+        ),
+        (
+            &["copy", "--sim-file", empty][..],
+            &["--sim-file", "0 bytes", "non-zero multiple"][..],
+        ),
+        (
+            &["copy", "--sim-namespace", "0"][..],
+            &["--sim-namespace 0", "non-zero multiple"][..],
+        ),
+        (
+            &["copy", "--sim-bandwidth-mbps", "99999999999999"][..],
+            &["--sim-bandwidth-mbps", "at most"][..],
+        ),
+        (
+            &["copy", "--sim-latency-us", "1e300"][..],
+            &["--sim-latency-us", "0 ..= 1000"][..],
+        ),
+        // Near 2^64 the namespace size would overflow (a panic; a wrapped size in release).
+        (
+            &["copy", "--lba", "18446744073709551615"][..],
+            &["--lba 18446744073709551615", "past 2^64"][..],
+        ),
+        (
+            &[
+                "copy",
+                "--sim-lba-size",
+                "4096",
+                "--lba",
+                "4503599627370496",
+            ][..],
+            &["--lba 4503599627370496", "past 2^64"][..],
+        ),
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, EXIT_USAGE, "{args:?}: {}", r.stderr);
+        for needle in needles {
+            assert!(
+                r.stderr.contains(needle),
+                "{args:?}: no {needle:?} in {}",
+                r.stderr
+            );
+        }
+        // One error line (and its causes), no log line saying it first.
+        assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("error:").count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("[ERROR"), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn trace_into_a_vcd_name_is_refused() {
+    let dir = TempDir::new("vcd");
+    let vcd = dir.0.join("wave.vcd");
+    assert_usage_error(
+        &["--trace", vcd.to_str().unwrap(), "info"],
+        &["--trace", "FST format only", "*.fst"],
+    );
+    assert!(!vcd.exists(), "FST written into {}", vcd.display());
+}
