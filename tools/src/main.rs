@@ -237,6 +237,18 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // topology reads sysfs and vfio-check drives real devices: neither runs a simulation, so
+    // options that shape one would be silently ignored.
+    let no_simulation = match &cli.command {
+        Command::Topology(_) => Some("topology reads sysfs only"),
+        Command::VfioCheck(_) => Some("vfio-check drives real devices only"),
+        _ => None,
+    };
+    if let (Some(why), Some(name)) = (no_simulation, target::simulation_option_given(&cli.global)) {
+        return Err(usage_error(format!(
+            "{name} shapes the simulated endpoint and does not apply here: {why}"
+        )));
+    }
     // vfio-check opens its own devices (several, into one VFIO container).
     if let Command::VfioCheck(args) = &cli.command {
         return vfio_check::run(&cli.global, args);

@@ -1,7 +1,7 @@
 //! `peerbar regs`: every BAR0 register, decoded by the field names of the register map
 //! (hw/regmap/peerbar.toml), including each queue pair's registers.
 
-use std::io::Write;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -178,8 +178,8 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::R
                 outln!("{}", serde_json::to_string_pretty(&report)?)?;
             }
         } else {
-            if interval.is_some() && refreshes > 0 {
-                // Clear the screen and go home, like watch(1).
+            if interval.is_some() && refreshes > 0 && std::io::stdout().is_terminal() {
+                // Clear the screen and go home, like watch(1); never into a pipe or a file.
                 crate::out::print("\x1b[2J\x1b[H")?;
             }
             if interval.is_some() {
@@ -191,7 +191,6 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::R
             }
             print_table(&values, previous.as_deref())?;
         }
-        std::io::stdout().flush().ok();
         refreshes += 1;
         let Some(interval) = interval else { break };
         if args.count.is_some_and(|n| refreshes >= n) {

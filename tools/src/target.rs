@@ -169,22 +169,27 @@ fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     let Some(bdf) = &opts.device else {
         return Ok(None);
     };
-    for (given, name) in [
-        (opts.trace.is_some(), "--trace"),
-        (opts.mps.is_some(), "--mps"),
-        (opts.mrrs.is_some(), "--mrrs"),
-        (opts.rcb.is_some(), "--rcb"),
-    ] {
-        if given {
-            return Err(usage_error(format!(
-                "{name} applies to the simulated endpoint only and cannot be used with --device \
-                 (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
-            )));
-        }
+    if let Some(name) = simulation_option_given(opts) {
+        return Err(usage_error(format!(
+            "{name} applies to the simulated endpoint only and cannot be used with --device \
+             (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
+        )));
     }
     // Check the address first so that a typo is a usage error, not a device error.
     let parsed = bdf.parse::<Bdf>().map_err(|e| usage_error(e.to_string()))?;
     Ok(Some(parsed))
+}
+
+/// The first simulation-only global option given (--trace, --mps, --mrrs, --rcb), if any.
+pub fn simulation_option_given(opts: &GlobalOpts) -> Option<&'static str> {
+    [
+        (opts.trace.is_some(), "--trace"),
+        (opts.mps.is_some(), "--mps"),
+        (opts.mrrs.is_some(), "--mrrs"),
+        (opts.rcb.is_some(), "--rcb"),
+    ]
+    .into_iter()
+    .find_map(|(given, name)| given.then_some(name))
 }
 
 /// `--trace FILE`: the simulation writes FST only, so FILE must be named .fst (a .vcd name would

@@ -306,3 +306,29 @@ fn trace_into_a_vcd_name_is_refused() {
     );
     assert!(!vcd.exists(), "FST written into {}", vcd.display());
 }
+
+#[test]
+fn simulation_options_are_refused_where_no_simulation_runs() {
+    for (option, value) in [
+        ("--trace", "t.fst"),
+        ("--mps", "512"),
+        ("--mrrs", "1024"),
+        ("--rcb", "128"),
+    ] {
+        for command in [&["topology"][..], &["vfio-check", "--nvme", "01:00.0"][..]] {
+            let mut args = vec![option, value];
+            args.extend_from_slice(command);
+            assert_usage_error(&args, &[option, "does not apply here", command[0]]);
+        }
+    }
+}
+
+#[test]
+fn regs_watch_into_a_pipe_writes_no_clear_screen_codes() {
+    let r = run(&[
+        "regs", "--watch", "0.01", "--count", "3", "--only", "scratch",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("* = changed").count(), 3, "{}", r.stdout);
+    assert!(!r.stdout.contains('\x1b'), "escape codes in {:?}", r.stdout);
+}
