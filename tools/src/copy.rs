@@ -218,7 +218,7 @@ impl Percentiles {
 struct CopyReport {
     schema: &'static str,
     target: &'static str,
-    endpoint: String,
+    device: String,
     nvme: String,
     transfer: &'static str,
     size: u64,
@@ -226,6 +226,7 @@ struct CopyReport {
     depth: usize,
     first_lba: u64,
     lba_size: u32,
+    #[serde(serialize_with = "crate::units::serialize_u64_lossless")]
     seed: u64,
     verified: bool,
     legs: Vec<LegReport>,
@@ -1061,9 +1062,9 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
     progress.finish_and_clear();
 
     let report = CopyReport {
-        schema: "peerbar-copy/1",
+        schema: "peerbar-copy/2",
         target: target.kind.as_str(),
-        endpoint: target.description.clone(),
+        device: target.description.clone(),
         nvme: world.nvme.device().describe(),
         transfer,
         size: args.size,

@@ -86,7 +86,8 @@ JSON output (--json), stable field names:
   bar2_offset   BAR2 offset of the job's range
   entries       entries in the list
   bytes         the job's LENGTH (sum of the entries' lengths)
-  seed          the host buffer's pattern seed
+  seed          the host buffer's pattern seed (a decimal string above 2^53, which JSON
+                readers such as jq would round)
   host_buffer_bytes  size of the host buffer (0 when no host: entry)
   status        e.g. \"000h (success)\", \"0C2h (Unsupported Request ...)\"
   status_code   the status code as a number (0xc2 = 194)
@@ -678,6 +679,7 @@ struct Report {
     bar2_offset: u64,
     entries: usize,
     bytes: u32,
+    #[serde(serialize_with = "crate::units::serialize_u64_lossless")]
     seed: u64,
     host_buffer_bytes: u64,
     status: String,

@@ -52,6 +52,17 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text}: {e}"))
 }
 
+/// Serializes a u64 that JSON readers must not round: a number up to 2^53 (what an IEEE double,
+/// jq's and JavaScript's number, holds exactly), a decimal string above.
+pub fn serialize_u64_lossless<S: serde::Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+    const EXACT_IN_DOUBLE: u64 = 1 << 53;
+    if *value <= EXACT_IN_DOUBLE {
+        s.serialize_u64(*value)
+    } else {
+        s.serialize_str(&value.to_string())
+    }
+}
+
 /// `1048576` -> `1 MiB`, `1536` -> `1.5 KiB`, `100` -> `100 B`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -163,6 +174,19 @@ mod tests {
         ] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn u64_serializes_losslessly() {
+        let json = |v: u64| {
+            let mut out = Vec::new();
+            serialize_u64_lossless(&v, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(json(7), "7");
+        assert_eq!(json(1 << 53), "9007199254740992");
+        assert_eq!(json((1 << 53) + 1), "\"9007199254740993\"");
+        assert_eq!(json(u64::MAX), "\"18446744073709551615\"");
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn both_ways_with_sgl_every_chunk_checked_and_compared() {
     let mut args = vec!["--json"];
     args.extend(with(&[]));
     let r = json(&args);
-    assert_eq!(r["schema"], "peerbar-copy/1");
+    assert_eq!(r["schema"], "peerbar-copy/2");
     assert_eq!(r["transfer"], "SGL");
     assert_eq!(r["verified"], true);
     assert!(r["mismatch"].is_null() && r["failure"].is_null(), "{r:#}");

@@ -332,3 +332,33 @@ fn regs_watch_into_a_pipe_writes_no_clear_screen_codes() {
     assert_eq!(r.stdout.matches("* = changed").count(), 3, "{}", r.stdout);
     assert!(!r.stdout.contains('\x1b'), "escape codes in {:?}", r.stdout);
 }
+
+#[test]
+fn json_seeds_above_2_pow_53_are_decimal_strings() {
+    let (list, _dir) = list_file("seed.txt", b"host:+0 256\n");
+    let list = list.to_str().unwrap();
+    let copy = ["copy", "--size", "4k", "--chunk", "4k", "--json", "--seed"];
+    let bar_test = [
+        "bar-test", "--length", "256", "--access", "4", "--json", "--seed",
+    ];
+    for base in [&["push", list, "--json", "--seed"][..], &copy, &bar_test] {
+        // Above 2^53 a JSON number would be rounded by jq (to ...992 and ...616).
+        for seed in ["9007199254740993", "18446744073709551615"] {
+            let mut args = base.to_vec();
+            args.push(seed);
+            assert_eq!(field(&json(&args), "seed"), seed, "{args:?}");
+        }
+        let mut args = base.to_vec();
+        args.push("7");
+        assert_eq!(field(&json(&args), "seed"), 7, "{args:?}");
+    }
+}
+
+#[test]
+fn copy_json_names_the_device_like_the_other_commands() {
+    let v = json(&["copy", "--size", "4k", "--chunk", "4k", "--json"]);
+    let info = json(&["info", "--json"]);
+    assert_eq!(field(&v, "device"), field(&info, "device"));
+    assert!(v.get("endpoint").is_none(), "{v:#}");
+    assert_eq!(field(&v, "schema"), "peerbar-copy/2");
+}
