@@ -73,7 +73,9 @@ index (JSON, entries[0] first) or the descriptor index (sgl, 0 first). FILE `-` 
 
 --verify (every data entry host: or bar2:): after a PULL, BAR2[--bar2-offset ..] must hold the
 concatenated source bytes, and be unchanged under bitbucket spans; after a PUSH, every target
-must hold BAR2's bytes. A mismatch prints the first differing offsets and exits with 1. A job
+must hold BAR2's bytes. So that every compare sees known bytes, --verify first fills the job's
+BAR2 range and (PULL) every bar2: source with ChaCha8 patterns seeded by --seed, distinct from
+the host buffer's: what BAR2 held there before is overwritten. A mismatch prints the first differing offsets and exits with 1. A job
 that completes with an error status exits with 4; no completion within --wait seconds is a
 device error (3).
 
@@ -802,6 +804,28 @@ pub fn run(
         ))
     })?;
 
+    // --verify must compare known bytes: BAR2 is zero on a fresh simulation, and zeros compared
+    // with zeros prove nothing (overlapping PUSH targets "verified"). So the BAR2 bytes the job
+    // reads (PUSH: its range; PULL: the bar2: sources) and a PULL's target range (what bit
+    // buckets must leave untouched) first get patterns of their own, unlike the host buffer's.
+    if args.verify {
+        let mut fills = vec![(args.bar2_offset, list.total)];
+        if args.op == Op::Pull {
+            fills.extend(list.entries.iter().filter_map(|e| match e.data {
+                Some(Location::Bar2(o)) => Some((o, e.len)),
+                _ => None,
+            }));
+        }
+        for (stream, &(offset, len)) in (1..).zip(&fills) {
+            let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+            rng.set_stream(stream);
+            let mut bytes = vec![0u8; len as usize];
+            rng.fill_bytes(&mut bytes);
+            endpoint
+                .peer_write(BarOffset::new(offset), &bytes)
+                .with_context(|| format!("filling BAR2 {offset:#x}+{len} for --verify"))?;
+        }
+    }
     // Before the job: what --verify compares against.
     let before_target = if args.verify && args.op == Op::Pull {
         Some(bar2_read(&endpoint, args.bar2_offset, list.total as usize)?)

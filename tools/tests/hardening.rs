@@ -362,3 +362,22 @@ fn copy_json_names_the_device_like_the_other_commands() {
     assert!(v.get("endpoint").is_none(), "{v:#}");
     assert_eq!(field(&v, "schema"), "peerbar-copy/2");
 }
+
+/// --verify compares known bytes: with BAR2 left zero, overlapping PUSH targets (the second
+/// overwrites half of the first) "verified", zeros against zeros.
+#[test]
+fn push_verify_catches_overlapping_targets() {
+    let (list, _dir) = list_file("overlap.txt", b"host:+0 4k\nhost:+0x800 4k\n");
+    let r = run(&["push", list.to_str().unwrap(), "--op", "push", "--verify"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("verify   MISMATCH") && r.stdout.contains("line 1: host:+0x800"),
+        "{}",
+        r.stdout
+    );
+    // The same targets apart verify.
+    let (list, _dir) = list_file("apart.txt", b"host:+0 4k\nhost:+0x1000 4k\n");
+    let r = run(&["push", list.to_str().unwrap(), "--op", "push", "--verify"]);
+    assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("verify   passed"), "{}", r.stdout);
+}
