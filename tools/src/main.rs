@@ -76,7 +76,8 @@ Exit status:
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
      completion within push --wait or within 60 s in bench, ...)
   4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
-     copy: an engine job or an NVMe command failed, the NVMe status is named)
+     copy: an engine job or an NVMe command failed, the NVMe status is named; push on the
+     simulation: the IOMMU refused one of the job's DMAs)
   Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.";
 
 #[derive(Parser, Debug)]

@@ -75,9 +75,11 @@ index (JSON, entries[0] first) or the descriptor index (sgl, 0 first). FILE `-` 
 concatenated source bytes, and be unchanged under bitbucket spans; after a PUSH, every target
 must hold BAR2's bytes. So that every compare sees known bytes, --verify first fills the job's
 BAR2 range and (PULL) every bar2: source with ChaCha8 patterns seeded by --seed, distinct from
-the host buffer's: what BAR2 held there before is overwritten. A mismatch prints the first differing offsets and exits with 1. A job
-that completes with an error status exits with 4; no completion within --wait seconds is a
-device error (3).
+the host buffer's: what BAR2 held there before is overwritten. A mismatch prints the first
+differing offsets and exits with 1. A job that completes with an error status exits with 4 and
+names the entry DMA_ERROR_ADDR lies in; on the simulation a DMA the IOMMU refuses (a PUSH into
+unmapped memory completes with success) is reported with its entry and exits with 4 too; no
+completion within --wait seconds is a device error (3).
 
 JSON output (--json), stable field names:
   schema        \"peerbar-push/1\"
@@ -97,6 +99,11 @@ JSON output (--json), stable field names:
   result        the completion's RESULT: bytes moved
   wall_seconds  submit to completion, wall clock
   sim_cycles    simulated clock cycles over the same span (null on hardware)
+  error_address a failed job's bus address from DMA_ERROR_ADDR (\"0x\" hex), else null
+  error_entry   the entry (line/entry/descriptor) that address lies in, else null
+  iommu_faults[]  simulation: {address, bytes, direction, reason, entry}, each DMA of the job
+                the IOMMU refused; a PUSH into unmapped memory completes with success, so
+                this is how it shows (exit status 4)
   verified      true/false with --verify, else null (null too when the job failed)
   mismatches[]  {entry, location, offset, expected, actual}: first differing byte per entry
                 (at most 16)";
@@ -690,8 +697,76 @@ struct Report {
     result: u32,
     wall_seconds: f64,
     sim_cycles: Option<u64>,
+    /// A failed job's bus address from DMA_ERROR_ADDR, "0x" hex.
+    error_address: Option<String>,
+    /// The entry whose bytes `error_address` lies in.
+    error_entry: Option<String>,
+    iommu_faults: Vec<Fault>,
     verified: Option<bool>,
     mismatches: Vec<Mismatch>,
+}
+
+/// A DMA of the job the simulated IOMMU refused.
+#[derive(Serialize, Debug, Clone)]
+struct Fault {
+    /// First byte, "0x" hex.
+    address: String,
+    bytes: u64,
+    /// "read" or "write".
+    direction: &'static str,
+    reason: &'static str,
+    /// The entry the address lies in, if any.
+    entry: Option<String>,
+}
+
+/// The entry (its origin) whose bus range holds `address`.
+fn entry_at(spans: &[(u64, u32, &str)], address: u64) -> Option<String> {
+    spans
+        .iter()
+        .find(|&&(start, len, _)| address >= start && address - start < u64::from(len))
+        .map(|&(_, _, origin)| origin.to_owned())
+}
+
+/// DMA_ERROR_ADDR when the engine's error log (sticky: the first failed job since reset) holds
+/// this job: command `cid` on `queue`.
+fn logged_error_address(endpoint: &Endpoint, cid: u16, queue: u16) -> anyhow::Result<Option<u64>> {
+    use peerbar::regs::{
+        read, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG, DMA_ERROR_LOG, DMA_ERROR_LOG_REG,
+    };
+    let dev = endpoint.device();
+    let log = read(dev, &DMA_ERROR_LOG_REG).context("reading DMA_ERROR_LOG")?;
+    let this_job = log.is_set(DMA_ERROR_LOG::VALID)
+        && log.read(DMA_ERROR_LOG::CID) == u32::from(cid)
+        && log.read(DMA_ERROR_LOG::QUEUE) == u32::from(queue);
+    if !this_job {
+        return Ok(None);
+    }
+    let lo = read(dev, &DMA_ERROR_ADDR_LO_REG).context("reading DMA_ERROR_ADDR_LO")?;
+    let hi = read(dev, &DMA_ERROR_ADDR_HI_REG).context("reading DMA_ERROR_ADDR_HI")?;
+    Ok(Some((u64::from(hi.get()) << 32) | u64::from(lo.get())))
+}
+
+/// The simulation's refused DMAs since it started, as (address, bytes, direction, reason):
+/// a PUSH's posted writes into unmapped memory complete with success, so the IOMMU's refusal
+/// is the only sign they went nowhere. None on hardware (the kernel logs IOMMU faults).
+fn take_sim_faults(target: &Target) -> Vec<(u64, u64, &'static str, &'static str)> {
+    #[cfg(feature = "sim")]
+    if let Some(sim) = &target.sim {
+        return sim
+            .take_faults()
+            .into_iter()
+            .map(|f| {
+                let direction = match f.direction {
+                    peerbar_sim::DmaDirection::Read => "read",
+                    peerbar_sim::DmaDirection::Write => "write",
+                };
+                (f.address, f.len, direction, f.reason)
+            })
+            .collect();
+    }
+    #[cfg(not(feature = "sim"))]
+    let _ = target;
+    Vec::new()
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -788,6 +863,16 @@ pub fn run(
             }
         }
     }
+    // Each data entry's bus range, to name the entry an engine error or IOMMU fault hit.
+    let spans: Vec<(u64, u32, &str)> = data
+        .entries()
+        .iter()
+        .zip(&list.entries)
+        .filter_map(|(sgl_entry, e)| match *sgl_entry {
+            sgl::SglEntry::Data { addr, len } => Some((addr.get(), len, e.origin.as_str())),
+            sgl::SglEntry::BitBucket { .. } => None,
+        })
+        .collect();
     let prepared = PreparedSgl::build(dma.memory(), &data, &SglBuilder::default())
         .context("building the SGL")?;
     // The engine's rules, on the list exactly as it sits in memory.
@@ -897,6 +982,21 @@ pub fn run(
         _ => None,
     };
     let ok = completion.status.is_success();
+    let error_address = if ok {
+        None
+    } else {
+        logged_error_address(&endpoint, completion.cid, args.queue)?
+    };
+    let iommu_faults: Vec<Fault> = take_sim_faults(target)
+        .into_iter()
+        .map(|(address, bytes, direction, reason)| Fault {
+            address: format!("{address:#x}"),
+            bytes,
+            direction,
+            reason,
+            entry: entry_at(&spans, address),
+        })
+        .collect();
 
     let mut mismatches = Vec::new();
     let verified = if args.verify && ok {
@@ -934,6 +1034,9 @@ pub fn run(
         result: completion.result,
         wall_seconds: wall.as_secs_f64(),
         sim_cycles,
+        error_address: error_address.map(|a| format!("{a:#x}")),
+        error_entry: error_address.and_then(|a| entry_at(&spans, a)),
+        iommu_faults,
         verified,
         mismatches,
     };
@@ -942,7 +1045,7 @@ pub fn run(
     } else {
         crate::out::print(render(&report))?;
     }
-    Ok(if !ok {
+    Ok(if !ok || !report.iommu_faults.is_empty() {
         Outcome::JobError
     } else if verified == Some(false) {
         Outcome::Mismatch
@@ -1050,8 +1153,34 @@ fn render(r: &Report) -> String {
         }
         None => {}
     }
+    if let Some(address) = &r.error_address {
+        out.push_str(&format!(
+            "failed at {address} ({}, DMA_ERROR_ADDR)\n",
+            r.error_entry
+                .as_deref()
+                .unwrap_or("in no entry: the list's own segments or memory it does not name")
+        ));
+    }
+    if !r.iommu_faults.is_empty() {
+        out.push_str(&format!(
+            "IOMMU    refused {} DMA(s) of the job; the data did not arrive:\n",
+            r.iommu_faults.len()
+        ));
+        for f in &r.iommu_faults {
+            out.push_str(&format!(
+                "  {} {} + {} bytes ({}): {}\n",
+                f.direction,
+                f.address,
+                f.bytes,
+                f.entry.as_deref().unwrap_or("in no entry"),
+                f.reason
+            ));
+        }
+    }
     if !r.ok {
         out.push_str("the job completed with an error status (exit status 4)\n");
+    } else if !r.iommu_faults.is_empty() {
+        out.push_str("the IOMMU refused some of the job's DMAs (exit status 4)\n");
     }
     out
 }

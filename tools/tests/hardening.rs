@@ -381,3 +381,49 @@ fn push_verify_catches_overlapping_targets() {
     assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("verify   passed"), "{}", r.stdout);
 }
+
+/// A PUSH into memory nobody mapped completed with success (the simulation's IOMMU faults
+/// reached only log lines); it is now reported with the entry, and exits with 4.
+#[test]
+fn push_into_unmapped_memory_is_reported_with_its_entry() {
+    let (list, _dir) = list_file("unmapped.txt", b"host:+0 4k\n0xdead0000 1k\n");
+    let list = list.to_str().unwrap();
+    let r = run(&["push", list, "--op", "push"]);
+    assert_eq!(r.code, EXIT_DMA_STATUS, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("IOMMU    refused")
+            && r.stdout.contains("write 0xdead0000 + ")
+            && r.stdout.contains("(line 2): no IOMMU mapping"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["push", list, "--op", "push", "--json"]);
+    assert_eq!(r.code, EXIT_DMA_STATUS, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert_eq!(field(&v, "ok"), true, "the completion itself says success");
+    let faults = field(&v, "iommu_faults").as_array().unwrap();
+    assert!(!faults.is_empty(), "{v:#}");
+    assert!(faults
+        .iter()
+        .all(|f| f["entry"] == "line 2" && f["direction"] == "write"));
+}
+
+/// A failed job names the entry DMA_ERROR_ADDR lies in.
+#[test]
+fn failed_job_names_its_entry_and_error_address() {
+    let (list, _dir) = list_file("failing.txt", b"host:+0 4k\n0xdead0000 1k\n");
+    let r = run(&["push", list.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, EXIT_DMA_STATUS, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert_eq!(field(&v, "ok"), false);
+    assert_eq!(field(&v, "error_entry"), "line 2", "{v:#}");
+    let address = field(&v, "error_address").as_str().unwrap();
+    let address = u64::from_str_radix(address.trim_start_matches("0x"), 16).unwrap();
+    assert!((0xdead_0000..0xdead_0400).contains(&address), "{v:#}");
+    let r = run(&["push", list.to_str().unwrap()]);
+    assert!(
+        r.stdout.contains("(line 2, DMA_ERROR_ADDR)"),
+        "{}",
+        r.stdout
+    );
+}
