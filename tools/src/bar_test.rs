@@ -36,7 +36,8 @@ JSON output (--json), stable field names:
   schema            \"peerbar-bar-test/1\"
   target, device    as in `peerbar info --json`
   offset, length    the BAR2 range tested, bytes
-  seed              the random pattern's seed
+  seed              the random pattern's seed (a decimal string above 2^53, which JSON
+                    readers such as jq would round)
   passed            true when nothing mismatched
   total_mismatches  mismatched units (accesses; 4-byte words for bulk) over all passes
   results[]         {pattern, access, bytes, write_seconds, read_seconds, write_mb_per_s,
@@ -203,6 +204,7 @@ struct Report {
     device: String,
     offset: u64,
     length: u64,
+    #[serde(serialize_with = "crate::units::serialize_u64_lossless")]
     seed: u64,
     passed: bool,
     total_mismatches: u64,
@@ -322,7 +324,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
         })?;
     let plan = plan(args, bar2_len)?;
     if !opts.json {
-        println!(
+        outln!(
             "bar-test on {}: {}\nBAR2 {:#x}..{:#x} ({}), seed {} (reproduce with --seed {})",
             target.kind.as_str(),
             target.description,
@@ -331,7 +333,7 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
             human_bytes(plan.length),
             plan.seed,
             plan.seed
-        );
+        )?;
     }
 
     let counters_before = endpoint.error_counters()?;
@@ -388,9 +390,9 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &BarTestArgs) -> anyhow
         warnings,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        crate::out::print(render(&report))?;
     }
     Ok(if report.passed {
         Outcome::Ok

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use peerbar::dma::queue::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
-use peerbar::dma::sgl::SglBuilder;
+use peerbar::dma::sgl::{SglBuilder, DESCRIPTOR_LIMIT};
 use peerbar::dma::DmaBuffer;
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 
 use crate::progress::{self, Counting};
-use crate::push::Op;
+use crate::push::{Op, MAX_ENTRIES};
 use crate::target::{Kind, Target};
 use crate::units::{human_bytes, human_seconds, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
@@ -44,9 +44,10 @@ reports the payload bytes, the simulated cycles the engine was active
 
 Checks (exit status 2, nothing submitted): bad sizes or lists, zero values, a job over
 4 GiB - 1 bytes, more queues than the endpoint has, queues x job bytes past the end of BAR2,
-a queue depth over 65535. A job that completes with an error status stops the sweep and exits
-with 4, naming the combination, the job and the status; no completion within 60 s is a device
-error (3).
+a queue depth over 65535, a list length over 65281 (the engine fetches at most 65 536
+descriptors per job). A job that completes with an error status stops the sweep and exits with
+4, naming the combination, the job and the status; no completion within 60 s is a device error
+(3).
 
 JSON output (--json), stable field names:
   schema              \"peerbar-bench/1\"
@@ -236,7 +237,14 @@ pub fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
         u32::try_from(n).map_err(|_| "an entry is at most 4 GiB - 1 bytes".to_owned())
     })?;
     let lists = parse_list("--list-lengths", &args.list_lengths, |t| {
-        parse_count(t, u64::from(u32::MAX)).map(|n| n as u32)
+        parse_count(t, MAX_ENTRIES as u64)
+            .map(|n| n as u32)
+            .map_err(|e| {
+                format!(
+                    "{e} (the engine fetches at most {DESCRIPTOR_LIMIT} descriptors per job, \
+                     the segments' chain descriptors included)"
+                )
+            })
     })?;
     let depths = parse_list("--queue-depths", &args.queue_depths, |t| {
         parse_count(t, 65535).map(|n| n as u32)
@@ -438,7 +446,7 @@ pub fn run(
     let sim = target.kind == Kind::Simulation;
     let link = sim.then(|| sim_link(opts));
     if !opts.json {
-        println!(
+        outln!(
             "bench on {}: {}{}\n{} combination(s), {} job(s) per queue each",
             target.kind.as_str(),
             target.description,
@@ -448,7 +456,7 @@ pub fn run(
             )),
             plan.combos.len(),
             plan.combos.first().map_or(0, |c| c.jobs)
-        );
+        )?;
     }
     dma.enable()?;
 
@@ -486,12 +494,12 @@ pub fn run(
         rows,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", table(&report.rows, sim));
+        crate::out::print(table(&report.rows, sim))?;
         for (path, what) in [(&args.csv, "CSV"), (&args.plot, "plot")] {
             if let Some(p) = path {
-                println!("{what} written to {}", p.display());
+                outln!("{what} written to {}", p.display())?;
             }
         }
     }

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::progress::{self, Counting};
 use crate::target::Target;
-use crate::units::{human_bytes, human_seconds, parse_size, render_table};
+use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size, render_table};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -126,9 +126,9 @@ pub struct CopyArgs {
     /// Skip the CHECKSUM jobs and the byte compares (throughput only).
     #[arg(long)]
     pub no_verify: bool,
-    /// Seconds any one chunk may take before the copy gives up (exit 3).
-    #[arg(long, default_value_t = 60.0)]
-    pub timeout: f64,
+    /// Seconds any one chunk may take before the copy gives up (exit 3); at most a week.
+    #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub timeout: Duration,
     /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci.
     #[arg(long, value_name = "BDF")]
     pub nvme: Option<String>,
@@ -144,10 +144,12 @@ pub struct CopyArgs {
     /// Simulation: logical block size, 512 or 4096 [default: 512].
     #[arg(long)]
     pub sim_lba_size: Option<u32>,
-    /// Simulation: command latency of the NVMe controller, microseconds [default: 10].
+    /// Simulation: command latency of the NVMe controller, microseconds, 0 ..= 1000
+    /// [default: 10].
     #[arg(long)]
     pub sim_latency_us: Option<f64>,
-    /// Simulation: data bandwidth of the NVMe controller, MB/s (0: unlimited) [default: 7000].
+    /// Simulation: data bandwidth of the NVMe controller, MB/s, at most 1000000 (0: unlimited)
+    /// [default: 7000].
     #[arg(long)]
     pub sim_bandwidth_mbps: Option<u64>,
     /// Simulation: the controller does not advertise SGLs (PRP only).
@@ -216,7 +218,7 @@ impl Percentiles {
 struct CopyReport {
     schema: &'static str,
     target: &'static str,
-    endpoint: String,
+    device: String,
     nvme: String,
     transfer: &'static str,
     size: u64,
@@ -224,6 +226,7 @@ struct CopyReport {
     depth: usize,
     first_lba: u64,
     lba_size: u32,
+    #[serde(serialize_with = "crate::units::serialize_u64_lossless")]
     seed: u64,
     verified: bool,
     legs: Vec<LegReport>,
@@ -293,14 +296,73 @@ pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
     if !matches!(args.sim_lba_size, None | Some(512 | 4096)) {
         return Err(usage_error("--sim-lba-size must be 512 or 4096"));
     }
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err(usage_error("--timeout must be positive"));
-    }
     if args
         .sim_latency_us
-        .is_some_and(|us| !us.is_finite() || us < 0.0)
+        .is_some_and(|us| !(0.0..=MAX_SIM_LATENCY_US).contains(&us))
     {
-        return Err(usage_error("--sim-latency-us must be zero or positive"));
+        return Err(usage_error(format!(
+            "--sim-latency-us must be 0 ..= {MAX_SIM_LATENCY_US} (the simulation runs far \
+             slower than real time: a longer latency times out the driver's commands)"
+        )));
+    }
+    if args
+        .sim_bandwidth_mbps
+        .is_some_and(|mbps| mbps > MAX_SIM_BANDWIDTH_MBPS)
+    {
+        return Err(usage_error(format!(
+            "--sim-bandwidth-mbps must be at most {MAX_SIM_BANDWIDTH_MBPS} (0: unlimited)"
+        )));
+    }
+    if opts.device.is_none() {
+        check_sim_namespace(args)?;
+    }
+    Ok(())
+}
+
+/// Longest simulated command latency: 1 ms of simulated time already takes seconds to simulate.
+const MAX_SIM_LATENCY_US: f64 = 1000.0;
+/// Highest simulated bandwidth (1 TB/s): keeps the bytes per simulated cycle in range.
+const MAX_SIM_BANDWIDTH_MBPS: u64 = 1_000_000;
+
+/// The simulated namespace's options, checked before the simulation starts (it would refuse
+/// them as a device error, after a log line saying the same).
+fn check_sim_namespace(args: &CopyArgs) -> anyhow::Result<()> {
+    let lba_size = u64::from(args.sim_lba_size.unwrap_or(512));
+    // The default namespace is sized to end where the copy ends: that end must exist.
+    if args
+        .lba
+        .checked_mul(lba_size)
+        .and_then(|start| start.checked_add(args.size))
+        .is_none()
+    {
+        return Err(usage_error(format!(
+            "--lba {} with --size {}: the copy would end past 2^64 bytes of namespace",
+            args.lba, args.size
+        )));
+    }
+    if let Some(bytes) = args.sim_namespace {
+        if bytes == 0 || bytes % lba_size != 0 {
+            return Err(usage_error(format!(
+                "--sim-namespace {bytes}: must be a non-zero multiple of the {lba_size}-byte LBA"
+            )));
+        }
+    }
+    if let Some(path) = &args.sim_file {
+        // Opened as the simulation will open it, to say now what is wrong with it.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .and_then(|f| f.metadata())
+            .map_err(|e| usage_error(format!("--sim-file {}: {e}", path.display())))?;
+        if file.len() == 0 || file.len() % lba_size != 0 {
+            return Err(usage_error(format!(
+                "--sim-file {}: its size, {} bytes, must be a non-zero multiple of the \
+                 {lba_size}-byte LBA",
+                path.display(),
+                file.len()
+            )));
+        }
     }
     Ok(())
 }
@@ -339,9 +401,10 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
         mode: CompletionMode::Polling,
         ..QueueConfig::new(0)
     })?;
+    // --transfer sgl opens with Auto too, so that a controller without SGLs is refused below
+    // in the tool's words (the driver's error names its own types).
     let transfer = match args.transfer {
-        Transfer::Auto => TransferMode::Auto,
-        Transfer::Sgl => TransferMode::Sgl,
+        Transfer::Auto | Transfer::Sgl => TransferMode::Auto,
         Transfer::Prp => TransferMode::Prp,
     };
     let nvme = Nvme::open(
@@ -354,6 +417,12 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
     )
     .context("initialising the NVMe controller")?;
     let io = nvme.io_queue().context("creating an NVMe I/O queue")?;
+    if args.transfer == Transfer::Sgl && io.transfer_mode() != TransferMode::Sgl {
+        return Err(usage_error(
+            "--transfer sgl: the SSD does not support SGLs (Identify SGLS bits 1:0 = 00b): use \
+             --transfer auto or prp",
+        ));
+    }
     let world = World {
         engine,
         queue,
@@ -689,7 +758,7 @@ impl Copier<'_> {
         let args = self.args;
         let base = args.lba * self.lba_size;
         let count = args.size.div_ceil(args.chunk);
-        let timeout = Duration::from_secs_f64(args.timeout);
+        let timeout = args.timeout;
         let mut tally = LegTally::default();
         let mut next = 0u64;
         let mut done = 0u64;
@@ -731,7 +800,7 @@ impl Copier<'_> {
                             "chunk {} got no completion for its {:?} step within --timeout {} s",
                             chunk.index,
                             chunk.steps[chunk.step],
-                            args.timeout
+                            args.timeout.as_secs_f64()
                         );
                     }
                     continue;
@@ -827,7 +896,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
             )));
         }
     }
-    let end_lba = args.lba + args.size / lba_size;
+    let end_lba = args.lba.saturating_add(args.size / lba_size);
     if end_lba > ns.lba_count {
         return Err(usage_error(format!(
             "LBAs {}..{end_lba} go past the namespace's {} LBAs",
@@ -934,16 +1003,16 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
                 at += n;
             }
             if !opts.json {
-                println!(
+                outln!(
                     "(simulation: the namespace was seeded with the pattern, seed {})",
                     args.seed
-                );
+                )?;
             }
         }
     }
 
     if !opts.json {
-        println!(
+        outln!(
             "copy on {}: {}\nNVMe: {}, {} LBAs of {} bytes, {transfer}\n{} {}, {} chunks of {}, {depth} in flight, LBA {}, seed {}{}",
             target.kind.as_str(),
             target.description,
@@ -961,7 +1030,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
             args.lba,
             args.seed,
             if verify { ", verified" } else { ", NOT verified" }
-        );
+        )?;
     }
     let progress = progress::bar(opts.json, args.size * legs.len() as u64, Counting::Bytes);
     let copier = Copier {
@@ -993,9 +1062,9 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
     progress.finish_and_clear();
 
     let report = CopyReport {
-        schema: "peerbar-copy/1",
+        schema: "peerbar-copy/2",
         target: target.kind.as_str(),
-        endpoint: target.description.clone(),
+        device: target.description.clone(),
         nvme: world.nvme.device().describe(),
         transfer,
         size: args.size,
@@ -1010,9 +1079,9 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
         failure: failure.clone(),
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(if mismatch.is_some() {
         Outcome::Mismatch
@@ -1023,7 +1092,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn print_report(r: &CopyReport) {
+fn print_report(r: &CopyReport) -> anyhow::Result<()> {
     let sim = r.legs.iter().any(|l| l.sim_seconds.is_some());
     let mut headers = vec!["leg", "chunks", "bytes", "wall time", "wall MB/s"];
     if sim {
@@ -1052,15 +1121,15 @@ fn print_report(r: &CopyReport) {
             row
         })
         .collect();
-    print!("{}", render_table(&headers, &rows));
+    crate::out::print(render_table(&headers, &rows))?;
     match (&r.mismatch, &r.failure) {
-        (Some(m), _) => println!("MISMATCH: {m}"),
-        (_, Some(f)) => println!("FAILED: {f}"),
-        _ if r.verified => println!(
+        (Some(m), _) => outln!("MISMATCH: {m}"),
+        (_, Some(f)) => outln!("FAILED: {f}"),
+        _ if r.verified => outln!(
             "OK: every chunk's CRC32C in BAR2 matched and every byte compared equal (seed {})",
             r.seed
         ),
-        _ => println!("done (not verified: --no-verify)"),
+        _ => outln!("done (not verified: --no-verify)"),
     }
 }
 

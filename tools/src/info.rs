@@ -164,9 +164,9 @@ pub fn run(target: &mut Target, opts: &GlobalOpts) -> anyhow::Result<Outcome> {
     };
 
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        crate::out::print(render(&report))?;
     }
     match endpoint_error {
         None => Ok(Outcome::Ok),

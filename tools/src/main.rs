@@ -3,6 +3,10 @@
 //! The default target is the simulated endpoint (peerbar-sim: the RTL under Verilator);
 //! `--device <BDF>` selects real hardware through VFIO.
 
+// First, so that its `outln!` macro is in scope in every module below.
+#[macro_use]
+mod out;
+
 mod bar_test;
 #[cfg(feature = "sim")]
 mod bench;
@@ -16,6 +20,7 @@ mod topology;
 mod units;
 mod vfio_check;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -71,7 +76,9 @@ Exit status:
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
      completion within push --wait or within 60 s in bench, ...)
   4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
-     copy: an engine job or an NVMe command failed, the NVMe status is named)";
+     copy: an engine job or an NVMe command failed, the NVMe status is named; push on the
+     simulation: the IOMMU refused one of the job's DMAs)
+  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -96,8 +103,8 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "BDF")]
     pub device: Option<String>,
 
-    /// Simulation only: write an FST waveform of every RTL signal to FILE.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Simulation only: write an FST waveform of every RTL signal to FILE (named *.fst).
+    #[arg(long, global = true, value_name = "FILE.fst")]
     pub trace: Option<std::path::PathBuf>,
 
     /// Machine-readable JSON on stdout instead of tables (field names are stable; see the
@@ -231,6 +238,18 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // topology reads sysfs and vfio-check drives real devices: neither runs a simulation, so
+    // options that shape one would be silently ignored.
+    let no_simulation = match &cli.command {
+        Command::Topology(_) => Some("topology reads sysfs only"),
+        Command::VfioCheck(_) => Some("vfio-check drives real devices only"),
+        _ => None,
+    };
+    if let (Some(why), Some(name)) = (no_simulation, target::simulation_option_given(&cli.global)) {
+        return Err(usage_error(format!(
+            "{name} shapes the simulated endpoint and does not apply here: {why}"
+        )));
+    }
     // vfio-check opens its own devices (several, into one VFIO container).
     if let Command::VfioCheck(args) = &cli.command {
         return vfio_check::run(&cli.global, args);
@@ -288,15 +307,19 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::from(exit::OK),
         Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
         Ok(Outcome::JobError) => ExitCode::from(exit::DMA_STATUS),
+        // The reader of stdout took what it wanted (`| head`): nothing went wrong.
+        Err(err) if err.downcast_ref::<out::StdoutClosed>().is_some() => ExitCode::from(exit::OK),
         Err(err) => {
             let code = if err.downcast_ref::<UsageError>().is_some() {
                 exit::USAGE
             } else {
                 exit::DEVICE
             };
-            eprintln!("error: {err}");
+            // Not eprintln!: it panics when stderr is a closed pipe too.
+            let mut stderr = std::io::stderr().lock();
+            writeln!(stderr, "error: {err}").ok();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                writeln!(stderr, "  caused by: {cause}").ok();
             }
             ExitCode::from(code)
         }

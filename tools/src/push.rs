@@ -5,6 +5,7 @@
 //! walked by `peerbar::dma::sgl::validate` (the engine's own rules). Only then is the job
 //! submitted. Every input error names the line, entry or descriptor and exits with 2.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::target::Target;
-use crate::units::{human_bytes, human_seconds, parse_size};
+use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -64,14 +65,21 @@ Bit Bucket (1h) descriptors, little-endian, as the engine reads them; no Segment
 Checks (exit status 2, nothing submitted): unknown address syntax, bad numbers or units, zero or
 too large lengths, bar2: ranges past the end of BAR2 or overlapping the job's BAR2 range, a host
 buffer over 256 MiB, a total over 4 GiB - 1 or past the end of BAR2 from --bar2-offset, a
-bitbucket in a PUSH (the engine would answer 11h), an empty list. Errors name the line (text),
-the entry index (JSON, entries[0] first) or the descriptor index (sgl, 0 first).
+bitbucket in a PUSH (the engine would answer 11h), a data entry whose address + length passes
+2^64, an empty list, more than 65 281 entries (the engine fetches at most 65 536 descriptors per
+job, the segments' chain descriptors included), a text line over 4096 bytes, a list file over
+16 MiB (text, JSON) or over 65 281 descriptors (sgl). Errors name the line (text), the entry
+index (JSON, entries[0] first) or the descriptor index (sgl, 0 first). FILE `-` is stdin.
 
 --verify (every data entry host: or bar2:): after a PULL, BAR2[--bar2-offset ..] must hold the
 concatenated source bytes, and be unchanged under bitbucket spans; after a PUSH, every target
-must hold BAR2's bytes. A mismatch prints the first differing offsets and exits with 1. A job
-that completes with an error status exits with 4; no completion within --wait seconds is a
-device error (3).
+must hold BAR2's bytes. So that every compare sees known bytes, --verify first fills the job's
+BAR2 range and (PULL) every bar2: source with ChaCha8 patterns seeded by --seed, distinct from
+the host buffer's: what BAR2 held there before is overwritten. A mismatch prints the first
+differing offsets and exits with 1. A job that completes with an error status exits with 4 and
+names the entry DMA_ERROR_ADDR lies in; on the simulation a DMA the IOMMU refuses (a PUSH into
+unmapped memory completes with success) is reported with its entry and exits with 4 too; no
+completion within --wait seconds is a device error (3).
 
 JSON output (--json), stable field names:
   schema        \"peerbar-push/1\"
@@ -82,7 +90,8 @@ JSON output (--json), stable field names:
   bar2_offset   BAR2 offset of the job's range
   entries       entries in the list
   bytes         the job's LENGTH (sum of the entries' lengths)
-  seed          the host buffer's pattern seed
+  seed          the host buffer's pattern seed (a decimal string above 2^53, which JSON
+                readers such as jq would round)
   host_buffer_bytes  size of the host buffer (0 when no host: entry)
   status        e.g. \"000h (success)\", \"0C2h (Unsupported Request ...)\"
   status_code   the status code as a number (0xc2 = 194)
@@ -90,6 +99,11 @@ JSON output (--json), stable field names:
   result        the completion's RESULT: bytes moved
   wall_seconds  submit to completion, wall clock
   sim_cycles    simulated clock cycles over the same span (null on hardware)
+  error_address a failed job's bus address from DMA_ERROR_ADDR (\"0x\" hex), else null
+  error_entry   the entry (line/entry/descriptor) that address lies in, else null
+  iommu_faults[]  simulation: {address, bytes, direction, reason, entry}, each DMA of the job
+                the IOMMU refused; a PUSH into unmapped memory completes with success, so
+                this is how it shows (exit status 4)
   verified      true/false with --verify, else null (null too when the job failed)
   mismatches[]  {entry, location, offset, expected, actual}: first differing byte per entry
                 (at most 16)";
@@ -103,6 +117,23 @@ Examples:
 
 /// Largest host buffer the tool allocates.
 const MAX_HOST_BUFFER: u64 = 256 << 20;
+
+/// Most entries one job's list holds. The engine fetches at most [`sgl::DESCRIPTOR_LIMIT`]
+/// (65 536) descriptors per job, and the builder chains segments of
+/// [`sgl::DEFAULT_DESCRIPTORS_PER_SEGMENT`] (256) descriptors, each but the last ending in a
+/// chain descriptor: 256 segments hold 255 x 255 + 256 entries.
+pub const MAX_ENTRIES: usize = 65_281;
+
+/// Largest sgl list file: [`MAX_ENTRIES`] descriptors of 16 bytes.
+const MAX_SGL_FILE_BYTES: u64 = MAX_ENTRIES as u64 * SglDescriptor::SIZE as u64;
+
+/// Largest text or JSON list file: room for [`MAX_ENTRIES`] entries of 256 bytes each
+/// (comments and indentation included), so that reading a huge or endless input (/dev/zero)
+/// stops early instead of filling memory.
+const MAX_TEXT_FILE_BYTES: u64 = 16 << 20;
+
+/// Longest text line, comment included (the error message quotes the line).
+const MAX_LINE_BYTES: usize = 4096;
 /// Mismatches reported.
 const MAX_MISMATCHES: usize = 16;
 
@@ -166,7 +197,8 @@ impl Format {
 
 #[derive(Args, Debug, Clone)]
 pub struct PushArgs {
-    /// The descriptor list (format: --format, else the extension: .json, .sgl, else text).
+    /// The descriptor list (format: --format, else the extension: .json, .sgl, else text);
+    /// `-` reads it from stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
@@ -182,9 +214,9 @@ pub struct PushArgs {
     #[arg(long, default_value_t = 0, value_name = "Q")]
     pub queue: u16,
 
-    /// How long to wait for the completion.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub wait: f64,
+    /// How long to wait for the completion (at most a week).
+    #[arg(long, default_value = "10", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub wait: Duration,
 
     /// Format of FILE (default: from its extension).
     #[arg(long, value_enum)]
@@ -340,15 +372,36 @@ fn make_entry(
     }
 }
 
+/// Refuses the entry at `origin` when the list already holds [`MAX_ENTRIES`], so that a huge
+/// list is refused as soon as it passes the limit, not after it was all parsed.
+fn check_room(entries: &[Entry], origin: &str) -> Result<(), String> {
+    if entries.len() < MAX_ENTRIES {
+        return Ok(());
+    }
+    Err(format!(
+        "{origin}: too many entries: a list holds at most {MAX_ENTRIES} (the engine fetches at \
+         most {} descriptors per job, the segments' chain descriptors included); split it into \
+         several jobs",
+        sgl::DESCRIPTOR_LIMIT
+    ))
+}
+
 /// The text format: `ADDRESS LENGTH [TYPE]` per line.
 pub fn parse_text(text: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let origin = format!("line {}", i + 1);
+        if raw.len() > MAX_LINE_BYTES {
+            return Err(format!(
+                "{origin}: {} bytes long, over the limit of {MAX_LINE_BYTES} bytes per line",
+                raw.len()
+            ));
+        }
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
         }
+        check_room(&entries, &origin)?;
         let fields: Vec<&str> = line.split_whitespace().collect();
         if !(2..=3).contains(&fields.len()) {
             return Err(format!(
@@ -374,6 +427,7 @@ pub fn parse_json(text: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let origin = format!("entries[{i}]");
+        check_room(&entries, &origin)?;
         let obj = item.as_object().ok_or_else(|| {
             format!("{origin}: expected an object {{\"address\", \"length\", \"type\"}}")
         })?;
@@ -435,6 +489,7 @@ pub fn parse_sgl(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     for (i, chunk) in bytes.chunks_exact(size).enumerate() {
         let origin = format!("descriptor {i} (byte {:#x})", i * size);
+        check_room(&entries, &origin)?;
         let raw: &[u8; 16] = chunk.try_into().expect("chunks of 16 bytes");
         let d = SglDescriptor::from_bytes(raw);
         if d.subtype() != 0 {
@@ -476,6 +531,14 @@ pub fn check_list(entries: Vec<Entry>, op: Op) -> Result<List, String> {
                     "{}: a bitbucket entry in a PUSH (the engine rejects it with status 11h, \
                      SGL Descriptor Type Invalid); bit buckets are for PULL only",
                     e.origin
+                ))
+            }
+            // The builder refuses it too, but without naming the entry (a device error).
+            Some(Location::Bus(a)) if a.checked_add(u64::from(e.len)).is_none() => {
+                return Err(format!(
+                    "{}: address {a:#x} + {} bytes goes past the end of the 64-bit bus \
+                     address space",
+                    e.origin, e.len
                 ))
             }
             Some(Location::Host(o)) => {
@@ -548,18 +611,42 @@ pub struct Loaded {
     pub list: List,
 }
 
+/// Reads the list file (`-`: stdin), at most `limit` bytes: a larger input is refused.
+fn read_list(path: &Path, file: &str, format: Format, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file of exactly `limit` bytes from a larger one.
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("cannot read the list file {file}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{file}: over the limit of {limit} bytes for a list file in {} format (a list holds at most \
+             {MAX_ENTRIES} entries)",
+            format.name()
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads, parses and checks the list file and the options that need no device.
 pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
-    let file = args.file.display().to_string();
+    let file = if args.file == Path::new("-") {
+        "stdin".to_owned()
+    } else {
+        args.file.display().to_string()
+    };
     let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
-    if !(args.wait.is_finite() && args.wait > 0.0) {
-        return Err(usage_error(format!(
-            "--wait {}: give a positive number of seconds",
-            args.wait
-        )));
-    }
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| usage_error(format!("cannot read the list file {file}: {e}")))?;
+    let limit = match format {
+        Format::Sgl => MAX_SGL_FILE_BYTES,
+        Format::Text | Format::Json => MAX_TEXT_FILE_BYTES,
+    };
+    let bytes = read_list(&args.file, &file, format, limit).map_err(usage_error)?;
     let parsed = match format {
         Format::Sgl => parse_sgl(&bytes),
         Format::Text | Format::Json => match std::str::from_utf8(&bytes) {
@@ -601,6 +688,7 @@ struct Report {
     bar2_offset: u64,
     entries: usize,
     bytes: u32,
+    #[serde(serialize_with = "crate::units::serialize_u64_lossless")]
     seed: u64,
     host_buffer_bytes: u64,
     status: String,
@@ -609,8 +697,76 @@ struct Report {
     result: u32,
     wall_seconds: f64,
     sim_cycles: Option<u64>,
+    /// A failed job's bus address from DMA_ERROR_ADDR, "0x" hex.
+    error_address: Option<String>,
+    /// The entry whose bytes `error_address` lies in.
+    error_entry: Option<String>,
+    iommu_faults: Vec<Fault>,
     verified: Option<bool>,
     mismatches: Vec<Mismatch>,
+}
+
+/// A DMA of the job the simulated IOMMU refused.
+#[derive(Serialize, Debug, Clone)]
+struct Fault {
+    /// First byte, "0x" hex.
+    address: String,
+    bytes: u64,
+    /// "read" or "write".
+    direction: &'static str,
+    reason: &'static str,
+    /// The entry the address lies in, if any.
+    entry: Option<String>,
+}
+
+/// The entry (its origin) whose bus range holds `address`.
+fn entry_at(spans: &[(u64, u32, &str)], address: u64) -> Option<String> {
+    spans
+        .iter()
+        .find(|&&(start, len, _)| address >= start && address - start < u64::from(len))
+        .map(|&(_, _, origin)| origin.to_owned())
+}
+
+/// DMA_ERROR_ADDR when the engine's error log (sticky: the first failed job since reset) holds
+/// this job: command `cid` on `queue`.
+fn logged_error_address(endpoint: &Endpoint, cid: u16, queue: u16) -> anyhow::Result<Option<u64>> {
+    use peerbar::regs::{
+        read, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG, DMA_ERROR_LOG, DMA_ERROR_LOG_REG,
+    };
+    let dev = endpoint.device();
+    let log = read(dev, &DMA_ERROR_LOG_REG).context("reading DMA_ERROR_LOG")?;
+    let this_job = log.is_set(DMA_ERROR_LOG::VALID)
+        && log.read(DMA_ERROR_LOG::CID) == u32::from(cid)
+        && log.read(DMA_ERROR_LOG::QUEUE) == u32::from(queue);
+    if !this_job {
+        return Ok(None);
+    }
+    let lo = read(dev, &DMA_ERROR_ADDR_LO_REG).context("reading DMA_ERROR_ADDR_LO")?;
+    let hi = read(dev, &DMA_ERROR_ADDR_HI_REG).context("reading DMA_ERROR_ADDR_HI")?;
+    Ok(Some((u64::from(hi.get()) << 32) | u64::from(lo.get())))
+}
+
+/// The simulation's refused DMAs since it started, as (address, bytes, direction, reason):
+/// a PUSH's posted writes into unmapped memory complete with success, so the IOMMU's refusal
+/// is the only sign they went nowhere. None on hardware (the kernel logs IOMMU faults).
+fn take_sim_faults(target: &Target) -> Vec<(u64, u64, &'static str, &'static str)> {
+    #[cfg(feature = "sim")]
+    if let Some(sim) = &target.sim {
+        return sim
+            .take_faults()
+            .into_iter()
+            .map(|f| {
+                let direction = match f.direction {
+                    peerbar_sim::DmaDirection::Read => "read",
+                    peerbar_sim::DmaDirection::Write => "write",
+                };
+                (f.address, f.len, direction, f.reason)
+            })
+            .collect();
+    }
+    #[cfg(not(feature = "sim"))]
+    let _ = target;
+    Vec::new()
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -707,6 +863,16 @@ pub fn run(
             }
         }
     }
+    // Each data entry's bus range, to name the entry an engine error or IOMMU fault hit.
+    let spans: Vec<(u64, u32, &str)> = data
+        .entries()
+        .iter()
+        .zip(&list.entries)
+        .filter_map(|(sgl_entry, e)| match *sgl_entry {
+            sgl::SglEntry::Data { addr, len } => Some((addr.get(), len, e.origin.as_str())),
+            sgl::SglEntry::BitBucket { .. } => None,
+        })
+        .collect();
     let prepared = PreparedSgl::build(dma.memory(), &data, &SglBuilder::default())
         .context("building the SGL")?;
     // The engine's rules, on the list exactly as it sits in memory.
@@ -723,6 +889,28 @@ pub fn run(
         ))
     })?;
 
+    // --verify must compare known bytes: BAR2 is zero on a fresh simulation, and zeros compared
+    // with zeros prove nothing (overlapping PUSH targets "verified"). So the BAR2 bytes the job
+    // reads (PUSH: its range; PULL: the bar2: sources) and a PULL's target range (what bit
+    // buckets must leave untouched) first get patterns of their own, unlike the host buffer's.
+    if args.verify {
+        let mut fills = vec![(args.bar2_offset, list.total)];
+        if args.op == Op::Pull {
+            fills.extend(list.entries.iter().filter_map(|e| match e.data {
+                Some(Location::Bar2(o)) => Some((o, e.len)),
+                _ => None,
+            }));
+        }
+        for (stream, &(offset, len)) in (1..).zip(&fills) {
+            let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+            rng.set_stream(stream);
+            let mut bytes = vec![0u8; len as usize];
+            rng.fill_bytes(&mut bytes);
+            endpoint
+                .peer_write(BarOffset::new(offset), &bytes)
+                .with_context(|| format!("filling BAR2 {offset:#x}+{len} for --verify"))?;
+        }
+    }
     // Before the job: what --verify compares against.
     let before_target = if args.verify && args.op == Op::Pull {
         Some(bar2_read(&endpoint, args.bar2_offset, list.total as usize)?)
@@ -747,7 +935,7 @@ pub fn run(
     dma.enable()?;
     let queue = dma.create_queue(QueueConfig::new(args.queue))?;
     if !opts.json {
-        println!(
+        outln!(
             "push on {}: {}\n{} {} entr{} from {} ({}), {} ({} bytes) {} BAR2 {:#x}..{:#x}, queue {}{}",
             target.kind.as_str(),
             target.description,
@@ -771,20 +959,19 @@ pub fn run(
             } else {
                 String::new()
             }
-        );
+        )?;
     }
 
-    let wait = Duration::from_secs_f64(args.wait);
     let stats_before = target.sim_cycles();
     let t0 = Instant::now();
     let ticket = queue.submit(job).context("submitting the job")?;
-    let completion = match ticket.wait(wait) {
+    let completion = match ticket.wait(args.wait) {
         Ok(c) => c,
         Err(e @ peerbar::Error::DmaTimeout { .. }) => {
             return Err(anyhow::Error::new(e).context(format!(
                 "the job got no completion within --wait {} s (the engine may be stuck or \
                  the list names memory that never answers)",
-                args.wait
+                args.wait.as_secs_f64()
             )))
         }
         Err(e) => return Err(anyhow::Error::new(e).context("waiting for the job's completion")),
@@ -795,6 +982,21 @@ pub fn run(
         _ => None,
     };
     let ok = completion.status.is_success();
+    let error_address = if ok {
+        None
+    } else {
+        logged_error_address(&endpoint, completion.cid, args.queue)?
+    };
+    let iommu_faults: Vec<Fault> = take_sim_faults(target)
+        .into_iter()
+        .map(|(address, bytes, direction, reason)| Fault {
+            address: format!("{address:#x}"),
+            bytes,
+            direction,
+            reason,
+            entry: entry_at(&spans, address),
+        })
+        .collect();
 
     let mut mismatches = Vec::new();
     let verified = if args.verify && ok {
@@ -832,15 +1034,18 @@ pub fn run(
         result: completion.result,
         wall_seconds: wall.as_secs_f64(),
         sim_cycles,
+        error_address: error_address.map(|a| format!("{a:#x}")),
+        error_entry: error_address.and_then(|a| entry_at(&spans, a)),
+        iommu_faults,
         verified,
         mismatches,
     };
     if opts.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        crate::out::print(render(&report))?;
     }
-    Ok(if !ok {
+    Ok(if !ok || !report.iommu_faults.is_empty() {
         Outcome::JobError
     } else if verified == Some(false) {
         Outcome::Mismatch
@@ -948,8 +1153,34 @@ fn render(r: &Report) -> String {
         }
         None => {}
     }
+    if let Some(address) = &r.error_address {
+        out.push_str(&format!(
+            "failed at {address} ({}, DMA_ERROR_ADDR)\n",
+            r.error_entry
+                .as_deref()
+                .unwrap_or("in no entry: the list's own segments or memory it does not name")
+        ));
+    }
+    if !r.iommu_faults.is_empty() {
+        out.push_str(&format!(
+            "IOMMU    refused {} DMA(s) of the job; the data did not arrive:\n",
+            r.iommu_faults.len()
+        ));
+        for f in &r.iommu_faults {
+            out.push_str(&format!(
+                "  {} {} + {} bytes ({}): {}\n",
+                f.direction,
+                f.address,
+                f.bytes,
+                f.entry.as_deref().unwrap_or("in no entry"),
+                f.reason
+            ));
+        }
+    }
     if !r.ok {
         out.push_str("the job completed with an error status (exit status 4)\n");
+    } else if !r.iommu_faults.is_empty() {
+        out.push_str("the IOMMU refused some of the job's DMAs (exit status 4)\n");
     }
     out
 }
@@ -967,6 +1198,16 @@ mod tests {
             len,
             origin: origin.to_owned(),
         }
+    }
+
+    #[test]
+    fn max_entries_is_the_most_the_descriptor_limit_allows() {
+        let descriptors = |n: usize| {
+            let entries = vec![sgl::SglEntry::BitBucket { len: 1 }; n];
+            (SglBuilder::default().list_len(&entries) / SglDescriptor::SIZE) as u64
+        };
+        assert!(descriptors(MAX_ENTRIES) <= sgl::DESCRIPTOR_LIMIT);
+        assert!(descriptors(MAX_ENTRIES + 1) > sgl::DESCRIPTOR_LIMIT);
     }
 
     #[test]
@@ -1953,7 +2194,12 @@ HOST:+0     4k
                     })
                     .max()
                     .unwrap_or(0);
+                let bus_overflow = entries.iter().any(|e| match e.data {
+                    Some(Location::Bus(a)) => a.checked_add(u64::from(e.len)).is_none(),
+                    _ => false,
+                });
                 let fits = !entries.is_empty()
+                    && !bus_overflow
                     && total <= u128::from(u32::MAX)
                     && host_end <= u128::from(MAX_HOST_BUFFER)
                     && !(*op == Op::Push && entries.iter().any(|e| e.data.is_none()));

@@ -1,7 +1,7 @@
 //! `peerbar regs`: every BAR0 register, decoded by the field names of the register map
 //! (hw/regmap/peerbar.toml), including each queue pair's registers.
 
-use std::io::Write;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,6 +13,7 @@ use peerbar::{BarIndex, BarOffset, Device};
 use serde::Serialize;
 
 use crate::target::Target;
+use crate::units::parse_seconds;
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -33,9 +34,9 @@ Examples:
 
 #[derive(Args, Debug)]
 pub struct RegsArgs {
-    /// Refresh every SECONDS until interrupted (or --count refreshes).
-    #[arg(long, value_name = "SECONDS")]
-    pub watch: Option<f64>,
+    /// Refresh every SECONDS until interrupted (or --count refreshes); at most a week.
+    #[arg(long, value_parser = parse_seconds, value_name = "SECONDS")]
+    pub watch: Option<Duration>,
 
     /// With --watch: stop after this many refreshes.
     #[arg(long, value_name = "N", requires = "watch")]
@@ -126,7 +127,7 @@ fn snapshot(
         .collect()
 }
 
-fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) {
+fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) -> anyhow::Result<()> {
     let width = values.iter().map(|v| v.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (i, v) in values.iter().enumerate() {
@@ -155,19 +156,11 @@ fn print_table(values: &[RegisterValue], previous: Option<&[RegisterValue]>) {
             fields.join(" "),
         ));
     }
-    print!("{out}");
+    crate::out::print(out)
 }
 
 pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::Result<Outcome> {
-    let interval = match args.watch {
-        Some(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(usage_error(format!(
-                "--watch {s}: the interval must be a positive number of seconds"
-            )));
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
-    };
+    let interval = args.watch;
     let dev = target.device();
     let layout = layout(dev, args.only.as_deref())?;
     let mut previous: Option<Vec<RegisterValue>> = None;
@@ -180,25 +173,24 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegsArgs) -> anyhow::R
                 registers: values.clone(),
             };
             if interval.is_some() {
-                println!("{}", serde_json::to_string(&report)?);
+                outln!("{}", serde_json::to_string(&report)?)?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             }
         } else {
-            if interval.is_some() && refreshes > 0 {
-                // Clear the screen and go home, like watch(1).
-                print!("\x1b[2J\x1b[H");
+            if interval.is_some() && refreshes > 0 && std::io::stdout().is_terminal() {
+                // Clear the screen and go home, like watch(1); never into a pipe or a file.
+                crate::out::print("\x1b[2J\x1b[H")?;
             }
             if interval.is_some() {
-                println!(
+                outln!(
                     "{} (every {:.2} s; * = changed)",
                     target.description,
-                    args.watch.unwrap_or(0.0)
-                );
+                    interval.unwrap_or_default().as_secs_f64()
+                )?;
             }
-            print_table(&values, previous.as_deref());
+            print_table(&values, previous.as_deref())?;
         }
-        std::io::stdout().flush().ok();
         refreshes += 1;
         let Some(interval) = interval else { break };
         if args.count.is_some_and(|n| refreshes >= n) {

@@ -169,22 +169,51 @@ fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     let Some(bdf) = &opts.device else {
         return Ok(None);
     };
-    for (given, name) in [
-        (opts.trace.is_some(), "--trace"),
-        (opts.mps.is_some(), "--mps"),
-        (opts.mrrs.is_some(), "--mrrs"),
-        (opts.rcb.is_some(), "--rcb"),
-    ] {
-        if given {
-            return Err(usage_error(format!(
-                "{name} applies to the simulated endpoint only and cannot be used with --device \
-                 (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
-            )));
-        }
+    if let Some(name) = simulation_option_given(opts) {
+        return Err(usage_error(format!(
+            "{name} applies to the simulated endpoint only and cannot be used with --device \
+             (on hardware, MPS/MRRS/RCB are set by the OS; waveforms come from the simulation)"
+        )));
     }
     // Check the address first so that a typo is a usage error, not a device error.
     let parsed = bdf.parse::<Bdf>().map_err(|e| usage_error(e.to_string()))?;
     Ok(Some(parsed))
+}
+
+/// The first simulation-only global option given (--trace, --mps, --mrrs, --rcb), if any.
+pub fn simulation_option_given(opts: &GlobalOpts) -> Option<&'static str> {
+    [
+        (opts.trace.is_some(), "--trace"),
+        (opts.mps.is_some(), "--mps"),
+        (opts.mrrs.is_some(), "--mrrs"),
+        (opts.rcb.is_some(), "--rcb"),
+    ]
+    .into_iter()
+    .find_map(|(given, name)| given.then_some(name))
+}
+
+/// `--trace FILE`: the simulation writes FST only, so FILE must be named .fst (a .vcd name would
+/// hold FST); and it must be creatable, said now as a usage error rather than by the
+/// simulation as a device error after a log line.
+#[cfg(feature = "sim")]
+fn check_trace(path: &std::path::Path) -> anyhow::Result<()> {
+    let is_fst = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("fst"));
+    if !is_fst {
+        return Err(usage_error(format!(
+            "--trace {}: the waveform is written in FST format only: name the file *.fst (convert \
+             it with fst2vcd from GTKWave if you need a VCD)",
+            path.display()
+        )));
+    }
+    std::fs::File::create(path).map_err(|e| {
+        usage_error(format!(
+            "--trace {}: cannot create the waveform file: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(())
 }
 
 /// What a build without the `sim` feature says when asked for the simulated endpoint.
@@ -197,6 +226,9 @@ pub const NO_SIMULATOR: &str =
 /// Simulation settings from the command line, validated (a bad value is a usage error).
 #[cfg(feature = "sim")]
 fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
+    if let Some(path) = &opts.trace {
+        check_trace(path)?;
+    }
     let mut config = SimConfig {
         trace: opts.trace.clone(),
         ..SimConfig::default()

@@ -139,11 +139,11 @@ pub fn run(args: &TopologyArgs, global: &GlobalOpts) -> anyhow::Result<Outcome> 
             functions: functions.iter().map(function_view).collect(),
             pairs: pairs.iter().map(pair_view).collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else if listing {
-        print_listing(&sysfs, &iommu, &functions);
+        print_listing(&sysfs, &iommu, &functions)?;
     } else {
-        print_details(&sysfs, &iommu, &functions, &pairs);
+        print_details(&sysfs, &iommu, &functions, &pairs)?;
     }
     Ok(Outcome::Ok)
 }
@@ -455,14 +455,14 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-fn print_listing(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function]) {
-    println!("{}", iommu_line(sysfs, iommu));
+fn print_listing(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function]) -> anyhow::Result<()> {
+    outln!("{}", iommu_line(sysfs, iommu))?;
     if functions.is_empty() {
-        println!(
+        outln!(
             "no PCI functions in {} (a container or VM without PCI devices, or not a Linux sysfs)",
             sysfs.root().join("bus/pci/devices").display()
-        );
-        return;
+        )?;
+        return Ok(());
     }
     let rows: Vec<Vec<String>> = functions
         .iter()
@@ -489,43 +489,46 @@ fn print_listing(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function]) {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        crate::units::render_table(
-            &[
-                "BDF",
-                "ID",
-                "class",
-                "driver",
-                "group",
-                "PCIe type",
-                "path from the root"
-            ],
-            &rows
-        )
-    );
+    crate::out::print(crate::units::render_table(
+        &[
+            "BDF",
+            "ID",
+            "class",
+            "driver",
+            "group",
+            "PCIe type",
+            "path from the root",
+        ],
+        &rows,
+    ))?;
     if functions
         .iter()
         .any(|f| matches!(f.pcie, Probe::Unknown(_)))
     {
-        println!("PCIe type '?': config space beyond the header is readable only as root");
+        outln!("PCIe type '?': config space beyond the header is readable only as root")?;
     }
+    Ok(())
 }
 
-fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[Pair]) {
-    println!("{}", iommu_line(sysfs, iommu));
+fn print_details(
+    sysfs: &Sysfs,
+    iommu: &Iommu,
+    functions: &[Function],
+    pairs: &[Pair],
+) -> anyhow::Result<()> {
+    outln!("{}", iommu_line(sysfs, iommu))?;
     if let Some(vendor) = sysfs.machine_vendor() {
-        println!("machine: {vendor} (DMI)");
+        outln!("machine: {vendor} (DMI)")?;
     }
     for f in functions {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "{}  {}  class {}  driver {}",
             f.bdf,
             ids(f),
             opt(f.class.map(|c| format!("{c:06x}"))),
             opt(f.driver.as_deref())
-        );
+        )?;
         let path: Vec<String> = f
             .host_bridge
             .iter()
@@ -540,7 +543,7 @@ fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[
             }))
             .chain([f.bdf.to_string()])
             .collect();
-        println!("  path     {}", path.join(" > "));
+        outln!("  path     {}", path.join(" > "))?;
         let group = match f.iommu_group {
             None => "none".to_owned(),
             Some(g) if f.group_peers.is_empty() => format!("{g} (alone)"),
@@ -564,33 +567,33 @@ fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[
                 format!("{g}, with {}", peers.join(", "))
             }
         };
-        println!("  group    {group}");
+        outln!("  group    {group}")?;
         match &f.pcie {
-            Probe::Found(p) => println!(
+            Probe::Found(p) => outln!(
                 "  PCIe     {}; MPS {}, MRRS {}",
                 f.port_type().found().map_or("?".into(), |t| t.to_string()),
                 opt(p.max_payload.map(|b| format!("{b} B"))),
                 opt(p.max_read_request.map(|b| format!("{b} B")))
             ),
-            Probe::Absent => println!("  PCIe     no PCI Express capability (conventional PCI)"),
-            Probe::Unknown(why) => println!("  PCIe     unknown: {why}"),
-        }
+            Probe::Absent => outln!("  PCIe     no PCI Express capability (conventional PCI)"),
+            Probe::Unknown(why) => outln!("  PCIe     unknown: {why}"),
+        }?;
         let link = &f.link;
         match link.up() {
-            None => println!("  link     no link attributes in sysfs"),
+            None => outln!("  link     no link attributes in sysfs"),
             Some(up) => {
                 let max = match (&link.max_speed, link.max_width) {
                     (Some(speed), Some(width)) => format!("; max {speed} x{width}"),
                     _ => String::new(),
                 };
-                println!(
+                outln!(
                     "  link     {} x{} ({}{max})",
                     opt(link.speed.as_deref()),
                     opt(link.width),
                     if up { "up" } else { "DOWN" },
                 )
             }
-        }
+        }?;
         let bars: Vec<String> = f
             .bars
             .iter()
@@ -604,31 +607,32 @@ fn print_details(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function], pairs: &[
                 )
             })
             .collect();
-        println!(
+        outln!(
             "  BARs     {}",
             if bars.is_empty() {
                 "none".into()
             } else {
                 bars.join(", ")
             }
-        );
+        )?;
     }
     for p in pairs {
-        println!();
-        println!("{} <-> {}", p.a, p.b);
+        outln!()?;
+        outln!("{} <-> {}", p.a, p.b)?;
         let common = match &p.common {
             Common::Bridge { bdf, .. } => format!("{} {bdf}", p.common.kind().replace('_', " ")),
             Common::RootComplex(h) => format!("root complex {h} only"),
             Common::DifferentRootComplexes(a, b) => format!("none: {a} and {b}"),
             Common::Unknown(why) => format!("unknown: {why}"),
         };
-        println!("  common   {common}");
-        println!("  verdict  {}", p.verdict.summary);
+        outln!("  common   {common}")?;
+        outln!("  verdict  {}", p.verdict.summary)?;
         for r in &p.verdict.reasons {
-            println!("  because  {r}");
+            outln!("  because  {r}")?;
         }
         for a in &p.verdict.actions {
-            println!("  do       {a}");
+            outln!("  do       {a}")?;
         }
     }
+    Ok(())
 }

@@ -1,4 +1,6 @@
-//! Parsing and printing sizes, rates and hex values.
+//! Parsing and printing sizes, durations, rates and hex values.
+
+use std::time::Duration;
 
 /// Parses a byte count or offset: decimal (`4096`), hexadecimal (`0x1000`), or with a binary
 /// suffix (`4k`, `4KiB`, `1m`, `1MiB`, `1g`, `1GiB`; case-insensitive).
@@ -27,6 +29,38 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(err()),
     };
     value.checked_mul(1 << shift).ok_or_else(err)
+}
+
+/// Longest duration a `SECONDS` option takes: one week. Longer is surely a typo, and it keeps
+/// every deadline (`Instant::now() + duration`) far from overflowing.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Parses a positive number of seconds (`10`, `0.5`, `1e-3`) up to [`MAX_SECONDS`].
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds (e.g. 10 or 0.5)"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("{text}: give a positive number of seconds"));
+    }
+    if seconds > MAX_SECONDS {
+        return Err(format!(
+            "{text} seconds is too long: at most {MAX_SECONDS} seconds (one week)"
+        ));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text}: {e}"))
+}
+
+/// Serializes a u64 that JSON readers must not round: a number up to 2^53 (what an IEEE double,
+/// jq's and JavaScript's number, holds exactly), a decimal string above.
+pub fn serialize_u64_lossless<S: serde::Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+    const EXACT_IN_DOUBLE: u64 = 1 << 53;
+    if *value <= EXACT_IN_DOUBLE {
+        s.serialize_u64(*value)
+    } else {
+        s.serialize_str(&value.to_string())
+    }
 }
 
 /// `1048576` -> `1 MiB`, `1536` -> `1.5 KiB`, `100` -> `100 B`.
@@ -128,6 +162,31 @@ mod tests {
         ] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn seconds_parse() {
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("604800"), Ok(Duration::from_secs(604_800)));
+        for bad in [
+            "", "x", "0", "-1", "nan", "NaN", "inf", "-inf", "1e30", "604801",
+        ] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn u64_serializes_losslessly() {
+        let json = |v: u64| {
+            let mut out = Vec::new();
+            serialize_u64_lossless(&v, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(json(7), "7");
+        assert_eq!(json(1 << 53), "9007199254740992");
+        assert_eq!(json((1 << 53) + 1), "\"9007199254740993\"");
+        assert_eq!(json(u64::MAX), "\"18446744073709551615\"");
     }
 
     #[test]

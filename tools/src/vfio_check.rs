@@ -153,7 +153,7 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     }
 
     if check.json {
-        println!("{}", serde_json::to_string_pretty(&check.results)?);
+        outln!("{}", serde_json::to_string_pretty(&check.results)?)?;
     }
     Ok(if check.results.iter().all(|r| r.pass) {
         Outcome::Ok
@@ -182,7 +182,9 @@ impl Check {
 
     fn record(&mut self, step: &'static str, pass: bool, detail: String) {
         if !self.json {
-            println!("{} {step}: {detail}", if pass { "PASS" } else { "FAIL" });
+            // A reader gone from stdout does not stop the checks half way (devices open,
+            // commands in flight); the exit status still tells the result.
+            outln!("{} {step}: {detail}", if pass { "PASS" } else { "FAIL" }).ok();
         }
         self.results.push(StepResult { step, pass, detail });
     }

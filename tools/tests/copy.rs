@@ -41,7 +41,7 @@ fn both_ways_with_sgl_every_chunk_checked_and_compared() {
     let mut args = vec!["--json"];
     args.extend(with(&[]));
     let r = json(&args);
-    assert_eq!(r["schema"], "peerbar-copy/1");
+    assert_eq!(r["schema"], "peerbar-copy/2");
     assert_eq!(r["transfer"], "SGL");
     assert_eq!(r["verified"], true);
     assert!(r["mismatch"].is_null() && r["failure"].is_null(), "{r:#}");
@@ -92,10 +92,19 @@ fn to_nvme_alone_is_read_back_and_compared() {
 }
 
 #[test]
-fn sgl_forced_on_a_prp_only_controller_is_a_clear_device_error() {
+fn sgl_forced_on_a_prp_only_controller_is_a_usage_error_in_the_tools_words() {
     let r = run(&with(&["--sim-no-sgl", "--transfer", "sgl"]));
-    assert_eq!(r.code, EXIT_DEVICE, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.to_lowercase().contains("sgl"), "{}", r.stderr);
+    assert_eq!(r.code, EXIT_USAGE, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("--transfer sgl: the SSD does not support SGLs"),
+        "{}",
+        r.stderr
+    );
+    // Neither the driver's type names nor a log line repeating the error.
+    for internal in ["NvmeOptions", "TransferMode", "[ERROR"] {
+        assert!(!r.stderr.contains(internal), "{}", r.stderr);
+    }
 }
 
 #[test]
