@@ -25,6 +25,7 @@
 
 module peerbar_dma_engine
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -128,15 +129,16 @@ module peerbar_dma_engine
     return {dwc, lbe, fbe};
   endfunction
 
-  // 128-bit RQ descriptor: memory request, requester ID 0 (not enabled), TC/attr 0.
+  // 128-bit RQ descriptor (PG213: peerbar_wire_pkg::rq_desc_t): memory request, requester ID
+  // 0 (not enabled), TC/attr 0.
   function automatic logic [127:0] rq_desc(logic [61:0] addr_dw, logic [10:0] dwc, logic write,
                                            logic [7:0] tag);
-    logic [127:0] d;
-    d          = '0;
-    d[63:2]    = addr_dw;
-    d[74:64]   = dwc;
-    d[78:75]   = write ? 4'h1 : 4'h0;
-    d[103:96]  = tag;
+    rq_desc_t d;
+    d             = '0;
+    d.address     = addr_dw;
+    d.dword_count = dwc;
+    d.req_type    = write ? 4'h1 : 4'h0;
+    d.tag         = tag;
     return d;
   endfunction
 

@@ -13,6 +13,7 @@ pub mod queue;
 pub(crate) mod ring;
 pub mod sgl;
 pub mod wire;
+mod wire_layout;
 
 pub use memory::{DmaBuffer, DmaMemory, IovaAllocator};
 pub use peer::{PeerMemory, PeerSlice};
