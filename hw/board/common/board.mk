@@ -13,6 +13,8 @@ COMMON := $(dir $(lastword $(MAKEFILE_LIST)))
 RTL    := $(COMMON)../../rtl
 VIVADO ?= vivado
 OUT    ?= build
+# Empty: the board's part (build.tcl). Set to build for another part of the same package.
+PART   ?=
 
 rtl_param = $(shell sed -n 's/^[[:space:]]*parameter int unsigned $(1)[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' $(RTL)/peerbar_top.sv)
 BAR2_SIZE_LOG2 ?= $(call rtl_param,Bar2SizeLog2)
@@ -30,11 +32,12 @@ VIVADO_BATCH := $(VIVADO) -mode batch -nojournal -notrace
 .PHONY: all config program flash clean
 all:
 	mkdir -p $(OUT)
-	$(VIVADO_BATCH) -log $(OUT)/vivado.log -source build.tcl \
+	PEERBAR_PART=$(PART) $(VIVADO_BATCH) -log $(OUT)/vivado.log -source build.tcl \
 	  -tclargs $(BAR2_SIZE_LOG2) $(NUM_QUEUES) $(OUT)
 
 config:
 	@echo "board          $(BOARD)"
+	@echo "part           $(if $(PART),$(PART),the board's, see build.tcl)"
 	@echo "BAR2           2**$(BAR2_SIZE_LOG2) bytes (BAR2_SIZE_LOG2)"
 	@echo "queues/vectors $(NUM_QUEUES) (NUM_QUEUES)"
 	@echo "flash part     $(FLASH_PART)"

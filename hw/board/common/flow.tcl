@@ -15,6 +15,11 @@ if {[llength $argv] != 3} {
   exit 2
 }
 lassign $argv peerbar_bar2_log2 peerbar_num_queues out_dir
+# PART=... on the make command line (environment PEERBAR_PART) overrides the board's part, e.g.
+# for an AS02MC04 whose FPGA reads back as speed grade -1.
+if {[info exists ::env(PEERBAR_PART)] && $::env(PEERBAR_PART) ne ""} {
+  set peerbar_part $::env(PEERBAR_PART)
+}
 
 set peerbar_common_dir [file dirname [file normalize [info script]]]
 set peerbar_rtl_dir    [file normalize [file join $peerbar_common_dir .. .. rtl]]
