@@ -26,6 +26,8 @@ set peerbar_rtl_dir    [file normalize [file join $peerbar_common_dir .. .. rtl]
 set out_dir            [file normalize $out_dir]
 set peerbar_ip_dir     [file join $out_dir ip]
 set peerbar_report_dir [file join $out_dir reports]
+# A rerun starts from a fresh IP directory (create_ip refuses to overwrite an existing .xci).
+file delete -force $peerbar_ip_dir
 file mkdir $peerbar_ip_dir $peerbar_report_dir
 
 set top    peerbar_board_top
