@@ -114,10 +114,10 @@ package peerbar_wire_pkg;
   } cc_desc_t;
 
   // SQ entry opcodes
-  localparam logic [7:0] OpNop = 8'h00; // Nothing; completes with success.
+  localparam logic [7:0] OpNop = 8'h00; // Moves nothing; completes with success.
   localparam logic [7:0] OpPull = 8'h01; // Bytes from the list's addresses into BAR2.
   localparam logic [7:0] OpPush = 8'h02; // BAR2 out to the list's addresses.
-  localparam logic [7:0] OpChecksum = 8'h03; // CRC32C of a BAR2 range, in RESULT.
+  localparam logic [7:0] OpChecksum = 8'h03; // CRC32C (Castagnoli, reflected, init FFFFFFFFh, final XOR FFFFFFFFh) of BAR2[BAR2_OFFSET .. + LENGTH], in RESULT.
 
   // CQ entry status codes (STATUS bits 15:1)
   localparam logic [7:0] StSuccess = 8'h00; // Success.
@@ -132,7 +132,7 @@ package peerbar_wire_pkg;
   localparam logic [7:0] StCa = 8'hC3; // Completer Abort completion.
   localparam logic [7:0] StPoisoned = 8'hC4; // Poisoned completion data.
   localparam logic [7:0] StTimeout = 8'hC5; // Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).
-  localparam logic [7:0] StBadCompletion = 8'hC6; // The PCIe block ended a read on a completion that did not fit it.
+  localparam logic [7:0] StBadCompletion = 8'hC6; // Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never written.
 
 endpackage
 

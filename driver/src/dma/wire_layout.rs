@@ -83,13 +83,13 @@ const _: () = assert!(offset_of!(CqEntry, status) == 14);
 /// Code values (hw/regmap/wire.toml).
 pub mod codes {
     // SQ entry opcodes
-    /// Nothing; completes with success.
+    /// Moves nothing; completes with success.
     pub const OPCODE_NOP: u8 = 0x00;
     /// Bytes from the list's addresses into BAR2.
     pub const OPCODE_PULL: u8 = 0x01;
     /// BAR2 out to the list's addresses.
     pub const OPCODE_PUSH: u8 = 0x02;
-    /// CRC32C of a BAR2 range, in RESULT.
+    /// CRC32C (Castagnoli, reflected, init FFFFFFFFh, final XOR FFFFFFFFh) of BAR2[BAR2_OFFSET .. + LENGTH], in RESULT.
     pub const OPCODE_CHECKSUM: u8 = 0x03;
     // CQ entry status codes (STATUS bits 15:1)
     /// Success.
@@ -116,6 +116,6 @@ pub mod codes {
     pub const STATUS_POISONED: u16 = 0xc4;
     /// Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).
     pub const STATUS_TIMEOUT: u16 = 0xc5;
-    /// The PCIe block ended a read on a completion that did not fit it.
+    /// Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never written.
     pub const STATUS_BAD_COMPLETION: u16 = 0xc6;
 }
