@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::target::Target;
 use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size};
-use crate::{usage_error, GlobalOpts, Outcome};
+use crate::{list_error, usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
 Push one descriptor list to the DMA engine as one job and report its completion.
@@ -659,18 +659,19 @@ pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
     };
     let list = parsed
         .and_then(|entries| check_list(entries, args.op))
-        .map_err(|e| usage_error(format!("{file}: {e}")))?;
+        .map_err(|e| list_error(format!("{file}: {e}"), &e))?;
     if args.verify {
         if let Some(e) = list
             .entries
             .iter()
             .find(|e| matches!(e.data, Some(Location::Bus(_))))
         {
-            return Err(usage_error(format!(
-                "{file}: {}: --verify needs every data entry to be host: or bar2: (this one is \
-                 a raw bus address the tool cannot read)",
+            let detail = format!(
+                "{}: --verify needs every data entry to be host: or bar2: (this one is a raw bus \
+                 address the tool cannot read)",
                 e.origin
-            )));
+            );
+            return Err(list_error(format!("{file}: {detail}"), &detail));
         }
     }
     Ok(Loaded { file, format, list })
@@ -821,7 +822,7 @@ pub fn run(
     let dma = endpoint.dma()?;
     let bar2_len = dma.peer_memory().bar_len();
     check_bar2(list, args.bar2_offset, bar2_len)
-        .map_err(|e| usage_error(format!("{}: {e}", loaded.file)))?;
+        .map_err(|e| list_error(format!("{}: {e}", loaded.file), &e))?;
     if args.queue >= dma.queue_count() {
         return Err(usage_error(format!(
             "--queue {}: the endpoint has {} queue pair(s) (0..={})",
