@@ -12,6 +12,7 @@ mod bar_test;
 mod bench;
 mod copy;
 mod info;
+mod interrupt;
 mod mem;
 mod progress;
 mod push;
