@@ -406,8 +406,10 @@ fn main() -> ExitCode {
                 let text = err.render().to_string();
                 let message = text
                     .lines()
-                    .next()
-                    .unwrap_or_default()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
                     .trim_start_matches("error: ")
                     .to_owned();
                 print_json_error(exit::USAGE, message, None);
