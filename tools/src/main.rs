@@ -60,7 +60,8 @@ Examples:
   peerbar regs --only queue                  the queue-pair registers, decoded
   peerbar reg read STATUS                    one register, decoded (reg write SCRATCH 0x1234)
   peerbar mem dump 0 64                      hexdump BAR2 (mem read|write|fill: files, patterns)
-  peerbar push list.txt --verify             one descriptor list as one DMA job (PULL)
+  peerbar push examples/lists/gather.txt --verify   one descriptor list as one DMA job (PULL)
+  peerbar push list.txt --op push --in data.bin      your bytes: into BAR2, then out to the list
   peerbar bench                              DMA throughput sweep beside the TLP-limited ideal
   peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
@@ -83,7 +84,14 @@ Exit status:
   4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
      copy: an engine job or an NVMe command failed, the NVMe status is named; push on the
      simulation: the IOMMU refused one of the job's DMAs)
-  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.";
+  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.
+  With --json an error is JSON on stdout too (the message also goes to stderr):
+    {\"schema\": \"peerbar-error/1\", \"exit_code\": 2, \"message\": \"...\", \"line\": 12}
+  with \"line\" (text list) or \"entry\" (\"entries[2]\", \"descriptor 5\") when the error is in a
+  list file. Ctrl-C in bench or copy ends at a job boundary and prints the summary (status 0).
+
+Each command without --device runs its own fresh simulation: what one command writes (mem
+write, reg write) is gone by the next; push --in/--out move your data within one command.";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -620,7 +620,17 @@ fn json_errors_are_one_object_on_stdout() {
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     let r = run(&["--json", "--help"]);
     assert_eq!(r.code, EXIT_OK);
-    assert!(!r.stdout.contains("peerbar-error/1"));
+    assert!(r.stdout.contains("Usage:") && r.stdout.contains("\"schema\": \"peerbar-error/1\""));
+    for (sub, needle) in [
+        ("reg", "needs --force"),
+        ("mem", "fresh simulated endpoint"),
+        ("bench", "--duration forever"),
+        ("copy", "--duration forever"),
+        ("push", "peerbar-error/1"),
+    ] {
+        let r = run(&[sub, "--help"]);
+        assert!(r.stdout.contains(needle), "{sub} --help lacks {needle:?}");
+    }
 }
 
 // ---- --duration and Ctrl-C ----
