@@ -4,6 +4,7 @@
 //! Every option is checked before the device is opened ([`plan`]); the BAR2 and queue-count
 //! limits right after it is opened, before anything is submitted.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,8 +48,8 @@ Checks (exit status 2, nothing submitted): bad sizes or lists, zero values, a jo
 4 GiB - 1 bytes, more queues than the endpoint has, queues x job bytes past the end of BAR2,
 a queue depth over 65535, a list length over 65281 (the engine fetches at most 65 536
 descriptors per job). A job that completes with an error status stops the sweep and exits with
-4, naming the combination, the job and the status; no completion within 60 s is a device error
-(3).
+4, naming the combination, the job and the status (with --json, as a peerbar-error/1 object
+with exit_code 4 on stdout, like every error); no completion within 60 s is a device error (3).
 
 --duration SECONDS: each combination keeps submitting jobs for SECONDS of wall time instead of
 --jobs jobs, and a live rate (wall MB/s over the last second, jobs, simulated GB/s) goes to
@@ -528,7 +529,11 @@ pub fn run(
             Ok(row) => rows.push(row),
             Err(failure) => {
                 progress.finish_and_clear();
-                eprintln!("error: {}", failure.message);
+                // Not eprintln!: it panics when stderr is a closed pipe.
+                writeln!(std::io::stderr(), "error: {}", failure.message).ok();
+                if opts.json {
+                    crate::print_json_error(crate::exit::DMA_STATUS, failure.message, None);
+                }
                 return Ok(Outcome::JobError);
             }
         }

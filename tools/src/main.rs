@@ -277,7 +277,7 @@ struct JsonError<'a> {
 
 /// Prints the error object of `--json` on stdout (ignoring a closed stdout: the message also
 /// goes to stderr).
-fn print_json_error(exit_code: u8, message: String, usage: Option<&UsageError>) {
+pub(crate) fn print_json_error(exit_code: u8, message: String, usage: Option<&UsageError>) {
     let error = JsonError {
         schema: "peerbar-error/1",
         exit_code,
