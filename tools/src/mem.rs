@@ -163,13 +163,31 @@ fn read_input(path: &Path, offset: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` (`-`: stdout).
-fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if path == Path::new("-") {
-        return crate::out::print_bytes(bytes);
+/// Copies BAR2[offset..+length] into `path` (`-`: stdout) piece by piece; returns the CRC32C.
+fn read_into(dev: &dyn Device, offset: u64, length: u64, path: &Path) -> anyhow::Result<u32> {
+    let mut file =
+        if path == Path::new("-") {
+            None
+        } else {
+            Some(std::fs::File::create(path).map_err(|e| {
+                usage_error(format!("--out {}: cannot create it: {e}", path.display()))
+            })?)
+        };
+    let mut crc = 0;
+    let mut at = offset;
+    let end = offset + length;
+    while at < end {
+        let piece = bar2_read(dev, at, (end - at).min(PIECE as u64))?;
+        crc = crc32c::crc32c_append(crc, &piece);
+        match file.as_mut() {
+            None => crate::out::print_bytes(&piece)?,
+            Some(f) => f
+                .write_all(&piece)
+                .with_context(|| format!("writing --out {}", path.display()))?,
+        }
+        at += piece.len() as u64;
     }
-    std::fs::write(path, bytes)
-        .map_err(|e| usage_error(format!("--out {}: cannot write it: {e}", path.display())))
+    Ok(crc)
 }
 
 /// Checks what needs no device: `mem read --out -` puts raw bytes on stdout, which must then
@@ -217,8 +235,9 @@ pub fn bar2_write(dev: &dyn Device, offset: u64, bytes: &[u8]) -> anyhow::Result
     Ok(())
 }
 
-/// The bytes of `fill --seed`: ChaCha8 seeded as push's host buffer.
-pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+/// The bytes of `fill --seed`, in one piece: ChaCha8 seeded as push's host buffer.
+#[cfg(test)]
+fn pattern(seed: u64, len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
     ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
     bytes
@@ -256,16 +275,22 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
     let bar2_len = dev
         .bar_len(BarIndex::BAR2)
         .context("the endpoint has no BAR2")?;
-    let (op, offset, bytes, file, hex) = match &args.op {
+    let (op, offset, count, crc, file, hex) = match &args.op {
         MemOp::Read {
             offset,
             length,
             out,
         } => {
             check_range(*offset, *length, bar2_len)?;
-            let bytes = bar2_read(dev, *offset, *length)?;
-            write_output(out, &bytes)?;
-            ("read", *offset, bytes, Some(file_name(out, "stdout")), None)
+            let crc = read_into(dev, *offset, *length, out)?;
+            (
+                "read",
+                *offset,
+                *length,
+                crc,
+                Some(file_name(out, "stdout")),
+                None,
+            )
         }
         MemOp::Write { offset, input } => {
             if *offset >= bar2_len {
@@ -276,13 +301,9 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
             }
             let bytes = read_input(input, *offset, bar2_len - offset)?;
             bar2_write(dev, *offset, &bytes)?;
-            (
-                "write",
-                *offset,
-                bytes,
-                Some(file_name(input, "stdin")),
-                None,
-            )
+            let crc = crc32c::crc32c(&bytes);
+            let file = Some(file_name(input, "stdin"));
+            ("write", *offset, bytes.len() as u64, crc, file, None)
         }
         MemOp::Fill {
             offset,
@@ -291,13 +312,23 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
             seed,
         } => {
             check_range(*offset, *length, bar2_len)?;
-            let bytes = match (byte, seed) {
-                (Some(b), _) => vec![*b; *length as usize],
-                (None, Some(s)) => pattern(*s, *length as usize),
-                (None, None) => unreachable!("clap requires --byte or --seed"),
-            };
-            bar2_write(dev, *offset, &bytes)?;
-            ("fill", *offset, bytes, None, None)
+            // Piece by piece (BAR2 may be large on a board). PIECE is a multiple of 4, so the
+            // pieces of the ChaCha8 stream are the bytes of one `pattern(seed, length)`.
+            let mut rng = seed.map(ChaCha8Rng::seed_from_u64);
+            let mut crc = 0;
+            let mut at = *offset;
+            let end = offset + length;
+            while at < end {
+                let n = (end - at).min(PIECE as u64) as usize;
+                let mut piece = vec![byte.unwrap_or(0); n];
+                if let Some(rng) = rng.as_mut() {
+                    rng.fill_bytes(&mut piece);
+                }
+                bar2_write(dev, at, &piece)?;
+                crc = crc32c::crc32c_append(crc, &piece);
+                at += n as u64;
+            }
+            ("fill", *offset, *length, crc, None, None)
         }
         MemOp::Dump { offset, length } => {
             check_range(*offset, *length, bar2_len)?;
@@ -308,16 +339,16 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
             if !opts.json {
                 crate::out::print(hexdump(*offset, &bytes))?;
             }
-            ("dump", *offset, bytes, None, hex)
+            let crc = crc32c::crc32c(&bytes);
+            ("dump", *offset, *length, crc, None, hex)
         }
     };
-    let crc = crc32c::crc32c(&bytes);
     if opts.json {
         let report = Report {
             schema: "peerbar-mem/1",
             op,
             offset,
-            bytes: bytes.len() as u64,
+            bytes: count,
             file,
             crc32c: format!("{crc:#010x}"),
             hex,
@@ -332,9 +363,9 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
         // A binary read into stdout keeps stdout for the bytes: its summary goes to stderr.
         let line = format!(
             "{what} BAR2 {offset:#x}..{:#x}: {} ({} bytes){}, crc32c {crc:#010x}",
-            offset + bytes.len() as u64,
-            human_bytes(bytes.len() as u64),
-            bytes.len(),
+            offset + count,
+            human_bytes(count),
+            count,
             file.as_ref()
                 .map(|f| format!(" {} {f}", if op == "read" { "into" } else { "from" }))
                 .unwrap_or_default(),
@@ -346,4 +377,36 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &MemArgs) -> anyhow::Re
         }
     }
     Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_in_pieces_is_the_pattern_in_one() {
+        let len = 2 * PIECE + 1000;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut pieces = Vec::new();
+        let mut left = len;
+        while left > 0 {
+            let mut piece = vec![0u8; left.min(PIECE)];
+            rng.fill_bytes(&mut piece);
+            left -= piece.len();
+            pieces.extend(piece);
+        }
+        assert_eq!(pieces, pattern(7, len));
+        // The same bytes as push's host buffer (host:+0 with --seed 7).
+        assert_eq!(pattern(7, 64), crate::push::host_pattern(7, 64));
+    }
+
+    #[test]
+    fn hexdump_is_hexdump_c() {
+        let text = hexdump(0x100, b"peerbar BAR2\x00\x01\xff hex");
+        assert_eq!(
+            text,
+            "00000100  70 65 65 72 62 61 72 20  42 41 52 32 00 01 ff 20  |peerbar BAR2... |\n\
+             00000110  68 65 78                                          |hex|\n"
+        );
+    }
 }

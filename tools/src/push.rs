@@ -883,7 +883,7 @@ struct Mismatch {
 }
 
 /// The host buffer's pattern.
-fn host_pattern(seed: u64, len: usize) -> Vec<u8> {
+pub(crate) fn host_pattern(seed: u64, len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
     ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
     bytes
