@@ -726,9 +726,25 @@ pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
                 "--out -: stdout holds the report; give --out FILE (or use `peerbar mem`)",
             ));
         }
-        // Created now, so that a path it cannot write is said before the job runs.
-        std::fs::File::create(path)
-            .map_err(|e| usage_error(format!("--out {}: cannot create it: {e}", path.display())))?;
+        // Checked now, so that a path it cannot write is said before the job runs; the file is
+        // written (and so created or replaced) only when the job succeeds.
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            return Err(usage_error(format!(
+                "--out {}: cannot create it: the directory {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(usage_error(format!(
+                "--out {}: is a directory; give a file name",
+                path.display()
+            )));
+        }
     }
     Ok(Loaded {
         file,
@@ -1157,8 +1173,9 @@ pub fn run(
             let bytes =
                 crate::mem::bar2_read(endpoint.device(), args.bar2_offset, u64::from(list.total))
                     .context("reading BAR2 for --out")?;
-            std::fs::write(path, &bytes)
-                .with_context(|| format!("writing --out {}", path.display()))?;
+            std::fs::write(path, &bytes).map_err(|e| {
+                usage_error(format!("--out {}: cannot write it: {e}", path.display()))
+            })?;
         }
     }
     if opts.json {

@@ -403,7 +403,24 @@ fn push_in_sends_the_files_bytes() {
     assert!(r.stderr.contains("give --in FILE"), "{}", r.stderr);
     let r = run(&["push", &list, "--out", "/no/such/dir/x.bin"]);
     assert_eq!(r.code, EXIT_USAGE);
-    assert!(r.stderr.contains("cannot create it"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the directory /no/such/dir does not exist"),
+        "{}",
+        r.stderr
+    );
+    // A failed job writes no --out file.
+    let failing = dir.file("failing.txt");
+    std::fs::write(&failing, "0xdead_0000 4KiB\n").unwrap();
+    let kept = dir.file("kept.bin");
+    let r = run(&["push", &failing, "--out", &kept]);
+    assert_eq!(r.code, EXIT_DMA_STATUS, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("not written: the job failed"),
+        "{}",
+        r.stdout
+    );
+    assert!(!Path::new(&kept).exists());
     // --help says how.
     let r = run(&["push", "--help"]);
     assert!(r.stdout.contains("--op push --in FILE") && r.stdout.contains("--out FILE"));
