@@ -275,8 +275,9 @@ struct JsonError<'a> {
     entry: Option<&'a str>,
 }
 
-/// Prints the error object of `--json` on stdout (ignoring a closed stdout: the message also
-/// goes to stderr).
+/// Prints the error object of `--json` on stdout, on one line (so that it also ends a JSON Lines
+/// stream such as `regs --watch --json`); a closed stdout is ignored: the message also goes to
+/// stderr.
 pub(crate) fn print_json_error(exit_code: u8, message: String, usage: Option<&UsageError>) {
     let error = JsonError {
         schema: "peerbar-error/1",
@@ -285,7 +286,7 @@ pub(crate) fn print_json_error(exit_code: u8, message: String, usage: Option<&Us
         line: usage.and_then(|u| u.line),
         entry: usage.and_then(|u| u.entry.as_deref()),
     };
-    if let Ok(text) = serde_json::to_string_pretty(&error) {
+    if let Ok(text) = serde_json::to_string(&error) {
         out::print(format_args!("{text}\n")).ok();
     }
 }
