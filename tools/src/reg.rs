@@ -154,6 +154,24 @@ fn resolve(dev: &dyn Device, text: &str) -> anyhow::Result<Resolved> {
             info: Some(info),
         }),
         None => {
+            if let Some(array) = peerbar::regs::ALL_ARRAYS
+                .iter()
+                .find(|a| wanted.starts_with(&format!("{}[", a.name)))
+            {
+                let count = layout
+                    .iter()
+                    .filter(|(n, _, _)| n.starts_with(&format!("{}[", array.name)))
+                    .count()
+                    / array.registers.len().max(1);
+                let name = array.name;
+                let last = count.saturating_sub(1);
+                let fields: Vec<&str> = array.registers.iter().map(|r| r.name).collect();
+                return Err(usage_error(format!(
+                    "no register named {text:?}: this endpoint has {count} of {name} \
+                     ({name}[0] .. {name}[{last}]), each with {}",
+                    fields.join(", ")
+                )));
+            }
             let close: Vec<&str> = layout
                 .iter()
                 .map(|(n, _, _)| n.as_str())

@@ -144,6 +144,10 @@ fn reg_refuses_bad_input_and_read_only_writes_without_force() {
             &["no register named \"NOPE\"", "peerbar regs"],
         ),
         (&["reg", "read", "0x3"], &["4-byte aligned"]),
+        (
+            &["reg", "read", "QUEUE[99].SQ_TAIL"],
+            &["this endpoint has", "QUEUE[0] .. QUEUE[", "SQ_TAIL"],
+        ),
         (&["reg", "read", "0x10000"], &["outside BAR0"]),
         (
             &["reg", "read", "STATUS.NOPE"],
