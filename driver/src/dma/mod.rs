@@ -12,6 +12,8 @@ pub mod peer;
 pub mod queue;
 pub(crate) mod ring;
 pub mod sgl;
+#[cfg(feature = "test-utils")]
+mod sgl_cases;
 pub mod wire;
 mod wire_layout;
 
