@@ -17,13 +17,13 @@ if ! command -v verilator >/dev/null 2>&1; then
   exit 2
 fi
 
-mapfile -t pkgs < <(ls "$rtl"/*_pkg.sv | sort)
-mapfile -t mods < <(ls "$rtl"/*.sv | grep -v '_pkg\.sv$' | sort)
+# The RTL in compile order, from the one list (hw/rtl/files.f).
+mapfile -t files < <(sed -e 's|//.*||' -e '/^[[:space:]]*$/d' "$rtl/files.f" | sed "s|^|$rtl/|")
 
 echo "hw/board: verilator lint of peerbar_board_top"
 verilator --lint-only -Wall --top-module peerbar_board_top \
   "$here/../lint/verilator.vlt" "$here/lint.vlt" \
-  "${pkgs[@]}" "${mods[@]}" \
+  "${files[@]}" \
   "$here/common/stubs/pcie4_uscale_plus_stub.sv" \
   "$here/common/peerbar_board_top.sv"
 

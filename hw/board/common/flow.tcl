@@ -97,10 +97,13 @@ synth_ip $ip
 #################################################################################################
 
 step "read sources"
-read_verilog -sv [lsort [glob [file join $peerbar_rtl_dir *_pkg.sv]]]
-foreach f [lsort [glob [file join $peerbar_rtl_dir *.sv]]] {
-  if {![string match *_pkg.sv $f]} { read_verilog -sv $f }
+# The RTL in compile order, from the one list (hw/rtl/files.f).
+set fh [open [file join $peerbar_rtl_dir files.f]]
+foreach line [split [read $fh] "\n"] {
+  set f [string trim [regsub {//.*} $line ""]]
+  if {$f ne ""} { read_verilog -sv [file join $peerbar_rtl_dir $f] }
 }
+close $fh
 read_verilog -sv [file join $peerbar_common_dir peerbar_board_top.sv]
 foreach x $peerbar_xdc { read_xdc [file join $peerbar_board_dir $x] }
 
