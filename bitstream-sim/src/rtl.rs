@@ -250,18 +250,18 @@ mod tests {
     use super::*;
 
     // BAR0 register offsets (hw/regmap/peerbar.toml)
-    const MAGIC: u64 = 0x000;
-    const VERSION: u64 = 0x004;
-    const BAR2_SIZE_LO: u64 = 0x010;
-    const BAR2_SIZE_HI: u64 = 0x014;
-    const SCRATCH: u64 = 0x018;
-    const CONTROL: u64 = 0x01C;
-    const STATUS: u64 = 0x020;
-    const DROPPED_WRITES: u64 = 0x024;
-    const UNSUPPORTED_REQUESTS: u64 = 0x028;
-    const ERROR_LOG: u64 = 0x02C;
-    const ERROR_ADDR_LO: u64 = 0x030;
-    const ERROR_ADDR_HI: u64 = 0x034;
+    const MAGIC: u64 = peerbar::regs::MAGIC_REG.offset;
+    const VERSION: u64 = peerbar::regs::VERSION_REG.offset;
+    const BAR2_SIZE_LO: u64 = peerbar::regs::BAR2_SIZE_LO_REG.offset;
+    const BAR2_SIZE_HI: u64 = peerbar::regs::BAR2_SIZE_HI_REG.offset;
+    const SCRATCH: u64 = peerbar::regs::SCRATCH_REG.offset;
+    const CONTROL: u64 = peerbar::regs::CONTROL_REG.offset;
+    const STATUS: u64 = peerbar::regs::STATUS_REG.offset;
+    const DROPPED_WRITES: u64 = peerbar::regs::DROPPED_WRITES_REG.offset;
+    const UNSUPPORTED_REQUESTS: u64 = peerbar::regs::UNSUPPORTED_REQUESTS_REG.offset;
+    const ERROR_LOG: u64 = peerbar::regs::ERROR_LOG_REG.offset;
+    const ERROR_ADDR_LO: u64 = peerbar::regs::ERROR_ADDR_LO_REG.offset;
+    const ERROR_ADDR_HI: u64 = peerbar::regs::ERROR_ADDR_HI_REG.offset;
 
     // Where the host put the BARs (the RTL masks addresses to the BAR size).
     const BAR0_BASE: u64 = 0xF000_0000;
@@ -1122,13 +1122,13 @@ mod tests {
 
     use std::collections::{HashMap, VecDeque};
 
-    const DMA_CONTROL: u64 = 0x040;
-    const DMA_JOBS: u64 = 0x070;
-    const DMA_ERR_SGL: u64 = 0x078;
-    const DMA_ERROR_LOG: u64 = 0x0A0;
-    const CAPABILITIES: u64 = 0x008;
-    const DMA_BYTES_IN_LO: u64 = 0x060;
-    const DMA_BYTES_OUT_LO: u64 = 0x068;
+    const DMA_CONTROL: u64 = peerbar::regs::DMA_CONTROL_REG.offset;
+    const DMA_JOBS: u64 = peerbar::regs::DMA_JOBS_REG.offset;
+    const DMA_ERR_SGL: u64 = peerbar::regs::DMA_ERR_SGL_REG.offset;
+    const DMA_ERROR_LOG: u64 = peerbar::regs::DMA_ERROR_LOG_REG.offset;
+    const CAPABILITIES: u64 = peerbar::regs::CAPABILITIES_REG.offset;
+    const DMA_BYTES_IN_LO: u64 = peerbar::regs::DMA_BYTES_IN_LO_REG.offset;
+    const DMA_BYTES_OUT_LO: u64 = peerbar::regs::DMA_BYTES_OUT_LO_REG.offset;
     const QUEUE: u64 = 0x1000;
     const Q_SQ_BASE_LO: u64 = 0x00;
     const Q_SQ_BASE_HI: u64 = 0x04;

@@ -16,7 +16,7 @@ use peerbar_tests::{pattern, read_bar2, reg};
 
 const WAIT: Duration = Duration::from_secs(30);
 /// DMA_JOBS (docs/registers.md).
-const DMA_JOBS: u64 = 0x070;
+const DMA_JOBS: u64 = peerbar::regs::DMA_JOBS_REG.offset;
 /// Inside the simulated IOMMU's IOVA ranges, mapped by nobody.
 const UNMAPPED: u64 = 0x30_0000_0000;
 

@@ -6,11 +6,11 @@ use peerbar_sim::tlp::RequestType;
 use peerbar_sim::{RawOutcome, RawRequest, SimDevice};
 use peerbar_tests::{pattern, read_bar2, reg, sim};
 
-const DROPPED_WRITES: u64 = 0x024;
-const UNSUPPORTED_REQUESTS: u64 = 0x028;
-const ERROR_LOG: u64 = 0x02c;
-const ERROR_ADDR_LO: u64 = 0x030;
-const CONTROL: u64 = 0x01c;
+const DROPPED_WRITES: u64 = peerbar::regs::DROPPED_WRITES_REG.offset;
+const UNSUPPORTED_REQUESTS: u64 = peerbar::regs::UNSUPPORTED_REQUESTS_REG.offset;
+const ERROR_LOG: u64 = peerbar::regs::ERROR_LOG_REG.offset;
+const ERROR_ADDR_LO: u64 = peerbar::regs::ERROR_ADDR_LO_REG.offset;
+const CONTROL: u64 = peerbar::regs::CONTROL_REG.offset;
 
 fn bar2_len(dev: &SimDevice) -> u64 {
     dev.bar_len(BarIndex::BAR2).expect("BAR2")

@@ -18,7 +18,7 @@ use peerbar_tests::{pattern, read_bar2, reg};
 
 const WAIT: Duration = Duration::from_secs(30);
 /// DMA_JOBS (docs/registers.md).
-const DMA_JOBS: u64 = 0x070;
+const DMA_JOBS: u64 = peerbar::regs::DMA_JOBS_REG.offset;
 /// Bytes each job moves.
 const JOB_LEN: u32 = 16 * 1024;
 
