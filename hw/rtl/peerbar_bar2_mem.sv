@@ -22,9 +22,9 @@
 //   contents reliably (UG573 "Conflict Avoidance", common clock; the same rule as PG326's
 //   "Synchronous Write-Read Collisions"), which is what this model computes too.
 // - Same-byte writes from both sides in the same cycle leave the byte undefined in block RAM
-//   (UG573, write-write collision; byte-writes to different bytes of a row are safe). Here side
-//   B's process runs last in Verilator and wins. Software must not let a peer write a BAR2
-//   range a PULL job is filling.
+//   (UG573, write-write collision; byte-writes to different bytes of a row are safe). The
+//   simulation keeps one of the two, whichever process Verilator orders last: no test may
+//   depend on it. Software must not let a peer write a BAR2 range a PULL job is filling.
 // UltraRAM (URAM288, UG573 "UltraRAM Resources") is 4K x 72 per block with 9-bit byte writes: a
 // 32-bit bank would waste half of each block (64 URAM for 1 MiB), so the banks ask for block RAM
 // (ram_style, honoured by Vivado and Yosys). docs/synthesis.md has the per-board figures.
