@@ -91,7 +91,7 @@ def signal(name):
     return re.sub(r"\[\d+\]$", "", name)
 
 
-def analyse(mname, module, design_modules):
+def analyse(module, design_modules):
     cells = module.get("cells", {})
     counts = Counter()
     drivers = defaultdict(list)      # bit -> [(input bits, levels, cell type)]
@@ -213,7 +213,7 @@ def main():
     print(f"  {'module':<44}" + "".join(f"{c:>8}" for c in cols) + f"{'levels':>8}")
     over = []
     for n in sorted(keep, key=lambda n: (n not in tops, n)):
-        counts, paths = analyse(n, mods[n], mods)
+        counts, paths = analyse(mods[n], mods)
         lv = paths[0][0] if paths else 0
         short = re.sub(r"^\$paramod\\|\\?\$[0-9a-f]{40}\\?|\\", "", n)[:44]
         print(f"  {short:<44}" + "".join(f"{counts.get(c, 0):>8}" for c in cols) + f"{lv:>8}")
