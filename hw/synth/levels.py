@@ -76,10 +76,13 @@ def comb_arcs(cell):
 
 
 def bit_names(module):
-    """A readable signal name for each net bit (public names first)."""
+    """A readable signal name for each net bit (the module's ports first, then public names,
+    shortest first)."""
+    ports = module.get("ports", {})
     names = {}
     for name, net in sorted(module["netnames"].items(),
-                            key=lambda kv: (kv[1].get("hide_name", 0), len(kv[0]))):
+                            key=lambda kv: (kv[0] not in ports, kv[1].get("hide_name", 0),
+                                            len(kv[0]))):
         for i, b in enumerate(net["bits"]):
             if isinstance(b, int) and b not in names:
                 names[b] = name if len(net["bits"]) == 1 else f"{name}[{i}]"
@@ -87,8 +90,13 @@ def bit_names(module):
 
 
 def signal(name):
-    """Signal name without its bit index, for grouping."""
-    return re.sub(r"\[\d+\]$", "", name)
+    """Signal name without bit, bank or RAM-tile indices, for grouping."""
+    return re.sub(r"(\.\d+)+$", "", re.sub(r"\[\d+\]", "", name))
+
+
+def area(name):
+    """The instance a signal of a flattened design belongs to (its first path component)."""
+    return name.split(".")[0] if "." in name else "(top level)"
 
 
 def analyse(module, design_modules):
@@ -234,16 +242,21 @@ def main():
         else:
             print(f"  {r}: {rams} block RAM / UltraRAM cells")
     for short, paths in over:
-        print(f"  over budget ({budget} LUT levels) in {short}:")
-        seen = set()
+        # The deepest paths of each area (instance of the endpoint), up to 3 distinct ones each,
+        # so that one deep block does not hide the others.
+        print(f"  over budget ({budget} LUT levels) in {short}, by the instance they end in:")
+        shown = defaultdict(list)
         for lv, mx, st, en, where in paths:
-            if lv <= budget or len(seen) >= 8:
+            if lv <= budget:
                 break
             key = (signal(st), signal(en))
-            if key in seen:
-                continue
-            seen.add(key)
-            print(f"    {lv:>3} levels (+{mx} MUXF/CARRY8): {signal(st)} -> {signal(en)} ({where})")
+            group = shown[area(en)]
+            if len(group) < 3 and key not in [k for k, _ in group]:
+                group.append((key, f"{lv:>3} levels (+{mx} MUXF/CARRY): {key[0]} -> {key[1]} "
+                                   f"({where})"))
+        for _, group in shown.items():
+            for _, line in group:
+                print(f"    {line}")
     if over and enforce:
         print(f"FAIL {unit}: over the logic-level budget of {budget}")
         failed = True
