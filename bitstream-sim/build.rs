@@ -131,21 +131,18 @@ fn main() {
     println!("cargo:rustc-link-lib=dylib=pthread");
 }
 
-/// Packages first (Verilator must parse a package before it is imported), then the modules.
+/// The RTL in compile order (packages first), from the one list every tool reads:
+/// hw/rtl/files.f (one path per line, relative to it; `//` starts a comment).
 fn rtl_sources(rtl_dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(rtl_dir)
-        .unwrap_or_else(|e| fail(&format!("cannot read {rtl_dir:?}: {e}")))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sv"))
+    let list = rtl_dir.join("files.f");
+    let text =
+        fs::read_to_string(&list).unwrap_or_else(|e| fail(&format!("cannot read {list:?}: {e}")));
+    let files: Vec<PathBuf> = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| rtl_dir.join(l))
         .collect();
-    files.sort_by_key(|p| {
-        let name = p
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        (!name.ends_with("_pkg.sv"), name)
-    });
     if !files.iter().any(|p| p.ends_with("peerbar_top.sv")) {
         fail(&format!("{rtl_dir:?} has no peerbar_top.sv"));
     }

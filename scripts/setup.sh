@@ -5,6 +5,8 @@ set -euo pipefail
 
 need_pkgs=()
 command -v verilator >/dev/null 2>&1 || need_pkgs+=(verilator)
+# tclsh runs the dry runs of the board build scripts (hw/board/lint.sh).
+command -v tclsh >/dev/null 2>&1 || need_pkgs+=(tcl)
 # Verilator's FST waveform writer links zlib; make/g++ build the verilated model.
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)

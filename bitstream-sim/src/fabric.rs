@@ -48,6 +48,25 @@ pub struct DmaFault {
     pub reason: &'static str,
 }
 
+impl std::fmt::Display for DmaFault {
+    /// e.g. `read of 16 bytes at 0x3000000000 by 0100h (tag 0x03): no IOMMU mapping`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = match self.direction {
+            DmaDirection::Read => "read",
+            DmaDirection::Write => "write",
+        };
+        write!(
+            f,
+            "{dir} of {} bytes at {:#x} by {:04x}h",
+            self.len, self.address, self.requester_id
+        )?;
+        if let Some(tag) = self.tag {
+            write!(f, " (tag {tag:#04x})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
 /// A device on the fabric whose BARs take peer-to-peer requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerId {
@@ -214,7 +233,7 @@ impl Fabric {
 
     /// Records a fault the caller detected (e.g. a read of the MSI window).
     pub fn record_fault(&mut self, fault: DmaFault) {
-        log::warn!("DMA fault: {fault:?}");
+        log::warn!("DMA fault: {fault}");
         self.faults.push(fault);
     }
 
@@ -398,6 +417,11 @@ mod tests {
         let err = f.read(0x1fff_fffe, 4, 0x0100, 9).unwrap_err();
         assert_eq!(err.tag, Some(9));
         assert_eq!(err.direction, DmaDirection::Read);
+        assert!(
+            err.to_string()
+                .starts_with("read of 4 bytes at 0x1ffffffe by 0100h (tag 0x09): "),
+            "{err}"
+        );
         assert_eq!(f.faults().len(), 2);
         assert_eq!(f.take_faults().len(), 2);
         assert!(f.faults().is_empty());

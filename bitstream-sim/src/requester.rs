@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::tlp::{request_byte_count, Beat, RequestType, STATUS_SC};
+use crate::xilinx_desc::{RcDesc, RqDesc};
 
 /// RC descriptor error codes (PG213 "Handling of Completion Errors", table "Encoding of Error
 /// Codes"). Poisoned completion data (the TLP's EP bit).
@@ -248,19 +249,19 @@ fn check_request(
     limits: RqLimits,
     tag_outstanding: impl Fn(u8) -> bool,
 ) -> Result<RqRequest, String> {
-    let (d0, d1, d2, d3) = (dws[0], dws[1], dws[2], dws[3]);
-    let at = d0 & 0x3;
-    let dw_address = (u64::from(d1) << 32) | u64::from(d0 & !3);
-    let dw_count = (d2 & 0x7ff) as u16;
-    let req_type = ((d2 >> 11) & 0xf) as u8;
-    let poisoned = (d2 >> 15) & 1 != 0;
-    let requester_id = (d2 >> 16) as u16;
-    let tag = (d3 & 0xff) as u8;
-    let completer_id = ((d3 >> 8) & 0xffff) as u16;
-    let requester_id_enable = (d3 >> 24) & 1 != 0;
-    let traffic_class = ((d3 >> 25) & 0x7) as u8;
-    let attr = ((d3 >> 28) & 0x7) as u8;
-    let force_ecrc = (d3 >> 31) & 1 != 0;
+    let d = RqDesc([dws[0], dws[1], dws[2], dws[3]]);
+    let at = d.addr_type();
+    let dw_address = d.address() << 2;
+    let dw_count = d.dword_count() as u16;
+    let req_type = d.req_type() as u8;
+    let poisoned = d.poisoned() != 0;
+    let requester_id = d.requester_id() as u16;
+    let tag = d.tag() as u8;
+    let completer_id = d.completer_id() as u16;
+    let requester_id_enable = d.requester_id_enable() != 0;
+    let traffic_class = d.tc() as u8;
+    let attr = d.attr() as u8;
+    let force_ecrc = d.force_ecrc() != 0;
     let first_be = (user & 0xf) as u8;
     let last_be = ((user >> 4) & 0xf) as u8;
     let addr_offset = (user >> 8) & 0x7;
@@ -402,16 +403,16 @@ fn check_request(
 /// Builds the RQ beats of a request (the inverse of `RqChecker`): for tests, and for the
 /// fabric's own requests in later models.
 pub fn rq_beats(req: &RqRequest) -> Vec<RqBeat> {
-    let rid = req.requester_id.unwrap_or(0);
-    let mut dws = vec![
-        req.dw_address as u32 & !3,
-        (req.dw_address >> 32) as u32,
-        u32::from(req.dw_count & 0x7ff) | ((req.kind as u32) << 11) | (u32::from(rid) << 16),
-        u32::from(req.tag)
-            | (u32::from(req.requester_id.is_some()) << 24)
-            | (u32::from(req.traffic_class & 7) << 25)
-            | (u32::from(req.attr & 7) << 28),
-    ];
+    let mut d = RqDesc::default();
+    d.set_address(req.dw_address >> 2)
+        .set_dword_count(req.dw_count.into())
+        .set_req_type(req.kind as u64)
+        .set_requester_id(req.requester_id.unwrap_or(0).into())
+        .set_tag(req.tag.into())
+        .set_requester_id_enable(req.requester_id.is_some().into())
+        .set_tc(req.traffic_class.into())
+        .set_attr(req.attr.into());
+    let mut dws = d.0.to_vec();
     dws.extend_from_slice(&req.payload);
     let user = u64::from(req.first_be & 0xf)
         | (u64::from(req.last_be & 0xf) << 4)
@@ -462,36 +463,37 @@ pub struct RcDescriptor {
 
 impl RcDescriptor {
     pub fn encode(&self) -> [u32; 3] {
-        [
-            u32::from(self.lower_address & 0xfff)
-                | (u32::from(self.error_code & 0xf) << 12)
-                | (u32::from(self.byte_count & 0x1fff) << 16)
-                | (u32::from(self.request_completed) << 30),
-            u32::from(self.dw_count & 0x7ff)
-                | (u32::from(self.status & 7) << 11)
-                | (u32::from(self.poisoned) << 14)
-                | (u32::from(self.requester_id) << 16),
-            u32::from(self.tag)
-                | (u32::from(self.completer_id) << 8)
-                | (u32::from(self.traffic_class & 7) << 25)
-                | (u32::from(self.attr & 7) << 28),
-        ]
+        let mut d = RcDesc::default();
+        d.set_lower_address(self.lower_address.into())
+            .set_error_code(self.error_code.into())
+            .set_byte_count(self.byte_count.into())
+            .set_request_completed(self.request_completed.into())
+            .set_dword_count(self.dw_count.into())
+            .set_status(self.status.into())
+            .set_poisoned(self.poisoned.into())
+            .set_requester_id(self.requester_id.into())
+            .set_tag(self.tag.into())
+            .set_completer_id(self.completer_id.into())
+            .set_tc(self.traffic_class.into())
+            .set_attr(self.attr.into());
+        d.0
     }
 
     pub fn decode(d: [u32; 3]) -> RcDescriptor {
+        let d = RcDesc(d);
         RcDescriptor {
-            lower_address: (d[0] & 0xfff) as u16,
-            error_code: ((d[0] >> 12) & 0xf) as u8,
-            byte_count: ((d[0] >> 16) & 0x1fff) as u16,
-            request_completed: (d[0] >> 30) & 1 != 0,
-            dw_count: (d[1] & 0x7ff) as u16,
-            status: ((d[1] >> 11) & 7) as u8,
-            poisoned: (d[1] >> 14) & 1 != 0,
-            requester_id: (d[1] >> 16) as u16,
-            tag: (d[2] & 0xff) as u8,
-            completer_id: ((d[2] >> 8) & 0xffff) as u16,
-            traffic_class: ((d[2] >> 25) & 7) as u8,
-            attr: ((d[2] >> 28) & 7) as u8,
+            lower_address: d.lower_address() as u16,
+            error_code: d.error_code() as u8,
+            byte_count: d.byte_count() as u16,
+            request_completed: d.request_completed() != 0,
+            dw_count: d.dword_count() as u16,
+            status: d.status() as u8,
+            poisoned: d.poisoned() != 0,
+            requester_id: d.requester_id() as u16,
+            tag: d.tag() as u8,
+            completer_id: d.completer_id() as u16,
+            traffic_class: d.tc() as u8,
+            attr: d.attr() as u8,
         }
     }
 }

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::xilinx_desc::{CcDesc, CqDesc};
+
 /// Request types of the CQ/RQ descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -122,17 +124,18 @@ pub struct Beat {
 impl Request {
     /// The 128-bit CQ descriptor as four little-endian DWORDs.
     pub fn cq_descriptor(&self) -> [u32; 4] {
-        let dw_count = u32::from(self.dw_count) & 0x7ff; // 1024 DWORDs fits the 11-bit field
-        [
-            self.dw_address as u32 & !3, // AT = 00b (untranslated)
-            (self.dw_address >> 32) as u32,
-            dw_count | (u32::from(self.kind as u8) << 11) | (u32::from(self.requester_id) << 16),
-            u32::from(self.tag)
-                | (u32::from(self.bar_id & 0x7) << 16)
-                | (u32::from(self.bar_aperture & 0x3f) << 19)
-                | (u32::from(self.traffic_class & 0x7) << 25)
-                | (u32::from(self.attr & 0x7) << 28),
-        ]
+        // AT = 00b (untranslated); 1024 DWORDs is 0 in the 11-bit count, as on the link.
+        let mut d = CqDesc::default();
+        d.set_address(self.dw_address >> 2)
+            .set_dword_count(self.dw_count.into())
+            .set_req_type(self.kind as u64)
+            .set_requester_id(self.requester_id.into())
+            .set_tag(self.tag.into())
+            .set_bar_id(self.bar_id.into())
+            .set_bar_aperture(self.bar_aperture.into())
+            .set_tc(self.traffic_class.into())
+            .set_attr(self.attr.into());
+        d.0
     }
 
     /// Byte enables of payload DWORD `i`.
@@ -205,21 +208,22 @@ pub struct CcDescriptor {
 
 impl CcDescriptor {
     pub fn decode(d: [u32; 3]) -> CcDescriptor {
+        let d = CcDesc(d);
         CcDescriptor {
-            lower_address: (d[0] & 0x7f) as u8,
-            address_type: ((d[0] >> 8) & 0x3) as u8,
-            byte_count: ((d[0] >> 16) & 0x1fff) as u16,
-            locked: (d[0] >> 29) & 1 != 0,
-            dw_count: (d[1] & 0x7ff) as u16,
-            status: ((d[1] >> 11) & 0x7) as u8,
-            poisoned: (d[1] >> 14) & 1 != 0,
-            requester_id: (d[1] >> 16) as u16,
-            tag: (d[2] & 0xff) as u8,
-            completer_id: ((d[2] >> 8) & 0xffff) as u16,
-            completer_id_enable: (d[2] >> 24) & 1 != 0,
-            traffic_class: ((d[2] >> 25) & 0x7) as u8,
-            attr: ((d[2] >> 28) & 0x7) as u8,
-            force_ecrc: (d[2] >> 31) & 1 != 0,
+            lower_address: d.lower_address() as u8,
+            address_type: d.addr_type() as u8,
+            byte_count: d.byte_count() as u16,
+            locked: d.locked_read() != 0,
+            dw_count: d.dword_count() as u16,
+            status: d.status() as u8,
+            poisoned: d.poisoned() != 0,
+            requester_id: d.requester_id() as u16,
+            tag: d.tag() as u8,
+            completer_id: d.completer_id() as u16,
+            completer_id_enable: d.completer_id_enable() != 0,
+            traffic_class: d.tc() as u8,
+            attr: d.attr() as u8,
+            force_ecrc: d.force_ecrc() != 0,
         }
     }
 }

@@ -25,6 +25,7 @@
 
 module peerbar_dma_engine
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -128,15 +129,16 @@ module peerbar_dma_engine
     return {dwc, lbe, fbe};
   endfunction
 
-  // 128-bit RQ descriptor: memory request, requester ID 0 (not enabled), TC/attr 0.
+  // 128-bit RQ descriptor (PG213: peerbar_wire_pkg::rq_desc_t): memory request, requester ID
+  // 0 (not enabled), TC/attr 0.
   function automatic logic [127:0] rq_desc(logic [61:0] addr_dw, logic [10:0] dwc, logic write,
                                            logic [7:0] tag);
-    logic [127:0] d;
-    d          = '0;
-    d[63:2]    = addr_dw;
-    d[74:64]   = dwc;
-    d[78:75]   = write ? 4'h1 : 4'h0;
-    d[103:96]  = tag;
+    rq_desc_t d;
+    d             = '0;
+    d.address     = addr_dw;
+    d.dword_count = dwc;
+    d.req_type    = write ? 4'h1 : 4'h0;
+    d.tag         = tag;
     return d;
   endfunction
 
@@ -174,7 +176,7 @@ module peerbar_dma_engine
   logic            irq_flag_q, irq_flag_d;
   logic [15:0]     cid_q, cid_d;
   logic [15:0]     head_q, head_d;        // SQ head after the fetch
-  logic [127:0]    dptr_q, dptr_d;
+  sgl_desc_t       dptr_q, dptr_d;
   logic [7:0]      status_q, status_d;
   logic [31:0]     result_q, result_d;
   logic [63:0]     eaddr_q, eaddr_d;
@@ -414,7 +416,7 @@ module peerbar_dma_engine
   // Main FSM          //
   ///////////////////////
 
-  logic [127:0] cur_desc;
+  sgl_desc_t    cur_desc;
   logic [63:0]  d_addr;
   logic [31:0]  d_len;
   logic [3:0]   d_type, d_sub;
@@ -424,13 +426,14 @@ module peerbar_dma_engine
   logic          d_ready;
   always_comb begin
     d_dw          = {f_rd_q[FL-1:4], 2'd0};
-    cur_desc      = in_list_q ? {fbuf[d_dw + (FL - 2)'(3)], fbuf[d_dw + (FL - 2)'(2)],
-                                 fbuf[d_dw + (FL - 2)'(1)], fbuf[d_dw]} : dptr_q;
+    cur_desc      = in_list_q ? sgl_desc_t'({fbuf[d_dw + (FL - 2)'(3)], fbuf[d_dw + (FL - 2)'(2)],
+                                             fbuf[d_dw + (FL - 2)'(1)], fbuf[d_dw]})
+                              : dptr_q;
     d_ready       = !in_list_q || (&f_valid_q[d_dw +: 4]);
-    d_addr        = cur_desc[63:0];
-    d_len         = cur_desc[95:64];
-    d_type        = cur_desc[127:124];
-    d_sub         = cur_desc[123:120];
+    d_addr        = cur_desc.address;
+    d_len         = cur_desc.length;
+    d_type        = cur_desc.identifier[7:4];
+    d_sub         = cur_desc.identifier[3:0];
     d_last_in_seg = seg_left_q == 32'd16;
     d_ovf         = ({1'b0, d_addr} + 65'(d_len)) >= {1'b1, 64'd0};
     mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
@@ -494,14 +497,21 @@ module peerbar_dma_engine
   assign p_chain = x_len_q != '0 && !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q &&
                    !err_pend_q;
 
+  // The fetched SQ entry (the fetch buffer's first 64 bytes).
+  sq_entry_t sqe;
+  assign sqe = sq_entry_t'(fbuf[15:0]);
+
   logic [63:0] sqe_addr, cq_addr;
   logic        cq_full;
   logic [15:0] cq_tail_next;
 
-  // Reserved descriptor bytes 14:12 are ignored (declared after cq_addr: SystemVerilog wants a
-  // name declared before its use, which Verilator does not check but yosys-slang does).
+  // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe and
+  // cq_addr: SystemVerilog wants a name declared before its use, which Verilator does not check
+  // but yosys-slang does).
   logic unused_desc;
-  assign unused_desc = ^{cur_desc[119:96], cq_addr[1:0]};
+  assign unused_desc = ^{cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
+                         sqe.rsvd_191_160, sqe.rsvd_63_32};
+
   always_comb begin
     sqe_addr     = {queue_cfg_i[jq_q].sq_base[63:6], 6'd0} + {42'd0, sq_head_q[jq_q], 6'd0};
     cq_addr      = {queue_cfg_i[jq_q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[jq_q], 4'd0};
@@ -655,12 +665,12 @@ module peerbar_dma_engine
       StDecode: begin
         logic [63:0] off;
         logic [31:0] len;
-        off        = {fbuf[3], fbuf[2]};
-        len        = fbuf[4];
-        opcode_d   = fbuf[0][7:0];
-        irq_flag_d = fbuf[0][8];
-        cid_d      = fbuf[0][31:16];
-        dptr_d     = {fbuf[9], fbuf[8], fbuf[7], fbuf[6]};
+        off        = sqe.bar2_offset;
+        len        = sqe.length;
+        opcode_d   = sqe.opcode;
+        irq_flag_d = sqe.flags[0];
+        cid_d      = sqe.cid;
+        dptr_d     = sqe.dptr;
         head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
                                                                        : sq_head_q[jq_q] + 16'd1;
         sq_head_d[jq_q] = head_d;
@@ -680,7 +690,7 @@ module peerbar_dma_engine
         dcount_d   = '0;
         eaddr_d    = '0;
         state_d    = StFinish;
-        unique case (fbuf[0][7:0])
+        unique case (sqe.opcode)
           OpNop: ;
           OpPull, OpPush, OpChecksum: begin
             if (({1'b0, off} + 65'(len)) > (65'(1) << B)) begin
@@ -688,7 +698,7 @@ module peerbar_dma_engine
               eaddr_d  = off;
             end else if (len == '0) begin
               status_d = StSuccess;
-            end else if (fbuf[0][7:0] == OpChecksum) begin
+            end else if (sqe.opcode == OpChecksum) begin
               c_row_d   = RowW'(off[B-1:5]);
               c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
               c_first_d = 1'b1;
@@ -927,11 +937,15 @@ module peerbar_dma_engine
       StFinish: begin
         kill = 1'b1;  // abandon whatever is still outstanding (only after an error)
         if (!cq_full && !rq_valid_q) begin
-          logic [31:0] dw2, dw3;
-          dw2 = {16'(jq_q), head_q};
-          dw3 = {7'd0, status_q, phase_q[jq_q], cid_q};
+          cq_entry_t cqe;
+          cqe         = '0;
+          cqe.result  = result_q;
+          cqe.sq_head = head_q;
+          cqe.sq_id   = 16'(jq_q);
+          cqe.cid     = cid_q;
+          cqe.status  = {7'd0, status_q, phase_q[jq_q]};
           rq_valid_d = 1'b1;
-          rq_data_d  = {dw3, dw2, 32'd0, result_q, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
+          rq_data_d  = {cqe, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
           rq_keep_d  = 8'hFF;
           rq_be_d    = 8'hFF;
           rq_np_d    = 1'b0;

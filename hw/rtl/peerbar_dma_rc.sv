@@ -51,6 +51,7 @@
 
 module peerbar_dma_rc
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -181,7 +182,8 @@ module peerbar_dma_rc
   logic first;
   assign first = beat && !in_pkt_q;
 
-  // First-beat descriptor decode
+  // First-beat descriptor decode (the RC descriptor, PG213: peerbar_wire_pkg::rc_desc_t)
+  rc_desc_t    desc;
   logic [11:0] d_la;
   logic [3:0]  d_ec;
   logic [12:0] d_bc;
@@ -191,14 +193,15 @@ module peerbar_dma_rc
   logic        d_done;
   logic [7:0]  d_tag;
   always_comb begin
-    d_la     = rc_tdata_i[11:0];
-    d_ec     = rc_tdata_i[15:12];
-    d_bc     = rc_tdata_i[28:16];
-    d_done   = rc_tdata_i[30];
-    d_dwc    = rc_tdata_i[42:32];
-    d_st     = rc_tdata_i[45:43];
-    d_poison = rc_tdata_i[46];
-    d_tag    = rc_tdata_i[71:64];
+    desc     = rc_desc_t'(rc_tdata_i[95:0]);
+    d_la     = desc.lower_address;
+    d_ec     = desc.error_code;
+    d_bc     = desc.byte_count;
+    d_done   = desc.request_completed;
+    d_dwc    = desc.dword_count;
+    d_st     = desc.status;
+    d_poison = desc.poisoned;
+    d_tag    = desc.tag;
   end
 
   tag_t        t;
@@ -234,9 +237,12 @@ module peerbar_dma_rc
     end
   end
 
-  // The issue time of the addressed slot is not needed here.
+  // The issue time of the addressed slot and the descriptor's IDs, TC, attributes and
+  // reserved bits are not needed here.
   logic unused_rc;
-  assign unused_rc = ^{t.ts};
+  assign unused_rc = ^{t.ts, desc.locked_read, desc.requester_id, desc.completer_id, desc.tc,
+                       desc.attr, desc.rsvd_31_31, desc.rsvd_47_47, desc.rsvd_88_88,
+                       desc.rsvd_95_95};
 
   // Beat parameters (first beat: from the decode; later beats: latched)
   logic                    cur_wr, cur_buf;

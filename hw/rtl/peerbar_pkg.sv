@@ -68,28 +68,8 @@ package peerbar_pkg;
   localparam logic [15:0] MsixTableOffset = 16'h8000;
   localparam logic [15:0] MsixPbaOffset   = 16'h9000;
 
-  // SQ entry opcodes (docs/dma-engine.md)
-  localparam logic [7:0] OpNop      = 8'h00;
-  localparam logic [7:0] OpPull     = 8'h01;
-  localparam logic [7:0] OpPush     = 8'h02;
-  localparam logic [7:0] OpChecksum = 8'h03;
-
-  // CQ entry status codes (STATUS bits 15:1; all fit 8 bits)
-  localparam logic [7:0] StSuccess       = 8'h00;
-  localparam logic [7:0] StInvalidOpcode = 8'h01;
-  localparam logic [7:0] StSglSegment    = 8'h0D;  // Invalid SGL Segment Descriptor
-  localparam logic [7:0] StSglCount      = 8'h0E;  // Invalid Number of SGL Descriptors
-  localparam logic [7:0] StSglLength     = 8'h0F;  // Data SGL Length Invalid
-  localparam logic [7:0] StSglType       = 8'h11;  // SGL Descriptor Type Invalid
-  localparam logic [7:0] StBarRange      = 8'hC0;
-  localparam logic [7:0] StSglLimit      = 8'hC1;
-  localparam logic [7:0] StUr            = 8'hC2;
-  localparam logic [7:0] StCa            = 8'hC3;
-  localparam logic [7:0] StPoisoned      = 8'hC4;
-  localparam logic [7:0] StTimeout       = 8'hC5;
-  // The core ended a read on a completion that did not fit it (PG213 error codes 3-5, or a
-  // completion marked Request Completed that we could not accept): docs/dma-engine.md.
-  localparam logic [7:0] StBadCompletion = 8'hC6;
+  // SQ entry opcodes (Op*) and CQ status codes (St*): peerbar_wire_pkg, generated from
+  // hw/regmap/wire.toml.
 
   // One queue pair's software-written registers
   typedef struct packed {

@@ -4,6 +4,7 @@
 //! Every option is checked before the device is opened ([`plan`]); the BAR2 and queue-count
 //! limits right after it is opened, before anything is submitted.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use peerbar::dma::DmaBuffer;
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 
+use crate::interrupt::{self, Live, RunFor};
 use crate::progress::{self, Counting};
 use crate::push::{Op, MAX_ENTRIES};
 use crate::target::{Kind, Target};
@@ -46,21 +48,32 @@ Checks (exit status 2, nothing submitted): bad sizes or lists, zero values, a jo
 4 GiB - 1 bytes, more queues than the endpoint has, queues x job bytes past the end of BAR2,
 a queue depth over 65535, a list length over 65281 (the engine fetches at most 65 536
 descriptors per job). A job that completes with an error status stops the sweep and exits with
-4, naming the combination, the job and the status; no completion within 60 s is a device error
-(3).
+4, naming the combination, the job and the status (with --json, as a peerbar-error/1 object
+with exit_code 4 on stdout, like every error); no completion within 60 s is a device error (3).
+
+--duration SECONDS: each combination keeps submitting jobs for SECONDS of wall time instead of
+--jobs jobs, and a live rate (wall MB/s over the last second, jobs, simulated GB/s) goes to
+stderr once a second. --duration forever: one combination (one value per sweep option) until
+Ctrl-C. Ctrl-C, with or without --duration: no new job is submitted, the jobs in flight
+complete, and the table (or JSON) is printed with the jobs completed so far, marked
+interrupted; the exit status is then 0 (a second Ctrl-C quits at once, status 130). Each run is
+its own fresh simulation.
 
 JSON output (--json), stable field names:
   schema              \"peerbar-bench/1\"
   target, device      as in `peerbar info --json`
   mps, mrrs, rcb      the host's settings the ideal is computed for (null on hardware)
   clock_hz            the simulated clock (null on hardware)
+  duration_seconds    --duration in seconds (null without it, or with forever)
+  until_interrupted   true with --duration forever
+  interrupted         true when Ctrl-C stopped the run (the last row is partial)
   rows[]              one per combination:
     op                \"pull\" or \"push\"
     entry_bytes       bytes per list entry
     list_length       entries per job
     queue_depth       jobs in flight per queue at most
     queues            queue pairs used
-    jobs              jobs per queue
+    jobs              jobs per queue (with --duration or Ctrl-C: completed, queues' average)
     bytes             payload moved: jobs x queues x list_length x entry_bytes
     cycles            engine-active simulated cycles (null on hardware)
     wall_seconds      first submission to last completion
@@ -77,6 +90,8 @@ Examples:
   peerbar bench                                  PULL and PUSH, 512 B and 4 KiB entries
   peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
   peerbar bench --queues 1,2 --queue-depths 1,4 --csv bench.csv
+  peerbar bench --duration 5                     5 s per combination, live rate on stderr
+  peerbar bench --op push --entry-sizes 4k --queue-depths 4 --duration forever   until Ctrl-C
   peerbar --mps 512 --mrrs 4096 bench --json | jq '.rows[] | .percent_of_ideal'";
 
 /// How long a combination may go without any completion.
@@ -129,6 +144,11 @@ pub struct BenchArgs {
     /// Jobs submitted per queue in each combination.
     #[arg(long, default_value = "4", value_name = "N")]
     pub jobs: String,
+
+    /// Run each combination for SECONDS of wall time instead of --jobs jobs, with a live rate on
+    /// stderr; `forever`: until Ctrl-C (one combination: give one value per sweep option).
+    #[arg(long, value_parser = crate::interrupt::parse_run_for, value_name = "SECONDS|forever", conflicts_with = "jobs")]
+    pub duration: Option<RunFor>,
 
     /// Also write the rows as CSV to FILE.
     #[arg(long, value_name = "FILE")]
@@ -254,6 +274,12 @@ pub fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
     })?;
     let jobs = parse_count(args.jobs.trim(), 1 << 20)
         .map_err(|e| usage_error(format!("--jobs {:?}: {e}", args.jobs)))? as u32;
+    // --duration: jobs until the time is up (or Ctrl-C), not a count.
+    let jobs = if args.duration.is_some() {
+        u32::MAX
+    } else {
+        jobs
+    };
     for &e in &entries {
         for &l in &lists {
             let job = u64::from(e) * u64::from(l);
@@ -291,6 +317,14 @@ pub fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
                 }
             }
         }
+    }
+    if args.duration == Some(RunFor::UntilInterrupted) && combos.len() > 1 {
+        return Err(usage_error(format!(
+            "--duration forever runs one combination until Ctrl-C, and these options make {}: \
+             give one value to each of --op, --entry-sizes, --list-lengths, --queue-depths, \
+             --queues (or a number of seconds per combination)",
+            combos.len()
+        )));
     }
     Ok(Plan {
         combos,
@@ -394,6 +428,13 @@ struct Report {
     mrrs: Option<u64>,
     rcb: Option<u64>,
     clock_hz: Option<u64>,
+    /// --duration in seconds per combination; null without it or with `forever`.
+    duration_seconds: Option<f64>,
+    /// --duration forever: the run went until Ctrl-C.
+    until_interrupted: bool,
+    /// Ctrl-C stopped the run: the last row holds the jobs completed until then, and the
+    /// combinations after it did not run.
+    interrupted: bool,
     rows: Vec<Row>,
 }
 
@@ -447,7 +488,7 @@ pub fn run(
     let link = sim.then(|| sim_link(opts));
     if !opts.json {
         outln!(
-            "bench on {}: {}{}\n{} combination(s), {} job(s) per queue each",
+            "bench on {}: {}{}\n{} combination(s), {} each",
             target.kind.as_str(),
             target.description,
             link.map_or_else(String::new, |l| format!(
@@ -455,20 +496,44 @@ pub fn run(
                 l.mps, l.mrrs, l.rcb
             )),
             plan.combos.len(),
-            plan.combos.first().map_or(0, |c| c.jobs)
+            match args.duration {
+                None => format!(
+                    "{} job(s) per queue",
+                    plan.combos.first().map_or(0, |c| c.jobs)
+                ),
+                Some(RunFor::Seconds(d)) =>
+                    format!("for {} s (live rate on stderr)", d.as_secs_f64()),
+                Some(RunFor::UntilInterrupted) => {
+                    "until Ctrl-C (live rate on stderr)".to_owned()
+                }
+            }
         )?;
     }
     dma.enable()?;
+    interrupt::install();
 
     let progress = progress::bar(opts.json, plan.combos.len() as u64, Counting::Steps);
     let mut rows = Vec::new();
+    let mut interrupted = false;
     for combo in &plan.combos {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
         progress.set_message(combo.describe());
-        match run_combo(target, &dma, combo, link)? {
+        let result = run_combo(target, &dma, combo, link, args.duration)?;
+        if interrupt::requested() {
+            interrupted = true;
+        }
+        match result {
             Ok(row) => rows.push(row),
             Err(failure) => {
                 progress.finish_and_clear();
-                eprintln!("error: {}", failure.message);
+                // Not eprintln!: it panics when stderr is a closed pipe.
+                writeln!(std::io::stderr(), "error: {}", failure.message).ok();
+                if opts.json {
+                    crate::print_json_error(crate::exit::DMA_STATUS, failure.message, None);
+                }
                 return Ok(Outcome::JobError);
             }
         }
@@ -491,12 +556,28 @@ pub fn run(
         mrrs: link.map(|l| l.mrrs),
         rcb: link.map(|l| l.rcb),
         clock_hz: sim.then_some(CLOCK_HZ),
+        duration_seconds: args.duration.and_then(RunFor::seconds),
+        until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
+        interrupted,
         rows,
     };
     if opts.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         crate::out::print(table(&report.rows, sim))?;
+        if interrupted {
+            outln!(
+                "interrupted (Ctrl-C): the last row counts the jobs completed until then{}",
+                if report.rows.len() < plan.combos.len() {
+                    format!(
+                        "; {} combination(s) did not run",
+                        plan.combos.len() - report.rows.len()
+                    )
+                } else {
+                    String::new()
+                }
+            )?;
+        }
         for (path, what) in [(&args.csv, "CSV"), (&args.plot, "plot")] {
             if let Some(p) = path {
                 outln!("{what} written to {}", p.display())?;
@@ -512,6 +593,9 @@ struct Lane {
     sgl: Arc<PreparedSgl>,
     peer: Arc<peerbar::dma::PeerSlice>,
     submitted: u32,
+    completed: u64,
+    /// The interface's fewest cycles for one job of this lane (0 on hardware).
+    ideal_per_job: u64,
     in_flight: std::collections::VecDeque<(u32, Ticket)>,
     _host: Arc<DmaBuffer>,
 }
@@ -523,10 +607,10 @@ fn run_combo(
     dma: &peerbar::dma::DmaEngine,
     c: &Combo,
     link: Option<Link>,
+    run_for: Option<RunFor>,
 ) -> anyhow::Result<Result<Row, JobFailure>> {
     let job_bytes = c.job_bytes();
     let mut lanes = Vec::new();
-    let mut ideal = 0u64;
     for q in 0..c.queues {
         let host = Arc::new(
             dma.memory()
@@ -546,16 +630,15 @@ fn run_combo(
                 .alloc(job_bytes, 4096)
                 .context("allocating a BAR2 slice")?,
         );
-        if let Some(link) = link {
-            ideal += u64::from(c.jobs)
-                * ideal_cycles(
-                    c.op,
-                    host.bus_addr().get(),
-                    u64::from(c.entry_bytes),
-                    u64::from(c.list_length),
-                    link,
-                );
-        }
+        let ideal_per_job = link.map_or(0, |link| {
+            ideal_cycles(
+                c.op,
+                host.bus_addr().get(),
+                u64::from(c.entry_bytes),
+                u64::from(c.list_length),
+                link,
+            )
+        });
         let mut config = QueueConfig::new(q);
         let ring = (c.queue_depth + 1).next_power_of_two().clamp(2, 65536);
         config.sq_entries = ring;
@@ -567,13 +650,23 @@ fn run_combo(
             sgl,
             peer,
             submitted: 0,
+            completed: 0,
+            ideal_per_job,
             in_flight: Default::default(),
             _host: host,
         });
     }
 
+    let t0 = Instant::now();
+    let deadline = run_for.and_then(|r| r.deadline(t0));
+    // No new job once the time is up or Ctrl-C was pressed; the jobs in flight complete.
+    let more = |lane: &Lane| -> bool {
+        lane.submitted < c.jobs
+            && !interrupt::requested()
+            && deadline.is_none_or(|d| Instant::now() < d)
+    };
     let submit = |lane: &mut Lane| -> anyhow::Result<()> {
-        while lane.submitted < c.jobs && lane.in_flight.len() < c.queue_depth as usize {
+        while more(lane) && lane.in_flight.len() < c.queue_depth as usize {
             let peer = PeerRange::whole(&lane.peer)?;
             let list = Sgl::Prepared(Arc::clone(&lane.sgl));
             let job = match c.op {
@@ -588,7 +681,7 @@ fn run_combo(
     };
 
     let c0 = target.sim_stats().map(|s| s.dma_active_cycles);
-    let t0 = Instant::now();
+    let mut live = run_for.map(|_| Live::new());
     for lane in &mut lanes {
         submit(lane)?;
     }
@@ -623,9 +716,23 @@ fn run_combo(
                     }));
                 }
                 lane.in_flight.pop_front();
+                lane.completed += 1;
                 progressed = true;
             }
             submit(lane)?;
+        }
+        if let Some(live) = live.as_mut() {
+            let done: u64 = lanes.iter().map(|l| l.completed).sum();
+            live.tick(done * job_bytes, || {
+                let cycles = match (c0, target.sim_stats()) {
+                    (Some(b), Some(a)) => a.dma_active_cycles - b,
+                    _ => return format!(", {done} jobs"),
+                };
+                format!(
+                    ", {done} jobs, {:.2} GB/s simulated",
+                    gbytes_per_s_at_clock(done * job_bytes, cycles)
+                )
+            });
         }
         if progressed {
             last_progress = Instant::now();
@@ -645,7 +752,12 @@ fn run_combo(
         (Some(before), Some(after)) => Some(after.dma_active_cycles - before),
         _ => None,
     };
-    let bytes = u64::from(c.jobs) * u64::from(c.queues) * job_bytes;
+    if let Some(live) = &live {
+        live.finish();
+    }
+    let completed: u64 = lanes.iter().map(|l| l.completed).sum();
+    let ideal: u64 = lanes.iter().map(|l| l.completed * l.ideal_per_job).sum();
+    let bytes = completed * job_bytes;
     let gbytes_per_s = match cycles {
         Some(cy) => gbytes_per_s_at_clock(bytes, cy),
         None if wall > 0.0 => bytes as f64 / wall / 1e9,
@@ -664,7 +776,8 @@ fn run_combo(
         list_length: c.list_length,
         queue_depth: c.queue_depth,
         queues: c.queues,
-        jobs: c.jobs,
+        // Per queue; with --duration or Ctrl-C the queues' average, rounded down.
+        jobs: (completed / u64::from(c.queues)) as u32,
         bytes,
         cycles,
         wall_seconds: wall,
@@ -1032,6 +1145,7 @@ mod tests {
             queue_depths: vec!["1".into(), "4".into()],
             queues: vec!["1".into()],
             jobs: "4".into(),
+            duration: None,
             csv: None,
             plot: None,
         };

@@ -29,6 +29,7 @@ use peerbar::{BarIndex, BarOffset, BusAddr};
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
 
+use crate::interrupt::{self, Live, RunFor};
 use crate::progress::{self, Counting};
 use crate::target::Target;
 use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size, render_table};
@@ -55,7 +56,22 @@ On the simulated endpoint a simulated NVMe controller is attached to the same fa
 (--sim-* options shape it). On hardware (--device) --nvme <BDF> names the SSD; it must be bound
 to vfio-pci, it is opened with the endpoint into one VFIO container (one IOVA space) and the
 endpoint's BAR2 is mapped into the IOMMU for it; writing to it needs --allow-nvme-write (the
-data on those LBAs is destroyed), checked before anything is opened.";
+data on those LBAs is destroyed), checked before anything is opened.
+
+--duration SECONDS repeats the copy (whole passes over the same LBAs, each verified) until
+SECONDS have passed, with a live rate on stderr once a second (wall MB/s over the last second,
+the leg); a pass that has started runs to its end, so keep --size small for a tight time.
+--duration forever repeats until Ctrl-C. Ctrl-C (with or without --duration): no new chunk
+starts, the chunks in flight complete and are verified, the legs after the current one do not
+run, and the report covers what was done (passes, interrupted: true); the exit status is then 0
+unless something failed (a second Ctrl-C quits at once, status 130). Each run is its own fresh
+simulation (its namespace too).
+
+JSON output (--json), schema \"peerbar-copy/2\": {target, device, nvme, transfer, size, chunk,
+depth, first_lba, lba_size, seed, verified, legs[] {leg, chunks, bytes, wall_seconds,
+wall_mb_per_s, sim_seconds, sim_gb_per_s, latency_ms, sim_latency_us, checksums_verified,
+bytes_compared}, mismatch, failure, passes, duration_seconds (null without a number of
+seconds), until_interrupted, interrupted}; with --duration, legs[] add up every pass.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -64,6 +80,8 @@ Examples:
   peerbar copy --direction to-host --transfer prp --json
   peerbar copy --direction to-host --to cmb       BAR2 -> the SSD's CMB, peer to peer
   peerbar copy --sim-latency-us 80 --sim-bandwidth-mbps 3500
+  peerbar copy --size 1MiB --duration 30          passes for 30 s, live rate on stderr
+  peerbar copy --size 1MiB --duration forever     until Ctrl-C, then the summary
   peerbar --device 0000:01:00.0 copy --nvme 0000:03:00.0 --allow-nvme-write --size 1GiB
 
 Exit status: 0 all verified, 1 a verification found wrong bytes (the report says where),
@@ -129,6 +147,10 @@ pub struct CopyArgs {
     /// Seconds any one chunk may take before the copy gives up (exit 3); at most a week.
     #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
     pub timeout: Duration,
+    /// Repeat the copy (passes over the same LBAs, each verified) until SECONDS have passed,
+    /// with a live rate on stderr; `forever`: until Ctrl-C. A started pass runs to its end.
+    #[arg(long, value_parser = crate::interrupt::parse_run_for, value_name = "SECONDS|forever")]
+    pub duration: Option<RunFor>,
     /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci.
     #[arg(long, value_name = "BDF")]
     pub nvme: Option<String>,
@@ -234,6 +256,15 @@ struct CopyReport {
     mismatch: Option<String>,
     /// The NVMe command or engine job that failed, if any (then the copy stopped).
     failure: Option<String>,
+    /// Whole passes completed (1 without --duration, unless interrupted).
+    passes: u64,
+    /// --duration in seconds; null without it, or with `forever`.
+    duration_seconds: Option<f64>,
+    /// --duration forever: the copy went until Ctrl-C.
+    until_interrupted: bool,
+    /// Ctrl-C stopped the copy: the leg it was in holds the chunks completed until then, and
+    /// the legs after it did not run.
+    interrupted: bool,
 }
 
 impl CopyArgs {
@@ -559,6 +590,36 @@ struct LegTally {
     sim_latencies_us: Vec<f64>,
     checksums: u64,
     compared: u64,
+    /// Chunks and bytes completed, wall and simulated seconds spent (over every pass).
+    chunks: u64,
+    bytes: u64,
+    wall: f64,
+    sim: Option<f64>,
+}
+
+impl LegTally {
+    fn report(self, leg: &'static str) -> LegReport {
+        let (bytes, wall, sim_seconds) = (self.bytes, self.wall, self.sim);
+        LegReport {
+            leg,
+            chunks: self.chunks,
+            bytes,
+            wall_seconds: wall,
+            wall_mb_per_s: if wall > 0.0 {
+                bytes as f64 / wall / 1e6
+            } else {
+                0.0
+            },
+            sim_seconds,
+            sim_gb_per_s: sim_seconds
+                .filter(|s| *s > 0.0)
+                .map(|s| bytes as f64 / s / 1e9),
+            latency_ms: Percentiles::of(self.latencies_ms),
+            sim_latency_us: sim_seconds.map(|_| Percentiles::of(self.sim_latencies_us)),
+            checksums_verified: self.checksums,
+            bytes_compared: self.compared,
+        }
+    }
 }
 
 struct Copier<'a> {
@@ -568,6 +629,9 @@ struct Copier<'a> {
     lba_size: u64,
     verify: bool,
     progress: &'a ProgressBar,
+    /// --duration: the live rate, and the bytes moved by every leg so far.
+    live: Option<std::cell::RefCell<Live>>,
+    moved: std::cell::Cell<u64>,
 }
 
 impl Copier<'_> {
@@ -748,28 +812,34 @@ impl Copier<'_> {
         Ok(None)
     }
 
-    /// Runs one leg: `steps` for every chunk, `depth` chunks at a time.
+    /// Runs one leg: `steps` for every chunk, `depth` chunks at a time, adding to `tally`.
+    /// After Ctrl-C no chunk starts and the leg ends once those in flight are done.
     fn leg(
         &self,
         name: &'static str,
         steps: &[Step],
         slots: &mut [Slot],
-    ) -> anyhow::Result<(LegReport, Option<Stop>)> {
+        tally: &mut LegTally,
+    ) -> anyhow::Result<Option<Stop>> {
         let args = self.args;
         let base = args.lba * self.lba_size;
         let count = args.size.div_ceil(args.chunk);
         let timeout = args.timeout;
-        let mut tally = LegTally::default();
         let mut next = 0u64;
         let mut done = 0u64;
         let mut stop = None;
         let wall0 = Instant::now();
         let sim0 = self.sim_seconds();
         self.progress.set_message(name);
-        while done < count && stop.is_none() {
+        while stop.is_none() {
+            let interrupted = interrupt::requested();
+            let busy = slots.iter().any(|s| s.chunk.is_some());
+            if (interrupted && !busy) || (!interrupted && done >= count) {
+                break;
+            }
             let mut progressed = false;
             for slot in slots.iter_mut() {
-                if slot.chunk.is_none() && next < count {
+                if slot.chunk.is_none() && next < count && !interrupted {
                     let offset = next * args.chunk;
                     let mut chunk = Chunk {
                         index: next,
@@ -807,7 +877,7 @@ impl Copier<'_> {
                 };
                 progressed = true;
                 let chunk = slot.chunk.take().expect("present");
-                if let Some(s) = self.finish_step(slot, &chunk, result, &mut tally)? {
+                if let Some(s) = self.finish_step(slot, &chunk, result, tally)? {
                     stop = Some(s);
                     break;
                 }
@@ -824,8 +894,15 @@ impl Copier<'_> {
                         tally.sim_latencies_us.push((s1 - s0) * 1e6);
                     }
                     done += 1;
+                    tally.chunks += 1;
+                    tally.bytes += chunk.len;
                     self.progress.inc(chunk.len);
+                    self.moved.set(self.moved.get() + chunk.len);
                 }
+            }
+            if let Some(live) = &self.live {
+                live.borrow_mut()
+                    .tick(self.moved.get(), || format!(" ({name})"));
             }
             if !progressed {
                 std::thread::sleep(Duration::from_micros(50));
@@ -843,34 +920,11 @@ impl Copier<'_> {
                 }
             }
         }
-        let wall = wall0.elapsed().as_secs_f64();
-        let bytes = (done * args.chunk).min(args.size);
-        let sim_seconds = match (sim0, self.sim_seconds()) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        };
-        Ok((
-            LegReport {
-                leg: name,
-                chunks: done,
-                bytes,
-                wall_seconds: wall,
-                wall_mb_per_s: if wall > 0.0 {
-                    bytes as f64 / wall / 1e6
-                } else {
-                    0.0
-                },
-                sim_seconds,
-                sim_gb_per_s: sim_seconds
-                    .filter(|s| *s > 0.0)
-                    .map(|s| bytes as f64 / s / 1e9),
-                latency_ms: Percentiles::of(tally.latencies_ms),
-                sim_latency_us: sim_seconds.map(|_| Percentiles::of(tally.sim_latencies_us)),
-                checksums_verified: tally.checksums,
-                bytes_compared: tally.compared,
-            },
-            stop,
-        ))
+        tally.wall += wall0.elapsed().as_secs_f64();
+        if let (Some(a), Some(b)) = (sim0, self.sim_seconds()) {
+            tally.sim = Some(tally.sim.unwrap_or(0.0) + (b - a));
+        }
+        Ok(stop)
     }
 }
 
@@ -1032,7 +1086,13 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
             if verify { ", verified" } else { ", NOT verified" }
         )?;
     }
-    let progress = progress::bar(opts.json, args.size * legs.len() as u64, Counting::Bytes);
+    // With --duration the live rate replaces the progress bar (a pass count is open-ended).
+    let progress = progress::bar(
+        opts.json || args.duration.is_some(),
+        args.size * legs.len() as u64,
+        Counting::Bytes,
+    );
+    interrupt::install();
     let copier = Copier {
         world: &world,
         args,
@@ -1040,26 +1100,60 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
         lba_size,
         verify,
         progress: &progress,
+        live: args.duration.map(|_| std::cell::RefCell::new(Live::new())),
+        moved: std::cell::Cell::new(0),
     };
-    let mut reports = Vec::new();
+    let mut tallies: Vec<LegTally> = legs.iter().map(|_| LegTally::default()).collect();
     let mut mismatch = None;
     let mut failure = None;
-    for (name, steps) in &legs {
-        let (report, stop) = copier.leg(name, steps, &mut slots)?;
-        reports.push(report);
-        match stop {
-            Some(Stop::Mismatch(m)) => {
-                mismatch = Some(m);
-                break;
+    let mut passes = 0u64;
+    let mut interrupted = false;
+    // How many legs have started (in any pass): those are reported.
+    let mut started = 0usize;
+    let deadline = args.duration.and_then(|r| r.deadline(Instant::now()));
+    'passes: loop {
+        for (i, ((name, steps), tally)) in legs.iter().zip(&mut tallies).enumerate() {
+            // A leg that has not started does not run after Ctrl-C (and it is not reported).
+            if interrupt::requested() {
+                interrupted = true;
+                break 'passes;
             }
-            Some(Stop::Failed(f)) => {
-                failure = Some(f);
-                break;
+            started = started.max(i + 1);
+            let stop = copier.leg(name, steps, &mut slots, tally)?;
+            match stop {
+                Some(Stop::Mismatch(m)) => {
+                    mismatch = Some(m);
+                    break 'passes;
+                }
+                Some(Stop::Failed(f)) => {
+                    failure = Some(f);
+                    break 'passes;
+                }
+                None => {}
             }
-            None => {}
+        }
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        passes += 1;
+        match (args.duration, deadline) {
+            (None, _) => break,
+            (Some(_), Some(d)) if Instant::now() >= d => break,
+            _ => {}
         }
     }
+    if let Some(live) = &copier.live {
+        live.borrow().finish();
+    }
     progress.finish_and_clear();
+    // The legs that ran (after Ctrl-C or a failure, the later ones may not have).
+    let reports: Vec<LegReport> = legs
+        .iter()
+        .zip(tallies)
+        .take(started)
+        .map(|((name, _), tally)| tally.report(name))
+        .collect();
 
     let report = CopyReport {
         schema: "peerbar-copy/2",
@@ -1077,6 +1171,10 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
         legs: reports,
         mismatch: mismatch.clone(),
         failure: failure.clone(),
+        passes,
+        duration_seconds: args.duration.and_then(RunFor::seconds),
+        until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
+        interrupted,
     };
     if opts.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
@@ -1122,6 +1220,17 @@ fn print_report(r: &CopyReport) -> anyhow::Result<()> {
         })
         .collect();
     crate::out::print(render_table(&headers, &rows))?;
+    if r.duration_seconds.is_some() || r.until_interrupted || r.interrupted {
+        outln!(
+            "{} whole pass(es) over the same LBAs{}",
+            r.passes,
+            if r.interrupted {
+                "; interrupted (Ctrl-C): the last leg counts the chunks completed until then"
+            } else {
+                ""
+            }
+        )?;
+    }
     match (&r.mismatch, &r.failure) {
         (Some(m), _) => outln!("MISMATCH: {m}"),
         (_, Some(f)) => outln!("FAILED: {f}"),

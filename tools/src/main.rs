@@ -12,8 +12,11 @@ mod bar_test;
 mod bench;
 mod copy;
 mod info;
+mod interrupt;
+mod mem;
 mod progress;
 mod push;
+mod reg;
 mod regs;
 mod target;
 mod topology;
@@ -55,7 +58,10 @@ Examples:
   peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
   peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
   peerbar regs --only queue                  the queue-pair registers, decoded
-  peerbar push list.txt --verify             one descriptor list as one DMA job (PULL)
+  peerbar reg read STATUS                    one register, decoded (reg write SCRATCH 0x1234)
+  peerbar mem dump 0 64                      hexdump BAR2 (mem read|write|fill: files, patterns)
+  peerbar push examples/lists/gather.txt --verify   one descriptor list as one DMA job (PULL)
+  peerbar push list.txt --op push --in data.bin      your bytes: into BAR2, then out to the list
   peerbar bench                              DMA throughput sweep beside the TLP-limited ideal
   peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
@@ -78,7 +84,14 @@ Exit status:
   4  DMA job completed with an error status (push, bench: the CQ entry's status code is not 0;
      copy: an engine job or an NVMe command failed, the NVMe status is named; push on the
      simulation: the IOMMU refused one of the job's DMAs)
-  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.";
+  Output into a pipe whose reader has gone (| head) ends peerbar quietly with status 0.
+  With --json an error is JSON on stdout too (the message also goes to stderr):
+    {\"schema\": \"peerbar-error/1\", \"exit_code\": 2, \"message\": \"...\", \"line\": 12}
+  with \"line\" (text list) or \"entry\" (\"entries[2]\", \"descriptor 5\") when the error is in a
+  list file. Ctrl-C in bench or copy ends at a job boundary and prints the summary (status 0).
+
+Each command without --device runs its own fresh simulation: what one command writes (mem
+write, reg write) is gone by the next; push --in/--out move your data within one command.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -146,6 +159,15 @@ enum Command {
     #[command(long_about = regs::LONG_ABOUT, after_help = regs::AFTER_HELP)]
     Regs(regs::RegsArgs),
 
+    /// Read or write one BAR0 register by name (SCRATCH, STATUS.MAX_PAYLOAD) or offset,
+    /// decoded by the register map's fields.
+    #[command(long_about = reg::LONG_ABOUT, after_help = reg::AFTER_HELP)]
+    Reg(reg::RegArgs),
+
+    /// BAR2 (peer memory) from the host: read to a file, write from a file, fill, hexdump.
+    #[command(long_about = mem::LONG_ABOUT, after_help = mem::AFTER_HELP)]
+    Mem(mem::MemArgs),
+
     /// Push one descriptor list (text, JSON or raw NVMe SGL) to the DMA engine as one PULL or
     /// PUSH job; report its status, bytes and time.
     #[command(long_about = push::LONG_ABOUT, after_help = push::AFTER_HELP)]
@@ -189,11 +211,18 @@ struct NotBuilt {
 
 /// A usage error: bad option combination or input. Exits with [`exit::USAGE`].
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub struct UsageError {
+    pub message: String,
+    /// The list file's line the error is about (text lists; JSON syntax errors).
+    pub line: Option<u64>,
+    /// The list entry the error is about, as the message names it (`entries[2]`,
+    /// `descriptor 5`).
+    pub entry: Option<String>,
+}
 
 impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -201,7 +230,74 @@ impl std::error::Error for UsageError {}
 
 /// A [`UsageError`] as an `anyhow::Error`.
 pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(message.into()))
+    anyhow::Error::new(UsageError {
+        message: message.into(),
+        line: None,
+        entry: None,
+    })
+}
+
+/// A [`UsageError`] about a list file: `detail` is the parser's message, which starts with
+/// where in the file it is (`line 12: ...`, `entries[2]: ...`, `descriptor 5: ...`, or a JSON
+/// syntax error `... at line 3 column 7`); `message` is the whole message.
+pub fn list_error(message: String, detail: &str) -> anyhow::Error {
+    let number = |text: &str| -> Option<u64> {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let mut line = detail.strip_prefix("line ").and_then(number);
+    let mut entry = None;
+    if let Some(rest) = detail.strip_prefix("entries[") {
+        entry = number(rest).map(|n| format!("entries[{n}]"));
+    } else if let Some(rest) = detail.strip_prefix("descriptor ") {
+        entry = number(rest).map(|n| format!("descriptor {n}"));
+    } else if line.is_none() && detail.starts_with("not valid JSON") {
+        line = detail
+            .rfind(" at line ")
+            .and_then(|i| number(&detail[i + " at line ".len()..]));
+    }
+    anyhow::Error::new(UsageError {
+        message,
+        line,
+        entry,
+    })
+}
+
+/// What `--json` prints on stdout when a command fails (schema `peerbar-error/1`).
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
+    schema: &'static str,
+    exit_code: u8,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a str>,
+}
+
+/// Prints the error object of `--json` on stdout, on one line (so that it also ends a JSON Lines
+/// stream such as `regs --watch --json`); a closed stdout is ignored: the message also goes to
+/// stderr.
+pub(crate) fn print_json_error(exit_code: u8, message: String, usage: Option<&UsageError>) {
+    let error = JsonError {
+        schema: "peerbar-error/1",
+        exit_code,
+        message,
+        line: usage.and_then(|u| u.line),
+        entry: usage.and_then(|u| u.entry.as_deref()),
+    };
+    if let Ok(text) = serde_json::to_string(&error) {
+        out::print(format_args!("{text}\n")).ok();
+    }
+}
+
+/// Whether the raw command line asks for `--json` (for errors clap finds before there is a
+/// parsed command line).
+fn json_requested() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
 }
 
 /// What a subcommand found, when it ran to the end.
@@ -254,6 +350,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if let Command::VfioCheck(args) = &cli.command {
         return vfio_check::run(&cli.global, args);
     }
+    if let Command::Mem(args) = &cli.command {
+        mem::check_args(args, &cli.global)?;
+    }
     // The list file is read and checked before the device is opened.
     let push_list = match &cli.command {
         Command::Push(args) => Some(push::load(args)?),
@@ -283,6 +382,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Info => info::run(&mut target, &cli.global),
         Command::BarTest(args) => bar_test::run(&mut target, &cli.global, &args),
         Command::Regs(args) => regs::run(&mut target, &cli.global, &args),
+        Command::Reg(args) => reg::run(&mut target, &cli.global, &args),
+        Command::Mem(args) => mem::run(&mut target, &cli.global, &args),
         Command::Push(args) => {
             let loaded = push_list.expect("loaded above");
             push::run(&mut target, &cli.global, &args, &loaded)
@@ -301,8 +402,33 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            let is_error = !matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            );
+            if is_error && json_requested() {
+                // clap's message without its "error: " and its usage lines.
+                let text = err.render().to_string();
+                let message = text
+                    .lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                print_json_error(exit::USAGE, message, None);
+            }
+            // Prints the help, the version or the usage error, and exits (2 for an error).
+            err.exit();
+        }
+    };
     init_logging(cli.global.verbose);
+    let json = cli.global.json;
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::from(exit::OK),
         Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
@@ -310,11 +436,19 @@ fn main() -> ExitCode {
         // The reader of stdout took what it wanted (`| head`): nothing went wrong.
         Err(err) if err.downcast_ref::<out::StdoutClosed>().is_some() => ExitCode::from(exit::OK),
         Err(err) => {
-            let code = if err.downcast_ref::<UsageError>().is_some() {
+            let usage = err.downcast_ref::<UsageError>();
+            let code = if usage.is_some() {
                 exit::USAGE
             } else {
                 exit::DEVICE
             };
+            if json {
+                let mut message = err.to_string();
+                for cause in err.chain().skip(1) {
+                    message.push_str(&format!(": {cause}"));
+                }
+                print_json_error(code, message, usage);
+            }
             // Not eprintln!: it panics when stderr is a closed pipe too.
             let mut stderr = std::io::stderr().lock();
             writeln!(stderr, "error: {err}").ok();

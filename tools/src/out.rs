@@ -40,3 +40,13 @@ macro_rules! outln {
         $crate::out::print(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
+
+/// Writes raw bytes to stdout (`mem read --out -`), a closed stdout as in [`print`].
+pub fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(anyhow::Error::new(StdoutClosed)),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to stdout")),
+    }
+}

@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::target::Target;
 use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size};
-use crate::{usage_error, GlobalOpts, Outcome};
+use crate::{list_error, usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
 Push one descriptor list to the DMA engine as one job and report its completion.
@@ -81,6 +81,18 @@ names the entry DMA_ERROR_ADDR lies in; on the simulation a DMA the IOMMU refuse
 unmapped memory completes with success) is reported with its entry and exits with 4 too; no
 completion within --wait seconds is a device error (3).
 
+Your own data (--in, --out; each run is a fresh simulation whose BAR2 starts as zeros, so the
+data goes in and comes out within this one command):
+  --op push --in FILE  FILE -> BAR2[--bar2-offset ..] first, then the PUSH sends it to the
+                       list's addresses; FILE must be exactly the job's LENGTH (the sum of the
+                       entries' lengths). With host: entries and --verify, the host buffer is
+                       compared with FILE's bytes.
+  --out FILE           after a PULL (the default op) that succeeded: BAR2[--bar2-offset .. +
+                       LENGTH] -> FILE, i.e. the list's bytes in list order (bitbucket spans:
+                       what BAR2 held there). Not written when the job fails.
+  E.g. gather three host pieces into one file:
+    peerbar push examples/lists/gather.txt --out gathered.bin
+
 JSON output (--json), stable field names:
   schema        \"peerbar-push/1\"
   target, device as in `peerbar info --json`
@@ -106,14 +118,20 @@ JSON output (--json), stable field names:
                 this is how it shows (exit status 4)
   verified      true/false with --verify, else null (null too when the job failed)
   mismatches[]  {entry, location, offset, expected, actual}: first differing byte per entry
-                (at most 16)";
+                (at most 16)
+  in, out       the --in and --out files, else null
+Errors (exit status 2 or 3) with --json are one object on stdout: {schema \"peerbar-error/1\",
+exit_code, message, line (text lists) or entry (\"entries[2]\", \"descriptor 5\") where the
+error is in the list}.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
   peerbar push list.txt                          PULL the list into BAR2 at offset 0
   peerbar push list.txt --verify --seed 7        ... and check every byte
   peerbar push list.txt --op push --bar2-offset 0x10000 --verify
-  peerbar push list.sgl --json | jq .status_code  raw NVMe SGL descriptors";
+  peerbar push list.sgl --json | jq .status_code  raw NVMe SGL descriptors
+  peerbar push list.txt --op push --in data.bin  your bytes: BAR2 first, then out to the list
+  peerbar push list.txt --out pulled.bin         keep what the PULL brought into BAR2";
 
 /// Largest host buffer the tool allocates.
 const MAX_HOST_BUFFER: u64 = 256 << 20;
@@ -229,6 +247,16 @@ pub struct PushArgs {
     /// Check the moved bytes afterwards (every data entry must be host: or bar2:).
     #[arg(long)]
     pub verify: bool,
+
+    /// PUSH your own data: write FILE into BAR2[--bar2-offset ..] first (its size must be the
+    /// job's LENGTH), then PUSH it to the list's addresses. Needs --op push.
+    #[arg(long = "in", value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Keep what a PULL brought: after the job, write BAR2[--bar2-offset .. + LENGTH] into FILE.
+    /// Needs --op pull (the default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where a data entry's bytes are.
@@ -609,6 +637,8 @@ pub struct Loaded {
     pub file: String,
     pub format: Format,
     pub list: List,
+    /// `--in`: the bytes to PUSH, exactly the job's LENGTH.
+    pub input: Option<Vec<u8>>,
 }
 
 /// Reads the list file (`-`: stdin), at most `limit` bytes: a larger input is refused.
@@ -659,21 +689,103 @@ pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
     };
     let list = parsed
         .and_then(|entries| check_list(entries, args.op))
-        .map_err(|e| usage_error(format!("{file}: {e}")))?;
+        .map_err(|e| list_error(format!("{file}: {e}"), &e))?;
     if args.verify {
         if let Some(e) = list
             .entries
             .iter()
             .find(|e| matches!(e.data, Some(Location::Bus(_))))
         {
-            return Err(usage_error(format!(
-                "{file}: {}: --verify needs every data entry to be host: or bar2: (this one is \
-                 a raw bus address the tool cannot read)",
+            let detail = format!(
+                "{}: --verify needs every data entry to be host: or bar2: (this one is a raw bus \
+                 address the tool cannot read)",
                 e.origin
+            );
+            return Err(list_error(format!("{file}: {detail}"), &detail));
+        }
+    }
+    let input = match &args.input {
+        None => None,
+        Some(path) => Some(read_input(path, args, &list)?),
+    };
+    if let Some(path) = &args.out {
+        if args.op != Op::Pull {
+            return Err(usage_error(format!(
+                "--out {}: --out keeps what a PULL brought into BAR2; with --op push the data \
+                 goes to the list's addresses (give --in FILE to push your own data)",
+                path.display()
+            )));
+        }
+        if args.file == Path::new("-") && path == Path::new("-") {
+            return Err(usage_error(
+                "--out - and a list from stdin: give --out FILE",
+            ));
+        }
+        if path == Path::new("-") {
+            return Err(usage_error(
+                "--out -: stdout holds the report; give --out FILE (or use `peerbar mem`)",
+            ));
+        }
+        // Checked now, so that a path it cannot write is said before the job runs; the file is
+        // written (and so created or replaced) only when the job succeeds.
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            return Err(usage_error(format!(
+                "--out {}: cannot create it: the directory {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(usage_error(format!(
+                "--out {}: is a directory; give a file name",
+                path.display()
             )));
         }
     }
-    Ok(Loaded { file, format, list })
+    Ok(Loaded {
+        file,
+        format,
+        list,
+        input,
+    })
+}
+
+/// `--in FILE`: the bytes a PUSH sends, exactly the job's LENGTH (read no further than that).
+fn read_input(path: &Path, args: &PushArgs, list: &List) -> anyhow::Result<Vec<u8>> {
+    let name = path.display();
+    if args.op != Op::Push {
+        return Err(usage_error(format!(
+            "--in {name}: --in is what a PUSH sends (BAR2 -> the list's addresses): add --op \
+             push; a PULL's data comes from the list's memory (host: entries hold the --seed \
+             pattern), keep it with --out FILE"
+        )));
+    }
+    if path == Path::new("-") {
+        return Err(usage_error(
+            "--in -: give a file (stdin may hold the list, `push -`)",
+        ));
+    }
+    let want = u64::from(list.total);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(want + 1).read_to_end(&mut bytes))
+        .map_err(|e| usage_error(format!("--in {name}: cannot read it: {e}")))?;
+    if bytes.len() as u64 != want {
+        return Err(usage_error(format!(
+            "--in {name}: {} bytes, but the list's entries add up to {want} bytes (the job's \
+             LENGTH): the file must be exactly as long as the list",
+            if bytes.len() as u64 > want {
+                "more than that".to_owned()
+            } else {
+                bytes.len().to_string()
+            }
+        )));
+    }
+    Ok(bytes)
 }
 
 #[derive(Serialize, Debug)]
@@ -704,6 +816,11 @@ struct Report {
     iommu_faults: Vec<Fault>,
     verified: Option<bool>,
     mismatches: Vec<Mismatch>,
+    /// `--in FILE`, else null.
+    #[serde(rename = "in")]
+    input: Option<String>,
+    /// `--out FILE`, else null.
+    out: Option<String>,
 }
 
 /// A DMA of the job the simulated IOMMU refused.
@@ -782,7 +899,7 @@ struct Mismatch {
 }
 
 /// The host buffer's pattern.
-fn host_pattern(seed: u64, len: usize) -> Vec<u8> {
+pub(crate) fn host_pattern(seed: u64, len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
     ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
     bytes
@@ -821,7 +938,7 @@ pub fn run(
     let dma = endpoint.dma()?;
     let bar2_len = dma.peer_memory().bar_len();
     check_bar2(list, args.bar2_offset, bar2_len)
-        .map_err(|e| usage_error(format!("{}: {e}", loaded.file)))?;
+        .map_err(|e| list_error(format!("{}: {e}", loaded.file), &e))?;
     if args.queue >= dma.queue_count() {
         return Err(usage_error(format!(
             "--queue {}: the endpoint has {} queue pair(s) (0..={})",
@@ -894,7 +1011,11 @@ pub fn run(
     // reads (PUSH: its range; PULL: the bar2: sources) and a PULL's target range (what bit
     // buckets must leave untouched) first get patterns of their own, unlike the host buffer's.
     if args.verify {
-        let mut fills = vec![(args.bar2_offset, list.total)];
+        // --in: the job's range holds the file's bytes, known already.
+        let mut fills = Vec::new();
+        if loaded.input.is_none() {
+            fills.push((args.bar2_offset, list.total));
+        }
         if args.op == Op::Pull {
             fills.extend(list.entries.iter().filter_map(|e| match e.data {
                 Some(Location::Bar2(o)) => Some((o, e.len)),
@@ -910,6 +1031,10 @@ pub fn run(
                 .peer_write(BarOffset::new(offset), &bytes)
                 .with_context(|| format!("filling BAR2 {offset:#x}+{len} for --verify"))?;
         }
+    }
+    if let Some(bytes) = &loaded.input {
+        crate::mem::bar2_write(endpoint.device(), args.bar2_offset, bytes)
+            .context("writing --in into BAR2")?;
     }
     // Before the job: what --verify compares against.
     let before_target = if args.verify && args.op == Op::Pull {
@@ -1039,7 +1164,20 @@ pub fn run(
         iommu_faults,
         verified,
         mismatches,
+        input: args.input.as_ref().map(|p| p.display().to_string()),
+        out: args.out.as_ref().map(|p| p.display().to_string()),
     };
+    // --out: what the PULL brought, kept only when the job succeeded.
+    if let Some(path) = &args.out {
+        if ok && report.iommu_faults.is_empty() {
+            let bytes =
+                crate::mem::bar2_read(endpoint.device(), args.bar2_offset, u64::from(list.total))
+                    .context("reading BAR2 for --out")?;
+            std::fs::write(path, &bytes).map_err(|e| {
+                usage_error(format!("--out {}: cannot write it: {e}", path.display()))
+            })?;
+        }
+    }
     if opts.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
@@ -1175,6 +1313,16 @@ fn render(r: &Report) -> String {
                 f.entry.as_deref().unwrap_or("in no entry"),
                 f.reason
             ));
+        }
+    }
+    if let Some(path) = &r.input {
+        out.push_str(&format!("in       {path} -> BAR2, then pushed\n"));
+    }
+    if let Some(path) = &r.out {
+        if r.ok && r.iommu_faults.is_empty() {
+            out.push_str(&format!("out      BAR2 -> {path} ({} bytes)\n", r.bytes));
+        } else {
+            out.push_str(&format!("out      {path} not written: the job failed\n"));
         }
     }
     if !r.ok {

@@ -67,7 +67,7 @@ struct Report {
 }
 
 /// Every register to show: (display name, absolute offset, description).
-fn layout(
+pub(crate) fn layout(
     dev: &dyn Device,
     only: Option<&str>,
 ) -> anyhow::Result<Vec<(String, u64, &'static RegisterInfo)>> {

@@ -34,7 +34,11 @@ Prove the VFIO path on a real kernel against NVMe controllers, one PASS/FAIL lin
   p2p-write   (--peer-cmb) and writes from it; verified by reading back into host memory
 
 Exit status 0 only when every step passed; 1 when a step failed; 3 when the devices could
-not be opened (not bound to vfio-pci, no IOMMU, ...: the message says which).";
+not be opened (not bound to vfio-pci, no IOMMU, ...: the message says which).
+
+With --json: {\"schema\": \"peerbar-vfio-check/1\", \"pass\": true|false, \"results\": [{\"step\",
+\"pass\", \"detail\"}, ...]} on stdout (an error that stops the check before any step: the
+peerbar-error/1 object).";
 
 #[derive(Args, Debug)]
 pub struct VfioCheckArgs {
@@ -153,7 +157,12 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     }
 
     if check.json {
-        outln!("{}", serde_json::to_string_pretty(&check.results)?)?;
+        let report = serde_json::json!({
+            "schema": "peerbar-vfio-check/1",
+            "pass": check.results.iter().all(|r| r.pass),
+            "results": check.results,
+        });
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     }
     Ok(if check.results.iter().all(|r| r.pass) {
         Outcome::Ok

@@ -131,7 +131,7 @@ fn command_line(rng: &mut ChaCha8Rng, dir: &std::path::Path, run: usize) -> Vec<
     }
     let seconds = ["0.5", "2"];
     let bad_seconds = ["0", "-1", "nan", "inf", "1e30", "x"];
-    match rng.gen_range(0..7) {
+    match rng.gen_range(0..9) {
         0 | 1 => {
             let (file, format) = list_file(rng, dir, run);
             add(&mut args, &["push", &file]);
@@ -151,6 +151,17 @@ fn command_line(rng: &mut ChaCha8Rng, dir: &std::path::Path, run: usize) -> Vec<
             );
             if rng.gen_bool(0.3) {
                 add(&mut args, &["--verify"]);
+            }
+            if rng.gen_bool(0.2) {
+                let out = dir.join(format!("{run}-out.bin"));
+                let out = out.to_str().unwrap().to_owned();
+                let out = value(rng, &[&out], &["/no/such/dir/out.bin", "-"]).to_owned();
+                add(&mut args, &["--out", &out]);
+            } else if rng.gen_bool(0.2) {
+                let input = dir.join(format!("{run}-in.bin"));
+                let len = *[512usize, 4096, 8192].choose(rng).unwrap();
+                std::fs::write(&input, vec![0x5au8; len]).expect("writing --in");
+                add(&mut args, &["--in", input.to_str().unwrap()]);
             }
         }
         2 => {
@@ -214,7 +225,72 @@ fn command_line(rng: &mut ChaCha8Rng, dir: &std::path::Path, run: usize) -> Vec<
                 &mut args,
                 &["--list-lengths", lists, "--queue-depths", depths],
             );
-            add(&mut args, &["--jobs", jobs]);
+            if rng.gen_bool(0.2) {
+                let duration = value(rng, &["0.2", "0.5"], &["0", "soon", "1e30"]);
+                add(&mut args, &["--duration", duration]);
+            } else {
+                add(&mut args, &["--jobs", jobs]);
+            }
+        }
+        7 => {
+            let name = value(
+                rng,
+                &[
+                    "SCRATCH",
+                    "status",
+                    "0x18",
+                    "STATUS.MAX_PAYLOAD",
+                    "QUEUE[0].SQ_TAIL",
+                ],
+                &[
+                    "NOPE",
+                    "0x3",
+                    "0x10000",
+                    "STATUS.NOPE",
+                    "QUEUE[99].SQ_TAIL",
+                    "",
+                ],
+            );
+            if rng.gen_bool(0.5) {
+                add(&mut args, &["reg", "read", name]);
+            } else {
+                let v = value(rng, &["0x1", "42"], &["0x1_0000_0000", "x", "-1"]);
+                match rng.gen_range(0..3) {
+                    0 => add(&mut args, &["reg", "write", name, v]),
+                    1 => add(&mut args, &["reg", "write", &format!("{name}={v}")]),
+                    _ => add(&mut args, &["reg", "write", name, v, "--force"]),
+                }
+            }
+        }
+        8 => {
+            let offset = value(
+                rng,
+                &["0", "0x1000", "4KiB"],
+                &["1MiB", "0xffffffffffffffff", "x"],
+            );
+            let length = value(rng, &["1", "256", "4k"], &["0", "2MiB", "-1"]);
+            match rng.gen_range(0..4) {
+                0 => add(&mut args, &["mem", "dump", offset, length]),
+                1 => {
+                    let b = value(rng, &["0", "0xa5"], &["256", "x"]);
+                    add(&mut args, &["mem", "fill", offset, length, "--byte", b]);
+                }
+                2 => {
+                    let out = dir.join(format!("{run}-mem.bin"));
+                    let out = out.to_str().unwrap().to_owned();
+                    let out = value(rng, &[&out], &["/no/such/dir/x", "-"]).to_owned();
+                    add(&mut args, &["mem", "read", offset, length, "--out", &out]);
+                }
+                _ => {
+                    let input = dir.join(format!("{run}-mem-in.bin"));
+                    let len = *[0usize, 16, 4096].choose(rng).unwrap();
+                    std::fs::write(&input, vec![7u8; len]).expect("writing --in");
+                    add(
+                        &mut args,
+                        &["mem", "write", offset, "--in", input.to_str().unwrap()],
+                    );
+                }
+            }
         }
         5 => {
             let length = value(rng, &["256", "4k"], &["0", "2M"]);
@@ -267,6 +343,18 @@ fn random_command_lines_end_with_a_documented_status_in_bounded_time_and_memory(
         // A usage error says what is wrong, on stderr, in one `error:` line (and causes).
         if code == EXIT_USAGE {
             assert!(r.stderr.contains("error"), "{what}: {}", r.stderr);
+        }
+        // With --json, a usage or device error is one peerbar-error/1 object on stdout.
+        if args.iter().any(|a| a == "--json") && (code == EXIT_USAGE || code == EXIT_DEVICE) {
+            let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+                panic!("{what}: exit {code}, stdout not JSON ({e}): {}", r.stdout)
+            });
+            assert_eq!(v["schema"], "peerbar-error/1", "{what}: {v:#}");
+            assert_eq!(v["exit_code"], code, "{what}: {v:#}");
+            assert!(
+                v["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{what}: {v:#}"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).ok();

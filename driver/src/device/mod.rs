@@ -3,10 +3,12 @@
 //! pci-driver's `PciDevice` is sealed, so peerbar owns this trait and has several backends:
 //! - [`vfio`]: real hardware through VFIO (wrapping pci-driver);
 //! - `peerbar_sim::SimDevice`: the Verilator simulation of the RTL (in the peerbar-sim crate);
-//! - [`fake`]: a small in-memory device for unit tests of code above the trait.
+//! - `fake` (feature `test-utils`): a small in-memory device for unit tests of code above the
+//!   trait.
 //!
 //! Driver code above this trait cannot tell which backend it runs on.
 
+#[cfg(feature = "test-utils")]
 pub mod fake;
 pub mod vfio;
 

@@ -12,7 +12,10 @@ pub mod peer;
 pub mod queue;
 pub(crate) mod ring;
 pub mod sgl;
+#[cfg(feature = "test-utils")]
+mod sgl_cases;
 pub mod wire;
+mod wire_layout;
 
 pub use memory::{DmaBuffer, DmaMemory, IovaAllocator};
 pub use peer::{PeerMemory, PeerSlice};

@@ -1234,10 +1234,12 @@ impl QueuePair {
         }
     }
 
+    /// Test helper (feature `test-utils`).
     /// Submits one [`crate::dma::sgl::SglCase`] as a raw job: zeroes `list` (at least
     /// [`crate::dma::sgl::CASE_LIST_REGION_LEN`] bytes), writes the case's segment memory into
     /// it, and submits the case's opcode, DPTR and LENGTH with BAR2_OFFSET = `peer`'s offset.
     /// The case must have been made with `list.bus_addr()` and `data.bus_addr()` as its bases.
+    #[cfg(feature = "test-utils")]
     pub fn submit_sgl_case(
         &self,
         case: &crate::dma::sgl::SglCase,

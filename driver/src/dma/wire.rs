@@ -1,15 +1,16 @@
 //! Wire formats shared with the RTL: SGL descriptors, SQ and CQ entries, opcodes, status codes.
 //!
-//! Every type is `#[repr(C)]` with little-endian private fields (zerocopy's byte-order types
-//! have alignment 1, so there is no padding) and compile-time size/offset checks against
-//! docs/dma-engine.md. Fields are read and written through typed getters and constructors.
+//! The layouts and code values are generated from hw/regmap/wire.toml (`wire_layout`, with
+//! compile-time size and offset checks; docs/wire.md); here they get typed getters,
+//! constructors and the enums users match on.
 
 use std::fmt;
-use std::mem::{offset_of, size_of};
 
 use zerocopy::little_endian::{U16, U32, U64};
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, IntoBytes};
 
+use super::wire_layout::codes;
+pub use super::wire_layout::{CqEntry, SglDescriptor, SqEntry};
 use crate::address::{BarOffset, BusAddr};
 
 /// SGL descriptor type (bits 7:4 of the SGL Identifier, byte 15).
@@ -63,22 +64,6 @@ impl SglType {
     }
 }
 
-/// One 16-byte NVMe SGL descriptor: address (bytes 7:0), length (11:8), reserved (14:12),
-/// SGL Identifier (15: type in bits 7:4, subtype in bits 3:0).
-#[derive(Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, KnownLayout, Immutable)]
-#[repr(C)]
-pub struct SglDescriptor {
-    address: U64,
-    length: U32,
-    reserved: [u8; 3],
-    identifier: u8,
-}
-
-const _: () = assert!(size_of::<SglDescriptor>() == 16);
-const _: () = assert!(offset_of!(SglDescriptor, address) == 0);
-const _: () = assert!(offset_of!(SglDescriptor, length) == 8);
-const _: () = assert!(offset_of!(SglDescriptor, identifier) == 15);
-
 impl SglDescriptor {
     /// Size of a descriptor in bytes.
     pub const SIZE: usize = 16;
@@ -94,7 +79,7 @@ impl SglDescriptor {
         SglDescriptor {
             address: U64::new(address.get()),
             length: U32::new(length),
-            reserved: [0; 3],
+            reserved_12: [0; 3],
             identifier,
         }
     }
@@ -183,10 +168,10 @@ pub enum Opcode {
 impl Opcode {
     pub const fn code(self) -> u8 {
         match self {
-            Opcode::Nop => 0x00,
-            Opcode::Pull => 0x01,
-            Opcode::Push => 0x02,
-            Opcode::Checksum => 0x03,
+            Opcode::Nop => codes::OPCODE_NOP,
+            Opcode::Pull => codes::OPCODE_PULL,
+            Opcode::Push => codes::OPCODE_PUSH,
+            Opcode::Checksum => codes::OPCODE_CHECKSUM,
         }
     }
 
@@ -194,10 +179,10 @@ impl Opcode {
     /// [`StatusCode::InvalidOpcode`]).
     pub const fn from_code(code: u8) -> Option<Opcode> {
         match code {
-            0x00 => Some(Opcode::Nop),
-            0x01 => Some(Opcode::Pull),
-            0x02 => Some(Opcode::Push),
-            0x03 => Some(Opcode::Checksum),
+            codes::OPCODE_NOP => Some(Opcode::Nop),
+            codes::OPCODE_PULL => Some(Opcode::Pull),
+            codes::OPCODE_PUSH => Some(Opcode::Push),
+            codes::OPCODE_CHECKSUM => Some(Opcode::Checksum),
             _ => None,
         }
     }
@@ -205,30 +190,6 @@ impl Opcode {
 
 /// SQ entry FLAGS bit 0: raise the queue's MSI-X vector on completion.
 pub const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
-
-/// Submission queue entry (64 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
-#[repr(C)]
-pub struct SqEntry {
-    opcode: u8,
-    flags: u8,
-    cid: U16,
-    reserved0: [u8; 4],
-    bar2_offset: U64,
-    length: U32,
-    reserved1: [u8; 4],
-    dptr: SglDescriptor,
-    reserved2: [u8; 24],
-}
-
-const _: () = assert!(size_of::<SqEntry>() == 64);
-const _: () = assert!(offset_of!(SqEntry, opcode) == 0);
-const _: () = assert!(offset_of!(SqEntry, flags) == 1);
-const _: () = assert!(offset_of!(SqEntry, cid) == 2);
-const _: () = assert!(offset_of!(SqEntry, bar2_offset) == 8);
-const _: () = assert!(offset_of!(SqEntry, length) == 16);
-const _: () = assert!(offset_of!(SqEntry, dptr) == 24);
-const _: () = assert!(offset_of!(SqEntry, reserved2) == 40);
 
 impl SqEntry {
     /// Size of an entry in bytes.
@@ -259,12 +220,12 @@ impl SqEntry {
             opcode,
             flags,
             cid: U16::new(cid),
-            reserved0: [0; 4],
+            reserved_4: [0; 4],
             bar2_offset: U64::new(bar2_offset.get()),
             length: U32::new(length),
-            reserved1: [0; 4],
+            reserved_20: [0; 4],
             dptr,
-            reserved2: [0; 24],
+            reserved_40: [0; 24],
         }
     }
 
@@ -306,25 +267,6 @@ impl SqEntry {
     }
 }
 
-/// Completion queue entry (16 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
-#[repr(C)]
-pub struct CqEntry {
-    result: U32,
-    reserved: [u8; 4],
-    sq_head: U16,
-    sq_id: U16,
-    cid: U16,
-    status: U16,
-}
-
-const _: () = assert!(size_of::<CqEntry>() == 16);
-const _: () = assert!(offset_of!(CqEntry, result) == 0);
-const _: () = assert!(offset_of!(CqEntry, sq_head) == 8);
-const _: () = assert!(offset_of!(CqEntry, sq_id) == 10);
-const _: () = assert!(offset_of!(CqEntry, cid) == 12);
-const _: () = assert!(offset_of!(CqEntry, status) == 14);
-
 impl CqEntry {
     /// Size of an entry in bytes.
     pub const SIZE: usize = 16;
@@ -342,7 +284,7 @@ impl CqEntry {
     ) -> CqEntry {
         CqEntry {
             result: U32::new(result),
-            reserved: [0; 4],
+            reserved_4: [0; 4],
             sq_head: U16::new(sq_head),
             sq_id: U16::new(sq_id),
             cid: U16::new(cid),
@@ -424,19 +366,19 @@ impl StatusCode {
     /// Decodes a 15-bit status code.
     pub const fn from_code(code: u16) -> StatusCode {
         match code {
-            0x000 => StatusCode::Success,
-            0x001 => StatusCode::InvalidOpcode,
-            0x00d => StatusCode::InvalidSglSegmentDescriptor,
-            0x00e => StatusCode::InvalidNumberOfSglDescriptors,
-            0x00f => StatusCode::DataSglLengthInvalid,
-            0x011 => StatusCode::SglDescriptorTypeInvalid,
-            0x0c0 => StatusCode::Bar2Range,
-            0x0c1 => StatusCode::SglDescriptorLimit,
-            0x0c2 => StatusCode::UnsupportedRequest,
-            0x0c3 => StatusCode::CompleterAbort,
-            0x0c4 => StatusCode::Poisoned,
-            0x0c5 => StatusCode::CompletionTimeout,
-            0x0c6 => StatusCode::BadCompletion,
+            codes::STATUS_SUCCESS => StatusCode::Success,
+            codes::STATUS_INVALID_OPCODE => StatusCode::InvalidOpcode,
+            codes::STATUS_SGL_SEGMENT => StatusCode::InvalidSglSegmentDescriptor,
+            codes::STATUS_SGL_COUNT => StatusCode::InvalidNumberOfSglDescriptors,
+            codes::STATUS_SGL_LENGTH => StatusCode::DataSglLengthInvalid,
+            codes::STATUS_SGL_TYPE => StatusCode::SglDescriptorTypeInvalid,
+            codes::STATUS_BAR_RANGE => StatusCode::Bar2Range,
+            codes::STATUS_SGL_LIMIT => StatusCode::SglDescriptorLimit,
+            codes::STATUS_UR => StatusCode::UnsupportedRequest,
+            codes::STATUS_CA => StatusCode::CompleterAbort,
+            codes::STATUS_POISONED => StatusCode::Poisoned,
+            codes::STATUS_TIMEOUT => StatusCode::CompletionTimeout,
+            codes::STATUS_BAD_COMPLETION => StatusCode::BadCompletion,
             other => StatusCode::Unknown(other & 0x7fff),
         }
     }
@@ -444,19 +386,19 @@ impl StatusCode {
     /// The 15-bit code.
     pub const fn code(self) -> u16 {
         match self {
-            StatusCode::Success => 0x000,
-            StatusCode::InvalidOpcode => 0x001,
-            StatusCode::InvalidSglSegmentDescriptor => 0x00d,
-            StatusCode::InvalidNumberOfSglDescriptors => 0x00e,
-            StatusCode::DataSglLengthInvalid => 0x00f,
-            StatusCode::SglDescriptorTypeInvalid => 0x011,
-            StatusCode::Bar2Range => 0x0c0,
-            StatusCode::SglDescriptorLimit => 0x0c1,
-            StatusCode::UnsupportedRequest => 0x0c2,
-            StatusCode::CompleterAbort => 0x0c3,
-            StatusCode::Poisoned => 0x0c4,
-            StatusCode::CompletionTimeout => 0x0c5,
-            StatusCode::BadCompletion => 0x0c6,
+            StatusCode::Success => codes::STATUS_SUCCESS,
+            StatusCode::InvalidOpcode => codes::STATUS_INVALID_OPCODE,
+            StatusCode::InvalidSglSegmentDescriptor => codes::STATUS_SGL_SEGMENT,
+            StatusCode::InvalidNumberOfSglDescriptors => codes::STATUS_SGL_COUNT,
+            StatusCode::DataSglLengthInvalid => codes::STATUS_SGL_LENGTH,
+            StatusCode::SglDescriptorTypeInvalid => codes::STATUS_SGL_TYPE,
+            StatusCode::Bar2Range => codes::STATUS_BAR_RANGE,
+            StatusCode::SglDescriptorLimit => codes::STATUS_SGL_LIMIT,
+            StatusCode::UnsupportedRequest => codes::STATUS_UR,
+            StatusCode::CompleterAbort => codes::STATUS_CA,
+            StatusCode::Poisoned => codes::STATUS_POISONED,
+            StatusCode::CompletionTimeout => codes::STATUS_TIMEOUT,
+            StatusCode::BadCompletion => codes::STATUS_BAD_COMPLETION,
             StatusCode::Unknown(c) => c & 0x7fff,
         }
     }

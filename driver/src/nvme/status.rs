@@ -83,7 +83,8 @@ impl NvmeStatus {
     /// The specification's name of the code ("unknown" for codes this driver does not name).
     ///
     /// Named: every code in docs/nvme-peer.md's table, the other generic SGL/PRP codes of
-    /// /work/shared/reference/nvme-sgl.md, and a few common generic, queue and media codes.
+    /// the NVMe Base Specification ("Generic Command Status Values"), and a few common generic,
+    /// queue and media codes.
     pub const fn name(self) -> &'static str {
         match (self.sct, self.sc) {
             (SCT_GENERIC, sc) => match sc {

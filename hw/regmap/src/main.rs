@@ -9,6 +9,7 @@ mod md;
 mod model;
 mod rust;
 mod sv;
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,7 +28,7 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every generated file: (path relative to the workspace root, contents).
+/// Every generated file of the register map: (path relative to the workspace root, contents).
 pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
     Ok(vec![
         ("hw/rtl/peerbar_reg_pkg.sv", sv::generate(map, SOURCE)),
@@ -36,13 +37,22 @@ pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(&'static s
     ])
 }
 
+/// Every generated file of the wire formats (hw/regmap/wire.toml).
+fn generate_wire(root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let path = root.join(wire::SOURCE);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    wire::WireSpec::from_toml(&text)?.generate_all(root)
+}
+
 fn run(check: bool) -> anyhow::Result<bool> {
     let root = workspace_root();
     let src_path = root.join(SOURCE);
     let text = std::fs::read_to_string(&src_path)
         .with_context(|| format!("reading {}", src_path.display()))?;
     let map = RegMap::from_toml(&text, SOURCE)?;
-    let outputs = generate_all(&map, &root)?;
+    let mut outputs = generate_all(&map, &root)?;
+    outputs.extend(generate_wire(&root)?);
     let mut stale = Vec::new();
     for (rel, contents) in &outputs {
         let path = root.join(rel);
@@ -69,7 +79,7 @@ fn run(check: bool) -> anyhow::Result<bool> {
     if check {
         if stale.is_empty() {
             println!(
-                "register map outputs are up to date ({} files)",
+                "register map and wire format outputs are up to date ({} files)",
                 outputs.len()
             );
         } else {

@@ -1,0 +1,16 @@
+// The RTL of peerbar_top in compile order: packages first (a package must be parsed before it
+// is imported), then the modules. The one list every tool reads: hw/lint/lint.sh,
+// hw/board/lint.sh, bitstream-sim/build.rs (Verilator) and hw/board/common/flow.tcl (Vivado).
+// One path per line, relative to this file; // starts a comment.
+peerbar_pkg.sv
+peerbar_reg_pkg.sv
+peerbar_wire_pkg.sv
+peerbar_bar2_mem.sv
+peerbar_cc_gen.sv
+peerbar_completer.sv
+peerbar_dma_crc32c.sv
+peerbar_dma_csr.sv
+peerbar_dma_rc.sv
+peerbar_dma_engine.sv
+peerbar_regs.sv
+peerbar_top.sv
