@@ -68,7 +68,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp "$rtl"/*.sv "$work"/
-files="$(cd "$work" && { ls ./*_pkg.sv | sort; ls ./*.sv | grep -v '_pkg\.sv$' | sort; } | tr '\n' ' ')"
+# The RTL in compile order, from the one list every tool reads (hw/rtl/files.f).
+files="$(sed -e 's|//.*||' -e '/^[[:space:]]*$/d' "$rtl/files.f" | tr -s '[:space:]' ' ')"
 
 "$yosys" -V
 [ "$mapper" = "$yosys" ] || "$mapper" -V
