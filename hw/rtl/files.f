@@ -1,6 +1,7 @@
 // The RTL of peerbar_top in compile order: packages first (a package must be parsed before it
 // is imported), then the modules. The one list every tool reads: hw/lint/lint.sh,
-// hw/board/lint.sh, bitstream-sim/build.rs (Verilator) and hw/board/common/flow.tcl (Vivado).
+// hw/board/lint.sh, bitstream-sim/build.rs (Verilator), hw/board/common/flow.tcl (Vivado) and
+// hw/synth/synth.sh (Yosys).
 // One path per line, relative to this file; // starts a comment.
 peerbar_pkg.sv
 peerbar_reg_pkg.sv

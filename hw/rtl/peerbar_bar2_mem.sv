@@ -1,17 +1,33 @@
 // peerbar_bar2_mem: BAR2 peer memory, 2**Bar2SizeLog2 bytes, as 8 DWORD-wide banks.
 //
 // DWORD address j lives in bank j % 8, row j / 8, so any 8 consecutive DWORDs are one access per
-// bank. Two independent sides, each with a write port (per-byte enables) and a read port with a
-// one-cycle latency whose output holds its value while its rd_en is low:
-// - side A: the completer (writes from CQ) and peerbar_cc_gen (reads for CC). The completer holds
-//   CQ while peerbar_cc_gen reads, so side A never writes and reads in the same cycle.
-// - side B: the DMA engine (PULL writes, PUSH/CHECKSUM reads; one job at a time, so side B
-//   never writes and reads in the same cycle either).
-// Each side maps onto one port of a true dual-port block RAM in Vivado. Both sides may access
-// the memory in the same cycle. Same-byte writes from both sides in the same cycle: side B (the
-// engine) wins here; in a block RAM the result of such a collision is undefined, so software must
-// not let a peer write a BAR2 range a PULL job is filling. A read of a byte written by the other
-// side in the same cycle returns the old value.
+// bank. Each bank is one true dual-port block RAM: per side and cycle ONE row address, used for a
+// write (per-byte enables) or a read, never both (the caller arbitrates: peerbar_top). The two
+// sides map onto the RAM's two ports:
+// - side A: the completer (writes from CQ) and peerbar_cc_gen (reads for CC);
+// - side B: the DMA engine (PULL data from peerbar_dma_rc, PUSH/CHECKSUM reads).
+//
+// Written as the true dual-port template with byte-wide write enables that Vivado (UG901, RAM
+// HDL coding techniques) and Yosys (memory_libmap, techlibs/xilinx/brams_xc4v.txt) map to
+// RAMB36E2 / RAMB18E2: one always_ff per port, a registered read, each byte enable writing its
+// byte. hw/synth/synth.sh fails if this stops mapping to block RAM.
+//
+// Behaviour per bank and side, one cycle after the access (block RAM facts, UG573 "Block RAM
+// Resources": a port's enable gates both its read and its write; per-byte write enables):
+// - enabled = rd_en_i, or a write enable of this bank. An enabled bank loads rd_data_o[b] with
+//   the row's contents from before this cycle (READ_FIRST: a write shows the old contents); a
+//   disabled bank holds rd_data_o[b]. The callers never rely on the output after a write: see
+//   peerbar_top for why no read is pending then.
+// - READ_FIRST also makes a read of a row the other side writes in the same cycle return the old
+//   contents reliably (UG573 "Conflict Avoidance", common clock; the same rule as PG326's
+//   "Synchronous Write-Read Collisions"), which is what this model computes too.
+// - Same-byte writes from both sides in the same cycle leave the byte undefined in block RAM
+//   (UG573, write-write collision; byte-writes to different bytes of a row are safe). The
+//   simulation keeps one of the two, whichever process Verilator orders last: no test may
+//   depend on it. Software must not let a peer write a BAR2 range a PULL job is filling.
+// UltraRAM (URAM288, UG573 "UltraRAM Resources") is 4K x 72 per block with 9-bit byte writes: a
+// 32-bit bank would waste half of each block (64 URAM for 1 MiB), so the banks ask for block RAM
+// (ram_style, honoured by Vivado and Yosys). docs/synthesis.md has the per-board figures.
 
 `default_nettype none
 
@@ -23,24 +39,18 @@ module peerbar_bar2_mem #(
 ) (
   input  wire logic                      clk_i,
 
-  // Side A write port: one DWORD per bank per cycle
-  input  wire logic [7:0][RowW-1:0]      wr_row_i,
-  input  wire logic [7:0][31:0]          wr_data_i,
-  input  wire logic [7:0][3:0]           wr_be_i,
+  // Side A (completer / peerbar_cc_gen): one row per bank, written or read
+  input  wire logic [7:0][RowW-1:0]      a_row_i,
+  input  wire logic [7:0][3:0]           a_wr_be_i,
+  input  wire logic [7:0][31:0]          a_wr_data_i,
+  input  wire logic                      a_rd_en_i,
+  output      logic [7:0][31:0]          a_rd_data_o,
 
-  // Side A read port: one DWORD per bank per cycle, data one cycle after rd_en_i
-  input  wire logic                      rd_en_i,
-  input  wire logic [7:0][RowW-1:0]      rd_row_i,
-  output      logic [7:0][31:0]          rd_data_o,
-
-  // Side B write port
-  input  wire logic [7:0][RowW-1:0]      b_wr_row_i,
-  input  wire logic [7:0][31:0]          b_wr_data_i,
+  // Side B (DMA engine)
+  input  wire logic [7:0][RowW-1:0]      b_row_i,
   input  wire logic [7:0][3:0]           b_wr_be_i,
-
-  // Side B read port
+  input  wire logic [7:0][31:0]          b_wr_data_i,
   input  wire logic                      b_rd_en_i,
-  input  wire logic [7:0][RowW-1:0]      b_rd_row_i,
   output      logic [7:0][31:0]          b_rd_data_o
 );
 
@@ -51,26 +61,29 @@ module peerbar_bar2_mem #(
   localparam int unsigned Rows = 2 ** RowW;
 
   for (genvar b = 0; b < 8; b++) begin : gen_bank
-    logic [31:0] mem_q [Rows];
+    (* ram_style = "block" *) logic [31:0] mem_q [Rows];
 
-    // One process for both write ports: side B's bytes are applied last and win a collision.
+    // Port A
     always_ff @(posedge clk_i) begin
-      for (int unsigned i = 0; i < 4; i++) begin
-        if (wr_be_i[b][i]) begin
-          mem_q[wr_row_i[b]][8*i +: 8] <= wr_data_i[b][8*i +: 8];
+      if (a_rd_en_i || a_wr_be_i[b] != '0) begin
+        for (int unsigned i = 0; i < 4; i++) begin
+          if (a_wr_be_i[b][i]) begin
+            mem_q[a_row_i[b]][8*i +: 8] <= a_wr_data_i[b][8*i +: 8];
+          end
         end
-        if (b_wr_be_i[b][i]) begin
-          mem_q[b_wr_row_i[b]][8*i +: 8] <= b_wr_data_i[b][8*i +: 8];
-        end
+        a_rd_data_o[b] <= mem_q[a_row_i[b]];
       end
     end
 
+    // Port B
     always_ff @(posedge clk_i) begin
-      if (rd_en_i) begin
-        rd_data_o[b] <= mem_q[rd_row_i[b]];
-      end
-      if (b_rd_en_i) begin
-        b_rd_data_o[b] <= mem_q[b_rd_row_i[b]];
+      if (b_rd_en_i || b_wr_be_i[b] != '0) begin
+        for (int unsigned i = 0; i < 4; i++) begin
+          if (b_wr_be_i[b][i]) begin
+            mem_q[b_row_i[b]][8*i +: 8] <= b_wr_data_i[b][8*i +: 8];
+          end
+        end
+        b_rd_data_o[b] <= mem_q[b_row_i[b]];
       end
     end
   end

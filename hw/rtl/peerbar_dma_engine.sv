@@ -497,11 +497,6 @@ module peerbar_dma_engine
   assign p_chain = x_len_q != '0 && !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q &&
                    !err_pend_q;
 
-  // Reserved descriptor bytes 14:12 are ignored.
-  logic unused_desc;
-  assign unused_desc = ^{cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
-                         sqe.rsvd_191_160, sqe.rsvd_63_32};
-
   // The fetched SQ entry (the fetch buffer's first 64 bytes).
   sq_entry_t sqe;
   assign sqe = sq_entry_t'(fbuf[15:0]);
@@ -509,6 +504,14 @@ module peerbar_dma_engine
   logic [63:0] sqe_addr, cq_addr;
   logic        cq_full;
   logic [15:0] cq_tail_next;
+
+  // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe and
+  // cq_addr: SystemVerilog wants a name declared before its use, which Verilator does not check
+  // but yosys-slang does).
+  logic unused_desc;
+  assign unused_desc = ^{cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
+                         sqe.rsvd_191_160, sqe.rsvd_63_32};
+
   always_comb begin
     sqe_addr     = {queue_cfg_i[jq_q].sq_base[63:6], 6'd0} + {42'd0, sq_head_q[jq_q], 6'd0};
     cq_addr      = {queue_cfg_i[jq_q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[jq_q], 4'd0};

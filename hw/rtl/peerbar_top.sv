@@ -211,21 +211,56 @@ module peerbar_top
   logic [7:0][3:0]      dma_wr_be;
   logic                 dma_rd_en;
 
+  // One row address per bank and side (a block RAM port reads or writes, peerbar_bar2_mem). A
+  // bank that writes takes the write row, otherwise the read row. Nobody waits, because on
+  // neither side a read and a write ever fall in the same cycle:
+  // - side A: peerbar_cc_gen reads only in StRun, which it enters on job_valid, i.e. while the
+  //   completer is in StRespond with cq_tready low; the completer writes BAR2 only on an
+  //   accepted CQ beat, and leaves StRespond on the same edge as peerbar_cc_gen leaves for
+  //   StIdle (job_done). The read data is used only within the job, during which no write
+  //   happens, so a write's READ_FIRST output (peerbar_bar2_mem) is never consumed.
+  // - side B: peerbar_dma_rc writes BAR2 only for a PULL job's live reads; the engine reads BAR2
+  //   only in a PUSH or CHECKSUM job, one job at a time. A PULL job that ends normally waits in
+  //   StDrain until no BAR2 read is live and no completion or residue is being written. One that
+  //   fails or is reset kills its tags, so no later completion of it writes, but a completion
+  //   already being received at that moment finishes (and flushes its residue). The next job
+  //   starts by reading its SQ entry, whose completion arrives on the same in-order RC stream
+  //   after that one and is waited for (StSqeWait) before any BAR2 read: so again no overlap.
+  // Should that ever break (the engine is being reworked), the write keeps its row and nothing
+  // stored is lost; the read would return another row. The simulation stops on it (below), so
+  // every test also checks that the arbitration never had to choose.
+  logic [7:0][RowW-1:0] a_row, b_row;
+  always_comb begin
+    for (int unsigned b = 0; b < 8; b++) begin
+      a_row[b] = (mem_wr_be[b] != '0) ? mem_wr_row[b] : mem_rd_row[b];
+      b_row[b] = (dma_wr_be[b] != '0) ? dma_wr_row[b] : dma_rd_row[b];
+    end
+  end
+
+`ifndef SYNTHESIS
+  always_ff @(posedge user_clk) begin
+    if (!user_reset && mem_rd_en && mem_wr_be != '0) begin
+      $fatal(1, "peerbar_top: BAR2 side A (completer/CC) read and write in the same cycle");
+    end
+    if (!user_reset && dma_rd_en && dma_wr_be != '0) begin
+      $fatal(1, "peerbar_top: BAR2 side B (DMA engine) read and write in the same cycle");
+    end
+  end
+`endif
+
   peerbar_bar2_mem #(
     .Bar2SizeLog2 (Bar2SizeLog2)
   ) u_bar2_mem (
     .clk_i       (user_clk),
-    .wr_row_i    (mem_wr_row),
-    .wr_data_i   (mem_wr_data),
-    .wr_be_i     (mem_wr_be),
-    .rd_en_i     (mem_rd_en),
-    .rd_row_i    (mem_rd_row),
-    .rd_data_o   (mem_rd_data),
-    .b_wr_row_i  (dma_wr_row),
-    .b_wr_data_i (dma_wr_data),
+    .a_row_i     (a_row),
+    .a_wr_be_i   (mem_wr_be),
+    .a_wr_data_i (mem_wr_data),
+    .a_rd_en_i   (mem_rd_en),
+    .a_rd_data_o (mem_rd_data),
+    .b_row_i     (b_row),
     .b_wr_be_i   (dma_wr_be),
+    .b_wr_data_i (dma_wr_data),
     .b_rd_en_i   (dma_rd_en),
-    .b_rd_row_i  (dma_rd_row),
     .b_rd_data_o (dma_rd_data)
   );
 
