@@ -17,15 +17,7 @@
 #   designs with this lane order failing to enumerate in some hosts and training x4 in others.
 #   See docs/board.md.
 
-set ip_name pcie4_uscale_plus_0
-create_ip -name pcie4_uscale_plus -vendor xilinx.com -library ip \
-  -module_name $ip_name -dir $peerbar_ip_dir
-set ip [get_ips $ip_name]
-
-lassign [peerbar_bar_scale_size $peerbar_bar2_log2] bar2_scale bar2_size
-set msix_table_size [format %03X [expr {$peerbar_num_queues - 1}]]
-
-peerbar_set_and_verify $ip [dict create \
+set peerbar_ip_location [dict create \
   CONFIG.mode_selection              Advanced \
   CONFIG.en_gt_selection             true \
   CONFIG.select_quad                 GTY_Quad_225 \

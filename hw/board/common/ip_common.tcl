@@ -1,8 +1,20 @@
-# The part of the pcie4_uscale_plus configuration every board shares. Sourced at the end of
-# hw/board/<board>/ip.tcl with $ip, $bar2_scale, $bar2_size and $msix_table_size set.
+# The pcie4_uscale_plus configuration every board shares. Sourced at the end of
+# hw/board/<board>/ip.tcl, which sets $peerbar_ip_location (the board's lane, quad and block
+# location properties): creates the IP as $ip, sets the location first (it constrains the
+# rest), then everything else.
 # Property names are the ones open pcie4_uscale_plus scripts use (corundum's
 # fpga/mqnic/*/ip/pcie4_uscale_plus_0.tcl, verilog-pcie's examples); values follow PG213 and
 # what hw/rtl/peerbar_top.sv expects. Every value is read back (peerbar_set_and_verify).
+
+set ip_name pcie4_uscale_plus_0
+create_ip -name pcie4_uscale_plus -vendor xilinx.com -library ip \
+  -module_name $ip_name -dir $peerbar_ip_dir
+set ip [get_ips $ip_name]
+
+lassign [peerbar_bar_scale_size $peerbar_bar2_log2] bar2_scale bar2_size
+set msix_table_size [format %03X [expr {$peerbar_num_queues - 1}]]
+
+peerbar_set_and_verify $ip $peerbar_ip_location
 
 # User interface: 256-bit @ 250 MHz, DWORD-aligned, no straddle (peerbar_top's contract);
 # client tags (the DMA engine picks its own tags) and the Extended Tag Field capability (the

@@ -12,16 +12,8 @@
 #   die (VU9P) and same quads 224-227 as the Alveo U200, whose open CAPI2 BSP
 #   (open-power/capi2-bsp, U200) builds with pcie_blk_locn X1Y2 and select_quad GTY_Quad_227.
 
-set ip_name pcie4_uscale_plus_0
-create_ip -name pcie4_uscale_plus -vendor xilinx.com -library ip \
-  -module_name $ip_name -dir $peerbar_ip_dir
-set ip [get_ips $ip_name]
-
-lassign [peerbar_bar_scale_size $peerbar_bar2_log2] bar2_scale bar2_size
-set msix_table_size [format %03X [expr {$peerbar_num_queues - 1}]]
-
-# Location first: the lane and quad choice constrains the rest.
-peerbar_set_and_verify $ip [dict create \
+# The location (set first by ip_common.tcl: the lane and quad choice constrains the rest).
+set peerbar_ip_location [dict create \
   CONFIG.mode_selection              Advanced \
   CONFIG.en_gt_selection             true \
   CONFIG.pcie_blk_locn               X1Y2 \
@@ -30,5 +22,5 @@ peerbar_set_and_verify $ip [dict create \
   CONFIG.PL_LINK_CAP_MAX_LINK_WIDTH  X8 \
 ]
 
-# Everything below is the same on every board (see common/ip_common.tcl).
+# The IP itself and everything else is the same on every board.
 source [file join $peerbar_common_dir ip_common.tcl]
