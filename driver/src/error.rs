@@ -49,6 +49,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("the kernel refused a VFIO container for IOMMU groups {groups:?} (EPERM) although its nodes opened: vfio_iommu_type1 refuses when the IOMMU does no interrupt remapping and allow_unsafe_interrupts is off (kernel log: \"No interrupt remapping support\"). Fix: enable interrupt remapping (VT-d/AMD-Vi interrupt remapping in firmware; under QEMU -device intel-iommu,intremap=on), or, accepting that the devices can then raise any interrupt on this host, echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts")]
+    NoInterruptRemapping {
+        groups: Vec<u32>,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("VFIO: {operation} failed")]
     Vfio {
         operation: String,

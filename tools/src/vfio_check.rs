@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use peerbar::device::vfio::{VfioDevice, VfioOpen};
 use peerbar::dma::{DataList, DmaBuffer, DmaMemory};
-use peerbar::nvme::SubmissionEntry;
+use peerbar::nvme::{SglSupport, SubmissionEntry};
 use peerbar::pattern::Pattern;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Nvme, NvmeOptions, TransferMode};
 use serde::Serialize;
@@ -24,21 +24,28 @@ Prove the VFIO path on a real kernel against NVMe controllers, one PASS/FAIL lin
   vfio-open   --nvme (and --peer-cmb) opened through vfio-pci into ONE VFIO container; BARs
               mapped; DMA memory allocated from the container's valid IOVA ranges
   identify    the project's NVMe host driver brings the controller up (Identify Controller and
-              Namespace through the IOMMU)
-  msix        MSI-X enabled through VFIO; an admin command's completion raises vector 0, which
-              arrives through its eventfd on the channel Device::enable_msix returns
+              Namespace --nsid through the IOMMU; a namespace of another command set, e.g.
+              zoned, is refused here)
+  msix        MSI-X enabled through VFIO (as many vectors as the function has, at most 2); an
+              admin command's completion raises vector 0, which arrives through its eventfd on
+              the channel Device::enable_msix returns
   io-prp      Write then Read of self-locating data with PRPs (a PRP list), verified byte for byte
-  io-sgl      the same with SGLs (several Data Blocks, one not page-aligned)
+  io-sgl      the same with SGLs (several Data Blocks, one not page-aligned); SKIP when the
+              controller does not support SGLs (Identify SGLS bits 1:0 = 00b)
   p2p-read    (--peer-cmb) the --nvme controller reads into the other controller's CMB (its
               BAR2, mapped into the container at an IOVA); verified through the BAR's mmap
   p2p-write   (--peer-cmb) and writes from it; verified by reading back into host memory
 
-Exit status 0 only when every step passed; 1 when a step failed; 3 when the devices could
-not be opened (not bound to vfio-pci, no IOMMU, ...: the message says which).
+Each data step moves 64 KiB, or the controller's maximum data transfer size (MDTS) when that
+is smaller. A FAIL line carries the driver's reason.
+
+Exit status 0 only when every step passed or was skipped; 1 when a step failed; 3 when the
+devices could not be opened (not bound to vfio-pci, no IOMMU, no interrupt remapping, ...: the
+message says which).
 
 With --json: {\"schema\": \"peerbar-vfio-check/1\", \"pass\": true|false, \"results\": [{\"step\",
-\"pass\", \"detail\"}, ...]} on stdout (an error that stops the check before any step: the
-peerbar-error/1 object).";
+\"pass\", \"skipped\", \"detail\"}, ...]} on stdout (a skipped step has pass true and skipped
+true; an error that stops the check before any step: the peerbar-error/1 object).";
 
 #[derive(Args, Debug)]
 pub struct VfioCheckArgs {
@@ -54,12 +61,18 @@ pub struct VfioCheckArgs {
     /// First LBA the check may overwrite (it writes 8 x 64 KiB, 512 KiB, from there).
     #[arg(long, default_value_t = 0x100)]
     lba: u64,
+
+    /// The namespace to write and read (an NVM command set namespace).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=0xffff_fffe))]
+    nsid: u32,
 }
 
-/// Bytes moved by each data step: 16 pages, so PRP needs a PRP list.
-const SPAN: usize = 64 << 10;
-/// MSI-X vectors the check enables (vector 0 is the admin CQ's).
-const MSIX_VECTORS: u16 = 2;
+/// Bytes moved by each data step when MDTS allows: 16 pages, so PRP needs a PRP list.
+const MAX_SPAN: usize = 64 << 10;
+/// Host memory page (CC.MPS 0), the unit of MDTS and of PRP entries.
+const PAGE: usize = 4096;
+/// MSI-X vectors the check enables at most (vector 0 is the admin CQ's).
+const MAX_MSIX_VECTORS: u16 = 2;
 /// Bound for one command under TCG emulation (the guest is slow, not stuck).
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -67,6 +80,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 struct StepResult {
     step: &'static str,
     pass: bool,
+    skipped: bool,
     detail: String,
 }
 
@@ -101,7 +115,17 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     let peer_dev = peer_dev.map(Arc::new);
     let memory = DmaMemory::new(Arc::clone(&nvme_dev))?;
 
+    // As many vectors as the function's MSI-X table has, at most MAX_MSIX_VECTORS.
+    let vectors = match peerbar::config::msix_capability(nvme_dev.as_ref()) {
+        Ok(Some(cap)) => Ok(cap.table_size.min(MAX_MSIX_VECTORS)),
+        Ok(None) => Err("the function has no MSI-X capability".to_owned()),
+        Err(e) => Err(format!("reading the MSI-X capability: {e}")),
+    };
+
     let mut lba = args.lba;
+    // Set by the first (PRP) bring-up from what Identify reports.
+    let mut span = MAX_SPAN;
+    let mut sgl = SglSupport::None;
     let modes = [
         (
             TransferMode::Prp,
@@ -116,43 +140,59 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
         // MSI-X goes on before the controller is enabled, as any NVMe driver does it: QEMU's
         // controller takes a vector into use only if MSI-X is on when the CQ is created
         // (nvme_init_cq), and drops interrupts on a vector enabled later without a trace.
-        let irq = if mode == TransferMode::Prp {
-            match nvme_dev.enable_msix(MSIX_VECTORS) {
-                Ok(irq) => Some(irq),
+        if mode == TransferMode::Sgl && sgl == SglSupport::None {
+            let why = "the controller does not support SGLs (Identify SGLS bits 1:0 = 00b)";
+            check.skip(step, why);
+            if peer_dev.is_some() {
+                check.skip(read_step, why);
+                check.skip(write_step, why);
+            }
+            continue;
+        }
+        let irq = match (mode, &vectors) {
+            (TransferMode::Prp, Ok(vectors)) => match nvme_dev.enable_msix(*vectors) {
+                Ok(irq) => Some((*vectors, irq)),
                 Err(e) => {
-                    check.fail("msix", format!("{e}"));
+                    check.fail("msix", format!("enabling {vectors} vector(s): {e:#}"));
                     None
                 }
+            },
+            (TransferMode::Prp, Err(why)) => {
+                check.fail("msix", why.clone());
+                None
             }
-        } else {
-            None
+            _ => None,
         };
         let options = NvmeOptions {
             transfer: mode,
             timeout: TIMEOUT,
+            nsid: args.nsid,
             ..NvmeOptions::default()
         };
         let nvme = match Nvme::open(Arc::clone(&nvme_dev), memory.clone(), options) {
             Ok(nvme) => nvme,
             Err(e) => {
-                check.fail("identify", format!("{e}"));
+                check.fail("identify", format!("{e:#}"));
                 break;
             }
         };
         if mode == TransferMode::Prp {
-            check.step("identify", || Ok(identify_report(&nvme)));
+            sgl = nvme.controller().sgl;
+            span = step_span(nvme.controller().mdts_bytes, nvme.namespace().lba_size);
+            check.step("identify", || Ok(identify_report(&nvme, span)));
         }
-        if let Some(irq) = irq {
-            check.step("msix", || msix_check(&nvme, &irq));
+        if let Some((vectors, irq)) = irq {
+            check.step("msix", || msix_check(&nvme, vectors, &irq));
         }
+        let blocks = 2 * (span as u64).div_ceil(u64::from(nvme.namespace().lba_size));
         let step_lba = lba;
-        check.step(step, || host_io(&nvme, &memory, mode, step_lba));
-        lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+        check.step(step, || host_io(&nvme, &memory, mode, step_lba, span));
+        lba += blocks;
         if let Some(peer) = &peer_dev {
             let at = lba;
-            check.step(read_step, || p2p_read(&nvme, peer, at, mode));
-            check.step(write_step, || p2p_write(&nvme, &memory, peer, at));
-            lba += 2 * (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+            check.step(read_step, || p2p_read(&nvme, peer, at, mode, span));
+            check.step(write_step, || p2p_write(&nvme, &memory, peer, at, span));
+            lba += blocks;
         }
     }
 
@@ -180,23 +220,40 @@ struct Check {
 impl Check {
     fn step(&mut self, step: &'static str, f: impl FnOnce() -> anyhow::Result<String>) {
         match f() {
-            Ok(detail) => self.record(step, true, detail),
+            Ok(detail) => self.record(step, "PASS", detail),
             Err(e) => self.fail(step, format!("{e:#}")),
         }
     }
 
     fn fail(&mut self, step: &'static str, detail: String) {
-        self.record(step, false, detail);
+        self.record(step, "FAIL", detail);
     }
 
-    fn record(&mut self, step: &'static str, pass: bool, detail: String) {
+    fn skip(&mut self, step: &'static str, why: &str) {
+        self.record(step, "SKIP", why.to_owned());
+    }
+
+    fn record(&mut self, step: &'static str, verdict: &'static str, detail: String) {
         if !self.json {
             // A reader gone from stdout does not stop the checks half way (devices open,
             // commands in flight); the exit status still tells the result.
-            outln!("{} {step}: {detail}", if pass { "PASS" } else { "FAIL" }).ok();
+            outln!("{verdict} {step}: {detail}").ok();
         }
-        self.results.push(StepResult { step, pass, detail });
+        self.results.push(StepResult {
+            step,
+            pass: verdict != "FAIL",
+            skipped: verdict == "SKIP",
+            detail,
+        });
     }
+}
+
+/// Bytes each data step moves: [`MAX_SPAN`], or less when the controller's MDTS is smaller;
+/// whole pages (PRP entries are pages) and whole blocks of the namespace.
+fn step_span(mdts_bytes: Option<u64>, lba_size: u32) -> usize {
+    let limit = mdts_bytes.map_or(MAX_SPAN, |m| usize::try_from(m).unwrap_or(usize::MAX));
+    let unit = PAGE.max(lba_size as usize);
+    (MAX_SPAN.min(limit) / unit * unit).max(unit)
 }
 
 fn open_report(nvme: &VfioDevice, peer: Option<&VfioDevice>) -> anyhow::Result<String> {
@@ -232,15 +289,16 @@ fn open_report(nvme: &VfioDevice, peer: Option<&VfioDevice>) -> anyhow::Result<S
     ))
 }
 
-fn identify_report(nvme: &Nvme) -> String {
+fn identify_report(nvme: &Nvme, span: usize) -> String {
     let c = nvme.controller();
     let ns = nvme.namespace();
     format!(
-        "{:?} serial {:?} NVMe {}.{}, namespace 1: {} x {} B, SGL {:?}, MDTS {}, {} I/O queue(s)",
+        "{:?} serial {:?} NVMe {}.{}, namespace {} (NVM): {} x {} B, SGL {:?}, MDTS {} (data steps move {span} B), {} I/O queue(s)",
         c.model,
         c.serial,
         c.version.major,
         c.version.minor,
+        ns.nsid,
         ns.lba_count,
         ns.lba_size,
         c.sgl,
@@ -253,9 +311,12 @@ fn identify_report(nvme: &Nvme) -> String {
 /// Runs Identify Controller on the admin queue (whose CQ always interrupts, on vector 0) of a
 /// controller brought up with MSI-X on, and waits for vector 0 on `irq`; then MSI-X goes off
 /// again (the I/O queues poll).
-fn msix_check(nvme: &Nvme, irq: &crossbeam_channel::Receiver<u16>) -> anyhow::Result<String> {
+fn msix_check(
+    nvme: &Nvme,
+    vectors: u16,
+    irq: &crossbeam_channel::Receiver<u16>,
+) -> anyhow::Result<String> {
     let device = nvme.device();
-    let vectors = MSIX_VECTORS;
     let result = (|| {
         // Anything the controller raised before this command is not what we are checking.
         while irq.try_recv().is_ok() {}
@@ -330,26 +391,27 @@ fn msix_state(device: &dyn Device) -> String {
     parts.join("; ")
 }
 
-/// Pattern bytes for `SPAN` bytes written at `lba`.
+/// Pattern bytes for the span written at `lba`.
 fn pattern_for(nvme: &Nvme, seed: u64) -> Pattern {
     Pattern::new(seed, nvme.namespace().lba_size)
 }
 
-/// Writes `SPAN` pattern bytes at `lba` from host buffers and reads them back into other host
+/// Writes `span` pattern bytes at `lba` from host buffers and reads them back into other host
 /// buffers, split differently; verifies every byte.
 fn host_io(
     nvme: &Nvme,
     memory: &DmaMemory,
     mode: TransferMode,
     lba: u64,
+    span: usize,
 ) -> anyhow::Result<String> {
     let io = nvme.io_queue()?;
     let pattern = pattern_for(nvme, 0x5eed ^ lba);
     let origin = lba * u64::from(nvme.namespace().lba_size);
-    let data = pattern.bytes(origin, SPAN);
+    let data = pattern.bytes(origin, span);
 
     // Out: two buffers of half the span each (not contiguous in IOVA space).
-    let half = SPAN / 2;
+    let half = span / 2;
     let out = [Arc::new(memory.alloc(half)?), Arc::new(memory.alloc(half)?)];
     out[0].write(0, &data[..half])?;
     out[1].write(0, &data[half..])?;
@@ -358,27 +420,28 @@ fn host_io(
     write_list.push_buffer(&out[1], 0, half as u32)?;
 
     // In: PRP needs page-shaped entries; SGL also takes a Data Block at a byte offset.
-    let first = SPAN / 4;
+    // Whole pages, so that the first PRP entry ends on a page boundary.
+    let first = (span / 4 / PAGE * PAGE).max(PAGE);
     let skew = if mode == TransferMode::Sgl { 512 } else { 0 };
     let back = [
         Arc::new(memory.alloc(first + skew)?),
-        Arc::new(memory.alloc(SPAN - first)?),
+        Arc::new(memory.alloc(span - first)?),
     ];
     let mut read_list = DataList::new();
     read_list.push_buffer(&back[0], skew, first as u32)?;
-    read_list.push_buffer(&back[1], 0, (SPAN - first) as u32)?;
+    read_list.push_buffer(&back[1], 0, (span - first) as u32)?;
 
     io.write(lba, &write_list)?.wait(TIMEOUT)?.check()?;
     io.read(lba, &read_list)?.wait(TIMEOUT)?.check()?;
 
-    let mut found = vec![0u8; SPAN];
+    let mut found = vec![0u8; span];
     back[0].read(skew, &mut found[..first])?;
     back[1].read(0, &mut found[first..])?;
     pattern
         .verify(origin, &found)
         .map_err(|m| anyhow::anyhow!("read back differs: {m}"))?;
     Ok(format!(
-        "{SPAN} B written at LBA {lba:#x} from 2 buffers (IOVA {}, {}) and read back into 2 others (IOVA {}+{skew}, {}), {:?}, verified byte for byte",
+        "{span} B written at LBA {lba:#x} from 2 buffers (IOVA {}, {}) and read back into 2 others (IOVA {}+{skew}, {}), {:?}, verified byte for byte",
         out[0].bus_addr(),
         out[1].bus_addr(),
         back[0].bus_addr(),
@@ -404,86 +467,104 @@ fn cmb_window(peer: &VfioDevice) -> anyhow::Result<BusAddr> {
     Ok(iova)
 }
 
-/// The controller reads `SPAN` bytes at `lba` (written from host memory first) into the
+/// The controller reads `span` bytes at `lba` (written from host memory first) into the
 /// peer's CMB; verified through the CMB's mmap.
 fn p2p_read(
     nvme: &Nvme,
     peer: &VfioDevice,
     lba: u64,
     mode: TransferMode,
+    span: usize,
 ) -> anyhow::Result<String> {
     let iova = cmb_window(peer)?;
     let io = nvme.io_queue()?;
     let pattern = pattern_for(nvme, 0xc0b ^ lba);
     let origin = lba * u64::from(nvme.namespace().lba_size);
-    let source = Arc::new(nvme.memory().alloc(SPAN)?);
-    source.write(0, &pattern.bytes(origin, SPAN))?;
+    let source = Arc::new(nvme.memory().alloc(span)?);
+    source.write(0, &pattern.bytes(origin, span))?;
     let mut list = DataList::new();
-    list.push_buffer(&source, 0, SPAN as u32)?;
+    list.push_buffer(&source, 0, span as u32)?;
     io.write(lba, &list)?.wait(TIMEOUT)?.check()?;
 
     // The CMB starts zeroed here so that stale data from an earlier run cannot pass.
     let at = cmb_offset(mode);
-    peer.bar_write(BarIndex::BAR2, BarOffset::new(at), &vec![0u8; SPAN])?;
+    peer.bar_write(BarIndex::BAR2, BarOffset::new(at), &vec![0u8; span])?;
     let mut list = DataList::new();
-    list.push_bus(BusAddr::new(iova.get() + at), SPAN as u32);
+    list.push_bus(BusAddr::new(iova.get() + at), span as u32);
     io.read(lba, &list)?.wait(TIMEOUT)?.check()?;
 
-    let mut found = vec![0u8; SPAN];
+    let mut found = vec![0u8; span];
     peer.bar_read(BarIndex::BAR2, BarOffset::new(at), &mut found)?;
     pattern
         .verify(origin, &found)
         .map_err(|m| anyhow::anyhow!("CMB content differs: {m}"))?;
     Ok(format!(
-        "{SPAN} B read from LBA {lba:#x} into the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}, {:?}), verified through the BAR2 mmap",
+        "{span} B read from LBA {lba:#x} into the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}, {:?}), verified through the BAR2 mmap",
         iova.get() + at,
         io.transfer_mode()
     ))
 }
 
-/// The controller writes `SPAN` bytes from the peer's CMB (filled through its mmap) to `lba`;
+/// The controller writes `span` bytes from the peer's CMB (filled through its mmap) to `lba`;
 /// verified by reading them back into host memory.
 fn p2p_write(
     nvme: &Nvme,
     memory: &DmaMemory,
     peer: &VfioDevice,
     lba: u64,
+    span: usize,
 ) -> anyhow::Result<String> {
     let iova = cmb_window(peer)?;
     let io = nvme.io_queue()?;
-    let target = lba + (SPAN as u64).div_ceil(u64::from(nvme.namespace().lba_size));
+    let target = lba + (span as u64).div_ceil(u64::from(nvme.namespace().lba_size));
     let pattern = pattern_for(nvme, 0xf00d ^ target);
     let origin = target * u64::from(nvme.namespace().lba_size);
-    let at = cmb_offset(io.transfer_mode()) + SPAN as u64;
+    let at = cmb_offset(io.transfer_mode()) + MAX_SPAN as u64;
     peer.bar_write(
         BarIndex::BAR2,
         BarOffset::new(at),
-        &pattern.bytes(origin, SPAN),
+        &pattern.bytes(origin, span),
     )?;
     let mut list = DataList::new();
-    list.push_bus(BusAddr::new(iova.get() + at), SPAN as u32);
+    list.push_bus(BusAddr::new(iova.get() + at), span as u32);
     io.write(target, &list)?.wait(TIMEOUT)?.check()?;
 
-    let back: Arc<DmaBuffer> = Arc::new(memory.alloc(SPAN)?);
+    let back: Arc<DmaBuffer> = Arc::new(memory.alloc(span)?);
     let mut list = DataList::new();
-    list.push_buffer(&back, 0, SPAN as u32)?;
+    list.push_buffer(&back, 0, span as u32)?;
     io.read(target, &list)?.wait(TIMEOUT)?.check()?;
     pattern
-        .verify(origin, &back.to_vec()[..SPAN])
+        .verify(origin, &back.to_vec()[..span])
         .map_err(|m| anyhow::anyhow!("data written from the CMB differs: {m}"))?;
     Ok(format!(
-        "{SPAN} B written to LBA {target:#x} from the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}), read back into host memory at IOVA {}, verified",
+        "{span} B written to LBA {target:#x} from the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}), read back into host memory at IOVA {}, verified",
         iova.get() + at,
         back.bus_addr()
     ))
 }
 
-/// Where in the CMB each mode's P2P steps work (read: here, write: SPAN further on), so that
+/// Where in the CMB each mode's P2P steps work (read: here, write: MAX_SPAN further on), so that
 /// one mode's data cannot pass for the other's.
 fn cmb_offset(mode: TransferMode) -> u64 {
     if mode == TransferMode::Sgl {
-        2 * SPAN as u64
+        2 * MAX_SPAN as u64
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_steps_follow_the_controllers_mdts() {
+        assert_eq!(step_span(None, 512), MAX_SPAN, "MDTS 0: no limit");
+        assert_eq!(step_span(Some(1 << 20), 512), MAX_SPAN);
+        assert_eq!(step_span(Some(8192), 512), 8192, "MDTS 1 (QEMU mdts=1)");
+        assert_eq!(step_span(Some(32768), 4096), 32768);
+        // Never less than one page and one block.
+        assert_eq!(step_span(Some(4096), 512), 4096);
+        assert_eq!(step_span(Some(8192), 16384), 16384);
     }
 }

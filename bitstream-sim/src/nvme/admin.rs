@@ -209,6 +209,15 @@ impl NvmeController {
                 list
             }
             2 => return Err(Status::INVALID_NAMESPACE),
+            // Namespace Identification Descriptor list (mandatory since NVMe 1.3): one
+            // Command Set Identifier descriptor (NIDT 04h, NIDL 1) naming the NVM command
+            // set (CSI 00h), then the zero header that ends the list.
+            3 if nsid == 1 => {
+                let mut list = vec![0u8; IDENTIFY_LEN];
+                put(&mut list, 0, &[0x04, 1, 0, 0, 0x00]);
+                list
+            }
+            3 => return Err(Status::INVALID_NAMESPACE),
             _ => return Err(Status::INVALID_FIELD),
         };
         let segments = self.map_data_pointer(sqe, IDENTIFY_LEN as u64, false, bus)?;

@@ -11,14 +11,16 @@
 //! | bound to another driver (`nvme`, `xdma`, ...) | [`Error::NotBoundToVfio`] (names it) |
 //! | bound to no driver | [`Error::NoDriver`] |
 //! | `/dev/vfio/<group>` or `/dev/vfio/vfio` not accessible | [`Error::PermissionDenied`] |
+//! | the container refused with EPERM although the nodes opened, `allow_unsafe_interrupts` off | [`Error::NoInterruptRemapping`] |
 //!
 //! It then opens the device with pci-driver, mmaps every memory BAR it can (the caller says
 //! which must be mappable: the FPGA's BAR0 and BAR2, an NVMe SSD's BAR0) and does all BAR
 //! access through [`MmioRegion`]. Config space goes through pci-driver's config region
 //! (`pread`/`pwrite` on the VFIO device file), reset through its function reset
-//! (`VFIO_DEVICE_RESET`). A BAR holding the MSI-X table (an NVMe SSD's BAR0) is mappable whole
-//! only when the IOMMU does interrupt remapping; otherwise the kernel offers a sparse mmap that
-//! leaves the table out, which pci-driver does not use, and the BAR is reported not mappable.
+//! (`VFIO_DEVICE_RESET`). A BAR holding the MSI-X table (an NVMe SSD's BAR0) is mappable whole:
+//! since Linux 4.16 (commit a32295c612c5, "vfio-pci: Allow mapping MSIX BAR") vfio-pci offers
+//! the whole BAR and says so with `VFIO_REGION_INFO_CAP_MSIX_MAPPABLE`, with or without
+//! interrupt remapping (the QEMU guest proves both: docs/vfio-qemu.md).
 //!
 //! ## One container, one IOVA space
 //! A VFIO container is one IOMMU address space. [`VfioDevice::open_set`] opens several
@@ -217,6 +219,37 @@ fn probe_with(
         iommu_group,
         group_path,
     })
+}
+
+/// What an EPERM from creating the container means. [`probe`] has opened `/dev/vfio/vfio` and
+/// every group node by then, so it is not the files' permissions: the type-1 IOMMU driver
+/// refuses to attach a group whose IOMMU does no interrupt remapping unless its
+/// `allow_unsafe_interrupts` parameter is on (`vfio_iommu_type1_attach_group` in
+/// drivers/vfio/vfio_iommu_type1.c). With the parameter on, the cause is something else and the
+/// plain permission error stands.
+fn container_permission_error(
+    groups: &[u32],
+    paths: &SysfsPaths,
+    group_path: PathBuf,
+    source: io::Error,
+) -> Error {
+    let parameter = paths
+        .sysfs
+        .join("module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+    let unsafe_allowed = std::fs::read_to_string(&parameter)
+        .map(|v| matches!(v.trim(), "Y" | "y" | "1"))
+        .unwrap_or(false);
+    if unsafe_allowed {
+        Error::PermissionDenied {
+            path: group_path,
+            source,
+        }
+    } else {
+        Error::NoInterruptRemapping {
+            groups: groups.to_vec(),
+            source,
+        }
+    }
 }
 
 /// The last path component of the symlink at `link`, `None` when there is no such link.
@@ -475,10 +508,7 @@ impl VfioDevice {
         let container = VfioContainer::new(&groups).map_err(|source| {
             let names: Vec<String> = locations.iter().map(|l| l.bdf.to_string()).collect();
             if source.kind() == io::ErrorKind::PermissionDenied {
-                Error::PermissionDenied {
-                    path: locations[0].group_path.clone(),
-                    source,
-                }
+                container_permission_error(&groups, paths, locations[0].group_path.clone(), source)
             } else {
                 Error::Vfio {
                     operation: format!(
@@ -1139,6 +1169,37 @@ mod tests {
         let err = probe("0000:01:00.0", &fs.paths()).unwrap_err();
         assert!(matches!(err, Error::Vfio { .. }), "{err}");
         assert!(err.to_string().contains("modprobe vfio-pci"), "{err}");
+    }
+
+    #[test]
+    fn container_eperm_names_interrupt_remapping_unless_unsafe_interrupts_are_allowed() {
+        let fs = FakeSysfs::new();
+        let group = fs.root.join("dev/vfio/5");
+        let eperm = || io::Error::from_raw_os_error(1);
+        // The module's parameter absent (not loaded) or off: the kernel's documented cause.
+        for value in [None, Some("N\n")] {
+            let parameters = fs.paths().sysfs.join("module/vfio_iommu_type1/parameters");
+            if let Some(value) = value {
+                std::fs::create_dir_all(&parameters).unwrap();
+                std::fs::write(parameters.join("allow_unsafe_interrupts"), value).unwrap();
+            }
+            let err = container_permission_error(&[5, 6], &fs.paths(), group.clone(), eperm());
+            assert!(
+                matches!(&err, Error::NoInterruptRemapping { groups, .. } if groups == &[5, 6]),
+                "{value:?}: {err}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("intremap=on"), "{text}");
+            assert!(text.contains("allow_unsafe_interrupts"), "{text}");
+            assert!(!text.contains("run as root"), "{text}");
+        }
+        let parameters = fs.paths().sysfs.join("module/vfio_iommu_type1/parameters");
+        std::fs::write(parameters.join("allow_unsafe_interrupts"), "Y\n").unwrap();
+        let err = container_permission_error(&[5], &fs.paths(), group.clone(), eperm());
+        assert!(
+            matches!(&err, Error::PermissionDenied { path, .. } if *path == group),
+            "{err}"
+        );
     }
 
     #[test]

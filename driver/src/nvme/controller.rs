@@ -15,7 +15,8 @@ use crate::nvme::io::{IoParams, IoQueue};
 use crate::nvme::queue::{Keep, NvmeCompletion, NvmeTicket, QueueCore};
 use crate::nvme::regs::{self, AQA, CAP, CC, CMBLOC, CMBSZ, CSTS, VS};
 use crate::nvme::wire::{
-    cns, command_name, CompletionEntry, IdentifyController, IdentifyNamespace, SubmissionEntry,
+    self, cns, command_name, csi, CompletionEntry, IdentifyController, IdentifyNamespace,
+    SubmissionEntry,
 };
 use crate::nvme::{
     ControllerInfo, NamespaceInfo, NvmeOptions, NvmeVersion, SglSupport, TransferMode,
@@ -32,9 +33,6 @@ const PCI_COMMAND_MASTER: u16 = 1 << 2;
 /// Host memory page size programmed in CC.MPS (0: 4 KiB), the DMA buffers' page size.
 const MPS: u32 = 0;
 const MEMORY_PAGE: u64 = 4096;
-
-/// The only namespace this driver uses.
-const NSID: u32 = 1;
 
 /// State of an I/O queue id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,6 +328,29 @@ fn controller_memory_buffer(device: &dyn Device) -> Result<Option<(BusAddr, u64)
         .map(|addr| (addr, u64::from(sz.read(CMBSZ::SZ)) * unit)))
 }
 
+/// The command set of namespace `nsid` from its Namespace Identification Descriptor list
+/// (Identify CNS 03h, mandatory since NVMe 1.3). A controller older than 1.3, one that answers
+/// Invalid Field in Command, or a list without a CSI descriptor (before NVMe 2.0 every
+/// namespace is NVM) counts as NVM.
+fn namespace_command_set(ctrl: &Controller, nsid: u32, version: NvmeVersion) -> Result<u8> {
+    if (version.major, version.minor) < (1, 3) {
+        return Ok(csi::NVM);
+    }
+    match ctrl.identify(cns::NAMESPACE_ID_DESCRIPTORS, nsid) {
+        Ok(page) => {
+            let mut list = vec![0u8; 4096];
+            page.read(0, &mut list)?;
+            Ok(wire::namespace_command_set(&list).unwrap_or(csi::NVM))
+        }
+        // Generic 02h Invalid Field in Command: the controller does not know CNS 03h.
+        Err(Error::NvmeCommand { status, .. }) if (status.sct, status.sc) == (0, 0x02) => {
+            log::debug!("namespace {nsid}: no Namespace Identification Descriptor list ({status}); taken as NVM");
+            Ok(csi::NVM)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl Nvme {
     /// Brings up the NVMe controller behind `device`, with its queues and buffers in
     /// `memory` (the FPGA's, when both share a VFIO container):
@@ -342,7 +363,8 @@ impl Nvme {
     ///    controller (CC.EN = 0, waits CSTS.RDY = 0);
     /// 5. allocates the admin SQ/CQ, programs AQA/ASQ/ACQ and CC (NVM, MPS 4 KiB, round robin,
     ///    IOSQES 6, IOCQES 4) with EN = 1, waits CSTS.RDY = 1 (CSTS.CFS is an error);
-    /// 6. Identify Controller, Identify Namespace 1, Set Features Number of Queues.
+    /// 6. Identify Controller, Identify Namespace `options.nsid` (active, NVM command set per its
+    ///    Namespace Identification Descriptors, no metadata), Set Features Number of Queues.
     ///
     /// Waits for RDY are bounded by max(`options.timeout`, CAP.TO).
     pub fn open(device: Arc<dyn Device>, memory: DmaMemory, options: NvmeOptions) -> Result<Nvme> {
@@ -359,6 +381,16 @@ impl Nvme {
         if options.timeout.is_zero() {
             return Err(invalid("timeout", "zero".to_owned()));
         }
+        if options.nsid == 0 || options.nsid == u32::MAX {
+            return Err(invalid(
+                "nsid",
+                format!(
+                    "{:#x}: names no single namespace (1 ..= FFFFFFFEh)",
+                    options.nsid
+                ),
+            ));
+        }
+        let nsid = options.nsid;
         let dev = device.as_ref();
         let identity = crate::config::identity(dev)?;
         if identity.class_code != NVME_CLASS_CODE {
@@ -487,31 +519,43 @@ impl Nvme {
 
         let id_page = ctrl.identify(cns::CONTROLLER, 0)?;
         let id: IdentifyController = id_page.read_obj(0)?;
-        let ns_page = ctrl.identify(cns::NAMESPACE, NSID)?;
+        if nsid > id.nn() {
+            return Err(unsupported(format!(
+                "namespace {nsid} does not exist: the controller has {} namespace(s) (Identify Controller NN)",
+                id.nn()
+            )));
+        }
+        let ns_page = ctrl.identify(cns::NAMESPACE, nsid)?;
         let ns: IdentifyNamespace = ns_page.read_obj(0)?;
         drop((id_page, ns_page));
 
         if ns.nsze() == 0 {
-            return Err(unsupported(
-                "namespace 1 is not active (Identify Namespace reports NSZE = 0): create and attach it first (nvme create-ns / attach-ns)"
-                    .to_owned(),
-            ));
+            return Err(unsupported(format!(
+                "namespace {nsid} is not active (Identify Namespace reports NSZE = 0): create and attach it first (nvme create-ns / attach-ns)"
+            )));
+        }
+        let command_set = namespace_command_set(&ctrl, nsid, version)?;
+        if command_set != csi::NVM {
+            return Err(unsupported(format!(
+                "namespace {nsid} uses the {} command set (CSI {command_set:02X}h); this driver reads and writes NVM command set namespaces only (its writes to a zoned namespace would fail with zone errors such as Zone Invalid Write): choose an NVM namespace",
+                csi::name(command_set)
+            )));
         }
         let format = ns.current_format();
         if format.metadata_size != 0 {
             return Err(unsupported(format!(
-                "namespace 1 is formatted with {} bytes of metadata per LBA, which this driver does not transfer: format it with an LBA format without metadata",
+                "namespace {nsid} is formatted with {} bytes of metadata per LBA, which this driver does not transfer: format it with an LBA format without metadata",
                 format.metadata_size
             )));
         }
         if !(9..=31).contains(&format.lbads) {
             return Err(unsupported(format!(
-                "namespace 1 has an LBA data size of 2^{} bytes (LBADS), outside 512 B ..= 2 GiB",
+                "namespace {nsid} has an LBA data size of 2^{} bytes (LBADS), outside 512 B ..= 2 GiB",
                 format.lbads
             )));
         }
         let namespace = NamespaceInfo {
-            nsid: NSID,
+            nsid,
             lba_size: 1 << format.lbads,
             lba_count: ns.nsze(),
         };
@@ -560,7 +604,7 @@ impl Nvme {
             ready_timeout: cap_to,
         };
         log::info!(
-            "NVMe {}: {} ({}, firmware {}), NVMe {}, namespace 1: {} x {} B, {:?}, {} I/O queue(s)",
+            "NVMe {}: {} ({}, firmware {}), NVMe {}, namespace {nsid}: {} x {} B, {:?}, {} I/O queue(s)",
             device.describe(),
             info.model,
             info.serial,

@@ -56,6 +56,9 @@ pub struct Behaviour {
     pub metadata: u16,
     /// NSZE (0: namespace 1 inactive).
     pub lba_count: u64,
+    /// Namespace 1's Command Set Identifier in its Namespace Identification Descriptor list
+    /// (Identify CNS 03h); `None`: the controller answers CNS 03h with Invalid Field.
+    pub csi: Option<u8>,
     /// Fetched I/O commands wait in [`FakeNvme::held`] instead of running.
     pub hold_io: bool,
 }
@@ -74,6 +77,7 @@ impl Default for Behaviour {
             lba_shift: 9,
             metadata: 0,
             lba_count: 512,
+            csi: Some(0),
             hold_io: false,
         }
     }
@@ -479,6 +483,16 @@ fn identify_namespace(b: &Behaviour) -> Vec<u8> {
     n
 }
 
+/// A Namespace Identification Descriptor list with an NGUID and the CSI descriptor.
+fn namespace_descriptors(csi: u8) -> Vec<u8> {
+    let mut list = vec![0u8; 4096];
+    list[0..2].copy_from_slice(&[0x02, 16]);
+    list[4..20].copy_from_slice(b"peerbar-fake-ns1");
+    list[20..22].copy_from_slice(&[0x04, 1]);
+    list[24] = csi;
+    list
+}
+
 fn admin(dma: &FakeDevice, st: &mut State, e: &SubmissionEntry) -> (NvmeStatus, u32) {
     let qid = (e.cdw10() & 0xffff) as u16;
     let size = (e.cdw10() >> 16) + 1;
@@ -489,7 +503,11 @@ fn admin(dma: &FakeDevice, st: &mut State, e: &SubmissionEntry) -> (NvmeStatus, 
             let data = match (e.cdw10() & 0xff, e.nsid()) {
                 (1, _) => identify_controller(&st.behaviour),
                 (0, 1) => identify_namespace(&st.behaviour),
-                (0, _) => return (generic(0x0b), 0),
+                (3, 1) => match st.behaviour.csi {
+                    Some(csi) => namespace_descriptors(csi),
+                    None => return (generic(0x02), 0),
+                },
+                (0 | 3, _) => return (generic(0x0b), 0),
                 _ => return (generic(0x02), 0),
             };
             match dma.dma_write(e.prp1(), &data) {

@@ -74,6 +74,8 @@ pub struct NvmeOptions {
     pub timeout: Duration,
     /// PRP or SGL. Default [`TransferMode::Auto`].
     pub transfer: TransferMode,
+    /// The namespace read and written (an active NVM command set namespace). Default 1.
+    pub nsid: u32,
 }
 
 impl Default for NvmeOptions {
@@ -84,6 +86,7 @@ impl Default for NvmeOptions {
             io_queues: 8,
             timeout: Duration::from_secs(5),
             transfer: TransferMode::Auto,
+            nsid: 1,
         }
     }
 }

@@ -83,8 +83,8 @@ impl NvmeStatus {
     /// The specification's name of the code ("unknown" for codes this driver does not name).
     ///
     /// Named: every code in docs/nvme-peer.md's table, the other generic SGL/PRP codes of
-    /// the NVMe Base Specification ("Generic Command Status Values"), and a few common generic,
-    /// queue and media codes.
+    /// the NVMe Base Specification ("Generic Command Status Values"), a few common generic,
+    /// queue and media codes, and the Zoned Namespace command set's zone errors.
     pub const fn name(self) -> &'static str {
         match (self.sct, self.sc) {
             (SCT_GENERIC, sc) => match sc {
@@ -119,6 +119,16 @@ impl NvmeStatus {
                 0x02 => "Invalid Queue Size",
                 0x08 => "Invalid Interrupt Vector",
                 0x0c => "Invalid Queue Deletion",
+                // Zoned Namespace Command Set Specification, "Command Specific Status
+                // Values": what a write to a zoned namespace driven as a plain one returns.
+                0xb8 => "Zone Boundary Error",
+                0xb9 => "Zone Is Full",
+                0xba => "Zone Is Read Only",
+                0xbb => "Zone Is Offline",
+                0xbc => "Zone Invalid Write",
+                0xbd => "Too Many Active Zones",
+                0xbe => "Too Many Open Zones",
+                0xbf => "Invalid Zone State Transition",
                 _ => "unknown",
             },
             (SCT_MEDIA, sc) => match sc {
@@ -220,6 +230,9 @@ mod tests {
             (1, 0x02, "Invalid Queue Size"),
             (1, 0x08, "Invalid Interrupt Vector"),
             (1, 0x0c, "Invalid Queue Deletion"),
+            (1, 0xb8, "Zone Boundary Error"),
+            (1, 0xbc, "Zone Invalid Write"),
+            (1, 0xbf, "Invalid Zone State Transition"),
         ];
         for (sct, sc, name) in table {
             assert_eq!(NvmeStatus::new(sct, sc, true).name(), name);

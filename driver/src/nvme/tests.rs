@@ -90,6 +90,7 @@ fn open_brings_the_controller_up_and_drop_shuts_it_down() {
         vec![
             admin_opcode::IDENTIFY,
             admin_opcode::IDENTIFY,
+            admin_opcode::IDENTIFY,
             admin_opcode::SET_FEATURES
         ]
     );
@@ -272,6 +273,46 @@ fn inactive_namespace_and_forced_sgl_are_refused() {
 }
 
 #[test]
+fn a_namespace_of_another_command_set_or_number_is_refused_at_open() {
+    // Zoned (CSI 02h): driven as NVM, every write would fail with Zone Invalid Write.
+    let fake = FakeNvme::start(Behaviour {
+        csi: Some(0x02),
+        ..Behaviour::default()
+    });
+    let err = open_with(&fake, quick()).unwrap_err();
+    assert!(matches!(err, Error::NvmeUnsupported { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("namespace 1 uses the Zoned Namespace command set (CSI 02h)"),
+        "{text}"
+    );
+    assert_eq!(
+        fake.reg(regs::CC_OFFSET) & 1,
+        0,
+        "the controller is left disabled"
+    );
+
+    // No descriptor list (Invalid Field for CNS 03h): an older controller, taken as NVM.
+    let fake = FakeNvme::start(Behaviour {
+        csi: None,
+        ..Behaviour::default()
+    });
+    assert_eq!(open_with(&fake, quick()).unwrap().namespace().nsid, 1);
+
+    // A namespace number the controller does not have, and ones that name no namespace.
+    let fake = FakeNvme::start(Behaviour::default());
+    let err = open_with(&fake, NvmeOptions { nsid: 2, ..quick() }).unwrap_err();
+    assert!(
+        err.to_string().contains("namespace 2 does not exist"),
+        "{err}"
+    );
+    for nsid in [0, u32::MAX] {
+        let err = open_with(&fake, NvmeOptions { nsid, ..quick() }).unwrap_err();
+        assert!(matches!(err, Error::NvmeInvalidOption { .. }), "{err}");
+    }
+}
+
+#[test]
 fn io_queues_are_created_cq_first_and_deleted_sq_first() {
     let fake = FakeNvme::start(Behaviour::default());
     let nvme = open(&fake);
@@ -286,7 +327,7 @@ fn io_queues_are_created_cq_first_and_deleted_sq_first() {
     assert_eq!(fake.queues(), (vec![1, 2, 3, 4], vec![1, 2, 3, 4]));
     let log = fake.admin_log();
     assert_eq!(
-        &log[3..],
+        &log[4..],
         &[5, 1, 5, 1, 5, 1, 5, 1],
         "Create I/O CQ before Create I/O SQ"
     );
@@ -297,7 +338,7 @@ fn io_queues_are_created_cq_first_and_deleted_sq_first() {
     drop(q2);
     assert_eq!(fake.queues().0.len(), 4, "a clone keeps the queue");
     drop(shared);
-    assert_eq!(&fake.admin_log()[11..], &[0, 4], "Delete I/O SQ, then CQ");
+    assert_eq!(&fake.admin_log()[12..], &[0, 4], "Delete I/O SQ, then CQ");
     assert_eq!(fake.queues(), (vec![1, 3, 4], vec![1, 3, 4]));
     assert_eq!(nvme.io_queue().unwrap().id(), 2, "the id is free again");
     drop(q1);
@@ -671,10 +712,10 @@ fn the_cq_phase_wraps_and_a_full_queue_is_an_error() {
     }
     assert_eq!(
         fake.admin_log().len(),
-        3 + 3 * 4,
+        4 + 3 * 4,
         "admin commands all completed"
     );
-    assert_eq!(fake.reg(regs::cq_head_doorbell(0, 0).get()), 15 % 2);
+    assert_eq!(fake.reg(regs::cq_head_doorbell(0, 0).get()), 16 % 2);
     let q = nvme.io_queue().unwrap();
     assert_eq!(q.entries(), 4);
     let cq_head = regs::cq_head_doorbell(1, 0).get();
@@ -982,7 +1023,7 @@ fn a_refused_sq_creation_deletes_the_new_cq() {
         "{err}"
     );
     assert_eq!(
-        &fake.admin_log()[5..],
+        &fake.admin_log()[6..],
         &[
             admin_opcode::CREATE_IO_CQ,
             admin_opcode::CREATE_IO_SQ,

@@ -54,6 +54,50 @@ pub mod cns {
     pub const CONTROLLER: u8 = 0x01;
     /// Active Namespace ID list.
     pub const ACTIVE_NAMESPACES: u8 = 0x02;
+    /// Namespace Identification Descriptor list for the NSID (NVMe 1.3 and later).
+    pub const NAMESPACE_ID_DESCRIPTORS: u8 = 0x03;
+}
+
+/// Command Set Identifiers (NVMe Base Specification 2.0, "Command Set Identifiers"; reported
+/// per namespace in its Namespace Identification Descriptor of type 04h).
+pub mod csi {
+    /// NVM Command Set: the only one this driver reads and writes.
+    pub const NVM: u8 = 0x00;
+    /// Key Value Command Set.
+    pub const KEY_VALUE: u8 = 0x01;
+    /// Zoned Namespace Command Set.
+    pub const ZONED: u8 = 0x02;
+
+    /// The command set's name for messages.
+    pub fn name(csi: u8) -> &'static str {
+        match csi {
+            NVM => "NVM",
+            KEY_VALUE => "Key Value",
+            ZONED => "Zoned Namespace",
+            _ => "unknown",
+        }
+    }
+}
+
+/// The Command Set Identifier in a Namespace Identification Descriptor list (Identify CNS
+/// 03h): descriptors of a 4-byte header (NIDT, NIDL, 2 reserved) and NIDL bytes, ended by one
+/// with NIDT 0. `None` when the list has no CSI descriptor (NIDT 04h, NIDL 1), as before
+/// NVMe 2.0, or is malformed.
+pub fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
+    const NIDT_CSI: u8 = 0x04;
+    let mut at = 0;
+    while at + 4 <= descriptors.len() {
+        let (nidt, nidl) = (descriptors[at], usize::from(descriptors[at + 1]));
+        if nidt == 0 {
+            return None;
+        }
+        let body = descriptors.get(at + 4..at + 4 + nidl)?;
+        if nidt == NIDT_CSI && nidl == 1 {
+            return Some(body[0]);
+        }
+        at += 4 + nidl;
+    }
+    None
 }
 
 /// Feature identifier of Number of Queues (Set/Get Features).
@@ -659,6 +703,25 @@ impl IdentifyNamespace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_command_set_is_found_after_other_descriptors() {
+        // EUI64 (NIDT 1, 8 bytes), NGUID (2, 16), CSI (4, 1), end.
+        let mut list = vec![0u8; 4096];
+        list[0..2].copy_from_slice(&[0x01, 8]);
+        list[12..14].copy_from_slice(&[0x02, 16]);
+        list[32..34].copy_from_slice(&[0x04, 1]);
+        list[36] = csi::ZONED;
+        assert_eq!(namespace_command_set(&list), Some(csi::ZONED));
+        // No CSI descriptor (an NVMe 1.3/1.4 controller): unknown, not NVM.
+        list[32] = 0;
+        assert_eq!(namespace_command_set(&list), None);
+        // A descriptor that claims to run past the page: malformed, not a panic.
+        let mut bad = vec![0u8; 8];
+        bad[0..2].copy_from_slice(&[0x03, 16]);
+        assert_eq!(namespace_command_set(&bad), None);
+        assert_eq!(csi::name(csi::ZONED), "Zoned Namespace");
+    }
 
     #[test]
     fn submission_entry_fields_sit_at_their_bytes() {

@@ -89,6 +89,12 @@ fn identify_namespace_and_namespace_list() {
         assert!(list[4..].iter().all(|&b| b == 0));
         let list = identify(&mut h, 2, 1);
         assert!(list.iter().all(|&b| b == 0), "no namespace above 1");
+
+        // Namespace Identification Descriptors: the CSI descriptor (NIDT 04h, NIDL 1) names
+        // the NVM command set (00h); a zero header ends the list.
+        let descriptors = identify(&mut h, 3, 1);
+        assert_eq!(&descriptors[..5], &[0x04, 1, 0, 0, 0x00]);
+        assert!(descriptors[5..].iter().all(|&b| b == 0));
     }
 }
 
@@ -104,7 +110,12 @@ fn identify_errors() {
             Cmd::identify(2, 0xffff_fffe, DATA, 0),
             (0, 0x0b, true),
         ),
-        ("CNS 3", Cmd::identify(3, 1, DATA, 0), (0, 0x02, true)),
+        ("CNS 4", Cmd::identify(4, 1, DATA, 0), (0, 0x02, true)),
+        (
+            "descriptors of namespace 2",
+            Cmd::identify(3, 2, DATA, 0),
+            (0, 0x0b, true),
+        ),
         (
             "SGL in an admin command",
             Cmd::identify(1, 0, DATA, 0).psdt(1),
@@ -142,8 +153,8 @@ fn identify_errors() {
         assert_eq!(h.ctrl.stats().dma_faults, expected_faults, "{what}");
     }
     assert_eq!(h.bus.faults, [UNMAPPED]);
-    assert_eq!(h.ctrl.stats().admin_commands, 11);
-    assert_eq!(h.ctrl.stats().commands_failed, 11);
+    assert_eq!(h.ctrl.stats().admin_commands, 12);
+    assert_eq!(h.ctrl.stats().commands_failed, 12);
 }
 
 fn create_cq(qid: u16, entries: u32, flags: u32, vector: u32, base: u64) -> Cmd {
