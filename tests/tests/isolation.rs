@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{DataList, DmaEngine, Held, Job, PeerRange, QueueConfig, QueuePair, Sgl};
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{DataList, DmaEngine, Held, Job, PeerRange, QueueConfig, QueuePair, Sgl};
 use peerbar::regs::{self, QUEUE_STATUS};
 use peerbar::{BusAddr, Device, Endpoint, Error};
 use peerbar_sim::{SimConfig, SimDevice};

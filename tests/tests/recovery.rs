@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use peerbar::dma::queue::{
+use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{
     CompletionMode, DataList, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl, Ticket,
 };
-use peerbar::dma::wire::StatusCode;
 use peerbar::dma::{DmaBuffer, PeerSlice};
 use peerbar::{Device, Endpoint, Error, QueueLostReason};
 use peerbar_sim::{ReadFault, SimConfig, SimDevice};

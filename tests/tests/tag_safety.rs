@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{
-    Completion, DataList, DmaEngine, Job, PeerRange, PreparedSgl, QueueConfig, QueuePair, Sgl,
-};
 use peerbar::dma::sgl::SglBuilder;
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{
+    Completion, DataList, DmaEngine, Job, PeerRange, PreparedSgl, QueueConfig, QueuePair, Sgl,
+};
 use peerbar::dma::{DmaBuffer, PeerSlice};
 use peerbar::regs::{
     self, DMA_CONTROL, DMA_CONTROL_REG, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG,

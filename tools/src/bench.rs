@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use peerbar::dma::queue::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
 use peerbar::dma::sgl::{SglBuilder, DESCRIPTOR_LIMIT};
 use peerbar::dma::DmaBuffer;
+use peerbar::dma::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 
@@ -589,7 +589,7 @@ pub fn run(
 
 /// One queue's state during a combination.
 struct Lane {
-    queue: peerbar::dma::queue::QueuePair,
+    queue: peerbar::dma::QueuePair,
     sgl: Arc<PreparedSgl>,
     peer: Arc<peerbar::dma::PeerSlice>,
     submitted: u32,

@@ -5,11 +5,11 @@
 //! - [`sgl`]: builder and validator applying the engine's rules, and the shared test tables;
 //! - [`memory`]: [`DmaBuffer`]s (host memory mapped through the IOMMU) and their IOVA allocator;
 //! - [`peer`]: the BAR2 allocator handing out [`PeerSlice`]s;
-//! - [`queue`]: [`DmaEngine`] (capability check, enable, timeout) and [`QueuePair`]s.
+//! - [`queue_pair`]: [`DmaEngine`] (capability check, enable, timeout) and [`QueuePair`]s.
 
 pub mod memory;
 pub mod peer;
-pub mod queue;
+pub mod queue_pair;
 pub(crate) mod ring;
 pub mod sgl;
 #[cfg(feature = "test-utils")]
@@ -19,7 +19,7 @@ mod wire_layout;
 
 pub use memory::{DmaBuffer, DmaMemory, IovaAllocator};
 pub use peer::{PeerMemory, PeerSlice};
-pub use queue::{
+pub use queue_pair::{
     Completion, CompletionMode, DataList, DmaEngine, EngineStatus, Held, Job, PeerRange,
     PreparedSgl, QueueConfig, QueuePair, Sgl, Ticket,
 };

@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use crate::address::BusAddr;
 use crate::dma::memory::{DmaBuffer, DmaMemory};
-use crate::dma::queue::{DataList, Held, PreparedSgl};
 use crate::dma::sgl::{SglBuilder, SglEntry, DESCRIPTOR_LIMIT};
 use crate::dma::wire::{SglDescriptor, SglType};
+use crate::dma::{DataList, Held, PreparedSgl};
 use crate::error::{Error, Result};
 use crate::nvme::SglSupport;
 

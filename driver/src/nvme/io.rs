@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::dma::memory::DmaBuffer;
-use crate::dma::queue::{DataList, Held};
 use crate::dma::sgl::{SglBuilder, SglEntry};
+use crate::dma::{DataList, Held};
 use crate::error::{Error, Result};
 use crate::nvme::controller::Controller;
 use crate::nvme::dptr;

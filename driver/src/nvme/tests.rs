@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::address::{BarIndex, BusAddr};
 use crate::device::Device;
-use crate::dma::queue::{DataList, Held};
 use crate::dma::wire::{SglDescriptor, SglType};
+use crate::dma::{DataList, Held};
 use crate::error::Error;
 use crate::nvme::fake::{nvme_function, Behaviour, FakeNvme, FAKE_NVME_BAR0, FAKE_NVME_BAR0_LEN};
 use crate::nvme::regs;
