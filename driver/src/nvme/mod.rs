@@ -11,7 +11,7 @@
 //! The controller shares the FPGA's [`DmaMemory`](crate::dma::DmaMemory) (one IOMMU
 //! container, one IOVA allocator), so one set of buffers serves both devices.
 //!
-//! Ownership is as in [`crate::dma::queue_pair`]: a command holds what it names until its
+//! Ownership is as in [`crate::dma::QueuePair`]: a command holds what it names until its
 //! completion has been consumed; dropping an [`IoQueue`] waits for its commands, then deletes
 //! it; the controller is shut down (CC.SHN) when the [`Nvme`] and every [`IoQueue`] made from
 //! it are gone. When the controller cannot be shown to have stopped using some memory, that
