@@ -39,8 +39,6 @@ pub mod peer;
 mod queue_pair;
 pub(crate) mod ring;
 pub mod sgl;
-#[cfg(feature = "test-utils")]
-mod sgl_cases;
 #[cfg(test)]
 mod tests;
 mod ticket;

@@ -13,6 +13,7 @@ use crate::device::Device;
 use crate::dma::engine::DmaEngine;
 use crate::dma::job::{Completion, Held, Job, PeerRange, PreparedSgl, Sgl};
 use crate::dma::memory::DmaBuffer;
+#[cfg(feature = "test-utils")]
 use crate::dma::peer::PeerSlice;
 use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::dma::sgl::SglBuilder;
