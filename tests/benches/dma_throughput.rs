@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use peerbar::dma::wire::StatusCode;
-use peerbar::dma::{DataList, DmaEngine, Job, PeerRange, QueueConfig, Sgl};
+use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, Sgl};
+use peerbar::hostmem::DataList;
 use peerbar::{Device, Endpoint};
 use peerbar_sim::{SimConfig, SimDevice, CLOCK_HZ};
 

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::PeerSlice;
 use peerbar::dma::{
-    CompletionMode, DataList, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl, Ticket,
+    CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl, Ticket,
 };
-use peerbar::dma::{DmaBuffer, PeerSlice};
+use peerbar::hostmem::DataList;
+use peerbar::hostmem::DmaBuffer;
 use peerbar::{Device, Endpoint, Error, QueueLostReason};
 use peerbar_sim::{ReadFault, SimConfig, SimDevice};
 use peerbar_tests::{pattern, read_bar2, reg};

@@ -29,8 +29,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use peerbar::dma::sgl::{validate, FakeAddressSpace, SglWalkError};
-use peerbar::dma::{DmaBuffer, PeerSlice, SglDescriptor, SglEntry, SglType, SqEntry, StatusCode};
-use peerbar::dma::{DmaEngine, Held, Job, QueueConfig, QueuePair};
+use peerbar::dma::{DmaEngine, Job, QueueConfig, QueuePair};
+use peerbar::dma::{PeerSlice, SglDescriptor, SglEntry, SglType, SqEntry, StatusCode};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::Held;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Endpoint};
 use peerbar_sim::{DmaDirection, SimConfig, SimDevice};
 use peerbar_tests::pattern;

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use peerbar::dma::sgl::{SglBuilder, DESCRIPTOR_LIMIT};
-use peerbar::dma::DmaBuffer;
-use peerbar::dma::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
+use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl, Ticket};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::{DataList, PreparedSgl};
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 

@@ -8,12 +8,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::device::Device;
-use crate::dma::memory::DmaMemory;
 use crate::dma::peer::PeerMemory;
 use crate::dma::queue_pair::{CompletionMode, QueueConfig, QueuePair, QueueShared, QueueState};
-use crate::dma::ring::CqCursor;
 use crate::dma::wire::{CqEntry, SqEntry};
 use crate::error::{Error, Result};
+use crate::hostmem::ring::CqCursor;
+use crate::hostmem::DmaMemory;
 use crate::regs::{
     self, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS, QUEUE_CONTROL, QUEUE_CQ_BASE_HI,
     QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI, QUEUE_SQ_BASE_LO, QUEUE_SQ_TAIL,

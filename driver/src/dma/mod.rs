@@ -1,9 +1,8 @@
-//! The DMA side of the driver: wire formats, SGL builder/validator, DMA memory, peer memory and
+//! The DMA engine side of the driver: wire formats, SGL builder/validator, peer memory and
 //! NVMe-style queue pairs (docs/dma-engine.md is the contract with the RTL).
 //!
 //! - [`wire`]: `#[repr(C)]` zerocopy SGL descriptors, SQ/CQ entries, opcodes, status codes;
 //! - [`sgl`]: builder and validator applying the engine's rules, and the shared test tables;
-//! - [`memory`]: [`DmaBuffer`]s (host memory mapped through the IOMMU) and their IOVA allocator;
 //! - [`peer`]: the BAR2 allocator handing out [`PeerSlice`]s;
 //! - [`DmaEngine`] (capability check, enable, timeout) makes [`QueuePair`]s (SQ/CQ rings,
 //!   doorbells, shutdown); a [`Job`] submitted to one returns a [`Ticket`] on which its
@@ -34,10 +33,8 @@
 
 mod engine;
 mod job;
-pub mod memory;
 pub mod peer;
 mod queue_pair;
-pub(crate) mod ring;
 pub mod sgl;
 #[cfg(test)]
 mod tests;
@@ -46,10 +43,12 @@ pub mod wire;
 mod wire_layout;
 
 pub use engine::{DmaEngine, EngineStatus};
-pub use job::{Completion, DataList, Held, Job, PeerRange, PreparedSgl, Sgl};
-pub use memory::{DmaBuffer, DmaMemory, IovaAllocator};
+pub use job::{Completion, Job, PeerRange, Sgl};
 pub use peer::{PeerMemory, PeerSlice};
 pub use queue_pair::{CompletionMode, QueueConfig, QueuePair};
 pub use sgl::{SglBuilder, SglEntry};
 pub use ticket::Ticket;
+// The memory and data lists the engine shares with the NVMe driver live in crate::hostmem; they
+// stay reachable here so that peerbar::dma paths keep working.
+pub use crate::hostmem::{DataList, DmaBuffer, DmaMemory, Held, IovaAllocator, PreparedSgl};
 pub use wire::{CqEntry, Opcode, SglDescriptor, SglType, SqEntry, StatusCode};

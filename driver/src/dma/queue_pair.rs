@@ -11,15 +11,15 @@ use crossbeam_channel::Sender;
 use crate::address::{BarOffset, BusAddr};
 use crate::device::Device;
 use crate::dma::engine::DmaEngine;
-use crate::dma::job::{Completion, Held, Job, PeerRange, PreparedSgl, Sgl};
-use crate::dma::memory::DmaBuffer;
+use crate::dma::job::{Completion, Job, PeerRange, Sgl};
 #[cfg(feature = "test-utils")]
 use crate::dma::peer::PeerSlice;
-use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::dma::sgl::SglBuilder;
 use crate::dma::ticket::Ticket;
 use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, SQ_FLAG_INTERRUPT};
 use crate::error::{Error, QueueLostReason, Result};
+use crate::hostmem::ring::{advance_sq_head, CqCursor};
+use crate::hostmem::{DmaBuffer, Held, PreparedSgl};
 use crate::regs::{
     self, RegisterArrayDef, RegisterDef, QUEUE_CONTROL, QUEUE_CQ_HEAD, QUEUE_SQ_TAIL, QUEUE_STATUS,
 };

@@ -19,11 +19,11 @@
 use std::sync::Arc;
 
 use crate::address::BusAddr;
-use crate::dma::memory::{DmaBuffer, DmaMemory};
 use crate::dma::sgl::{SglBuilder, SglEntry, DESCRIPTOR_LIMIT};
 use crate::dma::wire::{SglDescriptor, SglType};
-use crate::dma::{DataList, Held, PreparedSgl};
 use crate::error::{Error, Result};
+use crate::hostmem::{DataList, Held, PreparedSgl};
+use crate::hostmem::{DmaBuffer, DmaMemory};
 use crate::nvme::SglSupport;
 
 /// Memory page size of PRP entries and PRP lists (CC.MPS = 0).

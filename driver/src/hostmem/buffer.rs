@@ -196,7 +196,7 @@ impl DmaMemory {
     }
 }
 
-/// Page-aligned host memory mapped for the device. See the [module docs](self).
+/// Page-aligned host memory mapped for the device. See the [module docs](crate::hostmem).
 pub struct DmaBuffer {
     memory: DmaMemory,
     host: NonNull<u8>,
