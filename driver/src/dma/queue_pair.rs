@@ -412,14 +412,13 @@ impl QueuePair {
     ) -> Result<Ticket> {
         list.fill(0, list.len(), 0)?;
         for (addr, bytes) in &case.memory {
-            let offset =
-                addr.get()
-                    .checked_sub(list.bus_addr().get())
-                    .ok_or(Error::OutOfBuffer {
-                        offset: 0,
-                        len: bytes.len(),
-                        buffer_len: list.len(),
-                    })?;
+            let offset = addr
+                .offset_from(list.bus_addr())
+                .ok_or(Error::OutOfBuffer {
+                    offset: 0,
+                    len: bytes.len(),
+                    buffer_len: list.len(),
+                })?;
             list.write(offset as usize, bytes)?;
         }
         let entry = SqEntry::new(case.opcode, 0, 0, peer.offset(), case.length, case.dptr);

@@ -569,7 +569,7 @@ pub fn walk_prp(
     len: u64,
 ) -> Result<Vec<SglEntry>, NvmeStatus> {
     let offset_invalid = generic(0x13);
-    if prp1.get() % 4 != 0 {
+    if !prp1.is_aligned(4) {
         return Err(offset_invalid);
     }
     let first = (PAGE - prp1.get() % PAGE).min(len);
@@ -579,13 +579,13 @@ pub fn walk_prp(
         return Ok(out);
     }
     if left <= PAGE {
-        if prp2.get() % PAGE != 0 {
+        if !prp2.is_aligned(PAGE) {
             return Err(offset_invalid);
         }
         out.push(SglEntry::data(prp2, left as u32));
         return Ok(out);
     }
-    if prp2.get() % 8 != 0 {
+    if !prp2.is_aligned(8) {
         return Err(offset_invalid);
     }
     let mut at = prp2.get();

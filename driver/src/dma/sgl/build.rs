@@ -111,7 +111,7 @@ impl SglBuilder {
             }
             _ => {}
         }
-        if list_base.get() % 8 != 0 {
+        if !list_base.is_aligned(8) {
             return Err(Error::SglBuild {
                 reason: format!("list base {list_base} is not 8-byte aligned"),
             });

@@ -124,7 +124,7 @@ where
         if seg_len == 0 || seg_len % 16 != 0 {
             return Err(invalid(SglViolation::SegmentLength(seg_len), at));
         }
-        if seg_addr.get() % 8 != 0 {
+        if !seg_addr.is_aligned(8) {
             return Err(invalid(SglViolation::SegmentAlignment(seg_addr), at));
         }
         if seg_addr.checked_add(u64::from(seg_len)).is_none() {
