@@ -186,8 +186,8 @@ impl DmaEngine {
 
     /// DMA_CONTROL.RESET: aborts every job and disables every queue. Tickets of jobs that were
     /// in flight fail with [`Error::QueueLost`] (reason
-    /// [`QueueLostReason::QueueDisabled`]) at their next register check; drop the queue pairs
-    /// and create them again. ENABLE keeps its value.
+    /// [`QueueLostReason::QueueDisabled`](crate::QueueLostReason::QueueDisabled)) at their next
+    /// register check; drop the queue pairs and create them again. ENABLE keeps its value.
     pub fn reset(&self) -> Result<()> {
         regs::modify(self.dev(), &regs::DMA_CONTROL_REG, DMA_CONTROL::RESET::SET)
     }

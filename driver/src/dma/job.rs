@@ -53,8 +53,9 @@ impl PeerRange {
 /// How a PULL or PUSH gets its list.
 #[derive(Clone, Debug)]
 pub enum Sgl {
-    /// Built at submit time with the queue's [`SglBuilder`] (inline DPTR for one Data entry,
-    /// else a new [`DmaBuffer`] holding the segments).
+    /// Built at submit time with the queue's [`SglBuilder`](crate::dma::SglBuilder) (inline DPTR
+    /// for one Data entry, else a new [`DmaBuffer`](crate::hostmem::DmaBuffer) holding the
+    /// segments).
     List(DataList),
     /// A list built beforehand.
     Prepared(Arc<PreparedSgl>),

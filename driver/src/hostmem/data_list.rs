@@ -73,9 +73,10 @@ impl DataList {
     ///
     /// Checked at submit: if the range touches this driver's own address space (the IOVA
     /// ranges its DMA buffers come from, or the endpoint's BAR2) it must lie inside a buffer or
-    /// slice the list holds ([`DataList::hold`]), else [`QueuePair::submit`] refuses the job
-    /// with [`Error::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job
-    /// owns). Addresses outside both are not checked.
+    /// slice the list holds ([`DataList::hold`]), else
+    /// [`QueuePair::submit`](crate::dma::QueuePair::submit) refuses the job with
+    /// [`Error::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job owns).
+    /// Addresses outside both are not checked.
     pub fn push_bus(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
         self.entries.push(SglEntry::data(addr, len));
         self
