@@ -8,7 +8,9 @@
 //! - [`regs`]: BAR0 register map (generated from hw/regmap/peerbar.toml) and typed accessors;
 //! - [`config`]: PCI config space decoding (IDs, capability lists, PCIe and MSI-X capabilities);
 //! - [`endpoint`]: an opened, identified peerbar endpoint;
-//! - [`dma`]: DMA engine queues, SGLs, DMA and peer memory;
+//! - [`hostmem`]: what the DMA engine and the NVMe driver share: DMA buffers mapped through the
+//!   IOMMU, data lists and prepared SGLs naming them, the host side of SQ/CQ rings;
+//! - [`dma`]: the DMA engine: its queues, jobs, SGL rules, BAR2 peer memory;
 //! - [`nvme`]: a small user-mode NVMe host driver (an SSD DMAing into BAR2 peer-to-peer);
 //! - [`pattern`]: self-locating test data (a corruption report says where the bytes belong).
 //! - [`topology`]: what decides whether P2P DMA between two functions works, read from sysfs.
@@ -19,6 +21,7 @@ pub mod device;
 pub mod dma;
 pub mod endpoint;
 pub mod error;
+pub mod hostmem;
 pub mod mmio;
 pub mod nvme;
 pub mod pattern;

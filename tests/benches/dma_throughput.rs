@@ -16,8 +16,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use peerbar::dma::queue::{DataList, DmaEngine, Job, PeerRange, QueueConfig, Sgl};
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, Sgl};
+use peerbar::hostmem::DataList;
 use peerbar::{Device, Endpoint};
 use peerbar_sim::{SimConfig, SimDevice, CLOCK_HZ};
 

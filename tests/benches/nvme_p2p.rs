@@ -17,7 +17,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::{DataList, Job, PeerRange, QueueConfig, Sgl};
+use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl};
+use peerbar::hostmem::DataList;
 use peerbar::nvme::{Nvme, NvmeOptions};
 use peerbar::Endpoint;
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{DataList, Job, PeerRange, QueueConfig, Sgl};
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl};
+use peerbar::hostmem::DataList;
 use peerbar::{BarIndex, BarOffset, Device, Endpoint};
 use peerbar_sim::{SimConfig, SimDevice};
 use peerbar_tests::{pattern, read_bar2};

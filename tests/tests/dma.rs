@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{
-    Completion, CompletionMode, DataList, DmaEngine, Job, PeerRange, PreparedSgl, QueueConfig,
-    QueuePair, Sgl,
-};
 use peerbar::dma::sgl::{malformed_list_cases, valid_list_cases, SglBuilder, SglEntry};
 use peerbar::dma::sgl::{CASE_DATA_REGION_LEN, CASE_LIST_REGION_LEN};
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{
+    Completion, CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl,
+};
+use peerbar::hostmem::{DataList, PreparedSgl};
 use peerbar::{BarIndex, BarOffset, Device, Endpoint};
 use peerbar_sim::{SimConfig, SimDevice};
 use peerbar_tests::pattern;
@@ -254,8 +254,8 @@ fn list_in_bar2() {
     let prepared = PreparedSgl::from_parts(
         built.dptr,
         vec![
-            peerbar::dma::queue::Held::Peer(Arc::clone(&list_slice)),
-            peerbar::dma::queue::Held::Buffer(Arc::clone(&host)),
+            peerbar::hostmem::Held::Peer(Arc::clone(&list_slice)),
+            peerbar::hostmem::Held::Buffer(Arc::clone(&host)),
         ],
     );
     let c = run(
@@ -357,7 +357,7 @@ fn bar2_range_past_the_end_is_refused() {
         &q,
         Job::Raw {
             entry,
-            held: vec![peerbar::dma::queue::Held::Buffer(Arc::clone(&host))],
+            held: vec![peerbar::hostmem::Held::Buffer(Arc::clone(&host))],
         },
     );
     assert_eq!(c.status, StatusCode::Bar2Range);

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{DataList, DmaEngine, Held, Job, PeerRange, QueueConfig, QueuePair, Sgl};
 use peerbar::dma::wire::StatusCode;
+use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl};
+use peerbar::hostmem::{DataList, Held};
 use peerbar::regs::{self, QUEUE_STATUS};
 use peerbar::{BusAddr, Device, Endpoint, Error};
 use peerbar_sim::{SimConfig, SimDevice};

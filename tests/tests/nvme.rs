@@ -10,9 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::{
-    DataList, DmaBuffer, DmaEngine, Held, Job, PeerRange, QueueConfig, SglDescriptor, SglType,
-};
+use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, SglDescriptor, SglType};
+use peerbar::hostmem::{DataList, DmaBuffer, Held};
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, Psdt, SubmissionEntry, TransferMode};
 use peerbar::pattern::Pattern;
 use peerbar::{BusAddr, Device, Endpoint};

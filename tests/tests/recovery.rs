@@ -7,11 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use peerbar::dma::queue::{
-    CompletionMode, DataList, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl, Ticket,
-};
 use peerbar::dma::wire::StatusCode;
-use peerbar::dma::{DmaBuffer, PeerSlice};
+use peerbar::dma::PeerSlice;
+use peerbar::dma::{
+    CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl, Ticket,
+};
+use peerbar::hostmem::DataList;
+use peerbar::hostmem::DmaBuffer;
 use peerbar::{Device, Endpoint, Error, QueueLostReason};
 use peerbar_sim::{ReadFault, SimConfig, SimDevice};
 use peerbar_tests::{pattern, read_bar2, reg};

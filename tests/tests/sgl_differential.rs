@@ -28,9 +28,11 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use peerbar::dma::queue::{DmaEngine, Held, Job, QueueConfig, QueuePair};
 use peerbar::dma::sgl::{validate, FakeAddressSpace, SglWalkError};
-use peerbar::dma::{DmaBuffer, PeerSlice, SglDescriptor, SglEntry, SglType, SqEntry, StatusCode};
+use peerbar::dma::{DmaEngine, Job, QueueConfig, QueuePair};
+use peerbar::dma::{PeerSlice, SglDescriptor, SglEntry, SglType, SqEntry, StatusCode};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::Held;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Endpoint};
 use peerbar_sim::{DmaDirection, SimConfig, SimDevice};
 use peerbar_tests::pattern;
@@ -1145,7 +1147,7 @@ impl Rig {
         &self,
         case: &Case,
         expect: &Expect,
-        c: &peerbar::dma::queue::Completion,
+        c: &peerbar::dma::Completion,
         bar2_after: &[u8],
         data_after: &[u8],
     ) -> Vec<String> {

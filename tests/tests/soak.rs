@@ -26,9 +26,10 @@ use std::time::{Duration, Instant};
 use peerbar::dma::sgl::{self, malformed_list_cases, SglCase};
 use peerbar::dma::sgl::{CASE_DATA_REGION_LEN, CASE_LIST_REGION_LEN};
 use peerbar::dma::{
-    Completion, CompletionMode, DmaBuffer, DmaEngine, Held, Job, Opcode, PeerSlice, QueueConfig,
-    QueuePair, SglBuilder, SglDescriptor, SglEntry, SqEntry, StatusCode, Ticket,
+    Completion, CompletionMode, DmaEngine, Job, Opcode, PeerSlice, QueueConfig, QueuePair,
+    SglBuilder, SglDescriptor, SglEntry, SqEntry, StatusCode, Ticket,
 };
+use peerbar::hostmem::{DmaBuffer, Held};
 use peerbar::regs::{self, DMA_ERR_BAD_COMPLETION_REG, DMA_JOBS_REG, DMA_JOB_ERRORS_REG};
 use peerbar::regs::{QUEUE_STATUS, QUEUE_STATUS_REG};
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Endpoint};
@@ -1601,7 +1602,7 @@ fn duplicated_completion_while_its_tag_is_reused() {
     slice.write(0, &pattern(22, len)).expect("fill");
     let first = host.bus_addr().get();
     sim.inject_read_fault(first..first + 1, ReadFault::Duplicated);
-    let mut list = peerbar::dma::DataList::new();
+    let mut list = peerbar::hostmem::DataList::new();
     list.push_buffer(&host, 0, len as u32).expect("list");
     let c = q
         .submit(Job::Pull {

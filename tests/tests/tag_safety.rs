@@ -8,12 +8,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::queue::{
-    Completion, DataList, DmaEngine, Job, PeerRange, PreparedSgl, QueueConfig, QueuePair, Sgl,
-};
 use peerbar::dma::sgl::SglBuilder;
 use peerbar::dma::wire::StatusCode;
-use peerbar::dma::{DmaBuffer, PeerSlice};
+use peerbar::dma::PeerSlice;
+use peerbar::dma::{Completion, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::{DataList, PreparedSgl};
 use peerbar::regs::{
     self, DMA_CONTROL, DMA_CONTROL_REG, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG,
     DMA_ERR_BAD_COMPLETION_REG, DMA_JOBS_REG, DMA_STATUS, DMA_STATUS_REG,

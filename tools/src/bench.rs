@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use peerbar::dma::queue::{DataList, Job, PeerRange, PreparedSgl, QueueConfig, Sgl, Ticket};
 use peerbar::dma::sgl::{SglBuilder, DESCRIPTOR_LIMIT};
-use peerbar::dma::DmaBuffer;
+use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl, Ticket};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::{DataList, PreparedSgl};
 use peerbar_sim::{SimConfig, CLOCK_HZ};
 use serde::Serialize;
 
@@ -589,7 +590,7 @@ pub fn run(
 
 /// One queue's state during a combination.
 struct Lane {
-    queue: peerbar::dma::queue::QueuePair,
+    queue: peerbar::dma::QueuePair,
     sgl: Arc<PreparedSgl>,
     peer: Arc<peerbar::dma::PeerSlice>,
     submitted: u32,

@@ -19,9 +19,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use peerbar::dma::{
-    CompletionMode, DataList, DmaBuffer, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig,
-    QueuePair, Sgl, Ticket,
+    CompletionMode, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig, QueuePair, Sgl, Ticket,
 };
+use peerbar::hostmem::{DataList, DmaBuffer};
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
 use peerbar::pattern::{Mismatch, Pattern};
 use peerbar::{BarIndex, BarOffset, BusAddr};

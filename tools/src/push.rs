@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use peerbar::dma::queue::{DataList, Held, Job, PeerRange, PreparedSgl, QueueConfig, Sgl};
 use peerbar::dma::sgl::{self, SglBuilder};
 use peerbar::dma::wire::{Opcode, SglDescriptor, SglType};
-use peerbar::dma::DmaBuffer;
+use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl};
+use peerbar::hostmem::DmaBuffer;
+use peerbar::hostmem::{DataList, Held, PreparedSgl};
 use peerbar::{BarOffset, BusAddr, Endpoint};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

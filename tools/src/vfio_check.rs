@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use peerbar::device::vfio::{VfioDevice, VfioOpen};
-use peerbar::dma::{DataList, DmaBuffer, DmaMemory};
+use peerbar::hostmem::{DataList, DmaBuffer, DmaMemory};
 use peerbar::nvme::{SglSupport, SubmissionEntry};
 use peerbar::pattern::Pattern;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Nvme, NvmeOptions, TransferMode};
@@ -323,8 +323,10 @@ fn msix_check(
         let buffer = Arc::new(nvme.memory().alloc(4096)?);
         let entry = SubmissionEntry::identify(1, 0, buffer.bus_addr());
         let t0 = Instant::now();
-        let ticket =
-            nvme.submit_admin_raw(entry, vec![peerbar::dma::Held::Buffer(Arc::clone(&buffer))])?;
+        let ticket = nvme.submit_admin_raw(
+            entry,
+            vec![peerbar::hostmem::Held::Buffer(Arc::clone(&buffer))],
+        )?;
         let completion = ticket.wait(TIMEOUT)?.check()?;
         let vector = irq.recv_timeout(TIMEOUT).map_err(|_| {
             anyhow::anyhow!(

@@ -81,7 +81,7 @@ pub struct FakeDevice {
     resets: AtomicU32,
     iova_ranges: Vec<Range<u64>>,
     /// What [`Device::shared_iova_allocator`] returns (a device in a shared container).
-    shared_iova: Option<std::sync::Arc<crate::dma::IovaAllocator>>,
+    shared_iova: Option<std::sync::Arc<crate::hostmem::IovaAllocator>>,
     dma: Mutex<DmaState>,
 }
 
@@ -175,7 +175,7 @@ impl FakeDevice {
     /// from `allocator` (as VFIO devices opened into one container).
     pub fn with_shared_iova_allocator(
         mut self,
-        allocator: std::sync::Arc<crate::dma::IovaAllocator>,
+        allocator: std::sync::Arc<crate::hostmem::IovaAllocator>,
     ) -> FakeDevice {
         self.shared_iova = Some(allocator);
         self
@@ -643,7 +643,7 @@ impl Device for FakeDevice {
         bar_bus_addr_from_config(self, bar)
     }
 
-    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::dma::IovaAllocator>> {
+    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::hostmem::IovaAllocator>> {
         self.shared_iova.clone()
     }
 

@@ -73,9 +73,9 @@ pub trait Device: Send + Sync {
 
     /// The IOVA allocator of the IOMMU address space this device shares with others (a VFIO
     /// container holding several devices), `None` when the device has an address space of its
-    /// own. [`crate::dma::DmaMemory::new`] allocates from it, so that every DMA buffer and every
+    /// own. [`crate::hostmem::DmaMemory::new`] allocates from it, so that every DMA buffer and every
     /// peer-BAR window in one container gets a distinct IOVA.
-    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::dma::IovaAllocator>> {
+    fn shared_iova_allocator(&self) -> Option<std::sync::Arc<crate::hostmem::IovaAllocator>> {
         None
     }
 

@@ -27,7 +27,7 @@
 //! functions (an FPGA and the SSD that DMAs into it; two NVMe controllers) into ONE container
 //! ([`VfioContainerHandle`], shared by `Arc`), so that a bus address one of them names is
 //! translated by the same IOMMU mappings for all of them. The container owns the one
-//! [`IovaAllocator`] over its `valid_iova_ranges`: DMA buffers ([`crate::dma::DmaMemory`], via
+//! [`IovaAllocator`] over its `valid_iova_ranges`: DMA buffers ([`crate::hostmem::DmaMemory`], via
 //! [`Device::shared_iova_allocator`]) and peer-BAR windows ([`VfioDevice::map_bar_for_peers`])
 //! all come from it, so they never overlap. The raw bus addresses of every opened BAR are
 //! reserved in it too: without ACS, a switch routes a DMA to such an address straight to the
@@ -68,8 +68,8 @@ use pci_driver::regions::{PciRegion, Permissions};
 
 use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::device::{bar_bus_addr_from_config, check_bar_access, check_config_access, Device};
-use crate::dma::IovaAllocator;
 use crate::error::{Error, Result};
+use crate::hostmem::IovaAllocator;
 use crate::mmio::MmioRegion;
 
 /// A PCI address: domain, bus, device, function.

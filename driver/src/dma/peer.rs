@@ -99,7 +99,7 @@ impl PeerMemory {
             return Err(exhausted(&pool));
         }
         let found = pool.free.iter().find_map(|(&s, &e)| {
-            let start = s.checked_add(align - 1)? & !(align - 1);
+            let start = BarOffset::new(s).align_up(align)?.get();
             let end = start.checked_add(len)?;
             (end <= e).then_some((s, e, start, end))
         });

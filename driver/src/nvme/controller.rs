@@ -7,10 +7,10 @@ use tock_registers::LocalRegisterCopy;
 
 use crate::address::{BarIndex, BusAddr};
 use crate::device::Device;
-use crate::dma::memory::{DmaBuffer, DmaMemory};
-use crate::dma::queue::Held;
 use crate::dma::sgl::SglBuilder;
 use crate::error::{Error, Result};
+use crate::hostmem::Held;
+use crate::hostmem::{DmaBuffer, DmaMemory};
 use crate::nvme::io::{IoParams, IoQueue};
 use crate::nvme::queue::{Keep, NvmeCompletion, NvmeTicket, QueueCore};
 use crate::nvme::regs::{self, AQA, CAP, CC, CMBLOC, CMBSZ, CSTS, VS};

@@ -19,11 +19,11 @@
 use std::sync::Arc;
 
 use crate::address::BusAddr;
-use crate::dma::memory::{DmaBuffer, DmaMemory};
-use crate::dma::queue::{DataList, Held, PreparedSgl};
 use crate::dma::sgl::{SglBuilder, SglEntry, DESCRIPTOR_LIMIT};
 use crate::dma::wire::{SglDescriptor, SglType};
 use crate::error::{Error, Result};
+use crate::hostmem::{DataList, Held, PreparedSgl};
+use crate::hostmem::{DmaBuffer, DmaMemory};
 use crate::nvme::SglSupport;
 
 /// Memory page size of PRP entries and PRP lists (CC.MPS = 0).
@@ -123,7 +123,7 @@ pub fn prp_pages(entries: &[SglEntry]) -> Result<Vec<BusAddr>> {
             )));
         }
         pages.push(addr);
-        let mut page = (a & !(PRP_PAGE - 1)) + PRP_PAGE;
+        let mut page = addr.align_down(PRP_PAGE).get() + PRP_PAGE;
         while page < end {
             pages.push(BusAddr::new(page));
             page += PRP_PAGE;
@@ -233,7 +233,7 @@ pub fn check_sgl(
                 )))
             }
             SglEntry::Data { addr, len }
-                if support == SglSupport::DwordAligned && (addr.get() % 4 != 0 || len % 4 != 0) =>
+                if support == SglSupport::DwordAligned && (!addr.is_aligned(4) || len % 4 != 0) =>
             {
                 return Err(bad(format!(
                     "entry {i} ({len} bytes at {addr}) is not dword aligned, and the controller's SGL support is dword-granular"

@@ -19,9 +19,9 @@ use zerocopy::{FromBytes, IntoBytes};
 use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::device::fake::FakeDevice;
 use crate::device::Device;
-use crate::dma::memory::DmaMemory;
 use crate::dma::sgl::{validate, SglEntry, SglWalkError};
 use crate::dma::wire::{Opcode, StatusCode};
+use crate::hostmem::DmaMemory;
 use crate::nvme::regs;
 use crate::nvme::status::NvmeStatus;
 use crate::nvme::wire::{admin_opcode, io_opcode, CompletionEntry, Psdt, SubmissionEntry};
@@ -587,7 +587,7 @@ pub fn walk_prp(
     len: u64,
 ) -> Result<Vec<SglEntry>, NvmeStatus> {
     let offset_invalid = generic(0x13);
-    if prp1.get() % 4 != 0 {
+    if !prp1.is_aligned(4) {
         return Err(offset_invalid);
     }
     let first = (PAGE - prp1.get() % PAGE).min(len);
@@ -597,13 +597,13 @@ pub fn walk_prp(
         return Ok(out);
     }
     if left <= PAGE {
-        if prp2.get() % PAGE != 0 {
+        if !prp2.is_aligned(PAGE) {
             return Err(offset_invalid);
         }
         out.push(SglEntry::data(prp2, left as u32));
         return Ok(out);
     }
-    if prp2.get() % 8 != 0 {
+    if !prp2.is_aligned(8) {
         return Err(offset_invalid);
     }
     let mut at = prp2.get();

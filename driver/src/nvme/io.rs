@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::dma::memory::DmaBuffer;
-use crate::dma::queue::{DataList, Held};
 use crate::dma::sgl::{SglBuilder, SglEntry};
 use crate::error::{Error, Result};
+use crate::hostmem::DmaBuffer;
+use crate::hostmem::{DataList, Held};
 use crate::nvme::controller::Controller;
 use crate::nvme::dptr;
 use crate::nvme::queue::{Keep, NvmeTicket, QueueCore};

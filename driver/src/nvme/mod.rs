@@ -4,14 +4,14 @@
 //! [`Nvme::open`] brings a controller up (class code check, bus mastering, disable, admin
 //! queue, enable, Identify, Number of Queues); [`Nvme::io_queue`] creates polled I/O queue
 //! pairs whose [`IoQueue::read`] / [`IoQueue::write`] take the DMA engine's
-//! [`DataList`](crate::dma::DataList): host buffers, BAR2 peer slices (the SSD then DMAs
+//! [`DataList`](crate::hostmem::DataList): host buffers, BAR2 peer slices (the SSD then DMAs
 //! straight into the FPGA), raw bus addresses and, for reads, bit buckets. Data pointers are
 //! SGLs when the controller supports them, else PRPs ([`TransferMode`]).
 //!
-//! The controller shares the FPGA's [`DmaMemory`](crate::dma::DmaMemory) (one IOMMU
+//! The controller shares the FPGA's [`DmaMemory`](crate::hostmem::DmaMemory) (one IOMMU
 //! container, one IOVA allocator), so one set of buffers serves both devices.
 //!
-//! Ownership is as in [`crate::dma::queue`]: a command holds what it names until its
+//! Ownership is as in [`crate::dma::QueuePair`]: a command holds what it names until its
 //! completion has been consumed; dropping an [`IoQueue`] waits for its commands, then deletes
 //! it; the controller is shut down (CC.SHN) when the [`Nvme`] and every [`IoQueue`] made from
 //! it are gone. When the controller cannot be shown to have stopped using some memory, that

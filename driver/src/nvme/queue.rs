@@ -21,10 +21,10 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::address::{BarIndex, BarOffset};
 use crate::device::Device;
-use crate::dma::memory::DmaBuffer;
-use crate::dma::queue::{DataList, Held};
-use crate::dma::ring::{advance_sq_head, CqCursor};
 use crate::error::{Error, Result};
+use crate::hostmem::ring::{advance_sq_head, CqCursor};
+use crate::hostmem::DmaBuffer;
+use crate::hostmem::{DataList, Held};
 use crate::nvme::regs::{self, CSTS};
 use crate::nvme::status::NvmeStatus;
 use crate::nvme::wire::{CompletionEntry, SubmissionEntry};

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::address::{BarIndex, BusAddr};
 use crate::device::Device;
-use crate::dma::queue::{DataList, Held};
 use crate::dma::wire::{SglDescriptor, SglType};
 use crate::error::Error;
+use crate::hostmem::{DataList, Held};
 use crate::nvme::fake::{nvme_function, Behaviour, FakeNvme, FAKE_NVME_BAR0, FAKE_NVME_BAR0_LEN};
 use crate::nvme::regs;
 use crate::nvme::wire::{admin_opcode, Psdt, SubmissionEntry};
@@ -131,7 +131,7 @@ fn open_brings_the_controller_up_and_drop_shuts_it_down() {
 fn a_function_that_is_not_nvme_is_refused_by_class_code() {
     let dev = nvme_function(Behaviour::default().cap);
     dev.poke_config(0x09, &[0x00, 0x80, 0x05]);
-    let memory = crate::dma::DmaMemory::new(Arc::new(nvme_function(0))).unwrap();
+    let memory = crate::hostmem::DmaMemory::new(Arc::new(nvme_function(0))).unwrap();
     let err = Nvme::open(Arc::new(dev), memory, NvmeOptions::default()).unwrap_err();
     assert!(
         matches!(

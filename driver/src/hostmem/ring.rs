@@ -1,13 +1,13 @@
 //! The host side of an NVMe-style queue pair's rings, shared by the engine's queues
-//! ([`super::queue`]) and the NVMe host driver ([`crate::nvme`]): both devices post 16-byte,
+//! ([`crate::dma::QueuePair`]) and the NVMe host driver ([`crate::nvme`]): both devices post 16-byte,
 //! phase-tagged completion entries and report how far they fetched the SQ.
 
 use std::sync::atomic::{fence, Ordering};
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use crate::dma::DmaBuffer;
 use crate::error::Result;
+use crate::hostmem::DmaBuffer;
 
 /// Byte offset of the status word (phase tag in bit 0) in a 16-byte CQ entry.
 const STATUS_OFFSET: usize = 14;

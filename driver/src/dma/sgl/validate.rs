@@ -1,65 +1,9 @@
-//! SGL builder and validator: the same rules, and the same status codes, as the engine
-//! (docs/dma-engine.md, "SGL").
-//!
-//! The rules live in one place: [`SglViolation`] names each way a list can be malformed and
-//! [`SglViolation::status`] is the table from violation to status code. [`validate`] walks a
-//! list in the engine's order (DPTR, then each segment's descriptors in address order, following
-//! the chain) and reports the first violation it meets.
-//!
-//! Where the contract leaves a choice open, the validator fixes it as follows (to be kept in
-//! step with the RTL; the end-to-end tests run `malformed_list_cases` (feature `test-utils`) against it):
-//! - LENGTH 0 completes with success without looking at DPTR;
-//! - the descriptor limit counts descriptors fetched from segment memory (DPTR excluded):
-//!   the 65 537th fetch fails the job with C1h;
-//! - a running total that passes LENGTH fails at that descriptor (0Fh); a total short of LENGTH
-//!   fails when the list ends (0Fh);
-//! - a Segment / Last Segment descriptor whose address + length overflows 64 bits is 0Dh (an
-//!   invalid segment descriptor, like a misaligned one); a Data Block that overflows is 0Fh;
-//! - a Segment (not Last Segment) whose segment ends in a Data Block or Bit Bucket simply ends
-//!   the list (NVMe/QEMU behaviour);
-//! - a non-zero subtype (only "address", 0h, is supported): 0Dh in DPTR, 11h inside a list.
+//! [`validate`]: walks a list exactly like the engine and gives its entries or the first rule
+//! it breaks ([`SglViolation`], whose [`SglViolation::status`] is the rule table).
 
 use crate::address::BusAddr;
+use crate::dma::sgl::{SglEntry, DESCRIPTOR_LIMIT};
 use crate::dma::wire::{Opcode, SglDescriptor, SglType, StatusCode};
-use crate::error::{Error, Result};
-
-/// The engine stops walking after this many descriptors for one command (C1h).
-pub const DESCRIPTOR_LIMIT: u64 = 65_536;
-
-/// Default number of descriptors per segment the builder emits (Linux nvme-pci uses 256).
-pub const DEFAULT_DESCRIPTORS_PER_SEGMENT: usize = 256;
-
-/// One entry of a data list: what the engine moves, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SglEntry {
-    /// `len` bytes at bus address `addr`.
-    Data { addr: BusAddr, len: u32 },
-    /// `len` bytes skipped: PULL leaves BAR2 untouched over the span (rejected on PUSH).
-    BitBucket { len: u32 },
-}
-
-impl SglEntry {
-    pub fn data(addr: BusAddr, len: u32) -> SglEntry {
-        SglEntry::Data { addr, len }
-    }
-
-    pub fn len(&self) -> u32 {
-        match *self {
-            SglEntry::Data { len, .. } | SglEntry::BitBucket { len } => len,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn descriptor(&self) -> SglDescriptor {
-        match *self {
-            SglEntry::Data { addr, len } => SglDescriptor::data_block(addr, len),
-            SglEntry::BitBucket { len } => SglDescriptor::bit_bucket(len),
-        }
-    }
-}
 
 /// Each way a list can break the rules; [`SglViolation::status`] is the rule table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,7 +124,7 @@ where
         if seg_len == 0 || seg_len % 16 != 0 {
             return Err(invalid(SglViolation::SegmentLength(seg_len), at));
         }
-        if seg_addr.get() % 8 != 0 {
+        if !seg_addr.is_aligned(8) {
             return Err(invalid(SglViolation::SegmentAlignment(seg_addr), at));
         }
         if seg_addr.checked_add(u64::from(seg_len)).is_none() {
@@ -277,167 +221,14 @@ impl Walk {
     }
 }
 
-/// A list ready to use: DPTR for the SQ entry and the bytes of its segments, to be written
-/// (contiguously) at the `list_base` given to [`SglBuilder::build`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuiltSgl {
-    pub dptr: SglDescriptor,
-    /// Segment memory image (empty when DPTR is an inline Data Block).
-    pub list: Vec<u8>,
-    /// Sum of the entries' lengths: the job's LENGTH.
-    pub length: u32,
-}
-
-/// Builds DPTR + segment images from a list of entries: one inline Data Block for a single
-/// Data entry, else a Last Segment pointing at one segment, chaining Segment descriptors when
-/// the list exceeds `descriptors_per_segment` (default 256, at least 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SglBuilder {
-    descriptors_per_segment: usize,
-}
-
-impl Default for SglBuilder {
-    fn default() -> SglBuilder {
-        SglBuilder {
-            descriptors_per_segment: DEFAULT_DESCRIPTORS_PER_SEGMENT,
-        }
-    }
-}
-
-impl SglBuilder {
-    /// A builder with at most `descriptors_per_segment` descriptors per segment (the chain
-    /// descriptor included); fails below 2 or above 2^28 (a segment length must fit in u32).
-    pub fn new(descriptors_per_segment: usize) -> Result<SglBuilder> {
-        if !(2..=1 << 28).contains(&descriptors_per_segment) {
-            return Err(Error::SglBuild {
-                reason: format!(
-                    "{descriptors_per_segment} descriptors per segment: need 2 ..= 2^28"
-                ),
-            });
-        }
-        Ok(SglBuilder {
-            descriptors_per_segment,
-        })
-    }
-
-    pub fn descriptors_per_segment(&self) -> usize {
-        self.descriptors_per_segment
-    }
-
-    /// True when `entries` fit in DPTR alone (no segment memory needed).
-    pub fn is_inline(entries: &[SglEntry]) -> bool {
-        matches!(entries, [] | [SglEntry::Data { .. }])
-    }
-
-    /// Sizes of the segments for `n` entries (descriptor counts, chain descriptors included).
-    fn segment_sizes(&self, n: usize) -> Vec<usize> {
-        let per = self.descriptors_per_segment;
-        let mut sizes = Vec::new();
-        let mut left = n;
-        while left > per {
-            sizes.push(per);
-            left -= per - 1;
-        }
-        sizes.push(left);
-        sizes
-    }
-
-    /// Bytes of segment memory [`SglBuilder::build`] needs for `entries` (0 when inline).
-    pub fn list_len(&self, entries: &[SglEntry]) -> usize {
-        if SglBuilder::is_inline(entries) {
-            return 0;
-        }
-        self.segment_sizes(entries.len()).iter().sum::<usize>() * SglDescriptor::SIZE
-    }
-
-    /// Builds the list for segment memory at `list_base` (8-byte aligned). Fails when the total
-    /// length exceeds u32 (LENGTH) or a Data entry's address + length overflows.
-    pub fn build(&self, entries: &[SglEntry], list_base: BusAddr) -> Result<BuiltSgl> {
-        let mut total: u64 = 0;
-        for e in entries {
-            if let SglEntry::Data { addr, len } = *e {
-                if addr.checked_add(u64::from(len)).is_none() {
-                    return Err(Error::SglBuild {
-                        reason: format!("data entry {addr} + {len} bytes overflows 64 bits"),
-                    });
-                }
-            }
-            total += u64::from(e.len());
-        }
-        let length = u32::try_from(total).map_err(|_| Error::SglBuild {
-            reason: format!("total length {total} does not fit the 32-bit LENGTH field"),
-        })?;
-        match entries {
-            [] => {
-                return Ok(BuiltSgl {
-                    dptr: SglDescriptor::data_block(BusAddr::new(0), 0),
-                    list: Vec::new(),
-                    length,
-                })
-            }
-            [e @ SglEntry::Data { .. }] => {
-                return Ok(BuiltSgl {
-                    dptr: e.descriptor(),
-                    list: Vec::new(),
-                    length,
-                })
-            }
-            _ => {}
-        }
-        if list_base.get() % 8 != 0 {
-            return Err(Error::SglBuild {
-                reason: format!("list base {list_base} is not 8-byte aligned"),
-            });
-        }
-        let sizes = self.segment_sizes(entries.len());
-        let list_len = sizes.iter().sum::<usize>() * SglDescriptor::SIZE;
-        if list_base.checked_add(list_len as u64).is_none() {
-            return Err(Error::SglBuild {
-                reason: format!("list of {list_len} bytes at {list_base} overflows 64 bits"),
-            });
-        }
-        let chain = |index: usize, offset: usize| {
-            let addr = BusAddr::new(list_base.get() + offset as u64);
-            let len = (sizes[index] * SglDescriptor::SIZE) as u32;
-            if index + 1 == sizes.len() {
-                SglDescriptor::last_segment(addr, len)
-            } else {
-                SglDescriptor::segment(addr, len)
-            }
-        };
-        let dptr = chain(0, 0);
-        let mut list = Vec::with_capacity(list_len);
-        let mut rest = entries;
-        let mut offset = 0;
-        for (index, &size) in sizes.iter().enumerate() {
-            let last_segment = index + 1 == sizes.len();
-            let data = if last_segment { size } else { size - 1 };
-            for e in &rest[..data] {
-                list.extend_from_slice(&e.descriptor().to_bytes());
-            }
-            rest = &rest[data..];
-            offset += size * SglDescriptor::SIZE;
-            if !last_segment {
-                list.extend_from_slice(&chain(index + 1, offset).to_bytes());
-            }
-        }
-        debug_assert!(rest.is_empty());
-        debug_assert_eq!(list.len(), list_len);
-        Ok(BuiltSgl { dptr, list, length })
-    }
-}
-
-// Test tables and the fake address space (feature `test-utils`), re-exported here.
-#[cfg(feature = "test-utils")]
-pub use super::sgl_cases::{
-    malformed_list_cases, valid_list_cases, FakeAddressSpace, SglCase, CASE_DATA_REGION_LEN,
-    CASE_LIST_REGION_LEN,
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dma::sgl_cases::descriptors;
+    use crate::dma::sgl::cases::descriptors;
+    use crate::dma::sgl::{
+        malformed_list_cases, valid_list_cases, FakeAddressSpace, SglBuilder, CASE_DATA_REGION_LEN,
+        CASE_LIST_REGION_LEN,
+    };
     use proptest::prelude::*;
 
     const LIST: BusAddr = BusAddr::new(0x10_0000);
@@ -530,58 +321,6 @@ mod tests {
         let (space, dptr) = space_for(1);
         let err = validate(dptr, 8, Opcode::Pull, |a, b| space.read(a, b)).unwrap_err();
         assert_eq!(err.status(), Some(StatusCode::SglDescriptorLimit));
-    }
-
-    #[test]
-    fn builder_shapes() {
-        let b = SglBuilder::default();
-        let one = [SglEntry::data(DATA, 100)];
-        let built = b.build(&one, LIST).unwrap();
-        assert_eq!(built.dptr, SglDescriptor::data_block(DATA, 100));
-        assert!(built.list.is_empty());
-        assert_eq!(b.list_len(&one), 0);
-
-        let bucket = [SglEntry::BitBucket { len: 8 }];
-        let built = b.build(&bucket, LIST).unwrap();
-        assert_eq!(built.dptr, SglDescriptor::last_segment(LIST, 16));
-
-        let small = SglBuilder::new(4).unwrap();
-        let entries: Vec<_> = (0..10)
-            .map(|i| SglEntry::data(BusAddr::new(DATA.get() + i * 64), 64))
-            .collect();
-        // 10 entries, 4 per segment: [3 + chain] [3 + chain] [4] = 12 descriptors.
-        assert_eq!(small.list_len(&entries), 12 * 16);
-        let built = small.build(&entries, LIST).unwrap();
-        assert_eq!(built.dptr, SglDescriptor::segment(LIST, 64));
-        assert_eq!(built.length, 640);
-        let at = |i: usize| {
-            SglDescriptor::from_bytes(built.list[i * 16..i * 16 + 16].try_into().unwrap())
-        };
-        assert_eq!(
-            at(3),
-            SglDescriptor::segment(BusAddr::new(LIST.get() + 64), 64)
-        );
-        assert_eq!(
-            at(7),
-            SglDescriptor::last_segment(BusAddr::new(LIST.get() + 128), 64)
-        );
-        assert_eq!(
-            at(11),
-            SglDescriptor::data_block(BusAddr::new(DATA.get() + 9 * 64), 64)
-        );
-        assert!(SglBuilder::new(1).is_err());
-        assert!(b
-            .build(
-                &[SglEntry::data(DATA, 1), SglEntry::data(DATA, 1)],
-                BusAddr::new(4)
-            )
-            .is_err());
-        assert!(b
-            .build(
-                &[SglEntry::data(DATA, u32::MAX), SglEntry::data(DATA, 1)],
-                LIST
-            )
-            .is_err());
     }
 
     fn entry_strategy() -> impl Strategy<Value = SglEntry> {

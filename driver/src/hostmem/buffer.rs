@@ -48,13 +48,9 @@ impl IovaAllocator {
         };
         for r in ranges {
             let page = PAGE_SIZE as u64;
-            let start = r
-                .start
-                .max(page)
-                .checked_add(page - 1)
-                .map(|s| s & !(page - 1));
-            let end = r.end & !(page - 1);
-            if let Some(start) = start {
+            let start = BusAddr::new(r.start.max(page)).align_up(page);
+            let end = BusAddr::new(r.end).align_down(page).get();
+            if let Some(start) = start.map(BusAddr::get) {
                 if start < end {
                     allocator.insert_free(start, end);
                 }
@@ -96,7 +92,7 @@ impl IovaAllocator {
         }
         let mut free = self.lock();
         let found = free.iter().find_map(|(&s, &e)| {
-            let start = s.checked_add(align - 1)? & !(align - 1);
+            let start = BusAddr::new(s).align_up(align)?.get();
             let end = start.checked_add(size)?;
             (end <= e).then_some((s, e, start, end))
         });
@@ -196,7 +192,7 @@ impl DmaMemory {
     }
 }
 
-/// Page-aligned host memory mapped for the device. See the [module docs](self).
+/// Page-aligned host memory mapped for the device. See the [module docs](crate::hostmem).
 pub struct DmaBuffer {
     memory: DmaMemory,
     host: NonNull<u8>,

@@ -20,30 +20,31 @@ impl FakeAddressSpace {
         self.regions.push((base, vec![0; len]));
     }
 
+    /// The region holding `len` bytes at `addr` (by index), and where `addr` lies in it.
+    fn locate(&self, addr: BusAddr, len: usize) -> Option<(usize, usize)> {
+        self.regions
+            .iter()
+            .enumerate()
+            .find_map(|(index, (base, bytes))| {
+                let start = usize::try_from(addr.offset_from(*base)?).ok()?;
+                (start.checked_add(len)? <= bytes.len()).then_some((index, start))
+            })
+    }
+
     /// Writes `data` at `addr`; panics unless it lies inside one region.
     pub fn write(&mut self, addr: BusAddr, data: &[u8]) {
-        let (base, bytes) = self
-            .regions
-            .iter_mut()
-            .find(|(b, r)| {
-                addr.get() >= b.get() && addr.get() - b.get() + data.len() as u64 <= r.len() as u64
-            })
+        let (index, start) = self
+            .locate(addr, data.len())
             .expect("FakeAddressSpace::write outside every region");
-        let start = (addr.get() - base.get()) as usize;
-        bytes[start..start + data.len()].copy_from_slice(data);
+        self.regions[index].1[start..start + data.len()].copy_from_slice(data);
     }
 
     /// Reads `buf.len()` bytes at `addr`, which must lie inside one region.
     pub fn read(&self, addr: BusAddr, buf: &mut [u8]) -> Result<(), StatusCode> {
-        let (base, bytes) = self
-            .regions
-            .iter()
-            .find(|(b, r)| {
-                addr.get() >= b.get() && addr.get() - b.get() + buf.len() as u64 <= r.len() as u64
-            })
+        let (index, start) = self
+            .locate(addr, buf.len())
             .ok_or(StatusCode::UnsupportedRequest)?;
-        let start = (addr.get() - base.get()) as usize;
-        buf.copy_from_slice(&bytes[start..start + buf.len()]);
+        buf.copy_from_slice(&self.regions[index].1[start..start + buf.len()]);
         Ok(())
     }
 }
