@@ -576,7 +576,7 @@ impl SimDevice {
 impl Device for SimDevice {
     fn describe(&self) -> String {
         format!(
-            "simulated endpoint (Verilator model of hw/rtl, BAR2 {} KiB)",
+            "simulated endpoint (Verilator model of the board wrapper around hw/rtl, BAR2 {} KiB)",
             (1u64 << BAR2_SIZE_LOG2) / 1024
         )
     }
