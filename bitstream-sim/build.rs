@@ -1,10 +1,11 @@
-//! Builds the Verilator model of hw/rtl (top `peerbar_top`) and the C++ shim in csrc/ into one
-//! static library linked into this crate.
+//! Builds the Verilator model of the board wrapper (top `peerbar_board_top`,
+//! hw/board/common/peerbar_board_top.sv, around hw/rtl) with the PCIe IP's port-exact stub
+//! (hw/board/common/stubs/pcie4_uscale_plus_stub.sv, whose user side the shim drives and reads),
+//! and the C++ shim in csrc/, into one static library linked into this crate.
 //!
-//! Steps: check Verilator (>= 5.006) and zlib (FST traces); verilate hw/rtl into
-//! `$OUT_DIR/verilated`; compile the model (Verilator's `Vpeerbar_top__ALL.a`), the Verilator
-//! runtime and the shim there with Verilator's own makefile (`make -j`); archive them into
-//! `libpeerbar_rtl.a`.
+//! Steps: check Verilator (>= 5.006) and zlib (FST traces); verilate into `$OUT_DIR/verilated`;
+//! compile the model (Verilator's `Vpeerbar_board_top__ALL.a`), the Verilator runtime and the
+//! shim there with Verilator's own makefile (`make -j`); archive them into `libpeerbar_rtl.a`.
 
 use std::env;
 use std::fs;
@@ -14,6 +15,11 @@ use std::process::Command;
 /// BAR2 size the model is verilated with (log2 of bytes): the RTL parameter `Bar2SizeLog2`.
 /// Exported to Rust as `PEERBAR_BAR2_SIZE_LOG2`.
 const BAR2_SIZE_LOG2: u32 = 20;
+
+/// Cycles the board wrapper holds the user logic in reset for an FLR before it answers
+/// `cfg_flr_done` (its parameter `FlrHoldCycles`, here set to the boards' default). Exported to
+/// Rust as `PEERBAR_FLR_HOLD_CYCLES`.
+const FLR_HOLD_CYCLES: u32 = 16;
 
 /// Oldest Verilator this build is tested with.
 const MIN_VERILATOR: (u32, u32) = (5, 6);
@@ -26,15 +32,28 @@ fn main() {
     let hw = manifest_dir.join("../hw");
     let rtl_dir = hw.join("rtl");
     let vlt = hw.join("lint/verilator.vlt");
+    let board_common = hw.join("board/common");
+    let board_vlt = hw.join("board/lint.vlt");
+    // The wrapper the board builds use, and the IP's port-exact stub that hands the IP's user
+    // side to the model.
+    let board_sources = [
+        board_common.join("stubs/pcie4_uscale_plus_stub.sv"),
+        board_common.join("peerbar_board_top.sv"),
+    ];
     let csrc = manifest_dir.join("csrc");
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={}", rtl_dir.display());
     println!("cargo:rerun-if-changed={}", vlt.display());
+    println!("cargo:rerun-if-changed={}", board_vlt.display());
+    for source in &board_sources {
+        println!("cargo:rerun-if-changed={}", source.display());
+    }
     println!("cargo:rerun-if-changed={}", csrc.display());
     println!("cargo:rerun-if-env-changed=VERILATOR");
     println!("cargo:rerun-if-env-changed=PEERBAR_SIM_JOBS");
     println!("cargo:rustc-env=PEERBAR_BAR2_SIZE_LOG2={BAR2_SIZE_LOG2}");
+    println!("cargo:rustc-env=PEERBAR_FLR_HOLD_CYCLES={FLR_HOLD_CYCLES}");
 
     let verilator = env::var("VERILATOR").unwrap_or_else(|_| "verilator".to_string());
     check_verilator(&verilator);
@@ -58,14 +77,22 @@ fn main() {
         "--x-initial",
         "fast",
     ])
-    .args(["--top-module", "peerbar_top", "--prefix", "Vpeerbar_top"])
+    .args([
+        "--top-module",
+        "peerbar_board_top",
+        "--prefix",
+        "Vpeerbar_board_top",
+    ])
     .args(["--timescale", "1ns/1ns"])
     .arg(format!("-GBar2SizeLog2={BAR2_SIZE_LOG2}"))
+    .arg(format!("-GFlrHoldCycles={FLR_HOLD_CYCLES}"))
     .args(["-CFLAGS", "-fPIC"])
     .arg("-Mdir")
     .arg(&mdir)
     .arg(&vlt)
+    .arg(&board_vlt)
     .args(&sources)
+    .args(&board_sources)
     .arg(csrc.join("peerbar_rtl.cpp"));
     run(&mut cmd, "verilator");
 
@@ -74,9 +101,9 @@ fn main() {
         .ok()
         .or_else(|| env::var("NUM_JOBS").ok())
         .unwrap_or_else(|| "2".to_string());
-    // The model is built as Verilator's archive `Vpeerbar_top__ALL.a` (one or several objects,
-    // depending on how Verilator split the C++), the runtime and the shim as objects.
-    let model_archive = "Vpeerbar_top__ALL.a";
+    // The model is built as Verilator's archive `Vpeerbar_board_top__ALL.a` (one or several
+    // objects, depending on how Verilator split the C++), the runtime and the shim as objects.
+    let model_archive = "Vpeerbar_board_top__ALL.a";
     let objects = [
         "verilated.o",
         "verilated_fst_c.o",
@@ -87,7 +114,7 @@ fn main() {
     let mut cmd = Command::new("make");
     cmd.arg("-C")
         .arg(&mdir)
-        .args(["-f", "Vpeerbar_top.mk", "-s"])
+        .args(["-f", "Vpeerbar_board_top.mk", "-s"])
         .arg(format!("-j{jobs}"))
         .arg(format!("USER_CPPFLAGS=-I{}", csrc.display()))
         // -O2 for the model: the simulation runs a lot of cycles in tests.

@@ -1,4 +1,8 @@
-// peerbar_rtl.h: C ABI of the Verilator model of hw/rtl/peerbar_top.sv.
+// peerbar_rtl.h: C ABI of the Verilator model of the board wrapper
+// (hw/board/common/peerbar_board_top.sv around hw/rtl, with the PCIe IP's port-exact stub
+// hw/board/common/stubs/pcie4_uscale_plus_stub.sv). The inputs drive the IP's user-side
+// outputs and the edge-connector PERST#; the outputs are the IP's user-side inputs, the LEDs and
+// one internal signal.
 //
 // The structs mirror `RtlInputs` / `RtlOutputs` in bitstream-sim/src/rtl.rs (#[repr(C)]): same
 // fields, same order, same types. peerbar_rtl_abi_sizes() lets the Rust side check the layout.
@@ -15,6 +19,7 @@ extern "C" {
 #endif
 
 typedef struct PeerbarRtlInputs {
+    uint8_t pcie_perst_n;  // edge-connector PERST# (active low) -> the IP's sys_reset
     uint8_t user_reset;
     uint8_t user_lnk_up;
     // Completer request
@@ -38,11 +43,12 @@ typedef struct PeerbarRtlInputs {
     uint8_t cfg_max_read_req;
     uint16_t cfg_function_status;
     uint8_t cfg_rcb_status;
+    uint8_t cfg_flr_in_process;  // 4 bits, one per physical function
     // MSI-X
     uint8_t msix_enable;
     uint8_t msix_mask;
-    uint8_t msix_sent;
-    uint8_t msix_fail;
+    uint8_t msix_sent;  // the IP's cfg_interrupt_msi_sent (PG213: also reports MSI-X)
+    uint8_t msix_fail;  // the IP's cfg_interrupt_msi_fail
     // Requester tags, sequence numbers, credits
     uint8_t rq_tag0;
     uint8_t rq_tag1;
@@ -57,7 +63,7 @@ typedef struct PeerbarRtlInputs {
 } PeerbarRtlInputs;
 
 typedef struct PeerbarRtlOutputs {
-    uint8_t cq_tready;  // bit 0 of m_axis_cq_tready
+    uint8_t cq_tready;  // m_axis_cq_tready (1 bit)
     uint8_t cq_np_req;
     uint32_t cc_tdata[8];
     uint8_t cc_tkeep;
@@ -69,11 +75,14 @@ typedef struct PeerbarRtlOutputs {
     uint8_t rq_tlast;
     uint64_t rq_tuser;  // 62 bits
     uint8_t rq_tvalid;
-    uint8_t rc_tready;  // bit 0 of m_axis_rc_tready
+    uint8_t rc_tready;  // m_axis_rc_tready (1 bit)
     uint8_t msix_int;
     uint32_t msix_data;
     uint64_t msix_address;
     uint8_t msi_function_number;
+    uint8_t cfg_flr_done;  // 4 bits, one per physical function
+    uint8_t sys_reset;     // the IP's sys_reset input (PERST# through the wrapper's IBUF)
+    uint8_t led;           // the wrapper's LEDs (4)
     // Not a port: peerbar_top's `dma_busy` (public_flat_rd), 1 while the DMA engine has work
     // (a job in flight, an enabled queue with SQ head != tail, a CQ entry or MSI-X pending).
     uint8_t dma_busy;

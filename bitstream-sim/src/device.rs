@@ -28,7 +28,7 @@ use crate::fabric::{
 use crate::requester::{
     RcDescriptor, RcPacket, RcScheduler, ReadAnswer, RqBeat, RqChecker, RqLimits, RqRequest, SimRng,
 };
-use crate::rtl::{Rtl, RtlInputs, RtlOutputs, BAR2_SIZE_LOG2};
+use crate::rtl::{Rtl, RtlInputs, RtlOutputs, BAR2_SIZE_LOG2, LED_RESET_HELD};
 use crate::tlp::{
     dword_span, Beat, CcAssembler, CcDescriptor, CompletionRules, PendingRead, ReadOutcome,
     Request, RequestType, STATUS_CA, STATUS_CRS, STATUS_SC, STATUS_UR,
@@ -68,8 +68,17 @@ pub const CLOCK_HZ: u64 = 250_000_000;
 const HANG_CYCLES: u64 = 100_000;
 /// Reads kept in flight by a bulk read (tags outstanding).
 const READ_WINDOW: usize = 8;
-/// Cycles `user_reset` is held at start-up and on reset().
+/// Cycles PERST# is held at start-up, and then `user_reset` after it (the block's start-up).
 const RESET_CYCLES: u32 = 16;
+/// Cycles the model waits for `cfg_flr_done[0]` after raising `cfg_flr_in_process[0]`: the
+/// board wrapper answers after its hold time (`rtl::FLR_HOLD_CYCLES`) plus two register
+/// stages. PCIe allows a function 100 ms to complete an FLR (Base Spec, Function Level Reset);
+/// a user logic that has not answered after this many cycles never will (the wrapper's counter
+/// is bounded at 255).
+const FLR_DONE_LIMIT_CYCLES: u64 = 1_000;
+/// Cycles after the block releases the user logic (`user_reset` low, `cfg_flr_in_process[0]`
+/// low) within which the wrapper's reset-held LED must go off: its reset is one register stage.
+const RESET_RELEASE_LIMIT_CYCLES: u64 = 4;
 /// Requester ID of the host (root complex) issuing MMIO, and completer ID of host memory.
 const HOST_REQUESTER_ID: u16 = 0x0000;
 /// The endpoint's own ID (bus 01h, device 0, function 0): what the block puts in the engine's
@@ -186,6 +195,9 @@ pub struct SimStats {
     pub interrupts_lost: u64,
     /// Function-level resets (config-space FLR or [`Device::reset`]).
     pub function_resets: u64,
+    /// Cycles from raising `cfg_flr_in_process[0]` to the cycle in which the board wrapper
+    /// answered `cfg_flr_done[0]`, in the last function-level reset (0 before the first).
+    pub flr_done_cycles: u64,
     /// MemWr TLPs the NVMe controller sent to the endpoint (data of NVMe Reads into BAR2).
     pub nvme_p2p_writes: u64,
     /// MemRd TLPs the NVMe controller sent to the endpoint (data of NVMe Writes from BAR2).
@@ -415,6 +427,11 @@ impl SimDevice {
         self.lock_any().stats
     }
 
+    /// The board wrapper's LEDs in the last simulated cycle (bits: `rtl::LED_*`).
+    pub fn leds(&self) -> u8 {
+        self.lock_any().leds
+    }
+
     /// The IOMMU's live mappings as (IOVA, length), for leak checks: every `map_dma` of either
     /// simulated device not yet undone by `unmap_dma`.
     pub fn iommu_mappings(&self) -> Vec<(u64, u64)> {
@@ -559,7 +576,7 @@ impl SimDevice {
 impl Device for SimDevice {
     fn describe(&self) -> String {
         format!(
-            "simulated endpoint (Verilator model of hw/rtl, BAR2 {} KiB)",
+            "simulated endpoint (Verilator model of the board wrapper around hw/rtl, BAR2 {} KiB)",
             (1u64 << BAR2_SIZE_LOG2) / 1024
         )
     }
@@ -610,9 +627,10 @@ impl Device for SimDevice {
     }
 
     /// Function-level reset as the OS performs it (Linux `pci_reset_function`, VFIO's
-    /// `VFIO_DEVICE_RESET`): config space is saved, the FLR runs (RTL reset through
-    /// `user_reset`, everything in flight dropped, see `Core::function_level_reset`), then config
-    /// space and the MSI-X table entries the host programmed are restored. Everything else the
+    /// `VFIO_DEVICE_RESET`): config space is saved, the FLR runs (the board wrapper resets the
+    /// RTL on `cfg_flr_in_process`, everything in flight dropped, see
+    /// `Core::function_level_reset`), then config space and the MSI-X table entries the host
+    /// programmed are restored. Everything else the
     /// RTL holds (DMA engine and queue registers, counters) is back at its reset value.
     fn reset(&self) -> Result<()> {
         let mut core = self.lock()?;
@@ -931,6 +949,8 @@ struct Core {
     rc_capture: Option<Vec<Beat>>,
     /// The NVMe controller on the fabric, once attached (`SimDevice::attach_nvme`).
     nvme: Option<Box<nvme_peer::NvmeSide>>,
+    /// The board wrapper's LEDs in the last cycle.
+    leds: u8,
 }
 
 impl Default for Msix {
@@ -1031,13 +1051,52 @@ impl Core {
             stop: false,
             rc_capture: None,
             nvme: None,
+            leds: 0,
         };
-        core.reset();
+        core.power_on_reset();
         core.refresh_peer_bars();
         Ok(core)
     }
 
-    fn reset(&mut self) {
+    /// Start-up as on a board: PERST# (the block's `sys_reset`) is held while power and the
+    /// reference clock settle, then released; the block keeps `user_reset` high until it is
+    /// out of reset itself and then brings the link up (PG213, Designing with the Core, Resets:
+    /// `sys_reset` is the block's fundamental reset, `user_reset` is deasserted synchronously
+    /// to `user_clk` after it). The model drives both: `user_reset` stays high RESET_CYCLES
+    /// after PERST#.
+    fn power_on_reset(&mut self) {
+        self.drop_in_flight();
+        self.inputs.pcie_perst_n = 0;
+        self.inputs.user_reset = 1;
+        self.inputs.user_lnk_up = 0;
+        for _ in 0..RESET_CYCLES {
+            self.clock();
+        }
+        self.inputs.pcie_perst_n = 1;
+        for _ in 0..RESET_CYCLES {
+            self.clock();
+        }
+        self.inputs.user_reset = 0;
+        self.inputs.user_lnk_up = 1;
+        self.wait_reset_release("user_reset");
+    }
+
+    /// After the block released the user logic, the wrapper's reset must end (its reset-held
+    /// LED goes off) within RESET_RELEASE_LIMIT_CYCLES; otherwise a rule failure.
+    fn wait_reset_release(&mut self, released: &str) {
+        for _ in 0..RESET_RELEASE_LIMIT_CYCLES {
+            if self.clock().led & LED_RESET_HELD == 0 {
+                return;
+            }
+        }
+        self.fail(format!(
+            "the board wrapper still holds the user logic in reset {RESET_RELEASE_LIMIT_CYCLES} \
+             cycles after the block released {released} (reset-held LED on)"
+        ));
+    }
+
+    /// Forgets everything in flight on the block's four interfaces (a reset of the function).
+    fn drop_in_flight(&mut self) {
         self.cq_accepted += self.cq_queue.len() as u64;
         self.cq_queue.clear();
         self.cc = CcAssembler::default();
@@ -1049,19 +1108,15 @@ impl Core {
         self.msix.int_prev = false;
         self.inputs.rc_tvalid = 0;
         self.cq_stalled = false;
-        self.inputs.user_reset = 1;
-        self.inputs.user_lnk_up = 1;
-        for _ in 0..RESET_CYCLES {
-            self.clock();
-        }
-        self.inputs.user_reset = 0;
-        self.clock();
     }
 
     /// Function-level reset, as the UltraScale+ block performs one for function 0: config space
-    /// goes back to what the function owns at reset ([`ConfigSpace::function_level_reset`]), and
-    /// the user logic is reset through `user_reset` (the board wrapper resets the user logic on
-    /// `cfg_flr_in_process`, see docs/simulation.md). Every request and completion in flight on
+    /// goes back to what the function owns at reset ([`ConfigSpace::function_level_reset`]); the
+    /// block raises `cfg_flr_in_process[0]` and holds it until the user side answers
+    /// `cfg_flr_done[0]`, then drops it (PG213, Configuration Control Interface Port Descriptions:
+    /// `cfg_flr_in_process`, `cfg_flr_done`). The board wrapper resets the user logic while
+    /// the FLR is in process and answers after its hold time; no answer within
+    /// FLR_DONE_LIMIT_CYCLES is a rule failure. Every request and completion in flight on
     /// the block's four interfaces is dropped: completions of reads the function issued
     /// before the FLR never reach the new RTL (the block discards them as unexpected), and a
     /// host MMIO read the FLR cut short would complete with an error on the host side (none
@@ -1069,7 +1124,27 @@ impl Core {
     fn function_level_reset(&mut self) {
         self.config.function_level_reset();
         self.stats.function_resets += 1;
-        self.reset();
+        self.drop_in_flight();
+        self.inputs.cfg_flr_in_process = 1;
+        let raised_at = self.stats.cycles;
+        let mut answered = false;
+        while self.stats.cycles - raised_at < FLR_DONE_LIMIT_CYCLES {
+            if self.clock().cfg_flr_done & 1 == 1 {
+                answered = true;
+                break;
+            }
+        }
+        self.inputs.cfg_flr_in_process = 0;
+        if answered {
+            // The answer came in the cycle just clocked: counted from the first FLR cycle.
+            self.stats.flr_done_cycles = self.stats.cycles - raised_at;
+            self.wait_reset_release("cfg_flr_in_process[0]");
+        } else {
+            self.fail(format!(
+                "the user logic did not answer function 0's FLR: no cfg_flr_done[0] within \
+                 {FLR_DONE_LIMIT_CYCLES} cycles of cfg_flr_in_process[0]"
+            ));
+        }
         self.refresh_peer_bars();
     }
 
@@ -1109,7 +1184,7 @@ impl Core {
             }
         }
         self.inputs.cc_tready = u8::from(self.cc_ready_this_cycle());
-        if self.inputs.user_reset == 1 {
+        if self.inputs.user_reset == 1 || self.inputs.cfg_flr_in_process & 1 == 1 {
             // The block's interfaces are idle while the user logic is in reset: whatever the
             // RTL drives in the reset cycles is not taken (a half-sent request at an FLR is
             // lost with the rest).
@@ -1120,6 +1195,7 @@ impl Core {
         }
         let out = self.rtl.cycle(&self.inputs);
         self.stats.cycles += 1;
+        self.leds = out.led;
         self.cq_stalled = self.inputs.cq_tvalid == 1 && out.cq_tready & 1 == 0;
         if self.inputs.cq_tvalid == 1 && out.cq_tready & 1 == 1 {
             self.cq_accepted += 1;
@@ -1926,6 +2002,22 @@ mod tests {
     #[repr(C, align(4096))]
     struct Page([u8; 4096]);
 
+    /// Queue 0 with 16-entry SQ and CQ rings at `sq` and `cq`, its QUEUE_CONTROL = `control`,
+    /// and the engine enabled.
+    fn start_queue0(dev: &SimDevice, sq: u64, cq: u64, control: u32) {
+        let w = |off: u64, v: u32| {
+            dev.bar_write32(BarIndex::BAR0, BarOffset::new(off), v)
+                .unwrap()
+        };
+        w(0x1000, sq as u32);
+        w(0x1004, (sq >> 32) as u32);
+        w(0x1008, cq as u32);
+        w(0x100c, (cq >> 32) as u32);
+        w(0x1010, 15 | (15 << 16));
+        w(0x1014, control);
+        w(0x040, 1);
+    }
+
     #[test]
     fn p2p_read_of_bar2_comes_back_on_rc_through_the_real_completer() {
         let dev = dev();
@@ -2203,6 +2295,89 @@ mod tests {
         assert!(dev.config_read16(CAP_MSIX + 2).unwrap() & (1 << 15) != 0);
     }
 
+    /// An FLR in the middle of a PULL goes through the board wrapper: the model raises
+    /// cfg_flr_in_process[0], the wrapper resets the user logic and answers cfg_flr_done[0] in
+    /// the FLR_HOLD_CYCLES + 2-th cycle; the engine's traffic and registers are gone after it.
+    #[test]
+    fn flr_during_dma_resets_the_user_logic_through_the_wrapper() {
+        use crate::rtl::{FLR_HOLD_CYCLES, LED_LINK_UP, LED_RESET_HELD};
+        let dev = dev();
+        assert_eq!(dev.leds() & (LED_LINK_UP | LED_RESET_HELD), LED_LINK_UP);
+        let mut mem: Vec<Page> = (0..6).map(|_| Page([0; 4096])).collect();
+        let iova = 0x1_0000_0000u64;
+        // SAFETY: `mem` stays allocated until the unmap at the end.
+        unsafe {
+            dev.map_dma(mem.as_mut_ptr().cast(), 6 * 4096, BusAddr::new(iova))
+                .unwrap()
+        };
+        let w = |off: u64, v: u32| {
+            dev.bar_write32(BarIndex::BAR0, BarOffset::new(off), v)
+                .unwrap()
+        };
+        let (sq, cq, data) = (iova, iova + 0x1000, iova + 0x2000);
+        start_queue0(&dev, sq, cq, 1 | (3 << 8));
+        // SQ entry 0: PULL 16 KiB of host memory to BAR2 0.
+        let e0 = &mut mem[0].0[..64];
+        e0[0] = 0x01;
+        e0[16..20].copy_from_slice(&0x4000u32.to_le_bytes());
+        e0[24..32].copy_from_slice(&data.to_le_bytes());
+        e0[32..36].copy_from_slice(&0x4000u32.to_le_bytes());
+        w(0x101c, 1);
+        // Clock until the engine's reads are on the link and their data is coming back.
+        let in_flight = (0..200).any(|_| {
+            run(&dev, 20);
+            let core = dev.lock().unwrap();
+            core.stats.rc_completions > 0 && core.dma.in_flight()
+        });
+        assert!(in_flight, "the PULL never got going");
+        let devctl = crate::config_space::CAP_PCIE + 0x08;
+        let mut saved = [0u8; 0x40];
+        dev.config_read(0, &mut saved).unwrap();
+        let d = dev.config_read16(devctl).unwrap();
+        dev.config_write(devctl, &(d | 1 << 15).to_le_bytes())
+            .unwrap();
+        let stats = dev.stats();
+        assert_eq!(stats.function_resets, 1);
+        assert_eq!(stats.flr_done_cycles, u64::from(FLR_HOLD_CYCLES) + 2);
+        assert!(dev.failure().is_none(), "{:?}", dev.failure());
+        assert!(!dev.lock().unwrap().dma.in_flight());
+        assert_eq!(dev.leds() & (LED_LINK_UP | LED_RESET_HELD), LED_LINK_UP);
+        for offset in [0x10u16, 0x18, 0x1c, 0x04] {
+            let at = usize::from(offset);
+            dev.config_write(offset, &saved[at..at + 4]).unwrap();
+        }
+        // The queue's registers are back at reset: the engine forgot the PULL.
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, BarOffset::new(0x1000))
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, BarOffset::new(0x1014))
+                .unwrap(),
+            0
+        );
+        run(&dev, 1_000);
+        assert!(dev.failure().is_none(), "{:?}", dev.failure());
+        dev.unmap_dma(BusAddr::new(iova), 6 * 4096).unwrap();
+    }
+
+    /// A user side that never answers cfg_flr_done is a rule failure, not a hang. The wrapper's
+    /// FLR logic is held in reset by user_reset, so with user_reset high it cannot answer.
+    #[test]
+    fn an_unanswered_flr_is_a_rule_failure() {
+        let dev = dev();
+        {
+            let mut core = dev.lock().unwrap();
+            core.inputs.user_reset = 1;
+            core.function_level_reset();
+            assert_eq!(core.inputs.cfg_flr_in_process, 0, "dropped after the bound");
+        }
+        let why = dev.failure().expect("rule failure recorded");
+        assert!(why.contains("did not answer function 0's FLR"), "{why}");
+        assert!(why.contains(&FLR_DONE_LIMIT_CYCLES.to_string()), "{why}");
+    }
+
     /// End to end through the engine (when the RTL has one): a NOP with an interrupt, and a
     /// PULL of host memory into BAR2 with a Data Block SGL.
     #[test]
@@ -2228,13 +2403,7 @@ mod tests {
                 .unwrap()
         };
         let (sq, cq, data) = (iova, iova + 0x1000, iova + 0x2000);
-        w(0x1000, sq as u32);
-        w(0x1004, (sq >> 32) as u32);
-        w(0x1008, cq as u32);
-        w(0x100c, (cq >> 32) as u32);
-        w(0x1010, 15 | (15 << 16));
-        w(0x1014, 1 | 2 | (3 << 8));
-        w(0x040, 1);
+        start_queue0(&dev, sq, cq, 1 | 2 | (3 << 8));
         // SQ entry 0: NOP with interrupt, CID 0x1234; entry 1: PULL 300 bytes to BAR2 0x100.
         mem[0].0[0] = 0x00;
         mem[0].0[1] = 0x01;

@@ -1,16 +1,28 @@
-//! The Verilator model of hw/rtl (`peerbar_top`), one clock cycle per call.
+//! The Verilator model of the board wrapper `peerbar_board_top` (hw/board/common) around hw/rtl,
+//! one clock cycle per call.
 //!
-//! build.rs verilates hw/rtl with `Bar2SizeLog2 = BAR2_SIZE_LOG2` and links it with the C++ shim
-//! in `csrc/` (one `VerilatedContext` per model, so models in different threads are independent).
-//! Port names follow the UltraScale+ PCIe block; tdata/tuser words are little-endian DWORDs
-//! (`cq_tdata[0]` = `m_axis_cq_tdata[31:0]`).
+//! build.rs verilates the wrapper with `Bar2SizeLog2 = BAR2_SIZE_LOG2` and the PCIe IP's
+//! port-exact stub (whose user side the shim drives and reads), and links it with the C++ shim
+//! in `csrc/` (one `VerilatedContext` per model, so models in different threads are
+//! independent). The inputs
+//! are the IP's user-side outputs (and PERST# at the edge connector), the outputs the IP's
+//! user-side inputs (and the LEDs): what the UltraScale+ block sees of the design, so the
+//! wrapper's reset and FLR logic sits between this model and `peerbar_top`. Port names follow
+//! the block (PG213); tdata/tuser words are little-endian DWORDs (`cq_tdata[0]` =
+//! `m_axis_cq_tdata[31:0]`).
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
-/// log2 of the BAR2 size in bytes the model was verilated with (RTL parameter `Bar2SizeLog2`).
+/// log2 of the BAR2 size in bytes the model was verilated with (parameter `Bar2SizeLog2`).
 pub const BAR2_SIZE_LOG2: u32 = parse_u32(env!("PEERBAR_BAR2_SIZE_LOG2"));
+
+/// Cycles the board wrapper holds the user logic in reset for an FLR before it answers
+/// `cfg_flr_done` (its parameter `FlrHoldCycles`, set by build.rs). The answer comes in the
+/// `FLR_HOLD_CYCLES + 2`-th cycle of the FLR: one register stage for the user logic's reset,
+/// the hold, one for the answer.
+pub const FLR_HOLD_CYCLES: u32 = parse_u32(env!("PEERBAR_FLR_HOLD_CYCLES"));
 
 const fn parse_u32(s: &str) -> u32 {
     let bytes = s.as_bytes();
@@ -19,7 +31,7 @@ const fn parse_u32(s: &str) -> u32 {
     while i < bytes.len() {
         assert!(
             bytes[i].is_ascii_digit(),
-            "PEERBAR_BAR2_SIZE_LOG2 is not a number"
+            "a build.rs constant is not a number"
         );
         value = value * 10 + (bytes[i] - b'0') as u32;
         i += 1;
@@ -27,10 +39,13 @@ const fn parse_u32(s: &str) -> u32 {
     value
 }
 
-/// Inputs of `peerbar_top` for one cycle. Mirrors `PeerbarRtlInputs` in csrc/peerbar_rtl.h.
+/// The IP's user-side outputs (and PERST#) for one cycle. Mirrors `PeerbarRtlInputs` in
+/// csrc/peerbar_rtl.h.
 #[repr(C)]
 #[derive(Clone, Default, Debug)]
 pub struct RtlInputs {
+    /// PERST# at the edge connector, active low (the IP's `sys_reset`). 0 by default: held.
+    pub pcie_perst_n: u8,
     pub user_reset: u8,
     pub user_lnk_up: u8,
     // Completer request (m_axis_cq_*)
@@ -61,10 +76,14 @@ pub struct RtlInputs {
     pub cfg_function_status: u16,
     /// Bit 0: function 0 RCB is 128 B.
     pub cfg_rcb_status: u8,
+    /// Bit 0: function 0 is in a Function Level Reset (PG213 `cfg_flr_in_process`).
+    pub cfg_flr_in_process: u8,
     // MSI-X (cfg_interrupt_msix_*)
     pub msix_enable: u8,
     pub msix_mask: u8,
+    /// The IP's `cfg_interrupt_msi_sent` (PG213: it reports MSI-X messages too).
     pub msix_sent: u8,
+    /// The IP's `cfg_interrupt_msi_fail`.
     pub msix_fail: u8,
     // Requester tags, sequence numbers, flow-control credits
     pub rq_tag0: u8,
@@ -79,11 +98,12 @@ pub struct RtlInputs {
     pub tfc_npd_av: u8,
 }
 
-/// Outputs of `peerbar_top` during one cycle. Mirrors `PeerbarRtlOutputs` in csrc/peerbar_rtl.h.
+/// The IP's user-side inputs (and the LEDs) during one cycle. Mirrors `PeerbarRtlOutputs` in
+/// csrc/peerbar_rtl.h.
 #[repr(C)]
 #[derive(Clone, Default, Debug)]
 pub struct RtlOutputs {
-    /// Bit 0 of `m_axis_cq_tready`.
+    /// `m_axis_cq_tready` (1 bit on the UltraScale+ block).
     pub cq_tready: u8,
     pub cq_np_req: u8,
     pub cc_tdata: [u32; 8],
@@ -98,12 +118,19 @@ pub struct RtlOutputs {
     /// 62 bits.
     pub rq_tuser: u64,
     pub rq_tvalid: u8,
-    /// Bit 0 of `m_axis_rc_tready`.
+    /// `m_axis_rc_tready` (1 bit).
     pub rc_tready: u8,
     pub msix_int: u8,
     pub msix_data: u32,
     pub msix_address: u64,
     pub msi_function_number: u8,
+    /// Bit 0: the wrapper answers function 0's FLR (PG213 `cfg_flr_done`).
+    pub cfg_flr_done: u8,
+    /// The IP's `sys_reset` input: PERST# as the wrapper passes it on (active low).
+    pub sys_reset: u8,
+    /// The wrapper's LEDs: see [`LED_LINK_UP`], [`LED_ACTIVITY`], [`LED_RESET_HELD`],
+    /// [`LED_HEARTBEAT`].
+    pub led: u8,
     /// Not a port: `dma_busy` inside `peerbar_top` (Verilator public_flat_rd). 1 while the DMA
     /// engine has work (a job in flight, an enabled queue with SQ head != tail, a CQ entry or an
     /// MSI-X message pending): the model must keep clocking while it is 1.
@@ -151,7 +178,15 @@ mod ffi {
     }
 }
 
-/// One Verilator model of `peerbar_top`. Dropping it closes the trace and frees the model.
+/// LED bits of `peerbar_board_top` (its header comment): PCIe link up (`user_lnk_up`, one cycle
+/// late), activity (a beat on CQ/CC/RQ/RC within about 34 ms), the user logic held in reset
+/// (`user_reset` or function 0's FLR), heartbeat.
+pub const LED_LINK_UP: u8 = 1 << 0;
+pub const LED_ACTIVITY: u8 = 1 << 1;
+pub const LED_RESET_HELD: u8 = 1 << 2;
+pub const LED_HEARTBEAT: u8 = 1 << 3;
+
+/// One Verilator model of `peerbar_board_top`. Dropping it closes the trace and frees the model.
 pub struct Rtl {
     model: NonNull<ffi::PeerbarRtl>,
     cycles: u64,
@@ -395,6 +430,7 @@ mod tests {
             let mut tb = Tb {
                 rtl: Rtl::new(None).expect("model"),
                 inp: RtlInputs {
+                    pcie_perst_n: 1,
                     user_lnk_up: 1,
                     cc_tready: 1,
                     rq_tready: 1,
@@ -408,13 +444,20 @@ mod tests {
                 cc_beats: Vec::new(),
                 host: None,
             };
-            tb.inp.user_reset = 1;
-            for _ in 0..4 {
-                tb.cycle();
-            }
-            tb.inp.user_reset = 0;
-            tb.cycle();
+            tb.reset(4);
             tb
+        }
+
+        /// Holds the block's `user_reset` for `cycles` cycles, then clocks until the board
+        /// wrapper has released the user logic (its reset is registered: reset-held LED off).
+        fn reset(&mut self, cycles: u32) {
+            self.inp.user_reset = 1;
+            for _ in 0..cycles {
+                self.cycle();
+            }
+            self.inp.user_reset = 0;
+            let released = (0..4).any(|_| self.cycle().led & LED_RESET_HELD == 0);
+            assert!(released, "the wrapper still holds the user logic in reset");
         }
 
         fn cycle(&mut self) -> RtlOutputs {
@@ -682,10 +725,44 @@ mod tests {
         tb.write_reg(0x7C, 0x1234_5678);
         assert_eq!(tb.read(0, 0x7C, 8), [0; 8]);
         // Reset restores the reset value.
-        tb.inp.user_reset = 1;
-        tb.cycle();
-        tb.inp.user_reset = 0;
+        tb.reset(1);
         assert_eq!(tb.read_reg(SCRATCH), 0);
+    }
+
+    /// The board wrapper sits between the block and peerbar_top: function 0's FLR holds the user
+    /// logic in reset from the cycle after `cfg_flr_in_process[0]` rises and is answered with
+    /// one `cfg_flr_done[0]` pulse in cycle FLR_HOLD_CYCLES + 2; the LEDs show link up, reset
+    /// held and activity as the wrapper documents.
+    #[test]
+    fn flr_and_leds_go_through_the_board_wrapper() {
+        let mut tb = Tb::new();
+        assert_eq!(tb.cycle().led & (LED_LINK_UP | LED_RESET_HELD), LED_LINK_UP);
+        tb.write_reg(SCRATCH, 0x1122_3344);
+        assert!(tb.cycle().led & LED_ACTIVITY != 0, "a CQ beat was taken");
+        tb.inp.cfg_flr_in_process = 1;
+        let mut answered_in = None;
+        for cycle in 1..=4 * FLR_HOLD_CYCLES {
+            let out = tb.cycle();
+            assert_eq!(
+                out.led & LED_RESET_HELD != 0,
+                cycle >= 2,
+                "reset-held LED in FLR cycle {cycle}"
+            );
+            if out.cfg_flr_done & 1 == 1 {
+                answered_in = Some(cycle);
+                break;
+            }
+        }
+        assert_eq!(answered_in, Some(FLR_HOLD_CYCLES + 2));
+        // A pulse: gone in the next cycle even while the FLR is still in process.
+        assert_eq!(tb.cycle().cfg_flr_done, 0);
+        tb.inp.cfg_flr_in_process = 0;
+        assert!(tb.cycle().led & LED_RESET_HELD != 0, "one register stage");
+        assert_eq!(tb.cycle().led & LED_RESET_HELD, 0);
+        assert_eq!(tb.read_reg(SCRATCH), 0, "the FLR reset the user logic");
+        tb.inp.user_lnk_up = 0;
+        tb.cycle();
+        assert_eq!(tb.cycle().led & LED_LINK_UP, 0);
     }
 
     #[test]
@@ -1095,9 +1172,7 @@ mod tests {
                     let mut tb = Tb::new();
                     if t == 0 {
                         tb.rtl = Rtl::new(Some(&trace)).unwrap();
-                        tb.inp.user_reset = 1;
-                        tb.cycle();
-                        tb.inp.user_reset = 0;
+                        tb.reset(1);
                     }
                     let data = pattern(256, t as u8);
                     tb.write(2, 0x100, &data);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks of hw/board that need no Vivado:
 # 1. Verilator --lint-only -Wall of the board wrapper (top peerbar_board_top) against the
-#    port-exact stubs of the PCIe IP and UNISIM buffers (hw/board/common/stubs) and the real RTL
-#    (hw/rtl). Any warning fails. Waivers (each with its reason): hw/board/lint.vlt (board
-#    files) and hw/lint/verilator.vlt (hw/rtl).
+#    port-exact stubs of the PCIe IP and UNISIM buffers (hw/board/common/stubs; the simulation
+#    builds the same files) and the real RTL (hw/rtl). Any warning fails. Waivers (each with
+#    its reason): hw/board/lint.vlt (board files) and hw/lint/verilator.vlt (hw/rtl).
 # 2. A dry run of each board's Vivado flow under tclsh with the Vivado commands stubbed out
 #    (hw/board/common/dryrun.tcl): the Tcl runs to the end, and a port-list mismatch between the
 #    generated IP and the lint stub stops it.

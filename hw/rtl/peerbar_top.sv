@@ -31,7 +31,7 @@ module peerbar_top
   input  wire logic           m_axis_cq_tlast,
   input  wire logic [87:0]    m_axis_cq_tuser,
   input  wire logic           m_axis_cq_tvalid,
-  output      logic [21:0]    m_axis_cq_tready,
+  output      logic           m_axis_cq_tready,      // PG213: 1 bit (PG156's UltraScale block: 22)
   output      logic [1:0]     pcie_cq_np_req,
   input  wire logic [5:0]     pcie_cq_np_req_count,
 
@@ -67,7 +67,7 @@ module peerbar_top
   input  wire logic           m_axis_rc_tlast,
   input  wire logic [74:0]    m_axis_rc_tuser,
   input  wire logic           m_axis_rc_tvalid,
-  output      logic [21:0]    m_axis_rc_tready,
+  output      logic           m_axis_rc_tready,      // PG213: 1 bit
 
   // Configuration status
   input  wire logic [1:0]     cfg_max_payload,       // 0=128 B .. 3=1024 B
@@ -149,7 +149,7 @@ module peerbar_top
   logic                 job_valid, job_done;
   cc_job_t              job;
 
-  assign m_axis_cq_tready = {22{cq_tready}};
+  assign m_axis_cq_tready = cq_tready;
 
   peerbar_completer #(
     .Bar2SizeLog2 (Bar2SizeLog2)
@@ -309,7 +309,7 @@ module peerbar_top
   dma_events_t                    dma_events;
   logic                           rc_tready;
 
-  assign m_axis_rc_tready = {22{rc_tready}};
+  assign m_axis_rc_tready = rc_tready;
 
   peerbar_dma_csr #(
     .NumQueues (NumQueues)

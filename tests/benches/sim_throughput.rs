@@ -98,7 +98,9 @@ fn main() {
         println!("sim_throughput: run with `cargo bench -p peerbar-tests` for figures");
         return;
     }
-    println!("peerbar simulated endpoint: Verilator model of hw/rtl, 256-bit @ 250 MHz");
+    println!(
+        "peerbar simulated endpoint: Verilator model of the board wrapper around hw/rtl, 256-bit @ 250 MHz"
+    );
     mmio_round_trips(&dev);
     bulk(&dev, 256, 512);
     let dev = sim(512, 4096, 64);

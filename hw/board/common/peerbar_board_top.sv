@@ -7,8 +7,8 @@
 // a Function Level Reset (cfg_flr_in_process[0]). The FLR is answered on cfg_flr_done[0] with a
 // one-cycle pulse once the user logic has been held in reset for FlrHoldCycles cycles (PG213:
 // the user logic must assert cfg_flr_done after it has finished the function's reset; the block
-// then drops cfg_flr_in_process). The simulation's model does the same in one step (16 reset
-// cycles, docs/simulation.md).
+// then drops cfg_flr_in_process). The simulation runs this module with the block's user side
+// driven by its model (docs/simulation.md), so this reset and FLR path is the one the tests use.
 //
 // LEDs (active high; unused LEDs off): 0 = PCIe link up (user_lnk_up), 1 = activity (a beat on
 // any of CQ, CC, RQ, RC, stretched to about 34 ms), 2 = user logic held in reset (user_reset or
@@ -83,7 +83,7 @@ module peerbar_board_top #(
   logic [7:0]     cq_tkeep;
   logic           cq_tlast, cq_tvalid;
   logic [87:0]    cq_tuser;
-  logic [21:0]    cq_tready;   // peerbar_top drives 22 copies; the block takes one bit
+  logic           cq_tready;
 
   logic [255:0]   cc_tdata;
   logic [7:0]     cc_tkeep;
@@ -101,7 +101,7 @@ module peerbar_board_top #(
   logic [7:0]     rc_tkeep;
   logic           rc_tlast, rc_tvalid;
   logic [74:0]    rc_tuser;
-  logic [21:0]    rc_tready;   // likewise
+  logic           rc_tready;
 
   logic [1:0]     cq_np_req;
   logic [5:0]     cq_np_req_count;
@@ -163,14 +163,14 @@ module peerbar_board_top #(
     .m_axis_rc_tdata                       (rc_tdata),
     .m_axis_rc_tkeep                       (rc_tkeep),
     .m_axis_rc_tlast                       (rc_tlast),
-    .m_axis_rc_tready                      (rc_tready[0]),
+    .m_axis_rc_tready                      (rc_tready),
     .m_axis_rc_tuser                       (rc_tuser),
     .m_axis_rc_tvalid                      (rc_tvalid),
 
     .m_axis_cq_tdata                       (cq_tdata),
     .m_axis_cq_tkeep                       (cq_tkeep),
     .m_axis_cq_tlast                       (cq_tlast),
-    .m_axis_cq_tready                      (cq_tready[0]),
+    .m_axis_cq_tready                      (cq_tready),
     .m_axis_cq_tuser                       (cq_tuser),
     .m_axis_cq_tvalid                      (cq_tvalid),
 
@@ -274,6 +274,8 @@ module peerbar_board_top #(
     .cfg_interrupt_msix_int                (msix_int),
     .cfg_interrupt_msix_vec_pending        (2'd0),
     .cfg_interrupt_msix_vec_pending_status (msix_vec_pending_status),
+    // The block has no cfg_interrupt_msix_sent/_fail ports: cfg_interrupt_msi_sent/_fail are
+    // the MSI-X interface's sent/fail outputs (PG213, MSI-X Interrupt Internal Interface).
     .cfg_interrupt_msi_sent                (msix_sent),
     .cfg_interrupt_msi_fail                (msix_fail),
     .cfg_interrupt_msi_function_number     (msi_function_number),
@@ -295,7 +297,7 @@ module peerbar_board_top #(
   );
 
   logic unused_block_outputs;
-  assign unused_block_outputs = ^{cq_tready[21:1], rc_tready[21:1], rq_tag_av,
+  assign unused_block_outputs = ^{rq_tag_av,
                                   phy_link_down, phy_link_status, negotiated_width,
                                   current_speed, function_power_state, vf_status,
                                   vf_power_state, link_power_state, mgmt_read_data,
@@ -422,8 +424,8 @@ module peerbar_board_top #(
   ////////////////////////////
 
   logic any_beat;
-  assign any_beat = (cq_tvalid & cq_tready[0]) | (cc_tvalid & cc_tready[0])
-                  | (rq_tvalid & rq_tready[0]) | (rc_tvalid & rc_tready[0]);
+  assign any_beat = (cq_tvalid & cq_tready) | (cc_tvalid & cc_tready[0])
+                  | (rq_tvalid & rq_tready[0]) | (rc_tvalid & rc_tready);
 
   // No reset: they start from their configuration values (FPGA registers are initialized by the
   // bitstream) and run whenever user_clk runs.

@@ -1,7 +1,8 @@
-// Port-exact lint stand-ins for the Xilinx parts hw/board/common/peerbar_board_top.sv
-// instantiates. Ports only: every output is tied to zero, nothing is modelled. Used by
-// hw/board/lint.sh (Verilator --lint-only); never synthesized (Vivado uses the generated IP and
-// the UNISIM library instead).
+// Port-exact stand-ins for the Xilinx parts hw/board/common/peerbar_board_top.sv instantiates,
+// for Verilator only: the lint of the wrapper (hw/board/lint.sh) and the simulation
+// (bitstream-sim/build.rs), which hands the IP's user side to its Rust model of the block (see
+// the model_* signals below); the two buffers pass their input through. Never synthesized:
+// Vivado uses the generated IP and the UNISIM library instead.
 //
 // pcie4_uscale_plus_0: the UltraScale+ Integrated Block for PCI Express (pcie4_uscale_plus) as
 // hw/board/<board>/ip.tcl configures it: Gen3 x8, 256-bit AXI4-Stream at 250 MHz, MSI disabled,
@@ -187,42 +188,15 @@ module pcie4_uscale_plus_0 (
   output logic         phy_rdy_out
 );
 
+  // Outputs the simulation does not drive: the PHY, link/power status, management, messages,
+  // flow control, VFs and errors. peerbar_board_top reads none of them into the user logic.
   assign pci_exp_txn                      = '0;
   assign pci_exp_txp                      = '0;
-  assign user_clk                         = 1'b0;
-  assign user_reset                       = 1'b0;
-  assign user_lnk_up                      = 1'b0;
-  assign s_axis_rq_tready                 = '0;
-  assign m_axis_rc_tdata                  = '0;
-  assign m_axis_rc_tkeep                  = '0;
-  assign m_axis_rc_tlast                  = 1'b0;
-  assign m_axis_rc_tuser                  = '0;
-  assign m_axis_rc_tvalid                 = 1'b0;
-  assign m_axis_cq_tdata                  = '0;
-  assign m_axis_cq_tkeep                  = '0;
-  assign m_axis_cq_tlast                  = 1'b0;
-  assign m_axis_cq_tuser                  = '0;
-  assign m_axis_cq_tvalid                 = 1'b0;
-  assign s_axis_cc_tready                 = '0;
-  assign pcie_rq_seq_num0                 = '0;
-  assign pcie_rq_seq_num_vld0             = 1'b0;
-  assign pcie_rq_seq_num1                 = '0;
-  assign pcie_rq_seq_num_vld1             = 1'b0;
-  assign pcie_rq_tag0                     = '0;
-  assign pcie_rq_tag1                     = '0;
   assign pcie_rq_tag_av                   = '0;
-  assign pcie_rq_tag_vld0                 = 1'b0;
-  assign pcie_rq_tag_vld1                 = 1'b0;
-  assign pcie_tfc_nph_av                  = '0;
-  assign pcie_tfc_npd_av                  = '0;
-  assign pcie_cq_np_req_count             = '0;
   assign cfg_phy_link_down                = 1'b0;
   assign cfg_phy_link_status              = '0;
   assign cfg_negotiated_width             = '0;
   assign cfg_current_speed                = '0;
-  assign cfg_max_payload                  = '0;
-  assign cfg_max_read_req                 = '0;
-  assign cfg_function_status              = '0;
   assign cfg_function_power_state         = '0;
   assign cfg_vf_status                    = '0;
   assign cfg_vf_power_state               = '0;
@@ -237,7 +211,6 @@ module pcie4_uscale_plus_0 (
   assign cfg_ltssm_state                  = '0;
   assign cfg_rx_pm_state                  = '0;
   assign cfg_tx_pm_state                  = '0;
-  assign cfg_rcb_status                   = '0;
   assign cfg_obff_enable                  = '0;
   assign cfg_pl_status_change             = 1'b0;
   assign cfg_tph_requester_enable         = '0;
@@ -256,18 +229,116 @@ module pcie4_uscale_plus_0 (
   assign cfg_fc_cpld                      = '0;
   assign cfg_bus_number                   = '0;
   assign cfg_power_state_change_interrupt = 1'b0;
-  assign cfg_flr_in_process               = '0;
   assign cfg_vf_flr_in_process            = '0;
   assign cfg_interrupt_sent               = 1'b0;
-  assign cfg_interrupt_msix_enable        = '0;
-  assign cfg_interrupt_msix_mask          = '0;
   assign cfg_interrupt_msix_vf_enable     = '0;
   assign cfg_interrupt_msix_vf_mask       = '0;
   assign cfg_interrupt_msix_vec_pending_status = '0;
-  assign cfg_interrupt_msi_sent           = 1'b0;
-  assign cfg_interrupt_msi_fail           = 1'b0;
   assign cfg_hot_reset_out                = 1'b0;
   assign phy_rdy_out                      = 1'b0;
+
+  // The user side belongs to the simulation (bitstream-sim): its Rust model of the block
+  // (bitstream-sim/src/device.rs) is the block. Its C++ shim (bitstream-sim/csrc/peerbar_rtl.cpp)
+  // writes the model_* signals that drive the block's user-side outputs and reads the model_*
+  // copies of the user-side inputs, directly through Verilator's public_flat_rw / public_flat_rd
+  // access (no DPI call per cycle). Under lint nothing drives them. The user clock is the
+  // reference clock the shim toggles at the edge-connector pins (one user_clk cycle per model
+  // cycle); on the board it is the GT's 250 MHz from a PLL, here the clock path is a wire.
+
+  // User-side outputs of the block, driven by the model.
+  logic         model_user_reset                   /*verilator public_flat_rw*/;
+  logic         model_user_lnk_up                  /*verilator public_flat_rw*/;
+  logic [255:0] model_m_axis_cq_tdata              /*verilator public_flat_rw*/;
+  logic [7:0]   model_m_axis_cq_tkeep              /*verilator public_flat_rw*/;
+  logic         model_m_axis_cq_tlast              /*verilator public_flat_rw*/;
+  logic [87:0]  model_m_axis_cq_tuser              /*verilator public_flat_rw*/;
+  logic         model_m_axis_cq_tvalid             /*verilator public_flat_rw*/;
+  logic [5:0]   model_pcie_cq_np_req_count         /*verilator public_flat_rw*/;
+  logic [3:0]   model_s_axis_cc_tready             /*verilator public_flat_rw*/;
+  logic [3:0]   model_s_axis_rq_tready             /*verilator public_flat_rw*/;
+  logic [255:0] model_m_axis_rc_tdata              /*verilator public_flat_rw*/;
+  logic [7:0]   model_m_axis_rc_tkeep              /*verilator public_flat_rw*/;
+  logic         model_m_axis_rc_tlast              /*verilator public_flat_rw*/;
+  logic [74:0]  model_m_axis_rc_tuser              /*verilator public_flat_rw*/;
+  logic         model_m_axis_rc_tvalid             /*verilator public_flat_rw*/;
+  logic [5:0]   model_pcie_rq_seq_num0             /*verilator public_flat_rw*/;
+  logic [5:0]   model_pcie_rq_seq_num1             /*verilator public_flat_rw*/;
+  logic         model_pcie_rq_seq_num_vld0         /*verilator public_flat_rw*/;
+  logic         model_pcie_rq_seq_num_vld1         /*verilator public_flat_rw*/;
+  logic [7:0]   model_pcie_rq_tag0                 /*verilator public_flat_rw*/;
+  logic [7:0]   model_pcie_rq_tag1                 /*verilator public_flat_rw*/;
+  logic         model_pcie_rq_tag_vld0             /*verilator public_flat_rw*/;
+  logic         model_pcie_rq_tag_vld1             /*verilator public_flat_rw*/;
+  logic [3:0]   model_pcie_tfc_nph_av              /*verilator public_flat_rw*/;
+  logic [3:0]   model_pcie_tfc_npd_av              /*verilator public_flat_rw*/;
+  logic [1:0]   model_cfg_max_payload              /*verilator public_flat_rw*/;
+  logic [2:0]   model_cfg_max_read_req             /*verilator public_flat_rw*/;
+  logic [15:0]  model_cfg_function_status          /*verilator public_flat_rw*/;
+  logic [3:0]   model_cfg_rcb_status               /*verilator public_flat_rw*/;
+  logic [3:0]   model_cfg_flr_in_process           /*verilator public_flat_rw*/;
+  logic [3:0]   model_cfg_interrupt_msix_enable    /*verilator public_flat_rw*/;
+  logic [3:0]   model_cfg_interrupt_msix_mask      /*verilator public_flat_rw*/;
+  logic         model_cfg_interrupt_msi_sent       /*verilator public_flat_rw*/;
+  logic         model_cfg_interrupt_msi_fail       /*verilator public_flat_rw*/;
+
+  assign user_clk                  = sys_clk;
+  assign user_reset                = model_user_reset;
+  assign user_lnk_up               = model_user_lnk_up;
+  assign m_axis_cq_tdata           = model_m_axis_cq_tdata;
+  assign m_axis_cq_tkeep           = model_m_axis_cq_tkeep;
+  assign m_axis_cq_tlast           = model_m_axis_cq_tlast;
+  assign m_axis_cq_tuser           = model_m_axis_cq_tuser;
+  assign m_axis_cq_tvalid          = model_m_axis_cq_tvalid;
+  assign pcie_cq_np_req_count      = model_pcie_cq_np_req_count;
+  assign s_axis_cc_tready          = model_s_axis_cc_tready;
+  assign s_axis_rq_tready          = model_s_axis_rq_tready;
+  assign m_axis_rc_tdata           = model_m_axis_rc_tdata;
+  assign m_axis_rc_tkeep           = model_m_axis_rc_tkeep;
+  assign m_axis_rc_tlast           = model_m_axis_rc_tlast;
+  assign m_axis_rc_tuser           = model_m_axis_rc_tuser;
+  assign m_axis_rc_tvalid          = model_m_axis_rc_tvalid;
+  assign pcie_rq_seq_num0          = model_pcie_rq_seq_num0;
+  assign pcie_rq_seq_num1          = model_pcie_rq_seq_num1;
+  assign pcie_rq_seq_num_vld0      = model_pcie_rq_seq_num_vld0;
+  assign pcie_rq_seq_num_vld1      = model_pcie_rq_seq_num_vld1;
+  assign pcie_rq_tag0              = model_pcie_rq_tag0;
+  assign pcie_rq_tag1              = model_pcie_rq_tag1;
+  assign pcie_rq_tag_vld0          = model_pcie_rq_tag_vld0;
+  assign pcie_rq_tag_vld1          = model_pcie_rq_tag_vld1;
+  assign pcie_tfc_nph_av           = model_pcie_tfc_nph_av;
+  assign pcie_tfc_npd_av           = model_pcie_tfc_npd_av;
+  assign cfg_max_payload           = model_cfg_max_payload;
+  assign cfg_max_read_req          = model_cfg_max_read_req;
+  assign cfg_function_status       = model_cfg_function_status;
+  assign cfg_rcb_status            = model_cfg_rcb_status;
+  assign cfg_flr_in_process        = model_cfg_flr_in_process;
+  assign cfg_interrupt_msix_enable = model_cfg_interrupt_msix_enable;
+  assign cfg_interrupt_msix_mask   = model_cfg_interrupt_msix_mask;
+  assign cfg_interrupt_msi_sent    = model_cfg_interrupt_msi_sent;
+  assign cfg_interrupt_msi_fail    = model_cfg_interrupt_msi_fail;
+
+  // User-side inputs of the block (and PERST#), copied for the model to read.
+  wire [255:0] model_s_axis_cc_tdata /*verilator public_flat_rd*/ = s_axis_cc_tdata;
+  wire [7:0]   model_s_axis_cc_tkeep /*verilator public_flat_rd*/ = s_axis_cc_tkeep;
+  wire         model_s_axis_cc_tlast /*verilator public_flat_rd*/ = s_axis_cc_tlast;
+  wire [32:0]  model_s_axis_cc_tuser /*verilator public_flat_rd*/ = s_axis_cc_tuser;
+  wire         model_s_axis_cc_tvalid /*verilator public_flat_rd*/ = s_axis_cc_tvalid;
+  wire [255:0] model_s_axis_rq_tdata /*verilator public_flat_rd*/ = s_axis_rq_tdata;
+  wire [7:0]   model_s_axis_rq_tkeep /*verilator public_flat_rd*/ = s_axis_rq_tkeep;
+  wire         model_s_axis_rq_tlast /*verilator public_flat_rd*/ = s_axis_rq_tlast;
+  wire [61:0]  model_s_axis_rq_tuser /*verilator public_flat_rd*/ = s_axis_rq_tuser;
+  wire         model_s_axis_rq_tvalid /*verilator public_flat_rd*/ = s_axis_rq_tvalid;
+  wire         model_m_axis_cq_tready /*verilator public_flat_rd*/ = m_axis_cq_tready;
+  wire         model_m_axis_rc_tready /*verilator public_flat_rd*/ = m_axis_rc_tready;
+  wire [1:0]   model_pcie_cq_np_req /*verilator public_flat_rd*/ = pcie_cq_np_req;
+  wire [3:0]   model_cfg_flr_done /*verilator public_flat_rd*/ = cfg_flr_done;
+  wire [63:0]  model_cfg_interrupt_msix_address /*verilator public_flat_rd*/ =
+      cfg_interrupt_msix_address;
+  wire [31:0]  model_cfg_interrupt_msix_data /*verilator public_flat_rd*/ = cfg_interrupt_msix_data;
+  wire         model_cfg_interrupt_msix_int /*verilator public_flat_rd*/ = cfg_interrupt_msix_int;
+  wire [7:0]   model_cfg_interrupt_msi_function_number /*verilator public_flat_rd*/ =
+      cfg_interrupt_msi_function_number;
+  wire         model_sys_reset /*verilator public_flat_rd*/ = sys_reset;
 
 endmodule
 
@@ -285,8 +356,10 @@ module IBUFDS_GTE4 #(
   input  wire  I,
   input  wire  IB
 );
-  assign O     = 1'b0;
-  assign ODIV2 = 1'b0;
+  // Behaviour for REFCLK_HROW_CK_SEL = 00 (ODIV2 = O, not divided) and CEB low; the GT's
+  // analog input stage is not modelled.
+  assign O     = I;
+  assign ODIV2 = I;
 endmodule
 
 // IBUF (single-ended input buffer), UG974.
@@ -294,7 +367,7 @@ module IBUF (
   output logic O,
   input  wire  I
 );
-  assign O = 1'b0;
+  assign O = I;
 endmodule
 
 `default_nettype wire
