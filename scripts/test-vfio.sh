@@ -141,7 +141,7 @@ boot() {
 
 # The real test: IOMMU with interrupt remapping (the whole NVMe BAR0, MSI-X table included,
 # can then be mmapped), caching-mode so that every IOMMU mapping the guest makes is seen.
-boot iommu "PEERBAR-RESULT vfio-check=0 copy-not-endpoint=PASS not-bound=PASS" "intel_iommu=on" \
+boot iommu "PEERBAR-RESULT vfio-check=0 copy-not-endpoint=PASS not-bound=PASS bringup=PASS" "intel_iommu=on" \
     -device intel-iommu,intremap=on,caching-mode=on
 # A bad setup: no IOMMU at all. vfio-pci cannot bind, and peerbar must say the IOMMU is off.
 boot no-iommu "PEERBAR-RESULT no-iommu=PASS" "intel_iommu=off peerbar.mode=no-iommu"
