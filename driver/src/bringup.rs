@@ -426,13 +426,7 @@ pub fn bind_vfio_pci(sysfs: &Sysfs, bdf: Bdf) -> Result<BindReport> {
     }
     let vfio_driver = sysfs.root().join("bus/pci/drivers/vfio-pci");
     if !vfio_driver.is_dir() {
-        return Err(Error::Sysfs {
-            path: vfio_driver,
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "the vfio-pci driver is not loaded: run modprobe vfio-pci (as root), then --bind again",
-            ),
-        });
+        return Err(Error::VfioPciNotLoaded { path: vfio_driver });
     }
     let dir = &function.sysfs_path;
     let mut actions = Vec::new();
@@ -459,8 +453,9 @@ fn write_sysfs(path: &Path, value: &str, actions: &mut Vec<String>) -> Result<()
             path: path.to_owned(),
             source,
         },
-        _ => Error::Sysfs {
+        _ => Error::SysfsWrite {
             path: path.to_owned(),
+            value: value.to_owned(),
             source,
         },
     })?;
@@ -659,7 +654,7 @@ mod tests {
 
         // Without the vfio-pci driver loaded, --bind writes nothing and says modprobe.
         let err = bind_vfio_pci(&sysfs, bdf()).unwrap_err();
-        assert!(format!("{err} {:?}", err).contains("modprobe vfio-pci"));
+        assert!(err.to_string().contains("run modprobe vfio-pci"), "{err}");
         let dir = sysfs.root().join("bus/pci/devices/0000:01:00.0");
         assert!(!dir.join("driver_override").exists());
 

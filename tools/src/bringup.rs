@@ -8,6 +8,7 @@
 //! on fake sysfs trees); the rest open the endpoint through VFIO. On the simulation the same
 //! checks read the simulated config space, and every step runs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,9 +51,13 @@ what to do, or SKIP with the reason (a step it needs failed, or there is nothing
   msix         a job on an interrupt-mode queue: an MSI-X message reaches this process
   p2p_verdict  can the SSD reach BAR2 peer to peer (hardware: --nvme, the `topology`
                verdict; simulation: the simulated fabric's routing of BAR2's address)
-  p2p_copy     a short `copy`: NVMe -> BAR2 -> host and back, every byte compared
-               (hardware: --nvme and --allow-nvme-write, which overwrites the SSD's LBAs
-               from --nvme-lba)
+  p2p_copy     a short `copy` (256 KiB): host -> BAR2 -> NVMe, then NVMe -> BAR2 -> host,
+               every byte compared (hardware: --nvme and --allow-nvme-write, which
+               overwrites the SSD's LBAs from --nvme-lba)
+
+On hardware the first four steps read sysfs (--sysfs DIR reads another tree: the tests' fake
+ones), the endpoint is opened through VFIO once they pass, and everything it opened is closed
+before the copy opens the endpoint and the SSD into one VFIO container.
 
 JSON output (--json), schema \"peerbar-bringup/1\":
   schema, target (\"simulation\" or \"hardware\"), device
@@ -103,6 +108,15 @@ pub struct BringupArgs {
     /// Hardware: first LBA of the copy on the SSD.
     #[arg(long, value_name = "LBA")]
     pub nvme_lba: Option<u64>,
+    /// Hardware: root of the sysfs tree to read, and with --bind to write [default: /sys].
+    #[arg(long, value_name = "DIR")]
+    pub sysfs: Option<PathBuf>,
+}
+
+impl BringupArgs {
+    fn sysfs(&self) -> Sysfs {
+        Sysfs::new(self.sysfs.clone().unwrap_or_else(|| PathBuf::from("/sys")))
+    }
 }
 
 /// BAR2 bytes the pattern test covers.
@@ -149,6 +163,11 @@ pub fn check_args(args: &BringupArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
                 "applies to --nvme",
             ),
             (args.nvme_lba.is_some(), "--nvme-lba", "applies to --nvme"),
+            (
+                args.sysfs.is_some(),
+                "--sysfs",
+                "names the sysfs of a real machine",
+            ),
         ] {
             if given {
                 return Err(usage_error(format!(
@@ -391,8 +410,7 @@ pub fn run(opts: &GlobalOpts, args: &BringupArgs) -> anyhow::Result<Outcome> {
     let mut sim_verdict = None;
     let (target_kind, device, target) = match crate::target::hardware_bdf(opts)? {
         Some(bdf) => {
-            let sysfs = Sysfs::new("/sys");
-            bind = sysfs_steps(&mut list, &sysfs, bdf, args, &link_title);
+            bind = sysfs_steps(&mut list, &args.sysfs(), bdf, args, &link_title);
             let target = if list.unmet(&[VISIBLE, VFIO]).is_none() {
                 match Target::open(opts) {
                     Ok(target) => Some(target),
@@ -519,8 +537,8 @@ fn sysfs_steps(
                     Status::Fail,
                     format!("--bind: {e}"),
                     Some(
-                        "run as root (the writes go to sysfs); if vfio-pci is not loaded, \
-                         modprobe vfio-pci"
+                        "the message says what to do; the writes go to sysfs and need root; \
+                         or bind by hand (docs/bringup.md)"
                             .to_owned(),
                     ),
                 );
@@ -888,12 +906,16 @@ fn p2p_steps(
         "sysfs could not be read for the pair: the message says why (`peerbar topology` \
          shows the same facts)",
         || match (&hardware_nvme, sim_verdict) {
-            (Some((device, nvme)), _) => sysfs_verdict(device, nvme),
+            (Some((device, nvme)), _) => sysfs_verdict(&args.sysfs(), device, nvme),
             (None, Some(verdict)) => verdict,
             (None, None) => Err(anyhow::anyhow!("no target to ask")),
         },
     );
     if hardware_nvme.is_some() && !args.allow_nvme_write {
+        // A step it needs that did not pass is the first thing to say.
+        if !list.ready(P2P_COPY, P2P_COPY_TITLE, copy_needs) {
+            return;
+        }
         list.skip(
             P2P_COPY,
             P2P_COPY_TITLE,
@@ -916,8 +938,7 @@ fn p2p_steps(
     );
 }
 
-fn sysfs_verdict(device: &str, nvme: &str) -> anyhow::Result<Finding> {
-    let sysfs = Sysfs::new("/sys");
+fn sysfs_verdict(sysfs: &Sysfs, device: &str, nvme: &str) -> anyhow::Result<Finding> {
     let endpoint = sysfs.function(device.parse()?)?;
     let ssd = sysfs.function(nvme.parse()?)?;
     let pair = sysfs.pair(&endpoint, &ssd, &sysfs.iommu())?;

@@ -1,7 +1,8 @@
 //! `peerbar bringup` (issue 17, item 5): the checklist on the simulation, every step's real
 //! outcome, its `peerbar-bringup/1` JSON, failures the simulation can show (a link or BAR2
-//! size other than expected), a function that is not there, and bad usage (exit 2). The
-//! sysfs checks themselves are tested on fake sysfs trees in the driver (peerbar::bringup).
+//! size other than expected), a function that is not there, bad usage (exit 2), and the
+//! hardware path's sysfs steps and --bind on fake sysfs trees (--sysfs). The checks themselves
+//! are unit-tested in the driver (peerbar::bringup).
 
 mod common;
 
@@ -245,6 +246,10 @@ fn bad_usage_exits_2_and_checks_nothing() {
             &["--device", "01:00.0", "--mps", "512", "bringup"][..],
             "--mps applies to the simulated endpoint only",
         ),
+        (
+            &["bringup", "--sysfs", "/sys"][..],
+            "--sysfs names the sysfs of a real machine: it needs --device <BDF>",
+        ),
     ] {
         let mut with_json = args.to_vec();
         with_json.push("--json");
@@ -261,4 +266,241 @@ fn bad_usage_exits_2_and_checks_nothing() {
         // Nothing ran: the report is the error alone.
         assert!(!r.stdout.contains("peerbar-bringup/1"), "{args:?}");
     }
+}
+
+/// A fake sysfs tree (`--sysfs`) holding one function, 0000:01:00.0 below root port
+/// 0000:00:1c.0, with the files the sysfs steps read; removed on drop.
+struct FakeSysfs {
+    root: std::path::PathBuf,
+}
+
+const BOARD: &str = "0000:01:00.0";
+
+impl FakeSysfs {
+    /// The board as built (10EE:9038 class 058000h, Gen3 x8, BAR0 64 KiB, BAR2 1 MiB 64-bit
+    /// prefetchable), bound to `driver`, in IOMMU group 7 with the IOMMU on.
+    fn board(driver: &str) -> FakeSysfs {
+        use std::os::unix::fs::symlink;
+        let root = std::env::temp_dir().join(format!(
+            "peerbar-checklist-{}-{driver}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = root.join("devices/pci0000:00/0000:00:1c.0").join(BOARD);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(root.join("bus/pci/devices")).unwrap();
+        std::fs::create_dir_all(root.join("class/iommu/dmar0")).unwrap();
+        std::fs::create_dir_all(root.join("bus/pci/drivers").join(driver)).unwrap();
+        let group = root.join("kernel/iommu_groups/7/devices");
+        std::fs::create_dir_all(&group).unwrap();
+        symlink(&dir, root.join("bus/pci/devices").join(BOARD)).unwrap();
+        symlink(&dir, group.join(BOARD)).unwrap();
+        symlink(root.join("kernel/iommu_groups/7"), dir.join("iommu_group")).unwrap();
+        symlink(
+            root.join("bus/pci/drivers").join(driver),
+            dir.join("driver"),
+        )
+        .unwrap();
+        let tree = FakeSysfs { root };
+        for (name, text) in [
+            ("vendor", "0x10ee"),
+            ("device", "0x9038"),
+            ("class", "0x058000"),
+            ("current_link_speed", "8.0 GT/s PCIe"),
+            ("current_link_width", "8"),
+            ("max_link_speed", "8.0 GT/s PCIe"),
+            ("max_link_width", "8"),
+            (
+                "resource",
+                "0x00000000fe000000 0x00000000fe00ffff 0x0000000000040200\n\
+                 0x0000000000000000 0x0000000000000000 0x0000000000000000\n\
+                 0x000000e000000000 0x000000e0000fffff 0x000000000014220c",
+            ),
+        ] {
+            tree.set(name, text);
+        }
+        tree
+    }
+
+    /// Replaces one file of the board's directory.
+    fn set(&self, name: &str, text: &str) {
+        std::fs::write(self.board_file(name), format!("{text}\n")).unwrap();
+    }
+
+    fn board_file(&self, name: &str) -> std::path::PathBuf {
+        self.root.join("bus/pci/devices").join(BOARD).join(name)
+    }
+
+    fn path(&self) -> &str {
+        self.root.to_str().unwrap()
+    }
+
+    /// `peerbar --device BOARD bringup --json --sysfs <tree> extra...`: exit code and report.
+    fn bringup(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![
+            "--device",
+            BOARD,
+            "bringup",
+            "--json",
+            "--sysfs",
+            self.path(),
+        ];
+        args.extend_from_slice(extra);
+        let r = run(&args);
+        (r.code, parse(&r))
+    }
+}
+
+impl Drop for FakeSysfs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[test]
+fn a_board_on_another_driver_passes_the_sysfs_steps_and_fails_binding_with_the_commands() {
+    let tree = FakeSysfs::board("xdma");
+    let (code, v) = tree.bringup(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["target"], "hardware");
+    for id in ["visible", "link", "bars"] {
+        assert_eq!(status(&v, id), "pass", "{id}: {v:#}");
+    }
+    let vfio = step(&v, "vfio");
+    assert_eq!(vfio["status"], "fail");
+    assert_eq!(
+        vfio["detail"],
+        "IOMMU group 7 (0 other member(s)), driver xdma"
+    );
+    let fix = vfio["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("echo 0000:01:00.0 > /sys/bus/pci/drivers/xdma/unbind"),
+        "{fix}"
+    );
+    assert!(fix.contains("--bind"), "{fix}");
+    // Nothing is opened without the binding.
+    assert_eq!(
+        step(&v, "registers")["detail"],
+        "needs vfio, which did not pass (FAIL)"
+    );
+    assert!(v["bind"].is_null());
+}
+
+#[test]
+fn a_downtrained_link_fails_naming_the_slot() {
+    let tree = FakeSysfs::board("vfio-pci");
+    tree.set("current_link_speed", "2.5 GT/s PCIe");
+    tree.set("current_link_width", "4");
+    let (code, v) = tree.bringup(&[]);
+    assert_eq!(code, 1);
+    let link = step(&v, "link");
+    assert_eq!(link["status"], "fail");
+    assert_eq!(
+        link["detail"],
+        "trained 2.5 GT/s x4 (endpoint supports 8.0 GT/s x8), expected Gen3 x8"
+    );
+    assert!(link["fix"].as_str().unwrap().contains("downtrained"));
+    // What was expected can be said otherwise.
+    let (_, v) = tree.bringup(&["--link-gen", "1", "--link-width", "4"]);
+    assert_eq!(status(&v, "link"), "pass");
+}
+
+#[test]
+fn bind_writes_driver_override_unbind_and_drivers_probe_and_says_so() {
+    let tree = FakeSysfs::board("xdma");
+    std::fs::create_dir_all(tree.root.join("bus/pci/drivers/vfio-pci")).unwrap();
+    let (code, v) = tree.bringup(&["--bind"]);
+    assert_eq!(
+        std::fs::read_to_string(tree.board_file("driver_override")).unwrap(),
+        "vfio-pci"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.root.join("bus/pci/drivers/xdma/unbind")).unwrap(),
+        BOARD
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.root.join("bus/pci/drivers_probe")).unwrap(),
+        BOARD
+    );
+    let actions: Vec<&str> = v["bind"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert_eq!(
+        actions[0],
+        format!(
+            "wrote vfio-pci to {}/bus/pci/devices/{BOARD}/driver_override",
+            tree.path()
+        )
+    );
+    assert!(actions[1].ends_with("/driver/unbind"), "{actions:?}");
+    assert!(
+        actions[2].ends_with("/bus/pci/drivers_probe"),
+        "{actions:?}"
+    );
+    // A fake tree has no kernel to rebind the function: the report says so, and the binding
+    // step still fails.
+    assert_eq!(v["bind"]["driver_after"], "xdma");
+    assert_eq!(status(&v, "vfio"), "fail");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn bind_without_vfio_pci_loaded_writes_nothing() {
+    let tree = FakeSysfs::board("xdma");
+    let (code, v) = tree.bringup(&["--bind"]);
+    assert_eq!(code, 1);
+    let vfio = step(&v, "vfio");
+    assert_eq!(vfio["status"], "fail");
+    assert!(
+        vfio["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("--bind: the vfio-pci driver is not loaded"),
+        "{vfio:#}"
+    );
+    assert!(!tree.board_file("driver_override").exists());
+}
+
+#[test]
+fn bind_leaves_a_function_with_other_ids_alone() {
+    let tree = FakeSysfs::board("nvme");
+    std::fs::create_dir_all(tree.root.join("bus/pci/drivers/vfio-pci")).unwrap();
+    tree.set("vendor", "0x1b36");
+    tree.set("device", "0x0010");
+    tree.set("class", "0x010802");
+    let (code, v) = tree.bringup(&["--bind"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        step(&v, "visible")["detail"],
+        "1B36:0010 class 010802h, expected 10EE:9038 class 058000h: not a peerbar endpoint"
+    );
+    assert_eq!(status(&v, "vfio"), "skip");
+    assert!(v["bind"].is_null());
+    assert!(!tree.board_file("driver_override").exists());
+}
+
+#[test]
+fn wrong_bar_sizes_and_no_iommu_group_fail_their_steps() {
+    let tree = FakeSysfs::board("vfio-pci");
+    tree.set(
+        "resource",
+        "0x00000000fe000000 0x00000000fe000fff 0x0000000000040200",
+    );
+    std::fs::remove_file(tree.board_file("iommu_group")).unwrap();
+    let (code, v) = tree.bringup(&[]);
+    assert_eq!(code, 1);
+    let bars = step(&v, "bars");
+    assert_eq!(bars["status"], "fail");
+    assert_eq!(
+        bars["detail"],
+        "BAR0 4 KiB 32-bit, BAR2 absent: BAR0 must be 64 KiB; BAR2 is missing"
+    );
+    let vfio = step(&v, "vfio");
+    assert_eq!(vfio["status"], "fail");
+    assert!(vfio["fix"].as_str().unwrap().contains("intel_iommu=on"));
 }
