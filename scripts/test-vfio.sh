@@ -146,7 +146,7 @@ boot() {
 
 # The real test: IOMMU with interrupt remapping (the whole NVMe BAR0, MSI-X table included,
 # can then be mmapped), caching-mode so that every IOMMU mapping the guest makes is seen.
-boot iommu "PEERBAR-RESULT vfio-check=0 copy-not-endpoint=PASS not-bound=PASS" "intel_iommu=on" \
+boot iommu "PEERBAR-RESULT vfio-check=0 copy-not-endpoint=PASS not-bound=PASS bringup=PASS" "intel_iommu=on" \
     -device intel-iommu,intremap=on,caching-mode=on
 # Interrupt remapping off: the kernel refuses the container (EPERM) and peerbar must name that
 # cause, not file permissions; with vfio_iommu_type1 allow_unsafe_interrupts=1 the check passes,

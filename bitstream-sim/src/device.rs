@@ -438,6 +438,13 @@ impl SimDevice {
         self.lock_any().fabric.mappings()
     }
 
+    /// Where the fabric sends a request to bus address `address` (from the endpoint or the NVMe
+    /// controller alike): a device's BAR (peer to peer), the MSI window, or host memory
+    /// behind the IOMMU. What the simulated topology says about P2P between its two functions.
+    pub fn route(&self, address: u64) -> crate::fabric::Route {
+        self.lock_any().fabric.route(address)
+    }
+
     /// DMAs the fabric refused so far (accesses outside every IOMMU window), oldest first.
     pub fn faults(&self) -> Vec<DmaFault> {
         self.lock_any().fabric.faults().to_vec()

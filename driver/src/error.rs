@@ -88,6 +88,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("writing {value} to {path} failed: {source}")]
+    SysfsWrite {
+        path: PathBuf,
+        value: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the vfio-pci driver is not loaded ({path} does not exist): run modprobe vfio-pci as root, then bind again")]
+    VfioPciNotLoaded { path: PathBuf },
+
     #[error("register {register} is {access} (not writable); nothing was written")]
     RegisterNotWritable {
         register: &'static str,

@@ -14,8 +14,11 @@
 //! - [`nvme`]: a small user-mode NVMe host driver (an SSD DMAing into BAR2 peer-to-peer);
 //! - [`pattern`]: self-locating test data (a corruption report says where the bytes belong).
 //! - [`topology`]: what decides whether P2P DMA between two functions works, read from sysfs.
+//! - [`bringup`]: the first checks of a freshly programmed board (identity, link, BARs, VFIO
+//!   binding) and binding it to vfio-pci.
 
 pub mod address;
+pub mod bringup;
 pub mod config;
 pub mod device;
 pub mod dma;

@@ -1086,13 +1086,14 @@ fn verdict(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A fake sysfs tree in a temporary directory, removed on drop.
-    struct Tree {
+    /// A fake sysfs tree in a temporary directory, removed on drop (also used by the
+    /// bring-up checks' tests).
+    pub(crate) struct Tree {
         root: PathBuf,
     }
 
@@ -1128,15 +1129,15 @@ mod tests {
     }
 
     /// What to put in one function's directory.
-    struct Spec<'a> {
+    pub(crate) struct Spec<'a> {
         /// Host bridge and BDFs from the top down to this function.
-        path: &'a [&'a str],
-        class: u32,
-        port_type: u8,
-        acs: Option<(u16, u16)>,
-        config_len: usize,
-        driver: Option<&'a str>,
-        group: Option<u32>,
+        pub(crate) path: &'a [&'a str],
+        pub(crate) class: u32,
+        pub(crate) port_type: u8,
+        pub(crate) acs: Option<(u16, u16)>,
+        pub(crate) config_len: usize,
+        pub(crate) driver: Option<&'a str>,
+        pub(crate) group: Option<u32>,
     }
 
     fn endpoint<'a>(path: &'a [&'a str], driver: &'a str, group: Option<u32>) -> Spec<'a> {
@@ -1164,7 +1165,7 @@ mod tests {
     }
 
     impl Tree {
-        fn new() -> Tree {
+        pub(crate) fn new() -> Tree {
             static NEXT: AtomicUsize = AtomicUsize::new(0);
             let root = std::env::temp_dir().join(format!(
                 "peerbar-topology-{}-{}",
@@ -1176,12 +1177,12 @@ mod tests {
             Tree { root }
         }
 
-        fn with_iommu(self) -> Tree {
+        pub(crate) fn with_iommu(self) -> Tree {
             fs::create_dir_all(self.root.join("class/iommu/dmar0")).unwrap();
             self
         }
 
-        fn add(&self, spec: Spec) -> &Tree {
+        pub(crate) fn add(&self, spec: Spec) -> &Tree {
             let bdf = *spec.path.last().unwrap();
             let dir = self.root.join("devices").join(spec.path.join("/"));
             fs::create_dir_all(&dir).unwrap();
@@ -1219,7 +1220,7 @@ mod tests {
             self
         }
 
-        fn sysfs(&self) -> Sysfs {
+        pub(crate) fn sysfs(&self) -> Sysfs {
             Sysfs::new(&self.root)
         }
 

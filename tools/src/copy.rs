@@ -237,7 +237,7 @@ impl Percentiles {
 }
 
 #[derive(Debug, Serialize)]
-struct CopyReport {
+pub(crate) struct CopyReport {
     schema: &'static str,
     target: &'static str,
     device: String,
@@ -939,6 +939,18 @@ fn describe_mismatch(m: &Mismatch) -> String {
 
 /// Opens the target(s) and copies. [`check_args`] must have passed.
 pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
+    let report = execute(opts, args)?;
+    if opts.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        print_report(&report)?;
+    }
+    Ok(report.outcome())
+}
+
+/// Runs the copy and returns its report without printing it (with `--json`, nothing at all is
+/// printed: `bringup` runs a short copy this way).
+pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<CopyReport> {
     let writes = args.direction != Direction::ToHost;
     let (target, world) = open_world(opts, args)?;
     let ns = world.nvme.namespace();
@@ -1176,18 +1188,40 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
         until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
         interrupted,
     };
-    if opts.json {
-        outln!("{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        print_report(&report)?;
+    Ok(report)
+}
+
+impl CopyReport {
+    /// The exit status the copy's result calls for.
+    pub(crate) fn outcome(&self) -> Outcome {
+        if self.mismatch.is_some() {
+            Outcome::Mismatch
+        } else if self.failure.is_some() {
+            Outcome::JobError
+        } else {
+            Outcome::Ok
+        }
     }
-    Ok(if mismatch.is_some() {
-        Outcome::Mismatch
-    } else if failure.is_some() {
-        Outcome::JobError
-    } else {
-        Outcome::Ok
-    })
+
+    /// Bytes compared end to end, over every leg.
+    pub(crate) fn bytes_compared(&self) -> u64 {
+        self.legs.iter().map(|l| l.bytes_compared).sum()
+    }
+
+    /// The legs that ran, by name.
+    pub(crate) fn leg_names(&self) -> Vec<&'static str> {
+        self.legs.iter().map(|l| l.leg).collect()
+    }
+
+    /// The first wrong byte, or the command or job that failed.
+    pub(crate) fn problem(&self) -> Option<&str> {
+        self.mismatch.as_deref().or(self.failure.as_deref())
+    }
+
+    /// The SSD the copy used, as its device describes itself.
+    pub(crate) fn nvme(&self) -> &str {
+        &self.nvme
+    }
 }
 
 fn print_report(r: &CopyReport) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ mod out;
 mod bar_test;
 #[cfg(feature = "sim")]
 mod bench;
+mod bringup;
 mod copy;
 mod info;
 mod interrupt;
@@ -32,7 +33,8 @@ use clap::{Args, Parser, Subcommand};
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
-    /// A verification found data that differs from what was written.
+    /// A verification found data that differs from what was written, or a bringup step
+    /// failed.
     pub const MISMATCH: u8 = 1;
     /// Bad command line or input (clap's own usage errors also exit with 2).
     pub const USAGE: u8 = 2;
@@ -67,6 +69,8 @@ Examples:
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
   peerbar --device 0000:01:00.0 info         the board, through VFIO
+  peerbar --device 0000:01:00.0 bringup --bind
+                                             the fresh board's checklist, binding it to vfio-pci
   peerbar topology 03:00.0 04:00.0           can the SSD DMA into the FPGA? (sysfs only)
   peerbar vfio-check --nvme 0000:03:00.0 --peer-cmb 0000:04:00.0
                                              VFIO, IOMMU, MSI-X, NVMe and P2P on a real kernel
@@ -76,7 +80,7 @@ Exit status:
   0  success
   1  verification mismatch (bar-test found data that differs from what it wrote, push
      --verify found data that differs from what the job should have moved, copy found a
-     wrong CRC or byte: the report names the LBA and offset)
+     wrong CRC or byte: the report names the LBA and offset), or a bringup step failed
   2  usage error or bad input (unknown option, bad number, range outside BAR2, ...)
   3  device error (device not found or not bound to vfio-pci, no IOMMU group, permission
      denied, not a peerbar endpoint, simulation failure, completion error, no DMA
@@ -150,6 +154,11 @@ enum Command {
     /// link, MSI-X, error counters.
     #[command(long_about = info::LONG_ABOUT)]
     Info,
+
+    /// The checklist for a freshly programmed board: IDs, link, BARs, VFIO binding, registers,
+    /// BAR2, DMA both ways, MSI-X, and with an SSD peer-to-peer; PASS/FAIL with the fix/SKIP.
+    #[command(long_about = bringup::LONG_ABOUT, after_help = bringup::AFTER_HELP)]
+    Bringup(bringup::BringupArgs),
 
     /// Write patterns into peer memory (BAR2) and read them back, per access size.
     #[command(long_about = bar_test::LONG_ABOUT, after_help = bar_test::AFTER_HELP)]
@@ -307,6 +316,8 @@ pub enum Outcome {
     Mismatch,
     /// A DMA job completed with an error status.
     JobError,
+    /// A bringup step failed (exit status 1, as a mismatch).
+    CheckFailed,
 }
 
 fn init_logging(verbose: u8) {
@@ -373,6 +384,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         copy::check_args(args, &cli.global)?;
         return copy::run(&cli.global, args);
     }
+    // bringup reads sysfs before it opens anything, and opens the endpoint (and the copy's
+    // SSD) itself.
+    if let Command::Bringup(args) = &cli.command {
+        bringup::check_args(args, &cli.global)?;
+        return bringup::run(&cli.global, args);
+    }
     // topology reads sysfs only: no simulation, no VFIO.
     if let Command::Topology(args) = &cli.command {
         return topology::run(args, &cli.global);
@@ -398,6 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
         Command::Topology(_) => unreachable!("topology returned above, before any target"),
         Command::Copy(_) => unreachable!("copy returned above, opening its own target"),
+        Command::Bringup(_) => unreachable!("bringup returned above, opening its own target"),
     }
 }
 
@@ -431,7 +449,7 @@ fn main() -> ExitCode {
     let json = cli.global.json;
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::from(exit::OK),
-        Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
+        Ok(Outcome::Mismatch | Outcome::CheckFailed) => ExitCode::from(exit::MISMATCH),
         Ok(Outcome::JobError) => ExitCode::from(exit::DMA_STATUS),
         // The reader of stdout took what it wanted (`| head`): nothing went wrong.
         Err(err) if err.downcast_ref::<out::StdoutClosed>().is_some() => ExitCode::from(exit::OK),

@@ -65,14 +65,7 @@ impl Target {
                 "--nvme names a real SSD; it needs --device <BDF> for the endpoint",
             ));
         };
-        let ssd_bdf: Bdf = nvme_bdf
-            .parse()
-            .map_err(|e: peerbar::Error| usage_error(e.to_string()))?;
-        if ssd_bdf == endpoint_bdf {
-            return Err(usage_error(format!(
-                "--device and --nvme both name {endpoint_bdf}: the endpoint and the SSD are two functions"
-            )));
-        }
+        let ssd_bdf = ssd_bdf(endpoint_bdf, nvme_bdf)?;
         let (endpoint_text, ssd_text) = (endpoint_bdf.to_string(), ssd_bdf.to_string());
         let mut opened = VfioDevice::open_set(&[
             VfioOpen {
@@ -165,7 +158,7 @@ impl Target {
 
 /// `--device` checked: `None` for the simulated endpoint; with `--device`, its address, and
 /// no simulation-only option (both usage errors, found before anything is opened).
-fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
+pub(crate) fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     let Some(bdf) = &opts.device else {
         return Ok(None);
     };
@@ -178,6 +171,19 @@ fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     // Check the address first so that a typo is a usage error, not a device error.
     let parsed = bdf.parse::<Bdf>().map_err(|e| usage_error(e.to_string()))?;
     Ok(Some(parsed))
+}
+
+/// `--nvme BDF` checked: an address, and not the endpoint's (both usage errors).
+pub(crate) fn ssd_bdf(endpoint: Bdf, nvme: &str) -> anyhow::Result<Bdf> {
+    let ssd: Bdf = nvme
+        .parse()
+        .map_err(|e: peerbar::Error| usage_error(e.to_string()))?;
+    if ssd == endpoint {
+        return Err(usage_error(format!(
+            "--device and --nvme both name {endpoint}: the endpoint and the SSD are two functions"
+        )));
+    }
+    Ok(ssd)
 }
 
 /// The first simulation-only global option given (--trace, --mps, --mrrs, --rcb), if any.

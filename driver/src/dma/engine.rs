@@ -36,6 +36,9 @@ pub(super) struct EngineInner {
     /// Function resets found by any queue so far (see [`QueueShared::check_alive`]): lets the
     /// other queues' tickets fail at their next wake-up.
     pub(super) resets: Arc<AtomicU64>,
+    /// MSI-X messages the interrupt thread has received (any vector): proof that interrupts
+    /// reach this process, which a job completing does not give (a wait also polls).
+    interrupts: Arc<AtomicU64>,
 }
 
 impl Drop for EngineInner {
@@ -104,12 +107,20 @@ impl DmaEngine {
                 irq_table: Arc::new(Mutex::new(vec![None; usize::from(queues)])),
                 irq_thread: Mutex::new(None),
                 resets: Arc::new(AtomicU64::new(0)),
+                interrupts: Arc::new(AtomicU64::new(0)),
             }),
         })
     }
 
     pub fn device(&self) -> &Arc<dyn Device> {
         &self.inner.device
+    }
+
+    /// MSI-X messages received so far by the engine's interrupt thread (interrupt-mode queues),
+    /// whatever their vector. A job in interrupt mode completes even when its interrupt is lost
+    /// (the wait also polls), so this count is what shows that MSI-X works.
+    pub fn interrupts_received(&self) -> u64 {
+        self.inner.interrupts.load(Ordering::Relaxed)
     }
 
     /// Number of queue pairs (CAPABILITIES.DMA_QUEUES).
@@ -233,11 +244,13 @@ impl DmaEngine {
         }
         let rx = self.inner.device.enable_msix(self.inner.queues)?;
         let table = Arc::clone(&self.inner.irq_table);
+        let interrupts = Arc::clone(&self.inner.interrupts);
         let handle = std::thread::Builder::new()
             .name("peerbar-dma-irq".to_owned())
             .spawn(move || {
                 // Ends when the device disables MSI-X (the channel disconnects).
                 for vector in rx {
+                    interrupts.fetch_add(1, Ordering::Relaxed);
                     let queue = table
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
