@@ -176,10 +176,14 @@ impl QueueShared {
                 sq_id: entry.sq_id(),
             };
             match st.in_flight.remove(&entry.cid()) {
-                Some(job) => {
+                Some(InFlight { tx, held, .. }) => {
+                    // The job's memory is released only now that the engine is done with it,
+                    // and before the ticket hears of it: a waiter that wakes up finds it free.
+                    // (Dropped after the send, an interrupt-mode waiter could see it still
+                    // held for a moment: recovery.rs caught that as an IOVA "leak".)
+                    drop(held);
                     // The receiver may be gone (ticket dropped): nothing to deliver then.
-                    let _ = job.tx.send(completion);
-                    // `job.held` drops here: the job's memory is released only now.
+                    let _ = tx.send(completion);
                 }
                 None => log::warn!(
                     "queue {}: completion for CID {} which is not in flight ({})",

@@ -210,18 +210,20 @@ impl QueueCore {
                 );
             }
             match st.in_flight.remove(&entry.cid()) {
-                Some(cmd) => {
+                Some(InFlight { tx, command, keep }) => {
                     let completion = NvmeCompletion {
                         cid: entry.cid(),
                         status: entry.status(),
                         result: entry.result(),
                         sq_head: entry.sq_head(),
                         sq_id: entry.sq_id(),
-                        command: cmd.command,
+                        command,
                     };
+                    // The command's memory is released now that the controller is done with
+                    // it, before the ticket hears of it: a waiter that wakes up finds it free.
+                    drop(keep);
                     // The ticket may be gone: then nobody wants the completion.
-                    let _ = cmd.tx.send(completion);
-                    // `cmd.keep` drops here: the command's memory is released only now.
+                    let _ = tx.send(completion);
                 }
                 None => log::warn!(
                     "NVMe queue {}: completion for CID {} which is not in flight ({}); ignored",
