@@ -187,6 +187,33 @@ impl Endpoint {
     /// Identifies the endpoint behind `device`: MAGIC must read [`MAGIC`]
     /// ([`Error::BadMagic`] otherwise) and VERSION's major must be [`SUPPORTED_MAJOR`]
     /// ([`Error::UnsupportedVersion`] otherwise). Nothing is written to the device.
+    ///
+    /// A real program passes a `VfioDevice` (a board) or a `peerbar_sim::SimDevice` (the RTL
+    /// under Verilator: `cargo run --example open_endpoint`); this example opens the in-memory
+    /// fake of the `test-utils` feature, which has the register block's reset values.
+    ///
+    /// ```
+    /// use peerbar::Endpoint;
+    /// # use peerbar::device::fake::FakeDevice;
+    /// # fn main() -> peerbar::Result<()> {
+    /// # let device = FakeDevice::peerbar_endpoint(1 << 20);
+    /// let endpoint = Endpoint::open(Box::new(device))?;
+    /// println!("peerbar {} with {} bytes of BAR2", endpoint.version(), endpoint.bar2_size()?);
+    /// assert_eq!(endpoint.bar2_size()?, 1 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// On a board, through VFIO (needs the function bound to vfio-pci):
+    ///
+    /// ```no_run
+    /// use peerbar::device::vfio::VfioDevice;
+    /// use peerbar::Endpoint;
+    /// # fn main() -> peerbar::Result<()> {
+    /// let endpoint = Endpoint::open(Box::new(VfioDevice::open("0000:03:00.0")?))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(device: Box<dyn Device>) -> Result<Endpoint> {
         Endpoint::open_shared(Arc::from(device))
     }

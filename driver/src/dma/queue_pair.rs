@@ -438,6 +438,37 @@ impl QueuePair {
 
     /// Submits `job`: writes its SQ entry, then (Release fence) the SQ tail doorbell. Fails
     /// with [`Error::QueueFull`] when the SQ has no free slot (nothing is submitted then).
+    ///
+    /// Returns at once; the job's [`Completion`](crate::dma::Completion) arrives on the
+    /// [`Ticket`]. A NOP job on the fake device of the `test-utils` feature: the fake runs no
+    /// jobs, so the hidden lines write the completion entry the engine would write
+    /// (`cargo run --example dma_push` runs PULL and PUSH jobs on the RTL under Verilator).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use peerbar::dma::{Job, QueueConfig};
+    /// use peerbar::Endpoint;
+    /// # use peerbar::device::fake::FakeDevice;
+    /// # fn main() -> peerbar::Result<()> {
+    /// # let fake = Arc::new(FakeDevice::peerbar_endpoint(1 << 20).with_dma_engine(4));
+    /// # let endpoint = Endpoint::open_shared(fake.clone())?;
+    /// let engine = endpoint.dma()?;
+    /// engine.enable()?;
+    /// let queue = engine.create_queue(QueueConfig::new(0))?;
+    ///
+    /// let ticket = queue.submit(Job::Nop)?;
+    /// # let mut entry = [0u8; 16]; // SQ head 1, the CID, phase 1 with status 0
+    /// # entry[8] = 1;
+    /// # entry[12..14].copy_from_slice(&ticket.cid().to_le_bytes());
+    /// # entry[14] = 1;
+    /// # fake.dma_write(queue.ring_addrs().1, &entry)?;
+    /// // Polls the CQ (this queue is in polling mode) until the entry arrives or 5 s pass.
+    /// let completion = ticket.wait(Duration::from_secs(5))?.check()?;
+    /// assert_eq!(completion.cid, ticket.cid());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn submit(&self, job: Job) -> Result<Ticket> {
         let (mut entry, held) = self.prepare(job)?;
         let q = &self.shared;

@@ -17,7 +17,8 @@ pub(super) const HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(200);
 /// every millisecond anyway).
 const RESET_RECHECK_INTERVAL: Duration = Duration::from_millis(1);
 
-/// Receives one job's [`Completion`].
+/// Receives one job's [`Completion`]: [`QueuePair::submit`](crate::dma::QueuePair::submit)
+/// shows submit and wait.
 #[derive(Debug)]
 pub struct Ticket {
     pub(super) cid: u16,

@@ -187,6 +187,30 @@ impl DmaMemory {
     }
 
     /// A zeroed buffer of at least `len` bytes (whole pages), mapped for the device.
+    ///
+    /// The device reaches it at [`DmaBuffer::bus_addr`]; the CPU reads and writes it with
+    /// [`DmaBuffer::read`] and [`DmaBuffer::write`]. Dropping the buffer unmaps it. This
+    /// example maps it for the fake device of the `test-utils` feature; a real program uses
+    /// the endpoint's memory ([`crate::dma::DmaEngine::memory`]) on VFIO or the simulation.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use peerbar::hostmem::DmaMemory;
+    /// # use peerbar::device::fake::FakeDevice;
+    /// # fn main() -> peerbar::Result<()> {
+    /// # let device = Arc::new(FakeDevice::peerbar_endpoint(1 << 20));
+    /// let memory = DmaMemory::new(device)?;
+    /// let buffer = memory.alloc(6000)?;
+    /// assert_eq!(buffer.len(), 6000);
+    /// assert_eq!(buffer.bus_addr().get() % 4096, 0); // page aligned
+    /// buffer.write(100, b"for the device")?;
+    /// let mut back = [0u8; 14];
+    /// buffer.read(100, &mut back)?;
+    /// assert_eq!(&back, b"for the device");
+    /// println!("the device sees byte 100 at bus address {}", buffer.bus_addr_at(100)?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn alloc(&self, len: usize) -> Result<DmaBuffer> {
         DmaBuffer::new(self.clone(), len)
     }

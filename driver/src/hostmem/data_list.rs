@@ -20,6 +20,32 @@ pub enum Held {
 }
 
 /// The list side of a PULL or PUSH: entries in order, plus the resources they name.
+///
+/// Every entry is a bus address and a length (never a CPU pointer); the list keeps the
+/// buffers and BAR2 slices it names alive until the job's completion has been consumed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use peerbar::dma::{PeerMemory, SglEntry};
+/// use peerbar::hostmem::{DataList, DmaMemory};
+/// # use peerbar::device::fake::FakeDevice;
+/// # fn main() -> peerbar::Result<()> {
+/// # let device = Arc::new(FakeDevice::peerbar_endpoint(1 << 20));
+/// let host = Arc::new(DmaMemory::new(device.clone())?.alloc(8192)?);
+/// let bar2 = Arc::new(PeerMemory::new(device)?.alloc(4096, 4096)?);
+///
+/// let mut list = DataList::new();
+/// list.push_buffer(&host, 512, 1024)? // 1 KiB of host memory
+///     .push_peer(&bar2, 0, 2048)? // 2 KiB of BAR2, by its bus address
+///     .push_bit_bucket(512); // on a PULL: 512 bytes of BAR2 skipped
+/// assert_eq!(list.total_len(), 3584);
+/// assert_eq!(
+///     list.entries()[0],
+///     SglEntry::Data { addr: host.bus_addr_at(512)?, len: 1024 }
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct DataList {
     entries: Vec<SglEntry>,

@@ -367,6 +367,29 @@ impl Nvme {
     ///    Namespace Identification Descriptors, no metadata), Set Features Number of Queues.
     ///
     /// Waits for RDY are bounded by max(`options.timeout`, CAP.TO).
+    ///
+    /// An SSD on its own, through VFIO (`no_run`: it needs the SSD bound to vfio-pci). With the
+    /// endpoint, pass the engine's [`DmaEngine::memory`](crate::dma::DmaEngine::memory) so both
+    /// share one IOVA space; `cargo run --example nvme_peer` does that on the simulation, with
+    /// the SSD reading into BAR2.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use peerbar::device::vfio::VfioDevice;
+    /// use peerbar::hostmem::{DataList, DmaMemory};
+    /// use peerbar::nvme::{Nvme, NvmeOptions};
+    /// # fn main() -> peerbar::Result<()> {
+    /// let ssd = Arc::new(VfioDevice::open("0000:04:00.0")?);
+    /// let nvme = Nvme::open(ssd.clone(), DmaMemory::new(ssd)?, NvmeOptions::default())?;
+    /// let io = nvme.io_queue()?;
+    /// let buffer = Arc::new(nvme.memory().alloc(4096)?);
+    /// let mut list = DataList::new();
+    /// list.push_buffer(&buffer, 0, 4096)?;
+    /// io.read(0, &list)?.wait(Duration::from_secs(5))?.check()?; // LBAs 0.. into `buffer`
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(device: Arc<dyn Device>, memory: DmaMemory, options: NvmeOptions) -> Result<Nvme> {
         // Options that are wrong whatever the controller: refused before touching it.
         if options.io_entries < 2 {
