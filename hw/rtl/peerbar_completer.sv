@@ -13,10 +13,10 @@
 // - dispatch stage: the state machine takes the registered beat. Its outputs to the BAR2
 //   memory, the register files and the error accounting are registered, so they act in the
 //   cycle after the beat is taken.
-// A BAR0 read takes two more cycles: the register files register their read data
-// (peerbar_regs, peerbar_dma_csr), and the read address is presented only from the cycle after
-// the dispatch, when every write taken before the read has reached the registers, so the read
-// returns what was written before it (PCIe: a read does not pass a posted write).
+// A BAR0 read takes two more cycles: the register files register the read offsets, then the
+// data at them (peerbar_regs, peerbar_dma_csr). The data is read in the cycle after the read is
+// taken, when every write taken before it has reached the registers, so the read returns what
+// was written before it (PCIe: a read does not pass a posted write).
 //
 // tready depends only on registers, never combinationally on tvalid.
 
@@ -202,8 +202,8 @@ module peerbar_completer
     StIdle,     // the registered beat (if any) is the first beat of a request
     StWrite,    // BAR2 MemWr payload beats after the first
     StSink,     // consuming the payload of a refused or single-beat request
-    StRegAddr,  // BAR0 read: the register files register the data at job_q.dw_addr
-    StRegData,  // BAR0 read: that data is taken into job_q.reg_data
+    StRegRead,  // BAR0 read: the register files read at the offsets they registered
+    StRegData,  // BAR0 read: their data is taken into job_q.reg_data
     StRespond   // CQ held off while peerbar_cc_gen answers job_q
   } state_e;
 
@@ -234,7 +234,7 @@ module peerbar_completer
 
   // After a non-posted request's last beat: a BAR0 read fetches its registers first.
   function automatic state_e answer_state(logic bar0, logic ur);
-    return (bar0 && !ur) ? StRegAddr : StRespond;
+    return (bar0 && !ur) ? StRegRead : StRespond;
   endfunction
 
   always_comb begin
@@ -282,7 +282,7 @@ module peerbar_completer
         end
       end
 
-      StRegAddr: state_d = StRegData;
+      StRegRead: state_d = StRegData;
 
       StRegData: begin
         job_d.reg_data = reg_rd_data_i;
@@ -306,8 +306,9 @@ module peerbar_completer
 
   assign job_valid_o      = state_q == StRespond;
   assign job_o            = job_q;
-  // The job's address is a register: the read mux of the register files starts there.
-  assign reg_rd_dw_addr_o = job_q.dw_addr[13:0];
+  // The BAR0 read address, in the cycle the state machine moves to StRegRead: from StIdle (the
+  // request's only beat is taken) or from StSink (its last beat is).
+  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_job_q.dw_addr[13:0] : job_q.dw_addr[13:0];
 
   ///////////////////
   // BAR2 write    //

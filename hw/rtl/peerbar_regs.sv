@@ -3,9 +3,10 @@
 // Accessed by the completer one request at a time, 1 or 2 DWORDs per access (a 2-DWORD access
 // covers two consecutive registers). rw registers honour byte enables, writes to const/ro
 // registers and unmapped offsets are ignored, unmapped offsets read 0. Reads have no side
-// effects; the read data is registered (it follows the address one cycle later). The DMA
-// engine's registers live in peerbar_dma_csr on the same access port (the top ORs the read
-// data).
+// effects. A read takes two cycles: the offsets are registered, then the data at them, so
+// rd_data_o shows, two cycles after rd_dw_addr_i, the registers as they were one cycle after it.
+// The DMA engine's registers live in peerbar_dma_csr on the same access port (the top ORs the
+// read data).
 
 `default_nettype none
 
@@ -33,7 +34,7 @@ module peerbar_regs
   input  wire logic [1:0][31:0]     wr_data_i,
   input  wire logic [1:0][3:0]      wr_be_i,
 
-  // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, one cycle later
+  // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, two cycles later
   input  wire logic [13:0]          rd_dw_addr_i,
   output      logic [1:0][31:0]     rd_data_o,
 
@@ -76,8 +77,11 @@ module peerbar_regs
   always_comb begin
     wr_offset[0] = {wr_dw_addr_i, 2'b00};
     wr_offset[1] = {wr_dw_addr_i + 14'd1, 2'b00};
-    rd_offset[0] = {rd_dw_addr_i, 2'b00};
-    rd_offset[1] = {rd_dw_addr_i + 14'd1, 2'b00};
+  end
+  // Reads are registered twice (logic-level budget, docs/synthesis.md): offsets, then data.
+  always_ff @(posedge clk_i) begin
+    rd_offset[0] <= {rd_dw_addr_i, 2'b00};
+    rd_offset[1] <= {rd_dw_addr_i + 14'd1, 2'b00};
   end
 
   // Writes
@@ -159,8 +163,7 @@ module peerbar_regs
              ((32'(rcb_128_i) << STATUS_RCB_128_LSB) & STATUS_RCB_128_MASK);
   end
 
-  // Reads: the data at the address is registered (a mux this wide, with the completer after it,
-  // would not fit the logic-level budget of docs/synthesis.md in one cycle).
+  // Reads (from the registered offsets)
   logic [1:0][31:0] rd_data;
   always_comb begin
     for (int unsigned p = 0; p < 2; p++) begin
