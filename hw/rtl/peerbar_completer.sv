@@ -213,8 +213,9 @@ module peerbar_completer
   logic [DwW-1:0] wr_base_q, wr_base_d;    // BAR2 DWORD address of lane 0 of the next beat
   logic [10:0]    wr_left_q, wr_left_d;    // payload DWORDs of the BAR2 write still to come
   logic [3:0]     wr_last_be_q, wr_last_be_d;
-  // From wr_left: the lanes of the next beat that carry payload, and the one with the last DWORD
-  // (registered, so that the byte enables of a beat come from registers in one LUT level).
+  // The lanes of the next beat that carry payload, and the one with the last DWORD (registered,
+  // so that the byte enables of a beat come from registers in one LUT level; worked out by
+  // comparing the count or wr_left_q with constants, not from wr_left_d).
   logic [7:0]     wr_lane_on_q, wr_lane_on_d, wr_lane_last_q, wr_lane_last_d;
 
   // The state machine takes the registered beat in the states that consume CQ beats; the input
@@ -243,7 +244,9 @@ module peerbar_completer
     job_d        = job_q;
     wr_base_d    = wr_base_q;
     wr_left_d    = wr_left_q;
-    wr_last_be_d = wr_last_be_q;
+    wr_last_be_d   = wr_last_be_q;
+    wr_lane_on_d   = wr_lane_on_q;
+    wr_lane_last_d = wr_lane_last_q;
 
     unique case (state_q)
       StIdle: begin
@@ -254,6 +257,10 @@ module peerbar_completer
           wr_base_d    = in_off2 + DwW'(4);
           wr_left_d    = (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
           wr_last_be_d = in_be_q[7:4];
+          for (int unsigned i = 0; i < 8; i++) begin
+            wr_lane_on_d[i]   = in_dw_count >= 11'(i + 5);   // i < count - 4
+            wr_lane_last_d[i] = in_dw_count == 11'(i + 5);
+          end
           if (in_posted_q) begin
             respond_d = 1'b0;
             if (!in_last_q) begin
@@ -270,6 +277,10 @@ module peerbar_completer
         if (take) begin
           wr_base_d = wr_base_q + DwW'(8);
           wr_left_d = (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
+          for (int unsigned i = 0; i < 8; i++) begin
+            wr_lane_on_d[i]   = wr_left_q >= 11'(i + 9);     // i < wr_left_q - 8
+            wr_lane_last_d[i] = wr_left_q == 11'(i + 9);
+          end
           if (in_last_q) begin
             state_d = StIdle;
           end
@@ -297,11 +308,6 @@ module peerbar_completer
 
       default: state_d = StIdle;
     endcase
-
-    for (int unsigned i = 0; i < 8; i++) begin
-      wr_lane_on_d[i]   = 11'(i) < wr_left_d;
-      wr_lane_last_d[i] = 11'(i + 1) == wr_left_d;
-    end
   end
 
   assign job_valid_o      = state_q == StRespond;
