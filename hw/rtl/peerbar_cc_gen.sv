@@ -4,7 +4,10 @@
 // the first boundary (or the end), then full MPS chunks, then the remainder. Each CC beat is one
 // read of 8 consecutive DWORDs from the banked BAR2 memory (one row per bank), rotated into lanes.
 // Pipeline: issue (memory read) -> B (memory output held while stalled) -> output register.
-// One beat per cycle once started; any cycle may see cc_tready_i low.
+// One beat per cycle once started; any cycle may see cc_tready_i low. The size of the next
+// completion is worked out one completion ahead (cpl_dw_q, last_cpl_q: when the job starts for
+// the first completion, when a completion starts for the one after it), so the issue stage only
+// compares registers with small constants (the logic-level budget of docs/synthesis.md).
 // A UR job is one 8-DWORD beat: descriptor, tuser first/last BE, CQ descriptor.
 
 `default_nettype none
@@ -58,9 +61,11 @@ module peerbar_cc_gen
   ///////////////////
 
   state_e      state_q, state_d;
-  logic [1:0]  mps_q, mps_d;                  // MPS sampled at the start of the job
+  logic [10:0] mps_dw_q, mps_dw_d;            // MPS in DWORDs, sampled at the start of the job
   logic [29:0] cpl_addr_q, cpl_addr_d;        // DWORD address of the next completion
   logic [10:0] rem_q, rem_d;                  // DWORDs from cpl_addr_q to the end of the request
+  logic [10:0] cpl_dw_q, cpl_dw_d;            // DWORDs of the next completion
+  logic        last_cpl_q, last_cpl_d;        // the next completion is the job's last
   logic [10:0] cpl_left_q, cpl_left_d;        // DWORDs of the current completion not yet issued
   logic [29:0] base_q, base_d;                // DWORD address of lane 0 of the next beat
   logic        first_beat_q, first_beat_d;    // next beat starts a completion
@@ -82,8 +87,18 @@ module peerbar_cc_gen
   assign can_issue = !b_valid_q || out_ready;
   assign issue     = state_q == StRun && can_issue;
 
+  // The size of the job's first completion: from the start to the first MPS-aligned boundary, or
+  // to the end. Every later completion starts on a boundary: MPS DWORDs, or the rest.
+  logic [10:0] start_mps_dw, start_space, start_cpl_dw, rem_after, next_cpl_dw;
+  always_comb begin
+    start_mps_dw = 11'd32 << max_payload_i;
+    start_space  = start_mps_dw - (job_i.dw_addr[10:0] & (start_mps_dw - 11'd1));
+    start_cpl_dw = (job_i.dw_count < start_space) ? job_i.dw_count : start_space;
+    rem_after    = rem_q - cpl_dw_q;
+    next_cpl_dw  = (rem_after < mps_dw_q) ? rem_after : mps_dw_q;
+  end
+
   // The beat the issue stage would issue now
-  logic [10:0] mps_dw, space, cpl_dw;
   logic [3:0]  lanes;                         // payload DWORDs in this beat
   logic [29:0] beat_base;
   logic [7:0]  beat_keep;
@@ -93,10 +108,6 @@ module peerbar_cc_gen
   logic [95:0] desc;
 
   always_comb begin
-    mps_dw = 11'd32 << mps_q;
-    space  = mps_dw - (cpl_addr_q[10:0] & (mps_dw - 11'd1));
-    cpl_dw = (rem_q < space) ? rem_q : space;
-
     byte_count = first_cpl_q ? job_i.byte_count : {rem_q, 2'b00} - 13'(job_i.last_gap);
     lower_addr = first_cpl_q ? job_i.lower_addr : {cpl_addr_q[4:0], 2'b00};
 
@@ -104,7 +115,7 @@ module peerbar_cc_gen
     desc[6:0]     = lower_addr;
     desc[9:8]     = job_i.at;
     desc[28:16]   = byte_count;
-    desc[42:32]   = cpl_dw;
+    desc[42:32]   = cpl_dw_q;
     desc[45:43]   = CplSc;
     desc[63:48]   = job_i.req_id;
     desc[71:64]   = job_i.tag;
@@ -122,10 +133,10 @@ module peerbar_cc_gen
       beat_final  = 1'b1;
     end else if (first_beat_q) begin
       beat_base   = cpl_addr_q - 30'd3;   // payload starts at lane 3
-      lanes       = (cpl_dw < 11'd5) ? 4'(cpl_dw) : 4'd5;
+      lanes       = (cpl_dw_q < 11'd5) ? 4'(cpl_dw_q) : 4'd5;
       beat_keep   = 8'((16'd1 << (4'd3 + lanes)) - 16'd1);
-      beat_last   = cpl_dw <= 11'd5;
-      beat_final  = beat_last && rem_q == cpl_dw;
+      beat_last   = cpl_dw_q <= 11'd5;
+      beat_final  = beat_last && last_cpl_q;
     end else begin
       beat_base   = base_q;
       lanes       = (cpl_left_q < 11'd8) ? 4'(cpl_left_q) : 4'd8;
@@ -137,9 +148,11 @@ module peerbar_cc_gen
 
   always_comb begin
     state_d      = state_q;
-    mps_d        = mps_q;
+    mps_dw_d     = mps_dw_q;
     cpl_addr_d   = cpl_addr_q;
     rem_d        = rem_q;
+    cpl_dw_d     = cpl_dw_q;
+    last_cpl_d   = last_cpl_q;
     cpl_left_d   = cpl_left_q;
     base_d       = base_q;
     first_beat_d = first_beat_q;
@@ -150,9 +163,11 @@ module peerbar_cc_gen
       StIdle: begin
         if (job_valid_i) begin
           state_d      = StRun;
-          mps_d        = max_payload_i;
+          mps_dw_d     = start_mps_dw;
           cpl_addr_d   = job_i.dw_addr;
           rem_d        = job_i.dw_count;
+          cpl_dw_d     = start_cpl_dw;
+          last_cpl_d   = job_i.dw_count <= start_space;
           first_beat_d = 1'b1;
           first_cpl_d  = 1'b1;
         end
@@ -163,10 +178,12 @@ module peerbar_cc_gen
           base_d       = beat_base + 30'd8;
           first_beat_d = beat_last;
           if (first_beat_q) begin
-            rem_d       = rem_q - cpl_dw;
-            cpl_addr_d  = cpl_addr_q + 30'(cpl_dw);
-            cpl_left_d  = cpl_dw - 11'(lanes);
+            rem_d       = rem_after;
+            cpl_addr_d  = cpl_addr_q + 30'(cpl_dw_q);
+            cpl_left_d  = cpl_dw_q - 11'(lanes);
             first_cpl_d = 1'b0;
+            cpl_dw_d    = next_cpl_dw;
+            last_cpl_d  = rem_after <= mps_dw_q;
           end else begin
             cpl_left_d  = cpl_left_q - 11'(lanes);
           end
@@ -236,9 +253,11 @@ module peerbar_cc_gen
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       state_q      <= StIdle;
-      mps_q        <= '0;
+      mps_dw_q     <= '0;
       cpl_addr_q   <= '0;
       rem_q        <= '0;
+      cpl_dw_q     <= '0;
+      last_cpl_q   <= 1'b0;
       cpl_left_q   <= '0;
       base_q       <= '0;
       first_beat_q <= 1'b0;
@@ -247,9 +266,11 @@ module peerbar_cc_gen
       out_valid_q  <= 1'b0;
     end else begin
       state_q      <= state_d;
-      mps_q        <= mps_d;
+      mps_dw_q     <= mps_dw_d;
       cpl_addr_q   <= cpl_addr_d;
       rem_q        <= rem_d;
+      cpl_dw_q     <= cpl_dw_d;
+      last_cpl_q   <= last_cpl_d;
       cpl_left_q   <= cpl_left_d;
       base_q       <= base_d;
       first_beat_q <= first_beat_d;

@@ -1,13 +1,24 @@
 // peerbar_completer: decodes completer requests (CQ) and dispatches them.
 //
-// - BAR2 MemWr: payload written straight into the banked memory, one beat per cycle, no bubbles.
+// - BAR2 MemWr: payload written into the banked memory, one beat per cycle, no bubbles.
 // - BAR0 MemWr (1-2 DWORDs): written into the register file.
 // - MemRd to BAR0/BAR2 and every refused non-posted request: a job for peerbar_cc_gen; CQ is
 //   back-pressured (tready low) until the answer has left on CC.
 // - Refused posted requests: payload consumed and dropped.
 // Refusals are counted and the first one logged by peerbar_regs.
 //
-// tready depends only on the state register, never combinationally on tvalid.
+// Two register stages keep every path within the logic-level budget (docs/synthesis.md):
+// - input stage: an accepted CQ beat is registered (in_*_q) together with what its descriptor
+//   decodes to (refusal cause, classification, the job it would get), decoded as it arrives;
+// - dispatch stage: the state machine takes the registered beat. Its outputs to the BAR2
+//   memory, the register files and the error accounting are registered, so they act in the
+//   cycle after the beat is taken.
+// A BAR0 read takes two more cycles: the register files register the read offsets, then the
+// data at them (peerbar_regs, peerbar_dma_csr). The data is read in the cycle after the read is
+// taken, when every write taken before it has reached the registers, so the read returns what
+// was written before it (PCIe: a read does not pass a posted write).
+//
+// tready depends only on registers, never combinationally on tvalid.
 
 `default_nettype none
 
@@ -64,221 +75,232 @@ module peerbar_completer
     $error("peerbar_completer: Bar2SizeLog2 must be in 12..32");
   end
 
-  //////////////////////
-  // Descriptor decode //
-  //////////////////////
+  ////////////////////////////////////////////
+  // Input stage: the beat and its decode    //
+  ////////////////////////////////////////////
 
-  // Only meaningful on the first beat of a request (state StIdle).
-  logic [61:0] d_addr;       // address[63:2]
-  logic [10:0] d_dw_count;
-  req_type_e   d_type;
-  logic [15:0] d_req_id;
-  logic [7:0]  d_tag;
-  logic [2:0]  d_bar_id;
-  logic [2:0]  d_tc;
-  logic [2:0]  d_attr;
-  logic [1:0]  d_at;
-  logic [3:0]  first_be, last_be;
+  // Descriptor fields of the arriving beat (meaningful on the first beat of a request only).
+  logic [10:0] a_dw_count;
+  req_type_e   a_type;
+  logic [2:0]  a_bar_id;
+  logic [3:0]  a_first_be, a_last_be;
 
   always_comb begin
-    d_at       = cq_tdata_i[1:0];
-    d_addr     = cq_tdata_i[63:2];
-    d_dw_count = cq_tdata_i[74:64];
-    d_type     = req_type_e'(cq_tdata_i[78:75]);
-    d_req_id   = cq_tdata_i[95:80];
-    d_tag      = cq_tdata_i[103:96];
-    d_bar_id   = cq_tdata_i[114:112];
-    d_tc       = cq_tdata_i[123:121];
-    d_attr     = cq_tdata_i[126:124];
-    first_be   = cq_be_i[3:0];
-    last_be    = cq_be_i[7:4];
+    a_dw_count = cq_tdata_i[74:64];
+    a_type     = req_type_e'(cq_tdata_i[78:75]);
+    a_bar_id   = cq_tdata_i[114:112];
+    a_first_be = cq_be_i[3:0];
+    a_last_be  = cq_be_i[7:4];
   end
 
-  // Descriptor fields this block does not need: [79] reserved, target function [111:104],
-  // BAR aperture [120:115] (the BAR sizes are known here), [127] reserved.
-  logic unused_desc;
-  assign unused_desc = ^{cq_tdata_i[79], cq_tdata_i[111:104], cq_tdata_i[120:115], cq_tdata_i[127]};
-
   // Offsets within the BARs (DWORDs); nothing ever wraps around a BAR end.
-  logic [13:0]    off0;        // BAR0: 64 KiB
-  logic [DwW-1:0] off2;        // BAR2: 2**Bar2SizeLog2 bytes
+  logic [13:0]    a_off0;      // BAR0: 64 KiB
+  logic [DwW-1:0] a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
   logic           past_end0, past_end2;
   always_comb begin
-    off0      = d_addr[13:0];
-    off2      = d_addr[DwW-1:0];
-    past_end0 = (15'(off0) + 15'(d_dw_count)) > 15'h4000;
-    past_end2 = (33'(off2) + 33'(d_dw_count)) > (33'(1) << DwW);
+    a_off0    = cq_tdata_i[15:2];
+    a_off2    = cq_tdata_i[DwW+1:2];
+    past_end0 = (15'(a_off0) + 15'(a_dw_count)) > 15'h4000;
+    past_end2 = (33'(a_off2) + 33'(a_dw_count)) > (33'(1) << DwW);
   end
 
   // Classification
-  logic          is_mem_rd, is_mem_wr, is_mem_read_type, is_posted;
+  logic          is_mem_rd, is_mem_wr, is_mem_read_type, is_posted, refused;
   error_cause_e  cause;
   always_comb begin
-    is_mem_rd        = d_type == ReqMemRd;
-    is_mem_wr        = d_type == ReqMemWr;
+    is_mem_rd        = a_type == ReqMemRd;
+    is_mem_wr        = a_type == ReqMemWr;
     // Memory reads (incl. locked) get a computed lower address / byte count in a UR.
-    is_mem_read_type = d_type == ReqMemRd || d_type == ReqMemRdLk;
+    is_mem_read_type = a_type == ReqMemRd || a_type == ReqMemRdLk;
     // Posted: MemWr and messages. The reserved type F is dropped rather than answered: a
     // completion nobody asked for would be worse than none.
-    is_posted        = is_mem_wr || d_type inside {ReqMsg, ReqMsgVendor, ReqMsgAts, ReqReserved};
+    is_posted        = is_mem_wr || a_type inside {ReqMsg, ReqMsgVendor, ReqMsgAts, ReqReserved};
 
-    if (!(is_mem_rd || is_mem_wr) || d_dw_count == '0) begin
+    if (!(is_mem_rd || is_mem_wr) || a_dw_count == '0) begin
       cause = CauseUnsupported;
-    end else if (d_bar_id != 3'd0 && d_bar_id != 3'd2) begin
+    end else if (a_bar_id != 3'd0 && a_bar_id != 3'd2) begin
       cause = CauseNoBar;
-    end else if (d_bar_id == 3'd0 && d_dw_count > 11'd2) begin
+    end else if (a_bar_id == 3'd0 && a_dw_count > 11'd2) begin
       cause = CauseTooWide;
-    end else if (d_bar_id == 3'd0 ? past_end0 : past_end2) begin
+    end else if (a_bar_id == 3'd0 ? past_end0 : past_end2) begin
       cause = CausePastEnd;
     end else begin
       cause = CauseNone;
     end
+    refused = cause != CauseNone;
   end
 
   // Byte-enable arithmetic (PCIe byte count rules)
   logic [1:0]  first_lo_gap, first_hi_gap, last_hi_gap;
   logic [12:0] byte_count;
   always_comb begin
-    unique casez (first_be)
+    unique casez (a_first_be)
       4'b???1: first_lo_gap = 2'd0;
       4'b??10: first_lo_gap = 2'd1;
       4'b?100: first_lo_gap = 2'd2;
       4'b1000: first_lo_gap = 2'd3;
       default: first_lo_gap = 2'd0;  // zero-length request
     endcase
-    unique casez (first_be)
+    unique casez (a_first_be)
       4'b1???: first_hi_gap = 2'd0;
       4'b01??: first_hi_gap = 2'd1;
       4'b001?: first_hi_gap = 2'd2;
       4'b0001: first_hi_gap = 2'd3;
       default: first_hi_gap = 2'd0;
     endcase
-    unique casez (last_be)
+    unique casez (a_last_be)
       4'b1???: last_hi_gap = 2'd0;
       4'b01??: last_hi_gap = 2'd1;
       4'b001?: last_hi_gap = 2'd2;
       4'b0001: last_hi_gap = 2'd3;
       default: last_hi_gap = 2'd0;
     endcase
-    if (d_dw_count == 11'd1) begin
-      byte_count = (first_be == '0) ? 13'd1
+    if (a_dw_count == 11'd1) begin
+      byte_count = (a_first_be == '0) ? 13'd1
                  : 13'd4 - 13'(first_lo_gap) - 13'(first_hi_gap);
     end else begin
-      byte_count = {d_dw_count, 2'b00} - 13'(first_lo_gap) - 13'(last_hi_gap);
+      byte_count = {a_dw_count, 2'b00} - 13'(first_lo_gap) - 13'(last_hi_gap);
     end
   end
 
-  ///////////
-  // FSM   //
-  ///////////
+  // The job this request gets if it is answered (reg_data is filled in by a BAR0 read).
+  cc_job_t a_job;
+  always_comb begin
+    a_job            = '0;
+    a_job.ur         = refused;
+    a_job.locked     = a_type == ReqMemRdLk;  // always refused: CplLk with UR
+    a_job.bar0       = a_bar_id == 3'd0;
+    a_job.dw_addr    = (a_bar_id == 3'd0) ? 30'(a_off0) : 30'(a_off2);
+    a_job.dw_count   = a_dw_count;
+    a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
+    a_job.last_gap   = last_hi_gap;
+    a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0 : {cq_tdata_i[6:2], first_lo_gap};
+    a_job.at         = cq_tdata_i[1:0];
+    a_job.req_id     = cq_tdata_i[95:80];
+    a_job.tag        = cq_tdata_i[103:96];
+    a_job.tc         = cq_tdata_i[123:121];
+    a_job.attr       = cq_tdata_i[126:124];
+    a_job.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
+  end
 
-  typedef enum logic [1:0] {
-    StIdle,     // waiting for the first beat of a request
+  // The registered beat
+  logic         in_valid_q;
+  logic [255:0] in_data_q;
+  logic         in_last_q;
+  logic [7:0]   in_be_q;
+  // Its decode (first beat of a request only)
+  error_cause_e in_cause_q;
+  logic         in_posted_q;
+  logic         in_bar2_wr_q, in_bar0_wr_q;  // a MemWr that is carried out
+  cc_job_t      in_job_q;
+
+  ///////////////////////////
+  // Dispatch stage (FSM)  //
+  ///////////////////////////
+
+  typedef enum logic [2:0] {
+    StIdle,     // the registered beat (if any) is the first beat of a request
     StWrite,    // BAR2 MemWr payload beats after the first
     StSink,     // consuming the payload of a refused or single-beat request
+    StRegRead,  // BAR0 read: the register files read at the offsets they registered
+    StRegData,  // BAR0 read: their data is taken into job_q.reg_data
     StRespond   // CQ held off while peerbar_cc_gen answers job_q
   } state_e;
 
   state_e         state_q, state_d;
   logic           respond_q, respond_d;    // StSink: answer job_q once the payload is consumed
   cc_job_t        job_q, job_d;
-  logic [DwW-1:0] wr_addr_q, wr_addr_d;    // first DWORD of the BAR2 write
-  logic [10:0]    wr_count_q, wr_count_d;
-  logic [3:0]     wr_first_be_q, wr_first_be_d, wr_last_be_q, wr_last_be_d;
-  logic [11:0]    wr_pos_q, wr_pos_d;      // payload position of lane 0 of this beat, plus 4
+  logic [DwW-1:0] wr_base_q, wr_base_d;    // BAR2 DWORD address of lane 0 of the next beat
+  logic [10:0]    wr_left_q, wr_left_d;    // payload DWORDs of the BAR2 write still to come
+  logic [3:0]     wr_last_be_q, wr_last_be_d;
+  // The lanes of the next beat that carry payload, and the one with the last DWORD (registered,
+  // so that the byte enables of a beat come from registers in one LUT level; worked out by
+  // comparing the count or wr_left_q with constants, not from wr_left_d).
+  logic [7:0]     wr_lane_on_q, wr_lane_on_d, wr_lane_last_q, wr_lane_last_d;
 
-  logic beat;
-  assign beat = cq_tvalid_i && cq_tready_o;
+  // The state machine takes the registered beat in the states that consume CQ beats; the input
+  // register accepts a new beat whenever its beat is taken or it is empty.
+  logic fsm_ready, take;
+  assign fsm_ready   = state_q inside {StIdle, StWrite, StSink};
+  assign take        = in_valid_q && fsm_ready;
+  assign cq_tready_o = !in_valid_q || fsm_ready;
 
-  logic refused, sop_bar2_wr, sop_bar0_wr;
-  assign refused     = cause != CauseNone;
-  assign sop_bar2_wr = state_q == StIdle && beat && !refused && is_mem_wr && d_bar_id == 3'd2;
-  assign sop_bar0_wr = state_q == StIdle && beat && !refused && is_mem_wr && d_bar_id == 3'd0;
+  // The first beat's fields, from the input register
+  logic [13:0]    in_off0;
+  logic [DwW-1:0] in_off2;
+  logic [10:0]    in_dw_count;
+  assign in_off0     = in_data_q[15:2];
+  assign in_off2     = in_data_q[DwW+1:2];
+  assign in_dw_count = in_data_q[74:64];
+
+  // After a non-posted request's last beat: a BAR0 read fetches its registers first.
+  function automatic state_e answer_state(logic bar0, logic ur);
+    return (bar0 && !ur) ? StRegRead : StRespond;
+  endfunction
 
   always_comb begin
-    state_d       = state_q;
-    respond_d     = respond_q;
-    job_d         = job_q;
-    wr_addr_d     = wr_addr_q;
-    wr_count_d    = wr_count_q;
-    wr_first_be_d = wr_first_be_q;
-    wr_last_be_d  = wr_last_be_q;
-    wr_pos_d      = wr_pos_q;
-
-    cq_tready_o           = 1'b1;
-    job_valid_o           = 1'b0;
-    dropped_write_o       = 1'b0;
-    unsupported_request_o = 1'b0;
-    error_valid_o         = 1'b0;
+    state_d      = state_q;
+    respond_d    = respond_q;
+    job_d        = job_q;
+    wr_base_d    = wr_base_q;
+    wr_left_d    = wr_left_q;
+    wr_last_be_d   = wr_last_be_q;
+    wr_lane_on_d   = wr_lane_on_q;
+    wr_lane_last_d = wr_lane_last_q;
 
     unique case (state_q)
       StIdle: begin
-        if (beat) begin
-          // Latch what a continuing write needs.
-          wr_addr_d     = off2;
-          wr_count_d    = d_dw_count;
-          wr_first_be_d = first_be;
-          wr_last_be_d  = last_be;
-          wr_pos_d      = 12'd8;
-
-          // The job, in case this request is answered.
-          job_d            = '0;
-          job_d.ur         = refused;
-          job_d.locked     = d_type == ReqMemRdLk;  // always refused: CplLk with UR
-          job_d.bar0       = d_bar_id == 3'd0;
-          job_d.dw_addr    = (d_bar_id == 3'd0) ? 30'(off0) : 30'(off2);
-          job_d.dw_count   = d_dw_count;
-          job_d.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
-          job_d.last_gap   = last_hi_gap;
-          job_d.lower_addr = (refused && !is_mem_read_type) ? 7'd0
-                                                            : {d_addr[4:0], first_lo_gap};
-          job_d.at         = d_at;
-          job_d.req_id     = d_req_id;
-          job_d.tag        = d_tag;
-          job_d.tc         = d_tc;
-          job_d.attr       = d_attr;
-          job_d.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
-          job_d.reg_data   = reg_rd_data_i;
-
-          if (refused) begin
-            error_valid_o = 1'b1;
-            if (is_posted) begin
-              dropped_write_o = 1'b1;
-            end else begin
-              unsupported_request_o = 1'b1;
-            end
+        if (take) begin
+          job_d = in_job_q;
+          // What the payload beats after this one need. Lanes 4-7 of this beat carry payload
+          // DWORDs 0-3, the next beat starts at payload DWORD 4.
+          wr_base_d    = in_off2 + DwW'(4);
+          wr_left_d    = (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
+          wr_last_be_d = in_be_q[7:4];
+          for (int unsigned i = 0; i < 8; i++) begin
+            wr_lane_on_d[i]   = in_dw_count >= 11'(i + 5);   // i < count - 4
+            wr_lane_last_d[i] = in_dw_count == 11'(i + 5);
           end
-
-          if (is_posted) begin
+          if (in_posted_q) begin
             respond_d = 1'b0;
-            if (!cq_tlast_i) begin
-              state_d = (sop_bar2_wr) ? StWrite : StSink;
+            if (!in_last_q) begin
+              state_d = in_bar2_wr_q ? StWrite : StSink;
             end
           end else begin
             respond_d = 1'b1;
-            state_d   = cq_tlast_i ? StRespond : StSink;
+            state_d   = in_last_q ? answer_state(in_job_q.bar0, in_job_q.ur) : StSink;
           end
         end
       end
 
       StWrite: begin
-        if (beat) begin
-          wr_pos_d = wr_pos_q + 12'd8;
-          if (cq_tlast_i) begin
+        if (take) begin
+          wr_base_d = wr_base_q + DwW'(8);
+          wr_left_d = (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
+          for (int unsigned i = 0; i < 8; i++) begin
+            wr_lane_on_d[i]   = wr_left_q >= 11'(i + 9);     // i < wr_left_q - 8
+            wr_lane_last_d[i] = wr_left_q == 11'(i + 9);
+          end
+          if (in_last_q) begin
             state_d = StIdle;
           end
         end
       end
 
       StSink: begin
-        if (beat && cq_tlast_i) begin
-          state_d = respond_q ? StRespond : StIdle;
+        if (take && in_last_q) begin
+          state_d = respond_q ? answer_state(job_q.bar0, job_q.ur) : StIdle;
         end
       end
 
+      StRegRead: state_d = StRegData;
+
+      StRegData: begin
+        job_d.reg_data = reg_rd_data_i;
+        state_d        = StRespond;
+      end
+
       StRespond: begin
-        cq_tready_o = 1'b0;
-        job_valid_o = 1'b1;
         if (job_done_i) begin
           state_d = StIdle;
         end
@@ -288,89 +310,51 @@ module peerbar_completer
     endcase
   end
 
-  always_ff @(posedge clk_i) begin
-    if (rst_i) begin
-      state_q       <= StIdle;
-      respond_q     <= 1'b0;
-      job_q         <= '0;
-      wr_addr_q     <= '0;
-      wr_count_q    <= '0;
-      wr_first_be_q <= '0;
-      wr_last_be_q  <= '0;
-      wr_pos_q      <= '0;
-    end else begin
-      state_q       <= state_d;
-      respond_q     <= respond_d;
-      job_q         <= job_d;
-      wr_addr_q     <= wr_addr_d;
-      wr_count_q    <= wr_count_d;
-      wr_first_be_q <= wr_first_be_d;
-      wr_last_be_q  <= wr_last_be_d;
-      wr_pos_q      <= wr_pos_d;
-    end
-  end
-
-  assign job_o = job_q;
-
-  //////////////////////
-  // Error accounting //
-  //////////////////////
-
-  always_comb begin
-    error_cause_o       = cause;
-    error_req_type_o    = d_type;
-    error_bar_id_o      = d_bar_id;
-    error_dword_count_o = d_dw_count;
-    if (d_type inside {ReqMemRd, ReqMemWr} && d_bar_id == 3'd0) begin
-      error_offset_o = 64'({off0, 2'b00});
-    end else if (d_type inside {ReqMemRd, ReqMemWr} && d_bar_id == 3'd2) begin
-      error_offset_o = 64'({off2, 2'b00});
-    end else begin
-      error_offset_o = {d_addr, 2'b00};  // no BAR to be relative to
-    end
-  end
+  assign job_valid_o      = state_q == StRespond;
+  assign job_o            = job_q;
+  // The BAR0 read address, in the cycle the state machine moves to StRegRead: from StIdle (the
+  // request's only beat is taken) or from StSink (its last beat is).
+  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_job_q.dw_addr[13:0] : job_q.dw_addr[13:0];
 
   ///////////////////
   // BAR2 write    //
   ///////////////////
 
-  // Lane i of the beat carries payload DWORD (pos + i - 4): lanes 0-3 of the first beat hold the
-  // descriptor and fall out of range naturally (pos = 0).
-  logic [DwW-1:0]  cur_addr;
-  logic [10:0]     cur_count;
-  logic [3:0]      cur_first_be, cur_last_be;
-  logic [11:0]     cur_pos;
-  logic            mem_write;
-  logic [DwW-1:0]  wr_base;           // BAR2 DWORD address of lane 0
+  // Lane i of a beat carries the payload DWORD at BAR2 address base + i, base being the address
+  // of lane 0 (on the first beat lanes 0-3 hold the descriptor: base = first address - 4).
+  // Bank b takes lane (b - base) mod 8, in row base / 8 + (b < base mod 8).
+  logic [DwW-1:0]  wr_base;
   logic [7:0][3:0] lane_be;
+  logic            mem_write;
+  logic [7:0][RowW-1:0] mem_wr_row_d;
+  logic [7:0][31:0]     mem_wr_data_d;
+  logic [7:0][3:0]      mem_wr_be_d;
   always_comb begin
+    mem_write = take && ((state_q == StIdle && in_bar2_wr_q) || state_q == StWrite);
     if (state_q == StIdle) begin
-      cur_addr     = off2;
-      cur_count    = d_dw_count;
-      cur_first_be = first_be;
-      cur_last_be  = last_be;
-      cur_pos      = '0;
+      wr_base = in_off2 - DwW'(4);
+      // Payload DWORD j = i - 4: first_be on the first, last_be on the last of the request.
+      for (int unsigned i = 0; i < 8; i++) begin
+        if (i < 4 || 11'(i - 4) >= in_dw_count) begin
+          lane_be[i] = 4'h0;
+        end else if (i == 4) begin
+          lane_be[i] = in_be_q[3:0];
+        end else if (11'(i - 3) == in_dw_count) begin
+          lane_be[i] = in_be_q[7:4];
+        end else begin
+          lane_be[i] = 4'hF;
+        end
+      end
     end else begin
-      cur_addr     = wr_addr_q;
-      cur_count    = wr_count_q;
-      cur_first_be = wr_first_be_q;
-      cur_last_be  = wr_last_be_q;
-      cur_pos      = wr_pos_q;
-    end
-    mem_write = sop_bar2_wr || (state_q == StWrite && beat);
-    wr_base   = cur_addr + DwW'(cur_pos) - DwW'(4);
-
-    for (int unsigned i = 0; i < 8; i++) begin
-      logic [11:0] pos;
-      pos = cur_pos + 12'(i);
-      if (!mem_write || pos < 12'd4 || pos >= 12'(cur_count) + 12'd4) begin
-        lane_be[i] = 4'h0;
-      end else if (pos == 12'd4) begin
-        lane_be[i] = cur_first_be;
-      end else if (pos == 12'(cur_count) + 12'd3) begin
-        lane_be[i] = cur_last_be;
-      end else begin
-        lane_be[i] = 4'hF;
+      wr_base = wr_base_q;
+      for (int unsigned i = 0; i < 8; i++) begin
+        if (!wr_lane_on_q[i]) begin
+          lane_be[i] = 4'h0;
+        end else if (wr_lane_last_q[i]) begin
+          lane_be[i] = wr_last_be_q;
+        end else begin
+          lane_be[i] = 4'hF;
+        end
       end
     end
 
@@ -378,22 +362,89 @@ module peerbar_completer
     for (int unsigned b = 0; b < 8; b++) begin
       logic [2:0] lane;
       lane             = 3'(b) - wr_base[2:0];
-      mem_wr_be_o[b]   = lane_be[lane];
-      mem_wr_data_o[b] = cq_tdata_i[32*lane +: 32];
-      mem_wr_row_o[b]  = wr_base[DwW-1:3] + ((3'(b) < wr_base[2:0]) ? RowW'(1) : RowW'(0));
+      mem_wr_be_d[b]   = mem_write ? lane_be[lane] : 4'h0;
+      mem_wr_data_d[b] = in_data_q[32*lane +: 32];
+      mem_wr_row_d[b]  = wr_base[DwW-1:3] + ((3'(b) < wr_base[2:0]) ? RowW'(1) : RowW'(0));
     end
   end
 
-  ///////////////////
-  // BAR0 access   //
-  ///////////////////
+  //////////////////////////////////////
+  // BAR0 write and error accounting //
+  //////////////////////////////////////
 
+  logic first_beat_taken;
+  assign first_beat_taken = take && state_q == StIdle;
+
+  logic [63:0] error_offset;
   always_comb begin
-    reg_wr_valid_o   = sop_bar0_wr;
-    reg_wr_dw_addr_o = off0;
-    reg_wr_data_o    = {cq_tdata_i[191:160], cq_tdata_i[159:128]};
-    reg_wr_be_o      = {(d_dw_count == 11'd2) ? last_be : 4'h0, first_be};
-    reg_rd_dw_addr_o = off0;
+    if (in_data_q[78:75] inside {ReqMemRd, ReqMemWr} && in_data_q[114:112] == 3'd0) begin
+      error_offset = 64'({in_off0, 2'b00});
+    end else if (in_data_q[78:75] inside {ReqMemRd, ReqMemWr} && in_data_q[114:112] == 3'd2) begin
+      error_offset = 64'({in_off2, 2'b00});
+    end else begin
+      error_offset = {in_data_q[63:2], 2'b00};  // no BAR to be relative to
+    end
+  end
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      in_valid_q            <= 1'b0;
+      state_q               <= StIdle;
+      respond_q             <= 1'b0;
+      job_q                 <= '0;
+      mem_wr_be_o           <= '0;
+      reg_wr_valid_o        <= 1'b0;
+      dropped_write_o       <= 1'b0;
+      unsupported_request_o <= 1'b0;
+      error_valid_o         <= 1'b0;
+    end else begin
+      if (cq_tvalid_i && cq_tready_o) begin
+        in_valid_q <= 1'b1;
+      end else if (take) begin
+        in_valid_q <= 1'b0;
+      end
+      state_q               <= state_d;
+      respond_q             <= respond_d;
+      job_q                 <= job_d;
+      mem_wr_be_o           <= mem_wr_be_d;
+      reg_wr_valid_o        <= first_beat_taken && in_bar0_wr_q;
+      dropped_write_o       <= first_beat_taken && in_cause_q != CauseNone && in_posted_q;
+      unsupported_request_o <= first_beat_taken && in_cause_q != CauseNone && !in_posted_q;
+      error_valid_o         <= first_beat_taken && in_cause_q != CauseNone;
+    end
+  end
+
+  // Data registers: no reset needed, qualified by the valid bits and states above.
+  always_ff @(posedge clk_i) begin
+    if (cq_tready_o) begin
+      in_data_q    <= cq_tdata_i;
+      in_last_q    <= cq_tlast_i;
+      in_be_q      <= cq_be_i;
+      in_cause_q   <= cause;
+      in_posted_q  <= is_posted;
+      in_bar2_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd2;
+      in_bar0_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd0;
+      in_job_q     <= a_job;
+    end
+    wr_base_q           <= wr_base_d;
+    wr_left_q           <= wr_left_d;
+    wr_last_be_q        <= wr_last_be_d;
+    wr_lane_on_q        <= wr_lane_on_d;
+    wr_lane_last_q      <= wr_lane_last_d;
+    mem_wr_row_o        <= mem_wr_row_d;
+    mem_wr_data_o       <= mem_wr_data_d;
+    reg_wr_dw_addr_o    <= in_off0;
+    reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
+    reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
+    error_cause_o       <= in_cause_q;
+    error_req_type_o    <= in_data_q[78:75];
+    error_bar_id_o      <= in_data_q[114:112];
+    error_dword_count_o <= in_dw_count;
+    error_offset_o      <= error_offset;
   end
 
 endmodule

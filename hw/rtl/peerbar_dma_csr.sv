@@ -3,7 +3,8 @@
 // array (NumQueues elements) and the MSI-X table (BAR0 + 0x8000) and PBA (BAR0 + 0x9000).
 //
 // Shares the register file's access port (1-2 DWORDs per access). Offsets this block does not
-// own read as 0, so the top ORs its read data with peerbar_regs'. Reads have no side effects.
+// own read as 0, so the top ORs its read data with peerbar_regs'. Reads have no side effects;
+// a read takes two cycles (offsets, then data registered), as in peerbar_regs.
 // Doorbell values beyond the ring size (SQ_TAIL > SQ_ENTRIES_M1, CQ_HEAD > CQ_ENTRIES_M1) are
 // ignored: the engine never sees an index outside its ring.
 
@@ -96,8 +97,11 @@ module peerbar_dma_csr
   always_comb begin
     wr_offset[0] = {wr_dw_addr_i, 2'b00};
     wr_offset[1] = {wr_dw_addr_i + 14'd1, 2'b00};
-    rd_offset[0] = {rd_dw_addr_i, 2'b00};
-    rd_offset[1] = {rd_dw_addr_i + 14'd1, 2'b00};
+  end
+  // The read offsets are registered: the read mux alone fills the logic-level budget.
+  always_ff @(posedge clk_i) begin
+    rd_offset[0] <= {rd_dw_addr_i, 2'b00};
+    rd_offset[1] <= {rd_dw_addr_i + 14'd1, 2'b00};
   end
 
   // Writes
@@ -303,35 +307,36 @@ module peerbar_dma_csr
     end
   end
 
-  // Reads
+  // Reads (from the registered offsets)
+  logic [1:0][31:0] rd_data;
   always_comb begin
     for (int unsigned p = 0; p < 2; p++) begin
       logic [15:0] off;
       off = rd_offset[p];
-      rd_data_o[p] = '0;
+      rd_data[p] = '0;
       unique case (off)
         DMA_CONTROL_OFFSET:
-          rd_data_o[p] = (32'(enable_q) << DMA_CONTROL_ENABLE_LSB) |
-                         (32'(ext_tags_q) << DMA_CONTROL_EXT_TAGS_LSB);
+          rd_data[p] = (32'(enable_q) << DMA_CONTROL_ENABLE_LSB) |
+                       (32'(ext_tags_q) << DMA_CONTROL_EXT_TAGS_LSB);
         DMA_STATUS_OFFSET:
-          rd_data_o[p] = (32'(busy_i) << DMA_STATUS_BUSY_LSB) |
-                         ((32'(tags_in_flight_i) << DMA_STATUS_TAGS_IN_FLIGHT_LSB) &
-                          DMA_STATUS_TAGS_IN_FLIGHT_MASK);
-        DMA_COMPLETION_TIMEOUT_OFFSET: rd_data_o[p] = timeout_q;
-        DMA_BYTES_IN_LO_OFFSET:        rd_data_o[p] = bytes_in_q[31:0];
-        DMA_BYTES_IN_HI_OFFSET:        rd_data_o[p] = bytes_in_q[63:32];
-        DMA_BYTES_OUT_LO_OFFSET:       rd_data_o[p] = bytes_out_q[31:0];
-        DMA_BYTES_OUT_HI_OFFSET:       rd_data_o[p] = bytes_out_q[63:32];
-        DMA_JOBS_OFFSET:               rd_data_o[p] = jobs_q;
-        DMA_JOB_ERRORS_OFFSET:         rd_data_o[p] = job_errors_q;
-        DMA_ERR_SGL_OFFSET:            rd_data_o[p] = err_sgl_q;
-        DMA_ERR_BAR_RANGE_OFFSET:      rd_data_o[p] = err_bar_q;
-        DMA_ERR_LINK_OFFSET:           rd_data_o[p] = err_link_q;
-        DMA_ERR_BAD_COMPLETION_OFFSET: rd_data_o[p] = err_bad_q;
-        DMA_ERROR_LOG_OFFSET:          rd_data_o[p] = elog_q;
-        DMA_ERROR_ADDR_LO_OFFSET:      rd_data_o[p] = eaddr_q[31:0];
-        DMA_ERROR_ADDR_HI_OFFSET:      rd_data_o[p] = eaddr_q[63:32];
-        MsixPbaOffset:                 rd_data_o[p] = 32'(pba_q);
+          rd_data[p] = (32'(busy_i) << DMA_STATUS_BUSY_LSB) |
+                       ((32'(tags_in_flight_i) << DMA_STATUS_TAGS_IN_FLIGHT_LSB) &
+                        DMA_STATUS_TAGS_IN_FLIGHT_MASK);
+        DMA_COMPLETION_TIMEOUT_OFFSET: rd_data[p] = timeout_q;
+        DMA_BYTES_IN_LO_OFFSET:        rd_data[p] = bytes_in_q[31:0];
+        DMA_BYTES_IN_HI_OFFSET:        rd_data[p] = bytes_in_q[63:32];
+        DMA_BYTES_OUT_LO_OFFSET:       rd_data[p] = bytes_out_q[31:0];
+        DMA_BYTES_OUT_HI_OFFSET:       rd_data[p] = bytes_out_q[63:32];
+        DMA_JOBS_OFFSET:               rd_data[p] = jobs_q;
+        DMA_JOB_ERRORS_OFFSET:         rd_data[p] = job_errors_q;
+        DMA_ERR_SGL_OFFSET:            rd_data[p] = err_sgl_q;
+        DMA_ERR_BAR_RANGE_OFFSET:      rd_data[p] = err_bar_q;
+        DMA_ERR_LINK_OFFSET:           rd_data[p] = err_link_q;
+        DMA_ERR_BAD_COMPLETION_OFFSET: rd_data[p] = err_bad_q;
+        DMA_ERROR_LOG_OFFSET:          rd_data[p] = elog_q;
+        DMA_ERROR_ADDR_LO_OFFSET:      rd_data[p] = eaddr_q[31:0];
+        DMA_ERROR_ADDR_HI_OFFSET:      rd_data[p] = eaddr_q[63:32];
+        MsixPbaOffset:                 rd_data[p] = 32'(pba_q);
         default: begin
           if (off >= QUEUE_BASE && off < QueueEnd) begin
             logic [15:0]   rel;
@@ -341,35 +346,39 @@ module peerbar_dma_csr
             q   = QW'(rel >> StrideLog2);
             r   = rel & (QUEUE_STRIDE - 16'd1);
             unique case (r)
-              QUEUE_SQ_BASE_LO_OFFSET: rd_data_o[p] = qcfg_q[q].sq_base[31:0];
-              QUEUE_SQ_BASE_HI_OFFSET: rd_data_o[p] = qcfg_q[q].sq_base[63:32];
-              QUEUE_CQ_BASE_LO_OFFSET: rd_data_o[p] = qcfg_q[q].cq_base[31:0];
-              QUEUE_CQ_BASE_HI_OFFSET: rd_data_o[p] = qcfg_q[q].cq_base[63:32];
+              QUEUE_SQ_BASE_LO_OFFSET: rd_data[p] = qcfg_q[q].sq_base[31:0];
+              QUEUE_SQ_BASE_HI_OFFSET: rd_data[p] = qcfg_q[q].sq_base[63:32];
+              QUEUE_CQ_BASE_LO_OFFSET: rd_data[p] = qcfg_q[q].cq_base[31:0];
+              QUEUE_CQ_BASE_HI_OFFSET: rd_data[p] = qcfg_q[q].cq_base[63:32];
               QUEUE_SIZE_OFFSET:
-                rd_data_o[p] = (32'(qcfg_q[q].sq_size_m1) << QUEUE_SIZE_SQ_ENTRIES_M1_LSB) |
-                               (32'(qcfg_q[q].cq_size_m1) << QUEUE_SIZE_CQ_ENTRIES_M1_LSB);
-              QUEUE_CONTROL_OFFSET:    rd_data_o[p] = queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable, qcfg_q[q].msix_vector);
+                rd_data[p] = (32'(qcfg_q[q].sq_size_m1) << QUEUE_SIZE_SQ_ENTRIES_M1_LSB) |
+                             (32'(qcfg_q[q].cq_size_m1) << QUEUE_SIZE_CQ_ENTRIES_M1_LSB);
+              QUEUE_CONTROL_OFFSET:    rd_data[p] = queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable, qcfg_q[q].msix_vector);
               QUEUE_STATUS_OFFSET:
-                rd_data_o[p] = (32'(sq_head_i[q]) << QUEUE_STATUS_SQ_HEAD_LSB) |
-                               (32'(queue_busy_i[q]) << QUEUE_STATUS_BUSY_LSB) |
-                               (32'(queue_full_i[q]) << QUEUE_STATUS_FULL_LSB);
-              QUEUE_SQ_TAIL_OFFSET:    rd_data_o[p] = 32'(qcfg_q[q].sq_tail);
-              QUEUE_CQ_HEAD_OFFSET:    rd_data_o[p] = 32'(qcfg_q[q].cq_head);
-              default:                 rd_data_o[p] = '0;
+                rd_data[p] = (32'(sq_head_i[q]) << QUEUE_STATUS_SQ_HEAD_LSB) |
+                             (32'(queue_busy_i[q]) << QUEUE_STATUS_BUSY_LSB) |
+                             (32'(queue_full_i[q]) << QUEUE_STATUS_FULL_LSB);
+              QUEUE_SQ_TAIL_OFFSET:    rd_data[p] = 32'(qcfg_q[q].sq_tail);
+              QUEUE_CQ_HEAD_OFFSET:    rd_data[p] = 32'(qcfg_q[q].cq_head);
+              default:                 rd_data[p] = '0;
             endcase
           end else if (off >= MsixTableOffset && off < MsixTableOffset + 16'(16 * NumQueues)) begin
             logic [QW-1:0] v;
             v = QW'((off - MsixTableOffset) >> 4);
             unique case (off[3:2])
-              2'd0:    rd_data_o[p] = msix_lo_q[v];
-              2'd1:    rd_data_o[p] = msix_hi_q[v];
-              2'd2:    rd_data_o[p] = msix_data_q[v];
-              default: rd_data_o[p] = 32'(msix_mask_q[v]);
+              2'd0:    rd_data[p] = msix_lo_q[v];
+              2'd1:    rd_data[p] = msix_hi_q[v];
+              2'd2:    rd_data[p] = msix_data_q[v];
+              default: rd_data[p] = 32'(msix_mask_q[v]);
             endcase
           end
         end
       endcase
     end
+  end
+
+  always_ff @(posedge clk_i) begin
+    rd_data_o <= rd_data;
   end
 
 endmodule

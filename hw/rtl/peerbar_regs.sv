@@ -3,8 +3,10 @@
 // Accessed by the completer one request at a time, 1 or 2 DWORDs per access (a 2-DWORD access
 // covers two consecutive registers). rw registers honour byte enables, writes to const/ro
 // registers and unmapped offsets are ignored, unmapped offsets read 0. Reads have no side
-// effects, so the read port is combinational. The DMA engine's registers live in
-// peerbar_dma_csr on the same access port (the top ORs the read data).
+// effects. A read takes two cycles: the offsets are registered, then the data at them, so
+// rd_data_o shows, two cycles after rd_dw_addr_i, the registers as they were one cycle after it.
+// The DMA engine's registers live in peerbar_dma_csr on the same access port (the top ORs the
+// read data).
 
 `default_nettype none
 
@@ -32,7 +34,7 @@ module peerbar_regs
   input  wire logic [1:0][31:0]     wr_data_i,
   input  wire logic [1:0][3:0]      wr_be_i,
 
-  // Read port (combinational): DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1
+  // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, two cycles later
   input  wire logic [13:0]          rd_dw_addr_i,
   output      logic [1:0][31:0]     rd_data_o,
 
@@ -75,8 +77,11 @@ module peerbar_regs
   always_comb begin
     wr_offset[0] = {wr_dw_addr_i, 2'b00};
     wr_offset[1] = {wr_dw_addr_i + 14'd1, 2'b00};
-    rd_offset[0] = {rd_dw_addr_i, 2'b00};
-    rd_offset[1] = {rd_dw_addr_i + 14'd1, 2'b00};
+  end
+  // Reads are registered twice (logic-level budget, docs/synthesis.md): offsets, then data.
+  always_ff @(posedge clk_i) begin
+    rd_offset[0] <= {rd_dw_addr_i, 2'b00};
+    rd_offset[1] <= {rd_dw_addr_i + 14'd1, 2'b00};
   end
 
   // Writes
@@ -158,26 +163,31 @@ module peerbar_regs
              ((32'(rcb_128_i) << STATUS_RCB_128_LSB) & STATUS_RCB_128_MASK);
   end
 
-  // Reads
+  // Reads (from the registered offsets)
+  logic [1:0][31:0] rd_data;
   always_comb begin
     for (int unsigned p = 0; p < 2; p++) begin
       unique case (rd_offset[p])
-        MAGIC_OFFSET:                rd_data_o[p] = MAGIC_RESET;
-        VERSION_OFFSET:              rd_data_o[p] = VERSION_RESET;
-        CAPABILITIES_OFFSET:         rd_data_o[p] = Capabilities;
-        BAR2_SIZE_LO_OFFSET:         rd_data_o[p] = Bar2Size[31:0];
-        BAR2_SIZE_HI_OFFSET:         rd_data_o[p] = Bar2Size[63:32];
-        SCRATCH_OFFSET:              rd_data_o[p] = scratch_q;
-        CONTROL_OFFSET:              rd_data_o[p] = '0;  // w1p: reads as 0
-        STATUS_OFFSET:               rd_data_o[p] = status;
-        DROPPED_WRITES_OFFSET:       rd_data_o[p] = dropped_writes_q;
-        UNSUPPORTED_REQUESTS_OFFSET: rd_data_o[p] = unsupported_requests_q;
-        ERROR_LOG_OFFSET:            rd_data_o[p] = error_log_q;
-        ERROR_ADDR_LO_OFFSET:        rd_data_o[p] = error_offset_q[31:0];
-        ERROR_ADDR_HI_OFFSET:        rd_data_o[p] = error_offset_q[63:32];
-        default:                     rd_data_o[p] = '0;  // unmapped
+        MAGIC_OFFSET:                rd_data[p] = MAGIC_RESET;
+        VERSION_OFFSET:              rd_data[p] = VERSION_RESET;
+        CAPABILITIES_OFFSET:         rd_data[p] = Capabilities;
+        BAR2_SIZE_LO_OFFSET:         rd_data[p] = Bar2Size[31:0];
+        BAR2_SIZE_HI_OFFSET:         rd_data[p] = Bar2Size[63:32];
+        SCRATCH_OFFSET:              rd_data[p] = scratch_q;
+        CONTROL_OFFSET:              rd_data[p] = '0;  // w1p: reads as 0
+        STATUS_OFFSET:               rd_data[p] = status;
+        DROPPED_WRITES_OFFSET:       rd_data[p] = dropped_writes_q;
+        UNSUPPORTED_REQUESTS_OFFSET: rd_data[p] = unsupported_requests_q;
+        ERROR_LOG_OFFSET:            rd_data[p] = error_log_q;
+        ERROR_ADDR_LO_OFFSET:        rd_data[p] = error_offset_q[31:0];
+        ERROR_ADDR_HI_OFFSET:        rd_data[p] = error_offset_q[63:32];
+        default:                     rd_data[p] = '0;  // unmapped
       endcase
     end
+  end
+
+  always_ff @(posedge clk_i) begin
+    rd_data_o <= rd_data;
   end
 
 endmodule

@@ -215,10 +215,12 @@ module peerbar_top
   // bank that writes takes the write row, otherwise the read row. Nobody waits, because on
   // neither side a read and a write ever fall in the same cycle:
   // - side A: peerbar_cc_gen reads only in StRun, which it enters on job_valid, i.e. while the
-  //   completer is in StRespond with cq_tready low; the completer writes BAR2 only on an
-  //   accepted CQ beat, and leaves StRespond on the same edge as peerbar_cc_gen leaves for
-  //   StIdle (job_done). The read data is used only within the job, during which no write
-  //   happens, so a write's READ_FIRST output (peerbar_bar2_mem) is never consumed.
+  //   completer is in StRespond and takes no CQ beat; the completer writes BAR2 in the cycle
+  //   after it takes a CQ beat (its write outputs are registered), so its last write before a
+  //   read request reaches the memory in the cycle it takes that request, two cycles before
+  //   peerbar_cc_gen's first read; it leaves StRespond on the same edge as peerbar_cc_gen leaves for StIdle (job_done). The read
+  //   data is used only within the job, during which no write happens, so a write's READ_FIRST
+  //   output (peerbar_bar2_mem) is never consumed.
   // - side B: peerbar_dma_rc writes BAR2 only for a PULL job's live reads; the engine reads BAR2
   //   only in a PUSH or CHECKSUM job, one job at a time. A PULL job that ends normally waits in
   //   StDrain until no BAR2 read is live and no completion or residue is being written. One that

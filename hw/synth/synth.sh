@@ -14,7 +14,8 @@
 # - a unit does not elaborate or map (strict SystemVerilog rules of yosys-slang),
 # - the BAR2 memory does not infer RAMB36E2/RAMB18E2/URAM288 (it would become flip-flops),
 # - an ENFORCED unit has a path over the budget (LEVEL_BUDGET, default 8 LUT levels). Units over
-#   budget today are reported with their over-budget paths but not enforced (docs/synthesis.md).
+#   budget today (the DMA engine, under rework) are reported with their over-budget paths but not
+#   enforced (docs/synthesis.md).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,12 +32,17 @@ for tool in "$yosys" "$mapper" python3; do
 done
 
 # name | top module | parameters | enforce the level budget (1/0) | cells that must be RAM
-# (a module name, or for the flattened top the BAR2 memory's cell names)
+# (a module name, or for the flattened top the BAR2 memory's cell names). The completer side is
+# enforced: the completer registers its outputs to BAR2, the register files and the error
+# accounting, and the register files register their read data, so a path that crosses units
+# adds only the top's glue (BAR2 row choice, read data OR) to a registered end; the whole-top
+# run (--full) counts those whole (docs/synthesis.md). The DMA engine and the whole top are
+# reported only, until the engine's rework brings its paths within the budget.
 units=(
   "bar2_mem_4k|peerbar_bar2_mem|-G Bar2SizeLog2=12|1|peerbar_bar2_mem"
   "bar2_mem_1m|peerbar_bar2_mem|-G Bar2SizeLog2=20|1|peerbar_bar2_mem"
-  "completer|peerbar_completer|-G Bar2SizeLog2=20|0|"
-  "cc_gen|peerbar_cc_gen|-G Bar2SizeLog2=20|0|"
+  "completer|peerbar_completer|-G Bar2SizeLog2=20|1|"
+  "cc_gen|peerbar_cc_gen|-G Bar2SizeLog2=20|1|"
   "regs|peerbar_regs|-G Bar2SizeLog2=20|1|"
   "dma_csr|peerbar_dma_csr||1|"
 )
