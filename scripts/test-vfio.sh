@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The VFIO path in a real Linux kernel: boots a Debian kernel under QEMU (TCG, no KVM) on a q35
 # machine with an emulated Intel IOMMU (interrupt remapping on) and three QEMU NVMe controllers,
-# and runs the project's own `peerbar vfio-check` inside it. See docs/vfio-qemu.md.
+# and runs the project's own `peerbar vfio-check` inside it; then a kernel built here with iommufd
+# and the VFIO device cdev (scripts/qemu/build-kernel.sh, cached) on the same machine, with
+# PEERBAR_IOMMUFD_GUEST=1. See docs/vfio-qemu.md.
 #
 #   scripts/test-vfio.sh            build, boot, check; exit 0 only if every step passed
 #   KEEP_LOG=1 scripts/test-vfio.sh print the guest log even when everything passed
@@ -9,13 +11,16 @@
 # Environment: CARGO_TARGET_DIR (default: target/ in the repository), PEERBAR_QEMU_CACHE (the
 # unpacked guest kernel and busybox; default $CARGO_TARGET_DIR/qemu-guest), PEERBAR_QEMU_TIMEOUT
 # (seconds for the guest run, default 300), PEERBAR_BIN (a static peerbar already built: skips
-# the cargo build).
+# the cargo build), PEERBAR_IOMMUFD_GUEST (default 0; 1: also build, once, and boot the guest
+# kernel with iommufd and the VFIO cdev, scripts/qemu/build-kernel.sh; its first build took
+# 12-17 min here on 2 shared cores, too long for CI's budget, so it is opt-in).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 cache=${PEERBAR_QEMU_CACHE:-$target_dir/qemu-guest}
 guest_timeout=${PEERBAR_QEMU_TIMEOUT:-300}
+iommufd_guest=${PEERBAR_IOMMUFD_GUEST:-0}
 triple=x86_64-unknown-linux-gnu
 start=$(date +%s)
 
@@ -31,17 +36,8 @@ command -v apt-get >/dev/null || {
     say "apt-get is needed to download the guest's Debian kernel and busybox packages"
     exit 1
 }
-if ((${#missing[@]})); then
-    if [[ $(id -u) == 0 ]]; then
-        say "installing ${missing[*]}"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    else
-        say "missing host packages; install them with:"
-        say "  sudo apt-get install --no-install-recommends ${missing[*]}"
-        exit 1
-    fi
-fi
+source "$repo/scripts/qemu/install-missing.sh"
+install_missing test-vfio "for the QEMU guest" ${missing[@]+"${missing[@]}"}
 
 # --- guest kernel, busybox, peerbar, initramfs ---------------------------------------------
 "$repo/scripts/qemu/fetch-guest.sh" "$cache" 2> >(grep -v 'Download is performed unsandboxed' >&2)
@@ -77,11 +73,14 @@ done
 # CMBLOC/CMBSZ only after the host enables the CMB through CMBMSC.
 positions='peerbar.nvme=03.0/00.0/00.0/00.0 peerbar.cmb=03.0/00.0/01.0/00.0 peerbar.kernel=04.0/00.0'
 vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-*)
+initramfs=$work/initramfs.cpio.gz
 
 # boot NAME EXPECTED_RESULT APPEND [QEMU ARGS...]: boots the guest, prints its summary, and
 # records a failure in $failures unless the guest's PEERBAR-RESULT line is EXPECTED_RESULT.
+# $vmlinuz, $initramfs and $kernel_name (for the messages) name the kernel booted.
 # $nvme_b_options (appended to NVMe B's -device) and the array $after_nvme (QEMU arguments
 # after the NVMe controllers, e.g. a namespace on B) vary the devices per boot.
+kernel_name=$(basename "$vmlinuz")
 failures=()
 nvme_b_options=
 after_nvme=()
@@ -89,14 +88,14 @@ boot() {
     local name=$1 expected=$2 append=$3 log status t0 t1 result fail=
     shift 3
     log=$work/guest-$name.log
-    say "$name: booting $(basename "$vmlinuz") under TCG (timeout ${guest_timeout}s)"
+    say "$name: booting $kernel_name under TCG (timeout ${guest_timeout}s)"
     t0=$(date +%s)
     set +e
     timeout "$guest_timeout" qemu-system-x86_64 \
         -accel tcg -machine q35 -cpu max -smp 2 -m 1G \
         -nodefaults -display none -serial stdio -monitor none -no-reboot \
         "$@" \
-        -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
+        -kernel "$vmlinuz" -initrd "$initramfs" \
         -append "console=ttyS0 loglevel=4 panic=-1 $positions $append" \
         -device pcie-root-port,id=rp_sw,bus=pcie.0,chassis=1,slot=4,addr=0x3 \
         -device x3130-upstream,id=sw_up,bus=rp_sw \
@@ -162,6 +161,26 @@ nvme_b_options=
 after_nvme=()
 # A bad setup: no IOMMU at all. vfio-pci cannot bind, and peerbar must say the IOMMU is off.
 boot no-iommu "PEERBAR-RESULT no-iommu=PASS" "intel_iommu=off peerbar.mode=no-iommu"
+
+# The iommufd guest: a kernel built here from Debian's source with iommufd and the VFIO device
+# cdev (Debian's kernel packages have neither; docs/vfio-qemu.md), everything built in. It must
+# show /dev/iommu and NVMe B's /dev/vfio/devices/vfioN, and the legacy container must still pass
+# vfio-check next to them. The build is cached in $cache/iommufd-kernel.
+if [[ $iommufd_guest == 1 ]]; then
+    say "iommufd: the guest kernel (scripts/qemu/build-kernel.sh; cached after the first build)"
+    if vmlinuz=$("$repo/scripts/qemu/build-kernel.sh" "$cache"); then
+        initramfs=$work/initramfs-builtin.cpio.gz
+        "$repo/scripts/qemu/build-initramfs.sh" "$cache" "$peerbar" "$initramfs" --no-modules
+        kernel_name="$(basename "$(dirname "$vmlinuz")")/bzImage"
+        boot iommufd "PEERBAR-RESULT iommufd-dev=PASS vfio-cdev=PASS vfio-check=0" \
+            "intel_iommu=on peerbar.mode=iommufd" \
+            -device intel-iommu,intremap=on,caching-mode=on
+    else
+        failures+=("iommufd: scripts/qemu/build-kernel.sh failed (see above)")
+    fi
+else
+    say "iommufd: the iommufd guest kernel skipped (PEERBAR_IOMMUFD_GUEST=1 builds, once, and boots it)"
+fi
 
 say "whole test $(($(date +%s) - start)) s"
 if ((${#failures[@]})); then

@@ -2,16 +2,25 @@
 # Builds the guest's initramfs: busybox (static), the kernel modules VFIO and NVMe need (with
 # their dependencies, resolved here because the Debian package ships no modules.dep), the guest
 # init script and a static `peerbar`.
-# Usage: build-initramfs.sh CACHE_DIR PEERBAR_BINARY OUTPUT.cpio.gz
+# Usage: build-initramfs.sh CACHE_DIR PEERBAR_BINARY OUTPUT.cpio.gz [--no-modules]
+# --no-modules: for a kernel with VFIO and NVMe built in (build-kernel.sh's): no modules are
+# looked up or copied, the init's load-order is empty.
 set -euo pipefail
 
 cache=${1:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
 peerbar=${2:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
-output=${3:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT}
+output=${3:?usage: build-initramfs.sh CACHE_DIR PEERBAR OUTPUT [--no-modules]}
+modules=yes
+case ${4:-} in
+'') ;;
+--no-modules) modules=no ;;
+*)
+    echo "build-initramfs: unknown option $4 (only --no-modules)" >&2
+    exit 1
+    ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 
-version=$(cat "$cache/kernel.version")
-moddir=$cache/kernel/lib/modules/$version
 root=$(mktemp -d "${TMPDIR:-/tmp}/peerbar-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 
@@ -24,6 +33,11 @@ for applet in sh mount mkdir cat echo ls insmod poweroff sleep readlink basename
 done
 install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$peerbar" "$root/bin/peerbar"
+
+if [[ $modules == yes ]]; then
+    version=$(cat "$cache/kernel.version")
+    moddir=$cache/kernel/lib/modules/$version
+fi
 
 # module_file NAME: path of NAME.ko or NAME.ko.xz (names with '-' and '_' are the same module).
 module_file() {
@@ -56,10 +70,12 @@ add_module() {
     done
     order+=("$name")
 }
-for m in vfio vfio_iommu_type1 vfio-pci nvme; do
-    add_module "$m"
-done
-printf '%s\n' "${order[@]}" >"$root/lib/modules/load-order"
+if [[ $modules == yes ]]; then
+    for m in vfio vfio_iommu_type1 vfio-pci nvme; do
+        add_module "$m"
+    done
+fi
+printf '%s' "${order[@]/%/$'\n'}" >"$root/lib/modules/load-order"
 
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$output"
-echo "build-initramfs: $output ($(du -h "$output" | cut -f1), modules: ${order[*]})" >&2
+echo "build-initramfs: $output ($(du -h "$output" | cut -f1), modules: ${order[*]:-none, built in})" >&2
