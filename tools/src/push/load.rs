@@ -64,16 +64,14 @@ pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
     let parsed = match format {
         Format::Sgl => parse_sgl(&bytes),
         Format::Text | Format::Json => match std::str::from_utf8(&bytes) {
-            Err(e) => Err(format!(
-                "not UTF-8 text ({e}); for a binary list use --format sgl"
-            )),
+            Err(e) => Err(e.into()),
             Ok(text) if format == Format::Json => parse_json(text),
             Ok(text) => parse_text(text),
         },
     };
     let list = parsed
         .and_then(|entries| check_list(entries, args.op))
-        .map_err(|e| list_error(format!("{file}: {e}"), &e))?;
+        .map_err(|e| list_error(format!("{file}: {e}"), &e.to_string()))?;
     if args.verify {
         if let Some(e) = list
             .entries

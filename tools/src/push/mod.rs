@@ -21,6 +21,7 @@ mod run;
 mod tests;
 
 pub use load::{load, Loaded};
+pub use parse::Origin;
 pub(crate) use run::host_pattern;
 pub use run::run;
 
@@ -284,8 +285,7 @@ pub struct Entry {
     /// `None`: a Bit Bucket.
     pub data: Option<Location>,
     pub len: u32,
-    /// "line 3", "entries[2]", "descriptor 5".
-    pub origin: String,
+    pub origin: Origin,
 }
 
 /// A checked list (device-independent checks passed).

@@ -16,16 +16,16 @@ use crate::target::Target;
 use crate::units::human_bytes;
 use crate::{list_error, usage_error, GlobalOpts, Outcome};
 
-use super::parse::check_bar2;
+use super::parse::{check_bar2, Origin};
 use super::report::{render, Fault, Mismatch, Report};
 use super::{List, Loaded, Location, Op, PushArgs, MAX_MISMATCHES};
 
 /// The entry (its origin) whose bus range holds `address`.
-pub(super) fn entry_at(spans: &[(u64, u32, &str)], address: u64) -> Option<String> {
+pub(super) fn entry_at(spans: &[(u64, u32, Origin)], address: u64) -> Option<String> {
     spans
         .iter()
         .find(|&&(start, len, _)| address >= start && address - start < u64::from(len))
-        .map(|&(_, _, origin)| origin.to_owned())
+        .map(|&(_, _, origin)| origin.to_string())
 }
 
 /// DMA_ERROR_ADDR when the engine's error log (sticky: the first failed job since reset) holds
@@ -114,7 +114,7 @@ pub fn run(
     let dma = endpoint.dma()?;
     let bar2_len = dma.peer_memory().bar_len();
     check_bar2(list, args.bar2_offset, bar2_len)
-        .map_err(|e| list_error(format!("{}: {e}", loaded.file), &e))?;
+        .map_err(|e| list_error(format!("{}: {e}", loaded.file), &e.to_string()))?;
     if args.queue >= dma.queue_count() {
         return Err(usage_error(format!(
             "--queue {}: the endpoint has {} queue pair(s) (0..={})",
@@ -157,12 +157,12 @@ pub fn run(
         }
     }
     // Each data entry's bus range, to name the entry an engine error or IOMMU fault hit.
-    let spans: Vec<(u64, u32, &str)> = data
+    let spans: Vec<(u64, u32, Origin)> = data
         .entries()
         .iter()
         .zip(&list.entries)
         .filter_map(|(sgl_entry, e)| match *sgl_entry {
-            sgl::SglEntry::Data { addr, len } => Some((addr.get(), len, e.origin.as_str())),
+            sgl::SglEntry::Data { addr, len } => Some((addr.get(), len, e.origin)),
             sgl::SglEntry::BitBucket { .. } => None,
         })
         .collect();
@@ -428,7 +428,7 @@ pub(super) fn verify(
                     Location::Bus(a) => Location::Bus(a + i as u64),
                 };
                 mismatches.push(Mismatch {
-                    entry: e.origin.clone(),
+                    entry: e.origin.to_string(),
                     location: location.describe(),
                     offset: (pos + i) as u64,
                     expected: format!("{:#04x}", expected[i]),

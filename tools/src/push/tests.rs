@@ -13,11 +13,11 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-fn data(loc: Location, len: u32, origin: &str) -> Entry {
+fn data(loc: Location, len: u32, origin: Origin) -> Entry {
     Entry {
         data: Some(loc),
         len,
-        origin: origin.to_owned(),
+        origin,
     }
 }
 
@@ -47,16 +47,16 @@ HOST:+0     4k
     assert_eq!(
         e,
         vec![
-            data(Location::Host(0x100), 4096, "line 3"),
-            data(Location::Bar2(4096), 4096, "line 4"),
-            data(Location::Bus(0x1234_5000), 4096, "line 5"),
-            data(Location::Bus(305_419_264), 1 << 20, "line 6"),
+            data(Location::Host(0x100), 4096, Origin::Line(3)),
+            data(Location::Bar2(4096), 4096, Origin::Line(4)),
+            data(Location::Bus(0x1234_5000), 4096, Origin::Line(5)),
+            data(Location::Bus(305_419_264), 1 << 20, Origin::Line(6)),
             Entry {
                 data: None,
                 len: 512,
-                origin: "line 7".into()
+                origin: Origin::Line(7)
             },
-            data(Location::Host(0), 4096, "line 8"),
+            data(Location::Host(0), 4096, Origin::Line(8)),
         ]
     );
 }
@@ -76,7 +76,7 @@ fn text_errors_name_the_line_and_the_problem() {
         ("\n\nhost:+0", &["line 3", "ADDRESS LENGTH"]),
         ("host:+0 1 data extra", &["line 1", "found 4 field"]),
     ] {
-        let err = parse_text(text).unwrap_err();
+        let err = parse_text(text).unwrap_err().to_string();
         for n in needles {
             assert!(err.contains(n), "{text:?}: {err:?} lacks {n:?}");
         }
@@ -94,8 +94,8 @@ fn json_parses_and_names_entries() {
         ]}"#,
     )
     .unwrap();
-    assert_eq!(e[0], data(Location::Host(0x100), 4096, "entries[0]"));
-    assert_eq!(e[1], data(Location::Bus(4096), 512, "entries[1]"));
+    assert_eq!(e[0], data(Location::Host(0x100), 4096, Origin::Entry(0)));
+    assert_eq!(e[1], data(Location::Bus(4096), 512, Origin::Entry(1)));
     assert_eq!(e[2].data, None);
     assert_eq!(e[3].len, 16);
     for (text, needle) in [
@@ -122,7 +122,7 @@ fn json_parses_and_names_entries() {
             "unknown field \"typ\"",
         ),
     ] {
-        let err = parse_json(text).unwrap_err();
+        let err = parse_json(text).unwrap_err().to_string();
         assert!(err.contains(needle), "{text}: {err:?} lacks {needle:?}");
     }
 }
@@ -140,19 +140,19 @@ fn sgl_reads_data_blocks_and_bit_buckets_only() {
         Entry {
             data: None,
             len: 32,
-            origin: "descriptor 1 (byte 0x10)".into()
+            origin: Origin::Descriptor(1)
         }
     );
 
     let mut seg = bytes.clone();
     seg.extend(SglDescriptor::last_segment(BusAddr::new(0x2000), 16).to_bytes());
-    let err = parse_sgl(&seg).unwrap_err();
+    let err = parse_sgl(&seg).unwrap_err().to_string();
     assert!(
         err.contains("descriptor 2") && err.contains("LastSegment"),
         "{err}"
     );
 
-    let err = parse_sgl(&bytes[..20]).unwrap_err();
+    let err = parse_sgl(&bytes[..20]).unwrap_err().to_string();
     assert!(
         err.contains("descriptor 1") && err.contains("multiple of 16"),
         "{err}"
@@ -160,10 +160,16 @@ fn sgl_reads_data_blocks_and_bit_buckets_only() {
 
     let mut zero = bytes.clone();
     zero.extend(SglDescriptor::data_block(BusAddr::new(0), 0).to_bytes());
-    assert!(parse_sgl(&zero).unwrap_err().contains("descriptor 2"));
+    assert!(parse_sgl(&zero)
+        .unwrap_err()
+        .to_string()
+        .contains("descriptor 2"));
 
     let keyed = SglDescriptor::with_identifier(0x40, BusAddr::new(0), 8).to_bytes();
-    assert!(parse_sgl(&keyed).unwrap_err().contains("type 4h"));
+    assert!(parse_sgl(&keyed)
+        .unwrap_err()
+        .to_string()
+        .contains("type 4h"));
 }
 
 #[test]
@@ -171,37 +177,49 @@ fn list_checks() {
     let bb = Entry {
         data: None,
         len: 8,
-        origin: "line 2".into(),
+        origin: Origin::Line(2),
     };
-    let host = data(Location::Host(0), 8, "line 1");
+    let host = data(Location::Host(0), 8, Origin::Line(1));
     let l = check_list(vec![host.clone(), bb.clone()], Op::Pull).unwrap();
     assert_eq!((l.total, l.host_len), (16, 8));
-    let err = check_list(vec![host.clone(), bb], Op::Push).unwrap_err();
+    let err = check_list(vec![host.clone(), bb], Op::Push)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("line 2") && err.contains("11h"), "{err}");
-    assert!(check_list(vec![], Op::Pull).unwrap_err().contains("empty"));
-    let big = data(Location::Host(MAX_HOST_BUFFER - 4), 8, "line 9");
+    assert!(check_list(vec![], Op::Pull)
+        .unwrap_err()
+        .to_string()
+        .contains("empty"));
+    let big = data(Location::Host(MAX_HOST_BUFFER - 4), 8, Origin::Line(9));
     assert!(check_list(vec![big], Op::Pull)
         .unwrap_err()
+        .to_string()
         .contains("line 9"));
-    let huge = data(Location::Bus(0), u32::MAX, "line 1");
-    let err = check_list(vec![huge.clone(), huge], Op::Pull).unwrap_err();
+    let huge = data(Location::Bus(0), u32::MAX, Origin::Line(1));
+    let err = check_list(vec![huge.clone(), huge], Op::Pull)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("32-bit LENGTH"), "{err}");
 }
 
 #[test]
 fn bar2_checks() {
-    let list = check_list(vec![data(Location::Bar2(0x800), 0x100, "line 4")], Op::Pull).unwrap();
+    let list = check_list(
+        vec![data(Location::Bar2(0x800), 0x100, Origin::Line(4))],
+        Op::Pull,
+    )
+    .unwrap();
     assert!(check_bar2(&list, 0, 0x1000).is_ok());
-    let err = check_bar2(&list, 0x880, 0x1000).unwrap_err();
+    let err = check_bar2(&list, 0x880, 0x1000).unwrap_err().to_string();
     assert!(err.contains("line 4") && err.contains("overlaps"), "{err}");
-    let err = check_bar2(&list, 0, 0x880).unwrap_err();
+    let err = check_bar2(&list, 0, 0x880).unwrap_err().to_string();
     assert!(
         err.contains("line 4") && err.contains("past the end"),
         "{err}"
     );
     assert!(check_bar2(&list, 0x900, 0x2000).is_ok());
     assert!(check_bar2(&list, u64::MAX, 0x2000).is_err());
-    let err = check_bar2(&list, 0x1f80, 0x2000).unwrap_err();
+    let err = check_bar2(&list, 0x1f80, 0x2000).unwrap_err().to_string();
     assert!(err.contains("--bar2-offset"), "{err}");
 }
 
@@ -564,7 +582,7 @@ fn line_of(msg: &str) -> Option<usize> {
 /// What any parse_text verdict must satisfy: errors and entries name a line of the file.
 fn text_verdict_is_sound(text: &str) -> Result<(), String> {
     let lines = text.lines().count();
-    match parse_text(text) {
+    match parse_text(text).map_err(|e| e.to_string()) {
         Err(e) => {
             let n = line_of(&e).ok_or_else(|| format!("error names no line: {e:?}"))?;
             check(
@@ -575,7 +593,8 @@ fn text_verdict_is_sound(text: &str) -> Result<(), String> {
         Ok(entries) => {
             let mut last = 0;
             for e in &entries {
-                let n = line_of(&e.origin).ok_or_else(|| format!("origin {:?}", e.origin))?;
+                let n = line_of(&e.origin.to_string())
+                    .ok_or_else(|| format!("origin {:?}", e.origin))?;
                 check(n > last && n <= lines && e.len > 0, || {
                     format!("entry {e:?}")
                 })?;
@@ -632,10 +651,10 @@ fn fuzz_text_round_trip() {
             (entries, text, lines)
         },
         |(entries, text, lines)| {
-            let parsed = parse_text(text)?;
+            let parsed = parse_text(text).map_err(|e| e.to_string())?;
             check(pairs(&parsed) == *entries, || format!("parsed {parsed:?}"))?;
             let origins: Vec<String> = lines.iter().map(|n| format!("line {n}")).collect();
-            let got: Vec<String> = parsed.iter().map(|e| e.origin.clone()).collect();
+            let got: Vec<String> = parsed.iter().map(|e| e.origin.to_string()).collect();
             check(got == origins, || {
                 format!("origins {got:?}, expected {origins:?}")
             })
@@ -652,7 +671,7 @@ fn json_verdict_is_sound(text: &str) -> Result<(), String> {
         .and_then(|d| d.get("entries"))
         .and_then(Value::as_array)
         .map(Vec::len);
-    match parse_json(text) {
+    match parse_json(text).map_err(|e| e.to_string()) {
         Err(e) => {
             if let Some(rest) = e.strip_prefix("entries[") {
                 let i: usize = rest
@@ -678,9 +697,10 @@ fn json_verdict_is_sound(text: &str) -> Result<(), String> {
                 format!("{} entries of {count:?}", entries.len())
             })?;
             for (i, e) in entries.iter().enumerate() {
-                check(e.origin == format!("entries[{i}]") && e.len > 0, || {
-                    format!("{e:?}")
-                })?;
+                check(
+                    e.origin.to_string() == format!("entries[{i}]") && e.len > 0,
+                    || format!("{e:?}"),
+                )?;
             }
             Ok(())
         }
@@ -809,7 +829,7 @@ fn fuzz_json_round_trip() {
             (entries, text)
         },
         |(entries, text)| {
-            let parsed = parse_json(text)?;
+            let parsed = parse_json(text).map_err(|e| e.to_string())?;
             check(pairs(&parsed) == *entries, || format!("parsed {parsed:?}"))
         },
     );
@@ -818,7 +838,7 @@ fn fuzz_json_round_trip() {
 /// What any parse_sgl verdict must satisfy: errors name a descriptor of the file (or the
 /// cut-short one just past it); entries are the file's descriptors, in order.
 fn sgl_verdict_is_sound(bytes: &[u8]) -> Result<(), String> {
-    match parse_sgl(bytes) {
+    match parse_sgl(bytes).map_err(|e| e.to_string()) {
         Err(e) => {
             let i: usize = e
                 .strip_prefix("descriptor ")
@@ -846,7 +866,7 @@ fn sgl_verdict_is_sound(bytes: &[u8]) -> Result<(), String> {
                         && e.data == want
                         && e.len == d.length()
                         && e.len > 0
-                        && e.origin == format!("descriptor {i} (byte {:#x})", i * 16),
+                        && e.origin.to_string() == format!("descriptor {i} (byte {:#x})", i * 16),
                     || format!("entry {e:?} from {d:?}"),
                 )?;
             }
@@ -926,7 +946,7 @@ fn fuzz_sgl_round_trip() {
                 .collect::<Vec<_>>()
         },
         |entries| {
-            let parsed = parse_sgl(&render_sgl(entries))?;
+            let parsed = parse_sgl(&render_sgl(entries)).map_err(|e| e.to_string())?;
             check(pairs(&parsed) == *entries, || format!("parsed {parsed:?}"))
         },
     );
@@ -936,7 +956,7 @@ fn entry_of(data: Option<Location>, len: u32, i: usize) -> Entry {
     Entry {
         data,
         len,
-        origin: format!("line {}", i + 1),
+        origin: Origin::Line(i + 1),
     }
 }
 
@@ -1019,7 +1039,7 @@ fn fuzz_check_list_accepts_exactly_the_lists_that_fit() {
                 && total <= u128::from(u32::MAX)
                 && host_end <= u128::from(MAX_HOST_BUFFER)
                 && !(*op == Op::Push && entries.iter().any(|e| e.data.is_none()));
-            match check_list(entries.clone(), *op) {
+            match check_list(entries.clone(), *op).map_err(|e| e.to_string()) {
                 Ok(list) => check(
                     fits && u128::from(list.total) == total
                         && u128::from(list.host_len) == host_end
@@ -1080,7 +1100,7 @@ fn fuzz_check_bar2_never_accepts_a_range_past_bar2_or_overflowing() {
                 }
                 _ => false,
             });
-            match check_bar2(&list, offset, bar2_len) {
+            match check_bar2(&list, offset, bar2_len).map_err(|e| e.to_string()) {
                 Ok(()) => check(target_ok && bad_entry.is_none(), || {
                     format!("accepted: target {target:x?}, entry {bad_entry:?}")
                 }),
@@ -1089,7 +1109,7 @@ fn fuzz_check_bar2_never_accepts_a_range_past_bar2_or_overflowing() {
                         format!("refused: {e}")
                     })?;
                     match bad_entry {
-                        Some(b) if target_ok => check(e.contains(&b.origin), || {
+                        Some(b) if target_ok => check(e.contains(&b.origin.to_string()), || {
                             format!("error does not name {}: {e}", b.origin)
                         }),
                         _ => Ok(()),
