@@ -4,7 +4,7 @@
 //! across tags), and the block's Split Completion Table, which matches each of them to the
 //! read that holds its tag, fills in the RC descriptor (12-bit lower address, error code,
 //! Request Completed) and reports its own completion timeouts. Pure data and functions; the
-//! clocked part lives in `device.rs`.
+//! clocked part lives in `device/requester.rs`.
 //!
 //! Layouts follow AMD PG213 (UltraScale+ Devices Integrated Block for PCI Express): 256-bit
 //! bus, dword-aligned, no straddling. An RQ packet is the 128-bit descriptor then payload from

@@ -76,6 +76,7 @@
 pub mod address;
 pub mod bringup;
 pub mod config;
+pub mod copy;
 pub mod device;
 pub mod dma;
 pub mod endpoint;

@@ -10,7 +10,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, SglDescriptor, SglType};
+use peerbar::copy::{
+    CopyDestination, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop, LegFigures,
+    P2pCopy, SizeOption,
+};
+use peerbar::dma::{
+    CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, SglDescriptor, SglType,
+};
 use peerbar::hostmem::{DataList, DmaBuffer, Held};
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, Psdt, SubmissionEntry, TransferMode};
 use peerbar::pattern::Pattern;
@@ -625,4 +631,91 @@ fn admin_completions_raise_msix_vector_0_unless_masked() {
         irq.recv_timeout(Duration::from_millis(200)).is_err(),
         "an interrupt arrived on a masked vector"
     );
+}
+
+/// Counts what the copy reports while a leg runs.
+#[derive(Default)]
+struct CountingObserver {
+    chunks: u64,
+    bytes: u64,
+}
+
+impl CopyObserver for CountingObserver {
+    fn chunk_done(&mut self, _leg: &'static str, bytes: u64) {
+        self.chunks += 1;
+        self.bytes += bytes;
+    }
+}
+
+#[test]
+fn the_library_copy_goes_to_the_ssd_and_back_through_bar2_and_names_damaged_data() {
+    let w = world(small_ssd(), TransferMode::Sgl);
+    let queue = w
+        .engine
+        .create_queue(QueueConfig {
+            mode: CompletionMode::Polling,
+            ..QueueConfig::new(0)
+        })
+        .expect("queue");
+    let options = CopyOptions {
+        size: 256 << 10,
+        chunk: 64 << 10,
+        depth: 2,
+        direction: CopyDirection::Both,
+        destination: CopyDestination::Host,
+        first_lba: 8,
+        seed: 5,
+        verify: true,
+        timeout: WAIT,
+    };
+    let odd = CopyOptions {
+        chunk: 1000,
+        ..options.clone()
+    };
+    match P2pCopy::new(&w.engine, &queue, &w.nvme, &w.io, odd) {
+        Err(CopyError::NotWholeLbas {
+            what: SizeOption::Chunk,
+            value: 1000,
+            lba_size: LBA,
+        }) => {}
+        Err(e) => panic!("wrong refusal: {e}"),
+        Ok(_) => panic!("a chunk of 1000 bytes was accepted on 512-byte LBAs"),
+    }
+
+    let mut copy = P2pCopy::new(&w.engine, &queue, &w.nvme, &w.io, options).expect("copy");
+    assert_eq!(
+        copy.leg_names(),
+        ["host -> BAR2 -> NVMe", "NVMe -> BAR2 -> host"]
+    );
+    assert_eq!((copy.depth(), copy.transfer()), (2, "SGL"));
+    for leg in 0..2 {
+        let mut figures = LegFigures::default();
+        let mut seen = CountingObserver::default();
+        let stop = copy.run_leg(leg, &mut figures, &mut seen).expect("leg");
+        assert_eq!(stop, None, "leg {leg}");
+        assert_eq!(
+            (figures.chunks, figures.bytes, figures.checksums),
+            (4, 256 << 10, 4)
+        );
+        assert_eq!((seen.chunks, seen.bytes), (4, 256 << 10));
+        assert_eq!(figures.latencies_ms.len(), 4);
+        // Only the way back compares the bytes end to end.
+        assert_eq!(figures.compared, if leg == 1 { 256 << 10 } else { 0 });
+    }
+    let expected = Pattern::new(5, 512).bytes(8 * LBA, 256 << 10);
+    assert!(w.namespace(8 * LBA, 256 << 10) == expected, "namespace");
+
+    // Damage one byte of the third chunk on the SSD: the way back stops at its CHECKSUM.
+    let at = 8 * LBA + (128 << 10) + 77;
+    w.sim_nvme
+        .namespace_write(at, &[!expected[(128 << 10) + 77]])
+        .unwrap();
+    let mut figures = LegFigures::default();
+    let stop = copy
+        .run_leg(1, &mut figures, &mut CountingObserver::default())
+        .expect("leg");
+    match stop {
+        Some(CopyStop::Mismatch(m)) => assert!(m.starts_with("CHECKSUM of chunk 2 "), "{m}"),
+        other => panic!("damaged data not reported: {other:?}"),
+    }
 }

@@ -10,7 +10,8 @@
 //!
 //! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
 //! [`peerbar::pattern::Pattern`]: every 16 bytes say where they belong, so a report names the
-//! LBA, the offset, and where the wrong bytes came from.
+//! LBA, the offset, and where the wrong bytes came from. The pipeline itself is
+//! [`peerbar::copy`]; this file parses the options, opens the devices and prints.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,13 +19,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
-use peerbar::dma::{
-    CompletionMode, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig, QueuePair, Sgl, Ticket,
+use peerbar::copy::{
+    CopyDestination, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop, LegFigures,
+    P2pCopy,
 };
-use peerbar::hostmem::{DataList, DmaBuffer};
-use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
-use peerbar::pattern::{Mismatch, Pattern};
-use peerbar::{BarIndex, BarOffset, BusAddr};
+use peerbar::dma::{CompletionMode, DmaEngine, QueueConfig, QueuePair};
+use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, TransferMode};
 #[cfg(feature = "sim")]
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
@@ -532,409 +532,110 @@ fn simulated_nvme(_target: &Target, _args: &CopyArgs) -> anyhow::Result<NvmeDevi
     Err(usage_error(crate::target::NO_SIMULATOR))
 }
 
-/// What one chunk waits for.
-enum Pending {
-    Nvme(NvmeTicket),
-    Engine(Ticket),
-}
-
-/// The steps of one chunk, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    /// to-host: NVMe Read into the slot.
-    NvmeRead,
-    /// Both legs: engine CHECKSUM of the slot.
-    Checksum,
-    /// to-host: engine PUSH slot -> host buffer.
-    Push,
-    /// to-nvme: engine PULL host buffer -> slot.
-    Pull,
-    /// to-nvme: NVMe Write from the slot.
-    NvmeWrite,
-    /// Read-back: NVMe Read straight into the host buffer.
-    ReadBack,
-}
-
-struct Chunk {
-    index: u64,
-    /// Byte offset of the chunk on the namespace (what the pattern is keyed by).
-    offset: u64,
-    len: u64,
-    steps: Vec<Step>,
-    step: usize,
-    /// What the current step waits for (set by `Copier::start`).
-    pending: Option<Pending>,
-    started: Instant,
-    /// Simulated seconds when the chunk started (`None` on hardware).
-    sim_started: Option<f64>,
-}
-
-struct Slot {
-    peer: Arc<PeerSlice>,
-    host: Arc<DmaBuffer>,
-    /// With `--to cmb`: the slot's range in the SSD's CMB (bus address, offset in its BAR2).
-    cmb: Option<(BusAddr, u64)>,
-    chunk: Option<Chunk>,
-}
-
-/// Why a leg stopped early.
-enum Stop {
-    Mismatch(String),
-    Failed(String),
-}
-
-/// Counters of one leg.
-#[derive(Default)]
-struct LegTally {
-    latencies_ms: Vec<f64>,
-    sim_latencies_us: Vec<f64>,
-    checksums: u64,
-    compared: u64,
-    /// Chunks and bytes completed, wall and simulated seconds spent (over every pass).
-    chunks: u64,
-    bytes: u64,
-    wall: f64,
-    sim: Option<f64>,
-}
-
-impl LegTally {
-    fn report(self, leg: &'static str) -> LegReport {
-        let (bytes, wall, sim_seconds) = (self.bytes, self.wall, self.sim);
-        LegReport {
-            leg,
-            chunks: self.chunks,
-            bytes,
-            wall_seconds: wall,
-            wall_mb_per_s: if wall > 0.0 {
-                bytes as f64 / wall / 1e6
-            } else {
-                0.0
-            },
-            sim_seconds,
-            sim_gb_per_s: sim_seconds
-                .filter(|s| *s > 0.0)
-                .map(|s| bytes as f64 / s / 1e9),
-            latency_ms: Percentiles::of(self.latencies_ms),
-            sim_latency_us: sim_seconds.map(|_| Percentiles::of(self.sim_latencies_us)),
-            checksums_verified: self.checksums,
-            bytes_compared: self.compared,
-        }
+/// A leg's figures as its report.
+fn leg_report(figures: LegFigures, leg: &'static str) -> LegReport {
+    let (bytes, wall, sim_seconds) = (figures.bytes, figures.wall, figures.sim);
+    LegReport {
+        leg,
+        chunks: figures.chunks,
+        bytes,
+        wall_seconds: wall,
+        wall_mb_per_s: if wall > 0.0 {
+            bytes as f64 / wall / 1e6
+        } else {
+            0.0
+        },
+        sim_seconds,
+        sim_gb_per_s: sim_seconds
+            .filter(|s| *s > 0.0)
+            .map(|s| bytes as f64 / s / 1e9),
+        latency_ms: Percentiles::of(figures.latencies_ms),
+        sim_latency_us: sim_seconds.map(|_| Percentiles::of(figures.sim_latencies_us)),
+        checksums_verified: figures.checksums,
+        bytes_compared: figures.compared,
     }
 }
 
-struct Copier<'a> {
-    world: &'a World,
-    args: &'a CopyArgs,
-    pattern: Pattern,
-    lba_size: u64,
-    verify: bool,
+/// The progress bar, the live rate of --duration, Ctrl-C and the simulated clock, as the
+/// library's copy sees them.
+struct CopyProgress<'a> {
     progress: &'a ProgressBar,
     /// --duration: the live rate, and the bytes moved by every leg so far.
-    live: Option<std::cell::RefCell<Live>>,
-    moved: std::cell::Cell<u64>,
+    live: Option<Live>,
+    moved: u64,
+    #[cfg(feature = "sim")]
+    sim: Option<&'a peerbar_sim::SimDevice>,
 }
 
-impl Copier<'_> {
-    /// Simulated seconds so far, `None` on hardware.
+impl CopyObserver for CopyProgress<'_> {
+    fn chunk_done(&mut self, _leg: &'static str, bytes: u64) {
+        self.progress.inc(bytes);
+        self.moved += bytes;
+    }
+
+    fn tick(&mut self, leg: &'static str) {
+        if let Some(live) = &mut self.live {
+            live.tick(self.moved, || format!(" ({leg})"));
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        interrupt::requested()
+    }
+
     fn sim_seconds(&self) -> Option<f64> {
         #[cfg(feature = "sim")]
         return self
-            .world
             .sim
-            .as_ref()
             .map(|s| s.stats().cycles as f64 / peerbar_sim::CLOCK_HZ as f64);
         #[cfg(not(feature = "sim"))]
         None
     }
+}
 
-    fn lba_of(&self, offset: u64) -> u64 {
-        offset / self.lba_size
-    }
-
-    fn chunk_data(&self, slot: &Slot, len: u64) -> anyhow::Result<DataList> {
-        let mut list = DataList::new();
-        list.push_peer(&slot.peer, 0, len as u32)?;
-        Ok(list)
-    }
-
-    /// Starts step `chunk.step` of the chunk in `slot` (synchronous parts run here).
-    fn start(&self, slot: &Slot, chunk: &mut Chunk) -> anyhow::Result<()> {
-        let len = chunk.len;
-        let lba = self.lba_of(chunk.offset);
-        let peer = || PeerRange::new(&slot.peer, 0, len as u32);
-        let host_list = || -> anyhow::Result<Sgl> {
-            let mut l = DataList::new();
-            l.push_buffer(&slot.host, 0, len as u32)?;
-            Ok(Sgl::List(l))
-        };
-        chunk.pending = Some(match chunk.steps[chunk.step] {
-            Step::NvmeRead => Pending::Nvme(
-                self.world
-                    .io
-                    .read(lba, &self.chunk_data(slot, len)?)
-                    .with_context(|| format!("submitting NVMe Read of chunk {}", chunk.index))?,
-            ),
-            Step::NvmeWrite => Pending::Nvme(
-                self.world
-                    .io
-                    .write(lba, &self.chunk_data(slot, len)?)
-                    .with_context(|| format!("submitting NVMe Write of chunk {}", chunk.index))?,
-            ),
-            Step::ReadBack => {
-                let mut l = DataList::new();
-                l.push_buffer(&slot.host, 0, len as u32)?;
-                Pending::Nvme(self.world.io.read(lba, &l).with_context(|| {
-                    format!("submitting the read-back of chunk {}", chunk.index)
-                })?)
-            }
-            Step::Checksum => {
-                Pending::Engine(self.world.queue.submit(Job::Checksum { peer: peer()? })?)
-            }
-            Step::Push => {
-                let list = match slot.cmb {
-                    Some((bus, _)) => {
-                        let mut l = DataList::new();
-                        l.push_bus(bus, len as u32);
-                        Sgl::List(l)
-                    }
-                    None => host_list()?,
-                };
-                Pending::Engine(self.world.queue.submit(Job::Push {
-                    peer: peer()?,
-                    list,
-                })?)
-            }
-            Step::Pull => {
-                let data = self.pattern.bytes(chunk.offset, len as usize);
-                slot.host.write(0, &data)?;
-                Pending::Engine(self.world.queue.submit(Job::Pull {
-                    peer: peer()?,
-                    list: host_list()?,
-                })?)
-            }
-        });
-        Ok(())
-    }
-
-    /// Checks a finished step's result. `Ok(Some(stop))` ends the leg with a report.
-    fn finish_step(
-        &self,
-        slot: &Slot,
-        chunk: &Chunk,
-        result: StepResult,
-        tally: &mut LegTally,
-    ) -> anyhow::Result<Option<Stop>> {
-        let step = chunk.steps[chunk.step];
-        let where_ = || {
-            format!(
-                "chunk {} (LBA {}..{}, bytes {:#x}..{:#x})",
-                chunk.index,
-                self.lba_of(chunk.offset),
-                self.lba_of(chunk.offset + chunk.len),
-                chunk.offset,
-                chunk.offset + chunk.len
+/// The library's refusal of the options, in the words of the command line (exit 2); its
+/// other errors as they are.
+fn cli_error(e: CopyError, args: &CopyArgs) -> anyhow::Error {
+    let message = match &e {
+        CopyError::NotWholeLbas {
+            what,
+            value,
+            lba_size,
+        } => format!("--{what} {value} is not a whole number of {lba_size}-byte LBAs"),
+        CopyError::PastNamespace { first, end, count } => {
+            format!("LBAs {first}..{end} go past the namespace's {count} LBAs")
+        }
+        CopyError::ChunkOverMdts { chunk, mdts } => format!(
+            "--chunk {} is above the controller's maximum transfer of {}",
+            human_bytes(*chunk),
+            human_bytes(*mdts)
+        ),
+        CopyError::Bar2TooSmall { chunk, depth, bar2 } => format!(
+            "--chunk {} x --depth {depth} needs {} of BAR2, which has {}",
+            human_bytes(*chunk),
+            human_bytes(chunk * *depth as u64),
+            human_bytes(*bar2)
+        ),
+        CopyError::NoCmb => {
+            "--to cmb: the SSD has no controller memory buffer (CMBSZ is 0)".to_owned()
+        }
+        CopyError::CmbWithoutNvmeRead => {
+            "--to cmb applies to the NVMe -> BAR2 leg (to-host, both)".to_owned()
+        }
+        CopyError::CmbTooSmall { chunk, depth, cmb } => format!(
+            "--chunk x --depth needs {} of CMB, the SSD has {}",
+            human_bytes(chunk * *depth as u64),
+            human_bytes(*cmb)
+        ),
+        CopyError::Timeout { chunk, step, .. } => {
+            return anyhow::anyhow!(
+                "chunk {chunk} got no completion for its {step:?} step within --timeout {} s",
+                args.timeout.as_secs_f64()
             )
-        };
-        match result {
-            StepResult::Nvme(c) => {
-                if !c.status.is_success() {
-                    return Ok(Some(Stop::Failed(format!(
-                        "NVMe {} of {} failed: {}",
-                        if step == Step::NvmeWrite {
-                            "Write"
-                        } else {
-                            "Read"
-                        },
-                        where_(),
-                        c.status
-                    ))));
-                }
-            }
-            StepResult::Engine(c) => {
-                if !c.status.is_success() {
-                    return Ok(Some(Stop::Failed(format!(
-                        "engine {step:?} of {} failed with status {}",
-                        where_(),
-                        c.status
-                    ))));
-                }
-                if step == Step::Checksum && self.verify {
-                    let expected =
-                        crc32c::crc32c(&self.pattern.bytes(chunk.offset, chunk.len as usize));
-                    tally.checksums += 1;
-                    if c.result != expected {
-                        // Locate the damage: read the slot back through BAR2.
-                        let mut found = vec![0u8; chunk.len as usize];
-                        slot.peer.read(0, &mut found)?;
-                        let detail = match self.pattern.verify(chunk.offset, &found) {
-                            Err(m) => describe_mismatch(&m),
-                            Ok(()) => {
-                                "BAR2 reads back right: the engine's CRC disagrees with the data"
-                                    .into()
-                            }
-                        };
-                        return Ok(Some(Stop::Mismatch(format!(
-                            "CHECKSUM of {} in BAR2 is {:#010x}, expected {expected:#010x}: {detail}",
-                            where_(),
-                            c.result
-                        ))));
-                    }
-                }
-            }
         }
-        if matches!(step, Step::Push | Step::ReadBack) && self.verify {
-            let mut found = vec![0u8; chunk.len as usize];
-            match slot.cmb {
-                // The CMB is read through the SSD's BAR2, as the CPU would.
-                Some((_, offset)) if step == Step::Push => self.world.nvme.device().bar_read(
-                    BarIndex::BAR2,
-                    BarOffset::new(offset),
-                    &mut found,
-                )?,
-                _ => slot.host.read(0, &mut found)?,
-            }
-            tally.compared += chunk.len;
-            if let Err(m) = self.pattern.verify(chunk.offset, &found) {
-                let path = if step == Step::Push && slot.cmb.is_some() {
-                    "in the SSD's CMB after NVMe -> BAR2 -> PUSH"
-                } else if step == Step::Push {
-                    "in host memory after NVMe -> BAR2 -> PUSH"
-                } else {
-                    "read back from the namespace"
-                };
-                return Ok(Some(Stop::Mismatch(format!(
-                    "{} {path}: {}",
-                    where_(),
-                    describe_mismatch(&m)
-                ))));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Runs one leg: `steps` for every chunk, `depth` chunks at a time, adding to `tally`.
-    /// After Ctrl-C no chunk starts and the leg ends once those in flight are done.
-    fn leg(
-        &self,
-        name: &'static str,
-        steps: &[Step],
-        slots: &mut [Slot],
-        tally: &mut LegTally,
-    ) -> anyhow::Result<Option<Stop>> {
-        let args = self.args;
-        let base = args.lba * self.lba_size;
-        let count = args.size.div_ceil(args.chunk);
-        let timeout = args.timeout;
-        let mut next = 0u64;
-        let mut done = 0u64;
-        let mut stop = None;
-        let wall0 = Instant::now();
-        let sim0 = self.sim_seconds();
-        self.progress.set_message(name);
-        while stop.is_none() {
-            let interrupted = interrupt::requested();
-            let busy = slots.iter().any(|s| s.chunk.is_some());
-            if (interrupted && !busy) || (!interrupted && done >= count) {
-                break;
-            }
-            let mut progressed = false;
-            for slot in slots.iter_mut() {
-                if slot.chunk.is_none() && next < count && !interrupted {
-                    let offset = next * args.chunk;
-                    let mut chunk = Chunk {
-                        index: next,
-                        offset: base + offset,
-                        len: args.chunk.min(args.size - offset),
-                        steps: steps.to_vec(),
-                        step: 0,
-                        pending: None,
-                        started: Instant::now(),
-                        sim_started: self.sim_seconds(),
-                    };
-                    self.start(slot, &mut chunk)?;
-                    slot.chunk = Some(chunk);
-                    next += 1;
-                    progressed = true;
-                }
-                let Some(chunk) = slot.chunk.as_mut() else {
-                    continue;
-                };
-                let result = match &chunk.pending {
-                    Some(Pending::Nvme(t)) => t.try_get()?.map(StepResult::Nvme),
-                    Some(Pending::Engine(t)) => t.try_get()?.map(StepResult::Engine),
-                    None => unreachable!("a chunk in a slot has started its step"),
-                };
-                let Some(result) = result else {
-                    if chunk.started.elapsed() > timeout {
-                        anyhow::bail!(
-                            "chunk {} got no completion for its {:?} step within --timeout {} s",
-                            chunk.index,
-                            chunk.steps[chunk.step],
-                            args.timeout.as_secs_f64()
-                        );
-                    }
-                    continue;
-                };
-                progressed = true;
-                let chunk = slot.chunk.take().expect("present");
-                if let Some(s) = self.finish_step(slot, &chunk, result, tally)? {
-                    stop = Some(s);
-                    break;
-                }
-                let mut chunk = chunk;
-                chunk.step += 1;
-                if chunk.step < chunk.steps.len() {
-                    self.start(slot, &mut chunk)?;
-                    slot.chunk = Some(chunk);
-                } else {
-                    tally
-                        .latencies_ms
-                        .push(chunk.started.elapsed().as_secs_f64() * 1e3);
-                    if let (Some(s0), Some(s1)) = (chunk.sim_started, self.sim_seconds()) {
-                        tally.sim_latencies_us.push((s1 - s0) * 1e6);
-                    }
-                    done += 1;
-                    tally.chunks += 1;
-                    tally.bytes += chunk.len;
-                    self.progress.inc(chunk.len);
-                    self.moved.set(self.moved.get() + chunk.len);
-                }
-            }
-            if let Some(live) = &self.live {
-                live.borrow_mut()
-                    .tick(self.moved.get(), || format!(" ({name})"));
-            }
-            if !progressed {
-                std::thread::sleep(Duration::from_micros(50));
-            }
-        }
-        if stop.is_some() {
-            // Let the chunks still in flight finish so their memory is not reused under them.
-            for slot in slots.iter_mut() {
-                if let Some(chunk) = slot.chunk.take() {
-                    match &chunk.pending {
-                        Some(Pending::Nvme(t)) => drop(t.wait(timeout)),
-                        Some(Pending::Engine(t)) => drop(t.wait(timeout)),
-                        None => {}
-                    }
-                }
-            }
-        }
-        tally.wall += wall0.elapsed().as_secs_f64();
-        if let (Some(a), Some(b)) = (sim0, self.sim_seconds()) {
-            tally.sim = Some(tally.sim.unwrap_or(0.0) + (b - a));
-        }
-        Ok(stop)
-    }
-}
-
-enum StepResult {
-    Nvme(peerbar::nvme::NvmeCompletion),
-    Engine(peerbar::dma::Completion),
-}
-
-fn describe_mismatch(m: &Mismatch) -> String {
-    m.to_string()
+        CopyError::Submit { .. } | CopyError::Device(_) => return e.into(),
+    };
+    usage_error(message)
 }
 
 /// Opens the target(s) and copies. [`check_args`] must have passed.
@@ -951,112 +652,33 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
 /// Runs the copy and returns its report without printing it (with `--json`, nothing at all is
 /// printed: `bringup` runs a short copy this way).
 pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<CopyReport> {
-    let writes = args.direction != Direction::ToHost;
     let (target, world) = open_world(opts, args)?;
     let ns = world.nvme.namespace();
     let lba_size = u64::from(ns.lba_size);
-    for (what, v) in [("--size", args.size), ("--chunk", args.chunk)] {
-        if v % lba_size != 0 {
-            return Err(usage_error(format!(
-                "{what} {v} is not a whole number of {lba_size}-byte LBAs"
-            )));
-        }
-    }
-    let end_lba = args.lba.saturating_add(args.size / lba_size);
-    if end_lba > ns.lba_count {
-        return Err(usage_error(format!(
-            "LBAs {}..{end_lba} go past the namespace's {} LBAs",
-            args.lba, ns.lba_count
-        )));
-    }
-    if let Some(mdts) = world.nvme.controller().mdts_bytes {
-        if args.chunk > mdts {
-            return Err(usage_error(format!(
-                "--chunk {} is above the controller's maximum transfer of {}",
-                human_bytes(args.chunk),
-                human_bytes(mdts)
-            )));
-        }
-    }
-    let bar2 = world.engine.peer_memory().bar_len();
-    let depth = args.depth.min(args.size.div_ceil(args.chunk) as usize);
-    if args.chunk.saturating_mul(depth as u64) > bar2 {
-        return Err(usage_error(format!(
-            "--chunk {} x --depth {depth} needs {} of BAR2, which has {}",
-            human_bytes(args.chunk),
-            human_bytes(args.chunk * depth as u64),
-            human_bytes(bar2)
-        )));
-    }
-    let cmb = match (args.to, world.nvme.controller().cmb) {
-        (Destination::Host, _) => None,
-        (Destination::Cmb, Some(cmb)) => Some(cmb),
-        (Destination::Cmb, None) => {
-            return Err(usage_error(
-                "--to cmb: the SSD has no controller memory buffer (CMBSZ is 0)",
-            ))
-        }
-    };
-    if let Some((_, cmb_len)) = cmb {
-        if args.direction == Direction::ToNvme {
-            return Err(usage_error(
-                "--to cmb applies to the NVMe -> BAR2 leg (to-host, both)",
-            ));
-        }
-        if args.chunk.saturating_mul(depth as u64) > cmb_len {
-            return Err(usage_error(format!(
-                "--chunk x --depth needs {} of CMB, the SSD has {}",
-                human_bytes(args.chunk * depth as u64),
-                human_bytes(cmb_len)
-            )));
-        }
-    }
-    let mut slots = Vec::new();
-    for i in 0..depth as u64 {
-        slots.push(Slot {
-            peer: Arc::new(world.engine.peer_memory().alloc(args.chunk, 4096)?),
-            host: Arc::new(world.engine.memory().alloc(args.chunk as usize)?),
-            cmb: cmb.map(|(bus, _)| {
-                let offset = i * args.chunk;
-                (BusAddr::new(bus.get() + offset), offset)
-            }),
-            chunk: None,
-        });
-    }
-    let pattern = Pattern::new(args.seed, ns.lba_size);
     let verify = !args.no_verify;
-    let transfer = if world.io.transfer_mode() == TransferMode::Sgl {
-        "SGL"
-    } else {
-        "PRP"
+    let options = CopyOptions {
+        size: args.size,
+        chunk: args.chunk,
+        depth: args.depth,
+        direction: match args.direction {
+            Direction::ToHost => CopyDirection::ToHost,
+            Direction::ToNvme => CopyDirection::ToNvme,
+            Direction::Both => CopyDirection::Both,
+        },
+        destination: match args.to {
+            Destination::Host => CopyDestination::Host,
+            Destination::Cmb => CopyDestination::Cmb,
+        },
+        first_lba: args.lba,
+        seed: args.seed,
+        verify,
+        timeout: args.timeout,
     };
-
-    let mut legs: Vec<(&'static str, Vec<Step>)> = Vec::new();
-    let check = |s: Vec<Step>| -> Vec<Step> {
-        s.into_iter()
-            .filter(|st| verify || *st != Step::Checksum)
-            .collect()
-    };
-    if writes {
-        legs.push((
-            "host -> BAR2 -> NVMe",
-            check(vec![Step::Pull, Step::Checksum, Step::NvmeWrite]),
-        ));
-    }
-    if args.direction == Direction::ToNvme && verify {
-        legs.push(("NVMe read-back -> host", vec![Step::ReadBack]));
-    }
-    if args.direction != Direction::ToNvme {
-        let name = if cmb.is_some() {
-            "NVMe -> BAR2 -> NVMe CMB"
-        } else {
-            "NVMe -> BAR2 -> host"
-        };
-        legs.push((
-            name,
-            check(vec![Step::NvmeRead, Step::Checksum, Step::Push]),
-        ));
-    }
+    let mut copy = P2pCopy::new(&world.engine, &world.queue, &world.nvme, &world.io, options)
+        .map_err(|e| cli_error(e, args))?;
+    let depth = copy.depth();
+    let transfer = copy.transfer();
+    let legs = copy.leg_names();
     #[cfg(feature = "sim")]
     if args.direction == Direction::ToHost {
         if let Some(sim_nvme) = &world.sim_nvme {
@@ -1065,7 +687,7 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
             let end = at + args.size;
             while at < end {
                 let n = (end - at).min(1 << 20);
-                sim_nvme.namespace_write(at, &pattern.bytes(at, n as usize))?;
+                sim_nvme.namespace_write(at, &copy.pattern().bytes(at, n as usize))?;
                 at += n;
             }
             if !opts.json {
@@ -1105,17 +727,14 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         Counting::Bytes,
     );
     interrupt::install();
-    let copier = Copier {
-        world: &world,
-        args,
-        pattern,
-        lba_size,
-        verify,
+    let mut observer = CopyProgress {
         progress: &progress,
-        live: args.duration.map(|_| std::cell::RefCell::new(Live::new())),
-        moved: std::cell::Cell::new(0),
+        live: args.duration.map(|_| Live::new()),
+        moved: 0,
+        #[cfg(feature = "sim")]
+        sim: world.sim.as_ref(),
     };
-    let mut tallies: Vec<LegTally> = legs.iter().map(|_| LegTally::default()).collect();
+    let mut tallies: Vec<LegFigures> = legs.iter().map(|_| LegFigures::default()).collect();
     let mut mismatch = None;
     let mut failure = None;
     let mut passes = 0u64;
@@ -1124,20 +743,23 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
     let mut started = 0usize;
     let deadline = args.duration.and_then(|r| r.deadline(Instant::now()));
     'passes: loop {
-        for (i, ((name, steps), tally)) in legs.iter().zip(&mut tallies).enumerate() {
+        for (i, (name, tally)) in legs.iter().zip(&mut tallies).enumerate() {
             // A leg that has not started does not run after Ctrl-C (and it is not reported).
             if interrupt::requested() {
                 interrupted = true;
                 break 'passes;
             }
             started = started.max(i + 1);
-            let stop = copier.leg(name, steps, &mut slots, tally)?;
+            progress.set_message(*name);
+            let stop = copy
+                .run_leg(i, tally, &mut observer)
+                .map_err(|e| cli_error(e, args))?;
             match stop {
-                Some(Stop::Mismatch(m)) => {
+                Some(CopyStop::Mismatch(m)) => {
                     mismatch = Some(m);
                     break 'passes;
                 }
-                Some(Stop::Failed(f)) => {
+                Some(CopyStop::Failed(f)) => {
                     failure = Some(f);
                     break 'passes;
                 }
@@ -1155,8 +777,8 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
             _ => {}
         }
     }
-    if let Some(live) = &copier.live {
-        live.borrow().finish();
+    if let Some(live) = &observer.live {
+        live.finish();
     }
     progress.finish_and_clear();
     // The legs that ran (after Ctrl-C or a failure, the later ones may not have).
@@ -1164,7 +786,7 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         .iter()
         .zip(tallies)
         .take(started)
-        .map(|((name, _), tally)| tally.report(name))
+        .map(|(name, tally)| leg_report(tally, name))
         .collect();
 
     let report = CopyReport {
