@@ -58,7 +58,7 @@ Examples:
   peerbar --mps 512 --mrrs 1024 info         simulated host with other MPS/MRRS
   peerbar bar-test                           all patterns x all access sizes over BAR2
   peerbar bar-test --seed 7 --access 4,bulk --offset 0x1000 --length 64k
-  peerbar --trace /tmp/bar.fst bar-test --length 256 --access 4
+  peerbar --trace bar.fst bar-test --length 256 --access 4
   peerbar regs --only queue                  the queue-pair registers, decoded
   peerbar reg read STATUS                    one register, decoded (reg write SCRATCH 0x1234)
   peerbar mem dump 0 64                      hexdump BAR2 (mem read|write|fill: files, patterns)

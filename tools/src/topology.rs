@@ -60,7 +60,7 @@ Examples:
   peerbar topology                               every PCI function, with its IOMMU group
   sudo peerbar topology 0000:03:00.0 0000:04:00.0  the FPGA and the SSD: can they do P2P?
   peerbar topology 03:00.0 04:00.0 --json | jq .pairs[0].verdict
-  peerbar topology --sysfs /tmp/fake-sys 01:00.0 02:00.0   a copied or fake sysfs tree
+  peerbar topology --sysfs ./fake-sys 01:00.0 02:00.0    a copied or fake sysfs tree
 
 Exit status: 0 when the report was made (whatever the verdict), 2 for a malformed BDF,
 3 when a BDF is not in <sysfs>/bus/pci/devices.";
