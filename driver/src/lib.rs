@@ -59,12 +59,11 @@
 //! let job = Job::Pull { peer: PeerRange::whole(&bar2)?, list: Sgl::List(list) };
 //! let ticket = queue.submit(job)?;
 //! # let (_sq, cq) = queue.ring_addrs();
-//! # let mut entry = [0u8; 16]; // RESULT 8192 bytes, SQ head 1, CID, phase 1 with status 0
-//! # entry[0..4].copy_from_slice(&8192u32.to_le_bytes());
-//! # entry[8] = 1;
-//! # entry[12..14].copy_from_slice(&ticket.cid().to_le_bytes());
-//! # entry[14] = 1;
-//! # fake.dma_write(cq, &entry)?;
+//! # use peerbar::dma::{CqEntry, StatusCode};
+//! # use zerocopy::IntoBytes;
+//! # // What the engine writes: 8192 bytes moved, SQ head 1, queue 0, the CID, phase 1.
+//! # let entry = CqEntry::new(8192, 1, 0, ticket.cid(), StatusCode::Success, true);
+//! # fake.dma_write(cq, entry.as_bytes())?;
 //!
 //! // The completion entry; check() turns an error status into Error::DmaStatus.
 //! let completion = ticket.wait(Duration::from_secs(5))?.check()?;

@@ -458,11 +458,11 @@ impl QueuePair {
     /// let queue = engine.create_queue(QueueConfig::new(0))?;
     ///
     /// let ticket = queue.submit(Job::Nop)?;
-    /// # let mut entry = [0u8; 16]; // SQ head 1, the CID, phase 1 with status 0
-    /// # entry[8] = 1;
-    /// # entry[12..14].copy_from_slice(&ticket.cid().to_le_bytes());
-    /// # entry[14] = 1;
-    /// # fake.dma_write(queue.ring_addrs().1, &entry)?;
+    /// # use peerbar::dma::{CqEntry, StatusCode};
+    /// # use zerocopy::IntoBytes;
+    /// # // What the engine writes: SQ head 1, queue 0, the CID, phase 1.
+    /// # let entry = CqEntry::new(0, 1, 0, ticket.cid(), StatusCode::Success, true);
+    /// # fake.dma_write(queue.ring_addrs().1, entry.as_bytes())?;
     /// // Polls the CQ (this queue is in polling mode) until the entry arrives or 5 s pass.
     /// let completion = ticket.wait(Duration::from_secs(5))?.check()?;
     /// assert_eq!(completion.cid, ticket.cid());
