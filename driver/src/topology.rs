@@ -288,6 +288,11 @@ pub struct Function {
     pub class: Option<u32>,
     pub driver: Option<String>,
     pub iommu_group: Option<u32>,
+    /// The function's VFIO device cdev (`vfioN` of `/dev/vfio/devices/vfioN`): bound to
+    /// vfio-pci on a kernel with `CONFIG_VFIO_DEVICE_CDEV` (which needs iommufd). Read from
+    /// `<function>/vfio-dev/vfioN/dev`: kernels without the cdev (Debian's 6.1) list
+    /// `vfio-dev/vfioN` too, but with no device number.
+    pub vfio_cdev: Option<String>,
     /// The other functions in the same IOMMU group.
     pub group_peers: Vec<GroupMember>,
     /// The host bridge at the top of the device path (`None` if the path names none).
@@ -319,6 +324,8 @@ pub struct Iommu {
     pub units: Vec<String>,
     /// Number of `kernel/iommu_groups` entries.
     pub groups: usize,
+    /// The kernel offers iommufd (`/dev/iommu`, a misc device: `class/misc/iommu`).
+    pub iommufd: bool,
 }
 
 impl Iommu {
@@ -445,6 +452,7 @@ impl Sysfs {
         Iommu {
             units: dir_names(&self.root.join("class/iommu")),
             groups: dir_names(&self.root.join("kernel/iommu_groups")).len(),
+            iommufd: self.root.join("class/misc/iommu").exists(),
         }
     }
 
@@ -500,6 +508,9 @@ impl Sysfs {
             class: read_hex(&sysfs_path.join("class")).map(|v| v as u32),
             driver: link_name(&sysfs_path.join("driver")),
             iommu_group,
+            vfio_cdev: dir_names(&sysfs_path.join("vfio-dev"))
+                .into_iter()
+                .find(|name| sysfs_path.join("vfio-dev").join(name).join("dev").exists()),
             group_peers,
             host_bridge,
             upstream: chain,
@@ -1433,6 +1444,30 @@ pub(crate) mod tests {
             .iter()
             .any(|r| r.contains("separate IOMMU groups (7")));
         assert!(v.actions.iter().any(|a| a.contains("one VFIO container")));
+    }
+
+    #[test]
+    fn iommufd_and_a_functions_vfio_cdev_are_read_from_sysfs() {
+        const FPGA: &[&str] = &["pci0000:00", "0000:00:1c.0", "0000:01:00.0"];
+        let tree = Tree::new().with_iommu();
+        tree.add(port(RP, 4, 0))
+            .add(endpoint(FPGA, "vfio-pci", Some(1)));
+        let bdf = || "0000:01:00.0".parse().unwrap();
+        // A kernel without iommufd: no misc device, no cdev.
+        assert!(!tree.sysfs().iommu().iommufd);
+        assert_eq!(tree.sysfs().function(bdf()).unwrap().vfio_cdev, None);
+        // A kernel without the cdev (Debian's 6.1) lists vfio-dev/vfioN with no device number.
+        let function_dir = tree.sysfs().root().join("devices").join(FPGA.join("/"));
+        fs::create_dir_all(function_dir.join("vfio-dev/vfio3")).unwrap();
+        assert_eq!(tree.sysfs().function(bdf()).unwrap().vfio_cdev, None);
+        // With it: /dev/iommu's misc class entry, and the cdev's device number.
+        fs::create_dir_all(tree.sysfs().root().join("class/misc/iommu")).unwrap();
+        fs::write(function_dir.join("vfio-dev/vfio3/dev"), "511:3\n").unwrap();
+        assert!(tree.sysfs().iommu().iommufd);
+        assert_eq!(
+            tree.sysfs().function(bdf()).unwrap().vfio_cdev.as_deref(),
+            Some("vfio3")
+        );
     }
 
     #[test]

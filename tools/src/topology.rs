@@ -40,8 +40,8 @@ unknown or absent):
   schema                  \"peerbar-topology/1\"
   sysfs                   the sysfs root read
   machine_vendor          DMI sys_vendor (\"QEMU\" in a QEMU guest), null when absent
-  iommu                   {active, units[], groups}
-  functions[]             {bdf, vendor_id, device_id, class, driver, iommu_group,
+  iommu                   {active, units[], groups, iommufd}
+  functions[]             {bdf, vendor_id, device_id, class, driver, iommu_group, vfio_cdev,
                            iommu_group_peers[] {bdf, driver, vfio_compatible}, host_bridge,
                            upstream[], config_bytes, pcie {state, reason, port_type,
                            max_payload_bytes, max_read_request_bytes}, acs, bars[] {index,
@@ -135,6 +135,7 @@ pub fn run(args: &TopologyArgs, global: &GlobalOpts) -> anyhow::Result<Outcome> 
                 active: iommu.active(),
                 units: iommu.units.clone(),
                 groups: iommu.groups,
+                iommufd: iommu.iommufd,
             },
             functions: functions.iter().map(function_view).collect(),
             pairs: pairs.iter().map(pair_view).collect(),
@@ -165,6 +166,8 @@ struct IommuView {
     active: bool,
     units: Vec<String>,
     groups: usize,
+    /// The kernel offers iommufd (/dev/iommu).
+    iommufd: bool,
 }
 
 #[derive(Serialize)]
@@ -175,6 +178,8 @@ struct FunctionView {
     class: Option<String>,
     driver: Option<String>,
     iommu_group: Option<u32>,
+    /// `vfioN` of the function's VFIO device cdev `/dev/vfio/devices/vfioN`, if it has one.
+    vfio_cdev: Option<String>,
     iommu_group_peers: Vec<MemberView>,
     host_bridge: Option<String>,
     upstream: Vec<String>,
@@ -316,6 +321,7 @@ fn function_view(f: &Function) -> FunctionView {
         class: f.class.map(|c| hex(c.into(), 6)),
         driver: f.driver.clone(),
         iommu_group: f.iommu_group,
+        vfio_cdev: f.vfio_cdev.clone(),
         iommu_group_peers: f
             .group_peers
             .iter()
@@ -427,20 +433,30 @@ fn pair_view(p: &Pair) -> PairView {
 fn iommu_line(sysfs: &Sysfs, iommu: &Iommu) -> String {
     if iommu.active() {
         format!(
-            "IOMMU: active ({} unit(s): {}; {} group(s))",
+            "IOMMU: active ({} unit(s): {}; {} group(s)); {}",
             iommu.units.len(),
             if iommu.units.is_empty() {
                 "none listed".to_owned()
             } else {
                 iommu.units.join(", ")
             },
-            iommu.groups
+            iommu.groups,
+            vfio_path_line(iommu)
         )
     } else {
         format!(
             "IOMMU: not active (nothing in {0}/class/iommu or {0}/kernel/iommu_groups)",
             sysfs.root().display()
         )
+    }
+}
+
+/// Which VFIO interface peerbar opens devices through, and why.
+fn vfio_path_line(iommu: &Iommu) -> &'static str {
+    if iommu.iommufd {
+        "the kernel offers iommufd (/dev/iommu) and VFIO device cdevs, but peerbar opens devices through the legacy VFIO container (/dev/vfio/vfio): its iommufd backend is not written yet"
+    } else {
+        "VFIO through the legacy container (/dev/vfio/vfio): this kernel has no iommufd (no class/misc/iommu)"
     }
 }
 
@@ -568,6 +584,9 @@ fn print_details(
             }
         };
         outln!("  group    {group}")?;
+        if let Some(cdev) = &f.vfio_cdev {
+            outln!("  vfio     cdev /dev/vfio/devices/{cdev} (iommufd); peerbar uses /dev/vfio/{} (the legacy container)", opt(f.iommu_group))?;
+        }
         match &f.pcie {
             Probe::Found(p) => outln!(
                 "  PCIe     {}; MPS {}, MRRS {}",

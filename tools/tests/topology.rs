@@ -353,6 +353,46 @@ fn without_an_iommu_it_says_so() {
 }
 
 #[test]
+fn the_vfio_interface_in_use_and_iommufd_are_named() {
+    let tree = q35_tree(true, 0, 4096);
+    let v = topology_json(&tree, &["03:00.0"]);
+    assert_eq!(field(&v, "iommu.iommufd"), false);
+    assert_eq!(v["functions"][0]["vfio_cdev"], Value::Null);
+    let r = run(&["topology", "--sysfs", tree.path(), "03:00.0"]);
+    assert!(
+        r.stdout.contains(
+            "VFIO through the legacy container (/dev/vfio/vfio): this kernel has no iommufd"
+        ),
+        "{}",
+        r.stdout
+    );
+
+    // A kernel with iommufd (/dev/iommu) and the VFIO device cdev of the function.
+    fs::create_dir_all(tree.root.join("class/misc/iommu")).unwrap();
+    let fpga = "pci0000:00/0000:00:1c.0/0000:01:00.0/0000:02:00.0/0000:03:00.0";
+    let cdev = tree.root.join("devices").join(fpga).join("vfio-dev/vfio0");
+    fs::create_dir_all(&cdev).unwrap();
+    fs::write(cdev.join("dev"), "511:0\n").unwrap();
+    let v = topology_json(&tree, &["03:00.0"]);
+    assert_eq!(field(&v, "iommu.iommufd"), true);
+    assert_eq!(v["functions"][0]["vfio_cdev"], "vfio0");
+    let r = run(&["topology", "--sysfs", tree.path(), "03:00.0"]);
+    assert!(
+        r.stdout.contains("the kernel offers iommufd (/dev/iommu)")
+            && r.stdout.contains("its iommufd backend is not written yet"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "vfio     cdev /dev/vfio/devices/vfio0 (iommufd); peerbar uses /dev/vfio/3 (the legacy container)"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn listing_shows_every_function() {
     let tree = q35_tree(true, ACS_REDIRECT, 4096);
     let v = topology_json(&tree, &[]);
