@@ -156,7 +156,7 @@ pub enum Error {
 
     #[error("list entry {index} ({len} bytes at {addr}) lies in {space} but in no DMA buffer or BAR2 slice the job holds: the job was not submitted (DataList::push_bus_unchecked passes a raw address on purpose)")]
     UnmappedListEntry {
-        /// Index of the entry in the [`crate::dma::DataList`].
+        /// Index of the entry in the [`crate::hostmem::DataList`].
         index: usize,
         addr: crate::address::BusAddr,
         len: u32,

@@ -18,9 +18,8 @@ use peerbar::bringup::{
     BUILT_LINK_GENERATION, BUILT_LINK_WIDTH,
 };
 use peerbar::device::vfio::Bdf;
-use peerbar::dma::{
-    CompletionMode, DataList, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl,
-};
+use peerbar::dma::{CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl};
+use peerbar::hostmem::DataList;
 use peerbar::topology::{Sysfs, VerdictKind};
 use peerbar::{BarIndex, Device, Endpoint};
 use serde::Serialize;

@@ -10,7 +10,7 @@
 //!
 //! [`DmaEngine::new`] (or [`crate::Endpoint::dma`]) checks CAPABILITIES.DMA_ENGINE and refuses
 //! an endpoint without the engine with [`Error::DmaEngineAbsent`]. [`DmaEngine::create_queue`]
-//! allocates the SQ and CQ rings in [`DmaBuffer`]s, programs the queue's registers and enables
+//! allocates the SQ and CQ rings in [`DmaBuffer`](crate::hostmem::DmaBuffer)s, programs the queue's registers and enables
 //! it. [`QueuePair::submit`] writes an SQ entry and rings the SQ tail doorbell; completions are
 //! collected by [`QueuePair::poll`] (called by [`Ticket::wait`] in polling mode, or by the MSI-X
 //! thread in interrupt mode) and delivered to each job's [`Ticket`] through a crossbeam channel.
@@ -48,7 +48,4 @@ pub use peer::{PeerMemory, PeerSlice};
 pub use queue_pair::{CompletionMode, QueueConfig, QueuePair};
 pub use sgl::{SglBuilder, SglEntry};
 pub use ticket::Ticket;
-// The memory and data lists the engine shares with the NVMe driver live in crate::hostmem; they
-// stay reachable here so that peerbar::dma paths keep working.
-pub use crate::hostmem::{DataList, DmaBuffer, DmaMemory, Held, IovaAllocator, PreparedSgl};
 pub use wire::{CqEntry, Opcode, SglDescriptor, SglType, SqEntry, StatusCode};

@@ -16,6 +16,7 @@ use crate::dma::ticket::HEALTH_CHECK_INTERVAL;
 use crate::dma::wire::SQ_FLAG_INTERRUPT;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, QueueLostReason};
+use crate::hostmem::{DataList, PreparedSgl};
 use crate::regs::{self, RegisterArrayDef};
 
 const MIB: u64 = 1 << 20;
