@@ -10,6 +10,7 @@
 
 #[cfg(feature = "test-utils")]
 pub mod fake;
+mod msix;
 pub mod vfio;
 
 use crate::address::{BarIndex, BarOffset, BusAddr};

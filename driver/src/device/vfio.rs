@@ -56,17 +56,16 @@ use std::fmt;
 use std::fs::OpenOptions;
 use std::io;
 use std::ops::Range;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use pci_driver::backends::vfio::{VfioContainer, VfioPciDevice};
 use pci_driver::device::PciDevice;
 use pci_driver::regions::{PciRegion, Permissions};
 
 use crate::address::{BarIndex, BarOffset, BusAddr};
+use crate::device::msix::{MsixEventfds, MsixForwarder};
 use crate::device::{bar_bus_addr_from_config, check_bar_access, check_config_access, Device};
 use crate::error::{Error, Result};
 use crate::hostmem::IovaAllocator;
@@ -361,88 +360,6 @@ pub struct VfioDevice {
     /// Declared last: the BAR mappings above hold their own references to the device, but
     /// dropping them first keeps the order obvious.
     pci: VfioPciDevice,
-}
-
-/// One eventfd per MSI-X vector plus a stop eventfd, and the thread that polls them.
-struct MsixForwarder {
-    stop: Arc<OwnedFd>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl MsixForwarder {
-    fn stop(mut self) {
-        // Wake the thread through the stop eventfd; it exits and drops the vector eventfds.
-        let _ = write_eventfd(self.stop.as_raw_fd());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn new_eventfd() -> io::Result<OwnedFd> {
-    // SAFETY: eventfd(2) takes no pointers; the result is checked before use.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn write_eventfd(fd: RawFd) -> io::Result<()> {
-    let one: u64 = 1;
-    // SAFETY: writes the 8 bytes of `one`, a live local, to an eventfd.
-    let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-    if n == 8 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Reads (and so resets) an eventfd's counter; `false` when it was zero.
-fn drain_eventfd(fd: RawFd) -> bool {
-    let mut value: u64 = 0;
-    // SAFETY: reads at most 8 bytes into `value`, a live local of 8 bytes.
-    let n = unsafe { libc::read(fd, (&mut value as *mut u64).cast(), 8) };
-    n == 8 && value != 0
-}
-
-/// Forwards MSI-X interrupts (eventfd `i` = vector `i`) to `tx` until `stop` is signalled or the
-/// receiver is gone.
-fn forward_msix(fds: Vec<OwnedFd>, stop: Arc<OwnedFd>, tx: crossbeam_channel::Sender<u16>) {
-    let mut pollfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|fd| fd.as_raw_fd())
-        .chain(std::iter::once(stop.as_raw_fd()))
-        .map(|fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    loop {
-        // SAFETY: `pollfds` is a live array of `len` pollfd structs; its descriptors stay open
-        // (owned by `fds` and `stop`) for the whole call.
-        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, -1) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            log::error!("MSI-X forwarder: poll failed, stopping: {err}");
-            return;
-        }
-        if pollfds.last().is_some_and(|p| p.revents != 0) {
-            return;
-        }
-        for (vector, p) in pollfds[..fds.len()].iter_mut().enumerate() {
-            if p.revents != 0 && drain_eventfd(p.fd) && tx.send(vector as u16).is_err() {
-                return;
-            }
-            p.revents = 0;
-        }
-    }
 }
 
 impl fmt::Debug for VfioDevice {
@@ -856,30 +773,19 @@ impl Device for VfioDevice {
                 ),
             });
         }
-        let fds = (0..vectors)
-            .map(|_| new_eventfd())
-            .collect::<io::Result<Vec<_>>>()
-            .map_err(msix_error("creating eventfds".to_owned()))?;
-        let stop = Arc::new(new_eventfd().map_err(msix_error("creating an eventfd".to_owned()))?);
-        let raw: Vec<RawFd> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
+        let fds = MsixEventfds::new(vectors).map_err(msix_error("creating eventfds".to_owned()))?;
         self.pci
             .interrupts()
             .msi_x()
-            .enable(&raw)
+            .enable(&fds.raw())
             .map_err(msix_error(format!(
                 "enabling {vectors} vectors on {}",
                 self.location.bdf
             )))?;
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("peerbar-msix".to_owned())
-            .spawn(move || forward_msix(fds, thread_stop, tx))
+        let (forwarder, rx) = fds
+            .start()
             .map_err(msix_error("starting the forwarding thread".to_owned()))?;
-        *slot = Some(MsixForwarder {
-            stop,
-            thread: Some(thread),
-        });
+        *slot = Some(forwarder);
         Ok(rx)
     }
 
@@ -988,35 +894,6 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.root);
         }
-    }
-
-    #[test]
-    fn msix_forwarder_reports_vectors_and_stops() {
-        let fds: Vec<OwnedFd> = (0..3).map(|_| new_eventfd().unwrap()).collect();
-        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-        let stop = Arc::new(new_eventfd().unwrap());
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let forwarder = MsixForwarder {
-            stop: Arc::clone(&stop),
-            thread: Some(std::thread::spawn(move || forward_msix(fds, stop, tx))),
-        };
-        write_eventfd(raw[2]).unwrap();
-        assert_eq!(
-            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(),
-            2
-        );
-        write_eventfd(raw[0]).unwrap();
-        write_eventfd(raw[0]).unwrap();
-        assert_eq!(
-            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(),
-            0
-        );
-        forwarder.stop();
-        // The two writes may have been drained one at a time (two 0s) or together (one): a
-        // second 0 may still be queued. Nothing else may be, and then the channel disconnects.
-        let rest: Vec<u16> = rx.iter().collect();
-        assert!(rest.iter().all(|&v| v == 0), "{rest:?}");
-        assert!(rest.len() <= 1, "{rest:?}");
     }
 
     #[test]
