@@ -56,6 +56,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{value:?} is not a VFIO interface: expected auto, legacy or iommufd")]
+    InvalidVfioRequest { value: String },
+
+    #[error("the iommufd VFIO path is not available: {missing}; use --vfio auto or legacy for the legacy container")]
+    IommufdUnavailable {
+        missing: crate::device::backend::IommufdMissing,
+    },
+
+    #[error("{bar} of {device} is revoked for peers: its dma-buf was revoked (reset, or memory decoding off) and could not be mapped again; nothing may DMA to its old IOVA")]
+    PeerWindowRevoked { device: String, bar: BarIndex },
+
     #[error("VFIO: {operation} failed")]
     Vfio {
         operation: String,

@@ -508,9 +508,7 @@ impl Sysfs {
             class: read_hex(&sysfs_path.join("class")).map(|v| v as u32),
             driver: link_name(&sysfs_path.join("driver")),
             iommu_group,
-            vfio_cdev: dir_names(&sysfs_path.join("vfio-dev"))
-                .into_iter()
-                .find(|name| sysfs_path.join("vfio-dev").join(name).join("dev").exists()),
+            vfio_cdev: crate::device::backend::vfio_cdev(&sysfs_path),
             group_peers,
             host_bridge,
             upstream: chain,

@@ -8,8 +8,10 @@
 //!
 //! Driver code above this trait cannot tell which backend it runs on.
 
+pub mod backend;
 #[cfg(feature = "test-utils")]
 pub mod fake;
+pub mod iommufd;
 mod msix;
 pub mod vfio;
 
@@ -151,6 +153,106 @@ pub fn bar_bus_addr_from_config(dev: &dyn Device, bar: BarIndex) -> Result<BusAd
     Ok(BusAddr::new(
         (u64::from(high) << 32) | u64::from(low & !0xf),
     ))
+}
+
+/// Splits a config-space write into naturally aligned pieces of 4, 2 or 1 bytes, as a CPU
+/// issues them (VFIO virtualizes config space per register), and hands each to `write` with
+/// its offset. Both VFIO backends write config space this way.
+pub(crate) fn for_each_config_piece(
+    offset: u16,
+    data: &[u8],
+    mut write: impl FnMut(u16, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut at = usize::from(offset);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let n = if at % 4 == 0 && rest.len() >= 4 {
+            4
+        } else if at % 2 == 0 && rest.len() >= 2 {
+            2
+        } else {
+            1
+        };
+        write(at as u16, &rest[..n])?;
+        at += n;
+        rest = &rest[n..];
+    }
+    Ok(())
+}
+
+/// The [`Device`] BAR methods of a backend whose BARs are [`crate::mmio::MmioRegion`]s, found by
+/// its `fn bar(&self, BarIndex) -> Result<&MmioRegion>` (both VFIO backends).
+macro_rules! mmio_bar_methods {
+    () => {
+        fn bar_len(&self, bar: BarIndex) -> Option<u64> {
+            self.bar(bar).ok().map(MmioRegion::len)
+        }
+
+        fn bar_read8(&self, bar: BarIndex, offset: BarOffset) -> Result<u8> {
+            self.bar(bar)?.read8(offset)
+        }
+
+        fn bar_read16(&self, bar: BarIndex, offset: BarOffset) -> Result<u16> {
+            self.bar(bar)?.read16(offset)
+        }
+
+        fn bar_read32(&self, bar: BarIndex, offset: BarOffset) -> Result<u32> {
+            self.bar(bar)?.read32(offset)
+        }
+
+        fn bar_read64(&self, bar: BarIndex, offset: BarOffset) -> Result<u64> {
+            self.bar(bar)?.read64(offset)
+        }
+
+        fn bar_write8(&self, bar: BarIndex, offset: BarOffset, value: u8) -> Result<()> {
+            self.bar(bar)?.write8(offset, value)
+        }
+
+        fn bar_write16(&self, bar: BarIndex, offset: BarOffset, value: u16) -> Result<()> {
+            self.bar(bar)?.write16(offset, value)
+        }
+
+        fn bar_write32(&self, bar: BarIndex, offset: BarOffset, value: u32) -> Result<()> {
+            self.bar(bar)?.write32(offset, value)
+        }
+
+        fn bar_write64(&self, bar: BarIndex, offset: BarOffset, value: u64) -> Result<()> {
+            self.bar(bar)?.write64(offset, value)
+        }
+
+        fn bar_read(&self, bar: BarIndex, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
+            let region = self.bar(bar)?;
+            $crate::device::check_bar_access(Some(region.len()), bar, offset, buf.len() as u64, 1)?;
+            region.read_bulk(offset, buf)
+        }
+
+        fn bar_write(&self, bar: BarIndex, offset: BarOffset, data: &[u8]) -> Result<()> {
+            let region = self.bar(bar)?;
+            $crate::device::check_bar_access(
+                Some(region.len()),
+                bar,
+                offset,
+                data.len() as u64,
+                1,
+            )?;
+            region.write_bulk(offset, data)
+        }
+    };
+}
+pub(crate) use mmio_bar_methods;
+
+/// Keeps the raw bus address of every BAR `dev` has out of `iova`: a switch without ACS routes
+/// a DMA to such an address straight to the BAR, before it reaches the IOMMU. Both VFIO
+/// backends call it for every function they open.
+pub(crate) fn reserve_raw_bar_windows(dev: &dyn Device, iova: &crate::hostmem::IovaAllocator) {
+    for index in 0..6u8 {
+        let Some(bar) = BarIndex::new(index) else {
+            continue;
+        };
+        if let (Some(len), Ok(base)) = (dev.bar_len(bar), bar_bus_addr_from_config(dev, bar)) {
+            iova.reserve(base.get()..base.get().saturating_add(len));
+        }
+    }
 }
 
 /// Checks a config-space access against the 4 KiB extended config space.

@@ -5,8 +5,70 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+use crate::device::vfio::Bdf;
+use crate::error::{Error, Result};
+
+/// A function's MSI-X state as both VFIO backends keep it: the forwarder while enabled.
+/// The backend supplies the kernel calls (how many vectors, enable with eventfds, disable).
+#[derive(Default)]
+pub(crate) struct Msix {
+    slot: Mutex<Option<MsixForwarder>>,
+}
+
+impl Msix {
+    /// Replaces any previous forwarder; checks `vectors` against `max`, hands fresh eventfds
+    /// to `enable` and starts forwarding them.
+    pub(crate) fn enable(
+        &self,
+        bdf: Bdf,
+        vectors: u16,
+        max: u32,
+        enable: impl FnOnce(&[RawFd]) -> io::Result<()>,
+    ) -> Result<crossbeam_channel::Receiver<u16>> {
+        let msix_error = |operation: String| move |source| Error::Msix { operation, source };
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = slot.take() {
+            old.stop();
+        }
+        if u32::from(vectors) > max {
+            return Err(Error::Msix {
+                operation: format!("enabling {vectors} vectors on {bdf}"),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the function has {max} MSI-X vectors"),
+                ),
+            });
+        }
+        let fds = MsixEventfds::new(vectors).map_err(msix_error("creating eventfds".to_owned()))?;
+        enable(&fds.raw()).map_err(msix_error(format!("enabling {vectors} vectors on {bdf}")))?;
+        let (forwarder, rx) = fds
+            .start()
+            .map_err(msix_error("starting the forwarding thread".to_owned()))?;
+        *slot = Some(forwarder);
+        Ok(rx)
+    }
+
+    /// Calls `disable` and stops the forwarder (its channel disconnects).
+    pub(crate) fn disable(&self, bdf: Bdf, disable: impl FnOnce() -> io::Result<()>) -> Result<()> {
+        let forwarder = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let result = disable();
+        if let Some(f) = forwarder {
+            f.stop();
+        }
+        result.map_err(|source| Error::Msix {
+            operation: format!("disabling MSI-X on {bdf}"),
+            source,
+        })
+    }
+
+    /// Whether MSI-X is on (a poisoned lock counts as on, so that drop still disables it).
+    pub(crate) fn is_enabled(&mut self) -> bool {
+        self.slot.get_mut().map(|m| m.is_some()).unwrap_or(true)
+    }
+}
 
 /// The eventfds of `vectors` MSI-X vectors (eventfd `i` = vector `i`), not yet polled: give
 /// [`MsixEventfds::raw`] to the kernel, then [`MsixEventfds::start`] the forwarding thread.

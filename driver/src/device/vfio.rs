@@ -65,8 +65,9 @@ use pci_driver::device::PciDevice;
 use pci_driver::regions::{PciRegion, Permissions};
 
 use crate::address::{BarIndex, BarOffset, BusAddr};
-use crate::device::msix::{MsixEventfds, MsixForwarder};
-use crate::device::{bar_bus_addr_from_config, check_bar_access, check_config_access, Device};
+use crate::device::backend::{VfioBackend, VfioFunction};
+use crate::device::msix::Msix;
+use crate::device::{bar_bus_addr_from_config, check_config_access, for_each_config_piece, Device};
 use crate::error::{Error, Result};
 use crate::hostmem::IovaAllocator;
 use crate::mmio::MmioRegion;
@@ -176,6 +177,26 @@ fn probe_with(
     paths: &SysfsPaths,
     open: &dyn Fn(&Path) -> io::Result<()>,
 ) -> Result<VfioLocation> {
+    let (parsed, sysfs_path, iommu_group) = probe_sysfs(bdf, paths)?;
+    let name = parsed.to_string();
+    let group_path = paths.dev_vfio.join(iommu_group.to_string());
+    for node in [paths.dev_vfio.join("vfio"), group_path.clone()] {
+        open(&node).map_err(|e| open_error(&node, e))?;
+    }
+
+    log::debug!("{name}: bound to vfio-pci, IOMMU group {iommu_group}");
+    Ok(VfioLocation {
+        bdf: parsed,
+        sysfs_path,
+        iommu_group,
+        group_path,
+    })
+}
+
+/// The sysfs half of [`probe`], shared with the iommufd backend (which opens no group node):
+/// the device exists, has an IOMMU group and is bound to vfio-pci. Returns its address, sysfs
+/// directory and IOMMU group.
+pub(crate) fn probe_sysfs(bdf: &str, paths: &SysfsPaths) -> Result<(Bdf, PathBuf, u32)> {
     let parsed: Bdf = bdf.parse()?;
     let name = parsed.to_string();
     let sysfs_path = paths.sysfs.join("bus/pci/devices").join(&name);
@@ -206,18 +227,7 @@ fn probe_with(
         ),
     })?;
 
-    let group_path = paths.dev_vfio.join(iommu_group.to_string());
-    for node in [paths.dev_vfio.join("vfio"), group_path.clone()] {
-        open(&node).map_err(|e| open_error(&node, e))?;
-    }
-
-    log::debug!("{name}: bound to vfio-pci, IOMMU group {iommu_group}");
-    Ok(VfioLocation {
-        bdf: parsed,
-        sysfs_path,
-        iommu_group,
-        group_path,
-    })
+    Ok((parsed, sysfs_path, iommu_group))
 }
 
 /// What an EPERM from creating the container means. [`probe`] has opened `/dev/vfio/vfio` and
@@ -264,7 +274,7 @@ fn link_name(link: &Path) -> Result<Option<String>> {
 }
 
 /// Maps a failure to open a VFIO node to the crate's error.
-fn open_error(path: &Path, source: io::Error) -> Error {
+pub(crate) fn open_error(path: &Path, source: io::Error) -> Error {
     match source.kind() {
         io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             path: path.to_owned(),
@@ -356,7 +366,7 @@ pub struct VfioDevice {
     /// Mapped memory BARs, by index.
     bars: [Option<MmioRegion>; 6],
     /// MSI-X eventfds and the thread forwarding them, while MSI-X is enabled.
-    msix: Mutex<Option<MsixForwarder>>,
+    msix: Msix,
     /// Declared last: the BAR mappings above hold their own references to the device, but
     /// dropping them first keeps the order obvious.
     pci: VfioPciDevice,
@@ -451,7 +461,7 @@ impl VfioDevice {
         let mut opened = Vec::with_capacity(devices.len());
         for (request, location) in devices.iter().zip(locations) {
             let device = VfioDevice::open_in(location, &handle, request.required_bars)?;
-            device.reserve_raw_bar_windows();
+            crate::device::reserve_raw_bar_windows(&device, &handle.iova);
             opened.push(device);
         }
         Ok(opened)
@@ -518,22 +528,9 @@ impl VfioDevice {
             container: Arc::clone(handle),
             peer_windows: Mutex::new(Default::default()),
             bars,
-            msix: Mutex::new(None),
+            msix: Msix::default(),
             pci,
         })
-    }
-
-    /// Keeps the raw bus address of every mapped BAR out of the container's IOVA space: a
-    /// switch without ACS routes a DMA to such an address straight to the BAR.
-    fn reserve_raw_bar_windows(&self) {
-        for (index, region) in self.bars.iter().enumerate() {
-            let bar = BarIndex::new(index as u8).expect("0..6 are BAR indices");
-            if let (Some(region), Ok(base)) = (region, bar_bus_addr_from_config(self, bar)) {
-                self.container
-                    .iova
-                    .reserve(base.get()..base.get().saturating_add(region.len()));
-            }
-        }
     }
 
     /// The container this device was opened into.
@@ -617,6 +614,40 @@ impl VfioDevice {
     }
 }
 
+impl VfioFunction for VfioDevice {
+    fn bdf(&self) -> Bdf {
+        self.location.bdf
+    }
+
+    fn iommu_group(&self) -> Option<u32> {
+        Some(self.location.iommu_group)
+    }
+
+    fn backend(&self) -> VfioBackend {
+        VfioBackend::Legacy
+    }
+
+    fn address_space(&self) -> String {
+        format!("one VFIO container (groups {:?})", self.container.groups())
+    }
+
+    fn map_bar_for_peers(&self, bar: BarIndex) -> Result<BusAddr> {
+        VfioDevice::map_bar_for_peers(self, bar)
+    }
+
+    fn bar_raw_bus_addr(&self, bar: BarIndex) -> Result<BusAddr> {
+        VfioDevice::bar_raw_bus_addr(self, bar)
+    }
+
+    fn into_device(self: Box<Self>) -> Box<dyn Device> {
+        self
+    }
+
+    fn into_arc_device(self: Arc<Self>) -> Arc<dyn Device> {
+        self
+    }
+}
+
 impl Device for VfioDevice {
     fn describe(&self) -> String {
         format!("{} (vfio-pci)", self.location.bdf)
@@ -633,81 +664,20 @@ impl Device for VfioDevice {
     fn config_write(&self, offset: u16, data: &[u8]) -> Result<()> {
         check_config_access(offset, data.len())?;
         let config = self.pci.config();
-        // pci-driver writes config space in naturally aligned 1/2/4-byte pieces.
-        let mut at = usize::from(offset);
-        let mut rest = data;
-        while !rest.is_empty() {
-            let pos = at as u64;
-            let n = if at % 4 == 0 && rest.len() >= 4 {
-                config
-                    .write_le_u32(
-                        pos,
-                        u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]),
-                    )
-                    .map(|_| 4)
-            } else if at % 2 == 0 && rest.len() >= 2 {
-                config
-                    .write_le_u16(pos, u16::from_le_bytes([rest[0], rest[1]]))
-                    .map(|_| 2)
-            } else {
-                config.write_u8(pos, rest[0]).map(|_| 1)
+        for_each_config_piece(offset, data, |at, piece| {
+            let pos = u64::from(at);
+            match *piece {
+                [a, b, c, d] => config.write_le_u32(pos, u32::from_le_bytes([a, b, c, d])),
+                [a, b] => config.write_le_u16(pos, u16::from_le_bytes([a, b])),
+                [a] => config.write_u8(pos, a),
+                // for_each_config_piece hands out 1, 2 or 4 bytes only.
+                _ => Err(io::Error::from(io::ErrorKind::InvalidInput)),
             }
-            .map_err(|e| self.config_error("write", at as u16, e))?;
-            at += n;
-            rest = &rest[n..];
-        }
-        Ok(())
+            .map_err(|e| self.config_error("write", at, e))
+        })
     }
 
-    fn bar_len(&self, bar: BarIndex) -> Option<u64> {
-        self.bars[usize::from(bar.get())]
-            .as_ref()
-            .map(MmioRegion::len)
-    }
-
-    fn bar_read8(&self, bar: BarIndex, offset: BarOffset) -> Result<u8> {
-        self.bar(bar)?.read8(offset)
-    }
-
-    fn bar_read16(&self, bar: BarIndex, offset: BarOffset) -> Result<u16> {
-        self.bar(bar)?.read16(offset)
-    }
-
-    fn bar_read32(&self, bar: BarIndex, offset: BarOffset) -> Result<u32> {
-        self.bar(bar)?.read32(offset)
-    }
-
-    fn bar_read64(&self, bar: BarIndex, offset: BarOffset) -> Result<u64> {
-        self.bar(bar)?.read64(offset)
-    }
-
-    fn bar_write8(&self, bar: BarIndex, offset: BarOffset, value: u8) -> Result<()> {
-        self.bar(bar)?.write8(offset, value)
-    }
-
-    fn bar_write16(&self, bar: BarIndex, offset: BarOffset, value: u16) -> Result<()> {
-        self.bar(bar)?.write16(offset, value)
-    }
-
-    fn bar_write32(&self, bar: BarIndex, offset: BarOffset, value: u32) -> Result<()> {
-        self.bar(bar)?.write32(offset, value)
-    }
-
-    fn bar_write64(&self, bar: BarIndex, offset: BarOffset, value: u64) -> Result<()> {
-        self.bar(bar)?.write64(offset, value)
-    }
-
-    fn bar_read(&self, bar: BarIndex, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
-        let region = self.bar(bar)?;
-        check_bar_access(Some(region.len()), bar, offset, buf.len() as u64, 1)?;
-        region.read_bulk(offset, buf)
-    }
-
-    fn bar_write(&self, bar: BarIndex, offset: BarOffset, data: &[u8]) -> Result<()> {
-        let region = self.bar(bar)?;
-        check_bar_access(Some(region.len()), bar, offset, data.len() as u64, 1)?;
-        region.write_bulk(offset, data)
-    }
+    crate::device::mmio_bar_methods!();
 
     fn iova_ranges(&self) -> Result<Vec<Range<u64>>> {
         Ok(self.container.valid_iova_ranges().to_vec())
@@ -758,46 +728,16 @@ impl Device for VfioDevice {
     }
 
     fn enable_msix(&self, vectors: u16) -> Result<crossbeam_channel::Receiver<u16>> {
-        let msix_error = |operation: String| move |source| Error::Msix { operation, source };
-        let mut slot = self.msix.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(old) = slot.take() {
-            old.stop();
-        }
         let max = self.pci.interrupts().msi_x().max();
-        if usize::from(vectors) > max {
-            return Err(Error::Msix {
-                operation: format!("enabling {vectors} vectors on {}", self.location.bdf),
-                source: io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("the function has {max} MSI-X vectors"),
-                ),
-            });
-        }
-        let fds = MsixEventfds::new(vectors).map_err(msix_error("creating eventfds".to_owned()))?;
-        self.pci
-            .interrupts()
-            .msi_x()
-            .enable(&fds.raw())
-            .map_err(msix_error(format!(
-                "enabling {vectors} vectors on {}",
-                self.location.bdf
-            )))?;
-        let (forwarder, rx) = fds
-            .start()
-            .map_err(msix_error("starting the forwarding thread".to_owned()))?;
-        *slot = Some(forwarder);
-        Ok(rx)
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        self.msix.enable(self.location.bdf, vectors, max, |fds| {
+            self.pci.interrupts().msi_x().enable(fds)
+        })
     }
 
     fn disable_msix(&self) -> Result<()> {
-        let forwarder = self.msix.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let result = self.pci.interrupts().msi_x().disable();
-        if let Some(f) = forwarder {
-            f.stop();
-        }
-        result.map_err(|source| Error::Msix {
-            operation: format!("disabling MSI-X on {}", self.location.bdf),
-            source,
+        self.msix.disable(self.location.bdf, || {
+            self.pci.interrupts().msi_x().disable()
         })
     }
 
@@ -812,7 +752,7 @@ impl Device for VfioDevice {
 
 impl Drop for VfioDevice {
     fn drop(&mut self) {
-        let enabled = self.msix.get_mut().map(|m| m.is_some()).unwrap_or(true);
+        let enabled = self.msix.is_enabled();
         if enabled {
             if let Err(e) = self.disable_msix() {
                 log::warn!("{}: {e}", self.location.bdf);
