@@ -118,7 +118,7 @@ boot() {
     result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
     echo "---- peerbar in the guest: $name ----"
     # The init's own lines, the steps, errors, and the topology verdicts if there are any.
-    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|dma-buf|^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
         "$log.txt" || true
     echo "------------------------------"
     say "$name: guest run $((t1 - t0)) s"
@@ -164,15 +164,16 @@ boot no-iommu "PEERBAR-RESULT no-iommu=PASS" "intel_iommu=off peerbar.mode=no-io
 
 # The iommufd guest: a kernel built here from Debian's source with iommufd and the VFIO device
 # cdev (Debian's kernel packages have neither; docs/vfio-qemu.md), everything built in. It must
-# show /dev/iommu and NVMe B's /dev/vfio/devices/vfioN, and the legacy container must still pass
-# vfio-check next to them. The build is cached in $cache/iommufd-kernel.
+# show /dev/iommu and NVMe B's /dev/vfio/devices/vfioN; vfio-check must pass on the iommufd
+# path peerbar chooses there (the CMB as a dma-buf mapped with map-file, and the revoke case)
+# and, forced with --vfio legacy, on the container. The build is cached in $cache/iommufd-kernel.
 if [[ $iommufd_guest == 1 ]]; then
     say "iommufd: the guest kernel (scripts/qemu/build-kernel.sh; cached after the first build)"
     if vmlinuz=$("$repo/scripts/qemu/build-kernel.sh" "$cache"); then
         initramfs=$work/initramfs-builtin.cpio.gz
         "$repo/scripts/qemu/build-initramfs.sh" "$cache" "$peerbar" "$initramfs" --no-modules
         kernel_name="$(basename "$(dirname "$vmlinuz")")/bzImage"
-        boot iommufd "PEERBAR-RESULT iommufd-dev=PASS vfio-cdev=PASS topology=PASS vfio-check=0" \
+        boot iommufd "PEERBAR-RESULT iommufd-dev=PASS vfio-cdev=PASS topology=PASS vfio-check-iommufd=0 vfio-check-legacy=0" \
             "intel_iommu=on peerbar.mode=iommufd" \
             -device intel-iommu,intremap=on,caching-mode=on
     else

@@ -1,6 +1,7 @@
 //! `peerbar info`: identify the endpoint.
 
 use peerbar::config::{self, Capability, ConfigSummary};
+use peerbar::device::backend::VfioBackend;
 use peerbar::endpoint::{request_type_name, Endpoint};
 use peerbar::{BarIndex, Error};
 use serde::Serialize;
@@ -20,6 +21,9 @@ absent):
   schema                   \"peerbar-info/1\"
   target                   \"simulation\" or \"hardware\"
   device                   description of the device
+  vfio                     on hardware {backend: \"legacy\"|\"iommufd\", reason}: the VFIO
+                           interface the device was opened through and why (--vfio); null
+                           for the simulation
   pci.vendor_id, pci.device_id, pci.subsystem_vendor_id, pci.subsystem_id, pci.class_code,
   pci.revision
   pci.capabilities[]       {id, name, offset}
@@ -45,6 +49,7 @@ struct InfoReport {
     schema: &'static str,
     target: &'static str,
     device: String,
+    vfio: Option<VfioView>,
     pci: PciView,
     bars: BarsView,
     link: Option<LinkView>,
@@ -52,6 +57,13 @@ struct InfoReport {
     msix: Option<MsixView>,
     endpoint: Option<EndpointView>,
     warnings: Vec<String>,
+}
+
+/// The VFIO interface a device on hardware was opened through, and why.
+#[derive(Serialize, Debug)]
+struct VfioView {
+    backend: &'static str,
+    reason: String,
 }
 
 #[derive(Serialize, Debug)]
@@ -181,6 +193,13 @@ fn report_from_config(target: &Target, s: &ConfigSummary) -> InfoReport {
         schema: "peerbar-info/1",
         target: target.kind.as_str(),
         device: target.description.clone(),
+        vfio: target.vfio.as_ref().map(|c| VfioView {
+            backend: match c.backend {
+                VfioBackend::Legacy => "legacy",
+                VfioBackend::Iommufd => "iommufd",
+            },
+            reason: c.reason.clone(),
+        }),
         pci: PciView {
             vendor_id: hex(id.vendor_id.into(), 4),
             device_id: hex(id.device_id.into(), 4),
@@ -353,12 +372,16 @@ struct Section {
 
 fn render(r: &InfoReport) -> String {
     let mut sections = Vec::new();
+    let mut rows = vec![
+        ("Target", r.target.to_owned()),
+        ("Device", r.device.clone()),
+    ];
+    if let Some(v) = &r.vfio {
+        rows.push(("VFIO", format!("{} ({})", v.backend, v.reason)));
+    }
     sections.push(Section {
         title: "Device",
-        rows: vec![
-            ("Target", r.target.to_owned()),
-            ("Device", r.device.clone()),
-        ],
+        rows,
     });
 
     let caps = if r.pci.capabilities.is_empty() {

@@ -120,6 +120,13 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "BDF")]
     pub device: Option<String>,
 
+    /// Real hardware: the VFIO interface to open devices through: auto (the VFIO device cdev
+    /// with iommufd when the kernel offers it for every device, the legacy container
+    /// otherwise), legacy (/dev/vfio/vfio) or iommufd (/dev/iommu; an error naming what is
+    /// missing when the kernel lacks it).
+    #[arg(long, global = true, value_name = "auto|legacy|iommufd", default_value = "auto", value_parser = parse_vfio_request)]
+    pub vfio: peerbar::device::backend::VfioRequest,
+
     /// Simulation only: write an FST waveform of every RTL signal to FILE (named *.fst).
     #[arg(long, global = true, value_name = "FILE.fst")]
     pub trace: Option<std::path::PathBuf>,
@@ -146,6 +153,11 @@ pub struct GlobalOpts {
     /// Simulation only: Read Completion Boundary of the simulated root port, in bytes (64 or 128).
     #[arg(long, global = true, value_name = "BYTES")]
     pub rcb: Option<u16>,
+}
+
+/// `--vfio`: clap shows the driver's message and exits with status 2 on a bad value.
+fn parse_vfio_request(s: &str) -> Result<peerbar::device::backend::VfioRequest, peerbar::Error> {
+    s.parse()
 }
 
 #[derive(Subcommand, Debug)]

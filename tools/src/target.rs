@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use peerbar::device::vfio::{Bdf, VfioDevice, VfioOpen, ENDPOINT_BARS};
+use peerbar::device::backend::{self, VfioChoice, VfioFunction};
+use peerbar::device::vfio::{Bdf, SysfsPaths, VfioOpen, ENDPOINT_BARS};
 use peerbar::{BarIndex, Device, Endpoint};
 #[cfg(feature = "sim")]
 use peerbar_sim::{SimConfig, SimDevice, SimStats};
@@ -38,6 +39,8 @@ pub struct Target {
     #[cfg(feature = "sim")]
     pub sim: Option<SimDevice>,
     pub description: String,
+    /// On hardware: the VFIO interface the device was opened through, and why.
+    pub vfio: Option<VfioChoice>,
 }
 
 impl Target {
@@ -46,8 +49,21 @@ impl Target {
         let Some(bdf) = hardware_bdf(opts)? else {
             return Target::open_simulation(opts);
         };
-        let dev = VfioDevice::open(&bdf.to_string())?;
-        Ok(Target::hardware(dev))
+        let text = bdf.to_string();
+        let (mut opened, choice) = backend::open_set(
+            opts.vfio,
+            &[VfioOpen {
+                bdf: &text,
+                required_bars: ENDPOINT_BARS,
+            }],
+            &SysfsPaths::default(),
+        )?;
+        let dev = opened.pop().expect("one device per request");
+        if let Err(e) = dev.map_bar_for_peers(BarIndex::BAR2) {
+            // The registers still work; only what names BAR2's bus address will say why not.
+            log::warn!("{text}: BAR2 not mapped for peers: {e}");
+        }
+        Ok(Target::hardware(dev, choice))
     }
 
     /// Opens the endpoint (`--device`) and the NVMe SSD at `nvme_bdf` together, into ONE VFIO
@@ -67,17 +83,21 @@ impl Target {
         };
         let ssd_bdf = ssd_bdf(endpoint_bdf, nvme_bdf)?;
         let (endpoint_text, ssd_text) = (endpoint_bdf.to_string(), ssd_bdf.to_string());
-        let mut opened = VfioDevice::open_set(&[
-            VfioOpen {
-                bdf: &endpoint_text,
-                required_bars: ENDPOINT_BARS,
-            },
-            VfioOpen {
-                bdf: &ssd_text,
-                required_bars: &[BarIndex::BAR0],
-            },
-        ])?
-        .into_iter();
+        let (opened, choice) = backend::open_set(
+            opts.vfio,
+            &[
+                VfioOpen {
+                    bdf: &endpoint_text,
+                    required_bars: ENDPOINT_BARS,
+                },
+                VfioOpen {
+                    bdf: &ssd_text,
+                    required_bars: &[BarIndex::BAR0],
+                },
+            ],
+            &SysfsPaths::default(),
+        )?;
+        let mut opened = opened.into_iter();
         let (Some(endpoint), Some(ssd)) = (opened.next(), opened.next()) else {
             unreachable!("open_set returns one device per request");
         };
@@ -86,14 +106,16 @@ impl Target {
             .with_context(|| {
                 format!("mapping BAR2 of {endpoint_text} into the IOMMU for the SSD {ssd_text}")
             })?;
-        Ok((Target::hardware(endpoint), Arc::new(ssd)))
+        let ssd: Arc<dyn Device> = Arc::from(ssd.into_device());
+        Ok((Target::hardware(endpoint, choice), ssd))
     }
 
-    fn hardware(dev: VfioDevice) -> Target {
+    fn hardware(dev: Box<dyn VfioFunction>, choice: VfioChoice) -> Target {
         Target {
             kind: Kind::Hardware,
             description: dev.describe(),
-            device: Some(Box::new(dev)),
+            vfio: Some(choice),
+            device: Some(dev.into_device()),
             #[cfg(feature = "sim")]
             sim: None,
         }
@@ -106,6 +128,7 @@ impl Target {
         Ok(Target {
             kind: Kind::Simulation,
             description: sim.describe(),
+            vfio: None,
             device: Some(Box::new(sim.clone())),
             sim: Some(sim),
         })

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use peerbar::device::backend::{self, VfioBackend, VfioFacts, VfioRequest};
 use peerbar::device::vfio::Bdf;
 use peerbar::topology::{Acs, AcsBits, Common, Function, Iommu, Pair, Probe, Sysfs};
 use serde::Serialize;
@@ -142,9 +143,9 @@ pub fn run(args: &TopologyArgs, global: &GlobalOpts) -> anyhow::Result<Outcome> 
         };
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else if listing {
-        print_listing(&sysfs, &iommu, &functions)?;
+        print_listing(&sysfs, &iommu, &functions, global.vfio)?;
     } else {
-        print_details(&sysfs, &iommu, &functions, &pairs)?;
+        print_details(&sysfs, &iommu, &functions, &pairs, global.vfio)?;
     }
     Ok(Outcome::Ok)
 }
@@ -430,7 +431,7 @@ fn pair_view(p: &Pair) -> PairView {
 
 // ---- human output ----
 
-fn iommu_line(sysfs: &Sysfs, iommu: &Iommu) -> String {
+fn iommu_line(sysfs: &Sysfs, iommu: &Iommu, request: VfioRequest) -> String {
     if iommu.active() {
         format!(
             "IOMMU: active ({} unit(s): {}; {} group(s)); {}",
@@ -441,7 +442,7 @@ fn iommu_line(sysfs: &Sysfs, iommu: &Iommu) -> String {
                 iommu.units.join(", ")
             },
             iommu.groups,
-            vfio_path_line(iommu)
+            vfio_path_line(iommu, request)
         )
     } else {
         format!(
@@ -451,13 +452,44 @@ fn iommu_line(sysfs: &Sysfs, iommu: &Iommu) -> String {
     }
 }
 
-/// Which VFIO interface peerbar opens devices through, and why.
-fn vfio_path_line(iommu: &Iommu) -> &'static str {
-    if iommu.iommufd {
-        "the kernel offers iommufd (/dev/iommu) and VFIO device cdevs, but peerbar opens devices through the legacy VFIO container (/dev/vfio/vfio): its iommufd backend is not written yet"
-    } else {
-        "VFIO through the legacy container (/dev/vfio/vfio): this kernel has no iommufd (no class/misc/iommu)"
+/// Which VFIO interface peerbar opens devices through, and why, for the machine as a whole
+/// (each function's own line gives the driver's choice for it).
+fn vfio_path_line(iommu: &Iommu, request: VfioRequest) -> &'static str {
+    match (iommu.iommufd, request) {
+        (true, VfioRequest::Legacy) => "the kernel offers iommufd (/dev/iommu) and VFIO device cdevs, but --vfio legacy makes peerbar use the legacy VFIO container (/dev/vfio/vfio)",
+        (true, _) => "the kernel offers iommufd (/dev/iommu): peerbar opens a function through its VFIO device cdev with iommufd when it has one, through the legacy container otherwise (--vfio legacy forces the container)",
+        (false, _) => "VFIO through the legacy container (/dev/vfio/vfio): this kernel has no iommufd (no class/misc/iommu)",
     }
+}
+
+/// The VFIO line of one function bound to vfio-pci (or with a cdev): which interface peerbar
+/// opens it through and why, decided by the driver's own [`backend::choose`].
+fn function_vfio_line(f: &Function, iommu: &Iommu, request: VfioRequest) -> Option<String> {
+    if f.vfio_cdev.is_none() && f.driver.as_deref() != Some("vfio-pci") {
+        return None;
+    }
+    let cdev = f
+        .vfio_cdev
+        .as_ref()
+        .map(|c| format!("cdev /dev/vfio/devices/{c} (iommufd); "))
+        .unwrap_or_default();
+    let facts = VfioFacts {
+        iommufd: iommu.iommufd,
+        cdevs: vec![(f.bdf, f.vfio_cdev.clone())],
+    };
+    Some(match backend::choose(request, &facts) {
+        Ok(c) if c.backend == VfioBackend::Iommufd => format!(
+            "{cdev}peerbar uses /dev/vfio/devices/{} with /dev/iommu: {}",
+            opt(f.vfio_cdev.as_deref()),
+            c.reason
+        ),
+        Ok(c) => format!(
+            "{cdev}peerbar uses /dev/vfio/{} (the legacy container): {}",
+            opt(f.iommu_group),
+            c.reason
+        ),
+        Err(e) => format!("{cdev}peerbar cannot open it: {e}"),
+    })
 }
 
 fn ids(f: &Function) -> String {
@@ -471,8 +503,13 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-fn print_listing(sysfs: &Sysfs, iommu: &Iommu, functions: &[Function]) -> anyhow::Result<()> {
-    outln!("{}", iommu_line(sysfs, iommu))?;
+fn print_listing(
+    sysfs: &Sysfs,
+    iommu: &Iommu,
+    functions: &[Function],
+    request: VfioRequest,
+) -> anyhow::Result<()> {
+    outln!("{}", iommu_line(sysfs, iommu, request))?;
     if functions.is_empty() {
         outln!(
             "no PCI functions in {} (a container or VM without PCI devices, or not a Linux sysfs)",
@@ -531,8 +568,9 @@ fn print_details(
     iommu: &Iommu,
     functions: &[Function],
     pairs: &[Pair],
+    request: VfioRequest,
 ) -> anyhow::Result<()> {
-    outln!("{}", iommu_line(sysfs, iommu))?;
+    outln!("{}", iommu_line(sysfs, iommu, request))?;
     if let Some(vendor) = sysfs.machine_vendor() {
         outln!("machine: {vendor} (DMI)")?;
     }
@@ -584,8 +622,8 @@ fn print_details(
             }
         };
         outln!("  group    {group}")?;
-        if let Some(cdev) = &f.vfio_cdev {
-            outln!("  vfio     cdev /dev/vfio/devices/{cdev} (iommufd); peerbar uses /dev/vfio/{} (the legacy container)", opt(f.iommu_group))?;
+        if let Some(line) = function_vfio_line(f, iommu, request) {
+            outln!("  vfio     {line}")?;
         }
         match &f.pcie {
             Probe::Found(p) => outln!(

@@ -2,14 +2,16 @@
 //!
 //! Written for the QEMU guest of `scripts/test-vfio.sh` (docs/vfio-qemu.md) but runs on any
 //! machine with an NVMe SSD bound to vfio-pci. Everything it does goes through the driver
-//! crate's public API, the same code the simulation runs: [`VfioDevice::open_set`],
-//! [`DmaMemory`], [`Nvme`], [`VfioDevice::map_bar_for_peers`].
+//! crate's public API, the same code the simulation runs: [`backend::open_set`] (the legacy
+//! container or the VFIO cdev with iommufd, as --vfio and the kernel decide), [`DmaMemory`],
+//! [`Nvme`], [`VfioFunction::map_bar_for_peers`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use peerbar::device::vfio::{VfioDevice, VfioOpen};
+use peerbar::device::backend::{self, VfioBackend, VfioFunction};
+use peerbar::device::vfio::{SysfsPaths, VfioOpen};
 use peerbar::hostmem::{DataList, DmaBuffer, DmaMemory};
 use peerbar::nvme::{SglSupport, SubmissionEntry};
 use peerbar::pattern::Pattern;
@@ -21,8 +23,9 @@ use crate::{GlobalOpts, Outcome};
 pub const LONG_ABOUT: &str = "\
 Prove the VFIO path on a real kernel against NVMe controllers, one PASS/FAIL line per step:
 
-  vfio-open   --nvme (and --peer-cmb) opened through vfio-pci into ONE VFIO container; BARs
-              mapped; DMA memory allocated from the container's valid IOVA ranges
+  vfio-open   --nvme (and --peer-cmb) opened through vfio-pci into ONE IOMMU address space
+              (one VFIO container, or one iommufd IOAS: --vfio, and the line says which and
+              why); BARs mapped; DMA memory allocated from its valid IOVA ranges
   identify    the project's NVMe host driver brings the controller up (Identify Controller and
               Namespace --nsid through the IOMMU; a namespace of another command set, e.g.
               zoned, is refused here)
@@ -33,8 +36,15 @@ Prove the VFIO path on a real kernel against NVMe controllers, one PASS/FAIL lin
   io-sgl      the same with SGLs (several Data Blocks, one not page-aligned); SKIP when the
               controller does not support SGLs (Identify SGLS bits 1:0 = 00b)
   p2p-read    (--peer-cmb) the --nvme controller reads into the other controller's CMB (its
-              BAR2, mapped into the container at an IOVA); verified through the BAR's mmap
+              BAR2, mapped for peers at an IOVA: the BAR's mmap in the container, or on
+              iommufd the BAR exported as a dma-buf and mapped with IOMMU_IOAS_MAP_FILE);
+              verified through the BAR's mmap
   p2p-write   (--peer-cmb) and writes from it; verified by reading back into host memory
+  p2p-revoke  (--peer-cmb, iommufd) the kernel revokes the peer's dma-buf on memory decoding
+              off and on reset: with decoding off the CMB has no bus address for peers and a
+              read aimed at its old IOVA must fail; on again, and after a function reset of
+              the peer, the window is re-made and a read into it is verified. SKIP on the
+              legacy container (no revoke there)
 
 Each data step moves 64 KiB, or the controller's maximum data transfer size (MDTS) when that
 is smaller. A FAIL line carries the driver's reason.
@@ -102,17 +112,20 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
     }
     // A device that cannot be opened (bound to the kernel's nvme driver, no IOMMU group, ...)
     // ends the run here with the driver's own message and exit status 3.
-    let mut opened = VfioDevice::open_set(&requests)?.into_iter();
+    let (opened, choice) = backend::open_set(global.vfio, &requests, &SysfsPaths::default())?;
+    let mut opened = opened.into_iter();
     let nvme_dev = opened.next().expect("one device per request");
-    let peer_dev = opened.next();
+    let peer_dev: Option<Arc<dyn VfioFunction>> = opened.next().map(Arc::from);
 
     let mut check = Check {
         json: global.json,
         results: Vec::new(),
     };
-    check.step("vfio-open", || open_report(&nvme_dev, peer_dev.as_ref()));
-    let nvme_dev: Arc<dyn Device> = Arc::new(nvme_dev);
-    let peer_dev = peer_dev.map(Arc::new);
+    check.step("vfio-open", || {
+        open_report(nvme_dev.as_ref(), peer_dev.as_deref())
+            .map(|text| format!("{text}; through {} ({})", choice.backend, choice.reason))
+    });
+    let nvme_dev: Arc<dyn Device> = Arc::from(nvme_dev.into_device());
     let memory = DmaMemory::new(Arc::clone(&nvme_dev))?;
 
     // As many vectors as the function's MSI-X table has, at most MAX_MSIX_VECTORS.
@@ -190,9 +203,34 @@ pub fn run(global: &GlobalOpts, args: &VfioCheckArgs) -> anyhow::Result<Outcome>
         lba += blocks;
         if let Some(peer) = &peer_dev {
             let at = lba;
-            check.step(read_step, || p2p_read(&nvme, peer, at, mode, span));
-            check.step(write_step, || p2p_write(&nvme, &memory, peer, at, span));
+            check.step(read_step, || p2p_read(&nvme, peer.as_ref(), at, mode, span));
+            check.step(write_step, || {
+                p2p_write(&nvme, &memory, peer.as_ref(), at, span)
+            });
             lba += blocks;
+        }
+    }
+
+    if let Some(peer) = &peer_dev {
+        match peer.backend() {
+            VfioBackend::Legacy => check.skip(
+                "p2p-revoke",
+                "the legacy container has no revoke: its type-1 mapping of the BAR's mmap stays through a reset",
+            ),
+            VfioBackend::Iommufd => {
+                let options = NvmeOptions {
+                    transfer: TransferMode::Prp,
+                    timeout: TIMEOUT,
+                    nsid: args.nsid,
+                    ..NvmeOptions::default()
+                };
+                match Nvme::open(Arc::clone(&nvme_dev), memory.clone(), options) {
+                    Ok(nvme) => check.step("p2p-revoke", || {
+                        p2p_revoke(&nvme, peer.as_ref(), lba, span)
+                    }),
+                    Err(e) => check.fail("p2p-revoke", format!("{e:#}")),
+                }
+            }
         }
     }
 
@@ -256,35 +294,39 @@ fn step_span(mdts_bytes: Option<u64>, lba_size: u32) -> usize {
     (MAX_SPAN.min(limit) / unit * unit).max(unit)
 }
 
-fn open_report(nvme: &VfioDevice, peer: Option<&VfioDevice>) -> anyhow::Result<String> {
-    let container = nvme.container();
-    let ranges: Vec<String> = container
-        .valid_iova_ranges()
+fn open_report(nvme: &dyn VfioFunction, peer: Option<&dyn VfioFunction>) -> anyhow::Result<String> {
+    let ranges: Vec<String> = nvme
+        .iova_ranges()?
         .iter()
         .map(|r| format!("{:#x}..{:#x}", r.start, r.end))
         .collect();
+    let group = |f: &dyn VfioFunction| f.iommu_group().map_or("-".to_owned(), |g| g.to_string());
     let mut text = format!(
         "{} (IOMMU group {}, BAR0 {} B at {})",
-        nvme.location().bdf,
-        nvme.location().iommu_group,
+        nvme.describe(),
+        group(nvme),
         nvme.bar_len(BarIndex::BAR0).unwrap_or(0),
         nvme.bar_raw_bus_addr(BarIndex::BAR0)?
     );
     if let Some(peer) = peer {
-        if !Arc::ptr_eq(peer.container(), container) {
-            anyhow::bail!("the two devices ended up in different containers");
+        let shared = match (nvme.shared_iova_allocator(), peer.shared_iova_allocator()) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a, &b),
+            _ => false,
+        };
+        if !shared {
+            anyhow::bail!("the two devices ended up in different IOMMU address spaces");
         }
         text += &format!(
             " + {} (IOMMU group {}, BAR2 {} B at {})",
-            peer.location().bdf,
-            peer.location().iommu_group,
+            peer.describe(),
+            group(peer),
             peer.bar_len(BarIndex::BAR2).unwrap_or(0),
             peer.bar_raw_bus_addr(BarIndex::BAR2)?
         );
     }
     Ok(format!(
-        "{text} in one container (groups {:?}); valid IOVA ranges {}",
-        container.groups(),
+        "{text} in {}; valid IOVA ranges {}",
+        nvme.address_space(),
         ranges.join(", ")
     ))
 }
@@ -454,7 +496,7 @@ fn host_io(
 
 /// The CMB's window: BAR2 of `peer`, mapped for peers (idempotent), after enabling the
 /// function's memory decoding (vfio-pci leaves the Command register as it found it).
-fn cmb_window(peer: &VfioDevice) -> anyhow::Result<BusAddr> {
+fn cmb_window(peer: &dyn VfioFunction) -> anyhow::Result<BusAddr> {
     const PCI_COMMAND: u16 = 0x04;
     const MEMORY_SPACE: u16 = 1 << 1;
     let command = peer.config_read16(PCI_COMMAND)?;
@@ -473,7 +515,7 @@ fn cmb_window(peer: &VfioDevice) -> anyhow::Result<BusAddr> {
 /// peer's CMB; verified through the CMB's mmap.
 fn p2p_read(
     nvme: &Nvme,
-    peer: &VfioDevice,
+    peer: &dyn VfioFunction,
     lba: u64,
     mode: TransferMode,
     span: usize,
@@ -512,7 +554,7 @@ fn p2p_read(
 fn p2p_write(
     nvme: &Nvme,
     memory: &DmaMemory,
-    peer: &VfioDevice,
+    peer: &dyn VfioFunction,
     lba: u64,
     span: usize,
 ) -> anyhow::Result<String> {
@@ -542,6 +584,66 @@ fn p2p_write(
         "{span} B written to LBA {target:#x} from the peer's CMB at IOVA {:#x} (BAR2 offset {at:#x}), read back into host memory at IOVA {}, verified",
         iova.get() + at,
         back.bus_addr()
+    ))
+}
+
+/// The revoke case on iommufd: the kernel revokes the peer's dma-buf when its memory decoding
+/// goes off and when it is reset (drivers/vfio/pci/vfio_pci_dmabuf.c), and iommufd unmaps it.
+/// With decoding off the window must be refused (no bus address) and a read aimed at its old
+/// IOVA must fail; with decoding on again, and after a function reset, the driver re-makes the
+/// window at the same IOVA and a read into it is verified.
+fn p2p_revoke(
+    nvme: &Nvme,
+    peer: &dyn VfioFunction,
+    lba: u64,
+    span: usize,
+) -> anyhow::Result<String> {
+    const PCI_COMMAND: u16 = 0x04;
+    const MEMORY_SPACE: u16 = 1 << 1;
+    let before = cmb_window(peer)?;
+    let command = peer.config_read16(PCI_COMMAND)?;
+    peer.config_write(PCI_COMMAND, &(command & !MEMORY_SPACE).to_le_bytes())?;
+    let refused = match peer.bar_bus_addr(BarIndex::BAR2) {
+        Err(peerbar::Error::PeerWindowRevoked { .. }) => Ok(()),
+        Ok(iova) => Err(anyhow::anyhow!(
+            "with memory decoding off, bar_bus_addr(BAR2) still names IOVA {iova}"
+        )),
+        Err(e) => Err(anyhow::anyhow!(
+            "with memory decoding off, bar_bus_addr(BAR2) failed with another error: {e}"
+        )),
+    };
+    // A read aimed at the revoked window's old IOVA: the IOMMU has nothing there.
+    let stale = (|| -> anyhow::Result<()> {
+        let io = nvme.io_queue()?;
+        let mut list = DataList::new();
+        list.push_bus(before, span as u32);
+        io.read(lba, &list)?.wait(TIMEOUT)?.check()?;
+        Ok(())
+    })();
+    peer.config_write(PCI_COMMAND, &(command | MEMORY_SPACE).to_le_bytes())?;
+    refused?;
+    let stale_error = match stale {
+        Ok(()) => anyhow::bail!(
+            "a read aimed at the revoked window's IOVA {before} completed successfully"
+        ),
+        Err(e) => format!("{e:#}"),
+    };
+    let on_again = peer.bar_bus_addr(BarIndex::BAR2)?;
+    if on_again != before {
+        anyhow::bail!("re-made at IOVA {on_again}, was {before}");
+    }
+    p2p_read(nvme, peer, lba, TransferMode::Prp, span)
+        .map_err(|e| e.context("the read into the window re-made after decoding came back on"))?;
+
+    peer.reset()?;
+    let after_reset = peer.bar_bus_addr(BarIndex::BAR2)?;
+    if after_reset != before {
+        anyhow::bail!("re-made after the reset at IOVA {after_reset}, was {before}");
+    }
+    p2p_read(nvme, peer, lba, TransferMode::Prp, span)
+        .map_err(|e| e.context("the read into the window re-made after the reset"))?;
+    Ok(format!(
+        "memory decoding off: BAR2 refused for peers (revoked), a read aimed at its old IOVA {before} failed ({stale_error}); decoding on: re-exported and mapped again at {before}, {span} B read into it verified; function reset of the peer: re-made at {after_reset}, {span} B read into it verified"
     ))
 }
 

@@ -378,17 +378,65 @@ fn the_vfio_interface_in_use_and_iommufd_are_named() {
     assert_eq!(v["functions"][0]["vfio_cdev"], "vfio0");
     let r = run(&["topology", "--sysfs", tree.path(), "03:00.0"]);
     assert!(
-        r.stdout.contains("the kernel offers iommufd (/dev/iommu)")
-            && r.stdout.contains("its iommufd backend is not written yet"),
+        r.stdout.contains("the kernel offers iommufd (/dev/iommu): peerbar opens a function through its VFIO device cdev"),
         "{}",
         r.stdout
     );
     assert!(
         r.stdout.contains(
-            "vfio     cdev /dev/vfio/devices/vfio0 (iommufd); peerbar uses /dev/vfio/3 (the legacy container)"
+            "vfio     cdev /dev/vfio/devices/vfio0 (iommufd); peerbar uses /dev/vfio/devices/vfio0 with /dev/iommu: the kernel offers iommufd"
         ),
         "{}",
         r.stdout
+    );
+    // --vfio legacy: the container, said so on both lines.
+    let r = run(&[
+        "--vfio",
+        "legacy",
+        "topology",
+        "--sysfs",
+        tree.path(),
+        "03:00.0",
+    ]);
+    assert!(
+        r.stdout
+            .contains("--vfio legacy makes peerbar use the legacy VFIO container")
+            && r.stdout.contains(
+                "peerbar uses /dev/vfio/3 (the legacy container): --vfio legacy asks for it"
+            ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn forced_iommufd_without_it_names_what_is_missing() {
+    let tree = q35_tree(true, 0, 4096);
+    let r = run(&[
+        "--vfio",
+        "iommufd",
+        "topology",
+        "--sysfs",
+        tree.path(),
+        "03:00.0",
+    ]);
+    assert!(
+        r.stdout
+            .contains("peerbar cannot open it: the iommufd VFIO path is not available: this kernel has no iommufd"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_bad_vfio_value_is_a_usage_error() {
+    let r = run(&["--vfio", "cdev", "topology"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("\"cdev\" is not a VFIO interface: expected auto, legacy or iommufd"),
+        "{}",
+        r.stderr
     );
 }
 

@@ -42,3 +42,27 @@ fn device_is_refused_with_its_own_options() {
     assert_eq!(r.code, EXIT_USAGE, "{}", r.stderr);
     assert!(r.stderr.contains("--nvme and --peer-cmb"), "{}", r.stderr);
 }
+
+#[test]
+fn forced_iommufd_still_names_a_missing_device_first() {
+    let r = run(&["--vfio", "iommufd", "vfio-check", "--nvme", "fedc:ff:1f.7"]);
+    assert_eq!(r.code, EXIT_DEVICE, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no PCI device fedc:ff:1f.7"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_bad_vfio_interface_is_a_usage_error() {
+    let r = run(&["--vfio", "type1", "vfio-check", "--nvme", "0000:02:00.0"]);
+    assert_eq!(r.code, EXIT_USAGE, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("\"type1\" is not a VFIO interface: expected auto, legacy or iommufd"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
