@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use peerbar::device::backend::{self, VfioChoice, VfioFunction};
+use peerbar::device::backend::{self, VfioChoice, VfioFunction, VfioRequest};
 use peerbar::device::vfio::{Bdf, SysfsPaths, VfioOpen, ENDPOINT_BARS};
 use peerbar::{BarIndex, Device, Endpoint};
 #[cfg(feature = "sim")]
@@ -47,6 +47,11 @@ impl Target {
     /// Checks the option combination, then opens the device.
     pub fn open(opts: &GlobalOpts) -> anyhow::Result<Target> {
         let Some(bdf) = hardware_bdf(opts)? else {
+            if opts.vfio != VfioRequest::Auto {
+                return Err(usage_error(
+                    "--vfio legacy|iommufd chooses how real hardware is opened (--device, --nvme); the simulated endpoint has no VFIO",
+                ));
+            }
             return Target::open_simulation(opts);
         };
         let text = bdf.to_string();

@@ -54,6 +54,17 @@ fn unknown_option_is_a_usage_error() {
 }
 
 #[test]
+fn a_forced_vfio_interface_without_hardware_is_a_usage_error() {
+    let r = run(&["--vfio", "iommufd", "info"]);
+    assert_eq!(r.code, EXIT_USAGE, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the simulated endpoint has no VFIO"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn bad_access_size_is_a_usage_error() {
     let r = run(&["bar-test", "--access", "3"]);
     assert_eq!(r.code, EXIT_USAGE);
