@@ -1,7 +1,10 @@
 //! The project's own device trait: everything the driver needs from a PCIe function.
 //!
 //! pci-driver's `PciDevice` is sealed, so peerbar owns this trait and has several backends:
-//! - [`vfio`]: real hardware through VFIO (wrapping pci-driver);
+//! - [`vfio`]: real hardware through the legacy VFIO group + type-1 container (wrapping
+//!   pci-driver);
+//! - [`iommufd`]: real hardware through the VFIO device cdev and iommufd, peer BARs as dma-bufs;
+//!   [`backend`] chooses between the two (`--vfio`);
 //! - `peerbar_sim::SimDevice`: the Verilator simulation of the RTL (in the peerbar-sim crate);
 //! - `fake` (feature `test-utils`): a small in-memory device for unit tests of code above the
 //!   trait.
@@ -70,8 +73,10 @@ pub trait Device: Send + Sync {
     fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()>;
 
     /// Bus address at which peers reach `bar` (what a P2P DMA names). Behind an IOMMU (VFIO)
-    /// that is the IOVA at which the BAR is mapped into the device's container, and asking
-    /// before it is mapped is [`Error::BarNotMappedForPeers`].
+    /// that is the IOVA at which the BAR is mapped into the device's container or iommufd IOAS,
+    /// and asking before it is mapped is [`Error::BarNotMappedForPeers`]; on iommufd, while the
+    /// kernel has revoked the BAR's dma-buf and the mapping is not re-made,
+    /// [`Error::PeerWindowRevoked`].
     fn bar_bus_addr(&self, bar: BarIndex) -> Result<BusAddr>;
 
     /// The IOVA allocator of the IOMMU address space this device shares with others (a VFIO
