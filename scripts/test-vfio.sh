@@ -173,7 +173,7 @@ if [[ $iommufd_guest == 1 ]]; then
         initramfs=$work/initramfs-builtin.cpio.gz
         "$repo/scripts/qemu/build-initramfs.sh" "$cache" "$peerbar" "$initramfs" --no-modules
         kernel_name="$(basename "$(dirname "$vmlinuz")")/bzImage"
-        boot iommufd "PEERBAR-RESULT iommufd-dev=PASS vfio-cdev=PASS topology=PASS vfio-check-iommufd=0 info=PASS vfio-check-legacy=0" \
+        boot iommufd "PEERBAR-RESULT iommufd-dev=PASS vfio-cdev=PASS topology=PASS vfio-check-iommufd=0 info=PASS copy-not-endpoint=PASS vfio-check-legacy=0" \
             "intel_iommu=on peerbar.mode=iommufd" \
             -device intel-iommu,intremap=on,caching-mode=on
     else
