@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::copy::{CopyArgs, Destination, Direction, Transfer};
 use crate::target::Target;
-use crate::units::{human_bytes, parse_size};
+use crate::units::{human_bytes, parse_size, plural};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -739,10 +739,6 @@ fn registers(target: &Target, endpoint: &Endpoint) -> anyhow::Result<Finding> {
         ));
     }
     Ok(Finding::pass(what))
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Which way a loopback job moves the data.

@@ -172,6 +172,37 @@ fn sgl_reads_data_blocks_and_bit_buckets_only() {
         .contains("type 4h"));
 }
 
+/// `--json` names the line or entry of a list error from these, not from its message.
+#[test]
+fn list_errors_say_their_line_or_entry() {
+    let text = parse_text("host:+0 4k\n\nfoo 4k").unwrap_err();
+    assert_eq!((text.line(), text.entry()), (Some(3), None));
+    let json =
+        parse_json(r#"{"entries": [{"address": 0, "length": 1}, {"length": 0}]}"#).unwrap_err();
+    assert_eq!(
+        (json.line(), json.entry()),
+        (None, Some("entries[1]".into()))
+    );
+    let syntax = parse_json("{\"entries\": [\n  oops\n]}").unwrap_err();
+    assert_eq!((syntax.line(), syntax.entry()), (Some(2), None));
+    let mut bytes = SglDescriptor::data_block(BusAddr::new(0x1000), 64)
+        .to_bytes()
+        .to_vec();
+    bytes.extend(SglDescriptor::data_block(BusAddr::new(0), 0).to_bytes());
+    let zero = parse_sgl(&bytes).unwrap_err();
+    assert_eq!(
+        (zero.line(), zero.entry()),
+        (None, Some("descriptor 1".into()))
+    );
+    let cut = parse_sgl(&bytes[..20]).unwrap_err();
+    assert_eq!(
+        (cut.line(), cut.entry()),
+        (None, Some("descriptor 1".into()))
+    );
+    let empty = check_list(Vec::new(), Op::Pull).unwrap_err();
+    assert_eq!((empty.line(), empty.entry()), (None, None));
+}
+
 #[test]
 fn list_checks() {
     let bb = Entry {
