@@ -257,7 +257,7 @@ impl Endpoint {
         Arc::clone(&self.device)
     }
 
-    /// The endpoint's DMA engine: fails with [`Error::DmaEngineAbsent`] when this build has
+    /// The endpoint's DMA engine: fails with [`DmaError::EngineAbsent`](crate::dma::DmaError::EngineAbsent) when this build has
     /// none (CAPABILITIES.DMA_ENGINE = 0). Writes nothing; enable it with
     /// [`crate::dma::DmaEngine::enable`].
     pub fn dma(&self) -> Result<crate::dma::DmaEngine> {

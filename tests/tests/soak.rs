@@ -923,7 +923,7 @@ impl Soak {
         let waited = loop {
             let r = p.ticket.wait(Duration::from_secs(1));
             match r {
-                Err(peerbar::Error::DmaTimeout { .. })
+                Err(peerbar::Error::Dma(peerbar::DmaError::Timeout { .. }))
                     if Instant::now() < deadline && self.sim.failure().is_none() => {}
                 other => break other,
             }

@@ -697,7 +697,7 @@ fn run_combo(
                     last_check = Instant::now();
                     match ticket.wait(Duration::ZERO) {
                         Ok(done) => Some(done),
-                        Err(peerbar::Error::DmaTimeout { .. }) => None,
+                        Err(peerbar::Error::Dma(peerbar::DmaError::Timeout { .. })) => None,
                         Err(e) => return Err(anyhow::Error::new(e).context("waiting for a job")),
                     }
                 } else {

@@ -267,7 +267,7 @@ pub fn run(
     let ticket = queue.submit(job).context("submitting the job")?;
     let completion = match ticket.wait(args.wait) {
         Ok(c) => c,
-        Err(e @ peerbar::Error::DmaTimeout { .. }) => {
+        Err(e @ peerbar::Error::Dma(peerbar::DmaError::Timeout { .. })) => {
             return Err(anyhow::Error::new(e).context(format!(
                 "the job got no completion within --wait {} s (the engine may be stuck or \
                  the list names memory that never answers)",
