@@ -14,6 +14,8 @@ use peerbar::dma::wire::{Opcode, SglDescriptor};
 use crate::units::{parse_seconds, parse_size};
 use crate::UsageError;
 
+#[cfg(test)]
+mod fuzz;
 mod load;
 mod parse;
 mod report;
