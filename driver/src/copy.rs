@@ -12,7 +12,9 @@
 //! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
 //! [`Pattern`]: every 16 bytes say where they belong, so a report names the LBA, the offset,
 //! and where the wrong bytes came from. [`P2pCopy::new`] checks the options and allocates the
-//! slots; [`P2pCopy::run_leg`] runs one leg and adds its figures to a [`LegFigures`].
+//! slots; [`P2pCopy::run`] makes passes over every leg (once, until a deadline, or until the
+//! [`CopyObserver`] asks to stop), and [`P2pCopy::run_leg`] runs one leg and adds its figures
+//! to a [`LegFigures`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -146,9 +148,14 @@ pub trait CopyObserver {
     fn tick(&mut self, leg: &'static str) {
         let _ = leg;
     }
-    /// True: start no more chunks; the leg ends once those in flight are done.
+    /// True: start no more chunks; the leg ends once those in flight are done, and
+    /// [`P2pCopy::run`] starts no other leg.
     fn stop_requested(&self) -> bool {
         false
+    }
+    /// [`P2pCopy::run`] is starting leg `leg`.
+    fn leg_started(&mut self, leg: &'static str) {
+        let _ = leg;
     }
     /// The simulated clock in seconds, `None` on hardware (then no simulated figures).
     fn sim_seconds(&self) -> Option<f64> {
@@ -180,6 +187,31 @@ pub enum CopyStop {
     Mismatch(String),
     /// The NVMe command or engine job that failed, described.
     Failed(String),
+}
+
+/// How many passes over every leg [`P2pCopy::run`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passes {
+    /// One.
+    Once,
+    /// Passes until `deadline`: a pass that started before it runs to its end.
+    Until(Instant),
+    /// Passes until the [`CopyObserver`] asks to stop.
+    UntilStopped,
+}
+
+/// What [`P2pCopy::run`] did.
+#[derive(Clone, Debug)]
+pub struct CopyRun {
+    /// Every leg that started, in leg order, with its figures over every pass (after a stop,
+    /// a mismatch or a failure the later legs may not have started).
+    pub legs: Vec<(&'static str, LegFigures)>,
+    /// Passes run to their end.
+    pub passes: u64,
+    /// The mismatch or failed command that ended the run.
+    pub stop: Option<CopyStop>,
+    /// The observer asked to stop.
+    pub stopped: bool,
 }
 
 /// The figures of one leg, added to by every [`P2pCopy::run_leg`] of it (over every pass).
@@ -557,6 +589,52 @@ impl<'a> P2pCopy<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// Runs every leg in order, `passes` times, each with [`P2pCopy::run_leg`]; a mismatch or
+    /// a failed command ends the run, and so does the observer asking to stop (a leg that has
+    /// not started then does not run).
+    pub fn run(
+        &mut self,
+        passes: Passes,
+        observer: &mut dyn CopyObserver,
+    ) -> Result<CopyRun, CopyError> {
+        let names = self.leg_names();
+        let mut figures: Vec<LegFigures> = names.iter().map(|_| LegFigures::default()).collect();
+        let mut run = CopyRun {
+            legs: Vec::new(),
+            passes: 0,
+            stop: None,
+            stopped: false,
+        };
+        // How many legs have started (in any pass): those are reported.
+        let mut started = 0usize;
+        'passes: loop {
+            for (i, (name, tally)) in names.iter().zip(&mut figures).enumerate() {
+                if observer.stop_requested() {
+                    run.stopped = true;
+                    break 'passes;
+                }
+                started = started.max(i + 1);
+                observer.leg_started(name);
+                if let Some(stop) = self.run_leg(i, tally, observer)? {
+                    run.stop = Some(stop);
+                    break 'passes;
+                }
+            }
+            if observer.stop_requested() {
+                run.stopped = true;
+                break;
+            }
+            run.passes += 1;
+            match passes {
+                Passes::Once => break,
+                Passes::Until(deadline) if Instant::now() >= deadline => break,
+                _ => {}
+            }
+        }
+        run.legs = names.into_iter().zip(figures).take(started).collect();
+        Ok(run)
     }
 
     /// Runs leg `leg` (an index into [`P2pCopy::leg_names`]): its steps for every chunk,

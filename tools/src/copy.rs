@@ -21,7 +21,7 @@ use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use peerbar::copy::{
     CopyDestination, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop, LegFigures,
-    P2pCopy,
+    P2pCopy, Passes,
 };
 use peerbar::dma::{CompletionMode, DmaEngine, QueueConfig, QueuePair};
 use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, TransferMode};
@@ -583,6 +583,10 @@ impl CopyObserver for CopyProgress<'_> {
         interrupt::requested()
     }
 
+    fn leg_started(&mut self, leg: &'static str) {
+        self.progress.set_message(leg);
+    }
+
     fn sim_seconds(&self) -> Option<f64> {
         #[cfg(feature = "sim")]
         return self
@@ -734,59 +738,27 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         #[cfg(feature = "sim")]
         sim: world.sim.as_ref(),
     };
-    let mut tallies: Vec<LegFigures> = legs.iter().map(|_| LegFigures::default()).collect();
-    let mut mismatch = None;
-    let mut failure = None;
-    let mut passes = 0u64;
-    let mut interrupted = false;
-    // How many legs have started (in any pass): those are reported.
-    let mut started = 0usize;
-    let deadline = args.duration.and_then(|r| r.deadline(Instant::now()));
-    'passes: loop {
-        for (i, (name, tally)) in legs.iter().zip(&mut tallies).enumerate() {
-            // A leg that has not started does not run after Ctrl-C (and it is not reported).
-            if interrupt::requested() {
-                interrupted = true;
-                break 'passes;
-            }
-            started = started.max(i + 1);
-            progress.set_message(*name);
-            let stop = copy
-                .run_leg(i, tally, &mut observer)
-                .map_err(|e| cli_error(e, args))?;
-            match stop {
-                Some(CopyStop::Mismatch(m)) => {
-                    mismatch = Some(m);
-                    break 'passes;
-                }
-                Some(CopyStop::Failed(f)) => {
-                    failure = Some(f);
-                    break 'passes;
-                }
-                None => {}
-            }
-        }
-        if interrupt::requested() {
-            interrupted = true;
-            break;
-        }
-        passes += 1;
-        match (args.duration, deadline) {
-            (None, _) => break,
-            (Some(_), Some(d)) if Instant::now() >= d => break,
-            _ => {}
-        }
-    }
+    let passes = match args.duration.map(|r| r.deadline(Instant::now())) {
+        None => Passes::Once,
+        Some(Some(deadline)) => Passes::Until(deadline),
+        Some(None) => Passes::UntilStopped,
+    };
+    let run = copy
+        .run(passes, &mut observer)
+        .map_err(|e| cli_error(e, args))?;
     if let Some(live) = &observer.live {
         live.finish();
     }
     progress.finish_and_clear();
-    // The legs that ran (after Ctrl-C or a failure, the later ones may not have).
-    let reports: Vec<LegReport> = legs
-        .iter()
-        .zip(tallies)
-        .take(started)
-        .map(|(name, tally)| leg_report(tally, name))
+    let (mismatch, failure) = match run.stop {
+        Some(CopyStop::Mismatch(m)) => (Some(m), None),
+        Some(CopyStop::Failed(f)) => (None, Some(f)),
+        None => (None, None),
+    };
+    let reports: Vec<LegReport> = run
+        .legs
+        .into_iter()
+        .map(|(name, figures)| leg_report(figures, name))
         .collect();
 
     let report = CopyReport {
@@ -803,12 +775,12 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         seed: args.seed,
         verified: verify,
         legs: reports,
-        mismatch: mismatch.clone(),
-        failure: failure.clone(),
-        passes,
+        mismatch,
+        failure,
+        passes: run.passes,
         duration_seconds: args.duration.and_then(RunFor::seconds),
         until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
-        interrupted,
+        interrupted: run.stopped,
     };
     Ok(report)
 }
