@@ -1,6 +1,7 @@
-//! The crate's error type. The DMA engine's errors ([`crate::dma::DmaError`]) and the NVMe
-//! driver's ([`crate::nvme::NvmeError`]) live in their modules and are composed here; device
-//! access, sysfs and VFIO errors are this enum's own variants.
+//! The crate's error type. Host memory's errors ([`crate::hostmem::HostMemError`]), the DMA
+//! engine's ([`crate::dma::DmaError`]) and the NVMe driver's ([`crate::nvme::NvmeError`]) live
+//! in their modules and are composed here; device access, sysfs and VFIO errors are this
+//! enum's own variants.
 
 use std::path::PathBuf;
 
@@ -120,19 +121,6 @@ pub enum Error {
     #[error("BAR2 size mismatch: the endpoint's BAR2_SIZE registers say {register} bytes but BAR2 is {bar_len} bytes")]
     Bar2SizeMismatch { register: u64, bar_len: u64 },
 
-    #[error("list entry {index} ({len} bytes at {addr}) lies in {space} but in no DMA buffer or BAR2 slice the job holds: the job was not submitted (DataList::push_bus_unchecked passes a raw address on purpose)")]
-    UnmappedListEntry {
-        /// Index of the entry in the [`crate::hostmem::DataList`].
-        index: usize,
-        addr: crate::address::BusAddr,
-        len: u32,
-        /// "this driver's DMA (IOVA) space" or "the endpoint's BAR2".
-        space: &'static str,
-    },
-
-    #[error("no free bus address (IOVA) range for a {len}-byte DMA buffer")]
-    IovaExhausted { len: usize },
-
     #[error("{bar} of {device} has no bus address for peers yet: behind an IOMMU a peer reaches a BAR only through an IOVA mapping in the same VFIO container; map it first (VfioDevice::map_bar_for_peers)")]
     BarNotMappedForPeers { device: String, bar: BarIndex },
 
@@ -141,13 +129,6 @@ pub enum Error {
         iova: crate::address::BusAddr,
         len: usize,
         reason: String,
-    },
-
-    #[error("allocating {len} bytes of host memory for DMA failed")]
-    HostMemory {
-        len: usize,
-        #[source]
-        source: std::io::Error,
     },
 
     #[error("{len} byte(s) at offset {offset} run past the end of a {buffer_len}-byte buffer; nothing was accessed")]
@@ -166,6 +147,9 @@ pub enum Error {
 
     #[error("simulation failed")]
     Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    #[error(transparent)]
+    HostMem(#[from] crate::hostmem::HostMemError),
 
     #[error(transparent)]
     Dma(#[from] crate::dma::DmaError),

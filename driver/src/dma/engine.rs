@@ -14,7 +14,7 @@ use crate::dma::wire::{CqEntry, SqEntry};
 use crate::dma::DmaError;
 use crate::error::{Error, Result};
 use crate::hostmem::ring::CqCursor;
-use crate::hostmem::DmaMemory;
+use crate::hostmem::{AddressSpace, DmaMemory};
 use crate::regs::{
     self, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS, QUEUE_CONTROL, QUEUE_CQ_BASE_HI,
     QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI, QUEUE_SQ_BASE_LO, QUEUE_SQ_TAIL,
@@ -144,16 +144,16 @@ impl DmaEngine {
     }
 
     /// The bus ranges this driver owns: its IOVA ranges and the endpoint's BAR2.
-    pub(super) fn own_spaces(&self) -> Vec<(&'static str, std::ops::Range<u64>)> {
+    pub(super) fn own_spaces(&self) -> Vec<(AddressSpace, std::ops::Range<u64>)> {
         let mut spaces: Vec<_> = self
             .inner
             .iova_ranges
             .iter()
-            .map(|r| ("this driver's DMA (IOVA) space", r.clone()))
+            .map(|r| (AddressSpace::Iova, r.clone()))
             .collect();
         let bar2 = self.inner.peer.bus_base().get();
         spaces.push((
-            "the endpoint's BAR2",
+            AddressSpace::Bar2,
             bar2..bar2.saturating_add(self.inner.peer.bar_len()),
         ));
         spaces
