@@ -102,3 +102,39 @@ fn csv_and_svg_shapes() {
     assert_eq!(s.matches("class=\"ideal\"").count(), 2);
     assert!(s.contains("4 KiB") && s.contains("throughput (GB/s)"));
 }
+
+/// A job that completes with an error status ends the sweep with `Outcome::JobError`, which
+/// `main` turns into exit status 4. Nothing on the command line makes a bench job fail, so the
+/// simulation's fault injection answers the engine's read of the first job's host buffer with
+/// Unsupported Request.
+#[test]
+fn a_job_that_fails_ends_the_sweep_with_job_error() {
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        global: GlobalOpts,
+    }
+    let opts = <Cli as clap::Parser>::parse_from(["peerbar", "--json"]).global;
+    let mut target = Target::open(&opts).unwrap();
+    let sim = target.sim.clone().expect("the simulated endpoint");
+    let a = args(|a| {
+        a.op = vec!["pull".into()];
+        a.entry_sizes = vec!["4KiB".into()];
+        a.list_lengths = vec!["1".into()];
+        a.queue_depths = vec!["1".into()];
+        a.jobs = "1".into();
+    });
+    let p = plan(&a).unwrap();
+    // The bench's first allocation is its host buffer, and a fresh allocator over the same
+    // IOVA ranges hands out the same address first (the rings come after it).
+    let memory = peerbar::hostmem::DmaMemory::new(Arc::new(sim.clone())).unwrap();
+    let probe = memory.alloc(4096).unwrap();
+    let host = probe.bus_addr().get();
+    drop(probe);
+    sim.inject_read_fault(
+        host..host + 4096,
+        peerbar_sim::ReadFault::UnsupportedRequest,
+    );
+    assert_eq!(run(&mut target, &opts, &a, &p).unwrap(), Outcome::JobError);
+    assert_eq!(sim.armed_read_faults(), 0, "the fault hit the job's data");
+}
