@@ -11,19 +11,89 @@
 //!
 //! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
 //! [`Pattern`]: every 16 bytes say where they belong, so a report names the LBA, the offset,
-//! and where the wrong bytes came from. [`P2pCopy::new`] checks the options and allocates the
-//! slots; [`P2pCopy::run`] makes passes over every leg (once, until a deadline, or until the
+//! and where the wrong bytes came from. [`CopyDevices::open`] brings up the engine and the
+//! SSD; [`P2pCopy::new`] checks the options and allocates the slots; [`P2pCopy::run`] makes passes over every leg (once, until a deadline, or until the
 //! [`CopyObserver`] asks to stop), and [`P2pCopy::run_leg`] runs one leg and adds its figures
 //! to a [`LegFigures`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::dma::{DmaEngine, Job, PeerRange, PeerSlice, QueuePair, Sgl, Ticket};
+use crate::device::Device;
+use crate::dma::{
+    CompletionMode, DmaEngine, Job, PeerRange, PeerSlice, QueueConfig, QueuePair, Sgl, Ticket,
+};
+use crate::endpoint::Endpoint;
 use crate::hostmem::{DataList, DmaBuffer};
-use crate::nvme::{IoQueue, Nvme, NvmeTicket, TransferMode};
+use crate::nvme::{IoQueue, Nvme, NvmeOptions, NvmeTicket, TransferMode};
 use crate::pattern::Pattern;
 use crate::{BarIndex, BarOffset, BusAddr};
+
+/// What a copy drives, opened: the endpoint's DMA engine (enabled) with queue 0 polling, and
+/// the NVMe controller on the engine's DMA memory with one I/O queue. [`P2pCopy::new`] takes
+/// them.
+#[derive(Debug)]
+pub struct CopyDevices {
+    /// The endpoint's DMA engine, enabled.
+    pub engine: DmaEngine,
+    /// Its queue 0, polling.
+    pub queue: QueuePair,
+    /// The NVMe controller, on the engine's DMA memory.
+    pub nvme: Nvme,
+    /// One I/O queue of it.
+    pub io: IoQueue,
+}
+
+/// Why [`CopyDevices::open`] failed, by step (the driver's error is the source).
+#[derive(Debug, thiserror::Error)]
+pub enum CopyOpenError {
+    /// Opening or enabling the DMA engine, or creating its queue.
+    #[error(transparent)]
+    Engine(crate::Error),
+    /// Bringing the NVMe controller up.
+    #[error("initialising the NVMe controller")]
+    Nvme(#[source] crate::Error),
+    /// Creating the NVMe I/O queue.
+    #[error("creating an NVMe I/O queue")]
+    IoQueue(#[source] crate::Error),
+}
+
+impl CopyDevices {
+    /// Enables `endpoint`'s DMA engine and creates its queue 0 (polling), then brings up the
+    /// NVMe controller `nvme` with `transfer`, sharing the engine's DMA memory, and creates an
+    /// I/O queue. For the SSD to reach BAR2 on hardware, both functions must be in one VFIO
+    /// container, with BAR2 mapped for peers.
+    pub fn open(
+        endpoint: &Endpoint,
+        nvme: Arc<dyn Device>,
+        transfer: TransferMode,
+    ) -> Result<CopyDevices, CopyOpenError> {
+        let engine = endpoint.dma().map_err(CopyOpenError::Engine)?;
+        engine.enable().map_err(CopyOpenError::Engine)?;
+        let queue = engine
+            .create_queue(QueueConfig {
+                mode: CompletionMode::Polling,
+                ..QueueConfig::new(0)
+            })
+            .map_err(CopyOpenError::Engine)?;
+        let nvme = Nvme::open(
+            nvme,
+            engine.memory().clone(),
+            NvmeOptions {
+                transfer,
+                ..NvmeOptions::default()
+            },
+        )
+        .map_err(CopyOpenError::Nvme)?;
+        let io = nvme.io_queue().map_err(CopyOpenError::IoQueue)?;
+        Ok(CopyDevices {
+            engine,
+            queue,
+            nvme,
+            io,
+        })
+    }
+}
 
 /// Which way the copy goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
