@@ -230,7 +230,7 @@ impl Endpoint {
         let version = Version::from_raw(regs::read(device.as_ref(), &regs::VERSION_REG)?.get());
         if version.major != SUPPORTED_MAJOR {
             return Err(Error::UnsupportedVersion {
-                found: version.to_string(),
+                found: version,
                 supported_major: SUPPORTED_MAJOR,
             });
         }
@@ -430,7 +430,7 @@ mod tests {
                 found,
                 supported_major,
             } => {
-                assert_eq!(found, "1.2.3");
+                assert_eq!(found.to_string(), "1.2.3");
                 assert_eq!(supported_major, 0);
             }
             other => panic!("unexpected {other}"),

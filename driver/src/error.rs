@@ -79,7 +79,10 @@ pub enum Error {
     BadMagic { found: u32, expected: u32 },
 
     #[error("endpoint version {found} is not supported by this driver (supports major version {supported_major})")]
-    UnsupportedVersion { found: String, supported_major: u16 },
+    UnsupportedVersion {
+        found: crate::endpoint::Version,
+        supported_major: u16,
+    },
 
     #[error("invalid PCI address {bdf:?}: expected domain:bus:device.function (0000:01:00.0) or bus:device.function (01:00.0), hexadecimal, device <= 1f, function <= 7")]
     InvalidBdf { bdf: String },
