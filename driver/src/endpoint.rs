@@ -230,7 +230,7 @@ impl Endpoint {
         let version = Version::from_raw(regs::read(device.as_ref(), &regs::VERSION_REG)?.get());
         if version.major != SUPPORTED_MAJOR {
             return Err(Error::UnsupportedVersion {
-                found: version.to_string(),
+                found: version,
                 supported_major: SUPPORTED_MAJOR,
             });
         }
@@ -257,7 +257,7 @@ impl Endpoint {
         Arc::clone(&self.device)
     }
 
-    /// The endpoint's DMA engine: fails with [`Error::DmaEngineAbsent`] when this build has
+    /// The endpoint's DMA engine: fails with [`DmaError::EngineAbsent`](crate::dma::DmaError::EngineAbsent) when this build has
     /// none (CAPABILITIES.DMA_ENGINE = 0). Writes nothing; enable it with
     /// [`crate::dma::DmaEngine::enable`].
     pub fn dma(&self) -> Result<crate::dma::DmaEngine> {
@@ -430,7 +430,7 @@ mod tests {
                 found,
                 supported_major,
             } => {
-                assert_eq!(found, "1.2.3");
+                assert_eq!(found.to_string(), "1.2.3");
                 assert_eq!(supported_major, 0);
             }
             other => panic!("unexpected {other}"),

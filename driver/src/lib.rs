@@ -65,7 +65,7 @@
 //! # let entry = CqEntry::new(8192, 1, 0, ticket.cid(), StatusCode::Success, true);
 //! # fake.dma_write(cq, entry.as_bytes())?;
 //!
-//! // The completion entry; check() turns an error status into Error::DmaStatus.
+//! // The completion entry; check() turns an error status into DmaError::Status.
 //! let completion = ticket.wait(Duration::from_secs(5))?.check()?;
 //! assert_eq!(completion.result, 8192); // bytes moved
 //! # Ok(())
@@ -89,6 +89,8 @@ pub mod topology;
 
 pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;
+pub use dma::{DmaError, QueueLostReason};
 pub use endpoint::Endpoint;
-pub use error::{CompletionStatus, Error, QueueLostReason, Result};
+pub use error::{CompletionStatus, Error, Result};
+pub use nvme::NvmeError;
 pub use nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, NvmeTicket, TransferMode};

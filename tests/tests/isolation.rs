@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use peerbar::dma::wire::StatusCode;
 use peerbar::dma::{DmaEngine, Job, PeerRange, QueueConfig, QueuePair, Sgl};
-use peerbar::hostmem::{DataList, Held};
+use peerbar::hostmem::{AddressSpace, DataList, Held, HostMemError};
 use peerbar::regs::{self, QUEUE_STATUS};
 use peerbar::{BusAddr, Device, Endpoint, Error};
 use peerbar_sim::{SimConfig, SimDevice};
@@ -45,16 +45,23 @@ fn snapshot(sim: &SimDevice, q: &QueuePair) -> (u32, u32, usize, usize, usize) {
     )
 }
 
-fn expect_refused(sim: &SimDevice, q: &QueuePair, job: Job, index: usize, addr: u64, space: &str) {
+fn expect_refused(
+    sim: &SimDevice,
+    q: &QueuePair,
+    job: Job,
+    index: usize,
+    addr: u64,
+    space: AddressSpace,
+) {
     let before = snapshot(sim, q);
     match q.submit(job) {
-        Err(e @ Error::UnmappedListEntry { .. }) => {
-            let Error::UnmappedListEntry {
+        Err(e @ Error::HostMem(HostMemError::UnmappedListEntry { .. })) => {
+            let Error::HostMem(HostMemError::UnmappedListEntry {
                 index: i,
                 addr: a,
                 space: s,
                 ..
-            } = &e
+            }) = &e
             else {
                 unreachable!()
             };
@@ -62,6 +69,7 @@ fn expect_refused(sim: &SimDevice, q: &QueuePair, job: Job, index: usize, addr: 
             let text = e.to_string();
             assert!(text.contains(&format!("list entry {index}")), "{text}");
             assert!(text.contains("not submitted"), "{text}");
+            assert!(text.contains(&format!("lies in {space}")), "{text}");
         }
         other => panic!("expected a refusal of entry {index}: {other:?}"),
     }
@@ -80,8 +88,8 @@ fn lists_naming_memory_the_driver_did_not_map_are_refused_before_submit() {
     host.write(0, &pattern(1, 8192)).unwrap();
     let slice = Arc::new(dma.peer_memory().alloc(8192, 4096).unwrap());
     let peer = |len: u32| PeerRange::new(&slice, 0, len).unwrap();
-    const IOVA: &str = "this driver's DMA (IOVA) space";
-    const BAR2: &str = "the endpoint's BAR2";
+    const IOVA: AddressSpace = AddressSpace::Iova;
+    const BAR2: AddressSpace = AddressSpace::Bar2;
 
     // Entry 1 is IOVA space nobody mapped.
     let mut list = DataList::new();

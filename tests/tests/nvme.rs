@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use peerbar::copy::{
     CopyDestination, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop, LegFigures,
-    P2pCopy, SizeOption,
+    P2pCopy, Passes, SizeOption,
 };
 use peerbar::dma::{
     CompletionMode, DmaEngine, Job, PeerRange, QueueConfig, SglDescriptor, SglType,
@@ -717,5 +717,26 @@ fn the_library_copy_goes_to_the_ssd_and_back_through_bar2_and_names_damaged_data
     match stop {
         Some(CopyStop::Mismatch(m)) => assert!(m.starts_with("CHECKSUM of chunk 2 "), "{m}"),
         other => panic!("damaged data not reported: {other:?}"),
+    }
+
+    // run: every leg in order, once (the way out writes the pattern again over the damage).
+    let mut seen = CountingObserver::default();
+    let run = copy.run(Passes::Once, &mut seen).expect("run");
+    assert_eq!((run.passes, run.stop, run.stopped), (1, None, false));
+    let legs: Vec<&str> = run.legs.iter().map(|(name, _)| *name).collect();
+    assert_eq!(legs, copy.leg_names());
+    assert!(run.legs.iter().all(|(_, f)| f.chunks == 4));
+    assert_eq!(seen.chunks, 8);
+    // Asked to stop before it starts, it runs no leg.
+    let run = copy.run(Passes::UntilStopped, &mut Stopped).expect("run");
+    assert!(run.stopped && run.legs.is_empty() && run.passes == 0);
+}
+
+/// Asks the copy to stop at once.
+struct Stopped;
+
+impl CopyObserver for Stopped {
+    fn stop_requested(&self) -> bool {
+        true
     }
 }

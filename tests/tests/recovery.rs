@@ -14,7 +14,7 @@ use peerbar::dma::{
 };
 use peerbar::hostmem::DataList;
 use peerbar::hostmem::DmaBuffer;
-use peerbar::{Device, Endpoint, Error, QueueLostReason};
+use peerbar::{Device, DmaError, Endpoint, Error, QueueLostReason};
 use peerbar_sim::{ReadFault, SimConfig, SimDevice};
 use peerbar_tests::{pattern, read_bar2, reg};
 
@@ -194,11 +194,11 @@ fn flr_with_jobs_in_flight(mode: CompletionMode) {
         for (queue, ticket) in &tickets {
             let waiting = Instant::now();
             match ticket.wait(WAIT) {
-                Err(Error::QueueLost {
+                Err(Error::Dma(DmaError::QueueLost {
                     queue: q,
                     cid: Some(cid),
                     reason: QueueLostReason::FunctionReset,
-                }) => {
+                })) => {
                     assert_eq!((q, cid), (*queue, ticket.cid()));
                 }
                 other => panic!("queue {queue} job {}: {other:?}", ticket.cid()),
@@ -222,11 +222,11 @@ fn flr_with_jobs_in_flight(mode: CompletionMode) {
         );
         // A lost queue refuses new jobs with the same reason.
         match queues[1].submit(Job::Nop) {
-            Err(Error::QueueLost {
+            Err(Error::Dma(DmaError::QueueLost {
                 queue: 1,
                 cid: None,
                 reason: QueueLostReason::FunctionReset,
-            }) => {}
+            })) => {}
             other => panic!("submit on a lost queue: {other:?}"),
         }
     }
@@ -314,10 +314,10 @@ fn flr_from_config_space_in_the_middle_of_traffic() {
         for ticket in &tickets {
             match ticket.wait(WAIT) {
                 Ok(_) => completed += 1,
-                Err(Error::QueueLost {
+                Err(Error::Dma(DmaError::QueueLost {
                     reason: QueueLostReason::FunctionReset,
                     ..
-                }) => lost += 1,
+                })) => lost += 1,
                 Err(e) => panic!("job {}: {e}", ticket.cid()),
             }
         }
@@ -353,11 +353,11 @@ fn queue_disabled_by_the_engine_is_recreated_and_goes_on() {
         sim.inject_read_fault(sq..sq + 64, ReadFault::UnsupportedRequest);
         let started = Instant::now();
         match q1.submit(t1.job(0)).unwrap().wait(WAIT) {
-            Err(Error::QueueLost {
+            Err(Error::Dma(DmaError::QueueLost {
                 queue: 1,
                 cid: Some(0),
                 reason: QueueLostReason::QueueDisabled,
-            }) => {}
+            })) => {}
             other => panic!("job on the queue whose SQ fetch failed: {other:?}"),
         }
         assert!(started.elapsed() < Duration::from_secs(2));
@@ -399,10 +399,10 @@ fn engine_reset_with_jobs_in_flight_then_new_queues_work() {
         dma.reset().unwrap();
         for ticket in &tickets {
             match ticket.wait(WAIT) {
-                Err(Error::QueueLost {
+                Err(Error::Dma(DmaError::QueueLost {
                     reason: QueueLostReason::QueueDisabled,
                     ..
-                }) => {}
+                })) => {}
                 other => panic!("job {}: {other:?}", ticket.cid()),
             }
         }
@@ -439,7 +439,9 @@ fn dropping_a_queue_with_unfetched_jobs_releases_their_memory() {
         );
         for ticket in &tickets {
             match ticket.wait(WAIT) {
-                Err(Error::QueueDropped { queue: 2, cid }) => assert_eq!(cid, ticket.cid()),
+                Err(Error::Dma(DmaError::QueueDropped { queue: 2, cid })) => {
+                    assert_eq!(cid, ticket.cid())
+                }
                 other => panic!("job {} of a dropped queue: {other:?}", ticket.cid()),
             }
         }

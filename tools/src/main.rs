@@ -258,32 +258,6 @@ pub fn usage_error(message: impl Into<String>) -> anyhow::Error {
     })
 }
 
-/// A [`UsageError`] about a list file: `detail` is the parser's message, which starts with
-/// where in the file it is (`line 12: ...`, `entries[2]: ...`, `descriptor 5: ...`, or a JSON
-/// syntax error `... at line 3 column 7`); `message` is the whole message.
-pub fn list_error(message: String, detail: &str) -> anyhow::Error {
-    let number = |text: &str| -> Option<u64> {
-        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
-    };
-    let mut line = detail.strip_prefix("line ").and_then(number);
-    let mut entry = None;
-    if let Some(rest) = detail.strip_prefix("entries[") {
-        entry = number(rest).map(|n| format!("entries[{n}]"));
-    } else if let Some(rest) = detail.strip_prefix("descriptor ") {
-        entry = number(rest).map(|n| format!("descriptor {n}"));
-    } else if line.is_none() && detail.starts_with("not valid JSON") {
-        line = detail
-            .rfind(" at line ")
-            .and_then(|i| number(&detail[i + " at line ".len()..]));
-    }
-    anyhow::Error::new(UsageError {
-        message,
-        line,
-        entry,
-    })
-}
-
 /// What `--json` prints on stdout when a command fails (schema `peerbar-error/1`).
 #[derive(serde::Serialize)]
 struct JsonError<'a> {

@@ -63,6 +63,11 @@ pub fn serialize_u64_lossless<S: serde::Serializer>(value: &u64, s: S) -> Result
     }
 }
 
+/// `n` and the noun for that many: "1 pass", "2 passes".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `1048576` -> `1 MiB`, `1536` -> `1.5 KiB`, `100` -> `100 B`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -198,6 +203,8 @@ mod tests {
         assert_eq!(hex(0x10ee, 4), "0x10ee");
         assert_eq!(human_seconds(2.5), "2.50 s");
         assert_eq!(human_seconds(0.0456), "45.6 ms");
+        assert_eq!(plural(1, "vector", "vectors"), "1 vector");
+        assert_eq!(plural(2, "vector", "vectors"), "2 vectors");
         assert_eq!(human_seconds(0.000789), "789 us");
         assert_eq!(hex(0x5_8000, 6), "0x058000");
     }

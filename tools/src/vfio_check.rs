@@ -18,6 +18,7 @@ use peerbar::pattern::Pattern;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Nvme, NvmeOptions, TransferMode};
 use serde::Serialize;
 
+use crate::units::plural;
 use crate::{GlobalOpts, Outcome};
 
 pub const LONG_ABOUT: &str = "\
@@ -390,7 +391,8 @@ fn msix_check(
             );
         }
         Ok(format!(
-            "{vectors} vectors enabled (eventfds); admin Identify (CID {}) completed and vector 0 arrived within {} us; Identify data at IOVA {} verified",
+            "{} enabled (eventfds); admin Identify (CID {}) completed and vector 0 arrived within {} us; Identify data at IOVA {} verified",
+            plural(usize::from(vectors), "vector", "vectors"),
             completion.cid,
             latency.as_micros(),
             buffer.bus_addr()

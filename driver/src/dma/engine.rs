@@ -11,9 +11,10 @@ use crate::device::Device;
 use crate::dma::peer::PeerMemory;
 use crate::dma::queue_pair::{CompletionMode, QueueConfig, QueuePair, QueueShared, QueueState};
 use crate::dma::wire::{CqEntry, SqEntry};
+use crate::dma::DmaError;
 use crate::error::{Error, Result};
 use crate::hostmem::ring::CqCursor;
-use crate::hostmem::DmaMemory;
+use crate::hostmem::{AddressSpace, DmaMemory};
 use crate::regs::{
     self, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS, QUEUE_CONTROL, QUEUE_CQ_BASE_HI,
     QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI, QUEUE_SQ_BASE_LO, QUEUE_SQ_TAIL,
@@ -82,13 +83,13 @@ pub struct EngineStatus {
 
 impl DmaEngine {
     /// The DMA engine of the peerbar endpoint behind `device`: fails with
-    /// [`Error::DmaEngineAbsent`] when CAPABILITIES.DMA_ENGINE is 0. Writes nothing.
+    /// [`DmaError::EngineAbsent`] when CAPABILITIES.DMA_ENGINE is 0. Writes nothing.
     pub fn new(device: Arc<dyn Device>) -> Result<DmaEngine> {
         let caps = regs::read(device.as_ref(), &regs::CAPABILITIES_REG)?;
         if !caps.is_set(regs::CAPABILITIES::DMA_ENGINE) {
-            return Err(Error::DmaEngineAbsent {
+            return Err(Error::Dma(DmaError::EngineAbsent {
                 device: device.describe(),
-            });
+            }));
         }
         let queues = caps.read(regs::CAPABILITIES::DMA_QUEUES) as u16;
         let msix = caps.is_set(regs::CAPABILITIES::MSIX);
@@ -143,16 +144,16 @@ impl DmaEngine {
     }
 
     /// The bus ranges this driver owns: its IOVA ranges and the endpoint's BAR2.
-    pub(super) fn own_spaces(&self) -> Vec<(&'static str, std::ops::Range<u64>)> {
+    pub(super) fn own_spaces(&self) -> Vec<(AddressSpace, std::ops::Range<u64>)> {
         let mut spaces: Vec<_> = self
             .inner
             .iova_ranges
             .iter()
-            .map(|r| ("this driver's DMA (IOVA) space", r.clone()))
+            .map(|r| (AddressSpace::Iova, r.clone()))
             .collect();
         let bar2 = self.inner.peer.bus_base().get();
         spaces.push((
-            "the endpoint's BAR2",
+            AddressSpace::Bar2,
             bar2..bar2.saturating_add(self.inner.peer.bar_len()),
         ));
         spaces
@@ -196,7 +197,7 @@ impl DmaEngine {
     }
 
     /// DMA_CONTROL.RESET: aborts every job and disables every queue. Tickets of jobs that were
-    /// in flight fail with [`Error::QueueLost`] (reason
+    /// in flight fail with [`DmaError::QueueLost`] (reason
     /// [`QueueLostReason::QueueDisabled`](crate::QueueLostReason::QueueDisabled)) at their next
     /// register check; drop the queue pairs and create them again. ENABLE keeps its value.
     pub fn reset(&self) -> Result<()> {
@@ -282,20 +283,20 @@ impl DmaEngine {
     pub fn create_queue(&self, config: QueueConfig) -> Result<QueuePair> {
         let id = config.id;
         if id >= self.inner.queues {
-            return Err(Error::NoSuchQueue {
+            return Err(Error::Dma(DmaError::NoSuchQueue {
                 queue: id,
                 queues: self.inner.queues,
-            });
+            }));
         }
         for entries in [config.sq_entries, config.cq_entries] {
             if !(2..=65536).contains(&entries) {
-                return Err(Error::InvalidQueueSize { entries });
+                return Err(Error::Dma(DmaError::InvalidQueueSize { entries }));
             }
         }
         {
             let mut in_use = self.inner.in_use.lock().unwrap_or_else(|e| e.into_inner());
             if in_use[usize::from(id)] {
-                return Err(Error::QueueInUse { queue: id });
+                return Err(Error::Dma(DmaError::QueueInUse { queue: id }));
             }
             in_use[usize::from(id)] = true;
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::address::BarOffset;
 use crate::dma::peer::PeerSlice;
 use crate::dma::wire::{SqEntry, StatusCode};
+use crate::dma::{DmaError, SglBuildError};
 use crate::error::{Error, Result};
 use crate::hostmem::{DataList, Held, PreparedSgl};
 
@@ -30,9 +31,8 @@ impl PeerRange {
 
     /// The whole slice (its length must fit the 32-bit LENGTH field).
     pub fn whole(slice: &Arc<PeerSlice>) -> Result<PeerRange> {
-        let len = u32::try_from(slice.len()).map_err(|_| Error::SglBuild {
-            reason: format!("a {}-byte slice exceeds the 32-bit LENGTH", slice.len()),
-        })?;
+        let len = u32::try_from(slice.len())
+            .map_err(|_| SglBuildError::SliceOverLength { len: slice.len() })?;
         PeerRange::new(slice, 0, len)
     }
 
@@ -100,16 +100,16 @@ pub struct Completion {
 }
 
 impl Completion {
-    /// `Ok(self)` on success, else [`Error::DmaStatus`].
+    /// `Ok(self)` on success, else [`DmaError::Status`].
     pub fn check(self) -> Result<Completion> {
         if self.status.is_success() {
             Ok(self)
         } else {
-            Err(Error::DmaStatus {
+            Err(Error::Dma(DmaError::Status {
                 queue: self.sq_id,
                 cid: self.cid,
                 status: self.status,
-            })
+            }))
         }
     }
 }

@@ -9,7 +9,7 @@
 //!   [`Completion`] arrives.
 //!
 //! [`DmaEngine::new`] (or [`crate::Endpoint::dma`]) checks CAPABILITIES.DMA_ENGINE and refuses
-//! an endpoint without the engine with [`Error::DmaEngineAbsent`]. [`DmaEngine::create_queue`]
+//! an endpoint without the engine with [`DmaError::EngineAbsent`]. [`DmaEngine::create_queue`]
 //! allocates the SQ and CQ rings in [`DmaBuffer`](crate::hostmem::DmaBuffer)s, programs the queue's registers and enables
 //! it. [`QueuePair::submit`] writes an SQ entry and rings the SQ tail doorbell; completions are
 //! collected by [`QueuePair::poll`] (called by [`Ticket::wait`] in polling mode, or by the MSI-X
@@ -20,18 +20,16 @@
 //! unmapped or reallocated while the engine may still touch it. Dropping a [`QueuePair`] waits
 //! (bounded by [`QueueConfig::shutdown_timeout`]) for the jobs in flight, disables the queue,
 //! and only then lets the rings go; jobs the engine never fetched are released with them (their
-//! tickets fail with [`Error::QueueDropped`]). If the queue does not go idle, or a job the engine
+//! tickets fail with [`DmaError::QueueDropped`]). If the queue does not go idle, or a job the engine
 //! fetched never writes its CQ entry, the rings and every in-flight job's memory are leaked on
 //! purpose rather than unmapped under the device.
 //!
-//! A full SQ makes [`QueuePair::submit`] fail with [`Error::QueueFull`] (it never blocks):
+//! A full SQ makes [`QueuePair::submit`] fail with [`DmaError::QueueFull`] (it never blocks):
 //! wait for a ticket and submit again.
 //!
-//! [`Error::DmaEngineAbsent`]: crate::Error::DmaEngineAbsent
-//! [`Error::QueueDropped`]: crate::Error::QueueDropped
-//! [`Error::QueueFull`]: crate::Error::QueueFull
 
 mod engine;
+mod error;
 mod job;
 pub mod peer;
 mod queue_pair;
@@ -43,6 +41,7 @@ pub mod wire;
 mod wire_layout;
 
 pub use engine::{DmaEngine, EngineStatus};
+pub use error::{DmaError, QueueLostReason, SglBuildError};
 pub use job::{Completion, Job, PeerRange, Sgl};
 pub use peer::{PeerMemory, PeerSlice};
 pub use queue_pair::{CompletionMode, QueueConfig, QueuePair};

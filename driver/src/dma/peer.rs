@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::device::Device;
+use crate::dma::DmaError;
 use crate::error::{Error, Result};
 
 #[derive(Debug)]
@@ -89,10 +90,12 @@ impl PeerMemory {
     /// Allocates `len` bytes (> 0) of BAR2 at an offset that is a multiple of `align` (a power
     /// of two), first fit from offset 0.
     pub fn alloc(&self, len: u64, align: u64) -> Result<PeerSlice> {
-        let exhausted = |pool: &Pool| Error::PeerMemoryExhausted {
-            len,
-            align,
-            largest_free: pool.free.iter().map(|(s, e)| e - s).max().unwrap_or(0),
+        let exhausted = |pool: &Pool| {
+            Error::Dma(DmaError::PeerMemoryExhausted {
+                len,
+                align,
+                largest_free: pool.free.iter().map(|(s, e)| e - s).max().unwrap_or(0),
+            })
         };
         let mut pool = self.lock();
         if len == 0 || !align.is_power_of_two() {
@@ -232,10 +235,10 @@ mod tests {
         assert_eq!(b.bus_addr().get(), p.bus_base().get() + 0x1000);
         assert!(matches!(
             p.alloc(0x10000, 1),
-            Err(Error::PeerMemoryExhausted {
+            Err(Error::Dma(DmaError::PeerMemoryExhausted {
                 largest_free: 0xe000,
                 ..
-            })
+            }))
         ));
         drop(a);
         drop(c);

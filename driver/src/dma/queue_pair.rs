@@ -17,7 +17,8 @@ use crate::dma::peer::PeerSlice;
 use crate::dma::sgl::SglBuilder;
 use crate::dma::ticket::Ticket;
 use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, SQ_FLAG_INTERRUPT};
-use crate::error::{Error, QueueLostReason, Result};
+use crate::dma::{DmaError, QueueLostReason};
+use crate::error::{Error, Result};
 use crate::hostmem::ring::{advance_sq_head, CqCursor};
 use crate::hostmem::{DmaBuffer, Held, PreparedSgl};
 use crate::regs::{
@@ -93,7 +94,7 @@ pub(super) struct QueueState {
     /// [`QueueShared::check_alive`]): nothing is consumed or submitted after that.
     pub(super) lost: Option<QueueLostReason>,
     /// Set when dropping the QueuePair released jobs the engine never fetched: their tickets
-    /// fail with [`Error::QueueDropped`].
+    /// fail with [`DmaError::QueueDropped`].
     pub(super) dropped_unfetched: bool,
 }
 
@@ -218,7 +219,7 @@ impl QueueShared {
     ///
     /// CQ entries the engine wrote before it dropped the queue are genuine (a CQ entry follows
     /// its job's data) and are delivered; every other job in flight fails with
-    /// [`Error::QueueLost`]: its ticket's channel disconnects.
+    /// [`DmaError::QueueLost`]: its ticket's channel disconnects.
     ///
     /// A function reset found here is recorded engine-wide, so the other queues look at their
     /// own registers at their next wake-up instead of at their own next 200 ms check
@@ -288,10 +289,12 @@ impl QueueShared {
     }
 
     pub(super) fn lost_error(&self, cid: Option<u16>) -> Option<Error> {
-        self.lock().lost.map(|reason| Error::QueueLost {
-            queue: self.id,
-            cid,
-            reason,
+        self.lock().lost.map(|reason| {
+            Error::Dma(DmaError::QueueLost {
+                queue: self.id,
+                cid,
+                reason,
+            })
         })
     }
 }
@@ -437,7 +440,7 @@ impl QueuePair {
     }
 
     /// Submits `job`: writes its SQ entry, then (Release fence) the SQ tail doorbell. Fails
-    /// with [`Error::QueueFull`] when the SQ has no free slot (nothing is submitted then).
+    /// with [`DmaError::QueueFull`] when the SQ has no free slot (nothing is submitted then).
     ///
     /// Returns at once; the job's [`Completion`](crate::dma::Completion) arrives on the
     /// [`Ticket`]. A NOP job on the fake device of the `test-utils` feature: the fake runs no
@@ -474,17 +477,17 @@ impl QueuePair {
         let q = &self.shared;
         let mut st = q.lock();
         if st.closed {
-            return Err(Error::QueueClosed {
+            return Err(Error::Dma(DmaError::QueueClosed {
                 queue: q.id,
                 cid: 0,
-            });
+            }));
         }
         if let Some(reason) = st.lost {
-            return Err(Error::QueueLost {
+            return Err(Error::Dma(DmaError::QueueLost {
                 queue: q.id,
                 cid: None,
                 reason,
-            });
+            }));
         }
         let n = q.sq_entries;
         let next_tail = (st.sq_tail + 1) % n;
@@ -497,11 +500,11 @@ impl QueuePair {
             q.poll_locked(&mut st)?;
         }
         if next_tail == st.sq_head || st.in_flight.len() >= usize::from(u16::MAX) {
-            return Err(Error::QueueFull {
+            return Err(Error::Dma(DmaError::QueueFull {
                 queue: q.id,
                 entries: n,
                 in_flight: st.in_flight.len(),
-            });
+            }));
         }
         let mut cid = st.next_cid;
         while st.in_flight.contains_key(&cid) {
@@ -616,7 +619,7 @@ impl QueuePair {
 
     /// Called once the queue reads disabled and idle with SQ head `head`: delivers the CQ
     /// entries of the jobs the engine fetched, and fails the jobs it never fetched with
-    /// [`Error::QueueDropped`], releasing their memory. True when nothing is left in flight;
+    /// [`DmaError::QueueDropped`], releasing their memory. True when nothing is left in flight;
     /// false (nothing released) if a fetched job's CQ entry has not arrived by `deadline`.
     ///
     /// Why the engine can no longer touch the rings or those jobs' memory

@@ -14,8 +14,9 @@ use crate::dma::queue_pair::queue_reg;
 use crate::dma::sgl::{self, validate, SglWalkError};
 use crate::dma::ticket::HEALTH_CHECK_INTERVAL;
 use crate::dma::wire::SQ_FLAG_INTERRUPT;
+use crate::dma::{DmaError, QueueLostReason};
 use crate::endpoint::Endpoint;
-use crate::error::{Error, QueueLostReason};
+use crate::error::Error;
 use crate::hostmem::{DataList, PreparedSgl};
 use crate::regs::{self, RegisterArrayDef};
 
@@ -261,7 +262,10 @@ fn absent_engine_is_refused_clearly() {
     dev.poke_bar32(BarIndex::BAR0, regs::CAPABILITIES_REG.offset, 0x20);
     let ep = Endpoint::open(Box::new(dev)).unwrap();
     let err = ep.dma().unwrap_err();
-    assert!(matches!(err, Error::DmaEngineAbsent { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Dma(DmaError::EngineAbsent { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("CAPABILITIES.DMA_ENGINE"), "{err}");
 }
 
@@ -305,20 +309,20 @@ fn queue_registers_are_programmed_and_queue_ids_owned() {
     assert_eq!(reg(&dev, &regs::QUEUE_CONTROL_REG), 1);
     assert!(matches!(
         engine.create_queue(QueueConfig::new(2)),
-        Err(Error::QueueInUse { queue: 2 })
+        Err(Error::Dma(DmaError::QueueInUse { queue: 2 }))
     ));
     assert!(matches!(
         engine.create_queue(QueueConfig::new(4)),
-        Err(Error::NoSuchQueue {
+        Err(Error::Dma(DmaError::NoSuchQueue {
             queue: 4,
             queues: 4
-        })
+        }))
     ));
     let mut bad = QueueConfig::new(1);
     bad.sq_entries = 1;
     assert!(matches!(
         engine.create_queue(bad),
-        Err(Error::InvalidQueueSize { entries: 1 })
+        Err(Error::Dma(DmaError::InvalidQueueSize { entries: 1 }))
     ));
     drop(q);
     assert_eq!(reg(&dev, &regs::QUEUE_CONTROL_REG), 0);
@@ -444,11 +448,11 @@ fn disabled_or_reset_queues_fail_their_tickets_with_queue_lost() {
     assert!(
         matches!(
             err,
-            Error::QueueLost {
+            Error::Dma(DmaError::QueueLost {
                 queue: 1,
                 cid: Some(0),
                 reason: QueueLostReason::QueueDisabled
-            }
+            })
         ),
         "{err}"
     );
@@ -458,18 +462,18 @@ fn disabled_or_reset_queues_fail_their_tickets_with_queue_lost() {
     assert!(
         matches!(
             err,
-            Error::QueueLost {
+            Error::Dma(DmaError::QueueLost {
                 queue: 0,
                 cid: Some(0),
                 reason: QueueLostReason::FunctionReset
-            }
+            })
         ),
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(matches!(
         q0.submit(Job::Nop),
-        Err(Error::QueueLost { cid: None, .. })
+        Err(Error::Dma(DmaError::QueueLost { cid: None, .. }))
     ));
     assert_eq!((q0.in_flight(), q1.in_flight()), (0, 0));
 }
@@ -484,11 +488,11 @@ fn full_queue_is_an_error_until_the_engine_fetches() {
     assert!(
         matches!(
             err,
-            Error::QueueFull {
+            Error::Dma(DmaError::QueueFull {
                 queue: 0,
                 entries: 4,
                 in_flight: 3
-            }
+            })
         ),
         "{err}"
     );
@@ -622,11 +626,11 @@ fn dropping_a_queue_with_stuck_jobs_leaks_instead_of_unmapping() {
     );
     assert!(matches!(
         t.wait(Duration::from_millis(10)),
-        Err(Error::QueueClosed { queue: 1, .. })
+        Err(Error::Dma(DmaError::QueueClosed { queue: 1, .. }))
     ));
     assert!(matches!(
         engine.create_queue(QueueConfig::new(1)),
-        Err(Error::QueueInUse { queue: 1 })
+        Err(Error::Dma(DmaError::QueueInUse { queue: 1 }))
     ));
 }
 
@@ -661,7 +665,7 @@ fn dropping_a_queue_releases_jobs_the_engine_never_fetched() {
     for t in &tickets {
         let err = t.wait(WAIT).unwrap_err();
         assert!(
-            matches!(err, Error::QueueDropped { queue: 1, cid } if cid == t.cid()),
+            matches!(err, Error::Dma(DmaError::QueueDropped { queue: 1, cid }) if cid == t.cid()),
             "{err}"
         );
         assert!(
@@ -732,7 +736,7 @@ fn a_fetched_job_without_its_cq_entry_keeps_its_memory() {
     assert!(dev.dma_windows().iter().any(|&(a, _)| a == addr));
     assert!(matches!(
         fetched.wait(Duration::from_millis(10)),
-        Err(Error::QueueClosed { queue: 2, .. })
+        Err(Error::Dma(DmaError::QueueClosed { queue: 2, .. }))
     ));
 }
 
@@ -751,10 +755,10 @@ fn a_reset_found_by_one_queue_fails_the_others_at_once() {
         assert!(
             matches!(
                 err,
-                Error::QueueLost {
+                Error::Dma(DmaError::QueueLost {
                     reason: QueueLostReason::FunctionReset,
                     ..
-                }
+                })
             ),
             "{err}"
         );

@@ -7,6 +7,7 @@ use crossbeam_channel::Receiver;
 
 use crate::dma::job::Completion;
 use crate::dma::queue_pair::{CompletionMode, QueueShared};
+use crate::dma::DmaError;
 use crate::error::{Error, Result};
 
 /// How often a polling [`Ticket::wait`] checks that the device still answers.
@@ -49,7 +50,7 @@ impl Ticket {
     /// on a board, a failed simulation) or was reset would look like a slow job until the
     /// timeout. Reading the queue's registers now and then surfaces the device's own error, or
     /// finds the queue dropped ([`QueueShared::check_alive`]): then the completion (written
-    /// before the device dropped the queue) or [`Error::QueueLost`].
+    /// before the device dropped the queue) or [`DmaError::QueueLost`].
     fn check_device(&self) -> Result<Option<Completion>> {
         self.queue.check_alive()?;
         self.try_get()
@@ -60,21 +61,21 @@ impl Ticket {
             return lost;
         }
         if self.queue.lock().dropped_unfetched {
-            return Error::QueueDropped {
+            return Error::Dma(DmaError::QueueDropped {
                 queue: self.queue.id,
                 cid: self.cid,
-            };
+            });
         }
-        Error::QueueClosed {
+        Error::Dma(DmaError::QueueClosed {
             queue: self.queue.id,
             cid: self.cid,
-        }
+        })
     }
 
-    /// Waits up to `timeout` for the completion ([`Error::DmaTimeout`] after that,
-    /// [`Error::QueueDropped`] if the QueuePair was dropped before the engine fetched the job,
-    /// [`Error::QueueClosed`] if it was dropped while the engine might still run the job (its
-    /// memory is then leaked), [`Error::QueueLost`] if the device dropped the queue: reset,
+    /// Waits up to `timeout` for the completion ([`DmaError::Timeout`] after that,
+    /// [`DmaError::QueueDropped`] if the QueuePair was dropped before the engine fetched the job,
+    /// [`DmaError::QueueClosed`] if it was dropped while the engine might still run the job (its
+    /// memory is then leaked), [`DmaError::QueueLost`] if the device dropped the queue: reset,
     /// engine reset, SQ fetch failure). Polling mode polls the
     /// CQ (spinning briefly, then sleeping up to 1 ms between polls); interrupt mode sleeps on
     /// the ticket's channel and also polls the CQ every 200 ms, so a masked or lost interrupt
@@ -83,10 +84,12 @@ impl Ticket {
     /// function reset, the others check at their next wake-up (at once when a wait starts).
     pub fn wait(&self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now() + timeout;
-        let timed_out = || Error::DmaTimeout {
-            queue: self.queue.id,
-            cid: self.cid,
-            timeout,
+        let timed_out = || {
+            Error::Dma(DmaError::Timeout {
+                queue: self.queue.id,
+                cid: self.cid,
+                timeout,
+            })
         };
         if self.queue.mode == CompletionMode::Interrupt {
             // Sleep on the interrupt, but poll the CQ every HEALTH_CHECK_INTERVAL as well: an

@@ -24,6 +24,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 use crate::address::{BarIndex, BusAddr};
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::hostmem::HostMemError;
 
 /// The IOMMU page size the driver maps with.
 pub const PAGE_SIZE: usize = 4096;
@@ -86,9 +87,9 @@ impl IovaAllocator {
     /// at least a page), first fit from the lowest address.
     pub fn alloc(&self, len: usize, align: u64) -> Result<BusAddr> {
         let align = align.max(PAGE_SIZE as u64);
-        let size = round_up_page(len.max(1)).ok_or(Error::IovaExhausted { len })? as u64;
+        let size = round_up_page(len.max(1)).ok_or(HostMemError::IovaExhausted { len })? as u64;
         if !align.is_power_of_two() {
-            return Err(Error::IovaExhausted { len });
+            return Err(HostMemError::IovaExhausted { len }.into());
         }
         let mut free = self.lock();
         let found = free.iter().find_map(|(&s, &e)| {
@@ -96,7 +97,7 @@ impl IovaAllocator {
             let end = start.checked_add(size)?;
             (end <= e).then_some((s, e, start, end))
         });
-        let (s, e, start, end) = found.ok_or(Error::IovaExhausted { len })?;
+        let (s, e, start, end) = found.ok_or(HostMemError::IovaExhausted { len })?;
         free.remove(&s);
         if s < start {
             free.insert(s, start);
@@ -245,7 +246,7 @@ impl std::fmt::Debug for DmaBuffer {
 
 impl DmaBuffer {
     fn new(memory: DmaMemory, len: usize) -> Result<DmaBuffer> {
-        let mapped = round_up_page(len.max(1)).ok_or(Error::IovaExhausted { len })?;
+        let mapped = round_up_page(len.max(1)).ok_or(HostMemError::IovaExhausted { len })?;
         // SAFETY: an anonymous private mapping at an address the kernel chooses: no existing
         // memory is affected. The result is checked against MAP_FAILED below.
         let ptr = unsafe {
@@ -259,10 +260,11 @@ impl DmaBuffer {
             )
         };
         if ptr == libc::MAP_FAILED {
-            return Err(Error::HostMemory {
+            return Err(HostMemError::Alloc {
                 len: mapped,
                 source: std::io::Error::last_os_error(),
-            });
+            }
+            .into());
         }
         let host = NonNull::new(ptr.cast::<u8>()).expect("mmap never returns NULL on success");
         let unmap_host = || {
@@ -440,7 +442,7 @@ mod tests {
         assert_eq!(z.get(), 0x20_000);
         assert!(matches!(
             a.alloc(0x20_000, 4096),
-            Err(Error::IovaExhausted { .. })
+            Err(Error::HostMem(HostMemError::IovaExhausted { .. }))
         ));
         a.free(y, 0x8000);
         a.free(x, 1);

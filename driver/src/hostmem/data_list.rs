@@ -10,6 +10,7 @@ use crate::dma::sgl::{SglBuilder, SglEntry};
 use crate::dma::wire::SglDescriptor;
 use crate::error::{Error, Result};
 use crate::hostmem::buffer::{DmaBuffer, DmaMemory};
+use crate::hostmem::{AddressSpace, HostMemError};
 
 /// Something a job names and keeps alive until its completion has been consumed.
 #[derive(Clone, Debug)]
@@ -101,7 +102,7 @@ impl DataList {
     /// ranges its DMA buffers come from, or the endpoint's BAR2) it must lie inside a buffer or
     /// slice the list holds ([`DataList::hold`]), else
     /// [`QueuePair::submit`](crate::dma::QueuePair::submit) refuses the job with
-    /// [`Error::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job owns).
+    /// [`HostMemError::UnmappedListEntry`] (an unmapped or freed buffer, or memory another job owns).
     /// Addresses outside both are not checked.
     pub fn push_bus(&mut self, addr: BusAddr, len: u32) -> &mut DataList {
         self.entries.push(SglEntry::data(addr, len));
@@ -162,7 +163,7 @@ impl DataList {
 
     /// The submit-time check of [`DataList::push_bus`]: every non-empty Data entry that
     /// touches `own` (name, range) lies inside something the list holds.
-    pub(crate) fn check_mapped(&self, own: &[(&'static str, std::ops::Range<u64>)]) -> Result<()> {
+    pub(crate) fn check_mapped(&self, own: &[(AddressSpace, std::ops::Range<u64>)]) -> Result<()> {
         let held = self.held_ranges();
         for (index, entry) in self.entries.iter().enumerate() {
             let SglEntry::Data { addr, len } = *entry else {
@@ -178,12 +179,13 @@ impl DataList {
                 continue;
             }
             if let Some((space, _)) = own.iter().find(|(_, r)| start < r.end && r.start < end) {
-                return Err(Error::UnmappedListEntry {
+                return Err(HostMemError::UnmappedListEntry {
                     index,
                     addr,
                     len,
-                    space,
-                });
+                    space: *space,
+                }
+                .into());
             }
         }
         Ok(())

@@ -14,7 +14,9 @@
 
 mod buffer;
 mod data_list;
+mod error;
 pub(crate) mod ring;
 
 pub use buffer::{DmaBuffer, DmaMemory, IovaAllocator, PAGE_SIZE};
 pub use data_list::{DataList, Held, PreparedSgl};
+pub use error::{AddressSpace, HostMemError};

@@ -11,6 +11,7 @@ use crate::dma::sgl::SglBuilder;
 use crate::error::{Error, Result};
 use crate::hostmem::Held;
 use crate::hostmem::{DmaBuffer, DmaMemory};
+use crate::nvme::error::{Awaited, NvmeError, Step};
 use crate::nvme::io::{IoParams, IoQueue};
 use crate::nvme::queue::{Keep, NvmeCompletion, NvmeTicket, QueueCore};
 use crate::nvme::regs::{self, AQA, CAP, CC, CMBLOC, CMBSZ, CSTS, VS};
@@ -108,28 +109,39 @@ impl Controller {
 
     /// Waits until CSTS.RDY == `ready`. An all-ones read ends the wait with an error, and so
     /// does CSTS.CFS while enabling (while disabling, CFS is what the reset clears).
-    fn wait_ready(&self, ready: bool, during: &str) -> Result<()> {
+    fn wait_ready(&self, ready: bool) -> Result<()> {
         let device = self.dev();
+        let step = || {
+            if ready {
+                Step::Enabling
+            } else {
+                Step::Disabling
+            }
+        };
         let seen = poll_until(self.ready_timeout, || {
             if ready {
-                crate::nvme::queue::check_controller(device, during)?;
+                crate::nvme::queue::check_controller(device, step)?;
             }
             let csts = self.csts()?;
             if csts.get() == u32::MAX {
-                return Err(Error::NvmeDeviceGone {
+                return Err(NvmeError::DeviceGone {
                     device: device.describe(),
-                    during: during.to_owned(),
-                });
+                    during: step(),
+                }
+                .into());
             }
             Ok((csts.is_set(CSTS::RDY) == ready).then_some(()))
         })?;
-        seen.ok_or_else(|| Error::NvmeTimeout {
-            what: format!(
-                "CSTS.RDY = {} {during} on {}",
-                u8::from(ready),
-                self.device.describe()
-            ),
-            timeout: self.ready_timeout,
+        seen.ok_or_else(|| {
+            NvmeError::Timeout {
+                what: Awaited::Ready {
+                    ready,
+                    step: step(),
+                    device: self.device.describe(),
+                },
+                timeout: self.ready_timeout,
+            }
+            .into()
         })
     }
 
@@ -166,7 +178,7 @@ impl Controller {
         let slot = qids
             .iter()
             .position(|s| *s == QidState::Free)
-            .ok_or(Error::NvmeNoIoQueue { granted })?;
+            .ok_or(NvmeError::NoIoQueue { granted })?;
         qids[slot] = QidState::InUse;
         Ok(slot as u16 + 1)
     }
@@ -234,10 +246,7 @@ impl Controller {
         if !step("CC.EN = 0", regs::write_cc(dev, off)) {
             return false;
         }
-        step(
-            "waiting for CSTS.RDY = 0",
-            self.wait_ready(false, "after disabling"),
-        )
+        step("waiting for CSTS.RDY = 0", self.wait_ready(false))
     }
 }
 
@@ -281,7 +290,7 @@ impl std::fmt::Debug for Nvme {
 }
 
 fn invalid(option: &'static str, reason: String) -> Error {
-    Error::NvmeInvalidOption { option, reason }
+    NvmeError::InvalidOption { option, reason }.into()
 }
 
 /// Reserves every memory BAR of `device` in the IOVA allocator: a DMA buffer given a bus
@@ -343,7 +352,9 @@ fn namespace_command_set(ctrl: &Controller, nsid: u32, version: NvmeVersion) -> 
             Ok(wire::namespace_command_set(&list).unwrap_or(csi::NVM))
         }
         // Generic 02h Invalid Field in Command: the controller does not know CNS 03h.
-        Err(Error::NvmeCommand { status, .. }) if (status.sct, status.sc) == (0, 0x02) => {
+        Err(Error::Nvme(NvmeError::Command { status, .. }))
+            if (status.sct, status.sc) == (0, 0x02) =>
+        {
             log::debug!("namespace {nsid}: no Namespace Identification Descriptor list ({status}); taken as NVM");
             Ok(csi::NVM)
         }
@@ -355,7 +366,7 @@ impl Nvme {
     /// Brings up the NVMe controller behind `device`, with its queues and buffers in
     /// `memory` (the FPGA's, when both share a VFIO container):
     ///
-    /// 1. checks the class code is 01 08 02 ([`Error::NotNvme`] names what was found);
+    /// 1. checks the class code is 01 08 02 ([`NvmeError::NotNvme`] names what was found);
     /// 2. enables memory space and bus mastering in the Command register;
     /// 3. reserves the controller's BARs in `memory`'s IOVA allocator (a buffer there would
     ///    alias a BAR peer-to-peer);
@@ -417,10 +428,11 @@ impl Nvme {
         let dev = device.as_ref();
         let identity = crate::config::identity(dev)?;
         if identity.class_code != NVME_CLASS_CODE {
-            return Err(Error::NotNvme {
+            return Err(NvmeError::NotNvme {
                 device: device.describe(),
                 class: identity.class_code,
-            });
+            }
+            .into());
         }
         let command = dev.config_read16(PCI_COMMAND)?;
         let wanted = command | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
@@ -431,14 +443,18 @@ impl Nvme {
 
         let cap = regs::read_cap(dev)?;
         if cap.get() == u64::MAX {
-            return Err(Error::NvmeDeviceGone {
+            return Err(NvmeError::DeviceGone {
                 device: device.describe(),
-                during: "reading CAP".to_owned(),
-            });
+                during: Step::ReadingCap,
+            }
+            .into());
         }
-        let unsupported = |reason: String| Error::NvmeUnsupported {
-            device: device.describe(),
-            reason,
+        let unsupported = |reason: String| -> Error {
+            NvmeError::Unsupported {
+                device: device.describe(),
+                reason,
+            }
+            .into()
         };
         if cap.read(CAP::CSS) & 1 == 0 {
             return Err(unsupported(format!(
@@ -509,7 +525,7 @@ impl Nvme {
             off.modify(CC::EN::CLEAR + CC::SHN::None);
             regs::write_cc(dev, off)?;
         }
-        ctrl.wait_ready(false, "after disabling")?;
+        ctrl.wait_ready(false)?;
 
         regs::write32(
             dev,
@@ -531,7 +547,7 @@ impl Nvme {
                 + CC::IOSQES.val(6)
                 + CC::IOCQES.val(4),
         )?;
-        ctrl.wait_ready(true, "after enabling")?;
+        ctrl.wait_ready(true)?;
 
         let vs: LocalRegisterCopy<u32, VS::Register> = regs::read32(dev, regs::VS_OFFSET)?;
         let version = NvmeVersion {
@@ -674,7 +690,7 @@ impl Nvme {
     }
 
     /// Creates the next I/O queue pair (lowest free queue id): Create I/O CQ, then Create I/O
-    /// SQ, polled (IEN = 0). [`Error::NvmeNoIoQueue`] when every granted queue is in use.
+    /// SQ, polled (IEN = 0). [`NvmeError::NoIoQueue`] when every granted queue is in use.
     pub fn io_queue(&self) -> Result<IoQueue> {
         let qid = self.ctrl.claim_qid()?;
         let params = IoParams {

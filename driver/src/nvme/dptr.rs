@@ -13,7 +13,7 @@
 //!   to a PRP list in host memory whose full pages chain to the next list page through their
 //!   last entry.
 //!
-//! Shape errors are [`Error::NvmeBadTransfer`] with command `"data pointer"`; the I/O queue
+//! Shape errors are [`NvmeError::BadTransfer`](crate::nvme::NvmeError::BadTransfer) with command `"data pointer"`; the I/O queue
 //! relabels them with the command being built.
 
 use std::sync::Arc;
@@ -73,10 +73,11 @@ impl PreparedData {
 }
 
 fn bad(reason: String) -> Error {
-    Error::NvmeBadTransfer {
+    crate::nvme::NvmeError::BadTransfer {
         command: "data pointer",
         reason,
     }
+    .into()
 }
 
 /// The memory pages a PRP list must name for `entries`, in order: the first with its offset,

@@ -8,6 +8,7 @@ use crate::hostmem::DmaBuffer;
 use crate::hostmem::{DataList, Held};
 use crate::nvme::controller::Controller;
 use crate::nvme::dptr;
+use crate::nvme::error::NvmeError;
 use crate::nvme::queue::{Keep, NvmeTicket, QueueCore};
 use crate::nvme::wire::{command_name, CompletionEntry, SubmissionEntry};
 use crate::nvme::{NamespaceInfo, SglSupport, TransferMode};
@@ -142,7 +143,7 @@ impl IoQueue {
     /// Reads `data.total_len()` bytes from LBA `lba` into `data` (host buffers, BAR2 slices,
     /// raw bus addresses, bit buckets to discard). The length must be a whole number of LBAs
     /// inside the namespace and within MDTS; a list the transfer mode cannot express is
-    /// refused. Every refusal is [`Error::NvmeBadTransfer`], before anything is submitted.
+    /// refused. Every refusal is [`NvmeError::BadTransfer`], before anything is submitted.
     pub fn read(&self, lba: u64, data: &DataList) -> Result<NvmeTicket> {
         self.transfer(false, lba, data)
     }
@@ -236,7 +237,7 @@ impl IoQueue {
         let command = if write { "Write" } else { "Read" };
         let blocks = self
             .check_shape(write, lba, data)
-            .map_err(|reason| Error::NvmeBadTransfer { command, reason })?;
+            .map_err(|reason| NvmeError::BadTransfer { command, reason })?;
         let p = &self.inner.params;
         let memory = self.inner.ctrl.memory();
         let prepared = match p.transfer {
@@ -244,7 +245,9 @@ impl IoQueue {
             _ => dptr::prp(memory, data),
         }
         .map_err(|e| match e {
-            Error::NvmeBadTransfer { reason, .. } => Error::NvmeBadTransfer { command, reason },
+            Error::Nvme(NvmeError::BadTransfer { reason, .. }) => {
+                NvmeError::BadTransfer { command, reason }.into()
+            }
             other => other,
         })?;
         let mut entry = SubmissionEntry::read_write(write, p.namespace.nsid, lba, blocks);
@@ -257,7 +260,7 @@ impl IoQueue {
 /// the controller did not take the ring; anything else (timeout, dead controller) may have,
 /// so the ring memory is leaked.
 fn leak_unless_refused(e: Error, rings: &[&Arc<DmaBuffer>]) -> (Error, bool) {
-    if matches!(e, Error::NvmeCommand { .. }) {
+    if matches!(e, Error::Nvme(NvmeError::Command { .. })) {
         return (e, true);
     }
     for ring in rings {

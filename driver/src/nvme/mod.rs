@@ -26,6 +26,7 @@
 
 mod controller;
 pub mod dptr;
+mod error;
 mod io;
 mod queue;
 // The register_bitfields! macro generates items (field values, register types) that cannot
@@ -42,6 +43,7 @@ use crate::address::BusAddr;
 
 pub use controller::Nvme;
 pub use dptr::{DataPointer, PreparedData};
+pub use error::{Awaited, CommandRef, NvmeError, Step};
 pub use io::IoQueue;
 pub use queue::{NvmeCompletion, NvmeTicket};
 pub use status::NvmeStatus;

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::hostmem::ring::{advance_sq_head, CqCursor};
 use crate::hostmem::DmaBuffer;
 use crate::hostmem::{DataList, Held};
+use crate::nvme::error::{Awaited, CommandRef, NvmeError, Step};
 use crate::nvme::regs::{self, CSTS};
 use crate::nvme::status::NvmeStatus;
 use crate::nvme::wire::{CompletionEntry, SubmissionEntry};
@@ -70,17 +71,18 @@ pub struct NvmeCompletion {
 }
 
 impl NvmeCompletion {
-    /// `Ok(self)` on Successful Completion, else [`Error::NvmeCommand`].
+    /// `Ok(self)` on Successful Completion, else [`NvmeError::Command`].
     pub fn check(self) -> Result<NvmeCompletion> {
         if self.status.is_success() {
             Ok(self)
         } else {
-            Err(Error::NvmeCommand {
+            Err(NvmeError::Command {
                 command: self.command,
                 queue: self.sq_id,
                 cid: self.cid,
                 status: self.status,
-            })
+            }
+            .into())
         }
     }
 }
@@ -126,19 +128,21 @@ impl std::fmt::Debug for QueueCore {
 }
 
 /// Reads CSTS and turns a fatal or vanished controller into its error.
-pub(crate) fn check_controller(device: &dyn Device, during: &str) -> Result<()> {
+pub(crate) fn check_controller(device: &dyn Device, during: impl FnOnce() -> Step) -> Result<()> {
     let raw = device.bar_read32(BarIndex::BAR0, BarOffset::new(regs::CSTS_OFFSET))?;
     if raw == u32::MAX {
-        return Err(Error::NvmeDeviceGone {
+        return Err(NvmeError::DeviceGone {
             device: device.describe(),
-            during: during.to_owned(),
-        });
+            during: during(),
+        }
+        .into());
     }
     if tock_registers::LocalRegisterCopy::<u32, CSTS::Register>::new(raw).is_set(CSTS::CFS) {
-        return Err(Error::NvmeControllerFatal {
+        return Err(NvmeError::ControllerFatal {
             device: device.describe(),
-            during: during.to_owned(),
-        });
+            during: during(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -248,7 +252,7 @@ impl QueueCore {
     }
 
     /// Submits `entry` (its CID replaced), keeping `keep` alive until its completion has been
-    /// consumed. Fails with [`Error::NvmeQueueFull`] (nothing submitted) when `entries - 1`
+    /// consumed. Fails with [`NvmeError::QueueFull`] (nothing submitted) when `entries - 1`
     /// commands are in flight.
     pub fn submit(
         self: &Arc<Self>,
@@ -258,10 +262,11 @@ impl QueueCore {
     ) -> Result<NvmeTicket> {
         let mut st = self.lock();
         if st.closed {
-            return Err(Error::NvmeQueueClosed {
+            return Err(NvmeError::QueueClosed {
                 queue: self.qid,
                 cid: entry.cid(),
-            });
+            }
+            .into());
         }
         let n = self.entries;
         let full = |st: &QueueState| {
@@ -271,11 +276,12 @@ impl QueueCore {
             self.poll_locked(&mut st)?;
         }
         if full(&st) {
-            return Err(Error::NvmeQueueFull {
+            return Err(NvmeError::QueueFull {
                 queue: self.qid,
                 entries: n.min(u32::from(u16::MAX)) as u16,
                 in_flight: st.in_flight.len(),
-            });
+            }
+            .into());
         }
         let mut cid = st.next_cid;
         while cid == RESERVED_CID || st.in_flight.contains_key(&cid) {
@@ -315,7 +321,7 @@ impl QueueCore {
 
     /// Marks the queue closed. `release` true: the controller no longer uses anything the
     /// commands in flight name, so their memory is released (their tickets report
-    /// [`Error::NvmeQueueClosed`]). `release` false: that memory is leaked on purpose, rather
+    /// [`NvmeError::QueueClosed`]). `release` false: that memory is leaked on purpose, rather
     /// than unmapped under a controller that may still write it. Returns how many commands
     /// were still in flight.
     pub fn close(&self, release: bool) -> usize {
@@ -355,14 +361,6 @@ impl QueueCore {
         std::mem::forget(Arc::clone(&self.sq));
         std::mem::forget(Arc::clone(&self.cq));
     }
-
-    fn kind(&self) -> &'static str {
-        if self.admin {
-            "admin"
-        } else {
-            "I/O"
-        }
-    }
 }
 
 /// Receives one command's [`NvmeCompletion`].
@@ -391,20 +389,20 @@ impl NvmeTicket {
     }
 
     fn closed(&self) -> Error {
-        Error::NvmeQueueClosed {
+        NvmeError::QueueClosed {
             queue: self.queue.qid,
             cid: self.cid,
         }
+        .into()
     }
 
-    fn what(&self) -> String {
-        format!(
-            "{} (CID {}) on {} queue {}",
-            self.command,
-            self.cid,
-            self.queue.kind(),
-            self.queue.qid
-        )
+    fn command_ref(&self) -> CommandRef {
+        CommandRef {
+            command: self.command,
+            cid: self.cid,
+            admin: self.queue.admin,
+            qid: self.queue.qid,
+        }
     }
 
     /// The completion if it has arrived (polls the CQ once).
@@ -424,16 +422,15 @@ impl NvmeTicket {
     /// (all-ones reads) would look like a slow command until the timeout: CSTS is read now and
     /// then to report that instead.
     fn check_controller(&self) -> Result<()> {
-        check_controller(
-            self.queue.device.as_ref(),
-            &format!("while waiting for {}", self.what()),
-        )
+        check_controller(self.queue.device.as_ref(), || {
+            Step::Waiting(self.command_ref())
+        })
     }
 
     /// Waits up to `timeout` for the completion, polling the CQ (spinning briefly, then
     /// sleeping up to 1 ms between polls) and checking CSTS every 200 ms.
-    /// [`Error::NvmeTimeout`] after `timeout`, [`Error::NvmeQueueClosed`] when the queue was
-    /// deleted first, [`Error::NvmeControllerFatal`] / [`Error::NvmeDeviceGone`] when the
+    /// [`NvmeError::Timeout`] after `timeout`, [`NvmeError::QueueClosed`] when the queue was
+    /// deleted first, [`NvmeError::ControllerFatal`] / [`NvmeError::DeviceGone`] when the
     /// controller failed. The status is not checked: see [`NvmeCompletion::check`].
     pub fn wait(&self, timeout: Duration) -> Result<NvmeCompletion> {
         let deadline = Instant::now() + timeout;
@@ -446,10 +443,11 @@ impl NvmeTicket {
             let now = Instant::now();
             if now >= deadline {
                 self.check_controller()?;
-                return Err(Error::NvmeTimeout {
-                    what: self.what(),
+                return Err(NvmeError::Timeout {
+                    what: Awaited::Completion(self.command_ref()),
                     timeout,
-                });
+                }
+                .into());
             }
             if now >= next_check {
                 self.check_controller()?;

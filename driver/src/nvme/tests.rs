@@ -11,6 +11,7 @@ use crate::hostmem::{DataList, Held};
 use crate::nvme::fake::{nvme_function, Behaviour, FakeNvme, FAKE_NVME_BAR0, FAKE_NVME_BAR0_LEN};
 use crate::nvme::regs;
 use crate::nvme::wire::{admin_opcode, Psdt, SubmissionEntry};
+use crate::nvme::{CommandRef, NvmeError, Step};
 use crate::nvme::{Nvme, NvmeOptions, NvmeStatus, NvmeVersion, SglSupport, TransferMode};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -136,10 +137,10 @@ fn a_function_that_is_not_nvme_is_refused_by_class_code() {
     assert!(
         matches!(
             err,
-            Error::NotNvme {
+            Error::Nvme(NvmeError::NotNvme {
                 class: 0x05_80_00,
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -154,7 +155,10 @@ fn page_size_and_options_are_checked_before_enabling() {
         ..Behaviour::default()
     });
     let err = open_with(&fake, NvmeOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::NvmeUnsupported { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::Unsupported { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .contains("4 KiB memory pages are not supported"),
@@ -195,7 +199,7 @@ fn page_size_and_options_are_checked_before_enabling() {
     ] {
         let err = open_with(&fake, options).unwrap_err();
         assert!(
-            matches!(err, Error::NvmeInvalidOption { option, .. } if option == name),
+            matches!(err, Error::Nvme(NvmeError::InvalidOption { option, .. }) if option == name),
             "{err}"
         );
     }
@@ -212,7 +216,10 @@ fn a_controller_that_never_gets_ready_times_out_and_is_left_disabled() {
     let started = Instant::now();
     let err = open_with(&fake, quick()).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert!(matches!(err, Error::NvmeTimeout { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::Timeout { .. })),
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(
         msg.contains("CSTS.RDY = 1 after enabling") && msg.contains("300ms"),
@@ -230,7 +237,10 @@ fn fatal_status_on_enable_is_reported() {
     };
     let fake = FakeNvme::start(b);
     let err = open_with(&fake, quick()).unwrap_err();
-    assert!(matches!(err, Error::NvmeControllerFatal { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::ControllerFatal { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("CSTS.CFS"), "{err}");
     assert_eq!(fake.reg(regs::CC_OFFSET) & 1, 0);
 }
@@ -261,7 +271,10 @@ fn inactive_namespace_and_forced_sgl_are_refused() {
         },
     )
     .unwrap_err();
-    assert!(matches!(err, Error::NvmeUnsupported { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::Unsupported { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("does not support SGLs"), "{err}");
     let nvme = open_with(&fake, quick()).unwrap();
     assert_eq!(
@@ -280,7 +293,10 @@ fn a_namespace_of_another_command_set_or_number_is_refused_at_open() {
         ..Behaviour::default()
     });
     let err = open_with(&fake, quick()).unwrap_err();
-    assert!(matches!(err, Error::NvmeUnsupported { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::Unsupported { .. })),
+        "{err}"
+    );
     let text = err.to_string();
     assert!(
         text.contains("namespace 1 uses the Zoned Namespace command set (CSI 02h)"),
@@ -308,7 +324,10 @@ fn a_namespace_of_another_command_set_or_number_is_refused_at_open() {
     );
     for nsid in [0, u32::MAX] {
         let err = open_with(&fake, NvmeOptions { nsid, ..quick() }).unwrap_err();
-        assert!(matches!(err, Error::NvmeInvalidOption { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Nvme(NvmeError::InvalidOption { .. })),
+            "{err}"
+        );
     }
 }
 
@@ -323,7 +342,10 @@ fn io_queues_are_created_cq_first_and_deleted_sq_first() {
     );
     assert_eq!(queues[0].entries(), 256);
     let err = nvme.io_queue().unwrap_err();
-    assert!(matches!(err, Error::NvmeNoIoQueue { granted: 4 }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::NoIoQueue { granted: 4 })),
+        "{err}"
+    );
     assert_eq!(fake.queues(), (vec![1, 2, 3, 4], vec![1, 2, 3, 4]));
     let log = fake.admin_log();
     assert_eq!(
@@ -364,11 +386,11 @@ fn a_refused_create_releases_the_queue_id() {
     assert!(
         matches!(
             err,
-            Error::NvmeCommand {
+            Error::Nvme(NvmeError::Command {
                 command: "Create I/O CQ",
                 status: NvmeStatus { sct: 1, sc: 1, .. },
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -574,7 +596,7 @@ fn bad_transfer_shapes_are_refused_before_anything_is_submitted() {
     let refused = |r: crate::error::Result<crate::nvme::NvmeTicket>, command: &str, text: &str| {
         let err = r.unwrap_err();
         assert!(
-            matches!(&err, Error::NvmeBadTransfer { command: c, .. } if *c == command),
+            matches!(&err, Error::Nvme(NvmeError::BadTransfer { command: c, .. }) if *c == command),
             "{err}"
         );
         assert!(err.to_string().contains(text), "{err}");
@@ -734,11 +756,11 @@ fn the_cq_phase_wraps_and_a_full_queue_is_an_error() {
     assert!(
         matches!(
             err,
-            Error::NvmeQueueFull {
+            Error::Nvme(NvmeError::QueueFull {
                 queue: 1,
                 entries: 4,
                 in_flight: 3
-            }
+            })
         ),
         "{err}"
     );
@@ -767,7 +789,10 @@ fn waiting_reports_timeouts_fatal_status_and_a_vanished_controller() {
     let q = nvme.io_queue().unwrap();
     let t = q.flush().unwrap();
     let err = t.wait(Duration::from_millis(30)).unwrap_err();
-    assert!(matches!(err, Error::NvmeTimeout { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::Timeout { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("Flush (CID 0) on I/O queue 1"),
         "{err}"
@@ -784,7 +809,10 @@ fn waiting_reports_timeouts_fatal_status_and_a_vanished_controller() {
         started.elapsed() < Duration::from_secs(2),
         "found by the periodic check"
     );
-    assert!(matches!(err, Error::NvmeControllerFatal { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Nvme(NvmeError::ControllerFatal { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("while waiting for Flush (CID 0)"),
         "{err}"
@@ -792,7 +820,17 @@ fn waiting_reports_timeouts_fatal_status_and_a_vanished_controller() {
     fake.dev
         .poke_bar32(BarIndex::BAR0, regs::CSTS_OFFSET, u32::MAX);
     let err = t.wait(WAIT).unwrap_err();
-    assert!(matches!(err, Error::NvmeDeviceGone { .. }), "{err}");
+    // What the driver was waiting for is a value, not only text.
+    let flush = CommandRef {
+        command: "Flush",
+        cid: 0,
+        admin: false,
+        qid: 1,
+    };
+    assert!(
+        matches!(&err, Error::Nvme(NvmeError::DeviceGone { during: Step::Waiting(c), .. }) if *c == flush),
+        "{err}"
+    );
 
     // Back to life, so that the queue and the controller go down cleanly.
     fake.dev.poke_bar32(BarIndex::BAR0, regs::CSTS_OFFSET, csts);
@@ -826,7 +864,10 @@ fn dropping_a_queue_with_commands_in_flight_deletes_it_and_closes_their_tickets(
     assert_eq!(fake.queues(), (vec![], vec![]), "deleted");
     let err = t.wait(WAIT).unwrap_err();
     assert!(
-        matches!(err, Error::NvmeQueueClosed { queue: 1, cid: 0 }),
+        matches!(
+            err,
+            Error::Nvme(NvmeError::QueueClosed { queue: 1, cid: 0 })
+        ),
         "{err}"
     );
     assert!(
@@ -1015,10 +1056,10 @@ fn a_refused_sq_creation_deletes_the_new_cq() {
     assert!(
         matches!(
             err,
-            Error::NvmeCommand {
+            Error::Nvme(NvmeError::Command {
                 command: "Create I/O SQ",
                 ..
-            }
+            })
         ),
         "{err}"
     );

@@ -3,11 +3,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::{list_error, usage_error};
+use crate::usage_error;
 
-use super::parse::{check_list, parse_json, parse_sgl, parse_text};
+use super::parse::{check_list, parse_json, parse_sgl, parse_text, EntryProblem};
 use super::{
-    Format, List, Location, Op, PushArgs, MAX_ENTRIES, MAX_SGL_FILE_BYTES, MAX_TEXT_FILE_BYTES,
+    list_error, Format, List, Location, Op, PushArgs, MAX_ENTRIES, MAX_SGL_FILE_BYTES,
+    MAX_TEXT_FILE_BYTES,
 };
 
 /// A list read from its file and checked (no device needed).
@@ -71,19 +72,17 @@ pub fn load(args: &PushArgs) -> anyhow::Result<Loaded> {
     };
     let list = parsed
         .and_then(|entries| check_list(entries, args.op))
-        .map_err(|e| list_error(format!("{file}: {e}"), &e.to_string()))?;
+        .map_err(|e| list_error(&file, e))?;
     if args.verify {
         if let Some(e) = list
             .entries
             .iter()
             .find(|e| matches!(e.data, Some(Location::Bus(_))))
         {
-            let detail = format!(
-                "{}: --verify needs every data entry to be host: or bar2: (this one is a raw bus \
-                 address the tool cannot read)",
-                e.origin
-            );
-            return Err(list_error(format!("{file}: {detail}"), &detail));
+            return Err(list_error(
+                &file,
+                EntryProblem::VerifyUnreadable.at(e.origin),
+            ));
         }
     }
     let input = match &args.input {

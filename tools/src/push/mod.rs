@@ -12,7 +12,10 @@ use clap::{Args, ValueEnum};
 use peerbar::dma::wire::{Opcode, SglDescriptor};
 
 use crate::units::{parse_seconds, parse_size};
+use crate::UsageError;
 
+#[cfg(test)]
+mod fuzz;
 mod load;
 mod parse;
 mod report;
@@ -21,6 +24,7 @@ mod run;
 mod tests;
 
 pub use load::{load, Loaded};
+use parse::ListError;
 pub use parse::Origin;
 pub(crate) use run::host_pattern;
 pub use run::run;
@@ -131,6 +135,16 @@ Examples:
   peerbar push list.sgl --json | jq .status_code  raw NVMe SGL descriptors
   peerbar push list.txt --op push --in data.bin  your bytes: BAR2 first, then out to the list
   peerbar push list.txt --out pulled.bin         keep what the PULL brought into BAR2";
+
+/// A [`UsageError`] about the list file `file`: its message, and the line or entry
+/// `--json` names.
+fn list_error(file: &str, error: ListError) -> anyhow::Error {
+    anyhow::Error::new(UsageError {
+        message: format!("{file}: {error}"),
+        line: error.line(),
+        entry: error.entry(),
+    })
+}
 
 /// Largest host buffer the tool allocates.
 const MAX_HOST_BUFFER: u64 = 256 << 20;

@@ -151,6 +151,11 @@ pub enum EntryProblem {
     )]
     BitBucketInPush,
     #[error(
+        "--verify needs every data entry to be host: or bar2: (this one is a raw bus address the \
+         tool cannot read)"
+    )]
+    VerifyUnreadable,
+    #[error(
         "address {address:#x} + {len} bytes goes past the end of the 64-bit bus address space"
     )]
     PastBusEnd { address: u64, len: u32 },
@@ -182,9 +187,44 @@ pub enum EntryProblem {
     },
 }
 
+impl ListError {
+    /// The list file's line the error is about: a text list's line, or where a JSON list's
+    /// syntax error is.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            ListError::At {
+                origin: Origin::Line(n),
+                ..
+            } => u64::try_from(*n).ok(),
+            // serde_json says line 0 when the error has no position (then its message names none).
+            ListError::NotJson(e) if e.line() > 0 => u64::try_from(e.line()).ok(),
+            _ => None,
+        }
+    }
+
+    /// The list entry the error is about, as the message names it (`entries[2]`,
+    /// `descriptor 5`).
+    pub fn entry(&self) -> Option<String> {
+        match self {
+            ListError::At {
+                origin: Origin::Entry(i),
+                ..
+            } => Some(format!("entries[{i}]")),
+            ListError::At {
+                origin: Origin::Descriptor(i),
+                ..
+            } => Some(format!("descriptor {i}")),
+            ListError::CutShort { bytes } => {
+                Some(format!("descriptor {}", bytes / SglDescriptor::SIZE))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl EntryProblem {
     /// This problem at `origin`.
-    fn at(self, origin: Origin) -> ListError {
+    pub(super) fn at(self, origin: Origin) -> ListError {
         ListError::At {
             origin,
             problem: self,

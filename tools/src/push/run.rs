@@ -14,11 +14,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::target::Target;
 use crate::units::human_bytes;
-use crate::{list_error, usage_error, GlobalOpts, Outcome};
+use crate::{usage_error, GlobalOpts, Outcome};
 
 use super::parse::{check_bar2, Origin};
 use super::report::{render, Fault, Mismatch, Report};
-use super::{List, Loaded, Location, Op, PushArgs, MAX_MISMATCHES};
+use super::{list_error, List, Loaded, Location, Op, PushArgs, MAX_MISMATCHES};
 
 /// The entry (its origin) whose bus range holds `address`.
 pub(super) fn entry_at(spans: &[(u64, u32, Origin)], address: u64) -> Option<String> {
@@ -113,8 +113,7 @@ pub fn run(
     let endpoint = target.shared_endpoint()?;
     let dma = endpoint.dma()?;
     let bar2_len = dma.peer_memory().bar_len();
-    check_bar2(list, args.bar2_offset, bar2_len)
-        .map_err(|e| list_error(format!("{}: {e}", loaded.file), &e.to_string()))?;
+    check_bar2(list, args.bar2_offset, bar2_len).map_err(|e| list_error(&loaded.file, e))?;
     if args.queue >= dma.queue_count() {
         return Err(usage_error(format!(
             "--queue {}: the endpoint has {} queue pair(s) (0..={})",
@@ -268,7 +267,7 @@ pub fn run(
     let ticket = queue.submit(job).context("submitting the job")?;
     let completion = match ticket.wait(args.wait) {
         Ok(c) => c,
-        Err(e @ peerbar::Error::DmaTimeout { .. }) => {
+        Err(e @ peerbar::Error::Dma(peerbar::DmaError::Timeout { .. })) => {
             return Err(anyhow::Error::new(e).context(format!(
                 "the job got no completion within --wait {} s (the engine may be stuck or \
                  the list names memory that never answers)",

@@ -3,7 +3,8 @@
 use crate::address::BusAddr;
 use crate::dma::sgl::{SglEntry, DEFAULT_DESCRIPTORS_PER_SEGMENT};
 use crate::dma::wire::SglDescriptor;
-use crate::error::{Error, Result};
+use crate::dma::SglBuildError;
+use crate::error::Result;
 
 /// (contiguously) at the `list_base` given to [`SglBuilder::build`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,11 +37,10 @@ impl SglBuilder {
     /// descriptor included); fails below 2 or above 2^28 (a segment length must fit in u32).
     pub fn new(descriptors_per_segment: usize) -> Result<SglBuilder> {
         if !(2..=1 << 28).contains(&descriptors_per_segment) {
-            return Err(Error::SglBuild {
-                reason: format!(
-                    "{descriptors_per_segment} descriptors per segment: need 2 ..= 2^28"
-                ),
-            });
+            return Err(SglBuildError::SegmentSize {
+                descriptors: descriptors_per_segment,
+            }
+            .into());
         }
         Ok(SglBuilder {
             descriptors_per_segment,
@@ -84,16 +84,12 @@ impl SglBuilder {
         for e in entries {
             if let SglEntry::Data { addr, len } = *e {
                 if addr.checked_add(u64::from(len)).is_none() {
-                    return Err(Error::SglBuild {
-                        reason: format!("data entry {addr} + {len} bytes overflows 64 bits"),
-                    });
+                    return Err(SglBuildError::DataPastBusEnd { addr, len }.into());
                 }
             }
             total += u64::from(e.len());
         }
-        let length = u32::try_from(total).map_err(|_| Error::SglBuild {
-            reason: format!("total length {total} does not fit the 32-bit LENGTH field"),
-        })?;
+        let length = u32::try_from(total).map_err(|_| SglBuildError::TotalOverLength { total })?;
         match entries {
             [] => {
                 return Ok(BuiltSgl {
@@ -112,16 +108,16 @@ impl SglBuilder {
             _ => {}
         }
         if !list_base.is_aligned(8) {
-            return Err(Error::SglBuild {
-                reason: format!("list base {list_base} is not 8-byte aligned"),
-            });
+            return Err(SglBuildError::ListMisaligned { list_base }.into());
         }
         let sizes = self.segment_sizes(entries.len());
         let list_len = sizes.iter().sum::<usize>() * SglDescriptor::SIZE;
         if list_base.checked_add(list_len as u64).is_none() {
-            return Err(Error::SglBuild {
-                reason: format!("list of {list_len} bytes at {list_base} overflows 64 bits"),
-            });
+            return Err(SglBuildError::ListPastBusEnd {
+                list_len,
+                list_base,
+            }
+            .into());
         }
         let chain = |index: usize, offset: usize| {
             let addr = BusAddr::new(list_base.get() + offset as u64);

@@ -16,15 +16,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use peerbar::copy::{
-    CopyDestination, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop, LegFigures,
-    P2pCopy,
+    CopyDestination, CopyDevices, CopyDirection, CopyError, CopyObserver, CopyOptions, CopyStop,
+    P2pCopy, Passes,
 };
-use peerbar::dma::{CompletionMode, DmaEngine, QueueConfig, QueuePair};
-use peerbar::nvme::{IoQueue, Nvme, NvmeOptions, TransferMode};
+use peerbar::nvme::TransferMode;
 #[cfg(feature = "sim")]
 use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
@@ -32,8 +30,12 @@ use serde::Serialize;
 use crate::interrupt::{self, Live, RunFor};
 use crate::progress::{self, Counting};
 use crate::target::Target;
-use crate::units::{human_bytes, human_seconds, parse_seconds, parse_size, render_table};
+use crate::units::{human_bytes, parse_seconds, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
+
+mod report;
+
+use report::{leg_report, print_report, LegReport};
 
 pub const LONG_ABOUT: &str = "\
 Moves data between an NVMe SSD and host memory through the endpoint's BAR2, peer to peer, in
@@ -177,63 +179,6 @@ pub struct CopyArgs {
     /// Simulation: the controller does not advertise SGLs (PRP only).
     #[arg(long)]
     pub sim_no_sgl: bool,
-}
-
-/// One leg of the copy, measured.
-#[derive(Debug, Serialize)]
-struct LegReport {
-    leg: &'static str,
-    chunks: u64,
-    bytes: u64,
-    wall_seconds: f64,
-    wall_mb_per_s: f64,
-    /// Simulated time (cycles at 250 MHz) and throughput over it; null on hardware.
-    sim_seconds: Option<f64>,
-    sim_gb_per_s: Option<f64>,
-    /// Per-chunk latency from the first command to the chunk's last step, wall clock.
-    latency_ms: Percentiles,
-    /// The same in simulated time (null on hardware).
-    sim_latency_us: Option<Percentiles>,
-    checksums_verified: u64,
-    bytes_compared: u64,
-}
-
-#[derive(Debug, Serialize, Clone, Copy)]
-struct Percentiles {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Percentiles {
-    fn of(mut values: Vec<f64>) -> Percentiles {
-        if values.is_empty() {
-            return Percentiles {
-                p50: 0.0,
-                p90: 0.0,
-                p99: 0.0,
-                max: 0.0,
-            };
-        }
-        values.sort_by(f64::total_cmp);
-        // Nearest-rank percentile.
-        let at =
-            |p: f64| values[((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
-        Percentiles {
-            p50: at(0.50),
-            p90: at(0.90),
-            p99: at(0.99),
-            max: values[values.len() - 1],
-        }
-    }
-
-    fn show(&self) -> String {
-        format!(
-            "{:.3} / {:.3} / {:.3} / {:.3}",
-            self.p50, self.p90, self.p99, self.max
-        )
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -398,12 +343,9 @@ fn check_sim_namespace(args: &CopyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The opened world: engine, its queue, the NVMe controller and its queue.
+/// The opened world: the library's [`CopyDevices`], and the simulation's handles.
 struct World {
-    engine: DmaEngine,
-    queue: QueuePair,
-    nvme: Nvme,
-    io: IoQueue,
+    devices: CopyDevices,
     #[cfg(feature = "sim")]
     sim: Option<peerbar_sim::SimDevice>,
     #[cfg(feature = "sim")]
@@ -426,39 +368,21 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
         }
     };
     let endpoint = target.shared_endpoint()?;
-    let engine = endpoint.dma()?;
-    engine.enable()?;
-    let queue = engine.create_queue(QueueConfig {
-        mode: CompletionMode::Polling,
-        ..QueueConfig::new(0)
-    })?;
     // --transfer sgl opens with Auto too, so that a controller without SGLs is refused below
     // in the tool's words (the driver's error names its own types).
     let transfer = match args.transfer {
         Transfer::Auto | Transfer::Sgl => TransferMode::Auto,
         Transfer::Prp => TransferMode::Prp,
     };
-    let nvme = Nvme::open(
-        Arc::clone(&nvme_device.device),
-        engine.memory().clone(),
-        NvmeOptions {
-            transfer,
-            ..NvmeOptions::default()
-        },
-    )
-    .context("initialising the NVMe controller")?;
-    let io = nvme.io_queue().context("creating an NVMe I/O queue")?;
-    if args.transfer == Transfer::Sgl && io.transfer_mode() != TransferMode::Sgl {
+    let devices = CopyDevices::open(&endpoint, Arc::clone(&nvme_device.device), transfer)?;
+    if args.transfer == Transfer::Sgl && devices.io.transfer_mode() != TransferMode::Sgl {
         return Err(usage_error(
             "--transfer sgl: the SSD does not support SGLs (Identify SGLS bits 1:0 = 00b): use \
              --transfer auto or prp",
         ));
     }
     let world = World {
-        engine,
-        queue,
-        nvme,
-        io,
+        devices,
         #[cfg(feature = "sim")]
         sim: target.sim.clone(),
         #[cfg(feature = "sim")]
@@ -488,6 +412,7 @@ impl From<Arc<dyn peerbar::Device>> for NvmeDevice {
 /// `--sim-*` options.
 #[cfg(feature = "sim")]
 fn simulated_nvme(target: &Target, args: &CopyArgs) -> anyhow::Result<NvmeDevice> {
+    use anyhow::Context as _;
     let sim = target.sim.as_ref().expect("simulation target");
     let lba_size = args.sim_lba_size.unwrap_or(512);
     let latency_us = args.sim_latency_us.unwrap_or(10.0);
@@ -532,30 +457,6 @@ fn simulated_nvme(_target: &Target, _args: &CopyArgs) -> anyhow::Result<NvmeDevi
     Err(usage_error(crate::target::NO_SIMULATOR))
 }
 
-/// A leg's figures as its report.
-fn leg_report(figures: LegFigures, leg: &'static str) -> LegReport {
-    let (bytes, wall, sim_seconds) = (figures.bytes, figures.wall, figures.sim);
-    LegReport {
-        leg,
-        chunks: figures.chunks,
-        bytes,
-        wall_seconds: wall,
-        wall_mb_per_s: if wall > 0.0 {
-            bytes as f64 / wall / 1e6
-        } else {
-            0.0
-        },
-        sim_seconds,
-        sim_gb_per_s: sim_seconds
-            .filter(|s| *s > 0.0)
-            .map(|s| bytes as f64 / s / 1e9),
-        latency_ms: Percentiles::of(figures.latencies_ms),
-        sim_latency_us: sim_seconds.map(|_| Percentiles::of(figures.sim_latencies_us)),
-        checksums_verified: figures.checksums,
-        bytes_compared: figures.compared,
-    }
-}
-
 /// The progress bar, the live rate of --duration, Ctrl-C and the simulated clock, as the
 /// library's copy sees them.
 struct CopyProgress<'a> {
@@ -581,6 +482,10 @@ impl CopyObserver for CopyProgress<'_> {
 
     fn stop_requested(&self) -> bool {
         interrupt::requested()
+    }
+
+    fn leg_started(&mut self, leg: &'static str) {
+        self.progress.set_message(leg);
     }
 
     fn sim_seconds(&self) -> Option<f64> {
@@ -653,8 +558,7 @@ pub fn run(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Outcome> {
 /// printed: `bringup` runs a short copy this way).
 pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<CopyReport> {
     let (target, world) = open_world(opts, args)?;
-    let ns = world.nvme.namespace();
-    let lba_size = u64::from(ns.lba_size);
+    let ns = world.devices.nvme.namespace();
     let verify = !args.no_verify;
     let options = CopyOptions {
         size: args.size,
@@ -674,8 +578,14 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         verify,
         timeout: args.timeout,
     };
-    let mut copy = P2pCopy::new(&world.engine, &world.queue, &world.nvme, &world.io, options)
-        .map_err(|e| cli_error(e, args))?;
+    let mut copy = P2pCopy::new(
+        &world.devices.engine,
+        &world.devices.queue,
+        &world.devices.nvme,
+        &world.devices.io,
+        options,
+    )
+    .map_err(|e| cli_error(e, args))?;
     let depth = copy.depth();
     let transfer = copy.transfer();
     let legs = copy.leg_names();
@@ -683,7 +593,7 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
     if args.direction == Direction::ToHost {
         if let Some(sim_nvme) = &world.sim_nvme {
             // A fresh simulated namespace is zero: seed it so there is something to verify.
-            let mut at = args.lba * lba_size;
+            let mut at = args.lba * u64::from(ns.lba_size);
             let end = at + args.size;
             while at < end {
                 let n = (end - at).min(1 << 20);
@@ -704,7 +614,7 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
             "copy on {}: {}\nNVMe: {}, {} LBAs of {} bytes, {transfer}\n{} {}, {} chunks of {}, {depth} in flight, LBA {}, seed {}{}",
             target.kind.as_str(),
             target.description,
-            world.nvme.device().describe(),
+            world.devices.nvme.device().describe(),
             ns.lba_count,
             ns.lba_size,
             match args.direction {
@@ -734,66 +644,34 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         #[cfg(feature = "sim")]
         sim: world.sim.as_ref(),
     };
-    let mut tallies: Vec<LegFigures> = legs.iter().map(|_| LegFigures::default()).collect();
-    let mut mismatch = None;
-    let mut failure = None;
-    let mut passes = 0u64;
-    let mut interrupted = false;
-    // How many legs have started (in any pass): those are reported.
-    let mut started = 0usize;
-    let deadline = args.duration.and_then(|r| r.deadline(Instant::now()));
-    'passes: loop {
-        for (i, (name, tally)) in legs.iter().zip(&mut tallies).enumerate() {
-            // A leg that has not started does not run after Ctrl-C (and it is not reported).
-            if interrupt::requested() {
-                interrupted = true;
-                break 'passes;
-            }
-            started = started.max(i + 1);
-            progress.set_message(*name);
-            let stop = copy
-                .run_leg(i, tally, &mut observer)
-                .map_err(|e| cli_error(e, args))?;
-            match stop {
-                Some(CopyStop::Mismatch(m)) => {
-                    mismatch = Some(m);
-                    break 'passes;
-                }
-                Some(CopyStop::Failed(f)) => {
-                    failure = Some(f);
-                    break 'passes;
-                }
-                None => {}
-            }
-        }
-        if interrupt::requested() {
-            interrupted = true;
-            break;
-        }
-        passes += 1;
-        match (args.duration, deadline) {
-            (None, _) => break,
-            (Some(_), Some(d)) if Instant::now() >= d => break,
-            _ => {}
-        }
-    }
+    let passes = match args.duration.map(|r| r.deadline(Instant::now())) {
+        None => Passes::Once,
+        Some(Some(deadline)) => Passes::Until(deadline),
+        Some(None) => Passes::UntilStopped,
+    };
+    let run = copy
+        .run(passes, &mut observer)
+        .map_err(|e| cli_error(e, args))?;
     if let Some(live) = &observer.live {
         live.finish();
     }
     progress.finish_and_clear();
-    // The legs that ran (after Ctrl-C or a failure, the later ones may not have).
-    let reports: Vec<LegReport> = legs
-        .iter()
-        .zip(tallies)
-        .take(started)
-        .map(|(name, tally)| leg_report(tally, name))
+    let (mismatch, failure) = match run.stop {
+        Some(CopyStop::Mismatch(m)) => (Some(m), None),
+        Some(CopyStop::Failed(f)) => (None, Some(f)),
+        None => (None, None),
+    };
+    let reports: Vec<LegReport> = run
+        .legs
+        .into_iter()
+        .map(|(name, figures)| leg_report(figures, name))
         .collect();
 
     let report = CopyReport {
         schema: "peerbar-copy/2",
         target: target.kind.as_str(),
         device: target.description.clone(),
-        nvme: world.nvme.device().describe(),
+        nvme: world.devices.nvme.device().describe(),
         transfer,
         size: args.size,
         chunk: args.chunk,
@@ -803,110 +681,12 @@ pub(crate) fn execute(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<Copy
         seed: args.seed,
         verified: verify,
         legs: reports,
-        mismatch: mismatch.clone(),
-        failure: failure.clone(),
-        passes,
+        mismatch,
+        failure,
+        passes: run.passes,
         duration_seconds: args.duration.and_then(RunFor::seconds),
         until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
-        interrupted,
+        interrupted: run.stopped,
     };
     Ok(report)
-}
-
-impl CopyReport {
-    /// The exit status the copy's result calls for.
-    pub(crate) fn outcome(&self) -> Outcome {
-        if self.mismatch.is_some() {
-            Outcome::Mismatch
-        } else if self.failure.is_some() {
-            Outcome::JobError
-        } else {
-            Outcome::Ok
-        }
-    }
-
-    /// Bytes compared end to end, over every leg.
-    pub(crate) fn bytes_compared(&self) -> u64 {
-        self.legs.iter().map(|l| l.bytes_compared).sum()
-    }
-
-    /// The legs that ran, by name.
-    pub(crate) fn leg_names(&self) -> Vec<&'static str> {
-        self.legs.iter().map(|l| l.leg).collect()
-    }
-
-    /// The first wrong byte, or the command or job that failed.
-    pub(crate) fn problem(&self) -> Option<&str> {
-        self.mismatch.as_deref().or(self.failure.as_deref())
-    }
-
-    /// The SSD the copy used, as its device describes itself.
-    pub(crate) fn nvme(&self) -> &str {
-        &self.nvme
-    }
-}
-
-fn print_report(r: &CopyReport) -> anyhow::Result<()> {
-    let sim = r.legs.iter().any(|l| l.sim_seconds.is_some());
-    let mut headers = vec!["leg", "chunks", "bytes", "wall time", "wall MB/s"];
-    if sim {
-        headers.extend(["sim time", "sim GB/s", "sim latency us p50/p90/p99/max"]);
-    }
-    headers.extend(["wall latency ms p50/p90/p99/max", "CRCs", "compared"]);
-    let rows: Vec<Vec<String>> = r
-        .legs
-        .iter()
-        .map(|l| {
-            let mut row = vec![
-                l.leg.to_owned(),
-                l.chunks.to_string(),
-                human_bytes(l.bytes),
-                human_seconds(l.wall_seconds),
-                format!("{:.1}", l.wall_mb_per_s),
-            ];
-            if sim {
-                row.push(l.sim_seconds.map_or("-".into(), human_seconds));
-                row.push(l.sim_gb_per_s.map_or("-".into(), |g| format!("{g:.2}")));
-                row.push(l.sim_latency_us.map_or("-".into(), |p| p.show()));
-            }
-            row.push(l.latency_ms.show());
-            row.push(l.checksums_verified.to_string());
-            row.push(human_bytes(l.bytes_compared));
-            row
-        })
-        .collect();
-    crate::out::print(render_table(&headers, &rows))?;
-    if r.duration_seconds.is_some() || r.until_interrupted || r.interrupted {
-        outln!(
-            "{} whole pass(es) over the same LBAs{}",
-            r.passes,
-            if r.interrupted {
-                "; interrupted (Ctrl-C): the last leg counts the chunks completed until then"
-            } else {
-                ""
-            }
-        )?;
-    }
-    match (&r.mismatch, &r.failure) {
-        (Some(m), _) => outln!("MISMATCH: {m}"),
-        (_, Some(f)) => outln!("FAILED: {f}"),
-        _ if r.verified => outln!(
-            "OK: every chunk's CRC32C in BAR2 matched and every byte compared equal (seed {})",
-            r.seed
-        ),
-        _ => outln!("done (not verified: --no-verify)"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let p = Percentiles::of((1..=100).map(f64::from).collect());
-        assert_eq!((p.p50, p.p90, p.p99, p.max), (50.0, 90.0, 99.0, 100.0));
-        let one = Percentiles::of(vec![3.0]);
-        assert_eq!((one.p50, one.max), (3.0, 3.0));
-    }
 }

@@ -11,8 +11,10 @@
 //!
 //! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
 //! [`Pattern`]: every 16 bytes say where they belong, so a report names the LBA, the offset,
-//! and where the wrong bytes came from. [`P2pCopy::new`] checks the options and allocates the
-//! slots; [`P2pCopy::run_leg`] runs one leg and adds its figures to a [`LegFigures`].
+//! and where the wrong bytes came from. [`CopyDevices::open`] brings up the engine and the
+//! SSD; [`P2pCopy::new`] checks the options and allocates the slots; [`P2pCopy::run`] makes passes over every leg (once, until a deadline, or until the
+//! [`CopyObserver`] asks to stop), and [`P2pCopy::run_leg`] runs one leg and adds its figures
+//! to a [`LegFigures`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,118 +25,11 @@ use crate::nvme::{IoQueue, Nvme, NvmeTicket, TransferMode};
 use crate::pattern::Pattern;
 use crate::{BarIndex, BarOffset, BusAddr};
 
-/// Which way the copy goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CopyDirection {
-    /// NVMe -> BAR2 -> host (or CMB).
-    ToHost,
-    /// host -> BAR2 -> NVMe.
-    ToNvme,
-    /// To the SSD, then back over the same LBAs.
-    Both,
-}
+mod devices;
+mod options;
 
-/// Where the NVMe -> BAR2 leg's PUSH delivers the data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CopyDestination {
-    /// Host memory.
-    Host,
-    /// The SSD's controller memory buffer: another peer, reached by the engine's PUSH peer to
-    /// peer (the SSD must have a CMB).
-    Cmb,
-}
-
-/// What to copy, and how.
-#[derive(Clone, Debug)]
-pub struct CopyOptions {
-    /// Bytes to move each way (a whole number of LBAs).
-    pub size: u64,
-    /// Bytes per chunk: one NVMe command and one engine job each (a whole number of LBAs).
-    pub chunk: u64,
-    /// Chunks in flight (each holds a BAR2 slot of `chunk` bytes); at most the chunk count.
-    pub depth: usize,
-    /// Which way the data goes.
-    pub direction: CopyDirection,
-    /// Where the NVMe -> BAR2 leg delivers.
-    pub destination: CopyDestination,
-    /// First LBA on the namespace.
-    pub first_lba: u64,
-    /// Seed of the data pattern.
-    pub seed: u64,
-    /// Run the CHECKSUM jobs and the byte compares (false: throughput only).
-    pub verify: bool,
-    /// How long any one chunk may take.
-    pub timeout: Duration,
-}
-
-/// Why a copy could not start or run. The first variants are options that do not fit the SSD
-/// or the endpoint; `Device` is the driver's error.
-#[derive(Debug, thiserror::Error)]
-pub enum CopyError {
-    /// The size or the chunk is not a whole number of LBAs.
-    #[error("{what} {value} is not a whole number of {lba_size}-byte LBAs")]
-    NotWholeLbas {
-        what: SizeOption,
-        value: u64,
-        lba_size: u64,
-    },
-    /// The LBAs run past the end of the namespace.
-    #[error("LBAs {first}..{end} go past the namespace's {count} LBAs")]
-    PastNamespace { first: u64, end: u64, count: u64 },
-    /// The chunk is above the controller's maximum data transfer size (MDTS).
-    #[error(
-        "the chunk of {chunk} bytes is above the controller's maximum transfer of {mdts} bytes"
-    )]
-    ChunkOverMdts { chunk: u64, mdts: u64 },
-    /// The chunks in flight do not fit in BAR2.
-    #[error("{depth} chunks of {chunk} bytes need more than BAR2's {bar2} bytes")]
-    Bar2TooSmall { chunk: u64, depth: usize, bar2: u64 },
-    /// The CMB destination, and the SSD has no CMB.
-    #[error("the SSD has no controller memory buffer (CMBSZ is 0)")]
-    NoCmb,
-    /// The CMB destination for a copy that never reads the SSD into BAR2.
-    #[error("the CMB destination applies to the NVMe -> BAR2 leg only")]
-    CmbWithoutNvmeRead,
-    /// The chunks in flight do not fit in the CMB.
-    #[error("{depth} chunks of {chunk} bytes need more than the CMB's {cmb} bytes")]
-    CmbTooSmall { chunk: u64, depth: usize, cmb: u64 },
-    /// An NVMe command could not be submitted (`step` names it).
-    #[error("submitting {step} of chunk {chunk}")]
-    Submit {
-        step: &'static str,
-        chunk: u64,
-        #[source]
-        source: crate::Error,
-    },
-    /// A chunk's step did not complete within [`CopyOptions::timeout`].
-    #[error("chunk {chunk} got no completion for its {step:?} step within {} s", timeout.as_secs_f64())]
-    Timeout {
-        chunk: u64,
-        step: Step,
-        timeout: Duration,
-    },
-    /// The driver's error (a device, a job submission, memory).
-    #[error(transparent)]
-    Device(#[from] crate::Error),
-}
-
-/// The option a [`CopyError::NotWholeLbas`] is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SizeOption {
-    /// [`CopyOptions::size`].
-    Size,
-    /// [`CopyOptions::chunk`].
-    Chunk,
-}
-
-impl std::fmt::Display for SizeOption {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SizeOption::Size => "size",
-            SizeOption::Chunk => "chunk",
-        })
-    }
-}
+pub use devices::{CopyDevices, CopyOpenError};
+pub use options::{CopyDestination, CopyDirection, CopyError, CopyOptions, SizeOption};
 
 /// What the caller is told while a leg runs, and how it can stop it.
 pub trait CopyObserver {
@@ -146,9 +41,14 @@ pub trait CopyObserver {
     fn tick(&mut self, leg: &'static str) {
         let _ = leg;
     }
-    /// True: start no more chunks; the leg ends once those in flight are done.
+    /// True: start no more chunks; the leg ends once those in flight are done, and
+    /// [`P2pCopy::run`] starts no other leg.
     fn stop_requested(&self) -> bool {
         false
+    }
+    /// [`P2pCopy::run`] is starting leg `leg`.
+    fn leg_started(&mut self, leg: &'static str) {
+        let _ = leg;
     }
     /// The simulated clock in seconds, `None` on hardware (then no simulated figures).
     fn sim_seconds(&self) -> Option<f64> {
@@ -180,6 +80,31 @@ pub enum CopyStop {
     Mismatch(String),
     /// The NVMe command or engine job that failed, described.
     Failed(String),
+}
+
+/// How many passes over every leg [`P2pCopy::run`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passes {
+    /// One.
+    Once,
+    /// Passes until `deadline`: a pass that started before it runs to its end.
+    Until(Instant),
+    /// Passes until the [`CopyObserver`] asks to stop.
+    UntilStopped,
+}
+
+/// What [`P2pCopy::run`] did.
+#[derive(Clone, Debug)]
+pub struct CopyRun {
+    /// Every leg that started, in leg order, with its figures over every pass (after a stop,
+    /// a mismatch or a failure the later legs may not have started).
+    pub legs: Vec<(&'static str, LegFigures)>,
+    /// Passes run to their end.
+    pub passes: u64,
+    /// The mismatch or failed command that ended the run.
+    pub stop: Option<CopyStop>,
+    /// The observer asked to stop.
+    pub stopped: bool,
 }
 
 /// The figures of one leg, added to by every [`P2pCopy::run_leg`] of it (over every pass).
@@ -557,6 +482,52 @@ impl<'a> P2pCopy<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// Runs every leg in order, `passes` times, each with [`P2pCopy::run_leg`]; a mismatch or
+    /// a failed command ends the run, and so does the observer asking to stop (a leg that has
+    /// not started then does not run).
+    pub fn run(
+        &mut self,
+        passes: Passes,
+        observer: &mut dyn CopyObserver,
+    ) -> Result<CopyRun, CopyError> {
+        let names = self.leg_names();
+        let mut figures: Vec<LegFigures> = names.iter().map(|_| LegFigures::default()).collect();
+        let mut run = CopyRun {
+            legs: Vec::new(),
+            passes: 0,
+            stop: None,
+            stopped: false,
+        };
+        // How many legs have started (in any pass): those are reported.
+        let mut started = 0usize;
+        'passes: loop {
+            for (i, (name, tally)) in names.iter().zip(&mut figures).enumerate() {
+                if observer.stop_requested() {
+                    run.stopped = true;
+                    break 'passes;
+                }
+                started = started.max(i + 1);
+                observer.leg_started(name);
+                if let Some(stop) = self.run_leg(i, tally, observer)? {
+                    run.stop = Some(stop);
+                    break 'passes;
+                }
+            }
+            if observer.stop_requested() {
+                run.stopped = true;
+                break;
+            }
+            run.passes += 1;
+            match passes {
+                Passes::Once => break,
+                Passes::Until(deadline) if Instant::now() >= deadline => break,
+                _ => {}
+            }
+        }
+        run.legs = names.into_iter().zip(figures).take(started).collect();
+        Ok(run)
     }
 
     /// Runs leg `leg` (an index into [`P2pCopy::leg_names`]): its steps for every chunk,
