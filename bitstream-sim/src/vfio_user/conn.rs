@@ -483,14 +483,22 @@ impl Connection {
             );
         }
         let range = map.address..end.expect("checked");
-        if map.flags & (wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE)
-            != wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE
-        {
-            return refuse(
-                libc::ENOTSUP,
-                "DMA_MAP without both READ and WRITE: the engine both reads and writes host memory",
-            );
-        }
+        // Read and write: shared with the client. Read only (QEMU maps ROM so): a private
+        // copy-on-write mapping, so a device write never reaches the client's memory. Write
+        // only cannot be enforced by the fabric.
+        let sharing = match map.flags & (wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE) {
+            f if f == wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE => wire::Sharing::Shared,
+            wire::DMA_FLAG_READ => wire::Sharing::Private,
+            _ => {
+                return refuse(
+                    libc::ENOTSUP,
+                    format!(
+                        "DMA_MAP flags {:#x}: READ, or READ and WRITE, are supported",
+                        map.flags
+                    ),
+                )
+            }
+        };
         if let Some((_, window)) = &self.window {
             if range.start < window.start || range.end > window.end {
                 return refuse(
@@ -523,7 +531,7 @@ impl Connection {
         let len = map.size as usize;
         // The file cannot shrink under the mapping (F_SEAL_SHRINK, checked above), so every
         // byte of it stays accessible.
-        let host = match wire::map_shared(fd.as_raw_fd(), map.offset, len) {
+        let host = match wire::map_fd(fd.as_raw_fd(), map.offset, len, sharing) {
             Ok(host) => host.as_ptr(),
             Err(e) => {
                 return refuse(

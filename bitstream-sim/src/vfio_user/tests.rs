@@ -139,7 +139,24 @@ fn clients_share_one_device_and_a_disconnect_releases_only_its_maps() {
         errno_of(&wire::recv_message(&raw).unwrap().header),
         Some(libc::EEXIST)
     );
-    assert_eq!(server.sim.iommu_mappings().len(), 2);
+    // Read-only memory is mapped (privately); write-only is refused.
+    for (flags, id, errno) in [
+        (wire::DMA_FLAG_READ, 3, None),
+        (wire::DMA_FLAG_WRITE, 4, Some(libc::ENOTSUP)),
+    ] {
+        let map = wire::DmaMap {
+            flags,
+            address: 0x2000_0000 + 0x1_0000 * u64::from(id),
+            ..map
+        };
+        let h = Header {
+            msg_id: id,
+            ..header
+        };
+        wire::send_message(&raw, h, &[map.as_bytes()], &[memfd.as_raw_fd()]).unwrap();
+        assert_eq!(errno_of(&wire::recv_message(&raw).unwrap().header), errno);
+    }
+    assert_eq!(server.sim.iommu_mappings().len(), 3);
     drop(raw);
     wait_for(|| server.sim.iommu_mappings().len() == 1);
     drop(buf_b);

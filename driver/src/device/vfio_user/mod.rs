@@ -380,7 +380,7 @@ fn shared_memory(len: usize) -> io::Result<(OwnedFd, NonNull<u8>)> {
     if !sized {
         return Err(io::Error::last_os_error());
     }
-    let ptr = wire::map_shared(fd.as_raw_fd(), 0, len)?;
+    let ptr = wire::map_fd(fd.as_raw_fd(), 0, len, wire::Sharing::Shared)?;
     Ok((fd, ptr))
 }
 

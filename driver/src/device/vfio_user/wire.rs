@@ -534,9 +534,28 @@ fn recv_with_fds(stream: &UnixStream, buf: &mut [u8], fds: &mut Vec<OwnedFd>) ->
     Ok(n)
 }
 
-/// Maps `len` bytes of `fd` at `offset`, shared and read/write: DMA memory as both ends see
-/// it (the client its memfd, the server the fd the client passed).
-pub fn map_shared(fd: RawFd, offset: u64, len: usize) -> io::Result<std::ptr::NonNull<u8>> {
+/// How [`map_fd`] maps a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// Writes reach the file (and every other mapping of it).
+    Shared,
+    /// Copy-on-write: writes stay in this mapping (a client's read-only DMA region: the device
+    /// may write it without the client ever seeing it, as an IOMMU would drop the write).
+    Private,
+}
+
+/// Maps `len` bytes of `fd` at `offset`, read/write: DMA memory as both ends see it (the client
+/// its memfd, the server the fd the client passed).
+pub fn map_fd(
+    fd: RawFd,
+    offset: u64,
+    len: usize,
+    sharing: Sharing,
+) -> io::Result<std::ptr::NonNull<u8>> {
+    let flags = match sharing {
+        Sharing::Shared => libc::MAP_SHARED,
+        Sharing::Private => libc::MAP_PRIVATE,
+    };
     let offset = libc::off_t::try_from(offset)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset over 2^63"))?;
     // SAFETY: a new shared mapping at an address the kernel chooses: no existing memory is
@@ -547,7 +566,7 @@ pub fn map_shared(fd: RawFd, offset: u64, len: usize) -> io::Result<std::ptr::No
             std::ptr::null_mut(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED,
+            flags,
             fd,
             offset,
         )
