@@ -108,10 +108,9 @@ pub fn serve(opts: &GlobalOpts, args: &ServeArgs) -> anyhow::Result<Outcome> {
     }
     let config = crate::target::sim_config(opts)?;
     let sim = peerbar_sim::SimDevice::new(config).context("starting the simulated endpoint")?;
-    let server = Server::bind(&args.socket, sim.clone()).map_err(|e| match e {
-        ServeError::InUse { .. } | ServeError::NotASocket { .. } => usage_error(e.to_string()),
-        other => anyhow::Error::new(other),
-    })?;
+    // Every way of failing to bind is about the path the user gave.
+    let server = Server::bind(&args.socket, sim.clone())
+        .map_err(|e: ServeError| usage_error(format!("--socket: {e}")))?;
     server
         .stop_on_signals()
         .context("installing the SIGINT/SIGTERM handlers")?;

@@ -259,6 +259,10 @@ fn bad_vfio_user_options_are_usage_errors() {
             "not a socket",
         ),
         (
+            vec!["sim", "serve", "--socket", "no-such-dir/x.sock"],
+            "cannot listen on no-such-dir/x.sock",
+        ),
+        (
             vec!["--device", "01:00.0", "sim", "serve", "--socket", "x.sock"],
             "--device",
         ),

@@ -116,12 +116,9 @@ pub enum ServeError {
     InUse { path: PathBuf },
     #[error("{path} exists and is not a socket; not replacing it")]
     NotASocket { path: PathBuf },
-    #[error("cannot listen on {path}: {source}")]
-    Bind {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    /// (The io::Error is in the message, not a `source`: the message says it all once.)
+    #[error("cannot listen on {path}: {error}")]
+    Bind { path: PathBuf, error: io::Error },
 }
 
 impl Server {
@@ -142,9 +139,9 @@ impl Server {
             log::info!("{}: replacing a stale socket", path.display());
             let _ = std::fs::remove_file(path);
         }
-        let listener = UnixListener::bind(path).map_err(|source| ServeError::Bind {
+        let listener = UnixListener::bind(path).map_err(|error| ServeError::Bind {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Ok(Server {
             listener,
