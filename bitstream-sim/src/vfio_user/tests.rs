@@ -191,7 +191,12 @@ fn pull_into_bar2(
     use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl};
     use peerbar::hostmem::DataList;
     engine.enable().unwrap();
-    let queue = engine.create_queue(QueueConfig::new(0)).unwrap();
+    let queue = engine
+        .create_queue(QueueConfig {
+            mode: peerbar::dma::CompletionMode::Interrupt,
+            ..QueueConfig::new(0)
+        })
+        .unwrap();
     let bar2 = Arc::new(engine.peer_memory().alloc(buf.len() as u64, 4096).unwrap());
     let mut list = DataList::new();
     list.push_buffer(buf, 0, buf.len() as u32).unwrap();
@@ -207,6 +212,15 @@ fn pull_into_bar2(
         .check()
         .unwrap();
     assert_eq!(done.result as usize, buf.len());
+    // The completion came as MSI-X: the server signalled the client's eventfd.
+    let start = std::time::Instant::now();
+    while engine.interrupts_received() == 0 {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "no MSI-X reached the client"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     bar2.offset()
 }
 
