@@ -15,6 +15,7 @@ use peerbar::device::CONFIG_SPACE_LEN;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Error};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::peer::{Peer, RemoteWindow};
 use super::ServerState;
 use crate::config_space::MSIX_TABLE_SIZE;
 
@@ -58,7 +59,8 @@ pub(crate) struct IrqOwner {
 
 /// Client memory mapped into this process for the fabric.
 struct Mapping {
-    host: *mut u8,
+    /// This process's mmap of the client's fd; `None` for a region reached by DMA_READ/WRITE.
+    host: Option<*mut u8>,
     len: usize,
 }
 
@@ -71,6 +73,8 @@ pub struct Connection {
     /// The IOVA window (slot, range), for a client that asked for one.
     window: Option<(u64, Range<u64>)>,
     maps: BTreeMap<u64, Mapping>,
+    /// The sending side, while serving a socket (`None` when driven by `handle` alone).
+    peer: Option<Arc<Peer>>,
 }
 
 // SAFETY: the raw pointers in `maps` are this connection's own mmaps of client memory, used
@@ -107,19 +111,65 @@ impl Connection {
             max_xfer: wire::MAX_DATA_XFER_SIZE,
             window: None,
             maps: BTreeMap::new(),
+            peer: None,
         }
     }
 
     /// Serves `stream` until the client disconnects or breaks the framing; then releases what
-    /// the client held (on drop).
+    /// the client held (on drop). A reader thread takes every message off the socket: the
+    /// client's replies (to DMA_READ/DMA_WRITE) go to whoever waits for them, its commands to
+    /// this thread, which carries them out and replies.
     pub fn serve(mut self, stream: UnixStream) {
         log::info!("vfio-user: client {} connected", self.id);
-        loop {
-            let msg = match wire::recv_message(&stream) {
+        let (reader_stream, writer) = match (stream.try_clone(), stream.try_clone()) {
+            (Ok(r), Ok(w)) => (r, w),
+            (Err(e), _) | (_, Err(e)) => {
+                log::warn!(
+                    "vfio-user: client {}: cannot clone the socket: {e}",
+                    self.id
+                );
+                return;
+            }
+        };
+        let peer = Arc::new(Peer::new(self.id, writer));
+        self.peer = Some(Arc::clone(&peer));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let reader_peer = Arc::clone(&peer);
+        let reader = std::thread::Builder::new()
+            .name("peerbar-vfio-user-rx".into())
+            .spawn(move || {
+                loop {
+                    match wire::recv_message(&reader_stream) {
+                        Ok(msg) if msg.is_reply() => reader_peer.deliver(msg),
+                        Ok(msg) => {
+                            if tx.send(Ok(msg)).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            break;
+                        }
+                    }
+                }
+                reader_peer.close();
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                log::warn!(
+                    "vfio-user: client {}: cannot start its reader: {e}",
+                    self.id
+                );
+                return;
+            }
+        };
+        for received in rx {
+            let msg = match received {
                 Ok(msg) => msg,
                 Err(wire::RecvError::Closed) => {
                     log::info!("vfio-user: client {} disconnected", self.id);
-                    return;
+                    break;
                 }
                 Err(e) => {
                     log::warn!("vfio-user: client {}: {e}; closing the connection", self.id);
@@ -132,22 +182,45 @@ impl Connection {
                             command,
                             ..Default::default()
                         };
-                        let _ = wire::send_error(&stream, &header, libc::E2BIG);
+                        let _ = peer.send(
+                            Header {
+                                flags: flags::TYPE_REPLY | flags::ERROR,
+                                error: libc::E2BIG as u32,
+                                ..header
+                            },
+                            &[],
+                        );
                     }
-                    return;
+                    break;
                 }
             };
-            if let Some(reply) = self.handle(msg) {
-                let sent = match &reply {
-                    (header, Ok(payload)) => wire::send_reply(&stream, header, &[payload]),
-                    (header, Err(errno)) => wire::send_error(&stream, header, *errno),
+            if let Some((header, result)) = self.handle(msg) {
+                let reply = Header {
+                    msg_id: header.msg_id,
+                    command: header.command,
+                    flags: flags::TYPE_REPLY,
+                    ..Default::default()
+                };
+                let sent = match &result {
+                    Ok(payload) => peer.send(reply, &[payload]),
+                    Err(errno) => peer.send(
+                        Header {
+                            flags: flags::TYPE_REPLY | flags::ERROR,
+                            error: *errno as u32,
+                            ..reply
+                        },
+                        &[],
+                    ),
                 };
                 if let Err(e) = sent {
                     log::info!("vfio-user: client {} gone while replying: {e}", self.id);
-                    return;
+                    break;
                 }
             }
         }
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        peer.close();
+        let _ = reader.join();
     }
 
     /// Handles one message: the reply to send (header of the command, payload or errno), or
@@ -305,6 +378,10 @@ impl Connection {
             why,
         })?;
         self.max_xfer = caps.max_data_xfer_size.clamp(8, wire::MAX_DATA_XFER_SIZE);
+        if let Some(peer) = &self.peer {
+            peer.max_xfer
+                .store(self.max_xfer, std::sync::atomic::Ordering::Relaxed);
+        }
         let mut reply_caps = serde_json::json!({
             "max_msg_fds": wire::MAX_MSG_FDS,
             "max_data_xfer_size": self.max_xfer,
@@ -455,15 +532,15 @@ impl Connection {
         mut fds: Vec<OwnedFd>,
     ) -> Result<Vec<u8>, Refusal> {
         let (map, _) = args::<wire::DmaMap>(header, payload)?;
-        let Some(fd) = fds.pop().filter(|_| fds.is_empty()) else {
-            return refuse(
-                libc::ENOTSUP,
-                format!(
-                    "DMA_MAP with {} file descriptors: this server maps shared memory only \
-                     (one fd; DMA_READ/DMA_WRITE to client memory are not implemented)",
-                    fds.len()
-                ),
-            );
+        let fd = match fds.len() {
+            0 => None,
+            1 => fds.pop(),
+            n => {
+                return refuse(
+                    libc::EINVAL,
+                    format!("DMA_MAP with {n} file descriptors: one at most"),
+                )
+            }
         };
         let page = 4096u64;
         let end = map.address.checked_add(map.size);
@@ -527,8 +604,11 @@ impl Connection {
                 ),
             );
         }
-        check_shared_fd(&fd, map.offset, map.size)?;
         let len = map.size as usize;
+        let Some(fd) = fd else {
+            return self.map_remote(map.address, len, sharing == wire::Sharing::Shared);
+        };
+        check_shared_fd(&fd, map.offset, map.size)?;
         // The file cannot shrink under the mapping (F_SEAL_SHRINK, checked above), so every
         // byte of it stays accessible.
         let host = match wire::map_fd(fd.as_raw_fd(), map.offset, len, sharing) {
@@ -547,12 +627,45 @@ impl Connection {
             unsafe { libc::munmap(host.cast(), len) };
             return Err(device_refusal(e));
         }
-        self.maps.insert(map.address, Mapping { host, len });
+        self.maps.insert(
+            map.address,
+            Mapping {
+                host: Some(host),
+                len,
+            },
+        );
         log::debug!(
             "vfio-user: client {} mapped {:#x}..{:#x}",
             self.id,
             range.start,
             range.end
+        );
+        Ok(Vec::new())
+    }
+
+    /// A DMA_MAP without an fd: the fabric reaches the region by DMA_READ/DMA_WRITE messages
+    /// to the client (writes refused when the client mapped it read-only).
+    fn map_remote(&mut self, iova: u64, len: usize, writable: bool) -> Result<Vec<u8>, Refusal> {
+        let Some(peer) = &self.peer else {
+            return refuse(
+                libc::ENOTSUP,
+                "DMA_MAP without an fd needs a connection the server can send DMA_READ/DMA_WRITE on",
+            );
+        };
+        let window = RemoteWindow {
+            peer: Arc::clone(peer),
+            iova,
+            writable,
+        };
+        self.state
+            .sim
+            .map_remote(BusAddr::new(iova), len, Arc::new(window))
+            .map_err(device_refusal)?;
+        self.maps.insert(iova, Mapping { host: None, len });
+        log::debug!(
+            "vfio-user: client {} mapped {iova:#x}..{:#x} (DMA_READ/DMA_WRITE)",
+            self.id,
+            iova + len as u64
         );
         Ok(Vec::new())
     }
@@ -609,10 +722,12 @@ impl Connection {
             return;
         };
         match self.state.sim.unmap_dma(BusAddr::new(iova), m.len) {
-            // SAFETY: the fabric no longer reaches the mapping; it is ours to release.
-            Ok(()) => unsafe {
-                libc::munmap(m.host.cast(), m.len);
-            },
+            Ok(()) => {
+                if let Some(host) = m.host {
+                    // SAFETY: the fabric no longer reaches the mapping; it is ours to release.
+                    unsafe { libc::munmap(host.cast(), m.len) };
+                }
+            }
             Err(e) => log::error!(
                 "vfio-user: client {}: unmapping {iova:#x} from the fabric failed ({e}); keeping its memory mapped",
                 self.id

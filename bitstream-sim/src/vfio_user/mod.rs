@@ -3,8 +3,10 @@
 //! `--device vfio-user:PATH`, and by the protocol QEMU's `vfio-user-pci`) drive at once.
 //!
 //! The messages are defined once in [`peerbar::device::vfio_user::wire`]; this module is the
-//! server: an accept loop ([`Server::run`]) and one thread per connection ([`Connection`]),
-//! whose dispatcher turns each command into `Device` calls on the shared [`SimDevice`].
+//! server: an accept loop ([`Server::run`]) and per connection ([`Connection`]) a worker thread,
+//! whose dispatcher turns each command into `Device` calls on the shared [`SimDevice`], and a
+//! reader thread that also routes the client's replies to the server's DMA_READ/DMA_WRITE
+//! (`peer`: client memory mapped without an fd, reached by messages).
 //!
 //! Rules for several clients (docs/vfio-user.md):
 //! - every client sees the one device: registers, BAR2, queues and the IOMMU's mappings are
@@ -23,6 +25,7 @@
 //! its framing) ends that connection, logged; other connections go on.
 
 mod conn;
+mod peer;
 
 use std::collections::BTreeSet;
 use std::io;
