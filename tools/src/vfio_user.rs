@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use peerbar::device::vfio_user::VfioUserDevice;
+use peerbar::device::vfio_user::{DmaPath, VfioUserDevice};
 
 use crate::{usage_error, GlobalOpts, Outcome};
 
@@ -88,7 +88,18 @@ pub fn connect(path: &Path) -> anyhow::Result<VfioUserDevice> {
             path.display()
         )));
     }
-    Ok(VfioUserDevice::connect(path)?)
+    // A measuring knob (docs/vfio-user.md): DMA memory by DMA_READ/DMA_WRITE messages instead
+    // of shared memfds.
+    let dma = match std::env::var("PEERBAR_VFIO_USER_DMA").as_deref() {
+        Err(_) | Ok("" | "memfd") => DmaPath::SharedMemory,
+        Ok("messages") => DmaPath::Messages,
+        Ok(other) => {
+            return Err(usage_error(format!(
+                "PEERBAR_VFIO_USER_DMA={other}: memfd (the default) or messages"
+            )))
+        }
+    };
+    Ok(VfioUserDevice::connect_with(path, dma)?)
 }
 
 /// `peerbar sim serve`.

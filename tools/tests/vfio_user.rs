@@ -146,6 +146,27 @@ fn push_then_regs_see_one_device_and_sigterm_removes_the_socket() {
     assert_eq!(std::fs::read(&back).unwrap(), b"kept across commands");
     served.json(&["push", &list]);
     assert_eq!(served.jobs_counted(), 2);
+    // The same with the DMA memory private, reached by DMA_READ/DMA_WRITE messages.
+    let out = background()
+        .env("PEERBAR_VFIO_USER_DMA", "messages")
+        .args([
+            "--device",
+            &served.device,
+            "--json",
+            "push",
+            &list,
+            "--verify",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(served.jobs_counted(), 3);
 
     let socket = served.socket.clone();
     let (code, stderr) = served.terminate();

@@ -182,6 +182,34 @@ fn sealed_memfd(len: i64) -> std::os::fd::OwnedFd {
     fd
 }
 
+/// The project's client with its DMA memory private (DmaPath::Messages): the engine's reads of
+/// the data and its writes of the completion entry are DMA_READ/DMA_WRITE messages its reader
+/// thread serves, interrupts through eventfds as before.
+#[test]
+fn a_client_with_private_memory_is_served_by_its_reader_thread() {
+    use peerbar::device::vfio_user::DmaPath;
+    let server = Running::start("private.sock");
+    let dev = Arc::new(VfioUserDevice::connect_with(&server.path, DmaPath::Messages).unwrap());
+    let endpoint = peerbar::Endpoint::open_shared(dev.clone() as Arc<dyn Device>).unwrap();
+    let engine = endpoint.dma().unwrap();
+    let buf = Arc::new(engine.memory().alloc(3 * 4096).unwrap());
+    let pattern: Vec<u8> = (0..3 * 4096u32).map(|i| (i % 253) as u8).collect();
+    buf.write(0, &pattern).unwrap();
+    let at = pull_into_bar2(&engine, &buf);
+    let mut landed = vec![0u8; pattern.len()];
+    dev.bar_read(BarIndex::BAR2, at, &mut landed).unwrap();
+    assert_eq!(landed, pattern);
+    // The queue (its rings) went with pull_into_bar2; the buffer is still mapped.
+    assert_eq!(
+        server.sim.iommu_mappings(),
+        vec![(buf.bus_addr().get(), 3 * 4096)]
+    );
+    drop(buf);
+    drop((engine, endpoint));
+    drop(dev);
+    wait_for(|| server.sim.iommu_mappings().is_empty());
+}
+
 /// A client that maps memory without an fd: the server reaches it by DMA_READ/DMA_WRITE.
 /// Client A (raw messages) serves its 16 KiB from a Vec; client B drives the engine with a
 /// PULL from A's window into BAR2 and a PUSH from BAR2 into A's window.

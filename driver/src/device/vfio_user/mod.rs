@@ -8,11 +8,14 @@
 //! MSI-X is DEVICE_SET_IRQS with one eventfd per vector (the server signals them; a thread
 //! forwards them to the channel [`Device::enable_msix`] returns).
 //!
-//! DMA memory is shared memory: [`Device::alloc_dma_host_memory`] hands [`crate::hostmem`] a
-//! memfd-backed mapping, and [`Device::map_dma`] passes the memfd with DMA_MAP, so the server
-//! maps the same pages and the device's DMA lands in them directly. Memory not allocated that
-//! way cannot be mapped (the server would have to reach it by DMA_READ/DMA_WRITE messages,
-//! which this client does not serve).
+//! DMA memory ([`DmaPath`]) is by default shared memory: [`Device::alloc_dma_host_memory`]
+//! hands [`crate::hostmem`] a sealed memfd-backed mapping, and [`Device::map_dma`] passes the
+//! memfd with DMA_MAP, so the server maps the same pages and the device's DMA lands in them
+//! directly. Any other memory (all of it with [`DmaPath::Messages`]) is mapped without an fd:
+//! the server then sends DMA_READ/DMA_WRITE messages, which the connection's reader thread
+//! serves from this process's memory. The reader thread also hands each reply to the caller
+//! waiting for it, so that the server's DMA messages are served at any time, also while a
+//! caller waits for its own reply.
 //!
 //! Several clients may share one server; the server gives each one that asks (the
 //! `peerbar_iova_window` capability, an extension of this project) an IOVA window of its own,
@@ -20,14 +23,17 @@
 
 pub mod wire;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::ops::Range;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::Sender;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -35,7 +41,7 @@ use super::vfio::{new_eventfd, MsixForwarder};
 use super::{bar_bus_addr_from_config, check_bar_access, check_config_access, Device};
 use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::error::{Error, Result};
-use wire::{command, flags, irq, region, Header};
+use wire::{command, flags, irq, region, Header, Message};
 
 /// The capability key of this project's IOVA-window extension: a client sends
 /// `"peerbar_iova_window": true` in its VERSION capabilities, and the server answers with
@@ -81,7 +87,12 @@ impl From<VfioUserError> for Error {
 /// A connection to a vfio-user server: one PCI function.
 pub struct VfioUserDevice {
     path: PathBuf,
-    conn: Mutex<Conn>,
+    /// The connection, shared with its reader thread.
+    link: Arc<Link>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// Where DMA memory lives: shared memfds (default) or this process's own memory, served
+    /// to the server's DMA_READ/DMA_WRITE.
+    dma: DmaPath,
     /// Largest data payload per message (the server's `max_data_xfer_size`).
     max_xfer: usize,
     bar_lens: [Option<u64>; 6],
@@ -95,9 +106,120 @@ pub struct VfioUserDevice {
     msix: Mutex<Option<MsixForwarder>>,
 }
 
-struct Conn {
-    stream: UnixStream,
-    next_id: u16,
+/// How the server reaches this client's DMA memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmaPath {
+    /// Buffers are memfds passed with DMA_MAP: the server maps them and the device's DMA lands
+    /// in them directly.
+    SharedMemory,
+    /// Buffers are this process's private memory, mapped without an fd: every DMA is a
+    /// DMA_READ/DMA_WRITE message the client's reader thread serves (slower; what a client
+    /// does whose memory cannot be shared).
+    Messages,
+}
+
+/// The socket and what the reader thread and the callers share.
+struct Link {
+    path: PathBuf,
+    writer: Mutex<UnixStream>,
+    /// Commands waiting for their reply, by message id.
+    pending: Mutex<HashMap<u16, Sender<Message>>>,
+    next_id: AtomicU16,
+    closed: AtomicBool,
+    /// Regions mapped without an fd: IOVA -> (host address, length). The reader serves the
+    /// server's DMA_READ/DMA_WRITE from them; `map_dma`'s contract keeps them valid while here.
+    served: Mutex<BTreeMap<u64, (usize, usize)>>,
+}
+
+impl Link {
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<u16, Sender<Message>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the socket until it closes: replies to their waiters, the server's DMA commands
+    /// served.
+    fn read_loop(&self, stream: UnixStream) {
+        loop {
+            let msg = match wire::recv_message(&stream) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    if !matches!(e, wire::RecvError::Closed) {
+                        log::warn!("vfio-user {}: {e}", self.path.display());
+                    }
+                    break;
+                }
+            };
+            if msg.is_reply() {
+                if let Some(tx) = self.lock_pending().remove(&msg.header.msg_id) {
+                    let _ = tx.send(msg);
+                }
+                continue;
+            }
+            let answer = self.serve_dma(&msg);
+            if msg.header.flags & flags::NO_REPLY != 0 {
+                continue;
+            }
+            let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let sent = match answer {
+                Ok(parts) => wire::send_reply(&w, &msg.header, &[&parts]),
+                Err(errno) => wire::send_error(&w, &msg.header, errno),
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+        self.closed.store(true, Ordering::SeqCst);
+        self.lock_pending().clear();
+    }
+
+    /// Carries out the server's DMA_READ/DMA_WRITE on a region mapped without an fd.
+    fn serve_dma(&self, msg: &Message) -> std::result::Result<Vec<u8>, i32> {
+        let cmd = msg.header.command;
+        if cmd != command::DMA_READ && cmd != command::DMA_WRITE {
+            log::warn!(
+                "vfio-user server sent {} (msg {}); refused",
+                wire::command_name(cmd),
+                msg.header.msg_id
+            );
+            return Err(libc::EOPNOTSUPP);
+        }
+        let (access, data) = wire::split::<wire::DmaAccess>(&msg.payload).ok_or(libc::EINVAL)?;
+        let count = usize::try_from(access.count).map_err(|_| libc::EINVAL)?;
+        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        let (&iova, &(host, len)) = served
+            .range(..=access.address)
+            .next_back()
+            .ok_or(libc::EFAULT)?;
+        let offset = (access.address - iova) as usize;
+        if offset.checked_add(count).is_none_or(|end| end > len) {
+            return Err(libc::EFAULT);
+        }
+        let mut out = access.as_bytes().to_vec();
+        if cmd == command::DMA_READ {
+            let mut bytes = vec![0u8; count];
+            // SAFETY: `host + offset .. + count` lies inside a region mapped with `map_dma`,
+            // whose contract keeps it allocated until `unmap_dma` returns, which removes it
+            // from `served` first (under this lock). A plain copy, as a device's DMA read.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    (host + offset) as *const u8,
+                    bytes.as_mut_ptr(),
+                    count,
+                );
+            }
+            out.extend_from_slice(&bytes);
+        } else {
+            if data.len() != count {
+                return Err(libc::EINVAL);
+            }
+            // SAFETY: as above, for writes: the region is live and writable memory of this
+            // process (a DMA buffer), and `data` is a distinct buffer.
+            unsafe {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), (host + offset) as *mut u8, count);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl std::fmt::Debug for VfioUserDevice {
@@ -133,13 +255,35 @@ impl VfioUserDevice {
     /// Connects to the server at `path`, negotiates the version and reads the device's regions
     /// and interrupts.
     pub fn connect(path: &Path) -> Result<VfioUserDevice> {
-        let stream = UnixStream::connect(path).map_err(|source| VfioUserError::Connect {
+        VfioUserDevice::connect_with(path, DmaPath::SharedMemory)
+    }
+
+    /// [`VfioUserDevice::connect`], with DMA memory where `dma` says.
+    pub fn connect_with(path: &Path, dma: DmaPath) -> Result<VfioUserDevice> {
+        let connect_error = |source| VfioUserError::Connect {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let stream = UnixStream::connect(path).map_err(connect_error)?;
+        let reader_stream = stream.try_clone().map_err(connect_error)?;
+        let link = Arc::new(Link {
+            path: path.to_owned(),
+            writer: Mutex::new(stream),
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU16::new(1),
+            closed: AtomicBool::new(false),
+            served: Mutex::new(BTreeMap::new()),
+        });
+        let for_reader = Arc::clone(&link);
+        let reader = std::thread::Builder::new()
+            .name("peerbar-vfio-user".to_owned())
+            .spawn(move || for_reader.read_loop(reader_stream))
+            .map_err(io_error("starting the socket's reader thread"))?;
         let mut dev = VfioUserDevice {
             path: path.to_owned(),
-            conn: Mutex::new(Conn { stream, next_id: 0 }),
+            link,
+            reader: Some(reader),
+            dma,
             max_xfer: wire::MAX_DATA_XFER_SIZE as usize,
             bar_lens: [None; 6],
             config_len: 0,
@@ -236,54 +380,47 @@ impl VfioUserDevice {
     /// Sends one command and waits for its reply; returns the reply's payload.
     fn request(&self, cmd: u16, parts: &[&[u8]], fds: &[RawFd]) -> Result<Vec<u8>> {
         let name = wire::command_name(cmd);
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        conn.next_id = conn.next_id.wrapping_add(1);
+        let link = &self.link;
+        let msg_id = link.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        link.lock_pending().insert(msg_id, tx);
+        let closed = || VfioUserError::Recv {
+            command: name,
+            source: wire::RecvError::Closed,
+        };
+        if link.closed.load(Ordering::SeqCst) {
+            link.lock_pending().remove(&msg_id);
+            return Err(closed().into());
+        }
         let header = Header {
-            msg_id: conn.next_id,
+            msg_id,
             command: cmd,
             ..Default::default()
         };
-        wire::send_message(&conn.stream, header, parts, fds).map_err(io_error(format!(
-            "sending {name} to {}",
-            self.path.display()
-        )))?;
-        loop {
-            let reply = wire::recv_message(&conn.stream).map_err(|source| VfioUserError::Recv {
-                command: name,
-                source,
-            })?;
-            if !reply.is_reply() {
-                // The server asks something of us (DMA_READ/DMA_WRITE): not offered, since all
-                // our DMA memory is shared by fd.
-                log::warn!(
-                    "vfio-user server sent {} (msg {}); this client serves no commands",
-                    wire::command_name(reply.header.command),
-                    reply.header.msg_id
-                );
-                if reply.header.flags & flags::NO_REPLY == 0 {
-                    wire::send_error(&conn.stream, &reply.header, libc::EOPNOTSUPP)
-                        .map_err(io_error("answering the server"))?;
-                }
-                continue;
-            }
-            if reply.header.msg_id != header.msg_id || reply.header.command != cmd {
-                return Err(VfioUserError::Protocol(format!(
-                    "expected the reply to {name} (msg {}), got {} (msg {})",
-                    header.msg_id,
-                    wire::command_name(reply.header.command),
-                    reply.header.msg_id
-                ))
-                .into());
-            }
-            if reply.header.flags & flags::ERROR != 0 {
-                return Err(VfioUserError::Refused {
-                    command: name,
-                    errno: reply.header.error as i32,
-                }
-                .into());
-            }
-            return Ok(reply.payload);
+        let sent = {
+            let w = link.writer.lock().unwrap_or_else(|e| e.into_inner());
+            wire::send_message(&w, header, parts, fds)
+        };
+        if let Err(e) = sent {
+            link.lock_pending().remove(&msg_id);
+            return Err(io_error(format!("sending {name} to {}", self.path.display()))(e).into());
         }
+        let reply = rx.recv().map_err(|_| closed())?;
+        if reply.header.command != cmd {
+            return Err(VfioUserError::Protocol(format!(
+                "expected the reply to {name} (msg {msg_id}), got one to {}",
+                wire::command_name(reply.header.command),
+            ))
+            .into());
+        }
+        if reply.header.flags & flags::ERROR != 0 {
+            return Err(VfioUserError::Refused {
+                command: name,
+                errno: reply.header.error as i32,
+            }
+            .into());
+        }
+        Ok(reply.payload)
     }
 
     /// REGION_READ of `buf.len()` bytes (at most one transfer) at `offset`.
@@ -446,6 +583,9 @@ impl Device for VfioUserDevice {
     }
 
     fn alloc_dma_host_memory(&self, len: usize) -> Result<Option<NonNull<u8>>> {
+        if self.dma == DmaPath::Messages {
+            return Ok(None);
+        }
         let (fd, ptr) = shared_memory(len).map_err(|source| Error::HostMemory { len, source })?;
         self.shared
             .lock()
@@ -456,11 +596,28 @@ impl Device for VfioUserDevice {
 
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
         let Some((fd, offset, base)) = self.shared_fd(host as usize, len) else {
-            return Err(VfioUserError::Protocol(format!(
-                "{len} bytes at {host:p} were not allocated by this device's \
-                 alloc_dma_host_memory: a vfio-user client maps shared memory only"
-            ))
-            .into());
+            // Private memory: mapped without an fd, served by the reader thread.
+            let req = wire::DmaMap {
+                argsz: size_of::<wire::DmaMap>() as u32,
+                flags: wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE,
+                offset: 0,
+                address: iova.get(),
+                size: len as u64,
+            };
+            self.link
+                .served
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(iova.get(), (host as usize, len));
+            if let Err(e) = self.request(command::DMA_MAP, &[req.as_bytes()], &[]) {
+                self.link
+                    .served
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&iova.get());
+                return Err(e);
+            }
+            return Ok(());
         };
         let req = wire::DmaMap {
             argsz: size_of::<wire::DmaMap>() as u32,
@@ -488,6 +645,12 @@ impl Device for VfioUserDevice {
             size: len as u64,
         };
         self.request(command::DMA_UNMAP, &[req.as_bytes()], &[])?;
+        // The server no longer reaches it: stop serving it before the caller frees it.
+        self.link
+            .served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&iova.get());
         let host = self
             .mapped
             .lock()
@@ -574,6 +737,16 @@ impl Drop for VfioUserDevice {
             .take()
         {
             f.stop();
+        }
+        // Closing the socket ends the reader thread.
+        let _ = self
+            .link
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shutdown(std::net::Shutdown::Both);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
         }
     }
 }
