@@ -111,10 +111,42 @@ struct HostPtr(NonNull<u8>);
 // the memory is plain bytes with no thread affinity.
 unsafe impl Send for HostPtr {}
 
-#[derive(Clone, Copy, Debug)]
+/// Memory of another process the fabric reaches by messages rather than by a pointer: a
+/// vfio-user client's DMA region mapped without a file descriptor (DMA_READ/DMA_WRITE). Called
+/// with the simulation's lock held: an implementation must answer in bounded time.
+pub trait RemoteMemory: Send + Sync {
+    /// Reads `buf.len()` bytes at byte `offset` of the window.
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), String>;
+    /// Writes `data` at byte `offset` of the window.
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), String>;
+}
+
+/// What a window maps onto.
+#[derive(Clone)]
+enum Backing {
+    Host(HostPtr),
+    Remote(std::sync::Arc<dyn RemoteMemory>),
+}
+
+#[derive(Clone)]
 struct Window {
-    host: HostPtr,
+    backing: Backing,
     len: u64,
+}
+
+/// Part of a DMA inside one window.
+enum Piece {
+    Host(NonNull<u8>, usize),
+    /// The window, the offset into it, bytes.
+    Remote(std::sync::Arc<dyn RemoteMemory>, u64, usize),
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Host(_, n) | Piece::Remote(_, _, n) => *n,
+        }
+    }
 }
 
 /// Host memory behind the IOMMU, and the fabric's address map.
@@ -133,21 +165,39 @@ impl Fabric {
     /// `host..host+len` must be valid for reads and writes and stay allocated (not moved) until
     /// `unmap(iova, len)`; the fabric reads and writes it whenever a DMA targets the window.
     pub unsafe fn map(&mut self, host: *mut u8, len: usize, iova: u64) -> Result<(), SimError> {
-        let len = len as u64;
-        let bad = |why: String| Err(SimError::DmaMapping(why));
         let Some(host) = NonNull::new(host) else {
-            return bad("host pointer is null".into());
+            return Err(SimError::DmaMapping("host pointer is null".into()));
         };
+        if host.as_ptr() as usize % PAGE_SIZE as usize != 0 {
+            return Err(SimError::DmaMapping(format!(
+                "host address {:p} is not 4 KiB aligned",
+                host.as_ptr()
+            )));
+        }
+        self.insert(iova, len as u64, Backing::Host(HostPtr(host)))
+    }
+
+    /// Maps `len` bytes of another process's memory, reached through `remote`, to bus address
+    /// `iova` (same rules as [`Fabric::map`]). A DMA there calls `remote`; its failure is a
+    /// fault, like a DMA outside every window.
+    pub fn map_remote(
+        &mut self,
+        iova: u64,
+        len: u64,
+        remote: std::sync::Arc<dyn RemoteMemory>,
+    ) -> Result<(), SimError> {
+        self.insert(iova, len, Backing::Remote(remote))
+    }
+
+    fn insert(&mut self, iova: u64, len: u64, backing: Backing) -> Result<(), SimError> {
+        let bad = |why: String| Err(SimError::DmaMapping(why));
         if len == 0 || len % PAGE_SIZE != 0 {
             return bad(format!(
                 "length {len:#x} is not a non-zero multiple of 4 KiB"
             ));
         }
-        if iova % PAGE_SIZE != 0 || host.as_ptr() as usize % PAGE_SIZE as usize != 0 {
-            return bad(format!(
-                "IOVA {iova:#x} or host address {:p} is not 4 KiB aligned",
-                host.as_ptr()
-            ));
+        if iova % PAGE_SIZE != 0 {
+            return bad(format!("IOVA {iova:#x} is not 4 KiB aligned"));
         }
         let Some(end) = iova.checked_add(len) else {
             return bad(format!("IOVA {iova:#x} + {len:#x} overflows"));
@@ -165,13 +215,7 @@ impl Fabric {
                 ));
             }
         }
-        self.windows.insert(
-            iova,
-            Window {
-                host: HostPtr(host),
-                len,
-            },
-        );
+        self.windows.insert(iova, Window { backing, len });
         Ok(())
     }
 
@@ -237,9 +281,9 @@ impl Fabric {
         self.faults.push(fault);
     }
 
-    /// Pieces of `address..address+len` inside windows: (window host pointer + offset, bytes),
-    /// or None when any byte lies outside every window.
-    fn pieces(&self, address: u64, len: u64) -> Option<Vec<(NonNull<u8>, usize)>> {
+    /// Pieces of `address..address+len` inside windows (host pointer + offset, or remote window
+    /// + offset; bytes), or None when any byte lies outside every window.
+    fn pieces(&self, address: u64, len: u64) -> Option<Vec<Piece>> {
         let mut out = Vec::new();
         let mut at = address;
         let end = address.checked_add(len)?;
@@ -249,9 +293,14 @@ impl Fabric {
                 return None;
             }
             let n = (start + w.len).min(end) - at;
-            // Offset inside the window, < w.len, so it stays inside the mapped allocation.
-            let ptr = w.host.0.as_ptr().wrapping_add((at - start) as usize);
-            out.push((NonNull::new(ptr)?, n as usize));
+            out.push(match &w.backing {
+                Backing::Host(host) => {
+                    // Offset inside the window, < w.len, so it stays inside the allocation.
+                    let ptr = host.0.as_ptr().wrapping_add((at - start) as usize);
+                    Piece::Host(NonNull::new(ptr)?, n as usize)
+                }
+                Backing::Remote(r) => Piece::Remote(r.clone(), at - start, n as usize),
+            });
             at += n;
         }
         Some(out)
@@ -265,28 +314,38 @@ impl Fabric {
         requester_id: u16,
         tag: u8,
     ) -> Result<Vec<u8>, DmaFault> {
+        let fault = |reason| DmaFault {
+            address,
+            len,
+            direction: DmaDirection::Read,
+            requester_id,
+            tag: Some(tag),
+            reason,
+        };
         let Some(pieces) = self.pieces(address, len.max(1)) else {
-            let fault = DmaFault {
-                address,
-                len,
-                direction: DmaDirection::Read,
-                requester_id,
-                tag: Some(tag),
-                reason: "no IOMMU mapping",
-            };
-            self.record_fault(fault.clone());
-            return Err(fault);
+            self.record_fault(fault("no IOMMU mapping"));
+            return Err(fault("no IOMMU mapping"));
         };
         let mut out = vec![0u8; len as usize];
         let mut pos = 0;
-        for (ptr, n) in pieces {
-            let n = n.min(out.len() - pos);
-            // SAFETY: `ptr..ptr+n` lies inside a window mapped with `map`, whose contract keeps
-            // it allocated and valid for reads until unmapped; `out` is a distinct Vec. The
-            // device may race with the CPU on this memory exactly as real DMA does: a plain
-            // byte copy of possibly changing bytes, no references to it are created.
-            unsafe {
-                std::ptr::copy_nonoverlapping(ptr.as_ptr(), out.as_mut_ptr().add(pos), n);
+        for piece in pieces {
+            let n = piece.len().min(out.len() - pos);
+            match piece {
+                // SAFETY: `ptr..ptr+n` lies inside a window mapped with `map`, whose contract
+                // keeps it allocated and valid for reads until unmapped; `out` is a distinct
+                // Vec. The device may race with the CPU on this memory exactly as real DMA
+                // does: a plain byte copy of possibly changing bytes, no references to it.
+                Piece::Host(ptr, _) => unsafe {
+                    std::ptr::copy_nonoverlapping(ptr.as_ptr(), out.as_mut_ptr().add(pos), n);
+                },
+                Piece::Remote(remote, offset, _) => {
+                    if let Err(why) = remote.read(offset, &mut out[pos..pos + n]) {
+                        log::warn!("DMA read of {n} bytes at {address:#x}: {why}");
+                        let reason = "the memory's owner did not answer (vfio-user DMA_READ)";
+                        self.record_fault(fault(reason));
+                        return Err(fault(reason));
+                    }
+                }
             }
             pos += n;
         }
@@ -319,14 +378,33 @@ impl Fabric {
                 }
             }
         }
-        for (pieces, bytes) in all {
+        for ((pieces, bytes), (address, _)) in all.into_iter().zip(runs) {
             let mut pos = 0;
-            for (ptr, n) in pieces {
-                // SAFETY: `ptr..ptr+n` lies inside a window mapped with `map`, valid for writes
-                // until unmapped by its contract; `bytes` is a distinct Vec. No reference to
-                // the target memory is created.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr().add(pos), ptr.as_ptr(), n);
+            for piece in pieces {
+                let n = piece.len();
+                match piece {
+                    // SAFETY: `ptr..ptr+n` lies inside a window mapped with `map`, valid for
+                    // writes until unmapped by its contract; `bytes` is a distinct Vec. No
+                    // reference to the target memory is created.
+                    Piece::Host(ptr, _) => unsafe {
+                        std::ptr::copy_nonoverlapping(bytes.as_ptr().add(pos), ptr.as_ptr(), n);
+                    },
+                    Piece::Remote(remote, offset, _) => {
+                        // Bytes before this piece have landed: a remote write cannot be undone.
+                        if let Err(why) = remote.write(offset, &bytes[pos..pos + n]) {
+                            log::warn!("DMA write of {n} bytes at {address:#x}: {why}");
+                            let fault = DmaFault {
+                                address: *address,
+                                len: bytes.len() as u64,
+                                direction: DmaDirection::Write,
+                                requester_id,
+                                tag: None,
+                                reason: "the memory's owner did not answer (vfio-user DMA_WRITE)",
+                            };
+                            self.record_fault(fault.clone());
+                            return Err(fault);
+                        }
+                    }
                 }
                 pos += n;
             }

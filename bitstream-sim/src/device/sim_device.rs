@@ -71,6 +71,20 @@ impl SimDevice {
         self.lock_any().fabric.mappings()
     }
 
+    /// Maps `len` bytes of another process's memory, reached through `remote` (a vfio-user
+    /// client's DMA_READ/DMA_WRITE), at bus address `iova`; `unmap_dma(iova, len)` removes it.
+    pub fn map_remote(
+        &self,
+        iova: BusAddr,
+        len: usize,
+        remote: Arc<dyn crate::fabric::RemoteMemory>,
+    ) -> Result<()> {
+        self.lock()?
+            .fabric
+            .map_remote(iova.get(), len as u64, remote)
+            .map_err(Error::from_sim)
+    }
+
     /// Where the fabric sends a request to bus address `address` (from the endpoint or the NVMe
     /// controller alike): a device's BAR (peer to peer), the MSI window, or host memory
     /// behind the IOMMU. What the simulated topology says about P2P between its two functions.

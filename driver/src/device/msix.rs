@@ -135,7 +135,7 @@ fn new_eventfd() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn write_eventfd(fd: RawFd) -> io::Result<()> {
+pub fn write_eventfd(fd: RawFd) -> io::Result<()> {
     let one: u64 = 1;
     // SAFETY: writes the 8 bytes of `one`, a live local, to an eventfd.
     let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
