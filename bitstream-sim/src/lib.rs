@@ -20,6 +20,7 @@ pub mod nvme;
 pub mod requester;
 pub mod rtl;
 pub mod tlp;
+pub mod vfio_user;
 pub mod xilinx_desc;
 
 pub use device::{

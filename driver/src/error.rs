@@ -222,6 +222,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("vfio-user: {0}")]
+    VfioUser(#[source] Box<crate::device::vfio_user::VfioUserError>),
+
     #[error("simulation failed")]
     Simulation(#[source] Box<dyn std::error::Error + Send + Sync>),
 

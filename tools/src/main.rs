@@ -23,6 +23,7 @@ mod target;
 mod topology;
 mod units;
 mod vfio_check;
+mod vfio_user;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -51,6 +52,8 @@ Targets:
   host configured; --trace writes an FST waveform of the simulation.
   With --device <BDF> it drives the real board through VFIO: the function must be bound to
   vfio-pci and the IOMMU enabled; peerbar says precisely what is missing otherwise.
+  With --device vfio-user:PATH it drives the one simulation `peerbar sim serve --socket PATH`
+  serves (several commands, in a row or at once, on one device state).
 
 Examples:
   peerbar info                               identify the simulated endpoint
@@ -95,7 +98,8 @@ Exit status:
   list file. Ctrl-C in bench or copy ends at a job boundary and prints the summary (status 0).
 
 Each command without --device runs its own fresh simulation: what one command writes (mem
-write, reg write) is gone by the next; push --in/--out move your data within one command.";
+write, reg write) is gone by the next; push --in/--out move your data within one command, and
+`peerbar sim serve` keeps one simulation for many (--device vfio-user:PATH).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -115,8 +119,9 @@ struct Cli {
 /// Options that apply to every subcommand.
 #[derive(Args, Debug, Clone)]
 pub struct GlobalOpts {
-    /// Real hardware: PCI address of the endpoint (0000:01:00.0 or 01:00.0), bound to vfio-pci.
-    /// Without it, the simulated endpoint is used.
+    /// Real hardware: PCI address of the endpoint (0000:01:00.0 or 01:00.0), bound to vfio-pci;
+    /// or vfio-user:PATH, the simulation `peerbar sim serve --socket PATH` serves. Without it,
+    /// a fresh simulated endpoint is used.
     #[arg(long, global = true, value_name = "BDF")]
     pub device: Option<String>,
 
@@ -207,6 +212,15 @@ enum Command {
     /// and P2P into a second function's BAR (an NVMe CMB) in the same VFIO container.
     #[command(long_about = vfio_check::LONG_ABOUT)]
     VfioCheck(vfio_check::VfioCheckArgs),
+
+    /// The simulation as a service: `sim serve --socket PATH` serves one simulated endpoint
+    /// over vfio-user for `--device vfio-user:PATH`.
+    #[cfg(feature = "sim")]
+    Sim(vfio_user::SimArgs),
+
+    /// Not in this build: it was built without the simulator (cargo feature `sim`).
+    #[cfg(not(feature = "sim"))]
+    Sim(NotBuilt),
 }
 
 /// The arguments of a subcommand this build does not have, taken as they come so that the
@@ -357,6 +371,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             "{name} shapes the simulated endpoint and does not apply here: {why}"
         )));
     }
+    #[cfg(feature = "sim")]
+    if let Command::Sim(args) = &cli.command {
+        let vfio_user::SimCommand::Serve(serve) = &args.command;
+        return vfio_user::serve(&cli.global, serve);
+    }
     // vfio-check opens its own devices (several, into one VFIO container).
     if let Command::VfioCheck(args) = &cli.command {
         return vfio_check::run(&cli.global, args);
@@ -381,12 +400,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     // copy checks its options, then opens its own devices (on hardware, the endpoint and the
     // SSD into one VFIO container).
     if let Command::Copy(args) = &cli.command {
+        vfio_user::refuse_for(&cli.global, "copy")?;
         copy::check_args(args, &cli.global)?;
         return copy::run(&cli.global, args);
     }
     // bringup reads sysfs before it opens anything, and opens the endpoint (and the copy's
     // SSD) itself.
     if let Command::Bringup(args) = &cli.command {
+        vfio_user::refuse_for(&cli.global, "bringup")?;
         bringup::check_args(args, &cli.global)?;
         return bringup::run(&cli.global, args);
     }
@@ -413,6 +434,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         #[cfg(not(feature = "sim"))]
         Command::Bench(_) => Err(usage_error(target::NO_SIMULATOR)),
         Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
+        #[cfg(feature = "sim")]
+        Command::Sim(_) => unreachable!("sim serve returned above, owning its simulation"),
+        #[cfg(not(feature = "sim"))]
+        Command::Sim(_) => Err(usage_error(target::NO_SIMULATOR)),
         Command::Topology(_) => unreachable!("topology returned above, before any target"),
         Command::Copy(_) => unreachable!("copy returned above, opening its own target"),
         Command::Bringup(_) => unreachable!("bringup returned above, opening its own target"),

@@ -17,6 +17,8 @@ pub enum Kind {
     #[cfg_attr(not(feature = "sim"), allow(dead_code))]
     Simulation,
     Hardware,
+    /// A device served over vfio-user (`--device vfio-user:PATH`).
+    VfioUser,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
         match self {
             Kind::Simulation => "simulation",
             Kind::Hardware => "hardware",
+            Kind::VfioUser => "vfio-user",
         }
     }
 }
@@ -43,6 +46,16 @@ pub struct Target {
 impl Target {
     /// Checks the option combination, then opens the device.
     pub fn open(opts: &GlobalOpts) -> anyhow::Result<Target> {
+        if let Some(path) = crate::vfio_user::socket(opts)? {
+            let dev = crate::vfio_user::connect(&path)?;
+            return Ok(Target {
+                kind: Kind::VfioUser,
+                description: dev.describe(),
+                device: Some(Box::new(dev)),
+                #[cfg(feature = "sim")]
+                sim: None,
+            });
+        }
         let Some(bdf) = hardware_bdf(opts)? else {
             return Target::open_simulation(opts);
         };
@@ -162,6 +175,9 @@ pub(crate) fn hardware_bdf(opts: &GlobalOpts) -> anyhow::Result<Option<Bdf>> {
     let Some(bdf) = &opts.device else {
         return Ok(None);
     };
+    if crate::vfio_user::socket(opts)?.is_some() {
+        return Ok(None);
+    }
     if let Some(name) = simulation_option_given(opts) {
         return Err(usage_error(format!(
             "{name} applies to the simulated endpoint only and cannot be used with --device \
@@ -231,7 +247,7 @@ pub const NO_SIMULATOR: &str =
 
 /// Simulation settings from the command line, validated (a bad value is a usage error).
 #[cfg(feature = "sim")]
-fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
+pub(crate) fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
     if let Some(path) = &opts.trace {
         check_trace(path)?;
     }

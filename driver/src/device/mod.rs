@@ -2,6 +2,8 @@
 //!
 //! pci-driver's `PciDevice` is sealed, so peerbar owns this trait and has several backends:
 //! - [`vfio`]: real hardware through VFIO (wrapping pci-driver);
+//! - [`vfio_user`]: a function served by another process over vfio-user (the simulated
+//!   endpoint served by `peerbar sim serve`);
 //! - `peerbar_sim::SimDevice`: the Verilator simulation of the RTL (in the peerbar-sim crate);
 //! - `fake` (feature `test-utils`): a small in-memory device for unit tests of code above the
 //!   trait.
@@ -11,6 +13,7 @@
 #[cfg(feature = "test-utils")]
 pub mod fake;
 pub mod vfio;
+pub mod vfio_user;
 
 use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::error::{Error, Result};
@@ -62,6 +65,15 @@ pub trait Device: Send + Sync {
     /// The memory must stay allocated, and must not be moved, until `unmap_dma(iova, len)` has
     /// returned: the device may read or write it at any time until then.
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()>;
+
+    /// Host memory for a DMA buffer of `len` bytes (a multiple of 4 KiB): page aligned,
+    /// zeroed, readable and writable, released by the caller with `munmap(ptr, len)` after
+    /// `unmap_dma`. `None` (the default) lets the caller allocate private anonymous memory;
+    /// a backend whose device lives in another process (vfio-user) returns memory it can
+    /// share with that process.
+    fn alloc_dma_host_memory(&self, _len: usize) -> Result<Option<std::ptr::NonNull<u8>>> {
+        Ok(None)
+    }
 
     /// Removes a mapping made by `map_dma` (the same `iova` and `len`).
     fn unmap_dma(&self, iova: BusAddr, len: usize) -> Result<()>;

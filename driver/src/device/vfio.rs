@@ -363,14 +363,34 @@ pub struct VfioDevice {
     pci: VfioPciDevice,
 }
 
-/// One eventfd per MSI-X vector plus a stop eventfd, and the thread that polls them.
-struct MsixForwarder {
+/// One eventfd per MSI-X vector plus a stop eventfd, and the thread that polls them (also the
+/// vfio-user backend's: its server signals eventfds the same way).
+pub(crate) struct MsixForwarder {
     stop: Arc<OwnedFd>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl MsixForwarder {
-    fn stop(mut self) {
+    /// Starts forwarding `fds` (eventfd `i` = vector `i`) to the returned channel.
+    pub(crate) fn start(
+        fds: Vec<OwnedFd>,
+    ) -> io::Result<(MsixForwarder, crossbeam_channel::Receiver<u16>)> {
+        let stop = Arc::new(new_eventfd()?);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("peerbar-msix".to_owned())
+            .spawn(move || forward_msix(fds, thread_stop, tx))?;
+        Ok((
+            MsixForwarder {
+                stop,
+                thread: Some(thread),
+            },
+            rx,
+        ))
+    }
+
+    pub(crate) fn stop(mut self) {
         // Wake the thread through the stop eventfd; it exits and drops the vector eventfds.
         let _ = write_eventfd(self.stop.as_raw_fd());
         if let Some(thread) = self.thread.take() {
@@ -379,7 +399,7 @@ impl MsixForwarder {
     }
 }
 
-fn new_eventfd() -> io::Result<OwnedFd> {
+pub(crate) fn new_eventfd() -> io::Result<OwnedFd> {
     // SAFETY: eventfd(2) takes no pointers; the result is checked before use.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     if fd < 0 {
@@ -389,7 +409,8 @@ fn new_eventfd() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn write_eventfd(fd: RawFd) -> io::Result<()> {
+/// Signals an eventfd (adds 1 to its counter): what an interrupt does.
+pub fn write_eventfd(fd: RawFd) -> io::Result<()> {
     let one: u64 = 1;
     // SAFETY: writes the 8 bytes of `one`, a live local, to an eventfd.
     let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
@@ -860,7 +881,6 @@ impl Device for VfioDevice {
             .map(|_| new_eventfd())
             .collect::<io::Result<Vec<_>>>()
             .map_err(msix_error("creating eventfds".to_owned()))?;
-        let stop = Arc::new(new_eventfd().map_err(msix_error("creating an eventfd".to_owned()))?);
         let raw: Vec<RawFd> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
         self.pci
             .interrupts()
@@ -870,16 +890,9 @@ impl Device for VfioDevice {
                 "enabling {vectors} vectors on {}",
                 self.location.bdf
             )))?;
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("peerbar-msix".to_owned())
-            .spawn(move || forward_msix(fds, thread_stop, tx))
+        let (forwarder, rx) = MsixForwarder::start(fds)
             .map_err(msix_error("starting the forwarding thread".to_owned()))?;
-        *slot = Some(MsixForwarder {
-            stop,
-            thread: Some(thread),
-        });
+        *slot = Some(forwarder);
         Ok(rx)
     }
 

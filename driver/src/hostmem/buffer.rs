@@ -246,25 +246,10 @@ impl std::fmt::Debug for DmaBuffer {
 impl DmaBuffer {
     fn new(memory: DmaMemory, len: usize) -> Result<DmaBuffer> {
         let mapped = round_up_page(len.max(1)).ok_or(Error::IovaExhausted { len })?;
-        // SAFETY: an anonymous private mapping at an address the kernel chooses: no existing
-        // memory is affected. The result is checked against MAP_FAILED below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                mapped,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
+        let host = match memory.device.alloc_dma_host_memory(mapped)? {
+            Some(host) => host,
+            None => anonymous_memory(mapped)?,
         };
-        if ptr == libc::MAP_FAILED {
-            return Err(Error::HostMemory {
-                len: mapped,
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        let host = NonNull::new(ptr.cast::<u8>()).expect("mmap never returns NULL on success");
         let unmap_host = || {
             // SAFETY: `host`/`mapped` is the mapping made above, not yet shared with anyone.
             unsafe { libc::munmap(host.as_ptr().cast(), mapped) };
@@ -397,6 +382,29 @@ impl DmaBuffer {
                 .cast::<volatile_register::RO<u16>>()
         })
     }
+}
+
+/// `len` bytes of private anonymous memory (what a buffer is unless the device says otherwise).
+fn anonymous_memory(len: usize) -> Result<NonNull<u8>> {
+    // SAFETY: an anonymous private mapping at an address the kernel chooses: no existing
+    // memory is affected. The result is checked against MAP_FAILED below.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(Error::HostMemory {
+            len,
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(NonNull::new(ptr.cast::<u8>()).expect("mmap never returns NULL on success"))
 }
 
 impl Drop for DmaBuffer {

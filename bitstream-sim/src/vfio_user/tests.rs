@@ -1,0 +1,450 @@
+//! The server against the project's client and against raw, malformed messages.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use peerbar::device::vfio_user::wire::{self, command, flags, region, Header};
+use peerbar::device::vfio_user::VfioUserDevice;
+use peerbar::hostmem::DmaMemory;
+use peerbar::{BarIndex, BarOffset, Device, Error};
+use proptest::prelude::*;
+use zerocopy::IntoBytes;
+
+use super::{Connection, Server, ServerState, WINDOW_SIZE};
+use crate::{SimConfig, SimDevice};
+
+/// A server on a fresh socket, running in a thread; stops (and is checked to clean up) on drop.
+struct Running {
+    path: PathBuf,
+    sim: SimDevice,
+    stop: super::StopHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    fn start(name: &str) -> Running {
+        let dir = std::env::temp_dir().join(format!("peerbar-vfio-user-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        let sim = SimDevice::new(SimConfig::default()).unwrap();
+        let server = Server::bind(&path, sim.clone()).unwrap();
+        let stop = server.stop_handle();
+        let thread = std::thread::spawn(move || server.run());
+        Running {
+            path,
+            sim,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn client(&self) -> VfioUserDevice {
+        VfioUserDevice::connect(&self.path).unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.stop();
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap().unwrap();
+        }
+        assert!(!self.path.exists(), "the socket file is removed on stop");
+    }
+}
+
+#[test]
+fn clients_share_one_device_and_a_disconnect_releases_only_its_maps() {
+    let server = Running::start("share.sock");
+    let a = Arc::new(server.client());
+    let b = server.client();
+    // One device: what A writes into BAR2 and the scratch register, B reads.
+    a.bar_write(BarIndex::BAR2, BarOffset::new(0x8_0000), b"one device")
+        .unwrap();
+    let mut got = [0u8; 10];
+    b.bar_read(BarIndex::BAR2, BarOffset::new(0x8_0000), &mut got)
+        .unwrap();
+    assert_eq!(&got, b"one device");
+    assert_eq!(a.config_read16(0).unwrap(), 0x10ee);
+    assert_eq!(b.bar_len(BarIndex::BAR2), Some(1 << 20));
+
+    // Each client gets its own IOVA window; their buffers land in the one fabric, disjoint.
+    let (wa, wb) = (a.iova_ranges().unwrap(), b.iova_ranges().unwrap());
+    assert_eq!((wa.len(), wa[0].end - wa[0].start), (1, WINDOW_SIZE));
+    assert!(
+        wa[0].end <= wb[0].start || wb[0].end <= wa[0].start,
+        "{wa:x?} {wb:x?}"
+    );
+    let b = Arc::new(b);
+    // A's buffers come from its DMA engine's memory (one IOVA allocator per client).
+    let endpoint = peerbar::Endpoint::open_shared(a.clone() as Arc<dyn Device>).unwrap();
+    let engine = endpoint.dma().unwrap();
+    let mem_a = engine.memory().clone();
+    let mem_b = DmaMemory::new(b.clone()).unwrap();
+    let buf_a = Arc::new(mem_a.alloc(8192).unwrap());
+    let buf_b = mem_b.alloc(4096).unwrap();
+    assert!(wa[0].contains(&buf_a.bus_addr().get()));
+    assert_eq!(server.sim.iommu_mappings().len(), 2);
+
+    // The engine reaches A's memory through the shared fd: a PULL of A's bytes into BAR2,
+    // read back by B.
+    buf_a.write(0, &[0x5a; 8192]).unwrap();
+    buf_a.write(4000, b"shared memory").unwrap();
+    let at = pull_into_bar2(&engine, &buf_a);
+    let mut landed = vec![0u8; 8192];
+    b.bar_read(BarIndex::BAR2, at, &mut landed).unwrap();
+    assert_eq!(&landed[4000..4013], b"shared memory");
+    assert_eq!(landed, buf_a.to_vec());
+
+    // A goes away: B's maps stay, the device state stays.
+    drop((buf_a, mem_a, engine, endpoint));
+    drop(a);
+    wait_for(|| server.sim.iommu_mappings().len() == 1);
+    assert_eq!(
+        server.sim.iommu_mappings(),
+        vec![(buf_b.bus_addr().get(), 4096)]
+    );
+    b.bar_read(BarIndex::BAR2, BarOffset::new(0x8_0000), &mut got)
+        .unwrap();
+    assert_eq!(&got, b"one device");
+
+    // A client that maps memory and vanishes without unmapping: the server unmaps it.
+    let raw = UnixStream::connect(&server.path).unwrap();
+    exchange(&raw, command::VERSION, &version_payload());
+    let memfd = sealed_memfd(8192);
+    let map = wire::DmaMap {
+        argsz: 32,
+        flags: wire::DMA_FLAG_READ | wire::DMA_FLAG_WRITE,
+        offset: 0,
+        address: 0x2000_0000,
+        size: 8192,
+    };
+    let header = Header {
+        msg_id: 1,
+        command: command::DMA_MAP,
+        ..Default::default()
+    };
+    wire::send_message(&raw, header, &[map.as_bytes()], &[memfd.as_raw_fd()]).unwrap();
+    let reply = wire::recv_message(&raw).unwrap();
+    assert_eq!(errno_of(&reply.header), None);
+    // An overlapping map (from any client) is refused with EEXIST.
+    let again = Header {
+        msg_id: 2,
+        ..header
+    };
+    wire::send_message(&raw, again, &[map.as_bytes()], &[memfd.as_raw_fd()]).unwrap();
+    assert_eq!(
+        errno_of(&wire::recv_message(&raw).unwrap().header),
+        Some(libc::EEXIST)
+    );
+    assert_eq!(server.sim.iommu_mappings().len(), 2);
+    drop(raw);
+    wait_for(|| server.sim.iommu_mappings().len() == 1);
+    drop(buf_b);
+    assert!(server.sim.iommu_mappings().is_empty());
+}
+
+/// A memfd of `len` bytes sealed against shrinking, as the server requires.
+fn sealed_memfd(len: i64) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create reads a static C string; the result is checked.
+    let fd = unsafe { libc::memfd_create(c"test".as_ptr(), libc::MFD_ALLOW_SEALING) };
+    assert!(fd >= 0);
+    // SAFETY: a fresh descriptor we own.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ftruncate/fcntl on our descriptor; no pointers.
+    unsafe {
+        assert_eq!(libc::ftruncate(fd.as_raw_fd(), len), 0);
+        assert_eq!(
+            libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK),
+            0
+        );
+    }
+    fd
+}
+
+/// PULLs all of `buf` into BAR2 with the DMA engine, through `dev` (completion interrupts
+/// through the server's eventfds); returns where in BAR2.
+fn pull_into_bar2(
+    engine: &peerbar::dma::DmaEngine,
+    buf: &Arc<peerbar::hostmem::DmaBuffer>,
+) -> BarOffset {
+    use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl};
+    use peerbar::hostmem::DataList;
+    engine.enable().unwrap();
+    let queue = engine.create_queue(QueueConfig::new(0)).unwrap();
+    let bar2 = Arc::new(engine.peer_memory().alloc(buf.len() as u64, 4096).unwrap());
+    let mut list = DataList::new();
+    list.push_buffer(buf, 0, buf.len() as u32).unwrap();
+    let job = Job::Pull {
+        peer: PeerRange::whole(&bar2).unwrap(),
+        list: Sgl::List(list),
+    };
+    let done = queue
+        .submit(job)
+        .unwrap()
+        .wait(std::time::Duration::from_secs(20))
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(done.result as usize, buf.len());
+    bar2.offset()
+}
+
+fn wait_for(mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed().as_secs() < 10, "timed out");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn msix_has_one_owner_at_a_time() {
+    let server = Running::start("msix.sock");
+    let a = server.client();
+    let b = server.client();
+    let _rx = a.enable_msix(4).unwrap();
+    let err = b.enable_msix(4).unwrap_err();
+    assert!(
+        matches!(&err, Error::VfioUser(e) if e.to_string().contains("busy")),
+        "{err}"
+    );
+    a.disable_msix().unwrap();
+    let _rx = b.enable_msix(4).unwrap();
+    // A disconnect releases them too.
+    drop(b);
+    wait_for(|| a.enable_msix(2).is_ok());
+}
+
+/// Sends one raw message and returns the reply's header and payload.
+fn exchange(stream: &UnixStream, cmd: u16, payload: &[u8]) -> (Header, Vec<u8>) {
+    let header = Header {
+        msg_id: 7,
+        command: cmd,
+        ..Default::default()
+    };
+    wire::send_message(stream, header, &[payload], &[]).unwrap();
+    let reply = wire::recv_message(stream).unwrap();
+    assert!(reply.is_reply());
+    assert_eq!((reply.header.msg_id, reply.header.command), (7, cmd));
+    (reply.header, reply.payload)
+}
+
+fn errno_of(h: &Header) -> Option<i32> {
+    (h.flags & flags::ERROR != 0).then_some(h.error as i32)
+}
+
+fn version_payload() -> Vec<u8> {
+    let mut v = wire::Version { major: 0, minor: 1 }.as_bytes().to_vec();
+    v.extend_from_slice(b"{\"capabilities\":{}}\0");
+    v
+}
+
+#[test]
+fn bad_input_gets_error_replies_and_bad_framing_a_closed_connection() {
+    let server = Running::start("bad.sock");
+    let s = UnixStream::connect(&server.path).unwrap();
+    // Anything before VERSION is refused.
+    let (h, _) = exchange(&s, command::DEVICE_GET_INFO, &[0; 16]);
+    assert_eq!(errno_of(&h), Some(libc::EINVAL));
+    let (h, reply) = exchange(&s, command::VERSION, &version_payload());
+    assert_eq!(errno_of(&h), None);
+    let caps = wire::Capabilities::parse(&reply[4..]).unwrap();
+    assert_eq!(caps.max_data_xfer_size, wire::MAX_DATA_XFER_SIZE);
+    assert_eq!(caps.iova_window, None, "not asked for");
+    let access = |region: u32, offset: u64, count: u32| {
+        wire::RegionAccess {
+            offset,
+            region,
+            count,
+        }
+        .as_bytes()
+        .to_vec()
+    };
+    for (cmd, payload, errno) in [
+        (99, vec![], libc::EOPNOTSUPP),
+        (command::VERSION, version_payload(), libc::EINVAL),
+        (command::REGION_READ, vec![1, 2, 3], libc::EINVAL),
+        (command::REGION_READ, access(5, 0, 4), libc::EINVAL),
+        (
+            command::REGION_READ,
+            access(region::VGA, 0, 4),
+            libc::EINVAL,
+        ),
+        (
+            command::REGION_READ,
+            access(region::BAR0, 0xfffc, 8),
+            libc::EINVAL,
+        ),
+        (
+            command::REGION_READ,
+            access(region::BAR2, u64::MAX, 8),
+            libc::EINVAL,
+        ),
+        (
+            command::REGION_READ,
+            access(region::BAR2, 0, 2 << 20),
+            libc::E2BIG,
+        ),
+        (
+            command::REGION_READ,
+            access(region::CONFIG, 4095, 2),
+            libc::EINVAL,
+        ),
+        (
+            command::REGION_WRITE,
+            access(region::BAR2, 0, 8),
+            libc::EINVAL,
+        ),
+        (command::DMA_MAP, vec![0; 32], libc::ENOTSUP),
+        (command::DMA_UNMAP, vec![0; 24], libc::ENOENT),
+        (command::DMA_READ, vec![0; 16], libc::EINVAL),
+        (command::DEVICE_GET_REGION_INFO, vec![0; 8], libc::EINVAL),
+        (
+            command::DEVICE_GET_IRQ_INFO,
+            [16u32, 0, 9, 0].as_bytes().to_vec(),
+            libc::EINVAL,
+        ),
+        (
+            command::DEVICE_SET_IRQS,
+            [20u32, 0x24, 2, 0, 3].as_bytes().to_vec(),
+            libc::EINVAL,
+        ),
+    ] {
+        let (h, _) = exchange(&s, cmd, &payload);
+        assert_eq!(
+            errno_of(&h),
+            Some(errno),
+            "{} {payload:?}",
+            wire::command_name(cmd)
+        );
+    }
+    // Still serving: a good read of the vendor ID.
+    let (h, reply) = exchange(&s, command::REGION_READ, &access(region::CONFIG, 0, 2));
+    assert_eq!(errno_of(&h), None);
+    assert_eq!(&reply[16..], &0x10eeu16.to_le_bytes());
+    // A message claiming 2 GiB: refused unread (E2BIG) and the connection closed.
+    let huge = Header {
+        msg_id: 9,
+        command: command::REGION_WRITE,
+        msg_size: 1 << 31,
+        ..Default::default()
+    };
+    use std::io::Write;
+    (&s).write_all(huge.as_bytes()).unwrap();
+    let reply = wire::recv_message(&s).unwrap();
+    assert_eq!(errno_of(&reply.header), Some(libc::E2BIG));
+    assert!(matches!(
+        wire::recv_message(&s),
+        Err(wire::RecvError::Closed)
+    ));
+    // A client that vanishes mid-message costs nothing; others are still served.
+    let t = UnixStream::connect(&server.path).unwrap();
+    (&t).write_all(&huge.as_bytes()[..7]).unwrap();
+    drop(t);
+    let c = server.client();
+    assert_eq!(c.config_read16(0).unwrap(), 0x10ee);
+}
+
+/// A random message: mostly well-formed headers of known commands with random (often short or
+/// too long) payloads, sometimes anything at all.
+fn any_message() -> impl Strategy<Value = (Header, Vec<u8>)> {
+    let cmd = prop_oneof![0u16..16, any::<u16>()];
+    let flags = prop_oneof![Just(0u32), Just(flags::NO_REPLY), any::<u32>()];
+    let access = (
+        prop_oneof![0u32..9, any::<u32>()],
+        prop_oneof![0u64..0x1_0000, 0xff000u64..0x100100, any::<u64>()],
+        prop_oneof![
+            Just(1u32),
+            Just(2),
+            Just(4),
+            Just(8),
+            0u32..300,
+            any::<u32>()
+        ],
+        proptest::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(region, offset, count, data)| {
+            let mut p = wire::RegionAccess {
+                offset,
+                region,
+                count,
+            }
+            .as_bytes()
+            .to_vec();
+            p.extend(data);
+            p
+        });
+    let payload = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..64),
+        access,
+        Just(version_payload()),
+    ];
+    (cmd, flags, any::<u16>(), payload).prop_map(|(command, flags, msg_id, payload)| {
+        (
+            Header {
+                msg_id,
+                command,
+                msg_size: 0,
+                flags,
+                error: 0,
+            },
+            payload,
+        )
+    })
+}
+
+/// Some BAR0 registers start DMA or reset the engine; the fuzz leaves BAR0 writes out so that
+/// every case runs in bounded time, and checks them separately above.
+fn harmless((h, payload): &(Header, Vec<u8>)) -> bool {
+    !(h.command == command::REGION_WRITE
+        && wire::split::<wire::RegionAccess>(payload)
+            .is_some_and(|(a, _)| a.region == region::BAR0))
+}
+
+#[test]
+fn fuzzed_messages_get_a_reply_or_an_error_never_a_panic() {
+    let state = ServerState::new(SimDevice::new(SimConfig::default()).unwrap());
+    let conn = std::sync::Mutex::new(Connection::new(Arc::clone(&state)));
+    let config = ProptestConfig {
+        cases: 3000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(msg in any_message().prop_filter("BAR0 write", harmless))| {
+        let (header, payload) = msg;
+        let is_command = header.flags & flags::TYPE_MASK == flags::TYPE_COMMAND;
+        let reply = conn.lock().unwrap().handle(wire::Message { header, payload, fds: Vec::new() });
+        if is_command && header.flags & flags::NO_REPLY == 0 {
+            let (h, result) = reply.expect("a command gets a reply");
+            prop_assert_eq!((h.msg_id, h.command), (header.msg_id, header.command));
+            if let Err(errno) = result {
+                prop_assert!(errno > 0);
+            }
+        }
+    });
+    // The device still answers.
+    assert_eq!(state.sim().config_read16(0).unwrap(), 0x10ee);
+}
+
+#[test]
+fn fuzzed_byte_streams_end_in_a_message_or_an_error() {
+    let config = ProptestConfig {
+        cases: 2000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(bytes in proptest::collection::vec(any::<u8>(), 0..200))| {
+        let (a, b) = UnixStream::pair().unwrap();
+        use std::io::Write;
+        (&a).write_all(&bytes).unwrap();
+        drop(a);
+        // Reads until the stream ends: each message is either parsed whole or refused.
+        while let Ok(m) = wire::recv_message(&b) {
+            prop_assert_eq!(m.header.msg_size as usize, 16 + m.payload.len());
+        }
+    });
+}

@@ -1,0 +1,271 @@
+//! `peerbar sim serve` and `--device vfio-user:PATH`: one simulation served to several commands,
+//! in a row and at once; the server outlives its clients and stops cleanly on SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+use common::{run, EXIT_OK, EXIT_USAGE};
+
+/// `peerbar` as a plain process (to run in the background), without `RUST_LOG`.
+fn background() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peerbar"));
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// A scratch directory of this test binary.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("peerbar-vfio-user")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The server, running; killed (SIGKILL) if a test fails before stopping it.
+struct Served {
+    child: Option<Child>,
+    socket: PathBuf,
+    device: String,
+}
+
+impl Served {
+    fn start(dir: &Path) -> Served {
+        let socket = dir.join("peerbar.sock");
+        let child = background()
+            .args(["sim", "serve", "--socket"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("peerbar sim serve starts");
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "the server did not create its socket"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Served {
+            child: Some(child),
+            device: format!("vfio-user:{}", socket.display()),
+            socket,
+        }
+    }
+
+    /// `peerbar --device vfio-user:SOCKET --json ARGS`, expecting success; stdout as JSON.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--device", &self.device, "--json"];
+        all.extend_from_slice(args);
+        let r = run(&all);
+        assert_eq!(r.code, EXIT_OK, "peerbar {all:?}: {}{}", r.stdout, r.stderr);
+        serde_json::from_str(&r.stdout).expect("JSON on stdout")
+    }
+
+    fn jobs_counted(&self) -> u64 {
+        let v = self.json(&["regs", "--only", "DMA_JOBS"]);
+        v["registers"][0]["fields"]["COUNT"]
+            .as_u64()
+            .expect("DMA_JOBS.COUNT")
+    }
+
+    /// A client command, started in the background.
+    fn spawn(&self, args: &[&str]) -> Child {
+        background()
+            .args(["--device", &self.device])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("peerbar starts")
+    }
+
+    /// SIGTERM; returns the server's exit status and stderr.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let child = self.child.take().expect("running");
+        signal(&child, "TERM");
+        let out = child.wait_with_output().expect("the server exits");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn gather_list() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/lists/gather.txt").to_owned()
+}
+
+#[test]
+fn push_then_regs_see_one_device_and_sigterm_removes_the_socket() {
+    let dir = scratch("push");
+    let served = Served::start(&dir);
+    assert_eq!(served.jobs_counted(), 0);
+    let list = gather_list();
+    let v = served.json(&["push", &list, "--verify"]);
+    assert_eq!(v["target"], "vfio-user");
+    assert_eq!(
+        (v["ok"].as_bool(), v["verified"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(v["result"], 12288);
+    // The job is counted by the device the next command sees.
+    assert_eq!(served.jobs_counted(), 1);
+    // BAR2 kept what the PULL wrote (the list's data) across commands: write, then read back.
+    let data = dir.join("data.bin");
+    std::fs::write(&data, b"kept across commands").unwrap();
+    let data = data.to_string_lossy().into_owned();
+    served.json(&["mem", "write", "0x8000", "--in", &data]);
+    let back = dir.join("back.bin");
+    let back_s = back.to_string_lossy().into_owned();
+    served.json(&["mem", "read", "0x8000", "20", "--out", &back_s]);
+    assert_eq!(std::fs::read(&back).unwrap(), b"kept across commands");
+    served.json(&["push", &list]);
+    assert_eq!(served.jobs_counted(), 2);
+
+    let socket = served.socket.clone();
+    let (code, stderr) = served.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!socket.exists(), "socket removed on SIGTERM");
+    assert!(stderr.contains("removed"), "{stderr}");
+}
+
+#[test]
+fn regs_watch_runs_beside_bench_on_the_same_device() {
+    let dir = scratch("watch");
+    let served = Served::start(&dir);
+    let watch = served.spawn(&[
+        "--json", "regs", "--only", "DMA_JOBS", "--watch", "0.1", "--count", "100",
+    ]);
+    let bench = served.spawn(&[
+        "--json",
+        "bench",
+        "--op",
+        "pull",
+        "--entry-sizes",
+        "4k",
+        "--list-lengths",
+        "4",
+        "--queue-depths",
+        "2",
+        "--jobs",
+        "8",
+    ]);
+    let bench = bench.wait_with_output().unwrap();
+    assert!(
+        bench.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let report: Value = serde_json::from_slice(&bench.stdout).unwrap();
+    assert_eq!(report["target"], "vfio-user");
+    assert_eq!(report["rows"][0]["bytes"], 8 * 4 * 4096);
+    let watch = watch.wait_with_output().unwrap();
+    assert!(watch.status.success());
+    let counts: Vec<u64> = String::from_utf8_lossy(&watch.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["registers"][0]["fields"]["COUNT"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(counts.len(), 100);
+    // The watcher saw the bench's jobs being counted on the device it watches.
+    assert_eq!(counts.last(), Some(&8), "{counts:?}");
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
+
+#[test]
+fn the_server_outlives_a_client_killed_mid_dma() {
+    let dir = scratch("kill");
+    let served = Served::start(&dir);
+    let mut bench = served.spawn(&[
+        "bench",
+        "--op",
+        "pull",
+        "--entry-sizes",
+        "64k",
+        "--list-lengths",
+        "8",
+        "--queue-depths",
+        "4",
+        "--duration",
+        "60",
+    ]);
+    // Wait until jobs run, then kill the client without a chance to clean up.
+    let start = Instant::now();
+    while served.jobs_counted() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "bench never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bench.kill().unwrap();
+    bench.wait().unwrap();
+    // The device is served on: its interrupts and DMA maps were released, so the next client
+    // gets both.
+    let v = served.json(&["push", &gather_list(), "--verify"]);
+    assert_eq!(v["verified"], true);
+    let (code, stderr) = served.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn bad_vfio_user_options_are_usage_errors() {
+    let dir = scratch("usage");
+    let missing = format!("vfio-user:{}", dir.join("nobody.sock").display());
+    let not_a_socket = dir.join("plain-file");
+    std::fs::write(&not_a_socket, b"x").unwrap();
+    let not_a_socket = not_a_socket.to_string_lossy().into_owned();
+    for (args, says) in [
+        (vec!["--device", "vfio-user:", "info"], "socket's path"),
+        (vec!["--device", missing.as_str(), "info"], "no such socket"),
+        (
+            vec!["--device", missing.as_str(), "--mps", "512", "info"],
+            "--mps",
+        ),
+        (
+            vec!["--device", missing.as_str(), "copy"],
+            "copy does not run",
+        ),
+        (
+            vec!["--device", missing.as_str(), "bringup"],
+            "bringup does not run",
+        ),
+        (
+            vec!["sim", "serve", "--socket", not_a_socket.as_str()],
+            "not a socket",
+        ),
+        (
+            vec!["--device", "01:00.0", "sim", "serve", "--socket", "x.sock"],
+            "--device",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, EXIT_USAGE, "peerbar {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "peerbar {args:?}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read(dir.join("plain-file")).unwrap(), b"x");
+}
