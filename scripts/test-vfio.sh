@@ -188,7 +188,7 @@ fi
 # Verilator, on this host) serves it over vfio-user, QEMU's vfio-user-pci client (QEMU >= 10.1,
 # from trixie-backports: scripts/qemu/fetch-qemu.sh) attaches it below the switch next to NVMe
 # B, and the guest's vfio-pci and the static peerbar drive it as they would a board: info,
-# bar-test, push --verify, bench, and a copy where NVMe B DMAs into the simulated BAR2 through
+# bar-test, push --verify, and a copy where NVMe B DMAs into the simulated BAR2 through
 # the IOMMU. Guest RAM is a shared memfd, so the server can reach it (DMA_MAP passes the fd).
 if [[ $vfio_user_guest == 1 ]]; then
     say "vfio-user: QEMU with the vfio-user client (scripts/qemu/fetch-qemu.sh; cached)"
@@ -209,7 +209,7 @@ if [[ $vfio_user_guest == 1 ]]; then
         positions="$positions peerbar.endpoint=03.0/00.0/02.0/00.0"
         after_nvme=(-device xio3130-downstream,id=sw_dn3,bus=sw_up,addr=0x2,chassis=2,slot=3
             -device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$socket\"},\"bus\":\"sw_dn3\"}")
-        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-bench=PASS vu-copy=PASS" \
+        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-copy=PASS" \
             "intel_iommu=on peerbar.mode=vfio-user" \
             -object memory-backend-memfd,id=ram,size=1G,share=on -machine memory-backend=ram \
             -device intel-iommu,intremap=on,caching-mode=on

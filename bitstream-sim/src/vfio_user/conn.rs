@@ -71,6 +71,8 @@ pub struct Connection {
     /// The IOVA window (slot, range), for a client that asked for one.
     window: Option<(u64, Range<u64>)>,
     maps: BTreeMap<u64, Mapping>,
+    /// Mappings the client made without a file (IOVA -> size): recorded, not reachable.
+    unreachable: BTreeMap<u64, u64>,
 }
 
 // SAFETY: the raw pointers in `maps` are this connection's own mmaps of client memory, used
@@ -107,6 +109,7 @@ impl Connection {
             max_xfer: wire::MAX_DATA_XFER_SIZE,
             window: None,
             maps: BTreeMap::new(),
+            unreachable: BTreeMap::new(),
         }
     }
 
@@ -243,13 +246,19 @@ impl Connection {
                 if req.index >= irq::COUNT {
                     return refuse(libc::EINVAL, format!("no interrupt index {}", req.index));
                 }
-                let (flags, count) = if req.index == irq::MSIX {
-                    (
+                let (flags, count) = match req.index {
+                    irq::MSIX => (
                         irq::INFO_EVENTFD | irq::INFO_NORESIZE,
                         u32::from(MSIX_TABLE_SIZE),
-                    )
-                } else {
-                    (0, 0)
+                    ),
+                    // The function's Interrupt Pin is INTA (the block's default, PG213's
+                    // "Legacy Interrupt Settings"), so a VFIO client expects one INTx line,
+                    // as the kernel's vfio-pci reports it. The RTL never asserts it.
+                    irq::INTX => (
+                        irq::INFO_EVENTFD | irq::INFO_MASKABLE | irq::INFO_AUTOMASKED,
+                        1,
+                    ),
+                    _ => (0, 0),
                 };
                 let info = wire::IrqInfo {
                     argsz: size_of::<wire::IrqInfo>() as u32,
@@ -309,7 +318,7 @@ impl Connection {
             "max_msg_fds": wire::MAX_MSG_FDS,
             "max_data_xfer_size": self.max_xfer,
             "pgsizes": 4096,
-            "max_dma_maps": 65536,
+            "max_dma_maps": 65535,
         });
         if caps.iova_window.is_some() {
             match self.state.take_window() {
@@ -455,6 +464,21 @@ impl Connection {
         mut fds: Vec<OwnedFd>,
     ) -> Result<Vec<u8>, Refusal> {
         let (map, _) = args::<wire::DmaMap>(header, payload)?;
+        if fds.is_empty() {
+            // Client memory without a file (QEMU maps its BIOS ROM so): the server cannot
+            // reach it, and DMA_READ/DMA_WRITE are not implemented, so the mapping is only
+            // recorded: the device's accesses there fault in the fabric (UR / dropped write),
+            // as they would on an IOVA the IOMMU does not map.
+            log::info!(
+                "vfio-user: client {}: {:#x} bytes at IOVA {:#x} mapped without a file: \
+                 unreachable for the device",
+                self.id,
+                map.size,
+                map.address
+            );
+            self.unreachable.insert(map.address, map.size);
+            return Ok(Vec::new());
+        }
         let Some(fd) = fds.pop().filter(|_| fds.is_empty()) else {
             return refuse(
                 libc::ENOTSUP,
@@ -580,13 +604,23 @@ impl Connection {
                 ),
             );
         }
-        if inside.is_empty() {
-            return refuse(
-                libc::ENOENT,
-                format!(
-                    "no mapping of this client in {:#x}..{end:#x}",
-                    unmap.address
-                ),
+        let unreachable: Vec<u64> = self
+            .unreachable
+            .range(unmap.address..end)
+            .filter(|(&s, &len)| s.saturating_add(len) <= end)
+            .map(|(&s, _)| s)
+            .collect();
+        for iova in &unreachable {
+            self.unreachable.remove(iova);
+        }
+        // A range that holds no mapping unmaps nothing and succeeds, as the kernel's type1
+        // VFIO_IOMMU_UNMAP_DMA does (QEMU unmaps whole power-of-two blocks of its address
+        // space when the guest's IOMMU mappings change, most of them empty).
+        if inside.is_empty() && unreachable.is_empty() {
+            log::debug!(
+                "vfio-user: client {}: DMA_UNMAP {:#x}..{end:#x}: nothing mapped there",
+                self.id,
+                unmap.address
             );
         }
         for iova in inside {
@@ -617,6 +651,7 @@ impl Connection {
         for iova in all {
             self.unmap_one(iova);
         }
+        self.unreachable.clear();
     }
 
     fn set_irqs(
@@ -626,6 +661,16 @@ impl Connection {
         fds: Vec<OwnedFd>,
     ) -> Result<Vec<u8>, Refusal> {
         let (set, _) = args::<wire::IrqSet>(header, payload)?;
+        if set.index == irq::INTX && set.count <= 1 {
+            // QEMU's vfio-pci wires INTx up at realize (trigger eventfd, unmask). The RTL
+            // signals MSI-X only, so the eventfd is accepted and never signalled.
+            log::debug!(
+                "vfio-user: client {}: INTx set up (flags {:#x}); the endpoint never asserts INTx",
+                self.id,
+                set.flags
+            );
+            return Ok(Vec::new());
+        }
         if set.index != irq::MSIX {
             if set.count == 0 && set.index < irq::COUNT {
                 return Ok(Vec::new());
