@@ -21,6 +21,7 @@ target_dir=${CARGO_TARGET_DIR:-$repo/target}
 cache=${PEERBAR_QEMU_CACHE:-$target_dir/qemu-guest}
 guest_timeout=${PEERBAR_QEMU_TIMEOUT:-300}
 iommufd_guest=${PEERBAR_IOMMUFD_GUEST:-1}
+vfio_user_guest=${PEERBAR_VFIO_USER_GUEST:-1}
 triple=x86_64-unknown-linux-gnu
 start=$(date +%s)
 
@@ -81,6 +82,7 @@ initramfs=$work/initramfs.cpio.gz
 # $nvme_b_options (appended to NVMe B's -device) and the array $after_nvme (QEMU arguments
 # after the NVMe controllers, e.g. a namespace on B) vary the devices per boot.
 kernel_name=$(basename "$vmlinuz")
+qemu=qemu-system-x86_64
 failures=()
 nvme_b_options=
 after_nvme=()
@@ -91,7 +93,7 @@ boot() {
     say "$name: booting $kernel_name under TCG (timeout ${guest_timeout}s)"
     t0=$(date +%s)
     set +e
-    timeout "$guest_timeout" qemu-system-x86_64 \
+    timeout "$guest_timeout" "$qemu" \
         -accel tcg -machine q35 -cpu max -smp 2 -m 1G \
         -nodefaults -display none -serial stdio -monitor none -no-reboot \
         "$@" \
@@ -181,6 +183,53 @@ if [[ $iommufd_guest == 1 ]]; then
     fi
 else
     say "iommufd: the iommufd guest kernel skipped (PEERBAR_IOMMUFD_GUEST=0)"
+fi
+
+# The simulated endpoint as a PCI function of the guest: `peerbar sim serve` (the RTL under
+# Verilator, on this host) serves it over vfio-user, QEMU's vfio-user-pci client (QEMU >= 10.1,
+# from trixie-backports: scripts/qemu/fetch-qemu.sh) attaches it below the switch next to NVMe
+# B, and the guest's vfio-pci and the static peerbar drive it as they would a board: info,
+# bar-test, push --verify, and a copy where NVMe B DMAs into the simulated BAR2 through
+# the IOMMU. Guest RAM is a shared memfd, so the server can reach it (DMA_MAP passes the fd).
+if [[ $vfio_user_guest == 1 ]]; then
+    say "vfio-user: QEMU with the vfio-user client (scripts/qemu/fetch-qemu.sh; cached)"
+    if qemu=$("$repo/scripts/qemu/fetch-qemu.sh" "$cache"); then
+        say "vfio-user: building the host peerbar with the simulator"
+        CARGO_TARGET_DIR=$target_dir cargo build -q -p peerbar-tools --manifest-path "$repo/Cargo.toml"
+        socket=$work/endpoint.sock
+        rm -f "$socket"
+        "$target_dir/debug/peerbar" -v sim serve --socket "$socket" >"$work/server.log" 2>&1 &
+        server=$!
+        for _ in $(seq 100); do
+            [[ -S $socket ]] && break
+            sleep 0.1
+        done
+        vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-*)
+        initramfs=$work/initramfs.cpio.gz
+        kernel_name=$(basename "$vmlinuz")
+        positions="$positions peerbar.endpoint=03.0/00.0/02.0/00.0"
+        after_nvme=(-device xio3130-downstream,id=sw_dn3,bus=sw_up,addr=0x2,chassis=2,slot=3
+            -device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$socket\"},\"bus\":\"sw_dn3\"}")
+        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-copy=PASS" \
+            "intel_iommu=on peerbar.mode=vfio-user" \
+            -object memory-backend-memfd,id=ram,size=1G,share=on -machine memory-backend=ram \
+            -device intel-iommu,intremap=on,caching-mode=on
+        after_nvme=()
+        # SIGTERM: the server stops cleanly and removes its socket.
+        kill -TERM "$server"
+        server_status=0
+        wait "$server" || server_status=$?
+        echo "---- peerbar sim serve (host) ----"
+        grep -v '^\[DEBUG' "$work/server.log" | tail -20
+        echo "------------------------------"
+        if [[ $server_status != 0 || -e $socket ]]; then
+            failures+=("vfio-user: the server exited with status $server_status on SIGTERM${socket:+; socket $( [[ -e $socket ]] && echo left behind || echo removed)}")
+        fi
+    else
+        failures+=("vfio-user: scripts/qemu/fetch-qemu.sh failed (see above)")
+    fi
+else
+    say "vfio-user: the vfio-user guest skipped (PEERBAR_VFIO_USER_GUEST=0)"
 fi
 
 say "whole test $(($(date +%s) - start)) s"

@@ -156,9 +156,26 @@ pub struct Fabric {
     windows: BTreeMap<u64, Window>,
     faults: Vec<DmaFault>,
     peers: Vec<PeerBar>,
+    /// IOVA ranges the IOMMU accepts when they are not [`IOVA_RANGES`] (a vfio-user client's
+    /// own address space: see [`Fabric::set_iova_ranges`]).
+    iova_ranges: Option<Vec<Range<u64>>>,
 }
 
 impl Fabric {
+    /// The IOVA ranges the IOMMU accepts: [`IOVA_RANGES`] unless set otherwise.
+    pub fn iova_ranges(&self) -> Vec<Range<u64>> {
+        self.iova_ranges
+            .clone()
+            .unwrap_or_else(|| IOVA_RANGES.to_vec())
+    }
+
+    /// Replaces the IOVA ranges the IOMMU accepts. A vfio-user server does this for a client
+    /// whose address space it does not choose: QEMU maps guest RAM at its guest-physical
+    /// addresses from 0 until the guest turns its IOMMU on.
+    pub fn set_iova_ranges(&mut self, ranges: Vec<Range<u64>>) {
+        self.iova_ranges = Some(ranges);
+    }
+
     /// Maps `len` bytes at `host` to bus address `iova`.
     ///
     /// # Safety
@@ -202,9 +219,10 @@ impl Fabric {
         let Some(end) = iova.checked_add(len) else {
             return bad(format!("IOVA {iova:#x} + {len:#x} overflows"));
         };
-        if !IOVA_RANGES.iter().any(|r| r.start <= iova && end <= r.end) {
+        let ranges = self.iova_ranges();
+        if !ranges.iter().any(|r| r.start <= iova && end <= r.end) {
             return bad(format!(
-                "IOVA {iova:#x}..{end:#x} is not inside one of the IOMMU's ranges {IOVA_RANGES:x?}"
+                "IOVA {iova:#x}..{end:#x} is not inside one of the IOMMU's ranges {ranges:x?}"
             ));
         }
         if let Some((&start, w)) = self.windows.range(..end).next_back() {

@@ -30,6 +30,10 @@ pub const CAP_ID_PCIE: u8 = 0x10;
 /// Capability ID of MSI-X.
 pub const CAP_ID_MSIX: u8 = 0x11;
 
+/// The Command register and its Memory Space / Bus Master enables (PCI Local Bus 3.0, 6.2.2).
+const COMMAND: u16 = 0x04;
+const COMMAND_MEMORY: u16 = 1 << 1;
+const COMMAND_MASTER: u16 = 1 << 2;
 const STATUS: u16 = 0x06;
 const STATUS_CAP_LIST: u16 = 1 << 4;
 const CAP_PTR: u16 = 0x34;
@@ -103,6 +107,21 @@ pub struct Identity {
 }
 
 /// Reads the identification registers.
+/// Sets Memory Space and Bus Master Enable in the Command register, if either is off, and
+/// says whether it wrote. A function may not start a DMA with Bus Master Enable off (the hard
+/// block holds its requests, PG213 `cfg_function_status`), and nothing sets it for a user-space
+/// driver: vfio-pci enables the device but leaves bus mastering to its user, as firmware may
+/// leave it off.
+pub fn enable_memory_and_bus_master(dev: &(impl Device + ?Sized)) -> Result<bool> {
+    let command = dev.config_read16(COMMAND)?;
+    let wanted = command | COMMAND_MEMORY | COMMAND_MASTER;
+    if wanted == command {
+        return Ok(false);
+    }
+    dev.config_write(COMMAND, &wanted.to_le_bytes())?;
+    Ok(true)
+}
+
 pub fn identity(dev: &(impl ConfigSpace + ?Sized)) -> Result<Identity> {
     let mut h = [0u8; 0x30];
     dev.read_config(0, &mut h)?;

@@ -8,7 +8,7 @@ use peerbar::device::{check_bar_access, check_config_access, Device};
 use peerbar::{BarIndex, BarOffset, BusAddr, Error, Result};
 
 use crate::config_space::{BAR0_SIZE_LOG2, CAP_MSIX, MSIX_TABLE_OFFSET, MSIX_TABLE_SIZE};
-use crate::fabric::{DmaFault, IOVA_RANGES};
+use crate::fabric::DmaFault;
 use crate::rtl::BAR2_SIZE_LOG2;
 use crate::tlp::{ReadOutcome, Request};
 use crate::SimError;
@@ -67,6 +67,12 @@ impl SimDevice {
 
     /// The IOMMU's live mappings as (IOVA, length), for leak checks: every `map_dma` of either
     /// simulated device not yet undone by `unmap_dma`.
+    /// Replaces the IOVA ranges the simulated IOMMU accepts (see
+    /// [`crate::fabric::Fabric::set_iova_ranges`]).
+    pub fn set_iova_ranges(&self, ranges: Vec<std::ops::Range<u64>>) {
+        self.lock_any().fabric.set_iova_ranges(ranges);
+    }
+
     pub fn iommu_mappings(&self) -> Vec<(u64, u64)> {
         self.lock_any().fabric.mappings()
     }
@@ -325,9 +331,10 @@ impl Device for SimDevice {
         Ok(())
     }
 
-    /// The IOMMU's fixed IOVA ranges ([`crate::fabric::IOVA_RANGES`]).
+    /// The IOMMU's IOVA ranges ([`crate::fabric::IOVA_RANGES`] unless
+    /// [`SimDevice::set_iova_ranges`] changed them).
     fn iova_ranges(&self) -> Result<Vec<std::ops::Range<u64>>> {
-        Ok(IOVA_RANGES.to_vec())
+        Ok(self.lock_any().fabric.iova_ranges())
     }
 
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {

@@ -316,13 +316,19 @@ impl Connection {
                 if req.index >= irq::COUNT {
                     return refuse(libc::EINVAL, format!("no interrupt index {}", req.index));
                 }
-                let (flags, count) = if req.index == irq::MSIX {
-                    (
+                let (flags, count) = match req.index {
+                    irq::MSIX => (
                         irq::INFO_EVENTFD | irq::INFO_NORESIZE,
                         u32::from(MSIX_TABLE_SIZE),
-                    )
-                } else {
-                    (0, 0)
+                    ),
+                    // The function's Interrupt Pin is INTA (the block's default, PG213's
+                    // "Legacy Interrupt Settings"), so a VFIO client expects one INTx line,
+                    // as the kernel's vfio-pci reports it. The RTL never asserts it.
+                    irq::INTX => (
+                        irq::INFO_EVENTFD | irq::INFO_MASKABLE | irq::INFO_AUTOMASKED,
+                        1,
+                    ),
+                    _ => (0, 0),
                 };
                 let info = wire::IrqInfo {
                     argsz: size_of::<wire::IrqInfo>() as u32,
@@ -386,7 +392,7 @@ impl Connection {
             "max_msg_fds": wire::MAX_MSG_FDS,
             "max_data_xfer_size": self.max_xfer,
             "pgsizes": 4096,
-            "max_dma_maps": 65536,
+            "max_dma_maps": 65535,
         });
         if caps.iova_window.is_some() {
             match self.state.take_window() {
@@ -679,6 +685,17 @@ impl Connection {
         if unmap.flags != 0 {
             return refuse(libc::ENOTSUP, format!("DMA_UNMAP flags {:#x}", unmap.flags));
         }
+        // As the kernel's type1 VFIO_IOMMU_UNMAP_DMA: a size of 0 or a range not in whole
+        // pages is invalid.
+        if unmap.size == 0 || unmap.size % 4096 != 0 || unmap.address % 4096 != 0 {
+            return refuse(
+                libc::EINVAL,
+                format!(
+                    "DMA_UNMAP of {:#x} bytes at {:#x}: not whole 4 KiB pages",
+                    unmap.size, unmap.address
+                ),
+            );
+        }
         let Some(end) = unmap.address.checked_add(unmap.size) else {
             return refuse(libc::EINVAL, "DMA_UNMAP range overflows");
         };
@@ -701,13 +718,14 @@ impl Connection {
                 ),
             );
         }
+        // A range that holds no mapping unmaps nothing and succeeds, as the kernel's type1
+        // VFIO_IOMMU_UNMAP_DMA does (QEMU unmaps whole power-of-two blocks of its address
+        // space when the guest's IOMMU mappings change, most of them empty).
         if inside.is_empty() {
-            return refuse(
-                libc::ENOENT,
-                format!(
-                    "no mapping of this client in {:#x}..{end:#x}",
-                    unmap.address
-                ),
+            log::debug!(
+                "vfio-user: client {}: DMA_UNMAP {:#x}..{end:#x}: nothing mapped there",
+                self.id,
+                unmap.address
             );
         }
         for iova in inside {
@@ -749,6 +767,16 @@ impl Connection {
         fds: Vec<OwnedFd>,
     ) -> Result<Vec<u8>, Refusal> {
         let (set, _) = args::<wire::IrqSet>(header, payload)?;
+        if set.index == irq::INTX && set.count <= 1 {
+            // QEMU's vfio-pci wires INTx up at realize (trigger eventfd, unmask). The RTL
+            // signals MSI-X only, so the eventfd is accepted and never signalled.
+            log::debug!(
+                "vfio-user: client {}: INTx set up (flags {:#x}); the endpoint never asserts INTx",
+                self.id,
+                set.flags
+            );
+            return Ok(Vec::new());
+        }
         if set.index != irq::MSIX {
             if set.count == 0 && set.index < irq::COUNT {
                 return Ok(Vec::new());

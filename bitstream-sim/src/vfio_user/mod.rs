@@ -47,6 +47,14 @@ const WINDOWS_START: u64 = crate::fabric::IOVA_RANGES[1].start;
 pub const WINDOWS: u64 =
     (crate::fabric::IOVA_RANGES[1].end - crate::fabric::IOVA_RANGES[1].start) / WINDOW_SIZE;
 
+/// IOVA ranges the served IOMMU accepts: the simulation's ([`crate::IOVA_RANGES`]) with the
+/// low one starting at 0. A client that chooses its own addresses (QEMU) maps guest RAM at its
+/// guest-physical addresses, from 0, until the guest turns its IOMMU on.
+pub const SERVED_IOVA_RANGES: [std::ops::Range<u64>; 2] = [
+    0..crate::fabric::IOVA_RANGES[0].end,
+    crate::fabric::IOVA_RANGES[1].start..crate::fabric::IOVA_RANGES[1].end,
+];
+
 /// What the connections share: the simulation and who holds what.
 pub struct ServerState {
     pub(crate) sim: SimDevice,
@@ -60,6 +68,7 @@ pub struct ServerState {
 impl ServerState {
     /// State for serving `sim`.
     pub fn new(sim: SimDevice) -> Arc<ServerState> {
+        sim.set_iova_ranges(SERVED_IOVA_RANGES.to_vec());
         Arc::new(ServerState {
             sim,
             windows: Mutex::new(BTreeSet::new()),

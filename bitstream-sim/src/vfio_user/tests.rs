@@ -469,7 +469,7 @@ fn bad_input_gets_error_replies_and_bad_framing_a_closed_connection() {
             libc::EINVAL,
         ),
         (command::DMA_MAP, vec![0; 32], libc::EINVAL),
-        (command::DMA_UNMAP, vec![0; 24], libc::ENOENT),
+        (command::DMA_UNMAP, vec![0; 24], libc::EINVAL),
         (command::DMA_READ, vec![0; 16], libc::EINVAL),
         (command::DEVICE_GET_REGION_INFO, vec![0; 8], libc::EINVAL),
         (

@@ -163,6 +163,12 @@ impl DmaEngine {
     /// DMA_CONTROL.EXT_TAGS when the host enabled 8-bit tags (Device Control bit 8): the engine
     /// then gives each tag slot 8 generations of tags (docs/dma-engine.md, "Tag rules").
     pub fn enable(&self) -> Result<()> {
+        if crate::config::enable_memory_and_bus_master(self.dev())? {
+            log::info!(
+                "{}: Bus Master Enable was off; set it (the engine's DMA needs it)",
+                self.dev().describe()
+            );
+        }
         let ext_tags = match crate::config::pcie_capability(self.dev()) {
             Ok(cap) => cap.is_some_and(|c| c.extended_tags),
             Err(e) => {

@@ -26,11 +26,6 @@ use crate::nvme::{
 /// PCI class code of an NVMe I/O controller: mass storage, NVM, NVMe.
 pub const NVME_CLASS_CODE: u32 = 0x01_08_02;
 
-/// Config space Command register and its Memory Space / Bus Master enables.
-const PCI_COMMAND: u16 = 0x04;
-const PCI_COMMAND_MEMORY: u16 = 1 << 1;
-const PCI_COMMAND_MASTER: u16 = 1 << 2;
-
 /// Host memory page size programmed in CC.MPS (0: 4 KiB), the DMA buffers' page size.
 const MPS: u32 = 0;
 const MEMORY_PAGE: u64 = 4096;
@@ -434,11 +429,7 @@ impl Nvme {
             }
             .into());
         }
-        let command = dev.config_read16(PCI_COMMAND)?;
-        let wanted = command | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-        if wanted != command {
-            dev.config_write(PCI_COMMAND, &wanted.to_le_bytes())?;
-        }
+        crate::config::enable_memory_and_bus_master(dev)?;
         reserve_bars(dev, &memory)?;
 
         let cap = regs::read_cap(dev)?;

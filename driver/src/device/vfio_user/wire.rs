@@ -80,6 +80,8 @@ pub mod irq {
     /// Interrupt indices a PCI device reports.
     pub const COUNT: u32 = 5;
     pub const INFO_EVENTFD: u32 = 1 << 0;
+    pub const INFO_MASKABLE: u32 = 1 << 1;
+    pub const INFO_AUTOMASKED: u32 = 1 << 2;
     pub const INFO_NORESIZE: u32 = 1 << 3;
     pub const SET_DATA_NONE: u32 = 1 << 0;
     pub const SET_DATA_BOOL: u32 = 1 << 1;
