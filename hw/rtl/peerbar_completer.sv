@@ -195,20 +195,29 @@ module peerbar_completer
     return banks;
   endfunction
 
-  // The banks the first beat writes (its lanes 4-7 carry payload DWORDs 0-3, so its base is the
-  // first address - 4), the one with the first DWORD (first_be) and the one with the last
-  // (last_be, when it is a later one). Worked out as the beat arrives, so that the dispatch stage
-  // takes the byte enables from registers.
-  logic [7:0] a_bank_on, a_bank_first, a_bank_last;
+  // Worked out as the first beat arrives, so that the dispatch stage takes the byte enables
+  // from registers:
+  // - the banks the first beat writes (its lanes 4-7 carry payload DWORDs 0-3, so its base is
+  //   the first address - 4), the one with the first DWORD (first_be) and the one with the last
+  //   (last_be, when it is a later one);
+  // - the banks the last beat writes when it is a later beat, and the one with the last DWORD.
+  //   A later beat's lanes all carry payload but the last beat's, which carries the rest:
+  //   (count - 5) mod 8 + 1 DWORDs. These depend on the count's and the address' low 3 bits only.
+  logic [7:0] a_bank_on, a_bank_first, a_bank_last, a_tail_on, a_tail_last;
   always_comb begin
-    logic [7:0] on, last;
+    logic [7:0] on, last, tail_on;
+    logic [2:0] tail_n;  // DWORDs in a later last beat, minus one
+    tail_n = a_dw_count[2:0] - 3'd5;
     for (int unsigned i = 0; i < 8; i++) begin
-      on[i]   = i >= 4 && a_dw_count >= 11'(i - 3);
-      last[i] = i > 4 && a_dw_count == 11'(i - 3);
+      on[i]      = i >= 4 && a_dw_count >= 11'(i - 3);
+      last[i]    = i > 4 && a_dw_count == 11'(i - 3);
+      tail_on[i] = 3'(i) <= tail_n;
     end
     a_bank_on    = lanes_to_banks(on, a_off2[2:0] - 3'd4);
     a_bank_first = lanes_to_banks(8'h10, a_off2[2:0] - 3'd4);
     a_bank_last  = lanes_to_banks(last, a_off2[2:0] - 3'd4);
+    a_tail_on    = lanes_to_banks(tail_on, a_off2[2:0] - 3'd4);
+    a_tail_last  = lanes_to_banks(8'(1) << tail_n, a_off2[2:0] - 3'd4);
   end
 
   // The registered beat
@@ -221,7 +230,7 @@ module peerbar_completer
   logic         in_posted_q;
   logic         in_bar2_wr_q, in_bar0_wr_q;  // a MemWr that is carried out
   cc_job_t      in_job_q;
-  logic [7:0]   in_bank_on_q, in_bank_first_q, in_bank_last_q;
+  logic [7:0]   in_bank_on_q, in_bank_first_q, in_bank_last_q, in_tail_on_q, in_tail_last_q;
 
   ///////////////////////////
   // Dispatch stage (FSM)  //
@@ -243,10 +252,13 @@ module peerbar_completer
   logic [DwW-1:0] wr_base_q, wr_base_d;    // BAR2 DWORD address of lane 0 of the next beat
   logic [10:0]    wr_left_q, wr_left_d;    // payload DWORDs of the BAR2 write still to come
   logic [3:0]     wr_last_be_q, wr_last_be_d;
-  // The banks the next beat writes, and the one with the last DWORD (registered, so that the
-  // byte enables of a beat come from registers in few LUT levels; worked out by comparing the
-  // count or wr_left_q with constants, not from wr_left_d, and rotated onto the banks).
-  logic [7:0]     wr_bank_on_q, wr_bank_on_d, wr_bank_last_q, wr_bank_last_d;
+  // Whether the next beat carries payload and whether it is the request's last (worked out by
+  // comparing the count or wr_left_q with constants, not from wr_left_d), and the banks a later
+  // last beat writes (from the input stage), so that the byte enables of a beat come from
+  // registers in few LUT levels. (A beat past the count, which the PCIe core does not deliver,
+  // writes nothing.)
+  logic           wr_more_q, wr_more_d, wr_tail_q, wr_tail_d;
+  logic [7:0]     wr_tail_on_q, wr_tail_on_d, wr_tail_last_q, wr_tail_last_d;
 
   // The state machine takes the registered beat in the states that consume CQ beats; the input
   // register accepts a new beat whenever its beat is taken or it is empty.
@@ -269,17 +281,16 @@ module peerbar_completer
   endfunction
 
   always_comb begin
-    logic [7:0] lane_on, lane_last;
-    lane_on      = '0;
-    lane_last    = '0;
     state_d      = state_q;
     respond_d    = respond_q;
     job_d        = job_q;
     wr_base_d    = wr_base_q;
     wr_left_d    = wr_left_q;
     wr_last_be_d   = wr_last_be_q;
-    wr_bank_on_d   = wr_bank_on_q;
-    wr_bank_last_d = wr_bank_last_q;
+    wr_more_d      = wr_more_q;
+    wr_tail_d      = wr_tail_q;
+    wr_tail_on_d   = wr_tail_on_q;
+    wr_tail_last_d = wr_tail_last_q;
 
     unique case (state_q)
       StIdle: begin
@@ -289,13 +300,12 @@ module peerbar_completer
           // DWORDs 0-3, the next beat starts at payload DWORD 4.
           wr_base_d    = in_off2 + DwW'(4);
           wr_left_d    = (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
-          wr_last_be_d = in_be_q[7:4];
-          for (int unsigned i = 0; i < 8; i++) begin
-            lane_on[i]   = in_dw_count >= 11'(i + 5);   // i < count - 4
-            lane_last[i] = in_dw_count == 11'(i + 5);
-          end
-          wr_bank_on_d   = lanes_to_banks(lane_on, wr_base_d[2:0]);
-          wr_bank_last_d = lanes_to_banks(lane_last, wr_base_d[2:0]);
+          wr_last_be_d   = in_be_q[7:4];
+          // Payload DWORDs after this beat: count - 4; the next beat is the last with 8 or less.
+          wr_more_d      = in_dw_count > 11'd4;
+          wr_tail_d      = in_dw_count <= 11'd12;
+          wr_tail_on_d   = in_tail_on_q;
+          wr_tail_last_d = in_tail_last_q;
           if (in_posted_q) begin
             respond_d = 1'b0;
             if (!in_last_q) begin
@@ -312,12 +322,8 @@ module peerbar_completer
         if (take) begin
           wr_base_d = wr_base_q + DwW'(8);
           wr_left_d = (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
-          for (int unsigned i = 0; i < 8; i++) begin
-            lane_on[i]   = wr_left_q >= 11'(i + 9);     // i < wr_left_q - 8
-            lane_last[i] = wr_left_q == 11'(i + 9);
-          end
-          wr_bank_on_d   = lanes_to_banks(lane_on, wr_base_q[2:0]);
-          wr_bank_last_d = lanes_to_banks(lane_last, wr_base_q[2:0]);
+          wr_more_d = wr_left_q > 11'd8;
+          wr_tail_d = wr_left_q <= 11'd16;
           if (in_last_q) begin
             state_d = StIdle;
           end
@@ -381,9 +387,9 @@ module peerbar_completer
       last_be    = in_be_q[7:4];
     end else begin
       wr_base    = wr_base_q;
-      bank_on    = wr_bank_on_q;
+      bank_on    = !wr_more_q ? '0 : wr_tail_q ? wr_tail_on_q : '1;
       bank_first = '0;
-      bank_last  = wr_bank_last_q;
+      bank_last  = wr_tail_q ? wr_tail_last_q : '0;
       last_be    = wr_last_be_q;
     end
 
@@ -469,12 +475,16 @@ module peerbar_completer
       in_bank_on_q    <= a_bank_on;
       in_bank_first_q <= a_bank_first;
       in_bank_last_q  <= a_bank_last;
+      in_tail_on_q    <= a_tail_on;
+      in_tail_last_q  <= a_tail_last;
     end
     wr_base_q           <= wr_base_d;
     wr_left_q           <= wr_left_d;
     wr_last_be_q        <= wr_last_be_d;
-    wr_bank_on_q        <= wr_bank_on_d;
-    wr_bank_last_q      <= wr_bank_last_d;
+    wr_more_q           <= wr_more_d;
+    wr_tail_q           <= wr_tail_d;
+    wr_tail_on_q        <= wr_tail_on_d;
+    wr_tail_last_q      <= wr_tail_last_d;
     mem_wr_row_o        <= mem_wr_row_d;
     mem_wr_data_o       <= mem_wr_data_d;
     reg_wr_dw_addr_o    <= in_off0;
