@@ -51,6 +51,7 @@ module peerbar_completer
   // BAR0 register file
   output      logic                  reg_wr_valid_o,
   output      logic [13:0]           reg_wr_dw_addr_o,
+  output      logic [13:0]           reg_wr_dw_addr_next_o,  // reg_wr_dw_addr_o's next value
   output      logic [1:0][31:0]      reg_wr_data_o,
   output      logic [1:0][3:0]       reg_wr_be_o,
   output      logic [13:0]           reg_rd_dw_addr_o,
@@ -414,6 +415,10 @@ module peerbar_completer
   //////////////////////////////////////
   // BAR0 write and error accounting //
   //////////////////////////////////////
+
+  // reg_wr_dw_addr_o takes in_off0 in every cycle: its next value, for a register file that
+  // decodes the address a cycle early (peerbar_dma_csr).
+  assign reg_wr_dw_addr_next_o = in_off0;
 
   logic first_beat_taken;
   assign first_beat_taken = take && state_q == StIdle;

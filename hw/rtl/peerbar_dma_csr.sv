@@ -24,7 +24,9 @@ module peerbar_dma_csr
 
   // Register access port (same as peerbar_regs)
   input  wire logic                         wr_valid_i,
-  input  wire logic [13:0]                  wr_dw_addr_i,
+  // The write address one cycle ahead: what wr_dw_addr of the register files holds in the next
+  // cycle (peerbar_completer registers it unconditionally), decoded here a cycle early.
+  input  wire logic [13:0]                  wr_dw_addr_next_i,
   input  wire logic [1:0][31:0]             wr_data_i,
   input  wire logic [1:0][3:0]              wr_be_i,
   input  wire logic [13:0]                  rd_dw_addr_i,
@@ -95,21 +97,50 @@ module peerbar_dma_csr
   logic [NumQueues-1:0]     msix_mask_q, msix_mask_d;
   logic [NumQueues-1:0]     pba_q, pba_d;
 
-  // Writes. A register at byte offset k is written by lane 0 when wr_dw_addr_i is k / 4 and by
-  // lane 1 (the second DWORD of a 2-DWORD write) when it is k / 4 - 1: comparing the address with
-  // two constants per register, rather than decoding wr_dw_addr_i + 1, keeps the adder and the
-  // range checks out of the path from the completer's registered write port into the registers
-  // (within the logic-level budget in the whole design, docs/synthesis.md).
+  // Writes. The DWORD addresses of the two lanes of a write (the address and the address + 1)
+  // are decoded in the cycle before the write, from wr_dw_addr_next_i, into one-hot fields
+  // (address bits 13:10, 9:6, 5:3, 2:0), so that "lane p writes DWORD dw" is an AND of four
+  // registered bits: the address compares, the + 1 and the range checks stay out of the path
+  // from the completer's registered write port into the registers (the logic-level budget in
+  // the whole design, docs/synthesis.md).
+  typedef struct packed {
+    logic [15:0] f3;
+    logic [15:0] f2;
+    logic [7:0]  f1;
+    logic [7:0]  f0;
+  } wr_dec_t;
+
+  function automatic wr_dec_t wr_decode(logic [13:0] a);
+    wr_dec_t d;
+    d    = '0;
+    d.f3[a[13:10]] = 1'b1;
+    d.f2[a[9:6]]   = 1'b1;
+    d.f1[a[5:3]]   = 1'b1;
+    d.f0[a[2:0]]   = 1'b1;
+    return d;
+  endfunction
+
+  wr_dec_t [1:0] wr_dec_q;
+  always_ff @(posedge clk_i) begin
+    wr_dec_q[0] <= wr_decode(wr_dw_addr_next_i);
+    wr_dec_q[1] <= wr_decode(wr_dw_addr_next_i + 14'd1);
+  end
+
+  // Lane p of this cycle's write is at DWORD address dw.
+  function automatic logic wr_lane_at(int unsigned p, logic [13:0] dw);
+    return wr_dec_q[p].f3[dw[13:10]] && wr_dec_q[p].f2[dw[9:6]] && wr_dec_q[p].f1[dw[5:3]] &&
+           wr_dec_q[p].f0[dw[2:0]];
+  endfunction
+
   function automatic logic [3:0] wr_be_at(logic [13:0] dw);
     if (!wr_valid_i) begin
       return 4'h0;
     end
-    return ((wr_dw_addr_i == dw) ? wr_be_i[0] : 4'h0) |
-           ((wr_dw_addr_i == dw - 14'd1) ? wr_be_i[1] : 4'h0);
+    return (wr_lane_at(0, dw) ? wr_be_i[0] : 4'h0) | (wr_lane_at(1, dw) ? wr_be_i[1] : 4'h0);
   endfunction
 
   function automatic logic [31:0] wr_data_at(logic [13:0] dw);
-    return (wr_dw_addr_i == dw) ? wr_data_i[0] : wr_data_i[1];
+    return wr_lane_at(0, dw) ? wr_data_i[0] : wr_data_i[1];
   endfunction
 
   // The register at DWORD address dw after this cycle's write (old if it is not written).
