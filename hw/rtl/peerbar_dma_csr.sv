@@ -5,8 +5,8 @@
 // Shares the register file's access port (1-2 DWORDs per access). Offsets this block does not
 // own read as 0, so the top ORs its read data with peerbar_regs'. Reads have no side effects;
 // a read takes three cycles (decoded offsets, this block's registers with the engine's status
-// registered beside them, then the status fields), as in peerbar_regs; writes are decoded
-// without an adder (both below).
+// registered beside them, then the status fields), as in peerbar_regs; a write's addresses are
+// decoded in the cycle before it, from the write address's next value (both below).
 // Doorbell values beyond the ring size (SQ_TAIL > SQ_ENTRIES_M1, CQ_HEAD > CQ_ENTRIES_M1) are
 // ignored: the engine never sees an index outside its ring.
 
