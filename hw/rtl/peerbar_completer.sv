@@ -13,10 +13,11 @@
 // - dispatch stage: the state machine takes the registered beat. Its outputs to the BAR2
 //   memory, the register files and the error accounting are registered, so they act in the
 //   cycle after the beat is taken.
-// A BAR0 read takes two more cycles: the register files register the read offsets, then the
-// data at them (peerbar_regs, peerbar_dma_csr). The data is read in the cycle after the read is
-// taken, when every write taken before it has reached the registers, so the read returns what
-// was written before it (PCIe: a read does not pass a posted write).
+// A BAR0 read takes three more cycles: the register files register the read offsets, then the
+// data at them, then (peerbar_dma_csr) the engine's status fields (peerbar_regs registers its
+// data once more to keep step). The registers are read in the cycle after the read is taken,
+// when every write taken before it has reached them, so the read returns what was written
+// before it (PCIe: a read does not pass a posted write).
 //
 // tready depends only on registers, never combinationally on tvalid.
 
@@ -50,6 +51,7 @@ module peerbar_completer
   // BAR0 register file
   output      logic                  reg_wr_valid_o,
   output      logic [13:0]           reg_wr_dw_addr_o,
+  output      logic [13:0]           reg_wr_dw_addr_next_o,  // reg_wr_dw_addr_o's next value
   output      logic [1:0][31:0]      reg_wr_data_o,
   output      logic [1:0][3:0]       reg_wr_be_o,
   output      logic [13:0]           reg_rd_dw_addr_o,
@@ -183,6 +185,42 @@ module peerbar_completer
     a_job.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
   end
 
+  // Bank b of the BAR2 memory takes the lane whose DWORD address is b modulo 8: with base the
+  // BAR2 address of lane 0 of a beat, lane (b - base) mod 8 (the same rotation for every beat of
+  // a request, whose bases differ by multiples of 8).
+  function automatic logic [7:0] lanes_to_banks(logic [7:0] lanes, logic [2:0] base);
+    logic [7:0] banks;
+    for (int unsigned b = 0; b < 8; b++) begin
+      banks[b] = lanes[3'(b) - base];
+    end
+    return banks;
+  endfunction
+
+  // Worked out as the first beat arrives, so that the dispatch stage takes the byte enables
+  // from registers:
+  // - the banks the first beat writes (its lanes 4-7 carry payload DWORDs 0-3, so its base is
+  //   the first address - 4), the one with the first DWORD (first_be) and the one with the last
+  //   (last_be, when it is a later one);
+  // - the banks the last beat writes when it is a later beat, and the one with the last DWORD.
+  //   A later beat's lanes all carry payload but the last beat's, which carries the rest:
+  //   (count - 5) mod 8 + 1 DWORDs. These depend on the count's and the address' low 3 bits only.
+  logic [7:0] a_bank_on, a_bank_first, a_bank_last, a_tail_on, a_tail_last;
+  always_comb begin
+    logic [7:0] on, last, tail_on;
+    logic [2:0] tail_n;  // DWORDs in a later last beat, minus one
+    tail_n = a_dw_count[2:0] - 3'd5;
+    for (int unsigned i = 0; i < 8; i++) begin
+      on[i]      = i >= 4 && a_dw_count >= 11'(i - 3);
+      last[i]    = i > 4 && a_dw_count == 11'(i - 3);
+      tail_on[i] = 3'(i) <= tail_n;
+    end
+    a_bank_on    = lanes_to_banks(on, a_off2[2:0] - 3'd4);
+    a_bank_first = lanes_to_banks(8'h10, a_off2[2:0] - 3'd4);
+    a_bank_last  = lanes_to_banks(last, a_off2[2:0] - 3'd4);
+    a_tail_on    = lanes_to_banks(tail_on, a_off2[2:0] - 3'd4);
+    a_tail_last  = lanes_to_banks(8'(1) << tail_n, a_off2[2:0] - 3'd4);
+  end
+
   // The registered beat
   logic         in_valid_q;
   logic [255:0] in_data_q;
@@ -193,6 +231,7 @@ module peerbar_completer
   logic         in_posted_q;
   logic         in_bar2_wr_q, in_bar0_wr_q;  // a MemWr that is carried out
   cc_job_t      in_job_q;
+  logic [7:0]   in_bank_on_q, in_bank_first_q, in_bank_last_q, in_tail_on_q, in_tail_last_q;
 
   ///////////////////////////
   // Dispatch stage (FSM)  //
@@ -203,6 +242,7 @@ module peerbar_completer
     StWrite,    // BAR2 MemWr payload beats after the first
     StSink,     // consuming the payload of a refused or single-beat request
     StRegRead,  // BAR0 read: the register files read at the offsets they registered
+    StRegMux,   // BAR0 read: peerbar_dma_csr adds the engine's status to its data
     StRegData,  // BAR0 read: their data is taken into job_q.reg_data
     StRespond   // CQ held off while peerbar_cc_gen answers job_q
   } state_e;
@@ -213,10 +253,13 @@ module peerbar_completer
   logic [DwW-1:0] wr_base_q, wr_base_d;    // BAR2 DWORD address of lane 0 of the next beat
   logic [10:0]    wr_left_q, wr_left_d;    // payload DWORDs of the BAR2 write still to come
   logic [3:0]     wr_last_be_q, wr_last_be_d;
-  // The lanes of the next beat that carry payload, and the one with the last DWORD (registered,
-  // so that the byte enables of a beat come from registers in one LUT level; worked out by
-  // comparing the count or wr_left_q with constants, not from wr_left_d).
-  logic [7:0]     wr_lane_on_q, wr_lane_on_d, wr_lane_last_q, wr_lane_last_d;
+  // Whether the next beat carries payload and whether it is the request's last (worked out by
+  // comparing the count or wr_left_q with constants, not from wr_left_d), and the banks a later
+  // last beat writes (from the input stage), so that the byte enables of a beat come from
+  // registers in few LUT levels. (A beat past the count, which the PCIe core does not deliver,
+  // writes nothing.)
+  logic           wr_more_q, wr_more_d, wr_tail_q, wr_tail_d;
+  logic [7:0]     wr_tail_on_q, wr_tail_on_d, wr_tail_last_q, wr_tail_last_d;
 
   // The state machine takes the registered beat in the states that consume CQ beats; the input
   // register accepts a new beat whenever its beat is taken or it is empty.
@@ -245,8 +288,10 @@ module peerbar_completer
     wr_base_d    = wr_base_q;
     wr_left_d    = wr_left_q;
     wr_last_be_d   = wr_last_be_q;
-    wr_lane_on_d   = wr_lane_on_q;
-    wr_lane_last_d = wr_lane_last_q;
+    wr_more_d      = wr_more_q;
+    wr_tail_d      = wr_tail_q;
+    wr_tail_on_d   = wr_tail_on_q;
+    wr_tail_last_d = wr_tail_last_q;
 
     unique case (state_q)
       StIdle: begin
@@ -256,11 +301,12 @@ module peerbar_completer
           // DWORDs 0-3, the next beat starts at payload DWORD 4.
           wr_base_d    = in_off2 + DwW'(4);
           wr_left_d    = (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
-          wr_last_be_d = in_be_q[7:4];
-          for (int unsigned i = 0; i < 8; i++) begin
-            wr_lane_on_d[i]   = in_dw_count >= 11'(i + 5);   // i < count - 4
-            wr_lane_last_d[i] = in_dw_count == 11'(i + 5);
-          end
+          wr_last_be_d   = in_be_q[7:4];
+          // Payload DWORDs after this beat: count - 4; the next beat is the last with 8 or less.
+          wr_more_d      = in_dw_count > 11'd4;
+          wr_tail_d      = in_dw_count <= 11'd12;
+          wr_tail_on_d   = in_tail_on_q;
+          wr_tail_last_d = in_tail_last_q;
           if (in_posted_q) begin
             respond_d = 1'b0;
             if (!in_last_q) begin
@@ -277,10 +323,8 @@ module peerbar_completer
         if (take) begin
           wr_base_d = wr_base_q + DwW'(8);
           wr_left_d = (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
-          for (int unsigned i = 0; i < 8; i++) begin
-            wr_lane_on_d[i]   = wr_left_q >= 11'(i + 9);     // i < wr_left_q - 8
-            wr_lane_last_d[i] = wr_left_q == 11'(i + 9);
-          end
+          wr_more_d = wr_left_q > 11'd8;
+          wr_tail_d = wr_left_q <= 11'd16;
           if (in_last_q) begin
             state_d = StIdle;
           end
@@ -293,7 +337,9 @@ module peerbar_completer
         end
       end
 
-      StRegRead: state_d = StRegData;
+      StRegRead: state_d = StRegMux;
+
+      StRegMux: state_d = StRegData;
 
       StRegData: begin
         job_d.reg_data = reg_rd_data_i;
@@ -324,45 +370,43 @@ module peerbar_completer
   // of lane 0 (on the first beat lanes 0-3 hold the descriptor: base = first address - 4).
   // Bank b takes lane (b - base) mod 8, in row base / 8 + (b < base mod 8).
   logic [DwW-1:0]  wr_base;
-  logic [7:0][3:0] lane_be;
   logic            mem_write;
   logic [7:0][RowW-1:0] mem_wr_row_d;
   logic [7:0][31:0]     mem_wr_data_d;
   logic [7:0][3:0]      mem_wr_be_d;
   always_comb begin
+    logic [7:0] bank_on, bank_first, bank_last;
+    logic [3:0] last_be;
     mem_write = take && ((state_q == StIdle && in_bar2_wr_q) || state_q == StWrite);
+    // Payload DWORD j of the request: first_be for j = 0, last_be for the last, all bytes for
+    // the others; the banks that take them were worked out a beat ahead.
     if (state_q == StIdle) begin
-      wr_base = in_off2 - DwW'(4);
-      // Payload DWORD j = i - 4: first_be on the first, last_be on the last of the request.
-      for (int unsigned i = 0; i < 8; i++) begin
-        if (i < 4 || 11'(i - 4) >= in_dw_count) begin
-          lane_be[i] = 4'h0;
-        end else if (i == 4) begin
-          lane_be[i] = in_be_q[3:0];
-        end else if (11'(i - 3) == in_dw_count) begin
-          lane_be[i] = in_be_q[7:4];
-        end else begin
-          lane_be[i] = 4'hF;
-        end
-      end
+      wr_base    = in_off2 - DwW'(4);
+      bank_on    = in_bank_on_q;
+      bank_first = in_bank_first_q;
+      bank_last  = in_bank_last_q;
+      last_be    = in_be_q[7:4];
     end else begin
-      wr_base = wr_base_q;
-      for (int unsigned i = 0; i < 8; i++) begin
-        if (!wr_lane_on_q[i]) begin
-          lane_be[i] = 4'h0;
-        end else if (wr_lane_last_q[i]) begin
-          lane_be[i] = wr_last_be_q;
-        end else begin
-          lane_be[i] = 4'hF;
-        end
-      end
+      wr_base    = wr_base_q;
+      bank_on    = !wr_more_q ? '0 : wr_tail_q ? wr_tail_on_q : '1;
+      bank_first = '0;
+      bank_last  = wr_tail_q ? wr_tail_last_q : '0;
+      last_be    = wr_last_be_q;
     end
 
     // Bank b holds the lane whose DWORD address is b modulo 8.
     for (int unsigned b = 0; b < 8; b++) begin
       logic [2:0] lane;
       lane             = 3'(b) - wr_base[2:0];
-      mem_wr_be_d[b]   = mem_write ? lane_be[lane] : 4'h0;
+      if (!(mem_write && bank_on[b])) begin
+        mem_wr_be_d[b] = 4'h0;
+      end else if (bank_first[b]) begin
+        mem_wr_be_d[b] = in_be_q[3:0];
+      end else if (bank_last[b]) begin
+        mem_wr_be_d[b] = last_be;
+      end else begin
+        mem_wr_be_d[b] = 4'hF;
+      end
       mem_wr_data_d[b] = in_data_q[32*lane +: 32];
       mem_wr_row_d[b]  = wr_base[DwW-1:3] + ((3'(b) < wr_base[2:0]) ? RowW'(1) : RowW'(0));
     end
@@ -371,6 +415,10 @@ module peerbar_completer
   //////////////////////////////////////
   // BAR0 write and error accounting //
   //////////////////////////////////////
+
+  // reg_wr_dw_addr_o takes in_off0 in every cycle: its next value, for a register file that
+  // decodes the address a cycle early (peerbar_dma_csr).
+  assign reg_wr_dw_addr_next_o = in_off0;
 
   logic first_beat_taken;
   assign first_beat_taken = take && state_q == StIdle;
@@ -429,12 +477,19 @@ module peerbar_completer
       in_bar2_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd2;
       in_bar0_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd0;
       in_job_q     <= a_job;
+      in_bank_on_q    <= a_bank_on;
+      in_bank_first_q <= a_bank_first;
+      in_bank_last_q  <= a_bank_last;
+      in_tail_on_q    <= a_tail_on;
+      in_tail_last_q  <= a_tail_last;
     end
     wr_base_q           <= wr_base_d;
     wr_left_q           <= wr_left_d;
     wr_last_be_q        <= wr_last_be_d;
-    wr_lane_on_q        <= wr_lane_on_d;
-    wr_lane_last_q      <= wr_lane_last_d;
+    wr_more_q           <= wr_more_d;
+    wr_tail_q           <= wr_tail_d;
+    wr_tail_on_q        <= wr_tail_on_d;
+    wr_tail_last_q      <= wr_tail_last_d;
     mem_wr_row_o        <= mem_wr_row_d;
     mem_wr_data_o       <= mem_wr_data_d;
     reg_wr_dw_addr_o    <= in_off0;

@@ -4,7 +4,9 @@
 //
 // Shares the register file's access port (1-2 DWORDs per access). Offsets this block does not
 // own read as 0, so the top ORs its read data with peerbar_regs'. Reads have no side effects;
-// a read takes two cycles (offsets, then data registered), as in peerbar_regs.
+// a read takes three cycles (decoded offsets, this block's registers with the engine's status
+// registered beside them, then the status fields), as in peerbar_regs; a write's addresses are
+// decoded in the cycle before it, from the write address's next value (both below).
 // Doorbell values beyond the ring size (SQ_TAIL > SQ_ENTRIES_M1, CQ_HEAD > CQ_ENTRIES_M1) are
 // ignored: the engine never sees an index outside its ring.
 
@@ -22,7 +24,9 @@ module peerbar_dma_csr
 
   // Register access port (same as peerbar_regs)
   input  wire logic                         wr_valid_i,
-  input  wire logic [13:0]                  wr_dw_addr_i,
+  // The write address one cycle ahead: what wr_dw_addr of the register files holds in the next
+  // cycle (peerbar_completer registers it unconditionally), decoded here a cycle early.
+  input  wire logic [13:0]                  wr_dw_addr_next_i,
   input  wire logic [1:0][31:0]             wr_data_i,
   input  wire logic [1:0][3:0]              wr_be_i,
   input  wire logic [13:0]                  rd_dw_addr_i,
@@ -93,114 +97,112 @@ module peerbar_dma_csr
   logic [NumQueues-1:0]     msix_mask_q, msix_mask_d;
   logic [NumQueues-1:0]     pba_q, pba_d;
 
-  logic [1:0][15:0] wr_offset, rd_offset;
-  always_comb begin
-    wr_offset[0] = {wr_dw_addr_i, 2'b00};
-    wr_offset[1] = {wr_dw_addr_i + 14'd1, 2'b00};
-  end
-  // The read offsets are registered: the read mux alone fills the logic-level budget.
+  // Writes. The DWORD addresses of the two lanes of a write (the address and the address + 1)
+  // are decoded in the cycle before the write, from wr_dw_addr_next_i, into one-hot fields
+  // (address bits 13:10, 9:6, 5:3, 2:0), so that "lane p writes DWORD dw" is an AND of four
+  // registered bits: the address compares, the + 1 and the range checks stay out of the path
+  // from the completer's registered write port into the registers (the logic-level budget in
+  // the whole design, docs/synthesis.md).
+  typedef struct packed {
+    logic [15:0] f3;
+    logic [15:0] f2;
+    logic [7:0]  f1;
+    logic [7:0]  f0;
+  } wr_dec_t;
+
+  function automatic wr_dec_t wr_decode(logic [13:0] a);
+    wr_dec_t d;
+    d    = '0;
+    d.f3[a[13:10]] = 1'b1;
+    d.f2[a[9:6]]   = 1'b1;
+    d.f1[a[5:3]]   = 1'b1;
+    d.f0[a[2:0]]   = 1'b1;
+    return d;
+  endfunction
+
+  wr_dec_t [1:0] wr_dec_q;
   always_ff @(posedge clk_i) begin
-    rd_offset[0] <= {rd_dw_addr_i, 2'b00};
-    rd_offset[1] <= {rd_dw_addr_i + 14'd1, 2'b00};
+    wr_dec_q[0] <= wr_decode(wr_dw_addr_next_i);
+    wr_dec_q[1] <= wr_decode(wr_dw_addr_next_i + 14'd1);
   end
 
-  // Writes
+  // Lane p of this cycle's write is at DWORD address dw.
+  function automatic logic wr_lane_at(int unsigned p, logic [13:0] dw);
+    return wr_dec_q[p].f3[dw[13:10]] && wr_dec_q[p].f2[dw[9:6]] && wr_dec_q[p].f1[dw[5:3]] &&
+           wr_dec_q[p].f0[dw[2:0]];
+  endfunction
+
+  function automatic logic [3:0] wr_be_at(logic [13:0] dw);
+    if (!wr_valid_i) begin
+      return 4'h0;
+    end
+    return (wr_lane_at(0, dw) ? wr_be_i[0] : 4'h0) | (wr_lane_at(1, dw) ? wr_be_i[1] : 4'h0);
+  endfunction
+
+  function automatic logic [31:0] wr_data_at(logic [13:0] dw);
+    return wr_lane_at(0, dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
+
+  // The register at DWORD address dw after this cycle's write (old if it is not written).
+  function automatic logic [31:0] wr_merge(logic [31:0] old, logic [13:0] dw);
+    return merge_be(old, wr_data_at(dw), wr_be_at(dw));
+  endfunction
+
   logic reset_pulse;
   always_comb begin
-    enable_d            = enable_q;
-    ext_tags_d          = ext_tags_q;
-    timeout_d           = timeout_q;
-    qcfg_d              = qcfg_q;
-    msix_lo_d           = msix_lo_q;
-    msix_hi_d           = msix_hi_q;
-    msix_data_d         = msix_data_q;
-    msix_mask_d         = msix_mask_q;
-    reset_pulse         = 1'b0;
+    logic [2:0] control;
+    // DMA_CONTROL's fields are bits 2:0 (gen_check_map), written with byte 0; RESET is a pulse.
+    control     = 3'(wr_merge(dma_control(enable_q, ext_tags_q), DMA_CONTROL_OFFSET[15:2]));
+    enable_d    = control[DMA_CONTROL_ENABLE_LSB];
+    ext_tags_d  = control[DMA_CONTROL_EXT_TAGS_LSB];
+    reset_pulse = control[DMA_CONTROL_RESET_LSB];
     queue_enable_rise_o = '0;
+    timeout_d = wr_merge(timeout_q, DMA_COMPLETION_TIMEOUT_OFFSET[15:2]);
 
-    if (wr_valid_i) begin
-      for (int unsigned p = 0; p < 2; p++) begin
-        logic [15:0] off;
-        off = wr_offset[p];
-        if (off == DMA_CONTROL_OFFSET && wr_be_i[p][0]) begin
-          enable_d   = wr_data_i[p][DMA_CONTROL_ENABLE_LSB];
-          ext_tags_d = wr_data_i[p][DMA_CONTROL_EXT_TAGS_LSB];
-          if (wr_data_i[p][DMA_CONTROL_RESET_LSB]) begin
-            reset_pulse = 1'b1;
-          end
-        end
-        if (off == DMA_COMPLETION_TIMEOUT_OFFSET) begin
-          timeout_d = merge_be(timeout_q, wr_data_i[p], wr_be_i[p]);
-        end
-        if (off >= QUEUE_BASE && off < QueueEnd) begin
-          logic [15:0]   rel;
-          logic [QW-1:0] q;
-          logic [15:0]   r;
-          rel = off - QUEUE_BASE;
-          q   = QW'(rel >> StrideLog2);
-          r   = rel & (QUEUE_STRIDE - 16'd1);
-          unique case (r)
-            QUEUE_SQ_BASE_LO_OFFSET:
-              qcfg_d[q].sq_base[31:0] = merge_be(qcfg_q[q].sq_base[31:0], wr_data_i[p],
-                                                 wr_be_i[p]);
-            QUEUE_SQ_BASE_HI_OFFSET:
-              qcfg_d[q].sq_base[63:32] = merge_be(qcfg_q[q].sq_base[63:32], wr_data_i[p],
-                                                  wr_be_i[p]);
-            QUEUE_CQ_BASE_LO_OFFSET:
-              qcfg_d[q].cq_base[31:0] = merge_be(qcfg_q[q].cq_base[31:0], wr_data_i[p],
-                                                 wr_be_i[p]);
-            QUEUE_CQ_BASE_HI_OFFSET:
-              qcfg_d[q].cq_base[63:32] = merge_be(qcfg_q[q].cq_base[63:32], wr_data_i[p],
-                                                  wr_be_i[p]);
-            QUEUE_SIZE_OFFSET: begin
-              logic [31:0] v;
-              v = merge_be({qcfg_q[q].cq_size_m1, qcfg_q[q].sq_size_m1}, wr_data_i[p],
-                           wr_be_i[p]);
-              qcfg_d[q].sq_size_m1 = v[QUEUE_SIZE_SQ_ENTRIES_M1_LSB +: 16];
-              qcfg_d[q].cq_size_m1 = v[QUEUE_SIZE_CQ_ENTRIES_M1_LSB +: 16];
-            end
-            QUEUE_CONTROL_OFFSET: begin
-              logic [31:0] v;
-              v = merge_be(queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable, qcfg_q[q].msix_vector), wr_data_i[p], wr_be_i[p]);
-              qcfg_d[q].enable      = v[QUEUE_CONTROL_ENABLE_LSB];
-              qcfg_d[q].irq_enable  = v[QUEUE_CONTROL_IRQ_ENABLE_LSB];
-              qcfg_d[q].msix_vector = v[QUEUE_CONTROL_MSIX_VECTOR_LSB +: 5];
-              if (v[QUEUE_CONTROL_ENABLE_LSB] && !qcfg_q[q].enable) begin
-                queue_enable_rise_o[q] = 1'b1;
-              end
-            end
-            QUEUE_SQ_TAIL_OFFSET: begin
-              logic [15:0] v;
-              v = 16'(merge_be({16'd0, qcfg_q[q].sq_tail}, wr_data_i[p], wr_be_i[p]));
-              if (v <= qcfg_q[q].sq_size_m1) begin
-                qcfg_d[q].sq_tail = v;
-              end
-            end
-            QUEUE_CQ_HEAD_OFFSET: begin
-              logic [15:0] v;
-              v = 16'(merge_be({16'd0, qcfg_q[q].cq_head}, wr_data_i[p], wr_be_i[p]));
-              if (v <= qcfg_q[q].cq_size_m1) begin
-                qcfg_d[q].cq_head = v;
-              end
-            end
-            default: ;
-          endcase
-        end
-        if (off >= MsixTableOffset && off < MsixTableOffset + 16'(16 * NumQueues)) begin
-          logic [QW-1:0] v;
-          v = QW'((off - MsixTableOffset) >> 4);
-          unique case (off[3:2])
-            2'd0: msix_lo_d[v] = merge_be(msix_lo_q[v], wr_data_i[p], wr_be_i[p]) & ~32'd3;
-            2'd1: msix_hi_d[v] = merge_be(msix_hi_q[v], wr_data_i[p], wr_be_i[p]);
-            2'd2: msix_data_d[v] = merge_be(msix_data_q[v], wr_data_i[p], wr_be_i[p]);
-            default: begin
-              if (wr_be_i[p][0]) begin
-                msix_mask_d[v] = wr_data_i[p][0];
-              end
-            end
-          endcase
-        end
+    for (int unsigned q = 0; q < NumQueues; q++) begin
+      logic [13:0] dw;  // DWORD address of QUEUE[q]
+      logic [31:0] size, ctrl;
+      logic [15:0] sq_tail, cq_head;
+      dw        = 14'((QUEUE_BASE + 16'(q) * QUEUE_STRIDE) >> 2);
+      qcfg_d[q] = qcfg_q[q];
+      qcfg_d[q].sq_base[31:0]  = wr_merge(qcfg_q[q].sq_base[31:0],
+                                          dw + QUEUE_SQ_BASE_LO_OFFSET[15:2]);
+      qcfg_d[q].sq_base[63:32] = wr_merge(qcfg_q[q].sq_base[63:32],
+                                          dw + QUEUE_SQ_BASE_HI_OFFSET[15:2]);
+      qcfg_d[q].cq_base[31:0]  = wr_merge(qcfg_q[q].cq_base[31:0],
+                                          dw + QUEUE_CQ_BASE_LO_OFFSET[15:2]);
+      qcfg_d[q].cq_base[63:32] = wr_merge(qcfg_q[q].cq_base[63:32],
+                                          dw + QUEUE_CQ_BASE_HI_OFFSET[15:2]);
+      size = wr_merge(queue_size(qcfg_q[q].sq_size_m1, qcfg_q[q].cq_size_m1),
+                      dw + QUEUE_SIZE_OFFSET[15:2]);
+      qcfg_d[q].sq_size_m1 = size[QUEUE_SIZE_SQ_ENTRIES_M1_LSB +: 16];
+      qcfg_d[q].cq_size_m1 = size[QUEUE_SIZE_CQ_ENTRIES_M1_LSB +: 16];
+      ctrl = wr_merge(queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable,
+                                    qcfg_q[q].msix_vector),
+                      dw + QUEUE_CONTROL_OFFSET[15:2]);
+      qcfg_d[q].enable      = ctrl[QUEUE_CONTROL_ENABLE_LSB];
+      qcfg_d[q].irq_enable  = ctrl[QUEUE_CONTROL_IRQ_ENABLE_LSB];
+      qcfg_d[q].msix_vector = ctrl[QUEUE_CONTROL_MSIX_VECTOR_LSB +: 5];
+      queue_enable_rise_o[q] = ctrl[QUEUE_CONTROL_ENABLE_LSB] && !qcfg_q[q].enable;
+      // Doorbells beyond the ring are ignored (the old size: a write of SIZE and a doorbell in
+      // one access is not one the driver makes).
+      sq_tail = 16'(wr_merge(32'(qcfg_q[q].sq_tail), dw + QUEUE_SQ_TAIL_OFFSET[15:2]));
+      if (sq_tail <= qcfg_q[q].sq_size_m1) begin
+        qcfg_d[q].sq_tail = sq_tail;
       end
+      cq_head = 16'(wr_merge(32'(qcfg_q[q].cq_head), dw + QUEUE_CQ_HEAD_OFFSET[15:2]));
+      if (cq_head <= qcfg_q[q].cq_size_m1) begin
+        qcfg_d[q].cq_head = cq_head;
+      end
+    end
+
+    for (int unsigned v = 0; v < NumQueues; v++) begin
+      logic [13:0] dw;  // DWORD address of MSI-X table entry v
+      dw             = 14'((MsixTableOffset + 16'(16 * v)) >> 2);
+      msix_lo_d[v]   = wr_merge(msix_lo_q[v], dw) & ~32'd3;
+      msix_hi_d[v]   = wr_merge(msix_hi_q[v], dw + 14'd1);
+      msix_data_d[v] = wr_merge(msix_data_q[v], dw + 14'd2);
+      msix_mask_d[v] = 1'(wr_merge(32'(msix_mask_q[v]), dw + 14'd3));
     end
 
     if (reset_pulse) begin
@@ -285,6 +287,15 @@ module peerbar_dma_csr
     end
   end
 
+  function automatic logic [31:0] dma_control(logic enable, logic ext_tags);
+    return (32'(enable) << DMA_CONTROL_ENABLE_LSB) | (32'(ext_tags) << DMA_CONTROL_EXT_TAGS_LSB);
+  endfunction
+
+  function automatic logic [31:0] queue_size(logic [15:0] sq_size_m1, logic [15:0] cq_size_m1);
+    return (32'(sq_size_m1) << QUEUE_SIZE_SQ_ENTRIES_M1_LSB) |
+           (32'(cq_size_m1) << QUEUE_SIZE_CQ_ENTRIES_M1_LSB);
+  endfunction
+
   function automatic logic [31:0] queue_control(logic enable, logic irq_enable,
                                                 logic [4:0] msix_vector);
     return (32'(enable) << QUEUE_CONTROL_ENABLE_LSB) |
@@ -307,78 +318,160 @@ module peerbar_dma_csr
     end
   end
 
-  // Reads (from the registered offsets)
-  logic [1:0][31:0] rd_data;
+  // Reads, in three register stages, so that the read mux is not one deep path (the logic-level
+  // budget, docs/synthesis.md):
+  // 0. in the cycle the read is taken: which register each DWORD of the access names (group,
+  //    index, queue), decoded from rd_dw_addr_i and registered (rd_sel_q);
+  // 1. in the cycle after: this block's registers at the decoded index (rd_own_q), as the old
+  //    single-stage mux read them; the engine's status is registered in the same cycle
+  //    (status_q), so the status too is the one of this cycle;
+  // 2. rd_data_o = the register value OR the status field it names.
+  // So rd_data_o shows, three cycles after rd_dw_addr_i, the registers and the engine's status
+  // as they were one cycle after it: every write taken before the read has reached them.
+  typedef struct packed {
+    logic          misc;        // the engine-wide registers (DMA_CONTROL ..), index idx
+    logic          qreg;        // QUEUE[q], the register at idx * 4 within the element
+    logic          msix;        // MSI-X table entry q, DWORD idx
+    logic          pba;         // MSI-X PBA
+    logic          dma_status;  // DMA_STATUS (engine status: stage 2)
+    logic          q_status;    // QUEUE[q].STATUS (engine status: stage 2)
+    logic [5:0]    idx;
+    logic [QW-1:0] q;
+  } rd_sel_t;
+
+  // Engine-wide registers are at offsets below 0x100 (idx = offset / 4); the queue elements'
+  // registers within 64 DWORDs.
+  localparam logic [15:0] MiscOffsets =
+      DMA_CONTROL_OFFSET | DMA_STATUS_OFFSET | DMA_COMPLETION_TIMEOUT_OFFSET |
+      DMA_BYTES_IN_LO_OFFSET | DMA_BYTES_IN_HI_OFFSET | DMA_BYTES_OUT_LO_OFFSET |
+      DMA_BYTES_OUT_HI_OFFSET | DMA_JOBS_OFFSET | DMA_JOB_ERRORS_OFFSET | DMA_ERR_SGL_OFFSET |
+      DMA_ERR_BAR_RANGE_OFFSET | DMA_ERR_LINK_OFFSET | DMA_ERR_BAD_COMPLETION_OFFSET |
+      DMA_ERROR_LOG_OFFSET | DMA_ERROR_ADDR_LO_OFFSET | DMA_ERROR_ADDR_HI_OFFSET;
+  if (MiscOffsets >= 16'h0100 || StrideLog2 > 8 || DMA_CONTROL_ENABLE_LSB > 2 ||
+      DMA_CONTROL_RESET_LSB > 2 || DMA_CONTROL_EXT_TAGS_LSB > 2) begin : gen_check_map
+    $error("peerbar_dma_csr: the register map does not fit the read decode");
+  end
+
+  function automatic rd_sel_t rd_decode(logic [15:0] off);
+    rd_sel_t sel;
+    logic [15:0] rel;
+    sel     = '0;
+    sel.idx = off[7:2];
+    if (off < 16'h0100) begin
+      sel.misc       = 1'b1;
+      sel.dma_status = off == DMA_STATUS_OFFSET;
+    end
+    if (off >= QUEUE_BASE && off < QueueEnd) begin
+      rel          = off - QUEUE_BASE;
+      sel.qreg     = 1'b1;
+      sel.q        = QW'(rel >> StrideLog2);
+      sel.idx      = 6'((rel & (QUEUE_STRIDE - 16'd1)) >> 2);
+      sel.q_status = (rel & (QUEUE_STRIDE - 16'd1)) == QUEUE_STATUS_OFFSET;
+    end
+    if (off >= MsixTableOffset && off < MsixTableOffset + 16'(16 * NumQueues)) begin
+      sel.msix = 1'b1;
+      sel.q    = QW'((off - MsixTableOffset) >> 4);
+      sel.idx  = 6'(off[3:2]);
+    end
+    sel.pba = off == MsixPbaOffset;
+    return sel;
+  endfunction
+
+  // Stage 0
+  rd_sel_t [1:0] rd_sel_q;
+  always_ff @(posedge clk_i) begin
+    rd_sel_q[0] <= rd_decode({rd_dw_addr_i, 2'b00});
+    rd_sel_q[1] <= rd_decode({rd_dw_addr_i + 14'd1, 2'b00});
+  end
+
+  // Stage 1: this block's registers. The groups are exclusive: their words are ORed.
+  logic [1:0][31:0] rd_own;
   always_comb begin
     for (int unsigned p = 0; p < 2; p++) begin
-      logic [15:0] off;
-      off = rd_offset[p];
-      rd_data[p] = '0;
-      unique case (off)
-        DMA_CONTROL_OFFSET:
-          rd_data[p] = (32'(enable_q) << DMA_CONTROL_ENABLE_LSB) |
-                       (32'(ext_tags_q) << DMA_CONTROL_EXT_TAGS_LSB);
-        DMA_STATUS_OFFSET:
-          rd_data[p] = (32'(busy_i) << DMA_STATUS_BUSY_LSB) |
-                       ((32'(tags_in_flight_i) << DMA_STATUS_TAGS_IN_FLIGHT_LSB) &
-                        DMA_STATUS_TAGS_IN_FLIGHT_MASK);
-        DMA_COMPLETION_TIMEOUT_OFFSET: rd_data[p] = timeout_q;
-        DMA_BYTES_IN_LO_OFFSET:        rd_data[p] = bytes_in_q[31:0];
-        DMA_BYTES_IN_HI_OFFSET:        rd_data[p] = bytes_in_q[63:32];
-        DMA_BYTES_OUT_LO_OFFSET:       rd_data[p] = bytes_out_q[31:0];
-        DMA_BYTES_OUT_HI_OFFSET:       rd_data[p] = bytes_out_q[63:32];
-        DMA_JOBS_OFFSET:               rd_data[p] = jobs_q;
-        DMA_JOB_ERRORS_OFFSET:         rd_data[p] = job_errors_q;
-        DMA_ERR_SGL_OFFSET:            rd_data[p] = err_sgl_q;
-        DMA_ERR_BAR_RANGE_OFFSET:      rd_data[p] = err_bar_q;
-        DMA_ERR_LINK_OFFSET:           rd_data[p] = err_link_q;
-        DMA_ERR_BAD_COMPLETION_OFFSET: rd_data[p] = err_bad_q;
-        DMA_ERROR_LOG_OFFSET:          rd_data[p] = elog_q;
-        DMA_ERROR_ADDR_LO_OFFSET:      rd_data[p] = eaddr_q[31:0];
-        DMA_ERROR_ADDR_HI_OFFSET:      rd_data[p] = eaddr_q[63:32];
-        MsixPbaOffset:                 rd_data[p] = 32'(pba_q);
-        default: begin
-          if (off >= QUEUE_BASE && off < QueueEnd) begin
-            logic [15:0]   rel;
-            logic [QW-1:0] q;
-            logic [15:0]   r;
-            rel = off - QUEUE_BASE;
-            q   = QW'(rel >> StrideLog2);
-            r   = rel & (QUEUE_STRIDE - 16'd1);
-            unique case (r)
-              QUEUE_SQ_BASE_LO_OFFSET: rd_data[p] = qcfg_q[q].sq_base[31:0];
-              QUEUE_SQ_BASE_HI_OFFSET: rd_data[p] = qcfg_q[q].sq_base[63:32];
-              QUEUE_CQ_BASE_LO_OFFSET: rd_data[p] = qcfg_q[q].cq_base[31:0];
-              QUEUE_CQ_BASE_HI_OFFSET: rd_data[p] = qcfg_q[q].cq_base[63:32];
-              QUEUE_SIZE_OFFSET:
-                rd_data[p] = (32'(qcfg_q[q].sq_size_m1) << QUEUE_SIZE_SQ_ENTRIES_M1_LSB) |
-                             (32'(qcfg_q[q].cq_size_m1) << QUEUE_SIZE_CQ_ENTRIES_M1_LSB);
-              QUEUE_CONTROL_OFFSET:    rd_data[p] = queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable, qcfg_q[q].msix_vector);
-              QUEUE_STATUS_OFFSET:
-                rd_data[p] = (32'(sq_head_i[q]) << QUEUE_STATUS_SQ_HEAD_LSB) |
-                             (32'(queue_busy_i[q]) << QUEUE_STATUS_BUSY_LSB) |
-                             (32'(queue_full_i[q]) << QUEUE_STATUS_FULL_LSB);
-              QUEUE_SQ_TAIL_OFFSET:    rd_data[p] = 32'(qcfg_q[q].sq_tail);
-              QUEUE_CQ_HEAD_OFFSET:    rd_data[p] = 32'(qcfg_q[q].cq_head);
-              default:                 rd_data[p] = '0;
-            endcase
-          end else if (off >= MsixTableOffset && off < MsixTableOffset + 16'(16 * NumQueues)) begin
-            logic [QW-1:0] v;
-            v = QW'((off - MsixTableOffset) >> 4);
-            unique case (off[3:2])
-              2'd0:    rd_data[p] = msix_lo_q[v];
-              2'd1:    rd_data[p] = msix_hi_q[v];
-              2'd2:    rd_data[p] = msix_data_q[v];
-              default: rd_data[p] = 32'(msix_mask_q[v]);
-            endcase
-          end
-        end
+      logic [5:0]    idx;
+      logic [QW-1:0] q;
+      logic [31:0]   misc, qreg, msix;
+      idx  = rd_sel_q[p].idx;
+      q    = rd_sel_q[p].q;
+      misc = '0;
+      unique case ({8'h00, idx, 2'b00})
+        DMA_CONTROL_OFFSET:            misc = dma_control(enable_q, ext_tags_q);
+        DMA_COMPLETION_TIMEOUT_OFFSET: misc = timeout_q;
+        DMA_BYTES_IN_LO_OFFSET:        misc = bytes_in_q[31:0];
+        DMA_BYTES_IN_HI_OFFSET:        misc = bytes_in_q[63:32];
+        DMA_BYTES_OUT_LO_OFFSET:       misc = bytes_out_q[31:0];
+        DMA_BYTES_OUT_HI_OFFSET:       misc = bytes_out_q[63:32];
+        DMA_JOBS_OFFSET:               misc = jobs_q;
+        DMA_JOB_ERRORS_OFFSET:         misc = job_errors_q;
+        DMA_ERR_SGL_OFFSET:            misc = err_sgl_q;
+        DMA_ERR_BAR_RANGE_OFFSET:      misc = err_bar_q;
+        DMA_ERR_LINK_OFFSET:           misc = err_link_q;
+        DMA_ERR_BAD_COMPLETION_OFFSET: misc = err_bad_q;
+        DMA_ERROR_LOG_OFFSET:          misc = elog_q;
+        DMA_ERROR_ADDR_LO_OFFSET:      misc = eaddr_q[31:0];
+        DMA_ERROR_ADDR_HI_OFFSET:      misc = eaddr_q[63:32];
+        default:                       misc = '0;  // DMA_STATUS (stage 2), peerbar_regs', unmapped
       endcase
+      qreg = '0;
+      unique case ({8'h00, idx, 2'b00})
+        QUEUE_SQ_BASE_LO_OFFSET: qreg = qcfg_q[q].sq_base[31:0];
+        QUEUE_SQ_BASE_HI_OFFSET: qreg = qcfg_q[q].sq_base[63:32];
+        QUEUE_CQ_BASE_LO_OFFSET: qreg = qcfg_q[q].cq_base[31:0];
+        QUEUE_CQ_BASE_HI_OFFSET: qreg = qcfg_q[q].cq_base[63:32];
+        QUEUE_SIZE_OFFSET:       qreg = queue_size(qcfg_q[q].sq_size_m1, qcfg_q[q].cq_size_m1);
+        QUEUE_CONTROL_OFFSET:
+          qreg = queue_control(qcfg_q[q].enable, qcfg_q[q].irq_enable, qcfg_q[q].msix_vector);
+        QUEUE_SQ_TAIL_OFFSET:    qreg = 32'(qcfg_q[q].sq_tail);
+        QUEUE_CQ_HEAD_OFFSET:    qreg = 32'(qcfg_q[q].cq_head);
+        default:                 qreg = '0;  // STATUS (stage 2), unmapped
+      endcase
+      unique case (idx[1:0])
+        2'd0:    msix = msix_lo_q[q];
+        2'd1:    msix = msix_hi_q[q];
+        2'd2:    msix = msix_data_q[q];
+        default: msix = 32'(msix_mask_q[q]);
+      endcase
+      rd_own[p] = (rd_sel_q[p].misc ? misc : '0) | (rd_sel_q[p].qreg ? qreg : '0) |
+                  (rd_sel_q[p].msix ? msix : '0) | (rd_sel_q[p].pba ? 32'(pba_q) : '0);
     end
   end
 
+  // The engine's status, registered: with it the engine's status logic and this read mux are
+  // two paths, not one.
+  logic                       busy_q;
+  logic [6:0]                 tags_in_flight_q;
+  logic [NumQueues-1:0][15:0] sq_head_q;
+  logic [NumQueues-1:0]       queue_busy_q, queue_full_q;
+  logic [1:0][31:0]           rd_own_q;
+  logic [1:0]                 rd_dma_status_q, rd_q_status_q;
+  logic [1:0][QW-1:0]         rd_q_q;
   always_ff @(posedge clk_i) begin
-    rd_data_o <= rd_data;
+    busy_q           <= busy_i;
+    tags_in_flight_q <= tags_in_flight_i;
+    sq_head_q        <= sq_head_i;
+    queue_busy_q     <= queue_busy_i;
+    queue_full_q     <= queue_full_i;
+    rd_own_q         <= rd_own;
+    for (int unsigned p = 0; p < 2; p++) begin
+      rd_dma_status_q[p] <= rd_sel_q[p].dma_status;
+      rd_q_status_q[p]   <= rd_sel_q[p].q_status;
+      rd_q_q[p]          <= rd_sel_q[p].q;
+    end
+  end
+
+  // Stage 2: the status fields
+  always_ff @(posedge clk_i) begin
+    for (int unsigned p = 0; p < 2; p++) begin
+      logic [QW-1:0] q;
+      q = rd_q_q[p];
+      rd_data_o[p] <= rd_own_q[p] |
+          (rd_dma_status_q[p] ? (32'(busy_q) << DMA_STATUS_BUSY_LSB) |
+                                ((32'(tags_in_flight_q) << DMA_STATUS_TAGS_IN_FLIGHT_LSB) &
+                                 DMA_STATUS_TAGS_IN_FLIGHT_MASK) : '0) |
+          (rd_q_status_q[p] ? (32'(sq_head_q[q]) << QUEUE_STATUS_SQ_HEAD_LSB) |
+                              (32'(queue_busy_q[q]) << QUEUE_STATUS_BUSY_LSB) |
+                              (32'(queue_full_q[q]) << QUEUE_STATUS_FULL_LSB) : '0);
+    end
   end
 
 endmodule

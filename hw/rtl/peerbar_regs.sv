@@ -3,8 +3,9 @@
 // Accessed by the completer one request at a time, 1 or 2 DWORDs per access (a 2-DWORD access
 // covers two consecutive registers). rw registers honour byte enables, writes to const/ro
 // registers and unmapped offsets are ignored, unmapped offsets read 0. Reads have no side
-// effects. A read takes two cycles: the offsets are registered, then the data at them, so
-// rd_data_o shows, two cycles after rd_dw_addr_i, the registers as they were one cycle after it.
+// effects. A read takes three cycles: the offsets are registered, then the data at them, then
+// that data once more (to come with peerbar_dma_csr's), so rd_data_o shows, three cycles after
+// rd_dw_addr_i, the registers as they were one cycle after it.
 // The DMA engine's registers live in peerbar_dma_csr on the same access port (the top ORs the
 // read data).
 
@@ -34,7 +35,7 @@ module peerbar_regs
   input  wire logic [1:0][31:0]     wr_data_i,
   input  wire logic [1:0][3:0]      wr_be_i,
 
-  // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, two cycles later
+  // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, three cycles later
   input  wire logic [13:0]          rd_dw_addr_i,
   output      logic [1:0][31:0]     rd_data_o,
 
@@ -186,8 +187,13 @@ module peerbar_regs
     end
   end
 
+  // One more register stage, so that the read data comes with peerbar_dma_csr's on the shared
+  // access port: that block needs a third stage (its read mux and the engine's status are
+  // registered apart for the logic-level budget), and the top ORs the two.
+  logic [1:0][31:0] rd_data_q;
   always_ff @(posedge clk_i) begin
-    rd_data_o <= rd_data;
+    rd_data_q <= rd_data;
+    rd_data_o <= rd_data_q;
   end
 
 endmodule

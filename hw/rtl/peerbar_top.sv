@@ -138,7 +138,7 @@ module peerbar_top
   logic [7:0][3:0]      mem_wr_be;
   logic                 mem_rd_en;
   logic                 reg_wr_valid;
-  logic [13:0]          reg_wr_dw_addr, reg_rd_dw_addr;
+  logic [13:0]          reg_wr_dw_addr, reg_wr_dw_addr_next, reg_rd_dw_addr;
   logic [1:0][31:0]     reg_wr_data, reg_rd_data;
   logic [1:0][3:0]      reg_wr_be;
   logic                 dropped_write, unsupported_request, error_valid;
@@ -166,6 +166,7 @@ module peerbar_top
     .mem_wr_be_o           (mem_wr_be),
     .reg_wr_valid_o        (reg_wr_valid),
     .reg_wr_dw_addr_o      (reg_wr_dw_addr),
+    .reg_wr_dw_addr_next_o (reg_wr_dw_addr_next),
     .reg_wr_data_o         (reg_wr_data),
     .reg_wr_be_o           (reg_wr_be),
     .reg_rd_dw_addr_o      (reg_rd_dw_addr),
@@ -319,7 +320,7 @@ module peerbar_top
     .clk_i               (user_clk),
     .rst_i               (user_reset),
     .wr_valid_i          (reg_wr_valid),
-    .wr_dw_addr_i        (reg_wr_dw_addr),
+    .wr_dw_addr_next_i   (reg_wr_dw_addr_next),
     .wr_data_i           (reg_wr_data),
     .wr_be_i             (reg_wr_be),
     .rd_dw_addr_i        (reg_rd_dw_addr),

