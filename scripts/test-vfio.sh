@@ -2,8 +2,9 @@
 # The VFIO path in a real Linux kernel: boots a Debian kernel under QEMU (TCG, no KVM) on a q35
 # machine with an emulated Intel IOMMU (interrupt remapping on) and three QEMU NVMe controllers,
 # and runs the project's own `peerbar vfio-check` inside it; then a kernel built here with iommufd
-# and the VFIO device cdev (scripts/qemu/build-kernel.sh, cached) on the same machine. See
-# docs/vfio-qemu.md.
+# and the VFIO device cdev (scripts/qemu/build-kernel.sh, cached) on the same machine; then the
+# simulated endpoint as a PCI function of the guest, through QEMU's vfio-user client. See
+# docs/vfio-qemu.md and docs/vfio-user.md.
 #
 #   scripts/test-vfio.sh            build, boot, check; exit 0 only if every step passed
 #   KEEP_LOG=1 scripts/test-vfio.sh print the guest log even when everything passed
@@ -13,7 +14,9 @@
 # (seconds for the guest run, default 300), PEERBAR_BIN (a static peerbar already built: skips
 # the cargo build), PEERBAR_IOMMUFD_GUEST (default 1: build, once, and boot the guest kernel
 # with iommufd and the VFIO cdev, scripts/qemu/build-kernel.sh; its cold build took 3.9 min on
-# 2 idle cores, 12-17 min on 2 busy ones; 0 skips that guest).
+# 2 idle cores, 12-17 min on 2 busy ones; 0 skips that guest), PEERBAR_VFIO_USER_GUEST (default
+# 1: QEMU 11 from trixie-backports, scripts/qemu/fetch-qemu.sh, attaches the simulated endpoint
+# that `peerbar sim serve` serves over vfio-user; 0 skips that guest).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -200,17 +203,18 @@ if [[ $vfio_user_guest == 1 ]]; then
         rm -f "$socket"
         "$target_dir/debug/peerbar" -v sim serve --socket "$socket" >"$work/server.log" 2>&1 &
         server=$!
-        for _ in $(seq 100); do
+        for _ in $(seq 300); do
             [[ -S $socket ]] && break
             sleep 0.1
         done
+        [[ -S $socket ]] || say "vfio-user: the server made no socket within 30 s (log: $work/server.log)"
         vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-*)
         initramfs=$work/initramfs.cpio.gz
         kernel_name=$(basename "$vmlinuz")
         positions="$positions peerbar.endpoint=03.0/00.0/02.0/00.0"
         after_nvme=(-device xio3130-downstream,id=sw_dn3,bus=sw_up,addr=0x2,chassis=2,slot=3
             -device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$socket\"},\"bus\":\"sw_dn3\"}")
-        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-copy=PASS" \
+        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS" \
             "intel_iommu=on peerbar.mode=vfio-user" \
             -object memory-backend-memfd,id=ram,size=1G,share=on -machine memory-backend=ram \
             -device intel-iommu,intremap=on,caching-mode=on
@@ -222,8 +226,10 @@ if [[ $vfio_user_guest == 1 ]]; then
         echo "---- peerbar sim serve (host) ----"
         grep -v '^\[DEBUG' "$work/server.log" | tail -20
         echo "------------------------------"
-        if [[ $server_status != 0 || -e $socket ]]; then
-            failures+=("vfio-user: the server exited with status $server_status on SIGTERM${socket:+; socket $( [[ -e $socket ]] && echo left behind || echo removed)}")
+        if [[ $server_status != 0 ]]; then
+            failures+=("vfio-user: peerbar sim serve exited with status $server_status on SIGTERM")
+        elif [[ -e $socket ]]; then
+            failures+=("vfio-user: peerbar sim serve left its socket $socket behind on SIGTERM")
         fi
     else
         failures+=("vfio-user: scripts/qemu/fetch-qemu.sh failed (see above)")

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use peerbar::device::vfio_user::{DmaPath, VfioUserDevice};
 
-use crate::{usage_error, GlobalOpts, Outcome};
+#[cfg(feature = "sim")]
+use crate::Outcome;
+use crate::{usage_error, GlobalOpts};
 
 /// The `--device` prefix naming a vfio-user socket.
 pub const PREFIX: &str = "vfio-user:";

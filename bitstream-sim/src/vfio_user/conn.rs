@@ -6,11 +6,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
-use peerbar::device::write_eventfd;
 use peerbar::device::vfio_user::wire::{
     self, command, flags, irq, region, Capabilities, Header, Message,
 };
 use peerbar::device::vfio_user::IOVA_WINDOW_CAP;
+use peerbar::device::write_eventfd;
 use peerbar::device::CONFIG_SPACE_LEN;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Error};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -194,7 +194,13 @@ impl Connection {
                     break;
                 }
             };
-            if let Some((header, result)) = self.handle(msg) {
+            let handled = self.handle(msg);
+            // The device's refused DMAs, said where the server's user sees them (and not kept
+            // for ever: the fabric's list would grow for as long as the server runs).
+            for fault in self.state.sim.take_faults() {
+                log::warn!("vfio-user: the device's DMA was refused: {fault}");
+            }
+            if let Some((header, result)) = handled {
                 let reply = Header {
                     msg_id: header.msg_id,
                     command: header.command,
