@@ -123,7 +123,7 @@ boot() {
     result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
     echo "---- peerbar in the guest: $name ----"
     # The init's own lines, the steps, errors, and the topology verdicts if there are any.
-    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|dma-buf|^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|dma-buf|^PEERBAR-KNOWN |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
         "$log.txt" || true
     echo "------------------------------"
     say "$name: guest run $((t1 - t0)) s"
