@@ -123,7 +123,7 @@ boot() {
     result=$(grep -m1 '^PEERBAR-RESULT ' "$log.txt" || true)
     echo "---- peerbar in the guest: $name ----"
     # The init's own lines, the steps, errors, and the topology verdicts if there are any.
-    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|dma-buf|^PEERBAR-KNOWN |^[0-9a-f:.]+ <-> |^  (common|verdict|do) ' \
+    grep -E '^(PASS|FAIL|SKIP) |^guest: |^error: |caused by: |No interrupt remapping|dma-buf|^[0-9a-f:.]+ <-> |^  (common|verdict|do) |^(OK|status|moved|verify) ' \
         "$log.txt" || true
     echo "------------------------------"
     say "$name: guest run $((t1 - t0)) s"
@@ -214,7 +214,7 @@ if [[ $vfio_user_guest == 1 ]]; then
         positions="$positions peerbar.endpoint=03.0/00.0/02.0/00.0"
         after_nvme=(-device xio3130-downstream,id=sw_dn3,bus=sw_up,addr=0x2,chassis=2,slot=3
             -device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$socket\"},\"bus\":\"sw_dn3\"}")
-        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS" \
+        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-copy=PASS" \
             "intel_iommu=on peerbar.mode=vfio-user" \
             -object memory-backend-memfd,id=ram,size=1G,share=on -machine memory-backend=ram \
             -device intel-iommu,intremap=on,caching-mode=on

@@ -316,9 +316,13 @@ impl Core {
     }
 
     /// Where the endpoint's own BARs are on the fabric (config space may have moved them).
+    /// A BAR at address 0 is taken as unassigned and decodes nothing, as Linux treats it: after
+    /// a reset, or when a vfio-user client such as QEMU keeps the BAR addresses to itself, the
+    /// registers read 0, and the engine's reads of low IOVAs (a guest's first DMA buffers) must
+    /// reach host memory, not the endpoint's own BAR0.
     pub(super) fn refresh_peer_bars(&mut self) {
         let bars = if self.config.memory_enabled() {
-            vec![
+            [
                 PeerBar {
                     device: PeerId::Endpoint,
                     bar: 0,
@@ -332,6 +336,9 @@ impl Core {
                     size_log2: BAR2_SIZE_LOG2,
                 },
             ]
+            .into_iter()
+            .filter(|bar| bar.base != 0)
+            .collect()
         } else {
             Vec::new()
         };
