@@ -340,7 +340,7 @@ pub fn check_bars(found: &BarLayout, bar2_bytes: Option<u64>) -> Finding {
 /// Linux's IOMMU is on, the function has an IOMMU group, it is bound to vfio-pci, and every
 /// other member of its group is one VFIO accepts.
 pub fn check_binding(f: &Function, iommu: &Iommu) -> Finding {
-    let bdf = f.bdf.to_string();
+    let bdf = f.bdf;
     let Some(group) = f.iommu_group else {
         let why = if iommu.active() {
             "the IOMMU is on but the function has no IOMMU group"
@@ -349,7 +349,7 @@ pub fn check_binding(f: &Function, iommu: &Iommu) -> Finding {
         };
         return Finding::fail(
             format!("{bdf}: {why}"),
-            Error::NoIommuGroup { bdf: bdf.clone() }.to_string(),
+            Error::NoIommuGroup { bdf }.to_string(),
         );
     };
     let driver = f.driver.as_deref();

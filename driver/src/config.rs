@@ -184,11 +184,27 @@ impl Capability {
     }
 }
 
-fn malformed(offset: u16, reason: impl Into<String>) -> Error {
-    Error::MalformedCapabilityList {
-        offset,
-        reason: reason.into(),
-    }
+/// What is wrong with a capability list ([`Error::MalformedCapabilityList`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CapabilityListFault {
+    #[error("next pointer {next:#x} points into the header (below {HEADER_END:#x})")]
+    IntoHeader { next: u16 },
+    #[error("next pointer {next:#x} loops back to a capability already visited")]
+    Loop { next: u16 },
+    #[error("next pointer {next:#x} points at an empty header ({header:#010x})")]
+    EmptyHeader { next: u16, header: u32 },
+    #[error("next pointer {next:#x} points below extended config space ({CONVENTIONAL_END:#x})")]
+    BelowExtended { next: u16 },
+    #[error(
+        "the {capability} capability ({len} bytes) runs past the end of conventional config space"
+    )]
+    PastEnd { capability: &'static str, len: u16 },
+    #[error("MSI-X {structure} BIR {bir} is reserved (BARs are 0..=5)")]
+    ReservedBir { structure: &'static str, bir: u8 },
+}
+
+fn malformed(offset: u16, fault: CapabilityListFault) -> Error {
+    Error::MalformedCapabilityList { offset, fault }
 }
 
 /// Walks the capability list in conventional config space (0x40..0x100).
@@ -209,15 +225,12 @@ pub fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>
         if at < HEADER_END {
             return Err(malformed(
                 from,
-                format!("next pointer {at:#x} points into the header (below {HEADER_END:#x})"),
+                CapabilityListFault::IntoHeader { next: at },
             ));
         }
         let slot = &mut visited[usize::from(at / 4)];
         if *slot {
-            return Err(malformed(
-                from,
-                format!("next pointer {at:#x} loops back to a capability already visited"),
-            ));
+            return Err(malformed(from, CapabilityListFault::Loop { next: at }));
         }
         *slot = true;
         let mut header = [0u8; 2];
@@ -250,15 +263,12 @@ pub fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Ca
             }
             return Err(malformed(
                 from,
-                format!("next pointer {at:#x} points at an empty header ({header:#010x})"),
+                CapabilityListFault::EmptyHeader { next: at, header },
             ));
         }
         let slot = &mut visited[usize::from(at / 4)];
         if *slot {
-            return Err(malformed(
-                from,
-                format!("next pointer {at:#x} loops back to a capability already visited"),
-            ));
+            return Err(malformed(from, CapabilityListFault::Loop { next: at }));
         }
         *slot = true;
         caps.push(Capability {
@@ -271,12 +281,7 @@ pub fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Ca
             return Ok(caps);
         }
         if next < CONVENTIONAL_END {
-            return Err(malformed(
-                at,
-                format!(
-                    "next pointer {next:#x} points below extended config space ({CONVENTIONAL_END:#x})"
-                ),
-            ));
+            return Err(malformed(at, CapabilityListFault::BelowExtended { next }));
         }
         from = at;
         at = next;
@@ -298,13 +303,11 @@ fn read8(dev: &(impl ConfigSpace + ?Sized), offset: u16) -> Result<u8> {
 }
 
 /// Checks that a capability of `len` bytes at `offset` fits in conventional config space.
-fn check_fits(offset: u16, len: u16, what: &str) -> Result<()> {
+fn check_fits(offset: u16, len: u16, capability: &'static str) -> Result<()> {
     if offset + len > CONVENTIONAL_END {
         return Err(malformed(
             offset,
-            format!(
-                "the {what} capability ({len} bytes) runs past the end of conventional config space"
-            ),
+            CapabilityListFault::PastEnd { capability, len },
         ));
     }
     Ok(())
@@ -472,16 +475,10 @@ pub fn msix_capability(dev: &(impl ConfigSpace + ?Sized)) -> Result<Option<MsixC
     let control = u16::from_le_bytes([c[2], c[3]]);
     let table = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
     let pba = u32::from_le_bytes([c[8], c[9], c[10], c[11]]);
-    let bir = |reg: u32, what: &str| {
-        BarIndex::new((reg & 0x7) as u8).ok_or_else(|| {
-            malformed(
-                offset,
-                format!(
-                    "MSI-X {what} BIR {} is reserved (BARs are 0..=5)",
-                    reg & 0x7
-                ),
-            )
-        })
+    let bir = |reg: u32, structure: &'static str| {
+        let bir = (reg & 0x7) as u8;
+        BarIndex::new(bir)
+            .ok_or_else(|| malformed(offset, CapabilityListFault::ReservedBir { structure, bir }))
     };
     Ok(Some(MsixCapability {
         offset,

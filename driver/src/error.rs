@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::address::{BarIndex, BarOffset};
+use crate::device::vfio::Bdf;
 
 /// Everything that can fail in the peerbar driver.
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +35,16 @@ pub enum Error {
     ConfigOutOfRange { offset: u16, len: usize },
 
     #[error("no PCI device {bdf} (looked in {path})")]
-    DeviceNotFound { bdf: String, path: PathBuf },
+    DeviceNotFound { bdf: Bdf, path: PathBuf },
 
     #[error("PCI device {bdf} is bound to {driver}, not vfio-pci; bind it: echo {bdf} > /sys/bus/pci/drivers/{driver}/unbind && echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe")]
-    NotBoundToVfio { bdf: String, driver: String },
+    NotBoundToVfio { bdf: Bdf, driver: String },
 
     #[error("PCI device {bdf} is not bound to any driver; bind it to vfio-pci: echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override && echo {bdf} > /sys/bus/pci/drivers_probe")]
-    NoDriver { bdf: String },
+    NoDriver { bdf: Bdf },
 
     #[error("PCI device {bdf} has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d/AMD-Vi in firmware)")]
-    NoIommuGroup { bdf: String },
+    NoIommuGroup { bdf: Bdf },
 
     #[error("permission denied opening {path}: run as root or give your user access to the VFIO group (chown/udev rule)")]
     PermissionDenied {
@@ -129,8 +130,11 @@ pub enum Error {
         count: u32,
     },
 
-    #[error("malformed PCI capability list at config offset {offset:#x}: {reason}")]
-    MalformedCapabilityList { offset: u16, reason: String },
+    #[error("malformed PCI capability list at config offset {offset:#x}: {fault}")]
+    MalformedCapabilityList {
+        offset: u16,
+        fault: crate::config::CapabilityListFault,
+    },
 
     #[error("BAR2 size mismatch: the endpoint's BAR2_SIZE registers say {register} bytes but BAR2 is {bar_len} bytes")]
     Bar2SizeMismatch { register: u64, bar_len: u64 },
@@ -138,11 +142,11 @@ pub enum Error {
     #[error("{bar} of {device} has no bus address for peers yet: behind an IOMMU a peer reaches a BAR only through an IOVA mapping in the same VFIO container; map it first (VfioDevice::map_bar_for_peers)")]
     BarNotMappedForPeers { device: String, bar: BarIndex },
 
-    #[error("DMA mapping of {len} byte(s) at bus address {iova} refused: {reason}")]
+    #[error("DMA mapping of {len} byte(s) at bus address {iova} refused: {fault}")]
     DmaMapRejected {
         iova: crate::address::BusAddr,
         len: usize,
-        reason: String,
+        fault: DmaMapFault,
     },
 
     #[error("{len} byte(s) at offset {offset} run past the end of a {buffer_len}-byte buffer; nothing was accessed")]
@@ -173,6 +177,26 @@ pub enum Error {
 
     #[error(transparent)]
     Nvme(#[from] crate::nvme::NvmeError),
+}
+
+/// Why a DMA mapping (or, on the test double, a DMA access) was refused
+/// ([`Error::DmaMapRejected`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DmaMapFault {
+    #[error("empty mapping")]
+    Empty,
+    #[error("host address, length and IOVA must be {align}-byte aligned")]
+    Misaligned { align: usize },
+    #[error("the IOVA range overflows the 64-bit address space")]
+    Overflow,
+    #[error("outside the valid IOVA ranges")]
+    OutsideIovaRanges,
+    #[error("overlaps an existing mapping")]
+    Overlaps,
+    #[error("unmap of a range that is not exactly one mapping")]
+    NotOneMapping,
+    #[error("IOMMU fault: address not mapped")]
+    NotMapped,
 }
 
 /// Status of a PCIe completion, as encoded in the completion header.

@@ -91,6 +91,6 @@ pub use address::{BarIndex, BarOffset, BusAddr};
 pub use device::Device;
 pub use dma::{DmaError, QueueLostReason};
 pub use endpoint::Endpoint;
-pub use error::{CompletionStatus, Error, Result};
+pub use error::{CompletionStatus, DmaMapFault, Error, Result};
 pub use nvme::NvmeError;
 pub use nvme::{IoQueue, Nvme, NvmeOptions, NvmeStatus, NvmeTicket, TransferMode};

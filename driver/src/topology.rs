@@ -484,7 +484,7 @@ impl Sysfs {
         let sysfs_path = self.devices_dir().join(bdf.to_string());
         if fs::symlink_metadata(&sysfs_path).is_err() {
             return Err(Error::DeviceNotFound {
-                bdf: bdf.to_string(),
+                bdf,
                 path: self.devices_dir(),
             });
         }

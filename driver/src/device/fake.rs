@@ -29,7 +29,7 @@ use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::device::{
     bar_bus_addr_from_config, check_bar_access, check_config_access, Device, CONFIG_SPACE_LEN,
 };
-use crate::error::{Error, Result};
+use crate::error::{DmaMapFault, Error, Result};
 use crate::regs::{self, Access, ALL_ARRAYS, ALL_REGISTERS};
 
 /// Vendor ID the peerbar fake reports (Xilinx, the UltraScale+ block's default).
@@ -204,24 +204,20 @@ impl FakeDevice {
         mut f: impl FnMut(*mut u8, usize, usize),
     ) -> Result<()> {
         let st = self.dma_lock();
-        let fault = |reason: &str| Error::DmaMapRejected {
-            iova,
-            len,
-            reason: reason.to_owned(),
-        };
+        let fault = |fault: DmaMapFault| Error::DmaMapRejected { iova, len, fault };
         // Check everything first, so a faulting access touches nothing.
         let mut pieces = Vec::new();
         let mut at = iova.get();
         let end = at
             .checked_add(len as u64)
-            .ok_or_else(|| fault("address overflow"))?;
+            .ok_or_else(|| fault(DmaMapFault::Overflow))?;
         while at < end {
             let (&base, w) = st
                 .windows
                 .range(..=at)
                 .next_back()
                 .filter(|(&base, w)| at < base + w.len as u64)
-                .ok_or_else(|| fault("IOMMU fault: address not mapped"))?;
+                .ok_or_else(|| fault(DmaMapFault::NotMapped))?;
             let within = (at - base) as usize;
             let n = (w.len - within).min((end - at) as usize);
             pieces.push((w.host + within, n));
@@ -579,28 +575,22 @@ impl Device for FakeDevice {
     }
 
     unsafe fn map_dma(&self, host: *mut u8, len: usize, iova: BusAddr) -> Result<()> {
-        let reject = |reason: &str| {
-            Err(Error::DmaMapRejected {
-                iova,
-                len,
-                reason: reason.to_owned(),
-            })
-        };
+        let reject = |fault: DmaMapFault| Err(Error::DmaMapRejected { iova, len, fault });
         if len == 0 {
-            return reject("empty mapping");
+            return reject(DmaMapFault::Empty);
         }
         if (host as u64 | len as u64 | iova.get()) % FAKE_PAGE != 0 {
-            return reject("host address, length and IOVA must be 4 KiB aligned");
+            return reject(DmaMapFault::Misaligned { align: 4096 });
         }
         let Some(end) = iova.checked_add(len as u64) else {
-            return reject("IOVA range overflows");
+            return reject(DmaMapFault::Overflow);
         };
         if !self
             .iova_ranges
             .iter()
             .any(|r| r.start <= iova.get() && end.get() <= r.end)
         {
-            return reject("outside the valid IOVA ranges");
+            return reject(DmaMapFault::OutsideIovaRanges);
         }
         let mut st = self.dma_lock();
         let overlaps = st
@@ -609,7 +599,7 @@ impl Device for FakeDevice {
             .next_back()
             .is_some_and(|(&base, w)| base + w.len as u64 > iova.get());
         if overlaps {
-            return reject("overlaps an existing mapping");
+            return reject(DmaMapFault::Overlaps);
         }
         st.windows.insert(
             iova.get(),
@@ -631,7 +621,7 @@ impl Device for FakeDevice {
             _ => Err(Error::DmaMapRejected {
                 iova,
                 len,
-                reason: "unmap of a range that is not exactly one mapping".to_owned(),
+                fault: DmaMapFault::NotOneMapping,
             }),
         }
     }

@@ -51,7 +51,7 @@ use crate::device::backend::{IommufdMissing, VfioBackend, VfioFunction};
 use crate::device::msix::Msix;
 use crate::device::vfio::{open_error, probe_sysfs, Bdf, SysfsPaths, VfioOpen};
 use crate::device::{bar_bus_addr_from_config, check_config_access, for_each_config_piece, Device};
-use crate::error::{Error, Result};
+use crate::error::{DmaMapFault, Error, Result};
 use crate::hostmem::IovaAllocator;
 use crate::mmio::MmioRegion;
 
@@ -818,7 +818,7 @@ impl Device for IommufdDevice {
             return Err(Error::DmaMapRejected {
                 iova,
                 len,
-                reason: format!("host address, length and IOVA must be {PAGE}-byte aligned"),
+                fault: DmaMapFault::Misaligned { align: PAGE },
             });
         }
         let mut map = iofd::iommu_ioas_map {

@@ -68,7 +68,7 @@ use crate::address::{BarIndex, BarOffset, BusAddr};
 use crate::device::backend::{VfioBackend, VfioFunction};
 use crate::device::msix::Msix;
 use crate::device::{bar_bus_addr_from_config, check_config_access, for_each_config_piece, Device};
-use crate::error::{Error, Result};
+use crate::error::{DmaMapFault, Error, Result};
 use crate::hostmem::IovaAllocator;
 use crate::mmio::MmioRegion;
 
@@ -198,23 +198,25 @@ fn probe_with(
 /// directory and IOMMU group.
 pub(crate) fn probe_sysfs(bdf: &str, paths: &SysfsPaths) -> Result<(Bdf, PathBuf, u32)> {
     let parsed: Bdf = bdf.parse()?;
-    let name = parsed.to_string();
-    let sysfs_path = paths.sysfs.join("bus/pci/devices").join(&name);
+    let sysfs_path = paths.sysfs.join("bus/pci/devices").join(parsed.to_string());
     if !sysfs_path.exists() {
         return Err(Error::DeviceNotFound {
-            bdf: name,
+            bdf: parsed,
             path: paths.sysfs.join("bus/pci/devices"),
         });
     }
 
     // The IOMMU first: without one, vfio-pci refuses to bind, so advice to bind would not help.
     let group_link = sysfs_path.join("iommu_group");
-    let group_name = link_name(&group_link)?.ok_or(Error::NoIommuGroup { bdf: name.clone() })?;
+    let group_name = link_name(&group_link)?.ok_or(Error::NoIommuGroup { bdf: parsed })?;
 
     match link_name(&sysfs_path.join("driver"))? {
-        None => return Err(Error::NoDriver { bdf: name }),
+        None => return Err(Error::NoDriver { bdf: parsed }),
         Some(driver) if driver != "vfio-pci" => {
-            return Err(Error::NotBoundToVfio { bdf: name, driver })
+            return Err(Error::NotBoundToVfio {
+                bdf: parsed,
+                driver,
+            })
         }
         Some(_) => {}
     }
@@ -690,7 +692,7 @@ impl Device for VfioDevice {
             return Err(Error::DmaMapRejected {
                 iova,
                 len,
-                reason: format!("host address, length and IOVA must be {align}-byte aligned"),
+                fault: DmaMapFault::Misaligned { align },
             });
         }
         // SAFETY: the caller guarantees (this method's contract) that `host..host + len` stays
@@ -895,7 +897,7 @@ mod tests {
         let fs = FakeSysfs::new();
         let err = probe("0000:02:00.0", &fs.paths()).unwrap_err();
         assert!(
-            matches!(&err, Error::DeviceNotFound { bdf, .. } if bdf == "0000:02:00.0"),
+            matches!(&err, Error::DeviceNotFound { bdf, .. } if bdf.to_string() == "0000:02:00.0"),
             "{err}"
         );
     }
