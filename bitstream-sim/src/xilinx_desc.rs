@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Generated from hw/regmap/wire.toml: do not edit (regenerate with cargo run -p peerbar-regmap).
 //! The UltraScale+ PCIe block's descriptors (hw/regmap/wire.toml) as little-endian 32-bit
 //! words with a getter and a setter per field: what the RTL slices out of tdata, by name.

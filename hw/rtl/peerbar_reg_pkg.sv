@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_reg_pkg: peerbar endpoint registers (BAR0, 64 KiB)
 //
 // Generated from hw/regmap/peerbar.toml by peerbar-regmap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Generated from hw/regmap/wire.toml: do not edit (regenerate with cargo run -p peerbar-regmap).
 // peerbar's wire formats as packed structs (bit 0 = bit 0 of byte 0: cast a little-endian
 // bus or tdata slice to the type) and their code values.

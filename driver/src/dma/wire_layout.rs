@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Generated from hw/regmap/wire.toml: do not edit (regenerate with cargo run -p peerbar-regmap).
 //! Byte layouts of the DMA engine's wire formats (hw/regmap/wire.toml): `#[repr(C)]` structs of
 //! little-endian fields (alignment 1, no padding) with their size and offsets checked at

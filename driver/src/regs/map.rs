@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Generated from hw/regmap/peerbar.toml by peerbar-regmap.
 // Do not edit; regenerate with cargo run -p peerbar-regmap
 

@@ -20,6 +20,8 @@ use model::RegMap;
 
 /// The source, relative to the workspace root.
 pub const SOURCE: &str = "hw/regmap/peerbar.toml";
+/// First line of every generated source file: the project's licence (README, LICENSE-*).
+pub const SPDX_LINE: &str = "// SPDX-License-Identifier: MIT OR Apache-2.0";
 /// The regeneration hint printed on a failed check.
 const HINT: &str = "run: cargo run -p peerbar-regmap";
 

@@ -97,6 +97,7 @@ fn register_info(o: &mut String, reg: &Register, ind: &str) {
 pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
     let mut o = String::new();
     // Writing to a String cannot fail.
+    let _ = writeln!(o, "{}", crate::SPDX_LINE);
     let _ = writeln!(
         o,
         "// Generated from {source} by peerbar-regmap.\n\

@@ -58,6 +58,7 @@ pub fn generate(map: &RegMap, source: &str) -> String {
     let mut o = String::new();
     let pkg = format!("{}_reg_pkg", map.name);
     // Writing to a String cannot fail.
+    let _ = writeln!(o, "{}", crate::SPDX_LINE);
     let _ = writeln!(o, "// {pkg}: {}", one_line(&map.description));
     let _ = writeln!(o, "//");
     let _ = writeln!(o, "// Generated from {source} by peerbar-regmap.");

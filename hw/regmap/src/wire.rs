@@ -245,6 +245,7 @@ impl WireSpec {
 
     fn sv(&self) -> String {
         let mut o = String::new();
+        let _ = writeln!(o, "{}", crate::SPDX_LINE);
         let _ = writeln!(o, "// Generated from {SOURCE}: do not edit ({REGEN}).");
         let _ = writeln!(
             o,
@@ -303,6 +304,7 @@ impl WireSpec {
 
     fn rust_bytes(&self) -> String {
         let mut o = String::new();
+        let _ = writeln!(o, "{}", crate::SPDX_LINE);
         let _ = writeln!(o, "// Generated from {SOURCE}: do not edit ({REGEN}).");
         let _ = writeln!(
             o,
@@ -405,6 +407,7 @@ impl WireSpec {
 
     fn rust_bits(&self) -> String {
         let mut o = String::new();
+        let _ = writeln!(o, "{}", crate::SPDX_LINE);
         let _ = writeln!(o, "// Generated from {SOURCE}: do not edit ({REGEN}).");
         let _ = writeln!(
             o,
