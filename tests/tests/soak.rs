@@ -1,4 +1,4 @@
-//! Randomized soak of the DMA engine with a scoreboard (docs/dma-engine.md, "Soak").
+//! Randomized soak of the DMA engine with a scoreboard (docs/verification.md, "Soak").
 //!
 //! One simulated endpoint with host settings drawn from the seed, all queues, several jobs in
 //! flight per queue, submitted and reaped in a random interleaving: PULL / PUSH of random lists,

@@ -365,7 +365,7 @@ fn dma_error_addr_names_the_failed_segment_read() {
 
 /// The cost of the tag rules, printed: the same 512-byte PULL reads with 8-bit tags (each slot
 /// cycles through 8 tags) and with 5-bit tags (each reuse waits out the quarantine). Both move
-/// every byte; 5-bit tags are slower (a benchmark measures it: docs/dma-engine.md).
+/// every byte; 5-bit tags are slower (a benchmark measures it: docs/verification.md).
 #[test]
 fn five_bit_tags_are_exact_and_wait_out_the_quarantine() {
     let mut cycles = Vec::new();
