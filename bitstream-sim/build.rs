@@ -190,6 +190,8 @@ fn check_verilator(verilator: &str) {
         Err(e) => not_found(&format!("`{verilator} --version`: {e}")),
     };
     let text = String::from_utf8_lossy(&output.stdout);
+    // Benchmarks state the version their simulation speed was measured with.
+    println!("cargo:rustc-env=PEERBAR_VERILATOR_VERSION={}", text.trim());
     // "Verilator 5.006 2023-01-22 rev (Debian 5.006-3)"
     let version = text
         .split_whitespace()

@@ -15,6 +15,10 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
+/// `verilator --version` of the Verilator that built the model (simulation speed depends on
+/// it: benchmarks print it beside their figures).
+pub const VERILATOR_VERSION: &str = env!("PEERBAR_VERILATOR_VERSION");
+
 /// log2 of the BAR2 size in bytes the model was verilated with (parameter `Bar2SizeLog2`).
 pub const BAR2_SIZE_LOG2: u32 = parse_u32(env!("PEERBAR_BAR2_SIZE_LOG2"));
 

@@ -137,7 +137,10 @@ fn main() {
         rcb,
         ..SimConfig::default()
     };
-    println!("peerbar DMA engine, simulated endpoint (Verilator), {config:?}");
+    println!(
+        "peerbar DMA engine, simulated endpoint ({}), {config:?}",
+        peerbar_sim::rtl::VERILATOR_VERSION
+    );
     for pull in [true, false] {
         for entry in [4096u64, 512] {
             let sim = SimDevice::new(config.clone()).unwrap();

@@ -99,7 +99,8 @@ fn main() {
         return;
     }
     println!(
-        "peerbar simulated endpoint: Verilator model of the board wrapper around hw/rtl, 256-bit @ 250 MHz"
+        "peerbar simulated endpoint: Verilator model of the board wrapper around hw/rtl, 256-bit @ 250 MHz ({})",
+        peerbar_sim::rtl::VERILATOR_VERSION
     );
     mmio_round_trips(&dev);
     bulk(&dev, 256, 512);
