@@ -1,6 +1,7 @@
+use std::collections::BTreeMap;
 
 use super::*;
-use crate::tlp::dword_span;
+use crate::tlp::{dword_span, RequestType};
 
 const LIMITS: RqLimits = RqLimits {
     max_payload: 256,

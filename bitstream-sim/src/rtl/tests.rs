@@ -1,4 +1,3 @@
-
 //! RTL unit tests: CQ requests in, CC completions out, checked against the PCIe rules and a
 //! shadow copy of BAR2.
 

@@ -1,4 +1,3 @@
-
 use super::*;
 
 const HEADER: &str = "[block]\nname = \"t\"\ndescription = \"test block\"\nsize = 0x100\n";
