@@ -10,9 +10,9 @@
 //! bus, dword-aligned, no straddling. An RQ packet is the 128-bit descriptor then payload from
 //! DW4; an RC packet is the 96-bit descriptor then payload from DW3.
 //!
-//! `requester/rq.rs` holds the request side (RQ beats, their decoding and the request rules), `requester/rc.rs` the
-//! completion side (completions, the Split Completion Table, the RC scheduler); both are
-//! re-exported here.
+//! `requester/rq.rs` holds the request side (RQ beats, their decoding and the request rules),
+//! `requester/rc.rs` the completion side (completions, the Split Completion Table, the RC
+//! scheduler); both are re-exported here.
 
 mod rc;
 mod rq;
