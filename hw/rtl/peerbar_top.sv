@@ -392,6 +392,42 @@ module peerbar_top
     .mem_rd_data_i       (dma_rd_data)
   );
 
+  ////////////////////////////
+  // Handshake checks       //
+  ////////////////////////////
+
+  // Simulation only (peerbar_axis_stable_check): a beat waiting for TREADY stays as it is, on
+  // the core's interfaces (CQ, RC: the model of the core must keep the rule) and on ours (CC,
+  // RQ).
+  peerbar_axis_stable_check #(.Name ("CQ"), .W (256 + 8 + 1 + 88)) u_cq_check (
+    .clk_i     (user_clk),
+    .rst_i     (user_reset),
+    .valid_i   (m_axis_cq_tvalid),
+    .ready_i   (m_axis_cq_tready),
+    .payload_i ({m_axis_cq_tdata, m_axis_cq_tkeep, m_axis_cq_tlast, m_axis_cq_tuser})
+  );
+  peerbar_axis_stable_check #(.Name ("CC"), .W (256 + 8 + 1 + 33)) u_cc_check (
+    .clk_i     (user_clk),
+    .rst_i     (user_reset),
+    .valid_i   (s_axis_cc_tvalid),
+    .ready_i   (s_axis_cc_tready[0]),
+    .payload_i ({s_axis_cc_tdata, s_axis_cc_tkeep, s_axis_cc_tlast, s_axis_cc_tuser})
+  );
+  peerbar_axis_stable_check #(.Name ("RQ"), .W (256 + 8 + 1 + 62)) u_rq_check (
+    .clk_i     (user_clk),
+    .rst_i     (user_reset),
+    .valid_i   (s_axis_rq_tvalid),
+    .ready_i   (s_axis_rq_tready[0]),
+    .payload_i ({s_axis_rq_tdata, s_axis_rq_tkeep, s_axis_rq_tlast, s_axis_rq_tuser})
+  );
+  peerbar_axis_stable_check #(.Name ("RC"), .W (256 + 8 + 1 + 75)) u_rc_check (
+    .clk_i     (user_clk),
+    .rst_i     (user_reset),
+    .valid_i   (m_axis_rc_tvalid),
+    .ready_i   (m_axis_rc_tready),
+    .payload_i ({m_axis_rc_tdata, m_axis_rc_tkeep, m_axis_rc_tlast, m_axis_rc_tuser})
+  );
+
   // For the simulation: clock the model while the engine has work (see the header).
   logic dma_busy /* verilator public_flat_rd */;
   assign dma_busy = dma_engine_busy;
