@@ -10,7 +10,9 @@
 #   KEEP_LOG=1 scripts/test-vfio.sh print the guest log even when everything passed
 #
 # Environment: CARGO_TARGET_DIR (default: target/ in the repository), PEERBAR_QEMU_CACHE (the
-# unpacked guest kernel and busybox; default $CARGO_TARGET_DIR/qemu-guest), PEERBAR_QEMU_TIMEOUT
+# unpacked guest kernel and busybox; default $CARGO_TARGET_DIR/qemu-guest), PEERBAR_QEMU_WORK
+# (this run's initramfs, NVMe images, logs and vfio-user socket, rewritten by every run; default
+# $PEERBAR_QEMU_CACHE/run: set it to share one cache between runs at once), PEERBAR_QEMU_TIMEOUT
 # (seconds for the guest run, default 300), PEERBAR_BIN (a static peerbar already built: skips
 # the cargo build), PEERBAR_IOMMUFD_GUEST (default 1: build, once, and boot the guest kernel
 # with iommufd and the VFIO cdev, scripts/qemu/build-kernel.sh; its cold build took 3.9 min on
@@ -58,7 +60,7 @@ else
     peerbar=$target_dir/$triple/release/peerbar
 fi
 
-work=$cache/run
+work=${PEERBAR_QEMU_WORK:-$cache/run}
 mkdir -p "$work"
 "$repo/scripts/qemu/build-initramfs.sh" "$cache" "$peerbar" "$work/initramfs.cpio.gz"
 for disk in a b c z; do
@@ -192,8 +194,9 @@ fi
 # Verilator, on this host) serves it over vfio-user, QEMU's vfio-user-pci client (QEMU >= 10.1,
 # from trixie-backports: scripts/qemu/fetch-qemu.sh) attaches it below the switch next to NVMe
 # B, and the guest's vfio-pci and the static peerbar drive it as they would a board: info,
-# bar-test, push --verify, and a copy where NVMe B DMAs into the simulated BAR2 through
-# the IOMMU. Guest RAM is a shared memfd, so the server can reach it (DMA_MAP passes the fd).
+# bar-test, push --verify, a short bench in wall time (its rows are printed as guest: lines),
+# and a copy where NVMe B DMAs into the simulated BAR2 through the IOMMU. Guest RAM is a shared
+# memfd, so the server can reach it (DMA_MAP passes the fd).
 if [[ $vfio_user_guest == 1 ]]; then
     say "vfio-user: QEMU with the vfio-user client (scripts/qemu/fetch-qemu.sh; cached)"
     if qemu=$("$repo/scripts/qemu/fetch-qemu.sh" "$cache"); then
@@ -214,7 +217,7 @@ if [[ $vfio_user_guest == 1 ]]; then
         positions="$positions peerbar.endpoint=03.0/00.0/02.0/00.0"
         after_nvme=(-device xio3130-downstream,id=sw_dn3,bus=sw_up,addr=0x2,chassis=2,slot=3
             -device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$socket\"},\"bus\":\"sw_dn3\"}")
-        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-copy=PASS" \
+        boot vfio-user "PEERBAR-RESULT vu-bind=PASS vu-info=PASS vu-bar-test=PASS vu-push=PASS vu-bench=PASS vu-copy=PASS" \
             "intel_iommu=on peerbar.mode=vfio-user" \
             -object memory-backend-memfd,id=ram,size=1G,share=on -machine memory-backend=ram \
             -device intel-iommu,intremap=on,caching-mode=on

@@ -8,7 +8,6 @@
 mod out;
 
 mod bar_test;
-#[cfg(feature = "sim")]
 mod bench;
 mod bringup;
 mod copy;
@@ -68,6 +67,7 @@ Examples:
   peerbar push examples/lists/gather.txt --verify   one descriptor list as one DMA job (PULL)
   peerbar push list.txt --op push --in data.bin      your bytes: into BAR2, then out to the list
   peerbar bench                              DMA throughput sweep beside the TLP-limited ideal
+                                             (with --device: in wall time, MB/s and jobs/s)
   peerbar bench --op pull --entry-sizes 256,1k,4k,16k --plot pull.svg
   peerbar bench --queues 1,2 --queue-depths 4 --csv bench.csv
   peerbar copy                               64 MiB NVMe <-> BAR2 <-> host, peer to peer, verified
@@ -200,8 +200,8 @@ enum Command {
     Push(push::PushArgs),
 
     /// Measure DMA throughput over a sweep of op x entry size x list length x queue depth x
-    /// queues, beside the interface's TLP-limited ideal; table, JSON, CSV and SVG plot.
-    #[cfg(feature = "sim")]
+    /// queues: simulated time beside the interface's TLP-limited ideal on the simulation, wall
+    /// time on hardware and vfio-user; table, JSON, CSV and SVG plot.
     #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
     Bench(bench::BenchArgs),
 
@@ -214,10 +214,6 @@ enum Command {
     /// common switch, ACS along the path, and a verdict with what to do.
     #[command(long_about = topology::LONG_ABOUT, after_help = topology::AFTER_HELP)]
     Topology(topology::TopologyArgs),
-
-    /// Not in this build: it was built without the simulator (cargo feature `sim`).
-    #[cfg(not(feature = "sim"))]
-    Bench(NotBuilt),
 
     /// Prove the VFIO path on a real kernel: open an NVMe function bound to vfio-pci, map DMA
     /// memory through the IOMMU, take MSI-X interrupts, Identify/Read/Write with PRP and SGL,
@@ -375,7 +371,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         _ => None,
     };
     // The sweep's options are checked before the device is opened, too.
-    #[cfg(feature = "sim")]
     let bench_plan = match &cli.command {
         Command::Bench(args) => {
             bench::check_outputs(args)?;
@@ -412,13 +407,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let loaded = push_list.expect("loaded above");
             push::run(&mut target, &cli.global, &args, &loaded)
         }
-        #[cfg(feature = "sim")]
         Command::Bench(args) => {
             let plan = bench_plan.expect("planned above");
             bench::run(&mut target, &cli.global, &args, &plan)
         }
-        #[cfg(not(feature = "sim"))]
-        Command::Bench(_) => Err(usage_error(target::NO_SIMULATOR)),
         Command::VfioCheck(_) => unreachable!("handled before a target is opened"),
         #[cfg(feature = "sim")]
         Command::Sim(_) => unreachable!("sim serve returned above, owning its simulation"),

@@ -12,8 +12,6 @@ pub enum Counting {
     /// Bytes: shown with units and a rate.
     Bytes,
     /// Steps (jobs, sweep points): shown as `n/total`.
-    // Only bench and copy count steps, and they need the simulator.
-    #[cfg_attr(not(feature = "sim"), allow(dead_code))]
     Steps,
 }
 

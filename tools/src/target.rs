@@ -201,6 +201,24 @@ impl Target {
         #[cfg(not(feature = "sim"))]
         None
     }
+
+    /// Simulated cycles the DMA engine was active so far (`SimStats::dma_active_cycles`), `None`
+    /// on hardware and through vfio-user (the server's statistics are not visible to clients).
+    pub fn sim_dma_active_cycles(&self) -> Option<u64> {
+        #[cfg(feature = "sim")]
+        return self.sim_stats().map(|s| s.dma_active_cycles);
+        #[cfg(not(feature = "sim"))]
+        None
+    }
+
+    /// The simulated clock in Hz (the RTL's 250 MHz user clock), `None` unless this is the
+    /// simulated endpoint.
+    pub fn sim_clock_hz(&self) -> Option<u64> {
+        #[cfg(feature = "sim")]
+        return self.sim.as_ref().map(|_| peerbar_sim::CLOCK_HZ);
+        #[cfg(not(feature = "sim"))]
+        None
+    }
 }
 
 /// `--device` checked: `None` for the simulated endpoint; with `--device`, its address, and
@@ -276,8 +294,9 @@ fn check_trace(path: &std::path::Path) -> anyhow::Result<()> {
 #[cfg(not(feature = "sim"))]
 pub const NO_SIMULATOR: &str =
     "this peerbar was built without the simulator (cargo feature `sim`, \
-     e.g. the static build for the QEMU guest): give --device <BDF> for real hardware, or use a \
-     default build for the simulated endpoint";
+     e.g. the static build for the QEMU guest): give --device <BDF> for real hardware (or \
+     --device vfio-user:PATH for a served simulation), or use a default build for the simulated \
+     endpoint";
 
 /// Simulation settings from the command line, validated (a bad value is a usage error).
 #[cfg(feature = "sim")]

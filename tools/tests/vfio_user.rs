@@ -220,6 +220,168 @@ fn regs_watch_runs_beside_bench_on_the_same_device() {
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
 }
 
+/// `bench` through vfio-user, as it runs on hardware: wall-clock rows (no cycles, no ideal), one
+/// per combination in sweep order, every job counted by the device and none failed; and the
+/// checks against the device's limits (queues, BAR2) refuse before anything is submitted.
+#[test]
+fn bench_rows_are_wall_clock_and_every_job_completes_with_success() {
+    let dir = scratch("bench");
+    let served = Served::start(&dir);
+    let job_counters = |served: &Served| -> (u64, u64) {
+        let v = served.json(&["regs", "--only", "DMA_JOB"]);
+        let regs = v["registers"].as_array().expect("registers[]");
+        let count = |name: &str| {
+            regs.iter()
+                .find(|r| r["name"] == name)
+                .and_then(|r| r["fields"]["COUNT"].as_u64())
+                .unwrap_or_else(|| panic!("{name}.COUNT in {v}"))
+        };
+        (count("DMA_JOBS"), count("DMA_JOB_ERRORS"))
+    };
+    assert_eq!(job_counters(&served), (0, 0));
+    let jobs = 6u64;
+    let v = served.json(&[
+        "bench",
+        "--op",
+        "pull,push",
+        "--entry-sizes",
+        "512,4k",
+        "--list-lengths",
+        "4",
+        "--queue-depths",
+        "1,4",
+        "--queues",
+        "1,2",
+        "--jobs",
+        "6",
+    ]);
+    assert_eq!(v["schema"], "peerbar-bench/1");
+    assert_eq!(v["target"], "vfio-user");
+    assert_eq!(v["device"], served.device.as_str(), "{v}");
+    for field in ["mps", "mrrs", "rcb", "clock_hz", "duration_seconds"] {
+        assert!(v[field].is_null(), "{field}: {v}");
+    }
+    assert_eq!(
+        (&v["until_interrupted"], &v["interrupted"]),
+        (&Value::Bool(false), &Value::Bool(false))
+    );
+    let rows = v["rows"].as_array().expect("rows[]");
+    // Sweep order: op, then queues, list length, depth, entry size (innermost).
+    let mut expected = Vec::new();
+    for op in ["pull", "push"] {
+        for queues in [1u64, 2] {
+            for depth in [1u64, 4] {
+                for entry in [512u64, 4096] {
+                    expected.push((op, queues, depth, entry));
+                }
+            }
+        }
+    }
+    let got: Vec<(&str, u64, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["op"].as_str().unwrap(),
+                r["queues"].as_u64().unwrap(),
+                r["queue_depth"].as_u64().unwrap(),
+                r["entry_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let mut total_jobs = 0;
+    let (mut pulled, mut pushed) = (0, 0);
+    for row in rows {
+        let n = |f: &str| row[f].as_u64().unwrap_or_else(|| panic!("{f} in {row}"));
+        assert_eq!(n("jobs"), jobs, "every job of every queue completed: {row}");
+        assert_eq!(n("list_length"), 4);
+        let bytes = jobs * n("queues") * 4 * n("entry_bytes");
+        assert_eq!(n("bytes"), bytes, "{row}");
+        for field in ["cycles", "ideal_gbytes_per_s", "percent_of_ideal"] {
+            assert!(row[field].is_null(), "{field} off the simulation: {row}");
+        }
+        let wall = row["wall_seconds"].as_f64().expect("wall_seconds");
+        let rate = row["gbytes_per_s"].as_f64().expect("gbytes_per_s");
+        assert!(wall > 0.0, "{row}");
+        // Wall time: bytes / wall_seconds.
+        let wall_rate = bytes as f64 / wall / 1e9;
+        assert!((rate - wall_rate).abs() <= wall_rate * 1e-9, "{row}");
+        total_jobs += jobs * n("queues");
+        match row["op"].as_str() {
+            Some("pull") => pulled += bytes,
+            _ => pushed += bytes,
+        }
+    }
+    // The device counted every job, none with an error status (a failed job would also have
+    // ended the sweep with exit status 4), and moved every byte each way.
+    assert_eq!(job_counters(&served), (total_jobs, 0));
+    let v = served.json(&["regs", "--only", "DMA_BYTES"]);
+    let reg = |name: &str| {
+        v["registers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .and_then(|r| r["fields"]["VALUE"].as_u64())
+            .unwrap_or_else(|| panic!("{name} in {v}"))
+    };
+    assert_eq!(
+        reg("DMA_BYTES_IN_LO") + (reg("DMA_BYTES_IN_HI") << 32),
+        pulled
+    );
+    assert_eq!(
+        reg("DMA_BYTES_OUT_LO") + (reg("DMA_BYTES_OUT_HI") << 32),
+        pushed
+    );
+
+    // The table: wall-clock columns, no simulated ones.
+    let r = run(&[
+        "--device",
+        &served.device,
+        "bench",
+        "--op",
+        "push",
+        "--entry-sizes",
+        "4k",
+        "--list-lengths",
+        "2",
+        "--queue-depths",
+        "2",
+        "--jobs",
+        "3",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("bench on vfio-user: "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("MB/s") && r.stdout.contains("jobs/s"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("of ideal"), "{}", r.stdout);
+    let total_jobs = total_jobs + 3;
+    assert_eq!(job_counters(&served), (total_jobs, 0));
+
+    // The device's limits: refused before anything is submitted (exit 2, no job counted).
+    for (args, says) in [
+        (&["bench", "--queues", "999"][..], "--queues 999"),
+        // 64 x 1 MiB entries: more than the served 1 MiB BAR2.
+        (&["bench", "--entry-sizes", "1MiB"][..], "BAR2"),
+    ] {
+        let mut all = vec!["--device", served.device.as_str()];
+        all.extend_from_slice(args);
+        let r = run(&all);
+        assert_eq!(
+            r.code, EXIT_USAGE,
+            "peerbar {all:?}: {}{}",
+            r.stdout, r.stderr
+        );
+        assert!(r.stderr.contains(says), "peerbar {all:?}: {}", r.stderr);
+    }
+    assert_eq!(job_counters(&served), (total_jobs, 0));
+    let (code, stderr) = served.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
 #[test]
 fn the_server_outlives_a_client_killed_mid_dma() {
     let dir = scratch("kill");

@@ -1,5 +1,7 @@
 //! `peerbar bench`: DMA throughput over a sweep of operation, entry size, list length, queue
-//! depth and queue count, beside the interface's TLP-limited ideal.
+//! depth and queue count: on the simulated endpoint in simulated time beside the interface's
+//! TLP-limited ideal, on every other target (hardware, vfio-user) in wall time. In every build:
+//! without the simulator (cargo feature `sim`) it runs on `--device` only.
 //!
 //! Every option is checked before the device is opened ([`plan`]); the BAR2 and queue-count
 //! limits right after it is opened, before anything is submitted.
@@ -15,13 +17,14 @@ use peerbar::dma::sgl::{SglBuilder, DESCRIPTOR_LIMIT};
 use peerbar::dma::{Job, PeerRange, QueueConfig, Sgl, Ticket};
 use peerbar::hostmem::DmaBuffer;
 use peerbar::hostmem::{DataList, PreparedSgl};
-use peerbar_sim::{SimConfig, CLOCK_HZ};
+#[cfg(feature = "sim")]
+use peerbar_sim::SimConfig;
 use serde::Serialize;
 
 use crate::interrupt::{self, Live, RunFor};
 use crate::progress::{self, Counting};
 use crate::push::{Op, MAX_ENTRIES};
-use crate::target::{Kind, Target};
+use crate::target::Target;
 use crate::units::{human_bytes, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
 
@@ -40,18 +43,34 @@ Measure DMA throughput over every combination of --op x --entry-sizes x --list-l
 For each combination the tool creates the queue pairs (0, 1, ...), and on each submits --jobs
 jobs, keeping up to the queue depth in flight per queue. Every job is one list of list-length
 entries of entry-size bytes each, laid out back to back in a host DMA buffer (one per queue),
-moved to (PULL) or from (PUSH) the queue's own BAR2 slice. When all jobs have completed it
-reports the payload bytes, the simulated cycles the engine was active
-(SimStats::dma_active_cycles) and the wall time.
+moved to (PULL) or from (PUSH) the queue's own BAR2 slice; the tool polls the completion
+queues (no interrupts). When all jobs have completed it reports the payload bytes, the wall time
+(first submission to last completion) and, on the simulated endpoint, the simulated cycles the
+engine was active (SimStats::dma_active_cycles).
 
-  throughput  simulation: bytes / (cycles / 250 MHz); hardware: bytes / wall time
+What it measures, per target:
+  simulation  (no --device) throughput = bytes / (cycles / 250 MHz): the RTL's rate in
+              simulated time, however slowly the simulation runs, beside the ideal below;
+              table columns cycles, GB/s, ideal GB/s, of ideal. Each run is its own fresh
+              simulation
+  hardware    (--device BDF) throughput = bytes / wall time, as the host program sees it: the
+              doorbell and register accesses, the DMA, the IOMMU and the polling included; no
+              cycles, no ideal (null in JSON); table columns MB/s and jobs/s (jobs x queues /
+              wall time). A QEMU guest whose vfio-pci binds the endpoint `peerbar sim serve`
+              serves is this target too: its wall time covers QEMU, the vfio-user socket and
+              the simulation
+  vfio-user   (--device vfio-user:PATH) as hardware: bytes / wall time, no cycles, no ideal
+              (the served simulation's statistics are not visible to its clients)
+A peerbar built without the simulator (no cargo feature `sim`: the QEMU guest's static binary)
+runs bench on --device only.
+
   ideal       simulation only: the same bytes at the interface's TLP-limited rate for the
               host's MPS/MRRS/RCB (--mps/--mrrs/--rcb): PULL is limited by the RC interface
               (reads split at MRRS-aligned boundaries, completions of at most MPS bytes ending
               on RCB boundaries, ceil((12 + payload) / 32) beats each), PUSH by the RQ interface
               (MemWr split at MPS-aligned boundaries, ceil((16 + payload) / 32) beats each),
               one 32-byte beat per 250 MHz cycle, no idle cycle
-  % of ideal  ideal cycles / measured cycles
+  % of ideal  simulation only: ideal cycles / measured cycles
 
 Checks (exit status 2, nothing submitted): bad sizes or lists, zero values, a job over
 4 GiB - 1 bytes, more queues than the endpoint has, queues x job bytes past the end of BAR2,
@@ -61,18 +80,19 @@ descriptors per job). A job that completes with an error status stops the sweep 
 with exit_code 4 on stdout, like every error); no completion within 60 s is a device error (3).
 
 --duration SECONDS: each combination keeps submitting jobs for SECONDS of wall time instead of
---jobs jobs, and a live rate (wall MB/s over the last second, jobs, simulated GB/s) goes to
-stderr once a second. --duration forever: one combination (one value per sweep option) until
-Ctrl-C. Ctrl-C, with or without --duration: no new job is submitted, the jobs in flight
-complete, and the table (or JSON) is printed with the jobs completed so far, marked
-interrupted; the exit status is then 0 (a second Ctrl-C quits at once, status 130). Each run is
-its own fresh simulation.
+--jobs jobs, and a live rate (wall MB/s over the last second, jobs, and on the simulation
+simulated GB/s) goes to stderr once a second. --duration forever: one combination (one value
+per sweep option) until Ctrl-C. Ctrl-C, with or without --duration: no new job is submitted,
+the jobs in flight complete, and the table (or JSON) is printed with the jobs completed so far,
+marked interrupted; the exit status is then 0 (a second Ctrl-C quits at once, status 130).
 
 JSON output (--json), stable field names:
   schema              \"peerbar-bench/1\"
-  target, device      as in `peerbar info --json`
-  mps, mrrs, rcb      the host's settings the ideal is computed for (null on hardware)
-  clock_hz            the simulated clock (null on hardware)
+  target, device      as in `peerbar info --json` (\"simulation\", \"hardware\", \"vfio-user\")
+  mps, mrrs, rcb      the host's settings the ideal is computed for (null on hardware and
+                      vfio-user)
+  clock_hz            the simulated clock (null on hardware and vfio-user: then every rate is
+                      bytes / wall time)
   duration_seconds    --duration in seconds (null without it, or with forever)
   until_interrupted   true with --duration forever
   interrupted         true when Ctrl-C stopped the run (the last row is partial)
@@ -84,15 +104,17 @@ JSON output (--json), stable field names:
     queues            queue pairs used
     jobs              jobs per queue (with --duration or Ctrl-C: completed, queues' average)
     bytes             payload moved: jobs x queues x list_length x entry_bytes
-    cycles            engine-active simulated cycles (null on hardware)
+    cycles            engine-active simulated cycles (null on hardware and vfio-user)
     wall_seconds      first submission to last completion
-    gbytes_per_s      throughput, 10^9 bytes/s
-    ideal_gbytes_per_s  TLP-limited ideal (null on hardware)
-    percent_of_ideal  100 x ideal / measured (null on hardware)
+    gbytes_per_s      throughput, 10^9 bytes/s: bytes / simulated time on the simulation,
+                      bytes / wall_seconds elsewhere
+    ideal_gbytes_per_s  TLP-limited ideal (null on hardware and vfio-user)
+    percent_of_ideal  100 x ideal / measured (null on hardware and vfio-user)
 
 --csv FILE writes the same rows as CSV (header line first; empty cells for nulls).
 --plot FILE.svg draws throughput against entry size (log2 axis), one line per op (and per
-queue count, list length or depth when more than one is swept), the ideal as dashed lines.";
+queue count, list length or depth when more than one is swept), the ideal as dashed lines
+(simulation only).";
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -101,7 +123,9 @@ Examples:
   peerbar bench --queues 1,2 --queue-depths 1,4 --csv bench.csv
   peerbar bench --duration 5                     5 s per combination, live rate on stderr
   peerbar bench --op push --entry-sizes 4k --queue-depths 4 --duration forever   until Ctrl-C
-  peerbar --mps 512 --mrrs 4096 bench --json | jq '.rows[] | .percent_of_ideal'";
+  peerbar --mps 512 --mrrs 4096 bench --json | jq '.rows[] | .percent_of_ideal'
+  peerbar --device 0000:01:00.0 bench --json     the board, in wall time (MB/s, jobs/s)
+  peerbar --device vfio-user:./peerbar.sock bench   a served simulation, in wall time";
 
 /// How long a combination may go without any completion.
 const STALL: Duration = Duration::from_secs(60);
@@ -383,15 +407,26 @@ struct JobFailure {
     message: String,
 }
 
-/// The host's settings on the simulated endpoint: what the command line set, else the
-/// simulation's defaults (the values were checked when the simulation was started).
-fn sim_link(opts: &GlobalOpts) -> Link {
-    let d = SimConfig::default();
-    Link {
-        mps: u64::from(opts.mps.unwrap_or(d.max_payload)),
-        mrrs: u64::from(opts.mrrs.unwrap_or(d.max_read_req)),
-        rcb: u64::from(opts.rcb.unwrap_or(d.rcb)),
-    }
+/// The host's settings on the simulated endpoint, which the ideal is computed for: what the
+/// command line set, else the simulation's defaults (the values were checked when the
+/// simulation was started). `None` on every other target: there the OS set them, and neither
+/// the cycles nor the ideal are reported.
+#[cfg(feature = "sim")]
+fn sim_link(target: &Target, opts: &GlobalOpts) -> Option<Link> {
+    (target.kind == crate::target::Kind::Simulation).then(|| {
+        let d = SimConfig::default();
+        Link {
+            mps: u64::from(opts.mps.unwrap_or(d.max_payload)),
+            mrrs: u64::from(opts.mrrs.unwrap_or(d.max_read_req)),
+            rcb: u64::from(opts.rcb.unwrap_or(d.rcb)),
+        }
+    })
+}
+
+/// A build without the simulator never opens one: no ideal.
+#[cfg(not(feature = "sim"))]
+fn sim_link(_target: &Target, _opts: &GlobalOpts) -> Option<Link> {
+    None
 }
 
 pub fn run(
@@ -424,8 +459,9 @@ pub fn run(
             )));
         }
     }
-    let sim = target.kind == Kind::Simulation;
-    let link = sim.then(|| sim_link(opts));
+    let link = sim_link(target, opts);
+    // Rates in simulated time (with the ideal) or in wall time.
+    let sim = link.is_some();
     if !opts.json {
         outln!(
             "bench on {}: {}{}\n{} combination(s), {} each",
@@ -495,7 +531,7 @@ pub fn run(
         mps: link.map(|l| l.mps),
         mrrs: link.map(|l| l.mrrs),
         rcb: link.map(|l| l.rcb),
-        clock_hz: sim.then_some(CLOCK_HZ),
+        clock_hz: target.sim_clock_hz(),
         duration_seconds: args.duration.and_then(RunFor::seconds),
         until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
         interrupted,
@@ -620,7 +656,9 @@ fn run_combo(
         Ok(())
     };
 
-    let c0 = target.sim_stats().map(|s| s.dma_active_cycles);
+    // The simulated endpoint's cycles and clock; `None` on every other target.
+    let clock_hz = target.sim_clock_hz();
+    let c0 = target.sim_dma_active_cycles();
     let mut live = run_for.map(|_| Live::new());
     for lane in &mut lanes {
         submit(lane)?;
@@ -664,13 +702,13 @@ fn run_combo(
         if let Some(live) = live.as_mut() {
             let done: u64 = lanes.iter().map(|l| l.completed).sum();
             live.tick(done * job_bytes, || {
-                let cycles = match (c0, target.sim_stats()) {
-                    (Some(b), Some(a)) => a.dma_active_cycles - b,
+                let (cycles, hz) = match (c0, target.sim_dma_active_cycles(), clock_hz) {
+                    (Some(b), Some(a), Some(hz)) => (a - b, hz),
                     _ => return format!(", {done} jobs"),
                 };
                 format!(
                     ", {done} jobs, {:.2} GB/s simulated",
-                    gbytes_per_s_at_clock(done * job_bytes, cycles)
+                    gbytes_per_s_at_clock(done * job_bytes, cycles, hz)
                 )
             });
         }
@@ -688,8 +726,8 @@ fn run_combo(
         }
     }
     let wall = t0.elapsed().as_secs_f64();
-    let cycles = match (c0, target.sim_stats()) {
-        (Some(before), Some(after)) => Some(after.dma_active_cycles - before),
+    let cycles = match (c0, target.sim_dma_active_cycles()) {
+        (Some(before), Some(after)) => Some(after - before),
         _ => None,
     };
     if let Some(live) = &live {
@@ -698,14 +736,15 @@ fn run_combo(
     let completed: u64 = lanes.iter().map(|l| l.completed).sum();
     let ideal: u64 = lanes.iter().map(|l| l.completed * l.ideal_per_job).sum();
     let bytes = completed * job_bytes;
-    let gbytes_per_s = match cycles {
-        Some(cy) => gbytes_per_s_at_clock(bytes, cy),
-        None if wall > 0.0 => bytes as f64 / wall / 1e9,
-        None => 0.0,
+    // Simulated time on the simulated endpoint; wall time on hardware and through vfio-user.
+    let gbytes_per_s = match (cycles, clock_hz) {
+        (Some(cy), Some(hz)) => gbytes_per_s_at_clock(bytes, cy, hz),
+        _ if wall > 0.0 => bytes as f64 / wall / 1e9,
+        _ => 0.0,
     };
-    let (ideal_gbytes_per_s, percent_of_ideal) = match (link, cycles) {
-        (Some(_), Some(cy)) if cy > 0 => (
-            Some(gbytes_per_s_at_clock(bytes, ideal)),
+    let (ideal_gbytes_per_s, percent_of_ideal) = match (link, cycles, clock_hz) {
+        (Some(_), Some(cy), Some(hz)) if cy > 0 => (
+            Some(gbytes_per_s_at_clock(bytes, ideal, hz)),
             Some(100.0 * ideal as f64 / cy as f64),
         ),
         _ => (None, None),

@@ -1,7 +1,6 @@
 //! The interface's TLP-limited ideal: the fewest cycles a combination's jobs need on the
-//! 256-bit interface, and throughput at the simulated clock.
-
-use peerbar_sim::CLOCK_HZ;
+//! 256-bit interface, and throughput at the simulated clock. Pure arithmetic, in every build;
+//! `bench` reports it on the simulated endpoint only, the one target whose cycles it sees.
 
 use crate::push::Op;
 
@@ -65,11 +64,11 @@ pub fn ideal_cycles(op: Op, base: u64, entry: u64, entries: u64, link: Link) -> 
     beats
 }
 
-/// Bytes moved in `cycles` of the simulated clock, as 10^9 bytes per second.
-pub(super) fn gbytes_per_s_at_clock(bytes: u64, cycles: u64) -> f64 {
+/// Bytes moved in `cycles` of a `clock_hz` clock (the simulated one), as 10^9 bytes per second.
+pub(super) fn gbytes_per_s_at_clock(bytes: u64, cycles: u64, clock_hz: u64) -> f64 {
     if cycles == 0 {
         0.0
     } else {
-        bytes as f64 * CLOCK_HZ as f64 / cycles as f64 / 1e9
+        bytes as f64 * clock_hz as f64 / cycles as f64 / 1e9
     }
 }

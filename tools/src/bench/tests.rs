@@ -107,6 +107,7 @@ fn csv_and_svg_shapes() {
 /// `main` turns into exit status 4. Nothing on the command line makes a bench job fail, so the
 /// simulation's fault injection answers the engine's read of the first job's host buffer with
 /// Unsupported Request.
+#[cfg(feature = "sim")]
 #[test]
 fn a_job_that_fails_ends_the_sweep_with_job_error() {
     #[derive(clap::Parser)]
@@ -137,4 +138,52 @@ fn a_job_that_fails_ends_the_sweep_with_job_error() {
     );
     assert_eq!(run(&mut target, &opts, &a, &p).unwrap(), Outcome::JobError);
     assert_eq!(sim.armed_read_faults(), 0, "the fault hit the job's data");
+}
+
+/// Off the simulation (hardware, vfio-user) a row has no cycles and no ideal: the table shows
+/// the wall-clock rate in MB/s and jobs per second instead, the CSV leaves those cells empty,
+/// and the plot draws no ideal.
+#[test]
+fn wall_clock_rows_show_mb_per_s_and_jobs_per_s_without_the_ideal() {
+    // 2 queues x 10 jobs of 8 x 4 KiB in 0.5 s: 655 360 bytes, 1.31 MB/s, 40 jobs/s.
+    let bytes = 2 * 10 * 8 * 4096u64;
+    let row = Row {
+        op: "pull",
+        entry_bytes: 4096,
+        list_length: 8,
+        queue_depth: 4,
+        queues: 2,
+        jobs: 10,
+        bytes,
+        cycles: None,
+        wall_seconds: 0.5,
+        gbytes_per_s: bytes as f64 / 0.5 / 1e9,
+        ideal_gbytes_per_s: None,
+        percent_of_ideal: None,
+    };
+    assert_eq!(report::jobs_per_s(&row), 40.0);
+    let text = table(std::slice::from_ref(&row), false);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains("MB/s") && header.contains("jobs/s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("cycles") && !text.contains("ideal"),
+        "{text}"
+    );
+    let line = text.lines().nth(2).unwrap_or_default();
+    assert!(line.contains("1.31") && line.contains("40.0"), "{text}");
+    // The simulation's table is unchanged: cycles, simulated GB/s, the ideal.
+    assert!(table(std::slice::from_ref(&row), true).contains("of ideal"));
+    let csv_text = csv(std::slice::from_ref(&row));
+    let cells: Vec<&str> = csv_text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(cells.len(), 12);
+    assert_eq!((cells[7], cells[10], cells[11]), ("", "", ""), "{csv_text}");
+    let p = plan(&args(|_| {})).unwrap();
+    let s = svg(std::slice::from_ref(&row), &p, false);
+    assert!(
+        s.contains("wall clock") && !s.contains("class=\"ideal\""),
+        "{s}"
+    );
 }
