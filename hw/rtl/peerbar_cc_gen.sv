@@ -1,10 +1,20 @@
-// peerbar_cc_gen: answers one completer job on CC (completer completion).
+// peerbar_cc_gen: answers the completer's jobs on CC (completer completion), one after the
+// other in the order it takes them.
 //
 // Reads are split at MPS-aligned address boundaries: the first completion runs from the start to
 // the first boundary (or the end), then full MPS chunks, then the remainder. Each CC beat is one
 // read of 8 consecutive DWORDs from the banked BAR2 memory (one row per bank), rotated into lanes.
 // Pipeline: issue (memory read) -> B (memory output held while stalled) -> output register.
-// One beat per cycle once started; any cycle may see cc_tready_i low. The size of the next
+// One beat per cycle once started; any cycle may see cc_tready_i low. The issue stage takes the
+// next job (job_ready_o) in the cycle it issues the current job's last beat and issues the new
+// job's first beat in the cycle after, so back-to-back jobs leave on CC without an idle cycle
+// while the earlier job's last beats are still in stage B and the output register. The job is
+// copied into job_q when taken, and everything a beat needs after issue travels with it (the
+// descriptor and the lanes that do not come from memory in b_fixed_q), so the completer can
+// prepare the next job while this one is sent. Completions leave in the order the jobs were
+// taken, i.e. in request order, and a request's completions in address order (PCIe Base Spec,
+// "Transaction Ordering": completions of one request must not pass each other; this keeps all
+// completions in order, which that table always allows). The size of the next
 // completion is worked out one completion ahead (cpl_dw_q, last_cpl_q: when the job starts for
 // the first completion, when a completion starts for the one after it), so the issue stage only
 // compares registers with small constants (the logic-level budget of docs/synthesis.md).
@@ -28,10 +38,13 @@ module peerbar_cc_gen
   // Configuration
   input  wire logic [1:0]            max_payload_i,    // MPS: 0=128 B .. 3=1024 B
 
-  // Job from the completer (held stable until job_done_o)
+  // Job from the completer (held stable until job_ready_o)
   input  wire logic                  job_valid_i,
   input  wire cc_job_t               job_i,
-  output      logic                  job_done_o,       // last beat of the job accepted on CC
+  output      logic                  job_ready_o,      // the job is taken in this cycle
+  // A taken job still has BAR2 reads to issue, or a read's data waits in the memory's output
+  // register (stage B), which a write to the memory's side A would overwrite (READ_FIRST).
+  output      logic                  busy_o,
 
   // BAR2 memory read port (data one cycle after mem_rd_en_o, held otherwise)
   output      logic                  mem_rd_en_o,
@@ -50,17 +63,12 @@ module peerbar_cc_gen
     $error("peerbar_cc_gen: Bar2SizeLog2 must be in 12..32");
   end
 
-  typedef enum logic [1:0] {
-    StIdle,   // no job
-    StRun,    // issuing beats
-    StDrain   // all beats issued, waiting for the last one to leave on CC
-  } state_e;
-
   ///////////////////
   // Issue stage   //
   ///////////////////
 
-  state_e      state_q, state_d;
+  logic        run_q, run_d;                  // job_q has beats to issue
+  cc_job_t     job_q;                         // the job being issued
   logic [10:0] mps_dw_q, mps_dw_d;            // MPS in DWORDs, sampled at the start of the job
   logic [29:0] cpl_addr_q, cpl_addr_d;        // DWORD address of the next completion
   logic [10:0] rem_q, rem_d;                  // DWORDs from cpl_addr_q to the end of the request
@@ -72,20 +80,19 @@ module peerbar_cc_gen
   logic        first_cpl_q, first_cpl_d;      // that completion is the job's first
 
   // Pipeline stage B (memory output) and the output register
-  logic        b_valid_q, b_valid_d;
-  logic        b_first_q;                     // first beat of a completion: lanes 0-2 descriptor
-  logic [95:0] b_desc_q;
-  logic [2:0]  b_base_q;                      // DWORD address of lane 0, modulo 8
-  logic [7:0]  b_keep_q;
-  logic        b_last_q, b_final_q;
-  logic        out_valid_q, out_valid_d;
-  logic        out_final_q;
+  logic         b_valid_q, b_valid_d;
+  logic [255:0] b_fixed_q;                    // the lanes not from memory, zero where not kept
+  logic [7:0]   b_mem_q;                      // lanes from memory (kept ones only)
+  logic [2:0]   b_base_q;                     // DWORD address of lane 0, modulo 8
+  logic [7:0]   b_keep_q;
+  logic         b_last_q;
+  logic         out_valid_q, out_valid_d;
 
-  logic        out_ready, b_advance, can_issue, issue;
+  logic        out_ready, b_advance, can_issue, issue, take_job;
   assign out_ready = !out_valid_q || cc_tready_i;
   assign b_advance = b_valid_q && out_ready;
   assign can_issue = !b_valid_q || out_ready;
-  assign issue     = state_q == StRun && can_issue;
+  assign issue     = run_q && can_issue;
 
   // The size of the job's first completion: from the start to the first MPS-aligned boundary, or
   // to the end. Every later completion starts on a boundary: MPS DWORDs, or the rest.
@@ -99,33 +106,35 @@ module peerbar_cc_gen
   end
 
   // The beat the issue stage would issue now
-  logic [3:0]  lanes;                         // payload DWORDs in this beat
-  logic [29:0] beat_base;
-  logic [7:0]  beat_keep;
-  logic        beat_last, beat_final;
-  logic [12:0] byte_count;
-  logic [6:0]  lower_addr;
-  logic [95:0] desc;
+  logic [3:0]   lanes;                        // payload DWORDs in this beat
+  logic [29:0]  beat_base;
+  logic [7:0]   beat_keep;
+  logic         beat_last, beat_final;
+  logic [12:0]  byte_count;
+  logic [6:0]   lower_addr;
+  logic [95:0]  desc;
+  logic [255:0] beat_fixed;
+  logic [7:0]   beat_mem;
 
   always_comb begin
-    byte_count = first_cpl_q ? job_i.byte_count : {rem_q, 2'b00} - 13'(job_i.last_gap);
-    lower_addr = first_cpl_q ? job_i.lower_addr : {cpl_addr_q[4:0], 2'b00};
+    byte_count = first_cpl_q ? job_q.byte_count : {rem_q, 2'b00} - 13'(job_q.last_gap);
+    lower_addr = first_cpl_q ? job_q.lower_addr : {cpl_addr_q[4:0], 2'b00};
 
     desc          = '0;
     desc[6:0]     = lower_addr;
-    desc[9:8]     = job_i.at;
+    desc[9:8]     = job_q.at;
     desc[28:16]   = byte_count;
     desc[42:32]   = cpl_dw_q;
     desc[45:43]   = CplSc;
-    desc[63:48]   = job_i.req_id;
-    desc[71:64]   = job_i.tag;
-    desc[91:89]   = job_i.tc;
-    desc[94:92]   = job_i.attr;
+    desc[63:48]   = job_q.req_id;
+    desc[71:64]   = job_q.tag;
+    desc[91:89]   = job_q.tc;
+    desc[94:92]   = job_q.attr;
 
-    if (job_i.ur) begin
+    if (job_q.ur) begin
       desc[42:32] = '0;
       desc[45:43] = CplUr;
-      desc[29]    = job_i.locked;
+      desc[29]    = job_q.locked;
       beat_base   = '0;
       lanes       = 4'd5;
       beat_keep   = 8'hFF;
@@ -144,10 +153,41 @@ module peerbar_cc_gen
       beat_last   = cpl_left_q <= 11'd8;
       beat_final  = beat_last && rem_q == '0;
     end
+
+    // The lanes that do not come from memory: the descriptor in lanes 0-2 of a completion's
+    // first beat; a UR's DW3-7 (tuser BEs, CQ descriptor); a BAR0 read's registers from lane 3
+    // on (its first completion starts with the register at dw_addr; a second one, when the two
+    // DWORDs straddle an MPS boundary, with the one after it).
+    beat_fixed          = '0;
+    beat_fixed[95:0]    = desc;
+    if (job_q.ur) begin
+      beat_fixed[255:96] = job_q.ur_dws;
+    end else if (first_cpl_q) begin
+      beat_fixed[159:96] = job_q.reg_data;
+    end else begin
+      beat_fixed[127:96] = job_q.reg_data[1];
+    end
+    if (job_q.ur || job_q.bar0) begin
+      beat_mem = '0;
+    end else begin
+      beat_mem = first_beat_q ? 8'hF8 : 8'hFF;
+    end
+    for (int unsigned i = 0; i < 8; i++) begin
+      if (!beat_keep[i]) begin
+        beat_fixed[32*i +: 32] = '0;
+        beat_mem[i]            = 1'b0;
+      end
+    end
   end
 
+  // The next job is taken when none is being issued or in the cycle the current one's last beat
+  // is issued (after which the completer may change job_i).
+  assign take_job    = job_valid_i && (!run_q || (issue && beat_final));
+  assign job_ready_o = take_job;
+  assign busy_o      = run_q || b_valid_q;
+
   always_comb begin
-    state_d      = state_q;
+    run_d        = run_q;
     mps_dw_d     = mps_dw_q;
     cpl_addr_d   = cpl_addr_q;
     rem_d        = rem_q;
@@ -157,51 +197,34 @@ module peerbar_cc_gen
     base_d       = base_q;
     first_beat_d = first_beat_q;
     first_cpl_d  = first_cpl_q;
-    job_done_o   = 1'b0;
 
-    unique case (state_q)
-      StIdle: begin
-        if (job_valid_i) begin
-          state_d      = StRun;
-          mps_dw_d     = start_mps_dw;
-          cpl_addr_d   = job_i.dw_addr;
-          rem_d        = job_i.dw_count;
-          cpl_dw_d     = start_cpl_dw;
-          last_cpl_d   = job_i.dw_count <= start_space;
-          first_beat_d = 1'b1;
-          first_cpl_d  = 1'b1;
-        end
+    if (take_job) begin
+      // A new job starts (the current one, if any, has just issued its last beat).
+      run_d        = 1'b1;
+      mps_dw_d     = start_mps_dw;
+      cpl_addr_d   = job_i.dw_addr;
+      rem_d        = job_i.dw_count;
+      cpl_dw_d     = start_cpl_dw;
+      last_cpl_d   = job_i.dw_count <= start_space;
+      first_beat_d = 1'b1;
+      first_cpl_d  = 1'b1;
+    end else if (issue) begin
+      base_d       = beat_base + 30'd8;
+      first_beat_d = beat_last;
+      if (first_beat_q) begin
+        rem_d       = rem_after;
+        cpl_addr_d  = cpl_addr_q + 30'(cpl_dw_q);
+        cpl_left_d  = cpl_dw_q - 11'(lanes);
+        first_cpl_d = 1'b0;
+        cpl_dw_d    = next_cpl_dw;
+        last_cpl_d  = rem_after <= mps_dw_q;
+      end else begin
+        cpl_left_d  = cpl_left_q - 11'(lanes);
       end
-
-      StRun: begin
-        if (issue) begin
-          base_d       = beat_base + 30'd8;
-          first_beat_d = beat_last;
-          if (first_beat_q) begin
-            rem_d       = rem_after;
-            cpl_addr_d  = cpl_addr_q + 30'(cpl_dw_q);
-            cpl_left_d  = cpl_dw_q - 11'(lanes);
-            first_cpl_d = 1'b0;
-            cpl_dw_d    = next_cpl_dw;
-            last_cpl_d  = rem_after <= mps_dw_q;
-          end else begin
-            cpl_left_d  = cpl_left_q - 11'(lanes);
-          end
-          if (beat_final) begin
-            state_d = StDrain;
-          end
-        end
+      if (beat_final) begin
+        run_d = 1'b0;
       end
-
-      StDrain: begin
-        if (out_valid_q && cc_tready_i && out_final_q) begin
-          job_done_o = 1'b1;
-          state_d    = StIdle;
-        end
-      end
-
-      default: state_d = StIdle;
-    endcase
+    end
   end
 
   // Memory read: bank b supplies the lane whose DWORD address is b modulo 8.
@@ -217,6 +240,10 @@ module peerbar_cc_gen
     logic unused_beat_base;
     assign unused_beat_base = ^beat_base[29:DwW];
   end
+  // The job's address and length are taken from job_i when it starts (cpl_addr_q, rem_q); the
+  // copy keeps the fields its beats need.
+  logic unused_job_range;
+  assign unused_job_range = ^{job_q.dw_addr, job_q.dw_count};
 
   ///////////////////////////////
   // Stage B and output stage  //
@@ -225,34 +252,19 @@ module peerbar_cc_gen
   assign b_valid_d   = issue ? 1'b1 : (b_advance ? 1'b0 : b_valid_q);
   assign out_valid_d = out_ready ? b_valid_q : out_valid_q;
 
-  // Lanes of the beat in stage B
-  logic [255:0]     ur_beat;                  // a UR packet is one fixed beat
+  // Lanes of the beat in stage B: memory lane (base + i) mod 8, or what the issue stage fixed.
   logic [7:0][31:0] lane_data;
   always_comb begin
-    ur_beat = {job_i.ur_dws, b_desc_q};
     for (int unsigned i = 0; i < 8; i++) begin
-      logic [2:0] dw_lo;
-      logic       reg_sel;                    // BAR0: 0 = first register, 1 = second
-      dw_lo   = b_base_q + 3'(i);
-      reg_sel = dw_lo[0] ^ job_i.dw_addr[0];
-      if (job_i.ur) begin
-        lane_data[i] = ur_beat[32*i +: 32];
-      end else if (b_first_q && i < 3) begin
-        lane_data[i] = b_desc_q[32*i +: 32];
-      end else if (job_i.bar0) begin
-        lane_data[i] = job_i.reg_data[reg_sel];
-      end else begin
-        lane_data[i] = mem_rd_data_i[dw_lo];
-      end
-      if (!b_keep_q[i]) begin
-        lane_data[i] = '0;
-      end
+      logic [2:0] bank;
+      bank         = b_base_q + 3'(i);
+      lane_data[i] = b_mem_q[i] ? mem_rd_data_i[bank] : b_fixed_q[32*i +: 32];
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      state_q      <= StIdle;
+      run_q        <= 1'b0;
       mps_dw_q     <= '0;
       cpl_addr_q   <= '0;
       rem_q        <= '0;
@@ -265,7 +277,7 @@ module peerbar_cc_gen
       b_valid_q    <= 1'b0;
       out_valid_q  <= 1'b0;
     end else begin
-      state_q      <= state_d;
+      run_q        <= run_d;
       mps_dw_q     <= mps_dw_d;
       cpl_addr_q   <= cpl_addr_d;
       rem_q        <= rem_d;
@@ -282,19 +294,20 @@ module peerbar_cc_gen
 
   // Data registers: no reset needed, qualified by the valid bits.
   always_ff @(posedge clk_i) begin
+    if (take_job) begin
+      job_q <= job_i;
+    end
     if (issue) begin
-      b_first_q <= first_beat_q || job_i.ur;
-      b_desc_q  <= desc;
+      b_fixed_q <= beat_fixed;
+      b_mem_q   <= beat_mem;
       b_base_q  <= beat_base[2:0];
       b_keep_q  <= beat_keep;
       b_last_q  <= beat_last;
-      b_final_q <= beat_final;
     end
     if (out_ready) begin
-      cc_tdata_o  <= lane_data;
-      cc_tkeep_o  <= b_keep_q;
-      cc_tlast_o  <= b_last_q;
-      out_final_q <= b_final_q;
+      cc_tdata_o <= lane_data;
+      cc_tkeep_o <= b_keep_q;
+      cc_tlast_o <= b_last_q;
     end
   end
 

@@ -2,8 +2,18 @@
 //
 // - BAR2 MemWr: payload written into the banked memory, one beat per cycle, no bubbles.
 // - BAR0 MemWr (1-2 DWORDs): written into the register file.
-// - MemRd to BAR0/BAR2 and every refused non-posted request: a job for peerbar_cc_gen; CQ is
-//   back-pressured (tready low) until the answer has left on CC.
+// - MemRd to BAR0/BAR2 and every refused non-posted request: a job for peerbar_cc_gen, handed
+//   over as soon as peerbar_cc_gen takes it (in the cycle it issues the previous job's last
+//   beat), after which the next request is taken while the completion is still being sent.
+//   Jobs are handed over one at a time in request order, so completions leave in request order.
+// - A MemWr that is carried out (BAR2 or BAR0) is not taken while peerbar_cc_gen is busy with an
+//   earlier read (busy: BAR2 reads still to issue, or a read's data in the memory's output
+//   register, which a side-A write would overwrite). So a read returns BAR2 as it was when the
+//   read was taken and a later write never meets a read on the memory's side A. PCIe would let
+//   the write pass the read (Base Spec, "Transaction Ordering": a posted request may pass a
+//   non-posted one). Holding the write costs it the read's remaining beats and waits only on CC
+//   back-pressure, as every request did before reads were overlapped (the completer then held
+//   CQ until the completion had left on CC).
 // - Refused posted requests: payload consumed and dropped.
 // Refusals are counted and the first one logged by peerbar_regs.
 //
@@ -70,7 +80,8 @@ module peerbar_completer
   // Completion job for peerbar_cc_gen
   output      logic                  job_valid_o,
   output      cc_job_t               job_o,
-  input  wire logic                  job_done_i
+  input  wire logic                  job_ready_i,        // job_o is taken in this cycle
+  input  wire logic                  cc_busy_i           // peerbar_cc_gen's busy_o
 );
 
   if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
@@ -230,6 +241,7 @@ module peerbar_completer
   error_cause_e in_cause_q;
   logic         in_posted_q;
   logic         in_bar2_wr_q, in_bar0_wr_q;  // a MemWr that is carried out
+  logic         in_write_q;                  // either of them
   cc_job_t      in_job_q;
   logic [7:0]   in_bank_on_q, in_bank_first_q, in_bank_last_q, in_tail_on_q, in_tail_last_q;
 
@@ -244,7 +256,7 @@ module peerbar_completer
     StRegRead,  // BAR0 read: the register files read at the offsets they registered
     StRegMux,   // BAR0 read: peerbar_dma_csr adds the engine's status to its data
     StRegData,  // BAR0 read: their data is taken into job_q.reg_data
-    StRespond   // CQ held off while peerbar_cc_gen answers job_q
+    StRespond   // job_q waits for peerbar_cc_gen to take it
   } state_e;
 
   state_e         state_q, state_d;
@@ -261,10 +273,12 @@ module peerbar_completer
   logic           wr_more_q, wr_more_d, wr_tail_q, wr_tail_d;
   logic [7:0]     wr_tail_on_q, wr_tail_on_d, wr_tail_last_q, wr_tail_last_d;
 
-  // The state machine takes the registered beat in the states that consume CQ beats; the input
-  // register accepts a new beat whenever its beat is taken or it is empty.
+  // The state machine takes the registered beat in the states that consume CQ beats (a write's
+  // first beat only once no read is pending: above); the input register accepts a new beat
+  // whenever its beat is taken or it is empty.
   logic fsm_ready, take;
-  assign fsm_ready   = state_q inside {StIdle, StWrite, StSink};
+  assign fsm_ready   = (state_q == StIdle && !(in_write_q && cc_busy_i))
+                    || state_q inside {StWrite, StSink};
   assign take        = in_valid_q && fsm_ready;
   assign cq_tready_o = !in_valid_q || fsm_ready;
 
@@ -347,7 +361,7 @@ module peerbar_completer
       end
 
       StRespond: begin
-        if (job_done_i) begin
+        if (job_ready_i) begin
           state_d = StIdle;
         end
       end
@@ -476,6 +490,7 @@ module peerbar_completer
       in_posted_q  <= is_posted;
       in_bar2_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd2;
       in_bar0_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd0;
+      in_write_q   <= !refused && is_mem_wr;
       in_job_q     <= a_job;
       in_bank_on_q    <= a_bank_on;
       in_bank_first_q <= a_bank_first;

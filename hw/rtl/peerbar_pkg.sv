@@ -41,7 +41,7 @@ package peerbar_pkg;
   } error_cause_e;
 
   // One non-posted request to answer on CC, handed from the completer to peerbar_cc_gen and held
-  // stable until peerbar_cc_gen reports it done.
+  // stable until peerbar_cc_gen takes it (a copy).
   typedef struct packed {
     logic             ur;          // answer with a UR completion (one 8-DWORD beat, no data)
     logic             locked;      // UR to a locked read: a CplLk (locked read completion bit)

@@ -146,7 +146,7 @@ module peerbar_top
   logic [2:0]           error_bar_id;
   logic [10:0]          error_dword_count;
   logic [63:0]          error_offset;
-  logic                 job_valid, job_done;
+  logic                 job_valid, job_ready, cc_busy;
   cc_job_t              job;
 
   assign m_axis_cq_tready = cq_tready;
@@ -181,7 +181,8 @@ module peerbar_top
     .error_offset_o        (error_offset),
     .job_valid_o           (job_valid),
     .job_o                 (job),
-    .job_done_i            (job_done)
+    .job_ready_i           (job_ready),
+    .cc_busy_i             (cc_busy)
   );
 
   peerbar_cc_gen #(
@@ -192,7 +193,8 @@ module peerbar_top
     .max_payload_i (cfg_max_payload),
     .job_valid_i   (job_valid),
     .job_i         (job),
-    .job_done_o    (job_done),
+    .job_ready_o   (job_ready),
+    .busy_o        (cc_busy),
     .mem_rd_en_o   (mem_rd_en),
     .mem_rd_row_o  (mem_rd_row),
     .mem_rd_data_i (mem_rd_data),
@@ -215,13 +217,15 @@ module peerbar_top
   // One row address per bank and side (a block RAM port reads or writes, peerbar_bar2_mem). A
   // bank that writes takes the write row, otherwise the read row. Nobody waits, because on
   // neither side a read and a write ever fall in the same cycle:
-  // - side A: peerbar_cc_gen reads only in StRun, which it enters on job_valid, i.e. while the
-  //   completer is in StRespond and takes no CQ beat; the completer writes BAR2 in the cycle
-  //   after it takes a CQ beat (its write outputs are registered), so its last write before a
-  //   read request reaches the memory in the cycle it takes that request, two cycles before
-  //   peerbar_cc_gen's first read; it leaves StRespond on the same edge as peerbar_cc_gen leaves for StIdle (job_done). The read
-  //   data is used only within the job, during which no write happens, so a write's READ_FIRST
-  //   output (peerbar_bar2_mem) is never consumed.
+  // - side A: peerbar_cc_gen reads while it has a job with beats to issue; it takes a job from
+  //   the completer in the cycle after the completer took the request at the earliest. The
+  //   completer writes BAR2 in the cycle after it takes a CQ beat (its write outputs are
+  //   registered), so its last write before a read request reaches the memory in the cycle it
+  //   takes that request, two cycles before peerbar_cc_gen's first read. It takes a write's
+  //   first beat only while peerbar_cc_gen is not busy (no read left to issue, no read data in
+  //   the memory's output register), and hands over no job until the write's last beat is
+  //   taken: so no write meets a read, and a write's READ_FIRST output (peerbar_bar2_mem) is
+  //   never consumed.
   // - side B: peerbar_dma_rc writes BAR2 only for a PULL job's live reads; the engine reads BAR2
   //   only in a PUSH or CHECKSUM job, one job at a time. A PULL job that ends normally waits in
   //   StDrain until no BAR2 read is live and no completion or residue is being written. One that
