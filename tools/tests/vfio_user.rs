@@ -270,6 +270,18 @@ fn bad_vfio_user_options_are_usage_errors() {
     let not_a_socket = dir.join("plain-file");
     std::fs::write(&not_a_socket, b"x").unwrap();
     let not_a_socket = not_a_socket.to_string_lossy().into_owned();
+    // copy on the missing endpoint socket with another NVMe socket, and `extra`.
+    let copy_with_other = |extra: &[&'static str]| {
+        let mut args = vec![
+            "--device",
+            missing.as_str(),
+            "copy",
+            "--nvme",
+            "vfio-user:other.sock",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
     for (args, says) in [
         (vec!["--device", "vfio-user:", "info"], "socket's path"),
         (vec!["--device", missing.as_str(), "info"], "no such socket"),
@@ -308,39 +320,11 @@ fn bad_vfio_user_options_are_usage_errors() {
             "socket's path",
         ),
         (
-            vec![
-                "--device",
-                missing.as_str(),
-                "copy",
-                "--nvme",
-                "vfio-user:other.sock",
-                "--sim-latency-us",
-                "5",
-            ],
+            copy_with_other(&["--sim-latency-us", "5"]),
             "give it to `peerbar sim serve --nvme`",
         ),
-        (
-            vec![
-                "--device",
-                missing.as_str(),
-                "copy",
-                "--nvme",
-                "vfio-user:other.sock",
-            ],
-            "--allow-nvme-write",
-        ),
-        (
-            vec![
-                "--device",
-                missing.as_str(),
-                "copy",
-                "--direction",
-                "to-host",
-                "--nvme",
-                "vfio-user:other.sock",
-            ],
-            "no such socket",
-        ),
+        (copy_with_other(&[]), "--allow-nvme-write"),
+        (to_host(&missing, "vfio-user:other.sock"), "no such socket"),
         (vec!["sim", "serve", "--nvme", "x.sock"], "--socket"),
         (
             vec![
@@ -454,28 +438,9 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     let missing = format!("vfio-user:{}", dir.join("missing.sock").display());
     let other = dir.join("other.sock").to_string_lossy().into_owned();
     for (args, says) in [
+        (to_host(&served.device, &missing), "--nvme vfio-user:"),
         (
-            vec![
-                "--device",
-                served.device.as_str(),
-                "copy",
-                "--direction",
-                "to-host",
-                "--nvme",
-                missing.as_str(),
-            ],
-            "--nvme vfio-user:",
-        ),
-        (
-            vec![
-                "--device",
-                served.device.as_str(),
-                "copy",
-                "--direction",
-                "to-host",
-                "--nvme",
-                served.device.as_str(),
-            ],
+            to_host(&served.device, &served.device),
             "both name the socket",
         ),
         (
@@ -513,4 +478,17 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     let (code, stderr) = served.terminate();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!nvme_socket.exists(), "both sockets removed: {stderr}");
+}
+
+/// `copy --direction to-host` on the endpoint socket `device` with the NVMe socket `nvme`.
+fn to_host<'a>(device: &'a str, nvme: &'a str) -> Vec<&'a str> {
+    vec![
+        "--device",
+        device,
+        "copy",
+        "--direction",
+        "to-host",
+        "--nvme",
+        nvme,
+    ]
 }

@@ -695,14 +695,15 @@ fn the_nvme_controller_is_a_second_device_on_the_same_fabric_and_iommu() {
         peerbar::nvme::TransferMode::Auto,
     )
     .unwrap();
+    const SIZE: u64 = 192 << 10;
     let options = CopyOptions {
-        size: 256 << 10,
+        size: SIZE,
         chunk: 64 << 10,
-        depth: 2,
+        depth: 3,
         direction: CopyDirection::Both,
         destination: CopyDestination::Host,
-        first_lba: 8,
-        seed: 5,
+        first_lba: 24,
+        seed: 7,
         verify: true,
         timeout: std::time::Duration::from_secs(60),
     };
@@ -720,15 +721,15 @@ fn the_nvme_controller_is_a_second_device_on_the_same_fabric_and_iommu() {
     assert_eq!(run.stop, None, "{:?}", run.stop);
     assert_eq!(run.legs.len(), 2);
     for (leg, figures) in &run.legs {
-        assert_eq!(figures.bytes, 256 << 10, "{leg}");
-        assert_eq!(figures.checksums, 4, "{leg}");
+        assert_eq!(figures.bytes, SIZE, "{leg}");
+        assert_eq!(figures.checksums, 3, "{leg}");
     }
     // Both ways: the bytes written are compared when they come back through BAR2.
-    assert_eq!(run.legs[1].1.compared, 256 << 10);
+    assert_eq!(run.legs[1].1.compared, SIZE);
     // What the SSD stored is the pattern, read straight from the model's namespace.
-    let mut stored = vec![0u8; 64 << 10];
-    nvme.namespace_read(8 * 512, &mut stored).unwrap();
-    assert_eq!(stored, copy.pattern().bytes(8 * 512, 64 << 10));
+    let mut stored = vec![0u8; SIZE as usize];
+    nvme.namespace_read(24 * 512, &mut stored).unwrap();
+    assert_eq!(stored, copy.pattern().bytes(24 * 512, SIZE as usize));
 
     // Every mapping lies in the endpoint connection's window; the controller's connection
     // mapped nothing, yet its DMA found the queues and buffers; nothing faulted.
@@ -747,8 +748,8 @@ fn the_nvme_controller_is_a_second_device_on_the_same_fabric_and_iommu() {
     let stats = nvme.stats();
     assert_eq!(stats.dma_faults, 0, "{stats:?}");
     assert_eq!(stats.commands_failed, 0, "{stats:?}");
-    assert_eq!(stats.bytes_written, 256 << 10, "{stats:?}");
-    assert_eq!(stats.bytes_read, 256 << 10, "{stats:?}");
+    assert_eq!(stats.bytes_written, SIZE, "{stats:?}");
+    assert_eq!(stats.bytes_read, SIZE, "{stats:?}");
 
     // The controller's socket going away leaves the endpoint and the controller as they are.
     drop(copy);
