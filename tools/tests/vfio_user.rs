@@ -383,7 +383,7 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     let dir = scratch("copy");
     let nvme_socket = dir.join("nvme.sock");
     let nvme_path = nvme_socket.to_string_lossy().into_owned();
-    let served = Served::start_with(&dir, &["--nvme", &nvme_path]);
+    let served = Served::start_with(&dir, &["--nvme", &nvme_path, "--sim-cmb", "256KiB"]);
     let nvme = format!("vfio-user:{nvme_path}");
     let copy = |direction: &str| {
         served.json(&[
@@ -433,6 +433,30 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     assert_eq!(v["mismatch"], Value::Null, "{v}");
     assert_eq!(v["legs"][0]["bytes_compared"], 256 << 10, "{v}");
     assert_eq!(served.jobs_counted(), 24);
+    // The served controller's CMB (--sim-cmb) is a peer too: the engine PUSHes into it and
+    // the bytes are compared through the SSD's BAR2 on its socket.
+    let v = served.json(&[
+        "copy",
+        "--nvme",
+        &nvme,
+        "--direction",
+        "to-host",
+        "--to",
+        "cmb",
+        "--size",
+        "128KiB",
+        "--chunk",
+        "64KiB",
+        "--depth",
+        "2",
+        "--lba",
+        "64",
+        "--seed",
+        "9",
+    ]);
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(v["mismatch"], Value::Null, "{v}");
+    assert_eq!(v["legs"][0]["bytes_compared"], 128 << 10, "{v}");
 
     // Bad input against a live server: exit 2, the server goes on.
     let missing = format!("vfio-user:{}", dir.join("missing.sock").display());
