@@ -383,7 +383,18 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     let dir = scratch("copy");
     let nvme_socket = dir.join("nvme.sock");
     let nvme_path = nvme_socket.to_string_lossy().into_owned();
-    let served = Served::start_with(&dir, &["--nvme", &nvme_path, "--sim-cmb", "256KiB"]);
+    // Shaped as copy shapes its own controller: 4 KiB LBAs, and a CMB.
+    let served = Served::start_with(
+        &dir,
+        &[
+            "--nvme",
+            &nvme_path,
+            "--sim-lba-size",
+            "4096",
+            "--sim-cmb",
+            "256KiB",
+        ],
+    );
     let nvme = format!("vfio-user:{nvme_path}");
     let copy = |direction: &str| {
         served.json(&[
@@ -408,6 +419,7 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     let v = copy("both");
     assert_eq!(v["target"], "vfio-user");
     assert_eq!(v["nvme"], nvme);
+    assert_eq!(v["lba_size"], 4096);
     assert_eq!(
         (v["verified"].as_bool(), &v["mismatch"], &v["failure"]),
         (Some(true), &Value::Null, &Value::Null),

@@ -115,7 +115,7 @@ impl Connection {
 
     /// A connection to `function`, which `state` must serve ([`super::Server::bind_function`]
     /// checks it before accepting anyone).
-    pub fn for_function(state: Arc<ServerState>, function: Function) -> Connection {
+    pub(crate) fn for_function(state: Arc<ServerState>, function: Function) -> Connection {
         let id = state.next_id();
         let device: Box<dyn Device> = match function {
             Function::Endpoint => Box::new(state.sim.clone()),
