@@ -396,27 +396,18 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
         ],
     );
     let nvme = format!("vfio-user:{nvme_path}");
-    let copy = |direction: &str| {
-        served.json(&[
-            "copy",
-            "--nvme",
-            &nvme,
-            "--allow-nvme-write",
-            "--direction",
-            direction,
-            "--size",
-            "256KiB",
-            "--chunk",
-            "64KiB",
-            "--depth",
-            "2",
-            "--lba",
-            "64",
-            "--seed",
-            "9",
-        ])
+    // A copy of `size` (LBA 64 on, seed 9, 64 KiB chunks, 2 in flight), and `extra`.
+    let copy = |size: &str, extra: &[&str]| {
+        let mut args = vec![
+            "copy", "--nvme", &nvme, "--size", size, "--chunk", "64KiB", "--depth", "2", "--lba",
+            "64", "--seed", "9",
+        ];
+        args.extend_from_slice(extra);
+        served.json(&args)
     };
-    let v = copy("both");
+    let writing = ["--allow-nvme-write", "--direction", "both"];
+    let reading = ["--direction", "to-host"];
+    let v = copy("256KiB", &writing);
     assert_eq!(v["target"], "vfio-user");
     assert_eq!(v["nvme"], nvme);
     assert_eq!(v["lba_size"], 4096);
@@ -440,32 +431,14 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
     assert_eq!(served.jobs_counted(), 16);
     // The namespace outlives the command: to-host alone (no seeding: the client cannot reach
     // into the model) finds what `both` wrote there.
-    let v = copy("to-host");
+    let v = copy("256KiB", &reading);
     assert_eq!(v["verified"], true, "{v}");
     assert_eq!(v["mismatch"], Value::Null, "{v}");
     assert_eq!(v["legs"][0]["bytes_compared"], 256 << 10, "{v}");
     assert_eq!(served.jobs_counted(), 24);
     // The served controller's CMB (--sim-cmb) is a peer too: the engine PUSHes into it and
     // the bytes are compared through the SSD's BAR2 on its socket.
-    let v = served.json(&[
-        "copy",
-        "--nvme",
-        &nvme,
-        "--direction",
-        "to-host",
-        "--to",
-        "cmb",
-        "--size",
-        "128KiB",
-        "--chunk",
-        "64KiB",
-        "--depth",
-        "2",
-        "--lba",
-        "64",
-        "--seed",
-        "9",
-    ]);
+    let v = copy("128KiB", &["--direction", "to-host", "--to", "cmb"]);
     assert_eq!(v["verified"], true, "{v}");
     assert_eq!(v["mismatch"], Value::Null, "{v}");
     assert_eq!(v["legs"][0]["bytes_compared"], 128 << 10, "{v}");
