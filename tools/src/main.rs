@@ -381,14 +381,13 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     // copy checks its options, then opens its own devices (on hardware, the endpoint and the
     // SSD into one VFIO container).
     if let Command::Copy(args) = &cli.command {
-        vfio_user::refuse_for(&cli.global, "copy")?;
         copy::check_args(args, &cli.global)?;
         return copy::run(&cli.global, args);
     }
     // bringup reads sysfs before it opens anything, and opens the endpoint (and the copy's
     // SSD) itself.
     if let Command::Bringup(args) = &cli.command {
-        vfio_user::refuse_for(&cli.global, "bringup")?;
+        vfio_user::refuse_bringup(&cli.global)?;
         bringup::check_args(args, &cli.global)?;
         return bringup::run(&cli.global, args);
     }

@@ -55,7 +55,7 @@ impl Target {
                     "--vfio legacy|iommufd chooses how real hardware is opened (--device BDF); a vfio-user device has no kernel VFIO",
                 ));
             }
-            let dev = crate::vfio_user::connect(&path)?;
+            let dev = crate::vfio_user::connect("--device", &path)?;
             return Ok(Target {
                 kind: Kind::VfioUser,
                 description: dev.describe(),

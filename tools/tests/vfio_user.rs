@@ -36,16 +36,26 @@ struct Served {
 
 impl Served {
     fn start(dir: &Path) -> Served {
+        Served::start_with(dir, &[])
+    }
+
+    /// The server with `extra` arguments (`--nvme PATH`); waits for every socket named.
+    fn start_with(dir: &Path, extra: &[&str]) -> Served {
         let socket = dir.join("peerbar.sock");
         let child = background()
             .args(["sim", "serve", "--socket"])
             .arg(&socket)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("peerbar sim serve starts");
         let start = Instant::now();
-        while !socket.exists() {
+        let nvme = extra
+            .iter()
+            .position(|a| *a == "--nvme")
+            .map(|i| PathBuf::from(extra[i + 1]));
+        while !socket.exists() || nvme.as_ref().is_some_and(|n| !n.exists()) {
             assert!(
                 start.elapsed() < Duration::from_secs(120),
                 "the server did not create its socket"
@@ -422,6 +432,18 @@ fn bad_vfio_user_options_are_usage_errors() {
     let not_a_socket = dir.join("plain-file");
     std::fs::write(&not_a_socket, b"x").unwrap();
     let not_a_socket = not_a_socket.to_string_lossy().into_owned();
+    // copy on the missing endpoint socket with another NVMe socket, and `extra`.
+    let copy_with_other = |extra: &[&'static str]| {
+        let mut args = vec![
+            "--device",
+            missing.as_str(),
+            "copy",
+            "--nvme",
+            "vfio-user:other.sock",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
     for (args, says) in [
         (vec!["--device", "vfio-user:", "info"], "socket's path"),
         (vec!["--device", missing.as_str(), "info"], "no such socket"),
@@ -431,7 +453,68 @@ fn bad_vfio_user_options_are_usage_errors() {
         ),
         (
             vec!["--device", missing.as_str(), "copy"],
-            "copy does not run",
+            "--nvme vfio-user:PATH must name the NVMe socket",
+        ),
+        (
+            vec!["--device", missing.as_str(), "copy", "--nvme", "03:00.0"],
+            "both vfio-user sockets of one `peerbar sim serve`, or both PCI addresses",
+        ),
+        (
+            vec!["--device", "01:00.0", "copy", "--nvme", missing.as_str()],
+            "both vfio-user sockets of one `peerbar sim serve`, or both PCI addresses",
+        ),
+        (
+            vec!["copy", "--nvme", missing.as_str()],
+            "needs --device vfio-user:",
+        ),
+        (
+            vec![
+                "--device",
+                missing.as_str(),
+                "copy",
+                "--nvme",
+                missing.as_str(),
+            ],
+            "both name the socket",
+        ),
+        (
+            vec!["--device", missing.as_str(), "copy", "--nvme", "vfio-user:"],
+            "socket's path",
+        ),
+        (
+            copy_with_other(&["--sim-latency-us", "5"]),
+            "give it to `peerbar sim serve --nvme`",
+        ),
+        (copy_with_other(&[]), "--allow-nvme-write"),
+        (to_host(&missing, "vfio-user:other.sock"), "no such socket"),
+        (vec!["sim", "serve", "--nvme", "x.sock"], "--socket"),
+        (
+            vec![
+                "sim",
+                "serve",
+                "--socket",
+                "a.sock",
+                "--sim-latency-us",
+                "5",
+            ],
+            "only --nvme PATH serves",
+        ),
+        (
+            vec!["sim", "serve", "--socket", "a.sock", "--nvme", "a.sock"],
+            "both name a.sock",
+        ),
+        (
+            vec![
+                "sim",
+                "serve",
+                "--socket",
+                "a.sock",
+                "--nvme",
+                "n.sock",
+                "--sim-cmb",
+                "5000",
+            ],
+            "power of two",
         ),
         (
             vec!["--device", missing.as_str(), "bringup"],
@@ -455,4 +538,128 @@ fn bad_vfio_user_options_are_usage_errors() {
         assert!(r.stderr.contains(says), "peerbar {args:?}: {}", r.stderr);
     }
     assert_eq!(std::fs::read(dir.join("plain-file")).unwrap(), b"x");
+}
+
+#[test]
+fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
+    let dir = scratch("copy");
+    let nvme_socket = dir.join("nvme.sock");
+    let nvme_path = nvme_socket.to_string_lossy().into_owned();
+    // Shaped as copy shapes its own controller: 4 KiB LBAs, and a CMB.
+    let served = Served::start_with(
+        &dir,
+        &[
+            "--nvme",
+            &nvme_path,
+            "--sim-lba-size",
+            "4096",
+            "--sim-cmb",
+            "256KiB",
+        ],
+    );
+    let nvme = format!("vfio-user:{nvme_path}");
+    // A copy of `size` (LBA 64 on, seed 9, 64 KiB chunks, 2 in flight), and `extra`.
+    let copy = |size: &str, extra: &[&str]| {
+        let mut args = vec![
+            "copy", "--nvme", &nvme, "--size", size, "--chunk", "64KiB", "--depth", "2", "--lba",
+            "64", "--seed", "9",
+        ];
+        args.extend_from_slice(extra);
+        served.json(&args)
+    };
+    let writing = ["--allow-nvme-write", "--direction", "both"];
+    let reading = ["--direction", "to-host"];
+    let v = copy("256KiB", &writing);
+    assert_eq!(v["target"], "vfio-user");
+    assert_eq!(v["nvme"], nvme);
+    assert_eq!(v["lba_size"], 4096);
+    assert_eq!(
+        (v["verified"].as_bool(), &v["mismatch"], &v["failure"]),
+        (Some(true), &Value::Null, &Value::Null),
+        "{v}"
+    );
+    let legs = v["legs"].as_array().unwrap();
+    assert_eq!(legs.len(), 2, "{v}");
+    // Both ways: the bytes written are compared when they come back through BAR2.
+    assert_eq!(legs[1]["bytes_compared"], 256 << 10, "{v}");
+    for leg in legs {
+        assert_eq!(leg["bytes"], 256 << 10, "{leg}");
+        assert_eq!(leg["checksums_verified"], 4, "{leg}");
+        // The client does not see the simulation's clock.
+        assert_eq!(leg["sim_seconds"], Value::Null, "{leg}");
+    }
+    // The engine's jobs stay counted for the next command: per chunk a PULL and a CHECKSUM
+    // to the SSD, a CHECKSUM and a PUSH back.
+    assert_eq!(served.jobs_counted(), 16);
+    // The namespace outlives the command: to-host alone (no seeding: the client cannot reach
+    // into the model) finds what `both` wrote there.
+    let v = copy("256KiB", &reading);
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(v["mismatch"], Value::Null, "{v}");
+    assert_eq!(v["legs"][0]["bytes_compared"], 256 << 10, "{v}");
+    assert_eq!(served.jobs_counted(), 24);
+    // The served controller's CMB (--sim-cmb) is a peer too: the engine PUSHes into it and
+    // the bytes are compared through the SSD's BAR2 on its socket.
+    let v = copy("128KiB", &["--direction", "to-host", "--to", "cmb"]);
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(v["mismatch"], Value::Null, "{v}");
+    assert_eq!(v["legs"][0]["bytes_compared"], 128 << 10, "{v}");
+
+    // Bad input against a live server: exit 2, the server goes on.
+    let missing = format!("vfio-user:{}", dir.join("missing.sock").display());
+    let other = dir.join("other.sock").to_string_lossy().into_owned();
+    for (args, says) in [
+        (to_host(&served.device, &missing), "--nvme vfio-user:"),
+        (
+            to_host(&served.device, &served.device),
+            "both name the socket",
+        ),
+        (
+            vec![
+                "sim",
+                "serve",
+                "--socket",
+                other.as_str(),
+                "--nvme",
+                nvme_path.as_str(),
+            ],
+            "--nvme: ",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, EXIT_USAGE, "peerbar {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "peerbar {args:?}: {}", r.stderr);
+    }
+    // A taken --nvme path leaves neither socket behind, and the running server's alone.
+    assert!(!dir.join("other.sock").exists());
+    assert!(nvme_socket.exists());
+    // The two sockets swapped: the endpoint's is not an NVMe controller.
+    let r = run(&[
+        "--device",
+        &nvme,
+        "copy",
+        "--direction",
+        "to-host",
+        "--nvme",
+        &served.device,
+    ]);
+    assert_eq!(r.code, EXIT_USAGE, "{}", r.stderr);
+    assert!(r.stderr.contains("not an NVMe controller"), "{}", r.stderr);
+
+    let (code, stderr) = served.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!nvme_socket.exists(), "both sockets removed: {stderr}");
+}
+
+/// `copy --direction to-host` on the endpoint socket `device` with the NVMe socket `nvme`.
+fn to_host<'a>(device: &'a str, nvme: &'a str) -> Vec<&'a str> {
+    vec![
+        "--device",
+        device,
+        "copy",
+        "--direction",
+        "to-host",
+        "--nvme",
+        nvme,
+    ]
 }

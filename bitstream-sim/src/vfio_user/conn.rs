@@ -16,8 +16,7 @@ use peerbar::{BarIndex, BarOffset, BusAddr, Device, Error};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use super::peer::{Peer, RemoteWindow};
-use super::ServerState;
-use crate::config_space::MSIX_TABLE_SIZE;
+use super::{Function, ServerState};
 
 /// A refused command: the errno of the error reply, and why (logged).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +66,13 @@ struct Mapping {
 /// One client's connection to the server.
 pub struct Connection {
     state: Arc<ServerState>,
+    /// The function this connection serves, and its device.
+    function: Function,
+    device: Box<dyn Device>,
+    /// Its MSI-X table size, from its MSI-X capability.
+    msix_vectors: u16,
+    /// Its Interrupt Pin is not 0: it has an INTx line to report.
+    intx: bool,
     id: u64,
     negotiated: bool,
     max_xfer: u32,
@@ -102,10 +108,39 @@ fn args<'p, T: FromBytes + KnownLayout + Immutable>(
 }
 
 impl Connection {
+    /// A connection to the endpoint.
     pub fn new(state: Arc<ServerState>) -> Connection {
+        Connection::for_function(state, Function::Endpoint)
+    }
+
+    /// A connection to `function`, which `state` must serve ([`super::Server::bind_function`]
+    /// checks it before accepting anyone).
+    pub(crate) fn for_function(state: Arc<ServerState>, function: Function) -> Connection {
         let id = state.next_id();
+        let device: Box<dyn Device> = match function {
+            Function::Endpoint => Box::new(state.sim.clone()),
+            Function::Nvme => Box::new(
+                state
+                    .nvme
+                    .clone()
+                    .expect("bind_function refuses a state without the NVMe controller"),
+            ),
+        };
+        // What the kernel's vfio-pci reports too: the MSI-X table size from the capability's
+        // Message Control, and one INTx line when the Interrupt Pin register (config 3Dh, PCI
+        // Base Spec "Interrupt Pin") is not 0.
+        let msix_vectors = peerbar::config::msix_capability(&*device)
+            .ok()
+            .flatten()
+            .map_or(0, |c| c.table_size);
+        let mut pin = [0u8];
+        let intx = device.config_read(0x3d, &mut pin).is_ok() && pin[0] != 0;
         Connection {
             state,
+            function,
+            device,
+            msix_vectors,
+            intx,
             id,
             negotiated: false,
             max_xfer: wire::MAX_DATA_XFER_SIZE,
@@ -120,7 +155,15 @@ impl Connection {
     /// client's replies (to DMA_READ/DMA_WRITE) go to whoever waits for them, its commands to
     /// this thread, which carries them out and replies.
     pub fn serve(mut self, stream: UnixStream) {
-        log::info!("vfio-user: client {} connected", self.id);
+        // Clients do not see the simulation's clock; the log says how much simulated time
+        // passed while each one was connected (what a measurement of a client's simulated
+        // throughput reads).
+        let connected_at = self.state.sim.stats().cycles;
+        log::info!(
+            "vfio-user: client {} connected ({:?})",
+            self.id,
+            self.function
+        );
         let (reader_stream, writer) = match (stream.try_clone(), stream.try_clone()) {
             (Ok(r), Ok(w)) => (r, w),
             (Err(e), _) | (_, Err(e)) => {
@@ -168,7 +211,11 @@ impl Connection {
             let msg = match received {
                 Ok(msg) => msg,
                 Err(wire::RecvError::Closed) => {
-                    log::info!("vfio-user: client {} disconnected", self.id);
+                    log::info!(
+                        "vfio-user: client {} disconnected after {} simulated cycles",
+                        self.id,
+                        self.state.sim.stats().cycles.saturating_sub(connected_at)
+                    );
                     break;
                 }
                 Err(e) => {
@@ -325,12 +372,13 @@ impl Connection {
                 let (flags, count) = match req.index {
                     irq::MSIX => (
                         irq::INFO_EVENTFD | irq::INFO_NORESIZE,
-                        u32::from(MSIX_TABLE_SIZE),
+                        u32::from(self.msix_vectors),
                     ),
-                    // The function's Interrupt Pin is INTA (the block's default, PG213's
+                    // The endpoint's Interrupt Pin is INTA (the block's default, PG213's
                     // "Legacy Interrupt Settings"), so a VFIO client expects one INTx line,
-                    // as the kernel's vfio-pci reports it. The RTL never asserts it.
-                    irq::INTX => (
+                    // as the kernel's vfio-pci reports it. The RTL never asserts it. The NVMe
+                    // model's pin is 0: no line, as vfio-pci reports such a function.
+                    irq::INTX if self.intx => (
                         irq::INFO_EVENTFD | irq::INFO_MASKABLE | irq::INFO_AUTOMASKED,
                         1,
                     ),
@@ -350,8 +398,8 @@ impl Connection {
             command::DMA_MAP => self.dma_map(header, payload, fds),
             command::DMA_UNMAP => self.dma_unmap(header, payload),
             command::DEVICE_RESET => {
-                log::info!("vfio-user: client {}: device reset", self.id);
-                self.state.sim.reset().map_err(device_refusal)?;
+                log::info!("vfio-user: client {}: {:?} reset", self.id, self.function);
+                self.device.reset().map_err(device_refusal)?;
                 Ok(Vec::new())
             }
             command::DMA_READ | command::DMA_WRITE => refuse(
@@ -438,7 +486,7 @@ impl Connection {
     fn region_size(&self, index: u32) -> Option<u64> {
         match index {
             region::CONFIG => Some(CONFIG_SPACE_LEN as u64),
-            0..=5 => self.state.sim.bar_len(BarIndex::new(index as u8)?),
+            0..=5 => self.device.bar_len(BarIndex::new(index as u8)?),
             _ => None,
         }
     }
@@ -474,25 +522,25 @@ impl Connection {
         let (access, _) = args::<wire::RegionAccess>(header, payload)?;
         self.check_access(&access)?;
         let mut data = vec![0u8; access.count as usize];
-        let sim = &self.state.sim;
+        let dev = &*self.device;
         if access.region == region::CONFIG {
-            sim.config_read(access.offset as u16, &mut data)
+            dev.config_read(access.offset as u16, &mut data)
         } else {
             let bar = BarIndex::new(access.region as u8).expect("check_access found the region");
             let at = BarOffset::new(access.offset);
             let aligned = access.offset % u64::from(access.count.max(1)) == 0;
             match (access.count, aligned) {
-                (1, _) => sim.bar_read8(bar, at).map(|v| data.copy_from_slice(&[v])),
-                (2, true) => sim
+                (1, _) => dev.bar_read8(bar, at).map(|v| data.copy_from_slice(&[v])),
+                (2, true) => dev
                     .bar_read16(bar, at)
                     .map(|v| data.copy_from_slice(&v.to_le_bytes())),
-                (4, true) => sim
+                (4, true) => dev
                     .bar_read32(bar, at)
                     .map(|v| data.copy_from_slice(&v.to_le_bytes())),
-                (8, true) => sim
+                (8, true) => dev
                     .bar_read64(bar, at)
                     .map(|v| data.copy_from_slice(&v.to_le_bytes())),
-                _ => sim.bar_read(bar, at, &mut data),
+                _ => dev.bar_read(bar, at, &mut data),
             }
         }
         .map_err(device_refusal)?;
@@ -514,23 +562,23 @@ impl Connection {
                 ),
             );
         }
-        let sim = &self.state.sim;
+        let dev = &*self.device;
         if access.region == region::CONFIG {
-            sim.config_write(access.offset as u16, data)
+            dev.config_write(access.offset as u16, data)
         } else {
             let bar = BarIndex::new(access.region as u8).expect("check_access found the region");
             let at = BarOffset::new(access.offset);
             let aligned = access.offset % u64::from(access.count.max(1)) == 0;
             match (data, aligned) {
-                (&[b], _) => sim.bar_write8(bar, at, b),
-                (&[a, b], true) => sim.bar_write16(bar, at, u16::from_le_bytes([a, b])),
+                (&[b], _) => dev.bar_write8(bar, at, b),
+                (&[a, b], true) => dev.bar_write16(bar, at, u16::from_le_bytes([a, b])),
                 (d, true) if d.len() == 4 => {
-                    sim.bar_write32(bar, at, u32::from_le_bytes(d.try_into().expect("4 bytes")))
+                    dev.bar_write32(bar, at, u32::from_le_bytes(d.try_into().expect("4 bytes")))
                 }
                 (d, true) if d.len() == 8 => {
-                    sim.bar_write64(bar, at, u64::from_le_bytes(d.try_into().expect("8 bytes")))
+                    dev.bar_write64(bar, at, u64::from_le_bytes(d.try_into().expect("8 bytes")))
                 }
-                (d, _) => sim.bar_write(bar, at, d),
+                (d, _) => dev.bar_write(bar, at, d),
             }
         }
         .map_err(device_refusal)?;
@@ -773,7 +821,7 @@ impl Connection {
         fds: Vec<OwnedFd>,
     ) -> Result<Vec<u8>, Refusal> {
         let (set, _) = args::<wire::IrqSet>(header, payload)?;
-        if set.index == irq::INTX && set.count <= 1 {
+        if set.index == irq::INTX && self.intx && set.count <= 1 {
             // QEMU's vfio-pci wires INTx up at realize (trigger eventfd, unmask). The RTL
             // signals MSI-X only, so the eventfd is accepted and never signalled.
             log::debug!(
@@ -798,14 +846,16 @@ impl Connection {
                 format!("SET_IRQS action {:#x}: only TRIGGER", set.flags),
             );
         }
-        let vectors = u32::from(MSIX_TABLE_SIZE);
+        let vectors = u32::from(self.msix_vectors);
         if set.start.checked_add(set.count).is_none_or(|e| e > vectors) {
             return refuse(
                 libc::EINVAL,
                 format!("vectors {}+{} of {vectors}", set.start, set.count),
             );
         }
-        let mut owner = self.state.irq.lock().unwrap_or_else(|e| e.into_inner());
+        let mut owner = self.state.irq[self.function.index()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(o) = owner.as_ref() {
             if o.conn != self.id {
                 return refuse(
@@ -861,7 +911,7 @@ impl Connection {
                     }
                 }
                 if needed > o.enabled {
-                    let rx = self.state.sim.enable_msix(needed).map_err(device_refusal)?;
+                    let rx = self.device.enable_msix(needed).map_err(device_refusal)?;
                     let table = Arc::clone(&o.fds);
                     let id = self.id;
                     let thread = std::thread::Builder::new()
@@ -895,10 +945,12 @@ impl Connection {
 
     /// Detaches this connection's interrupts, if it owns them: MSI-X is disabled in the device.
     fn release_irqs(&mut self) {
-        let mut owner = self.state.irq.lock().unwrap_or_else(|e| e.into_inner());
+        let mut owner = self.state.irq[self.function.index()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if owner.as_ref().is_some_and(|o| o.conn == self.id) {
             let mut o = owner.take().expect("checked");
-            if let Err(e) = self.state.sim.disable_msix() {
+            if let Err(e) = self.device.disable_msix() {
                 log::warn!("vfio-user: client {}: disabling MSI-X: {e}", self.id);
             }
             if let Some(t) = o.thread.take() {

@@ -20,6 +20,12 @@
 //!   DEVICE_SET_IRQS; another client's attempt is refused with EBUSY until the owner detaches
 //!   them (or disconnects). A client without interrupts (`regs --watch`) never needs them.
 //!
+//! - with an NVMe controller on the fabric ([`ServerState::with_nvme`]), a second socket serves
+//!   it ([`Function::Nvme`]) as a device of its own: config space, BAR0 with its doorbells,
+//!   MSI-X. Both devices sit behind the one IOMMU, as two functions in one VFIO container: a
+//!   map made on either socket is reachable by both devices' DMA, and each one's DMA to the
+//!   other's BAR goes peer to peer through the fabric (docs/vfio-user.md, "Two devices").
+//!
 //! Bad input never panics or hangs the server: a malformed command gets an error reply with an
 //! errno (logged with the reason); a message whose size field is impossible (the stream has lost
 //! its framing) ends that connection, logged; other connections go on.
@@ -37,7 +43,7 @@ use std::sync::{Arc, Mutex};
 
 pub use conn::{Connection, Refusal};
 
-use crate::SimDevice;
+use crate::{SimDevice, SimNvme};
 
 /// Size of the IOVA window each windowed client gets (16 GiB).
 pub const WINDOW_SIZE: u64 = 16 << 30;
@@ -55,24 +61,56 @@ pub const SERVED_IOVA_RANGES: [std::ops::Range<u64>; 2] = [
     crate::fabric::IOVA_RANGES[1].start..crate::fabric::IOVA_RANGES[1].end,
 ];
 
+/// Which function of the simulation a socket serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    /// The peerbar endpoint (the RTL).
+    Endpoint,
+    /// The NVMe controller model on the same fabric ([`SimDevice::attach_nvme`]).
+    Nvme,
+}
+
+impl Function {
+    fn index(self) -> usize {
+        match self {
+            Function::Endpoint => 0,
+            Function::Nvme => 1,
+        }
+    }
+}
+
 /// What the connections share: the simulation and who holds what.
 pub struct ServerState {
     pub(crate) sim: SimDevice,
-    /// Window slots in use.
+    /// The NVMe controller on the simulation's fabric, when it is served too.
+    pub(crate) nvme: Option<SimNvme>,
+    /// Window slots in use (one pool for both functions: they share the IOMMU).
     pub(crate) windows: Mutex<BTreeSet<u64>>,
-    /// The connection that owns MSI-X, and its forwarding.
-    pub(crate) irq: Mutex<Option<conn::IrqOwner>>,
+    /// Per function ([`Function::index`]): the connection that owns its MSI-X, and its
+    /// forwarding.
+    pub(crate) irq: [Mutex<Option<conn::IrqOwner>>; 2],
     next_id: AtomicU64,
 }
 
 impl ServerState {
-    /// State for serving `sim`.
+    /// State for serving the endpoint of `sim`.
     pub fn new(sim: SimDevice) -> Arc<ServerState> {
+        ServerState::build(sim, None)
+    }
+
+    /// State for serving the endpoint of `sim` and `nvme`, the controller attached to its
+    /// fabric ([`SimDevice::attach_nvme`]), each on a socket of its own.
+    pub fn with_nvme(sim: SimDevice, nvme: SimNvme) -> Arc<ServerState> {
+        ServerState::build(sim, Some(nvme))
+    }
+
+    fn build(sim: SimDevice, nvme: Option<SimNvme>) -> Arc<ServerState> {
         sim.set_iova_ranges(SERVED_IOVA_RANGES.to_vec());
         Arc::new(ServerState {
             sim,
+            nvme,
             windows: Mutex::new(BTreeSet::new()),
-            irq: Mutex::new(None),
+            irq: [Mutex::new(None), Mutex::new(None)],
             next_id: AtomicU64::new(1),
         })
     }
@@ -80,6 +118,19 @@ impl ServerState {
     /// The simulation served.
     pub fn sim(&self) -> &SimDevice {
         &self.sim
+    }
+
+    /// The NVMe controller served, if any.
+    pub fn nvme(&self) -> Option<&SimNvme> {
+        self.nvme.as_ref()
+    }
+
+    /// The device a socket of `function` serves (`None`: no NVMe controller here).
+    pub(crate) fn device(&self, function: Function) -> Option<&dyn peerbar::Device> {
+        match function {
+            Function::Endpoint => Some(&self.sim),
+            Function::Nvme => self.nvme.as_ref().map(|n| n as &dyn peerbar::Device),
+        }
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -113,11 +164,13 @@ impl StopHandle {
     }
 }
 
-/// A vfio-user server listening on a UNIX socket.
+/// A vfio-user server listening on a UNIX socket for one function of a simulation. The socket
+/// file is removed when it is dropped (after [`Server::run`], or when it never ran).
 pub struct Server {
     listener: UnixListener,
     path: PathBuf,
     state: Arc<ServerState>,
+    function: Function,
     stop: Arc<AtomicBool>,
 }
 
@@ -131,11 +184,29 @@ pub enum ServeError {
     /// (The io::Error is in the message, not a `source`: the message says it all once.)
     #[error("cannot listen on {path}: {error}")]
     Bind { path: PathBuf, error: io::Error },
+    #[error("{path}: this simulation has no NVMe controller to serve")]
+    NoNvme { path: PathBuf },
 }
 
 impl Server {
-    /// Binds `path` (a stale socket file nobody listens on is replaced) for serving `sim`.
+    /// Binds `path` (a stale socket file nobody listens on is replaced) for serving the
+    /// endpoint of `sim`.
     pub fn bind(path: &Path, sim: SimDevice) -> Result<Server, ServeError> {
+        Server::bind_function(path, ServerState::new(sim), Function::Endpoint)
+    }
+
+    /// Binds `path` for serving `function` of the simulation in `state` (several servers may
+    /// share one state: the endpoint and the NVMe controller, one socket each).
+    pub fn bind_function(
+        path: &Path,
+        state: Arc<ServerState>,
+        function: Function,
+    ) -> Result<Server, ServeError> {
+        if state.device(function).is_none() {
+            return Err(ServeError::NoNvme {
+                path: path.to_owned(),
+            });
+        }
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             use std::os::unix::fs::FileTypeExt;
             if !meta.file_type().is_socket() {
@@ -158,7 +229,8 @@ impl Server {
         Ok(Server {
             listener,
             path: path.to_owned(),
-            state: ServerState::new(sim),
+            state,
+            function,
             stop: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -196,7 +268,7 @@ impl Server {
 
     /// Serves until the stop handle is used: accepts clients, one thread each. Then closes every
     /// connection (each one's DMA maps and interrupts are released as on a disconnect), waits
-    /// for their threads and removes the socket file.
+    /// for their threads and removes the socket file (on drop).
     pub fn run(self) -> io::Result<()> {
         let mut clients: Vec<(UnixStream, std::thread::JoinHandle<()>)> = Vec::new();
         while !self.stopping() {
@@ -214,9 +286,10 @@ impl Server {
             };
             let closer = stream.try_clone()?;
             let state = Arc::clone(&self.state);
+            let function = self.function;
             let thread = std::thread::Builder::new()
                 .name("peerbar-vfio-user".into())
-                .spawn(move || Connection::new(state).serve(stream))?;
+                .spawn(move || Connection::for_function(state, function).serve(stream))?;
             clients.push((closer, thread));
         }
         log::info!(
@@ -229,8 +302,13 @@ impl Server {
         for (_, thread) in clients {
             let _ = thread.join();
         }
-        let _ = std::fs::remove_file(&self.path);
         Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 

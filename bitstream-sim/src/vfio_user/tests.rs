@@ -12,8 +12,8 @@ use peerbar::{BarIndex, BarOffset, Device, Error};
 use proptest::prelude::*;
 use zerocopy::IntoBytes;
 
-use super::{Connection, Server, ServerState, WINDOW_SIZE};
-use crate::{SimConfig, SimDevice};
+use super::{Connection, Function, Server, ServerState, WINDOW_SIZE};
+use crate::{SimConfig, SimDevice, SimNvme};
 
 /// A server on a fresh socket, running in a thread; stops (and is checked to clean up) on drop.
 struct Running {
@@ -23,13 +23,22 @@ struct Running {
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
+fn socket_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("peerbar-vfio-user-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
 impl Running {
     fn start(name: &str) -> Running {
-        let dir = std::env::temp_dir().join(format!("peerbar-vfio-user-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
         let sim = SimDevice::new(SimConfig::default()).unwrap();
-        let server = Server::bind(&path, sim.clone()).unwrap();
+        Running::serve(name, sim.clone(), ServerState::new(sim), Function::Endpoint)
+    }
+
+    /// Serves `function` of the simulation in `state` on socket `name`.
+    fn serve(name: &str, sim: SimDevice, state: Arc<ServerState>, function: Function) -> Running {
+        let path = socket_path(name);
+        let server = Server::bind_function(&path, state, function).unwrap();
         let stop = server.stop_handle();
         let thread = std::thread::spawn(move || server.run());
         Running {
@@ -38,6 +47,17 @@ impl Running {
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// The endpoint on socket `name` and the NVMe controller, attached to its fabric, on
+    /// `nvme_name`: two servers sharing one state.
+    fn start_with_nvme(name: &str, nvme_name: &str) -> (Running, Running, SimNvme) {
+        let sim = SimDevice::new(SimConfig::default()).unwrap();
+        let nvme = sim.attach_nvme(crate::nvme::NvmeConfig::default()).unwrap();
+        let state = ServerState::with_nvme(sim.clone(), nvme.clone());
+        let endpoint = Running::serve(name, sim.clone(), Arc::clone(&state), Function::Endpoint);
+        let controller = Running::serve(nvme_name, sim, state, Function::Nvme);
+        (endpoint, controller, nvme)
     }
 
     fn client(&self) -> VfioUserDevice {
@@ -616,4 +636,137 @@ fn fuzzed_byte_streams_end_in_a_message_or_an_error() {
             prop_assert_eq!(m.header.msg_size as usize, 16 + m.payload.len());
         }
     });
+}
+
+/// Copies with the driver's pipeline over two connections of one process, to the endpoint and
+/// to the NVMe controller served beside it: every DMA buffer is mapped through the endpoint's
+/// connection only, and the controller reaches it through the one IOMMU and the endpoint's BAR2
+/// peer to peer through the fabric.
+#[test]
+fn the_nvme_controller_is_a_second_device_on_the_same_fabric_and_iommu() {
+    use peerbar::copy::{
+        CopyDestination, CopyDevices, CopyDirection, CopyObserver, CopyOptions, P2pCopy, Passes,
+    };
+    let (endpoint_server, nvme_server, nvme) = Running::start_with_nvme("ep.sock", "nvme.sock");
+    let ep = Arc::new(endpoint_server.client());
+    let ssd = Arc::new(nvme_server.client());
+
+    // The second socket serves the controller: its identity, BARs and interrupts.
+    assert_eq!(
+        ssd.config_read32(0x08).unwrap() >> 8,
+        0x01_08_02,
+        "NVMe class code"
+    );
+    assert_eq!(
+        ssd.bar_len(BarIndex::BAR0),
+        Some(crate::nvme::NvmeController::BAR0_LEN)
+    );
+    assert_eq!(ssd.bar_len(BarIndex::BAR2), None, "no CMB configured");
+    assert_eq!(
+        ssd.bar_bus_addr(BarIndex::BAR0).unwrap().get(),
+        crate::NVME_BAR0_BASE
+    );
+    let mut info = wire::IrqInfo {
+        argsz: size_of::<wire::IrqInfo>() as u32,
+        index: wire::irq::INTX,
+        ..Default::default()
+    };
+    let raw = UnixStream::connect(&nvme_server.path).unwrap();
+    exchange(&raw, command::VERSION, &version_payload());
+    let (_, reply) = exchange(&raw, command::DEVICE_GET_IRQ_INFO, info.as_bytes());
+    assert_eq!(
+        &reply[12..16],
+        0u32.as_bytes(),
+        "Interrupt Pin 0: no INTx line"
+    );
+    info.index = wire::irq::MSIX;
+    let (_, reply) = exchange(&raw, command::DEVICE_GET_IRQ_INFO, info.as_bytes());
+    let vectors = crate::nvme::NvmeConfig::default().msix_vectors;
+    assert_eq!(&reply[12..16], u32::from(vectors).as_bytes());
+    drop(raw);
+    // MSI-X belongs to one client per function: both devices' at once.
+    let _ep_irqs = ep.enable_msix(2).unwrap();
+    let _ssd_irqs = ssd.enable_msix(2).unwrap();
+
+    let endpoint = peerbar::Endpoint::open_shared(ep.clone() as Arc<dyn Device>).unwrap();
+    let devices = CopyDevices::open(
+        &endpoint,
+        ssd.clone() as Arc<dyn Device>,
+        peerbar::nvme::TransferMode::Auto,
+    )
+    .unwrap();
+    const SIZE: u64 = 192 << 10;
+    let options = CopyOptions {
+        size: SIZE,
+        chunk: 64 << 10,
+        depth: 3,
+        direction: CopyDirection::Both,
+        destination: CopyDestination::Host,
+        first_lba: 24,
+        seed: 7,
+        verify: true,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let mut copy = P2pCopy::new(
+        &devices.engine,
+        &devices.queue,
+        &devices.nvme,
+        &devices.io,
+        options,
+    )
+    .unwrap();
+    struct Quiet;
+    impl CopyObserver for Quiet {}
+    let run = copy.run(Passes::Once, &mut Quiet).unwrap();
+    assert_eq!(run.stop, None, "{:?}", run.stop);
+    assert_eq!(run.legs.len(), 2);
+    for (leg, figures) in &run.legs {
+        assert_eq!(figures.bytes, SIZE, "{leg}");
+        assert_eq!(figures.checksums, 3, "{leg}");
+    }
+    // Both ways: the bytes written are compared when they come back through BAR2.
+    assert_eq!(run.legs[1].1.compared, SIZE);
+    // What the SSD stored is the pattern, read straight from the model's namespace.
+    let mut stored = vec![0u8; SIZE as usize];
+    nvme.namespace_read(24 * 512, &mut stored).unwrap();
+    assert_eq!(stored, copy.pattern().bytes(24 * 512, SIZE as usize));
+
+    // Every mapping lies in the endpoint connection's window; the controller's connection
+    // mapped nothing, yet its DMA found the queues and buffers; nothing faulted.
+    let window = ep.iova_ranges().unwrap()[0].clone();
+    let maps = endpoint_server.sim.iommu_mappings();
+    assert!(!maps.is_empty());
+    assert!(
+        maps.iter()
+            .all(|&(s, l)| window.start <= s && s + l <= window.end),
+        "{maps:x?} outside {window:x?}"
+    );
+    let other = ssd.iova_ranges().unwrap()[0].clone();
+    assert!(other.start >= window.end || other.end <= window.start);
+    // The controller's data went peer to peer: it wrote every byte it read into BAR2 and
+    // took every byte it wrote from BAR2, without a refused DMA.
+    let stats = nvme.stats();
+    assert_eq!(stats.dma_faults, 0, "{stats:?}");
+    assert_eq!(stats.commands_failed, 0, "{stats:?}");
+    assert_eq!(stats.bytes_written, SIZE, "{stats:?}");
+    assert_eq!(stats.bytes_read, SIZE, "{stats:?}");
+
+    // The controller's socket going away leaves the endpoint and the controller as they are.
+    drop(copy);
+    drop(devices);
+    drop(endpoint);
+    drop(ssd);
+    let again = nvme_server.client();
+    assert_eq!(again.config_read32(0x08).unwrap() >> 8, 0x01_08_02);
+}
+
+#[test]
+fn a_socket_for_the_nvme_controller_needs_one_attached() {
+    let sim = SimDevice::new(SimConfig::default()).unwrap();
+    let path = socket_path("none.sock");
+    let err = Server::bind_function(&path, ServerState::new(sim), Function::Nvme)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("no NVMe controller"), "{err}");
+    assert!(!path.exists());
 }

@@ -139,12 +139,7 @@ fn short_copy(opts: &GlobalOpts, args: &BringupArgs) -> anyhow::Result<Finding> 
         duration: None,
         nvme: args.nvme.clone(),
         allow_nvme_write: args.allow_nvme_write,
-        sim_namespace: None,
-        sim_file: None,
-        sim_lba_size: None,
-        sim_latency_us: None,
-        sim_bandwidth_mbps: None,
-        sim_no_sgl: false,
+        sim: crate::copy::SimNvmeArgs::default(),
     };
     crate::copy::check_args(&copy, opts)?;
     // Quiet: the copy's own header and progress bar would break the checklist (and its JSON).

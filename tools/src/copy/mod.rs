@@ -23,8 +23,6 @@ use peerbar::copy::{
     P2pCopy, Passes,
 };
 use peerbar::nvme::TransferMode;
-#[cfg(feature = "sim")]
-use peerbar_sim::nvme::{NamespaceBacking, NvmeConfig};
 use serde::Serialize;
 
 use crate::interrupt::{self, Live, RunFor};
@@ -34,8 +32,10 @@ use crate::units::{human_bytes, parse_seconds, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
 
 mod report;
+mod sim_nvme;
 
 use report::{leg_report, print_report, LegReport};
+pub use sim_nvme::SimNvmeArgs;
 
 pub const LONG_ABOUT: &str = "\
 Moves data between an NVMe SSD and host memory through the endpoint's BAR2, peer to peer, in
@@ -59,6 +59,11 @@ On the simulated endpoint a simulated NVMe controller is attached to the same fa
 to vfio-pci, it is opened with the endpoint into one VFIO container (one IOVA space) and the
 endpoint's BAR2 is mapped into the IOMMU for it; writing to it needs --allow-nvme-write (the
 data on those LBAs is destroyed), checked before anything is opened.
+With --device vfio-user:EP --nvme vfio-user:NVME the copy drives the endpoint and the NVMe
+model that one `peerbar sim serve --socket EP --nvme NVME` serves (the --sim-* options belong
+to the server); the namespace outlives the command, as an SSD's does, so writing it needs
+--allow-nvme-write, and to-host alone verifies what an earlier to-nvme with the same --seed
+wrote.
 
 --duration SECONDS repeats the copy (whole passes over the same LBAs, each verified) until
 SECONDS have passed, with a live rate on stderr once a second (wall MB/s over the last second,
@@ -85,6 +90,8 @@ Examples:
   peerbar copy --size 1MiB --duration 30          passes for 30 s, live rate on stderr
   peerbar copy --size 1MiB --duration forever     until Ctrl-C, then the summary
   peerbar --device 0000:01:00.0 copy --nvme 0000:03:00.0 --allow-nvme-write --size 1GiB
+  peerbar --device vfio-user:ep.sock copy --nvme vfio-user:nvme.sock --allow-nvme-write
+                                            both served by `peerbar sim serve --nvme nvme.sock`
 
 Exit status: 0 all verified, 1 a verification found wrong bytes (the report says where),
 2 usage, 3 device/simulation/timeout, 4 an NVMe command or a DMA job completed with an
@@ -153,32 +160,16 @@ pub struct CopyArgs {
     /// with a live rate on stderr; `forever`: until Ctrl-C. A started pass runs to its end.
     #[arg(long, value_parser = crate::interrupt::parse_run_for, value_name = "SECONDS|forever")]
     pub duration: Option<RunFor>,
-    /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci.
+    /// Hardware: PCI address of the NVMe SSD, bound to vfio-pci; with --device vfio-user:...,
+    /// vfio-user:PATH, the NVMe socket of the same `peerbar sim serve`.
     #[arg(long, value_name = "BDF")]
     pub nvme: Option<String>,
-    /// Hardware: allow writing the SSD (to-nvme, both). The LBAs' data is overwritten.
+    /// Hardware and vfio-user: allow writing the SSD (to-nvme, both). The LBAs' data is
+    /// overwritten.
     #[arg(long)]
     pub allow_nvme_write: bool,
-    /// Simulation: namespace size (default: what the copy needs, at least 64 MiB).
-    #[arg(long, value_parser = parse_size)]
-    pub sim_namespace: Option<u64>,
-    /// Simulation: back the namespace with this file instead of memory.
-    #[arg(long, value_name = "FILE")]
-    pub sim_file: Option<std::path::PathBuf>,
-    /// Simulation: logical block size, 512 or 4096 [default: 512].
-    #[arg(long)]
-    pub sim_lba_size: Option<u32>,
-    /// Simulation: command latency of the NVMe controller, microseconds, 0 ..= 1000
-    /// [default: 10].
-    #[arg(long)]
-    pub sim_latency_us: Option<f64>,
-    /// Simulation: data bandwidth of the NVMe controller, MB/s, at most 1000000 (0: unlimited)
-    /// [default: 7000].
-    #[arg(long)]
-    pub sim_bandwidth_mbps: Option<u64>,
-    /// Simulation: the controller does not advertise SGLs (PRP only).
-    #[arg(long)]
-    pub sim_no_sgl: bool,
+    #[command(flatten)]
+    pub sim: SimNvmeArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -212,53 +203,76 @@ pub(crate) struct CopyReport {
     interrupted: bool,
 }
 
-impl CopyArgs {
-    /// The `--sim-*` options given, by name (refused with `--device`).
-    fn sim_options_given(&self) -> Vec<&'static str> {
-        [
-            (self.sim_namespace.is_some(), "--sim-namespace"),
-            (self.sim_file.is_some(), "--sim-file"),
-            (self.sim_lba_size.is_some(), "--sim-lba-size"),
-            (self.sim_latency_us.is_some(), "--sim-latency-us"),
-            (self.sim_bandwidth_mbps.is_some(), "--sim-bandwidth-mbps"),
-            (self.sim_no_sgl, "--sim-no-sgl"),
-        ]
-        .into_iter()
-        .filter_map(|(given, name)| given.then_some(name))
-        .collect()
-    }
-}
-
 /// Checks the numbers and the option combination before anything is opened: on hardware,
 /// `--nvme` is required, `--sim-*` options are refused, and writing the SSD needs
-/// `--allow-nvme-write`.
+/// `--allow-nvme-write`; over vfio-user the same, with both devices sockets of one server.
 pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
+    let served = crate::vfio_user::socket(opts)?;
+    let nvme_socket = nvme_socket(args)?;
     if opts.device.is_some() {
-        if let Some(name) = args.sim_options_given().first() {
+        if let Some(name) = args.sim.given().first() {
+            let owner = if served.is_some() {
+                "give it to `peerbar sim serve --nvme`, which owns the controller"
+            } else {
+                "it cannot be used with --device"
+            };
             return Err(usage_error(format!(
-                "{name} shapes the simulated NVMe controller and cannot be used with --device"
+                "{name} shapes the simulated NVMe controller: {owner}"
             )));
         }
-        if args.nvme.is_none() {
-            return Err(usage_error(
-                "on hardware, --nvme <BDF> must name the SSD (bound to vfio-pci)",
-            ));
+        match (&served, &nvme_socket, &args.nvme) {
+            (_, _, None) if served.is_some() => {
+                return Err(usage_error(
+                    "with --device vfio-user:PATH, --nvme vfio-user:PATH must name the NVMe \
+                     socket of the same server (`peerbar sim serve --socket PATH --nvme PATH`)",
+                ))
+            }
+            (_, _, None) => {
+                return Err(usage_error(
+                    "on hardware, --nvme <BDF> must name the SSD (bound to vfio-pci)",
+                ))
+            }
+            (Some(_), None, Some(bdf)) => {
+                return Err(usage_error(format!(
+                    "--device vfio-user:... with --nvme {bdf}: the endpoint and the SSD are both \
+                     vfio-user sockets of one `peerbar sim serve`, or both PCI addresses"
+                )))
+            }
+            (None, Some(_), Some(nvme)) => {
+                return Err(usage_error(format!(
+                    "--nvme {nvme} with --device {}: the endpoint and the SSD are both vfio-user \
+                     sockets of one `peerbar sim serve`, or both PCI addresses",
+                    opts.device.as_deref().unwrap_or_default()
+                )))
+            }
+            (Some(endpoint), Some(nvme), _) if endpoint == nvme => {
+                return Err(usage_error(format!(
+                    "--device and --nvme both name the socket {}: the server serves the endpoint \
+                     and the NVMe controller on two sockets (sim serve --socket and --nvme)",
+                    endpoint.display()
+                )))
+            }
+            _ => {}
         }
         if args.direction != Direction::ToHost && !args.allow_nvme_write {
             return Err(usage_error(
                 "--direction to-nvme/both overwrites the SSD's LBAs: add --allow-nvme-write to confirm",
             ));
         }
-        if args.to == Destination::Cmb {
+        if args.to == Destination::Cmb && served.is_none() {
             return Err(usage_error(
                 "--to cmb runs on the simulation only: on hardware the SSD's CMB is not mapped \
                  into the IOMMU for the endpoint (not written yet)",
             ));
         }
     } else if args.nvme.is_some() {
-        return Err(usage_error(
-            "--nvme names a real SSD; it needs --device (the simulation has its own controller)",
-        ));
+        let what = if nvme_socket.is_some() {
+            "--nvme vfio-user:... names a served NVMe controller; it needs --device vfio-user:... \
+             for the endpoint of the same server"
+        } else {
+            "--nvme names a real SSD; it needs --device (the simulation has its own controller)"
+        };
+        return Err(usage_error(what));
     }
     if args.size == 0 {
         return Err(usage_error("--size must be at least one LBA"));
@@ -269,45 +283,36 @@ pub fn check_args(args: &CopyArgs, opts: &GlobalOpts) -> anyhow::Result<()> {
     if args.depth == 0 || args.depth > 64 {
         return Err(usage_error("--depth must be 1..=64"));
     }
-    if !matches!(args.sim_lba_size, None | Some(512 | 4096)) {
-        return Err(usage_error("--sim-lba-size must be 512 or 4096"));
-    }
-    if args
-        .sim_latency_us
-        .is_some_and(|us| !(0.0..=MAX_SIM_LATENCY_US).contains(&us))
-    {
-        return Err(usage_error(format!(
-            "--sim-latency-us must be 0 ..= {MAX_SIM_LATENCY_US} (the simulation runs far \
-             slower than real time: a longer latency times out the driver's commands)"
-        )));
-    }
-    if args
-        .sim_bandwidth_mbps
-        .is_some_and(|mbps| mbps > MAX_SIM_BANDWIDTH_MBPS)
-    {
-        return Err(usage_error(format!(
-            "--sim-bandwidth-mbps must be at most {MAX_SIM_BANDWIDTH_MBPS} (0: unlimited)"
-        )));
-    }
+    args.sim.check()?;
     if opts.device.is_none() {
-        check_sim_namespace(args)?;
+        check_copy_fits(args)?;
     }
     Ok(())
 }
 
-/// Longest simulated command latency: 1 ms of simulated time already takes seconds to simulate.
-const MAX_SIM_LATENCY_US: f64 = 1000.0;
-/// Highest simulated bandwidth (1 TB/s): keeps the bytes per simulated cycle in range.
-const MAX_SIM_BANDWIDTH_MBPS: u64 = 1_000_000;
+/// `--nvme vfio-user:PATH`: the socket, `None` for a PCI address (or no `--nvme`); an empty
+/// path is a usage error.
+fn nvme_socket(args: &CopyArgs) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(path) = args
+        .nvme
+        .as_deref()
+        .and_then(|n| n.strip_prefix(crate::vfio_user::PREFIX))
+    else {
+        return Ok(None);
+    };
+    if path.is_empty() {
+        return Err(usage_error(
+            "--nvme vfio-user:PATH needs the socket's path (as given to peerbar sim serve --nvme)",
+        ));
+    }
+    Ok(Some(path.into()))
+}
 
-/// The simulated namespace's options, checked before the simulation starts (it would refuse
-/// them as a device error, after a log line saying the same).
-fn check_sim_namespace(args: &CopyArgs) -> anyhow::Result<()> {
-    let lba_size = u64::from(args.sim_lba_size.unwrap_or(512));
-    // The default namespace is sized to end where the copy ends: that end must exist.
+/// The default simulated namespace is sized to end where the copy ends: that end must exist.
+fn check_copy_fits(args: &CopyArgs) -> anyhow::Result<()> {
     if args
         .lba
-        .checked_mul(lba_size)
+        .checked_mul(args.sim.lba_bytes())
         .and_then(|start| start.checked_add(args.size))
         .is_none()
     {
@@ -315,30 +320,6 @@ fn check_sim_namespace(args: &CopyArgs) -> anyhow::Result<()> {
             "--lba {} with --size {}: the copy would end past 2^64 bytes of namespace",
             args.lba, args.size
         )));
-    }
-    if let Some(bytes) = args.sim_namespace {
-        if bytes == 0 || bytes % lba_size != 0 {
-            return Err(usage_error(format!(
-                "--sim-namespace {bytes}: must be a non-zero multiple of the {lba_size}-byte LBA"
-            )));
-        }
-    }
-    if let Some(path) = &args.sim_file {
-        // Opened as the simulation will open it, to say now what is wrong with it.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .and_then(|f| f.metadata())
-            .map_err(|e| usage_error(format!("--sim-file {}: {e}", path.display())))?;
-        if file.len() == 0 || file.len() % lba_size != 0 {
-            return Err(usage_error(format!(
-                "--sim-file {}: its size, {} bytes, must be a non-zero multiple of the \
-                 {lba_size}-byte LBA",
-                path.display(),
-                file.len()
-            )));
-        }
     }
     Ok(())
 }
@@ -353,15 +334,23 @@ struct World {
 }
 
 /// Opens the endpoint and the SSD (on hardware both into one VFIO container; on the
-/// simulation a simulated controller on the same fabric), then the engine and the NVMe driver
-/// sharing one `DmaMemory`. [`check_args`] has checked the option combination.
+/// simulation a simulated controller on the same fabric; over vfio-user both sockets of one
+/// server, whose fabric has one IOMMU), then the engine and the NVMe driver sharing one
+/// `DmaMemory`. [`check_args`] has checked the option combination.
 fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, World)> {
-    let (mut target, nvme_device) = match &args.nvme {
-        Some(bdf) => {
+    let (mut target, nvme_device) = match (&args.nvme, nvme_socket(args)?) {
+        (Some(_), Some(socket)) => {
+            let target = Target::open(opts)?;
+            let ssd = crate::vfio_user::connect("--nvme", &socket)?;
+            check_is_nvme(&ssd, &socket)?;
+            let ssd: Arc<dyn peerbar::Device> = Arc::new(ssd);
+            (target, NvmeDevice::from(ssd))
+        }
+        (Some(bdf), None) => {
             let (target, ssd) = Target::open_with_peer(opts, bdf)?;
             (target, NvmeDevice::from(ssd))
         }
-        None => {
+        (None, _) => {
             let target = Target::open(opts)?;
             let nvme_device = simulated_nvme(&target, args)?;
             (target, nvme_device)
@@ -391,6 +380,22 @@ fn open_world(opts: &GlobalOpts, args: &CopyArgs) -> anyhow::Result<(Target, Wor
     Ok((target, world))
 }
 
+/// A socket given as `--nvme` must serve an NVMe controller (class code 01h/08h/02h, NVM
+/// Express I/O controller); the endpoint's socket there is a usage error, said before the
+/// NVMe driver fails on its registers.
+fn check_is_nvme(ssd: &dyn peerbar::Device, socket: &std::path::Path) -> anyhow::Result<()> {
+    const NVME_CLASS: u32 = 0x01_08_02;
+    let class = ssd.config_read32(0x08)? >> 8;
+    if class != NVME_CLASS {
+        return Err(usage_error(format!(
+            "--nvme vfio-user:{}: that socket serves a device of class {class:06x}h, not an NVMe \
+             controller ({NVME_CLASS:06x}h): give the socket of `peerbar sim serve --nvme`",
+            socket.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The NVMe controller the copy drives, and the simulated one when it is simulated.
 struct NvmeDevice {
     device: Arc<dyn peerbar::Device>,
@@ -414,16 +419,7 @@ impl From<Arc<dyn peerbar::Device>> for NvmeDevice {
 fn simulated_nvme(target: &Target, args: &CopyArgs) -> anyhow::Result<NvmeDevice> {
     use anyhow::Context as _;
     let sim = target.sim.as_ref().expect("simulation target");
-    let lba_size = args.sim_lba_size.unwrap_or(512);
-    let latency_us = args.sim_latency_us.unwrap_or(10.0);
-    let bandwidth_mbps = args.sim_bandwidth_mbps.unwrap_or(7000);
-    let needed = (args.lba * u64::from(lba_size)).saturating_add(args.size);
-    let namespace = match &args.sim_file {
-        Some(path) => NamespaceBacking::File(path.clone()),
-        None => NamespaceBacking::Memory {
-            bytes: args.sim_namespace.unwrap_or(needed.max(64 << 20)),
-        },
-    };
+    let needed = (args.lba * args.sim.lba_bytes()).saturating_add(args.size);
     // A CMB big enough for every chunk in flight when the copy delivers there.
     let cmb_bytes = if args.to == Destination::Cmb {
         args.chunk
@@ -433,15 +429,7 @@ fn simulated_nvme(target: &Target, args: &CopyArgs) -> anyhow::Result<NvmeDevice
     } else {
         0
     };
-    let config = NvmeConfig {
-        namespace,
-        cmb_bytes,
-        lba_size,
-        sgl: !args.sim_no_sgl,
-        latency_cycles: (latency_us * peerbar_sim::CLOCK_HZ as f64 / 1e6) as u64,
-        bytes_per_cycle: (bandwidth_mbps * 1_000_000).div_ceil(peerbar_sim::CLOCK_HZ) as u32,
-        ..NvmeConfig::default()
-    };
+    let config = args.sim.config(needed.max(64 << 20), cmb_bytes);
     let dev = sim
         .attach_nvme(config)
         .context("attaching the simulated NVMe controller")?;
