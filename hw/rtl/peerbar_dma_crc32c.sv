@@ -180,21 +180,22 @@ module peerbar_dma_crc32c (
   logic [2:0]   c0_trail_q;
   logic         c1_trail_q;
   logic [31:0]  c0_q, c1_q;
-  always_ff @(posedge clk_i) begin
-    unique case (st_trail_q[1:0])
-      2'd0: c0_q <= st_q;
-      2'd1: c0_q <= mat_mul_vec(Undo1, st_q);
-      2'd2: c0_q <= mat_mul_vec(Undo2, st_q);
-      2'd3: c0_q <= mat_mul_vec(Undo3, st_q);
+  // v times the identity or one of three matrices, as d says.
+  function automatic logic [31:0] undo(input mat_t m1, input mat_t m2, input mat_t m3,
+                                       input logic [1:0] d, input logic [31:0] v);
+    unique case (d)
+      2'd0: return v;
+      2'd1: return mat_mul_vec(m1, v);
+      2'd2: return mat_mul_vec(m2, v);
+      default: return mat_mul_vec(m3, v);
     endcase
+  endfunction
+
+  always_ff @(posedge clk_i) begin
+    c0_q        <= undo(Undo1, Undo2, Undo3, st_trail_q[1:0], st_q);
     c0_trail_q  <= st_trail_q[4:2];
     c0_v_q      <= st_done_q && !rst_i;
-    unique case (c0_trail_q[1:0])
-      2'd0: c1_q <= c0_q;
-      2'd1: c1_q <= mat_mul_vec(Undo4, c0_q);
-      2'd2: c1_q <= mat_mul_vec(Undo8, c0_q);
-      2'd3: c1_q <= mat_mul_vec(Undo12, c0_q);
-    endcase
+    c1_q        <= undo(Undo4, Undo8, Undo12, c0_trail_q[1:0], c0_q);
     c1_trail_q  <= c0_trail_q[2];
     c1_v_q      <= c0_v_q && !rst_i;
     crc_o       <= ~(c1_trail_q ? mat_mul_vec(Undo16, c1_q) : c1_q);

@@ -33,7 +33,7 @@ for arg in "$@"; do
       ;;
     *)
       if [ ! -f "$here/$arg/tb.sv" ] || [[ "$arg" == */* ]]; then
-        echo "run.sh: no unit test '$arg' (known: $(cd "$here" && ls -d */ | tr -d / | tr '\n' ' '))" >&2
+        echo "run.sh: no unit test '$arg' (known: $(cd "$here" && ls -d */ | tr -d / | paste -sd ' '))" >&2
         exit 2
       fi
       names+=("$arg")
