@@ -12,7 +12,8 @@
 //   BAR2 (port B) one 8-DWORD chunk ahead and byte-rotated onto the TLP's DWORD lanes; honours
 //   tready. Packets of one Data Block go back to back (the last two beats of a packet read the
 //   next packet's first chunks) unless the last beat needs a 9th DWORD.
-// - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle.
+// - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle (peerbar_dma_crc32c, pipelined: the
+//   CRC comes 5 cycles after the last block is fed to it).
 // Then the CQ entry (MemWr, after every data write of the job on the same RQ stream, i.e. in
 // PCIe posted order; for PULL after every byte is in BAR2), then the MSI-X message (MemWr of the
 // table entry) or its PBA bit. Any SGL, range or read error ends the job with its status: live
@@ -182,7 +183,6 @@ module peerbar_dma_engine
   logic [63:0]     eaddr_q, eaddr_d;
   logic [31:0]     rem_q, rem_d;          // LENGTH bytes not yet covered by the SGL
   logic [B-1:0]    ptr_q, ptr_d;          // BAR2 offset of the next byte
-  logic [31:0]     crc_q, crc_d;
 
   // SGL walker
   logic            in_list_q, in_list_d;
@@ -221,9 +221,10 @@ module peerbar_dma_engine
   logic [32:0]     c_left_q, c_left_d;     // blocks not yet read
   logic            c_first_q, c_first_d;   // next block is the first
   logic [4:0]      c_start_q, c_start_d;   // first valid byte in the first block
-  logic [5:0]      c_end_q, c_end_d;       // valid bytes in the last block (1..32)
+  logic [4:0]      c_end_q, c_end_d;       // last valid byte in the last block
   logic            c_v_q, c_v_d;           // memory output holds a block to fold in
-  logic [31:0]     c_mask_q, c_mask_d;
+  logic            c_v_first_q, c_v_first_d; // ... the range's first block
+  logic            c_v_last_q, c_v_last_d;   // ... the range's last block
 
   // RQ single-beat register
   logic            rq_valid_q, rq_valid_d;
@@ -361,12 +362,22 @@ module peerbar_dma_engine
   // CHECKSUM          //
   ///////////////////////
 
-  logic [31:0] crc_next;
+  // The block on the memory output goes straight into the CRC pipeline (whose first stage
+  // registers it); its CRC comes back some cycles after the last block, and StCrc waits for it.
+  // A DMA reset empties the pipeline, so an aborted range never delivers a CRC.
+  logic        crc_valid;
+  logic [31:0] crc;
   peerbar_dma_crc32c u_crc (
-    .crc_i  (crc_q),
-    .data_i (mem_rd_data_i),
-    .mask_i (c_mask_q),
-    .crc_o  (crc_next)
+    .clk_i        (clk_i),
+    .rst_i        (rst_i || dma_reset_i),
+    .valid_i      (c_v_q),
+    .first_i      (c_v_first_q),
+    .last_i       (c_v_last_q),
+    .first_byte_i (c_start_q),
+    .last_byte_i  (c_end_q),
+    .data_i       (mem_rd_data_i),
+    .crc_valid_o  (crc_valid),
+    .crc_o        (crc)
   );
 
   ///////////////////////
@@ -537,7 +548,6 @@ module peerbar_dma_engine
     eaddr_d       = eaddr_q;
     rem_d         = rem_q;
     ptr_d         = ptr_q;
-    crc_d         = crc_q;
     in_list_d     = in_list_q;
     seg_addr_d    = seg_addr_q;
     seg_rem_d     = seg_rem_q;
@@ -570,7 +580,8 @@ module peerbar_dma_engine
     c_start_d     = c_start_q;
     c_end_d       = c_end_q;
     c_v_d         = 1'b0;
-    c_mask_d      = c_mask_q;
+    c_v_first_d   = 1'b0;
+    c_v_last_d    = 1'b0;
     abort_d       = abort_q;
 
     rq_valid_d = rq_valid_q && !rq_tready_i;
@@ -676,7 +687,6 @@ module peerbar_dma_engine
         sq_head_d[jq_q] = head_d;
         status_d   = StSuccess;
         result_d   = '0;
-        crc_d      = 32'hFFFF_FFFF;
         rem_d      = len;
         ptr_d      = B'(off);
         in_list_d  = 1'b0;
@@ -703,7 +713,7 @@ module peerbar_dma_engine
               c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
               c_first_d = 1'b1;
               c_start_d = off[4:0];
-              c_end_d   = 6'(5'(off[4:0] + len[4:0] - 5'd1)) + 6'd1;
+              c_end_d   = 5'(off[4:0] + len[4:0] - 5'd1);
               state_d   = StCrc;
             end else begin
               state_d = StDesc;
@@ -904,9 +914,6 @@ module peerbar_dma_engine
       end
 
       StCrc: begin
-        if (c_v_q) begin
-          crc_d = crc_next;
-        end
         if (c_left_q != '0) begin
           mem_rd_en_o  = 1'b1;
           mem_rd_row_o = {8{c_row_q}};
@@ -914,15 +921,10 @@ module peerbar_dma_engine
           c_left_d     = c_left_q - 33'd1;
           c_first_d    = 1'b0;
           c_v_d        = 1'b1;
-          c_mask_d     = '1;
-          if (c_first_q) begin
-            c_mask_d = c_mask_d & (32'hFFFF_FFFF << c_start_q);
-          end
-          if (c_left_q == 33'd1) begin
-            c_mask_d = c_mask_d & (32'hFFFF_FFFF >> (6'd32 - c_end_q));
-          end
-        end else if (!c_v_q) begin
-          result_d = ~crc_q;
+          c_v_first_d  = c_first_q;
+          c_v_last_d   = c_left_q == 33'd1;
+        end else if (crc_valid) begin
+          result_d = crc;
           state_d  = StFinish;
         end
       end
@@ -1101,7 +1103,6 @@ module peerbar_dma_engine
       eaddr_q       <= '0;
       rem_q         <= '0;
       ptr_q         <= '0;
-      crc_q         <= '0;
       in_list_q     <= 1'b0;
       seg_addr_q    <= '0;
       seg_rem_q     <= '0;
@@ -1134,7 +1135,8 @@ module peerbar_dma_engine
       c_start_q     <= '0;
       c_end_q       <= '0;
       c_v_q         <= 1'b0;
-      c_mask_q      <= '0;
+      c_v_first_q   <= 1'b0;
+      c_v_last_q    <= 1'b0;
       rq_valid_q    <= 1'b0;
       rq_data_q     <= '0;
       rq_keep_q     <= '0;
@@ -1162,7 +1164,6 @@ module peerbar_dma_engine
       eaddr_q       <= eaddr_d;
       rem_q         <= rem_d;
       ptr_q         <= ptr_d;
-      crc_q         <= crc_d;
       in_list_q     <= in_list_d;
       seg_addr_q    <= seg_addr_d;
       seg_rem_q     <= seg_rem_d;
@@ -1195,7 +1196,8 @@ module peerbar_dma_engine
       c_start_q     <= c_start_d;
       c_end_q       <= c_end_d;
       c_v_q         <= c_v_d;
-      c_mask_q      <= c_mask_d;
+      c_v_first_q   <= c_v_first_d;
+      c_v_last_q    <= c_v_last_d;
       rq_valid_q    <= rq_valid_d;
       rq_data_q     <= rq_data_d;
       rq_keep_q     <= rq_keep_d;
