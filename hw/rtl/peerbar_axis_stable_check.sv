@@ -11,7 +11,9 @@
 // registered reset reaches the user logic (hw/board/common/peerbar_board_top.sv).
 //
 // A broken rule stops the simulation ($fatal, as the other simulation-only checks in
-// peerbar_top); synthesis sees an empty module (SYNTHESIS is defined by Yosys and Vivado).
+// peerbar_top) unless Fatal is 0, and pulses violation_o for a cycle either way (the unit test,
+// hw/test/axis_stable_check, uses both); synthesis sees an empty module with violation_o tied
+// low (SYNTHESIS is defined by Yosys and Vivado).
 
 `default_nettype none
 
@@ -19,13 +21,16 @@ module peerbar_axis_stable_check #(
   // The interface's name in the failure message.
   parameter string       Name = "axis",
   // Width of everything that must stay stable: tdata, tkeep, tlast, tuser.
-  parameter int unsigned W    = 1
+  parameter int unsigned W    = 1,
+  // 1: a broken rule stops the simulation; 0: only violation_o reports it.
+  parameter bit          Fatal = 1'b1
 ) (
   input  wire logic          clk_i,
   input  wire logic          rst_i,
   input  wire logic          valid_i,
   input  wire logic          ready_i,
-  input  wire logic [W-1:0]  payload_i
+  input  wire logic [W-1:0]  payload_i,
+  output      logic          violation_o
 );
 
 `ifndef SYNTHESIS
@@ -41,17 +46,20 @@ module peerbar_axis_stable_check #(
     changed_q <= payload_i != payload_q;
     stalled_q <= valid_i && !ready_i && !rst_i;
     payload_q <= payload_i;
-    if (judge_q && !rst_i && dropped_q) begin
+    if (Fatal && judge_q && !rst_i && dropped_q) begin
       $fatal(1, "%s: TVALID dropped before the handshake (AXI4-Stream 2.2.1)", Name);
     end
-    if (judge_q && !rst_i && !dropped_q && changed_q) begin
+    if (Fatal && judge_q && !rst_i && !dropped_q && changed_q) begin
       $fatal(1, "%s: data or sideband changed while TVALID waited for TREADY (AXI4-Stream 2.2.1)",
              Name);
     end
   end
+
+  assign violation_o = judge_q && !rst_i && (dropped_q || changed_q);
 `else
   logic unused;
-  assign unused = ^{clk_i, rst_i, valid_i, ready_i, payload_i};
+  assign unused      = ^{clk_i, rst_i, valid_i, ready_i, payload_i};
+  assign violation_o = 1'b0;
 `endif
 
 endmodule

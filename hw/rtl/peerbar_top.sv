@@ -402,34 +402,39 @@ module peerbar_top
 
   // Simulation only (peerbar_axis_stable_check): a beat waiting for TREADY stays as it is, on
   // the core's interfaces (CQ, RC: the model of the core must keep the rule) and on ours (CC,
-  // RQ).
+  // RQ). Their violation outputs serve the checker's unit test; here $fatal reports.
+  logic [3:0] unused_axis_violation;
   peerbar_axis_stable_check #(.Name ("CQ"), .W (256 + 8 + 1 + 88)) u_cq_check (
-    .clk_i     (user_clk),
-    .rst_i     (user_reset),
-    .valid_i   (m_axis_cq_tvalid),
-    .ready_i   (m_axis_cq_tready),
-    .payload_i ({m_axis_cq_tdata, m_axis_cq_tkeep, m_axis_cq_tlast, m_axis_cq_tuser})
+    .clk_i       (user_clk),
+    .rst_i       (user_reset),
+    .valid_i     (m_axis_cq_tvalid),
+    .ready_i     (m_axis_cq_tready),
+    .payload_i   ({m_axis_cq_tdata, m_axis_cq_tkeep, m_axis_cq_tlast, m_axis_cq_tuser}),
+    .violation_o (unused_axis_violation[0])
   );
   peerbar_axis_stable_check #(.Name ("CC"), .W (256 + 8 + 1 + 33)) u_cc_check (
-    .clk_i     (user_clk),
-    .rst_i     (user_reset),
-    .valid_i   (s_axis_cc_tvalid),
-    .ready_i   (s_axis_cc_tready[0]),
-    .payload_i ({s_axis_cc_tdata, s_axis_cc_tkeep, s_axis_cc_tlast, s_axis_cc_tuser})
+    .clk_i       (user_clk),
+    .rst_i       (user_reset),
+    .valid_i     (s_axis_cc_tvalid),
+    .ready_i     (s_axis_cc_tready[0]),
+    .payload_i   ({s_axis_cc_tdata, s_axis_cc_tkeep, s_axis_cc_tlast, s_axis_cc_tuser}),
+    .violation_o (unused_axis_violation[1])
   );
   peerbar_axis_stable_check #(.Name ("RQ"), .W (256 + 8 + 1 + 62)) u_rq_check (
-    .clk_i     (user_clk),
-    .rst_i     (user_reset),
-    .valid_i   (s_axis_rq_tvalid),
-    .ready_i   (s_axis_rq_tready[0]),
-    .payload_i ({s_axis_rq_tdata, s_axis_rq_tkeep, s_axis_rq_tlast, s_axis_rq_tuser})
+    .clk_i       (user_clk),
+    .rst_i       (user_reset),
+    .valid_i     (s_axis_rq_tvalid),
+    .ready_i     (s_axis_rq_tready[0]),
+    .payload_i   ({s_axis_rq_tdata, s_axis_rq_tkeep, s_axis_rq_tlast, s_axis_rq_tuser}),
+    .violation_o (unused_axis_violation[2])
   );
   peerbar_axis_stable_check #(.Name ("RC"), .W (256 + 8 + 1 + 75)) u_rc_check (
-    .clk_i     (user_clk),
-    .rst_i     (user_reset),
-    .valid_i   (m_axis_rc_tvalid),
-    .ready_i   (m_axis_rc_tready),
-    .payload_i ({m_axis_rc_tdata, m_axis_rc_tkeep, m_axis_rc_tlast, m_axis_rc_tuser})
+    .clk_i       (user_clk),
+    .rst_i       (user_reset),
+    .valid_i     (m_axis_rc_tvalid),
+    .ready_i     (m_axis_rc_tready),
+    .payload_i   ({m_axis_rc_tdata, m_axis_rc_tkeep, m_axis_rc_tlast, m_axis_rc_tuser}),
+    .violation_o (unused_axis_violation[3])
   );
 
   // For the simulation: clock the model while the engine has work (see the header).
