@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Builds the Verilator model of the board wrapper (top `peerbar_board_top`,
 //! hw/board/common/peerbar_board_top.sv, around hw/rtl) with the PCIe IP's port-exact stub
 //! (hw/board/common/stubs/pcie4_uscale_plus_stub.sv, whose user side the shim drives and reads),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Builds a DMA-only scatter-gather list (bus address + length, no CPU pointer), pushes it to
 //! the endpoint's DMA engine and checks that every byte landed where the list said.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Peer to peer: an NVMe SSD reads its blocks straight into the endpoint's BAR2, then the
 //! endpoint's DMA engine pushes them on to host memory.
 //!

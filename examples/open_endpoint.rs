@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Opens the simulated peerbar endpoint and prints who it is.
 //!
 //! Run from the repository root:

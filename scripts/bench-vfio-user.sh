@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # In process vs through vfio-user: MMIO round trips and DMA throughput of the simulated
 # endpoint, with one release binary (docs/vfio-user.md, "Measured"). Needs jq.
 #

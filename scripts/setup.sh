@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs what peerbar needs on a fresh Debian/Ubuntu machine that has only Rust, or stops with
 # the exact command to run. Sourced by the other scripts; safe to run again.
 set -euo pipefail

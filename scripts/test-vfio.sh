@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # The VFIO path in a real Linux kernel: boots a Debian kernel under QEMU (TCG, no KVM) on a q35
 # machine with an emulated Intel IOMMU (interrupt remapping on) and three QEMU NVMe controllers,
 # and runs the project's own `peerbar vfio-check` inside it; then a kernel built here with iommufd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_rtl.cpp: C ABI shim around the Verilator model of peerbar_board_top (see
 // peerbar_rtl.h).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_rtl.h: C ABI of the Verilator model of the board wrapper
 // (hw/board/common/peerbar_board_top.sv around hw/rtl, with the PCIe IP's port-exact stub
 // hw/board/common/stubs/pcie4_uscale_plus_stub.sv). The inputs drive the IP's user-side

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The storage both simulated functions' config spaces share: 4 KiB of bytes plus, per byte,
 //! which bits software may write (read-only bits keep their value, as on hardware).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Configuration space of the simulated endpoint, as the UltraScale+ block presents it.
 //!
 //! The hard block owns config space on the board; this model plays that part: IDs, BARs sized

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The PCIe world around the FPGA: host memory behind an IOMMU, the MSI window, and the BARs of
 //! the devices on the fabric (peer-to-peer targets).
 //!

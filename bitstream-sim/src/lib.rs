@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! peerbar-sim: the peerbar RTL under Verilator, plus Rust models of the world around the FPGA.
 //!
 //! - [`rtl`]: the Verilator-built model of hw/rtl, one clock cycle per call;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The UltraScale+ block's requester interface, modelled at the user side: RQ beats from the
 //! DMA engine reassembled into requests and checked against the PCIe request rules; read
 //! completions as they cross the link (split at RCB/MPS, optionally split further and reordered

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The Verilator model of the board wrapper `peerbar_board_top` (hw/board/common) around hw/rtl,
 //! one clock cycle per call.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The UltraScale+ block's completer interface, modelled at the user side:
 //! requests turned into CQ beats, and CC beats reassembled into completions and checked against
 //! the PCIe completion rules. Pure functions and data; the clocked part lives in `endpoint_model`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Typed addresses: a BAR offset is not a bus address is not a host pointer.
 //!
 //! Each kind is a newtype with checked arithmetic and no operator overloading, so an

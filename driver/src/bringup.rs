@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The first checks of a freshly programmed board, before the driver opens it: is the function
 //! there with the identity the bitstream gives it, did its link train as built, are its BARs
 //! the sizes the RTL was built with, and can VFIO take it (IOMMU group, vfio-pci bound)?

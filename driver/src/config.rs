@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! PCI configuration space, parsed through the [`Device`] trait or from a snapshot of its bytes.
 //!
 //! Every parser reads through [`ConfigSpace`]: every [`Device`] is one, and so is

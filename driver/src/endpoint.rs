@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! An opened, identified peerbar endpoint.
 //!
 //! [`Endpoint::open`] takes any [`Device`] (VFIO hardware, the simulation, the in-memory fake),

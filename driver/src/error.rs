@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The crate's error type. Host memory's errors ([`crate::hostmem::HostMemError`]), the DMA
 //! engine's ([`crate::dma::DmaError`]) and the NVMe driver's ([`crate::nvme::NvmeError`]) live
 //! in their modules and are composed here; device access, sysfs and VFIO errors are this

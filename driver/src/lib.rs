@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! peerbar: user-mode driver for an FPGA PCIe endpoint acting as a peer-to-peer DMA target.
 //!
 //! Layers, bottom up:

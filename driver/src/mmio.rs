@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Raw-pointer volatile access to mapped device memory: the ONE module that touches a BAR
 //! mapping.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Self-locating test data: a seeded pattern in which every 16-byte cell says where it belongs.
 //!
 //! A plain random or XOR pattern can only say "these bytes differ". Here the cell at byte

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What decides whether peer-to-peer DMA between two PCIe functions works on this machine, read
 //! from Linux sysfs alone (no VFIO, whatever driver is bound).
 //!

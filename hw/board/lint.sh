@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Checks of hw/board that need no Vivado:
 # 1. Verilator --lint-only -Wall of the board wrapper (top peerbar_board_top) against the
 #    port-exact stubs of the PCIe IP and UNISIM buffers (hw/board/common/stubs; the simulation

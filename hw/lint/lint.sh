@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Lint the peerbar RTL: verilator --lint-only -Wall, top peerbar_top. Exits non-zero on any
 # warning or error. Waivers (each with its reason) live in hw/lint/verilator.vlt.
 set -euo pipefail

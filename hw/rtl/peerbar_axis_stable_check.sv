@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_axis_stable_check: simulation-only check of the AXI4-Stream handshake rule on one
 // interface (AMBA AXI4-Stream Protocol Specification, ARM IHI 0051A, 2.2.1 "Handshake
 // process": once TVALID is asserted it stays asserted, and the transfer's data and sideband

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_bar2_mem: BAR2 peer memory, 2**Bar2SizeLog2 bytes, as 8 DWORD-wide banks.
 //
 // DWORD address j lives in bank j % 8, row j / 8, so any 8 consecutive DWORDs are one access per

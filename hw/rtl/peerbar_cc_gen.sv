@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_cc_gen: answers the completer's jobs on CC (completer completion), one after the
 // other in the order it takes them.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_completer: decodes completer requests (CQ) and dispatches them.
 //
 // - BAR2 MemWr: payload written into the banked memory, one beat per cycle, no bubbles.

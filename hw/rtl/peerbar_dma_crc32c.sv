@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_crc32c: CRC32C (Castagnoli, reflected polynomial 82F63B78h, initial value
 // FFFFFFFFh, final XOR FFFFFFFFh) of a byte stream, one 32-byte beat per cycle, pipelined.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_csr: the DMA engine's BAR0 registers (map: hw/regmap/peerbar.toml via
 // peerbar_reg_pkg): DMA_CONTROL/STATUS/COMPLETION_TIMEOUT, counters, DMA_ERROR_LOG, the QUEUE
 // array (NumQueues elements) and the MSI-X table (BAR0 + 0x8000) and PBA (BAR0 + 0x9000).

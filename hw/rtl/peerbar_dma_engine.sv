@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_engine: the SGL DMA engine (contract: docs/dma-engine.md).
 //
 // One job at a time. The queue arbiter picks the next enabled queue with SQ head != tail

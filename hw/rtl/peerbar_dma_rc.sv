@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_rc: requester completions (RC) for the DMA engine's reads.
 //
 // Owns the read tag table (NumTags user-managed tags). Every MemRd the engine sends allocates a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_pkg: types and constants shared by the peerbar completer and DMA engine blocks.
 
 `default_nettype none

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_regs: the BAR0 register file (map: hw/regmap/peerbar.toml via peerbar_reg_pkg).
 //
 // Accessed by the completer one request at a time, 1 or 2 DWORDs per access (a 2-DWORD access

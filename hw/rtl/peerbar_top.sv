@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_top: user-logic top of the peerbar endpoint, facing the Xilinx UltraScale+ integrated
 // PCIe block (pcie4_uscale_plus), 256-bit @ 250 MHz (Gen3 x8), dword-aligned, no straddle.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
 """Resources and logic levels of a Yosys netlist mapped by synth_xilinx (write_json).
 
 Usage: levels.py NETLIST.json UNIT BUDGET ENFORCE(0|1) [--require-bram MODULE]

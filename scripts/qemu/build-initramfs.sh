@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Builds the guest's initramfs: busybox (static), the kernel modules VFIO and NVMe need (with
 # their dependencies, resolved here because the Debian package ships no modules.dep), the guest
 # init script and a static `peerbar`.

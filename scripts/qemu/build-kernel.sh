@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Builds the iommufd guest's kernel: Debian's kernels are built without CONFIG_IOMMUFD, so this
 # one is built from Debian's own kernel source (linux-source-N from trixie-backports, the newest
 # the linux-source metapackage names there), configured as `make tinyconfig` plus the options in

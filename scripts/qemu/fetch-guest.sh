@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Downloads the guest's kernel and busybox as Debian packages and unpacks them into a cache
 # directory, without installing anything on this machine:
 #   $CACHE/kernel/boot/vmlinuz-*   $CACHE/kernel/lib/modules/<version>/...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Fetches a QEMU new enough for the vfio-user client (`-device vfio-user-pci`, merged in QEMU
 # 10.1) onto a Debian 12 machine, whose own QEMU is 7.2. Debian 13 (trixie) ships 10.0, its
 # trixie-backports 11.x: this script downloads qemu-system-x86 from trixie-backports with every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Sourced by test-vfio.sh and build-kernel.sh. install_missing WHO WHAT PACKAGE...: as root,
 # installs the Debian packages with apt-get; otherwise prints the command and exits 1. WHO
 # prefixes the messages, WHAT says what they are for. No packages: nothing to do.

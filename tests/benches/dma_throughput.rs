@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! DMA engine throughput in the cycle-accurate simulation (run: `cargo bench -p peerbar-tests
 //! --bench dma_throughput`). Not a timed test: it prints figures from one run.
 //!

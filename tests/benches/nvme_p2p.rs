@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The NVMe peer's data path in the cycle-accurate simulation (run: `cargo bench -p
 //! peerbar-tests --bench nvme_p2p`). Not a timed test: it prints figures from one run.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! How fast the Verilator model of the RTL itself runs (run: `cargo bench -p peerbar-tests
 //! --bench rtl_speed`): the board wrapper around hw/rtl clocked from a bare loop through the
 //! C++ shim, one call per cycle, with no model of the hard block or the host in the loop.

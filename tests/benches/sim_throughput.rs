@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Simulation speed and MMIO rates of the simulated endpoint (run: `cargo bench -p peerbar-tests`).
 //!
 //! Prints, from one run:

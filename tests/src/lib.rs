@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared helpers of the end-to-end tests (tests/tests/) and benchmarks (tests/benches/).
 //! Everything runs over the full simulation: the RTL under Verilator behind `SimDevice`.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Back-pressure on each of the block's four AXI4-Stream interfaces (SimConfig's
 //! `cc_ready_percent`, `rq_ready_percent`, `cq_valid_percent`, `rc_valid_percent`): each one
 //! slows what crosses that interface, and every byte still lands right.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Peer memory round trips: every length 1..=MRRS at unaligned offsets, under several host
 //! configurations, with a byte-array reference model proving nothing around the target changed.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The DMA engine end to end: the driver's queues and SGLs, the RTL's engine under Verilator,
 //! and the simulated host (memory behind an IOMMU, RC completions split and reordered).
 //! Every byte is checked, and nothing outside a job's targets may change.

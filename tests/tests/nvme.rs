@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The NVMe peer end to end: the project's NVMe host driver (peerbar::nvme) against the
 //! simulated controller on the same fabric and IOMMU as the RTL (docs/nvme-peer.md).
 //!

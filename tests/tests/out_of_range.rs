@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Accesses the endpoint cannot serve: the driver refuses them before anything is sent, and
 //! the RTL answers a peer that sends them anyway the PCIe-correct way, never wrapping around.
 

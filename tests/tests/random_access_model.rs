@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Property test: random sequences of BAR2 accesses of every size, checked against a plain
 //! byte-array reference model. Any divergence is a bug in the RTL, the model or the driver path.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Recovery (issue 8 parts 1 and 3): a function-level reset or an engine/queue failure in the
 //! middle of jobs. Every job in flight ends promptly, with the documented error and never a
 //! success it did not earn; the driver brings the engine back without reloading; new jobs move

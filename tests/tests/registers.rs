@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! BAR0 registers: reset values, read-only behaviour, access sizes, unmapped offsets.
 
 use peerbar::regs::{Access, RegisterInfo, ALL_REGISTERS};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Differential test of the SGL rules: random, often malformed lists go both to the RTL's SGL
 //! walker (through a real queue of the simulated endpoint, the list laid out in a host
 //! `DmaBuffer`) and to the Rust validator `peerbar::dma::sgl::validate`, and the engine's CQ

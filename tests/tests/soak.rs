@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Randomized soak of the DMA engine with a scoreboard (docs/verification.md, "Soak").
 //!
 //! One simulated endpoint with host settings drawn from the seed, all queues, several jobs in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Tag safety as the UltraScale+ block behaves (PG213): the simulated block keeps a Split
 //! Completion Table, hands the RTL a lower address whose bits 11:7 come from the read that holds
 //! the tag now, and ends reads with its own completion timeout. Stale, duplicated and late

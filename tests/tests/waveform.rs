@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! FST waveforms on request: the file is written and holds the RTL's activity.
 
 use peerbar::{BarIndex, BarOffset, Device};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar bar-test`: write patterns into peer memory (BAR2), read them back, compare.
 
 use std::time::{Duration, Instant};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar info`: identify the endpoint.
 
 use peerbar::config::{self, Capability, ConfigSummary};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Ctrl-C (SIGINT) for the long-running subcommands (bench, copy): the first one
 //! asks the run to stop at the next job boundary and print its summary; a second one ends the
 //! process at once (exit status 130, as a shell reports a SIGINT).

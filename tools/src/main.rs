@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar`: bring-up and daily-use tool for the peerbar PCIe peer-to-peer endpoint.
 //!
 //! The default target is the simulated endpoint (peerbar-sim: the RTL under Verilator);

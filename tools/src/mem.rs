@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar mem read|write|fill|dump`: BAR2 (peer memory) from the host's side, what pcimem and
 //! litepcie_util do: to and from files, filled with a byte or a seeded pattern, or hexdumped.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Writing the report to stdout without panicking when the reader has gone away.
 //!
 //! Rust programs ignore SIGPIPE, so writing into a closed pipe (`peerbar topology | head -1`)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Progress bars on stderr for long work: hidden for `--json` and when stderr is not a terminal
 //! (CI logs, pipes), so machine-readable output and logs stay clean.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar reg read|write`: one BAR0 register, by its name in the register map
 //! (hw/regmap/peerbar.toml) or by its offset, decoded by field; what dma_ip_drivers' reg_rw
 //! does, with the map's names and access rules.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar regs`: every BAR0 register, decoded by the field names of the register map
 //! (hw/regmap/peerbar.toml), including each queue pair's registers.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Opening what the command line names: the simulated endpoint (default) or a VFIO device.
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar topology`: what decides whether P2P DMA between two PCI functions works here.
 //!
 //! Reads sysfs only (peerbar::topology), so it runs whatever driver is bound and needs neither

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Parsing and printing sizes, durations, rates and hex values.
 
 use std::time::Duration;

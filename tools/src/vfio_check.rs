@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar vfio-check`: the VFIO path proven on a real kernel, one PASS/FAIL line per step.
 //!
 //! Written for the QEMU guest of `scripts/test-vfio.sh` (docs/vfio-qemu.md) but runs on any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The simulation as a vfio-user server (`peerbar sim serve --socket PATH`) and the client side
 //! of `--device vfio-user:PATH`.
 

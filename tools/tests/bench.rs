@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar bench` end to end on the simulated endpoint: tiny sweeps (8-entry lists, 2 jobs)
 //! checked through --json, --csv and --plot, and bad options (exit 2, naming the option).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Command-line tests of `peerbar`: usage errors and their exit codes, clear device errors, and
 //! that `--json` output parses and carries the documented fields. Everything without `--device`
 //! runs on the simulated endpoint (peerbar-sim).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar copy` end to end on the simulated endpoint with its simulated NVMe controller:
 //! both directions verified (SGL and PRP), the JSON report, and bad options refused before
 //! anything moves; on hardware (no board here), the option rules and the driver's device

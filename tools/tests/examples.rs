@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The library's example programs (examples/*.rs at the repository root) run against the
 //! simulated endpoint and do what their comments say: exit 0 and print their key lines.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar push` end to end on the simulated endpoint: lists in every format PULLed and PUSHed
 //! with --verify, the engine's error status (exit 4), and every class of bad input (exit 2,
 //! naming the line, entry or descriptor; nothing submitted).

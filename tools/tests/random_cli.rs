@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Randomized command lines (issue 16): seeded runs of `peerbar` over its subcommands, with
 //! options drawn from valid, edge and bad values and small generated list files (text, JSON,
 //! sgl). Whatever the verdict, every run must end by itself with a documented exit status (never

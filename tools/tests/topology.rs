@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar topology` from the command line, over fake sysfs trees (--sysfs): verdicts and
 //! facts in the human and JSON output, exit codes, and a smoke run over this machine's /sys.
 //! The analysis itself is unit-tested in peerbar::topology; these tests check what a user sees.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar vfio-check` without a machine to check: the errors a bad setup gets. The checks
 //! themselves run in the QEMU guest of scripts/test-vfio.sh (docs/vfio-qemu.md).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar sim serve` and `--device vfio-user:PATH`: one simulation served to several commands,
 //! in a row and at once; the server outlives its clients and stops cleanly on SIGTERM.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The state the `SimDevice` clones share with the background thread that clocks the model
 //! while the DMA side has work.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The clocked model's construction, resets and clock, and the completer side of the block:
 //! MMIO requests on CQ, the RTL's completions on CC.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Settings of the simulated endpoint, its counters, and the faults and raw requests tests
 //! inject.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `SimDevice`: the RTL under Verilator, wrapped in a model of the UltraScale+ block, presented
 //! to the driver through the same `Device` trait as real hardware.
 //!

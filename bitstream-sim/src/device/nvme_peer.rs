@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The NVMe controller model as a second endpoint on the simulated fabric (docs/nvme-peer.md).
 //!
 //! The controller (`crate::nvme`) lives inside the simulation core, next to the RTL, and is

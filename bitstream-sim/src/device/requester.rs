@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The requester side of the block: the DMA engine's requests on RQ, the fabric serving them
 //! (host memory, peer-to-peer, MSI-X), completions on RC, and the sideband.
 

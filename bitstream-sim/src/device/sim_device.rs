@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `SimDevice`: the simulated endpoint as the driver sees it, through the `Device` trait.
 
 use std::ops::Range;

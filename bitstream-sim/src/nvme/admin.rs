@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The admin command set: Identify, Create/Delete I/O SQ and CQ, Set/Get Features Number of
 //! Queues. Every command takes effect when it is fetched; its completion follows the latency
 //! rule like any other (Delete I/O SQ also waits for the queue's commands).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! BAR0 as the host sees it: registers dispatched by dword, the side effects of CC writes
 //! (enable, controller reset, shutdown), doorbells, and the MSI-X table above them.
 

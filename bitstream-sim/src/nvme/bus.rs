@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What the NVMe controller model sees of the PCIe fabric: its DMA port and its interrupt line.
 //!
 //! The simulation core implements [`NvmeBus`] over the shared fabric: host memory behind the

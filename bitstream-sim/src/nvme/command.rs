@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The wire formats of the queues: the 64-byte submission queue entry the controller fetches
 //! and the 16-byte completion queue entry it posts.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! PCI configuration space of the NVMe function: IDs, BAR0 (registers, doorbells, MSI-X), an
 //! optional BAR2 (the CMB), and a capability list with MSI-X and PCI Express. Writable bits
 //! follow per-byte write masks, so BAR sizing and read-only fields behave as on hardware.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Data pointers: a command's PRP entries or SGL, walked and checked in full before any data
 //! moves, into the list of bus ranges its data goes to or comes from. A malformed pointer
 //! therefore fails the command with nothing moved. PRP lists and SGL segments are read from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The NVM command set on namespace 1: Read, Write, Flush. Checks run in this order, the
 //! first failure deciding the status: opcode, common fields (FUSE, reserved CDW0 bits, PSDT),
 //! NSID, MDTS, LBA range, then the data pointer walk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A behavioural, cycle-driven model of an NVMe controller: the second endpoint on the
 //! simulated PCIe fabric, the SSD of the NVMe → BAR2 data path (docs/nvme-peer.md is the
 //! contract it implements).

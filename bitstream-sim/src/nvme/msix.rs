@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The MSI-X table and PBA of the NVMe function, in BAR0 above the doorbells: the table at
 //! 3000h (16 bytes a vector), the PBA at 3800h. The controller raises vector numbers through
 //! [`NvmeBus::interrupt`](super::bus::NvmeBus::interrupt); whoever delivers the message reads

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Namespace 1: the controller's only namespace, in memory or in a file.
 
 use std::fs::{File, OpenOptions};

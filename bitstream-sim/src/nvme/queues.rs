@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Submission and completion queues: ring state, doorbells, and the two host-memory accesses
 //! the controller cannot do without (fetching an SQ entry, posting a CQ entry).
 

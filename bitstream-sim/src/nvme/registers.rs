@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The controller registers of BAR0 (0h-FFFh): offsets, field layouts, and the register file.
 //! What writes do beyond storing (enable, reset, shutdown, doorbells) is in bar0.rs.
 

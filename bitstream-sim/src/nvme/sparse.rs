@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Byte storage that allocates 4 KiB pages on first write: a memory-backed namespace or a CMB
 //! of any size costs host memory only for what was written, and unwritten bytes read as zero.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Completion status: the (Status Code Type, Status Code, Do Not Retry) triple a CQ entry
 //! carries, with the codes of the status table in docs/nvme-peer.md.
 

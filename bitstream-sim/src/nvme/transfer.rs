@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The data mover: one command's bytes between the namespace (or a controller buffer, for
 //! Identify) and the bus, in chunks that never cross a 4 KiB boundary.
 //!

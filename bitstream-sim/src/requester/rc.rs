@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The completion side of the requester interface: read completions as they cross the link,
 //! the block's Split Completion Table and the RC scheduler (PG213 "Requester Completion
 //! Interface").

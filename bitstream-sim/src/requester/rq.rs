@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The request side of the requester interface: RQ beats from the DMA engine decoded into
 //! requests and checked against the PCIe request rules (PG213 "Requester Request Interface").
 

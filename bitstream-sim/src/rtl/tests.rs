@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! RTL unit tests: CQ requests in, CC completions out, checked against the PCIe rules and a
 //! shadow copy of BAR2.
 

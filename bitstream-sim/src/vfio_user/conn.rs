@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! One client connection: its negotiated state, its DMA maps, and the dispatcher.
 
 use std::collections::BTreeMap;

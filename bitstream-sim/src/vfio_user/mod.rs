@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The simulated endpoint served over vfio-user (`peerbar sim serve --socket PATH`): one
 //! long-running simulation that any number of vfio-user clients (peerbar's own
 //! `--device vfio-user:PATH`, and by the protocol QEMU's `vfio-user-pci`) drive at once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Messages the server sends to a client: DMA_READ/DMA_WRITE, how the fabric reaches client
 //! memory mapped without a file descriptor.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The server against the project's client and against raw, malformed messages.
 
 use std::os::fd::AsRawFd;

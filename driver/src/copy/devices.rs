@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Opening what a copy drives: the endpoint's DMA engine with a queue, and the NVMe
 //! controller with an I/O queue, on one DMA memory.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The peer-to-peer copy pipeline: NVMe <-> BAR2 <-> host (or the SSD's CMB), chunked, with
 //! the engine's CRC32C of every chunk in BAR2 and an end-to-end compare.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What a copy is asked to do ([`CopyOptions`]) and why it refuses ([`CopyError`]).
 
 use std::time::Duration;

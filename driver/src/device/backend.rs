@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Which VFIO interface opens a device: the VFIO device cdev with iommufd
 //! ([`super::iommufd`]) or the legacy group + type-1 container ([`super::vfio`]), and why.
 //!

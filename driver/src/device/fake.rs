@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! In-memory fake device, for unit tests of code above the [`Device`] trait.
 //!
 //! A `FakeDevice` is config space bytes plus one byte array per BAR. Accesses are checked with

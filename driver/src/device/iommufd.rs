@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! VFIO backend on the device cdev and iommufd (Linux >= 6.19 for the BAR dma-buf export).
 //!
 //! The steps, with the uapi each comes from:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The project's own device trait: everything the driver needs from a PCIe function.
 //!
 //! pci-driver's `PciDevice` is sealed, so peerbar owns this trait and has several backends:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! MSI-X through eventfds, shared by both VFIO backends ([`super::vfio`], [`super::iommufd`]):
 //! one eventfd per vector, handed to the kernel with `VFIO_DEVICE_SET_IRQS`
 //! (`VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER`, include/uapi/linux/vfio.h), and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! VFIO backend: a real PCIe function bound to `vfio-pci`, through the `pci-driver` crate.
 //!
 //! [`VfioDevice::open`] first checks sysfs and `/dev/vfio` itself, so that the common setup

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! [`DmaEngine`]: the endpoint's engine as a whole (capability check, enable, reset, status,
 //! completion timeout, the MSI-X thread) and the factory of its [`QueuePair`]s.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The DMA engine's errors: [`DmaError`], which the crate's [`Error`] carries as
 //! [`Error::Dma`].
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What a DMA job is: its opcode and BAR2 range ([`Job`], [`PeerRange`]), its list ([`Sgl`])
 //! and the CQ entry it completes with ([`Completion`]).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The DMA engine side of the driver: wire formats, SGL builder/validator, peer memory and
 //! NVMe-style queue pairs (docs/dma-engine.md is the contract with the RTL).
 //!

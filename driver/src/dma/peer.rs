@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Peer memory: an allocator of BAR2 slices.
 //!
 //! [`PeerMemory`] hands out [`PeerSlice`]s of BAR2, first fit with coalescing of freed

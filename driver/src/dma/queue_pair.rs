@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! [`QueuePair`]: one SQ/CQ pair of the engine (submit, poll, shutdown) and [`QueueShared`],
 //! the state its [`Ticket`]s and the MSI-X thread share with it.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Unit tests of the engine and its queue pairs, against [`FakeEngine`]: a model of the engine
 //! on the fake device's registers, DMA and MSI-X.
 

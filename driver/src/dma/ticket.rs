@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! [`Ticket`]: one submitted job's handle, through which its [`Completion`] arrives.
 
 use std::sync::Arc;

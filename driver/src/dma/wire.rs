@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Wire formats shared with the RTL: SGL descriptors, SQ and CQ entries, opcodes, status codes.
 //!
 //! The layouts and code values are generated from hw/regmap/wire.toml (`wire_layout`, with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Host memory the endpoint can DMA to and from.
 //!
 //! [`DmaMemory`] hands out [`DmaBuffer`]s: page-aligned anonymous memory (mmap), mapped for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A command's data: a [`DataList`] of entries (host buffers, BAR2 peer slices, bus addresses,
 //! bit buckets), the same list laid out as an SGL in device-reachable memory ([`PreparedSgl`]),
 //! and what either keeps alive until the device is done with it ([`Held`]).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Host memory's errors: [`HostMemError`], which the crate's [`Error`](crate::Error) carries
 //! as [`Error::HostMem`](crate::Error::HostMem).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What the DMA engine ([`crate::dma`]) and the NVMe driver ([`crate::nvme`]) share: host memory
 //! a device reaches by DMA, and what is laid out in it.
 //!

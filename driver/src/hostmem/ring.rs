@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The host side of an NVMe-style queue pair's rings, shared by the engine's queues
 //! ([`crate::dma::QueuePair`]) and the NVMe host driver ([`crate::nvme`]): both devices post 16-byte,
 //! phase-tagged completion entries and report how far they fetched the SQ.

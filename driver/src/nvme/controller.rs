@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Controller bring-up, the admin queue, I/O queue ids, and shutdown.
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Data pointers: a [`DataList`] turned into a command's DPTR (PRP1/PRP2 or one SGL
 //! descriptor) plus the host memory holding its PRP list or SGL segments.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The NVMe driver's errors: [`NvmeError`], which the crate's [`Error`](crate::Error) carries
 //! as [`Error::Nvme`](crate::Error::Nvme).
 

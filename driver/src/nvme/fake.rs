@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A tiny NVMe controller for unit tests: a thread that plays the controller's side over a
 //! [`FakeDevice`]'s BAR0 bytes (registers, doorbells) and DMA helpers.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! I/O queue pairs: Read, Write, Flush over a [`DataList`].
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A small user-mode NVMe host driver over the [`Device`](crate::Device) trait
 //! (docs/nvme-peer.md is the contract with the simulated controller).
 //!

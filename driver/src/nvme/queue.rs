@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The queue mechanics shared by the admin queue and I/O queues: SQ/CQ rings in
 //! [`DmaBuffer`]s, doorbells, CIDs, completion matching, tickets.
 //!

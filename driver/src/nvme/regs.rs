@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! NVMe controller registers (BAR0), as tock-registers bitfields, read and written through the
 //! [`Device`] trait.
 //!

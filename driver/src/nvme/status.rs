@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! NVMe completion status: the Status Field of a CQ entry (DW3 bits 31:17), decoded.
 //!
 //! Bit layout of DW3 (NVMe Base Specification, Completion Queue Entry): bits 15:0 CID, bit 16

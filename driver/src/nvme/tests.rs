@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Controller and queue tests against the fake controller in [`super::fake`].
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! NVMe wire formats: submission and completion queue entries, Identify data structures.
 //!
 //! Like [`crate::dma::wire`], every type is `#[repr(C)]` zerocopy with little-endian private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! BAR0 registers: the generated register map and typed accessors over any [`Device`].
 //!
 //! The map ([`map`](self), re-exported here) is generated from `hw/regmap/peerbar.toml`: one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Turning what sysfs says about two functions and the path between them into a [`Verdict`].
 
 use super::{Common, Function, Iommu, PathPort, PortType, Probe, Verdict, VerdictKind};

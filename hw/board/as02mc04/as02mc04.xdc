@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # peerbar on the Alibaba Cloud AS02MC04 (xcku3p-ffvb676-2-e), top peerbar_board_top.
 # There is no vendor documentation for this card; every pin fact below comes from public
 # reverse-engineering and was checked only by reading (no Vivado run here):

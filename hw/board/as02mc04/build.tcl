@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Vivado batch build of peerbar for the Alibaba Cloud AS02MC04. Run through the Makefile:
 #   make -C hw/board/as02mc04          (BAR2_SIZE_LOG2=.. NUM_QUEUES=.. OUT=.. to override)
 set peerbar_board            as02mc04

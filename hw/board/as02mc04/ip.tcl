@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # pcie4_uscale_plus configuration for the Alibaba Cloud AS02MC04 (xcku3p-ffvb676-2-e), native
 # Gen3 x8 edge connector. Sourced by hw/board/common/flow.tcl, which sets peerbar_bar2_log2
 # (peerbar_top's Bar2SizeLog2), peerbar_num_queues (NumQueues = MSI-X vectors), peerbar_ip_dir

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Dry run of hw/board/<board>/build.tcl without Vivado: plain tclsh with every Vivado command
 # the flow uses replaced by a stand-in that records the call. It checks the flow's Tcl (syntax,
 # variables, the BAR2/MSI-X arithmetic, the read-back of IP properties, the port-list check

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Non-project Vivado batch flow shared by the boards. hw/board/<board>/build.tcl sets the board
 # variables below and sources this file; hw/board/<board>/Makefile runs
 #   vivado -mode batch -source build.tcl -tclargs <bar2_size_log2> <num_queues> <out_dir>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # The pcie4_uscale_plus configuration every board shares. Sourced at the end of
 # hw/board/<board>/ip.tcl, which sets $peerbar_ip_location (the board's lane, quad and block
 # location properties): creates the IP as $ip, sets the location first (it constrains the

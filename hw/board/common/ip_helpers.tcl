@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Helpers for hw/board/<board>/ip.tcl (sourced by hw/board/common/flow.tcl before ip.tcl).
 
 # BAR size as the pcie4_uscale_plus GUI wants it: a scale and a number. log2 in 12..32.

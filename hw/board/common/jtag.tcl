@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # JTAG actions for hw/board/common/board.mk, run in Vivado batch mode with a board on the first
 # hardware target of a local hw_server:
 #   -tclargs program <bit>                        load the bitstream (lost at power-off)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # Vivado batch build of peerbar for the Xilinx VCU118. Run through the Makefile:
 #   make -C hw/board/vcu118            (BAR2_SIZE_LOG2=.. NUM_QUEUES=.. OUT=.. to override)
 set peerbar_board            vcu118

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # pcie4_uscale_plus configuration for the Xilinx VCU118 (xcvu9p-flga2104-2L-e): Gen3 x8 on
 # the x16 edge connector (lanes 0-7). Sourced by hw/board/common/flow.tcl, which sets
 # peerbar_bar2_log2 (peerbar_top's Bar2SizeLog2), peerbar_num_queues (NumQueues = MSI-X

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
 # peerbar on the Xilinx VCU118 (xcvu9p-flga2104-2L-e), top peerbar_board_top.
 # Pin facts, checked only by reading (no Vivado run here): AMD UG1224 "VCU118 Evaluation Board
 # User Guide" and the open corundum design, fpga/mqnic/VCU118/fpga_100g/fpga.xdc (same board,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! peerbar-regmap: generates the SystemVerilog package, the Rust register definitions and the
 //! register reference from `hw/regmap/peerbar.toml`.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Markdown generator for `docs/registers.md`.
 
 use std::fmt::Write;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The register map: parsing `peerbar.toml` and validating it.
 //!
 //! Parsing is two-step: serde reads the raw TOML shape ([`RawMap`]), then [`RegMap::from_toml`]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Rust (tock-registers 0.10) generator for `driver/src/regs/map.rs`.
 
 use std::fmt::Write;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! SystemVerilog package generator.
 
 use std::fmt::Write;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The wire formats (hw/regmap/wire.toml): SQ/CQ entries, SGL descriptors, the PCIe block's
 //! descriptors, opcodes and status codes, generated into SystemVerilog packed structs, the
 //! driver's zerocopy types, bit-field accessors for the simulation and docs/wire.md.

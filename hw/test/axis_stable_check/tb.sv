@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Unit test of peerbar_axis_stable_check (run: bash hw/test/run.sh axis_stable_check). Drives
 // one interface cycle by cycle and checks that the checker (Fatal = 0, so the bench sees
 // violation_o instead of stopping) reports exactly the beats that break AXI4-Stream's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Unit test of peerbar_dma_crc32c (run: bash hw/test/run.sh crc32c). Checks every CRC the
 // pipeline delivers against a bit-serial CRC32C of the same bytes, and when it delivers it:
 // - the check value of the CRC32C catalogue: "123456789" -> E3069283h, in one beat and across

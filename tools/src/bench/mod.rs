@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar bench`: DMA throughput over a sweep of operation, entry size, list length, queue
 //! depth and queue count: on the simulated endpoint in simulated time beside the interface's
 //! TLP-limited ideal, on every other target (hardware, vfio-user) in wall time. In every build:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The interface's TLP-limited ideal: the fewest cycles a combination's jobs need on the
 //! 256-bit interface, and throughput at the simulated clock. Pure arithmetic, in every build;
 //! `bench` reports it on the simulated endpoint only, the one target whose cycles it sees.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What a sweep prints and writes: the table, CSV and the SVG plot.
 
 use crate::units::{human_bytes, human_seconds, render_table};

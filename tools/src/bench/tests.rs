@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 use super::model::tlp_beats;
 use super::report::CSV_HEADER;
 use super::*;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The steps that drive the opened endpoint: registers, BAR2, DMA loopback both ways, MSI-X.
 
 use std::sync::Arc;

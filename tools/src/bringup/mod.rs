@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar bringup`: the checklist a person runs on a freshly programmed board, in the order
 //! things go wrong: the function is there, its link trained, its BARs are as built, VFIO can
 //! take it, its registers answer, BAR2 holds data, the DMA engine moves host memory both ways,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The peer-to-peer steps: the P2P verdict (sysfs, or the simulated fabric) and a short
 //! verified copy through BAR2.
 

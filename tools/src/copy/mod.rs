@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar copy`: the whole peer-to-peer data path, chunked and verified.
 //!
 //! - `to-host`: NVMe Read into a BAR2 slot (the SSD writes BAR2 peer-to-peer), the engine's

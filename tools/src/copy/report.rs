@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What a copy reports: per leg, bytes, rates and latency percentiles; as JSON or a table.
 
 use peerbar::copy::LegFigures;

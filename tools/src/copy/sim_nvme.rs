@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `--sim-*` options that shape a simulated NVMe controller: `copy`'s own (in process) and
 //! the one `peerbar sim serve --nvme` serves.
 

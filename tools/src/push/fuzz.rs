@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Fuzzing the list-file parsers and the list checks.
 //!
 //! Property tests over seeded ChaCha8 streams (this crate has no proptest dependency):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Reading the list file and `--in`, and the checks of the options that need no device.
 
 use std::io::Read;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `peerbar push`: hand one descriptor list to the DMA engine as one PULL or PUSH job.
 //!
 //! The list file is parsed and checked without the device (syntax, lengths, the host buffer's

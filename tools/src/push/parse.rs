@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The list parsers (text, JSON, raw NVMe SGL descriptors) and the device-independent
 //! checks of a parsed list. Their errors are [`ListError`]: where in the file, and what is
 //! wrong with which value.

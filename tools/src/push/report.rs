@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The job's report: its JSON fields and the human-readable rendering.
 
 use serde::Serialize;

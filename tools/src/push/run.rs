@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Running one job: building the list, submitting it, waiting, and `--verify`.
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Helpers shared by the CLI test binaries (cli.rs, push.rs, bench.rs): run `peerbar` and
 //! capture its exit code and output. Each test binary uses a subset, hence the allow.
 #![allow(dead_code)]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Admin commands: Identify, queue creation and deletion with every error status, Number of
 //! Queues, unknown opcodes.
 

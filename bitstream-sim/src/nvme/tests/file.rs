@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A namespace backed by a file: data reaches the file and survives the controller.
 
 use std::path::PathBuf;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Tests that drive the controller as a host would: registers, queues in (test) bus memory,
 //! doorbells, ticks, completion entries. The [`TestBus`] holds host memory windows (anything
 //! else faults) and a peer BAR whose posted writes land and whose reads return some ticks

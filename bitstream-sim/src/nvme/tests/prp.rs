@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Read, Write and Flush with PRPs: every PRP shape, malformed PRPs, range and field checks,
 //! DMA faults, data through a peer BAR.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! BAR0 registers: reset values, access widths, enable / disable / shutdown sequencing,
 //! controller fatal status, doorbell validation, the MSI-X table, configuration checks.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Arbitrary guest input: random commands, lists and register writes. The controller must
 //! answer every command with some status, never panic, and always go idle.
 

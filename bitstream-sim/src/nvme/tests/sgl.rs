@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Read and Write with SGLs: inline Data Block, Last Segment lists, Segment chains, Bit
 //! Buckets, and every malformed-SGL class of the status table.
 

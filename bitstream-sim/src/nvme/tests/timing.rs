@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Timing and flow control, measured in ticks: latency, bandwidth, FIFO sharing, CQ full,
 //! phase tags, many commands in flight, resets in the middle of commands.
 

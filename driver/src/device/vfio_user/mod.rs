@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! vfio-user backend: a PCI function served by another process over a UNIX socket, e.g. the
 //! simulated endpoint served by `peerbar sim serve --socket PATH` (docs/vfio-user.md).
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The vfio-user protocol on the wire: the one definition of its messages, used by the client
 //! ([`super::VfioUserDevice`]) and by the simulation's server (`peerbar_sim::vfio_user`).
 //!

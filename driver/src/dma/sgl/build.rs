@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! [`SglBuilder`]: a list of entries laid out as DPTR plus segment memory.
 
 use crate::address::BusAddr;

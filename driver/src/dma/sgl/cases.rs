@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Shared SGL test tables (feature `test-utils`): malformed and valid lists with the status the
 //! engine must complete them with, and a fake bus address space to run the validator on. The
 //! driver's unit tests, the end-to-end tests over the simulation and the soak all use them; they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! SGL builder and validator: the same rules, and the same status codes, as the engine
 //! (docs/dma-engine.md, "SGL").
 //!

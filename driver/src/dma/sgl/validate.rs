@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! [`validate`]: walks a list exactly like the engine and gives its entries or the first rule
 //! it breaks ([`SglViolation`], whose [`SglViolation::status`] is the rule table).
 

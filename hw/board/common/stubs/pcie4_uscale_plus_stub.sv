@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 // Port-exact stand-ins for the Xilinx parts hw/board/common/peerbar_board_top.sv instantiates,
 // for Verilator only: the lint of the wrapper (hw/board/lint.sh) and the simulation
 // (bitstream-sim/build.rs), which hands the IP's user side to its Rust model of the block (see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 use super::*;
 
 const HEADER: &str = "[block]\nname = \"t\"\ndescription = \"test block\"\nsize = 0x100\n";
