@@ -10,6 +10,10 @@
 //! - PUSH is limited by the RQ interface: MemWr of at most MPS bytes, never crossing 4 KiB,
 //!   each ceil((16 + bytes) / 32) beats.
 //!
+//! CHECKSUM (CRC32C of a BAR2 range) is limited by BAR2's read port: one 32-byte row per cycle;
+//! its rows show what each job costs beyond that (the job's own fetches and the CRC pipeline's
+//! latency), for a 4 KiB and a 256 KiB range.
+//!
 //! Cycles are counted while the engine has work (`SimStats::dma_active_cycles`): all jobs are
 //! submitted up front, so that spans the first doorbell to the last CQ entry. Also prints
 //! simulated cycles per wall second.
@@ -126,6 +130,31 @@ fn run(sim: &SimDevice, dma: &DmaEngine, pull: bool, entry: u64, link: Link) {
     );
 }
 
+/// CHECKSUM jobs over `bytes` of BAR2 each: cycles per job against one BAR2 row per cycle.
+fn checksum(sim: &SimDevice, dma: &DmaEngine, bytes: u64) {
+    const JOBS: u64 = 16;
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let slice = Arc::new(dma.peer_memory().alloc(bytes, 4096).unwrap());
+    let c0 = sim.stats().dma_active_cycles;
+    let tickets: Vec<_> = (0..JOBS)
+        .map(|_| {
+            let peer = PeerRange::whole(&slice).unwrap();
+            q.submit(Job::Checksum { peer }).unwrap()
+        })
+        .collect();
+    for t in tickets {
+        assert_eq!(t.wait(WAIT).unwrap().status, StatusCode::Success);
+    }
+    let cycles = (sim.stats().dma_active_cycles - c0) as f64 / JOBS as f64;
+    let ideal = bytes.div_ceil(BEAT) as f64;
+    println!(
+        "CHECKSUM {:>6} B: {cycles:.1} cycles per job ({JOBS} jobs); BAR2 rows {ideal} -> {:.1}% of one row per cycle, {:.1} cycles per job beyond it",
+        bytes,
+        100.0 * ideal / cycles,
+        cycles - ideal,
+    );
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("dma_throughput: run with `cargo bench -p peerbar-tests --bench dma_throughput`");
@@ -155,5 +184,12 @@ fn main() {
             };
             run(&sim, &dma, pull, entry, link);
         }
+    }
+    let sim = SimDevice::new(config).unwrap();
+    let dev: Arc<dyn Device> = Arc::new(sim.clone());
+    let dma = Endpoint::open_shared(dev).unwrap().dma().unwrap();
+    dma.enable().unwrap();
+    for bytes in [4096u64, 256 * 1024] {
+        checksum(&sim, &dma, bytes);
     }
 }
