@@ -211,35 +211,55 @@ mod tests {
         assert_eq!((q.base, q.stride, q.count), (0x1000, 0x40, 16));
         let control = q.registers.iter().find(|r| r.name == "CONTROL").unwrap();
         assert_eq!(control.offset, 0x14, "element offsets stay relative");
-        let out = generate_all(&map, &workspace_root()).unwrap();
-        let get = |path: &str| &out.iter().find(|(p, _)| *p == path).unwrap().1;
-        let sv = get("hw/rtl/peerbar_reg_pkg.sv");
-        for line in [
-            "localparam logic [15:0] QUEUE_BASE = 16'h1000;",
-            "localparam logic [15:0] QUEUE_STRIDE = 16'h0040;",
-            "localparam int unsigned QUEUE_COUNT = 16;",
-            "localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;",
-            "localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;",
-            "localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;",
-            "localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;",
-            // The plain CONTROL register keeps its names.
-            "localparam logic [15:0] CONTROL_OFFSET = 16'h001c;",
-        ] {
-            assert!(sv.contains(line), "{line}");
+        assert_outputs_contain(
+            &map,
+            &[
+                (
+                    "hw/rtl/peerbar_reg_pkg.sv",
+                    &[
+                        "localparam logic [15:0] QUEUE_BASE = 16'h1000;",
+                        "localparam logic [15:0] QUEUE_STRIDE = 16'h0040;",
+                        "localparam int unsigned QUEUE_COUNT = 16;",
+                        "localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;",
+                        "localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;",
+                        "localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;",
+                        "localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;",
+                        // The plain CONTROL register keeps its names.
+                        "localparam logic [15:0] CONTROL_OFFSET = 16'h001c;",
+                    ],
+                ),
+                (
+                    "driver/src/regs/map.rs",
+                    &[
+                        "pub QUEUE_CONTROL [",
+                        "pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register>",
+                        "pub const ALL_ARRAYS: &[ArrayInfo]",
+                        "pub const QUEUE_BASE: u64 = 0x1000;",
+                    ],
+                ),
+                (
+                    "docs/registers.md",
+                    &[
+                        "## Array QUEUE",
+                        "### QUEUE_CONTROL",
+                        // The block rules.
+                        "The MSI-X table (array MSIX_TABLE)",
+                    ],
+                ),
+            ],
+        );
+    }
+
+    /// Generates every output of `map` and checks that the file at each path contains each of
+    /// its lines.
+    fn assert_outputs_contain(map: &RegMap, expected: &[(&str, &[&str])]) {
+        let out = generate_all(map, &workspace_root()).unwrap();
+        for (path, lines) in expected {
+            let text = &out.iter().find(|(p, _)| p == path).unwrap().1;
+            for line in *lines {
+                assert!(text.contains(line), "{path}: {line}");
+            }
         }
-        let rs = get("driver/src/regs/map.rs");
-        assert!(rs.contains("pub QUEUE_CONTROL ["), "bitfields");
-        assert!(
-            rs.contains("pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register>")
-        );
-        assert!(rs.contains("pub const ALL_ARRAYS: &[ArrayInfo]"));
-        let md = get("docs/registers.md");
-        assert!(md.contains("## Array QUEUE"));
-        assert!(md.contains("### QUEUE_CONTROL"));
-        assert!(
-            md.contains("The MSI-X table (array MSIX_TABLE)"),
-            "block rules"
-        );
     }
 
     /// The MSI-X table and PBA (PCI MSI-X Table and PBA Structures): 16-byte entries of
@@ -286,33 +306,39 @@ mod tests {
             "one pending bit per vector"
         );
 
-        let out = generate_all(&map, &workspace_root()).unwrap();
-        let get = |path: &str| &out.iter().find(|(p, _)| *p == path).unwrap().1;
-        let sv = get("hw/rtl/peerbar_reg_pkg.sv");
-        for line in [
-            "localparam logic [15:0] MSIX_TABLE_BASE = 16'h8000;",
-            "localparam logic [15:0] MSIX_TABLE_STRIDE = 16'h0010;",
-            "localparam logic [15:0] MSIX_TABLE_VECTOR_CONTROL_OFFSET = 16'h000c;",
-            "localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_LSB = 0;",
-            "localparam logic [15:0] MSIX_PBA_OFFSET = 16'h9000;",
-        ] {
-            assert!(sv.contains(line), "{line}");
-        }
-        let rs = get("driver/src/regs/map.rs");
-        for line in [
-            "pub const MSIX_TABLE_BASE: u64 = 0x8000;",
-            "pub const MSIX_TABLE_STRIDE: u64 = 0x10;",
-            "pub const MSIX_TABLE_COUNT: u32 = 16;",
-            "pub const QUEUE_BASE: u64 = 0x1000;",
-            "pub MSIX_TABLE_VECTOR_CONTROL [",
-            "pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register>",
-        ] {
-            assert!(rs.contains(line), "{line}");
-        }
-        let md = get("docs/registers.md");
-        assert!(md.contains("## Array MSIX_TABLE"));
-        assert!(md.contains("### MSIX_TABLE_VECTOR_CONTROL"));
-        assert!(md.contains("### MSIX_PBA"));
+        assert_outputs_contain(
+            &map,
+            &[
+                (
+                    "hw/rtl/peerbar_reg_pkg.sv",
+                    &[
+                        "localparam logic [15:0] MSIX_TABLE_BASE = 16'h8000;",
+                        "localparam logic [15:0] MSIX_TABLE_STRIDE = 16'h0010;",
+                        "localparam logic [15:0] MSIX_TABLE_VECTOR_CONTROL_OFFSET = 16'h000c;",
+                        "localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_LSB = 0;",
+                        "localparam logic [15:0] MSIX_PBA_OFFSET = 16'h9000;",
+                    ],
+                ),
+                (
+                    "driver/src/regs/map.rs",
+                    &[
+                        "pub const MSIX_TABLE_BASE: u64 = 0x8000;",
+                        "pub const MSIX_TABLE_STRIDE: u64 = 0x10;",
+                        "pub const MSIX_TABLE_COUNT: u32 = 16;",
+                        "pub MSIX_TABLE_VECTOR_CONTROL [",
+                        "pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register>",
+                    ],
+                ),
+                (
+                    "docs/registers.md",
+                    &[
+                        "## Array MSIX_TABLE",
+                        "### MSIX_TABLE_VECTOR_CONTROL",
+                        "### MSIX_PBA",
+                    ],
+                ),
+            ],
+        );
     }
 
     #[test]
