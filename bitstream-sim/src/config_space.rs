@@ -7,6 +7,8 @@
 //! software sees what it would see on real hardware. The `cfg_*` status the RTL reads
 //! (`cfg_max_payload`, `cfg_max_read_req`, bus-master enable, RCB) is derived from it.
 
+use peerbar::regs::{self, CAPABILITIES};
+
 use crate::config_bytes::ConfigBytes;
 
 /// Xilinx's vendor ID, the UltraScale+ block's default.
@@ -27,10 +29,11 @@ pub const BAR2_BASE: u64 = 0x38_0000_0000;
 pub const CAP_PM: u16 = 0x40;
 pub const CAP_MSIX: u16 = 0x60;
 pub const CAP_PCIE: u16 = 0x70;
-/// MSI-X table and PBA live in BAR0 (the RTL implements them with the DMA engine).
-pub const MSIX_TABLE_SIZE: u16 = 8;
-pub const MSIX_TABLE_OFFSET: u32 = 0x8000;
-pub const MSIX_PBA_OFFSET: u32 = 0x9000;
+/// MSI-X vectors: one per queue pair, as many as the RTL's table has (the IP is configured the
+/// same way on the boards). The model is verilated with the RTL's default NumQueues, which
+/// CAPABILITIES.DMA_QUEUES's reset value in the register map is.
+pub const MSIX_TABLE_SIZE: u16 = ((regs::CAPABILITIES_REG.reset >> CAPABILITIES::DMA_QUEUES.shift)
+    & CAPABILITIES::DMA_QUEUES.mask) as u16;
 
 const COMMAND: usize = 0x04;
 const COMMAND_BUS_MASTER: u16 = 1 << 2;
@@ -97,14 +100,15 @@ impl ConfigSpace {
         cs.raw.put16(pm + 2, 0x0003);
         cs.raw.mask16(pm + 4, 0x0003); // PMCSR power state
 
-        // MSI-X capability: table and PBA in BAR0.
+        // MSI-X capability: table and PBA in BAR0 (the RTL implements them with the DMA engine)
+        // at the register map's offsets.
         let msix = usize::from(CAP_MSIX);
         cs.raw.bytes[msix] = 0x11;
         cs.raw.bytes[msix + 1] = CAP_PCIE as u8;
         cs.raw.put16(msix + 2, MSIX_TABLE_SIZE - 1);
         cs.raw.mask16(msix + 2, 0xc000); // enable, function mask
-        cs.raw.put32(msix + 4, MSIX_TABLE_OFFSET); // BIR 0
-        cs.raw.put32(msix + 8, MSIX_PBA_OFFSET); // BIR 0
+        cs.raw.put32(msix + 4, regs::MSIX_TABLE_BASE as u32); // BIR 0
+        cs.raw.put32(msix + 8, regs::MSIX_PBA_REG.offset as u32); // BIR 0
 
         // PCI Express capability, version 2, endpoint.
         let pcie = usize::from(CAP_PCIE);

@@ -517,6 +517,7 @@ pub fn summary(dev: &(impl ConfigSpace + ?Sized)) -> Result<ConfigSummary> {
 mod tests {
     use super::*;
     use crate::device::fake::{FakeDevice, FAKE_CAP_MSIX, FAKE_CAP_PCIE, FAKE_DEVICE_ID};
+    use crate::regs;
 
     fn fake() -> FakeDevice {
         FakeDevice::peerbar_endpoint(1 << 20)
@@ -634,9 +635,9 @@ mod tests {
         let msix = msix_capability(&dev).unwrap().unwrap();
         assert_eq!(msix.table_size, 8);
         assert_eq!(msix.table_bar, BarIndex::BAR0);
-        assert_eq!(msix.table_offset, BarOffset::new(0x8000));
+        assert_eq!(msix.table_offset, BarOffset::new(regs::MSIX_TABLE_BASE));
         assert_eq!(msix.pba_bar, BarIndex::BAR0);
-        assert_eq!(msix.pba_offset, BarOffset::new(0x9000));
+        assert_eq!(msix.pba_offset, regs::MSIX_PBA_REG.bar_offset());
         assert!(!msix.enabled);
         dev.poke_config(FAKE_CAP_MSIX + 2, &(0x8000u16 | 0x7ff).to_le_bytes());
         dev.poke_config(FAKE_CAP_MSIX + 8, &0x0001_0002u32.to_le_bytes());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_csr: the DMA engine's BAR0 registers (map: hw/regmap/peerbar.toml via
 // peerbar_reg_pkg): DMA_CONTROL/STATUS/COMPLETION_TIMEOUT, counters, DMA_ERROR_LOG, the QUEUE
-// array (NumQueues elements) and the MSI-X table (BAR0 + 0x8000) and PBA (BAR0 + 0x9000).
+// array and the MSI-X table (MSIX_TABLE array) with NumQueues elements each, and the MSI-X PBA.
 //
 // Shares the register file's access port (1-2 DWORDs per access). Offsets this block does not
 // own read as 0, so the top ORs its read data with peerbar_regs'. Reads have no side effects;
@@ -64,6 +64,9 @@ module peerbar_dma_csr
   localparam int unsigned QW = $clog2(NumQueues);
   localparam logic [15:0] QueueEnd = QUEUE_BASE + 16'(NumQueues) * QUEUE_STRIDE;
   localparam int unsigned StrideLog2 = $clog2(QUEUE_STRIDE);
+  localparam logic [15:0] MsixEnd = MSIX_TABLE_BASE + 16'(NumQueues) * MSIX_TABLE_STRIDE;
+  localparam int unsigned MsixStrideLog2 = $clog2(MSIX_TABLE_STRIDE);
+  localparam int unsigned MaskBit = MSIX_TABLE_VECTOR_CONTROL_MASK_LSB;
 
   function automatic logic [31:0] merge_be(logic [31:0] old, logic [31:0] data, logic [3:0] be);
     logic [31:0] r;
@@ -199,11 +202,15 @@ module peerbar_dma_csr
 
     for (int unsigned v = 0; v < NumQueues; v++) begin
       logic [13:0] dw;  // DWORD address of MSI-X table entry v
-      dw             = 14'((MsixTableOffset + 16'(16 * v)) >> 2);
-      msix_lo_d[v]   = wr_merge(msix_lo_q[v], dw) & ~32'd3;
-      msix_hi_d[v]   = wr_merge(msix_hi_q[v], dw + 14'd1);
-      msix_data_d[v] = wr_merge(msix_data_q[v], dw + 14'd2);
-      msix_mask_d[v] = 1'(wr_merge(32'(msix_mask_q[v]), dw + 14'd3));
+      logic [31:0] vctrl;
+      dw             = 14'((MSIX_TABLE_BASE + 16'(v) * MSIX_TABLE_STRIDE) >> 2);
+      msix_lo_d[v]   = wr_merge(msix_lo_q[v], dw + MSIX_TABLE_ADDR_LO_OFFSET[15:2]) &
+                       MSIX_TABLE_ADDR_LO_ADDRESS_MASK;
+      msix_hi_d[v]   = wr_merge(msix_hi_q[v], dw + MSIX_TABLE_ADDR_HI_OFFSET[15:2]);
+      msix_data_d[v] = wr_merge(msix_data_q[v], dw + MSIX_TABLE_DATA_OFFSET[15:2]);
+      vctrl          = wr_merge(vector_control(msix_mask_q[v]),
+                                dw + MSIX_TABLE_VECTOR_CONTROL_OFFSET[15:2]);
+      msix_mask_d[v] = vctrl[MaskBit];
     end
 
     if (reset_pulse) begin
@@ -263,7 +270,7 @@ module peerbar_dma_csr
       msix_lo_q    <= '0;
       msix_hi_q    <= '0;
       msix_data_q  <= '0;
-      msix_mask_q  <= '1;  // PCI: vectors reset masked
+      msix_mask_q  <= {NumQueues{MSIX_TABLE_VECTOR_CONTROL_RESET[MaskBit]}};  // masked
       pba_q        <= '0;
     end else begin
       enable_q     <= enable_d;
@@ -295,6 +302,10 @@ module peerbar_dma_csr
   function automatic logic [31:0] queue_size(logic [15:0] sq_size_m1, logic [15:0] cq_size_m1);
     return (32'(sq_size_m1) << QUEUE_SIZE_SQ_ENTRIES_M1_LSB) |
            (32'(cq_size_m1) << QUEUE_SIZE_CQ_ENTRIES_M1_LSB);
+  endfunction
+
+  function automatic logic [31:0] vector_control(logic mask);
+    return 32'(mask) << MaskBit;
   endfunction
 
   function automatic logic [31:0] queue_control(logic enable, logic irq_enable,
@@ -352,6 +363,12 @@ module peerbar_dma_csr
       DMA_CONTROL_RESET_LSB > 2 || DMA_CONTROL_EXT_TAGS_LSB > 2) begin : gen_check_map
     $error("peerbar_dma_csr: the register map does not fit the read decode");
   end
+  // One MSI-X vector per queue: the map must have room for NumQueues table entries and PBA
+  // bits, and the entries decode like the queue elements (power-of-two stride, within idx).
+  if (NumQueues > MSIX_TABLE_COUNT || NumQueues > MSIX_PBA_PENDING_WIDTH ||
+      MsixStrideLog2 > 8 || 16'(1 << MsixStrideLog2) != MSIX_TABLE_STRIDE) begin : gen_check_msix
+    $error("peerbar_dma_csr: the MSI-X table or PBA of the register map does not fit NumQueues");
+  end
 
   function automatic rd_sel_t rd_decode(logic [15:0] off);
     rd_sel_t sel;
@@ -369,12 +386,13 @@ module peerbar_dma_csr
       sel.idx      = 6'((rel & (QUEUE_STRIDE - 16'd1)) >> 2);
       sel.q_status = (rel & (QUEUE_STRIDE - 16'd1)) == QUEUE_STATUS_OFFSET;
     end
-    if (off >= MsixTableOffset && off < MsixTableOffset + 16'(16 * NumQueues)) begin
+    if (off >= MSIX_TABLE_BASE && off < MsixEnd) begin
+      rel      = off - MSIX_TABLE_BASE;
       sel.msix = 1'b1;
-      sel.q    = QW'((off - MsixTableOffset) >> 4);
-      sel.idx  = 6'(off[3:2]);
+      sel.q    = QW'(rel >> MsixStrideLog2);
+      sel.idx  = 6'((rel & (MSIX_TABLE_STRIDE - 16'd1)) >> 2);
     end
-    sel.pba = off == MsixPbaOffset;
+    sel.pba = off == MSIX_PBA_OFFSET;
     return sel;
   endfunction
 
@@ -426,14 +444,16 @@ module peerbar_dma_csr
         QUEUE_CQ_HEAD_OFFSET:    qreg = 32'(qcfg_q[q].cq_head);
         default:                 qreg = '0;  // STATUS (stage 2), unmapped
       endcase
-      unique case (idx[1:0])
-        2'd0:    msix = msix_lo_q[q];
-        2'd1:    msix = msix_hi_q[q];
-        2'd2:    msix = msix_data_q[q];
-        default: msix = 32'(msix_mask_q[q]);
+      msix = '0;
+      unique case ({8'h00, idx, 2'b00})
+        MSIX_TABLE_ADDR_LO_OFFSET:        msix = msix_lo_q[q];
+        MSIX_TABLE_ADDR_HI_OFFSET:        msix = msix_hi_q[q];
+        MSIX_TABLE_DATA_OFFSET:           msix = msix_data_q[q];
+        MSIX_TABLE_VECTOR_CONTROL_OFFSET: msix = vector_control(msix_mask_q[q]);
+        default:                          msix = '0;
       endcase
       rd_own[p] = (rd_sel_q[p].misc ? misc : '0) | (rd_sel_q[p].qreg ? qreg : '0) |
-                  (rd_sel_q[p].msix ? msix : '0) | (rd_sel_q[p].pba ? 32'(pba_q) : '0);
+                  (rd_sel_q[p].msix ? msix : '0) | (rd_sel_q[p].pba ? 32'(pba_q) << MSIX_PBA_PENDING_LSB : '0);
     end
   end
 

@@ -65,9 +65,8 @@ package peerbar_pkg;
   // DMA engine //
   ////////////////
 
-  // MSI-X table and PBA in BAR0 (hw/regmap/peerbar.toml rules; PCI MSI-X layout).
-  localparam logic [15:0] MsixTableOffset = 16'h8000;
-  localparam logic [15:0] MsixPbaOffset   = 16'h9000;
+  // The MSI-X table's and PBA's offsets and fields (MSIX_TABLE_*, MSIX_PBA_*): peerbar_reg_pkg,
+  // generated from hw/regmap/peerbar.toml.
 
   // SQ entry opcodes (Op*) and CQ status codes (St*): peerbar_wire_pkg, generated from
   // hw/regmap/wire.toml.

@@ -324,6 +324,14 @@ package peerbar_reg_pkg;
   localparam int unsigned DMA_ERROR_ADDR_HI_VALUE_WIDTH = 32;
   localparam logic [31:0] DMA_ERROR_ADDR_HI_VALUE_MASK = 32'hffff_ffff;
 
+  // MSIX_PBA @ 0x9000 (ro): MSI-X Pending Bit Array, bits 31:0 (one bit per vector; the upper DWORD of its QWORD, offset 0x9004, reads as zero).
+  localparam logic [15:0] MSIX_PBA_OFFSET = 16'h9000;
+  localparam logic [31:0] MSIX_PBA_RESET = 32'h0000_0000;
+  // MSIX_PBA.PENDING [15:0] (ro, reset 0x0): Bit q: vector q has a message pending (raised while the vector, the function or MSI-X was masked or disabled). Bits of vectors past CAPABILITIES.DMA_QUEUES read as 0.
+  localparam int unsigned MSIX_PBA_PENDING_LSB = 0;
+  localparam int unsigned MSIX_PBA_PENDING_WIDTH = 16;
+  localparam logic [31:0] MSIX_PBA_PENDING_MASK = 32'h0000_ffff;
+
   // Array QUEUE @ 0x1000: 16 elements, stride 0x40: Queue pair registers: SQ and CQ rings in host or peer memory, doorbells.
   // Element i's register REG is at QUEUE_BASE + i * QUEUE_STRIDE + QUEUE_REG_OFFSET.
   localparam logic [15:0] QUEUE_BASE = 16'h1000;
@@ -421,6 +429,44 @@ package peerbar_reg_pkg;
   localparam int unsigned QUEUE_CQ_HEAD_VALUE_LSB = 0;
   localparam int unsigned QUEUE_CQ_HEAD_VALUE_WIDTH = 16;
   localparam logic [31:0] QUEUE_CQ_HEAD_VALUE_MASK = 32'h0000_ffff;
+
+  // Array MSIX_TABLE @ 0x8000: 16 elements, stride 0x10: MSI-X table: one 16-byte entry per vector; vector q carries queue pair q's completions. Entries past CAPABILITIES.DMA_QUEUES read as zero and ignore writes.
+  // Element i's register REG is at MSIX_TABLE_BASE + i * MSIX_TABLE_STRIDE + MSIX_TABLE_REG_OFFSET.
+  localparam logic [15:0] MSIX_TABLE_BASE = 16'h8000;
+  localparam logic [15:0] MSIX_TABLE_STRIDE = 16'h0010;
+  localparam int unsigned MSIX_TABLE_COUNT = 16;
+
+  // MSIX_TABLE[i].ADDR_LO @ +0x00 (rw): Message Address, low 32 bits (DWORD aligned).
+  localparam logic [15:0] MSIX_TABLE_ADDR_LO_OFFSET = 16'h0000;
+  localparam logic [31:0] MSIX_TABLE_ADDR_LO_RESET = 32'h0000_0000;
+  // MSIX_TABLE_ADDR_LO.ADDRESS [31:2] (rw, reset 0x0): Bits 31:2 of the address the message writes to (bits 1:0 read as 0).
+  localparam int unsigned MSIX_TABLE_ADDR_LO_ADDRESS_LSB = 2;
+  localparam int unsigned MSIX_TABLE_ADDR_LO_ADDRESS_WIDTH = 30;
+  localparam logic [31:0] MSIX_TABLE_ADDR_LO_ADDRESS_MASK = 32'hffff_fffc;
+
+  // MSIX_TABLE[i].ADDR_HI @ +0x04 (rw): Message Upper Address: the high 32 bits of the message address.
+  localparam logic [15:0] MSIX_TABLE_ADDR_HI_OFFSET = 16'h0004;
+  localparam logic [31:0] MSIX_TABLE_ADDR_HI_RESET = 32'h0000_0000;
+  // MSIX_TABLE_ADDR_HI.VALUE [31:0] (rw, reset 0x0): Bits 63:32.
+  localparam int unsigned MSIX_TABLE_ADDR_HI_VALUE_LSB = 0;
+  localparam int unsigned MSIX_TABLE_ADDR_HI_VALUE_WIDTH = 32;
+  localparam logic [31:0] MSIX_TABLE_ADDR_HI_VALUE_MASK = 32'hffff_ffff;
+
+  // MSIX_TABLE[i].DATA @ +0x08 (rw): Message Data: the DWORD the message writes.
+  localparam logic [15:0] MSIX_TABLE_DATA_OFFSET = 16'h0008;
+  localparam logic [31:0] MSIX_TABLE_DATA_RESET = 32'h0000_0000;
+  // MSIX_TABLE_DATA.VALUE [31:0] (rw, reset 0x0): Message data.
+  localparam int unsigned MSIX_TABLE_DATA_VALUE_LSB = 0;
+  localparam int unsigned MSIX_TABLE_DATA_VALUE_WIDTH = 32;
+  localparam logic [31:0] MSIX_TABLE_DATA_VALUE_MASK = 32'hffff_ffff;
+
+  // MSIX_TABLE[i].VECTOR_CONTROL @ +0x0c (rw): Vector Control. Vectors reset masked.
+  localparam logic [15:0] MSIX_TABLE_VECTOR_CONTROL_OFFSET = 16'h000c;
+  localparam logic [31:0] MSIX_TABLE_VECTOR_CONTROL_RESET = 32'h0000_0001;
+  // MSIX_TABLE_VECTOR_CONTROL.MASK [0] (rw, reset 0x1): 1: the vector is masked: a message for it is not sent but held pending (MSIX_PBA) and sent once it is unmasked.
+  localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_LSB = 0;
+  localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_WIDTH = 1;
+  localparam logic [31:0] MSIX_TABLE_VECTOR_CONTROL_MASK_MASK = 32'h0000_0001;
 
   // verilator lint_on UNUSEDPARAM
 

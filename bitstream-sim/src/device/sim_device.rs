@@ -6,9 +6,10 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use peerbar::device::{check_bar_access, check_config_access, Device};
+use peerbar::regs;
 use peerbar::{BarIndex, BarOffset, BusAddr, Error, Result};
 
-use crate::config_space::{BAR0_SIZE_LOG2, CAP_MSIX, MSIX_TABLE_OFFSET, MSIX_TABLE_SIZE};
+use crate::config_space::{BAR0_SIZE_LOG2, CAP_MSIX, MSIX_TABLE_SIZE};
 use crate::fabric::DmaFault;
 use crate::rtl::BAR2_SIZE_LOG2;
 use crate::tlp::{ReadOutcome, Request};
@@ -246,6 +247,28 @@ impl SimDevice {
     }
 }
 
+/// The BAR0 writes that program MSI-X table entry `v` (the register map's MSIX_TABLE array),
+/// as the OS does: (offset, DWORD) for its address, data and vector control.
+fn msix_entry(v: u16, address: u64, data: u32, masked: bool) -> Result<[(BarOffset, u32); 4]> {
+    let v = u32::from(v);
+    let mask = regs::MSIX_TABLE_VECTOR_CONTROL::MASK.val(u32::from(masked));
+    Ok([
+        (
+            regs::MSIX_TABLE_ADDR_LO_REG.at(v)?.bar_offset(),
+            address as u32,
+        ),
+        (
+            regs::MSIX_TABLE_ADDR_HI_REG.at(v)?.bar_offset(),
+            (address >> 32) as u32,
+        ),
+        (regs::MSIX_TABLE_DATA_REG.at(v)?.bar_offset(), data),
+        (
+            regs::MSIX_TABLE_VECTOR_CONTROL_REG.at(v)?.bar_offset(),
+            mask.value,
+        ),
+    ])
+}
+
 impl Device for SimDevice {
     fn describe(&self) -> String {
         format!(
@@ -314,16 +337,10 @@ impl Device for SimDevice {
         // The table lives in BAR0 (RTL registers, masked at reset): the OS writes back the
         // entries it had programmed.
         let table = core.msix.table.clone();
-        for (v, (address, data)) in table.into_iter().enumerate() {
-            let entry = u64::from(MSIX_TABLE_OFFSET) + 16 * v as u64;
-            let words = [address as u32, (address >> 32) as u32, data, 0];
-            for (i, w) in words.into_iter().enumerate() {
-                core.write(
-                    BarIndex::BAR0,
-                    BarOffset::new(entry + 4 * i as u64),
-                    &w.to_le_bytes(),
-                )
-                .map_err(Error::from_sim)?;
+        for (v, (address, data)) in (0..).zip(table) {
+            for (offset, w) in msix_entry(v, address, data, false)? {
+                core.write(BarIndex::BAR0, offset, &w.to_le_bytes())
+                    .map_err(Error::from_sim)?;
             }
         }
         core.kick();
@@ -367,13 +384,10 @@ impl Device for SimDevice {
         }
         let mut table = Vec::new();
         for v in 0..MSIX_TABLE_SIZE {
-            let entry = BarOffset::new(u64::from(MSIX_TABLE_OFFSET) + 16 * u64::from(v));
             let address = msix_address(v);
-            let at = |o: u64| BarOffset::new(entry.get() + o);
-            self.bar_write32(BarIndex::BAR0, at(0), address as u32)?;
-            self.bar_write32(BarIndex::BAR0, at(4), (address >> 32) as u32)?;
-            self.bar_write32(BarIndex::BAR0, at(8), u32::from(v))?;
-            self.bar_write32(BarIndex::BAR0, at(12), u32::from(v >= vectors))?;
+            for (offset, w) in msix_entry(v, address, u32::from(v), v >= vectors)? {
+                self.bar_write32(BarIndex::BAR0, offset, w)?;
+            }
             if v < vectors {
                 table.push((address, u32::from(v)));
             }

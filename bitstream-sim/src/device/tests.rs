@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 use peerbar::device::Device;
+use peerbar::regs::{self, CAPABILITIES};
 use peerbar::{BarIndex, BarOffset, BusAddr};
 
-use crate::config_space::{CAP_MSIX, MSIX_TABLE_OFFSET};
+use crate::config_space::{CAP_MSIX, MSIX_TABLE_SIZE};
 use crate::fabric::{DmaDirection, IOVA_RANGES, MSI_RANGE};
 use crate::requester::{RcDescriptor, RqRequest};
 use crate::tlp::{dword_span, Beat, RequestType, STATUS_SC, STATUS_UR};
@@ -382,14 +383,18 @@ fn flr_resets_the_rtl_and_device_reset_restores_what_the_os_restores() {
     assert_eq!(dev.stats().function_resets, 2);
     assert_eq!(dev.bar_read32(BarIndex::BAR0, SCRATCH).unwrap(), 0);
     // The table was written back: entry 1 unmasked with its address and data.
-    let entry = u64::from(MSIX_TABLE_OFFSET) + 16;
-    let at = |o: u64| BarOffset::new(entry + o);
+    let lo = regs::MSIX_TABLE_ADDR_LO_REG.at(1).unwrap().bar_offset();
+    let data = regs::MSIX_TABLE_DATA_REG.at(1).unwrap().bar_offset();
+    let control = regs::MSIX_TABLE_VECTOR_CONTROL_REG
+        .at(1)
+        .unwrap()
+        .bar_offset();
     assert_eq!(
-        dev.bar_read32(BarIndex::BAR0, at(0)).unwrap(),
+        dev.bar_read32(BarIndex::BAR0, lo).unwrap(),
         msix_address(1) as u32
     );
-    assert_eq!(dev.bar_read32(BarIndex::BAR0, at(8)).unwrap(), 1);
-    assert_eq!(dev.bar_read32(BarIndex::BAR0, at(12)).unwrap(), 0);
+    assert_eq!(dev.bar_read32(BarIndex::BAR0, data).unwrap(), 1);
+    assert_eq!(dev.bar_read32(BarIndex::BAR0, control).unwrap(), 0);
     assert!(dev.config_read16(CAP_MSIX + 2).unwrap() & (1 << 15) != 0);
 }
 
@@ -563,7 +568,7 @@ fn mapping_api_and_bar_addresses() {
     }
     dev.unmap_dma(BusAddr::new(0x10_0000), 4096).unwrap();
     assert!(dev.unmap_dma(BusAddr::new(0x10_0000), 4096).is_err());
-    assert!(dev.enable_msix(0).is_err() && dev.enable_msix(9).is_err());
+    assert!(dev.enable_msix(0).is_err() && dev.enable_msix(MSIX_TABLE_SIZE + 1).is_err());
 }
 
 /// One request of `overlapped_reads_complete_in_request_order`, with what it must return.
@@ -722,4 +727,51 @@ fn overlapped_reads_complete_in_request_order() {
         }
     }
     assert!(reads > 300, "only {reads} reads checked");
+}
+
+/// The MSI-X capability announces the vectors the RTL's table has (one per queue pair), at the
+/// register map's offsets: the last entry keeps what is written to it and resets masked, the
+/// one after it reads as zero.
+#[test]
+fn msix_capability_matches_the_rtl_table() {
+    let dev = dev();
+    let caps = dev
+        .bar_read32(BarIndex::BAR0, regs::CAPABILITIES_REG.bar_offset())
+        .unwrap();
+    let queues = (caps >> CAPABILITIES::DMA_QUEUES.shift) & CAPABILITIES::DMA_QUEUES.mask;
+    let cap = peerbar::config::msix_capability(&dev).unwrap().unwrap();
+    assert_eq!(u32::from(cap.table_size), queues);
+    assert_eq!(cap.table_size, MSIX_TABLE_SIZE);
+    assert_eq!(
+        (cap.table_bar, cap.table_offset.get()),
+        (BarIndex::BAR0, regs::MSIX_TABLE_BASE)
+    );
+    assert_eq!(
+        (cap.pba_bar, cap.pba_offset),
+        (BarIndex::BAR0, regs::MSIX_PBA_REG.bar_offset())
+    );
+    let last = u32::from(cap.table_size) - 1;
+    for (v, expect) in [(last, 0x1234_5678), (last + 1, 0)] {
+        let data = regs::MSIX_TABLE_DATA_REG.at(v).unwrap().bar_offset();
+        dev.bar_write32(BarIndex::BAR0, data, 0x1234_5678).unwrap();
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, data).unwrap(),
+            expect,
+            "entry {v}"
+        );
+        let control = regs::MSIX_TABLE_VECTOR_CONTROL_REG
+            .at(v)
+            .unwrap()
+            .bar_offset();
+        let reset = if expect == 0 {
+            0
+        } else {
+            regs::MSIX_TABLE_VECTOR_CONTROL_REG.reset
+        };
+        assert_eq!(
+            dev.bar_read32(BarIndex::BAR0, control).unwrap(),
+            reset,
+            "entry {v}"
+        );
+    }
 }

@@ -483,8 +483,9 @@ fn build_peerbar_config(cs: &mut [u8]) {
     cs[msix] = 0x11;
     cs[msix + 1] = FAKE_CAP_PCIE as u8;
     put16(cs, msix + 2, 8 - 1); // 8 vectors, disabled
-    put32(cs, msix + 4, 0x8000); // table: BAR0 + 0x8000
-    put32(cs, msix + 8, 0x9000); // PBA: BAR0 + 0x9000
+                                // Table and PBA in BAR0 (BIR 0) where the register map puts them.
+    put32(cs, msix + 4, regs::MSIX_TABLE_BASE as u32);
+    put32(cs, msix + 8, regs::MSIX_PBA_REG.offset as u32);
 
     let pcie = usize::from(FAKE_CAP_PCIE);
     cs[pcie] = 0x10;

@@ -7,7 +7,8 @@
 //! One `register_bitfields!` entry per register (named like the register), one
 //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.
 //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an
-//! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`); [`ALL_ARRAYS`]
+//! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has
+//! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]
 //! describes the arrays, with element register offsets relative to the element start.
 
 use super::{Access, ArrayInfo, FieldInfo, RegisterArrayDef, RegisterDef, RegisterInfo};
@@ -351,6 +352,15 @@ tock_registers::register_bitfields![
         /// Bits 31:0, access ro, reset 0x0.
         VALUE OFFSET(0) NUMBITS(32) [],
     ],
+    /// MSI-X Pending Bit Array, bits 31:0 (one bit per vector; the upper DWORD of its QWORD, offset 0x9004, reads as zero).
+    ///
+    /// Offset 0x9000, access ro, reset 0x0000_0000.
+    pub MSIX_PBA [
+        /// Bit q: vector q has a message pending (raised while the vector, the function or MSI-X was masked or disabled). Bits of vectors past CAPABILITIES.DMA_QUEUES read as 0.
+        ///
+        /// Bits 15:0, access ro, reset 0x0.
+        PENDING OFFSET(0) NUMBITS(16) [],
+    ],
     /// Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
     ///
     /// Array QUEUE: offset 0x000 in each element (element i at 0x1000 + i * 0x40), access rw, reset 0x0000_0000.
@@ -451,6 +461,42 @@ tock_registers::register_bitfields![
         ///
         /// Bits 15:0, access rw, reset 0x0.
         VALUE OFFSET(0) NUMBITS(16) [],
+    ],
+    /// Message Address, low 32 bits (DWORD aligned).
+    ///
+    /// Array MSIX_TABLE: offset 0x000 in each element (element i at 0x8000 + i * 0x10), access rw, reset 0x0000_0000.
+    pub MSIX_TABLE_ADDR_LO [
+        /// Bits 31:2 of the address the message writes to (bits 1:0 read as 0).
+        ///
+        /// Bits 31:2, access rw, reset 0x0.
+        ADDRESS OFFSET(2) NUMBITS(30) [],
+    ],
+    /// Message Upper Address: the high 32 bits of the message address.
+    ///
+    /// Array MSIX_TABLE: offset 0x004 in each element (element i at 0x8000 + i * 0x10), access rw, reset 0x0000_0000.
+    pub MSIX_TABLE_ADDR_HI [
+        /// Bits 63:32.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Message Data: the DWORD the message writes.
+    ///
+    /// Array MSIX_TABLE: offset 0x008 in each element (element i at 0x8000 + i * 0x10), access rw, reset 0x0000_0000.
+    pub MSIX_TABLE_DATA [
+        /// Message data.
+        ///
+        /// Bits 31:0, access rw, reset 0x0.
+        VALUE OFFSET(0) NUMBITS(32) [],
+    ],
+    /// Vector Control. Vectors reset masked.
+    ///
+    /// Array MSIX_TABLE: offset 0x00C in each element (element i at 0x8000 + i * 0x10), access rw, reset 0x0000_0001.
+    pub MSIX_TABLE_VECTOR_CONTROL [
+        /// 1: the vector is masked: a message for it is not sent but held pending (MSIX_PBA) and sent once it is unmasked.
+        ///
+        /// Bits 0, access rw, reset 0x1.
+        MASK OFFSET(0) NUMBITS(1) [],
     ],
 ];
 
@@ -638,6 +684,21 @@ pub const DMA_ERROR_ADDR_LO_REG: RegisterDef<DMA_ERROR_ADDR_LO::Register> =
 pub const DMA_ERROR_ADDR_HI_REG: RegisterDef<DMA_ERROR_ADDR_HI::Register> =
     RegisterDef::new(0x0A8, "DMA_ERROR_ADDR_HI", 0x0000_0000, Access::ReadOnly);
 
+/// MSIX_PBA (offset 0x9000).
+///
+/// MSI-X Pending Bit Array, bits 31:0 (one bit per vector; the upper DWORD of its QWORD, offset 0x9004, reads as zero).
+pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register> =
+    RegisterDef::new(0x9000, "MSIX_PBA", 0x0000_0000, Access::ReadOnly);
+
+/// Array QUEUE: element i at `QUEUE_BASE + i * QUEUE_STRIDE`, i < `QUEUE_COUNT`.
+///
+/// Byte offset in BAR0 of element 0.
+pub const QUEUE_BASE: u64 = 0x1000;
+/// Bytes from one element of QUEUE to the next.
+pub const QUEUE_STRIDE: u64 = 0x40;
+/// Number of elements of QUEUE.
+pub const QUEUE_COUNT: u32 = 16;
+
 /// `QUEUE[i].SQ_BASE_LO` (offset 0x1000 + i * 0x40 + 0x000, i < 16).
 ///
 /// Submission queue ring bus address, low 32 bits (64-byte aligned: bits 5:0 ignored).
@@ -758,6 +819,70 @@ pub const QUEUE_CQ_HEAD_REG: RegisterArrayDef<QUEUE_CQ_HEAD::Register> = Registe
     0x0000_0000,
     Access::ReadWrite,
 );
+
+/// Array MSIX_TABLE: element i at `MSIX_TABLE_BASE + i * MSIX_TABLE_STRIDE`, i < `MSIX_TABLE_COUNT`.
+///
+/// Byte offset in BAR0 of element 0.
+pub const MSIX_TABLE_BASE: u64 = 0x8000;
+/// Bytes from one element of MSIX_TABLE to the next.
+pub const MSIX_TABLE_STRIDE: u64 = 0x10;
+/// Number of elements of MSIX_TABLE.
+pub const MSIX_TABLE_COUNT: u32 = 16;
+
+/// `MSIX_TABLE[i].ADDR_LO` (offset 0x8000 + i * 0x10 + 0x000, i < 16).
+///
+/// Message Address, low 32 bits (DWORD aligned).
+pub const MSIX_TABLE_ADDR_LO_REG: RegisterArrayDef<MSIX_TABLE_ADDR_LO::Register> =
+    RegisterArrayDef::new(
+        0x8000,
+        0x10,
+        16,
+        0x000,
+        "MSIX_TABLE_ADDR_LO",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// `MSIX_TABLE[i].ADDR_HI` (offset 0x8000 + i * 0x10 + 0x004, i < 16).
+///
+/// Message Upper Address: the high 32 bits of the message address.
+pub const MSIX_TABLE_ADDR_HI_REG: RegisterArrayDef<MSIX_TABLE_ADDR_HI::Register> =
+    RegisterArrayDef::new(
+        0x8000,
+        0x10,
+        16,
+        0x004,
+        "MSIX_TABLE_ADDR_HI",
+        0x0000_0000,
+        Access::ReadWrite,
+    );
+
+/// `MSIX_TABLE[i].DATA` (offset 0x8000 + i * 0x10 + 0x008, i < 16).
+///
+/// Message Data: the DWORD the message writes.
+pub const MSIX_TABLE_DATA_REG: RegisterArrayDef<MSIX_TABLE_DATA::Register> = RegisterArrayDef::new(
+    0x8000,
+    0x10,
+    16,
+    0x008,
+    "MSIX_TABLE_DATA",
+    0x0000_0000,
+    Access::ReadWrite,
+);
+
+/// `MSIX_TABLE[i].VECTOR_CONTROL` (offset 0x8000 + i * 0x10 + 0x00C, i < 16).
+///
+/// Vector Control. Vectors reset masked.
+pub const MSIX_TABLE_VECTOR_CONTROL_REG: RegisterArrayDef<MSIX_TABLE_VECTOR_CONTROL::Register> =
+    RegisterArrayDef::new(
+        0x8000,
+        0x10,
+        16,
+        0x00C,
+        "MSIX_TABLE_VECTOR_CONTROL",
+        0x0000_0001,
+        Access::ReadWrite,
+    );
 
 /// Every register of the block, by increasing offset (array registers are in
 /// [`ALL_ARRAYS`]).
@@ -1407,6 +1532,23 @@ pub const ALL_REGISTERS: &[RegisterInfo] = &[
             },
         ],
     },
+    RegisterInfo {
+        name: "MSIX_PBA",
+        offset: 0x9000,
+        reset: 0x0000_0000,
+        access: Access::ReadOnly,
+        description: "MSI-X Pending Bit Array, bits 31:0 (one bit per vector; the upper DWORD of its QWORD, offset 0x9004, reads as zero).",
+        fields: &[
+            FieldInfo {
+                name: "PENDING",
+                lsb: 0,
+                width: 16,
+                access: Access::ReadOnly,
+                reset: 0x0,
+                description: "Bit q: vector q has a message pending (raised while the vector, the function or MSI-X was masked or disabled). Bits of vectors past CAPABILITIES.DMA_QUEUES read as 0.",
+            },
+        ],
+    },
 ];
 
 /// Every register array of the block, by increasing base. Element register names are
@@ -1610,6 +1752,83 @@ pub const ALL_ARRAYS: &[ArrayInfo] = &[
                         access: Access::ReadWrite,
                         reset: 0x0,
                         description: "CQ head index.",
+                    },
+                ],
+            },
+        ],
+    },
+    ArrayInfo {
+        name: "MSIX_TABLE",
+        base: 0x8000,
+        stride: 0x10,
+        count: 16,
+        description: "MSI-X table: one 16-byte entry per vector; vector q carries queue pair q's completions. Entries past CAPABILITIES.DMA_QUEUES read as zero and ignore writes.",
+        registers: &[
+            RegisterInfo {
+                name: "ADDR_LO",
+                offset: 0x000,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Message Address, low 32 bits (DWORD aligned).",
+                fields: &[
+                    FieldInfo {
+                        name: "ADDRESS",
+                        lsb: 2,
+                        width: 30,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 31:2 of the address the message writes to (bits 1:0 read as 0).",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "ADDR_HI",
+                offset: 0x004,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Message Upper Address: the high 32 bits of the message address.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Bits 63:32.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "DATA",
+                offset: 0x008,
+                reset: 0x0000_0000,
+                access: Access::ReadWrite,
+                description: "Message Data: the DWORD the message writes.",
+                fields: &[
+                    FieldInfo {
+                        name: "VALUE",
+                        lsb: 0,
+                        width: 32,
+                        access: Access::ReadWrite,
+                        reset: 0x0,
+                        description: "Message data.",
+                    },
+                ],
+            },
+            RegisterInfo {
+                name: "VECTOR_CONTROL",
+                offset: 0x00C,
+                reset: 0x0000_0001,
+                access: Access::ReadWrite,
+                description: "Vector Control. Vectors reset masked.",
+                fields: &[
+                    FieldInfo {
+                        name: "MASK",
+                        lsb: 0,
+                        width: 1,
+                        access: Access::ReadWrite,
+                        reset: 0x1,
+                        description: "1: the vector is masked: a message for it is not sent but held pending (MSIX_PBA) and sent once it is unmasked.",
                     },
                 ],
             },

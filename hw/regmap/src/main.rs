@@ -162,20 +162,32 @@ mod tests {
         }
     }
 
-    /// Reverses the order of the TOML tables that start with `header` in the real map and
-    /// checks that every generated output stays byte-identical.
-    fn assert_order_independent(header: &str) {
-        let text = real_map_text();
+    /// Reverses the order of the TOML tables of `text` that start with `header`.
+    fn reverse_tables(text: &str, header: &str) -> String {
         let mut parts: Vec<&str> = text.split(header).collect();
         let head = parts.remove(0);
-        assert!(parts.len() > 1, "the real map has several {header} tables");
         parts.reverse();
-        let reversed = parts
+        let tables = parts
             .iter()
             .map(|p| format!("{header}{}\n", p.trim_end()))
             .collect::<String>();
-        let reversed = format!("{head}{reversed}");
-        assert_ne!(reversed, text);
+        format!("{head}{tables}")
+    }
+
+    /// Reverses the order of the TOML tables that start with `header` in the real map, within
+    /// each part that starts with `section` when given (an array's registers stay in their
+    /// array), and checks that every generated output stays byte-identical.
+    fn assert_order_independent(header: &str, section: Option<&str>) {
+        let text = real_map_text();
+        let reversed = match section {
+            None => reverse_tables(&text, header),
+            Some(section) => text
+                .split(section)
+                .map(|part| reverse_tables(part, header))
+                .collect::<Vec<_>>()
+                .join(section),
+        };
+        assert_ne!(reversed, text, "the real map has several {header} tables");
         let root = workspace_root();
         let a = generate_all(&RegMap::from_toml(&text, SOURCE).unwrap(), &root).unwrap();
         let b = generate_all(&RegMap::from_toml(&reversed, SOURCE).unwrap(), &root).unwrap();
@@ -184,12 +196,12 @@ mod tests {
 
     #[test]
     fn output_does_not_depend_on_toml_order() {
-        assert_order_independent("\n[[register]]");
+        assert_order_independent("\n[[register]]", None);
     }
 
     #[test]
     fn array_register_order_does_not_matter() {
-        assert_order_independent("\n[[array.register]]");
+        assert_order_independent("\n[[array.register]]", Some("\n[[array]]"));
     }
 
     #[test]
@@ -199,32 +211,134 @@ mod tests {
         assert_eq!((q.base, q.stride, q.count), (0x1000, 0x40, 16));
         let control = q.registers.iter().find(|r| r.name == "CONTROL").unwrap();
         assert_eq!(control.offset, 0x14, "element offsets stay relative");
-        let out = generate_all(&map, &workspace_root()).unwrap();
-        let get = |path: &str| &out.iter().find(|(p, _)| *p == path).unwrap().1;
-        let sv = get("hw/rtl/peerbar_reg_pkg.sv");
-        for line in [
-            "localparam logic [15:0] QUEUE_BASE = 16'h1000;",
-            "localparam logic [15:0] QUEUE_STRIDE = 16'h0040;",
-            "localparam int unsigned QUEUE_COUNT = 16;",
-            "localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;",
-            "localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;",
-            "localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;",
-            "localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;",
-            // The plain CONTROL register keeps its names.
-            "localparam logic [15:0] CONTROL_OFFSET = 16'h001c;",
-        ] {
-            assert!(sv.contains(line), "{line}");
-        }
-        let rs = get("driver/src/regs/map.rs");
-        assert!(rs.contains("pub QUEUE_CONTROL ["), "bitfields");
-        assert!(
-            rs.contains("pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register>")
+        assert_outputs_contain(
+            &map,
+            &[
+                (
+                    "hw/rtl/peerbar_reg_pkg.sv",
+                    &[
+                        "localparam logic [15:0] QUEUE_BASE = 16'h1000;",
+                        "localparam logic [15:0] QUEUE_STRIDE = 16'h0040;",
+                        "localparam int unsigned QUEUE_COUNT = 16;",
+                        "localparam logic [15:0] QUEUE_SQ_BASE_LO_OFFSET = 16'h0000;",
+                        "localparam logic [15:0] QUEUE_CONTROL_OFFSET = 16'h0014;",
+                        "localparam int unsigned QUEUE_CONTROL_MSIX_VECTOR_LSB = 8;",
+                        "localparam logic [31:0] QUEUE_CONTROL_MSIX_VECTOR_MASK = 32'h0000_1f00;",
+                        // The plain CONTROL register keeps its names.
+                        "localparam logic [15:0] CONTROL_OFFSET = 16'h001c;",
+                    ],
+                ),
+                (
+                    "driver/src/regs/map.rs",
+                    &[
+                        "pub QUEUE_CONTROL [",
+                        "pub const QUEUE_CONTROL_REG: RegisterArrayDef<QUEUE_CONTROL::Register>",
+                        "pub const ALL_ARRAYS: &[ArrayInfo]",
+                        "pub const QUEUE_BASE: u64 = 0x1000;",
+                    ],
+                ),
+                (
+                    "docs/registers.md",
+                    &[
+                        "## Array QUEUE",
+                        "### QUEUE_CONTROL",
+                        // The block rules.
+                        "The MSI-X table (array MSIX_TABLE)",
+                    ],
+                ),
+            ],
         );
-        assert!(rs.contains("pub const ALL_ARRAYS: &[ArrayInfo]"));
-        let md = get("docs/registers.md");
-        assert!(md.contains("## Array QUEUE"));
-        assert!(md.contains("### QUEUE_CONTROL"));
-        assert!(md.contains("BAR0 + 0x8000: MSI-X table"), "block rules");
+    }
+
+    /// Generates every output of `map` and checks that the file at each path contains each of
+    /// its lines.
+    fn assert_outputs_contain(map: &RegMap, expected: &[(&str, &[&str])]) {
+        let out = generate_all(map, &workspace_root()).unwrap();
+        for (path, lines) in expected {
+            let text = &out.iter().find(|(p, _)| p == path).unwrap().1;
+            for line in *lines {
+                assert!(text.contains(line), "{path}: {line}");
+            }
+        }
+    }
+
+    /// The MSI-X table and PBA (PCI MSI-X Table and PBA Structures): 16-byte entries of
+    /// address low/high, data and vector control (mask in bit 0, reset masked), one entry and
+    /// one PBA bit for each queue pair's vector, in every output.
+    #[test]
+    fn real_map_msix_table_and_pba() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        let array = |name: &str| map.arrays.iter().find(|a| a.name == name).unwrap();
+        let (table, queues) = (array("MSIX_TABLE"), array("QUEUE"));
+        assert_eq!((table.base, table.stride), (0x8000, 16));
+        assert_eq!(table.count, queues.count, "one vector per queue pair");
+        let layout: Vec<(&str, u64)> = table
+            .registers
+            .iter()
+            .map(|r| (r.name.as_str(), r.offset))
+            .collect();
+        assert_eq!(
+            layout,
+            [
+                ("ADDR_LO", 0),
+                ("ADDR_HI", 4),
+                ("DATA", 8),
+                ("VECTOR_CONTROL", 12)
+            ]
+        );
+        let control = &table.registers[3];
+        assert_eq!(
+            (control.fields[0].name.as_str(), control.fields[0].mask()),
+            ("MASK", 1)
+        );
+        assert_eq!(control.reset(), 1, "vectors reset masked");
+        assert_eq!(
+            table.registers[0].fields[0].mask(),
+            !3,
+            "DWORD-aligned address"
+        );
+        let pba = map.registers.iter().find(|r| r.name == "MSIX_PBA").unwrap();
+        assert_eq!(pba.offset, 0x9000);
+        assert_eq!(pba.offset % 8, 0, "the PBA is QWORD aligned");
+        assert_eq!(pba.fields[0].lsb, 0);
+        assert_eq!(
+            pba.fields[0].width, table.count,
+            "one pending bit per vector"
+        );
+
+        assert_outputs_contain(
+            &map,
+            &[
+                (
+                    "hw/rtl/peerbar_reg_pkg.sv",
+                    &[
+                        "localparam logic [15:0] MSIX_TABLE_BASE = 16'h8000;",
+                        "localparam logic [15:0] MSIX_TABLE_STRIDE = 16'h0010;",
+                        "localparam logic [15:0] MSIX_TABLE_VECTOR_CONTROL_OFFSET = 16'h000c;",
+                        "localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_LSB = 0;",
+                        "localparam logic [15:0] MSIX_PBA_OFFSET = 16'h9000;",
+                    ],
+                ),
+                (
+                    "driver/src/regs/map.rs",
+                    &[
+                        "pub const MSIX_TABLE_BASE: u64 = 0x8000;",
+                        "pub const MSIX_TABLE_STRIDE: u64 = 0x10;",
+                        "pub const MSIX_TABLE_COUNT: u32 = 16;",
+                        "pub MSIX_TABLE_VECTOR_CONTROL [",
+                        "pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register>",
+                    ],
+                ),
+                (
+                    "docs/registers.md",
+                    &[
+                        "## Array MSIX_TABLE",
+                        "### MSIX_TABLE_VECTOR_CONTROL",
+                        "### MSIX_PBA",
+                    ],
+                ),
+            ],
+        );
     }
 
     #[test]

@@ -111,7 +111,8 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
          //! One `register_bitfields!` entry per register (named like the register), one\n\
          //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.\n\
          //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an\n\
-         //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`); [`ALL_ARRAYS`]\n\
+         //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has\n\
+         //! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]\n\
          //! describes the arrays, with element register offsets relative to the element start.",
         map.name, map.description
     );
@@ -172,6 +173,19 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
     }
 
     for arr in &map.arrays {
+        let a = &arr.name;
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "/// Array {a}: element i at `{a}_BASE + i * {a}_STRIDE`, i < `{a}_COUNT`.\n\
+             ///\n\
+             /// Byte offset in BAR0 of element 0."
+        );
+        let _ = writeln!(o, "pub const {a}_BASE: u64 = {};", offset(arr.base));
+        let _ = writeln!(o, "/// Bytes from one element of {a} to the next.");
+        let _ = writeln!(o, "pub const {a}_STRIDE: u64 = {:#x};", arr.stride);
+        let _ = writeln!(o, "/// Number of elements of {a}.");
+        let _ = writeln!(o, "pub const {a}_COUNT: u32 = {};", arr.count);
         for reg in &arr.registers {
             let n = arr.ident(reg);
             let _ = writeln!(o);
