@@ -25,8 +25,9 @@ by the register map's fields (hw/regmap/peerbar.toml; reference in docs/register
 
 Checks (exit status 2, nothing written): an unknown name or field, an offset that is not 4-byte \
 aligned or lies outside BAR0, a VALUE that does not fit 32 bits (or the field). A write to a \
-read-only register or field (access const or ro: the write changes nothing) or to an offset \
-the register map does not name needs --force. Reading an offset the map does not name is \
+read-only register or field (access const or ro: the write changes nothing), to the MSI-X \
+table or PBA (MSIX_TABLE[q].*, MSIX_PBA: the interrupt setup of whoever enabled MSI-X) or to an \
+offset the register map does not name needs --force. Reading an offset the map does not name is \
 allowed (the endpoint answers 0 there).
 
 Each command runs on its own fresh simulated endpoint (without --device): a value written by \
@@ -307,6 +308,16 @@ pub fn run(target: &mut Target, opts: &GlobalOpts, args: &RegArgs) -> anyhow::Re
                     (r, None, new)
                 }
             };
+            // The MSI-X table and PBA are the interrupt setup of whoever enabled MSI-X (on a
+            // board the kernel's vfio-pci, for the driver that asked it): a stray write
+            // redirects or masks the device's interrupts.
+            let name = r.name.as_deref().unwrap_or_default();
+            if name.starts_with("MSIX_") && !force {
+                return Err(usage_error(format!(
+                    "{name} belongs to the MSI-X setup of whoever enabled MSI-X: a write \
+                     redirects or masks the device's interrupts; --force writes anyway"
+                )));
+            }
             dev.bar_write32(BarIndex::BAR0, BarOffset::new(r.offset), new)
                 .with_context(|| format!("writing {new:#x} to BAR0+{:#x}", r.offset))?;
             let value = read(dev, &r)?;

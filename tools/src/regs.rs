@@ -20,7 +20,8 @@ use crate::{usage_error, GlobalOpts, Outcome};
 pub const LONG_ABOUT: &str = "\
 Read every BAR0 register and decode it by the field names of the register map \
 (hw/regmap/peerbar.toml; reference in docs/registers.md). Queue-pair registers are shown for the \
-queues this build has (CAPABILITIES.DMA_QUEUES), as QUEUE[q].NAME.
+queues this build has (CAPABILITIES.DMA_QUEUES), as QUEUE[q].NAME, and so is each queue's MSI-X \
+table entry, as MSIX_TABLE[q].NAME, beside the pending bits (MSIX_PBA).
 
 JSON output (--json), schema \"peerbar-regs/1\": {schema, registers: [{name, offset (\"0x\" hex), \
 value (\"0x\" hex), access, fields: {FIELD: number}}]}. With --watch, one such document per \

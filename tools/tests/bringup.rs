@@ -174,6 +174,14 @@ fn reg_refuses_bad_input_and_read_only_writes_without_force() {
             &["1 bit(s) wide"],
         ),
         (&["reg", "write", "SCRATCH=3"], &["needs a field"]),
+        (
+            &["reg", "write", "MSIX_TABLE[0].DATA", "0x55"],
+            &["MSIX_TABLE[0].DATA belongs to the MSI-X setup", "--force"],
+        ),
+        (
+            &["reg", "write", "MSIX_TABLE[1].VECTOR_CONTROL.MASK=0"],
+            &["MSI-X setup", "--force"],
+        ),
     ];
     for (args, needles) in cases {
         let r = run(args);
@@ -200,6 +208,9 @@ fn reg_refuses_bad_input_and_read_only_writes_without_force() {
         "a constant keeps its value: {}",
         r.stdout
     );
+    let r = run(&["reg", "write", "MSIX_TABLE[0].DATA", "0x55", "--force"]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    assert!(r.stdout.contains("0x00000055"), "{}", r.stdout);
     let r = run(&["reg", "write", "0x7fc", "1", "--force"]);
     assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
     assert!(
