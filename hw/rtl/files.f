@@ -7,6 +7,7 @@ peerbar_pkg.sv
 peerbar_reg_pkg.sv
 peerbar_wire_pkg.sv
 peerbar_axis_stable_check.sv
+peerbar_axis_slice.sv
 peerbar_bar2_mem.sv
 peerbar_cc_gen.sv
 peerbar_completer.sv

