@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // peerbar_dma_engine: the SGL DMA engine (contract: docs/dma-engine.md).
 //
-// One job at a time. The queue arbiter picks the next enabled queue with SQ head != tail
-// round-robin, fetches its 64-byte SQ entry (one MemRd, tag-tracked like every read), decodes it
-// and runs it:
+// Jobs overlap in three units:
+// - SQ fetch: SQ entries are read ahead into an 8-entry FIFO, up to 8 per MemRd (MRRS, 4 KiB,
+//   the ring's end and the tail permitting), queues taken round robin one read at a time. The
+//   FIFO is emptied and refetched from each queue's SQ head whenever a queue is enabled or
+//   disabled (DMA_CONTROL.RESET, a ring fault) so that no job is lost or run twice.
+// - The job unit (the main FSM) takes the FIFO's entries in order, decodes one and moves its
+//   data; it hands the job to a job slot (NumJobs of them) once its last request is out and
+//   takes the next entry at once. A job whose BAR2 range overlaps that of an earlier PULL still
+//   in a slot waits for it, so jobs take effect in order.
+// - Retire: slots complete in order. The oldest writes its CQ entry once its data is in BAR2
+//   (PULL: every read answered; a failed read fails it at once), then its MSI-X message.
+// The job unit runs a job so:
 // - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
 //   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
 //   the segment are free; a descriptor is used once all its DWORDs have arrived) and issues
@@ -15,13 +24,15 @@
 //   next packet's first chunks) unless the last beat needs a 9th DWORD.
 // - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle (peerbar_dma_crc32c, pipelined: the
 //   CRC comes 5 cycles after the last block is fed to it).
-// Then the CQ entry (MemWr, after every data write of the job on the same RQ stream, i.e. in
-// PCIe posted order; for PULL after every byte is in BAR2), then the MSI-X message (MemWr of the
-// table entry) or its PBA bit. Any SGL, range or read error ends the job with its status: live
-// reads are abandoned (their tags stay reserved until they complete or time out).
+// Then (retire) the CQ entry (MemWr, after every data write of the job on the same RQ stream,
+// i.e. in PCIe posted order; for PULL after every byte is in BAR2), then the MSI-X message
+// (MemWr of the table entry) or its PBA bit. Any SGL, range or read error ends the job with its
+// status: live reads are abandoned (their tags stay reserved until they complete or time out).
+// Every read carries its owner (a job slot, or the SQ fetch) to peerbar_dma_rc, which reports
+// busy, failures and bytes per owner.
 //
 // RQ: one 256-bit beat register for single-beat TLPs (MemRd, CQ entry, MSI-X), or the PUSH beat
-// path; never both at once. Both feed a register slice (peerbar_axis_slice) whose registers
+// path; never both at once. Retire loads it first, then the SQ fetch, then the job unit. Both feed a register slice (peerbar_axis_slice) whose registers
 // drive the hard block's RQ inputs; RC beats pass through another slice before peerbar_dma_rc.
 // So no input of the block reaches the engine's logic in the same cycle, and no output to the
 // block comes from logic.
@@ -106,9 +117,19 @@ module peerbar_dma_engine
   localparam int unsigned QW   = $clog2(NumQueues);
   localparam int unsigned TagW = $clog2(NumTags);
   localparam int unsigned B    = Bar2SizeLog2;
-  // SGL prefetch ring: 2**FL bytes (32 descriptors)
+  // SGL prefetch ring: 2**FL bytes (32 descriptors), fetch buffer region 0; the SQ entry FIFO
+  // (SqSlots entries of 64 bytes) is region 1 (peerbar_dma_rc).
   localparam int unsigned FL   = 9;
-  localparam int unsigned FbDw = 2 ** (FL - 2);
+  localparam int unsigned FbDw = 2 ** (FL - 1);
+  localparam int unsigned RingDw = 2 ** (FL - 2);
+  localparam int unsigned SqSlots = 8;
+  localparam int unsigned SW = 3;  // log2(SqSlots)
+  // Job slots: jobs handed over by the job unit and not yet retired.
+  localparam int unsigned NumJobs = 8;
+  localparam int unsigned JW = 3;  // log2(NumJobs)
+  // Read owners (peerbar_dma_rc): job slot j is owner j, the SQ fetch is OwnSq.
+  localparam int unsigned OwnW = 4;
+  localparam logic [OwnW-1:0] OwnSq = 4'd8;
 
   ///////////////
   // Helpers   //
@@ -153,8 +174,6 @@ module peerbar_dma_engine
 
   typedef enum logic [4:0] {
     StIdle,
-    StSqeReq,
-    StSqeWait,
     StRingFault,
     StDecode,
     StDesc,
@@ -164,19 +183,51 @@ module peerbar_dma_engine
     StPushBeats,
     StCrc,
     StDrain,
-    StFinish,
-    StIrq
+    StFinish
   } state_e;
 
   state_e state_q, state_d;
 
-  // Per-queue engine state
-  logic [NumQueues-1:0][15:0] sq_head_q, sq_head_d, cq_tail_q, cq_tail_d;
+  // Per-queue engine state. sq_head: the next entry the job unit takes (SQ_HEAD); sf_ptr: the
+  // next entry the SQ fetch reads.
+  logic [NumQueues-1:0][15:0] sq_head_q, sq_head_d, cq_tail_q, cq_tail_d, sf_ptr_q, sf_ptr_d;
   logic [NumQueues-1:0]       phase_q, phase_d;
   logic [QW-1:0]              rr_q, rr_d;
+  logic [NumQueues-1:0]       en_q;   // QUEUE_CONTROL.ENABLE last cycle
+
+  // SQ entry FIFO (fetch buffer region 1): slot pointers with a wrap bit
+  logic [SW:0]                sf_wr_q, sf_wr_d, sf_rd_q, sf_rd_d;
+  logic [SqSlots-1:0][QW-1:0] sf_qid_q, sf_qid_d;    // each slot's queue
+  logic [SqSlots-1:0]         sf_ready_q, sf_ready_d; // its entry has arrived (or failed)
+  logic [SqSlots-1:0]         sf_fault_q, sf_fault_d; // its read failed
+  logic                       sf_busy_q, sf_busy_d;   // an SQ read is in flight
+  logic [SW:0]                sf_first_q, sf_first_d; // its first slot
+  logic [SW:0]                sf_n_q, sf_n_d;         // its entries
+  logic                       sf_halt_q, sf_halt_d;   // a failed read waits in the FIFO
+  logic [7:0]                 sf_st_q, sf_st_d;       // its status
+  logic [63:0]                sf_ea_q, sf_ea_d;       // its bus address
+
+  // Job slots (retire ring): pointers with a wrap bit. The job unit's job owns slot jw.
+  typedef struct packed {
+    logic [QW-1:0] qid;
+    logic [15:0]   cid;
+    logic [15:0]   head;     // SQ head after the job's entry
+    logic [7:0]    status;
+    logic [31:0]   result;
+    logic [63:0]   eaddr;
+    logic          irq;      // FLAGS.IRQ
+    logic          fin;      // nothing left to wait for (data in, or the job failed)
+    logic          pull;     // a PULL still writing BAR2 [lo, hi)
+    logic [B:0]    lo, hi;
+  } job_slot_t;
+  job_slot_t [NumJobs-1:0] js_q, js_d;
+  logic [JW:0]             jw_q, jw_d, jr_q, jr_d;
+  logic [B:0]              job_lo_q, job_lo_d, job_hi_q, job_hi_d;  // the job unit's BAR2 range
+  logic                    rt_irq_q, rt_irq_d;   // retire: the CQ entry is out, MSI-X next
 
   // Job
   logic [QW-1:0]   jq_q, jq_d;
+  logic [SW-1:0]   sx_q, sx_d;          // FIFO slot of the entry being decoded
   logic [7:0]      opcode_q, opcode_d;
   logic            irq_flag_q, irq_flag_d;
   logic [15:0]     cid_q, cid_d;
@@ -197,7 +248,7 @@ module peerbar_dma_engine
   logic [FL-1:0]   f_rd_q, f_rd_d;         // fetch ring offset of the current descriptor
   logic [FL-1:0]   f_wr_q, f_wr_d;         // fetch ring offset of the next fetched byte
   logic [FL:0]     f_fill_q, f_fill_d;     // ring bytes requested and not yet consumed
-  logic [FbDw-1:0] f_valid_q, f_valid_d;   // ring DWORDs holding fetched bytes
+  logic [RingDw-1:0] f_valid_q, f_valid_d; // ring DWORDs holding fetched bytes
   logic [16:0]     dcount_q, dcount_d;
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
   logic [7:0]      err_st_q, err_st_d;
@@ -248,14 +299,19 @@ module peerbar_dma_engine
   // Completion side (RC) //
   //////////////////////////
 
-  logic                alloc_valid, alloc_buf, kill;
+  logic                alloc_valid, alloc_buf;
+  logic [OwnW-1:0]     alloc_owner;
+  logic [2**OwnW-1:0]  kill;
   logic [TagW-1:0]     alloc_tag;
   logic [63:0]         alloc_addr;
   logic [12:0]         alloc_len;
   logic [B-1:0]        alloc_dest;
   logic [NumTags-1:0]  tag_usable;
   logic [NumTags-1:0][7:0] slot_tag;
-  logic                data_live, buf_live, rc_wr_busy, rc_err_valid, rc_bad;
+  logic [2**OwnW-1:0]  owner_busy;
+  logic                rc_bar2_busy;
+  logic                rc_err_valid, rc_bad;
+  logic [OwnW-1:0]     rc_err_owner, rc_bytes_owner;
   logic [7:0]          rc_err_status;
   logic [63:0]         rc_err_addr;
   logic [FbDw-1:0][31:0] fbuf;
@@ -281,7 +337,8 @@ module peerbar_dma_engine
   peerbar_dma_rc #(
     .Bar2SizeLog2 (Bar2SizeLog2),
     .NumTags      (NumTags),
-    .FetchLog2    (FL)
+    .FetchLog2    (FL),
+    .OwnW         (OwnW)
   ) u_rc (
     .clk_i            (clk_i),
     .rst_i            (rst_i),
@@ -296,20 +353,22 @@ module peerbar_dma_engine
     .alloc_addr_i     (alloc_addr),
     .alloc_len_i      (alloc_len),
     .alloc_dest_i     (alloc_dest),
+    .alloc_owner_i    (alloc_owner),
     .kill_i           (kill),
     .timeout_i        (timeout_i),
     .tag_usable_o     (tag_usable),
     .slot_tag_o       (slot_tag),
-    .data_live_o      (data_live),
-    .buf_live_o       (buf_live),
-    .wr_busy_o        (rc_wr_busy),
+    .owner_busy_o     (owner_busy),
+    .bar2_wr_busy_o   (rc_bar2_busy),
     .tags_in_flight_o (tags_in_flight_o),
     .err_valid_o      (rc_err_valid),
+    .err_owner_o      (rc_err_owner),
     .err_status_o     (rc_err_status),
     .err_addr_o       (rc_err_addr),
     .fbuf_o           (fbuf),
     .fbuf_we_o        (fbuf_we),
     .bytes_in_o       (rc_bytes_in),
+    .bytes_in_owner_o (rc_bytes_owner),
     .bad_completion_o (rc_bad),
     .err_link_o       (rc_err_link),
     .mem_wr_row_o     (mem_wr_row_o),
@@ -403,10 +462,16 @@ module peerbar_dma_engine
     end
   end
 
+  // The beat register may be loaded now (empty, no PUSH packet on the beat path, no DMA reset),
+  // and retire or the SQ fetch loads it this cycle (they go before the job unit: below).
+  logic reg_free, rq_taken;
+  assign reg_free = !rq_valid_q && !(state_q inside {StPushPrime, StPushBeats}) && !dma_reset_i;
+
   // A MemRd may be loaded now: usable tag, free RQ register, NP header credit (the rule at
-  // "RQ slice, NP credits").
-  logic can_read;
-  assign can_read = tag_avail && !rq_valid_q && nph_av_q > 4'(np_pending);
+  // "RQ slice, NP credits"); can_read is the job unit's turn.
+  logic can_read_base, can_read;
+  assign can_read_base = tag_avail && reg_free && nph_av_q > 4'(np_pending);
+  assign can_read      = can_read_base && !rq_taken;
 
   ///////////////////////
   // PUSH beat path    //
@@ -467,17 +532,18 @@ module peerbar_dma_engine
     .crc_o        (crc)
   );
 
-  ///////////////////////
-  // Queue arbitration //
-  ///////////////////////
+  ///////////////////////////////
+  // SQ fetch: queue arbitration //
+  ///////////////////////////////
 
+  // A queue has entries to fetch; the next one to read is picked round robin after the last.
   logic [NumQueues-1:0] q_ready;
   logic                 pick_valid;
   logic [QW-1:0]        pick;
   always_comb begin
     for (int unsigned q = 0; q < NumQueues; q++) begin
       q_ready[q] = queue_cfg_i[q].enable && queue_cfg_i[q].sq_size_m1 != '0 &&
-                   queue_cfg_i[q].cq_size_m1 != '0 && sq_head_q[q] != queue_cfg_i[q].sq_tail;
+                   queue_cfg_i[q].cq_size_m1 != '0 && sf_ptr_q[q] != queue_cfg_i[q].sq_tail;
     end
     pick_valid = 1'b0;
     pick       = '0;
@@ -493,6 +559,57 @@ module peerbar_dma_engine
       end
     end
   end
+
+  // Largest read and write payloads (Device Control: Max_Read_Request_Size, Max_Payload_Size)
+  logic [12:0] mrrs, mps;
+  assign mrrs = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
+  assign mps  = 13'd128 << max_payload_i;
+
+  // The SQ read for the picked queue: n entries from sf_ptr, within the ring's end, the tail,
+  // 4 KiB, MRRS and the FIFO's free slots (never across the slot ring's end, so that the bytes
+  // land in consecutive slots). Issued when at least half the FIFO is free (several entries per
+  // read) or the FIFO is empty.
+  logic [63:0]   sf_addr;
+  logic [SW:0]   sf_n, sf_free;
+  logic          sf_want;
+  logic          sf_flush;
+  always_comb begin
+    logic [15:0] ptr, tail;
+    logic [16:0] avail;
+    logic [6:0]  to4k, by_mrrs;
+    logic [SW:0] n;
+    ptr     = sf_ptr_q[pick];
+    tail    = queue_cfg_i[pick].sq_tail;
+    avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pick].sq_size_m1) + 17'd1 - 17'(ptr);
+    sf_addr = {queue_cfg_i[pick].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
+    to4k    = 7'd64 - 7'(sf_addr[11:6]);
+    by_mrrs = 7'(mrrs >> 6);
+    sf_free = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
+    n       = (SW + 1)'(SqSlots) - (SW + 1)'(sf_wr_q[SW-1:0]);
+    if (17'(n) > avail) n = (SW + 1)'(avail);
+    if (7'(n) > to4k) n = (SW + 1)'(to4k);
+    if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
+    if (n > sf_free) n = sf_free;
+    sf_n    = n;
+    sf_want = dma_enable_i && bus_master_i && !dma_reset_i && pick_valid && !sf_busy_q &&
+              !sf_halt_q && !sf_flush && n != '0 &&
+              (sf_free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+  end
+
+  // The FIFO is refetched from the SQ heads when a queue is enabled or disabled (software,
+  // DMA_CONTROL.RESET, a ring fault) and on DMA_CONTROL.RESET itself.
+  logic [NumQueues-1:0] en_now;
+  always_comb begin
+    for (int unsigned q = 0; q < NumQueues; q++) begin
+      en_now[q] = queue_cfg_i[q].enable;
+    end
+  end
+  assign sf_flush = dma_reset_i || (|queue_enable_rise_i) || (|(en_q & ~en_now)) ||
+                    state_q == StRingFault;
+
+  // The FIFO's oldest entry, ready for the job unit
+  logic          sq_head_ready;
+  assign sq_head_ready = sf_rd_q != sf_wr_q && sf_ready_q[sf_rd_q[SW-1:0]];
 
   // MSI-X: a pending vector that may be sent now
   logic                 msix_ok;
@@ -519,7 +636,6 @@ module peerbar_dma_engine
   logic [31:0]  d_len;
   logic [3:0]   d_type, d_sub;
   logic         d_last_in_seg, d_ovf;
-  logic [12:0]  mrrs, mps;
   logic [FL-3:0] d_dw;
   logic          d_ready;
   always_comb begin
@@ -534,8 +650,6 @@ module peerbar_dma_engine
     d_sub         = cur_desc.identifier[3:0];
     d_last_in_seg = seg_left_q == 32'd16;
     d_ovf         = ({1'b0, d_addr} + 65'(d_len)) >= {1'b1, 64'd0};
-    mrrs          = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
-    mps           = 13'd128 << max_payload_i;
   end
 
   // SGL prefetch: segment bytes are read into the fetch ring ahead of the walker (several reads
@@ -595,32 +709,112 @@ module peerbar_dma_engine
   assign p_chain = x_len_q != '0 && !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q &&
                    !err_pend_q;
 
-  // The fetched SQ entry (the fetch buffer's first 64 bytes).
+  // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1).
   sq_entry_t sqe;
-  assign sqe = sq_entry_t'(fbuf[15:0]);
+  assign sqe = sq_entry_t'(fbuf[RingDw + 16 * 32'(sx_q) +: 16]);
 
-  logic [63:0] sqe_addr, cq_addr;
-  logic        cq_full;
-  logic [15:0] cq_tail_next;
+  // The job unit's read owner: its job slot.
+  logic [OwnW-1:0] own;
+  assign own = OwnW'(jw_q[JW-1:0]);
+
+  // Retire: the oldest job slot, whether it may complete, and its queue's CQ.
+  logic [JW-1:0] rh;
+  logic          rt_has, rt_done;
+  logic [QW-1:0] rq_id;
+  logic [63:0]   cq_addr;
+  logic          cq_full;
+  logic [15:0]   cq_tail_next;
+  assign rh      = jr_q[JW-1:0];
+  assign rt_has  = jr_q != jw_q;
+  assign rt_done = js_q[rh].fin || !owner_busy[OwnW'(rh)];
+  assign rq_id   = js_q[rh].qid;
+
+  // Jobs take effect in order, and BAR2's port B does one read or one write per cycle:
+  // - a PULL waits while an earlier PULL still writing BAR2 overlaps its range [lo, hi);
+  // - a PUSH or CHECKSUM (which read BAR2 through port B) waits until no earlier PULL is still
+  //   writing and no completion is being written.
+  logic [B:0] sqe_lo, sqe_hi;
+  logic       overlap, pull_pending, hazard;
+  always_comb begin
+    sqe_lo       = (B + 1)'(sqe.bar2_offset[B-1:0]);
+    sqe_hi       = sqe_lo + (B + 1)'(sqe.length);
+    overlap      = 1'b0;
+    pull_pending = 1'b0;
+    for (int unsigned j = 0; j < NumJobs; j++) begin
+      logic in_ring;
+      in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
+      if (in_ring && js_q[j].pull && !js_q[j].fin) begin
+        pull_pending = 1'b1;
+        if (sqe_lo < js_q[j].hi && js_q[j].lo < sqe_hi) begin
+          overlap = 1'b1;
+        end
+      end
+    end
+    unique case (sqe.opcode)
+      OpPull:             hazard = overlap;
+      OpPush, OpChecksum: hazard = pull_pending || rc_bar2_busy;
+      default:            hazard = 1'b0;
+    endcase
+  end
 
   // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe and
   // cq_addr: SystemVerilog wants a name declared before its use, which Verilator does not check
   // but yosys-slang does).
   logic unused_desc;
-  assign unused_desc = ^{cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
+  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
 
   always_comb begin
-    sqe_addr     = {queue_cfg_i[jq_q].sq_base[63:6], 6'd0} + {42'd0, sq_head_q[jq_q], 6'd0};
-    cq_addr      = {queue_cfg_i[jq_q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[jq_q], 4'd0};
-    cq_tail_next = (cq_tail_q[jq_q] == queue_cfg_i[jq_q].cq_size_m1) ? 16'd0
-                                                                   : cq_tail_q[jq_q] + 16'd1;
-    cq_full      = cq_tail_next == queue_cfg_i[jq_q].cq_head;
+    cq_addr      = {queue_cfg_i[rq_id].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[rq_id], 4'd0};
+    cq_tail_next = (cq_tail_q[rq_id] == queue_cfg_i[rq_id].cq_size_m1) ? 16'd0
+                                                                     : cq_tail_q[rq_id] + 16'd1;
+    cq_full      = cq_tail_next == queue_cfg_i[rq_id].cq_head;
   end
+
+  // Who loads the RQ beat register this cycle: retire (CQ entry, MSI-X message, a pending
+  // message), then the SQ fetch, then the job unit (can_read, PUSH packets).
+  logic          rt_cq_go, rt_irq_go, rt_pend_go, rt_irq_want, rt_irq_now, sf_go;
+  logic [4:0]    rt_vec;
+  always_comb begin
+    rt_cq_go    = rt_has && !rt_irq_q && rt_done && !cq_full && reg_free &&
+                  state_q != StRingFault;  // one error log entry per cycle
+    rt_vec      = queue_cfg_i[rq_id].msix_vector;
+    rt_irq_want = js_q[rh].irq && queue_cfg_i[rq_id].irq_enable && 32'(rt_vec) < NumQueues;
+    rt_irq_now  = msix_ok && !msix_i[QW'(rt_vec)].mask && !pba_i[QW'(rt_vec)];
+    rt_irq_go   = rt_has && rt_irq_q && rt_irq_want && rt_irq_now && reg_free;
+    rt_pend_go  = !(rt_has && (rt_irq_q || rt_done)) && pend_valid && reg_free;
+    sf_go       = sf_want && can_read_base && !rt_cq_go && !rt_irq_go && !rt_pend_go;
+    rq_taken    = rt_cq_go || rt_irq_go || rt_pend_go || sf_go;
+  end
+
+  logic handoff;  // the job unit hands its job to slot jw
+  logic ld_job;   // a loaded beat is a job's (QUEUE_STATUS.BUSY) ...
+  logic [QW-1:0] ld_jq;  // ... of this queue
+  logic own_err;  // a read of the job unit's job failed
+  assign own_err = rc_err_valid && rc_err_owner == own;
 
   always_comb begin
     state_d       = state_q;
     sq_head_d     = sq_head_q;
+    sf_ptr_d      = sf_ptr_q;
+    sf_wr_d       = sf_wr_q;
+    sf_rd_d       = sf_rd_q;
+    sf_qid_d      = sf_qid_q;
+    sf_ready_d    = sf_ready_q;
+    sf_fault_d    = sf_fault_q;
+    sf_busy_d     = sf_busy_q;
+    sf_first_d    = sf_first_q;
+    sf_n_d        = sf_n_q;
+    sf_halt_d     = sf_halt_q;
+    sf_st_d       = sf_st_q;
+    sf_ea_d       = sf_ea_q;
+    js_d          = js_q;
+    jw_d          = jw_q;
+    jr_d          = jr_q;
+    job_lo_d      = job_lo_q;
+    job_hi_d      = job_hi_q;
+    rt_irq_d      = rt_irq_q;
+    sx_d          = sx_q;
     cq_tail_d     = cq_tail_q;
     phase_d       = phase_q;
     rr_d          = rr_q;
@@ -643,7 +837,7 @@ module peerbar_dma_engine
     f_rd_d        = f_rd_q;
     f_wr_d        = f_wr_q;
     f_fill_d      = f_fill_q;
-    f_valid_d     = f_valid_q | fbuf_we;
+    f_valid_d     = f_valid_q | fbuf_we[RingDw-1:0];
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
     err_st_d      = err_st_q;
@@ -683,7 +877,11 @@ module peerbar_dma_engine
     alloc_addr  = '0;
     alloc_len   = '0;
     alloc_dest  = '0;
-    kill        = 1'b0;
+    alloc_owner = own;
+    kill        = '0;
+    handoff     = 1'b0;
+    ld_job      = 1'b1;
+    ld_jq       = jq_q;
     consume     = 1'b0;
     push_load   = 1'b0;
     adv         = 1'b0;
@@ -699,59 +897,31 @@ module peerbar_dma_engine
     ev_o.bad_completion = rc_bad;
     ev_o.err_link       = rc_err_link;
 
-    // PULL accounting: bytes this job put into BAR2
-    if (opcode_q == OpPull && state_q != StIdle) begin
+    // PULL accounting: bytes this job put into BAR2 (the job slots count theirs below)
+    if (opcode_q == OpPull && state_q != StIdle && rc_bytes_owner == own) begin
       result_d = result_q + 32'(rc_bytes_in);
     end
 
     unique case (state_q)
       StIdle: begin
-        if (pend_valid && !rq_valid_q) begin
-          // A pending MSI-X message that may now be sent.
-          rq_valid_d = 1'b1;
-          rq_data_d  = {96'd0, msix_i[pend_vec].data,
-                        rq_desc(msix_i[pend_vec].addr[63:2], 11'd1, 1'b1, 8'd0)};
-          rq_keep_d  = 8'h1F;
-          rq_be_d    = 8'h0F;
-          rq_np_d    = 1'b0;
-          pba_clr_o[pend_vec] = 1'b1;
-        end else if (dma_enable_i && bus_master_i && pick_valid && !dma_reset_i) begin
-          jq_d    = pick;
-          rr_d    = pick;
-          state_d = StSqeReq;
-        end
-      end
-
-      StSqeReq: begin
-        if (can_read) begin
-          rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(sqe_addr[63:2], 11'd16, 1'b0, slot_tag[free_tag])};
-          rq_keep_d   = 8'h0F;
-          rq_be_d     = 8'hFF;
-          rq_np_d     = 1'b1;
-          alloc_valid = 1'b1;
-          alloc_buf   = 1'b1;
-          alloc_addr  = sqe_addr;
-          alloc_len   = 13'd64;
-          alloc_dest  = '0;
-          eaddr_d     = sqe_addr;
-          state_d     = StSqeWait;
-        end
-      end
-
-      StSqeWait: begin
-        if (rc_err_valid) begin
-          status_d = rc_err_status;
-          eaddr_d  = rc_err_addr;
-          state_d  = StRingFault;
-        end else if (!buf_live) begin
-          state_d = StDecode;
+        // The FIFO's oldest entry, when a job slot is free for it.
+        if (dma_enable_i && bus_master_i && !dma_reset_i && !sf_flush && sq_head_ready &&
+            (jw_q - jr_q) != (JW + 1)'(NumJobs)) begin
+          jq_d = sf_qid_q[sf_rd_q[SW-1:0]];
+          sx_d = sf_rd_q[SW-1:0];
+          if (sf_fault_q[sf_rd_q[SW-1:0]]) begin
+            status_d = sf_st_q;
+            eaddr_d  = sf_ea_q;
+            state_d  = StRingFault;
+          end else begin
+            state_d = StDecode;
+          end
         end
       end
 
       StRingFault: begin
-        // The SQ entry cannot be read: no CID to complete. Stop the queue and log it.
-        kill                 = 1'b1;
+        // The SQ entry cannot be read: no CID to complete. Stop the queue and log it (the FIFO
+        // is refetched: sf_flush). Earlier entries of the queue have all been taken.
         queue_disable_o[jq_q] = 1'b1;
         ev_o.log_valid       = 1'b1;
         ev_o.log_status      = status_q;
@@ -763,51 +933,58 @@ module peerbar_dma_engine
       StDecode: begin
         logic [63:0] off;
         logic [31:0] len;
-        off        = sqe.bar2_offset;
-        len        = sqe.length;
-        opcode_d   = sqe.opcode;
-        irq_flag_d = sqe.flags[0];
-        cid_d      = sqe.cid;
-        dptr_d     = sqe.dptr;
-        head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
-                                                                       : sq_head_q[jq_q] + 16'd1;
-        sq_head_d[jq_q] = head_d;
-        status_d   = StSuccess;
-        result_d   = '0;
-        rem_d      = len;
-        ptr_d      = B'(off);
-        in_list_d  = 1'b0;
-        seg_rem_d  = '0;
-        seg_left_d = '0;
-        f_rd_d     = '0;
-        f_wr_d     = '0;
-        f_fill_d   = '0;
-        f_valid_d  = '0;
-        err_pend_d = 1'b0;
-        dcount_d   = '0;
-        eaddr_d    = '0;
-        state_d    = StFinish;
-        unique case (sqe.opcode)
-          OpNop: ;
-          OpPull, OpPush, OpChecksum: begin
-            if (({1'b0, off} + 65'(len)) > (65'(1) << B)) begin
-              status_d = StBarRange;
-              eaddr_d  = off;
-            end else if (len == '0) begin
-              status_d = StSuccess;
-            end else if (sqe.opcode == OpChecksum) begin
-              c_row_d   = RowW'(off[B-1:5]);
-              c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
-              c_first_d = 1'b1;
-              c_start_d = off[4:0];
-              c_end_d   = 5'(off[4:0] + len[4:0] - 5'd1);
-              state_d   = StCrc;
-            end else begin
-              state_d = StDesc;
+        if (hazard) begin
+          // Wait for an earlier PULL (above).
+        end else begin
+          sf_rd_d    = sf_rd_q + (SW + 1)'(1);
+          job_lo_d   = sqe_lo;
+          job_hi_d   = sqe_hi;
+          off        = sqe.bar2_offset;
+          len        = sqe.length;
+          opcode_d   = sqe.opcode;
+          irq_flag_d = sqe.flags[0];
+          cid_d      = sqe.cid;
+          dptr_d     = sqe.dptr;
+          head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
+                                                                         : sq_head_q[jq_q] + 16'd1;
+          sq_head_d[jq_q] = head_d;
+          status_d   = StSuccess;
+          result_d   = '0;
+          rem_d      = len;
+          ptr_d      = B'(off);
+          in_list_d  = 1'b0;
+          seg_rem_d  = '0;
+          seg_left_d = '0;
+          f_rd_d     = '0;
+          f_wr_d     = '0;
+          f_fill_d   = '0;
+          f_valid_d  = '0;
+          err_pend_d = 1'b0;
+          dcount_d   = '0;
+          eaddr_d    = '0;
+          state_d    = StFinish;
+          unique case (sqe.opcode)
+            OpNop: ;
+            OpPull, OpPush, OpChecksum: begin
+              if (({1'b0, off} + 65'(len)) > (65'(1) << B)) begin
+                status_d = StBarRange;
+                eaddr_d  = off;
+              end else if (len == '0) begin
+                status_d = StSuccess;
+              end else if (sqe.opcode == OpChecksum) begin
+                c_row_d   = RowW'(off[B-1:5]);
+                c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
+                c_first_d = 1'b1;
+                c_start_d = off[4:0];
+                c_end_d   = 5'(off[4:0] + len[4:0] - 5'd1);
+                state_d   = StCrc;
+              end else begin
+                state_d = StDesc;
+              end
             end
-          end
-          default: status_d = StInvalidOpcode;
-        endcase
+            default: status_d = StInvalidOpcode;
+          endcase
+        end
       end
 
       StDesc: begin
@@ -862,7 +1039,7 @@ module peerbar_dma_engine
             ptr_d = ptr_q + B'(d_len);                // Bit Bucket on PULL: skip
             rem_d = rem_q - d_len;
             next  = 1'b1;
-          end else if (opcode_q == OpPush && !rq_valid_q && !f_go) begin
+          end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
             rem_d       = rem_q - d_len;
             push_load   = 1'b1;
@@ -943,7 +1120,7 @@ module peerbar_dma_engine
             status_d = StSglLength;
             state_d  = StFinish;
           end
-        end else if (!rq_valid_q && !f_go) begin
+        end else if (reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
           for (int unsigned b = 0; b < 8; b++) begin
@@ -1017,62 +1194,16 @@ module peerbar_dma_engine
       end
 
       StDrain: begin
-        // PULL: every read answered and written; PUSH: nothing outstanding.
-        if (!data_live && !rc_wr_busy) begin
-          state_d = StFinish;
-        end
+        // Every request of the job is out: its slot takes it over (and waits for its reads);
+        // the job unit goes on with the next entry.
+        handoff = 1'b1;
       end
 
       StFinish: begin
-        kill = 1'b1;  // abandon whatever is still outstanding (only after an error)
-        if (!cq_full && !rq_valid_q) begin
-          cq_entry_t cqe;
-          cqe         = '0;
-          cqe.result  = result_q;
-          cqe.sq_head = head_q;
-          cqe.sq_id   = 16'(jq_q);
-          cqe.cid     = cid_q;
-          cqe.status  = {7'd0, status_q, phase_q[jq_q]};
-          rq_valid_d = 1'b1;
-          rq_data_d  = {cqe, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
-          rq_keep_d  = 8'hFF;
-          rq_be_d    = 8'hFF;
-          rq_np_d    = 1'b0;
-          cq_tail_d[jq_q] = cq_tail_next;
-          if (cq_tail_next == '0) begin
-            phase_d[jq_q] = !phase_q[jq_q];
-          end
-          ev_o.job_done      = 1'b1;
-          ev_o.job_status    = status_q;
-          ev_o.err_sgl       = status_q inside {StSglSegment, StSglCount, StSglLength,
-                                                StSglType, StSglLimit};
-          ev_o.err_bar_range = status_q == StBarRange;
-          ev_o.log_valid     = status_q != StSuccess;
-          ev_o.log_cid       = cid_q;
-          ev_o.log_status    = status_q;
-          ev_o.log_queue     = 4'(jq_q);
-          ev_o.log_addr      = eaddr_q;
-          state_d            = StIrq;
-        end
-      end
-
-      StIrq: begin
-        logic [4:0] v;
-        v = queue_cfg_i[jq_q].msix_vector;
-        if (!(irq_flag_q && queue_cfg_i[jq_q].irq_enable && 32'(v) < NumQueues)) begin
-          state_d = StIdle;
-        end else if (!msix_ok || msix_i[QW'(v)].mask || pba_i[QW'(v)]) begin
-          pba_set_o[QW'(v)] = 1'b1;
-          state_d           = StIdle;
-        end else if (!rq_valid_q) begin
-          rq_valid_d = 1'b1;
-          rq_data_d  = {96'd0, msix_i[QW'(v)].data,
-                        rq_desc(msix_i[QW'(v)].addr[63:2], 11'd1, 1'b1, 8'd0)};
-          rq_keep_d  = 8'h1F;
-          rq_be_d    = 8'h0F;
-          rq_np_d    = 1'b0;
-          state_d    = StIdle;
-        end
+        // The job ended without its data (an error, a NOP, nothing to move): abandon whatever
+        // it still has outstanding; its slot completes it.
+        kill[own] = 1'b1;
+        handoff   = 1'b1;
       end
 
       default: state_d = StIdle;
@@ -1135,31 +1266,181 @@ module peerbar_dma_engine
 
     // A failed read of the job ends it (PULL data, SGL segments). One that fails while a PUSH
     // packet is on the wire ends the job after the packet.
-    if (rc_err_valid && state_q inside {StPushPrime, StPushBeats}) begin
+    if (own_err && state_q inside {StPushPrime, StPushBeats}) begin
       err_pend_d = 1'b1;
       err_st_d   = rc_err_status;
       err_ea_d   = rc_err_addr;
     end
-    if ((rc_err_valid || err_pend_q) &&
+    if ((own_err || err_pend_q) &&
         state_q inside {StDesc, StPullReq, StPushSetup, StDrain}) begin
-      status_d    = rc_err_valid ? rc_err_status : err_st_q;
-      eaddr_d     = rc_err_valid ? rc_err_addr : err_ea_q;
+      status_d    = own_err ? rc_err_status : err_st_q;
+      eaddr_d     = own_err ? rc_err_addr : err_ea_q;
       err_pend_d  = 1'b0;
       state_d     = StFinish;
       alloc_valid = 1'b0;
+      handoff     = 1'b0;
       rq_valid_d  = rq_valid_q && !rq_ready;
     end
 
     // DMA_CONTROL.RESET: abort the job (a PUSH packet on the wire is finished first).
     if (dma_reset_i) begin
-      kill = 1'b1;
+      kill = '1;
       if (state_q == StPushBeats && !(rq_ready && push_last)) begin
         abort_d = 1'b1;
       end else if (state_q != StIdle) begin
         state_d     = StIdle;
         alloc_valid = 1'b0;
+        handoff     = 1'b0;
         rq_valid_d  = rq_valid_q && !rq_ready;
       end
+    end
+
+    // Hand the job unit's job over to its slot.
+    if (handoff) begin
+      js_d[jw_q[JW-1:0]] = '{qid: jq_q, cid: cid_q, head: head_q, status: status_q,
+                             result: result_d, eaddr: eaddr_q, irq: irq_flag_q,
+                             fin: state_q == StFinish, pull: opcode_q == OpPull,
+                             lo: job_lo_q, hi: job_hi_q};
+      jw_d    = jw_q + (JW + 1)'(1);
+      state_d = StIdle;
+    end
+
+    ////////////
+    // Retire //
+    ////////////
+
+    // Slots waiting for their reads: bytes that land and reads that fail.
+    for (int unsigned j = 0; j < NumJobs; j++) begin
+      logic in_ring;
+      in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
+      if (in_ring && !js_q[j].fin) begin
+        if (rc_bytes_owner == OwnW'(j)) begin
+          js_d[j].result = js_q[j].result + 32'(rc_bytes_in);
+        end
+        if (rc_err_valid && rc_err_owner == OwnW'(j)) begin
+          js_d[j].status = rc_err_status;
+          js_d[j].eaddr  = rc_err_addr;
+          js_d[j].fin    = 1'b1;
+          kill[OwnW'(j)] = 1'b1;
+        end
+      end
+    end
+
+    // The oldest slot: its CQ entry, then its MSI-X message or PBA bit; else a pending
+    // MSI-X message that may now be sent.
+    if (rt_cq_go) begin
+      cq_entry_t cqe;
+      cqe         = '0;
+      cqe.result  = js_q[rh].result;
+      cqe.sq_head = js_q[rh].head;
+      cqe.sq_id   = 16'(rq_id);
+      cqe.cid     = js_q[rh].cid;
+      cqe.status  = {7'd0, js_q[rh].status, phase_q[rq_id]};
+      rq_valid_d  = 1'b1;
+      rq_data_d   = {cqe, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
+      rq_keep_d   = 8'hFF;
+      rq_be_d     = 8'hFF;
+      rq_np_d     = 1'b0;
+      ld_jq       = rq_id;
+      cq_tail_d[rq_id] = cq_tail_next;
+      if (cq_tail_next == '0) begin
+        phase_d[rq_id] = !phase_q[rq_id];
+      end
+      ev_o.job_done      = 1'b1;
+      ev_o.job_status    = js_q[rh].status;
+      ev_o.err_sgl       = js_q[rh].status inside {StSglSegment, StSglCount, StSglLength,
+                                                   StSglType, StSglLimit};
+      ev_o.err_bar_range = js_q[rh].status == StBarRange;
+      ev_o.log_valid     = js_q[rh].status != StSuccess;
+      ev_o.log_cid       = js_q[rh].cid;
+      ev_o.log_status    = js_q[rh].status;
+      ev_o.log_queue     = 4'(rq_id);
+      ev_o.log_addr      = js_q[rh].eaddr;
+      rt_irq_d           = 1'b1;
+    end else if (rt_has && rt_irq_q) begin
+      if (!rt_irq_want) begin
+        rt_irq_d = 1'b0;
+        jr_d     = jr_q + (JW + 1)'(1);
+      end else if (!rt_irq_now) begin
+        pba_set_o[QW'(rt_vec)] = 1'b1;
+        rt_irq_d               = 1'b0;
+        jr_d                   = jr_q + (JW + 1)'(1);
+      end else if (rt_irq_go) begin
+        rq_valid_d = 1'b1;
+        rq_data_d  = {96'd0, msix_i[QW'(rt_vec)].data,
+                      rq_desc(msix_i[QW'(rt_vec)].addr[63:2], 11'd1, 1'b1, 8'd0)};
+        rq_keep_d  = 8'h1F;
+        rq_be_d    = 8'h0F;
+        rq_np_d    = 1'b0;
+        ld_jq      = rq_id;
+        rt_irq_d   = 1'b0;
+        jr_d       = jr_q + (JW + 1)'(1);
+      end
+    end else if (rt_pend_go) begin
+      rq_valid_d = 1'b1;
+      rq_data_d  = {96'd0, msix_i[pend_vec].data,
+                    rq_desc(msix_i[pend_vec].addr[63:2], 11'd1, 1'b1, 8'd0)};
+      rq_keep_d  = 8'h1F;
+      rq_be_d    = 8'h0F;
+      rq_np_d    = 1'b0;
+      ld_job     = 1'b0;
+      pba_clr_o[pend_vec] = 1'b1;
+    end
+
+    // DMA_CONTROL.RESET drops every slot: no CQ entry for the jobs in flight.
+    if (dma_reset_i) begin
+      jr_d     = jw_d;
+      rt_irq_d = 1'b0;
+    end
+
+    //////////////
+    // SQ fetch //
+    //////////////
+
+    if (sf_go) begin
+      rq_valid_d  = 1'b1;
+      rq_data_d   = {128'd0, rq_desc(sf_addr[63:2], 11'({sf_n, 4'd0}), 1'b0, slot_tag[free_tag])};
+      rq_keep_d   = 8'h0F;
+      rq_be_d     = 8'hFF;
+      rq_np_d     = 1'b1;
+      ld_jq       = pick;
+      alloc_valid = 1'b1;
+      alloc_buf   = 1'b1;
+      alloc_owner = OwnSq;
+      alloc_addr  = sf_addr;
+      alloc_len   = 13'({sf_n, 6'd0});
+      alloc_dest  = B'(2 ** FL) + B'({sf_wr_q[SW-1:0], 6'd0});
+      for (int unsigned i = 0; i < SqSlots; i++) begin
+        if ((SW + 1)'(SW'(SW'(i) - sf_wr_q[SW-1:0])) < sf_n) begin
+          sf_qid_d[i]   = pick;
+          sf_ready_d[i] = 1'b0;
+          sf_fault_d[i] = 1'b0;
+        end
+      end
+      sf_ptr_d[pick] = (17'(sf_ptr_q[pick]) + 17'(sf_n) ==
+                        17'(queue_cfg_i[pick].sq_size_m1) + 17'd1) ? 16'd0
+                                                                   : sf_ptr_q[pick] + 16'(sf_n);
+      sf_wr_d    = sf_wr_q + sf_n;
+      sf_busy_d  = 1'b1;
+      sf_first_d = sf_wr_q;
+      sf_n_d     = sf_n;
+      rr_d       = pick;
+    end
+    if (sf_busy_q && (rc_err_valid && rc_err_owner == OwnSq || !owner_busy[OwnSq])) begin
+      // The read is done, or it failed: its entries fail in turn (StRingFault), and no other
+      // read goes out until the FIFO is refetched.
+      for (int unsigned i = 0; i < SqSlots; i++) begin
+        if ((SW + 1)'(SW'(SW'(i) - sf_first_q[SW-1:0])) < sf_n_q) begin
+          sf_ready_d[i] = 1'b1;
+          sf_fault_d[i] = rc_err_valid && rc_err_owner == OwnSq;
+        end
+      end
+      if (rc_err_valid && rc_err_owner == OwnSq) begin
+        sf_halt_d = 1'b1;
+        sf_st_d   = rc_err_status;
+        sf_ea_d   = rc_err_addr;
+      end
+      sf_busy_d = 1'b0;
     end
 
     for (int unsigned q = 0; q < NumQueues; q++) begin
@@ -1169,12 +1450,47 @@ module peerbar_dma_engine
         phase_d[q]   = 1'b1;
       end
     end
+
+    // Refetch: empty the FIFO, abandon its read, and fetch again from the SQ heads. An entry
+    // the job unit holds but has not taken yet goes too.
+    if (sf_flush) begin
+      sf_wr_d    = sf_rd_d;
+      sf_ready_d = '0;
+      sf_fault_d = '0;
+      sf_busy_d  = 1'b0;
+      sf_halt_d  = 1'b0;
+      kill[OwnSq] = 1'b1;
+      sf_ptr_d   = sq_head_d;
+      if (state_q == StDecode && sf_rd_d == sf_rd_q) begin
+        state_d = StIdle;
+      end
+    end
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       state_q       <= StIdle;
       sq_head_q     <= '0;
+      sf_ptr_q      <= '0;
+      en_q          <= '0;
+      sf_wr_q       <= '0;
+      sf_rd_q       <= '0;
+      sf_qid_q      <= '0;
+      sf_ready_q    <= '0;
+      sf_fault_q    <= '0;
+      sf_busy_q     <= 1'b0;
+      sf_first_q    <= '0;
+      sf_n_q        <= '0;
+      sf_halt_q     <= 1'b0;
+      sf_st_q       <= '0;
+      sf_ea_q       <= '0;
+      js_q          <= '0;
+      jw_q          <= '0;
+      jr_q          <= '0;
+      job_lo_q      <= '0;
+      job_hi_q      <= '0;
+      rt_irq_q      <= 1'b0;
+      sx_q          <= '0;
       cq_tail_q     <= '0;
       phase_q       <= '1;
       rr_q          <= QW'(NumQueues - 1);
@@ -1235,6 +1551,26 @@ module peerbar_dma_engine
     end else begin
       state_q       <= state_d;
       sq_head_q     <= sq_head_d;
+      sf_ptr_q      <= sf_ptr_d;
+      en_q          <= en_now;
+      sf_wr_q       <= sf_wr_d;
+      sf_rd_q       <= sf_rd_d;
+      sf_qid_q      <= sf_qid_d;
+      sf_ready_q    <= sf_ready_d;
+      sf_fault_q    <= sf_fault_d;
+      sf_busy_q     <= sf_busy_d;
+      sf_first_q    <= sf_first_d;
+      sf_n_q        <= sf_n_d;
+      sf_halt_q     <= sf_halt_d;
+      sf_st_q       <= sf_st_d;
+      sf_ea_q       <= sf_ea_d;
+      js_q          <= js_d;
+      jw_q          <= jw_d;
+      jr_q          <= jr_d;
+      job_lo_q      <= job_lo_d;
+      job_hi_q      <= job_hi_d;
+      rt_irq_q      <= rt_irq_d;
+      sx_q          <= sx_d;
       cq_tail_q     <= cq_tail_d;
       phase_q       <= phase_d;
       rr_q          <= rr_d;
@@ -1291,8 +1627,8 @@ module peerbar_dma_engine
       rq_np_q       <= rq_np_d;
       abort_q       <= abort_d;
       if (rq_valid_d && !rq_valid_q) begin
-        rq_job_q <= state_q != StIdle;
-        rq_jq_q  <= jq_q;
+        rq_job_q <= ld_job;
+        rq_jq_q  <= ld_jq;
       end
     end
   end
@@ -1302,13 +1638,21 @@ module peerbar_dma_engine
     sq_head_o    = sq_head_q;
     queue_busy_o = '0;
     queue_full_o = '0;
+    // A job of the queue in the job unit or in a slot.
     if (state_q != StIdle) begin
       queue_busy_o[jq_q] = 1'b1;
-      queue_full_o[jq_q] = state_q == StFinish && cq_full;
+    end
+    for (int unsigned j = 0; j < NumJobs; j++) begin
+      if ((JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q)) begin
+        queue_busy_o[js_q[j].qid] = 1'b1;
+      end
+    end
+    if (rt_has && !rt_irq_q && rt_done && cq_full) begin
+      queue_full_o[rq_id] = 1'b1;
     end
     // BUSY promises that no request of the queue's jobs is left to go out, so it also covers a
-    // job's beat still held in the RQ register or the RQ slice after the engine left the job
-    // (its CQ entry or MSI-X message; the driver then unmaps the rings). Status only:
+    // beat still held in the RQ register or the RQ slice after its slot retired (a CQ entry or
+    // MSI-X message; the driver then unmaps the rings) and an SQ read not yet sent. Status only:
     // arbitration does not wait.
     if (rq_valid_q && rq_job_q) begin
       queue_busy_o[rq_jq_q] = 1'b1;
@@ -1319,8 +1663,9 @@ module peerbar_dma_engine
       end
     end
     // A beat in either slice is work too: the simulation clocks the model while busy.
-    busy_o = state_q != StIdle || rq_valid_q || rq_out_valid || rc_out_valid || rc_wr_busy ||
-             pend_valid || (dma_enable_i && bus_master_i && |q_ready);
+    busy_o = state_q != StIdle || rt_has || sf_busy_q || rq_valid_q || rq_out_valid ||
+             rc_out_valid || (|owner_busy) || pend_valid ||
+             (dma_enable_i && bus_master_i && (|q_ready || sf_rd_q != sf_wr_q));
   end
 
 endmodule

@@ -43,6 +43,14 @@
 // A stale completion later than the quarantine cannot be told from the live read's
 // (docs/dma-engine.md, "Tag rules").
 //
+// Owners. Every read carries an owner (alloc_owner_i: the DMA engine's job slot, or its SQ fetch)
+// so that several jobs' reads can be in flight at once: busy, failure, the bytes delivered and
+// kill are per owner.
+//
+// Fetch buffer: two regions of 2**FetchLog2 bytes (bit FetchLog2 of the destination picks the
+// region); a read's bytes wrap around within its region, never into the other (region 0 is the
+// engine's SGL ring, region 1 its SQ entries).
+//
 // BAR2 write path: each beat's bytes are rotated to their BAR2 byte address and written as 8
 // consecutive DWORDs (one per bank); the up to 3 bytes that spill into a 9th DWORD are held as a
 // residue and merged into the next beat's first DWORD. After a completion's last beat a
@@ -62,8 +70,10 @@ module peerbar_dma_rc
   parameter int unsigned FetchLog2 = 9,
   // Cycles a tag stays unused after the core released it (an even number >= 2).
   parameter int unsigned TagQuarantine = 2048,
-  // Fetch buffer DWORDs (derived, do not override).
-  localparam int unsigned FbDw = 2 ** (FetchLog2 - 2),
+  // Owner width: reads are tagged with one of 2**OwnW owners.
+  parameter int unsigned OwnW = 3,
+  // Fetch buffer DWORDs, both regions (derived, do not override).
+  localparam int unsigned FbDw = 2 ** (FetchLog2 - 1),
   // Row address width of one BAR2 bank (derived, do not override).
   localparam int unsigned RowW = Bar2SizeLog2 - 5,
   // DWORD address width within BAR2 (derived, do not override).
@@ -90,24 +100,29 @@ module peerbar_dma_rc
   input  wire logic [63:0]              alloc_addr_i,      // bus address of the first byte
   input  wire logic [12:0]              alloc_len_i,       // bytes (1..4096)
   input  wire logic [Bar2SizeLog2-1:0]  alloc_dest_i,      // BAR2 byte offset / buffer byte index
-  input  wire logic                     kill_i,            // abort: every live tag turns dead
+  input  wire logic [OwnW-1:0]          alloc_owner_i,
+  input  wire logic [2**OwnW-1:0]       kill_i,            // abort: these owners' live reads die
   input  wire logic [31:0]              timeout_i,         // cycles, >= 1
 
   // State for the issuer
   output      logic [NumTags-1:0]       tag_usable_o,      // slot free, with a usable tag
   output      logic [NumTags-1:0][7:0]  slot_tag_o,        // the tag a slot's next read uses
-  output      logic                     data_live_o,       // live BAR2 reads outstanding
-  output      logic                     buf_live_o,        // live buffer reads outstanding
-  output      logic                     wr_busy_o,         // a completion or residue in progress
+  // An owner has a live read, or the residue of its last completion is still to be written.
+  output      logic [2**OwnW-1:0]       owner_busy_o,
+  // A completion is being written into BAR2 (its later beats are written even if its read was
+  // abandoned meanwhile), or its residue.
+  output      logic                     bar2_wr_busy_o,
   output      logic [6:0]               tags_in_flight_o,
   output      logic                     err_valid_o,       // a live read failed (pulse)
+  output      logic [OwnW-1:0]          err_owner_o,
   output      logic [7:0]               err_status_o,
   output      logic [63:0]              err_addr_o,        // bus address of the failed read
   output      logic [FbDw-1:0][31:0]    fbuf_o,            // fetch buffer
   output      logic [FbDw-1:0]          fbuf_we_o,         // its DWORDs written this cycle
 
   // Accounting
-  output      logic [12:0]              bytes_in_o,
+  output      logic [12:0]              bytes_in_o,        // BAR2 bytes of a read completed
+  output      logic [OwnW-1:0]          bytes_in_owner_o,  // ... whose owner
   output      logic                     bad_completion_o,
   output      logic [1:0]               err_link_o,
 
@@ -120,8 +135,8 @@ module peerbar_dma_rc
   if (NumTags < 32 || NumTags > 128 || (NumTags & (NumTags - 1)) != 0) begin : gen_check_tags
     $error("peerbar_dma_rc: NumTags must be a power of two in 32..128");
   end
-  if (FetchLog2 < 6 || FetchLog2 > 10 || FetchLog2 > Bar2SizeLog2) begin : gen_check_fetch
-    $error("peerbar_dma_rc: FetchLog2 must be in 6..10");
+  if (FetchLog2 < 6 || FetchLog2 > 10 || FetchLog2 >= Bar2SizeLog2) begin : gen_check_fetch
+    $error("peerbar_dma_rc: FetchLog2 must be in 6..10 and below Bar2SizeLog2");
   end
   if (TagQuarantine < 2 || TagQuarantine % 2 != 0) begin : gen_check_quarantine
     $error("peerbar_dma_rc: TagQuarantine must be an even number >= 2");
@@ -132,6 +147,7 @@ module peerbar_dma_rc
     logic                    live;    // its data is still wanted (read neither done nor failed)
     logic [GenW-1:0]         gen;     // generation of its tag
     logic                    buf_dst; // destination is the fetch buffer
+    logic [OwnW-1:0]         owner;
     logic [11:0]             cur;     // bus address bits 11:0 of the next expected byte
     logic [12:0]             rem;     // bytes still due
     logic [Bar2SizeLog2-1:0] dest;    // where the next expected byte goes
@@ -162,6 +178,8 @@ module peerbar_dma_rc
   logic                    pkt_wr_q, pkt_wr_d;        // write data (live, BAR2)
   logic                    pkt_buf_q, pkt_buf_d;      // write data (live, buffer)
   logic [TagW-1:0]         pkt_tag_q, pkt_tag_d;
+  logic                    pkt_region_q, pkt_region_d; // fetch buffer region
+  logic [OwnW-1:0]         pkt_owner_q, pkt_owner_d;   // owner of the tag's read
   logic [13:0]             pkt_start_q, pkt_start_d;  // first valid byte position in the packet
   logic [13:0]             pkt_end_q, pkt_end_d;      // one past the last
   logic [Bar2SizeLog2-1:0] pkt_base_q, pkt_base_d;    // BAR2 byte address of tdata byte 0, beat 0
@@ -174,6 +192,7 @@ module peerbar_dma_rc
   logic [3:0]              res_be_q, res_be_d;
   logic [31:0]             res_data_q, res_data_d;
   logic [DwW-1:0]          res_dw_q, res_dw_d;
+  logic [OwnW-1:0]         res_owner_q, res_owner_d;  // owner of the residue being flushed
 
   logic [FbDw-1:0][31:0]   fbuf_q, fbuf_d;
 
@@ -250,8 +269,10 @@ module peerbar_dma_rc
   logic [13:0]             cur_start, cur_end;
   logic [Bar2SizeLog2-1:0] cur_base;
   logic [8:0]              cur_beat;
+  logic                    cur_region;
   always_comb begin
     if (!in_pkt_q) begin
+      cur_region = t.dest[FetchLog2];
       cur_wr    = tag_hit && !is_err && fits && !t.buf_dst;
       cur_buf   = tag_hit && !is_err && fits && t.buf_dst;
       cur_start = 14'd12 + 14'(t.cur[1:0]);
@@ -259,6 +280,7 @@ module peerbar_dma_rc
       cur_base  = t.dest - Bar2SizeLog2'(t.cur[1:0]) - Bar2SizeLog2'(12);
       cur_beat  = '0;
     end else begin
+      cur_region = pkt_region_q;
       cur_wr    = pkt_wr_q;
       cur_buf   = pkt_buf_q;
       cur_start = pkt_start_q;
@@ -329,13 +351,13 @@ module peerbar_dma_rc
   end
 
   // Fetch buffer write (SQ entries, SGL segments): DWORD-aligned destinations
-  logic [7:0][FetchLog2-3:0] fbuf_idx;
+  logic [7:0][FetchLog2-2:0] fbuf_idx;
   always_comb begin
     fbuf_d    = fbuf_q;
     fbuf_we_o = '0;
     for (int unsigned i = 0; i < 8; i++) begin
-      fbuf_idx[i] = cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
-                    (FetchLog2 - 2)'(i);
+      fbuf_idx[i] = {cur_region, cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
+                                 (FetchLog2 - 2)'(i)};
       if (beat && cur_buf && byte_ok[4*i]) begin
         fbuf_d[fbuf_idx[i]]    = rc_tdata_i[32*i +: 32];
         fbuf_we_o[fbuf_idx[i]] = 1'b1;
@@ -372,8 +394,13 @@ module peerbar_dma_rc
     res_be_d      = res_be_q;
     res_data_d    = res_data_q;
     res_dw_d      = res_dw_q;
+    res_owner_d   = res_owner_q;
+    pkt_region_d  = pkt_region_q;
+    pkt_owner_d   = pkt_owner_q;
 
     err_valid_o      = 1'b0;
+    err_owner_o      = '0;
+    bytes_in_owner_o = '0;
     err_status_o     = StSuccess;
     err_addr_o       = '0;
     bytes_in_o       = '0;
@@ -389,6 +416,8 @@ module peerbar_dma_rc
       pkt_wr_d      = cur_wr;
       pkt_buf_d     = cur_buf;
       pkt_tag_d     = d_tag[TagW-1:0];
+      pkt_region_d  = cur_region;
+      pkt_owner_d   = t.owner;
       pkt_start_d   = cur_start;
       pkt_end_d     = cur_end;
       pkt_base_d    = cur_base;
@@ -403,6 +432,7 @@ module peerbar_dma_rc
       if (tag_hit && is_err) begin
         // The read failed: report it; the tag stays held until the core releases it.
         err_valid_o  = 1'b1;
+        err_owner_o  = t.owner;
         err_status_o = err_code;
         err_addr_o   = t.addr;
         err_link_o   = (err_code == StBadCompletion) ? 2'd0 : 2'd1;
@@ -425,6 +455,7 @@ module peerbar_dma_rc
       res_be_d   = ext_be[35:32];
       res_data_d = ext_data[287:256];
       res_dw_d   = w + DwW'(8);
+      res_owner_d = first ? t.owner : pkt_owner_q;
       if (rc_tlast_i) begin
         flush_d = ext_be[35:32] != '0;
       end
@@ -448,11 +479,16 @@ module peerbar_dma_rc
     if (beat && rc_tlast_i) begin
       if (c_ok) begin
         if (!tags_q[ct].buf_dst) begin
-          bytes_in_o = dl;
+          bytes_in_o       = dl;
+          bytes_in_owner_o = tags_q[ct].owner;
         end
         tags_upd[ct].cur  = tags_q[ct].cur + 12'(dl);
         tags_upd[ct].rem  = tags_q[ct].rem - dl;
         tags_upd[ct].dest = tags_q[ct].dest + Bar2SizeLog2'(dl);
+        if (tags_q[ct].buf_dst) begin
+          // Within its fetch buffer region (the index wraps, the region bit stays).
+          tags_upd[ct].dest[Bar2SizeLog2-1:FetchLog2] = tags_q[ct].dest[Bar2SizeLog2-1:FetchLog2];
+        end
         if (tags_q[ct].rem == dl) begin
           tags_upd[ct].live = 1'b0;  // every byte is in
         end
@@ -465,6 +501,7 @@ module peerbar_dma_rc
         // the read failed with a malformed completion.
         if (c_hit && !c_err && !(c_ok && tags_q[ct].rem == dl)) begin
           err_valid_o  = 1'b1;
+          err_owner_o  = tags_q[ct].owner;
           err_status_o = StBadCompletion;
           err_addr_o   = tags_q[ct].addr;
           tags_upd[ct].live = 1'b0;
@@ -475,17 +512,19 @@ module peerbar_dma_rc
       end
     end
 
-    // The engine's own timeout, one slot per cycle: the job fails with C5h, the tag stays held
-    // by the core (and here) until the core releases it; the slot moves on.
-    if (tags_q[scan_q].live &&
+    // The engine's own timeout, one slot per cycle: the owner fails with C5h, the tag stays
+    // held by the core (and here) until the core releases it; the slot moves on. Only one
+    // failure is reported per cycle: when a completion already failed a read in this cycle, the
+    // timeout waits for the scan's next round (the read may belong to another owner, which must
+    // hear of it).
+    if (tags_q[scan_q].live && !err_valid_o &&
         (now_q - tags_q[scan_q].ts) >= timeout_i &&
         !(first && d_tag[TagW-1:0] == scan_q) && !(beat && rc_tlast_i && ct == scan_q)) begin
-      if (!err_valid_o) begin
-        err_valid_o  = 1'b1;
-        err_status_o = StTimeout;
-        err_addr_o   = tags_q[scan_q].addr;
-      end
-      err_link_o = err_link_o + 2'd1;
+      err_valid_o  = 1'b1;
+      err_owner_o  = tags_q[scan_q].owner;
+      err_status_o = StTimeout;
+      err_addr_o   = tags_q[scan_q].addr;
+      err_link_o   = err_link_o + 2'd1;
       tags_upd[scan_q].live = 1'b0;
     end
 
@@ -540,6 +579,7 @@ module peerbar_dma_rc
       tags_d[alloc_tag_i].live    = 1'b1;
       tags_d[alloc_tag_i].gen     = next_gen[alloc_tag_i];
       tags_d[alloc_tag_i].buf_dst = alloc_buf_i;
+      tags_d[alloc_tag_i].owner   = alloc_owner_i;
       tags_d[alloc_tag_i].cur     = alloc_addr_i[11:0];
       tags_d[alloc_tag_i].rem     = alloc_len_i;
       tags_d[alloc_tag_i].dest    = alloc_dest_i;
@@ -549,8 +589,8 @@ module peerbar_dma_rc
       held_count_d = held_count_upd + 9'd1;
     end
 
-    if (kill_i) begin
-      for (int unsigned i = 0; i < NumTags; i++) begin
+    for (int unsigned i = 0; i < NumTags; i++) begin
+      if (kill_i[tags_d[i].owner]) begin
         tags_d[i].live = 1'b0;
       end
     end
@@ -584,6 +624,9 @@ module peerbar_dma_rc
       res_be_q      <= '0;
       res_data_q    <= '0;
       res_dw_q      <= '0;
+      res_owner_q   <= '0;
+      pkt_region_q  <= 1'b0;
+      pkt_owner_q   <= '0;
       fbuf_q        <= '0;
     end else begin
       tags_q        <= tags_d;
@@ -612,26 +655,27 @@ module peerbar_dma_rc
       res_be_q      <= res_be_d;
       res_data_q    <= res_data_d;
       res_dw_q      <= res_dw_d;
+      res_owner_q   <= res_owner_d;
+      pkt_region_q  <= pkt_region_d;
+      pkt_owner_q   <= pkt_owner_d;
       fbuf_q        <= fbuf_d;
     end
   end
 
   // Outputs
   always_comb begin
-    data_live_o = 1'b0;
-    buf_live_o  = 1'b0;
+    owner_busy_o = '0;
     for (int unsigned i = 0; i < NumTags; i++) begin
       if (tags_q[i].live) begin
-        if (tags_q[i].buf_dst) begin
-          buf_live_o = 1'b1;
-        end else begin
-          data_live_o = 1'b1;
-        end
+        owner_busy_o[tags_q[i].owner] = 1'b1;
       end
     end
+    if (flush_q) begin
+      owner_busy_o[res_owner_q] = 1'b1;
+    end
+    bar2_wr_busy_o = (in_pkt_q && pkt_wr_q) || flush_q;
     // Tags the core holds (reads abandoned by a failed job included), saturating.
     tags_in_flight_o = (held_count_q > 9'd127) ? 7'd127 : 7'(held_count_q);
-    wr_busy_o        = in_pkt_q || flush_q;
     fbuf_o           = fbuf_q;
   end
 

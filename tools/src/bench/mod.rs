@@ -44,8 +44,10 @@ Measure DMA throughput over every combination of --op x --entry-sizes x --list-l
 For each combination the tool creates the queue pairs (0, 1, ...), and on each submits --jobs
 jobs, keeping up to the queue depth in flight per queue. Every job is one list of list-length
 entries of entry-size bytes each, laid out back to back in a host DMA buffer (one per queue),
-moved to (PULL) or from (PUSH) the queue's own BAR2 slice; the tool polls the completion
-queues (no interrupts). When all jobs have completed it reports the payload bytes, the wall time
+moved to (PULL) or from (PUSH) the queue's own BAR2 slice. A slice holds one job range per job
+in flight (the queue depth, at most 8, as many as BAR2 holds for every queue), used in turn:
+the engine overlaps jobs, but runs a PULL only after an earlier PULL to the same BAR2 bytes has
+landed. The tool polls the completion queues (no interrupts). When all jobs have completed it reports the payload bytes, the wall time
 (first submission to last completion) and, on the simulated endpoint, the simulated cycles the
 engine was active (SimStats::dma_active_cycles).
 
@@ -569,12 +571,26 @@ struct Lane {
     queue: peerbar::dma::QueuePair,
     sgl: Arc<PreparedSgl>,
     peer: Arc<peerbar::dma::PeerSlice>,
+    /// Job ranges in `peer`, used in turn.
+    ranges: u32,
     submitted: u32,
     completed: u64,
     /// The interface's fewest cycles for one job of this lane (0 on hardware).
     ideal_per_job: u64,
     in_flight: std::collections::VecDeque<(u32, Ticket)>,
     _host: Arc<DmaBuffer>,
+}
+
+/// Most BAR2 job ranges a queue uses in turn.
+const MAX_RANGES: u32 = 8;
+
+/// BAR2 job ranges per queue: one per job in flight (the queue depth), at most MAX_RANGES, as
+/// many as fit when every queue has the same number (at least one: `run` checked that one job's
+/// range per queue fits). Jobs in flight on distinct ranges overlap in the engine; a PULL waits
+/// for an earlier one that writes the same BAR2 bytes (docs/dma-engine.md, "Job order").
+fn ranges_per_queue(bar2_len: u64, queues: u32, job_bytes: u64, depth: u32) -> u32 {
+    let fit = bar2_len / (u64::from(queues) * job_bytes).max(1);
+    (fit.min(u64::from(depth.min(MAX_RANGES))) as u32).max(1)
 }
 
 /// Runs one combination. The outer error is a device error; the inner one a job that
@@ -602,9 +618,16 @@ fn run_combo(
             PreparedSgl::build(dma.memory(), &list, &SglBuilder::default())
                 .context("building the SGL")?,
         );
+        // Up to MAX_RANGES job ranges per queue, as many as the queue depth uses and BAR2 holds.
+        let ranges = ranges_per_queue(
+            dma.peer_memory().bar_len(),
+            u32::from(c.queues),
+            job_bytes,
+            c.queue_depth,
+        );
         let peer = Arc::new(
             dma.peer_memory()
-                .alloc(job_bytes, 4096)
+                .alloc(job_bytes * u64::from(ranges), 4096)
                 .context("allocating a BAR2 slice")?,
         );
         let ideal_per_job = link.map_or(0, |link| {
@@ -626,6 +649,7 @@ fn run_combo(
                 .with_context(|| format!("creating queue {q}"))?,
             sgl,
             peer,
+            ranges,
             submitted: 0,
             completed: 0,
             ideal_per_job,
@@ -644,7 +668,9 @@ fn run_combo(
     };
     let submit = |lane: &mut Lane| -> anyhow::Result<()> {
         while more(lane) && lane.in_flight.len() < c.queue_depth as usize {
-            let peer = PeerRange::whole(&lane.peer)?;
+            let at = u64::from(lane.submitted % lane.ranges) * job_bytes;
+            let len = u32::try_from(job_bytes).context("a job over 4 GiB - 1 bytes")?;
+            let peer = PeerRange::new(&lane.peer, at, len)?;
             let list = Sgl::Prepared(Arc::clone(&lane.sgl));
             let job = match c.op {
                 Op::Pull => Job::Pull { peer, list },

@@ -188,3 +188,15 @@ fn wall_clock_rows_show_mb_per_s_and_jobs_per_s_without_the_ideal() {
         "{s}"
     );
 }
+
+#[test]
+fn each_job_in_flight_gets_its_own_bar2_range_while_bar2_holds_them() {
+    const MIB: u64 = 1 << 20;
+    // 4 KiB jobs, 1 MiB BAR2: one range per job in flight, at most MAX_RANGES.
+    assert_eq!(ranges_per_queue(MIB, 1, 4096, 1), 1);
+    assert_eq!(ranges_per_queue(MIB, 4, 4096, 4), 4);
+    assert_eq!(ranges_per_queue(MIB, 4, 4096, 16), MAX_RANGES);
+    // 256 KiB jobs on 4 queues fill BAR2 with one range each; on 2 queues two fit.
+    assert_eq!(ranges_per_queue(MIB, 4, 256 * 1024, 16), 1);
+    assert_eq!(ranges_per_queue(MIB, 2, 256 * 1024, 16), 2);
+}
