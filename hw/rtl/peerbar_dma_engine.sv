@@ -3,7 +3,8 @@
 //
 // Jobs overlap in three units:
 // - SQ fetch: SQ entries are read ahead into an 8-entry FIFO, up to 8 per MemRd (MRRS, 4 KiB,
-//   the ring's end and the tail permitting), queues taken round robin one read at a time. The
+//   the ring's end and the tail permitting), queues taken round robin per read, two reads in
+//   flight at most. The
 //   FIFO is emptied and refetched from each queue's SQ head whenever a queue is enabled or
 //   disabled (DMA_CONTROL.RESET, a ring fault) so that no job is lost or run twice.
 // - The job unit (the main FSM) takes the FIFO's entries in order, decodes one and moves its
@@ -127,9 +128,10 @@ module peerbar_dma_engine
   // Job slots: jobs handed over by the job unit and not yet retired.
   localparam int unsigned NumJobs = 8;
   localparam int unsigned JW = 3;  // log2(NumJobs)
-  // Read owners (peerbar_dma_rc): job slot j is owner j, the SQ fetch is OwnSq.
+  // SQ reads in flight at once (each has its own owner; sf_trk_q holds one bit per slot).
+  localparam int unsigned SqReads = 2;
+  // Read owners (peerbar_dma_rc): job slot j is owner j, SQ read k is owner NumJobs + k.
   localparam int unsigned OwnW = 4;
-  localparam logic [OwnW-1:0] OwnSq = 4'd8;
 
   ///////////////
   // Helpers   //
@@ -200,12 +202,14 @@ module peerbar_dma_engine
   logic [SqSlots-1:0][QW-1:0] sf_qid_q, sf_qid_d;    // each slot's queue
   logic [SqSlots-1:0]         sf_ready_q, sf_ready_d; // its entry has arrived (or failed)
   logic [SqSlots-1:0]         sf_fault_q, sf_fault_d; // its read failed
-  logic                       sf_busy_q, sf_busy_d;   // an SQ read is in flight
-  logic [SW:0]                sf_first_q, sf_first_d; // its first slot
-  logic [SW:0]                sf_n_q, sf_n_d;         // its entries
+  logic [SqSlots-1:0]         sf_trk_q, sf_trk_d;     // the SQ read that fills it
+  // SQ reads: in flight, first slot, entries, and how a failed one failed
+  logic [SqReads-1:0]         sf_busy_q, sf_busy_d;
+  logic [SqReads-1:0][SW:0]   sf_first_q, sf_first_d;
+  logic [SqReads-1:0][SW:0]   sf_n_q, sf_n_d;
+  logic [SqReads-1:0][7:0]    sf_st_q, sf_st_d;
+  logic [SqReads-1:0][63:0]   sf_ea_q, sf_ea_d;
   logic                       sf_halt_q, sf_halt_d;   // a failed read waits in the FIFO
-  logic [7:0]                 sf_st_q, sf_st_d;       // its status
-  logic [63:0]                sf_ea_q, sf_ea_d;       // its bus address
 
   // Job slots (retire ring): pointers with a wrap bit. The job unit's job owns slot jw.
   typedef struct packed {
@@ -591,7 +595,7 @@ module peerbar_dma_engine
     if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
     if (n > sf_free) n = sf_free;
     sf_n    = n;
-    sf_want = dma_enable_i && bus_master_i && !dma_reset_i && pick_valid && !sf_busy_q &&
+    sf_want = dma_enable_i && bus_master_i && !dma_reset_i && pick_valid && !(&sf_busy_q) &&
               !sf_halt_q && !sf_flush && n != '0 &&
               (sf_free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
   end
@@ -803,6 +807,7 @@ module peerbar_dma_engine
     sf_ready_d    = sf_ready_q;
     sf_fault_d    = sf_fault_q;
     sf_busy_d     = sf_busy_q;
+    sf_trk_d      = sf_trk_q;
     sf_first_d    = sf_first_q;
     sf_n_d        = sf_n_q;
     sf_halt_d     = sf_halt_q;
@@ -910,8 +915,8 @@ module peerbar_dma_engine
           jq_d = sf_qid_q[sf_rd_q[SW-1:0]];
           sx_d = sf_rd_q[SW-1:0];
           if (sf_fault_q[sf_rd_q[SW-1:0]]) begin
-            status_d = sf_st_q;
-            eaddr_d  = sf_ea_q;
+            status_d = sf_st_q[sf_trk_q[sf_rd_q[SW-1:0]]];
+            eaddr_d  = sf_ea_q[sf_trk_q[sf_rd_q[SW-1:0]]];
             state_d  = StRingFault;
           end else begin
             state_d = StDecode;
@@ -1398,6 +1403,8 @@ module peerbar_dma_engine
     //////////////
 
     if (sf_go) begin
+      logic k;  // a free SQ read
+      k = sf_busy_q[0];
       rq_valid_d  = 1'b1;
       rq_data_d   = {128'd0, rq_desc(sf_addr[63:2], 11'({sf_n, 4'd0}), 1'b0, slot_tag[free_tag])};
       rq_keep_d   = 8'h0F;
@@ -1406,7 +1413,7 @@ module peerbar_dma_engine
       ld_jq       = pick;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
-      alloc_owner = OwnSq;
+      alloc_owner = OwnW'(NumJobs) + OwnW'(k);
       alloc_addr  = sf_addr;
       alloc_len   = 13'({sf_n, 6'd0});
       alloc_dest  = B'(2 ** FL) + B'({sf_wr_q[SW-1:0], 6'd0});
@@ -1415,32 +1422,37 @@ module peerbar_dma_engine
           sf_qid_d[i]   = pick;
           sf_ready_d[i] = 1'b0;
           sf_fault_d[i] = 1'b0;
+          sf_trk_d[i]   = k;
         end
       end
       sf_ptr_d[pick] = (17'(sf_ptr_q[pick]) + 17'(sf_n) ==
                         17'(queue_cfg_i[pick].sq_size_m1) + 17'd1) ? 16'd0
                                                                    : sf_ptr_q[pick] + 16'(sf_n);
       sf_wr_d    = sf_wr_q + sf_n;
-      sf_busy_d  = 1'b1;
-      sf_first_d = sf_wr_q;
-      sf_n_d     = sf_n;
-      rr_d       = pick;
+      sf_busy_d[k]  = 1'b1;
+      sf_first_d[k] = sf_wr_q;
+      sf_n_d[k]     = sf_n;
+      rr_d          = pick;
     end
-    if (sf_busy_q && (rc_err_valid && rc_err_owner == OwnSq || !owner_busy[OwnSq])) begin
-      // The read is done, or it failed: its entries fail in turn (StRingFault), and no other
-      // read goes out until the FIFO is refetched.
-      for (int unsigned i = 0; i < SqSlots; i++) begin
-        if ((SW + 1)'(SW'(SW'(i) - sf_first_q[SW-1:0])) < sf_n_q) begin
-          sf_ready_d[i] = 1'b1;
-          sf_fault_d[i] = rc_err_valid && rc_err_owner == OwnSq;
+    for (int unsigned k = 0; k < SqReads; k++) begin
+      logic failed;
+      failed = rc_err_valid && rc_err_owner == OwnW'(NumJobs + k);
+      if (sf_busy_q[k] && (failed || !owner_busy[NumJobs + k])) begin
+        // The read is done, or it failed: its entries fail in turn (StRingFault), and no other
+        // read goes out until the FIFO is refetched.
+        for (int unsigned i = 0; i < SqSlots; i++) begin
+          if ((SW + 1)'(SW'(SW'(i) - sf_first_q[k][SW-1:0])) < sf_n_q[k]) begin
+            sf_ready_d[i] = 1'b1;
+            sf_fault_d[i] = failed;
+          end
         end
+        if (failed) begin
+          sf_halt_d    = 1'b1;
+          sf_st_d[k]   = rc_err_status;
+          sf_ea_d[k]   = rc_err_addr;
+        end
+        sf_busy_d[k] = 1'b0;
       end
-      if (rc_err_valid && rc_err_owner == OwnSq) begin
-        sf_halt_d = 1'b1;
-        sf_st_d   = rc_err_status;
-        sf_ea_d   = rc_err_addr;
-      end
-      sf_busy_d = 1'b0;
     end
 
     for (int unsigned q = 0; q < NumQueues; q++) begin
@@ -1457,9 +1469,9 @@ module peerbar_dma_engine
       sf_wr_d    = sf_rd_d;
       sf_ready_d = '0;
       sf_fault_d = '0;
-      sf_busy_d  = 1'b0;
+      sf_busy_d  = '0;
       sf_halt_d  = 1'b0;
-      kill[OwnSq] = 1'b1;
+      kill[NumJobs +: SqReads] = '1;
       sf_ptr_d   = sq_head_d;
       if (state_q == StDecode && sf_rd_d == sf_rd_q) begin
         state_d = StIdle;
@@ -1478,7 +1490,8 @@ module peerbar_dma_engine
       sf_qid_q      <= '0;
       sf_ready_q    <= '0;
       sf_fault_q    <= '0;
-      sf_busy_q     <= 1'b0;
+      sf_busy_q     <= '0;
+      sf_trk_q      <= '0;
       sf_first_q    <= '0;
       sf_n_q        <= '0;
       sf_halt_q     <= 1'b0;
@@ -1559,6 +1572,7 @@ module peerbar_dma_engine
       sf_ready_q    <= sf_ready_d;
       sf_fault_q    <= sf_fault_d;
       sf_busy_q     <= sf_busy_d;
+      sf_trk_q      <= sf_trk_d;
       sf_first_q    <= sf_first_d;
       sf_n_q        <= sf_n_d;
       sf_halt_q     <= sf_halt_d;
@@ -1663,7 +1677,7 @@ module peerbar_dma_engine
       end
     end
     // A beat in either slice is work too: the simulation clocks the model while busy.
-    busy_o = state_q != StIdle || rt_has || sf_busy_q || rq_valid_q || rq_out_valid ||
+    busy_o = state_q != StIdle || rt_has || (|sf_busy_q) || rq_valid_q || rq_out_valid ||
              rc_out_valid || (|owner_busy) || pend_valid ||
              (dma_enable_i && bus_master_i && (|q_ready || sf_rd_q != sf_wr_q));
   end

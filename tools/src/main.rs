@@ -49,7 +49,8 @@ const AFTER_HELP: &str = "\
 Targets:
   Without --device, peerbar drives the simulated endpoint: the RTL in hw/rtl under Verilator,
   wrapped in a model of the PCIe hard block. --mps, --mrrs and --rcb set what the simulated
-  host configured; --trace writes an FST waveform of the simulation.
+  host configured, --host-latency how long its memory takes to answer a read; --trace writes
+  an FST waveform of the simulation.
   With --device <BDF> it drives the real board through VFIO: the function must be bound to
   vfio-pci and the IOMMU enabled; peerbar says precisely what is missing otherwise.
   With --device vfio-user:PATH it drives the one simulation `peerbar sim serve --socket PATH`
@@ -159,6 +160,12 @@ pub struct GlobalOpts {
     /// Simulation only: Read Completion Boundary of the simulated root port, in bytes (64 or 128).
     #[arg(long, global = true, value_name = "BYTES")]
     pub rcb: Option<u16>,
+
+    /// Simulation only: the simulated host's read latency, from a DMA read to its first
+    /// completion, in nanoseconds (a multiple of 4 ns, the 250 MHz cycle; 4 to 100000; default
+    /// 800).
+    #[arg(long, global = true, value_name = "NS")]
+    pub host_latency: Option<u32>,
 }
 
 /// `--vfio`: clap shows the driver's message and exits with status 2 on a bad value.

@@ -255,13 +255,15 @@ pub(crate) fn ssd_bdf(endpoint: Bdf, nvme: &str) -> anyhow::Result<Bdf> {
     Ok(ssd)
 }
 
-/// The first simulation-only global option given (--trace, --mps, --mrrs, --rcb), if any.
+/// The first simulation-only global option given (--trace, --mps, --mrrs, --rcb,
+/// --host-latency), if any.
 pub fn simulation_option_given(opts: &GlobalOpts) -> Option<&'static str> {
     [
         (opts.trace.is_some(), "--trace"),
         (opts.mps.is_some(), "--mps"),
         (opts.mrrs.is_some(), "--mrrs"),
         (opts.rcb.is_some(), "--rcb"),
+        (opts.host_latency.is_some(), "--host-latency"),
     ]
     .into_iter()
     .find_map(|(given, name)| given.then_some(name))
@@ -332,6 +334,15 @@ pub(crate) fn sim_config(opts: &GlobalOpts) -> anyhow::Result<SimConfig> {
             )));
         }
         config.rcb = rcb;
+    }
+    if let Some(ns) = opts.host_latency {
+        if !(4..=100_000).contains(&ns) || ns % 4 != 0 {
+            return Err(usage_error(format!(
+                "--host-latency {ns}: the host's read latency must be a multiple of 4 ns (the \
+                 250 MHz cycle) from 4 to 100000 ns"
+            )));
+        }
+        config.rc_latency_cycles = ns / 4;
     }
     Ok(config)
 }

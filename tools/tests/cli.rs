@@ -115,6 +115,11 @@ fn bad_mps_is_a_usage_error() {
     assert_eq!(r.code, EXIT_USAGE);
     let r = run(&["--rcb", "32", "info"]);
     assert_eq!(r.code, EXIT_USAGE);
+    for latency in ["0", "801", "100004"] {
+        let r = run(&["--host-latency", latency, "info"]);
+        assert_eq!(r.code, EXIT_USAGE, "--host-latency {latency}");
+        assert!(r.stderr.contains("multiple of 4 ns"), "{}", r.stderr);
+    }
 }
 
 #[test]

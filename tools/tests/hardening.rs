@@ -315,6 +315,7 @@ fn simulation_options_are_refused_where_no_simulation_runs() {
         ("--mps", "512"),
         ("--mrrs", "1024"),
         ("--rcb", "128"),
+        ("--host-latency", "1000"),
     ] {
         for command in [&["topology"][..], &["vfio-check", "--nvme", "01:00.0"][..]] {
             let mut args = vec![option, value];
