@@ -490,6 +490,59 @@ fn jobs_in_flight_take_effect_in_order() {
     assert_eq!(results[4], 4096);
 }
 
+/// With jobs in flight together, a failed read fails its own job only: each read carries its
+/// job, and the others move every byte (docs/dma-engine.md, "Job order").
+#[test]
+fn a_failed_read_fails_only_its_own_job_among_jobs_in_flight() {
+    use peerbar_sim::ReadFault;
+    const LEN: usize = 8192;
+    let (sim, dma) = default_engine();
+    dma.set_completion_timeout_cycles(2_000).unwrap();
+    let q = dma.create_queue(QueueConfig::new(1)).unwrap();
+    let faults = [(3, ReadFault::UnsupportedRequest), (6, ReadFault::Dropped)];
+    let mut jobs = Vec::new();
+    for i in 0..8u64 {
+        let host = Arc::new(dma.memory().alloc(LEN).unwrap());
+        let data = pattern(100 + i, LEN);
+        host.write(0, &data).unwrap();
+        let slice = Arc::new(dma.peer_memory().alloc(LEN as u64, 4096).unwrap());
+        if let Some((_, fault)) = faults.iter().find(|(job, _)| *job == i) {
+            let page = host.bus_addr().get() + 4096;
+            sim.inject_read_fault(page..page + 1, *fault);
+        }
+        let mut list = DataList::new();
+        list.push_buffer(&host, 0, LEN as u32 / 2).unwrap();
+        list.push_buffer(&host, LEN / 2, LEN as u32 / 2).unwrap();
+        let peer = PeerRange::whole(&slice).unwrap();
+        jobs.push((
+            q.submit(Job::Pull {
+                peer,
+                list: Sgl::List(list),
+            })
+            .unwrap(),
+            slice,
+            data,
+        ));
+    }
+    for (i, (ticket, slice, data)) in jobs.into_iter().enumerate() {
+        let done = ticket.wait(WAIT).map_err(|e| why(&sim, e)).unwrap();
+        let want = match faults.iter().find(|(job, _)| *job == i as u64) {
+            Some((_, ReadFault::UnsupportedRequest)) => StatusCode::UnsupportedRequest,
+            Some(_) => StatusCode::CompletionTimeout,
+            None => StatusCode::Success,
+        };
+        assert_eq!(done.status, want, "job {i}");
+        if want == StatusCode::Success {
+            assert_eq!(done.result, LEN as u32, "job {i}");
+            assert!(
+                bar2(&sim, slice.offset().get(), LEN) == data,
+                "job {i}: BAR2"
+            );
+        }
+    }
+    assert!(sim.failure().is_none());
+}
+
 #[test]
 fn interrupt_mode_delivers_completions() {
     let (sim, dma) = default_engine();
