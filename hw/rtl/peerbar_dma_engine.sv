@@ -255,6 +255,8 @@ module peerbar_dma_engine
   logic [RingDw-1:0] f_valid_q, f_valid_d; // ring DWORDs holding fetched bytes
   logic [16:0]     dcount_q, dcount_d;
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
+  logic            blk_adv_q, blk_adv_d;   // PUSH: the walker has moved past the Data Block
+  logic            chain_next_q, chain_next_d; // PUSH: the last packet chains into the next one
   logic [7:0]      err_st_q, err_st_d;
   logic [63:0]     err_ea_q, err_ea_d;    // bus address of that failed read
 
@@ -660,7 +662,7 @@ module peerbar_dma_engine
   // in flight, each within 4 KiB, MRRS and the segment), whenever at least 128 bytes (or the
   // rest of the segment) are free. The RQ register is shared with the data reads; the prefetch
   // goes first.
-  logic        f_want, f_go;
+  logic        f_need, f_want, f_go;
   logic [12:0] f_len;
   always_comb begin
     logic [12:0] free, to4k, want;
@@ -668,10 +670,14 @@ module peerbar_dma_engine
     to4k   = 13'd4096 - 13'(seg_addr_q[11:0]);
     want   = 13'(min32(seg_rem_q, 32'd128));
     f_len  = 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
-    f_want = in_list_q && seg_rem_q != '0 && free >= want &&
-             state_q inside {StDesc, StPullReq, StPushSetup};
+    f_need = in_list_q && seg_rem_q != '0 && free >= want;
+    f_want = f_need && state_q inside {StDesc, StPullReq, StPushSetup};
   end
   assign f_go = f_want && can_read;
+
+  assign next_ok = in_list_q && blk_adv_q && x_len_q == '0 && !dcount_q[16] && d_ready &&
+                   d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
+                   !f_need;
 
   // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
   // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
@@ -683,9 +689,9 @@ module peerbar_dma_engine
     r_len   = 13'(min32(x_len_q, 32'(to_mrrs)));
   end
 
-  // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc the
-  // first packet of the current descriptor), split at MPS-aligned addresses (see the MemRd
-  // split below).
+  // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
+  // during the last packet of a Data Block, the first packet of the ring's current descriptor),
+  // split at MPS-aligned addresses (see the MemRd split below).
   logic [63:0]    n_addr;
   logic [31:0]    n_xlen;
   logic [12:0]    n_len, n_lanes;
@@ -694,8 +700,8 @@ module peerbar_dma_engine
   logic [DwW-1:0] n_c0;
   always_comb begin
     logic [12:0] to_mps;
-    n_addr  = (state_q == StDesc) ? d_addr : x_addr_q;
-    n_xlen  = (state_q == StDesc) ? d_len : x_len_q;
+    n_addr  = (state_q == StDesc || x_len_q == '0) ? d_addr : x_addr_q;
+    n_xlen  = (state_q == StDesc || x_len_q == '0) ? d_len : x_len_q;
     to_mps  = mps - (13'(n_addr[11:0]) & (mps - 13'd1));
     n_len   = 13'(min32(n_xlen, 32'(to_mps)));
     n_dbe   = dw_be(n_addr[1:0], n_len);
@@ -704,14 +710,18 @@ module peerbar_dma_engine
     n_lanes = 13'd4 + 13'(n_dbe[18:8]);
   end
 
-  // Back-to-back PUSH packets of one Data Block: when the last beat needs no BAR2 chunk beyond
-  // its own, the second-to-last and last beats read the next packet's first two chunks instead.
+  // Back-to-back PUSH packets: when the last beat needs no BAR2 chunk beyond its own, the
+  // second-to-last and last beats read the next packet's first two chunks instead. The next
+  // packet is the Data Block's next one, or, after its last, the first of the next descriptor
+  // in the ring: the walker moves past a Data Block's descriptor as its last packet is loaded
+  // (blk_adv_q), so that descriptor is the ring's current one during that packet. It follows at
+  // once only when it is a Data Block that StDesc would start right away (next_ok) and the ring
+  // needs no refill (a MemRd goes out between packets, in StDesc).
   logic adv;        // the PUSH Data Block is done: go on with the next descriptor
   logic push_load;  // load the next PUSH packet's parameters
   logic consume;  // the walker is done with the current ring descriptor
-  logic p_chain;
-  assign p_chain = x_len_q != '0 && !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q &&
-                   !err_pend_q;
+  logic p_chain_ok, next_ok;
+  assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
 
   // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1).
   sq_entry_t sqe;
@@ -845,6 +855,8 @@ module peerbar_dma_engine
     f_valid_d     = f_valid_q | fbuf_we[RingDw-1:0];
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
+    blk_adv_d     = blk_adv_q;
+    chain_next_d  = 1'b0;
     err_st_d      = err_st_q;
     err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
@@ -965,6 +977,7 @@ module peerbar_dma_engine
           f_fill_d   = '0;
           f_valid_d  = '0;
           err_pend_d = 1'b0;
+          blk_adv_d  = 1'b0;
           dcount_d   = '0;
           eaddr_d    = '0;
           state_d    = StFinish;
@@ -1115,8 +1128,11 @@ module peerbar_dma_engine
 
       StPushSetup: begin
         if (x_len_q == '0) begin
-          state_d = StDesc;
-          if (in_list_q && !d_last_in_seg) begin
+          state_d   = StDesc;
+          blk_adv_d = 1'b0;
+          if (blk_adv_q) begin
+            // The walker has already moved on.
+          end else if (in_list_q && !d_last_in_seg) begin
             consume    = 1'b1;
             seg_left_d = seg_left_q - 32'd16;
           end else if (rem_q == '0) begin
@@ -1153,18 +1169,24 @@ module peerbar_dma_engine
           p_lo_d    = hi_lanes;
           p_chunk_d = p_chunk_q + DwW'(8);
           p_beat_d  = p_beat_q + 9'd1;
-          if (p_chain && p_beat_q == p_beats_q - 9'd2) begin
-            rd = n_c0;                          // the next packet's first chunk
+          if (p_chain_ok && (x_len_q != '0 || next_ok) && p_beat_q == p_beats_q - 9'd2) begin
+            rd           = n_c0;                // the next packet's first chunk
+            chain_next_d = x_len_q == '0;
           end
           if (push_last) begin
             ev_o.bytes_out = p_len_q;
             result_d       = result_q + 32'(p_len_q);
             state_d        = abort_q ? StIdle : StPushSetup;
             abort_d        = 1'b0;
-            if (p_chain) begin
+            if (p_chain_ok && (x_len_q != '0 || chain_next_q)) begin
               // The next packet follows on the next cycle: its first chunk is on the memory
-              // output now, its second is read now.
+              // output now, its second is read now. Into the next descriptor: what StDesc
+              // does when it starts a Data Block.
               push_load = 1'b1;
+              if (x_len_q == '0) begin
+                rem_d    = rem_q - d_len;
+                dcount_d = dcount_q + 17'd1;
+              end
               rd        = n_c0 + DwW'(8);
               p_chunk_d = n_c0 + DwW'(16);
               for (int unsigned j = 0; j < 8; j++) begin
@@ -1229,12 +1251,22 @@ module peerbar_dma_engine
       x_addr_d      = n_addr + 64'(n_len);
       x_len_d       = n_xlen - 32'(n_len);
       ptr_d         = ptr_q + B'(n_len);
+      // The packet ends its Data Block: the walker moves past the descriptor now.
+      blk_adv_d     = 1'b0;
+      if (n_xlen == 32'(n_len) && in_list_q && !d_last_in_seg) begin
+        consume    = 1'b1;
+        seg_left_d = seg_left_q - 32'd16;
+        blk_adv_d  = 1'b1;
+      end
     end
 
     // Next descriptor after the last PUSH packet of a Data Block (as in StPushSetup)
     if (adv) begin
-      state_d = StDesc;
-      if (in_list_q && !d_last_in_seg) begin
+      state_d   = StDesc;
+      blk_adv_d = 1'b0;
+      if (blk_adv_q) begin
+        // The walker has already moved on (push_load).
+      end else if (in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - 32'd16;
       end else if (rem_q == '0) begin
@@ -1530,6 +1562,8 @@ module peerbar_dma_engine
       f_valid_q     <= '0;
       dcount_q      <= '0;
       err_pend_q    <= 1'b0;
+      blk_adv_q     <= 1'b0;
+      chain_next_q  <= 1'b0;
       err_st_q      <= '0;
       err_ea_q      <= '0;
       x_addr_q      <= '0;
@@ -1611,6 +1645,8 @@ module peerbar_dma_engine
       f_valid_q     <= f_valid_d;
       dcount_q      <= dcount_d;
       err_pend_q    <= err_pend_d;
+      blk_adv_q     <= blk_adv_d;
+      chain_next_q  <= chain_next_d;
       err_st_q      <= err_st_d;
       err_ea_q      <= err_ea_d;
       x_addr_q      <= x_addr_d;
