@@ -325,74 +325,53 @@ fn scopes<'a>(map: &'a RegMap, g: &str) -> Vec<Scope<'a>> {
     out
 }
 
+/// The access helpers every register file uses, in the package.
+const HELPERS: &str = r#"
+  // The register files' address decode (peerbar_GROUP_reg_file): one-hot fields of a
+  // DWORD address (bits 13:10, 9:6, 5:3, 2:0), so that "the access is at DWORD dw" is
+  // an AND of four bits of a registered decode.
+  typedef struct packed {
+    logic [15:0] f3;
+    logic [15:0] f2;
+    logic [7:0]  f1;
+    logic [7:0]  f0;
+  } reg_dec_t;
+
+  function automatic reg_dec_t reg_decode(logic [13:0] a);
+    reg_dec_t d;
+    d = '0;
+    d.f3[a[13:10]] = 1'b1;
+    d.f2[a[9:6]]   = 1'b1;
+    d.f1[a[5:3]]   = 1'b1;
+    d.f0[a[2:0]]   = 1'b1;
+    return d;
+  endfunction
+
+  function automatic logic reg_hit(reg_dec_t d, logic [13:0] dw);
+    return d.f3[dw[13:10]] && d.f2[dw[9:6]] && d.f1[dw[5:3]] && d.f0[dw[2:0]];
+  endfunction
+
+  // old with the bytes of data that be enables.
+  function automatic logic [31:0] reg_merge_be(logic [31:0] old, logic [31:0] data,
+                                              logic [3:0] be);
+    logic [31:0] r;
+    r = old;
+    for (int unsigned i = 0; i < 4; i++) begin
+      if (be[i]) begin
+        r[8*i +: 8] = data[8*i +: 8];
+      end
+    end
+    return r;
+  endfunction
+
+  // The structs' member names come from the register map; C++ words among them are
+  // harmless (Verilator renames its C++ symbols).
+  // verilator lint_off SYMRSVDWORD
+"#;
+
 /// The package part: the access helpers every register file uses, then each group's structs.
 pub fn package_types(map: &RegMap) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "  // The register files' address decode (peerbar_GROUP_reg_file): one-hot fields of a"
-    );
-    let _ = writeln!(
-        o,
-        "  // DWORD address (bits 13:10, 9:6, 5:3, 2:0), so that \"the access is at DWORD dw\" is"
-    );
-    let _ = writeln!(o, "  // an AND of four bits of a registered decode.");
-    let _ = writeln!(o, "  typedef struct packed {{");
-    let _ = writeln!(o, "    logic [15:0] f3;");
-    let _ = writeln!(o, "    logic [15:0] f2;");
-    let _ = writeln!(o, "    logic [7:0]  f1;");
-    let _ = writeln!(o, "    logic [7:0]  f0;");
-    let _ = writeln!(o, "  }} reg_dec_t;");
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "  function automatic reg_dec_t reg_decode(logic [13:0] a);"
-    );
-    let _ = writeln!(o, "    reg_dec_t d;");
-    let _ = writeln!(o, "    d = '0;");
-    let _ = writeln!(o, "    d.f3[a[13:10]] = 1'b1;");
-    let _ = writeln!(o, "    d.f2[a[9:6]]   = 1'b1;");
-    let _ = writeln!(o, "    d.f1[a[5:3]]   = 1'b1;");
-    let _ = writeln!(o, "    d.f0[a[2:0]]   = 1'b1;");
-    let _ = writeln!(o, "    return d;");
-    let _ = writeln!(o, "  endfunction");
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "  function automatic logic reg_hit(reg_dec_t d, logic [13:0] dw);"
-    );
-    let _ = writeln!(
-        o,
-        "    return d.f3[dw[13:10]] && d.f2[dw[9:6]] && d.f1[dw[5:3]] && d.f0[dw[2:0]];"
-    );
-    let _ = writeln!(o, "  endfunction");
-    let _ = writeln!(o);
-    let _ = writeln!(o, "  // old with the bytes of data that be enables.");
-    let _ = writeln!(
-        o,
-        "  function automatic logic [31:0] reg_merge_be(logic [31:0] old, logic [31:0] data,"
-    );
-    let _ = writeln!(
-        o,
-        "                                              logic [3:0] be);"
-    );
-    let _ = writeln!(o, "    logic [31:0] r;");
-    let _ = writeln!(o, "    r = old;");
-    let _ = writeln!(o, "    for (int unsigned i = 0; i < 4; i++) begin");
-    let _ = writeln!(o, "      if (be[i]) begin");
-    let _ = writeln!(o, "        r[8*i +: 8] = data[8*i +: 8];");
-    let _ = writeln!(o, "      end");
-    let _ = writeln!(o, "    end");
-    let _ = writeln!(o, "    return r;");
-    let _ = writeln!(o, "  endfunction");
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "  // The structs' member names come from the register map; C++ words among them are"
-    );
-    let _ = writeln!(o, "  // harmless (Verilator renames its C++ symbols).");
-    let _ = writeln!(o, "  // verilator lint_off SYMRSVDWORD");
+    let mut o = HELPERS.to_owned();
     for g in &map.groups {
         for s in scopes(map, g) {
             for (to_hw, dir) in [(true, "reg2hw"), (false, "hw2reg")] {
@@ -457,6 +436,39 @@ fn reg_value(
     }
     terms.join(" | ")
 }
+
+/// The write decode of every register file: the addresses of the next cycle's write, decoded
+/// into one-hot fields, and the merge of a register with the write.
+const WRITE_DECODE: &str = r#"
+  // Write decode, a cycle early (the completer registers the address).
+  reg_dec_t [1:0] wr_dec_q;
+  always_ff @(posedge clk_i) begin
+    wr_dec_q[0] <= reg_decode(wr_dw_addr_next_i);
+    wr_dec_q[1] <= reg_decode(wr_dw_addr_next_i + 14'd1);
+  end
+
+  // The register at DWORD address dw after this cycle's write (old if it is not written).
+  function automatic logic [31:0] wr_merge(logic [31:0] old, logic [13:0] dw);
+    logic [3:0] be;
+    be = '0;
+    if (wr_valid_i) begin
+      be = (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+    end
+    return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
+  endfunction
+"#;
+
+/// Read stage 0 of every register file.
+const READ_DECODE: &str = r#"
+  // Read stage 0: the decoded offsets of the two DWORDs.
+  reg_dec_t [1:0] rd_dec_q;
+  always_ff @(posedge clk_i) begin
+    rd_dec_q[0] <= reg_decode(rd_dw_addr_i);
+    rd_dec_q[1] <= reg_decode(rd_dw_addr_i + 14'd1);
+  end
+
+"#;
 
 /// Generates the register file module of group `g`.
 pub fn module(map: &RegMap, g: &str, source: &str) -> String {
@@ -583,43 +595,7 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
         }
     }
 
-    // Write decode
-    let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "  // Write decode, a cycle early (the completer registers the address)."
-    );
-    let _ = writeln!(w, "  reg_dec_t [1:0] wr_dec_q;");
-    let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
-    let _ = writeln!(w, "    wr_dec_q[0] <= reg_decode(wr_dw_addr_next_i);");
-    let _ = writeln!(
-        w,
-        "    wr_dec_q[1] <= reg_decode(wr_dw_addr_next_i + 14'd1);"
-    );
-    let _ = writeln!(w, "  end");
-    let _ = writeln!(w);
-    let _ = writeln!(w, "  // The register at DWORD address dw after this cycle's write (old if it is not written).");
-    let _ = writeln!(
-        w,
-        "  function automatic logic [31:0] wr_merge(logic [31:0] old, logic [13:0] dw);"
-    );
-    let _ = writeln!(w, "    logic [3:0] be;");
-    let _ = writeln!(w, "    be = '0;");
-    let _ = writeln!(w, "    if (wr_valid_i) begin");
-    let _ = writeln!(
-        w,
-        "      be = (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |"
-    );
-    let _ = writeln!(
-        w,
-        "           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);"
-    );
-    let _ = writeln!(w, "    end");
-    let _ = writeln!(
-        w,
-        "    return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);"
-    );
-    let _ = writeln!(w, "  endfunction");
+    w.push_str(WRITE_DECODE);
 
     // Writes, hardware writes, reg2hw
     let _ = writeln!(w);
@@ -795,18 +771,7 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     let _ = writeln!(w, "    end");
     let _ = writeln!(w, "  end");
 
-    // Reads
-    let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "  // Read stage 0: the decoded offsets of the two DWORDs."
-    );
-    let _ = writeln!(w, "  reg_dec_t [1:0] rd_dec_q;");
-    let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
-    let _ = writeln!(w, "    rd_dec_q[0] <= reg_decode(rd_dw_addr_i);");
-    let _ = writeln!(w, "    rd_dec_q[1] <= reg_decode(rd_dw_addr_i + 14'd1);");
-    let _ = writeln!(w, "  end");
-    let _ = writeln!(w);
+    w.push_str(READ_DECODE);
     let _ = writeln!(w, "  // Read stage 1: storage and constants at the offsets (the registers are exclusive: ORed).");
     let _ = writeln!(w, "  logic [1:0][31:0] rd_own, rd_own_q;");
     let _ = writeln!(w, "  always_comb begin");
