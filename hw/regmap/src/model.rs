@@ -759,6 +759,12 @@ fn check_pairs(c: &mut Checker, regs: &[Register], who: &str) {
     for (i, lo) in regs.iter().enumerate().filter(|(_, r)| r.wide) {
         let base = lo.name.trim_end_matches("_LO");
         let hi_name = format!("{base}_HI");
+        if regs.iter().any(|r| r.name == base) {
+            c.err(format!(
+                "{who} {}: the pair's name {base} is a register's too (one struct member each)",
+                lo.name
+            ));
+        }
         let Some(hi) = regs.get(i + 1).filter(|hi| hi.name == hi_name) else {
             c.err(format!(
                 "{who} {}: width = 64, but {hi_name} is not the next register",

@@ -487,6 +487,11 @@ fn pairs_and_hw_access() {
     assert_err(&[lo("width = 64\n")], &["X_HI is not the next register"]);
     let hi_rw = reg("X_HI", 0x14, &field("V", "31:0", "rw", 0));
     assert_err(&[lo("width = 64\n"), hi_rw], &["one access and hw"]);
+    let x = reg("X", 0x20, &field("V", "31:0", "ro", 0));
+    assert_err(
+        &[lo("width = 64\n"), hi.clone(), x],
+        &["X is a register's too"],
+    );
     let bad = reg("Y", 0x20, &field("V", "31:0", "rw", 0)).replace("offset", "width = 64\noffset");
     assert_err(&[bad], &["ends in _LO"]);
     // hw must fit the access.
