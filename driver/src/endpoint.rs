@@ -285,9 +285,7 @@ impl Endpoint {
     /// the device exposes: a difference is [`Error::Bar2SizeMismatch`] (the BAR was sized wrong,
     /// or the bitstream does not match the board), a missing BAR2 is [`Error::NoSuchBar`].
     pub fn bar2_size(&self) -> Result<u64> {
-        let lo = regs::read(self.device(), &regs::BAR2_SIZE_LO_REG)?.get();
-        let hi = regs::read(self.device(), &regs::BAR2_SIZE_HI_REG)?.get();
-        let register = (u64::from(hi) << 32) | u64::from(lo);
+        let register = regs::read64(self.device(), &regs::BAR2_SIZE_REG64)?;
         let bar_len = self
             .device
             .bar_len(BarIndex::BAR2)
@@ -349,8 +347,7 @@ impl Endpoint {
         if !log.is_set(ERROR_LOG::VALID) {
             return Ok(None);
         }
-        let lo = regs::read(self.device(), &regs::ERROR_ADDR_LO_REG)?.get();
-        let hi = regs::read(self.device(), &regs::ERROR_ADDR_HI_REG)?.get();
+        let addr = regs::read64(self.device(), &regs::ERROR_ADDR_REG64)?;
         let cause_code = log.read(ERROR_LOG::CAUSE) as u8;
         Ok(Some(ErrorLogEntry {
             // VALID with CAUSE 0 should not happen; report it rather than hide the entry.
@@ -358,7 +355,7 @@ impl Endpoint {
             request_type: log.read(ERROR_LOG::REQ_TYPE) as u8,
             bar_id: log.read(ERROR_LOG::BAR_ID) as u8,
             dword_count: log.read(ERROR_LOG::DWORD_COUNT) as u16,
-            offset: BarOffset::new((u64::from(hi) << 32) | u64::from(lo)),
+            offset: BarOffset::new(addr),
         }))
     }
 

@@ -6,6 +6,9 @@
 peerbar_pkg.sv
 peerbar_reg_pkg.sv
 peerbar_wire_pkg.sv
+// Generated with peerbar_reg_pkg.sv (hw/regmap): the register files of peerbar_regs and peerbar_dma_csr.
+peerbar_regs_reg_file.sv
+peerbar_dma_reg_file.sv
 peerbar_axis_stable_check.sv
 peerbar_axis_slice.sv
 peerbar_bar2_mem.sv

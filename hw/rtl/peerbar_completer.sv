@@ -61,8 +61,9 @@ module peerbar_completer
 
   // BAR0 register file
   output      logic                  reg_wr_valid_o,
-  output      logic [13:0]           reg_wr_dw_addr_o,
-  output      logic [13:0]           reg_wr_dw_addr_next_o,  // reg_wr_dw_addr_o's next value
+  // The DWORD address of the register write of the next cycle (reg_wr_valid_o and data then):
+  // the register files decode it a cycle early (peerbar_GROUP_reg_file).
+  output      logic [13:0]           reg_wr_dw_addr_next_o,
   output      logic [1:0][31:0]      reg_wr_data_o,
   output      logic [1:0][3:0]       reg_wr_be_o,
   output      logic [13:0]           reg_rd_dw_addr_o,
@@ -431,8 +432,8 @@ module peerbar_completer
   // BAR0 write and error accounting //
   //////////////////////////////////////
 
-  // reg_wr_dw_addr_o takes in_off0 in every cycle: its next value, for a register file that
-  // decodes the address a cycle early (peerbar_dma_csr).
+  // The address of the next cycle's register write: in_off0 in every cycle, for the register
+  // files, which decode the address a cycle early.
   assign reg_wr_dw_addr_next_o = in_off0;
 
   logic first_beat_taken;
@@ -508,7 +509,6 @@ module peerbar_completer
     wr_tail_last_q      <= wr_tail_last_d;
     mem_wr_row_o        <= mem_wr_row_d;
     mem_wr_data_o       <= mem_wr_data_d;
-    reg_wr_dw_addr_o    <= in_off0;
     reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
     reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
     error_cause_o       <= in_cause_q;

@@ -468,6 +468,366 @@ package peerbar_reg_pkg;
   localparam int unsigned MSIX_TABLE_VECTOR_CONTROL_MASK_WIDTH = 1;
   localparam logic [31:0] MSIX_TABLE_VECTOR_CONTROL_MASK_MASK = 32'h0000_0001;
 
+  // The register files' address decode (peerbar_GROUP_reg_file): one-hot fields of a
+  // DWORD address (bits 13:10, 9:6, 5:3, 2:0), so that "the access is at DWORD dw" is
+  // an AND of four bits of a registered decode.
+  typedef struct packed {
+    logic [15:0] f3;
+    logic [15:0] f2;
+    logic [7:0]  f1;
+    logic [7:0]  f0;
+  } reg_dec_t;
+
+  function automatic reg_dec_t reg_decode(logic [13:0] a);
+    reg_dec_t d;
+    d = '0;
+    d.f3[a[13:10]] = 1'b1;
+    d.f2[a[9:6]]   = 1'b1;
+    d.f1[a[5:3]]   = 1'b1;
+    d.f0[a[2:0]]   = 1'b1;
+    return d;
+  endfunction
+
+  function automatic logic reg_hit(reg_dec_t d, logic [13:0] dw);
+    return d.f3[dw[13:10]] && d.f2[dw[9:6]] && d.f1[dw[5:3]] && d.f0[dw[2:0]];
+  endfunction
+
+  // old with the bytes of data that be enables.
+  function automatic logic [31:0] reg_merge_be(logic [31:0] old, logic [31:0] data,
+                                              logic [3:0] be);
+    logic [31:0] r;
+    r = old;
+    for (int unsigned i = 0; i < 4; i++) begin
+      if (be[i]) begin
+        r[8*i +: 8] = data[8*i +: 8];
+      end
+    end
+    return r;
+  endfunction
+
+  // The structs' member names come from the register map; C++ words among them are
+  // harmless (Verilator renames its C++ symbols).
+  // verilator lint_off SYMRSVDWORD
+
+  // reg2hw of the plain registers of group regs (peerbar_regs_reg_file)
+  typedef struct packed {
+    // CONTROL
+    struct packed {
+      logic q;  // pulse: software wrote 1
+    } control;
+    // DROPPED_WRITES
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dropped_writes;
+    // UNSUPPORTED_REQUESTS
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } unsupported_requests;
+    // ERROR_LOG
+    struct packed {
+      struct packed {
+        logic q;  // the stored value
+      } valid;
+    } error_log;
+  } regs_reg2hw_t;
+
+  // hw2reg of the plain registers of group regs (peerbar_regs_reg_file)
+  typedef struct packed {
+    // BAR2_SIZE_LO + BAR2_SIZE_HI
+    struct packed {
+      logic [63:0] d;
+    } bar2_size;
+    // STATUS
+    struct packed {
+      struct packed {
+        logic d;
+      } link_up;
+      struct packed {
+        logic d;
+      } bus_master;
+      struct packed {
+        logic [1:0] d;
+      } max_payload;
+      struct packed {
+        logic [2:0] d;
+      } max_read_req;
+      struct packed {
+        logic d;
+      } rcb_128;
+    } status;
+    // DROPPED_WRITES
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dropped_writes;
+    // UNSUPPORTED_REQUESTS
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } unsupported_requests;
+    // ERROR_LOG
+    struct packed {
+      struct packed {
+        logic [3:0] d;
+        logic de;  // write d into the storage
+      } cause;
+      struct packed {
+        logic [3:0] d;
+        logic de;  // write d into the storage
+      } req_type;
+      struct packed {
+        logic [2:0] d;
+        logic de;  // write d into the storage
+      } bar_id;
+      struct packed {
+        logic [10:0] d;
+        logic de;  // write d into the storage
+      } dword_count;
+      struct packed {
+        logic d;
+        logic de;  // write d into the storage
+      } valid;
+    } error_log;
+    // ERROR_ADDR_LO + ERROR_ADDR_HI
+    struct packed {
+      logic [63:0] d;
+      logic de;  // write d into the storage
+    } error_addr;
+  } regs_hw2reg_t;
+
+  // reg2hw of the plain registers of group dma (peerbar_dma_reg_file)
+  typedef struct packed {
+    // DMA_CONTROL
+    struct packed {
+      struct packed {
+        logic q;  // the stored value
+      } enable;
+      struct packed {
+        logic q;  // pulse: software wrote 1
+      } reset;
+      struct packed {
+        logic q;  // the stored value
+      } ext_tags;
+    } dma_control;
+    // DMA_COMPLETION_TIMEOUT
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_completion_timeout;
+    // DMA_BYTES_IN_LO + DMA_BYTES_IN_HI
+    struct packed {
+      logic [63:0] q;  // the stored value
+    } dma_bytes_in;
+    // DMA_BYTES_OUT_LO + DMA_BYTES_OUT_HI
+    struct packed {
+      logic [63:0] q;  // the stored value
+    } dma_bytes_out;
+    // DMA_JOBS
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_jobs;
+    // DMA_JOB_ERRORS
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_job_errors;
+    // DMA_ERR_SGL
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_err_sgl;
+    // DMA_ERR_BAR_RANGE
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_err_bar_range;
+    // DMA_ERR_LINK
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_err_link;
+    // DMA_ERR_BAD_COMPLETION
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } dma_err_bad_completion;
+    // DMA_ERROR_LOG
+    struct packed {
+      struct packed {
+        logic q;  // the stored value
+      } valid;
+    } dma_error_log;
+  } dma_reg2hw_t;
+
+  // hw2reg of the plain registers of group dma (peerbar_dma_reg_file)
+  typedef struct packed {
+    // DMA_STATUS
+    struct packed {
+      struct packed {
+        logic d;
+      } busy;
+      struct packed {
+        logic [6:0] d;
+      } tags_in_flight;
+    } dma_status;
+    // DMA_BYTES_IN_LO + DMA_BYTES_IN_HI
+    struct packed {
+      logic [63:0] d;
+      logic de;  // write d into the storage
+    } dma_bytes_in;
+    // DMA_BYTES_OUT_LO + DMA_BYTES_OUT_HI
+    struct packed {
+      logic [63:0] d;
+      logic de;  // write d into the storage
+    } dma_bytes_out;
+    // DMA_JOBS
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_jobs;
+    // DMA_JOB_ERRORS
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_job_errors;
+    // DMA_ERR_SGL
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_err_sgl;
+    // DMA_ERR_BAR_RANGE
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_err_bar_range;
+    // DMA_ERR_LINK
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_err_link;
+    // DMA_ERR_BAD_COMPLETION
+    struct packed {
+      logic [31:0] d;
+      logic de;  // write d into the storage
+    } dma_err_bad_completion;
+    // DMA_ERROR_LOG
+    struct packed {
+      struct packed {
+        logic [15:0] d;
+        logic de;  // write d into the storage
+      } cid;
+      struct packed {
+        logic [7:0] d;
+        logic de;  // write d into the storage
+      } status;
+      struct packed {
+        logic [3:0] d;
+        logic de;  // write d into the storage
+      } queue;
+      struct packed {
+        logic d;
+        logic de;  // write d into the storage
+      } valid;
+    } dma_error_log;
+    // DMA_ERROR_ADDR_LO + DMA_ERROR_ADDR_HI
+    struct packed {
+      logic [63:0] d;
+      logic de;  // write d into the storage
+    } dma_error_addr;
+    // MSIX_PBA
+    struct packed {
+      logic [15:0] d;
+    } msix_pba;
+  } dma_hw2reg_t;
+
+  // reg2hw of one element of array QUEUE (peerbar_dma_reg_file)
+  typedef struct packed {
+    // SQ_BASE_LO + SQ_BASE_HI
+    struct packed {
+      logic [63:0] q;  // the stored value
+    } sq_base;
+    // CQ_BASE_LO + CQ_BASE_HI
+    struct packed {
+      logic [63:0] q;  // the stored value
+    } cq_base;
+    // SIZE
+    struct packed {
+      struct packed {
+        logic [15:0] q;  // the stored value
+      } sq_entries_m1;
+      struct packed {
+        logic [15:0] q;  // the stored value
+      } cq_entries_m1;
+    } size;
+    // CONTROL
+    struct packed {
+      struct packed {
+        logic q;  // the stored value
+        logic wd;  // the value after this cycle's software write
+      } enable;
+      struct packed {
+        logic q;  // the stored value
+      } irq_enable;
+      struct packed {
+        logic [4:0] q;  // the stored value
+      } msix_vector;
+    } control;
+    // SQ_TAIL
+    struct packed {
+      logic [15:0] q;  // the stored value
+      logic [15:0] wd;  // the value after this cycle's software write
+    } sq_tail;
+    // CQ_HEAD
+    struct packed {
+      logic [15:0] q;  // the stored value
+      logic [15:0] wd;  // the value after this cycle's software write
+    } cq_head;
+  } dma_queue_reg2hw_t;
+
+  // hw2reg of one element of array QUEUE (peerbar_dma_reg_file)
+  typedef struct packed {
+    // CONTROL
+    struct packed {
+      struct packed {
+        logic d;
+        logic de;  // write d into the storage
+      } enable;
+    } control;
+    // STATUS
+    struct packed {
+      struct packed {
+        logic [15:0] d;
+      } sq_head;
+      struct packed {
+        logic d;
+      } busy;
+      struct packed {
+        logic d;
+      } full;
+    } status;
+    // SQ_TAIL
+    struct packed {
+      logic [15:0] d;
+      logic de;  // write d into the storage
+    } sq_tail;
+    // CQ_HEAD
+    struct packed {
+      logic [15:0] d;
+      logic de;  // write d into the storage
+    } cq_head;
+  } dma_queue_hw2reg_t;
+
+  // reg2hw of one element of array MSIX_TABLE (peerbar_dma_reg_file)
+  typedef struct packed {
+    // ADDR_LO + ADDR_HI
+    struct packed {
+      logic [63:0] q;  // the stored value
+    } addr;
+    // DATA
+    struct packed {
+      logic [31:0] q;  // the stored value
+    } data;
+    // VECTOR_CONTROL
+    struct packed {
+      logic q;  // the stored value
+    } vector_control;
+  } dma_msix_table_reg2hw_t;
+  // verilator lint_on SYMRSVDWORD
+
   // verilator lint_on UNUSEDPARAM
 
 endpackage : peerbar_reg_pkg

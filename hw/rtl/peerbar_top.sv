@@ -139,7 +139,7 @@ module peerbar_top
   logic [7:0][3:0]      mem_wr_be;
   logic                 mem_rd_en;
   logic                 reg_wr_valid;
-  logic [13:0]          reg_wr_dw_addr, reg_wr_dw_addr_next, reg_rd_dw_addr;
+  logic [13:0]          reg_wr_dw_addr_next, reg_rd_dw_addr;
   logic [1:0][31:0]     reg_wr_data, reg_rd_data;
   logic [1:0][3:0]      reg_wr_be;
   logic                 dropped_write, unsupported_request, error_valid;
@@ -166,7 +166,6 @@ module peerbar_top
     .mem_wr_data_o         (mem_wr_data),
     .mem_wr_be_o           (mem_wr_be),
     .reg_wr_valid_o        (reg_wr_valid),
-    .reg_wr_dw_addr_o      (reg_wr_dw_addr),
     .reg_wr_dw_addr_next_o (reg_wr_dw_addr_next),
     .reg_wr_data_o         (reg_wr_data),
     .reg_wr_be_o           (reg_wr_be),
@@ -287,7 +286,7 @@ module peerbar_top
     .max_read_req_i        (cfg_max_read_req),
     .rcb_128_i             (cfg_rcb_status[0]),
     .wr_valid_i            (reg_wr_valid),
-    .wr_dw_addr_i          (reg_wr_dw_addr),
+    .wr_dw_addr_next_i     (reg_wr_dw_addr_next),
     .wr_data_i             (reg_wr_data),
     .wr_be_i               (reg_wr_be),
     .rd_dw_addr_i          (reg_rd_dw_addr),

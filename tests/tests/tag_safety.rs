@@ -16,8 +16,8 @@ use peerbar::dma::{Completion, DmaEngine, Job, PeerRange, QueueConfig, QueuePair
 use peerbar::hostmem::DmaBuffer;
 use peerbar::hostmem::{DataList, PreparedSgl};
 use peerbar::regs::{
-    self, DMA_CONTROL, DMA_CONTROL_REG, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG,
-    DMA_ERR_BAD_COMPLETION_REG, DMA_JOBS_REG, DMA_STATUS, DMA_STATUS_REG,
+    self, DMA_CONTROL, DMA_CONTROL_REG, DMA_ERROR_ADDR_REG64, DMA_ERR_BAD_COMPLETION_REG,
+    DMA_JOBS_REG, DMA_STATUS, DMA_STATUS_REG,
 };
 use peerbar::{BarIndex, BarOffset, Device, Endpoint};
 use peerbar_sim::{ReadFault, SimConfig, SimDevice};
@@ -104,8 +104,7 @@ impl Rig {
     }
 
     fn error_addr(&self) -> u64 {
-        u64::from(regs::read(&self.sim, &DMA_ERROR_ADDR_HI_REG).unwrap().get()) << 32
-            | u64::from(regs::read(&self.sim, &DMA_ERROR_ADDR_LO_REG).unwrap().get())
+        regs::read64(&self.sim, &DMA_ERROR_ADDR_REG64).unwrap()
     }
 
     fn healthy(&self) {

@@ -6,12 +6,16 @@
 //!
 //! One `register_bitfields!` entry per register (named like the register), one
 //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.
+//! A 64-bit quantity `X` kept in `X_LO` and `X_HI` (`width = 64` in the source) has
+//! an `X_REG64` [`Register64Def`] too.
 //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an
 //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has
 //! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]
 //! describes the arrays, with element register offsets relative to the element start.
 
-use super::{Access, ArrayInfo, FieldInfo, RegisterArrayDef, RegisterDef, RegisterInfo};
+use super::{
+    Access, ArrayInfo, FieldInfo, Register64Def, RegisterArrayDef, RegisterDef, RegisterInfo,
+};
 
 tock_registers::register_bitfields![
     u32,
@@ -689,6 +693,21 @@ pub const DMA_ERROR_ADDR_HI_REG: RegisterDef<DMA_ERROR_ADDR_HI::Register> =
 /// MSI-X Pending Bit Array, bits 31:0 (one bit per vector; the upper DWORD of its QWORD, offset 0x9004, reads as zero).
 pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register> =
     RegisterDef::new(0x9000, "MSIX_PBA", 0x0000_0000, Access::ReadOnly);
+
+/// BAR2_SIZE_LO and BAR2_SIZE_HI (offset 0x010) as one 64-bit value: `regs::read64`.
+pub const BAR2_SIZE_REG64: Register64Def = Register64Def::new(0x010, "BAR2_SIZE");
+
+/// ERROR_ADDR_LO and ERROR_ADDR_HI (offset 0x030) as one 64-bit value: `regs::read64`.
+pub const ERROR_ADDR_REG64: Register64Def = Register64Def::new(0x030, "ERROR_ADDR");
+
+/// DMA_BYTES_IN_LO and DMA_BYTES_IN_HI (offset 0x060) as one 64-bit value: `regs::read64`.
+pub const DMA_BYTES_IN_REG64: Register64Def = Register64Def::new(0x060, "DMA_BYTES_IN");
+
+/// DMA_BYTES_OUT_LO and DMA_BYTES_OUT_HI (offset 0x068) as one 64-bit value: `regs::read64`.
+pub const DMA_BYTES_OUT_REG64: Register64Def = Register64Def::new(0x068, "DMA_BYTES_OUT");
+
+/// DMA_ERROR_ADDR_LO and DMA_ERROR_ADDR_HI (offset 0x0A4) as one 64-bit value: `regs::read64`.
+pub const DMA_ERROR_ADDR_REG64: Register64Def = Register64Def::new(0x0A4, "DMA_ERROR_ADDR");
 
 /// Array QUEUE: element i at `QUEUE_BASE + i * QUEUE_STRIDE`, i < `QUEUE_COUNT`.
 ///

@@ -69,6 +69,22 @@ impl fmt::Display for Access {
     }
 }
 
+/// A 64-bit quantity the map keeps in two consecutive registers, `X_LO` then `X_HI` (marked
+/// `width = 64` in the map source): one value to software, read with [`read64`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Register64Def {
+    /// Byte offset in BAR0 of the low half; the high half is at offset + 4.
+    pub offset: u64,
+    /// Name of the quantity, without `_LO`/`_HI` (`"BAR2_SIZE"`).
+    pub name: &'static str,
+}
+
+impl Register64Def {
+    pub const fn new(offset: u64, name: &'static str) -> Self {
+        Register64Def { offset, name }
+    }
+}
+
 /// A register of the map tied to its tock-registers bitfield type `R`, so that only that
 /// register's fields can be read from or written to it.
 pub struct RegisterDef<R: RegisterLongName> {
@@ -343,6 +359,15 @@ pub fn read<R: RegisterLongName>(
     Ok(LocalRegisterCopy::new(raw))
 }
 
+/// Reads the 64-bit quantity `def`: its low register, then its high one (two 32-bit accesses).
+pub fn read64(dev: &dyn Device, def: &Register64Def) -> Result<u64> {
+    let lo = dev.bar_read32(BarIndex::BAR0, BarOffset::new(def.offset))?;
+    let hi = dev.bar_read32(BarIndex::BAR0, BarOffset::new(def.offset + 4))?;
+    let value = (u64::from(hi) << 32) | u64::from(lo);
+    log::trace!("read {} = {value:#x}", def.name);
+    Ok(value)
+}
+
 /// Writes `value` to register `def` (one 32-bit access); fields not named in `value` are
 /// written as 0. Use [`modify`] to keep them.
 ///
@@ -404,6 +429,14 @@ fn write_raw_unchecked(dev: &dyn Device, name: &str, offset: BarOffset, value: u
 mod tests {
     use super::*;
     use crate::device::fake::FakeDevice;
+
+    #[test]
+    fn read64_joins_the_halves() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        assert_eq!(BAR2_SIZE_REG64.offset, BAR2_SIZE_LO_REG.offset);
+        assert_eq!(BAR2_SIZE_REG64.offset + 4, BAR2_SIZE_HI_REG.offset);
+        assert_eq!(read64(&dev, &BAR2_SIZE_REG64).unwrap(), 1 << 20);
+    }
 
     #[test]
     fn access_displays_like_the_map_source() {

@@ -8,6 +8,7 @@
 
 mod md;
 mod model;
+mod regfile;
 mod rust;
 mod sv;
 mod wire;
@@ -32,20 +33,29 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Every generated file of the register map: (path relative to the workspace root, contents).
-pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
-    Ok(vec![
-        ("hw/rtl/peerbar_reg_pkg.sv", sv::generate(map, SOURCE)),
-        ("driver/src/regs/map.rs", rust::generate(map, SOURCE, root)?),
-        ("docs/registers.md", md::generate(map, SOURCE)),
-    ])
+pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = vec![
+        (
+            "hw/rtl/peerbar_reg_pkg.sv".to_owned(),
+            sv::generate(map, SOURCE),
+        ),
+        (
+            "driver/src/regs/map.rs".to_owned(),
+            rust::generate(map, SOURCE, root)?,
+        ),
+        ("docs/registers.md".to_owned(), md::generate(map, SOURCE)),
+    ];
+    out.extend(regfile::generate(map, SOURCE));
+    Ok(out)
 }
 
 /// Every generated file of the wire formats (hw/regmap/wire.toml).
-fn generate_wire(root: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+fn generate_wire(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let path = root.join(wire::SOURCE);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    wire::WireSpec::from_toml(&text)?.generate_all(root)
+    let out = wire::WireSpec::from_toml(&text)?.generate_all(root)?;
+    Ok(out.into_iter().map(|(p, c)| (p.to_owned(), c)).collect())
 }
 
 fn run(check: bool) -> anyhow::Result<bool> {
@@ -336,6 +346,44 @@ mod tests {
                         "### MSIX_TABLE_VECTOR_CONTROL",
                         "### MSIX_PBA",
                     ],
+                ),
+            ],
+        );
+    }
+
+    /// One register file per group; the pairs are one 64-bit field of the structs, the arrays
+    /// arrays of element structs.
+    #[test]
+    fn real_map_register_files() {
+        let map = RegMap::from_toml(&real_map_text(), SOURCE).unwrap();
+        assert_eq!(map.groups, ["regs", "dma"]);
+        assert_outputs_contain(
+            &map,
+            &[
+                (
+                    "hw/rtl/peerbar_reg_pkg.sv",
+                    &[
+                        "  } regs_reg2hw_t;",
+                        "  } dma_hw2reg_t;",
+                        "  } dma_queue_reg2hw_t;",
+                        "  } dma_msix_table_reg2hw_t;",
+                        "    // SQ_BASE_LO + SQ_BASE_HI\n    struct packed {\n      logic [63:0] q;",
+                        "      logic [15:0] wd;  // the value after this cycle's software write",
+                        "    // DMA_BYTES_IN_LO + DMA_BYTES_IN_HI\n    struct packed {\n      \
+                         logic [63:0] d;\n      logic de;",
+                    ],
+                ),
+                (
+                    "hw/rtl/peerbar_dma_reg_file.sv",
+                    &[
+                        "module peerbar_dma_reg_file",
+                        "  parameter int unsigned QueueCount = QUEUE_COUNT",
+                        "  output      dma_queue_reg2hw_t [QueueCount-1:0] queue_reg2hw_o",
+                    ],
+                ),
+                (
+                    "hw/rtl/peerbar_regs_reg_file.sv",
+                    &["  parameter logic [31:0] CapabilitiesValue = CAPABILITIES_RESET"],
                 ),
             ],
         );

@@ -80,6 +80,58 @@ impl fmt::Display for Access {
     }
 }
 
+/// How hardware accesses a field (the `hw` key in the toml), for the generated register files'
+/// `reg2hw` / `hw2reg` structs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hw {
+    /// No hardware access (rw fields only): software's storage, not in `reg2hw`.
+    None,
+    /// Hardware reads the storage: `reg2hw.q` (rw fields; w1p fields: `q` is the pulse).
+    Read,
+    /// Hardware drives the value, no storage: `hw2reg.d` (ro fields; the default for them).
+    Drive,
+    /// Storage hardware writes: `hw2reg.d` and `.de` (ro fields: the log fields set on an event).
+    Write,
+    /// Storage hardware reads and writes: `reg2hw.q` and `hw2reg.d`/`.de`, and for rw fields
+    /// `reg2hw.wd`, the value after this cycle's software write (`q` when not written). A
+    /// hardware write (`de`) wins over a software write in the same cycle.
+    ReadWrite,
+}
+
+impl Hw {
+    /// Parses the toml spelling.
+    fn parse(s: &str) -> Option<Hw> {
+        match s {
+            "none" => Some(Hw::None),
+            "r" => Some(Hw::Read),
+            "w" => Some(Hw::Drive),
+            "we" => Some(Hw::Write),
+            "rwe" => Some(Hw::ReadWrite),
+            _ => None,
+        }
+    }
+
+    /// The default of each access type: rw and w1p fields are read by hardware, ro fields
+    /// driven by it, const fields not accessed.
+    fn default_for(access: Access) -> Hw {
+        match access {
+            Access::Const => Hw::None,
+            Access::ReadOnly => Hw::Drive,
+            Access::ReadWrite | Access::WriteOnePulse => Hw::Read,
+        }
+    }
+
+    /// Whether `access` allows this hardware access.
+    fn allowed(self, access: Access) -> bool {
+        match access {
+            Access::Const => self == Hw::None,
+            Access::ReadOnly => matches!(self, Hw::Drive | Hw::Write | Hw::ReadWrite),
+            Access::ReadWrite => matches!(self, Hw::None | Hw::Read | Hw::ReadWrite),
+            Access::WriteOnePulse => self == Hw::Read,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMap {
@@ -98,6 +150,8 @@ struct RawArray {
     stride: u64,
     count: u64,
     description: String,
+    /// The generated register file the array belongs to (default: the block's `group`).
+    group: Option<String>,
     /// The `[[array.register]]` tables: offsets relative to the element start.
     #[serde(default)]
     register: Vec<RawRegister>,
@@ -109,6 +163,8 @@ struct RawBlock {
     name: String,
     description: String,
     size: u64,
+    /// The generated register file of registers and arrays that name none.
+    group: String,
     #[serde(default)]
     rules: Vec<String>,
 }
@@ -119,6 +175,10 @@ struct RawRegister {
     name: String,
     offset: u64,
     description: String,
+    /// 64: this register (`X_LO`) and `X_HI` at the next offset are one 64-bit quantity.
+    width: Option<u32>,
+    /// The generated register file the register belongs to (plain registers only).
+    group: Option<String>,
     fields: Vec<RawField>,
 }
 
@@ -130,6 +190,7 @@ struct RawField {
     access: String,
     #[serde(default)]
     reset: u64,
+    hw: Option<String>,
     description: String,
 }
 
@@ -140,6 +201,8 @@ pub struct RegMap {
     pub description: String,
     /// Size of the block in bytes.
     pub size: u64,
+    /// The generated register files, in the order of their first register.
+    pub groups: Vec<String>,
     /// General rules that apply to every register (prose, one paragraph each).
     pub rules: Vec<String>,
     /// Registers sorted by offset.
@@ -160,6 +223,8 @@ pub struct RegArray {
     /// Number of elements (at least 1).
     pub count: u32,
     pub description: String,
+    /// The generated register file that holds it.
+    pub group: String,
     /// The element's registers, sorted by (relative) offset.
     pub registers: Vec<Register>,
 }
@@ -194,6 +259,10 @@ pub struct Register {
     pub name: String,
     pub offset: u64,
     pub description: String,
+    /// The low half (`X_LO`) of a 64-bit quantity; its high half `X_HI` follows at offset + 4.
+    pub wide: bool,
+    /// The generated register file that holds it (for an array's register: the array's).
+    pub group: String,
     /// Fields sorted by LSB.
     pub fields: Vec<Field>,
 }
@@ -205,6 +274,8 @@ pub struct Field {
     pub lsb: u32,
     pub width: u32,
     pub access: Access,
+    /// How hardware accesses it.
+    pub hw: Hw,
     /// Reset value of the field, right-aligned (not shifted into register position).
     pub reset: u32,
     pub description: String,
@@ -332,7 +403,15 @@ impl Checker {
     /// `who` names it in errors (`"register STATUS"`, `"array QUEUE register CONTROL"`);
     /// `ident` is the prefix of its generated names (`"STATUS"`, `"QUEUE_CONTROL"`). The
     /// caller checks the offset.
-    fn register(&mut self, r: RawRegister, who: &str, ident: &str) -> Register {
+    fn register(&mut self, r: RawRegister, who: &str, ident: &str, group: &str) -> Register {
+        match r.width {
+            None | Some(32) => {}
+            Some(64) if r.name.ends_with("_LO") => {}
+            Some(64) => self.err(format!(
+                "{who}: width = 64 marks the low half of a pair, whose name ends in _LO"
+            )),
+            Some(w) => self.err(format!("{who}: width {w} is not 32 or 64")),
+        }
         if !is_upper_snake(&r.name) {
             self.err(format!("{who}: name is not UPPER_SNAKE"));
         }
@@ -368,6 +447,24 @@ impl Checker {
                     f.access
                 ));
             }
+            let access = access.unwrap_or(Access::Const);
+            let hw = match f.hw.as_deref() {
+                None => Hw::default_for(access),
+                Some(s) => match Hw::parse(s) {
+                    Some(hw) if hw.allowed(access) => hw,
+                    Some(_) => {
+                        self.err(format!("{fwho}: hw \"{s}\" does not fit access {access}"));
+                        Hw::default_for(access)
+                    }
+                    None => {
+                        self.err(format!(
+                            "{fwho}: unknown hw access \"{s}\" (expected one of: none, r, w, \
+                             we, rwe)"
+                        ));
+                        Hw::default_for(access)
+                    }
+                },
+            };
             let (lsb, width) = match parse_bits(&f.bits) {
                 Ok(v) => v,
                 Err(e) => {
@@ -386,7 +483,7 @@ impl Checker {
                     f.reset
                 ));
             }
-            if access == Some(Access::WriteOnePulse) && f.reset != 0 {
+            if access == Access::WriteOnePulse && f.reset != 0 {
                 self.err(format!(
                     "{fwho}: a w1p field reads as 0, so its reset must be 0"
                 ));
@@ -395,7 +492,8 @@ impl Checker {
                 name: f.name,
                 lsb,
                 width,
-                access: access.unwrap_or(Access::Const),
+                access,
+                hw,
                 reset: (f.reset & max) as u32,
                 description: f.description,
             };
@@ -416,6 +514,8 @@ impl Checker {
             name: r.name,
             offset: r.offset,
             description: r.description,
+            wide: r.width == Some(64),
+            group: group.to_owned(),
             fields,
         }
     }
@@ -480,7 +580,8 @@ impl RegMap {
             } else {
                 offsets.insert(r.offset, reg.clone());
             }
-            registers.push(c.register(r, &who, &reg));
+            let group = r.group.clone().unwrap_or_else(|| raw.block.group.clone());
+            registers.push(c.register(r, &who, &reg, &group));
         }
 
         let mut arrays = Vec::new();
@@ -537,6 +638,7 @@ impl RegMap {
                 c.err(format!("{who}: has no registers"));
             }
 
+            let group = a.group.clone().unwrap_or_else(|| raw.block.group.clone());
             let mut elem_names = BTreeSet::new();
             let mut elem_offsets: BTreeMap<u64, String> = BTreeMap::new();
             let mut elems = Vec::new();
@@ -567,7 +669,12 @@ impl RegMap {
                 } else {
                     elem_offsets.insert(r.offset, reg.clone());
                 }
-                elems.push(c.register(r, &rwho, &format!("{arr}_{reg}")));
+                if r.group.is_some() {
+                    c.err(format!(
+                        "{rwho}: an array's registers are in the array's group (give it there)"
+                    ));
+                }
+                elems.push(c.register(r, &rwho, &format!("{arr}_{reg}"), &group));
             }
             elems.sort_by_key(|r| r.offset);
             arrays.push(RegArray {
@@ -576,6 +683,7 @@ impl RegMap {
                 stride: a.stride,
                 count,
                 description: a.description,
+                group,
                 registers: elems,
             });
         }
@@ -606,19 +714,77 @@ impl RegMap {
             }
         }
 
+        registers.sort_by_key(|r| r.offset);
+        arrays.sort_by_key(|a| a.base);
+        check_pairs(&mut c, &registers, "register");
+        for a in &arrays {
+            check_pairs(&mut c, &a.registers, &format!("array {} register", a.name));
+        }
+        let mut groups: Vec<String> = Vec::new();
+        let all = registers
+            .iter()
+            .map(|r| &r.group)
+            .chain(arrays.iter().map(|a| &a.group));
+        for g in all {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        for g in &groups {
+            let lower_snake = g.to_ascii_uppercase().to_ascii_lowercase() == *g
+                && is_upper_snake(&g.to_ascii_uppercase());
+            if !lower_snake {
+                c.err(format!("group \"{g}\": name is not lower_snake"));
+            }
+        }
         if !c.errs.is_empty() {
             return Err(ValidationErrors(c.errs));
         }
-        registers.sort_by_key(|r| r.offset);
-        arrays.sort_by_key(|a| a.base);
         Ok(RegMap {
             name: raw.block.name,
             description: raw.block.description,
             size: block_size,
+            groups,
             rules: raw.block.rules,
             registers,
             arrays,
         })
+    }
+}
+
+/// Checks the pairs (`width = 64`) of `regs` (sorted by offset): the `X_LO` register is followed
+/// by `X_HI` at the next offset, in its group; each half has one field, both of one access and
+/// one hardware access. `who` names the registers in errors.
+fn check_pairs(c: &mut Checker, regs: &[Register], who: &str) {
+    for (i, lo) in regs.iter().enumerate().filter(|(_, r)| r.wide) {
+        let base = lo.name.trim_end_matches("_LO");
+        let hi_name = format!("{base}_HI");
+        if regs.iter().any(|r| r.name == base) {
+            c.err(format!(
+                "{who} {}: the pair's name {base} is a register's too (one struct member each)",
+                lo.name
+            ));
+        }
+        let Some(hi) = regs.get(i + 1).filter(|hi| hi.name == hi_name) else {
+            c.err(format!(
+                "{who} {}: width = 64, but {hi_name} is not the next register",
+                lo.name
+            ));
+            continue;
+        };
+        if hi.offset != lo.offset + 4 || hi.group != lo.group || hi.wide {
+            c.err(format!(
+                "{who} {}: {hi_name} must be at offset + 4, in the same group, not wide",
+                lo.name
+            ));
+        }
+        match (&lo.fields[..], &hi.fields[..]) {
+            ([l], [h]) if l.access == h.access && l.hw == h.hw => {}
+            _ => c.err(format!(
+                "{who} {}: each half of a pair has one field, both of one access and hw",
+                lo.name
+            )),
+        }
     }
 }
 

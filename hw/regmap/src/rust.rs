@@ -110,6 +110,8 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
         "//! Register map ({}): {}.\n//!\n\
          //! One `register_bitfields!` entry per register (named like the register), one\n\
          //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.\n\
+         //! A 64-bit quantity `X` kept in `X_LO` and `X_HI` (`width = 64` in the source) has\n\
+         //! an `X_REG64` [`Register64Def`] too.\n\
          //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an\n\
          //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has\n\
          //! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]\n\
@@ -118,14 +120,16 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
     );
     let _ = writeln!(o);
     let has_array_regs = map.arrays.iter().any(|a| !a.registers.is_empty());
+    let has_pairs = map.registers.iter().any(|r| r.wide);
     let _ = writeln!(
         o,
-        "use super::{{Access, ArrayInfo, FieldInfo, {}RegisterDef, RegisterInfo}};",
+        "use super::{{Access, ArrayInfo, FieldInfo, {}RegisterDef, {}RegisterInfo}};",
         if has_array_regs {
             "RegisterArrayDef, "
         } else {
             ""
-        }
+        },
+        if has_pairs { "Register64Def, " } else { "" }
     );
     let _ = writeln!(o);
 
@@ -169,6 +173,21 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
             off = offset(reg.offset),
             reset = hex32(reg.reset()),
             acc = reg.access().rust_variant()
+        );
+    }
+
+    for reg in map.registers.iter().filter(|r| r.wide) {
+        let n = reg.name.trim_end_matches("_LO");
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "/// {n}_LO and {n}_HI (offset {}) as one 64-bit value: `regs::read64`.",
+            offset(reg.offset)
+        );
+        let _ = writeln!(
+            o,
+            "pub const {n}_REG64: Register64Def = Register64Def::new({}, {n:?});",
+            offset(reg.offset)
         );
     }
 

@@ -139,6 +139,7 @@ pub fn generate(map: &RegMap, source: &str) -> String {
             );
         }
     }
+    o.push_str(&crate::regfile::package_types(map));
     let _ = writeln!(o);
     let _ = writeln!(o, "  // verilator lint_on UNUSEDPARAM");
     let _ = writeln!(o);

@@ -36,9 +36,7 @@ pub(super) fn logged_error_address(
     cid: u16,
     queue: u16,
 ) -> anyhow::Result<Option<u64>> {
-    use peerbar::regs::{
-        read, DMA_ERROR_ADDR_HI_REG, DMA_ERROR_ADDR_LO_REG, DMA_ERROR_LOG, DMA_ERROR_LOG_REG,
-    };
+    use peerbar::regs::{read, read64, DMA_ERROR_ADDR_REG64, DMA_ERROR_LOG, DMA_ERROR_LOG_REG};
     let dev = endpoint.device();
     let log = read(dev, &DMA_ERROR_LOG_REG).context("reading DMA_ERROR_LOG")?;
     let this_job = log.is_set(DMA_ERROR_LOG::VALID)
@@ -47,9 +45,8 @@ pub(super) fn logged_error_address(
     if !this_job {
         return Ok(None);
     }
-    let lo = read(dev, &DMA_ERROR_ADDR_LO_REG).context("reading DMA_ERROR_ADDR_LO")?;
-    let hi = read(dev, &DMA_ERROR_ADDR_HI_REG).context("reading DMA_ERROR_ADDR_HI")?;
-    Ok(Some((u64::from(hi.get()) << 32) | u64::from(lo.get())))
+    let addr = read64(dev, &DMA_ERROR_ADDR_REG64).context("reading DMA_ERROR_ADDR")?;
+    Ok(Some(addr))
 }
 
 /// The simulation's refused DMAs since it started, as (address, bytes, direction, reason):

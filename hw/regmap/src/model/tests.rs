@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 use super::*;
 
-const HEADER: &str = "[block]\nname = \"t\"\ndescription = \"test block\"\nsize = 0x100\n";
+const HEADER: &str =
+    "[block]\nname = \"t\"\ndescription = \"test block\"\nsize = 0x100\ngroup = \"g\"\n";
 
 fn reg(name: &str, offset: u64, fields: &str) -> String {
     format!(
@@ -69,6 +70,7 @@ fn access_strength_order() {
         lsb: 0,
         width: 1,
         access: a,
+        hw: Hw::default_for(a),
         reset: 0,
         description: String::new(),
     };
@@ -76,6 +78,8 @@ fn access_strength_order() {
         name: "R".into(),
         offset: 0,
         description: String::new(),
+        wide: false,
+        group: "g".into(),
         fields: acc
             .iter()
             .enumerate()
@@ -220,9 +224,9 @@ fn all_errors_reported_together() {
 
 #[test]
 fn unknown_keys_are_rejected() {
-    let text = format!("{HEADER}[[register]]\nname = \"A\"\noffset = 0\ndescription = \"d\"\nfields = []\nwidth = 32\n");
+    let text = format!("{HEADER}[[register]]\nname = \"A\"\noffset = 0\ndescription = \"d\"\nfields = []\nbogus = 32\n");
     let e = format!("{:#}", RegMap::from_toml(&text, "t.toml").unwrap_err());
-    assert!(e.contains("width"), "{e}");
+    assert!(e.contains("bogus"), "{e}");
 }
 
 /// `[[array]]` with its `[[array.register]]` tables (`regs` from [`areg`]).
@@ -459,4 +463,40 @@ fn unknown_array_keys_are_rejected() {
     );
     let e = format!("{:#}", RegMap::from_toml(&text, "t.toml").unwrap_err());
     assert!(e.contains("size"), "{e}");
+}
+
+#[test]
+fn pairs_and_hw_access() {
+    let lo = |w: &str| {
+        format!(
+            "[[register]]\nname = \"X_LO\"\noffset = 0x10\n{w}description = \"d\"\n\
+             fields = [\n{}\n]\n",
+            field("V", "31:0", "ro", 0)
+        )
+    };
+    let hi = reg("X_HI", 0x14, &field("V", "31:0", "ro", 0));
+    let m = RegMap::from_toml(&format!("{HEADER}{}{hi}", lo("width = 64\n")), "t").unwrap();
+    assert!(m.registers[0].wide && !m.registers[1].wide);
+    assert_eq!(
+        m.registers[0].fields[0].hw,
+        Hw::Drive,
+        "ro defaults to hw w"
+    );
+    assert_eq!(m.groups, ["g"]);
+    // The high half must follow at offset + 4, with the same access.
+    assert_err(&[lo("width = 64\n")], &["X_HI is not the next register"]);
+    let hi_rw = reg("X_HI", 0x14, &field("V", "31:0", "rw", 0));
+    assert_err(&[lo("width = 64\n"), hi_rw], &["one access and hw"]);
+    let x = reg("X", 0x20, &field("V", "31:0", "ro", 0));
+    assert_err(
+        &[lo("width = 64\n"), hi.clone(), x],
+        &["X is a register's too"],
+    );
+    let bad = reg("Y", 0x20, &field("V", "31:0", "rw", 0)).replace("offset", "width = 64\noffset");
+    assert_err(&[bad], &["ends in _LO"]);
+    // hw must fit the access.
+    let f = field("V", "31:0", "ro", 0).replace("description", "hw = \"none\", description");
+    assert_err(&[reg("Z", 0, &f)], &["hw \"none\" does not fit access ro"]);
+    let f = field("V", "31:0", "rw", 0).replace("description", "hw = \"x\", description");
+    assert_err(&[reg("Z", 0, &f)], &["unknown hw access"]);
 }
