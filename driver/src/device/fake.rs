@@ -42,6 +42,11 @@ pub const FAKE_CAP_MSIX: u16 = 0x60;
 /// Config offset of the fake's PCI Express capability.
 pub const FAKE_CAP_PCIE: u16 = 0x70;
 
+/// Table Size the fake's MSI-X capability announces: a build with 8 queue pairs, one vector
+/// each, in the table the register map lays out.
+const FAKE_MSIX_VECTORS: u16 = 8;
+const _: () = assert!(FAKE_MSIX_VECTORS as u32 <= regs::MSIX_TABLE_COUNT);
+
 /// BAR0 size of a peerbar endpoint.
 pub const PEERBAR_BAR0_LEN: u64 = 0x1_0000;
 
@@ -160,7 +165,12 @@ impl FakeDevice {
             &self.peek_bar(BarIndex::BAR0).expect("peerbar BAR0"),
             caps as usize,
         );
-        let value = (old & 0xff) | (u32::from(queues) << 8) | (1 << 16) | (1 << 17);
+        let datapath = regs::CAPABILITIES::DATAPATH_BYTES;
+        let value = (old & (datapath.mask << datapath.shift))
+            | (regs::CAPABILITIES::DMA_QUEUES.val(u32::from(queues))
+                + regs::CAPABILITIES::DMA_ENGINE::SET
+                + regs::CAPABILITIES::MSIX::SET)
+                .value;
         self.poke_bar32(BarIndex::BAR0, caps, value);
         self.snapshot_initial_state();
         self
@@ -482,8 +492,8 @@ fn build_peerbar_config(cs: &mut [u8]) {
     let msix = usize::from(FAKE_CAP_MSIX);
     cs[msix] = 0x11;
     cs[msix + 1] = FAKE_CAP_PCIE as u8;
-    put16(cs, msix + 2, 8 - 1); // 8 vectors, disabled
-                                // Table and PBA in BAR0 (BIR 0) where the register map puts them.
+    // MSI-X disabled; table and PBA in BAR0 (BIR 0) where the register map puts them.
+    put16(cs, msix + 2, FAKE_MSIX_VECTORS - 1);
     put32(cs, msix + 4, regs::MSIX_TABLE_BASE as u32);
     put32(cs, msix + 8, regs::MSIX_PBA_REG.offset as u32);
 
