@@ -40,7 +40,7 @@ use sysfs_files::{
 use verdict::verdict;
 
 /// Extended capability ID of Access Control Services.
-pub const EXT_CAP_ID_ACS: u16 = 0x000d;
+pub(crate) const EXT_CAP_ID_ACS: u16 = 0x000d;
 
 /// Bytes of conventional config space (the header plus the classic capability list).
 const CONVENTIONAL_LEN: usize = 256;
@@ -80,7 +80,7 @@ pub enum PortType {
 }
 
 impl PortType {
-    pub const fn from_code(code: u8) -> PortType {
+    pub(crate) const fn from_code(code: u8) -> PortType {
         match code {
             0x0 => PortType::Endpoint,
             0x1 => PortType::LegacyEndpoint,
@@ -113,7 +113,7 @@ impl PortType {
 
     /// Root ports and switch downstream ports: the ports whose ACS controls decide where a
     /// peer request entering them goes.
-    pub fn is_downstream_port(self) -> bool {
+    pub(crate) fn is_downstream_port(self) -> bool {
         matches!(self, PortType::RootPort | PortType::SwitchDownstreamPort)
     }
 }
@@ -144,7 +144,7 @@ pub struct AcsBits {
 }
 
 impl AcsBits {
-    pub const fn from_register(value: u16) -> AcsBits {
+    pub(crate) const fn from_register(value: u16) -> AcsBits {
         AcsBits {
             sv: value & (1 << 0) != 0,
             tb: value & (1 << 1) != 0,
@@ -538,7 +538,7 @@ impl Sysfs {
     }
 
     /// The functions of IOMMU group `group` with their drivers, sorted.
-    pub fn group_members(&self, group: u32) -> Vec<GroupMember> {
+    pub(crate) fn group_members(&self, group: u32) -> Vec<GroupMember> {
         let dir = self
             .root
             .join("kernel/iommu_groups")

@@ -403,7 +403,7 @@ impl VfioDevice {
 
     /// [`VfioDevice::open`] with sysfs and `/dev/vfio` elsewhere (pci-driver itself always
     /// opens `/dev/vfio/<group>`, so only the checks use `paths.dev_vfio`).
-    pub fn open_with_paths(bdf: &str, paths: &SysfsPaths) -> Result<VfioDevice> {
+    pub(crate) fn open_with_paths(bdf: &str, paths: &SysfsPaths) -> Result<VfioDevice> {
         let request = VfioOpen {
             bdf,
             required_bars: ENDPOINT_BARS,
@@ -426,7 +426,7 @@ impl VfioDevice {
     }
 
     /// [`VfioDevice::open_set`] with sysfs and `/dev/vfio` elsewhere.
-    pub fn open_set_with_paths(
+    pub(crate) fn open_set_with_paths(
         devices: &[VfioOpen<'_>],
         paths: &SysfsPaths,
     ) -> Result<Vec<VfioDevice>> {

@@ -37,7 +37,7 @@ pub enum SglType {
 
 impl SglType {
     /// Decodes a type nibble (only the low 4 bits of `nibble` are used).
-    pub const fn from_nibble(nibble: u8) -> SglType {
+    pub(crate) const fn from_nibble(nibble: u8) -> SglType {
         match nibble & 0xf {
             0x0 => SglType::DataBlock,
             0x1 => SglType::BitBucket,
@@ -178,7 +178,7 @@ impl Opcode {
 
     /// `None` for a code the engine does not implement (it completes such a job with
     /// [`StatusCode::InvalidOpcode`]).
-    pub const fn from_code(code: u8) -> Option<Opcode> {
+    pub(crate) const fn from_code(code: u8) -> Option<Opcode> {
         match code {
             codes::OPCODE_NOP => Some(Opcode::Nop),
             codes::OPCODE_PULL => Some(Opcode::Pull),
@@ -190,7 +190,7 @@ impl Opcode {
 }
 
 /// SQ entry FLAGS bit 0: raise the queue's MSI-X vector on completion.
-pub const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
+pub(crate) const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
 
 impl SqEntry {
     /// Size of an entry in bytes.
@@ -243,7 +243,7 @@ impl SqEntry {
         self.flags
     }
 
-    pub fn set_flags(&mut self, flags: u8) {
+    pub(crate) fn set_flags(&mut self, flags: u8) {
         self.flags = flags;
     }
 
@@ -251,7 +251,7 @@ impl SqEntry {
         self.cid.get()
     }
 
-    pub fn set_cid(&mut self, cid: u16) {
+    pub(crate) fn set_cid(&mut self, cid: u16) {
         self.cid = U16::new(cid);
     }
 
@@ -326,7 +326,7 @@ impl CqEntry {
 }
 
 /// The STATUS word of a CQ entry: code in bits 15:1, phase in bit 0.
-pub fn status_word(status: StatusCode, phase: bool) -> u16 {
+pub(crate) fn status_word(status: StatusCode, phase: bool) -> u16 {
     (status.code() << 1) | u16::from(phase)
 }
 
@@ -365,7 +365,7 @@ pub enum StatusCode {
 
 impl StatusCode {
     /// Decodes a 15-bit status code.
-    pub const fn from_code(code: u16) -> StatusCode {
+    pub(crate) const fn from_code(code: u16) -> StatusCode {
         match code {
             codes::STATUS_SUCCESS => StatusCode::Success,
             codes::STATUS_INVALID_OPCODE => StatusCode::InvalidOpcode,
@@ -409,7 +409,7 @@ impl StatusCode {
     }
 
     /// The documented meaning (docs/dma-engine.md), without the code.
-    pub const fn meaning(self) -> &'static str {
+    pub(crate) const fn meaning(self) -> &'static str {
         match self {
             StatusCode::Success => "success",
             StatusCode::InvalidOpcode => "invalid opcode",

@@ -358,7 +358,7 @@ impl QueueCore {
     }
 
     /// Leaks the rings (see [`QueueCore::close`]).
-    pub fn leak_rings(&self) {
+    pub(crate) fn leak_rings(&self) {
         std::mem::forget(Arc::clone(&self.sq));
         std::mem::forget(Arc::clone(&self.cq));
     }

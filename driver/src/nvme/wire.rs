@@ -22,7 +22,7 @@ pub mod admin_opcode {
     /// Create I/O Submission Queue.
     pub const CREATE_IO_SQ: u8 = 0x01;
     /// Get Log Page.
-    pub const GET_LOG_PAGE: u8 = 0x02;
+    pub(crate) const GET_LOG_PAGE: u8 = 0x02;
     /// Delete I/O Completion Queue.
     pub const DELETE_IO_CQ: u8 = 0x04;
     /// Create I/O Completion Queue.
@@ -30,7 +30,7 @@ pub mod admin_opcode {
     /// Identify.
     pub const IDENTIFY: u8 = 0x06;
     /// Abort.
-    pub const ABORT: u8 = 0x08;
+    pub(crate) const ABORT: u8 = 0x08;
     /// Set Features.
     pub const SET_FEATURES: u8 = 0x09;
     /// Get Features.
@@ -50,13 +50,13 @@ pub mod io_opcode {
 /// Identify CNS values.
 pub mod cns {
     /// Identify Namespace data structure for the NSID.
-    pub const NAMESPACE: u8 = 0x00;
+    pub(crate) const NAMESPACE: u8 = 0x00;
     /// Identify Controller data structure.
-    pub const CONTROLLER: u8 = 0x01;
+    pub(crate) const CONTROLLER: u8 = 0x01;
     /// Active Namespace ID list.
     pub const ACTIVE_NAMESPACES: u8 = 0x02;
     /// Namespace Identification Descriptor list for the NSID (NVMe 1.3 and later).
-    pub const NAMESPACE_ID_DESCRIPTORS: u8 = 0x03;
+    pub(crate) const NAMESPACE_ID_DESCRIPTORS: u8 = 0x03;
 }
 
 /// Command Set Identifiers (NVMe Base Specification 2.0, "Command Set Identifiers"; reported
@@ -65,9 +65,9 @@ pub mod csi {
     /// NVM Command Set: the only one this driver reads and writes.
     pub const NVM: u8 = 0x00;
     /// Key Value Command Set.
-    pub const KEY_VALUE: u8 = 0x01;
+    pub(crate) const KEY_VALUE: u8 = 0x01;
     /// Zoned Namespace Command Set.
-    pub const ZONED: u8 = 0x02;
+    pub(crate) const ZONED: u8 = 0x02;
 
     /// The command set's name for messages.
     pub fn name(csi: u8) -> &'static str {
@@ -84,7 +84,7 @@ pub mod csi {
 /// 03h): descriptors of a 4-byte header (NIDT, NIDL, 2 reserved) and NIDL bytes, ended by one
 /// with NIDT 0. `None` when the list has no CSI descriptor (NIDT 04h, NIDL 1), as before
 /// NVMe 2.0, or is malformed.
-pub fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
+pub(crate) fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
     const NIDT_CSI: u8 = 0x04;
     let mut at = 0;
     while at + 4 <= descriptors.len() {
@@ -160,7 +160,7 @@ impl Psdt {
     }
 
     /// Decodes the two-bit field (higher bits ignored).
-    pub const fn from_bits(bits: u8) -> Psdt {
+    pub(crate) const fn from_bits(bits: u8) -> Psdt {
         match bits & 0b11 {
             0b00 => Psdt::Prp,
             0b01 => Psdt::SglContiguousMetadata,
@@ -245,7 +245,7 @@ impl SubmissionEntry {
 
     /// Set Features Number of Queues: `sq` I/O SQs and `cq` I/O CQs requested (1-based here,
     /// 0-based on the wire).
-    pub fn set_number_of_queues(sq: u16, cq: u16) -> SubmissionEntry {
+    pub(crate) fn set_number_of_queues(sq: u16, cq: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::SET_FEATURES);
         e.set_cdw10(u32::from(FEATURE_NUMBER_OF_QUEUES))
             .set_cdw11((u32::from(cq.saturating_sub(1)) << 16) | u32::from(sq.saturating_sub(1)));
@@ -254,7 +254,7 @@ impl SubmissionEntry {
 
     /// Create I/O Completion Queue `qid` of `entries` entries at `base` (physically
     /// contiguous, PC = 1), interrupts off (IEN = 0, IV = 0): this driver polls.
-    pub fn create_io_cq(qid: u16, entries: u32, base: BusAddr) -> SubmissionEntry {
+    pub(crate) fn create_io_cq(qid: u16, entries: u32, base: BusAddr) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::CREATE_IO_CQ);
         e.set_prp(base, BusAddr::new(0))
             .set_cdw10(queue_size_and_id(qid, entries))
@@ -264,7 +264,12 @@ impl SubmissionEntry {
 
     /// Create I/O Submission Queue `qid` of `entries` entries at `base` (PC = 1, priority 0),
     /// completing to CQ `cqid`.
-    pub fn create_io_sq(qid: u16, entries: u32, base: BusAddr, cqid: u16) -> SubmissionEntry {
+    pub(crate) fn create_io_sq(
+        qid: u16,
+        entries: u32,
+        base: BusAddr,
+        cqid: u16,
+    ) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::CREATE_IO_SQ);
         e.set_prp(base, BusAddr::new(0))
             .set_cdw10(queue_size_and_id(qid, entries))
@@ -273,14 +278,14 @@ impl SubmissionEntry {
     }
 
     /// Delete I/O Submission Queue `qid`.
-    pub fn delete_io_sq(qid: u16) -> SubmissionEntry {
+    pub(crate) fn delete_io_sq(qid: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::DELETE_IO_SQ);
         e.set_cdw10(u32::from(qid));
         e
     }
 
     /// Delete I/O Completion Queue `qid`.
-    pub fn delete_io_cq(qid: u16) -> SubmissionEntry {
+    pub(crate) fn delete_io_cq(qid: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::DELETE_IO_CQ);
         e.set_cdw10(u32::from(qid));
         e
@@ -342,7 +347,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the Command Identifier (queues overwrite it on submit).
-    pub fn set_cid(&mut self, cid: u16) -> &mut SubmissionEntry {
+    pub(crate) fn set_cid(&mut self, cid: u16) -> &mut SubmissionEntry {
         self.cid = U16::new(cid);
         self
     }
@@ -353,7 +358,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the Namespace Identifier.
-    pub fn set_nsid(&mut self, nsid: u32) -> &mut SubmissionEntry {
+    pub(crate) fn set_nsid(&mut self, nsid: u32) -> &mut SubmissionEntry {
         self.nsid = U32::new(nsid);
         self
     }
@@ -401,7 +406,7 @@ impl SubmissionEntry {
     }
 
     /// The 16 DPTR bytes as they sit in the entry.
-    pub fn dptr_bytes(&self) -> [u8; 16] {
+    pub(crate) fn dptr_bytes(&self) -> [u8; 16] {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(self.prp1.as_bytes());
         b[8..].copy_from_slice(self.prp2.as_bytes());
@@ -409,7 +414,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the 16 DPTR bytes, leaving PSDT alone (for hand-built malformed entries).
-    pub fn set_dptr_bytes(&mut self, bytes: &[u8; 16]) -> &mut SubmissionEntry {
+    pub(crate) fn set_dptr_bytes(&mut self, bytes: &[u8; 16]) -> &mut SubmissionEntry {
         let (lo, hi) = bytes.split_at(8);
         self.prp1 = U64::read_from_bytes(lo).expect("8 bytes");
         self.prp2 = U64::read_from_bytes(hi).expect("8 bytes");
@@ -417,7 +422,7 @@ impl SubmissionEntry {
     }
 
     /// Sets DPTR and PSDT from a built data pointer.
-    pub fn set_data_pointer(&mut self, pointer: &DataPointer) -> &mut SubmissionEntry {
+    pub(crate) fn set_data_pointer(&mut self, pointer: &DataPointer) -> &mut SubmissionEntry {
         match *pointer {
             DataPointer::Prp { prp1, prp2 } => self.set_prp(prp1, prp2),
             DataPointer::Sgl(d) => self.set_sgl(d),
@@ -461,7 +466,7 @@ impl CompletionEntry {
     /// Size of an entry in bytes (CC.IOCQES = 4).
     pub const SIZE: usize = 16;
     /// Byte offset of the status word (phase tag in bit 0) inside an entry.
-    pub const STATUS_OFFSET: usize = 14;
+    pub(crate) const STATUS_OFFSET: usize = 14;
 
     /// An entry as a controller writes it (for fakes and models of a controller).
     pub fn new(
@@ -576,7 +581,7 @@ impl IdentifyController {
     }
 
     /// PCI Subsystem Vendor ID.
-    pub fn ssvid(&self) -> u16 {
+    pub(crate) fn ssvid(&self) -> u16 {
         self.ssvid.get()
     }
 
@@ -621,7 +626,7 @@ impl IdentifyController {
     }
 
     /// Number of Namespaces (the highest valid NSID).
-    pub fn nn(&self) -> u32 {
+    pub(crate) fn nn(&self) -> u32 {
         self.nn.get()
     }
 
@@ -654,7 +659,7 @@ const _: () = assert!(offset_of!(IdentifyNamespace, lbaf) == 128);
 
 /// One LBA Format entry of Identify Namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LbaFormat {
+pub(crate) struct LbaFormat {
     /// Metadata bytes per LBA.
     pub metadata_size: u16,
     /// LBA data size, log2 bytes (9 = 512 B, 12 = 4 KiB).
@@ -665,7 +670,7 @@ pub struct LbaFormat {
 
 impl IdentifyNamespace {
     /// Namespace Size in logical blocks (0 for an inactive NSID).
-    pub fn nsze(&self) -> u64 {
+    pub(crate) fn nsze(&self) -> u64 {
         self.nsze.get()
     }
 
@@ -685,7 +690,7 @@ impl IdentifyNamespace {
     }
 
     /// LBA Format `index` (0 ..= 15).
-    pub fn lba_format(&self, index: usize) -> Option<LbaFormat> {
+    pub(crate) fn lba_format(&self, index: usize) -> Option<LbaFormat> {
         let raw = self.lbaf.get(index)?.get();
         Some(LbaFormat {
             metadata_size: raw as u16,
@@ -695,7 +700,7 @@ impl IdentifyNamespace {
     }
 
     /// The format in use (FLBAS bits 3:0).
-    pub fn current_format(&self) -> LbaFormat {
+    pub(crate) fn current_format(&self) -> LbaFormat {
         self.lba_format(usize::from(self.flbas & 0xf))
             .expect("a 4-bit index is in range")
     }

@@ -26,7 +26,7 @@ pub const MAX_DATA_XFER_SIZE: u32 = 1 << 20;
 pub const MAX_MSG_FDS: u32 = 16;
 /// Largest whole message accepted: a maximal transfer plus its header and access struct, with
 /// room to spare for a VERSION message's JSON. Anything larger is refused unread.
-pub const MAX_MESSAGE_SIZE: u32 = MAX_DATA_XFER_SIZE + 4096;
+pub(crate) const MAX_MESSAGE_SIZE: u32 = MAX_DATA_XFER_SIZE + 4096;
 
 /// Message commands (`Header::command`).
 pub mod command {
@@ -35,7 +35,7 @@ pub mod command {
     pub const DMA_UNMAP: u16 = 3;
     pub const DEVICE_GET_INFO: u16 = 4;
     pub const DEVICE_GET_REGION_INFO: u16 = 5;
-    pub const DEVICE_GET_REGION_IO_FDS: u16 = 6;
+    pub(crate) const DEVICE_GET_REGION_IO_FDS: u16 = 6;
     pub const DEVICE_GET_IRQ_INFO: u16 = 7;
     pub const DEVICE_SET_IRQS: u16 = 8;
     pub const REGION_READ: u16 = 9;
@@ -581,7 +581,7 @@ pub fn map_fd(
 }
 
 /// Sends an error reply to the command `request` with `errno`.
-pub fn send_error(stream: &UnixStream, request: &Header, errno: i32) -> io::Result<()> {
+pub(crate) fn send_error(stream: &UnixStream, request: &Header, errno: i32) -> io::Result<()> {
     let header = Header {
         msg_id: request.msg_id,
         command: request.command,
