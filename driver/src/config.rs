@@ -213,7 +213,7 @@ fn malformed(offset: u16, fault: CapabilityListFault) -> Error {
 /// Returns an empty list when the Status register says there is none. A pointer into the
 /// header (below 0x40) or a loop is [`Error::MalformedCapabilityList`]; the walk visits each of
 /// the 48 possible positions at most once, so it always terminates.
-pub fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
+pub(crate) fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
     let mut caps = Vec::new();
     if read16(dev, STATUS)? & STATUS_CAP_LIST == 0 {
         return Ok(caps);
@@ -316,7 +316,7 @@ fn check_fits(offset: u16, len: u16, capability: &'static str) -> Result<()> {
 
 /// Size encoding of Max_Payload_Size / Max_Read_Request_Size fields: 0 = 128 B .. 5 = 4096 B;
 /// 6 and 7 are reserved (`None`).
-pub const fn decode_size(code: u32) -> Option<u32> {
+pub(crate) const fn decode_size(code: u32) -> Option<u32> {
     if code <= 5 {
         Some(128 << code)
     } else {

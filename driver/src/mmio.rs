@@ -174,7 +174,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 64-bit volatile read (little-endian on the bus).
-    pub fn read64(&self, offset: BarOffset) -> Result<u64> {
+    pub(crate) fn read64(&self, offset: BarOffset) -> Result<u64> {
         let ptr = self.checked_ptr(offset, 8, 8)?.cast::<u64>();
         // SAFETY: `checked_ptr` proved the 8 bytes lie inside the region (valid for volatile
         // reads per `new`'s contract) and that the pointer is 8-byte aligned.

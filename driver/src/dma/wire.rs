@@ -167,7 +167,7 @@ pub enum Opcode {
 }
 
 impl Opcode {
-    pub const fn code(self) -> u8 {
+    pub(crate) const fn code(self) -> u8 {
         match self {
             Opcode::Nop => codes::OPCODE_NOP,
             Opcode::Pull => codes::OPCODE_PULL,
@@ -194,7 +194,7 @@ pub(crate) const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
 
 impl SqEntry {
     /// Size of an entry in bytes.
-    pub const SIZE: usize = 64;
+    pub(crate) const SIZE: usize = 64;
 
     /// An entry with every reserved byte zero.
     pub fn new(
@@ -239,7 +239,7 @@ impl SqEntry {
         self.opcode
     }
 
-    pub fn flags(&self) -> u8 {
+    pub(crate) fn flags(&self) -> u8 {
         self.flags
     }
 
@@ -270,7 +270,7 @@ impl SqEntry {
 
 impl CqEntry {
     /// Size of an entry in bytes.
-    pub const SIZE: usize = 16;
+    pub(crate) const SIZE: usize = 16;
     /// Byte offset of the STATUS word (phase tag in bit 0) inside an entry.
     pub const STATUS_OFFSET: usize = 14;
 
@@ -297,11 +297,11 @@ impl CqEntry {
         self.result.get()
     }
 
-    pub fn sq_head(&self) -> u16 {
+    pub(crate) fn sq_head(&self) -> u16 {
         self.sq_head.get()
     }
 
-    pub fn sq_id(&self) -> u16 {
+    pub(crate) fn sq_id(&self) -> u16 {
         self.sq_id.get()
     }
 

@@ -110,9 +110,9 @@ pub mod codes {
     /// SGL descriptor limit exceeded (loop or endless list).
     pub(crate) const STATUS_SGL_LIMIT: u16 = 0xc1;
     /// Unsupported Request completion to one of the job's reads.
-    pub const STATUS_UR: u16 = 0xc2;
+    pub(crate) const STATUS_UR: u16 = 0xc2;
     /// Completer Abort completion.
-    pub const STATUS_CA: u16 = 0xc3;
+    pub(crate) const STATUS_CA: u16 = 0xc3;
     /// Poisoned completion data.
     pub(crate) const STATUS_POISONED: u16 = 0xc4;
     /// Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).

@@ -110,7 +110,7 @@ impl IovaAllocator {
     }
 
     /// Returns a range from [`IovaAllocator::alloc`] (same `len`).
-    pub fn free(&self, addr: BusAddr, len: usize) {
+    pub(crate) fn free(&self, addr: BusAddr, len: usize) {
         let size = round_up_page(len.max(1)).expect("freed length came from alloc") as u64;
         self.insert_free(addr.get(), addr.get() + size);
     }

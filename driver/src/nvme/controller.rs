@@ -153,7 +153,7 @@ impl Controller {
 
     /// Runs an admin command to completion (bounded by the admin timeout) and checks its
     /// status.
-    pub fn admin(&self, entry: SubmissionEntry, held: Vec<Held>) -> Result<NvmeCompletion> {
+    pub(crate) fn admin(&self, entry: SubmissionEntry, held: Vec<Held>) -> Result<NvmeCompletion> {
         self.submit_admin(entry, held)?.wait(self.timeout)?.check()
     }
 

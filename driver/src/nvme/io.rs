@@ -122,7 +122,7 @@ impl IoQueue {
     }
 
     /// The queue id (SQ and CQ).
-    pub fn id(&self) -> u16 {
+    pub(crate) fn id(&self) -> u16 {
         self.inner.core.qid
     }
 

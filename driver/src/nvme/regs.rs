@@ -180,7 +180,7 @@ pub(crate) fn write32<R: RegisterLongName>(
 }
 
 /// Writes CC from a modified copy of it (every field as in `cc`).
-pub fn write_cc(dev: &dyn Device, cc: LocalRegisterCopy<u32, CC::Register>) -> Result<()> {
+pub(crate) fn write_cc(dev: &dyn Device, cc: LocalRegisterCopy<u32, CC::Register>) -> Result<()> {
     dev.bar_write32(BarIndex::BAR0, BarOffset::new(CC_OFFSET), cc.get())
 }
 

@@ -62,7 +62,7 @@ impl NvmeStatus {
     }
 
     /// The 15-bit Status Field (inverse of [`NvmeStatus::from_field`]).
-    pub const fn field(self) -> u16 {
+    pub(crate) const fn field(self) -> u16 {
         (self.sc as u16)
             | ((self.sct as u16 & 0x7) << 8)
             | ((self.crd as u16 & 0x3) << 11)

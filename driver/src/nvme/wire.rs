@@ -18,33 +18,33 @@ use crate::nvme::status::NvmeStatus;
 /// Admin command opcodes this driver uses.
 pub mod admin_opcode {
     /// Delete I/O Submission Queue.
-    pub const DELETE_IO_SQ: u8 = 0x00;
+    pub(crate) const DELETE_IO_SQ: u8 = 0x00;
     /// Create I/O Submission Queue.
-    pub const CREATE_IO_SQ: u8 = 0x01;
+    pub(crate) const CREATE_IO_SQ: u8 = 0x01;
     /// Get Log Page.
     pub(crate) const GET_LOG_PAGE: u8 = 0x02;
     /// Delete I/O Completion Queue.
-    pub const DELETE_IO_CQ: u8 = 0x04;
+    pub(crate) const DELETE_IO_CQ: u8 = 0x04;
     /// Create I/O Completion Queue.
-    pub const CREATE_IO_CQ: u8 = 0x05;
+    pub(crate) const CREATE_IO_CQ: u8 = 0x05;
     /// Identify.
-    pub const IDENTIFY: u8 = 0x06;
+    pub(crate) const IDENTIFY: u8 = 0x06;
     /// Abort.
     pub(crate) const ABORT: u8 = 0x08;
     /// Set Features.
-    pub const SET_FEATURES: u8 = 0x09;
+    pub(crate) const SET_FEATURES: u8 = 0x09;
     /// Get Features.
-    pub const GET_FEATURES: u8 = 0x0a;
+    pub(crate) const GET_FEATURES: u8 = 0x0a;
 }
 
 /// NVM command set I/O opcodes this driver uses.
 pub mod io_opcode {
     /// Flush.
-    pub const FLUSH: u8 = 0x00;
+    pub(crate) const FLUSH: u8 = 0x00;
     /// Write.
-    pub const WRITE: u8 = 0x01;
+    pub(crate) const WRITE: u8 = 0x01;
     /// Read.
-    pub const READ: u8 = 0x02;
+    pub(crate) const READ: u8 = 0x02;
 }
 
 /// Identify CNS values.
@@ -63,7 +63,7 @@ pub mod cns {
 /// per namespace in its Namespace Identification Descriptor of type 04h).
 pub mod csi {
     /// NVM Command Set: the only one this driver reads and writes.
-    pub const NVM: u8 = 0x00;
+    pub(crate) const NVM: u8 = 0x00;
     /// Key Value Command Set.
     pub(crate) const KEY_VALUE: u8 = 0x01;
     /// Zoned Namespace Command Set.
@@ -102,10 +102,10 @@ pub(crate) fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
 }
 
 /// Feature identifier of Number of Queues (Set/Get Features).
-pub const FEATURE_NUMBER_OF_QUEUES: u8 = 0x07;
+pub(crate) const FEATURE_NUMBER_OF_QUEUES: u8 = 0x07;
 
 /// The name of a command for messages (`"Read"`, `"Create I/O CQ"`, `"opcode 42h"`).
-pub fn command_name(admin: bool, opcode: u8) -> &'static str {
+pub(crate) fn command_name(admin: bool, opcode: u8) -> &'static str {
     if admin {
         match opcode {
             admin_opcode::DELETE_IO_SQ => "Delete I/O SQ",
@@ -224,7 +224,7 @@ macro_rules! cdw_accessors {
 
 impl SubmissionEntry {
     /// Size of an entry in bytes (CC.IOSQES = 6).
-    pub const SIZE: usize = 64;
+    pub(crate) const SIZE: usize = 64;
 
     /// An entry with `opcode` and every other byte zero (CID 0, PRP, NSID 0).
     pub fn new(opcode: u8) -> SubmissionEntry {
@@ -315,7 +315,7 @@ impl SubmissionEntry {
     }
 
     /// The opcode (CDW0 bits 7:0).
-    pub fn opcode(&self) -> u8 {
+    pub(crate) fn opcode(&self) -> u8 {
         self.opcode
     }
 
@@ -464,7 +464,7 @@ const _: () = assert!(offset_of!(CompletionEntry, status) == CompletionEntry::ST
 
 impl CompletionEntry {
     /// Size of an entry in bytes (CC.IOCQES = 4).
-    pub const SIZE: usize = 16;
+    pub(crate) const SIZE: usize = 16;
     /// Byte offset of the status word (phase tag in bit 0) inside an entry.
     pub(crate) const STATUS_OFFSET: usize = 14;
 
@@ -498,12 +498,12 @@ impl CompletionEntry {
     }
 
     /// SQ Head Pointer: the controller has fetched every SQ entry before this slot.
-    pub fn sq_head(&self) -> u16 {
+    pub(crate) fn sq_head(&self) -> u16 {
         self.sq_head.get()
     }
 
     /// SQ Identifier of the command.
-    pub fn sq_id(&self) -> u16 {
+    pub(crate) fn sq_id(&self) -> u16 {
         self.sq_id.get()
     }
 
@@ -576,7 +576,7 @@ fn ascii_field(bytes: &[u8]) -> String {
 
 impl IdentifyController {
     /// PCI Vendor ID.
-    pub fn vid(&self) -> u16 {
+    pub(crate) fn vid(&self) -> u16 {
         self.vid.get()
     }
 
@@ -586,22 +586,22 @@ impl IdentifyController {
     }
 
     /// Serial Number, trimmed.
-    pub fn serial(&self) -> String {
+    pub(crate) fn serial(&self) -> String {
         ascii_field(&self.sn)
     }
 
     /// Model Number, trimmed.
-    pub fn model(&self) -> String {
+    pub(crate) fn model(&self) -> String {
         ascii_field(&self.mn)
     }
 
     /// Firmware Revision, trimmed.
-    pub fn firmware(&self) -> String {
+    pub(crate) fn firmware(&self) -> String {
         ascii_field(&self.fr)
     }
 
     /// Maximum Data Transfer Size: a power of two in units of CAP.MPSMIN pages (0: no limit).
-    pub fn mdts(&self) -> u8 {
+    pub(crate) fn mdts(&self) -> u8 {
         self.mdts
     }
 
@@ -631,7 +631,7 @@ impl IdentifyController {
     }
 
     /// SGL Support.
-    pub fn sgls(&self) -> u32 {
+    pub(crate) fn sgls(&self) -> u32 {
         self.sgls.get()
     }
 }
