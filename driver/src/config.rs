@@ -213,7 +213,7 @@ fn malformed(offset: u16, fault: CapabilityListFault) -> Error {
 /// Returns an empty list when the Status register says there is none. A pointer into the
 /// header (below 0x40) or a loop is [`Error::MalformedCapabilityList`]; the walk visits each of
 /// the 48 possible positions at most once, so it always terminates.
-pub(crate) fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
+pub fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
     let mut caps = Vec::new();
     if read16(dev, STATUS)? & STATUS_CAP_LIST == 0 {
         return Ok(caps);
@@ -251,7 +251,7 @@ pub(crate) fn capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capa
 ///
 /// A device without extended config space (all zeroes or all ones at 0x100) has none. A next
 /// pointer below 0x100, past the end, or looping is [`Error::MalformedCapabilityList`].
-pub(crate) fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
+pub fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Capability>> {
     let mut caps = Vec::new();
     let mut visited = vec![false; CONFIG_SPACE_LEN / 4];
     let mut from = CONVENTIONAL_END;

@@ -16,7 +16,7 @@ use crate::regs::{self, CAPABILITIES, ERROR_LOG, STATUS, VERSION};
 /// What MAGIC reads on a peerbar endpoint: "PEER" as a big-endian ASCII word.
 pub const MAGIC: u32 = 0x5045_4552;
 /// The register interface major version this driver is written for.
-pub(crate) const SUPPORTED_MAJOR: u16 = 0;
+pub const SUPPORTED_MAJOR: u16 = 0;
 
 /// Version of the endpoint's register interface (the VERSION register).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

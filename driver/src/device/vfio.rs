@@ -159,7 +159,7 @@ pub struct VfioLocation {
 
 /// Checks that `bdf` names a device bound to vfio-pci, in an IOMMU group whose VFIO node this
 /// process may open. See the [module docs](self) for the errors.
-pub(crate) fn probe(bdf: &str, paths: &SysfsPaths) -> Result<VfioLocation> {
+pub fn probe(bdf: &str, paths: &SysfsPaths) -> Result<VfioLocation> {
     probe_with(bdf, paths, &open_read_write)
 }
 
@@ -552,7 +552,7 @@ impl VfioDevice {
     /// so that every device in the container reaches it by DMA at that IOVA (what
     /// [`Device::bar_bus_addr`] returns from now on). Mapping a BAR already mapped returns
     /// its IOVA. The window stays until the device is dropped.
-    pub(crate) fn map_bar_for_peers(&self, bar: BarIndex) -> Result<BusAddr> {
+    pub fn map_bar_for_peers(&self, bar: BarIndex) -> Result<BusAddr> {
         let region = self.bar(bar)?;
         let mut windows = self.lock_windows();
         let slot = &mut windows[usize::from(bar.get())];

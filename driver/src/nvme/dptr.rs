@@ -187,7 +187,7 @@ pub(crate) fn prp_layout(pages: &[BusAddr], list_base: BusAddr) -> (BusAddr, Bus
 /// Builds a PRP data pointer for `data`; a PRP list, when needed, goes to a new
 /// [`DmaBuffer`] from `memory`. Fails before allocating anything when PRPs cannot describe the
 /// list (see the [module docs](self)).
-pub(crate) fn prp(memory: &DmaMemory, data: &DataList) -> Result<PreparedData> {
+pub fn prp(memory: &DmaMemory, data: &DataList) -> Result<PreparedData> {
     let pages = prp_pages(data.entries())?;
     let list_pages = prp_list_pages(pages.len());
     let mut held = Vec::new();
@@ -212,7 +212,7 @@ pub(crate) fn prp(memory: &DmaMemory, data: &DataList) -> Result<PreparedData> {
 
 /// Checks `data` against what the controller's SGL support allows: SGLs at all, bit buckets
 /// (Identify SGLS bit 16), dword granularity, the descriptor count.
-pub(crate) fn check_sgl(
+pub fn check_sgl(
     data: &DataList,
     builder: &SglBuilder,
     support: SglSupport,
@@ -255,7 +255,7 @@ pub(crate) fn check_sgl(
 
 /// Builds an SGL data pointer for `data` with `builder` (segments in a new [`DmaBuffer`] from
 /// `memory` unless one Data entry fits inline), after [`check_sgl`].
-pub(crate) fn sgl(
+pub fn sgl(
     memory: &DmaMemory,
     data: &DataList,
     builder: &SglBuilder,

@@ -361,7 +361,7 @@ pub fn write<R: RegisterLongName>(
 /// keep the value just read.
 ///
 /// Refuses (without touching the device) a register whose access is `const` or `ro`.
-pub(crate) fn modify<R: RegisterLongName>(
+pub fn modify<R: RegisterLongName>(
     dev: &dyn Device,
     def: &RegisterDef<R>,
     value: FieldValue<u32, R>,

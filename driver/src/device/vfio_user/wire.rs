@@ -26,7 +26,7 @@ pub const MAX_DATA_XFER_SIZE: u32 = 1 << 20;
 pub const MAX_MSG_FDS: u32 = 16;
 /// Largest whole message accepted: a maximal transfer plus its header and access struct, with
 /// room to spare for a VERSION message's JSON. Anything larger is refused unread.
-pub(crate) const MAX_MESSAGE_SIZE: u32 = MAX_DATA_XFER_SIZE + 4096;
+pub const MAX_MESSAGE_SIZE: u32 = MAX_DATA_XFER_SIZE + 4096;
 
 /// Message commands (`Header::command`).
 pub mod command {
