@@ -34,7 +34,7 @@ use crate::dma::wire::SglDescriptor;
 pub const DESCRIPTOR_LIMIT: u64 = 65_536;
 
 /// Default number of descriptors per segment the builder emits (Linux nvme-pci uses 256).
-pub(crate) const DEFAULT_DESCRIPTORS_PER_SEGMENT: usize = 256;
+pub const DEFAULT_DESCRIPTORS_PER_SEGMENT: usize = 256;
 
 /// One entry of a data list: what the engine moves, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
