@@ -85,38 +85,38 @@ const _: () = assert!(offset_of!(CqEntry, status) == 14);
 pub mod codes {
     // SQ entry opcodes
     /// Moves nothing; completes with success.
-    pub(crate) const OPCODE_NOP: u8 = 0x00;
+    pub const OPCODE_NOP: u8 = 0x00;
     /// Bytes from the list's addresses into BAR2.
-    pub(crate) const OPCODE_PULL: u8 = 0x01;
+    pub const OPCODE_PULL: u8 = 0x01;
     /// BAR2 out to the list's addresses.
-    pub(crate) const OPCODE_PUSH: u8 = 0x02;
+    pub const OPCODE_PUSH: u8 = 0x02;
     /// CRC32C (Castagnoli, reflected, init FFFFFFFFh, final XOR FFFFFFFFh) of BAR2[BAR2_OFFSET .. + LENGTH], in RESULT.
-    pub(crate) const OPCODE_CHECKSUM: u8 = 0x03;
+    pub const OPCODE_CHECKSUM: u8 = 0x03;
     // CQ entry status codes (STATUS bits 15:1)
     /// Success.
-    pub(crate) const STATUS_SUCCESS: u16 = 0x00;
+    pub const STATUS_SUCCESS: u16 = 0x00;
     /// Invalid opcode (NVMe Generic Command Status).
-    pub(crate) const STATUS_INVALID_OPCODE: u16 = 0x01;
+    pub const STATUS_INVALID_OPCODE: u16 = 0x01;
     /// Invalid SGL Segment Descriptor (NVMe).
-    pub(crate) const STATUS_SGL_SEGMENT: u16 = 0x0d;
+    pub const STATUS_SGL_SEGMENT: u16 = 0x0d;
     /// Invalid Number of SGL Descriptors (NVMe).
-    pub(crate) const STATUS_SGL_COUNT: u16 = 0x0e;
+    pub const STATUS_SGL_COUNT: u16 = 0x0e;
     /// Data SGL Length Invalid (NVMe).
-    pub(crate) const STATUS_SGL_LENGTH: u16 = 0x0f;
+    pub const STATUS_SGL_LENGTH: u16 = 0x0f;
     /// SGL Descriptor Type Invalid (NVMe).
-    pub(crate) const STATUS_SGL_TYPE: u16 = 0x11;
+    pub const STATUS_SGL_TYPE: u16 = 0x11;
     /// BAR2_OFFSET + LENGTH past the end of BAR2.
-    pub(crate) const STATUS_BAR_RANGE: u16 = 0xc0;
+    pub const STATUS_BAR_RANGE: u16 = 0xc0;
     /// SGL descriptor limit exceeded (loop or endless list).
-    pub(crate) const STATUS_SGL_LIMIT: u16 = 0xc1;
+    pub const STATUS_SGL_LIMIT: u16 = 0xc1;
     /// Unsupported Request completion to one of the job's reads.
-    pub(crate) const STATUS_UR: u16 = 0xc2;
+    pub const STATUS_UR: u16 = 0xc2;
     /// Completer Abort completion.
-    pub(crate) const STATUS_CA: u16 = 0xc3;
+    pub const STATUS_CA: u16 = 0xc3;
     /// Poisoned completion data.
-    pub(crate) const STATUS_POISONED: u16 = 0xc4;
+    pub const STATUS_POISONED: u16 = 0xc4;
     /// Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).
-    pub(crate) const STATUS_TIMEOUT: u16 = 0xc5;
+    pub const STATUS_TIMEOUT: u16 = 0xc5;
     /// Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never written.
-    pub(crate) const STATUS_BAD_COMPLETION: u16 = 0xc6;
+    pub const STATUS_BAD_COMPLETION: u16 = 0xc6;
 }
