@@ -70,7 +70,7 @@ macro_rules! address_type {
             }
 
             /// True when `self` is a multiple of `align` (a power of two).
-            pub const fn is_aligned(self, align: u64) -> bool {
+            pub(crate) const fn is_aligned(self, align: u64) -> bool {
                 debug_assert!(align.is_power_of_two());
                 self.0 & (align - 1) == 0
             }
@@ -83,7 +83,7 @@ macro_rules! address_type {
 
             /// `self` rounded up to a multiple of `align` (a power of two), or `None` on
             /// overflow.
-            pub const fn align_up(self, align: u64) -> Option<$name> {
+            pub(crate) const fn align_up(self, align: u64) -> Option<$name> {
                 debug_assert!(align.is_power_of_two());
                 match self.0.checked_add(align - 1) {
                     Some(v) => Some($name(v & !(align - 1))),

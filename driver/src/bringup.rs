@@ -126,7 +126,7 @@ pub struct LinkState {
 }
 
 /// Parses a sysfs link speed (`8.0 GT/s PCIe`, `2.5 GT/s`) into GT/s; `None` for `Unknown`.
-pub fn parse_sysfs_speed(text: &str) -> Option<f64> {
+pub(crate) fn parse_sysfs_speed(text: &str) -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
@@ -152,7 +152,7 @@ impl LinkState {
 }
 
 /// GT/s of a PCIe generation (1..=6).
-pub fn generation_speed(generation: u8) -> Option<f64> {
+pub(crate) fn generation_speed(generation: u8) -> Option<f64> {
     LinkSpeed::from_code(generation).gt_per_s()
 }
 

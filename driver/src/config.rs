@@ -27,9 +27,9 @@ pub const CAP_ID_PM: u8 = 0x01;
 /// Capability ID of MSI.
 pub const CAP_ID_MSI: u8 = 0x05;
 /// Capability ID of the PCI Express capability.
-pub const CAP_ID_PCIE: u8 = 0x10;
+pub(crate) const CAP_ID_PCIE: u8 = 0x10;
 /// Capability ID of MSI-X.
-pub const CAP_ID_MSIX: u8 = 0x11;
+pub(crate) const CAP_ID_MSIX: u8 = 0x11;
 
 /// The Command register and its Memory Space / Bus Master enables (PCI Local Bus 3.0, 6.2.2).
 const COMMAND: u16 = 0x04;
@@ -113,7 +113,7 @@ pub struct Identity {
 /// block holds its requests, PG213 `cfg_function_status`), and nothing sets it for a user-space
 /// driver: vfio-pci enables the device but leaves bus mastering to its user, as firmware may
 /// leave it off.
-pub fn enable_memory_and_bus_master(dev: &(impl Device + ?Sized)) -> Result<bool> {
+pub(crate) fn enable_memory_and_bus_master(dev: &(impl Device + ?Sized)) -> Result<bool> {
     let command = dev.config_read16(COMMAND)?;
     let wanted = command | COMMAND_MEMORY | COMMAND_MASTER;
     if wanted == command {
@@ -290,7 +290,7 @@ pub fn extended_capabilities(dev: &(impl ConfigSpace + ?Sized)) -> Result<Vec<Ca
 }
 
 /// Offset of the first capability with `id` in the classic list, if any.
-pub fn find_capability(dev: &(impl ConfigSpace + ?Sized), id: u8) -> Result<Option<u16>> {
+pub(crate) fn find_capability(dev: &(impl ConfigSpace + ?Sized), id: u8) -> Result<Option<u16>> {
     Ok(capabilities(dev)?
         .into_iter()
         .find(|c| c.id == u16::from(id))
@@ -316,7 +316,7 @@ fn check_fits(offset: u16, len: u16, capability: &'static str) -> Result<()> {
 
 /// Size encoding of Max_Payload_Size / Max_Read_Request_Size fields: 0 = 128 B .. 5 = 4096 B;
 /// 6 and 7 are reserved (`None`).
-pub const fn decode_size(code: u32) -> Option<u32> {
+pub(crate) const fn decode_size(code: u32) -> Option<u32> {
     if code <= 5 {
         Some(128 << code)
     } else {
@@ -338,7 +338,7 @@ pub enum LinkSpeed {
 }
 
 impl LinkSpeed {
-    pub const fn from_code(code: u8) -> LinkSpeed {
+    pub(crate) const fn from_code(code: u8) -> LinkSpeed {
         match code {
             1 => LinkSpeed::Gt2_5,
             2 => LinkSpeed::Gt5,

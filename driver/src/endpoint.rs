@@ -28,7 +28,7 @@ pub struct Version {
 
 impl Version {
     /// Decodes a raw VERSION register value.
-    pub fn from_raw(raw: u32) -> Version {
+    pub(crate) fn from_raw(raw: u32) -> Version {
         let reg = tock_registers::LocalRegisterCopy::<u32, VERSION::Register>::new(raw);
         Version {
             major: reg.read(VERSION::MAJOR) as u16,
@@ -95,7 +95,7 @@ pub enum ErrorCause {
 
 impl ErrorCause {
     /// Decodes ERROR_LOG.CAUSE; `None` for 0 (no error).
-    pub fn from_code(code: u8) -> Option<ErrorCause> {
+    pub(crate) fn from_code(code: u8) -> Option<ErrorCause> {
         Some(match code {
             0 => return None,
             1 => ErrorCause::PastEndOfBar,
@@ -254,7 +254,7 @@ impl Endpoint {
     }
 
     /// A shared handle on the device.
-    pub fn shared_device(&self) -> Arc<dyn Device> {
+    pub(crate) fn shared_device(&self) -> Arc<dyn Device> {
         Arc::clone(&self.device)
     }
 

@@ -79,7 +79,10 @@ impl MmioRegion {
     ///
     /// Fails with [`Error::Vfio`] when the mapping is not read/write or not 8-byte aligned
     /// (an mmap is page-aligned, so this does not happen in practice).
-    pub fn from_pci_mapping(bar: BarIndex, mapping: MappedOwningPciRegion) -> Result<MmioRegion> {
+    pub(crate) fn from_pci_mapping(
+        bar: BarIndex,
+        mapping: MappedOwningPciRegion,
+    ) -> Result<MmioRegion> {
         let base = mapping.as_mut_ptr();
         let len = mapping.len();
         let invalid = |why: &str| Error::Vfio {
@@ -103,7 +106,7 @@ impl MmioRegion {
 
     /// The CPU address of offset 0, for handing the mapping to the IOMMU (VFIO maps a BAR's
     /// mmap for peers by its virtual address). Not for access: that goes through the methods.
-    pub fn base_ptr(&self) -> *mut u8 {
+    pub(crate) fn base_ptr(&self) -> *mut u8 {
         self.base
     }
 
@@ -147,7 +150,7 @@ impl MmioRegion {
     }
 
     /// One 8-bit volatile read.
-    pub fn read8(&self, offset: BarOffset) -> Result<u8> {
+    pub(crate) fn read8(&self, offset: BarOffset) -> Result<u8> {
         let ptr = self.checked_ptr(offset, 1, 1)?;
         // SAFETY: `checked_ptr` proved the byte lies inside the region, which `new`'s contract
         // makes valid for volatile reads.
@@ -155,7 +158,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 16-bit volatile read (little-endian on the bus).
-    pub fn read16(&self, offset: BarOffset) -> Result<u16> {
+    pub(crate) fn read16(&self, offset: BarOffset) -> Result<u16> {
         let ptr = self.checked_ptr(offset, 2, 2)?.cast::<u16>();
         // SAFETY: `checked_ptr` proved the 2 bytes lie inside the region (valid for volatile
         // reads per `new`'s contract) and that the pointer is 2-byte aligned.
@@ -171,7 +174,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 64-bit volatile read (little-endian on the bus).
-    pub fn read64(&self, offset: BarOffset) -> Result<u64> {
+    pub(crate) fn read64(&self, offset: BarOffset) -> Result<u64> {
         let ptr = self.checked_ptr(offset, 8, 8)?.cast::<u64>();
         // SAFETY: `checked_ptr` proved the 8 bytes lie inside the region (valid for volatile
         // reads per `new`'s contract) and that the pointer is 8-byte aligned.
@@ -179,7 +182,7 @@ impl MmioRegion {
     }
 
     /// One 8-bit volatile write.
-    pub fn write8(&self, offset: BarOffset, value: u8) -> Result<()> {
+    pub(crate) fn write8(&self, offset: BarOffset, value: u8) -> Result<()> {
         let ptr = self.checked_ptr(offset, 1, 1)?;
         // SAFETY: `checked_ptr` proved the byte lies inside the region, which `new`'s contract
         // makes valid for volatile writes.
@@ -188,7 +191,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 16-bit volatile write (little-endian on the bus).
-    pub fn write16(&self, offset: BarOffset, value: u16) -> Result<()> {
+    pub(crate) fn write16(&self, offset: BarOffset, value: u16) -> Result<()> {
         let ptr = self.checked_ptr(offset, 2, 2)?.cast::<u16>();
         // SAFETY: `checked_ptr` proved the 2 bytes lie inside the region (valid for volatile
         // writes per `new`'s contract) and that the pointer is 2-byte aligned.
@@ -197,7 +200,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 32-bit volatile write (little-endian on the bus).
-    pub fn write32(&self, offset: BarOffset, value: u32) -> Result<()> {
+    pub(crate) fn write32(&self, offset: BarOffset, value: u32) -> Result<()> {
         let ptr = self.checked_ptr(offset, 4, 4)?.cast::<u32>();
         // SAFETY: `checked_ptr` proved the 4 bytes lie inside the region (valid for volatile
         // writes per `new`'s contract) and that the pointer is 4-byte aligned.
@@ -206,7 +209,7 @@ impl MmioRegion {
     }
 
     /// One naturally aligned 64-bit volatile write (little-endian on the bus).
-    pub fn write64(&self, offset: BarOffset, value: u64) -> Result<()> {
+    pub(crate) fn write64(&self, offset: BarOffset, value: u64) -> Result<()> {
         let ptr = self.checked_ptr(offset, 8, 8)?.cast::<u64>();
         // SAFETY: `checked_ptr` proved the 8 bytes lie inside the region (valid for volatile
         // writes per `new`'s contract) and that the pointer is 8-byte aligned.
@@ -218,7 +221,7 @@ impl MmioRegion {
     ///
     /// The whole range is checked first; the copy then uses 8-byte volatile reads where the
     /// device address is 8-byte aligned and 8 bytes remain, else 4-byte, else 1-byte reads.
-    pub fn read_bulk(&self, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
+    pub(crate) fn read_bulk(&self, offset: BarOffset, buf: &mut [u8]) -> Result<()> {
         self.checked_ptr(offset, buf.len() as u64, 1)?;
         for chunk in BulkChunks::new(offset.get(), buf.len()) {
             let at = BarOffset::new(chunk.offset);
@@ -239,7 +242,7 @@ impl MmioRegion {
     /// The whole range is checked first, so an out-of-range copy writes nothing; the copy then
     /// uses 8-byte volatile writes where the device address is 8-byte aligned and 8 bytes remain,
     /// else 4-byte, else 1-byte writes.
-    pub fn write_bulk(&self, offset: BarOffset, data: &[u8]) -> Result<()> {
+    pub(crate) fn write_bulk(&self, offset: BarOffset, data: &[u8]) -> Result<()> {
         self.checked_ptr(offset, data.len() as u64, 1)?;
         for chunk in BulkChunks::new(offset.get(), data.len()) {
             let at = BarOffset::new(chunk.offset);

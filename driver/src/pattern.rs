@@ -12,7 +12,7 @@
 use std::fmt;
 
 /// Bytes per self-describing cell.
-pub const CELL: u64 = 16;
+pub(crate) const CELL: u64 = 16;
 
 /// A seeded pattern over a byte-addressed space (a namespace, BAR2, a buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl Mismatch {
         self.offset / u64::from(self.block_size)
     }
 
-    pub fn offset_in_lba(&self) -> u32 {
+    pub(crate) fn offset_in_lba(&self) -> u32 {
         (self.offset % u64::from(self.block_size)) as u32
     }
 }

@@ -623,7 +623,9 @@ fn admin_completions_raise_msix_vector_0_unless_masked() {
     );
 
     // Mask vector 0 (Vector Control bit 0 of table entry 0), as the OS would.
-    let control = peerbar::BarOffset::new(peerbar_sim::nvme::MSIX_TABLE_OFFSET + 12);
+    let control = peerbar::BarOffset::new(
+        peerbar_sim::nvme::MSIX_TABLE_OFFSET + peerbar_sim::nvme::MSIX_VECTOR_CONTROL,
+    );
     w.sim_nvme
         .bar_write32(peerbar::BarIndex::BAR0, control, 1)
         .unwrap();

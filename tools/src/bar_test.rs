@@ -13,8 +13,14 @@ use serde::Serialize;
 
 use crate::progress::{self, Counting};
 use crate::target::Target;
-use crate::units::{hex, human_bytes, human_seconds, mb_per_s, parse_size, render_table};
+use crate::units::{hex, human_bytes, mb_per_s, parse_size};
 use crate::{usage_error, GlobalOpts, Outcome};
+
+mod quick;
+mod render;
+
+pub(crate) use quick::{quick_bar2, quick_scratch};
+use render::render;
 
 pub const LONG_ABOUT: &str = "\
 Write test patterns into peer memory (BAR2) and read them back, once per pattern and access size.
@@ -406,91 +412,6 @@ fn bar2_len(endpoint: &Endpoint) -> anyhow::Result<u64> {
         })?)
 }
 
-/// What a short test (`bringup`) found.
-pub(crate) struct QuickResult {
-    /// Bytes written and read back, over every pass.
-    pub bytes: u64,
-    pub passes: usize,
-    pub mismatches: u64,
-    /// The first wrong value: where, which pass, expected and read.
-    pub first_mismatch: Option<String>,
-}
-
-/// `bringup`'s short BAR2 test: every pattern with 4-byte and bulk accesses over the first
-/// `length` bytes of BAR2 (at most all of it).
-pub(crate) fn quick_bar2(
-    target: &Target,
-    endpoint: &Endpoint,
-    length: u64,
-    seed: u64,
-) -> anyhow::Result<QuickResult> {
-    let bar2_len = bar2_len(endpoint)?;
-    let plan = Plan {
-        start: 0,
-        length: length.min(bar2_len),
-        seed,
-        passes: [Pattern::WalkingOnes, Pattern::Address, Pattern::Random]
-            .into_iter()
-            .flat_map(|p| [(p, Access::B4), (p, Access::Bulk)])
-            .collect(),
-    };
-    quick(target, endpoint, &plan, false)
-}
-
-/// `bringup`'s SCRATCH test: `bar-test --scratch`'s values, the original value restored.
-pub(crate) fn quick_scratch(
-    target: &Target,
-    endpoint: &Endpoint,
-    seed: u64,
-) -> anyhow::Result<QuickResult> {
-    let plan = Plan {
-        start: 0,
-        length: 0,
-        seed,
-        passes: Vec::new(),
-    };
-    quick(target, endpoint, &plan, true)
-}
-
-fn quick(
-    target: &Target,
-    endpoint: &Endpoint,
-    plan: &Plan,
-    scratch: bool,
-) -> anyhow::Result<QuickResult> {
-    let progress = ProgressBar::hidden();
-    let mut tester = Tester {
-        endpoint,
-        target,
-        plan,
-        max_mismatches: 1,
-        mismatches: Vec::new(),
-        progress: &progress,
-    };
-    let mut results = Vec::new();
-    for &(pattern, access) in &plan.passes {
-        results.push(tester.pass(pattern, access)?);
-    }
-    if scratch {
-        results.push(tester.scratch()?);
-    }
-    Ok(QuickResult {
-        bytes: results.iter().map(|r| r.bytes).sum(),
-        passes: results.len(),
-        mismatches: results.iter().map(|r| r.mismatches).sum(),
-        first_mismatch: tester.mismatches.first().map(|m| {
-            let access = match m.access {
-                "bulk" => "bulk".to_owned(),
-                size => format!("{size}-byte"),
-            };
-            format!(
-                "{} with {access} accesses at {:#x}: wrote {}, read {}",
-                m.pattern, m.offset, m.expected, m.actual
-            )
-        }),
-    })
-}
-
 fn counters_delta(before: ErrorCounters, after: ErrorCounters) -> CountersDelta {
     CountersDelta {
         dropped_writes: after.dropped_writes.saturating_sub(before.dropped_writes),
@@ -744,97 +665,6 @@ fn le_hex(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
-}
-
-fn render(r: &Report) -> String {
-    let sim = r.results.iter().any(|p| p.sim_cycles.is_some());
-    let mut headers = vec![
-        "pattern",
-        "access",
-        "bytes",
-        "write",
-        "read",
-        "write MB/s",
-        "read MB/s",
-    ];
-    if sim {
-        headers.extend(["sim cycles", "cycles/s"]);
-    }
-    headers.push("mismatches");
-    let rows: Vec<Vec<String>> = r
-        .results
-        .iter()
-        .map(|p| {
-            let mut row = vec![
-                p.pattern.to_owned(),
-                p.access.to_owned(),
-                p.bytes.to_string(),
-                human_seconds(p.write_seconds),
-                human_seconds(p.read_seconds),
-                format!("{:.2}", p.write_mb_per_s),
-                format!("{:.2}", p.read_mb_per_s),
-            ];
-            if sim {
-                row.push(p.sim_cycles.map_or("-".to_owned(), |c| c.to_string()));
-                row.push(
-                    p.sim_cycles_per_second
-                        .map_or("-".to_owned(), |c| format!("{c:.0}")),
-                );
-            }
-            row.push(p.mismatches.to_string());
-            row
-        })
-        .collect();
-    let mut out = String::from("\n");
-    out.push_str(&render_table(&headers, &rows));
-    if !r.mismatches.is_empty() {
-        out.push_str(&format!(
-            "\nMismatches (first {} of {}):\n",
-            r.mismatches.len(),
-            r.total_mismatches
-        ));
-        let rows: Vec<Vec<String>> = r
-            .mismatches
-            .iter()
-            .map(|m| {
-                let bar = if m.pattern == "scratch" {
-                    "BAR0"
-                } else {
-                    "BAR2"
-                };
-                vec![
-                    m.pattern.to_owned(),
-                    m.access.to_owned(),
-                    format!("{bar} {}", hex(m.offset, 8)),
-                    m.expected.clone(),
-                    m.actual.clone(),
-                ]
-            })
-            .collect();
-        out.push_str(&render_table(
-            &["pattern", "access", "offset", "expected", "actual"],
-            &rows,
-        ));
-    }
-    for w in &r.warnings {
-        out.push_str(&format!("\nwarning: {w}\n"));
-    }
-    let failed = r.results.iter().filter(|p| p.mismatches > 0).count();
-    if r.passed {
-        out.push_str(&format!(
-            "\nPASS: {} pass(es), no mismatches\n",
-            r.results.len()
-        ));
-    } else {
-        out.push_str(&format!(
-            "\nFAIL: {} mismatched unit(s) in {} of {} pass(es); reproduce with --seed {}\n",
-            r.total_mismatches,
-            failed,
-            r.results.len(),
-            r.seed
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

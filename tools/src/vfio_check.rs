@@ -16,6 +16,7 @@ use peerbar::device::vfio::{SysfsPaths, VfioOpen};
 use peerbar::hostmem::{DataList, DmaBuffer, DmaMemory};
 use peerbar::nvme::{SglSupport, SubmissionEntry};
 use peerbar::pattern::Pattern;
+use peerbar::regs;
 use peerbar::{BarIndex, BarOffset, BusAddr, Device, Nvme, NvmeOptions, TransferMode};
 use serde::Serialize;
 
@@ -414,9 +415,12 @@ fn msix_state(device: &dyn Device) -> String {
                 "MSI-X Enable {}, Function Mask {}",
                 cap.enabled, cap.function_mask
             ));
-            let control = cap.table_offset.get() + 12;
+            // Vector Control of entry 0: where the register map puts it in an entry (the PCI
+            // Express layout), from wherever the capability says the table is.
+            let control = cap.table_offset.get() + regs::MSIX_TABLE_VECTOR_CONTROL_REG.offset;
             if let Ok(v) = device.bar_read32(cap.table_bar, BarOffset::new(control)) {
-                parts.push(format!("vector 0 masked {}", v & 1 != 0));
+                let masked = regs::MSIX_TABLE_VECTOR_CONTROL::MASK.read(v) != 0;
+                parts.push(format!("vector 0 masked {masked}"));
             }
             if let Ok(p) = device.bar_read64(cap.pba_bar, cap.pba_offset) {
                 parts.push(format!("vector 0 pending {}", p & 1 != 0));

@@ -771,7 +771,8 @@ impl Device for SimNvme {
             }
             // Program the table as the OS would: one message per vector, unmasked.
             for v in 0..max {
-                let entry = crate::nvme::MSIX_TABLE_OFFSET + 16 * u64::from(v);
+                let entry =
+                    crate::nvme::MSIX_TABLE_OFFSET + crate::nvme::MSIX_ENTRY_BYTES * u64::from(v);
                 let address = crate::fabric::MSI_RANGE.start + 0x10 * u64::from(v);
                 let mut bytes = [0u8; 16];
                 bytes[..8].copy_from_slice(&address.to_le_bytes());

@@ -48,7 +48,9 @@ use self::status::Status;
 use self::transfer::{Mover, Transfer};
 use crate::SimError;
 
-pub use self::msix::{MsixMessage, MSIX_PBA_OFFSET, MSIX_TABLE_OFFSET};
+pub use self::msix::{
+    MsixMessage, MSIX_ENTRY_BYTES, MSIX_PBA_OFFSET, MSIX_TABLE_OFFSET, MSIX_VECTOR_CONTROL,
+};
 pub use self::namespace::NamespaceBacking;
 
 /// Commands the controller holds at once, fetched and not yet posted (across all queues).

@@ -8,8 +8,13 @@
 pub const MSIX_TABLE_OFFSET: u64 = 0x3000;
 /// BAR0 offset of the Pending Bit Array.
 pub const MSIX_PBA_OFFSET: u64 = 0x3800;
+/// Bytes of one table entry (PCI Express Base Specification, "MSI-X Table Structure").
+pub const MSIX_ENTRY_BYTES: u64 = 16;
+/// Offset of Vector Control in a table entry (same structure).
+pub const MSIX_VECTOR_CONTROL: u64 = 12;
 /// The table has room for this many vectors below the PBA.
-pub(super) const MAX_VECTORS: u16 = ((MSIX_PBA_OFFSET - MSIX_TABLE_OFFSET) / 16) as u16;
+pub(super) const MAX_VECTORS: u16 =
+    ((MSIX_PBA_OFFSET - MSIX_TABLE_OFFSET) / MSIX_ENTRY_BYTES) as u16;
 
 /// Vector Control bit 0.
 const MASKED: u32 = 1;
@@ -67,7 +72,7 @@ impl MsixTable {
     /// (vector, dword) of a table offset.
     fn slot(&self, offset: u64) -> Option<(usize, usize)> {
         let rel = offset.checked_sub(MSIX_TABLE_OFFSET)?;
-        let vector = usize::try_from(rel / 16).ok()?;
-        (vector < self.entries.len()).then_some((vector, (rel % 16 / 4) as usize))
+        let vector = usize::try_from(rel / MSIX_ENTRY_BYTES).ok()?;
+        (vector < self.entries.len()).then_some((vector, (rel % MSIX_ENTRY_BYTES / 4) as usize))
     }
 }

@@ -1480,11 +1480,19 @@ fn dma_checksum_and_errors() {
 fn dma_cq_full_waits_and_msix() {
     let mut dma = Dma::new(4, 2);
     // MSI-X vector 1: table entry, unmasked; queue 0 raises vector 1.
+    let addr_lo = peerbar::regs::MSIX_TABLE_ADDR_LO_REG.at(1).unwrap().offset;
+    let addr_hi = peerbar::regs::MSIX_TABLE_ADDR_HI_REG.at(1).unwrap().offset;
+    let data = peerbar::regs::MSIX_TABLE_DATA_REG.at(1).unwrap().offset;
+    let control = peerbar::regs::MSIX_TABLE_VECTOR_CONTROL_REG
+        .at(1)
+        .unwrap()
+        .offset;
+    let pba = peerbar::regs::MSIX_PBA_REG.offset;
     dma.tb.inp.msix_enable = 1;
-    dma.tb.write_reg(0x8010, 0xFEE0_0000);
-    dma.tb.write_reg(0x8014, 0);
-    dma.tb.write_reg(0x8018, 0x4242);
-    dma.tb.write_reg(0x801C, 0);
+    dma.tb.write_reg(addr_lo, 0xFEE0_0000);
+    dma.tb.write_reg(addr_hi, 0);
+    dma.tb.write_reg(data, 0x4242);
+    dma.tb.write_reg(control, 0);
     dma.tb.write_reg(QUEUE + Q_CONTROL, 1 | 2 | (1 << 8));
     // Two NOPs with FLAGS bit 0, CQ of 2 entries: the second waits until CQ_HEAD moves.
     for _ in 0..2 {
@@ -1527,16 +1535,16 @@ fn dma_cq_full_waits_and_msix() {
         2
     );
     // Masked vector: PBA bit, sent on unmask.
-    dma.tb.write_reg(0x801C, 1);
+    dma.tb.write_reg(control, 1);
     dma.flags = 1;
     dma.sq_tail %= 4;
     let _ = dma.submit(0x00, 0, 0, [0; 16]);
     assert_eq!(dma.complete().status, 0);
     dma.settle();
-    assert_eq!(dma.tb.read_reg(0x9000), 0b10);
-    dma.tb.write_reg(0x801C, 0);
+    assert_eq!(dma.tb.read_reg(pba), 0b10);
+    dma.tb.write_reg(control, 0);
     dma.settle();
-    assert_eq!(dma.tb.read_reg(0x9000), 0);
+    assert_eq!(dma.tb.read_reg(pba), 0);
     assert_eq!(
         dma.host()
             .writes

@@ -18,8 +18,8 @@
 //!
 //! The structs and constants come from rust-vmm's `vfio-bindings` (0.7, which has the cdev
 //! and `VFIO_DEVICE_FEATURE_DMA_BUF` structs) and Cloud Hypervisor's `iommufd-bindings` (0.2,
-//! `IOMMU_IOAS_MAP_FILE` included); the ioctl calls are this file's own (`_IO(type, nr)`, as
-//! the headers define every one of them). `iommufd-ioctls` 0.4 would wrap some of them but
+//! `IOMMU_IOAS_MAP_FILE` included); the ioctl calls are this module's own (`uapi`:
+//! `_IO(type, nr)`, as the headers define every one of them). `iommufd-ioctls` 0.4 would wrap some of them but
 //! not `IOMMU_IOAS_IOVA_RANGES`, and it needs Rust 1.88 (let chains), above this workspace's
 //! rust-version; `vfio-ioctls` speaks the group + container path and pulls in a VMM's
 //! dependencies.
@@ -40,9 +40,9 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::ops::Range;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use iommufd_bindings::iommufd as iofd;
 use vfio_bindings::bindings::vfio as vb;
@@ -56,62 +56,11 @@ use crate::error::{DmaMapFault, Error, Result};
 use crate::hostmem::IovaAllocator;
 use crate::mmio::MmioRegion;
 
-/// `_IO(type, nr)` of include/uapi/asm-generic/ioctl.h: no direction, no size.
-const fn io(kind: u8, nr: u32) -> libc::c_ulong {
-    ((kind as libc::c_ulong) << 8) | nr as libc::c_ulong
-}
+mod peer_window;
+mod uapi;
 
-// include/uapi/linux/vfio.h
-const VFIO_DEVICE_GET_REGION_INFO: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 8);
-const VFIO_DEVICE_GET_IRQ_INFO: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 9);
-const VFIO_DEVICE_SET_IRQS: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 10);
-const VFIO_DEVICE_RESET: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 11);
-const VFIO_DEVICE_FEATURE: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 17);
-const VFIO_DEVICE_BIND_IOMMUFD: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 18);
-const VFIO_DEVICE_ATTACH_IOMMUFD_PT: libc::c_ulong = io(vb::VFIO_TYPE, vb::VFIO_BASE + 19);
-// include/uapi/linux/iommufd.h
-const IOMMU_IOAS_ALLOC: libc::c_ulong = io(iofd::IOMMUFD_TYPE, iofd::IOMMUFD_CMD_IOAS_ALLOC);
-const IOMMU_IOAS_IOVA_RANGES: libc::c_ulong =
-    io(iofd::IOMMUFD_TYPE, iofd::IOMMUFD_CMD_IOAS_IOVA_RANGES);
-const IOMMU_IOAS_MAP: libc::c_ulong = io(iofd::IOMMUFD_TYPE, iofd::IOMMUFD_CMD_IOAS_MAP);
-const IOMMU_IOAS_MAP_FILE: libc::c_ulong = io(iofd::IOMMUFD_TYPE, iofd::IOMMUFD_CMD_IOAS_MAP_FILE);
-const IOMMU_IOAS_UNMAP: libc::c_ulong = io(iofd::IOMMUFD_TYPE, iofd::IOMMUFD_CMD_IOAS_UNMAP);
-
-const MAP_READ_WRITE: u32 = iofd::iommufd_ioas_map_flags_IOMMU_IOAS_MAP_FIXED_IOVA
-    | iofd::iommufd_ioas_map_flags_IOMMU_IOAS_MAP_READABLE
-    | iofd::iommufd_ioas_map_flags_IOMMU_IOAS_MAP_WRITEABLE;
-
-/// The Command register and its Memory Space Enable bit (PCI Local Bus 3.0, 6.2.2).
-const PCI_COMMAND: u16 = 0x04;
-const PCI_COMMAND_MEMORY: u16 = 1 << 1;
-
-/// `size_of::<T>()` as the `u32` the uapi's `argsz`/`size` fields take.
-fn size32<T>() -> u32 {
-    std::mem::size_of::<T>() as u32
-}
-
-/// `ioctl(fd, request, arg)`, its error as `io::Error`; returns the ioctl's non-negative value.
-///
-/// # Safety
-/// `arg` must point to memory laid out as the uapi struct `request` takes, valid for reads and
-/// writes of the size the struct (and its `argsz`/`size` field) says, for the whole call.
-unsafe fn ioctl(fd: RawFd, request: libc::c_ulong, arg: *mut libc::c_void) -> io::Result<i32> {
-    // SAFETY: the caller guarantees `arg` (this function's contract); `fd` is an open
-    // descriptor the caller owns.
-    let ret = unsafe { libc::ioctl(fd, request as _, arg) };
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// `ioctl` of a plain uapi struct holding no pointer (the kernel reads and writes only `arg`).
-fn ioctl_struct<T>(fd: RawFd, request: libc::c_ulong, arg: &mut T) -> io::Result<i32> {
-    // SAFETY: `arg` is a live, exclusively borrowed `T`, the struct `request` takes (every
-    // caller pairs them as include/uapi/linux/{vfio,iommufd}.h define), of its full size.
-    unsafe { ioctl(fd, request, (arg as *mut T).cast()) }
-}
+use peer_window::{touches_command, PeerWindow};
+use uapi::*;
 
 /// One iommufd and one IOAS shared by every function opened together, with the one IOVA
 /// allocator over the ranges the IOAS accepts.
@@ -232,14 +181,6 @@ impl Drop for Mmap {
 struct Bar {
     mmio: MmioRegion,
     _map: Mmap,
-}
-
-/// A BAR exported as a dma-buf and mapped into the IOAS for peers.
-struct PeerWindow {
-    iova: BusAddr,
-    len: usize,
-    /// The dma-buf, `None` while revoked and not re-made.
-    dmabuf: Option<OwnedFd>,
 }
 
 /// A PCIe function driven through its VFIO device cdev and iommufd. See the [module docs](self).
@@ -467,164 +408,6 @@ impl IommufdDevice {
             .ok_or(Error::NoSuchBar { bar })
     }
 
-    fn lock_windows(&self) -> MutexGuard<'_, [Option<PeerWindow>; 6]> {
-        self.peer_windows.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// `VFIO_DEVICE_FEATURE(GET | DMA_BUF)`: the whole of `bar` as one dma-buf range.
-    fn export_dmabuf(&self, bar: BarIndex, len: usize) -> io::Result<OwnedFd> {
-        // struct vfio_device_feature, then struct vfio_device_feature_dma_buf, then one
-        // struct vfio_region_dma_range (all u32/u64, so u64 words hold them aligned).
-        let header = std::mem::size_of::<vb::vfio_device_feature>();
-        let payload = std::mem::size_of::<vb::vfio_device_feature_dma_buf>();
-        let range = std::mem::size_of::<vb::vfio_region_dma_range>();
-        let argsz = header + payload + range;
-        let mut words = vec![0u64; argsz.div_ceil(8)];
-        let base = words.as_mut_ptr().cast::<u8>();
-        let feature = vb::vfio_device_feature {
-            argsz: argsz as u32,
-            flags: vb::VFIO_DEVICE_FEATURE_GET | vb::VFIO_DEVICE_FEATURE_DMA_BUF,
-            ..Default::default()
-        };
-        let dma_buf = vb::vfio_device_feature_dma_buf {
-            region_index: u32::from(bar.get()),
-            open_flags: (libc::O_RDWR | libc::O_CLOEXEC) as u32,
-            flags: 0,
-            nr_ranges: 1,
-            ..Default::default()
-        };
-        let ranges = vb::vfio_region_dma_range {
-            offset: 0,
-            length: len as u64,
-        };
-        // SAFETY: `words` holds `argsz` bytes, 8-byte aligned; the three structs are written
-        // at their offsets (header, header + payload: both multiples of 8) inside it.
-        unsafe {
-            base.cast::<vb::vfio_device_feature>().write(feature);
-            base.add(header)
-                .cast::<vb::vfio_device_feature_dma_buf>()
-                .write(dma_buf);
-            base.add(header + payload)
-                .cast::<vb::vfio_region_dma_range>()
-                .write(ranges);
-        }
-        // SAFETY: `words` is the `argsz`-byte argument VFIO_DEVICE_FEATURE reads, live for the
-        // call. On success the return value is a new dma-buf descriptor.
-        let fd = unsafe { ioctl(self.file.as_raw_fd(), VFIO_DEVICE_FEATURE, base.cast())? };
-        // SAFETY: `fd` is a fresh descriptor (dma_buf_fd) that nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    /// Exports `bar` and maps the dma-buf at `iova`; the new dma-buf on success.
-    fn export_and_map(&self, bar: BarIndex, len: usize, iova: BusAddr) -> Result<OwnedFd> {
-        let dmabuf = self.export_dmabuf(bar, len).map_err(|source| Error::Vfio {
-            operation: format!(
-                "VFIO_DEVICE_FEATURE_DMA_BUF export of {bar} of {} ({len} bytes){}",
-                self.bdf,
-                self.memory_off_hint()
-            ),
-            source,
-        })?;
-        self.ctx
-            .map_file(dmabuf.as_raw_fd(), len as u64, iova.get())
-            .map_err(|source| Error::Vfio {
-                operation: format!(
-                    "IOMMU_IOAS_MAP_FILE of {bar} of {} ({len} bytes, its dma-buf) at IOVA {iova} in IOAS {}{}",
-                    self.bdf,
-                    self.ctx.ioas,
-                    self.memory_off_hint()
-                ),
-                source,
-            })?;
-        Ok(dmabuf)
-    }
-
-    /// Why an export or map-file may have failed with ENODEV: memory decoding off revokes it.
-    fn memory_off_hint(&self) -> &'static str {
-        match self.config_read16(PCI_COMMAND) {
-            Ok(command) if command & PCI_COMMAND_MEMORY == 0 => {
-                " (memory decoding is off in the Command register: vfio-pci revokes a BAR's dma-buf then)"
-            }
-            _ => "",
-        }
-    }
-
-    /// Re-makes every revoked or possibly revoked window at its IOVA: unmaps the area (the
-    /// kernel keeps a revoked dma-buf area in the IOAS, mapped to nothing), exports the BAR
-    /// again and maps the new dma-buf. `why` names the event for the log.
-    fn remap_windows(&self, windows: &mut [Option<PeerWindow>; 6], why: &str) -> Result<()> {
-        let mut first_error = None;
-        for (index, slot) in windows.iter_mut().enumerate() {
-            let Some(window) = slot else { continue };
-            let bar = BarIndex::new(index as u8).expect("0..6 are BAR indices");
-            self.revoke_window(bar, window);
-            match self.export_and_map(bar, window.len, window.iova) {
-                Ok(dmabuf) => {
-                    window.dmabuf = Some(dmabuf);
-                    log::info!(
-                        "{}: {bar}'s dma-buf was revoked by {why}; exported again and mapped for peers at the same IOVA {}",
-                        self.bdf,
-                        window.iova
-                    );
-                }
-                Err(e) => {
-                    log::warn!(
-                        "{}: {bar}'s dma-buf was revoked by {why} and cannot be mapped again: {e}; peers may not use IOVA {} until it is",
-                        self.bdf,
-                        window.iova
-                    );
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-
-    /// Takes a window's revoked mapping out of the IOAS (its IOVA stays allocated) and closes
-    /// its dma-buf.
-    fn revoke_window(&self, bar: BarIndex, window: &mut PeerWindow) {
-        if window.dmabuf.take().is_none() {
-            return;
-        }
-        if let Err(e) = self.ctx.unmap(window.iova.get(), window.len as u64) {
-            log::warn!(
-                "{}: IOMMU_IOAS_UNMAP of {bar}'s revoked window at IOVA {}: {e}",
-                self.bdf,
-                window.iova
-            );
-        }
-    }
-
-    /// After a write that may have changed the Command register: memory decoding off revokes
-    /// the windows (the kernel already did); on again re-makes them.
-    fn follow_memory_enable(&self) -> Result<()> {
-        let mut windows = self.lock_windows();
-        if windows.iter().all(Option::is_none) {
-            return Ok(());
-        }
-        let command = self.config_read16(PCI_COMMAND)?;
-        if command & PCI_COMMAND_MEMORY == 0 {
-            for (index, slot) in windows.iter_mut().enumerate() {
-                if let Some(window) = slot {
-                    if window.dmabuf.is_some() {
-                        let bar = BarIndex::new(index as u8).expect("0..6 are BAR indices");
-                        self.revoke_window(bar, window);
-                        log::info!(
-                            "{}: memory decoding off: vfio-pci revoked {bar}'s dma-buf; IOVA {} is unmapped until decoding is on again",
-                            self.bdf,
-                            window.iova
-                        );
-                    }
-                }
-            }
-            Ok(())
-        } else if windows.iter().flatten().any(|w| w.dmabuf.is_none()) {
-            self.remap_windows(&mut windows, "memory decoding going off")
-        } else {
-            Ok(())
-        }
-    }
-
     fn config_error(&self, what: &str, offset: u16, source: io::Error) -> Error {
         Error::Vfio {
             operation: format!("config space {what} at {offset:#x} of {}", self.bdf),
@@ -675,12 +458,6 @@ impl IommufdDevice {
         // the call.
         unsafe { ioctl(self.file.as_raw_fd(), VFIO_DEVICE_SET_IRQS, base.cast()) }.map(drop)
     }
-}
-
-/// Whether a config write of `len` bytes at `offset` covers a byte of the Command register.
-fn touches_command(offset: u16, len: usize) -> bool {
-    let (start, end) = (usize::from(offset), usize::from(offset) + len);
-    start < usize::from(PCI_COMMAND) + 2 && end > usize::from(PCI_COMMAND)
 }
 
 fn open_rw(path: &std::path::Path) -> io::Result<File> {

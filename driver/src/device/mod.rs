@@ -158,7 +158,7 @@ pub fn check_bar_access(
 /// 3:0 masked; a 64-bit BAR's high half from the next register). On VFIO the kernel shows the
 /// BAR's resource address, which is the bus address on platforms without a host bridge
 /// address translation (x86-64 and most arm64 servers).
-pub fn bar_bus_addr_from_config(dev: &dyn Device, bar: BarIndex) -> Result<BusAddr> {
+pub(crate) fn bar_bus_addr_from_config(dev: &dyn Device, bar: BarIndex) -> Result<BusAddr> {
     let reg = 0x10 + 4 * u16::from(bar.get());
     let low = dev.config_read32(reg)?;
     if low & 1 != 0 {

@@ -329,7 +329,7 @@ pub struct VfioContainerHandle {
 
 impl VfioContainerHandle {
     /// The IOMMU groups in the container.
-    pub fn groups(&self) -> &[u32] {
+    pub(crate) fn groups(&self) -> &[u32] {
         self.container.groups()
     }
 
@@ -339,7 +339,7 @@ impl VfioContainerHandle {
     }
 
     /// What the IOMMU accepts (`VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE`).
-    pub fn valid_iova_ranges(&self) -> &[Range<u64>] {
+    pub(crate) fn valid_iova_ranges(&self) -> &[Range<u64>] {
         &self.ranges
     }
 }
@@ -403,7 +403,7 @@ impl VfioDevice {
 
     /// [`VfioDevice::open`] with sysfs and `/dev/vfio` elsewhere (pci-driver itself always
     /// opens `/dev/vfio/<group>`, so only the checks use `paths.dev_vfio`).
-    pub fn open_with_paths(bdf: &str, paths: &SysfsPaths) -> Result<VfioDevice> {
+    pub(crate) fn open_with_paths(bdf: &str, paths: &SysfsPaths) -> Result<VfioDevice> {
         let request = VfioOpen {
             bdf,
             required_bars: ENDPOINT_BARS,
@@ -426,7 +426,7 @@ impl VfioDevice {
     }
 
     /// [`VfioDevice::open_set`] with sysfs and `/dev/vfio` elsewhere.
-    pub fn open_set_with_paths(
+    pub(crate) fn open_set_with_paths(
         devices: &[VfioOpen<'_>],
         paths: &SysfsPaths,
     ) -> Result<Vec<VfioDevice>> {

@@ -184,7 +184,7 @@ impl PeerSlice {
     }
 
     /// BAR2 offset of byte `at` of the slice (`at <= len`).
-    pub fn offset_at(&self, at: u64) -> Result<BarOffset> {
+    pub(crate) fn offset_at(&self, at: u64) -> Result<BarOffset> {
         self.check(at, 0)
     }
 

@@ -37,7 +37,7 @@ pub enum SglType {
 
 impl SglType {
     /// Decodes a type nibble (only the low 4 bits of `nibble` are used).
-    pub const fn from_nibble(nibble: u8) -> SglType {
+    pub(crate) const fn from_nibble(nibble: u8) -> SglType {
         match nibble & 0xf {
             0x0 => SglType::DataBlock,
             0x1 => SglType::BitBucket,
@@ -167,7 +167,7 @@ pub enum Opcode {
 }
 
 impl Opcode {
-    pub const fn code(self) -> u8 {
+    pub(crate) const fn code(self) -> u8 {
         match self {
             Opcode::Nop => codes::OPCODE_NOP,
             Opcode::Pull => codes::OPCODE_PULL,
@@ -178,7 +178,7 @@ impl Opcode {
 
     /// `None` for a code the engine does not implement (it completes such a job with
     /// [`StatusCode::InvalidOpcode`]).
-    pub const fn from_code(code: u8) -> Option<Opcode> {
+    pub(crate) const fn from_code(code: u8) -> Option<Opcode> {
         match code {
             codes::OPCODE_NOP => Some(Opcode::Nop),
             codes::OPCODE_PULL => Some(Opcode::Pull),
@@ -190,11 +190,11 @@ impl Opcode {
 }
 
 /// SQ entry FLAGS bit 0: raise the queue's MSI-X vector on completion.
-pub const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
+pub(crate) const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
 
 impl SqEntry {
     /// Size of an entry in bytes.
-    pub const SIZE: usize = 64;
+    pub(crate) const SIZE: usize = 64;
 
     /// An entry with every reserved byte zero.
     pub fn new(
@@ -239,11 +239,11 @@ impl SqEntry {
         self.opcode
     }
 
-    pub fn flags(&self) -> u8 {
+    pub(crate) fn flags(&self) -> u8 {
         self.flags
     }
 
-    pub fn set_flags(&mut self, flags: u8) {
+    pub(crate) fn set_flags(&mut self, flags: u8) {
         self.flags = flags;
     }
 
@@ -251,7 +251,7 @@ impl SqEntry {
         self.cid.get()
     }
 
-    pub fn set_cid(&mut self, cid: u16) {
+    pub(crate) fn set_cid(&mut self, cid: u16) {
         self.cid = U16::new(cid);
     }
 
@@ -270,7 +270,7 @@ impl SqEntry {
 
 impl CqEntry {
     /// Size of an entry in bytes.
-    pub const SIZE: usize = 16;
+    pub(crate) const SIZE: usize = 16;
     /// Byte offset of the STATUS word (phase tag in bit 0) inside an entry.
     pub const STATUS_OFFSET: usize = 14;
 
@@ -297,11 +297,11 @@ impl CqEntry {
         self.result.get()
     }
 
-    pub fn sq_head(&self) -> u16 {
+    pub(crate) fn sq_head(&self) -> u16 {
         self.sq_head.get()
     }
 
-    pub fn sq_id(&self) -> u16 {
+    pub(crate) fn sq_id(&self) -> u16 {
         self.sq_id.get()
     }
 
@@ -326,7 +326,7 @@ impl CqEntry {
 }
 
 /// The STATUS word of a CQ entry: code in bits 15:1, phase in bit 0.
-pub fn status_word(status: StatusCode, phase: bool) -> u16 {
+pub(crate) fn status_word(status: StatusCode, phase: bool) -> u16 {
     (status.code() << 1) | u16::from(phase)
 }
 
@@ -365,7 +365,7 @@ pub enum StatusCode {
 
 impl StatusCode {
     /// Decodes a 15-bit status code.
-    pub const fn from_code(code: u16) -> StatusCode {
+    pub(crate) const fn from_code(code: u16) -> StatusCode {
         match code {
             codes::STATUS_SUCCESS => StatusCode::Success,
             codes::STATUS_INVALID_OPCODE => StatusCode::InvalidOpcode,
@@ -409,7 +409,7 @@ impl StatusCode {
     }
 
     /// The documented meaning (docs/dma-engine.md), without the code.
-    pub const fn meaning(self) -> &'static str {
+    pub(crate) const fn meaning(self) -> &'static str {
         match self {
             StatusCode::Success => "success",
             StatusCode::InvalidOpcode => "invalid opcode",

@@ -110,7 +110,7 @@ impl IovaAllocator {
     }
 
     /// Returns a range from [`IovaAllocator::alloc`] (same `len`).
-    pub fn free(&self, addr: BusAddr, len: usize) {
+    pub(crate) fn free(&self, addr: BusAddr, len: usize) {
         let size = round_up_page(len.max(1)).expect("freed length came from alloc") as u64;
         self.insert_free(addr.get(), addr.get() + size);
     }
@@ -350,20 +350,24 @@ impl DmaBuffer {
     }
 
     /// Reads a wire-format value (SQ/CQ entry, descriptor) at `offset`.
-    pub fn read_obj<T: FromBytes + IntoBytes>(&self, offset: usize) -> Result<T> {
+    pub(crate) fn read_obj<T: FromBytes + IntoBytes>(&self, offset: usize) -> Result<T> {
         let mut value = T::new_zeroed();
         self.read(offset, value.as_mut_bytes())?;
         Ok(value)
     }
 
     /// Writes a wire-format value at `offset`.
-    pub fn write_obj<T: IntoBytes + Immutable>(&self, offset: usize, value: &T) -> Result<()> {
+    pub(crate) fn write_obj<T: IntoBytes + Immutable>(
+        &self,
+        offset: usize,
+        value: &T,
+    ) -> Result<()> {
         self.write(offset, value.as_bytes())
     }
 
     /// A volatile cell over the little-endian 16-bit word at `offset` (2-byte aligned), for
     /// polling a word the device writes (a CQ entry's phase/status word).
-    pub fn volatile_u16(&self, offset: usize) -> Result<&volatile_register::RO<u16>> {
+    pub(crate) fn volatile_u16(&self, offset: usize) -> Result<&volatile_register::RO<u16>> {
         self.check(offset, 2)?;
         if offset % 2 != 0 {
             return Err(Error::OutOfBuffer {

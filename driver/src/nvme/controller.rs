@@ -25,7 +25,7 @@ use crate::nvme::{
 };
 
 /// PCI class code of an NVMe I/O controller: mass storage, NVM, NVMe.
-pub const NVME_CLASS_CODE: u32 = 0x01_08_02;
+pub(crate) const NVME_CLASS_CODE: u32 = 0x01_08_02;
 
 /// Host memory page size programmed in CC.MPS (0: 4 KiB), the DMA buffers' page size.
 const MPS: u32 = 0;
@@ -91,7 +91,7 @@ impl Controller {
         &self.memory
     }
 
-    pub fn dstrd(&self) -> u8 {
+    pub(crate) fn dstrd(&self) -> u8 {
         self.dstrd
     }
 
@@ -142,14 +142,18 @@ impl Controller {
     }
 
     /// Submits an admin command.
-    pub fn submit_admin(&self, entry: SubmissionEntry, held: Vec<Held>) -> Result<NvmeTicket> {
+    pub(crate) fn submit_admin(
+        &self,
+        entry: SubmissionEntry,
+        held: Vec<Held>,
+    ) -> Result<NvmeTicket> {
         let command = command_name(true, entry.opcode());
         self.admin.submit(entry, Keep::held(held), command)
     }
 
     /// Runs an admin command to completion (bounded by the admin timeout) and checks its
     /// status.
-    pub fn admin(&self, entry: SubmissionEntry, held: Vec<Held>) -> Result<NvmeCompletion> {
+    pub(crate) fn admin(&self, entry: SubmissionEntry, held: Vec<Held>) -> Result<NvmeCompletion> {
         self.submit_admin(entry, held)?.wait(self.timeout)?.check()
     }
 
@@ -168,7 +172,7 @@ impl Controller {
     }
 
     /// Claims the lowest free I/O queue id.
-    pub fn claim_qid(&self) -> Result<u16> {
+    pub(crate) fn claim_qid(&self) -> Result<u16> {
         let mut qids = self.qids();
         let granted = qids.len() as u16;
         let slot = qids
@@ -180,7 +184,7 @@ impl Controller {
     }
 
     /// Returns an I/O queue id: free again (`deleted`), or never to be reused.
-    pub fn release_qid(&self, qid: u16, deleted: bool) {
+    pub(crate) fn release_qid(&self, qid: u16, deleted: bool) {
         if let Some(s) = self.qids().get_mut(usize::from(qid) - 1) {
             *s = if deleted {
                 QidState::Free

@@ -28,9 +28,9 @@ use crate::hostmem::{DmaBuffer, DmaMemory};
 use crate::nvme::SglSupport;
 
 /// Memory page size of PRP entries and PRP lists (CC.MPS = 0).
-pub const PRP_PAGE: u64 = 4096;
+pub(crate) const PRP_PAGE: u64 = 4096;
 /// PRP entries per list page.
-pub const PRP_ENTRIES_PER_PAGE: usize = (PRP_PAGE / 8) as usize;
+pub(crate) const PRP_ENTRIES_PER_PAGE: usize = (PRP_PAGE / 8) as usize;
 
 /// A command's data pointer (DPTR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub struct PreparedData {
 
 impl PreparedData {
     /// The DPTR to put in the command ([`crate::nvme::SubmissionEntry::set_data_pointer`]).
-    pub fn pointer(&self) -> DataPointer {
+    pub(crate) fn pointer(&self) -> DataPointer {
         self.pointer
     }
 
@@ -84,7 +84,7 @@ fn bad(reason: String) -> Error {
 /// The memory pages a PRP list must name for `entries`, in order: the first with its offset,
 /// the others page aligned. Zero-length entries are skipped. Fails, naming the entry (its
 /// index in `entries`), when PRPs cannot describe the list.
-pub fn prp_pages(entries: &[SglEntry]) -> Result<Vec<BusAddr>> {
+pub(crate) fn prp_pages(entries: &[SglEntry]) -> Result<Vec<BusAddr>> {
     let data: Vec<(usize, BusAddr, u32)> = entries
         .iter()
         .enumerate()
@@ -135,7 +135,7 @@ pub fn prp_pages(entries: &[SglEntry]) -> Result<Vec<BusAddr>> {
 }
 
 /// Number of PRP list pages needed for `pages` memory pages (0 when PRP1/PRP2 suffice).
-pub fn prp_list_pages(pages: usize) -> usize {
+pub(crate) fn prp_list_pages(pages: usize) -> usize {
     if pages <= 2 {
         return 0;
     }
@@ -152,7 +152,7 @@ pub fn prp_list_pages(pages: usize) -> usize {
 /// PRP1, PRP2 and the PRP list image for `pages` (from [`prp_pages`]), the list to be
 /// written contiguously at `list_base` (page aligned). The image is empty when no list is
 /// needed.
-pub fn prp_layout(pages: &[BusAddr], list_base: BusAddr) -> (BusAddr, BusAddr, Vec<u8>) {
+pub(crate) fn prp_layout(pages: &[BusAddr], list_base: BusAddr) -> (BusAddr, BusAddr, Vec<u8>) {
     let none = BusAddr::new(0);
     match pages {
         [] => (none, none, Vec::new()),

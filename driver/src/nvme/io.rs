@@ -15,7 +15,7 @@ use crate::nvme::wire::{command_name, CompletionEntry, SubmissionEntry};
 use crate::nvme::{NamespaceInfo, SglSupport, TransferMode};
 
 /// Largest Read/Write in logical blocks (NLB is a 0-based 16-bit field).
-pub const MAX_BLOCKS_PER_COMMAND: u64 = 1 << 16;
+pub(crate) const MAX_BLOCKS_PER_COMMAND: u64 = 1 << 16;
 
 /// What an I/O queue needs to know to check and build its commands.
 #[derive(Clone, Copy, Debug)]
@@ -122,7 +122,7 @@ impl IoQueue {
     }
 
     /// The queue id (SQ and CQ).
-    pub fn id(&self) -> u16 {
+    pub(crate) fn id(&self) -> u16 {
         self.inner.core.qid
     }
 

@@ -107,7 +107,7 @@ pub enum SglSupport {
 
 impl SglSupport {
     /// Decodes Identify Controller SGLS (bits 1:0; 11b is reserved and treated as none).
-    pub fn from_sgls(sgls: u32) -> SglSupport {
+    pub(crate) fn from_sgls(sgls: u32) -> SglSupport {
         match sgls & 0b11 {
             0b01 => SglSupport::ByteAligned,
             0b10 => SglSupport::DwordAligned,

@@ -46,7 +46,7 @@ pub(crate) struct Keep {
 }
 
 impl Keep {
-    pub fn held(held: Vec<Held>) -> Keep {
+    pub(crate) fn held(held: Vec<Held>) -> Keep {
         Keep {
             _held: held,
             _data: None,
@@ -247,7 +247,7 @@ impl QueueCore {
     }
 
     /// Consumes new completions (at most one CQ lap); returns how many.
-    pub fn poll(&self) -> Result<usize> {
+    pub(crate) fn poll(&self) -> Result<usize> {
         let mut st = self.lock();
         self.poll_locked(&mut st)
     }
@@ -325,7 +325,7 @@ impl QueueCore {
     /// [`NvmeError::QueueClosed`]). `release` false: that memory is leaked on purpose, rather
     /// than unmapped under a controller that may still write it. Returns how many commands
     /// were still in flight.
-    pub fn close(&self, release: bool) -> usize {
+    pub(crate) fn close(&self, release: bool) -> usize {
         let mut st = self.lock();
         st.closed = true;
         let pending = st.in_flight.len();
@@ -339,7 +339,7 @@ impl QueueCore {
 
     /// Waits until no command is in flight (polling), up to `timeout`; returns how many are
     /// left.
-    pub fn drain(&self, timeout: Duration) -> usize {
+    pub(crate) fn drain(&self, timeout: Duration) -> usize {
         let deadline = Instant::now() + timeout;
         loop {
             let pending = {
@@ -358,7 +358,7 @@ impl QueueCore {
     }
 
     /// Leaks the rings (see [`QueueCore::close`]).
-    pub fn leak_rings(&self) {
+    pub(crate) fn leak_rings(&self) {
         std::mem::forget(Arc::clone(&self.sq));
         std::mem::forget(Arc::clone(&self.cq));
     }
@@ -407,7 +407,7 @@ impl NvmeTicket {
     }
 
     /// The completion if it has arrived (polls the CQ once).
-    pub fn try_get(&self) -> Result<Option<NvmeCompletion>> {
+    pub(crate) fn try_get(&self) -> Result<Option<NvmeCompletion>> {
         if let Ok(c) = self.rx.try_recv() {
             return Ok(Some(c));
         }

@@ -130,33 +130,33 @@ tock_registers::register_bitfields![
 ];
 
 /// CAP offset.
-pub const CAP_OFFSET: u64 = 0x00;
+pub(crate) const CAP_OFFSET: u64 = 0x00;
 /// VS offset.
-pub const VS_OFFSET: u64 = 0x08;
+pub(crate) const VS_OFFSET: u64 = 0x08;
 /// CC offset.
-pub const CC_OFFSET: u64 = 0x14;
+pub(crate) const CC_OFFSET: u64 = 0x14;
 /// CSTS offset.
-pub const CSTS_OFFSET: u64 = 0x1c;
+pub(crate) const CSTS_OFFSET: u64 = 0x1c;
 /// AQA offset.
-pub const AQA_OFFSET: u64 = 0x24;
+pub(crate) const AQA_OFFSET: u64 = 0x24;
 /// ASQ offset (64-bit).
-pub const ASQ_OFFSET: u64 = 0x28;
+pub(crate) const ASQ_OFFSET: u64 = 0x28;
 /// ACQ offset (64-bit).
-pub const ACQ_OFFSET: u64 = 0x30;
+pub(crate) const ACQ_OFFSET: u64 = 0x30;
 /// CMBLOC offset.
-pub const CMBLOC_OFFSET: u64 = 0x38;
+pub(crate) const CMBLOC_OFFSET: u64 = 0x38;
 /// CMBSZ offset.
-pub const CMBSZ_OFFSET: u64 = 0x3c;
+pub(crate) const CMBSZ_OFFSET: u64 = 0x3c;
 /// First doorbell (SQ 0 tail).
-pub const DOORBELL_BASE: u64 = 0x1000;
+pub(crate) const DOORBELL_BASE: u64 = 0x1000;
 
 /// The SQ tail doorbell of queue `qid`: 1000h + (2 * qid) * (4 << DSTRD).
-pub fn sq_tail_doorbell(qid: u16, dstrd: u8) -> BarOffset {
+pub(crate) fn sq_tail_doorbell(qid: u16, dstrd: u8) -> BarOffset {
     BarOffset::new(DOORBELL_BASE + (2 * u64::from(qid)) * (4u64 << dstrd))
 }
 
 /// The CQ head doorbell of queue `qid`: 1000h + (2 * qid + 1) * (4 << DSTRD).
-pub fn cq_head_doorbell(qid: u16, dstrd: u8) -> BarOffset {
+pub(crate) fn cq_head_doorbell(qid: u16, dstrd: u8) -> BarOffset {
     BarOffset::new(DOORBELL_BASE + (2 * u64::from(qid) + 1) * (4u64 << dstrd))
 }
 
@@ -171,7 +171,7 @@ pub fn read32<R: RegisterLongName>(
 }
 
 /// Writes a 32-bit register (fields not named in `value` are written as 0).
-pub fn write32<R: RegisterLongName>(
+pub(crate) fn write32<R: RegisterLongName>(
     dev: &dyn Device,
     offset: u64,
     value: FieldValue<u32, R>,
@@ -180,12 +180,12 @@ pub fn write32<R: RegisterLongName>(
 }
 
 /// Writes CC from a modified copy of it (every field as in `cc`).
-pub fn write_cc(dev: &dyn Device, cc: LocalRegisterCopy<u32, CC::Register>) -> Result<()> {
+pub(crate) fn write_cc(dev: &dyn Device, cc: LocalRegisterCopy<u32, CC::Register>) -> Result<()> {
     dev.bar_write32(BarIndex::BAR0, BarOffset::new(CC_OFFSET), cc.get())
 }
 
 /// Reads CAP (two 32-bit reads, low first).
-pub fn read_cap(dev: &dyn Device) -> Result<LocalRegisterCopy<u64, CAP::Register>> {
+pub(crate) fn read_cap(dev: &dyn Device) -> Result<LocalRegisterCopy<u64, CAP::Register>> {
     let lo = dev.bar_read32(BarIndex::BAR0, BarOffset::new(CAP_OFFSET))?;
     let hi = dev.bar_read32(BarIndex::BAR0, BarOffset::new(CAP_OFFSET + 4))?;
     Ok(LocalRegisterCopy::new(
@@ -194,7 +194,7 @@ pub fn read_cap(dev: &dyn Device) -> Result<LocalRegisterCopy<u64, CAP::Register
 }
 
 /// Writes a 64-bit address register (ASQ/ACQ) as two 32-bit writes, low first.
-pub fn write_addr(dev: &dyn Device, offset: u64, addr: BusAddr) -> Result<()> {
+pub(crate) fn write_addr(dev: &dyn Device, offset: u64, addr: BusAddr) -> Result<()> {
     dev.bar_write32(BarIndex::BAR0, BarOffset::new(offset), addr.get() as u32)?;
     dev.bar_write32(
         BarIndex::BAR0,
@@ -204,7 +204,7 @@ pub fn write_addr(dev: &dyn Device, offset: u64, addr: BusAddr) -> Result<()> {
 }
 
 /// CAP.TO as a duration (500 ms units).
-pub fn cap_timeout(cap: &LocalRegisterCopy<u64, CAP::Register>) -> Duration {
+pub(crate) fn cap_timeout(cap: &LocalRegisterCopy<u64, CAP::Register>) -> Duration {
     Duration::from_millis(500 * cap.read(CAP::TO))
 }
 

@@ -8,11 +8,11 @@
 use std::fmt;
 
 /// Status Code Type 0h: Generic Command Status.
-pub const SCT_GENERIC: u8 = 0x0;
+pub(crate) const SCT_GENERIC: u8 = 0x0;
 /// Status Code Type 1h: Command Specific Status.
-pub const SCT_COMMAND_SPECIFIC: u8 = 0x1;
+pub(crate) const SCT_COMMAND_SPECIFIC: u8 = 0x1;
 /// Status Code Type 2h: Media and Data Integrity Errors.
-pub const SCT_MEDIA: u8 = 0x2;
+pub(crate) const SCT_MEDIA: u8 = 0x2;
 
 /// A command's completion status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -51,7 +51,7 @@ impl NvmeStatus {
 
     /// Decodes the 15-bit Status Field (as it sits in bits 15:1 of the CQE's upper word,
     /// shifted down by one).
-    pub const fn from_field(field: u16) -> NvmeStatus {
+    pub(crate) const fn from_field(field: u16) -> NvmeStatus {
         NvmeStatus {
             sc: (field & 0xff) as u8,
             sct: ((field >> 8) & 0x7) as u8,
@@ -62,7 +62,7 @@ impl NvmeStatus {
     }
 
     /// The 15-bit Status Field (inverse of [`NvmeStatus::from_field`]).
-    pub const fn field(self) -> u16 {
+    pub(crate) const fn field(self) -> u16 {
         (self.sc as u16)
             | ((self.sct as u16 & 0x7) << 8)
             | ((self.crd as u16 & 0x3) << 11)
@@ -72,7 +72,7 @@ impl NvmeStatus {
 
     /// The upper 16 bits of CQE DW3 (status word at byte 14): Status Field in bits 15:1,
     /// `phase` in bit 0. For fakes and models of a controller.
-    pub const fn status_word(self, phase: bool) -> u16 {
+    pub(crate) const fn status_word(self, phase: bool) -> u16 {
         (self.field() << 1) | phase as u16
     }
 

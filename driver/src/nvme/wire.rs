@@ -18,56 +18,56 @@ use crate::nvme::status::NvmeStatus;
 /// Admin command opcodes this driver uses.
 pub mod admin_opcode {
     /// Delete I/O Submission Queue.
-    pub const DELETE_IO_SQ: u8 = 0x00;
+    pub(crate) const DELETE_IO_SQ: u8 = 0x00;
     /// Create I/O Submission Queue.
-    pub const CREATE_IO_SQ: u8 = 0x01;
+    pub(crate) const CREATE_IO_SQ: u8 = 0x01;
     /// Get Log Page.
-    pub const GET_LOG_PAGE: u8 = 0x02;
+    pub(crate) const GET_LOG_PAGE: u8 = 0x02;
     /// Delete I/O Completion Queue.
-    pub const DELETE_IO_CQ: u8 = 0x04;
+    pub(crate) const DELETE_IO_CQ: u8 = 0x04;
     /// Create I/O Completion Queue.
-    pub const CREATE_IO_CQ: u8 = 0x05;
+    pub(crate) const CREATE_IO_CQ: u8 = 0x05;
     /// Identify.
-    pub const IDENTIFY: u8 = 0x06;
+    pub(crate) const IDENTIFY: u8 = 0x06;
     /// Abort.
-    pub const ABORT: u8 = 0x08;
+    pub(crate) const ABORT: u8 = 0x08;
     /// Set Features.
-    pub const SET_FEATURES: u8 = 0x09;
+    pub(crate) const SET_FEATURES: u8 = 0x09;
     /// Get Features.
-    pub const GET_FEATURES: u8 = 0x0a;
+    pub(crate) const GET_FEATURES: u8 = 0x0a;
 }
 
 /// NVM command set I/O opcodes this driver uses.
 pub mod io_opcode {
     /// Flush.
-    pub const FLUSH: u8 = 0x00;
+    pub(crate) const FLUSH: u8 = 0x00;
     /// Write.
-    pub const WRITE: u8 = 0x01;
+    pub(crate) const WRITE: u8 = 0x01;
     /// Read.
-    pub const READ: u8 = 0x02;
+    pub(crate) const READ: u8 = 0x02;
 }
 
 /// Identify CNS values.
 pub mod cns {
     /// Identify Namespace data structure for the NSID.
-    pub const NAMESPACE: u8 = 0x00;
+    pub(crate) const NAMESPACE: u8 = 0x00;
     /// Identify Controller data structure.
-    pub const CONTROLLER: u8 = 0x01;
+    pub(crate) const CONTROLLER: u8 = 0x01;
     /// Active Namespace ID list.
     pub const ACTIVE_NAMESPACES: u8 = 0x02;
     /// Namespace Identification Descriptor list for the NSID (NVMe 1.3 and later).
-    pub const NAMESPACE_ID_DESCRIPTORS: u8 = 0x03;
+    pub(crate) const NAMESPACE_ID_DESCRIPTORS: u8 = 0x03;
 }
 
 /// Command Set Identifiers (NVMe Base Specification 2.0, "Command Set Identifiers"; reported
 /// per namespace in its Namespace Identification Descriptor of type 04h).
 pub mod csi {
     /// NVM Command Set: the only one this driver reads and writes.
-    pub const NVM: u8 = 0x00;
+    pub(crate) const NVM: u8 = 0x00;
     /// Key Value Command Set.
-    pub const KEY_VALUE: u8 = 0x01;
+    pub(crate) const KEY_VALUE: u8 = 0x01;
     /// Zoned Namespace Command Set.
-    pub const ZONED: u8 = 0x02;
+    pub(crate) const ZONED: u8 = 0x02;
 
     /// The command set's name for messages.
     pub fn name(csi: u8) -> &'static str {
@@ -84,7 +84,7 @@ pub mod csi {
 /// 03h): descriptors of a 4-byte header (NIDT, NIDL, 2 reserved) and NIDL bytes, ended by one
 /// with NIDT 0. `None` when the list has no CSI descriptor (NIDT 04h, NIDL 1), as before
 /// NVMe 2.0, or is malformed.
-pub fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
+pub(crate) fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
     const NIDT_CSI: u8 = 0x04;
     let mut at = 0;
     while at + 4 <= descriptors.len() {
@@ -102,10 +102,10 @@ pub fn namespace_command_set(descriptors: &[u8]) -> Option<u8> {
 }
 
 /// Feature identifier of Number of Queues (Set/Get Features).
-pub const FEATURE_NUMBER_OF_QUEUES: u8 = 0x07;
+pub(crate) const FEATURE_NUMBER_OF_QUEUES: u8 = 0x07;
 
 /// The name of a command for messages (`"Read"`, `"Create I/O CQ"`, `"opcode 42h"`).
-pub fn command_name(admin: bool, opcode: u8) -> &'static str {
+pub(crate) fn command_name(admin: bool, opcode: u8) -> &'static str {
     if admin {
         match opcode {
             admin_opcode::DELETE_IO_SQ => "Delete I/O SQ",
@@ -160,7 +160,7 @@ impl Psdt {
     }
 
     /// Decodes the two-bit field (higher bits ignored).
-    pub const fn from_bits(bits: u8) -> Psdt {
+    pub(crate) const fn from_bits(bits: u8) -> Psdt {
         match bits & 0b11 {
             0b00 => Psdt::Prp,
             0b01 => Psdt::SglContiguousMetadata,
@@ -224,7 +224,7 @@ macro_rules! cdw_accessors {
 
 impl SubmissionEntry {
     /// Size of an entry in bytes (CC.IOSQES = 6).
-    pub const SIZE: usize = 64;
+    pub(crate) const SIZE: usize = 64;
 
     /// An entry with `opcode` and every other byte zero (CID 0, PRP, NSID 0).
     pub fn new(opcode: u8) -> SubmissionEntry {
@@ -245,7 +245,7 @@ impl SubmissionEntry {
 
     /// Set Features Number of Queues: `sq` I/O SQs and `cq` I/O CQs requested (1-based here,
     /// 0-based on the wire).
-    pub fn set_number_of_queues(sq: u16, cq: u16) -> SubmissionEntry {
+    pub(crate) fn set_number_of_queues(sq: u16, cq: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::SET_FEATURES);
         e.set_cdw10(u32::from(FEATURE_NUMBER_OF_QUEUES))
             .set_cdw11((u32::from(cq.saturating_sub(1)) << 16) | u32::from(sq.saturating_sub(1)));
@@ -254,7 +254,7 @@ impl SubmissionEntry {
 
     /// Create I/O Completion Queue `qid` of `entries` entries at `base` (physically
     /// contiguous, PC = 1), interrupts off (IEN = 0, IV = 0): this driver polls.
-    pub fn create_io_cq(qid: u16, entries: u32, base: BusAddr) -> SubmissionEntry {
+    pub(crate) fn create_io_cq(qid: u16, entries: u32, base: BusAddr) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::CREATE_IO_CQ);
         e.set_prp(base, BusAddr::new(0))
             .set_cdw10(queue_size_and_id(qid, entries))
@@ -264,7 +264,12 @@ impl SubmissionEntry {
 
     /// Create I/O Submission Queue `qid` of `entries` entries at `base` (PC = 1, priority 0),
     /// completing to CQ `cqid`.
-    pub fn create_io_sq(qid: u16, entries: u32, base: BusAddr, cqid: u16) -> SubmissionEntry {
+    pub(crate) fn create_io_sq(
+        qid: u16,
+        entries: u32,
+        base: BusAddr,
+        cqid: u16,
+    ) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::CREATE_IO_SQ);
         e.set_prp(base, BusAddr::new(0))
             .set_cdw10(queue_size_and_id(qid, entries))
@@ -273,14 +278,14 @@ impl SubmissionEntry {
     }
 
     /// Delete I/O Submission Queue `qid`.
-    pub fn delete_io_sq(qid: u16) -> SubmissionEntry {
+    pub(crate) fn delete_io_sq(qid: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::DELETE_IO_SQ);
         e.set_cdw10(u32::from(qid));
         e
     }
 
     /// Delete I/O Completion Queue `qid`.
-    pub fn delete_io_cq(qid: u16) -> SubmissionEntry {
+    pub(crate) fn delete_io_cq(qid: u16) -> SubmissionEntry {
         let mut e = SubmissionEntry::new(admin_opcode::DELETE_IO_CQ);
         e.set_cdw10(u32::from(qid));
         e
@@ -310,7 +315,7 @@ impl SubmissionEntry {
     }
 
     /// The opcode (CDW0 bits 7:0).
-    pub fn opcode(&self) -> u8 {
+    pub(crate) fn opcode(&self) -> u8 {
         self.opcode
     }
 
@@ -342,7 +347,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the Command Identifier (queues overwrite it on submit).
-    pub fn set_cid(&mut self, cid: u16) -> &mut SubmissionEntry {
+    pub(crate) fn set_cid(&mut self, cid: u16) -> &mut SubmissionEntry {
         self.cid = U16::new(cid);
         self
     }
@@ -353,7 +358,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the Namespace Identifier.
-    pub fn set_nsid(&mut self, nsid: u32) -> &mut SubmissionEntry {
+    pub(crate) fn set_nsid(&mut self, nsid: u32) -> &mut SubmissionEntry {
         self.nsid = U32::new(nsid);
         self
     }
@@ -401,7 +406,7 @@ impl SubmissionEntry {
     }
 
     /// The 16 DPTR bytes as they sit in the entry.
-    pub fn dptr_bytes(&self) -> [u8; 16] {
+    pub(crate) fn dptr_bytes(&self) -> [u8; 16] {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(self.prp1.as_bytes());
         b[8..].copy_from_slice(self.prp2.as_bytes());
@@ -409,7 +414,7 @@ impl SubmissionEntry {
     }
 
     /// Sets the 16 DPTR bytes, leaving PSDT alone (for hand-built malformed entries).
-    pub fn set_dptr_bytes(&mut self, bytes: &[u8; 16]) -> &mut SubmissionEntry {
+    pub(crate) fn set_dptr_bytes(&mut self, bytes: &[u8; 16]) -> &mut SubmissionEntry {
         let (lo, hi) = bytes.split_at(8);
         self.prp1 = U64::read_from_bytes(lo).expect("8 bytes");
         self.prp2 = U64::read_from_bytes(hi).expect("8 bytes");
@@ -417,7 +422,7 @@ impl SubmissionEntry {
     }
 
     /// Sets DPTR and PSDT from a built data pointer.
-    pub fn set_data_pointer(&mut self, pointer: &DataPointer) -> &mut SubmissionEntry {
+    pub(crate) fn set_data_pointer(&mut self, pointer: &DataPointer) -> &mut SubmissionEntry {
         match *pointer {
             DataPointer::Prp { prp1, prp2 } => self.set_prp(prp1, prp2),
             DataPointer::Sgl(d) => self.set_sgl(d),
@@ -459,9 +464,9 @@ const _: () = assert!(offset_of!(CompletionEntry, status) == CompletionEntry::ST
 
 impl CompletionEntry {
     /// Size of an entry in bytes (CC.IOCQES = 4).
-    pub const SIZE: usize = 16;
+    pub(crate) const SIZE: usize = 16;
     /// Byte offset of the status word (phase tag in bit 0) inside an entry.
-    pub const STATUS_OFFSET: usize = 14;
+    pub(crate) const STATUS_OFFSET: usize = 14;
 
     /// An entry as a controller writes it (for fakes and models of a controller).
     pub fn new(
@@ -493,12 +498,12 @@ impl CompletionEntry {
     }
 
     /// SQ Head Pointer: the controller has fetched every SQ entry before this slot.
-    pub fn sq_head(&self) -> u16 {
+    pub(crate) fn sq_head(&self) -> u16 {
         self.sq_head.get()
     }
 
     /// SQ Identifier of the command.
-    pub fn sq_id(&self) -> u16 {
+    pub(crate) fn sq_id(&self) -> u16 {
         self.sq_id.get()
     }
 
@@ -571,32 +576,32 @@ fn ascii_field(bytes: &[u8]) -> String {
 
 impl IdentifyController {
     /// PCI Vendor ID.
-    pub fn vid(&self) -> u16 {
+    pub(crate) fn vid(&self) -> u16 {
         self.vid.get()
     }
 
     /// PCI Subsystem Vendor ID.
-    pub fn ssvid(&self) -> u16 {
+    pub(crate) fn ssvid(&self) -> u16 {
         self.ssvid.get()
     }
 
     /// Serial Number, trimmed.
-    pub fn serial(&self) -> String {
+    pub(crate) fn serial(&self) -> String {
         ascii_field(&self.sn)
     }
 
     /// Model Number, trimmed.
-    pub fn model(&self) -> String {
+    pub(crate) fn model(&self) -> String {
         ascii_field(&self.mn)
     }
 
     /// Firmware Revision, trimmed.
-    pub fn firmware(&self) -> String {
+    pub(crate) fn firmware(&self) -> String {
         ascii_field(&self.fr)
     }
 
     /// Maximum Data Transfer Size: a power of two in units of CAP.MPSMIN pages (0: no limit).
-    pub fn mdts(&self) -> u8 {
+    pub(crate) fn mdts(&self) -> u8 {
         self.mdts
     }
 
@@ -621,12 +626,12 @@ impl IdentifyController {
     }
 
     /// Number of Namespaces (the highest valid NSID).
-    pub fn nn(&self) -> u32 {
+    pub(crate) fn nn(&self) -> u32 {
         self.nn.get()
     }
 
     /// SGL Support.
-    pub fn sgls(&self) -> u32 {
+    pub(crate) fn sgls(&self) -> u32 {
         self.sgls.get()
     }
 }
@@ -654,7 +659,7 @@ const _: () = assert!(offset_of!(IdentifyNamespace, lbaf) == 128);
 
 /// One LBA Format entry of Identify Namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LbaFormat {
+pub(crate) struct LbaFormat {
     /// Metadata bytes per LBA.
     pub metadata_size: u16,
     /// LBA data size, log2 bytes (9 = 512 B, 12 = 4 KiB).
@@ -665,7 +670,7 @@ pub struct LbaFormat {
 
 impl IdentifyNamespace {
     /// Namespace Size in logical blocks (0 for an inactive NSID).
-    pub fn nsze(&self) -> u64 {
+    pub(crate) fn nsze(&self) -> u64 {
         self.nsze.get()
     }
 
@@ -685,7 +690,7 @@ impl IdentifyNamespace {
     }
 
     /// LBA Format `index` (0 ..= 15).
-    pub fn lba_format(&self, index: usize) -> Option<LbaFormat> {
+    pub(crate) fn lba_format(&self, index: usize) -> Option<LbaFormat> {
         let raw = self.lbaf.get(index)?.get();
         Some(LbaFormat {
             metadata_size: raw as u16,
@@ -695,194 +700,11 @@ impl IdentifyNamespace {
     }
 
     /// The format in use (FLBAS bits 3:0).
-    pub fn current_format(&self) -> LbaFormat {
+    pub(crate) fn current_format(&self) -> LbaFormat {
         self.lba_format(usize::from(self.flbas & 0xf))
             .expect("a 4-bit index is in range")
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn namespace_command_set_is_found_after_other_descriptors() {
-        // EUI64 (NIDT 1, 8 bytes), NGUID (2, 16), CSI (4, 1), end.
-        let mut list = vec![0u8; 4096];
-        list[0..2].copy_from_slice(&[0x01, 8]);
-        list[12..14].copy_from_slice(&[0x02, 16]);
-        list[32..34].copy_from_slice(&[0x04, 1]);
-        list[36] = csi::ZONED;
-        assert_eq!(namespace_command_set(&list), Some(csi::ZONED));
-        // No CSI descriptor (an NVMe 1.3/1.4 controller): unknown, not NVM.
-        list[32] = 0;
-        assert_eq!(namespace_command_set(&list), None);
-        // A descriptor that claims to run past the page: malformed, not a panic.
-        let mut bad = vec![0u8; 8];
-        bad[0..2].copy_from_slice(&[0x03, 16]);
-        assert_eq!(namespace_command_set(&bad), None);
-        assert_eq!(csi::name(csi::ZONED), "Zoned Namespace");
-    }
-
-    #[test]
-    fn submission_entry_fields_sit_at_their_bytes() {
-        let mut e = SubmissionEntry::read_write(true, 1, 0x1_2345_6789, 8);
-        e.set_cid(0xbeef)
-            .set_mptr(BusAddr::new(0x1111_2222_3333_4444))
-            .set_prp(BusAddr::new(0xaaaa_0004), BusAddr::new(0xbbbb_0000))
-            .set_cdw2(0x22)
-            .set_cdw3(0x33)
-            .set_cdw13(0x13)
-            .set_cdw14(0x14)
-            .set_cdw15(0x15);
-        let b = e.as_bytes();
-        assert_eq!(b[0], 0x01);
-        assert_eq!(b[1], 0x00, "PRP: PSDT 00b, FUSE 00b");
-        assert_eq!(&b[2..4], &[0xef, 0xbe]);
-        assert_eq!(&b[4..8], &1u32.to_le_bytes());
-        assert_eq!(&b[8..12], &0x22u32.to_le_bytes());
-        assert_eq!(&b[12..16], &0x33u32.to_le_bytes());
-        assert_eq!(&b[16..24], &0x1111_2222_3333_4444u64.to_le_bytes());
-        assert_eq!(&b[24..32], &0xaaaa_0004u64.to_le_bytes());
-        assert_eq!(&b[32..40], &0xbbbb_0000u64.to_le_bytes());
-        assert_eq!(&b[40..44], &0x2345_6789u32.to_le_bytes(), "SLBA low");
-        assert_eq!(&b[44..48], &1u32.to_le_bytes(), "SLBA high");
-        assert_eq!(&b[48..52], &7u32.to_le_bytes(), "NLB is 0-based");
-        assert_eq!(&b[52..56], &0x13u32.to_le_bytes());
-        assert_eq!(&b[60..64], &0x15u32.to_le_bytes());
-        let back = SubmissionEntry::read_from_bytes(b).unwrap();
-        assert_eq!(back, e);
-        assert_eq!(back.slba(), 0x1_2345_6789);
-        assert_eq!(back.blocks(), 8);
-        assert_eq!(back.prp1(), BusAddr::new(0xaaaa_0004));
-        assert_eq!(back.prp2(), BusAddr::new(0xbbbb_0000));
-        assert_eq!(back.psdt(), Psdt::Prp);
-        assert_eq!(back.cdw14(), 0x14);
-        assert_eq!(
-            SubmissionEntry::read_write(false, 1, 0, 65536).cdw12(),
-            0xffff
-        );
-    }
-
-    #[test]
-    fn sgl_dptr_and_psdt() {
-        let d = SglDescriptor::last_segment(BusAddr::new(0x1234_5000), 0x40);
-        let mut e = SubmissionEntry::new(io_opcode::READ);
-        e.set_sgl(d);
-        let b = e.as_bytes();
-        assert_eq!(b[1] >> 6, 0b01, "PSDT 01b");
-        assert_eq!(&b[24..40], &d.to_bytes());
-        assert_eq!(e.sgl(), d);
-        assert_eq!(e.psdt(), Psdt::SglContiguousMetadata);
-        e.set_psdt(Psdt::Reserved);
-        assert_eq!(e.as_bytes()[1], 0xc0);
-        assert_eq!(e.sgl(), d, "PSDT leaves DPTR alone");
-        e.set_data_pointer(&DataPointer::Prp {
-            prp1: BusAddr::new(8),
-            prp2: BusAddr::new(0),
-        });
-        assert_eq!(e.psdt(), Psdt::Prp);
-        assert_eq!(e.prp1(), BusAddr::new(8));
-        for bits in 0..4 {
-            assert_eq!(Psdt::from_bits(bits).bits(), bits);
-        }
-    }
-
-    #[test]
-    fn admin_command_builders() {
-        let e = SubmissionEntry::create_io_cq(3, 256, BusAddr::new(0x10_0000));
-        assert_eq!(e.opcode(), 0x05);
-        assert_eq!(e.cdw10(), (255 << 16) | 3);
-        assert_eq!(e.cdw11(), 1, "PC = 1, IEN = 0, IV = 0");
-        assert_eq!(e.prp1(), BusAddr::new(0x10_0000));
-        let e = SubmissionEntry::create_io_sq(3, 64, BusAddr::new(0x20_0000), 3);
-        assert_eq!(
-            SubmissionEntry::create_io_sq(1, 65536, BusAddr::new(0), 1).cdw10() >> 16,
-            0xffff
-        );
-        assert_eq!(e.opcode(), 0x01);
-        assert_eq!(e.cdw10(), (63 << 16) | 3);
-        assert_eq!(e.cdw11(), (3 << 16) | 1);
-        assert_eq!(SubmissionEntry::delete_io_sq(7).cdw10(), 7);
-        assert_eq!(SubmissionEntry::delete_io_cq(7).opcode(), 0x04);
-        let e = SubmissionEntry::set_number_of_queues(4, 2);
-        assert_eq!((e.opcode(), e.cdw10(), e.cdw11()), (0x09, 7, (1 << 16) | 3));
-        let e = SubmissionEntry::identify(cns::CONTROLLER, 0, BusAddr::new(0x3000));
-        assert_eq!((e.opcode(), e.cdw10(), e.nsid()), (0x06, 1, 0));
-        assert_eq!(command_name(true, 0x06), "Identify");
-        assert_eq!(command_name(false, 0x01), "Write");
-        assert_eq!(command_name(true, 0x01), "Create I/O SQ");
-    }
-
-    #[test]
-    fn completion_entry_fields() {
-        let e = CompletionEntry::new(
-            0xdead_beef,
-            5,
-            2,
-            0x77,
-            NvmeStatus::new(0, 0x0d, true),
-            true,
-        );
-        let b = e.as_bytes();
-        assert_eq!(&b[0..4], &0xdead_beefu32.to_le_bytes());
-        assert_eq!(&b[4..8], &[0; 4]);
-        assert_eq!(&b[8..10], &5u16.to_le_bytes());
-        assert_eq!(&b[10..12], &2u16.to_le_bytes());
-        assert_eq!(&b[12..14], &0x77u16.to_le_bytes());
-        let dw3 = u32::from_le_bytes([b[12], b[13], b[14], b[15]]);
-        assert_eq!(dw3, 0x77 | (1 << 16) | (0x0d << 17) | (1 << 31));
-        assert_eq!(e.dw3(), dw3);
-        assert!(e.phase());
-        assert_eq!(e.status(), NvmeStatus::new(0, 0x0d, true));
-        let back = CompletionEntry::read_from_bytes(b).unwrap();
-        assert_eq!(back, e);
-        assert!(!CompletionEntry::new(0, 0, 0, 0, NvmeStatus::SUCCESS, false).phase());
-    }
-
-    #[test]
-    fn identify_fields_decode_from_their_offsets() {
-        let mut c = [0u8; 4096];
-        c[0..2].copy_from_slice(&0x10eeu16.to_le_bytes());
-        c[2..4].copy_from_slice(&0x1234u16.to_le_bytes());
-        c[4..24].copy_from_slice(b"SN0001              ");
-        c[24..64].copy_from_slice(&[b' '; 40]);
-        c[24..37].copy_from_slice(b"peerbar model");
-        c[64..72].copy_from_slice(b"1.0\0\0\0\0\0");
-        c[77] = 5;
-        c[80..84].copy_from_slice(&0x0001_0400u32.to_le_bytes());
-        c[512] = 0x66;
-        c[513] = 0x44;
-        c[516..520].copy_from_slice(&1u32.to_le_bytes());
-        c[536..540].copy_from_slice(&0x1_0001u32.to_le_bytes());
-        let id = IdentifyController::read_from_bytes(&c[..]).unwrap();
-        assert_eq!((id.vid(), id.ssvid()), (0x10ee, 0x1234));
-        assert_eq!(id.serial(), "SN0001");
-        assert_eq!(id.model(), "peerbar model");
-        assert_eq!(id.firmware(), "1.0");
-        assert_eq!(id.mdts(), 5);
-        assert_eq!(id.ver(), 0x0001_0400);
-        assert_eq!((id.sqes(), id.cqes(), id.nn()), (0x66, 0x44, 1));
-        assert_eq!(id.sgls(), 0x1_0001);
-
-        let mut n = [0u8; 4096];
-        n[0..8].copy_from_slice(&1000u64.to_le_bytes());
-        n[8..16].copy_from_slice(&900u64.to_le_bytes());
-        n[25] = 1;
-        n[26] = 1;
-        n[128..132].copy_from_slice(&(9u32 << 16).to_le_bytes());
-        n[132..136].copy_from_slice(&((12u32 << 16) | 8 | (2 << 24)).to_le_bytes());
-        let ns = IdentifyNamespace::read_from_bytes(&n[..]).unwrap();
-        assert_eq!((ns.nsze(), ns.ncap(), ns.nlbaf()), (1000, 900, 1));
-        assert_eq!(
-            ns.current_format(),
-            LbaFormat {
-                metadata_size: 8,
-                lbads: 12,
-                relative_performance: 2
-            }
-        );
-        assert_eq!(ns.lba_format(0).unwrap().lbads, 9);
-        assert!(ns.lba_format(16).is_none());
-    }
-}
+mod tests;

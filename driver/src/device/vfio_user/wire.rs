@@ -35,7 +35,7 @@ pub mod command {
     pub const DMA_UNMAP: u16 = 3;
     pub const DEVICE_GET_INFO: u16 = 4;
     pub const DEVICE_GET_REGION_INFO: u16 = 5;
-    pub const DEVICE_GET_REGION_IO_FDS: u16 = 6;
+    pub(crate) const DEVICE_GET_REGION_IO_FDS: u16 = 6;
     pub const DEVICE_GET_IRQ_INFO: u16 = 7;
     pub const DEVICE_SET_IRQS: u16 = 8;
     pub const REGION_READ: u16 = 9;
@@ -581,7 +581,7 @@ pub fn map_fd(
 }
 
 /// Sends an error reply to the command `request` with `errno`.
-pub fn send_error(stream: &UnixStream, request: &Header, errno: i32) -> io::Result<()> {
+pub(crate) fn send_error(stream: &UnixStream, request: &Header, errno: i32) -> io::Result<()> {
     let header = Header {
         msg_id: request.msg_id,
         command: request.command,
