@@ -36,6 +36,7 @@
 
 module peerbar_completer
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12 = 4 KiB .. 32 = 4 GiB).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -94,16 +95,19 @@ module peerbar_completer
   // Input stage: the beat and its decode    //
   ////////////////////////////////////////////
 
-  // Descriptor fields of the arriving beat (meaningful on the first beat of a request only).
+  // Descriptor fields of the arriving beat (meaningful on the first beat of a request only;
+  // layout: peerbar_wire_pkg::cq_desc_t, PG213 "Completer Request Descriptor Format").
+  cq_desc_t    a_desc;
   logic [10:0] a_dw_count;
   req_type_e   a_type;
   logic [2:0]  a_bar_id;
   logic [3:0]  a_first_be, a_last_be;
 
   always_comb begin
-    a_dw_count = cq_tdata_i[74:64];
-    a_type     = req_type_e'(cq_tdata_i[78:75]);
-    a_bar_id   = cq_tdata_i[114:112];
+    a_desc     = cq_desc_t'(cq_tdata_i[127:0]);
+    a_dw_count = a_desc.dword_count;
+    a_type     = req_type_e'(a_desc.req_type);
+    a_bar_id   = a_desc.bar_id;
     a_first_be = cq_be_i[3:0];
     a_last_be  = cq_be_i[7:4];
   end
@@ -113,8 +117,8 @@ module peerbar_completer
   logic [DwW-1:0] a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
   logic           past_end0, past_end2;
   always_comb begin
-    a_off0    = cq_tdata_i[15:2];
-    a_off2    = cq_tdata_i[DwW+1:2];
+    a_off0    = a_desc.address[13:0];
+    a_off2    = a_desc.address[DwW-1:0];
     past_end0 = (15'(a_off0) + 15'(a_dw_count)) > 15'h4000;
     past_end2 = (33'(a_off2) + 33'(a_dw_count)) > (33'(1) << DwW);
   end
@@ -189,12 +193,13 @@ module peerbar_completer
     a_job.dw_count   = a_dw_count;
     a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
     a_job.last_gap   = last_hi_gap;
-    a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0 : {cq_tdata_i[6:2], first_lo_gap};
-    a_job.at         = cq_tdata_i[1:0];
-    a_job.req_id     = cq_tdata_i[95:80];
-    a_job.tag        = cq_tdata_i[103:96];
-    a_job.tc         = cq_tdata_i[123:121];
-    a_job.attr       = cq_tdata_i[126:124];
+    a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0
+                                                      : {a_desc.address[4:0], first_lo_gap};
+    a_job.at         = a_desc.addr_type;
+    a_job.req_id     = a_desc.requester_id;
+    a_job.tag        = a_desc.tag;
+    a_job.tc         = a_desc.tc;
+    a_job.attr       = a_desc.attr;
     a_job.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
   end
 
@@ -285,12 +290,22 @@ module peerbar_completer
   assign cq_tready_o = !in_valid_q || fsm_ready;
 
   // The first beat's fields, from the input register
+  cq_desc_t       in_desc;
   logic [13:0]    in_off0;
   logic [DwW-1:0] in_off2;
   logic [10:0]    in_dw_count;
-  assign in_off0     = in_data_q[15:2];
-  assign in_off2     = in_data_q[DwW+1:2];
-  assign in_dw_count = in_data_q[74:64];
+  assign in_desc     = cq_desc_t'(in_data_q[127:0]);
+  assign in_off0     = in_desc.address[13:0];
+  assign in_off2     = in_desc.address[DwW-1:0];
+  assign in_dw_count = in_desc.dword_count;
+
+  // Descriptor fields the completer does not use (the rest of the input register's copy is
+  // taken from the arriving beat: a_desc).
+  logic unused_desc;
+  assign unused_desc = ^{a_desc.rsvd_127_127, a_desc.bar_aperture, a_desc.target_function,
+                         a_desc.rsvd_79_79, in_desc.rsvd_127_127, in_desc.attr, in_desc.tc,
+                         in_desc.bar_aperture, in_desc.target_function, in_desc.tag,
+                         in_desc.requester_id, in_desc.rsvd_79_79, in_desc.addr_type};
 
   // After a non-posted request's last beat: a BAR0 read fetches its registers first.
   function automatic state_e answer_state(logic bar0, logic ur);
@@ -441,12 +456,12 @@ module peerbar_completer
 
   logic [63:0] error_offset;
   always_comb begin
-    if (in_data_q[78:75] inside {ReqMemRd, ReqMemWr} && in_data_q[114:112] == 3'd0) begin
+    if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd0) begin
       error_offset = 64'({in_off0, 2'b00});
-    end else if (in_data_q[78:75] inside {ReqMemRd, ReqMemWr} && in_data_q[114:112] == 3'd2) begin
+    end else if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd2) begin
       error_offset = 64'({in_off2, 2'b00});
     end else begin
-      error_offset = {in_data_q[63:2], 2'b00};  // no BAR to be relative to
+      error_offset = {in_desc.address, 2'b00};  // no BAR to be relative to
     end
   end
 
@@ -512,8 +527,8 @@ module peerbar_completer
     reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
     reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
     error_cause_o       <= in_cause_q;
-    error_req_type_o    <= in_data_q[78:75];
-    error_bar_id_o      <= in_data_q[114:112];
+    error_req_type_o    <= in_desc.req_type;
+    error_bar_id_o      <= in_desc.bar_id;
     error_dword_count_o <= in_dw_count;
     error_offset_o      <= error_offset;
   end

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Isolation, host side (issue 8 part 5): the driver refuses, before submitting anything, a
+//! Isolation, host side: the driver refuses, before submitting anything, a
 //! PULL or PUSH whose list names this driver's own address space (its IOVA ranges, the
 //! endpoint's BAR2) outside every DMA buffer and BAR2 slice the job holds. Raw addresses are
 //! still possible on purpose (`push_bus_unchecked`, and addresses outside both spaces); then

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Recovery (issue 8 parts 1 and 3): a function-level reset or an engine/queue failure in the
+//! Recovery: a function-level reset or an engine/queue failure in the
 //! middle of jobs. Every job in flight ends promptly, with the documented error and never a
 //! success it did not earn; the driver brings the engine back without reloading; new jobs move
 //! every byte right; no IOMMU mapping, IOVA range or BAR2 slice leaks. Also MSI-X messages lost

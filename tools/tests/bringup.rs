@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Bring-up commands (issue 16, deliverables 2-4): `reg read|write`, `mem read|write|fill|dump`,
+//! Bring-up commands: `reg read|write`, `mem read|write|fill|dump`,
 //! `push --in/--out`, `--duration` and Ctrl-C for bench and copy, the example lists under
 //! examples/ (every one run, as the README and the files' own comments use them), and
 //! `--json` errors as one `peerbar-error/1` object on stdout.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `peerbar bringup` (issue 17, item 5): the checklist on the simulation, every step's real
+//! `peerbar bringup`: the checklist on the simulation, every step's real
 //! outcome, its `peerbar-bringup/1` JSON, failures the simulation can show (a link or BAR2
 //! size other than expected), a function that is not there, bad usage (exit 2), and the
 //! hardware path's sysfs steps and --bind on fake sysfs trees (--sysfs). The checks themselves

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Bad input and hostile surroundings (issue 16): out-of-range options, closed pipes, huge or
+//! Bad input and hostile surroundings: out-of-range options, closed pipes, huge or
 //! endless list files. Each must end with a clear message and its documented exit status, never
 //! a panic (exit 101), a hang or unbounded memory.
 

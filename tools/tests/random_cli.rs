@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Randomized command lines (issue 16): seeded runs of `peerbar` over its subcommands, with
+//! Randomized command lines: seeded runs of `peerbar` over its subcommands, with
 //! options drawn from valid, edge and bad values and small generated list files (text, JSON,
 //! sgl). Whatever the verdict, every run must end by itself with a documented exit status (never
 //! 101, a panic), within a time bound and a memory bound.
