@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 use crate::hostmem::ring::CqCursor;
 use crate::hostmem::{AddressSpace, DmaMemory};
 use crate::regs::{
-    self, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS, QUEUE_CONTROL, QUEUE_CQ_BASE_HI,
-    QUEUE_CQ_BASE_LO, QUEUE_CQ_HEAD, QUEUE_SIZE, QUEUE_SQ_BASE_HI, QUEUE_SQ_BASE_LO, QUEUE_SQ_TAIL,
+    self, DMA_COMPLETION_TIMEOUT, DMA_CONTROL, DMA_STATUS, QUEUE_CONTROL, QUEUE_CQ_HEAD,
+    QUEUE_SIZE, QUEUE_SQ_TAIL,
 };
 
 /// MSI-X dispatch: vector -> queue.
@@ -368,22 +368,8 @@ impl DmaEngine {
         let cq_base = shared.cq.bus_addr().get();
         // Disabled while it is programmed; enabling (0 -> 1) resets SQ head, CQ tail and phase.
         shared.write_reg(&regs::QUEUE_CONTROL_REG, QUEUE_CONTROL::ENABLE::CLEAR)?;
-        shared.write_reg(
-            &regs::QUEUE_SQ_BASE_LO_REG,
-            QUEUE_SQ_BASE_LO::VALUE.val(sq_base as u32),
-        )?;
-        shared.write_reg(
-            &regs::QUEUE_SQ_BASE_HI_REG,
-            QUEUE_SQ_BASE_HI::VALUE.val((sq_base >> 32) as u32),
-        )?;
-        shared.write_reg(
-            &regs::QUEUE_CQ_BASE_LO_REG,
-            QUEUE_CQ_BASE_LO::VALUE.val(cq_base as u32),
-        )?;
-        shared.write_reg(
-            &regs::QUEUE_CQ_BASE_HI_REG,
-            QUEUE_CQ_BASE_HI::VALUE.val((cq_base >> 32) as u32),
-        )?;
+        shared.write_reg64(&regs::QUEUE_SQ_BASE_REG64, sq_base)?;
+        shared.write_reg64(&regs::QUEUE_CQ_BASE_REG64, cq_base)?;
         shared.write_reg(
             &regs::QUEUE_SIZE_REG,
             QUEUE_SIZE::SQ_ENTRIES_M1.val(config.sq_entries - 1)

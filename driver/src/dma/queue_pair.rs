@@ -129,6 +129,11 @@ impl QueueShared {
         regs::write(self.device.as_ref(), &queue_reg(def, self.id)?, value)
     }
 
+    /// Writes this queue's element of a 64-bit register pair (low half first).
+    pub(super) fn write_reg64(&self, def: &regs::Register64ArrayDef, value: u64) -> Result<()> {
+        regs::write64(self.device.as_ref(), &def.at(u32::from(self.id))?, value)
+    }
+
     fn read_reg<R: RegisterLongName>(
         &self,
         def: &RegisterArrayDef<R>,
@@ -246,9 +251,10 @@ impl QueueShared {
             // Being aborted: look again on the next check.
             return Ok(());
         }
-        let lo = self.read_reg(&regs::QUEUE_SQ_BASE_LO_REG)?.get();
-        let hi = self.read_reg(&regs::QUEUE_SQ_BASE_HI_REG)?.get();
-        let base = (u64::from(hi) << 32) | u64::from(lo);
+        let base = regs::read64(
+            self.device.as_ref(),
+            &regs::QUEUE_SQ_BASE_REG64.at(u32::from(self.id))?,
+        )?;
         let reason = if base == self.sq.bus_addr().get() {
             QueueLostReason::QueueDisabled
         } else {

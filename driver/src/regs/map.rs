@@ -7,14 +7,16 @@
 //! One `register_bitfields!` entry per register (named like the register), one
 //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.
 //! A 64-bit quantity `X` kept in `X_LO` and `X_HI` (`width = 64` in the source) has
-//! an `X_REG64` [`Register64Def`] too.
+//! an `X_REG64` [`Register64Def`] too (an array's pair: `ARR_X_REG64`, a
+//! [`Register64ArrayDef`]).
 //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an
 //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has
 //! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]
 //! describes the arrays, with element register offsets relative to the element start.
 
 use super::{
-    Access, ArrayInfo, FieldInfo, Register64Def, RegisterArrayDef, RegisterDef, RegisterInfo,
+    Access, ArrayInfo, FieldInfo, Register64ArrayDef, Register64Def, RegisterArrayDef, RegisterDef,
+    RegisterInfo,
 };
 
 tock_registers::register_bitfields![
@@ -695,19 +697,23 @@ pub const MSIX_PBA_REG: RegisterDef<MSIX_PBA::Register> =
     RegisterDef::new(0x9000, "MSIX_PBA", 0x0000_0000, Access::ReadOnly);
 
 /// BAR2_SIZE_LO and BAR2_SIZE_HI (offset 0x010) as one 64-bit value: `regs::read64`.
-pub const BAR2_SIZE_REG64: Register64Def = Register64Def::new(0x010, "BAR2_SIZE");
+pub const BAR2_SIZE_REG64: Register64Def = Register64Def::new(0x010, "BAR2_SIZE", Access::ReadOnly);
 
 /// ERROR_ADDR_LO and ERROR_ADDR_HI (offset 0x030) as one 64-bit value: `regs::read64`.
-pub const ERROR_ADDR_REG64: Register64Def = Register64Def::new(0x030, "ERROR_ADDR");
+pub const ERROR_ADDR_REG64: Register64Def =
+    Register64Def::new(0x030, "ERROR_ADDR", Access::ReadOnly);
 
 /// DMA_BYTES_IN_LO and DMA_BYTES_IN_HI (offset 0x060) as one 64-bit value: `regs::read64`.
-pub const DMA_BYTES_IN_REG64: Register64Def = Register64Def::new(0x060, "DMA_BYTES_IN");
+pub const DMA_BYTES_IN_REG64: Register64Def =
+    Register64Def::new(0x060, "DMA_BYTES_IN", Access::ReadOnly);
 
 /// DMA_BYTES_OUT_LO and DMA_BYTES_OUT_HI (offset 0x068) as one 64-bit value: `regs::read64`.
-pub const DMA_BYTES_OUT_REG64: Register64Def = Register64Def::new(0x068, "DMA_BYTES_OUT");
+pub const DMA_BYTES_OUT_REG64: Register64Def =
+    Register64Def::new(0x068, "DMA_BYTES_OUT", Access::ReadOnly);
 
 /// DMA_ERROR_ADDR_LO and DMA_ERROR_ADDR_HI (offset 0x0A4) as one 64-bit value: `regs::read64`.
-pub const DMA_ERROR_ADDR_REG64: Register64Def = Register64Def::new(0x0A4, "DMA_ERROR_ADDR");
+pub const DMA_ERROR_ADDR_REG64: Register64Def =
+    Register64Def::new(0x0A4, "DMA_ERROR_ADDR", Access::ReadOnly);
 
 /// Array QUEUE: element i at `QUEUE_BASE + i * QUEUE_STRIDE`, i < `QUEUE_COUNT`.
 ///
@@ -839,6 +845,16 @@ pub const QUEUE_CQ_HEAD_REG: RegisterArrayDef<QUEUE_CQ_HEAD::Register> = Registe
     Access::ReadWrite,
 );
 
+/// `QUEUE[i]`'s QUEUE_SQ_BASE_LO and QUEUE_SQ_BASE_HI as one 64-bit value: `regs::read64` / `regs::write64`
+/// on `.at(i)`.
+pub const QUEUE_SQ_BASE_REG64: Register64ArrayDef =
+    Register64ArrayDef::new(0x1000, 0x40, 16, 0x000, "QUEUE_SQ_BASE", Access::ReadWrite);
+
+/// `QUEUE[i]`'s QUEUE_CQ_BASE_LO and QUEUE_CQ_BASE_HI as one 64-bit value: `regs::read64` / `regs::write64`
+/// on `.at(i)`.
+pub const QUEUE_CQ_BASE_REG64: Register64ArrayDef =
+    Register64ArrayDef::new(0x1000, 0x40, 16, 0x008, "QUEUE_CQ_BASE", Access::ReadWrite);
+
 /// Array MSIX_TABLE: element i at `MSIX_TABLE_BASE + i * MSIX_TABLE_STRIDE`, i < `MSIX_TABLE_COUNT`.
 ///
 /// Byte offset in BAR0 of element 0.
@@ -902,6 +918,17 @@ pub const MSIX_TABLE_VECTOR_CONTROL_REG: RegisterArrayDef<MSIX_TABLE_VECTOR_CONT
         0x0000_0001,
         Access::ReadWrite,
     );
+
+/// `MSIX_TABLE[i]`'s MSIX_TABLE_ADDR_LO and MSIX_TABLE_ADDR_HI as one 64-bit value: `regs::read64` / `regs::write64`
+/// on `.at(i)`.
+pub const MSIX_TABLE_ADDR_REG64: Register64ArrayDef = Register64ArrayDef::new(
+    0x8000,
+    0x10,
+    16,
+    0x000,
+    "MSIX_TABLE_ADDR",
+    Access::ReadWrite,
+);
 
 /// Every register of the block, by increasing offset (array registers are in
 /// [`ALL_ARRAYS`]).

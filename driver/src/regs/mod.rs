@@ -77,11 +77,72 @@ pub struct Register64Def {
     pub offset: u64,
     /// Name of the quantity, without `_LO`/`_HI` (`"BAR2_SIZE"`).
     pub name: &'static str,
+    /// The low register's access (both halves have the same).
+    pub access: Access,
 }
 
 impl Register64Def {
-    pub const fn new(offset: u64, name: &'static str) -> Self {
-        Register64Def { offset, name }
+    pub const fn new(offset: u64, name: &'static str, access: Access) -> Self {
+        Register64Def {
+            offset,
+            name,
+            access,
+        }
+    }
+}
+
+/// A 64-bit quantity of a register array (`QUEUE_SQ_BASE_REG64`): [`at`](Self::at) gives the
+/// [`Register64Def`] of one element, to use with [`read64`] and [`write64`].
+#[derive(Debug, Clone, Copy)]
+pub struct Register64ArrayDef {
+    /// Byte offset in BAR0 of element 0.
+    pub base: u64,
+    /// Bytes from one element to the next.
+    pub stride: u64,
+    /// Number of elements.
+    pub count: u32,
+    /// Offset of the low half relative to the element start.
+    pub offset: u64,
+    /// Name of the quantity as generated (`"QUEUE_SQ_BASE"`).
+    pub name: &'static str,
+    /// The low register's access.
+    pub access: Access,
+}
+
+impl Register64ArrayDef {
+    pub const fn new(
+        base: u64,
+        stride: u64,
+        count: u32,
+        offset: u64,
+        name: &'static str,
+        access: Access,
+    ) -> Self {
+        Register64ArrayDef {
+            base,
+            stride,
+            count,
+            offset,
+            name,
+            access,
+        }
+    }
+
+    /// The quantity of element `index`. Fails with [`Error::RegisterIndexOutOfRange`] when
+    /// `index >= count`.
+    pub fn at(&self, index: u32) -> Result<Register64Def> {
+        if index >= self.count {
+            return Err(Error::RegisterIndexOutOfRange {
+                register: self.name,
+                index,
+                count: self.count,
+            });
+        }
+        Ok(Register64Def::new(
+            self.base + u64::from(index) * self.stride + self.offset,
+            self.name,
+            self.access,
+        ))
     }
 }
 
@@ -368,6 +429,19 @@ pub fn read64(dev: &dyn Device, def: &Register64Def) -> Result<u64> {
     Ok(value)
 }
 
+/// Writes the 64-bit `value` to `def`: its low register, then its high one (two 32-bit
+/// accesses). Refuses (without touching the device) a quantity that is `const` or `ro`.
+pub fn write64(dev: &dyn Device, def: &Register64Def, value: u64) -> Result<()> {
+    check_writable(def.name, def.access)?;
+    log::trace!("write {} = {value:#x}", def.name);
+    dev.bar_write32(BarIndex::BAR0, BarOffset::new(def.offset), value as u32)?;
+    dev.bar_write32(
+        BarIndex::BAR0,
+        BarOffset::new(def.offset + 4),
+        (value >> 32) as u32,
+    )
+}
+
 /// Writes `value` to register `def` (one 32-bit access); fields not named in `value` are
 /// written as 0. Use [`modify`] to keep them.
 ///
@@ -435,6 +509,30 @@ mod tests {
         let dev = FakeDevice::peerbar_endpoint(1 << 20);
         assert_eq!(BAR2_SIZE_REG64.offset, BAR2_SIZE_LO_REG.offset);
         assert_eq!(BAR2_SIZE_REG64.offset + 4, BAR2_SIZE_HI_REG.offset);
+        assert_eq!(read64(&dev, &BAR2_SIZE_REG64).unwrap(), 1 << 20);
+    }
+
+    #[test]
+    fn write64_of_an_array_element_writes_both_halves_and_refuses_read_only_pairs() {
+        let dev = FakeDevice::peerbar_endpoint(1 << 20);
+        let sq_base = QUEUE_SQ_BASE_REG64.at(3).unwrap();
+        assert_eq!(sq_base.offset, QUEUE_SQ_BASE_LO_REG.at(3).unwrap().offset);
+        write64(&dev, &sq_base, 0x1234_5678_9abc_def0).unwrap();
+        assert_eq!(
+            read(&dev, &QUEUE_SQ_BASE_LO_REG.at(3).unwrap())
+                .unwrap()
+                .get(),
+            0x9abc_def0
+        );
+        assert_eq!(
+            read(&dev, &QUEUE_SQ_BASE_HI_REG.at(3).unwrap())
+                .unwrap()
+                .get(),
+            0x1234_5678
+        );
+        assert_eq!(read64(&dev, &sq_base).unwrap(), 0x1234_5678_9abc_def0);
+        assert!(QUEUE_SQ_BASE_REG64.at(QUEUE_COUNT).is_err());
+        assert!(write64(&dev, &BAR2_SIZE_REG64, 0).is_err());
         assert_eq!(read64(&dev, &BAR2_SIZE_REG64).unwrap(), 1 << 20);
     }
 

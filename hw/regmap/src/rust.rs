@@ -111,7 +111,8 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
          //! One `register_bitfields!` entry per register (named like the register), one\n\
          //! `<REG>_REG` descriptor per register, and [`ALL_REGISTERS`] for tools and docs.\n\
          //! A 64-bit quantity `X` kept in `X_LO` and `X_HI` (`width = 64` in the source) has\n\
-         //! an `X_REG64` [`Register64Def`] too.\n\
+         //! an `X_REG64` [`Register64Def`] too (an array's pair: `ARR_X_REG64`, a\n\
+         //! [`Register64ArrayDef`]).\n\
          //! Registers of an array `ARR` are named `ARR_REG` (bitfields) and have an\n\
          //! `ARR_REG_REG` [`RegisterArrayDef`] descriptor (use `.at(index)`), the array has\n\
          //! `ARR_BASE`, `ARR_STRIDE` and `ARR_COUNT` (as in the SystemVerilog package); [`ALL_ARRAYS`]\n\
@@ -121,9 +122,18 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
     let _ = writeln!(o);
     let has_array_regs = map.arrays.iter().any(|a| !a.registers.is_empty());
     let has_pairs = map.registers.iter().any(|r| r.wide);
+    let has_array_pairs = map
+        .arrays
+        .iter()
+        .any(|a| a.registers.iter().any(|r| r.wide));
     let _ = writeln!(
         o,
-        "use super::{{Access, ArrayInfo, FieldInfo, {}RegisterDef, {}RegisterInfo}};",
+        "use super::{{Access, ArrayInfo, FieldInfo, {}{}RegisterDef, {}RegisterInfo}};",
+        if has_array_pairs {
+            "Register64ArrayDef, "
+        } else {
+            ""
+        },
         if has_array_regs {
             "RegisterArrayDef, "
         } else {
@@ -186,8 +196,9 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
         );
         let _ = writeln!(
             o,
-            "pub const {n}_REG64: Register64Def = Register64Def::new({}, {n:?});",
-            offset(reg.offset)
+            "pub const {n}_REG64: Register64Def = Register64Def::new({}, {n:?}, Access::{});",
+            offset(reg.offset),
+            reg.access().rust_variant()
         );
     }
 
@@ -228,6 +239,26 @@ pub fn generate_unformatted(map: &RegMap, source: &str) -> String {
                 count = arr.count,
                 off = offset(reg.offset),
                 reset = hex32(reg.reset()),
+                acc = reg.access().rust_variant()
+            );
+        }
+        for reg in arr.registers.iter().filter(|r| r.wide) {
+            let n = arr.ident(reg);
+            let n = n.trim_end_matches("_LO");
+            let _ = writeln!(o);
+            let _ = writeln!(
+                o,
+                "/// `{}[i]`'s {n}_LO and {n}_HI as one 64-bit value: `regs::read64` / `regs::write64`\n\
+                 /// on `.at(i)`.",
+                arr.name
+            );
+            let _ = writeln!(
+                o,
+                "pub const {n}_REG64: Register64ArrayDef = Register64ArrayDef::new({base}, {stride:#x}, {count}, {off}, {n:?}, Access::{acc});",
+                base = offset(arr.base),
+                stride = arr.stride,
+                count = arr.count,
+                off = offset(reg.offset),
                 acc = reg.access().rust_variant()
             );
         }
