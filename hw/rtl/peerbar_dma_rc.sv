@@ -109,8 +109,7 @@ module peerbar_dma_rc
   output      logic [NumTags-1:0][7:0]  slot_tag_o,        // the tag a slot's next read uses
   // An owner has a live read, or the residue of its last completion is still to be written.
   output      logic [2**OwnW-1:0]       owner_busy_o,
-  // A completion is being written into BAR2 (its later beats are written even if its read was
-  // abandoned meanwhile), or its residue.
+  // A completion is being written into BAR2, or its residue.
   output      logic                     bar2_wr_busy_o,
   output      logic [6:0]               tags_in_flight_o,
   output      logic                     err_valid_o,       // a live read failed (pulse)
@@ -264,6 +263,10 @@ module peerbar_dma_rc
                        desc.attr, desc.rsvd_31_31, desc.rsvd_47_47, desc.rsvd_88_88,
                        desc.rsvd_95_95};
 
+  // The read of the packet in progress is still live (the same read: live, same generation).
+  logic pkt_live;
+  assign pkt_live = tags_q[pkt_tag_q].live && tags_q[pkt_tag_q].gen == pkt_wtag_q[7:TagW];
+
   // Beat parameters (first beat: from the decode; later beats: latched)
   logic                    cur_wr, cur_buf;
   logic [13:0]             cur_start, cur_end;
@@ -281,8 +284,12 @@ module peerbar_dma_rc
       cur_beat  = '0;
     end else begin
       cur_region = pkt_region_q;
-      cur_wr    = pkt_wr_q;
-      cur_buf   = pkt_buf_q;
+      // Later beats land only while the read is still live: one abandoned during the packet
+      // (kill_i, a timeout) writes nothing more, since its job's owner may already be a new
+      // job with a new fetch ring, or its SQ slots refilled (the slot's new read, if any, has
+      // another generation).
+      cur_wr    = pkt_wr_q && pkt_live;
+      cur_buf   = pkt_buf_q && pkt_live;
       cur_start = pkt_start_q;
       cur_end   = pkt_end_q;
       cur_base  = pkt_base_q;
@@ -320,7 +327,7 @@ module peerbar_dma_rc
       lane_be[j]   = ext_be[4*j +: 4];
     end
     // The residue belongs to this beat's first DWORD (disjoint byte enables).
-    if (!flush_q && in_pkt_q) begin
+    if (!flush_q && in_pkt_q && cur_wr) begin
       for (int unsigned i = 0; i < 4; i++) begin
         if (res_be_q[i]) begin
           lane_data[0][8*i +: 8] = res_data_q[8*i +: 8];
@@ -673,7 +680,7 @@ module peerbar_dma_rc
     if (flush_q) begin
       owner_busy_o[res_owner_q] = 1'b1;
     end
-    bar2_wr_busy_o = (in_pkt_q && pkt_wr_q) || flush_q;
+    bar2_wr_busy_o = (in_pkt_q && pkt_wr_q && pkt_live) || flush_q;
     // Tags the core holds (reads abandoned by a failed job included), saturating.
     tags_in_flight_o = (held_count_q > 9'd127) ? 7'd127 : 7'(held_count_q);
     fbuf_o           = fbuf_q;
