@@ -6,6 +6,7 @@
 peerbar_pkg.sv
 peerbar_reg_pkg.sv
 peerbar_wire_pkg.sv
+peerbar_crc32c_pkg.sv
 // Generated with peerbar_reg_pkg.sv (hw/regmap): the register files of peerbar_regs and peerbar_dma_csr.
 peerbar_regs_reg_file.sv
 peerbar_dma_reg_file.sv
@@ -15,6 +16,7 @@ peerbar_bar2_mem.sv
 peerbar_cc_gen.sv
 peerbar_completer.sv
 peerbar_dma_crc32c.sv
+peerbar_dma_crc_inline.sv
 peerbar_dma_csr.sv
 peerbar_dma_rc.sv
 peerbar_dma_engine.sv

@@ -34,7 +34,9 @@
 
 `default_nettype none
 
-module peerbar_dma_crc32c (
+module peerbar_dma_crc32c
+  import peerbar_crc32c_pkg::*;
+(
   input  wire logic         clk_i,
   input  wire logic         rst_i,
   input  wire logic         valid_i,
@@ -46,22 +48,6 @@ module peerbar_dma_crc32c (
   output      logic         crc_valid_o,
   output      logic [31:0]  crc_o
 );
-
-  localparam logic [31:0] Poly = 32'h82F6_3B78;
-
-  typedef logic [31:0][31:0] mat_t;    // [output bit] -> mask of the input bits it XORs
-
-  // One zero bit through the reflected CRC register, and its inverse (Poly[31] is set, so the
-  // bit shifted out is bit 31 of the result).
-  function automatic logic [31:0] bit_step(input logic [31:0] c);
-    return (c >> 1) ^ (c[0] ? Poly : 32'd0);
-  endfunction
-
-  function automatic logic [31:0] bit_unstep(input logic [31:0] c);
-    logic b;
-    b = c[31];
-    return ((c ^ (b ? Poly : 32'd0)) << 1) | {31'd0, b};
-  endfunction
 
   // Matrix of n zero bits (n >= 0) or of -n bits undone (n < 0).
   function automatic mat_t zero_bits(input int n);
@@ -78,14 +64,6 @@ module peerbar_dma_crc32c (
       end
     end
     return m;
-  endfunction
-
-  function automatic logic [31:0] mat_mul_vec(input mat_t m, input logic [31:0] v);
-    logic [31:0] r;
-    for (int unsigned i = 0; i < 32; i++) begin
-      r[i] = ^(m[i] & v);
-    end
-    return r;
   endfunction
 
   // L: data bit 8k+j enters the state at bit j before byte k's 8 steps and the 8(31-k) steps of

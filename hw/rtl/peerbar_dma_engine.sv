@@ -220,6 +220,7 @@ module peerbar_dma_engine
     logic [31:0]   result;
     logic [63:0]   eaddr;
     logic          irq;      // FLAGS.IRQ
+    logic          crc;      // FLAGS.CRC: RESULT is the inline CRC (on success)
     logic          fin;      // nothing left to wait for (data in, or the job failed)
     logic          pull;     // a PULL still writing BAR2 [lo, hi)
     logic [B:0]    lo, hi;
@@ -234,6 +235,7 @@ module peerbar_dma_engine
   logic [SW-1:0]   sx_q, sx_d;          // FIFO slot of the entry being decoded
   logic [7:0]      opcode_q, opcode_d;
   logic            irq_flag_q, irq_flag_d;
+  logic            crc_flag_q, crc_flag_d;  // FLAGS.CRC on a PULL or PUSH
   logic [15:0]     cid_q, cid_d;
   logic [15:0]     head_q, head_d;        // SQ head after the fetch
   sgl_desc_t       dptr_q, dptr_d;
@@ -276,6 +278,8 @@ module peerbar_dma_engine
   logic [12:0]      p_len_q, p_len_d;
   logic [7:0][31:0] p_lo_q, p_lo_d;
   logic             p_need_hi_q, p_need_hi_d; // the last beat needs the chunk after it
+  logic [1:0]       p_a_q, p_a_d;          // bus address bits 1:0: payload byte of the first
+  logic [4:0]       p_hi_q, p_hi_d;        // lane of the last payload byte in the last beat
 
   // CHECKSUM
   logic [RowW-1:0] c_row_q, c_row_d;       // next 32-byte block
@@ -324,6 +328,7 @@ module peerbar_dma_engine
   logic [FbDw-1:0]     fbuf_we;
   logic [12:0]         rc_bytes_in;
   logic [1:0]          rc_err_link;
+  logic [OwnW-1:0]     mem_wr_owner;   // a job slot: only jobs' reads write BAR2
 
   // RC slice: the block's completion beats are registered before the tag lookup and the byte
   // rotators of peerbar_dma_rc; the block sees the slice's registered ready.
@@ -379,7 +384,8 @@ module peerbar_dma_engine
     .err_link_o       (rc_err_link),
     .mem_wr_row_o     (mem_wr_row_o),
     .mem_wr_data_o    (mem_wr_data_o),
-    .mem_wr_be_o      (mem_wr_be_o)
+    .mem_wr_be_o      (mem_wr_be_o),
+    .mem_wr_owner_o   (mem_wr_owner)
   );
 
   // Read tag slots, handed out round robin from the one after the last allocated, among those
@@ -731,6 +737,10 @@ module peerbar_dma_engine
   logic [OwnW-1:0] own;
   assign own = OwnW'(jw_q[JW-1:0]);
 
+  // Inline CRC unit (below): a slot's CRC still in the making, and the CRCs.
+  logic [NumJobs-1:0]       crc_busy;
+  logic [NumJobs-1:0][31:0] crc_inline;
+
   // Retire: the oldest job slot, whether it may complete, and its queue's CQ.
   logic [JW-1:0] rh;
   logic          rt_has, rt_done;
@@ -740,7 +750,7 @@ module peerbar_dma_engine
   logic [15:0]   cq_tail_next;
   assign rh      = jr_q[JW-1:0];
   assign rt_has  = jr_q != jw_q;
-  assign rt_done = js_q[rh].fin || !owner_busy[OwnW'(rh)];
+  assign rt_done = (js_q[rh].fin || !owner_busy[OwnW'(rh)]) && !crc_busy[rh];
   assign rq_id   = js_q[rh].qid;
 
   // Jobs take effect in order, and BAR2's port B does one read or one write per cycle:
@@ -771,9 +781,60 @@ module peerbar_dma_engine
     endcase
   end
 
+  ///////////////////////////////
+  // Inline CRC (FLAGS.CRC)    //
+  ///////////////////////////////
+
+  // Every job's slot starts the unit when the job unit takes the job (it drops the inputs of
+  // jobs without FLAGS.CRC). It sees PULL data as peerbar_dma_rc writes it into BAR2 and PUSH
+  // data as each payload beat leaves for the RQ slice; retire waits until the slot's last term
+  // is in (crc_busy) and returns crc_inline in RESULT. The order rules keep PULL writes and PUSH
+  // beats in different cycles.
+  logic                     crc_start, crc_pl_valid;
+  logic [B+1:0]             crc_pl_pos;
+  logic [4:0]               crc_pl_lo, crc_pl_hi;
+  always_comb begin
+    crc_start    = state_q == StDecode && !hazard && !crc_busy[jw_q[JW-1:0]];
+    crc_pl_valid = push_valid && rq_ready;
+    // Payload byte i is job byte result_q - p_a_q + i (result_q: the bytes of the job's
+    // earlier packets); beat k's lane 0 is payload byte 32k - 16 (the descriptor comes first).
+    crc_pl_pos   = (B + 2)'(result_q) + (B + 2)'({p_beat_q, 5'd0}) - (B + 2)'(16) -
+                   (B + 2)'(p_a_q);
+    crc_pl_lo    = (p_beat_q == '0) ? 5'd16 + 5'(p_a_q) : 5'd0;
+    crc_pl_hi    = push_last ? p_hi_q : 5'd31;
+  end
+
+  peerbar_dma_crc_inline #(
+    .Bar2SizeLog2 (Bar2SizeLog2),
+    .NumJobs      (NumJobs)
+  ) u_crc_inline (
+    .clk_i        (clk_i),
+    .rst_i        (rst_i),
+    .start_i      (crc_start),
+    .start_slot_i (jw_q[JW-1:0]),
+    .start_en_i   ((sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush}),
+    .start_base_i (sqe.bar2_offset[B-1:0]),
+    .start_len_i  ((B + 1)'(sqe.length)),
+    .wr_valid_i   (|mem_wr_be_o),
+    .wr_slot_i    (mem_wr_owner[JW-1:0]),
+    .wr_row_i     (mem_wr_row_o),
+    .wr_data_i    (mem_wr_data_o),
+    .wr_be_i      (mem_wr_be_o),
+    .pl_valid_i   (crc_pl_valid),
+    .pl_slot_i    (jw_q[JW-1:0]),
+    .pl_pos_i     (crc_pl_pos),
+    .pl_data_i    (push_data),
+    .pl_lo_i      (crc_pl_lo),
+    .pl_hi_i      (crc_pl_hi),
+    .busy_o       (crc_busy),
+    .crc_o        (crc_inline)
+  );
+
   // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe and
   // cq_addr: SystemVerilog wants a name declared before its use, which Verilator does not check
   // but yosys-slang does).
+  logic unused_owner;
+  assign unused_owner = ^mem_wr_owner[OwnW-1:JW];
   logic unused_desc;
   assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
@@ -836,6 +897,7 @@ module peerbar_dma_engine
     jq_d          = jq_q;
     opcode_d      = opcode_q;
     irq_flag_d    = irq_flag_q;
+    crc_flag_d    = crc_flag_q;
     cid_d         = cid_q;
     head_d        = head_q;
     dptr_d        = dptr_q;
@@ -872,6 +934,8 @@ module peerbar_dma_engine
     p_len_d       = p_len_q;
     p_lo_d        = p_lo_q;
     p_need_hi_d   = p_need_hi_q;
+    p_a_d         = p_a_q;
+    p_hi_d        = p_hi_q;
     c_row_d       = c_row_q;
     c_left_d      = c_left_q;
     c_first_d     = c_first_q;
@@ -950,8 +1014,8 @@ module peerbar_dma_engine
       StDecode: begin
         logic [63:0] off;
         logic [31:0] len;
-        if (hazard) begin
-          // Wait for an earlier PULL (above).
+        if (hazard || crc_busy[jw_q[JW-1:0]]) begin
+          // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
           sf_rd_d    = sf_rd_q + (SW + 1)'(1);
           job_lo_d   = sqe_lo;
@@ -959,7 +1023,8 @@ module peerbar_dma_engine
           off        = sqe.bar2_offset;
           len        = sqe.length;
           opcode_d   = sqe.opcode;
-          irq_flag_d = sqe.flags[0];
+          irq_flag_d = (sqe.flags & FlagInterrupt) != '0;
+          crc_flag_d = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
           cid_d      = sqe.cid;
           dptr_d     = sqe.dptr;
           head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
@@ -1247,6 +1312,8 @@ module peerbar_dma_engine
       p_beats_d     = 9'((n_lanes + 13'd7) >> 3);
       p_last_keep_d = 8'hFF >> (4'd7 - 4'(3'(n_lanes - 13'd1)));
       p_need_hi_d   = n_lanes[2:0] == '0 && n_s0[1:0] != '0;
+      p_a_d         = n_addr[1:0];
+      p_hi_d        = 5'(n_len + 13'(n_addr[1:0]) + 13'd15);
       eaddr_d       = n_addr;
       x_addr_d      = n_addr + 64'(n_len);
       x_len_d       = n_xlen - 32'(n_len);
@@ -1336,6 +1403,7 @@ module peerbar_dma_engine
     if (handoff) begin
       js_d[jw_q[JW-1:0]] = '{qid: jq_q, cid: cid_q, head: head_q, status: status_q,
                              result: result_d, eaddr: eaddr_q, irq: irq_flag_q,
+                             crc: crc_flag_q,
                              fin: state_q == StFinish, pull: opcode_q == OpPull,
                              lo: job_lo_q, hi: job_hi_q};
       jw_d    = jw_q + (JW + 1)'(1);
@@ -1368,7 +1436,8 @@ module peerbar_dma_engine
     if (rt_cq_go) begin
       cq_entry_t cqe;
       cqe         = '0;
-      cqe.result  = js_q[rh].result;
+      cqe.result  = (js_q[rh].crc && js_q[rh].status == StSuccess) ? crc_inline[rh]
+                                                                    : js_q[rh].result;
       cqe.sq_head = js_q[rh].head;
       cqe.sq_id   = 16'(rq_id);
       cqe.cid     = js_q[rh].cid;
@@ -1543,6 +1612,7 @@ module peerbar_dma_engine
       jq_q          <= '0;
       opcode_q      <= '0;
       irq_flag_q    <= 1'b0;
+      crc_flag_q    <= 1'b0;
       cid_q         <= '0;
       head_q        <= '0;
       dptr_q        <= '0;
@@ -1579,6 +1649,8 @@ module peerbar_dma_engine
       p_len_q       <= '0;
       p_lo_q        <= '0;
       p_need_hi_q   <= 1'b0;
+      p_a_q         <= '0;
+      p_hi_q        <= '0;
       c_row_q       <= '0;
       c_left_q      <= '0;
       c_first_q     <= 1'b0;
@@ -1626,6 +1698,7 @@ module peerbar_dma_engine
       jq_q          <= jq_d;
       opcode_q      <= opcode_d;
       irq_flag_q    <= irq_flag_d;
+      crc_flag_q    <= crc_flag_d;
       cid_q         <= cid_d;
       head_q        <= head_d;
       dptr_q        <= dptr_d;
@@ -1662,6 +1735,8 @@ module peerbar_dma_engine
       p_len_q       <= p_len_d;
       p_lo_q        <= p_lo_d;
       p_need_hi_q   <= p_need_hi_d;
+      p_a_q         <= p_a_d;
+      p_hi_q        <= p_hi_d;
       c_row_q       <= c_row_d;
       c_left_q      <= c_left_d;
       c_first_q     <= c_first_d;

@@ -128,7 +128,8 @@ module peerbar_dma_rc
   // BAR2 memory write port (engine side)
   output      logic [7:0][RowW-1:0]     mem_wr_row_o,
   output      logic [7:0][31:0]         mem_wr_data_o,
-  output      logic [7:0][3:0]          mem_wr_be_o
+  output      logic [7:0][3:0]          mem_wr_be_o,
+  output      logic [OwnW-1:0]          mem_wr_owner_o     // the owner of this cycle's write
 );
 
   if (NumTags < 32 || NumTags > 128 || (NumTags & (NumTags - 1)) != 0) begin : gen_check_tags
@@ -326,8 +327,10 @@ module peerbar_dma_rc
       lane_data[j] = ext_data[32*j +: 32];
       lane_be[j]   = ext_be[4*j +: 4];
     end
-    // The residue belongs to this beat's first DWORD (disjoint byte enables).
-    if (!flush_q && in_pkt_q && cur_wr) begin
+    // The residue belongs to this beat's first DWORD (disjoint byte enables). Only with a
+    // beat: in a cycle without one (the block's tvalid low inside a packet) nothing is written,
+    // so each byte is written once (the inline CRC, peerbar_dma_crc_inline, counts writes).
+    if (!flush_q && in_pkt_q && cur_wr && beat) begin
       for (int unsigned i = 0; i < 4; i++) begin
         if (res_be_q[i]) begin
           lane_data[0][8*i +: 8] = res_data_q[8*i +: 8];
@@ -336,9 +339,10 @@ module peerbar_dma_rc
       lane_be[0] = lane_be[0] | res_be_q;
     end
 
-    mem_wr_be_o   = '0;
-    mem_wr_data_o = '0;
-    mem_wr_row_o  = '0;
+    mem_wr_be_o    = '0;
+    mem_wr_data_o  = '0;
+    mem_wr_row_o   = '0;
+    mem_wr_owner_o = flush_q ? res_owner_q : (in_pkt_q ? pkt_owner_q : t.owner);
     for (int unsigned b = 0; b < 8; b++) begin
       bank_lane[b] = 3'(b) - w[2:0];
     end

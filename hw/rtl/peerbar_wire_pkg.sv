@@ -24,7 +24,7 @@ package peerbar_wire_pkg;
     logic [63:0] bar2_offset; // [127:64] Byte offset in BAR2 (any alignment).
     logic [31:0] rsvd_63_32; // reserved
     logic [15:0] cid; // [31:16] Command identifier, echoed in the CQ entry.
-    logic [7:0] flags; // [15:8] Bit 0: raise the queue's MSI-X vector on completion.
+    logic [7:0] flags; // [15:8] FLAGS (bits below); other bits reserved.
     logic [7:0] opcode; // [7:0] Opcode (below).
   } sq_entry_t;
 
@@ -35,7 +35,7 @@ package peerbar_wire_pkg;
     logic [15:0] sq_id; // [95:80] Queue number.
     logic [15:0] sq_head; // [79:64] SQ head after this command was fetched.
     logic [31:0] rsvd_63_32; // reserved
-    logic [31:0] result; // [31:0] CHECKSUM: the CRC32C; PULL/PUSH: bytes moved before completion.
+    logic [31:0] result; // [31:0] CHECKSUM: the CRC32C; PULL/PUSH with FLAGS.CRC and status Success: the CRC32C of the bytes moved; otherwise PULL/PUSH: bytes moved before completion.
   } cq_entry_t;
 
   // Requester request (RQ) descriptor (16 bytes): AMD PG213, "Requester Request Descriptor Format"
@@ -119,6 +119,10 @@ package peerbar_wire_pkg;
   localparam logic [7:0] OpPull = 8'h01; // Bytes from the list's addresses into BAR2.
   localparam logic [7:0] OpPush = 8'h02; // BAR2 out to the list's addresses.
   localparam logic [7:0] OpChecksum = 8'h03; // CRC32C (Castagnoli, reflected, init FFFFFFFFh, final XOR FFFFFFFFh) of BAR2[BAR2_OFFSET .. + LENGTH], in RESULT.
+
+  // SQ entry FLAGS bits
+  localparam logic [7:0] FlagInterrupt = 8'h01; // Raise the queue's MSI-X vector on completion.
+  localparam logic [7:0] FlagCrc = 8'h02; // PULL, PUSH: return the CRC32C (as CHECKSUM's) of the bytes moved, in BAR2 order, in RESULT; a Bit Bucket's bytes count as zeros. Ignored by NOP and CHECKSUM.
 
   // CQ entry status codes (STATUS bits 15:1)
   localparam logic [7:0] StSuccess = 8'h00; // Success.

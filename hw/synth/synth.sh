@@ -53,6 +53,7 @@ units=(
   "regs|peerbar_regs|-G Bar2SizeLog2=20|1|"
   "dma_csr|peerbar_dma_csr||1|"
   "crc32c|peerbar_dma_crc32c||1|"
+  "crc_inline|peerbar_dma_crc_inline|-G Bar2SizeLog2=20|1|"
   "axis_slice|peerbar_axis_slice|-G W=327|1|"
 )
 full_units=(

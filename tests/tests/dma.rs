@@ -1098,3 +1098,302 @@ fn queue_busy_lasts_until_the_cq_entry_left_the_engine() {
     w(0x14, 0);
     assert_eq!(sim.failure(), None);
 }
+
+/// FLAGS.CRC (docs/dma-engine.md, "Inline CRC"): a PULL's or PUSH's RESULT is the CRC32C of the
+/// bytes it moved, in BAR2 order, computed as they pass. Lists of 1 to 200 pieces with any
+/// alignment, BAR2 ranges at odd offsets, BAR2's first and last bytes, eight jobs in flight at
+/// once with CRC and plain jobs mixed; the bytes land exactly as without the flag.
+#[test]
+fn inline_crc_is_the_crc32c_of_the_bytes_moved() {
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(0xc7c);
+    // The whole of BAR2 as one slice: jobs at its first and last bytes (a PULL at offset 0
+    // whose data is not DWORD-aligned writes a window that starts below BAR2 byte 0).
+    let bar2_len = dma.peer_memory().bar_len();
+    let all = Arc::new(dma.peer_memory().alloc(bar2_len, 1).unwrap());
+    assert_eq!(all.offset().get(), 0);
+    let submit = |job: Job, crc: bool| {
+        if crc {
+            q.submit_with_crc(job).unwrap()
+        } else {
+            q.submit(job).unwrap()
+        }
+    };
+    for round in 0..3u64 {
+        // Eight PULLs in flight, each into its own range: (ticket, BAR2 at, bytes, crc).
+        let mut pulls = Vec::new();
+        let mut next_free = rng.gen_range(0..8u64);
+        for j in 0..8u64 {
+            let host = Arc::new(dma.memory().alloc(64 * 1024).unwrap());
+            let source = pattern(round * 8 + j, host.len());
+            host.write(0, &source).unwrap();
+            let count = [1, 3, 17, 200][((round + j) % 4) as usize];
+            let pieces = random_pieces(&mut rng, count, 1500, host.len());
+            let mut list = DataList::new();
+            let mut bytes = Vec::new();
+            for &(off, len) in &pieces {
+                list.push_buffer(&host, off, len).unwrap();
+                bytes.extend_from_slice(&source[off..off + len as usize]);
+            }
+            let at = match (round, j) {
+                (0, 0) => 0,                             // BAR2 byte 0
+                (0, 7) => bar2_len - bytes.len() as u64, // up to BAR2's last byte
+                _ => next_free,
+            };
+            next_free = next_free.max(at + bytes.len() as u64) + rng.gen_range(1..40);
+            let crc = j % 3 != 2;
+            let job = Job::Pull {
+                peer: PeerRange::new(&all, at, bytes.len() as u32).unwrap(),
+                list: Sgl::List(list),
+            };
+            pulls.push((submit(job, crc), at, bytes, crc, host));
+        }
+        let mut pushes = Vec::new();
+        for (i, (ticket, at, bytes, crc, _host)) in pulls.into_iter().enumerate() {
+            let done = ticket.wait(WAIT).map_err(|e| why(&sim, e)).unwrap();
+            assert_eq!(done.status, StatusCode::Success, "round {round} PULL {i}");
+            let want = if crc {
+                crc32c::crc32c(&bytes)
+            } else {
+                bytes.len() as u32
+            };
+            assert_eq!(
+                done.result,
+                want,
+                "round {round} PULL {i} (crc {crc}, {} bytes at {at})",
+                bytes.len()
+            );
+            assert!(
+                bar2(&sim, at, bytes.len()) == bytes,
+                "round {round} PULL {i}: BAR2"
+            );
+            // PUSH the range back out into scattered pieces of a fresh buffer, CRC on the
+            // jobs that had none.
+            let back = Arc::new(dma.memory().alloc(128 * 1024).unwrap());
+            back.write(0, &pattern(1000 + i as u64, back.len()))
+                .unwrap();
+            let mut list = DataList::new();
+            let mut targets = Vec::new();
+            let mut left = bytes.len() as u32;
+            for (off, len) in random_pieces(&mut rng, 400, 900, back.len()) {
+                if left == 0 {
+                    break;
+                }
+                let n = len.min(left);
+                list.push_buffer(&back, off, n).unwrap();
+                targets.push((off, n));
+                left -= n;
+            }
+            let moved = bytes.len() as u32 - left;
+            let job = Job::Push {
+                peer: PeerRange::new(&all, at, moved).unwrap(),
+                list: Sgl::List(list),
+            };
+            pushes.push((submit(job, !crc), bytes, moved, targets, !crc, back));
+        }
+        for (i, (ticket, bytes, moved, targets, crc, back)) in pushes.into_iter().enumerate() {
+            let done = ticket.wait(WAIT).map_err(|e| why(&sim, e)).unwrap();
+            assert_eq!(done.status, StatusCode::Success, "round {round} PUSH {i}");
+            let sent = &bytes[..moved as usize];
+            let want = if crc { crc32c::crc32c(sent) } else { moved };
+            assert_eq!(done.result, want, "round {round} PUSH {i} (crc {crc})");
+            let got = back.to_vec();
+            let mut pos = 0usize;
+            for (off, n) in targets {
+                assert!(
+                    got[off..off + n as usize] == sent[pos..pos + n as usize],
+                    "round {round} PUSH {i}: host bytes at {off}"
+                );
+                pos += n as usize;
+            }
+        }
+    }
+    assert!(sim.failure().is_none(), "{:?}", sim.failure());
+}
+
+/// FLAGS.CRC corner cases: an empty job (CRC of nothing: 0), a Bit Bucket (its BAR2 bytes are
+/// skipped and count as zeros), a failed job (RESULT is the bytes moved, as without the flag),
+/// and a job that moves no data (refused before anything is submitted).
+#[test]
+fn inline_crc_corner_cases() {
+    use peerbar::dma::DmaError;
+    use peerbar_sim::ReadFault;
+    let (sim, dma) = default_engine();
+    dma.set_completion_timeout_cycles(2_000).unwrap();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let slice = Arc::new(dma.peer_memory().alloc(8192, 4096).unwrap());
+    let host = Arc::new(dma.memory().alloc(8192).unwrap());
+    let data = pattern(7, 8192);
+    host.write(0, &data).unwrap();
+
+    let empty = q
+        .submit_with_crc(Job::Pull {
+            peer: PeerRange::new(&slice, 0, 0).unwrap(),
+            list: Sgl::List(DataList::new()),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .unwrap();
+    assert_eq!((empty.status, empty.result), (StatusCode::Success, 0));
+
+    slice.write(0, &[0xEE; 8192]).unwrap();
+    let mut list = DataList::new();
+    list.push_buffer(&host, 3, 100).unwrap();
+    list.push_bit_bucket(50);
+    list.push_buffer(&host, 500, 77).unwrap();
+    let done = q
+        .submit_with_crc(Job::Pull {
+            peer: PeerRange::new(&slice, 5, 227).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .map_err(|e| why(&sim, e))
+        .unwrap();
+    let mut want = data[3..103].to_vec();
+    want.extend_from_slice(&[0u8; 50]);
+    want.extend_from_slice(&data[500..577]);
+    assert_eq!(done.status, StatusCode::Success);
+    assert_eq!(
+        done.result,
+        crc32c::crc32c(&want),
+        "Bit Bucket bytes count as zeros"
+    );
+    let mut in_bar2 = want.clone();
+    in_bar2[100..150].fill(0xEE);
+    assert!(
+        bar2(&sim, slice.offset().get() + 5, 227) == in_bar2,
+        "BAR2 after a PULL with a Bit Bucket"
+    );
+
+    let page = host.bus_addr().get() + 4096;
+    sim.inject_read_fault(page..page + 1, ReadFault::UnsupportedRequest);
+    let mut list = DataList::new();
+    list.push_buffer(&host, 0, 8192).unwrap();
+    let failed = q
+        .submit_with_crc(Job::Pull {
+            peer: PeerRange::whole(&slice).unwrap(),
+            list: Sgl::List(list),
+        })
+        .unwrap()
+        .wait(WAIT)
+        .unwrap();
+    assert_eq!(failed.status, StatusCode::UnsupportedRequest);
+    // The failed read's bytes never land, so fewer than all 8192 were moved.
+    assert!(
+        failed.result < 8192,
+        "a failed job's RESULT counts the bytes moved: {}",
+        failed.result
+    );
+
+    for job in [
+        Job::Nop,
+        Job::Checksum {
+            peer: PeerRange::whole(&slice).unwrap(),
+        },
+    ] {
+        match q.submit_with_crc(job) {
+            Err(peerbar::Error::Dma(DmaError::CrcNeedsData { .. })) => {}
+            other => panic!("a job without data: {other:?}"),
+        }
+    }
+    assert_eq!(q.in_flight(), 0);
+    assert!(sim.failure().is_none(), "{:?}", sim.failure());
+}
+
+/// FLAGS.CRC under other host settings: completions with gaps inside them (the block's tvalid
+/// low mid-packet), split at random, reordered, small and large MPS/MRRS/RCB. Each byte must
+/// count once: a write repeated in a gap cycle leaves BAR2 right but cancels out of the CRC.
+#[test]
+fn inline_crc_under_other_host_settings() {
+    let configs = [
+        SimConfig {
+            rc_valid_percent: 80,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            max_payload: 128,
+            max_read_req: 128,
+            rcb: 128,
+            rc_split_seed: Some(3),
+            rc_valid_percent: 60,
+            rq_ready_percent: 40,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            max_payload: 1024,
+            max_read_req: 4096,
+            rcb: 64,
+            rc_reorder: true,
+            rc_valid_percent: 90,
+            rc_latency_cycles: 500,
+            seed: 78,
+            ..SimConfig::default()
+        },
+    ];
+    for (n, config) in configs.into_iter().enumerate() {
+        let what = format!("{config:?}");
+        let (sim, dma) = engine(config);
+        let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(n as u64 + 90);
+        let all = Arc::new(
+            dma.peer_memory()
+                .alloc(dma.peer_memory().bar_len(), 1)
+                .unwrap(),
+        );
+        let host = Arc::new(dma.memory().alloc(256 * 1024).unwrap());
+        let data = pattern(n as u64 + 91, host.len());
+        host.write(0, &data).unwrap();
+        let back = Arc::new(dma.memory().alloc(256 * 1024).unwrap());
+        for job in 0..20 {
+            let count = rng.gen_range(1..6);
+            let pieces = random_pieces(&mut rng, count, 6000, host.len());
+            let mut list = DataList::new();
+            let mut bytes = Vec::new();
+            for &(off, len) in &pieces {
+                list.push_buffer(&host, off, len).unwrap();
+                bytes.extend_from_slice(&data[off..off + len as usize]);
+            }
+            let len = bytes.len() as u32;
+            let at = rng.gen_range(0..all.len() - u64::from(len));
+            let peer = || PeerRange::new(&all, at, len).unwrap();
+            let want = crc32c::crc32c(&bytes);
+            let pulled = q
+                .submit_with_crc(Job::Pull {
+                    peer: peer(),
+                    list: Sgl::List(list),
+                })
+                .unwrap()
+                .wait(WAIT)
+                .map_err(|e| why(&sim, e))
+                .unwrap();
+            assert_eq!(
+                (pulled.status, pulled.result),
+                (StatusCode::Success, want),
+                "PULL {job} of {len} bytes at {at:#x}, {what}"
+            );
+            let off = rng.gen_range(0..back.len() - len as usize);
+            let mut out = DataList::new();
+            out.push_buffer(&back, off, len).unwrap();
+            let pushed = q
+                .submit_with_crc(Job::Push {
+                    peer: peer(),
+                    list: Sgl::List(out),
+                })
+                .unwrap()
+                .wait(WAIT)
+                .map_err(|e| why(&sim, e))
+                .unwrap();
+            assert_eq!(
+                (pushed.status, pushed.result),
+                (StatusCode::Success, want),
+                "PUSH {job} of {len} bytes at {at:#x}, {what}"
+            );
+            let mut got = vec![0u8; len as usize];
+            back.read(off, &mut got).unwrap();
+            assert!(got == bytes, "PUSH {job}: host bytes, {what}");
+        }
+        assert!(sim.failure().is_none(), "{:?}", sim.failure());
+    }
+}

@@ -708,7 +708,7 @@ fn the_library_copy_goes_to_the_ssd_and_back_through_bar2_and_names_damaged_data
     let expected = Pattern::new(5, 512).bytes(8 * LBA, 256 << 10);
     assert!(w.namespace(8 * LBA, 256 << 10) == expected, "namespace");
 
-    // Damage one byte of the third chunk on the SSD: the way back stops at its CHECKSUM.
+    // Damage one byte of the third chunk on the SSD: the way back stops at its PUSH's CRC.
     let at = 8 * LBA + (128 << 10) + 77;
     w.sim_nvme
         .namespace_write(at, &[!expected[(128 << 10) + 77]])
@@ -718,7 +718,9 @@ fn the_library_copy_goes_to_the_ssd_and_back_through_bar2_and_names_damaged_data
         .run_leg(1, &mut figures, &mut CountingObserver::default())
         .expect("leg");
     match stop {
-        Some(CopyStop::Mismatch(m)) => assert!(m.starts_with("CHECKSUM of chunk 2 "), "{m}"),
+        Some(CopyStop::Mismatch(m)) => {
+            assert!(m.starts_with("CRC32C of the PUSH of chunk 2 "), "{m}")
+        }
         other => panic!("damaged data not reported: {other:?}"),
     }
 

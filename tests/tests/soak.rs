@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use peerbar::dma::sgl::{self, malformed_list_cases, SglCase};
 use peerbar::dma::sgl::{CASE_DATA_REGION_LEN, CASE_LIST_REGION_LEN};
+use peerbar::dma::wire::SQ_FLAG_CRC;
 use peerbar::dma::{
     Completion, CompletionMode, DmaEngine, Job, Opcode, PeerSlice, QueueConfig, QueuePair,
     SglBuilder, SglDescriptor, SglEntry, SqEntry, StatusCode, Ticket,
@@ -191,6 +192,8 @@ struct Tally {
     hangs: Vec<String>,
     checkpoints: usize,
     checksums: usize,
+    /// PULL/PUSH submitted with FLAGS.CRC.
+    inline_crcs: usize,
 }
 
 struct Soak {
@@ -670,6 +673,22 @@ impl Soak {
         } else {
             length
         });
+        // FLAGS.CRC on every third transfer (chosen by the job's number, so that a seed's
+        // jobs stay what they were): RESULT on success is then the CRC32C of the job's BAR2
+        // range as the job leaves it, a Bit Bucket's span counting as zeros.
+        let inline_crc = id % 3 == 1;
+        if inline_crc {
+            let mut bytes = vec![0u8; length as usize];
+            if pull {
+                for (_, pos, b) in &runs {
+                    bytes[pos - bar_at..pos - bar_at + b.len()].copy_from_slice(b);
+                }
+            } else {
+                bytes.copy_from_slice(&self.bar_model[bar_at..bar_at + length as usize]);
+            }
+            p.result = Some(crc32c::crc32c(&bytes));
+            self.tally.inline_crcs += 1;
+        }
         p.on_success = runs.clone();
         p.may_land = runs;
         let bar_range = bar_at..bar_at + length as usize;
@@ -683,7 +702,11 @@ impl Soak {
             vec![(Space::Host(0), window)]
         };
         p.what = describe(op, &pieces, bar_at, length, fault.as_deref(), &dptr);
-        let entry = SqEntry::new(opcode, 0, 0, self.bar_offset(bar_at), length, dptr);
+        if inline_crc {
+            p.what.push_str(", FLAGS.CRC");
+        }
+        let flags = if inline_crc { SQ_FLAG_CRC } else { 0 };
+        let entry = SqEntry::new(opcode, flags, 0, self.bar_offset(bar_at), length, dptr);
         self.submit(q, entry, held, p);
         true
     }
@@ -1481,8 +1504,13 @@ fn run_soak(seed: u64, jobs: usize) -> (Tally, String) {
     let _ = writeln!(report, "soak: {}", modes.join("; "));
     let _ = writeln!(
         report,
-        "soak: {} jobs submitted, {} completed ({} failed as expected or not), {} checkpoints, {} CHECKSUMs",
-        next, soak.completed, soak.failed, soak.tally.checkpoints, soak.tally.checksums
+        "soak: {} jobs submitted, {} completed ({} failed as expected or not), {} checkpoints, {} CHECKSUMs, {} PULL/PUSH with FLAGS.CRC",
+        next,
+        soak.completed,
+        soak.failed,
+        soak.tally.checkpoints,
+        soak.tally.checksums,
+        soak.tally.inline_crcs
     );
     for ((op, status), n) in &soak.tally.jobs {
         let _ = writeln!(report, "  {op:<11} {status:<40} {n}");

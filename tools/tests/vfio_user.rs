@@ -589,16 +589,16 @@ fn copy_over_vfio_user_runs_both_legs_and_the_devices_keep_their_state() {
         // The client does not see the simulation's clock.
         assert_eq!(leg["sim_seconds"], Value::Null, "{leg}");
     }
-    // The engine's jobs stay counted for the next command: per chunk a PULL and a CHECKSUM
-    // to the SSD, a CHECKSUM and a PUSH back.
-    assert_eq!(served.jobs_counted(), 16);
+    // The engine's jobs stay counted for the next command: per chunk a PULL to the SSD and a
+    // PUSH back, each with its inline CRC (no CHECKSUM jobs).
+    assert_eq!(served.jobs_counted(), 8);
     // The namespace outlives the command: to-host alone (no seeding: the client cannot reach
     // into the model) finds what `both` wrote there.
     let v = copy("256KiB", &reading);
     assert_eq!(v["verified"], true, "{v}");
     assert_eq!(v["mismatch"], Value::Null, "{v}");
     assert_eq!(v["legs"][0]["bytes_compared"], 256 << 10, "{v}");
-    assert_eq!(served.jobs_counted(), 24);
+    assert_eq!(served.jobs_counted(), 12);
     // The served controller's CMB (--sim-cmb) is a peer too: the engine PUSHes into it and
     // the bytes are compared through the SSD's BAR2 on its socket.
     let v = copy("128KiB", &["--direction", "to-host", "--to", "cmb"]);

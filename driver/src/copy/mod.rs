@@ -3,12 +3,12 @@
 //! the engine's CRC32C of every chunk in BAR2 and an end-to-end compare.
 //!
 //! - NVMe -> host: NVMe Read into a BAR2 slot (the SSD writes BAR2 peer to peer), the engine's
-//!   CHECKSUM of the slot against the pattern's CRC, the engine's PUSH of the slot into a host
-//!   buffer (or the SSD's CMB) through a DMA-only SGL, and a compare of the bytes there.
-//! - host -> NVMe: the pattern in a host buffer, the engine's PULL into a BAR2 slot, CHECKSUM,
-//!   NVMe Write from the slot (the SSD reads BAR2 peer to peer); verified by reading the
-//!   namespace back (directly into host memory) unless NVMe -> host follows and does it through
-//!   BAR2.
+//!   PUSH of the slot into a host buffer (or the SSD's CMB) through a DMA-only SGL, its inline
+//!   CRC32C (FLAGS.CRC) checked against the pattern's, and a compare of the bytes there.
+//! - host -> NVMe: the pattern in a host buffer, the engine's PULL into a BAR2 slot, its inline
+//!   CRC32C checked, NVMe Write from the slot (the SSD reads BAR2 peer to peer); verified by
+//!   reading the namespace back (directly into host memory) unless NVMe -> host follows and
+//!   does it through BAR2.
 //!
 //! Several chunks are in flight, each in its own BAR2 slot and host buffer. The data is
 //! [`Pattern`]: every 16 bytes say where they belong, so a report names the LBA, the offset,
@@ -62,8 +62,6 @@ pub trait CopyObserver {
 pub enum Step {
     /// to-host: NVMe Read into the slot.
     NvmeRead,
-    /// Both legs: engine CHECKSUM of the slot.
-    Checksum,
     /// to-host: engine PUSH slot -> host buffer.
     Push,
     /// to-nvme: engine PULL host buffer -> slot.
@@ -115,7 +113,7 @@ pub struct LegFigures {
     pub latencies_ms: Vec<f64>,
     /// The same in simulated time (empty on hardware).
     pub sim_latencies_us: Vec<f64>,
-    /// CHECKSUM results compared with the pattern's CRC.
+    /// The engine's inline CRC32Cs (of each PULL and PUSH) compared with the pattern's.
     pub checksums: u64,
     /// Bytes compared end to end.
     pub compared: u64,
@@ -253,20 +251,11 @@ impl<'a> P2pCopy<'a> {
                 chunk: None,
             });
         }
-        let verify = o.verify;
         let mut legs: Vec<(&'static str, Vec<Step>)> = Vec::new();
-        let check = |s: Vec<Step>| -> Vec<Step> {
-            s.into_iter()
-                .filter(|st| verify || *st != Step::Checksum)
-                .collect()
-        };
         if o.direction != CopyDirection::ToHost {
-            legs.push((
-                "host -> BAR2 -> NVMe",
-                check(vec![Step::Pull, Step::Checksum, Step::NvmeWrite]),
-            ));
+            legs.push(("host -> BAR2 -> NVMe", vec![Step::Pull, Step::NvmeWrite]));
         }
-        if o.direction == CopyDirection::ToNvme && verify {
+        if o.direction == CopyDirection::ToNvme && o.verify {
             legs.push(("NVMe read-back -> host", vec![Step::ReadBack]));
         }
         if o.direction != CopyDirection::ToNvme {
@@ -275,10 +264,7 @@ impl<'a> P2pCopy<'a> {
             } else {
                 "NVMe -> BAR2 -> host"
             };
-            legs.push((
-                name,
-                check(vec![Step::NvmeRead, Step::Checksum, Step::Push]),
-            ));
+            legs.push((name, vec![Step::NvmeRead, Step::Push]));
         }
         Ok(P2pCopy {
             queue,
@@ -338,6 +324,15 @@ impl<'a> P2pCopy<'a> {
             Ok(Sgl::List(l))
         };
         let index = chunk.index;
+        // Verified copies have the engine compute each PULL's and PUSH's CRC32C as the data
+        // passes (FLAGS.CRC): no second pass over BAR2.
+        let submit_job = |job: Job| {
+            if self.options.verify {
+                self.queue.submit_with_crc(job)
+            } else {
+                self.queue.submit(job)
+            }
+        };
         let submit = |step: &'static str| {
             move |source| CopyError::Submit {
                 step,
@@ -361,7 +356,6 @@ impl<'a> P2pCopy<'a> {
                 l.push_buffer(&slot.host, 0, len as u32)?;
                 Pending::Nvme(self.io.read(lba, &l).map_err(submit("the read-back"))?)
             }
-            Step::Checksum => Pending::Engine(self.queue.submit(Job::Checksum { peer: peer()? })?),
             Step::Push => {
                 let list = match slot.cmb {
                     Some((bus, _)) => {
@@ -371,7 +365,7 @@ impl<'a> P2pCopy<'a> {
                     }
                     None => host_list()?,
                 };
-                Pending::Engine(self.queue.submit(Job::Push {
+                Pending::Engine(submit_job(Job::Push {
                     peer: peer()?,
                     list,
                 })?)
@@ -379,7 +373,7 @@ impl<'a> P2pCopy<'a> {
             Step::Pull => {
                 let data = self.pattern.bytes(chunk.offset, len as usize);
                 slot.host.write(0, &data)?;
-                Pending::Engine(self.queue.submit(Job::Pull {
+                Pending::Engine(submit_job(Job::Pull {
                     peer: peer()?,
                     list: host_list()?,
                 })?)
@@ -432,7 +426,7 @@ impl<'a> P2pCopy<'a> {
                         c.status
                     ))));
                 }
-                if step == Step::Checksum && verify {
+                if matches!(step, Step::Pull | Step::Push) && verify {
                     let expected =
                         crc32c::crc32c(&self.pattern.bytes(chunk.offset, chunk.len as usize));
                     figures.checksums += 1;
@@ -448,7 +442,8 @@ impl<'a> P2pCopy<'a> {
                             }
                         };
                         return Ok(Some(CopyStop::Mismatch(format!(
-                            "CHECKSUM of {} in BAR2 is {:#010x}, expected {expected:#010x}: {detail}",
+                            "CRC32C of the {} of {} is {:#010x}, expected {expected:#010x}: {detail}",
+                            if step == Step::Pull { "PULL" } else { "PUSH" },
                             where_(),
                             c.result
                         ))));

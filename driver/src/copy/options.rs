@@ -43,7 +43,8 @@ pub struct CopyOptions {
     pub first_lba: u64,
     /// Seed of the data pattern.
     pub seed: u64,
-    /// Run the CHECKSUM jobs and the byte compares (false: throughput only).
+    /// Check the engine's inline CRC of every PULL and PUSH and compare the bytes (false:
+    /// throughput only).
     pub verify: bool,
     /// How long any one chunk may take.
     pub timeout: Duration,

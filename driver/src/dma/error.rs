@@ -62,6 +62,11 @@ pub enum DmaError {
         status: StatusCode,
     },
 
+    /// [`QueuePair::submit_with_crc`](super::QueuePair::submit_with_crc) of a job that moves
+    /// no data.
+    #[error("an inline CRC is for PULL and PUSH jobs only; a {job} job moves no data (use a CHECKSUM job for the CRC of a BAR2 range)")]
+    CrcNeedsData { job: &'static str },
+
     #[error("no free BAR2 range of {len} bytes aligned to {align} (largest free range: {largest_free} bytes)")]
     PeerMemoryExhausted {
         len: u64,

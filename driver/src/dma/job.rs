@@ -94,7 +94,9 @@ pub enum Job {
 pub struct Completion {
     pub cid: u16,
     pub status: StatusCode,
-    /// CHECKSUM: the CRC32C; PULL/PUSH: bytes moved.
+    /// CHECKSUM: the CRC32C; PULL/PUSH: bytes moved, or the CRC32C of the bytes moved when
+    /// submitted with [`QueuePair::submit_with_crc`](crate::dma::QueuePair::submit_with_crc)
+    /// and successful.
     pub result: u32,
     pub sq_head: u16,
     pub sq_id: u16,

@@ -17,7 +17,7 @@ use crate::dma::job::{Completion, Job, PeerRange, Sgl};
 use crate::dma::peer::PeerSlice;
 use crate::dma::sgl::SglBuilder;
 use crate::dma::ticket::Ticket;
-use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, SQ_FLAG_INTERRUPT};
+use crate::dma::wire::{CqEntry, Opcode, SglDescriptor, SqEntry, SQ_FLAG_CRC, SQ_FLAG_INTERRUPT};
 use crate::dma::{DmaError, QueueLostReason};
 use crate::error::{Error, Result};
 use crate::hostmem::ring::{advance_sq_head, CqCursor};
@@ -480,7 +480,32 @@ impl QueuePair {
     /// # }
     /// ```
     pub fn submit(&self, job: Job) -> Result<Ticket> {
+        let (entry, held) = self.prepare(job)?;
+        self.submit_entry(entry, held)
+    }
+
+    /// Submits a PULL or PUSH like [`QueuePair::submit`] with FLAGS.CRC set: on success the
+    /// completion's [`result`](crate::dma::Completion::result) is the CRC32C of the bytes the
+    /// job moved, in BAR2 order (as a CHECKSUM of its BAR2 range would give once the job is
+    /// done; a Bit Bucket's bytes count as zeros), computed as the data passes: no second pass
+    /// over BAR2. On a failed job `result` is the bytes moved, as without the flag. Any other
+    /// job is refused with [`DmaError::CrcNeedsData`] (nothing is submitted).
+    pub fn submit_with_crc(&self, job: Job) -> Result<Ticket> {
+        let kind = match &job {
+            Job::Pull { .. } | Job::Push { .. } => None,
+            Job::Nop => Some("NOP"),
+            Job::Checksum { .. } => Some("CHECKSUM"),
+            Job::Raw { .. } => Some("raw"),
+        };
+        if let Some(job) = kind {
+            return Err(Error::Dma(DmaError::CrcNeedsData { job }));
+        }
         let (mut entry, held) = self.prepare(job)?;
+        entry.set_flags(entry.flags() | SQ_FLAG_CRC);
+        self.submit_entry(entry, held)
+    }
+
+    fn submit_entry(&self, mut entry: SqEntry, held: Vec<Held>) -> Result<Ticket> {
         let q = &self.shared;
         let mut st = q.lock();
         if st.closed {

@@ -189,8 +189,11 @@ impl Opcode {
     }
 }
 
-/// SQ entry FLAGS bit 0: raise the queue's MSI-X vector on completion.
-pub(crate) const SQ_FLAG_INTERRUPT: u8 = 1 << 0;
+/// SQ entry FLAGS bits (hw/regmap/wire.toml), for entries built by hand ([`SqEntry::new`],
+/// `Job::Raw`): [`QueuePair::submit`](crate::dma::QueuePair::submit) sets the interrupt bit
+/// in interrupt mode and [`QueuePair::submit_with_crc`](crate::dma::QueuePair::submit_with_crc)
+/// the CRC bit.
+pub use super::wire_layout::codes::{SQ_FLAG_CRC, SQ_FLAG_INTERRUPT};
 
 impl SqEntry {
     /// Size of an entry in bytes.

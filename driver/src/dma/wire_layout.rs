@@ -34,7 +34,7 @@ const _: () = assert!(offset_of!(SglDescriptor, identifier) == 15);
 pub struct SqEntry {
     /// Opcode (below).
     pub(crate) opcode: u8,
-    /// Bit 0: raise the queue's MSI-X vector on completion.
+    /// FLAGS (bits below); other bits reserved.
     pub(crate) flags: u8,
     /// Command identifier, echoed in the CQ entry.
     pub(crate) cid: U16,
@@ -61,7 +61,7 @@ const _: () = assert!(offset_of!(SqEntry, dptr) == 24);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct CqEntry {
-    /// CHECKSUM: the CRC32C; PULL/PUSH: bytes moved before completion.
+    /// CHECKSUM: the CRC32C; PULL/PUSH with FLAGS.CRC and status Success: the CRC32C of the bytes moved; otherwise PULL/PUSH: bytes moved before completion.
     pub(crate) result: U32,
     pub(crate) reserved_4: [u8; 4],
     /// SQ head after this command was fetched.
@@ -92,6 +92,11 @@ pub mod codes {
     pub const OPCODE_PUSH: u8 = 0x02;
     /// CRC32C (Castagnoli, reflected, init FFFFFFFFh, final XOR FFFFFFFFh) of BAR2[BAR2_OFFSET .. + LENGTH], in RESULT.
     pub const OPCODE_CHECKSUM: u8 = 0x03;
+    // SQ entry FLAGS bits
+    /// Raise the queue's MSI-X vector on completion.
+    pub const SQ_FLAG_INTERRUPT: u8 = 0x01;
+    /// PULL, PUSH: return the CRC32C (as CHECKSUM's) of the bytes moved, in BAR2 order, in RESULT; a Bit Bucket's bytes count as zeros. Ignored by NOP and CHECKSUM.
+    pub const SQ_FLAG_CRC: u8 = 0x02;
     // CQ entry status codes (STATUS bits 15:1)
     /// Success.
     pub const STATUS_SUCCESS: u16 = 0x00;

@@ -1,2 +1,3 @@
 // The RTL the crc32c bench needs, relative to hw/rtl (compile order).
+peerbar_crc32c_pkg.sv
 peerbar_dma_crc32c.sv

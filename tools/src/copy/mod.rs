@@ -2,10 +2,10 @@
 //! `peerbar copy`: the whole peer-to-peer data path, chunked and verified.
 //!
 //! - `to-host`: NVMe Read into a BAR2 slot (the SSD writes BAR2 peer-to-peer), the engine's
-//!   CHECKSUM of the slot against the pattern's CRC, the engine's PUSH of the slot into a host
-//!   buffer through a DMA-only SGL, and an end-to-end compare of the host bytes.
-//! - `to-nvme`: the pattern in a host buffer, the engine's PULL into a BAR2 slot, CHECKSUM, NVMe
-//!   Write from the slot (the SSD reads BAR2 peer-to-peer); verified by reading the namespace
+//!   PUSH of the slot into a host buffer through a DMA-only SGL with its inline CRC32C checked
+//!   against the pattern's, and an end-to-end compare of the host bytes.
+//! - `to-nvme`: the pattern in a host buffer, the engine's PULL into a BAR2 slot with its
+//!   inline CRC32C checked, NVMe Write from the slot (the SSD reads BAR2 peer-to-peer); verified by reading the namespace
 //!   back (directly into host memory) unless `to-host` follows and does it through BAR2.
 //! - `both` (default): `to-nvme`, then `to-host` over the same LBAs.
 //!
@@ -42,11 +42,11 @@ pub const LONG_ABOUT: &str = "\
 Moves data between an NVMe SSD and host memory through the endpoint's BAR2, peer to peer, in
 chunks with several in flight, and verifies every byte.
 
-to-host: NVMe Read into a BAR2 slot (the SSD writes BAR2 directly), engine CHECKSUM of the slot
-against the expected CRC32C, engine PUSH of the slot into host memory through a DMA-only SGL,
-end-to-end compare.
-to-nvme: pattern in host memory, engine PULL into a BAR2 slot, CHECKSUM, NVMe Write from the
-slot (the SSD reads BAR2 directly); the namespace is read back and compared.
+to-host: NVMe Read into a BAR2 slot (the SSD writes BAR2 directly), engine PUSH of the slot into
+host memory through a DMA-only SGL with the engine's inline CRC32C of the bytes checked against
+the expected one, end-to-end compare.
+to-nvme: pattern in host memory, engine PULL into a BAR2 slot with its inline CRC32C checked,
+NVMe Write from the slot (the SSD reads BAR2 directly); the namespace is read back and compared.
 both (default): to-nvme, then to-host over the same LBAs (the read-back goes through BAR2).
 --to cmb: the to-host leg PUSHes into the SSD's controller memory buffer instead of host memory
 (another peer, peer to peer) and compares the bytes read through the SSD's BAR2.
@@ -151,7 +151,7 @@ pub struct CopyArgs {
     /// How NVMe commands describe their data.
     #[arg(long, value_enum, default_value_t = Transfer::Auto)]
     pub transfer: Transfer,
-    /// Skip the CHECKSUM jobs and the byte compares (throughput only).
+    /// Skip the CRC checks and the byte compares (throughput only).
     #[arg(long)]
     pub no_verify: bool,
     /// Seconds any one chunk may take before the copy gives up (exit 3); at most a week.
