@@ -39,7 +39,9 @@ fn json_rows_have_the_documented_fields_and_sane_values() {
     assert_eq!(v["schema"], "peerbar-bench/1");
     assert_eq!(v["target"], "simulation");
     assert_eq!(v["mps"], 256);
+    assert_eq!(v["host_latency_ns"], 800);
     assert_eq!(v["clock_hz"], 250_000_000u64);
+    assert_eq!(v["crc"], false);
     let rows = v["rows"].as_array().expect("rows[]");
     // 2 ops x 2 sizes x 2 depths x 2 queue counts.
     assert_eq!(rows.len(), 16);
@@ -74,6 +76,39 @@ fn json_rows_have_the_documented_fields_and_sane_values() {
         assert!(f("gbytes_per_s") > 0.0 && f("gbytes_per_s") <= f("ideal_gbytes_per_s"));
         assert!(f("wall_seconds") > 0.0, "{row}");
     }
+}
+
+/// --crc: every job with FLAGS.CRC, said in the header and the JSON; the jobs still complete
+/// (a job that failed would end the run with its status).
+#[test]
+fn crc_runs_every_job_with_the_inline_crc() {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(TINY);
+    args.extend(["--crc", "--queue-depths", "4"]);
+    let r = run(&args);
+    assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["crc"], true, "{v}");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(4), "{v}");
+    let r = run(&[
+        "--host-latency",
+        "1000",
+        "bench",
+        "--crc",
+        "--entry-sizes",
+        "4k",
+        "--list-lengths",
+        "1",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("host read latency 1000 ns")
+            && r.stdout.contains("every job with FLAGS.CRC"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -94,8 +94,10 @@ JSON output (--json), stable field names:
   target, device      as in `peerbar info --json` (\"simulation\", \"hardware\", \"vfio-user\")
   mps, mrrs, rcb      the host's settings the ideal is computed for (null on hardware and
                       vfio-user)
+  host_latency_ns     the simulated host's read latency (null on hardware and vfio-user)
   clock_hz            the simulated clock (null on hardware and vfio-user: then every rate is
                       bytes / wall time)
+  crc                 true with --crc (every job with FLAGS.CRC)
   duration_seconds    --duration in seconds (null without it, or with forever)
   until_interrupted   true with --duration forever
   interrupted         true when Ctrl-C stopped the run (the last row is partial)
@@ -185,6 +187,11 @@ pub struct BenchArgs {
     /// stderr; `forever`: until Ctrl-C (one combination: give one value per sweep option).
     #[arg(long, value_parser = crate::interrupt::parse_run_for, value_name = "SECONDS|forever", conflicts_with = "jobs")]
     pub duration: Option<RunFor>,
+
+    /// Submit every job with FLAGS.CRC: the engine computes each job's CRC32C as its data
+    /// passes (what `peerbar copy` verifies with), to measure what that costs.
+    #[arg(long)]
+    pub crc: bool,
 
     /// Also write the rows as CSV to FILE.
     #[arg(long, value_name = "FILE")]
@@ -394,7 +401,10 @@ struct Report {
     mps: Option<u64>,
     mrrs: Option<u64>,
     rcb: Option<u64>,
+    host_latency_ns: Option<u64>,
     clock_hz: Option<u64>,
+    /// --crc: every job carried FLAGS.CRC.
+    crc: bool,
     /// --duration in seconds per combination; null without it or with `forever`.
     duration_seconds: Option<f64>,
     /// --duration forever: the run went until Ctrl-C.
@@ -422,6 +432,9 @@ fn sim_link(target: &Target, opts: &GlobalOpts) -> Option<Link> {
             mps: u64::from(opts.mps.unwrap_or(d.max_payload)),
             mrrs: u64::from(opts.mrrs.unwrap_or(d.max_read_req)),
             rcb: u64::from(opts.rcb.unwrap_or(d.rcb)),
+            latency_ns: opts
+                .host_latency
+                .map_or(u64::from(d.rc_latency_cycles) * 4, u64::from),
         }
     })
 }
@@ -467,14 +480,19 @@ pub fn run(
     let sim = link.is_some();
     if !opts.json {
         outln!(
-            "bench on {}: {}{}\n{} combination(s), {} each",
+            "bench on {}: {}{}\n{} combination(s){}, {} each",
             target.kind.as_str(),
             target.description,
             link.map_or_else(String::new, |l| format!(
-                " (MPS {} MRRS {} RCB {})",
-                l.mps, l.mrrs, l.rcb
+                " (MPS {} MRRS {} RCB {}, host read latency {} ns)",
+                l.mps, l.mrrs, l.rcb, l.latency_ns
             )),
             plan.combos.len(),
+            if args.crc {
+                ", every job with FLAGS.CRC"
+            } else {
+                ""
+            },
             match args.duration {
                 None => format!(
                     "{} job(s) per queue",
@@ -500,7 +518,7 @@ pub fn run(
             break;
         }
         progress.set_message(combo.describe());
-        let result = run_combo(target, &dma, combo, link, args.duration)?;
+        let result = run_combo(target, &dma, combo, link, args.duration, args.crc)?;
         if interrupt::requested() {
             interrupted = true;
         }
@@ -534,7 +552,9 @@ pub fn run(
         mps: link.map(|l| l.mps),
         mrrs: link.map(|l| l.mrrs),
         rcb: link.map(|l| l.rcb),
+        host_latency_ns: link.map(|l| l.latency_ns),
         clock_hz: target.sim_clock_hz(),
+        crc: args.crc,
         duration_seconds: args.duration.and_then(RunFor::seconds),
         until_interrupted: args.duration == Some(RunFor::UntilInterrupted),
         interrupted,
@@ -601,6 +621,7 @@ fn run_combo(
     c: &Combo,
     link: Option<Link>,
     run_for: Option<RunFor>,
+    crc: bool,
 ) -> anyhow::Result<Result<Row, JobFailure>> {
     let job_bytes = c.job_bytes();
     let mut lanes = Vec::new();
@@ -676,7 +697,12 @@ fn run_combo(
                 Op::Pull => Job::Pull { peer, list },
                 Op::Push => Job::Push { peer, list },
             };
-            let ticket = lane.queue.submit(job).context("submitting a job")?;
+            let ticket = if crc {
+                lane.queue.submit_with_crc(job)
+            } else {
+                lane.queue.submit(job)
+            }
+            .context("submitting a job")?;
             lane.in_flight.push_back((lane.submitted, ticket));
             lane.submitted += 1;
         }

@@ -12,6 +12,8 @@ pub struct Link {
     pub mps: u64,
     pub mrrs: u64,
     pub rcb: u64,
+    /// The simulated host's read latency (the ideal does not depend on it: the header says it).
+    pub latency_ns: u64,
 }
 
 /// Bytes per beat of the 256-bit interface (one beat per clock cycle).

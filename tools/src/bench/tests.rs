@@ -7,6 +7,7 @@ const LINK: Link = Link {
     mps: 256,
     mrrs: 512,
     rcb: 64,
+    latency_ns: 800,
 };
 
 #[test]
@@ -39,6 +40,7 @@ fn args(f: impl FnOnce(&mut BenchArgs)) -> BenchArgs {
         queues: vec!["1".into()],
         jobs: "4".into(),
         duration: None,
+        crc: false,
         csv: None,
         plot: None,
     };
