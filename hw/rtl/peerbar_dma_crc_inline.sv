@@ -172,20 +172,26 @@ module peerbar_dma_crc_inline
   assign take_wr = wr_valid_i && en_q[wr_slot_i];
   assign take_pl = pl_valid_i && en_q[pl_slot_i];
 
+  // The data registers of every stage load only with a term (a clock enable): nothing toggles,
+  // and nothing is evaluated in simulation, while no job with FLAGS.CRC moves data.
   always_ff @(posedge clk_i) begin
-    in_v_q    <= (take_wr || take_pl) && !rst_i;
-    in_wr_q   <= wr_valid_i;
-    in_slot_q <= wr_valid_i ? wr_slot_i : pl_slot_i;
-    in_row_q  <= wr_row_i;
-    in_pos_q  <= pl_pos_i;
-    for (int unsigned b = 0; b < 8; b++) begin
-      in_bank_q[b] <= |wr_be_i[b];
-      for (int unsigned k = 0; k < 4; k++) begin
-        logic keep;
-        keep = wr_valid_i ? wr_be_i[b][k]
-                          : (5'(4 * b + k) >= pl_lo_i && 5'(4 * b + k) <= pl_hi_i);
-        in_data_q[32*b+8*k +: 8] <= keep ? (wr_valid_i ? wr_data_i[b][8*k +: 8]
-                                                       : pl_data_i[32*b+8*k +: 8]) : 8'd0;
+    in_v_q <= (take_wr || take_pl) && !rst_i;
+  end
+  always_ff @(posedge clk_i) begin
+    if (take_wr || take_pl) begin
+      in_wr_q   <= wr_valid_i;
+      in_slot_q <= wr_valid_i ? wr_slot_i : pl_slot_i;
+      in_row_q  <= wr_row_i;
+      in_pos_q  <= pl_pos_i;
+      for (int unsigned b = 0; b < 8; b++) begin
+        in_bank_q[b] <= |wr_be_i[b];
+        for (int unsigned k = 0; k < 4; k++) begin
+          logic keep;
+          keep = wr_valid_i ? wr_be_i[b][k]
+                            : (5'(4 * b + k) >= pl_lo_i && 5'(4 * b + k) <= pl_hi_i);
+          in_data_q[32*b+8*k +: 8] <= keep ? (wr_valid_i ? wr_data_i[b][8*k +: 8]
+                                                         : pl_data_i[32*b+8*k +: 8]) : 8'd0;
+        end
       end
     end
   end
@@ -204,19 +210,23 @@ module peerbar_dma_crc_inline
   logic [7:0]      pos_up_q;
   logic [PW-1:0]   pos_q;
   always_ff @(posedge clk_i) begin
+    pos_v_q <= in_v_q && !rst_i;
+  end
+  always_ff @(posedge clk_i) begin
     logic [7:0]    up;
     logic          wraps;
     logic [PW-1:0] lane0;
-    for (int unsigned b = 0; b < 8; b++) begin
-      up[b] = in_wr_q && in_row_q[b] != in_row_q[7];
+    if (in_v_q) begin
+      for (int unsigned b = 0; b < 8; b++) begin
+        up[b] = in_wr_q && in_row_q[b] != in_row_q[7];
+      end
+      wraps = in_wr_q && (&in_row_q[7]) && |(up & in_bank_q);
+      lane0 = {2'b00, in_row_q[7], 5'd0} - (wraps ? (PW'(1) << B) : PW'(0));
+      pos_q      <= in_wr_q ? lane0 - PW'(base_q[in_slot_q]) : in_pos_q;
+      pos_up_q   <= up;
+      pos_data_q <= in_data_q;
+      pos_slot_q <= in_slot_q;
     end
-    wraps = in_wr_q && (&in_row_q[7]) && |(up & in_bank_q);
-    lane0 = {2'b00, in_row_q[7], 5'd0} - (wraps ? (PW'(1) << B) : PW'(0));
-    pos_q      <= in_wr_q ? lane0 - PW'(base_q[in_slot_q]) : in_pos_q;
-    pos_up_q   <= up;
-    pos_data_q <= in_data_q;
-    pos_slot_q <= in_slot_q;
-    pos_v_q    <= in_v_q && !rst_i;
   end
 
   ////////////////////////////////////////////////
@@ -236,22 +246,28 @@ module peerbar_dma_crc_inline
   logic [1:0][Digits:0][2*Digits-1:0] lad_e_q;
   /* verilator lint_on UNUSEDSIGNAL */
   always_ff @(posedge clk_i) begin
+    lad_v_q[Beats][0] <= pos_v_q && !rst_i;
+    lad_v_q[Inits][0] <= start_i && start_en_i && !rst_i;
+  end
+  always_ff @(posedge clk_i) begin
     logic [31:0] x;
-    x = '0;
-    for (int unsigned i = 0; i < 32; i++) begin
-      for (int unsigned b = 0; b < 8; b++) begin
-        x[i] = x[i] ^ (^((pos_up_q[b] ? XUp[i][32*b +: 32] : XSame[i][32*b +: 32]) &
-                         pos_data_q[32*b +: 32]));
+    if (pos_v_q) begin
+      x = '0;
+      for (int unsigned i = 0; i < 32; i++) begin
+        for (int unsigned b = 0; b < 8; b++) begin
+          x[i] = x[i] ^ (^((pos_up_q[b] ? XUp[i][32*b +: 32] : XSame[i][32*b +: 32]) &
+                           pos_data_q[32*b +: 32]));
+        end
       end
+      lad_val_q[Beats][0]  <= x;
+      lad_e_q[Beats][0]    <= (2 * Digits)'(EW'(PW'(len_q[pos_slot_q]) - pos_q));
+      lad_slot_q[Beats][0] <= pos_slot_q;
     end
-    lad_val_q[Beats][0]  <= x;
-    lad_e_q[Beats][0]    <= (2 * Digits)'(EW'(PW'(len_q[pos_slot_q]) - pos_q));
-    lad_slot_q[Beats][0] <= pos_slot_q;
-    lad_v_q[Beats][0]    <= pos_v_q && !rst_i;
-    lad_val_q[Inits][0]  <= 32'hFFFF_FFFF;
-    lad_e_q[Inits][0]    <= (2 * Digits)'(start_len_i);
-    lad_slot_q[Inits][0] <= start_slot_i;
-    lad_v_q[Inits][0]    <= start_i && start_en_i && !rst_i;
+    if (start_i && start_en_i) begin
+      lad_val_q[Inits][0]  <= 32'hFFFF_FFFF;
+      lad_e_q[Inits][0]    <= (2 * Digits)'(start_len_i);
+      lad_slot_q[Inits][0] <= start_slot_i;
+    end
   end
 
   ///////////////////////////////
@@ -261,15 +277,19 @@ module peerbar_dma_crc_inline
   for (genvar l = 0; l < 2; l++) begin : g_lane
     for (genvar k = 0; k < Digits; k++) begin : g_digit
       always_ff @(posedge clk_i) begin
-        unique case (lad_e_q[l][k][1:0])
-          2'd0:    lad_val_q[l][k+1] <= lad_val_q[l][k];
-          2'd1:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][0], lad_val_q[l][k]);
-          2'd2:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][1], lad_val_q[l][k]);
-          default: lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][2], lad_val_q[l][k]);
-        endcase
-        lad_e_q[l][k+1]    <= lad_e_q[l][k] >> 2;
-        lad_slot_q[l][k+1] <= lad_slot_q[l][k];
-        lad_v_q[l][k+1]    <= lad_v_q[l][k] && !rst_i;
+        lad_v_q[l][k+1] <= lad_v_q[l][k] && !rst_i;
+      end
+      always_ff @(posedge clk_i) begin
+        if (lad_v_q[l][k]) begin
+          unique case (lad_e_q[l][k][1:0])
+            2'd0:    lad_val_q[l][k+1] <= lad_val_q[l][k];
+            2'd1:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][0], lad_val_q[l][k]);
+            2'd2:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][1], lad_val_q[l][k]);
+            default: lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][2], lad_val_q[l][k]);
+          endcase
+          lad_e_q[l][k+1]    <= lad_e_q[l][k] >> 2;
+          lad_slot_q[l][k+1] <= lad_slot_q[l][k];
+        end
       end
     end
   end
