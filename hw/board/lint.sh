@@ -6,8 +6,9 @@
 #    builds the same files) and the real RTL (hw/rtl). Any warning fails. Waivers (each with
 #    its reason): hw/board/lint.vlt (board files) and hw/lint/verilator.vlt (hw/rtl).
 # 2. A dry run of each board's Vivado flow under tclsh with the Vivado commands stubbed out
-#    (hw/board/common/dryrun.tcl): the Tcl runs to the end, and a port-list mismatch between the
-#    generated IP and the lint stub stops it.
+#    (hw/board/common/dryrun.tcl): the Tcl runs to the end, the IP's MSI-X table and PBA offsets
+#    are the register map's (hw/board/common/peerbar_regmap.tcl, generated), and a port-list
+#    mismatch between the generated IP and the lint stub stops it.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,6 +36,16 @@ fi
 for board in vcu118 as02mc04; do
   echo "hw/board: dry run of $board/build.tcl"
   log=$(tclsh "$here/common/dryrun.tcl" "$board" 2>&1) || { echo "$log"; exit 1; }
+  # The IP announces the MSI-X table and PBA where the register map puts them.
+  for what in TABLE PBA; do
+    var="peerbar_msix_$(tr '[:upper:]' '[:lower:]' <<<"$what")_offset"
+    want=$(sed -n "s/^set $var //p" "$here/common/peerbar_regmap.tcl")
+    if [ -z "$want" ] || ! grep -q "dryrun: CONFIG.PF0_MSIX_CAP_${what}_OFFSET = $want\$" <<<"$log"; then
+      echo "$log"
+      echo "hw/board/lint.sh: $board: the IP's MSI-X $what offset is not the register map's ($want)" >&2
+      exit 1
+    fi
+  done
   log=$(tclsh "$here/common/dryrun.tcl" "$board" 20 4 width 2>&1) || true
   if ! grep -q "ports differ from" <<<"$log"; then
     echo "$log"

@@ -82,6 +82,7 @@ source [file join $here .. $board build.tcl]
 
 # What the IP got.
 foreach k {CONFIG.pf0_bar2_scale CONFIG.pf0_bar2_size CONFIG.PF0_MSIX_CAP_TABLE_SIZE
+           CONFIG.PF0_MSIX_CAP_TABLE_OFFSET CONFIG.PF0_MSIX_CAP_PBA_OFFSET
            CONFIG.PF0_CLASS_CODE CONFIG.PF0_DEVICE_ID CONFIG.select_quad} {
   puts "dryrun: $k = [dict get $::props $k]"
 }

@@ -58,18 +58,20 @@ peerbar_set_and_verify $ip [dict create \
   CONFIG.pf0_bar4_enabled          false \
 ]
 
-# Interrupts: no legacy MSI; MSI-X with the table in user logic ("external"): table at
-# BAR0+8000h, PBA at BAR0+9000h (hw/regmap/peerbar.toml), NumQueues vectors (table size field
-# is N-1). peerbar_top sends MSI-X messages itself as MemWr on RQ.
+# Interrupts: no legacy MSI; MSI-X with the table in user logic ("external"): table and PBA in
+# BAR0 at the offsets of the register map (peerbar_regmap.tcl, generated from
+# hw/regmap/peerbar.toml), NumQueues vectors (table size field is N-1). peerbar_top sends MSI-X
+# messages itself as MemWr on RQ.
+source [file join [file dirname [info script]] peerbar_regmap.tcl]
 peerbar_set_and_verify $ip [dict create \
   CONFIG.pf0_msi_enabled                false \
   CONFIG.pf0_msix_enabled               true \
   CONFIG.MSI_X_OPTIONS                  MSI-X_External \
   CONFIG.PF0_MSIX_CAP_TABLE_SIZE        $msix_table_size \
   CONFIG.PF0_MSIX_CAP_TABLE_BIR         BAR_0 \
-  CONFIG.PF0_MSIX_CAP_TABLE_OFFSET      00008000 \
+  CONFIG.PF0_MSIX_CAP_TABLE_OFFSET      $peerbar_msix_table_offset \
   CONFIG.PF0_MSIX_CAP_PBA_BIR           BAR_0 \
-  CONFIG.PF0_MSIX_CAP_PBA_OFFSET        00009000 \
+  CONFIG.PF0_MSIX_CAP_PBA_OFFSET        $peerbar_msix_pba_offset \
 ]
 
 # Function Level Reset capability and the Completion Timeout Ranges Supported field (Device

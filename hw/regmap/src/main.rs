@@ -11,6 +11,7 @@ mod model;
 mod regfile;
 mod rust;
 mod sv;
+mod tcl;
 mod wire;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ pub fn generate_all(map: &RegMap, root: &Path) -> anyhow::Result<Vec<(String, St
             rust::generate(map, SOURCE, root)?,
         ),
         ("docs/registers.md".to_owned(), md::generate(map, SOURCE)),
+        (tcl::PATH.to_owned(), tcl::generate(map, SOURCE)?),
     ];
     out.extend(regfile::generate(map, SOURCE));
     Ok(out)
