@@ -28,7 +28,7 @@ fn beats(header: u64, payload: u64) -> u64 {
 
 fn mmio_round_trips(dev: &SimDevice) {
     const N: u32 = 20_000;
-    let scratch = BarOffset::new(0x18);
+    let scratch = peerbar::regs::SCRATCH_REG.bar_offset();
     dev.bar_write32(BarIndex::BAR0, scratch, 0x5a5a_5a5a)
         .unwrap();
     let cycles0 = dev.stats().cycles;
@@ -97,7 +97,7 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let dev = sim(256, 512, 64);
     if quick {
-        dev.bar_write32(BarIndex::BAR0, BarOffset::new(0x18), 1)
+        dev.bar_write32(BarIndex::BAR0, peerbar::regs::SCRATCH_REG.bar_offset(), 1)
             .unwrap();
         println!("sim_throughput: run with `cargo bench -p peerbar-tests` for figures");
         return;

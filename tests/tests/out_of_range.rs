@@ -10,8 +10,9 @@ use peerbar_tests::{pattern, read_bar2, reg, sim};
 const DROPPED_WRITES: u64 = peerbar::regs::DROPPED_WRITES_REG.offset;
 const UNSUPPORTED_REQUESTS: u64 = peerbar::regs::UNSUPPORTED_REQUESTS_REG.offset;
 const ERROR_LOG: u64 = peerbar::regs::ERROR_LOG_REG.offset;
-const ERROR_ADDR_LO: u64 = peerbar::regs::ERROR_ADDR_LO_REG.offset;
 const CONTROL: u64 = peerbar::regs::CONTROL_REG.offset;
+const MAGIC: u64 = peerbar::regs::MAGIC_REG.offset;
+const SCRATCH: u64 = peerbar::regs::SCRATCH_REG.offset;
 
 fn bar2_len(dev: &SimDevice) -> u64 {
     dev.bar_len(BarIndex::BAR2).expect("BAR2")
@@ -106,7 +107,10 @@ fn rtl_answers_a_read_across_the_end_of_bar2_with_ur() {
     assert_eq!((log >> 4) & 0xf, 0, "REQ_TYPE = MemRd");
     assert_eq!((log >> 8) & 0x7, 2, "BAR_ID");
     assert_eq!((log >> 16) & 0x7ff, 4, "DWORD_COUNT");
-    assert_eq!(u64::from(reg(&dev, ERROR_ADDR_LO)), len - 8);
+    assert_eq!(
+        peerbar::regs::read64(&dev, &peerbar::regs::ERROR_ADDR_REG64).unwrap(),
+        len - 8
+    );
 }
 
 #[test]
@@ -184,19 +188,19 @@ fn rtl_answers_unsupported_requests_with_ur_and_logs_the_cause() {
     assert_eq!(reg(&dev, ERROR_LOG), 0);
     assert_eq!(reg(&dev, UNSUPPORTED_REQUESTS), 0);
     // The endpoint keeps serving.
-    assert_eq!(reg(&dev, 0), 0x5045_4552);
+    assert_eq!(reg(&dev, MAGIC), 0x5045_4552);
 }
 
 #[test]
 fn rtl_drops_unservable_posted_requests() {
     let dev = sim(256, 512, 64);
-    let before = reg(&dev, 0x018);
+    let before = reg(&dev, SCRATCH);
     // A 3-DWORD write to BAR0 (registers take 1-2) and a write to a BAR that does not exist.
-    dev.send_raw(raw(RequestType::MemWrite, 0, 0x18, 3, vec![1, 2, 3]))
+    dev.send_raw(raw(RequestType::MemWrite, 0, SCRATCH, 3, vec![1, 2, 3]))
         .unwrap();
     dev.send_raw(raw(RequestType::MemWrite, 4, 0x0, 1, vec![7]))
         .unwrap();
-    assert_eq!(reg(&dev, 0x018), before, "SCRATCH changed");
+    assert_eq!(reg(&dev, SCRATCH), before, "SCRATCH changed");
     assert_eq!(reg(&dev, DROPPED_WRITES), 2);
     assert_eq!(reg(&dev, ERROR_LOG) & 0xf, 3);
 }

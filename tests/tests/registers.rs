@@ -105,7 +105,7 @@ fn scratch_honours_every_access_size() {
     // The magic and version form one 64-bit read.
     assert_eq!(
         dev.bar_read64(BarIndex::BAR0, BarOffset::ZERO).unwrap(),
-        (u64::from(reg(&dev, 4)) << 32) | 0x5045_4552
+        (u64::from(reg(&dev, peerbar::regs::VERSION_REG.offset)) << 32) | 0x5045_4552
     );
 }
 

@@ -203,9 +203,7 @@ impl SimDevice {
     }
 
     pub(super) fn check_identity(&self) -> Result<()> {
-        let lo = self.bar_read32(BarIndex::BAR0, BarOffset::new(0x10))?;
-        let hi = self.bar_read32(BarIndex::BAR0, BarOffset::new(0x14))?;
-        let rtl_size = (u64::from(hi) << 32) | u64::from(lo);
+        let rtl_size = regs::read64(self, &regs::BAR2_SIZE_REG64)?;
         let model_size = 1u64 << BAR2_SIZE_LOG2;
         if rtl_size != model_size {
             return Err(Error::from_sim(SimError::InvalidConfig(format!(

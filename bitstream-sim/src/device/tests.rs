@@ -104,17 +104,15 @@ struct Page([u8; 4096]);
 /// Queue 0 with 16-entry SQ and CQ rings at `sq` and `cq`, its QUEUE_CONTROL = `control`,
 /// and the engine enabled.
 fn start_queue0(dev: &SimDevice, sq: u64, cq: u64, control: u32) {
-    let w = |off: u64, v: u32| {
-        dev.bar_write32(BarIndex::BAR0, BarOffset::new(off), v)
-            .unwrap()
-    };
-    w(0x1000, sq as u32);
-    w(0x1004, (sq >> 32) as u32);
-    w(0x1008, cq as u32);
-    w(0x100c, (cq >> 32) as u32);
-    w(0x1010, 15 | (15 << 16));
-    w(0x1014, control);
-    w(0x040, 1);
+    let w = |off: BarOffset, v: u32| dev.bar_write32(BarIndex::BAR0, off, v).unwrap();
+    regs::write64(dev, &regs::QUEUE_SQ_BASE_REG64.at(0).unwrap(), sq).unwrap();
+    regs::write64(dev, &regs::QUEUE_CQ_BASE_REG64.at(0).unwrap(), cq).unwrap();
+    w(
+        regs::QUEUE_SIZE_REG.at(0).unwrap().bar_offset(),
+        15 | (15 << 16),
+    );
+    w(regs::QUEUE_CONTROL_REG.at(0).unwrap().bar_offset(), control);
+    w(regs::DMA_CONTROL_REG.bar_offset(), 1);
 }
 
 #[test]
@@ -238,7 +236,9 @@ fn msix_messages_reach_the_channel_and_bad_ones_fail() {
     }
     let why = dev.failure().expect("sticky failure");
     assert!(why.contains("match no enabled MSI-X table entry"), "{why}");
-    assert!(dev.bar_read32(BarIndex::BAR0, BarOffset::new(0)).is_err());
+    assert!(dev
+        .bar_read32(BarIndex::BAR0, regs::MAGIC_REG.bar_offset())
+        .is_err());
     dev.disable_msix().unwrap();
     assert!(rx.recv().is_err(), "disconnected");
 }
@@ -251,7 +251,7 @@ fn rq_rule_violation_poisons_the_simulation() {
         core.inject_rq(&rq(RequestType::MemRead, 0x1_0000_0f00, 512, 9, &[]));
     }
     let err = dev
-        .bar_read32(BarIndex::BAR0, BarOffset::new(0))
+        .bar_read32(BarIndex::BAR0, regs::MAGIC_REG.bar_offset())
         .unwrap_err();
     let msg = format!("{:?}", err);
     assert!(msg.contains("crosses a 4 KiB boundary"), "{msg}");
@@ -354,7 +354,7 @@ fn reset_drops_in_flight_dma_and_hang_is_detected() {
 /// restores it; `Device::reset` restores config space and the MSI-X table as the OS does.
 #[test]
 fn flr_resets_the_rtl_and_device_reset_restores_what_the_os_restores() {
-    const SCRATCH: BarOffset = BarOffset::new(0x18);
+    const SCRATCH: BarOffset = regs::SCRATCH_REG.bar_offset();
     let devctl = crate::config_space::CAP_PCIE + 0x08;
     let dev = dev();
     dev.bar_write32(BarIndex::BAR0, SCRATCH, 0x1234_5678)
@@ -383,16 +383,13 @@ fn flr_resets_the_rtl_and_device_reset_restores_what_the_os_restores() {
     assert_eq!(dev.stats().function_resets, 2);
     assert_eq!(dev.bar_read32(BarIndex::BAR0, SCRATCH).unwrap(), 0);
     // The table was written back: entry 1 unmasked with its address and data.
-    let lo = regs::MSIX_TABLE_ADDR_LO_REG.at(1).unwrap().bar_offset();
+    let address = regs::MSIX_TABLE_ADDR_REG64.at(1).unwrap();
     let data = regs::MSIX_TABLE_DATA_REG.at(1).unwrap().bar_offset();
     let control = regs::MSIX_TABLE_VECTOR_CONTROL_REG
         .at(1)
         .unwrap()
         .bar_offset();
-    assert_eq!(
-        dev.bar_read32(BarIndex::BAR0, lo).unwrap(),
-        msix_address(1) as u32
-    );
+    assert_eq!(regs::read64(&dev, &address).unwrap(), msix_address(1));
     assert_eq!(dev.bar_read32(BarIndex::BAR0, data).unwrap(), 1);
     assert_eq!(dev.bar_read32(BarIndex::BAR0, control).unwrap(), 0);
     assert!(dev.config_read16(CAP_MSIX + 2).unwrap() & (1 << 15) != 0);
@@ -413,10 +410,8 @@ fn flr_during_dma_resets_the_user_logic_through_the_wrapper() {
         dev.map_dma(mem.as_mut_ptr().cast(), 6 * 4096, BusAddr::new(iova))
             .unwrap()
     };
-    let w = |off: u64, v: u32| {
-        dev.bar_write32(BarIndex::BAR0, BarOffset::new(off), v)
-            .unwrap()
-    };
+    let sq_tail = regs::QUEUE_SQ_TAIL_REG.at(0).unwrap().bar_offset();
+    let w = |off: BarOffset, v: u32| dev.bar_write32(BarIndex::BAR0, off, v).unwrap();
     let (sq, cq, data) = (iova, iova + 0x1000, iova + 0x2000);
     start_queue0(&dev, sq, cq, 1 | (3 << 8));
     // SQ entry 0: PULL 16 KiB of host memory to BAR2 0.
@@ -425,7 +420,7 @@ fn flr_during_dma_resets_the_user_logic_through_the_wrapper() {
     e0[16..20].copy_from_slice(&0x4000u32.to_le_bytes());
     e0[24..32].copy_from_slice(&data.to_le_bytes());
     e0[32..36].copy_from_slice(&0x4000u32.to_le_bytes());
-    w(0x101c, 1);
+    w(sq_tail, 1);
     // Clock until the engine's reads are on the link and their data is coming back.
     let in_flight = (0..200).any(|_| {
         run(&dev, 20);
@@ -450,16 +445,10 @@ fn flr_during_dma_resets_the_user_logic_through_the_wrapper() {
         dev.config_write(offset, &saved[at..at + 4]).unwrap();
     }
     // The queue's registers are back at reset: the engine forgot the PULL.
-    assert_eq!(
-        dev.bar_read32(BarIndex::BAR0, BarOffset::new(0x1000))
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        dev.bar_read32(BarIndex::BAR0, BarOffset::new(0x1014))
-            .unwrap(),
-        0
-    );
+    let sq_base = regs::QUEUE_SQ_BASE_REG64.at(0).unwrap();
+    assert_eq!(regs::read64(&dev, &sq_base).unwrap(), 0);
+    let control = regs::QUEUE_CONTROL_REG.at(0).unwrap().bar_offset();
+    assert_eq!(dev.bar_read32(BarIndex::BAR0, control).unwrap(), 0);
     run(&dev, 1_000);
     assert!(dev.failure().is_none(), "{:?}", dev.failure());
     dev.unmap_dma(BusAddr::new(iova), 6 * 4096).unwrap();
@@ -487,7 +476,7 @@ fn an_unanswered_flr_is_a_rule_failure() {
 fn engine_nop_and_pull_through_the_model() {
     let dev = dev();
     let caps = dev
-        .bar_read32(BarIndex::BAR0, BarOffset::new(0x08))
+        .bar_read32(BarIndex::BAR0, regs::CAPABILITIES_REG.bar_offset())
         .unwrap();
     if caps & (1 << 16) == 0 {
         eprintln!("no DMA engine in this RTL build; skipped");
@@ -501,10 +490,8 @@ fn engine_nop_and_pull_through_the_model() {
             .unwrap()
     };
     let rx = dev.enable_msix(4).unwrap();
-    let w = |off: u64, v: u32| {
-        dev.bar_write32(BarIndex::BAR0, BarOffset::new(off), v)
-            .unwrap()
-    };
+    let sq_tail = regs::QUEUE_SQ_TAIL_REG.at(0).unwrap().bar_offset();
+    let w = |off: BarOffset, v: u32| dev.bar_write32(BarIndex::BAR0, off, v).unwrap();
     let (sq, cq, data) = (iova, iova + 0x1000, iova + 0x2000);
     start_queue0(&dev, sq, cq, 1 | 2 | (3 << 8));
     // SQ entry 0: NOP with interrupt, CID 0x1234; entry 1: PULL 300 bytes to BAR2 0x100.
@@ -522,7 +509,7 @@ fn engine_nop_and_pull_through_the_model() {
     for (i, b) in mem[2].0.iter_mut().enumerate() {
         *b = (i * 5 + 1) as u8;
     }
-    w(0x101c, 2);
+    w(sq_tail, 2);
     dev.run_dma_until_idle(2_000_000).unwrap();
     let cqe = |i: usize| mem[1].0[16 * i..16 * i + 16].to_vec();
     let c0 = cqe(0);
@@ -591,7 +578,7 @@ enum Op {
 #[test]
 fn overlapped_reads_complete_in_request_order() {
     const OTHER_REQUESTER: u16 = 0x0308;
-    const SCRATCH: u64 = 0x18;
+    const SCRATCH: u64 = regs::SCRATCH_REG.offset;
     const SPAN: usize = 64 * 1024; // BAR2 bytes the requests touch
     let dev = SimDevice::new(SimConfig {
         cc_ready_percent: 60,

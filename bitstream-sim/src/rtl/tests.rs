@@ -7,7 +7,6 @@ use super::*;
 // BAR0 register offsets (hw/regmap/peerbar.toml)
 const MAGIC: u64 = peerbar::regs::MAGIC_REG.offset;
 const VERSION: u64 = peerbar::regs::VERSION_REG.offset;
-const BAR2_SIZE_LO: u64 = peerbar::regs::BAR2_SIZE_LO_REG.offset;
 const BAR2_SIZE_HI: u64 = peerbar::regs::BAR2_SIZE_HI_REG.offset;
 const SCRATCH: u64 = peerbar::regs::SCRATCH_REG.offset;
 const CONTROL: u64 = peerbar::regs::CONTROL_REG.offset;
@@ -276,6 +275,20 @@ impl Tb {
     fn write_reg(&mut self, offset: u64, value: u32) {
         self.write(0, offset, &value.to_le_bytes());
     }
+
+    /// Reads the 64-bit quantity `def` as `peerbar::regs::read64` does: low register, then high.
+    fn read_reg64(&mut self, def: &peerbar::regs::Register64Def) -> u64 {
+        let lo = self.read_reg(def.offset);
+        let hi = self.read_reg(def.offset + 4);
+        (u64::from(hi) << 32) | u64::from(lo)
+    }
+
+    /// Writes the 64-bit quantity `def` as `peerbar::regs::write64` does: low register, then
+    /// high.
+    fn write_reg64(&mut self, def: &peerbar::regs::Register64Def, value: u64) {
+        self.write_reg(def.offset, value as u32);
+        self.write_reg(def.offset + 4, (value >> 32) as u32);
+    }
 }
 
 fn parse_completions(beats: Vec<RtlOutputs>) -> Vec<Completion> {
@@ -382,8 +395,7 @@ fn identification_registers() {
     let mut tb = Tb::new();
     assert_eq!(tb.read_reg(MAGIC), 0x5045_4552);
     assert_eq!(tb.read_reg(VERSION), 0x0000_0200);
-    assert_eq!(tb.read_reg(BAR2_SIZE_LO), BAR2_SIZE as u32);
-    assert_eq!(tb.read_reg(BAR2_SIZE_HI), (BAR2_SIZE >> 32) as u32);
+    assert_eq!(tb.read_reg64(&peerbar::regs::BAR2_SIZE_REG64), BAR2_SIZE);
     // STATUS: link up, bus master, MPS 0, MRRS 5, RCB 128.
     assert_eq!(tb.read_reg(STATUS), 0x1 | 0x2 | (5 << 8) | (1 << 12));
     tb.inp.cfg_max_payload = 3;
@@ -642,8 +654,7 @@ fn past_end_of_bar2_is_refused() {
     assert_eq!(tb.read_reg(DROPPED_WRITES), 0);
     // CAUSE 1, REQ_TYPE 0, BAR_ID 2, DWORD_COUNT 3, VALID.
     assert_eq!(tb.read_reg(ERROR_LOG), 1 | (2 << 8) | (3 << 16) | (1 << 31));
-    assert_eq!(tb.read_reg(ERROR_ADDR_LO), (last as u32) & !3);
-    assert_eq!(tb.read_reg(ERROR_ADDR_HI), 0);
+    assert_eq!(tb.read_reg64(&peerbar::regs::ERROR_ADDR_REG64), last & !3);
 
     // A write past the end: dropped, nothing changes (no wrap to offset 0 either).
     tb.write(2, 0, &[0xAA; 4]);
@@ -674,7 +685,10 @@ fn past_end_of_bar2_is_refused() {
         tb.read_reg(ERROR_LOG),
         1 | (1 << 4) | (2 << 8) | (2 << 16) | (1 << 31)
     );
-    assert_eq!(tb.read_reg(ERROR_ADDR_LO), (BAR2_SIZE - 4) as u32);
+    assert_eq!(
+        tb.read_reg64(&peerbar::regs::ERROR_ADDR_REG64),
+        BAR2_SIZE - 4
+    );
 }
 
 #[test]
@@ -916,18 +930,17 @@ const DMA_JOBS: u64 = peerbar::regs::DMA_JOBS_REG.offset;
 const DMA_ERR_SGL: u64 = peerbar::regs::DMA_ERR_SGL_REG.offset;
 const DMA_ERROR_LOG: u64 = peerbar::regs::DMA_ERROR_LOG_REG.offset;
 const CAPABILITIES: u64 = peerbar::regs::CAPABILITIES_REG.offset;
-const DMA_BYTES_IN_LO: u64 = peerbar::regs::DMA_BYTES_IN_LO_REG.offset;
-const DMA_BYTES_OUT_LO: u64 = peerbar::regs::DMA_BYTES_OUT_LO_REG.offset;
-const QUEUE: u64 = 0x1000;
-const Q_SQ_BASE_LO: u64 = 0x00;
-const Q_SQ_BASE_HI: u64 = 0x04;
-const Q_CQ_BASE_LO: u64 = 0x08;
-const Q_CQ_BASE_HI: u64 = 0x0C;
-const Q_SIZE: u64 = 0x10;
-const Q_CONTROL: u64 = 0x14;
-const Q_STATUS: u64 = 0x18;
-const Q_SQ_TAIL: u64 = 0x1C;
-const Q_CQ_HEAD: u64 = 0x20;
+/// BAR0 offset of queue 0's instance of a queue register (the DMA tests use queue 0).
+macro_rules! queue0 {
+    ($def:ident) => {
+        peerbar::regs::$def.base + peerbar::regs::$def.offset
+    };
+}
+const Q_SIZE: u64 = queue0!(QUEUE_SIZE_REG);
+const Q_CONTROL: u64 = queue0!(QUEUE_CONTROL_REG);
+const Q_STATUS: u64 = queue0!(QUEUE_STATUS_REG);
+const Q_SQ_TAIL: u64 = queue0!(QUEUE_SQ_TAIL_REG);
+const Q_CQ_HEAD: u64 = queue0!(QUEUE_CQ_HEAD_REG);
 
 const SQ_BASE: u64 = 0x1_0000_0000;
 const CQ_BASE: u64 = 0x1_0010_0000;
@@ -1176,16 +1189,15 @@ impl Dma {
     fn new(sq_entries: u64, cq_entries: u64) -> Dma {
         let mut tb = Tb::new();
         tb.host = Some(Host::new());
-        let q = QUEUE;
-        tb.write_reg(q + Q_SQ_BASE_LO, SQ_BASE as u32);
-        tb.write_reg(q + Q_SQ_BASE_HI, (SQ_BASE >> 32) as u32);
-        tb.write_reg(q + Q_CQ_BASE_LO, CQ_BASE as u32);
-        tb.write_reg(q + Q_CQ_BASE_HI, (CQ_BASE >> 32) as u32);
+        let sq_base = peerbar::regs::QUEUE_SQ_BASE_REG64.at(0).unwrap();
+        let cq_base = peerbar::regs::QUEUE_CQ_BASE_REG64.at(0).unwrap();
+        tb.write_reg64(&sq_base, SQ_BASE);
+        tb.write_reg64(&cq_base, CQ_BASE);
         tb.write_reg(
-            q + Q_SIZE,
+            Q_SIZE,
             (sq_entries as u32 - 1) | ((cq_entries as u32 - 1) << 16),
         );
-        tb.write_reg(q + Q_CONTROL, 1);
+        tb.write_reg(Q_CONTROL, 1);
         tb.write_reg(DMA_CONTROL, 1);
         Dma {
             tb,
@@ -1217,7 +1229,7 @@ impl Dma {
         self.host().load(slot, &e);
         self.sq_tail = (self.sq_tail + 1) % self.sq_entries;
         let tail = self.sq_tail as u32;
-        self.tb.write_reg(QUEUE + Q_SQ_TAIL, tail);
+        self.tb.write_reg(Q_SQ_TAIL, tail);
         self.cid
     }
 
@@ -1242,7 +1254,7 @@ impl Dma {
                     self.phase = !self.phase;
                 }
                 let head = self.cq_head as u32;
-                self.tb.write_reg(QUEUE + Q_CQ_HEAD, head);
+                self.tb.write_reg(Q_CQ_HEAD, head);
                 return e;
             }
             self.tb.cycle();
@@ -1295,7 +1307,7 @@ fn dma_identification_and_nop() {
     assert_eq!(e.status, 0x001);
     dma.settle();
     assert_eq!(dma.tb.read_reg(DMA_JOBS), 7);
-    assert_eq!(dma.tb.read_reg(QUEUE + Q_STATUS) & 0xFFFF, 3);
+    assert_eq!(dma.tb.read_reg(Q_STATUS) & 0xFFFF, 3);
     assert_eq!(
         dma.tb.read_reg(DMA_ERROR_LOG),
         0x8000_0000 | (1 << 16) | 0x107
@@ -1355,8 +1367,8 @@ fn dma_pull_data_block_and_last_segment() {
     assert_eq!(got, want);
     dma.settle();
     assert_eq!(
-        dma.tb.read_reg(DMA_BYTES_IN_LO),
-        5001 + total - 9,
+        dma.tb.read_reg64(&peerbar::regs::DMA_BYTES_IN_REG64),
+        u64::from(5001 + total - 9),
         "DMA_BYTES_IN"
     );
     // Segment reads never cross 4 KiB (checked by the host) and no MemWr but the CQ entries.
@@ -1414,7 +1426,10 @@ fn dma_push_data_block_and_segments() {
     at += 1;
     assert_eq!(dma.host().peek(0x7_0000_1FFF, 301), data[at..at + 301]);
     dma.settle();
-    assert_eq!(dma.tb.read_reg(DMA_BYTES_OUT_LO), 4500 + total);
+    assert_eq!(
+        dma.tb.read_reg64(&peerbar::regs::DMA_BYTES_OUT_REG64),
+        u64::from(4500 + total)
+    );
 }
 
 #[test]
@@ -1480,8 +1495,7 @@ fn dma_checksum_and_errors() {
 fn dma_cq_full_waits_and_msix() {
     let mut dma = Dma::new(4, 2);
     // MSI-X vector 1: table entry, unmasked; queue 0 raises vector 1.
-    let addr_lo = peerbar::regs::MSIX_TABLE_ADDR_LO_REG.at(1).unwrap().offset;
-    let addr_hi = peerbar::regs::MSIX_TABLE_ADDR_HI_REG.at(1).unwrap().offset;
+    let addr = peerbar::regs::MSIX_TABLE_ADDR_REG64.at(1).unwrap();
     let data = peerbar::regs::MSIX_TABLE_DATA_REG.at(1).unwrap().offset;
     let control = peerbar::regs::MSIX_TABLE_VECTOR_CONTROL_REG
         .at(1)
@@ -1489,11 +1503,10 @@ fn dma_cq_full_waits_and_msix() {
         .offset;
     let pba = peerbar::regs::MSIX_PBA_REG.offset;
     dma.tb.inp.msix_enable = 1;
-    dma.tb.write_reg(addr_lo, 0xFEE0_0000);
-    dma.tb.write_reg(addr_hi, 0);
+    dma.tb.write_reg64(&addr, 0xFEE0_0000);
     dma.tb.write_reg(data, 0x4242);
     dma.tb.write_reg(control, 0);
-    dma.tb.write_reg(QUEUE + Q_CONTROL, 1 | 2 | (1 << 8));
+    dma.tb.write_reg(Q_CONTROL, 1 | 2 | (1 << 8));
     // Two NOPs with FLAGS bit 0, CQ of 2 entries: the second waits until CQ_HEAD moves.
     for _ in 0..2 {
         dma.cid += 1;
@@ -1505,15 +1518,11 @@ fn dma_cq_full_waits_and_msix() {
         dma.sq_tail += 1;
     }
     let tail = dma.sq_tail as u32;
-    dma.tb.write_reg(QUEUE + Q_SQ_TAIL, tail);
+    dma.tb.write_reg(Q_SQ_TAIL, tail);
     for _ in 0..2000 {
         dma.tb.cycle();
     }
-    assert_eq!(
-        dma.tb.read_reg(QUEUE + Q_STATUS) >> 16 & 3,
-        0b11,
-        "BUSY and FULL"
-    );
+    assert_eq!(dma.tb.read_reg(Q_STATUS) >> 16 & 3, 0b11, "BUSY and FULL");
     let msi: Vec<MemWr> = dma
         .host()
         .writes

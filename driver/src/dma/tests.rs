@@ -76,6 +76,10 @@ impl FakeEngine {
         self.dev.bar_read32(BarIndex::BAR0, qoff(def, q)).unwrap()
     }
 
+    fn reg64(&self, q: u16, def: &regs::Register64ArrayDef) -> u64 {
+        regs::read64(self.dev.as_ref(), &def.at(u32::from(q)).unwrap()).unwrap()
+    }
+
     fn read_bus(&self, addr: BusAddr, buf: &mut [u8]) -> std::result::Result<(), StatusCode> {
         let bar2 = self.dev.bar_bus_addr(BarIndex::BAR2).unwrap().get();
         let len = self.dev.bar_len(BarIndex::BAR2).unwrap();
@@ -149,8 +153,7 @@ impl FakeEngine {
         if (st.cq_tail + 1) % cq_n == self.reg(q, &regs::QUEUE_CQ_HEAD_REG) {
             return false; // CQ full: the engine waits.
         }
-        let cq_base = u64::from(self.reg(q, &regs::QUEUE_CQ_BASE_LO_REG))
-            | (u64::from(self.reg(q, &regs::QUEUE_CQ_BASE_HI_REG)) << 32);
+        let cq_base = self.reg64(q, &regs::QUEUE_CQ_BASE_REG64);
         let e = CqEntry::new(
             entry.result(),
             entry.sq_head(),
@@ -205,8 +208,7 @@ impl FakeEngine {
                 continue;
             }
             let sq_n = (self.reg(q, &regs::QUEUE_SIZE_REG) & 0xffff) + 1;
-            let sq_base = u64::from(self.reg(q, &regs::QUEUE_SQ_BASE_LO_REG))
-                | (u64::from(self.reg(q, &regs::QUEUE_SQ_BASE_HI_REG)) << 32);
+            let sq_base = self.reg64(q, &regs::QUEUE_SQ_BASE_REG64);
             while self.queues[usize::from(q)].head != self.reg(q, &regs::QUEUE_SQ_TAIL_REG) {
                 let head = self.queues[usize::from(q)].head;
                 let mut bytes = [0u8; 64];
