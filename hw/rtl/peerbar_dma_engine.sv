@@ -681,10 +681,6 @@ module peerbar_dma_engine
   end
   assign f_go = f_want && can_read;
 
-  assign next_ok = in_list_q && blk_adv_q && x_len_q == '0 && !dcount_q[16] && d_ready &&
-                   d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
-                   !f_need;
-
   // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
   // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
   // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
@@ -728,6 +724,9 @@ module peerbar_dma_engine
   logic consume;  // the walker is done with the current ring descriptor
   logic p_chain_ok, next_ok;
   assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
+  assign next_ok = in_list_q && blk_adv_q && x_len_q == '0 && !dcount_q[16] && d_ready &&
+                   d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
+                   !f_need;
 
   // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1).
   sq_entry_t sqe;

