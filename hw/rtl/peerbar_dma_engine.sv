@@ -790,9 +790,11 @@ module peerbar_dma_engine
   // is in (crc_busy) and returns crc_inline in RESULT. The order rules keep PULL writes and PUSH
   // beats in different cycles.
   logic                     crc_start, crc_pl_valid;
+  logic                     sqe_crc;   // the entry being decoded wants an inline CRC
   logic [B+1:0]             crc_pl_pos;
   logic [4:0]               crc_pl_lo, crc_pl_hi;
   always_comb begin
+    sqe_crc      = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
     crc_start    = state_q == StDecode && !hazard && !crc_busy[jw_q[JW-1:0]];
     crc_pl_valid = push_valid && rq_ready;
     // Payload byte i is job byte result_q - p_a_q + i (result_q: the bytes of the job's
@@ -811,7 +813,7 @@ module peerbar_dma_engine
     .rst_i        (rst_i),
     .start_i      (crc_start),
     .start_slot_i (jw_q[JW-1:0]),
-    .start_en_i   ((sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush}),
+    .start_en_i   (sqe_crc),
     .start_base_i (sqe.bar2_offset[B-1:0]),
     .start_len_i  ((B + 1)'(sqe.length)),
     .wr_valid_i   (|mem_wr_be_o),
@@ -1023,7 +1025,7 @@ module peerbar_dma_engine
           len        = sqe.length;
           opcode_d   = sqe.opcode;
           irq_flag_d = (sqe.flags & FlagInterrupt) != '0;
-          crc_flag_d = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
+          crc_flag_d = sqe_crc;
           cid_d      = sqe.cid;
           dptr_d     = sqe.dptr;
           head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
