@@ -130,6 +130,44 @@ module peerbar_top
                            cfg_interrupt_msix_sent, cfg_interrupt_msix_fail};
 
   ////////////////////////////
+  // Configuration status   //
+  ////////////////////////////
+
+  // The configuration values the user logic acts on (PG213, "Configuration Status Interface":
+  // cfg_max_payload and cfg_max_read_req mirror Device Control, cfg_function_status bit 2 is
+  // function 0's Bus Master Enable, cfg_rcb_status bit 0 its RCB; "Configuration Interrupt
+  // Controller Interface": cfg_interrupt_msix_enable/mask mirror the MSI-X Message Control
+  // bits) change only when the host writes configuration space, so they are registered once
+  // here and every unit takes the registered copy: a change takes effect one cycle (4 ns) later,
+  // long before the host can see the configuration write's completion and send anything that
+  // depends on it. Without this register each of them reached deep into the units' logic
+  // straight from the block's outputs, a timing path from the hard block; in the simulation it
+  // made most of the DMA engine's next-state logic input-driven, evaluated on every half cycle
+  // (docs/simulation.md, "Simulation speed").
+  logic       lnk_up_q, bus_master_q, rcb_128_q, msix_enable_q, msix_fmask_q;
+  logic [1:0] max_payload_q;
+  logic [2:0] max_read_req_q;
+  always_ff @(posedge user_clk) begin
+    if (user_reset) begin
+      lnk_up_q       <= 1'b0;
+      bus_master_q   <= 1'b0;
+      rcb_128_q      <= 1'b0;
+      msix_enable_q  <= 1'b0;
+      msix_fmask_q   <= 1'b0;
+      max_payload_q  <= '0;
+      max_read_req_q <= '0;
+    end else begin
+      lnk_up_q       <= user_lnk_up;
+      bus_master_q   <= cfg_function_status[2];
+      rcb_128_q      <= cfg_rcb_status[0];
+      msix_enable_q  <= cfg_interrupt_msix_enable[0];
+      msix_fmask_q   <= cfg_interrupt_msix_mask[0];
+      max_payload_q  <= cfg_max_payload;
+      max_read_req_q <= cfg_max_read_req;
+    end
+  end
+
+  ////////////////////////////
   // Completer              //
   ////////////////////////////
 
@@ -190,7 +228,7 @@ module peerbar_top
   ) u_cc_gen (
     .clk_i         (user_clk),
     .rst_i         (user_reset),
-    .max_payload_i (cfg_max_payload),
+    .max_payload_i (max_payload_q),
     .job_valid_i   (job_valid),
     .job_i         (job),
     .job_ready_o   (job_ready),
@@ -280,11 +318,11 @@ module peerbar_top
   ) u_regs (
     .clk_i                 (user_clk),
     .rst_i                 (user_reset),
-    .link_up_i             (user_lnk_up),
-    .bus_master_i          (cfg_function_status[2]),
-    .max_payload_i         (cfg_max_payload),
-    .max_read_req_i        (cfg_max_read_req),
-    .rcb_128_i             (cfg_rcb_status[0]),
+    .link_up_i             (lnk_up_q),
+    .bus_master_i          (bus_master_q),
+    .max_payload_i         (max_payload_q),
+    .max_read_req_i        (max_read_req_q),
+    .rcb_128_i             (rcb_128_q),
     .wr_valid_i            (reg_wr_valid),
     .wr_dw_addr_next_i     (reg_wr_dw_addr_next),
     .wr_data_i             (reg_wr_data),
@@ -355,11 +393,11 @@ module peerbar_top
   ) u_dma_engine (
     .clk_i               (user_clk),
     .rst_i               (user_reset),
-    .max_payload_i       (cfg_max_payload),
-    .max_read_req_i      (cfg_max_read_req),
-    .bus_master_i        (cfg_function_status[2]),
-    .msix_enable_i       (cfg_interrupt_msix_enable[0]),
-    .msix_fmask_i        (cfg_interrupt_msix_mask[0]),
+    .max_payload_i       (max_payload_q),
+    .max_read_req_i      (max_read_req_q),
+    .bus_master_i        (bus_master_q),
+    .msix_enable_i       (msix_enable_q),
+    .msix_fmask_i        (msix_fmask_q),
     .tfc_nph_av_i        (pcie_tfc_nph_av),
     .dma_enable_i        (dma_enable),
     .dma_ext_tags_i      (dma_ext_tags),
