@@ -324,8 +324,10 @@ module peerbar_dma_engine
   logic [OwnW-1:0]     rc_err_owner, rc_bytes_owner;
   logic [7:0]          rc_err_status;
   logic [63:0]         rc_err_addr;
-  logic [FbDw-1:0][31:0] fbuf;
+  logic [31:0]         fbuf [FbDw];   // fetch buffer (written by peerbar_dma_rc's port)
   logic [FbDw-1:0]     fbuf_we;
+  logic [7:0]          fbuf_lane_we;
+  logic [7:0][FL-2:0]  fbuf_idx;
   logic [12:0]         rc_bytes_in;
   logic [1:0]          rc_err_link;
   logic [OwnW-1:0]     mem_wr_owner;   // a job slot: only jobs' reads write BAR2
@@ -376,7 +378,8 @@ module peerbar_dma_engine
     .err_owner_o      (rc_err_owner),
     .err_status_o     (rc_err_status),
     .err_addr_o       (rc_err_addr),
-    .fbuf_o           (fbuf),
+    .fbuf_lane_we_o   (fbuf_lane_we),
+    .fbuf_idx_o       (fbuf_idx),
     .fbuf_we_o        (fbuf_we),
     .bytes_in_o       (rc_bytes_in),
     .bytes_in_owner_o (rc_bytes_owner),
@@ -387,6 +390,18 @@ module peerbar_dma_engine
     .mem_wr_be_o      (mem_wr_be_o),
     .mem_wr_owner_o   (mem_wr_owner)
   );
+
+  // The fetch buffer (SGL ring, region 0; SQ entry slots, region 1) takes a completion beat's
+  // DWORDs where peerbar_dma_rc says. It is not reset: the engine reads only DWORDs written
+  // since (f_valid for the ring, an SQ slot once its read has arrived), and on the board the
+  // flip-flops start at 0 from configuration anyway.
+  always_ff @(posedge clk_i) begin
+    for (int unsigned i = 0; i < 8; i++) begin
+      if (fbuf_lane_we[i]) begin
+        fbuf[fbuf_idx[i]] <= rc_out_data[32*i +: 32];
+      end
+    end
+  end
 
   // Read tag slots, handed out round robin from the one after the last allocated, among those
   // the RC side offers: a slot whose read is done, with a tag the core has released and whose
@@ -652,8 +667,11 @@ module peerbar_dma_engine
   logic          d_ready;
   always_comb begin
     d_dw          = {f_rd_q[FL-1:4], 2'd0};
-    cur_desc      = in_list_q ? sgl_desc_t'({fbuf[d_dw + (FL - 2)'(3)], fbuf[d_dw + (FL - 2)'(2)],
-                                             fbuf[d_dw + (FL - 2)'(1)], fbuf[d_dw]})
+    // (ring DWORDs 0..RingDw-1: region 0 of the fetch buffer)
+    cur_desc      = in_list_q ? sgl_desc_t'({fbuf[(FL - 1)'(d_dw + (FL - 2)'(3))],
+                                             fbuf[(FL - 1)'(d_dw + (FL - 2)'(2))],
+                                             fbuf[(FL - 1)'(d_dw + (FL - 2)'(1))],
+                                             fbuf[(FL - 1)'(d_dw)]})
                               : dptr_q;
     d_ready       = !in_list_q || (&f_valid_q[d_dw +: 4]);
     d_addr        = cur_desc.address;
@@ -730,7 +748,13 @@ module peerbar_dma_engine
 
   // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1).
   sq_entry_t sqe;
-  assign sqe = sq_entry_t'(fbuf[RingDw + 16 * 32'(sx_q) +: 16]);
+  always_comb begin
+    logic [15:0][31:0] dws;
+    for (int unsigned k = 0; k < 16; k++) begin
+      dws[k] = fbuf[RingDw + 16 * 32'(sx_q) + k];
+    end
+    sqe = sq_entry_t'(dws);
+  end
 
   // The job unit's read owner: its job slot.
   logic [OwnW-1:0] own;

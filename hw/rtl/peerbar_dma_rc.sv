@@ -47,7 +47,7 @@
 // so that several jobs' reads can be in flight at once: busy, failure, the bytes delivered and
 // kill are per owner.
 //
-// Fetch buffer: two regions of 2**FetchLog2 bytes (bit FetchLog2 of the destination picks the
+// Fetch buffer (kept by the engine; this module drives its write port): two regions of 2**FetchLog2 bytes (bit FetchLog2 of the destination picks the
 // region); a read's bytes wrap around within its region, never into the other (region 0 is the
 // engine's SGL ring, region 1 its SQ entries).
 //
@@ -116,8 +116,11 @@ module peerbar_dma_rc
   output      logic [OwnW-1:0]          err_owner_o,
   output      logic [7:0]               err_status_o,
   output      logic [63:0]              err_addr_o,        // bus address of the failed read
-  output      logic [FbDw-1:0][31:0]    fbuf_o,            // fetch buffer
-  output      logic [FbDw-1:0]          fbuf_we_o,         // its DWORDs written this cycle
+  // Fetch buffer write port (the buffer is the engine's): lane i of rc_tdata_i goes to DWORD
+  // fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written this cycle.
+  output      logic [7:0]               fbuf_lane_we_o,
+  output      logic [7:0][FetchLog2-2:0] fbuf_idx_o,
+  output      logic [FbDw-1:0]          fbuf_we_o,
 
   // Accounting
   output      logic [12:0]              bytes_in_o,        // BAR2 bytes of a read completed
@@ -144,7 +147,6 @@ module peerbar_dma_rc
 
   // One slot: the read it carries now.
   typedef struct packed {
-    logic                    live;    // its data is still wanted (read neither done nor failed)
     logic [GenW-1:0]         gen;     // generation of its tag
     logic                    buf_dst; // destination is the fetch buffer
     logic [OwnW-1:0]         owner;
@@ -155,18 +157,28 @@ module peerbar_dma_rc
     logic [63:0]             addr;    // bus address of the read (DMA_ERROR_ADDR)
   } tag_t;
 
-  tag_t [NumTags-1:0] tags_q, tags_d, tags_upd;
+  // The table is an unpacked array written field by field where something changes (below):
+  // the simulation then touches only the slots that change, not a copy of the whole table
+  // every cycle. The same holds for the fetch buffer and the quarantine ages.
+  tag_t               tags_q [NumTags];
+  // Per slot: its read's data is still wanted (read neither done nor failed). A vector of its
+  // own, so that the free slots are a word-wide operation.
+  logic [NumTags-1:0] live_q;
   logic [31:0]        now_q;
   logic [TagW-1:0]    scan_q;
 
-  // Per 8-bit tag: the core holds a read with it; quarantine age since its release (3: over).
+  // Per 8-bit tag: the core holds a read with it; quarantine age since its release, 0..3
+  // (3: over), kept as two bit planes (age_hi_q, age_lo_q) so that stepping every age and
+  // finding the free tags are word-wide operations.
   localparam int unsigned EpochCycles = TagQuarantine / 2;
-  logic [255:0]      held_q, held_upd, held_d;
-  logic [255:0][1:0] age_q, age_upd, age_d;
+  logic [255:0]      held_q;
+  logic [255:0]      age_hi_q, age_lo_q;
+  logic [255:0]      tag_free;   // not held, quarantine over
   logic [$clog2(EpochCycles + 1)-1:0] epoch_q;
   logic              tick;
-  logic [8:0]        held_count_q, held_count_upd, held_count_d;
-  assign tick = 32'(epoch_q) == EpochCycles - 1;
+  logic [8:0]        held_count_q;
+  assign tick     = 32'(epoch_q) == EpochCycles - 1;
+  assign tag_free = ~held_q & age_hi_q & age_lo_q;
 
   // Packet state (latched from the first beat)
   logic                    in_pkt_q, in_pkt_d;
@@ -193,8 +205,6 @@ module peerbar_dma_rc
   logic [31:0]             res_data_q, res_data_d;
   logic [DwW-1:0]          res_dw_q, res_dw_d;
   logic [OwnW-1:0]         res_owner_q, res_owner_d;  // owner of the residue being flushed
-
-  logic [FbDw-1:0][31:0]   fbuf_q, fbuf_d;
 
   assign rc_tready_o = !flush_q;
   logic beat;
@@ -233,7 +243,7 @@ module peerbar_dma_rc
     t        = tags_q[d_tag[TagW-1:0]];
     // Error code 6 (invalid tag): the core holds no request with this tag, so it is not ours.
     known    = held_q[d_tag] && d_ec != 4'd6;
-    tag_hit  = known && t.live && t.gen == d_tag[7:TagW];
+    tag_hit  = known && live_q[d_tag[TagW-1:0]] && t.gen == d_tag[7:TagW];
     is_err   = d_st != 3'd0 || d_poison || d_ec != 4'd0;
     dw_bytes = {1'b0, d_dwc, 2'b00};
     avail    = dw_bytes - 14'(t.cur[1:0]);
@@ -266,7 +276,7 @@ module peerbar_dma_rc
 
   // The read of the packet in progress is still live (the same read: live, same generation).
   logic pkt_live;
-  assign pkt_live = tags_q[pkt_tag_q].live && tags_q[pkt_tag_q].gen == pkt_wtag_q[7:TagW];
+  assign pkt_live = live_q[pkt_tag_q] && tags_q[pkt_tag_q].gen == pkt_wtag_q[7:TagW];
 
   // Beat parameters (first beat: from the decode; later beats: latched)
   logic                    cur_wr, cur_buf;
@@ -298,13 +308,15 @@ module peerbar_dma_rc
     end
   end
 
-  // Byte validity of this beat
+  // Byte validity of this beat (only looked at with a beat; worked out only then, which the
+  // simulation notices and the hardware does not)
   logic [31:0] byte_ok;
   always_comb begin
-    for (int unsigned k = 0; k < 32; k++) begin
-      logic [13:0] pos;
-      pos = {cur_beat, 5'(k)};
-      byte_ok[k] = pos >= cur_start && pos < cur_end;
+    byte_ok = '0;
+    if (beat) begin
+      for (int unsigned k = 0; k < 32; k++) begin
+        byte_ok[k] = {cur_beat, 5'(k)} >= cur_start && {cur_beat, 5'(k)} < cur_end;
+      end
     end
   end
 
@@ -317,15 +329,24 @@ module peerbar_dma_rc
   logic [7:0][31:0]        lane_data;
   logic [7:0][3:0]         lane_be;
   logic [7:0][2:0]         bank_lane;  // lane written to bank b
+  // Without a write (no beat for BAR2, no residue to flush) the port's rows and data are left
+  // at zero: with no byte enable set they are not used (peerbar_top, the inline CRC), and the
+  // simulation skips the rotation.
   always_comb begin
-    d0       = cur_base + Bar2SizeLog2'({cur_beat, 5'd0});
-    w        = d0[Bar2SizeLog2-1:2];
-    rot      = d0[1:0];
-    ext_data = {32'd0, rc_tdata_i} << (8 * rot);
-    ext_be   = {4'd0, (beat && cur_wr) ? byte_ok : 32'd0} << rot;
-    for (int unsigned j = 0; j < 8; j++) begin
-      lane_data[j] = ext_data[32*j +: 32];
-      lane_be[j]   = ext_be[4*j +: 4];
+    d0        = cur_base + Bar2SizeLog2'({cur_beat, 5'd0});
+    w         = d0[Bar2SizeLog2-1:2];
+    rot       = d0[1:0];
+    ext_data  = '0;
+    ext_be    = '0;
+    lane_data = '0;
+    lane_be   = '0;
+    if (beat && cur_wr) begin
+      ext_data = {32'd0, rc_tdata_i} << (8 * rot);
+      ext_be   = {4'd0, byte_ok} << rot;
+      for (int unsigned j = 0; j < 8; j++) begin
+        lane_data[j] = ext_data[32*j +: 32];
+        lane_be[j]   = ext_be[4*j +: 4];
+      end
     end
     // The residue belongs to this beat's first DWORD (disjoint byte enables). Only with a
     // beat: in a cycle without one (the block's tvalid low inside a packet) nothing is written,
@@ -352,7 +373,7 @@ module peerbar_dma_rc
         mem_wr_data_o[b] = res_data_q;
         mem_wr_be_o[b]   = (3'(b) == res_dw_q[2:0]) ? res_be_q : 4'h0;
       end
-    end else begin
+    end else if (beat && cur_wr) begin
       for (int unsigned b = 0; b < 8; b++) begin
         mem_wr_be_o[b]   = lane_be[bank_lane[b]];
         mem_wr_data_o[b] = lane_data[bank_lane[b]];
@@ -362,16 +383,19 @@ module peerbar_dma_rc
   end
 
   // Fetch buffer write (SQ entries, SGL segments): DWORD-aligned destinations
-  logic [7:0][FetchLog2-2:0] fbuf_idx;
   always_comb begin
-    fbuf_d    = fbuf_q;
-    fbuf_we_o = '0;
+    fbuf_we_o      = '0;
+    fbuf_lane_we_o = '0;
     for (int unsigned i = 0; i < 8; i++) begin
-      fbuf_idx[i] = {cur_region, cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
-                                 (FetchLog2 - 2)'(i)};
-      if (beat && cur_buf && byte_ok[4*i]) begin
-        fbuf_d[fbuf_idx[i]]    = rc_tdata_i[32*i +: 32];
-        fbuf_we_o[fbuf_idx[i]] = 1'b1;
+      fbuf_idx_o[i] = {cur_region, cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
+                                   (FetchLog2 - 2)'(i)};
+    end
+    if (beat && cur_buf) begin
+      for (int unsigned i = 0; i < 8; i++) begin
+        if (byte_ok[4*i]) begin
+          fbuf_lane_we_o[i]        = 1'b1;
+          fbuf_we_o[fbuf_idx_o[i]] = 1'b1;
+        end
       end
     end
   end
@@ -381,17 +405,24 @@ module peerbar_dma_rc
   logic [7:0]      c_wtag;
   logic [TagW-1:0] ct;
   logic [12:0]     dl;
+  // What this cycle changes in the tag table, applied in the always_ff below in this order:
+  logic            upd_fail_first;  // the first beat failed the read of its slot: not live
+  logic            upd_commit;      // slot ct took dl bytes (cur, rem, dest; live off at the end)
+  logic            upd_rel_fail;    // the core ended slot ct's read early: not live
+  logic            upd_timeout;     // slot scan_q timed out: not live
+  logic            upd_release;     // the core released tag c_wtag
   always_comb begin
-    tags_upd      = tags_q;
+    upd_fail_first = 1'b0;
+    upd_commit     = 1'b0;
+    upd_rel_fail   = 1'b0;
+    upd_timeout    = 1'b0;
+    upd_release    = 1'b0;
     in_pkt_d      = in_pkt_q;
     pkt_ok_d      = pkt_ok_q;
     pkt_rel_d     = pkt_rel_q;
     pkt_hit_d     = pkt_hit_q;
     pkt_err_d     = pkt_err_q;
     pkt_wtag_d    = pkt_wtag_q;
-    held_upd      = held_q;
-    age_upd       = age_q;
-    held_count_upd = held_count_q;
     pkt_wr_d      = pkt_wr_q;
     pkt_buf_d     = pkt_buf_q;
     pkt_tag_d     = pkt_tag_q;
@@ -448,7 +479,7 @@ module peerbar_dma_rc
         err_addr_o   = t.addr;
         err_link_o   = (err_code == StBadCompletion) ? 2'd0 : 2'd1;
         bad_completion_o = err_code == StBadCompletion;
-        tags_upd[d_tag[TagW-1:0]].live = 1'b0;
+        upd_fail_first = 1'b1;
       end else if (!(tag_hit && fits)) begin
         // Not ours (invalid tag), late for a read that failed or was abandoned, or it does not
         // fit the live read.
@@ -485,7 +516,7 @@ module peerbar_dma_rc
     dl     = first ? 13'(deliver) : pkt_deliver_q;
     // A slot abandoned during the packet (timeout, abort) may carry a new read by now: only
     // a completion for the read the slot still carries updates it.
-    c_hit = c_hit && tags_q[ct].live && tags_q[ct].gen == c_wtag[7:TagW];
+    c_hit = c_hit && live_q[ct] && tags_q[ct].gen == c_wtag[7:TagW];
     c_ok  = c_ok && c_hit;
     if (beat && rc_tlast_i) begin
       if (c_ok) begin
@@ -493,16 +524,7 @@ module peerbar_dma_rc
           bytes_in_o       = dl;
           bytes_in_owner_o = tags_q[ct].owner;
         end
-        tags_upd[ct].cur  = tags_q[ct].cur + 12'(dl);
-        tags_upd[ct].rem  = tags_q[ct].rem - dl;
-        tags_upd[ct].dest = tags_q[ct].dest + Bar2SizeLog2'(dl);
-        if (tags_q[ct].buf_dst) begin
-          // Within its fetch buffer region (the index wraps, the region bit stays).
-          tags_upd[ct].dest[Bar2SizeLog2-1:FetchLog2] = tags_q[ct].dest[Bar2SizeLog2-1:FetchLog2];
-        end
-        if (tags_q[ct].rem == dl) begin
-          tags_upd[ct].live = 1'b0;  // every byte is in
-        end
+        upd_commit = 1'b1;
       end else if (!first && pkt_ok_q) begin
         bad_completion_o = 1'b1;  // beat count did not match the DWORD count
       end
@@ -515,11 +537,9 @@ module peerbar_dma_rc
           err_owner_o  = tags_q[ct].owner;
           err_status_o = StBadCompletion;
           err_addr_o   = tags_q[ct].addr;
-          tags_upd[ct].live = 1'b0;
+          upd_rel_fail = 1'b1;
         end
-        held_upd[c_wtag] = 1'b0;
-        age_upd[c_wtag]  = 2'd0;
-        held_count_upd   = held_count_q - 9'd1;
+        upd_release = 1'b1;
       end
     end
 
@@ -528,7 +548,7 @@ module peerbar_dma_rc
     // failure is reported per cycle: when a completion already failed a read in this cycle, the
     // timeout waits for the scan's next round (the read may belong to another owner, which must
     // hear of it).
-    if (tags_q[scan_q].live && !err_valid_o &&
+    if (live_q[scan_q] && !err_valid_o &&
         (now_q - tags_q[scan_q].ts) >= timeout_i &&
         !(first && d_tag[TagW-1:0] == scan_q) && !(beat && rc_tlast_i && ct == scan_q)) begin
       err_valid_o  = 1'b1;
@@ -536,7 +556,7 @@ module peerbar_dma_rc
       err_status_o = StTimeout;
       err_addr_o   = tags_q[scan_q].addr;
       err_link_o   = err_link_o + 2'd1;
-      tags_upd[scan_q].live = 1'b0;
+      upd_timeout  = 1'b1;
     end
 
   end
@@ -550,66 +570,35 @@ module peerbar_dma_rc
   always_comb begin
     cand_gen = '0;
     cand_tag = '0;
-    for (int unsigned s = 0; s < NumTags; s++) begin
-      tag_usable_o[s] = 1'b0;
-      next_gen[s]     = '0;
-      if (!ext_tags_i) begin
-        tag_usable_o[s] = s < 32 && !held_q[s] && age_q[s] == 2'd3;
-      end else begin
+    next_gen = '0;
+    if (!ext_tags_i) begin
+      tag_usable_o = NumTags'(tag_free[31:0]) & ~live_q;
+    end else begin
+      for (int unsigned s = 0; s < NumTags; s++) begin
+        tag_usable_o[s] = 1'b0;
         // Generations after the current one, the nearest last so that it wins.
         for (int k = 2 ** GenW; k >= 1; k--) begin
           cand_gen = tags_q[s].gen + GenW'(k);
           cand_tag = {cand_gen, TagW'(s)};
-          if (!held_q[cand_tag] && age_q[cand_tag] == 2'd3) begin
+          if (tag_free[cand_tag]) begin
             tag_usable_o[s] = 1'b1;
             next_gen[s]     = cand_gen;
           end
         end
       end
-      tag_usable_o[s] = tag_usable_o[s] && !tags_q[s].live;
-      slot_tag_o[s]   = {next_gen[s], TagW'(s)};
+      tag_usable_o = tag_usable_o & ~live_q;
     end
-  end
-
-  // Allocation, abort and quarantine ageing (after the completion-side updates; a slot is
-  // allocated only when its read is not live and its new tag not held, so no completion-side
-  // update touches either in the same cycle)
-  always_comb begin
-    tags_d       = tags_upd;
-    held_d       = held_upd;
-    age_d        = age_upd;
-    held_count_d = held_count_upd;
-    if (tick) begin
-      for (int unsigned i = 0; i < 256; i++) begin
-        if (age_upd[i] != 2'd3) begin
-          age_d[i] = age_upd[i] + 2'd1;
-        end
-      end
-    end
-    if (alloc_valid_i) begin
-      tags_d[alloc_tag_i].live    = 1'b1;
-      tags_d[alloc_tag_i].gen     = next_gen[alloc_tag_i];
-      tags_d[alloc_tag_i].buf_dst = alloc_buf_i;
-      tags_d[alloc_tag_i].owner   = alloc_owner_i;
-      tags_d[alloc_tag_i].cur     = alloc_addr_i[11:0];
-      tags_d[alloc_tag_i].rem     = alloc_len_i;
-      tags_d[alloc_tag_i].dest    = alloc_dest_i;
-      tags_d[alloc_tag_i].ts      = now_q;
-      tags_d[alloc_tag_i].addr    = alloc_addr_i;
-      held_d[slot_tag_o[alloc_tag_i]] = 1'b1;
-      held_count_d = held_count_upd + 9'd1;
-    end
-
-    for (int unsigned i = 0; i < NumTags; i++) begin
-      if (kill_i[tags_d[i].owner]) begin
-        tags_d[i].live = 1'b0;
-      end
+    for (int unsigned s = 0; s < NumTags; s++) begin
+      slot_tag_o[s] = {next_gen[s], TagW'(s)};
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      tags_q        <= '0;
+      for (int unsigned i = 0; i < NumTags; i++) begin
+        tags_q[i] <= '0;
+      end
+      live_q        <= '0;
       now_q         <= '0;
       scan_q        <= '0;
       in_pkt_q      <= 1'b0;
@@ -619,7 +608,8 @@ module peerbar_dma_rc
       pkt_err_q     <= 1'b0;
       pkt_wtag_q    <= '0;
       held_q        <= '0;
-      age_q         <= {256{2'd3}};
+      age_hi_q      <= '1;
+      age_lo_q      <= '1;
       epoch_q       <= '0;
       held_count_q  <= '0;
       pkt_wr_q      <= 1'b0;
@@ -638,9 +628,7 @@ module peerbar_dma_rc
       res_owner_q   <= '0;
       pkt_region_q  <= 1'b0;
       pkt_owner_q   <= '0;
-      fbuf_q        <= '0;
     end else begin
-      tags_q        <= tags_d;
       now_q         <= now_q + 32'd1;
       scan_q        <= scan_q + TagW'(1);
       in_pkt_q      <= in_pkt_d;
@@ -649,10 +637,7 @@ module peerbar_dma_rc
       pkt_hit_q     <= pkt_hit_d;
       pkt_err_q     <= pkt_err_d;
       pkt_wtag_q    <= pkt_wtag_d;
-      held_q        <= held_d;
-      age_q         <= age_d;
       epoch_q       <= tick ? '0 : epoch_q + 1'b1;
-      held_count_q  <= held_count_d;
       pkt_wr_q      <= pkt_wr_d;
       pkt_buf_q     <= pkt_buf_d;
       pkt_tag_q     <= pkt_tag_d;
@@ -669,7 +654,69 @@ module peerbar_dma_rc
       res_owner_q   <= res_owner_d;
       pkt_region_q  <= pkt_region_d;
       pkt_owner_q   <= pkt_owner_d;
-      fbuf_q        <= fbuf_d;
+
+
+      // The tag table: the completion side's changes first, then an allocation, then an
+      // abort (kill_i, by the owner a slot has after this cycle's allocation). A slot is
+      // allocated only when its read is not live and its new tag not held, so no completion-side
+      // change touches it in the same cycle; later writes of the same field win.
+      if (upd_commit) begin
+        tags_q[ct].cur <= tags_q[ct].cur + 12'(dl);
+        tags_q[ct].rem <= tags_q[ct].rem - dl;
+        if (tags_q[ct].buf_dst) begin
+          // Within its fetch buffer region (the index wraps, the region bit stays).
+          tags_q[ct].dest[FetchLog2-1:0] <= tags_q[ct].dest[FetchLog2-1:0] + FetchLog2'(dl);
+        end else begin
+          tags_q[ct].dest <= tags_q[ct].dest + Bar2SizeLog2'(dl);
+        end
+        if (tags_q[ct].rem == dl) begin
+          live_q[ct] <= 1'b0;  // every byte is in
+        end
+      end
+      if (upd_fail_first) begin
+        live_q[d_tag[TagW-1:0]] <= 1'b0;
+      end
+      if (upd_rel_fail) begin
+        live_q[ct] <= 1'b0;
+      end
+      if (upd_timeout) begin
+        live_q[scan_q] <= 1'b0;
+      end
+      if (alloc_valid_i) begin
+        live_q[alloc_tag_i] <= 1'b1;
+        tags_q[alloc_tag_i] <= '{gen:     next_gen[alloc_tag_i],
+                                 buf_dst: alloc_buf_i,
+                                 owner:   alloc_owner_i,
+                                 cur:     alloc_addr_i[11:0],
+                                 rem:     alloc_len_i,
+                                 dest:    alloc_dest_i,
+                                 ts:      now_q,
+                                 addr:    alloc_addr_i};
+      end
+      if (kill_i != '0) begin
+        for (int unsigned i = 0; i < NumTags; i++) begin
+          if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
+                                                                 : tags_q[i].owner]) begin
+            live_q[i] <= 1'b0;
+          end
+        end
+      end
+
+      // Held tags and quarantine ages: every age steps (saturating at 3) on a tick; a released
+      // tag starts again from 0, or from 1 when the tick is in the same cycle.
+      if (tick) begin
+        age_hi_q <= age_hi_q | age_lo_q;
+        age_lo_q <= ~age_lo_q | age_hi_q;
+      end
+      if (upd_release) begin
+        held_q[c_wtag]   <= 1'b0;
+        age_hi_q[c_wtag] <= 1'b0;
+        age_lo_q[c_wtag] <= tick;
+      end
+      if (alloc_valid_i) begin
+        held_q[slot_tag_o[alloc_tag_i]] <= 1'b1;
+      end
+      held_count_q <= held_count_q - 9'(upd_release) + 9'(alloc_valid_i);
     end
   end
 
@@ -677,7 +724,7 @@ module peerbar_dma_rc
   always_comb begin
     owner_busy_o = '0;
     for (int unsigned i = 0; i < NumTags; i++) begin
-      if (tags_q[i].live) begin
+      if (live_q[i]) begin
         owner_busy_o[tags_q[i].owner] = 1'b1;
       end
     end
@@ -687,7 +734,6 @@ module peerbar_dma_rc
     bar2_wr_busy_o = (in_pkt_q && pkt_wr_q && pkt_live) || flush_q;
     // Tags the core holds (reads abandoned by a failed job included), saturating.
     tags_in_flight_o = (held_count_q > 9'd127) ? 7'd127 : 7'(held_count_q);
-    fbuf_o           = fbuf_q;
   end
 
 endmodule
