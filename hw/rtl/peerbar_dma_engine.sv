@@ -410,14 +410,17 @@ module peerbar_dma_engine
   logic [TagW-1:0] free_tag;
   logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
   always_comb begin
-    tag_avail = 1'b0;
-    free_tag  = '0;
+    logic [NumTags-1:0] from_rr;  // bit i: slot tag_rr_q + i is usable (rotated)
+    logic [TagW-1:0]    first;
+    from_rr = (tag_usable >> tag_rr_q) | (tag_usable << (NumTags - 32'(tag_rr_q)));
+    first   = '0;
     for (int i = NumTags - 1; i >= 0; i--) begin
-      if (tag_usable[tag_rr_q + TagW'(i)]) begin
-        tag_avail = 1'b1;
-        free_tag  = tag_rr_q + TagW'(i);
+      if (from_rr[i]) begin
+        first = TagW'(i);
       end
     end
+    tag_avail = from_rr != '0;
+    free_tag  = tag_rr_q + first;
   end
 
   //////////////////////////
@@ -509,14 +512,20 @@ module peerbar_dma_engine
   logic             push_valid, push_last;
   logic [7:0]       push_keep;
   always_comb begin
+    push_valid = state_q == StPushBeats;
+    // The chunk on the memory output, lane 0 first (also the next beat's low lanes, p_lo_d).
     for (int unsigned j = 0; j < 8; j++) begin
       hi_lanes[j] = mem_rd_data_i[3'(p_lane0_q + 3'(j))];
     end
-    push_data  = 256'({hi_lanes, p_lo_q} >> (8 * p_rot_q));
-    if (p_beat_q == '0) begin
-      push_data[127:0] = p_desc_q;
+    // Only a PUSH beat's data is ever used (the RQ slice, the inline CRC); the simulation skips
+    // the rotation in other cycles.
+    push_data  = '0;
+    if (push_valid) begin
+      push_data = 256'({hi_lanes, p_lo_q} >> (8 * p_rot_q));
+      if (p_beat_q == '0) begin
+        push_data[127:0] = p_desc_q;
+      end
     end
-    push_valid = state_q == StPushBeats;
     push_last  = p_beat_q == p_beats_q - 9'd1;
     push_keep  = push_last ? p_last_keep_q : 8'hFF;
   end
@@ -563,6 +572,26 @@ module peerbar_dma_engine
   // SQ fetch: queue arbitration //
   ///////////////////////////////
 
+  // The SQ fetch works in three register stages, so that no path goes from the queue registers
+  // through the queue choice, the read's size and the beat register's arbitration in one
+  // cycle:
+  // 1. pick (below): a queue with entries to fetch, round robin after the last one read;
+  //    registered in pk_q;
+  // 2. the read for the picked queue (its address, entries and the queue's next fetch pointer),
+  //    registered in sc_*_q;
+  // 3. the read goes out (sf_go) when the beat register takes it.
+  // Whatever the stages worked from changes only when a read goes out or the FIFO is refetched
+  // (sf_stale: then both stages start again), or in the direction that makes the read they
+  // prepared still right but possibly smaller than it could be (more entries written by
+  // software, FIFO slots freed by the job unit). So an SQ read goes out at most every three
+  // cycles, and two cycles later after a doorbell than a single-cycle choice would send it.
+  logic                 sf_stale;
+  logic                 pk_valid_q, sc_valid_q;
+  logic [QW-1:0]        pk_q, sc_q_q;
+  logic [63:0]          sc_addr_q;
+  logic [SW:0]          sc_n_q;
+  logic [15:0]          sc_next_q;
+
   // A queue has entries to fetch; the next one to read is picked round robin after the last.
   logic [NumQueues-1:0] q_ready;
   logic                 pick_valid;
@@ -592,35 +621,58 @@ module peerbar_dma_engine
   assign mrrs = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
   assign mps  = 13'd128 << max_payload_i;
 
-  // The SQ read for the picked queue: n entries from sf_ptr, within the ring's end, the tail,
-  // 4 KiB, MRRS and the FIFO's free slots (never across the slot ring's end, so that the bytes
-  // land in consecutive slots). Issued when at least half the FIFO is free (several entries per
-  // read) or the FIFO is empty.
-  logic [63:0]   sf_addr;
-  logic [SW:0]   sf_n, sf_free;
+  // Stage 2, the SQ read for the picked queue: n entries from sf_ptr, within the ring's end,
+  // the tail, 4 KiB, MRRS and the FIFO's free slots (never across the slot ring's end, so that
+  // the bytes land in consecutive slots). Prepared when at least half the FIFO is free (several
+  // entries per read) or the FIFO is empty.
+  logic          sc_ok;
+  logic [63:0]   sc_addr;
+  logic [SW:0]   sc_n;
+  logic [15:0]   sc_next;
   logic          sf_want;
   logic          sf_flush;
   always_comb begin
     logic [15:0] ptr, tail;
-    logic [16:0] avail;
+    logic [16:0] avail, after;
     logic [6:0]  to4k, by_mrrs;
-    logic [SW:0] n;
-    ptr     = sf_ptr_q[pick];
-    tail    = queue_cfg_i[pick].sq_tail;
-    avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pick].sq_size_m1) + 17'd1 - 17'(ptr);
-    sf_addr = {queue_cfg_i[pick].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
-    to4k    = 7'd64 - 7'(sf_addr[11:6]);
+    logic [SW:0] n, free;
+    ptr     = sf_ptr_q[pk_q];
+    tail    = queue_cfg_i[pk_q].sq_tail;
+    avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
+    sc_addr = {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
+    to4k    = 7'd64 - 7'(sc_addr[11:6]);
     by_mrrs = 7'(mrrs >> 6);
-    sf_free = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
+    free    = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
     n       = (SW + 1)'(SqSlots) - (SW + 1)'(sf_wr_q[SW-1:0]);
     if (17'(n) > avail) n = (SW + 1)'(avail);
     if (7'(n) > to4k) n = (SW + 1)'(to4k);
     if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
-    if (n > sf_free) n = sf_free;
-    sf_n    = n;
-    sf_want = dma_enable_i && bus_master_i && !dma_reset_i && pick_valid && !(&sf_busy_q) &&
-              !sf_halt_q && !sf_flush && n != '0 &&
-              (sf_free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+    if (n > free) n = free;
+    sc_n    = n;
+    after   = 17'(ptr) + 17'(n);
+    sc_next = (after == 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1) ? 16'd0 : 16'(after);
+    sc_ok   = pk_valid_q && n != '0 && (free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+  end
+
+  // Stage 3: the prepared read goes out when the engine may read (sf_go, below).
+  assign sf_want = sc_valid_q && dma_enable_i && bus_master_i && !dma_reset_i &&
+                   !(&sf_busy_q) && !sf_halt_q && !sf_flush;
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      pk_valid_q <= 1'b0;
+      sc_valid_q <= 1'b0;
+    end else begin
+      pk_valid_q <= pick_valid && !sf_stale;
+      sc_valid_q <= sc_ok && !sf_stale;
+    end
+    pk_q <= pick;
+    if (sc_ok) begin
+      sc_q_q    <= pk_q;
+      sc_addr_q <= sc_addr;
+      sc_n_q    <= sc_n;
+      sc_next_q <= sc_next;
+    end
   end
 
   // The FIFO is refetched from the SQ heads when a queue is enabled or disabled (software,
@@ -885,6 +937,7 @@ module peerbar_dma_engine
     rt_pend_go  = !(rt_has && (rt_irq_q || rt_done)) && pend_valid && reg_free;
     sf_go       = sf_want && can_read_base && !rt_cq_go && !rt_irq_go && !rt_pend_go;
     rq_taken    = rt_cq_go || rt_irq_go || rt_pend_go || sf_go;
+    sf_stale    = sf_go || sf_flush;
   end
 
   logic handoff;  // the job unit hands its job to slot jw
@@ -1532,33 +1585,32 @@ module peerbar_dma_engine
       logic k;  // a free SQ read
       k = sf_busy_q[0];
       rq_valid_d  = 1'b1;
-      rq_data_d   = {128'd0, rq_desc(sf_addr[63:2], 11'({sf_n, 4'd0}), 1'b0, slot_tag[free_tag])};
+      rq_data_d   = {128'd0, rq_desc(sc_addr_q[63:2], 11'({sc_n_q, 4'd0}), 1'b0,
+                                 slot_tag[free_tag])};
       rq_keep_d   = 8'h0F;
       rq_be_d     = 8'hFF;
       rq_np_d     = 1'b1;
-      ld_jq       = pick;
+      ld_jq       = sc_q_q;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
       alloc_owner = OwnW'(NumJobs) + OwnW'(k);
-      alloc_addr  = sf_addr;
-      alloc_len   = 13'({sf_n, 6'd0});
+      alloc_addr  = sc_addr_q;
+      alloc_len   = 13'({sc_n_q, 6'd0});
       alloc_dest  = B'(2 ** FL) + B'({sf_wr_q[SW-1:0], 6'd0});
       for (int unsigned i = 0; i < SqSlots; i++) begin
-        if ((SW + 1)'(SW'(SW'(i) - sf_wr_q[SW-1:0])) < sf_n) begin
-          sf_qid_d[i]   = pick;
+        if ((SW + 1)'(SW'(SW'(i) - sf_wr_q[SW-1:0])) < sc_n_q) begin
+          sf_qid_d[i]   = sc_q_q;
           sf_ready_d[i] = 1'b0;
           sf_fault_d[i] = 1'b0;
           sf_trk_d[i]   = k;
         end
       end
-      sf_ptr_d[pick] = (17'(sf_ptr_q[pick]) + 17'(sf_n) ==
-                        17'(queue_cfg_i[pick].sq_size_m1) + 17'd1) ? 16'd0
-                                                                   : sf_ptr_q[pick] + 16'(sf_n);
-      sf_wr_d    = sf_wr_q + sf_n;
+      sf_ptr_d[sc_q_q] = sc_next_q;
+      sf_wr_d    = sf_wr_q + sc_n_q;
       sf_busy_d[k]  = 1'b1;
       sf_first_d[k] = sf_wr_q;
-      sf_n_d[k]     = sf_n;
-      rr_d          = pick;
+      sf_n_d[k]     = sc_n_q;
+      rr_d          = sc_q_q;
     end
     for (int unsigned k = 0; k < SqReads; k++) begin
       logic failed;
