@@ -130,8 +130,11 @@ module peerbar_dma_engine
   localparam int unsigned JW = 3;  // log2(NumJobs)
   // SQ reads in flight at once (each has its own owner; sf_trk_q holds one bit per slot).
   localparam int unsigned SqReads = 2;
-  // Read owners (peerbar_dma_rc): job slot j is owner j, SQ read k is owner NumJobs + k.
+  // Read owners (peerbar_dma_rc): job slot j is owner j, SQ read k is owner NumJobs + k, and
+  // the job unit's reads of the next SGL segment, fetched before the walker reaches it, are
+  // LookOwner until the walker moves into that segment (their failures wait until then).
   localparam int unsigned OwnW = 4;
+  localparam int unsigned LookOwner = NumJobs + SqReads;
 
   ///////////////
   // Helpers   //
@@ -260,6 +263,19 @@ module peerbar_dma_engine
   logic            blk_adv_q, blk_adv_d;   // PUSH: the walker has moved past the Data Block
   logic            chain_next_q, chain_next_d; // PUSH: the last packet chains into the next one
   logic [7:0]      err_st_q, err_st_d;
+  // Next-segment lookahead: the segment descriptor that ends the segment being fetched (the
+  // chaining descriptor) is caught as its bytes land in the ring; if it is a valid Segment /
+  // Last Segment pointer, the fetch goes on with that segment before the walker gets there.
+  logic            ch_armed_q, ch_armed_d;  // a read covering the chaining descriptor is out
+  logic [FL-3:0]   ch_dw_q, ch_dw_d;        // its first ring DWORD
+  logic [3:0]      ch_got_q;                // its DWORDs caught
+  logic [3:0][31:0] ch_q;                   // ... and their values
+  logic            nx_pending_q, nx_pending_d; // the fetch is in the next segment already
+  logic [31:0]     nx_len_q, nx_len_d;      // that segment's length
+  logic            nx_last_q, nx_last_d;    // ... and whether it is a Last Segment
+  logic            nx_err_q, nx_err_d;      // one of its reads failed (held until the walker)
+  logic [7:0]      nx_st_q, nx_st_d;
+  logic [63:0]     nx_ea_q, nx_ea_d;
   logic [63:0]     err_ea_q, err_ea_d;    // bus address of that failed read
 
   // Current data transfer (one Data Block)
@@ -751,6 +767,39 @@ module peerbar_dma_engine
   end
   assign f_go = f_want && can_read;
 
+  // The caught chaining descriptor: the fetch may go on into its segment once every read of
+  // the lookahead owner is done (they belong to the segment the walker is in by then), the
+  // segment being fetched is complete and no lookahead is pending. The walker checks the same
+  // descriptor again when it gets there; an invalid one is never followed early.
+  sgl_desc_t ch_desc;
+  logic      ch_ok, look_go;
+  always_comb begin
+    ch_desc = sgl_desc_t'(ch_q);
+    ch_ok   = ch_desc.identifier[3:0] == 4'd0 &&
+              (ch_desc.identifier[7:4] == 4'h2 || ch_desc.identifier[7:4] == 4'h3) &&
+              ch_desc.length != '0 && ch_desc.length[3:0] == '0 && ch_desc.address[2:0] == '0 &&
+              ({1'b0, ch_desc.address} + 65'(ch_desc.length)) < {1'b1, 64'd0};
+    look_go = ch_armed_q && (&ch_got_q) && ch_ok && in_list_q && seg_rem_q == '0 &&
+              !nx_pending_q && !owner_busy[LookOwner] &&
+              state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats};
+  end
+
+  // Catch the chaining descriptor's DWORDs as peerbar_dma_rc writes them into the ring.
+  always_ff @(posedge clk_i) begin
+    if (rst_i || !ch_armed_q) begin
+      ch_got_q <= '0;
+    end else begin
+      for (int unsigned k = 0; k < 4; k++) begin
+        for (int unsigned i = 0; i < 8; i++) begin
+          if (fbuf_lane_we[i] && fbuf_idx[i] == {1'b0, ch_dw_q + (FL - 2)'(k)}) begin
+            ch_got_q[k] <= 1'b1;
+            ch_q[k]     <= rc_out_data[32*i +: 32];
+          end
+        end
+      end
+    end
+  end
+
   // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
   // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
   // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
@@ -792,6 +841,7 @@ module peerbar_dma_engine
   logic adv;        // the PUSH Data Block is done: go on with the next descriptor
   logic push_load;  // load the next PUSH packet's parameters
   logic consume;  // the walker is done with the current ring descriptor
+  logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
   assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
   assign next_ok = in_list_q && blk_adv_q && x_len_q == '0 && !dcount_q[16] && d_ready &&
@@ -913,7 +963,7 @@ module peerbar_dma_engine
   logic unused_owner;
   assign unused_owner = ^mem_wr_owner[OwnW-1:JW];
   logic unused_desc;
-  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
+  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, ch_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
 
   always_comb begin
@@ -944,7 +994,9 @@ module peerbar_dma_engine
   logic ld_job;   // a loaded beat is a job's (QUEUE_STATUS.BUSY) ...
   logic [QW-1:0] ld_jq;  // ... of this queue
   logic own_err;  // a read of the job unit's job failed
-  assign own_err = rc_err_valid && rc_err_owner == own;
+  logic look_err;  // a read of the next segment, fetched ahead, failed
+  assign look_err = rc_err_valid && rc_err_owner == OwnW'(LookOwner);
+  assign own_err  = rc_err_valid && (rc_err_owner == own || (look_err && !nx_pending_q));
 
   always_comb begin
     state_d       = state_q;
@@ -998,6 +1050,14 @@ module peerbar_dma_engine
     blk_adv_d     = blk_adv_q;
     chain_next_d  = 1'b0;
     err_st_d      = err_st_q;
+    ch_armed_d    = ch_armed_q;
+    ch_dw_d       = ch_dw_q;
+    nx_pending_d  = nx_pending_q;
+    nx_len_d      = nx_len_q;
+    nx_last_d     = nx_last_q;
+    nx_err_d      = nx_err_q || (look_err && nx_pending_q);
+    nx_st_d       = (look_err && nx_pending_q && !nx_err_q) ? rc_err_status : nx_st_q;
+    nx_ea_d       = (look_err && nx_pending_q && !nx_err_q) ? rc_err_addr : nx_ea_q;
     err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
@@ -1042,6 +1102,7 @@ module peerbar_dma_engine
     ld_job      = 1'b1;
     ld_jq       = jq_q;
     consume     = 1'b0;
+    walk_move   = 1'b0;
     push_load   = 1'b0;
     adv         = 1'b0;
 
@@ -1120,6 +1181,9 @@ module peerbar_dma_engine
           f_fill_d   = '0;
           f_valid_d  = '0;
           err_pend_d = 1'b0;
+          ch_armed_d   = 1'b0;
+          nx_pending_d = 1'b0;
+          nx_err_d     = 1'b0;
           blk_adv_d  = 1'b0;
           dcount_d   = '0;
           eaddr_d    = '0;
@@ -1170,15 +1234,28 @@ module peerbar_dma_engine
               fail = 1'b1;
               st   = StSglSegment;
             end else begin
-              // The current segment is fully fetched and consumed: the ring continues with
-              // the next one.
+              // The current segment is used up: the ring continues with the next one, fetched
+              // ahead already (lookahead) or from now on. A read of it that failed meanwhile
+              // fails the job now, in list order.
               consume    = in_list_q;
+              walk_move  = 1'b1;
               in_list_d  = 1'b1;
-              seg_addr_d = d_addr;
-              seg_rem_d  = d_len;
               seg_left_d = d_len;
               seg_last_d = d_type == 4'h3;
               state_d    = StDesc;
+              if (nx_pending_q) begin
+                nx_pending_d = 1'b0;
+                nx_err_d     = 1'b0;
+                if (nx_err_q || look_err) begin
+                  err_pend_d = 1'b1;
+                  err_st_d   = nx_err_q ? nx_st_q : rc_err_status;
+                  err_ea_d   = nx_err_q ? nx_ea_q : rc_err_addr;
+                end
+              end else begin
+                seg_addr_d = d_addr;
+                seg_rem_d  = d_len;
+                ch_armed_d = 1'b0;
+              end
             end
           end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
             fail = 1'b1;
@@ -1365,15 +1442,18 @@ module peerbar_dma_engine
 
       StDrain: begin
         // Every request of the job is out: its slot takes it over (and waits for its reads);
-        // the job unit goes on with the next entry.
+        // the job unit goes on with the next entry. A segment fetched ahead that the walker
+        // never entered (the list ended before its pointer) is abandoned.
         handoff = 1'b1;
+        kill[LookOwner] = 1'b1;
       end
 
       StFinish: begin
         // The job ended without its data (an error, a NOP, nothing to move): abandon whatever
         // it still has outstanding; its slot completes it.
-        kill[own] = 1'b1;
-        handoff   = 1'b1;
+        kill[own]       = 1'b1;
+        kill[LookOwner] = 1'b1;
+        handoff         = 1'b1;
       end
 
       default: state_d = StIdle;
@@ -1433,12 +1513,28 @@ module peerbar_dma_engine
       rq_np_d     = 1'b1;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
+      alloc_owner = nx_pending_q ? OwnW'(LookOwner) : own;
       alloc_addr  = seg_addr_q;
       alloc_len   = f_len;
       alloc_dest  = B'(f_wr_q);
       seg_addr_d  = seg_addr_q + 64'(f_len);
       seg_rem_d   = seg_rem_q - 32'(f_len);
       f_wr_d      = f_wr_q + FL'(f_len);
+      // The first read that covers the segment's last 16 bytes: if the segment being fetched
+      // is not a Last Segment, they are its chaining descriptor; catch them.
+      if (!ch_armed_q && seg_rem_q - 32'(f_len) < 32'd16 &&
+          !(nx_pending_q ? nx_last_q : seg_last_q)) begin
+        ch_armed_d = 1'b1;
+        ch_dw_d    = (FL - 2)'((f_wr_q + FL'(seg_rem_q) - FL'(16)) >> 2);
+      end
+    end
+    if (look_go && !walk_move) begin
+      ch_armed_d   = 1'b0;
+      nx_pending_d = 1'b1;
+      nx_len_d     = ch_desc.length;
+      nx_last_d    = ch_desc.identifier[7:4] == 4'h3;
+      seg_addr_d   = ch_desc.address;
+      seg_rem_d    = ch_desc.length;
     end
     if (consume) begin
       f_rd_d                 = f_rd_q + FL'(16);
@@ -1709,10 +1805,18 @@ module peerbar_dma_engine
       f_valid_q     <= '0;
       dcount_q      <= '0;
       err_pend_q    <= 1'b0;
+      ch_armed_q    <= 1'b0;
+      nx_pending_q  <= 1'b0;
+      nx_err_q      <= 1'b0;
       blk_adv_q     <= 1'b0;
       chain_next_q  <= 1'b0;
       err_st_q      <= '0;
       err_ea_q      <= '0;
+      ch_dw_q       <= '0;
+      nx_len_q      <= '0;
+      nx_last_q     <= 1'b0;
+      nx_st_q       <= '0;
+      nx_ea_q       <= '0;
       x_addr_q      <= '0;
       x_len_q       <= '0;
       p_chunk_q     <= '0;
@@ -1795,10 +1899,18 @@ module peerbar_dma_engine
       f_valid_q     <= f_valid_d;
       dcount_q      <= dcount_d;
       err_pend_q    <= err_pend_d;
+      ch_armed_q    <= ch_armed_d;
+      nx_pending_q  <= nx_pending_d;
+      nx_err_q      <= nx_err_d;
       blk_adv_q     <= blk_adv_d;
       chain_next_q  <= chain_next_d;
       err_st_q      <= err_st_d;
       err_ea_q      <= err_ea_d;
+      ch_dw_q       <= ch_dw_d;
+      nx_len_q      <= nx_len_d;
+      nx_last_q     <= nx_last_d;
+      nx_st_q       <= nx_st_d;
+      nx_ea_q       <= nx_ea_d;
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
       p_chunk_q     <= p_chunk_d;

@@ -1397,3 +1397,68 @@ fn inline_crc_under_other_host_settings() {
         assert!(sim.failure().is_none(), "{:?}", sim.failure());
     }
 }
+
+/// The engine fetches the next SGL segment before the walker reaches the descriptor that points
+/// to it. A read of that segment that fails is held until the walker gets there, so the job
+/// still completes with the status of the list's first fault in list order: a Bit Bucket on a
+/// PUSH (11h) before the pointer to a segment nobody mapped wins over the segment's UR, which
+/// becomes the job's status only when nothing in front of the pointer fails. The 29 Data Blocks
+/// in front keep the walker busy for far longer than the early read takes to fail.
+#[test]
+fn a_segment_fetched_ahead_fails_the_job_only_where_the_walker_gets_to_it() {
+    use peerbar::dma::wire::{SglDescriptor, SqEntry};
+    use peerbar::dma::Opcode;
+    use peerbar::hostmem::Held;
+    const BLOCKS: usize = 29;
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let list = Arc::new(dma.memory().alloc(4096).unwrap());
+    let data = Arc::new(dma.memory().alloc(4096).unwrap());
+    let peer = Arc::new(
+        dma.peer_memory()
+            .alloc((BLOCKS * 4096 + 1024) as u64, 1)
+            .unwrap(),
+    );
+    let unmapped = peerbar::BusAddr::new(0x30_0000_0000);
+    for (bit_bucket, expected) in [
+        (true, StatusCode::SglDescriptorTypeInvalid),
+        (false, StatusCode::UnsupportedRequest),
+    ] {
+        let mut descs = vec![SglDescriptor::data_block(data.bus_addr(), 4096); BLOCKS];
+        descs.push(if bit_bucket {
+            SglDescriptor::bit_bucket(512)
+        } else {
+            SglDescriptor::data_block(data.bus_addr(), 512)
+        });
+        descs.push(SglDescriptor::segment(unmapped, 256));
+        let bytes: Vec<u8> = descs.iter().flat_map(|d| d.to_bytes()).collect();
+        list.write(0, &bytes).unwrap();
+        let dptr = SglDescriptor::segment(list.bus_addr(), bytes.len() as u32);
+        let entry = SqEntry::new(Opcode::Push, 0, 0, peer.offset(), peer.len() as u32, dptr);
+        let c = q
+            .submit(Job::Raw {
+                entry,
+                held: vec![
+                    Held::Buffer(Arc::clone(&list)),
+                    Held::Buffer(Arc::clone(&data)),
+                    Held::Peer(Arc::clone(&peer)),
+                ],
+            })
+            .unwrap()
+            .wait(WAIT)
+            .map_err(|e| why(&sim, e))
+            .unwrap();
+        assert_eq!(c.status, expected, "bit bucket in front: {bit_bucket}");
+        // The early read went out (and was refused by the IOMMU) in both runs.
+        let faults = sim.take_faults();
+        assert!(
+            !faults.is_empty()
+                && faults.iter().all(|f| f.address >= unmapped.get()
+                    && f.address < unmapped.get() + 256
+                    && f.direction == peerbar_sim::DmaDirection::Read),
+            "the next segment was not fetched ahead: {faults:?}"
+        );
+        let nop = run(&sim, &q, Job::Nop);
+        assert_eq!(nop.status, StatusCode::Success);
+    }
+}
