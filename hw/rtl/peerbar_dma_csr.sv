@@ -113,6 +113,22 @@ module peerbar_dma_csr
     end
   end
 
+  // The engine's events are registered before they reach the counters and the log: they are
+  // worked out deep in the engine (retire, the RC side), and the counters' adders come after.
+  // Software cannot tell: every event comes with (or before) a write of the engine that the
+  // host sees later still (a CQ entry, an MSI-X message). An error log entry of the cycle in
+  // which DMA_CONTROL.RESET is written is dropped, as it was when the reset cleared the log in
+  // that same cycle.
+  dma_events_t ev_q;
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      ev_q <= '0;
+    end else begin
+      ev_q           <= ev_i;
+      ev_q.log_valid <= ev_i.log_valid && !reset_pulse;
+    end
+  end
+
   // Engine status, accounting and the error log
   always_comb begin
     hw2reg = '0;
@@ -120,18 +136,18 @@ module peerbar_dma_csr
     hw2reg.dma_status.tags_in_flight.d = tags_in_flight_i;
     hw2reg.msix_pba.d                  = MSIX_PBA_PENDING_WIDTH'(pba_q);
 
-    hw2reg.dma_bytes_in             = '{d: reg2hw.dma_bytes_in.q + 64'(ev_i.bytes_in), de: 1'b1};
-    hw2reg.dma_bytes_out            = '{d: reg2hw.dma_bytes_out.q + 64'(ev_i.bytes_out), de: 1'b1};
-    hw2reg.dma_jobs                 = '{d: sat_add(reg2hw.dma_jobs.q, 32'(ev_i.job_done)), de: 1'b1};
+    hw2reg.dma_bytes_in             = '{d: reg2hw.dma_bytes_in.q + 64'(ev_q.bytes_in), de: 1'b1};
+    hw2reg.dma_bytes_out            = '{d: reg2hw.dma_bytes_out.q + 64'(ev_q.bytes_out), de: 1'b1};
+    hw2reg.dma_jobs                 = '{d: sat_add(reg2hw.dma_jobs.q, 32'(ev_q.job_done)), de: 1'b1};
     hw2reg.dma_job_errors           =
-        '{d: sat_add(reg2hw.dma_job_errors.q, 32'(ev_i.job_done && ev_i.job_status != '0)),
+        '{d: sat_add(reg2hw.dma_job_errors.q, 32'(ev_q.job_done && ev_q.job_status != '0)),
           de: 1'b1};
-    hw2reg.dma_err_sgl              = '{d: sat_add(reg2hw.dma_err_sgl.q, 32'(ev_i.err_sgl)), de: 1'b1};
+    hw2reg.dma_err_sgl              = '{d: sat_add(reg2hw.dma_err_sgl.q, 32'(ev_q.err_sgl)), de: 1'b1};
     hw2reg.dma_err_bar_range        =
-        '{d: sat_add(reg2hw.dma_err_bar_range.q, 32'(ev_i.err_bar_range)), de: 1'b1};
-    hw2reg.dma_err_link             = '{d: sat_add(reg2hw.dma_err_link.q, 32'(ev_i.err_link)), de: 1'b1};
+        '{d: sat_add(reg2hw.dma_err_bar_range.q, 32'(ev_q.err_bar_range)), de: 1'b1};
+    hw2reg.dma_err_link             = '{d: sat_add(reg2hw.dma_err_link.q, 32'(ev_q.err_link)), de: 1'b1};
     hw2reg.dma_err_bad_completion   =
-        '{d: sat_add(reg2hw.dma_err_bad_completion.q, 32'(ev_i.bad_completion)), de: 1'b1};
+        '{d: sat_add(reg2hw.dma_err_bad_completion.q, 32'(ev_q.bad_completion)), de: 1'b1};
 
     // The log keeps the first failed job until DMA_CONTROL.RESET.
     if (reset_pulse) begin
@@ -140,12 +156,12 @@ module peerbar_dma_csr
       hw2reg.dma_error_log.queue  = '{d: '0, de: 1'b1};
       hw2reg.dma_error_log.valid  = '{d: '0, de: 1'b1};
       hw2reg.dma_error_addr       = '{d: '0, de: 1'b1};
-    end else if (ev_i.log_valid && !reg2hw.dma_error_log.valid.q) begin
-      hw2reg.dma_error_log.cid    = '{d: ev_i.log_cid, de: 1'b1};
-      hw2reg.dma_error_log.status = '{d: ev_i.log_status, de: 1'b1};
-      hw2reg.dma_error_log.queue  = '{d: ev_i.log_queue, de: 1'b1};
+    end else if (ev_q.log_valid && !reg2hw.dma_error_log.valid.q) begin
+      hw2reg.dma_error_log.cid    = '{d: ev_q.log_cid, de: 1'b1};
+      hw2reg.dma_error_log.status = '{d: ev_q.log_status, de: 1'b1};
+      hw2reg.dma_error_log.queue  = '{d: ev_q.log_queue, de: 1'b1};
       hw2reg.dma_error_log.valid  = '{d: 1'b1, de: 1'b1};
-      hw2reg.dma_error_addr       = '{d: ev_i.log_addr, de: 1'b1};
+      hw2reg.dma_error_addr       = '{d: ev_q.log_addr, de: 1'b1};
     end
   end
 
