@@ -871,7 +871,7 @@ module peerbar_dma_engine
   logic          rt_has, rt_done;
   logic [QW-1:0] rq_id;
   logic [63:0]   cq_addr;
-  logic          cq_full;
+  logic          cq_full, cq_fresh;
   logic [15:0]   cq_tail_next;
   assign rh      = jr_q[JW-1:0];
   assign rt_has  = jr_q != jw_q;
@@ -966,11 +966,30 @@ module peerbar_dma_engine
   assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, ch_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
 
+  // Each queue's next CQ entry (its address, the tail after it, whether the CQ is full) is
+  // worked out a cycle ahead, in registers, so that retire only selects the oldest slot's
+  // queue. A queue's values are stale for the cycle after its tail changed (a CQ entry written,
+  // the queue enabled), and retire writes no CQ entry of that queue then (cq_fresh_q); CQ
+  // entries leave at most every other cycle anyway (the beat register). A head doorbell shows
+  // a cycle later, which only delays a write to a CQ that was full.
+  logic [NumQueues-1:0][63:0] cq_addr_q;
+  logic [NumQueues-1:0][15:0] cq_next_q;
+  logic [NumQueues-1:0]       cq_full_q, cq_fresh_q;
+  always_ff @(posedge clk_i) begin
+    for (int unsigned q = 0; q < NumQueues; q++) begin
+      logic [15:0] next;
+      next = (cq_tail_q[q] == queue_cfg_i[q].cq_size_m1) ? 16'd0 : cq_tail_q[q] + 16'd1;
+      cq_addr_q[q]  <= {queue_cfg_i[q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[q], 4'd0};
+      cq_next_q[q]  <= next;
+      cq_full_q[q]  <= next == queue_cfg_i[q].cq_head;
+      cq_fresh_q[q] <= !rst_i && cq_tail_d[q] == cq_tail_q[q];
+    end
+  end
   always_comb begin
-    cq_addr      = {queue_cfg_i[rq_id].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[rq_id], 4'd0};
-    cq_tail_next = (cq_tail_q[rq_id] == queue_cfg_i[rq_id].cq_size_m1) ? 16'd0
-                                                                     : cq_tail_q[rq_id] + 16'd1;
-    cq_full      = cq_tail_next == queue_cfg_i[rq_id].cq_head;
+    cq_addr      = cq_addr_q[rq_id];
+    cq_tail_next = cq_next_q[rq_id];
+    cq_full      = cq_full_q[rq_id];
+    cq_fresh     = cq_fresh_q[rq_id];
   end
 
   // Who loads the RQ beat register this cycle: retire (CQ entry, MSI-X message, a pending
@@ -978,7 +997,7 @@ module peerbar_dma_engine
   logic          rt_cq_go, rt_irq_go, rt_pend_go, rt_irq_want, rt_irq_now, sf_go;
   logic [4:0]    rt_vec;
   always_comb begin
-    rt_cq_go    = rt_has && !rt_irq_q && rt_done && !cq_full && reg_free &&
+    rt_cq_go    = rt_has && !rt_irq_q && rt_done && !cq_full && cq_fresh && reg_free &&
                   state_q != StRingFault;  // one error log entry per cycle
     rt_vec      = queue_cfg_i[rq_id].msix_vector;
     rt_irq_want = js_q[rh].irq && queue_cfg_i[rq_id].irq_enable && 32'(rt_vec) < NumQueues;
