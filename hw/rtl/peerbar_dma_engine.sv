@@ -4,7 +4,7 @@
 // Jobs overlap in three units:
 // - SQ fetch: SQ entries are read ahead into an 8-entry FIFO, up to 8 per MemRd (MRRS, 4 KiB,
 //   the ring's end and the tail permitting), queues taken round robin per read, two reads in
-//   flight at most. The
+//   flight at most; the queue choice and the read are prepared in two register stages. The
 //   FIFO is emptied and refetched from each queue's SQ head whenever a queue is enabled or
 //   disabled (DMA_CONTROL.RESET, a ring fault) so that no job is lost or run twice.
 // - The job unit (the main FSM) takes the FIFO's entries in order, decodes one and moves its
@@ -16,7 +16,8 @@
 // The job unit runs a job so:
 // - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
 //   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
-//   the segment are free; a descriptor is used once all its DWORDs have arrived) and issues
+//   the segment are free, going on into the next segment as soon as the pointer to it has
+//   arrived; a descriptor is used once all its DWORDs have arrived) and issues
 //   MemRd requests split at 4 KiB and MRRS, up to NumTags in flight; completions are written
 //   into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
 // - PUSH: walks the SGL the same way and sends MemWr split at 4 KiB and MPS; payload read from
