@@ -653,22 +653,30 @@ module peerbar_dma_engine
     logic [16:0] avail, after;
     logic [6:0]  to4k, by_mrrs;
     logic [SW:0] n, free;
-    ptr     = sf_ptr_q[pk_q];
-    tail    = queue_cfg_i[pk_q].sq_tail;
-    avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
-    sc_addr = {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
-    to4k    = 7'd64 - 7'(sc_addr[11:6]);
-    by_mrrs = 7'(mrrs >> 6);
-    free    = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
-    n       = (SW + 1)'(SqSlots) - (SW + 1)'(sf_wr_q[SW-1:0]);
-    if (17'(n) > avail) n = (SW + 1)'(avail);
-    if (7'(n) > to4k) n = (SW + 1)'(to4k);
-    if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
-    if (n > free) n = free;
-    sc_n    = n;
-    after   = 17'(ptr) + 17'(n);
-    sc_next = (after == 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1) ? 16'd0 : 16'(after);
-    sc_ok   = pk_valid_q && n != '0 && (free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+    // (worked out only for a picked queue: the registers load only then)
+    sc_addr = '0;
+    sc_n    = '0;
+    sc_next = '0;
+    sc_ok   = 1'b0;
+    {ptr, tail, avail, after, to4k, by_mrrs, n, free} = '0;
+    if (pk_valid_q) begin
+      ptr     = sf_ptr_q[pk_q];
+      tail    = queue_cfg_i[pk_q].sq_tail;
+      avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
+      sc_addr = {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
+      to4k    = 7'd64 - 7'(sc_addr[11:6]);
+      by_mrrs = 7'(mrrs >> 6);
+      free    = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
+      n       = (SW + 1)'(SqSlots) - (SW + 1)'(sf_wr_q[SW-1:0]);
+      if (17'(n) > avail) n = (SW + 1)'(avail);
+      if (7'(n) > to4k) n = (SW + 1)'(to4k);
+      if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
+      if (n > free) n = free;
+      sc_n    = n;
+      after   = 17'(ptr) + 17'(n);
+      sc_next = (after == 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1) ? 16'd0 : 16'(after);
+      sc_ok   = pk_valid_q && n != '0 && (free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+    end
   end
 
   // Stage 3: the prepared read goes out when the engine may read (sf_go, below).
@@ -776,10 +784,13 @@ module peerbar_dma_engine
   logic      ch_ok, look_go;
   always_comb begin
     ch_desc = sgl_desc_t'(ch_q);
-    ch_ok   = ch_desc.identifier[3:0] == 4'd0 &&
+    ch_ok   = 1'b0;
+    if (ch_armed_q && (&ch_got_q)) begin
+      ch_ok = ch_desc.identifier[3:0] == 4'd0 &&
               (ch_desc.identifier[7:4] == 4'h2 || ch_desc.identifier[7:4] == 4'h3) &&
               ch_desc.length != '0 && ch_desc.length[3:0] == '0 && ch_desc.address[2:0] == '0 &&
               ({1'b0, ch_desc.address} + 65'(ch_desc.length)) < {1'b1, 64'd0};
+    end
     look_go = ch_armed_q && (&ch_got_q) && ch_ok && in_list_q && seg_rem_q == '0 &&
               !nx_pending_q && !owner_busy[LookOwner] &&
               state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats};
@@ -849,12 +860,17 @@ module peerbar_dma_engine
                    d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
                    !f_need;
 
-  // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1).
+  // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1). Only StDecode looks at
+  // it (and what it starts: the order check, the inline CRC's start); the simulation skips the
+  // gather in other states.
   sq_entry_t sqe;
   always_comb begin
     logic [15:0][31:0] dws;
-    for (int unsigned k = 0; k < 16; k++) begin
-      dws[k] = fbuf[RingDw + 16 * 32'(sx_q) + k];
+    dws = '0;
+    if (state_q == StDecode) begin
+      for (int unsigned k = 0; k < 16; k++) begin
+        dws[k] = fbuf[RingDw + 16 * 32'(sx_q) + k];
+      end
     end
     sqe = sq_entry_t'(dws);
   end
@@ -893,7 +909,7 @@ module peerbar_dma_engine
     for (int unsigned j = 0; j < NumJobs; j++) begin
       logic in_ring;
       in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
-      if (in_ring && js_q[j].pull && !js_q[j].fin) begin
+      if (state_q == StDecode && in_ring && js_q[j].pull && !js_q[j].fin) begin
         pull_pending = 1'b1;
         if (sqe_lo < js_q[j].hi && js_q[j].lo < sqe_hi) begin
           overlap = 1'b1;
