@@ -187,13 +187,14 @@ module peerbar_completer
   assign in_off2     = in_desc.address[DwW-1:0];
   assign in_dw_count = in_desc.dword_count;
 
-  // Descriptor fields the completer does not use (the rest of the input register's copy is
-  // taken from the arriving beat: a_desc).
+  // Descriptor fields the completer does not use: of the arriving beat's, those the decode does
+  // not need (the fields the job copies are taken from the registered beat when the job is
+  // taken); of the registered beat's, the rest.
   logic unused_desc;
-  assign unused_desc = ^{a_desc.rsvd_127_127, a_desc.bar_aperture, a_desc.target_function,
-                         a_desc.rsvd_79_79, in_desc.rsvd_127_127, in_desc.attr, in_desc.tc,
-                         in_desc.bar_aperture, in_desc.target_function, in_desc.tag,
-                         in_desc.requester_id, in_desc.rsvd_79_79, in_desc.addr_type};
+  assign unused_desc = ^{a_desc.rsvd_127_127, a_desc.attr, a_desc.tc, a_desc.bar_aperture,
+                         a_desc.target_function, a_desc.tag, a_desc.requester_id,
+                         a_desc.rsvd_79_79, a_desc.addr_type, in_desc.rsvd_127_127,
+                         in_desc.bar_aperture, in_desc.target_function, in_desc.rsvd_79_79};
 
   // After a non-posted request's last beat: a BAR0 read fetches its registers first.
   function automatic state_e answer_state(logic bar0, logic ur);
@@ -212,7 +213,15 @@ module peerbar_completer
       unique case (state_q)
         StIdle: begin
           if (take) begin
-            job_q <= in_job_q;
+            job_q          <= in_job_q;
+            job_q.dw_count <= in_dw_count;
+            job_q.dw_addr[13:0] <= in_off0;  // either BAR's (the rest: in_job_q)
+            job_q.at       <= in_desc.addr_type;
+            job_q.req_id   <= in_desc.requester_id;
+            job_q.tag      <= in_desc.tag;
+            job_q.tc       <= in_desc.tc;
+            job_q.attr     <= in_desc.attr;
+            job_q.ur_dws   <= {in_data_q[127:0], 24'd0, in_be_q};
             if (in_posted_q) begin
               respond_q <= 1'b0;
               if (!in_last_q) begin
@@ -282,7 +291,7 @@ module peerbar_completer
   assign job_o            = job_q;
   // The BAR0 read address, in the cycle the state machine moves to StRegRead: from StIdle (the
   // request's only beat is taken) or from StSink (its last beat is).
-  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_job_q.dw_addr[13:0] : job_q.dw_addr[13:0];
+  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_off0 : job_q.dw_addr[13:0];
 
   ///////////////////
   // BAR2 write    //
@@ -394,10 +403,30 @@ module peerbar_completer
     end
   end
 
-  // The input register: the beat and its decode, loaded with a beat only (no reset needed,
-  // qualified by in_valid_q).
+  // The input register: the beat, loaded with a beat only, and its decode, loaded with the first
+  // beat of a request only: the dispatch stage uses the decode in StIdle, whose beat is always
+  // a request's first (the state machine returns to StIdle after taking a request's last beat,
+  // and is there after reset), so the later beats of a write need not be decoded. No reset
+  // needed: qualified by in_valid_q and the state.
+  logic cq_first_q;                            // the next CQ beat starts a request
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      cq_first_q <= 1'b1;
+    end else if (cq_tvalid_i && cq_tready_o) begin
+      cq_first_q <= cq_tlast_i;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
     if (cq_tvalid_i && cq_tready_o) begin
+      in_data_q <= cq_tdata_i;
+      in_last_q <= cq_tlast_i;
+      in_be_q   <= cq_be_i;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (cq_tvalid_i && cq_tready_o && cq_first_q) begin
       logic [10:0]    a_dw_count;
       req_type_e      a_type;
       logic [2:0]     a_bar_id;
@@ -477,17 +506,12 @@ module peerbar_completer
       a_job.locked     = a_type == ReqMemRdLk;  // always refused: CplLk with UR
       a_job.bar0       = a_bar_id == 3'd0;
       a_job.dw_addr    = (a_bar_id == 3'd0) ? 30'(a_off0) : 30'(a_off2);
-      a_job.dw_count   = a_dw_count;
       a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
       a_job.last_gap   = last_hi_gap;
       a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0
                                                         : {a_desc.address[4:0], first_lo_gap};
-      a_job.at         = a_desc.addr_type;
-      a_job.req_id     = a_desc.requester_id;
-      a_job.tag        = a_desc.tag;
-      a_job.tc         = a_desc.tc;
-      a_job.attr       = a_desc.attr;
-      a_job.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
+      // (The fields copied from the descriptor, and ur_dws, the descriptor and byte enables
+      // themselves, are filled in from in_data_q and in_be_q when the job is taken.)
 
       // The banks of the first beat and of a later last beat (above lanes_to_banks).
       tail_n = a_dw_count[2:0] - 3'd5;
@@ -497,9 +521,6 @@ module peerbar_completer
         tail_on[i] = 3'(i) <= tail_n;
       end
 
-      in_data_q       <= cq_tdata_i;
-      in_last_q       <= cq_tlast_i;
-      in_be_q         <= cq_be_i;
       in_cause_q      <= cause;
       in_posted_q     <= is_posted;
       in_bar2_wr_q    <= !refused && is_mem_wr && a_bar_id == 3'd2;
