@@ -54,12 +54,13 @@ module peerbar_axis_stable_check #(
     if (stalled_q) begin
       changed_q <= payload_i != payload_q;
     end
-    if (Fatal && judge_q && !rst_i && dropped_q) begin
-      $fatal(1, "%s: TVALID dropped before the handshake (AXI4-Stream 2.2.1)", Name);
-    end
-    if (Fatal && judge_q && !rst_i && !dropped_q && changed_q) begin
-      $fatal(1, "%s: data or sideband changed while TVALID waited for TREADY (AXI4-Stream 2.2.1)",
-             Name);
+    if (Fatal && judge_q && !rst_i) begin
+      if (dropped_q) begin
+        $fatal(1, "%s: TVALID dropped before the handshake (AXI4-Stream 2.2.1)", Name);
+      end else if (changed_q) begin
+        $fatal(1, "%s: data or sideband changed while TVALID waited for TREADY (AXI4-Stream 2.2.1)",
+               Name);
+      end
     end
   end
 
