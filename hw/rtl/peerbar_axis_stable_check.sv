@@ -36,23 +36,31 @@ module peerbar_axis_stable_check #(
 
 `ifndef SYNTHESIS
   logic         stalled_q;      // cycle t was a stall
-  logic [W-1:0] payload_q;      // cycle t's payload
+  logic [W-1:0] payload_q;      // cycle t's payload (loaded in a stall)
   logic         judge_q;        // cycle t+1 follows a stall and was not in reset
   logic         dropped_q;      // cycle t+1 had TVALID low
-  logic         changed_q;      // cycle t+1's payload differs from cycle t's
+  logic         changed_q;      // cycle t+1's payload differs from cycle t's (after a stall)
 
+  // The payload is kept, and compared, only around a stall: changed_q matters only in a cycle
+  // that follows one (judge_q), so a simulation copies no payload while the interface flows or
+  // idles.
   always_ff @(posedge clk_i) begin
     judge_q   <= stalled_q && !rst_i;
     dropped_q <= !valid_i;
-    changed_q <= payload_i != payload_q;
     stalled_q <= valid_i && !ready_i && !rst_i;
-    payload_q <= payload_i;
-    if (Fatal && judge_q && !rst_i && dropped_q) begin
-      $fatal(1, "%s: TVALID dropped before the handshake (AXI4-Stream 2.2.1)", Name);
+    if (valid_i && !ready_i) begin
+      payload_q <= payload_i;
     end
-    if (Fatal && judge_q && !rst_i && !dropped_q && changed_q) begin
-      $fatal(1, "%s: data or sideband changed while TVALID waited for TREADY (AXI4-Stream 2.2.1)",
-             Name);
+    if (stalled_q) begin
+      changed_q <= payload_i != payload_q;
+    end
+    if (Fatal && judge_q && !rst_i) begin
+      if (dropped_q) begin
+        $fatal(1, "%s: TVALID dropped before the handshake (AXI4-Stream 2.2.1)", Name);
+      end else if (changed_q) begin
+        $fatal(1, "%s: data or sideband changed while TVALID waited for TREADY (AXI4-Stream 2.2.1)",
+               Name);
+      end
     end
   end
 

@@ -68,26 +68,26 @@ module peerbar_cc_gen
   // Issue stage   //
   ///////////////////
 
-  logic        run_q, run_d;                  // job_q has beats to issue
+  logic        run_q;                         // job_q has beats to issue
   cc_job_t     job_q;                         // the job being issued
-  logic [10:0] mps_dw_q, mps_dw_d;            // MPS in DWORDs, sampled at the start of the job
-  logic [29:0] cpl_addr_q, cpl_addr_d;        // DWORD address of the next completion
-  logic [10:0] rem_q, rem_d;                  // DWORDs from cpl_addr_q to the end of the request
-  logic [10:0] cpl_dw_q, cpl_dw_d;            // DWORDs of the next completion
-  logic        last_cpl_q, last_cpl_d;        // the next completion is the job's last
-  logic [10:0] cpl_left_q, cpl_left_d;        // DWORDs of the current completion not yet issued
-  logic [29:0] base_q, base_d;                // DWORD address of lane 0 of the next beat
-  logic        first_beat_q, first_beat_d;    // next beat starts a completion
-  logic        first_cpl_q, first_cpl_d;      // that completion is the job's first
+  logic [10:0] mps_dw_q;                      // MPS in DWORDs, sampled at the start of the job
+  logic [29:0] cpl_addr_q;                    // DWORD address of the next completion
+  logic [10:0] rem_q;                         // DWORDs from cpl_addr_q to the end of the request
+  logic [10:0] cpl_dw_q;                      // DWORDs of the next completion
+  logic        last_cpl_q;                    // the next completion is the job's last
+  logic [10:0] cpl_left_q;                    // DWORDs of the current completion not yet issued
+  logic [29:0] base_q;                        // DWORD address of lane 0 of the next beat
+  logic        first_beat_q;                  // next beat starts a completion
+  logic        first_cpl_q;                   // that completion is the job's first
 
   // Pipeline stage B (memory output) and the output register
-  logic         b_valid_q, b_valid_d;
+  logic         b_valid_q;
   logic [255:0] b_fixed_q;                    // the lanes not from memory, zero where not kept
   logic [7:0]   b_mem_q;                      // lanes from memory (kept ones only)
   logic [2:0]   b_base_q;                     // DWORD address of lane 0, modulo 8
   logic [7:0]   b_keep_q;
   logic         b_last_q;
-  logic         out_valid_q, out_valid_d;
+  logic         out_valid_q;
 
   logic        out_ready, b_advance, can_issue, issue, take_job;
   assign out_ready = !out_valid_q || cc_tready_i;
@@ -95,47 +95,16 @@ module peerbar_cc_gen
   assign can_issue = !b_valid_q || out_ready;
   assign issue     = run_q && can_issue;
 
-  // The size of the job's first completion: from the start to the first MPS-aligned boundary, or
-  // to the end. Every later completion starts on a boundary: MPS DWORDs, or the rest.
-  logic [10:0] start_mps_dw, start_space, start_cpl_dw, rem_after, next_cpl_dw;
-  always_comb begin
-    start_mps_dw = 11'd32 << max_payload_i;
-    start_space  = start_mps_dw - (job_i.dw_addr[10:0] & (start_mps_dw - 11'd1));
-    start_cpl_dw = (job_i.dw_count < start_space) ? job_i.dw_count : start_space;
-    rem_after    = rem_q - cpl_dw_q;
-    next_cpl_dw  = (rem_after < mps_dw_q) ? rem_after : mps_dw_q;
-  end
-
-  // The beat the issue stage would issue now
+  // The beat the issue stage would issue now: where it starts and how much of it is kept (the
+  // state machine and the memory read need these in this cycle; the rest of the beat is worked
+  // out as it is issued, below).
   logic [3:0]   lanes;                        // payload DWORDs in this beat
   logic [29:0]  beat_base;
   logic [7:0]   beat_keep;
   logic         beat_last, beat_final;
-  logic [12:0]  byte_count;
-  logic [6:0]   lower_addr;
-  logic [95:0]  desc;
-  logic [255:0] beat_fixed;
-  logic [7:0]   beat_mem;
 
   always_comb begin
-    byte_count = first_cpl_q ? job_q.byte_count : {rem_q, 2'b00} - 13'(job_q.last_gap);
-    lower_addr = first_cpl_q ? job_q.lower_addr : {cpl_addr_q[4:0], 2'b00};
-
-    desc          = '0;
-    desc[6:0]     = lower_addr;
-    desc[9:8]     = job_q.at;
-    desc[28:16]   = byte_count;
-    desc[42:32]   = cpl_dw_q;
-    desc[45:43]   = CplSc;
-    desc[63:48]   = job_q.req_id;
-    desc[71:64]   = job_q.tag;
-    desc[91:89]   = job_q.tc;
-    desc[94:92]   = job_q.attr;
-
     if (job_q.ur) begin
-      desc[42:32] = '0;
-      desc[45:43] = CplUr;
-      desc[29]    = job_q.locked;
       beat_base   = '0;
       lanes       = 4'd5;
       beat_keep   = 8'hFF;
@@ -154,31 +123,6 @@ module peerbar_cc_gen
       beat_last   = cpl_left_q <= 11'd8;
       beat_final  = beat_last && rem_q == '0;
     end
-
-    // The lanes that do not come from memory: the descriptor in lanes 0-2 of a completion's
-    // first beat; a UR's DW3-7 (tuser BEs, CQ descriptor); a BAR0 read's registers from lane 3
-    // on (its first completion starts with the register at dw_addr; a second one, when the two
-    // DWORDs straddle an MPS boundary, with the one after it).
-    beat_fixed          = '0;
-    beat_fixed[95:0]    = desc;
-    if (job_q.ur) begin
-      beat_fixed[255:96] = job_q.ur_dws;
-    end else if (first_cpl_q) begin
-      beat_fixed[159:96] = job_q.reg_data;
-    end else begin
-      beat_fixed[127:96] = job_q.reg_data[1];
-    end
-    if (job_q.ur || job_q.bar0) begin
-      beat_mem = '0;
-    end else begin
-      beat_mem = first_beat_q ? 8'hF8 : 8'hFF;
-    end
-    for (int unsigned i = 0; i < 8; i++) begin
-      if (!beat_keep[i]) begin
-        beat_fixed[32*i +: 32] = '0;
-        beat_mem[i]            = 1'b0;
-      end
-    end
   end
 
   // The next job is taken when none is being issued or in the cycle the current one's last beat
@@ -187,43 +131,53 @@ module peerbar_cc_gen
   assign job_ready_o = take_job;
   assign busy_o      = run_q || b_valid_q;
 
-  always_comb begin
-    run_d        = run_q;
-    mps_dw_d     = mps_dw_q;
-    cpl_addr_d   = cpl_addr_q;
-    rem_d        = rem_q;
-    cpl_dw_d     = cpl_dw_q;
-    last_cpl_d   = last_cpl_q;
-    cpl_left_d   = cpl_left_q;
-    base_d       = base_q;
-    first_beat_d = first_beat_q;
-    first_cpl_d  = first_cpl_q;
-
-    if (take_job) begin
-      // A new job starts (the current one, if any, has just issued its last beat).
-      run_d        = 1'b1;
-      mps_dw_d     = start_mps_dw;
-      cpl_addr_d   = job_i.dw_addr;
-      rem_d        = job_i.dw_count;
-      cpl_dw_d     = start_cpl_dw;
-      last_cpl_d   = job_i.dw_count <= start_space;
-      first_beat_d = 1'b1;
-      first_cpl_d  = 1'b1;
+  // The issue stage's registers change only when a job is taken or a beat issued; everything is
+  // worked out under those conditions (the same clock enables), so that a simulation evaluates
+  // nothing of it while CC is idle.
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      run_q        <= 1'b0;
+      mps_dw_q     <= '0;
+      cpl_addr_q   <= '0;
+      rem_q        <= '0;
+      cpl_dw_q     <= '0;
+      last_cpl_q   <= 1'b0;
+      cpl_left_q   <= '0;
+      base_q       <= '0;
+      first_beat_q <= 1'b0;
+      first_cpl_q  <= 1'b0;
+    end else if (take_job) begin
+      // A new job starts (the current one, if any, has just issued its last beat). Its first
+      // completion runs from the start to the first MPS-aligned boundary, or to the end.
+      logic [10:0] start_mps_dw, start_space;
+      start_mps_dw = 11'd32 << max_payload_i;
+      start_space  = start_mps_dw - (job_i.dw_addr[10:0] & (start_mps_dw - 11'd1));
+      run_q        <= 1'b1;
+      mps_dw_q     <= start_mps_dw;
+      cpl_addr_q   <= job_i.dw_addr;
+      rem_q        <= job_i.dw_count;
+      cpl_dw_q     <= (job_i.dw_count < start_space) ? job_i.dw_count : start_space;
+      last_cpl_q   <= job_i.dw_count <= start_space;
+      first_beat_q <= 1'b1;
+      first_cpl_q  <= 1'b1;
     end else if (issue) begin
-      base_d       = beat_base + 30'd8;
-      first_beat_d = beat_last;
+      base_q       <= beat_base + 30'd8;
+      first_beat_q <= beat_last;
       if (first_beat_q) begin
-        rem_d       = rem_after;
-        cpl_addr_d  = cpl_addr_q + 30'(cpl_dw_q);
-        cpl_left_d  = cpl_dw_q - 11'(lanes);
-        first_cpl_d = 1'b0;
-        cpl_dw_d    = next_cpl_dw;
-        last_cpl_d  = rem_after <= mps_dw_q;
+        // Every later completion starts on a boundary: MPS DWORDs, or the rest.
+        logic [10:0] rem_after;
+        rem_after    = rem_q - cpl_dw_q;
+        rem_q       <= rem_after;
+        cpl_addr_q  <= cpl_addr_q + 30'(cpl_dw_q);
+        cpl_left_q  <= cpl_dw_q - 11'(lanes);
+        first_cpl_q <= 1'b0;
+        cpl_dw_q    <= (rem_after < mps_dw_q) ? rem_after : mps_dw_q;
+        last_cpl_q  <= rem_after <= mps_dw_q;
       end else begin
-        cpl_left_d  = cpl_left_q - 11'(lanes);
+        cpl_left_q  <= cpl_left_q - 11'(lanes);
       end
       if (beat_final) begin
-        run_d = 1'b0;
+        run_q <= 1'b0;
       end
     end
   end
@@ -250,46 +204,13 @@ module peerbar_cc_gen
   // Stage B and output stage  //
   ///////////////////////////////
 
-  assign b_valid_d   = issue ? 1'b1 : (b_advance ? 1'b0 : b_valid_q);
-  assign out_valid_d = out_ready ? b_valid_q : out_valid_q;
-
-  // Lanes of the beat in stage B: memory lane (base + i) mod 8, or what the issue stage fixed.
-  logic [7:0][31:0] lane_data;
-  always_comb begin
-    for (int unsigned i = 0; i < 8; i++) begin
-      logic [2:0] bank;
-      bank         = b_base_q + 3'(i);
-      lane_data[i] = b_mem_q[i] ? mem_rd_data_i[bank] : b_fixed_q[32*i +: 32];
-    end
-  end
-
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      run_q        <= 1'b0;
-      mps_dw_q     <= '0;
-      cpl_addr_q   <= '0;
-      rem_q        <= '0;
-      cpl_dw_q     <= '0;
-      last_cpl_q   <= 1'b0;
-      cpl_left_q   <= '0;
-      base_q       <= '0;
-      first_beat_q <= 1'b0;
-      first_cpl_q  <= 1'b0;
-      b_valid_q    <= 1'b0;
-      out_valid_q  <= 1'b0;
+      b_valid_q   <= 1'b0;
+      out_valid_q <= 1'b0;
     end else begin
-      run_q        <= run_d;
-      mps_dw_q     <= mps_dw_d;
-      cpl_addr_q   <= cpl_addr_d;
-      rem_q        <= rem_d;
-      cpl_dw_q     <= cpl_dw_d;
-      last_cpl_q   <= last_cpl_d;
-      cpl_left_q   <= cpl_left_d;
-      base_q       <= base_d;
-      first_beat_q <= first_beat_d;
-      first_cpl_q  <= first_cpl_d;
-      b_valid_q    <= b_valid_d;
-      out_valid_q  <= out_valid_d;
+      b_valid_q   <= issue ? 1'b1 : (b_advance ? 1'b0 : b_valid_q);
+      out_valid_q <= out_ready ? b_valid_q : out_valid_q;
     end
   end
 
@@ -298,15 +219,77 @@ module peerbar_cc_gen
     if (take_job) begin
       job_q <= job_i;
     end
+  end
+
+  // The beat as it is issued: its descriptor and the lanes that do not come from memory.
+  always_ff @(posedge clk_i) begin
     if (issue) begin
+      logic [12:0]  byte_count;
+      logic [6:0]   lower_addr;
+      logic [95:0]  desc;
+      logic [255:0] beat_fixed;
+      logic [7:0]   beat_mem;
+      byte_count = first_cpl_q ? job_q.byte_count : {rem_q, 2'b00} - 13'(job_q.last_gap);
+      lower_addr = first_cpl_q ? job_q.lower_addr : {cpl_addr_q[4:0], 2'b00};
+
+      desc          = '0;
+      desc[6:0]     = lower_addr;
+      desc[9:8]     = job_q.at;
+      desc[28:16]   = byte_count;
+      desc[42:32]   = cpl_dw_q;
+      desc[45:43]   = CplSc;
+      desc[63:48]   = job_q.req_id;
+      desc[71:64]   = job_q.tag;
+      desc[91:89]   = job_q.tc;
+      desc[94:92]   = job_q.attr;
+      if (job_q.ur) begin
+        desc[42:32] = '0;
+        desc[45:43] = CplUr;
+        desc[29]    = job_q.locked;
+      end
+
+      // The lanes that do not come from memory: the descriptor in lanes 0-2 of a completion's
+      // first beat; a UR's DW3-7 (tuser BEs, CQ descriptor); a BAR0 read's registers from lane 3
+      // on (its first completion starts with the register at dw_addr; a second one, when the
+      // two DWORDs straddle an MPS boundary, with the one after it).
+      beat_fixed          = '0;
+      beat_fixed[95:0]    = desc;
+      if (job_q.ur) begin
+        beat_fixed[255:96] = job_q.ur_dws;
+      end else if (first_cpl_q) begin
+        beat_fixed[159:96] = job_q.reg_data;
+      end else begin
+        beat_fixed[127:96] = job_q.reg_data[1];
+      end
+      if (job_q.ur || job_q.bar0) begin
+        beat_mem = '0;
+      end else begin
+        beat_mem = first_beat_q ? 8'hF8 : 8'hFF;
+      end
+      for (int unsigned i = 0; i < 8; i++) begin
+        if (!beat_keep[i]) begin
+          beat_fixed[32*i +: 32] = '0;
+          beat_mem[i]            = 1'b0;
+        end
+      end
+
       b_fixed_q <= beat_fixed;
       b_mem_q   <= beat_mem;
       b_base_q  <= beat_base[2:0];
       b_keep_q  <= beat_keep;
       b_last_q  <= beat_last;
     end
-    if (out_ready) begin
-      cc_tdata_o <= lane_data;
+  end
+
+  // The output register loads with a beat only: lane i is memory lane (base + i) mod 8, or what
+  // the issue stage fixed. (Without a beat, out_valid_q falls and CC ignores the rest.)
+  always_ff @(posedge clk_i) begin
+    if (b_advance) begin
+      for (int unsigned i = 0; i < 8; i++) begin
+        logic [2:0] bank;
+        bank                   = b_base_q + 3'(i);
+        cc_tdata_o[32*i +: 32] <= b_mem_q[i] ? mem_rd_data_i[bank] : b_fixed_q[32*i +: 32];
+      end
       cc_tkeep_o <= b_keep_q;
       cc_tlast_o <= b_last_q;
     end

@@ -97,111 +97,14 @@ module peerbar_completer
 
   // Descriptor fields of the arriving beat (meaningful on the first beat of a request only;
   // layout: peerbar_wire_pkg::cq_desc_t, PG213 "Completer Request Descriptor Format").
+  // The decode below is worked out in the process that registers it, under the beat's
+  // handshake: the input register loads only with a beat (a clock enable), and a simulation
+  // decodes nothing while CQ is idle.
   cq_desc_t    a_desc;
-  logic [10:0] a_dw_count;
-  req_type_e   a_type;
-  logic [2:0]  a_bar_id;
   logic [3:0]  a_first_be, a_last_be;
-
-  always_comb begin
-    a_desc     = cq_desc_t'(cq_tdata_i[127:0]);
-    a_dw_count = a_desc.dword_count;
-    a_type     = req_type_e'(a_desc.req_type);
-    a_bar_id   = a_desc.bar_id;
-    a_first_be = cq_be_i[3:0];
-    a_last_be  = cq_be_i[7:4];
-  end
-
-  // Offsets within the BARs (DWORDs); nothing ever wraps around a BAR end.
-  logic [13:0]    a_off0;      // BAR0: 64 KiB
-  logic [DwW-1:0] a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
-  logic           past_end0, past_end2;
-  always_comb begin
-    a_off0    = a_desc.address[13:0];
-    a_off2    = a_desc.address[DwW-1:0];
-    past_end0 = (15'(a_off0) + 15'(a_dw_count)) > 15'h4000;
-    past_end2 = (33'(a_off2) + 33'(a_dw_count)) > (33'(1) << DwW);
-  end
-
-  // Classification
-  logic          is_mem_rd, is_mem_wr, is_mem_read_type, is_posted, refused;
-  error_cause_e  cause;
-  always_comb begin
-    is_mem_rd        = a_type == ReqMemRd;
-    is_mem_wr        = a_type == ReqMemWr;
-    // Memory reads (incl. locked) get a computed lower address / byte count in a UR.
-    is_mem_read_type = a_type == ReqMemRd || a_type == ReqMemRdLk;
-    // Posted: MemWr and messages. The reserved type F is dropped rather than answered: a
-    // completion nobody asked for would be worse than none.
-    is_posted        = is_mem_wr || a_type inside {ReqMsg, ReqMsgVendor, ReqMsgAts, ReqReserved};
-
-    if (!(is_mem_rd || is_mem_wr) || a_dw_count == '0) begin
-      cause = CauseUnsupported;
-    end else if (a_bar_id != 3'd0 && a_bar_id != 3'd2) begin
-      cause = CauseNoBar;
-    end else if (a_bar_id == 3'd0 && a_dw_count > 11'd2) begin
-      cause = CauseTooWide;
-    end else if (a_bar_id == 3'd0 ? past_end0 : past_end2) begin
-      cause = CausePastEnd;
-    end else begin
-      cause = CauseNone;
-    end
-    refused = cause != CauseNone;
-  end
-
-  // Byte-enable arithmetic (PCIe byte count rules)
-  logic [1:0]  first_lo_gap, first_hi_gap, last_hi_gap;
-  logic [12:0] byte_count;
-  always_comb begin
-    unique casez (a_first_be)
-      4'b???1: first_lo_gap = 2'd0;
-      4'b??10: first_lo_gap = 2'd1;
-      4'b?100: first_lo_gap = 2'd2;
-      4'b1000: first_lo_gap = 2'd3;
-      default: first_lo_gap = 2'd0;  // zero-length request
-    endcase
-    unique casez (a_first_be)
-      4'b1???: first_hi_gap = 2'd0;
-      4'b01??: first_hi_gap = 2'd1;
-      4'b001?: first_hi_gap = 2'd2;
-      4'b0001: first_hi_gap = 2'd3;
-      default: first_hi_gap = 2'd0;
-    endcase
-    unique casez (a_last_be)
-      4'b1???: last_hi_gap = 2'd0;
-      4'b01??: last_hi_gap = 2'd1;
-      4'b001?: last_hi_gap = 2'd2;
-      4'b0001: last_hi_gap = 2'd3;
-      default: last_hi_gap = 2'd0;
-    endcase
-    if (a_dw_count == 11'd1) begin
-      byte_count = (a_first_be == '0) ? 13'd1
-                 : 13'd4 - 13'(first_lo_gap) - 13'(first_hi_gap);
-    end else begin
-      byte_count = {a_dw_count, 2'b00} - 13'(first_lo_gap) - 13'(last_hi_gap);
-    end
-  end
-
-  // The job this request gets if it is answered (reg_data is filled in by a BAR0 read).
-  cc_job_t a_job;
-  always_comb begin
-    a_job            = '0;
-    a_job.ur         = refused;
-    a_job.locked     = a_type == ReqMemRdLk;  // always refused: CplLk with UR
-    a_job.bar0       = a_bar_id == 3'd0;
-    a_job.dw_addr    = (a_bar_id == 3'd0) ? 30'(a_off0) : 30'(a_off2);
-    a_job.dw_count   = a_dw_count;
-    a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
-    a_job.last_gap   = last_hi_gap;
-    a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0
-                                                      : {a_desc.address[4:0], first_lo_gap};
-    a_job.at         = a_desc.addr_type;
-    a_job.req_id     = a_desc.requester_id;
-    a_job.tag        = a_desc.tag;
-    a_job.tc         = a_desc.tc;
-    a_job.attr       = a_desc.attr;
-    a_job.ur_dws     = {cq_tdata_i[127:0], 24'd0, cq_be_i};
-  end
+  assign a_desc     = cq_desc_t'(cq_tdata_i[127:0]);
+  assign a_first_be = cq_be_i[3:0];
+  assign a_last_be  = cq_be_i[7:4];
 
   // Bank b of the BAR2 memory takes the lane whose DWORD address is b modulo 8: with base the
   // BAR2 address of lane 0 of a beat, lane (b - base) mod 8 (the same rotation for every beat of
@@ -222,22 +125,7 @@ module peerbar_completer
   // - the banks the last beat writes when it is a later beat, and the one with the last DWORD.
   //   A later beat's lanes all carry payload but the last beat's, which carries the rest:
   //   (count - 5) mod 8 + 1 DWORDs. These depend on the count's and the address' low 3 bits only.
-  logic [7:0] a_bank_on, a_bank_first, a_bank_last, a_tail_on, a_tail_last;
-  always_comb begin
-    logic [7:0] on, last, tail_on;
-    logic [2:0] tail_n;  // DWORDs in a later last beat, minus one
-    tail_n = a_dw_count[2:0] - 3'd5;
-    for (int unsigned i = 0; i < 8; i++) begin
-      on[i]      = i >= 4 && a_dw_count >= 11'(i - 3);
-      last[i]    = i > 4 && a_dw_count == 11'(i - 3);
-      tail_on[i] = 3'(i) <= tail_n;
-    end
-    a_bank_on    = lanes_to_banks(on, a_off2[2:0] - 3'd4);
-    a_bank_first = lanes_to_banks(8'h10, a_off2[2:0] - 3'd4);
-    a_bank_last  = lanes_to_banks(last, a_off2[2:0] - 3'd4);
-    a_tail_on    = lanes_to_banks(tail_on, a_off2[2:0] - 3'd4);
-    a_tail_last  = lanes_to_banks(8'(1) << tail_n, a_off2[2:0] - 3'd4);
-  end
+  // (in_bank_*_q, in_tail_*_q below.)
 
   // The registered beat
   logic         in_valid_q;
@@ -266,19 +154,19 @@ module peerbar_completer
     StRespond   // job_q waits for peerbar_cc_gen to take it
   } state_e;
 
-  state_e         state_q, state_d;
-  logic           respond_q, respond_d;    // StSink: answer job_q once the payload is consumed
-  cc_job_t        job_q, job_d;
-  logic [DwW-1:0] wr_base_q, wr_base_d;    // BAR2 DWORD address of lane 0 of the next beat
-  logic [10:0]    wr_left_q, wr_left_d;    // payload DWORDs of the BAR2 write still to come
-  logic [3:0]     wr_last_be_q, wr_last_be_d;
+  state_e         state_q;
+  logic           respond_q;               // StSink: answer job_q once the payload is consumed
+  cc_job_t        job_q;
+  logic [DwW-1:0] wr_base_q;               // BAR2 DWORD address of lane 0 of the next beat
+  logic [10:0]    wr_left_q;               // payload DWORDs of the BAR2 write still to come
+  logic [3:0]     wr_last_be_q;
   // Whether the next beat carries payload and whether it is the request's last (worked out by
-  // comparing the count or wr_left_q with constants, not from wr_left_d), and the banks a later
-  // last beat writes (from the input stage), so that the byte enables of a beat come from
-  // registers in few LUT levels. (A beat past the count, which the PCIe core does not deliver,
-  // writes nothing.)
-  logic           wr_more_q, wr_more_d, wr_tail_q, wr_tail_d;
-  logic [7:0]     wr_tail_on_q, wr_tail_on_d, wr_tail_last_q, wr_tail_last_d;
+  // comparing the count or wr_left_q with constants, not from the next wr_left_q), and the banks
+  // a later last beat writes (from the input stage), so that the byte enables of a beat come
+  // from registers in few LUT levels. (A beat past the count, which the PCIe core does not
+  // deliver, writes nothing.)
+  logic           wr_more_q, wr_tail_q;
+  logic [7:0]     wr_tail_on_q, wr_tail_last_q;
 
   // The state machine takes the registered beat in the states that consume CQ beats (a write's
   // first beat only once no read is pending: above); the input register accepts a new beat
@@ -299,99 +187,111 @@ module peerbar_completer
   assign in_off2     = in_desc.address[DwW-1:0];
   assign in_dw_count = in_desc.dword_count;
 
-  // Descriptor fields the completer does not use (the rest of the input register's copy is
-  // taken from the arriving beat: a_desc).
+  // Descriptor fields the completer does not use: of the arriving beat's, those the decode does
+  // not need (the fields the job copies are taken from the registered beat when the job is
+  // taken); of the registered beat's, the rest.
   logic unused_desc;
-  assign unused_desc = ^{a_desc.rsvd_127_127, a_desc.bar_aperture, a_desc.target_function,
-                         a_desc.rsvd_79_79, in_desc.rsvd_127_127, in_desc.attr, in_desc.tc,
-                         in_desc.bar_aperture, in_desc.target_function, in_desc.tag,
-                         in_desc.requester_id, in_desc.rsvd_79_79, in_desc.addr_type};
+  assign unused_desc = ^{a_desc.rsvd_127_127, a_desc.attr, a_desc.tc, a_desc.bar_aperture,
+                         a_desc.target_function, a_desc.tag, a_desc.requester_id,
+                         a_desc.rsvd_79_79, a_desc.addr_type, in_desc.rsvd_127_127,
+                         in_desc.bar_aperture, in_desc.target_function, in_desc.rsvd_79_79};
 
   // After a non-posted request's last beat: a BAR0 read fetches its registers first.
   function automatic state_e answer_state(logic bar0, logic ur);
     return (bar0 && !ur) ? StRegRead : StRespond;
   endfunction
 
-  always_comb begin
-    state_d      = state_q;
-    respond_d    = respond_q;
-    job_d        = job_q;
-    wr_base_d    = wr_base_q;
-    wr_left_d    = wr_left_q;
-    wr_last_be_d   = wr_last_be_q;
-    wr_more_d      = wr_more_q;
-    wr_tail_d      = wr_tail_q;
-    wr_tail_on_d   = wr_tail_on_q;
-    wr_tail_last_d = wr_tail_last_q;
-
-    unique case (state_q)
-      StIdle: begin
-        if (take) begin
-          job_d = in_job_q;
-          // What the payload beats after this one need. Lanes 4-7 of this beat carry payload
-          // DWORDs 0-3, the next beat starts at payload DWORD 4.
-          wr_base_d    = in_off2 + DwW'(4);
-          wr_left_d    = (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
-          wr_last_be_d   = in_be_q[7:4];
-          // Payload DWORDs after this beat: count - 4; the next beat is the last with 8 or less.
-          wr_more_d      = in_dw_count > 11'd4;
-          wr_tail_d      = in_dw_count <= 11'd12;
-          wr_tail_on_d   = in_tail_on_q;
-          wr_tail_last_d = in_tail_last_q;
-          if (in_posted_q) begin
-            respond_d = 1'b0;
-            if (!in_last_q) begin
-              state_d = in_bar2_wr_q ? StWrite : StSink;
+  // The registers of every stage below load only when they change (a taken beat, a BAR0 read's
+  // states, peerbar_cc_gen taking the job): the same clock enables as before, and nothing for a
+  // simulation to evaluate or copy while CQ is idle.
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      state_q   <= StIdle;
+      respond_q <= 1'b0;
+      job_q     <= '0;
+    end else begin
+      unique case (state_q)
+        StIdle: begin
+          if (take) begin
+            job_q          <= in_job_q;
+            job_q.dw_count <= in_dw_count;
+            job_q.dw_addr[13:0] <= in_off0;  // either BAR's (the rest: in_job_q)
+            job_q.at       <= in_desc.addr_type;
+            job_q.req_id   <= in_desc.requester_id;
+            job_q.tag      <= in_desc.tag;
+            job_q.tc       <= in_desc.tc;
+            job_q.attr     <= in_desc.attr;
+            job_q.ur_dws   <= {in_data_q[127:0], 24'd0, in_be_q};
+            if (in_posted_q) begin
+              respond_q <= 1'b0;
+              if (!in_last_q) begin
+                state_q <= in_bar2_wr_q ? StWrite : StSink;
+              end
+            end else begin
+              respond_q <= 1'b1;
+              state_q   <= in_last_q ? answer_state(in_job_q.bar0, in_job_q.ur) : StSink;
             end
-          end else begin
-            respond_d = 1'b1;
-            state_d   = in_last_q ? answer_state(in_job_q.bar0, in_job_q.ur) : StSink;
           end
         end
-      end
 
-      StWrite: begin
-        if (take) begin
-          wr_base_d = wr_base_q + DwW'(8);
-          wr_left_d = (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
-          wr_more_d = wr_left_q > 11'd8;
-          wr_tail_d = wr_left_q <= 11'd16;
-          if (in_last_q) begin
-            state_d = StIdle;
+        StWrite: begin
+          if (take && in_last_q) begin
+            state_q <= StIdle;
           end
         end
-      end
 
-      StSink: begin
-        if (take && in_last_q) begin
-          state_d = respond_q ? answer_state(job_q.bar0, job_q.ur) : StIdle;
+        StSink: begin
+          if (take && in_last_q) begin
+            state_q <= respond_q ? answer_state(job_q.bar0, job_q.ur) : StIdle;
+          end
         end
-      end
 
-      StRegRead: state_d = StRegMux;
+        StRegRead: state_q <= StRegMux;
 
-      StRegMux: state_d = StRegData;
+        StRegMux: state_q <= StRegData;
 
-      StRegData: begin
-        job_d.reg_data = reg_rd_data_i;
-        state_d        = StRespond;
-      end
-
-      StRespond: begin
-        if (job_ready_i) begin
-          state_d = StIdle;
+        StRegData: begin
+          job_q.reg_data <= reg_rd_data_i;
+          state_q        <= StRespond;
         end
-      end
 
-      default: state_d = StIdle;
-    endcase
+        StRespond: begin
+          if (job_ready_i) begin
+            state_q <= StIdle;
+          end
+        end
+
+        default: state_q <= StIdle;
+      endcase
+    end
+  end
+
+  // What the payload beats after a BAR2 write's first one need (no reset needed: qualified by
+  // the state).
+  always_ff @(posedge clk_i) begin
+    if (take && state_q == StIdle) begin
+      // Lanes 4-7 of this beat carry payload DWORDs 0-3, the next beat starts at payload DWORD 4.
+      wr_base_q      <= in_off2 + DwW'(4);
+      wr_left_q      <= (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
+      wr_last_be_q   <= in_be_q[7:4];
+      // Payload DWORDs after this beat: count - 4; the next beat is the last with 8 or less.
+      wr_more_q      <= in_dw_count > 11'd4;
+      wr_tail_q      <= in_dw_count <= 11'd12;
+      wr_tail_on_q   <= in_tail_on_q;
+      wr_tail_last_q <= in_tail_last_q;
+    end else if (take && state_q == StWrite) begin
+      wr_base_q <= wr_base_q + DwW'(8);
+      wr_left_q <= (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
+      wr_more_q <= wr_left_q > 11'd8;
+      wr_tail_q <= wr_left_q <= 11'd16;
+    end
   end
 
   assign job_valid_o      = state_q == StRespond;
   assign job_o            = job_q;
   // The BAR0 read address, in the cycle the state machine moves to StRegRead: from StIdle (the
   // request's only beat is taken) or from StSink (its last beat is).
-  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_job_q.dw_addr[13:0] : job_q.dw_addr[13:0];
+  assign reg_rd_dw_addr_o = (state_q == StIdle) ? in_off0 : job_q.dw_addr[13:0];
 
   ///////////////////
   // BAR2 write    //
@@ -399,47 +299,56 @@ module peerbar_completer
 
   // Lane i of a beat carries the payload DWORD at BAR2 address base + i, base being the address
   // of lane 0 (on the first beat lanes 0-3 hold the descriptor: base = first address - 4).
-  // Bank b takes lane (b - base) mod 8, in row base / 8 + (b < base mod 8).
-  logic [DwW-1:0]  wr_base;
-  logic            mem_write;
-  logic [7:0][RowW-1:0] mem_wr_row_d;
-  logic [7:0][31:0]     mem_wr_data_d;
-  logic [7:0][3:0]      mem_wr_be_d;
-  always_comb begin
-    logic [7:0] bank_on, bank_first, bank_last;
-    logic [3:0] last_be;
-    mem_write = take && ((state_q == StIdle && in_bar2_wr_q) || state_q == StWrite);
-    // Payload DWORD j of the request: first_be for j = 0, last_be for the last, all bytes for
-    // the others; the banks that take them were worked out a beat ahead.
-    if (state_q == StIdle) begin
-      wr_base    = in_off2 - DwW'(4);
-      bank_on    = in_bank_on_q;
-      bank_first = in_bank_first_q;
-      bank_last  = in_bank_last_q;
-      last_be    = in_be_q[7:4];
-    end else begin
-      wr_base    = wr_base_q;
-      bank_on    = !wr_more_q ? '0 : wr_tail_q ? wr_tail_on_q : '1;
-      bank_first = '0;
-      bank_last  = wr_tail_q ? wr_tail_last_q : '0;
-      last_be    = wr_last_be_q;
-    end
+  // Bank b takes lane (b - base) mod 8, in row base / 8 + (b < base mod 8). The rows and data
+  // load with a write only: the memory takes them only with a byte enable.
+  logic mem_write;
+  assign mem_write = take && ((state_q == StIdle && in_bar2_wr_q) || state_q == StWrite);
 
-    // Bank b holds the lane whose DWORD address is b modulo 8.
-    for (int unsigned b = 0; b < 8; b++) begin
-      logic [2:0] lane;
-      lane             = 3'(b) - wr_base[2:0];
-      if (!(mem_write && bank_on[b])) begin
-        mem_wr_be_d[b] = 4'h0;
-      end else if (bank_first[b]) begin
-        mem_wr_be_d[b] = in_be_q[3:0];
-      end else if (bank_last[b]) begin
-        mem_wr_be_d[b] = last_be;
+  always_ff @(posedge clk_i) begin
+    if (!mem_write) begin
+      mem_wr_be_o <= '0;
+    end else begin
+      logic [DwW-1:0]       wr_base;
+      logic [7:0]           bank_on, bank_first, bank_last;
+      logic [3:0]           last_be;
+      logic [7:0][RowW-1:0] row;
+      logic [7:0][31:0]     data;
+      logic [7:0][3:0]      be;
+      // Payload DWORD j of the request: first_be for j = 0, last_be for the last, all bytes for
+      // the others; the banks that take them were worked out a beat ahead.
+      if (state_q == StIdle) begin
+        wr_base    = in_off2 - DwW'(4);
+        bank_on    = in_bank_on_q;
+        bank_first = in_bank_first_q;
+        bank_last  = in_bank_last_q;
+        last_be    = in_be_q[7:4];
       end else begin
-        mem_wr_be_d[b] = 4'hF;
+        wr_base    = wr_base_q;
+        bank_on    = !wr_more_q ? '0 : wr_tail_q ? wr_tail_on_q : '1;
+        bank_first = '0;
+        bank_last  = wr_tail_q ? wr_tail_last_q : '0;
+        last_be    = wr_last_be_q;
       end
-      mem_wr_data_d[b] = in_data_q[32*lane +: 32];
-      mem_wr_row_d[b]  = wr_base[DwW-1:3] + ((3'(b) < wr_base[2:0]) ? RowW'(1) : RowW'(0));
+
+      // Bank b holds the lane whose DWORD address is b modulo 8.
+      for (int unsigned b = 0; b < 8; b++) begin
+        logic [2:0] lane;
+        lane = 3'(b) - wr_base[2:0];
+        if (!bank_on[b]) begin
+          be[b] = 4'h0;
+        end else if (bank_first[b]) begin
+          be[b] = in_be_q[3:0];
+        end else if (bank_last[b]) begin
+          be[b] = last_be;
+        end else begin
+          be[b] = 4'hF;
+        end
+        data[b] = in_data_q[32*lane +: 32];
+        row[b]  = wr_base[DwW-1:3] + ((3'(b) < wr_base[2:0]) ? RowW'(1) : RowW'(0));
+      end
+      mem_wr_be_o   <= rst_i ? '0 : be;
+      mem_wr_data_o <= data;
+      mem_wr_row_o  <= row;
     end
   end
 
@@ -454,28 +363,9 @@ module peerbar_completer
   logic first_beat_taken;
   assign first_beat_taken = take && state_q == StIdle;
 
-  logic [63:0] error_offset;
-  always_comb begin
-    if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd0) begin
-      error_offset = 64'({in_off0, 2'b00});
-    end else if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd2) begin
-      error_offset = 64'({in_off2, 2'b00});
-    end else begin
-      error_offset = {in_desc.address, 2'b00};  // no BAR to be relative to
-    end
-  end
-
-  ///////////////
-  // Registers //
-  ///////////////
-
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       in_valid_q            <= 1'b0;
-      state_q               <= StIdle;
-      respond_q             <= 1'b0;
-      job_q                 <= '0;
-      mem_wr_be_o           <= '0;
       reg_wr_valid_o        <= 1'b0;
       dropped_write_o       <= 1'b0;
       unsupported_request_o <= 1'b0;
@@ -486,10 +376,6 @@ module peerbar_completer
       end else if (take) begin
         in_valid_q <= 1'b0;
       end
-      state_q               <= state_d;
-      respond_q             <= respond_d;
-      job_q                 <= job_d;
-      mem_wr_be_o           <= mem_wr_be_d;
       reg_wr_valid_o        <= first_beat_taken && in_bar0_wr_q;
       dropped_write_o       <= first_beat_taken && in_cause_q != CauseNone && in_posted_q;
       unsupported_request_o <= first_beat_taken && in_cause_q != CauseNone && !in_posted_q;
@@ -497,40 +383,156 @@ module peerbar_completer
     end
   end
 
-  // Data registers: no reset needed, qualified by the valid bits and states above.
+  // The register write's data and the error log's fields: used only with reg_wr_valid_o and
+  // error_valid_o, so loaded with a first beat only (no reset needed).
   always_ff @(posedge clk_i) begin
-    if (cq_tready_o) begin
-      in_data_q    <= cq_tdata_i;
-      in_last_q    <= cq_tlast_i;
-      in_be_q      <= cq_be_i;
-      in_cause_q   <= cause;
-      in_posted_q  <= is_posted;
-      in_bar2_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd2;
-      in_bar0_wr_q <= !refused && is_mem_wr && a_bar_id == 3'd0;
-      in_write_q   <= !refused && is_mem_wr;
-      in_job_q     <= a_job;
-      in_bank_on_q    <= a_bank_on;
-      in_bank_first_q <= a_bank_first;
-      in_bank_last_q  <= a_bank_last;
-      in_tail_on_q    <= a_tail_on;
-      in_tail_last_q  <= a_tail_last;
+    if (first_beat_taken) begin
+      reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
+      reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
+      error_cause_o       <= in_cause_q;
+      error_req_type_o    <= in_desc.req_type;
+      error_bar_id_o      <= in_desc.bar_id;
+      error_dword_count_o <= in_dw_count;
+      if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd0) begin
+        error_offset_o <= 64'({in_off0, 2'b00});
+      end else if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd2) begin
+        error_offset_o <= 64'({in_off2, 2'b00});
+      end else begin
+        error_offset_o <= {in_desc.address, 2'b00};  // no BAR to be relative to
+      end
     end
-    wr_base_q           <= wr_base_d;
-    wr_left_q           <= wr_left_d;
-    wr_last_be_q        <= wr_last_be_d;
-    wr_more_q           <= wr_more_d;
-    wr_tail_q           <= wr_tail_d;
-    wr_tail_on_q        <= wr_tail_on_d;
-    wr_tail_last_q      <= wr_tail_last_d;
-    mem_wr_row_o        <= mem_wr_row_d;
-    mem_wr_data_o       <= mem_wr_data_d;
-    reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
-    reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
-    error_cause_o       <= in_cause_q;
-    error_req_type_o    <= in_desc.req_type;
-    error_bar_id_o      <= in_desc.bar_id;
-    error_dword_count_o <= in_dw_count;
-    error_offset_o      <= error_offset;
+  end
+
+  // The input register: the beat, loaded with a beat only, and its decode, loaded with the first
+  // beat of a request only: the dispatch stage uses the decode in StIdle, whose beat is always
+  // a request's first (the state machine returns to StIdle after taking a request's last beat,
+  // and is there after reset), so the later beats of a write need not be decoded. No reset
+  // needed: qualified by in_valid_q and the state.
+  logic cq_first_q;                            // the next CQ beat starts a request
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      cq_first_q <= 1'b1;
+    end else if (cq_tvalid_i && cq_tready_o) begin
+      cq_first_q <= cq_tlast_i;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (cq_tvalid_i && cq_tready_o) begin
+      in_data_q <= cq_tdata_i;
+      in_last_q <= cq_tlast_i;
+      in_be_q   <= cq_be_i;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (cq_tvalid_i && cq_tready_o && cq_first_q) begin
+      logic [10:0]    a_dw_count;
+      req_type_e      a_type;
+      logic [2:0]     a_bar_id;
+      // Offsets within the BARs (DWORDs); nothing ever wraps around a BAR end.
+      logic [13:0]    a_off0;      // BAR0: 64 KiB
+      logic [DwW-1:0] a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
+      logic           past_end0, past_end2;
+      // Classification
+      logic           is_mem_rd, is_mem_wr, is_mem_read_type, is_posted, refused;
+      error_cause_e   cause;
+      // Byte-enable arithmetic (PCIe byte count rules)
+      logic [1:0]     first_lo_gap, first_hi_gap, last_hi_gap;
+      logic [12:0]    byte_count;
+      // The job this request gets if it is answered (reg_data is filled in by a BAR0 read).
+      cc_job_t        a_job;
+      logic [7:0]     on, last, tail_on;
+      logic [2:0]     tail_n;      // DWORDs in a later last beat, minus one
+
+      a_dw_count = a_desc.dword_count;
+      a_type     = req_type_e'(a_desc.req_type);
+      a_bar_id   = a_desc.bar_id;
+      a_off0     = a_desc.address[13:0];
+      a_off2     = a_desc.address[DwW-1:0];
+      past_end0  = (15'(a_off0) + 15'(a_dw_count)) > 15'h4000;
+      past_end2  = (33'(a_off2) + 33'(a_dw_count)) > (33'(1) << DwW);
+
+      is_mem_rd        = a_type == ReqMemRd;
+      is_mem_wr        = a_type == ReqMemWr;
+      // Memory reads (incl. locked) get a computed lower address / byte count in a UR.
+      is_mem_read_type = a_type == ReqMemRd || a_type == ReqMemRdLk;
+      // Posted: MemWr and messages. The reserved type F is dropped rather than answered: a
+      // completion nobody asked for would be worse than none.
+      is_posted        = is_mem_wr || a_type inside {ReqMsg, ReqMsgVendor, ReqMsgAts, ReqReserved};
+      if (!(is_mem_rd || is_mem_wr) || a_dw_count == '0) begin
+        cause = CauseUnsupported;
+      end else if (a_bar_id != 3'd0 && a_bar_id != 3'd2) begin
+        cause = CauseNoBar;
+      end else if (a_bar_id == 3'd0 && a_dw_count > 11'd2) begin
+        cause = CauseTooWide;
+      end else if (a_bar_id == 3'd0 ? past_end0 : past_end2) begin
+        cause = CausePastEnd;
+      end else begin
+        cause = CauseNone;
+      end
+      refused = cause != CauseNone;
+
+      unique casez (a_first_be)
+        4'b???1: first_lo_gap = 2'd0;
+        4'b??10: first_lo_gap = 2'd1;
+        4'b?100: first_lo_gap = 2'd2;
+        4'b1000: first_lo_gap = 2'd3;
+        default: first_lo_gap = 2'd0;  // zero-length request
+      endcase
+      unique casez (a_first_be)
+        4'b1???: first_hi_gap = 2'd0;
+        4'b01??: first_hi_gap = 2'd1;
+        4'b001?: first_hi_gap = 2'd2;
+        4'b0001: first_hi_gap = 2'd3;
+        default: first_hi_gap = 2'd0;
+      endcase
+      unique casez (a_last_be)
+        4'b1???: last_hi_gap = 2'd0;
+        4'b01??: last_hi_gap = 2'd1;
+        4'b001?: last_hi_gap = 2'd2;
+        4'b0001: last_hi_gap = 2'd3;
+        default: last_hi_gap = 2'd0;
+      endcase
+      if (a_dw_count == 11'd1) begin
+        byte_count = (a_first_be == '0) ? 13'd1
+                   : 13'd4 - 13'(first_lo_gap) - 13'(first_hi_gap);
+      end else begin
+        byte_count = {a_dw_count, 2'b00} - 13'(first_lo_gap) - 13'(last_hi_gap);
+      end
+
+      a_job            = '0;
+      a_job.ur         = refused;
+      a_job.locked     = a_type == ReqMemRdLk;  // always refused: CplLk with UR
+      a_job.bar0       = a_bar_id == 3'd0;
+      a_job.dw_addr    = (a_bar_id == 3'd0) ? 30'(a_off0) : 30'(a_off2);
+      a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
+      a_job.last_gap   = last_hi_gap;
+      a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0
+                                                        : {a_desc.address[4:0], first_lo_gap};
+      // (The fields copied from the descriptor, and ur_dws, the descriptor and byte enables
+      // themselves, are filled in from in_data_q and in_be_q when the job is taken.)
+
+      // The banks of the first beat and of a later last beat (above lanes_to_banks).
+      tail_n = a_dw_count[2:0] - 3'd5;
+      for (int unsigned i = 0; i < 8; i++) begin
+        on[i]      = i >= 4 && a_dw_count >= 11'(i - 3);
+        last[i]    = i > 4 && a_dw_count == 11'(i - 3);
+        tail_on[i] = 3'(i) <= tail_n;
+      end
+
+      in_cause_q      <= cause;
+      in_posted_q     <= is_posted;
+      in_bar2_wr_q    <= !refused && is_mem_wr && a_bar_id == 3'd2;
+      in_bar0_wr_q    <= !refused && is_mem_wr && a_bar_id == 3'd0;
+      in_write_q      <= !refused && is_mem_wr;
+      in_job_q        <= a_job;
+      in_bank_on_q    <= lanes_to_banks(on, a_off2[2:0] - 3'd4);
+      in_bank_first_q <= lanes_to_banks(8'h10, a_off2[2:0] - 3'd4);
+      in_bank_last_q  <= lanes_to_banks(last, a_off2[2:0] - 3'd4);
+      in_tail_on_q    <= lanes_to_banks(tail_on, a_off2[2:0] - 3'd4);
+      in_tail_last_q  <= lanes_to_banks(8'(1) << tail_n, a_off2[2:0] - 3'd4);
+    end
   end
 
 endmodule

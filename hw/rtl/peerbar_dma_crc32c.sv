@@ -107,24 +107,28 @@ module peerbar_dma_crc32c
   localparam mat_t Undo4 = zero_bits(-32), Undo8 = zero_bits(-64), Undo12 = zero_bits(-96);
   localparam mat_t Undo16 = zero_bits(-128);
 
+  // Every stage's data registers load only with a beat (a clock enable), so an idle unit does
+  // not toggle, and a simulation evaluates none of its XOR trees while no CHECKSUM job runs.
+  // crc_o loads only with crc_valid_o (it holds the last CRC otherwise).
+
   // in: the beat with its skipped bytes zeroed.
   logic         in_v_q, in_first_q, in_last_q;
   logic [4:0]   in_start_q, in_trail_q;
   logic [255:0] in_data_q;
-  logic [4:0] lo, hi;
-  always_comb begin
-    lo = first_i ? first_byte_i : 5'd0;
-    hi = last_i ? last_byte_i : 5'd31;
-  end
   always_ff @(posedge clk_i) begin
-    for (int unsigned k = 0; k < 32; k++) begin
-      in_data_q[8*k +: 8] <= (5'(k) >= lo && 5'(k) <= hi) ? data_i[8*k +: 8] : 8'd0;
+    in_v_q <= valid_i && !rst_i;
+    if (valid_i) begin
+      logic [4:0] lo, hi;
+      lo = first_i ? first_byte_i : 5'd0;
+      hi = last_i ? last_byte_i : 5'd31;
+      for (int unsigned k = 0; k < 32; k++) begin
+        in_data_q[8*k +: 8] <= (5'(k) >= lo && 5'(k) <= hi) ? data_i[8*k +: 8] : 8'd0;
+      end
+      in_start_q <= lo;
     end
     in_first_q <= first_i;
     in_last_q  <= last_i;
-    in_start_q <= lo;
-    in_trail_q <= ~hi;                 // 31 - hi
-    in_v_q     <= valid_i && !rst_i;
+    in_trail_q <= ~(last_i ? last_byte_i : 5'd31);   // 31 - hi
   end
 
   // dat: the data term, and the start value for a first beat.
@@ -132,53 +136,77 @@ module peerbar_dma_crc32c
   logic [4:0]   dat_trail_q;
   logic [31:0]  dat_l_q, dat_start_q;
   always_ff @(posedge clk_i) begin
-    for (int unsigned i = 0; i < 32; i++) begin
-      dat_l_q[i] <= ^(BeatL[i] & in_data_q);
+    dat_v_q <= in_v_q && !rst_i;
+    if (in_v_q) begin
+      for (int unsigned i = 0; i < 32; i++) begin
+        dat_l_q[i] <= ^(BeatL[i] & in_data_q);
+      end
+      dat_start_q <= Start[in_start_q];
     end
-    dat_start_q <= Start[in_start_q];
+    // The flags and t move along without an enable, as shift registers (SRL in synthesis).
     dat_first_q <= in_first_q;
     dat_last_q  <= in_last_q;
     dat_trail_q <= in_trail_q;
-    dat_v_q     <= in_v_q && !rst_i;
   end
 
-  // st: the loop.
+  // st: the loop. The matrix products of this stage and the next are written out bit by bit: a
+  // function with a matrix argument would have its copy cleared in every simulated cycle.
   logic         st_done_q;
   logic [4:0]   st_trail_q;
   logic [31:0]  st_q;
   always_ff @(posedge clk_i) begin
+    st_done_q <= dat_v_q && dat_last_q && !rst_i;
     if (dat_v_q) begin
-      st_q <= (dat_first_q ? dat_start_q : mat_mul_vec(BeatA, st_q)) ^ dat_l_q;
+      for (int unsigned i = 0; i < 32; i++) begin
+        st_q[i] <= (dat_first_q ? dat_start_q[i] : ^(BeatA[i] & st_q)) ^ dat_l_q[i];
+      end
     end
     st_trail_q <= dat_trail_q;
-    st_done_q  <= dat_v_q && dat_last_q && !rst_i;
   end
 
-  // c0, c1, out: undo the trailing zero bytes, then the final XOR.
+  // c0, c1, out: undo the trailing zero bytes (the identity or one of three matrices, as two
+  // bits of t say), then the final XOR.
   logic         c0_v_q, c1_v_q;
   logic [2:0]   c0_trail_q;
   logic         c1_trail_q;
   logic [31:0]  c0_q, c1_q;
-  // v times the identity or one of three matrices, as d says.
-  function automatic logic [31:0] undo(input mat_t m1, input mat_t m2, input mat_t m3,
-                                       input logic [1:0] d, input logic [31:0] v);
-    unique case (d)
-      2'd0: return v;
-      2'd1: return mat_mul_vec(m1, v);
-      2'd2: return mat_mul_vec(m2, v);
-      default: return mat_mul_vec(m3, v);
-    endcase
-  endfunction
+  always_ff @(posedge clk_i) begin
+    c0_v_q <= st_done_q && !rst_i;
+    if (st_done_q) begin
+      for (int unsigned i = 0; i < 32; i++) begin
+        unique case (st_trail_q[1:0])
+          2'd0:    c0_q[i] <= st_q[i];
+          2'd1:    c0_q[i] <= ^(Undo1[i] & st_q);
+          2'd2:    c0_q[i] <= ^(Undo2[i] & st_q);
+          default: c0_q[i] <= ^(Undo3[i] & st_q);
+        endcase
+      end
+    end
+    c0_trail_q <= st_trail_q[4:2];
+  end
 
   always_ff @(posedge clk_i) begin
-    c0_q        <= undo(Undo1, Undo2, Undo3, st_trail_q[1:0], st_q);
-    c0_trail_q  <= st_trail_q[4:2];
-    c0_v_q      <= st_done_q && !rst_i;
-    c1_q        <= undo(Undo4, Undo8, Undo12, c0_trail_q[1:0], c0_q);
-    c1_trail_q  <= c0_trail_q[2];
-    c1_v_q      <= c0_v_q && !rst_i;
-    crc_o       <= ~(c1_trail_q ? mat_mul_vec(Undo16, c1_q) : c1_q);
+    c1_v_q <= c0_v_q && !rst_i;
+    if (c0_v_q) begin
+      for (int unsigned i = 0; i < 32; i++) begin
+        unique case (c0_trail_q[1:0])
+          2'd0:    c1_q[i] <= c0_q[i];
+          2'd1:    c1_q[i] <= ^(Undo4[i] & c0_q);
+          2'd2:    c1_q[i] <= ^(Undo8[i] & c0_q);
+          default: c1_q[i] <= ^(Undo12[i] & c0_q);
+        endcase
+      end
+    end
+    c1_trail_q <= c0_trail_q[2];
+  end
+
+  always_ff @(posedge clk_i) begin
     crc_valid_o <= c1_v_q && !rst_i;
+    if (c1_v_q) begin
+      for (int unsigned i = 0; i < 32; i++) begin
+        crc_o[i] <= ~(c1_trail_q ? ^(Undo16[i] & c1_q) : c1_q[i]);
+      end
+    end
   end
 
 endmodule

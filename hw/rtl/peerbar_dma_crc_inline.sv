@@ -245,28 +245,14 @@ module peerbar_dma_crc_inline
   /* verilator lint_off UNUSEDSIGNAL */
   logic [1:0][Digits:0][2*Digits-1:0] lad_e_q;
   /* verilator lint_on UNUSEDSIGNAL */
+  logic            init_go;            // a job that wants a CRC starts: its initial-value term
+  logic [1:0]      lad_in;             // a term enters the lane's first stage
+  assign init_go = start_i && start_en_i;
+  assign lad_in  = {init_go, pos_v_q};
+
   always_ff @(posedge clk_i) begin
-    lad_v_q[Beats][0] <= pos_v_q && !rst_i;
-    lad_v_q[Inits][0] <= start_i && start_en_i && !rst_i;
-  end
-  always_ff @(posedge clk_i) begin
-    logic [31:0] x;
-    if (pos_v_q) begin
-      x = '0;
-      for (int unsigned i = 0; i < 32; i++) begin
-        for (int unsigned b = 0; b < 8; b++) begin
-          x[i] = x[i] ^ (^((pos_up_q[b] ? XUp[i][32*b +: 32] : XSame[i][32*b +: 32]) &
-                           pos_data_q[32*b +: 32]));
-        end
-      end
-      lad_val_q[Beats][0]  <= x;
-      lad_e_q[Beats][0]    <= (2 * Digits)'(EW'(PW'(len_q[pos_slot_q]) - pos_q));
-      lad_slot_q[Beats][0] <= pos_slot_q;
-    end
-    if (start_i && start_en_i) begin
-      lad_val_q[Inits][0]  <= 32'hFFFF_FFFF;
-      lad_e_q[Inits][0]    <= (2 * Digits)'(start_len_i);
-      lad_slot_q[Inits][0] <= start_slot_i;
+    for (int unsigned l = 0; l < 2; l++) begin
+      lad_v_q[l] <= {lad_v_q[l][Digits-1:0], lad_in[l]} & {(Digits + 1){!rst_i}};
     end
   end
 
@@ -274,23 +260,57 @@ module peerbar_dma_crc_inline
   // ladder: value * Z^e       //
   ///////////////////////////////
 
-  for (genvar l = 0; l < 2; l++) begin : g_lane
-    for (genvar k = 0; k < Digits; k++) begin : g_digit
-      always_ff @(posedge clk_i) begin
-        lad_v_q[l][k+1] <= lad_v_q[l][k] && !rst_i;
+  // The dat stage and every ladder stage in one process, which runs only while a term enters or
+  // moves: each stage register still loads only with its own term (a clock enable), and the next
+  // contents are worked out in variables and stored whole, so that a simulation neither
+  // evaluates a stage without a term nor copies the idle ladder every cycle.
+  always_ff @(posedge clk_i) begin
+    if (|lad_in || |{lad_v_q[Inits][Digits-1:0], lad_v_q[Beats][Digits-1:0]}) begin
+      logic [1:0][Digits:0][31:0]          val;
+      logic [1:0][Digits:0][2*Digits-1:0]  e;
+      logic [1:0][Digits:0][JW-1:0]        slot;
+      val  = lad_val_q;
+      e    = lad_e_q;
+      slot = lad_slot_q;
+      if (pos_v_q) begin
+        logic [31:0] x;
+        x = '0;
+        for (int unsigned i = 0; i < 32; i++) begin
+          for (int unsigned b = 0; b < 8; b++) begin
+            x[i] = x[i] ^ (^((pos_up_q[b] ? XUp[i][32*b +: 32] : XSame[i][32*b +: 32]) &
+                             pos_data_q[32*b +: 32]));
+          end
+        end
+        val[Beats][0]  = x;
+        e[Beats][0]    = (2 * Digits)'(EW'(PW'(len_q[pos_slot_q]) - pos_q));
+        slot[Beats][0] = pos_slot_q;
       end
-      always_ff @(posedge clk_i) begin
-        if (lad_v_q[l][k]) begin
-          unique case (lad_e_q[l][k][1:0])
-            2'd0:    lad_val_q[l][k+1] <= lad_val_q[l][k];
-            2'd1:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][0], lad_val_q[l][k]);
-            2'd2:    lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][1], lad_val_q[l][k]);
-            default: lad_val_q[l][k+1] <= mat_mul_vec(Ladder[k][2], lad_val_q[l][k]);
-          endcase
-          lad_e_q[l][k+1]    <= lad_e_q[l][k] >> 2;
-          lad_slot_q[l][k+1] <= lad_slot_q[l][k];
+      if (init_go) begin
+        val[Inits][0]  = 32'hFFFF_FFFF;
+        e[Inits][0]    = (2 * Digits)'(start_len_i);
+        slot[Inits][0] = start_slot_i;
+      end
+      for (int unsigned l = 0; l < 2; l++) begin
+        for (int unsigned k = 0; k < Digits; k++) begin
+          if (lad_v_q[l][k]) begin
+            // Z^(d * 4^k) * value, the products written out (a function with a matrix argument
+            // would have its copy cleared in every simulated cycle).
+            for (int unsigned i = 0; i < 32; i++) begin
+              unique case (lad_e_q[l][k][1:0])
+                2'd0:    val[l][k+1][i] = lad_val_q[l][k][i];
+                2'd1:    val[l][k+1][i] = ^(Ladder[k][0][i] & lad_val_q[l][k]);
+                2'd2:    val[l][k+1][i] = ^(Ladder[k][1][i] & lad_val_q[l][k]);
+                default: val[l][k+1][i] = ^(Ladder[k][2][i] & lad_val_q[l][k]);
+              endcase
+            end
+            e[l][k+1]    = lad_e_q[l][k] >> 2;
+            slot[l][k+1] = lad_slot_q[l][k];
+          end
         end
       end
+      lad_val_q  <= val;
+      lad_e_q    <= e;
+      lad_slot_q <= slot;
     end
   end
 
@@ -298,31 +318,58 @@ module peerbar_dma_crc_inline
   // acc: per slot, and the slot state  //
   ////////////////////////////////////////
 
+  // A job's place, and whether it wants a CRC, change only at its start (and reset).
   always_ff @(posedge clk_i) begin
-    for (int unsigned s = 0; s < NumJobs; s++) begin
-      // Terms of a slot enter (a beat at in, the initial value at its start) and leave (the
-      // two lanes' last stages) independently, up to two at a time each way.
-      logic       in_s, init_s;
-      logic [1:0] out_s;
-      in_s   = (take_wr && wr_slot_i == JW'(s)) || (take_pl && pl_slot_i == JW'(s));
-      init_s = start_i && start_en_i && start_slot_i == JW'(s);
-      for (int unsigned l = 0; l < 2; l++) begin
-        out_s[l] = lad_v_q[l][Digits] && lad_slot_q[l][Digits] == JW'(s);
+    if (start_i || rst_i) begin
+      logic [NumJobs-1:0]        en;
+      logic [NumJobs-1:0][B-1:0] base;
+      logic [NumJobs-1:0][B:0]   len;
+      en   = en_q;
+      base = base_q;
+      len  = len_q;
+      for (int unsigned s = 0; s < NumJobs; s++) begin
+        if (start_i && start_slot_i == JW'(s)) begin
+          en[s]   = start_en_i;
+          base[s] = start_base_i;
+          len[s]  = start_len_i;
+        end
       end
-      if (start_i && start_slot_i == JW'(s)) begin
-        en_q[s]   <= start_en_i;
-        base_q[s] <= start_base_i;
-        len_q[s]  <= start_len_i;
-        acc_q[s]  <= '0;
-      end else begin
-        acc_q[s] <= acc_q[s] ^ (out_s[Beats] ? lad_val_q[Beats][Digits] : 32'd0)
-                             ^ (out_s[Inits] ? lad_val_q[Inits][Digits] : 32'd0);
+      en_q   <= rst_i ? '0 : en;
+      base_q <= base;
+      len_q  <= len;
+    end
+  end
+
+  // The terms in flight and the accumulators change only in a cycle with a start, an input or a
+  // term leaving (or reset): the next state is worked out in variables and stored whole.
+  logic [1:0] lad_out;                 // the lane's last stage holds a term
+  assign lad_out = {lad_v_q[Inits][Digits], lad_v_q[Beats][Digits]};
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i || start_i || take_wr || take_pl || |lad_out) begin
+      logic [NumJobs-1:0][4:0]   cnt;
+      logic [NumJobs-1:0][31:0]  acc;
+      for (int unsigned s = 0; s < NumJobs; s++) begin
+        // Terms of a slot enter (a beat at in, the initial value at its start) and leave (the
+        // two lanes' last stages) independently, up to two at a time each way.
+        logic       in_s, init_s;
+        logic [1:0] out_s;
+        in_s   = (take_wr && wr_slot_i == JW'(s)) || (take_pl && pl_slot_i == JW'(s));
+        init_s = init_go && start_slot_i == JW'(s);
+        for (int unsigned l = 0; l < 2; l++) begin
+          out_s[l] = lad_out[l] && lad_slot_q[l][Digits] == JW'(s);
+        end
+        if (start_i && start_slot_i == JW'(s)) begin
+          acc[s] = '0;
+        end else begin
+          acc[s] = acc_q[s] ^ (out_s[Beats] ? lad_val_q[Beats][Digits] : 32'd0)
+                            ^ (out_s[Inits] ? lad_val_q[Inits][Digits] : 32'd0);
+        end
+        cnt[s] = rst_i ? 5'd0
+                       : cnt_q[s] + 5'(in_s) + 5'(init_s) - 5'(out_s[Beats]) - 5'(out_s[Inits]);
       end
-      cnt_q[s] <= cnt_q[s] + 5'(in_s) + 5'(init_s) - 5'(out_s[Beats]) - 5'(out_s[Inits]);
-      if (rst_i) begin
-        en_q[s]  <= 1'b0;
-        cnt_q[s] <= '0;
-      end
+      cnt_q <= cnt;
+      acc_q <= acc;
     end
   end
 
