@@ -79,14 +79,25 @@ module peerbar_dma_reg_file
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
 
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
+
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
+
   // The storage: this cycle's software write (its decode a tree of ifs on the one-hot
   // fields, entered only when there is a write), then hardware's writes (de wins).
   always_ff @(posedge clk_i) begin
-    // A whole DWORD after the write: bits no field covers are not used.
+    // The write's byte enables and data at a register (bits no field covers unused).
+    logic [3:0] be;
     // verilator lint_off UNUSEDSIGNAL
     logic [31:0] wr;
     // verilator lint_on UNUSEDSIGNAL
-    wr = '0;
     if (rst_i) begin
       r2h_q <= '0;
       s_dma_error_log_cid_q <= 16'h0;
@@ -106,13 +117,20 @@ module peerbar_dma_reg_file
             if (wr_dec_q[p].f2[0]) begin
               if (wr_dec_q[p].f1[2]) begin
                 if (wr_dec_q[p].f0[0]) begin  // DMA_CONTROL
-                  wr = wr_merge(32'(r2h_q.dma_control.enable.q) | (32'(r2h_q.dma_control.ext_tags.q) << 2), 14'h0010);
-                  r2h_q.dma_control.enable.q <= wr[0 +: 1];
-                  r2h_q.dma_control.ext_tags.q <= wr[2 +: 1];
+                  be = wr_be(14'h0010);
+                  wr = wr_data(14'h0010);
+                  if (be[0]) begin
+                    r2h_q.dma_control.enable.q <= wr[0 +: 1];
+                    r2h_q.dma_control.ext_tags.q <= wr[2 +: 1];
+                  end
                 end
                 if (wr_dec_q[p].f0[2]) begin  // DMA_COMPLETION_TIMEOUT
-                  wr = wr_merge(32'(r2h_q.dma_completion_timeout.q), 14'h0012);
-                  r2h_q.dma_completion_timeout.q <= wr;
+                  be = wr_be(14'h0012);
+                  wr = wr_data(14'h0012);
+                  if (be[0]) r2h_q.dma_completion_timeout.q[0 +: 8] <= wr[0 +: 8];
+                  if (be[1]) r2h_q.dma_completion_timeout.q[8 +: 8] <= wr[8 +: 8];
+                  if (be[2]) r2h_q.dma_completion_timeout.q[16 +: 8] <= wr[16 +: 8];
+                  if (be[3]) r2h_q.dma_completion_timeout.q[24 +: 8] <= wr[24 +: 8];
                 end
               end
             end
@@ -122,41 +140,67 @@ module peerbar_dma_reg_file
               if (wr_dec_q[p].f2[4'((14'h0400 + 14'(i) * 14'h0010) >> 6)]) begin
                 if (wr_dec_q[p].f1[3'((14'h0400 + 14'(i) * 14'h0010) >> 3)]) begin
                   if (wr_dec_q[p].f0[0]) begin  // QUEUE[i].SQ_BASE_LO
-                    wr = wr_merge(32'(queue_r2h_q[i].sq_base.q[0 +: 32]), 14'h0400 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].sq_base.q[0 +: 32] <= wr;
+                    be = wr_be(14'h0400 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0400 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_base.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_base.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].sq_base.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].sq_base.q[24 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[1]) begin  // QUEUE[i].SQ_BASE_HI
-                    wr = wr_merge(32'(queue_r2h_q[i].sq_base.q[32 +: 32]), 14'h0401 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].sq_base.q[32 +: 32] <= wr;
+                    be = wr_be(14'h0401 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0401 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_base.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_base.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].sq_base.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].sq_base.q[56 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[2]) begin  // QUEUE[i].CQ_BASE_LO
-                    wr = wr_merge(32'(queue_r2h_q[i].cq_base.q[0 +: 32]), 14'h0402 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].cq_base.q[0 +: 32] <= wr;
+                    be = wr_be(14'h0402 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0402 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_base.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_base.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].cq_base.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].cq_base.q[24 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[3]) begin  // QUEUE[i].CQ_BASE_HI
-                    wr = wr_merge(32'(queue_r2h_q[i].cq_base.q[32 +: 32]), 14'h0403 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].cq_base.q[32 +: 32] <= wr;
+                    be = wr_be(14'h0403 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0403 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_base.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_base.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].cq_base.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].cq_base.q[56 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[4]) begin  // QUEUE[i].SIZE
-                    wr = wr_merge(32'(queue_r2h_q[i].size.sq_entries_m1.q) | (32'(queue_r2h_q[i].size.cq_entries_m1.q) << 16), 14'h0404 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].size.sq_entries_m1.q <= wr[0 +: 16];
-                    queue_r2h_q[i].size.cq_entries_m1.q <= wr[16 +: 16];
+                    be = wr_be(14'h0404 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0404 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].size.sq_entries_m1.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].size.sq_entries_m1.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].size.cq_entries_m1.q[0 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].size.cq_entries_m1.q[8 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[5]) begin  // QUEUE[i].CONTROL
-                    wr = wr_merge(32'(queue_r2h_q[i].control.enable.q) | (32'(queue_r2h_q[i].control.irq_enable.q) << 1) | (32'(queue_r2h_q[i].control.msix_vector.q) << 8), 14'h0405 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].control.enable.q <= wr[0 +: 1];
-                    queue_r2h_q[i].control.irq_enable.q <= wr[1 +: 1];
-                    queue_r2h_q[i].control.msix_vector.q <= wr[8 +: 5];
+                    be = wr_be(14'h0405 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0405 + 14'(i) * 14'h0010);
+                    if (be[0]) begin
+                      queue_r2h_q[i].control.enable.q <= wr[0 +: 1];
+                      queue_r2h_q[i].control.irq_enable.q <= wr[1 +: 1];
+                    end
+                    if (be[1]) queue_r2h_q[i].control.msix_vector.q <= wr[8 +: 5];
                   end
                   if (wr_dec_q[p].f0[7]) begin  // QUEUE[i].SQ_TAIL
-                    wr = wr_merge(32'(queue_r2h_q[i].sq_tail.q), 14'h0407 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].sq_tail.q <= wr[0 +: 16];
+                    be = wr_be(14'h0407 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0407 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_tail.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_tail.q[8 +: 8] <= wr[8 +: 8];
                   end
                 end
                 if (wr_dec_q[p].f1[3'((14'h0408 + 14'(i) * 14'h0010) >> 3)]) begin
                   if (wr_dec_q[p].f0[0]) begin  // QUEUE[i].CQ_HEAD
-                    wr = wr_merge(32'(queue_r2h_q[i].cq_head.q), 14'h0408 + 14'(i) * 14'h0010);
-                    queue_r2h_q[i].cq_head.q <= wr[0 +: 16];
+                    be = wr_be(14'h0408 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0408 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_head.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_head.q[8 +: 8] <= wr[8 +: 8];
                   end
                 end
               end
@@ -167,20 +211,33 @@ module peerbar_dma_reg_file
               for (int unsigned i = 0; i < MsixTableCount; i++) begin
                 if (wr_dec_q[p].f1[3'((14'h2000 + 14'(i) * 14'h0004) >> 3)]) begin
                   if (wr_dec_q[p].f0[3'(14'h2000 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_LO
-                    wr = wr_merge((32'(msix_table_r2h_q[i].addr.q[2 +: 30]) << 2), 14'h2000 + 14'(i) * 14'h0004);
-                    msix_table_r2h_q[i].addr.q[2 +: 30] <= wr[2 +: 30];
+                    be = wr_be(14'h2000 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2000 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].addr.q[2 +: 6] <= wr[2 +: 6];
+                    if (be[1]) msix_table_r2h_q[i].addr.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].addr.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].addr.q[24 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[3'(14'h2001 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_HI
-                    wr = wr_merge(32'(msix_table_r2h_q[i].addr.q[32 +: 32]), 14'h2001 + 14'(i) * 14'h0004);
-                    msix_table_r2h_q[i].addr.q[32 +: 32] <= wr;
+                    be = wr_be(14'h2001 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2001 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].addr.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) msix_table_r2h_q[i].addr.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].addr.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].addr.q[56 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[3'(14'h2002 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].DATA
-                    wr = wr_merge(32'(msix_table_r2h_q[i].data.q), 14'h2002 + 14'(i) * 14'h0004);
-                    msix_table_r2h_q[i].data.q <= wr;
+                    be = wr_be(14'h2002 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2002 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].data.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) msix_table_r2h_q[i].data.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].data.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].data.q[24 +: 8] <= wr[24 +: 8];
                   end
                   if (wr_dec_q[p].f0[3'(14'h2003 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].VECTOR_CONTROL
-                    wr = wr_merge(32'(msix_table_r2h_q[i].vector_control.q), 14'h2003 + 14'(i) * 14'h0004);
-                    msix_table_r2h_q[i].vector_control.q <= wr[0 +: 1];
+                    be = wr_be(14'h2003 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2003 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].vector_control.q <= wr[0 +: 1];
                   end
                 end
               end

@@ -70,14 +70,25 @@ module peerbar_regs_reg_file
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
 
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
+
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
+
   // The storage: this cycle's software write (its decode a tree of ifs on the one-hot
   // fields, entered only when there is a write), then hardware's writes (de wins).
   always_ff @(posedge clk_i) begin
-    // A whole DWORD after the write: bits no field covers are not used.
+    // The write's byte enables and data at a register (bits no field covers unused).
+    logic [3:0] be;
     // verilator lint_off UNUSEDSIGNAL
     logic [31:0] wr;
     // verilator lint_on UNUSEDSIGNAL
-    wr = '0;
     if (rst_i) begin
       r2h_q <= '0;
       s_scratch_q <= 32'h0;
@@ -93,8 +104,12 @@ module peerbar_regs_reg_file
             if (wr_dec_q[p].f2[0]) begin
               if (wr_dec_q[p].f1[0]) begin
                 if (wr_dec_q[p].f0[6]) begin  // SCRATCH
-                  wr = wr_merge(32'(s_scratch_q), 14'h0006);
-                  s_scratch_q <= wr;
+                  be = wr_be(14'h0006);
+                  wr = wr_data(14'h0006);
+                  if (be[0]) s_scratch_q[0 +: 8] <= wr[0 +: 8];
+                  if (be[1]) s_scratch_q[8 +: 8] <= wr[8 +: 8];
+                  if (be[2]) s_scratch_q[16 +: 8] <= wr[16 +: 8];
+                  if (be[3]) s_scratch_q[24 +: 8] <= wr[24 +: 8];
                 end
               end
             end

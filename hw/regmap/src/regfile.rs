@@ -624,6 +624,17 @@ const WRITE_DECODE: &str = r#"
     end
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
+
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
+
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
 "#;
 
 /// Read stage 0 of every register file.
@@ -787,12 +798,12 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
     let _ = writeln!(
         w,
-        "    // A whole DWORD after the write: bits no field covers are not used."
+        "    // The write's byte enables and data at a register (bits no field covers unused)."
     );
+    let _ = writeln!(w, "    logic [3:0] be;");
     let _ = writeln!(w, "    // verilator lint_off UNUSEDSIGNAL");
     let _ = writeln!(w, "    logic [31:0] wr;");
     let _ = writeln!(w, "    // verilator lint_on UNUSEDSIGNAL");
-    let _ = writeln!(w, "    wr = '0;");
     let _ = writeln!(w, "    if (rst_i) begin");
     for s in &scopes {
         if has_reg2hw(s) {
@@ -839,20 +850,41 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
         |rg| {
             let (s, m, k, ix) = (rg.s, rg.m, rg.k, rg.ix());
             let rw = |f: &MField| f.access == Access::ReadWrite;
-            let old = reg_value(m, k, rw, |f| held(s, m, f, ix, "q"));
-            if old.is_empty() {
-                return Vec::new();
-            }
-            let mut body = vec![format!("wr = wr_merge({old}, {});", s.dw(rg.r))];
-            for f in m.fields.iter().filter(|f| rw(f)) {
-                for p in f.parts.iter().filter(|p| p.reg == k) {
-                    body.push(format!(
-                        "{} <= {};",
-                        slice(&held(s, m, f, ix, "q"), p.at, p.w, f.width),
-                        slice("wr", p.lsb, p.w, 32)
-                    ));
+            // Per byte enabled, its bits of the rw fields (the storage is not read here: a
+            // simulator would keep a copy of it from before the block's writes).
+            let mut bytes = Vec::new();
+            for b in 0..4u32 {
+                let mut stmts = Vec::new();
+                for f in m.fields.iter().filter(|f| rw(f)) {
+                    for p in f.parts.iter().filter(|p| p.reg == k) {
+                        let lo = p.lsb.max(8 * b);
+                        let hi = (p.lsb + p.w).min(8 * b + 8);
+                        if lo < hi {
+                            let dst = held(s, m, f, ix, "q");
+                            stmts.push(format!(
+                                "{} <= {};",
+                                slice(&dst, p.at + lo - p.lsb, hi - lo, f.width),
+                                slice("wr", lo, hi - lo, 32)
+                            ));
+                        }
+                    }
+                }
+                match stmts.len() {
+                    0 => {}
+                    1 => bytes.push(format!("if (be[{b}]) {}", stmts[0])),
+                    _ => {
+                        bytes.push(format!("if (be[{b}]) begin"));
+                        bytes.extend(stmts.into_iter().map(|st| format!("  {st}")));
+                        bytes.push("end".to_owned());
+                    }
                 }
             }
+            if bytes.is_empty() {
+                return Vec::new();
+            }
+            let dw = s.dw(rg.r);
+            let mut body = vec![format!("be = wr_be({dw});"), format!("wr = wr_data({dw});")];
+            body.extend(bytes);
             body
         },
         "          ",
