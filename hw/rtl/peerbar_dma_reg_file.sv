@@ -12,7 +12,10 @@
 // beside them the values hardware drives (hw2reg .d without storage); stage 2 adds those.
 // So rd_data_o shows, three cycles after rd_dw_addr_i, the registers as they were one
 // cycle after it. Offsets this group does not own read as 0 (the groups' data are ORed).
-// The logic-level budget of these stages: docs/synthesis.md.
+// The logic-level budget of these stages: docs/synthesis.md. The decodes are walked as
+// trees of ifs on the one-hot fields, and work is done only when there is a write or a
+// value to read, so that a simulator that evaluates every process every cycle does little
+// in an idle one (docs/regmap-generator.md).
 
 `default_nettype none
 
@@ -47,35 +50,16 @@ module peerbar_dma_reg_file
     $error("peerbar_dma_reg_file: MsixTableCount must be in 1..16");
   end
 
-  // Storage
-  logic [0:0] s_dma_control_enable_q, s_dma_control_enable_d, s_dma_control_enable_sw;
-  logic [0:0] s_dma_control_ext_tags_q, s_dma_control_ext_tags_d, s_dma_control_ext_tags_sw;
-  logic [31:0] s_dma_completion_timeout_q, s_dma_completion_timeout_d, s_dma_completion_timeout_sw;
-  logic [63:0] s_dma_bytes_in_q, s_dma_bytes_in_d;
-  logic [63:0] s_dma_bytes_out_q, s_dma_bytes_out_d;
-  logic [31:0] s_dma_jobs_q, s_dma_jobs_d;
-  logic [31:0] s_dma_job_errors_q, s_dma_job_errors_d;
-  logic [31:0] s_dma_err_sgl_q, s_dma_err_sgl_d;
-  logic [31:0] s_dma_err_bar_range_q, s_dma_err_bar_range_d;
-  logic [31:0] s_dma_err_link_q, s_dma_err_link_d;
-  logic [31:0] s_dma_err_bad_completion_q, s_dma_err_bad_completion_d;
-  logic [15:0] s_dma_error_log_cid_q, s_dma_error_log_cid_d;
-  logic [7:0] s_dma_error_log_status_q, s_dma_error_log_status_d;
-  logic [3:0] s_dma_error_log_queue_q, s_dma_error_log_queue_d;
-  logic [0:0] s_dma_error_log_valid_q, s_dma_error_log_valid_d;
-  logic [63:0] s_dma_error_addr_q, s_dma_error_addr_d;
-  logic [QueueCount-1:0][63:0] s_queue_sq_base_q, s_queue_sq_base_d, s_queue_sq_base_sw;
-  logic [QueueCount-1:0][63:0] s_queue_cq_base_q, s_queue_cq_base_d, s_queue_cq_base_sw;
-  logic [QueueCount-1:0][15:0] s_queue_size_sq_entries_m1_q, s_queue_size_sq_entries_m1_d, s_queue_size_sq_entries_m1_sw;
-  logic [QueueCount-1:0][15:0] s_queue_size_cq_entries_m1_q, s_queue_size_cq_entries_m1_d, s_queue_size_cq_entries_m1_sw;
-  logic [QueueCount-1:0][0:0] s_queue_control_enable_q, s_queue_control_enable_d, s_queue_control_enable_sw;
-  logic [QueueCount-1:0][0:0] s_queue_control_irq_enable_q, s_queue_control_irq_enable_d, s_queue_control_irq_enable_sw;
-  logic [QueueCount-1:0][4:0] s_queue_control_msix_vector_q, s_queue_control_msix_vector_d, s_queue_control_msix_vector_sw;
-  logic [QueueCount-1:0][15:0] s_queue_sq_tail_q, s_queue_sq_tail_d, s_queue_sq_tail_sw;
-  logic [QueueCount-1:0][15:0] s_queue_cq_head_q, s_queue_cq_head_d, s_queue_cq_head_sw;
-  logic [MsixTableCount-1:0][63:0] s_msix_table_addr_q, s_msix_table_addr_d, s_msix_table_addr_sw;
-  logic [MsixTableCount-1:0][31:0] s_msix_table_data_q, s_msix_table_data_d, s_msix_table_data_sw;
-  logic [MsixTableCount-1:0][0:0] s_msix_table_vector_control_q, s_msix_table_vector_control_d, s_msix_table_vector_control_sw;
+  // Storage. The fields hardware reads are held in the scope's reg2hw struct itself
+  // (r2h_q; its wd and pulse members are unused), so that reg2hw_o is one copy of it with
+  // wd and the pulses laid over; the other stored fields in signals of their own (s_*_q).
+  dma_reg2hw_t r2h_q;
+  logic [15:0] s_dma_error_log_cid_q;
+  logic [7:0] s_dma_error_log_status_q;
+  logic [3:0] s_dma_error_log_queue_q;
+  logic [63:0] s_dma_error_addr_q;
+  dma_queue_reg2hw_t [QueueCount-1:0] queue_r2h_q;
+  dma_msix_table_reg2hw_t [MsixTableCount-1:0] msix_table_r2h_q;
 
   // Write decode, a cycle early (the completer registers the address).
   reg_dec_t [1:0] wr_dec_q;
@@ -95,258 +79,252 @@ module peerbar_dma_reg_file
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
 
-  // Software writes (_sw) and reg2hw.
-  always_comb begin
-    // The whole DWORDs after the write: bits no field covers are not used.
-    // verilator lint_off UNUSEDSIGNAL
-    logic [31:0] wr_dma_control;
-    logic [31:0] wr_dma_completion_timeout;
-    // verilator lint_on UNUSEDSIGNAL
-    s_dma_control_enable_sw = s_dma_control_enable_q;
-    reg2hw_o.dma_control.enable.q = s_dma_control_enable_q;
-    s_dma_control_ext_tags_sw = s_dma_control_ext_tags_q;
-    reg2hw_o.dma_control.ext_tags.q = s_dma_control_ext_tags_q;
-    s_dma_completion_timeout_sw = s_dma_completion_timeout_q;
-    reg2hw_o.dma_completion_timeout.q = s_dma_completion_timeout_q;
-    reg2hw_o.dma_bytes_in.q = s_dma_bytes_in_q;
-    reg2hw_o.dma_bytes_out.q = s_dma_bytes_out_q;
-    reg2hw_o.dma_jobs.q = s_dma_jobs_q;
-    reg2hw_o.dma_job_errors.q = s_dma_job_errors_q;
-    reg2hw_o.dma_err_sgl.q = s_dma_err_sgl_q;
-    reg2hw_o.dma_err_bar_range.q = s_dma_err_bar_range_q;
-    reg2hw_o.dma_err_link.q = s_dma_err_link_q;
-    reg2hw_o.dma_err_bad_completion.q = s_dma_err_bad_completion_q;
-    reg2hw_o.dma_error_log.valid.q = s_dma_error_log_valid_q;
-    wr_dma_control = wr_merge(32'(s_dma_control_enable_q) | (32'(s_dma_control_ext_tags_q) << 2), 14'h0010);
-    s_dma_control_enable_sw = wr_dma_control[0 +: 1];
-    reg2hw_o.dma_control.reset.q = wr_dma_control[1 +: 1];
-    s_dma_control_ext_tags_sw = wr_dma_control[2 +: 1];
-    wr_dma_completion_timeout = wr_merge(32'(s_dma_completion_timeout_q), 14'h0012);
-    s_dma_completion_timeout_sw = wr_dma_completion_timeout;
-    for (int unsigned i = 0; i < QueueCount; i++) begin
-      // The whole DWORDs after the write: bits no field covers are not used.
-      // verilator lint_off UNUSEDSIGNAL
-      logic [31:0] wr_sq_base_lo;
-      logic [31:0] wr_sq_base_hi;
-      logic [31:0] wr_cq_base_lo;
-      logic [31:0] wr_cq_base_hi;
-      logic [31:0] wr_size;
-      logic [31:0] wr_control;
-      logic [31:0] wr_sq_tail;
-      logic [31:0] wr_cq_head;
-      // verilator lint_on UNUSEDSIGNAL
-      s_queue_sq_base_sw[i] = s_queue_sq_base_q[i];
-      queue_reg2hw_o[i].sq_base.q = s_queue_sq_base_q[i];
-      s_queue_cq_base_sw[i] = s_queue_cq_base_q[i];
-      queue_reg2hw_o[i].cq_base.q = s_queue_cq_base_q[i];
-      s_queue_size_sq_entries_m1_sw[i] = s_queue_size_sq_entries_m1_q[i];
-      queue_reg2hw_o[i].size.sq_entries_m1.q = s_queue_size_sq_entries_m1_q[i];
-      s_queue_size_cq_entries_m1_sw[i] = s_queue_size_cq_entries_m1_q[i];
-      queue_reg2hw_o[i].size.cq_entries_m1.q = s_queue_size_cq_entries_m1_q[i];
-      s_queue_control_enable_sw[i] = s_queue_control_enable_q[i];
-      queue_reg2hw_o[i].control.enable.q = s_queue_control_enable_q[i];
-      s_queue_control_irq_enable_sw[i] = s_queue_control_irq_enable_q[i];
-      queue_reg2hw_o[i].control.irq_enable.q = s_queue_control_irq_enable_q[i];
-      s_queue_control_msix_vector_sw[i] = s_queue_control_msix_vector_q[i];
-      queue_reg2hw_o[i].control.msix_vector.q = s_queue_control_msix_vector_q[i];
-      s_queue_sq_tail_sw[i] = s_queue_sq_tail_q[i];
-      queue_reg2hw_o[i].sq_tail.q = s_queue_sq_tail_q[i];
-      s_queue_cq_head_sw[i] = s_queue_cq_head_q[i];
-      queue_reg2hw_o[i].cq_head.q = s_queue_cq_head_q[i];
-      wr_sq_base_lo = wr_merge(32'(s_queue_sq_base_q[i][0 +: 32]), 14'h0400 + 14'(i) * 14'h0010);
-      s_queue_sq_base_sw[i][0 +: 32] = wr_sq_base_lo;
-      wr_sq_base_hi = wr_merge(32'(s_queue_sq_base_q[i][32 +: 32]), 14'h0401 + 14'(i) * 14'h0010);
-      s_queue_sq_base_sw[i][32 +: 32] = wr_sq_base_hi;
-      wr_cq_base_lo = wr_merge(32'(s_queue_cq_base_q[i][0 +: 32]), 14'h0402 + 14'(i) * 14'h0010);
-      s_queue_cq_base_sw[i][0 +: 32] = wr_cq_base_lo;
-      wr_cq_base_hi = wr_merge(32'(s_queue_cq_base_q[i][32 +: 32]), 14'h0403 + 14'(i) * 14'h0010);
-      s_queue_cq_base_sw[i][32 +: 32] = wr_cq_base_hi;
-      wr_size = wr_merge(32'(s_queue_size_sq_entries_m1_q[i]) | (32'(s_queue_size_cq_entries_m1_q[i]) << 16), 14'h0404 + 14'(i) * 14'h0010);
-      s_queue_size_sq_entries_m1_sw[i] = wr_size[0 +: 16];
-      s_queue_size_cq_entries_m1_sw[i] = wr_size[16 +: 16];
-      wr_control = wr_merge(32'(s_queue_control_enable_q[i]) | (32'(s_queue_control_irq_enable_q[i]) << 1) | (32'(s_queue_control_msix_vector_q[i]) << 8), 14'h0405 + 14'(i) * 14'h0010);
-      s_queue_control_enable_sw[i] = wr_control[0 +: 1];
-      queue_reg2hw_o[i].control.enable.wd = wr_control[0 +: 1];
-      s_queue_control_irq_enable_sw[i] = wr_control[1 +: 1];
-      s_queue_control_msix_vector_sw[i] = wr_control[8 +: 5];
-      wr_sq_tail = wr_merge(32'(s_queue_sq_tail_q[i]), 14'h0407 + 14'(i) * 14'h0010);
-      s_queue_sq_tail_sw[i] = wr_sq_tail[0 +: 16];
-      queue_reg2hw_o[i].sq_tail.wd = wr_sq_tail[0 +: 16];
-      wr_cq_head = wr_merge(32'(s_queue_cq_head_q[i]), 14'h0408 + 14'(i) * 14'h0010);
-      s_queue_cq_head_sw[i] = wr_cq_head[0 +: 16];
-      queue_reg2hw_o[i].cq_head.wd = wr_cq_head[0 +: 16];
-    end
-    for (int unsigned i = 0; i < MsixTableCount; i++) begin
-      // The whole DWORDs after the write: bits no field covers are not used.
-      // verilator lint_off UNUSEDSIGNAL
-      logic [31:0] wr_addr_lo;
-      logic [31:0] wr_addr_hi;
-      logic [31:0] wr_data;
-      logic [31:0] wr_vector_control;
-      // verilator lint_on UNUSEDSIGNAL
-      s_msix_table_addr_sw[i] = s_msix_table_addr_q[i];
-      msix_table_reg2hw_o[i].addr.q = s_msix_table_addr_q[i];
-      s_msix_table_data_sw[i] = s_msix_table_data_q[i];
-      msix_table_reg2hw_o[i].data.q = s_msix_table_data_q[i];
-      s_msix_table_vector_control_sw[i] = s_msix_table_vector_control_q[i];
-      msix_table_reg2hw_o[i].vector_control.q = s_msix_table_vector_control_q[i];
-      wr_addr_lo = wr_merge((32'(s_msix_table_addr_q[i][2 +: 30]) << 2), 14'h2000 + 14'(i) * 14'h0004);
-      s_msix_table_addr_sw[i][2 +: 30] = wr_addr_lo[2 +: 30];
-      wr_addr_hi = wr_merge(32'(s_msix_table_addr_q[i][32 +: 32]), 14'h2001 + 14'(i) * 14'h0004);
-      s_msix_table_addr_sw[i][32 +: 32] = wr_addr_hi;
-      wr_data = wr_merge(32'(s_msix_table_data_q[i]), 14'h2002 + 14'(i) * 14'h0004);
-      s_msix_table_data_sw[i] = wr_data;
-      wr_vector_control = wr_merge(32'(s_msix_table_vector_control_q[i]), 14'h2003 + 14'(i) * 14'h0004);
-      s_msix_table_vector_control_sw[i] = wr_vector_control[0 +: 1];
-    end
-  end
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
 
-  // The next values: software's, or hardware's where it writes (de wins).
-  always_comb begin
-    s_dma_control_enable_d = s_dma_control_enable_sw;
-    s_dma_control_ext_tags_d = s_dma_control_ext_tags_sw;
-    s_dma_completion_timeout_d = s_dma_completion_timeout_sw;
-    s_dma_bytes_in_d = s_dma_bytes_in_q;
-    s_dma_bytes_out_d = s_dma_bytes_out_q;
-    s_dma_jobs_d = s_dma_jobs_q;
-    s_dma_job_errors_d = s_dma_job_errors_q;
-    s_dma_err_sgl_d = s_dma_err_sgl_q;
-    s_dma_err_bar_range_d = s_dma_err_bar_range_q;
-    s_dma_err_link_d = s_dma_err_link_q;
-    s_dma_err_bad_completion_d = s_dma_err_bad_completion_q;
-    s_dma_error_log_cid_d = s_dma_error_log_cid_q;
-    s_dma_error_log_status_d = s_dma_error_log_status_q;
-    s_dma_error_log_queue_d = s_dma_error_log_queue_q;
-    s_dma_error_log_valid_d = s_dma_error_log_valid_q;
-    s_dma_error_addr_d = s_dma_error_addr_q;
-    if (hw2reg_i.dma_bytes_in.de) begin
-      s_dma_bytes_in_d[0 +: 32] = hw2reg_i.dma_bytes_in.d[0 +: 32];
-      s_dma_bytes_in_d[32 +: 32] = hw2reg_i.dma_bytes_in.d[32 +: 32];
-    end
-    if (hw2reg_i.dma_bytes_out.de) begin
-      s_dma_bytes_out_d[0 +: 32] = hw2reg_i.dma_bytes_out.d[0 +: 32];
-      s_dma_bytes_out_d[32 +: 32] = hw2reg_i.dma_bytes_out.d[32 +: 32];
-    end
-    if (hw2reg_i.dma_jobs.de) begin
-      s_dma_jobs_d = hw2reg_i.dma_jobs.d;
-    end
-    if (hw2reg_i.dma_job_errors.de) begin
-      s_dma_job_errors_d = hw2reg_i.dma_job_errors.d;
-    end
-    if (hw2reg_i.dma_err_sgl.de) begin
-      s_dma_err_sgl_d = hw2reg_i.dma_err_sgl.d;
-    end
-    if (hw2reg_i.dma_err_bar_range.de) begin
-      s_dma_err_bar_range_d = hw2reg_i.dma_err_bar_range.d;
-    end
-    if (hw2reg_i.dma_err_link.de) begin
-      s_dma_err_link_d = hw2reg_i.dma_err_link.d;
-    end
-    if (hw2reg_i.dma_err_bad_completion.de) begin
-      s_dma_err_bad_completion_d = hw2reg_i.dma_err_bad_completion.d;
-    end
-    if (hw2reg_i.dma_error_log.cid.de) begin
-      s_dma_error_log_cid_d = hw2reg_i.dma_error_log.cid.d;
-    end
-    if (hw2reg_i.dma_error_log.status.de) begin
-      s_dma_error_log_status_d = hw2reg_i.dma_error_log.status.d;
-    end
-    if (hw2reg_i.dma_error_log.queue.de) begin
-      s_dma_error_log_queue_d = hw2reg_i.dma_error_log.queue.d;
-    end
-    if (hw2reg_i.dma_error_log.valid.de) begin
-      s_dma_error_log_valid_d = hw2reg_i.dma_error_log.valid.d;
-    end
-    if (hw2reg_i.dma_error_addr.de) begin
-      s_dma_error_addr_d[0 +: 32] = hw2reg_i.dma_error_addr.d[0 +: 32];
-      s_dma_error_addr_d[32 +: 32] = hw2reg_i.dma_error_addr.d[32 +: 32];
-    end
-    for (int unsigned i = 0; i < QueueCount; i++) begin
-      s_queue_sq_base_d[i] = s_queue_sq_base_sw[i];
-      s_queue_cq_base_d[i] = s_queue_cq_base_sw[i];
-      s_queue_size_sq_entries_m1_d[i] = s_queue_size_sq_entries_m1_sw[i];
-      s_queue_size_cq_entries_m1_d[i] = s_queue_size_cq_entries_m1_sw[i];
-      s_queue_control_enable_d[i] = s_queue_control_enable_sw[i];
-      s_queue_control_irq_enable_d[i] = s_queue_control_irq_enable_sw[i];
-      s_queue_control_msix_vector_d[i] = s_queue_control_msix_vector_sw[i];
-      s_queue_sq_tail_d[i] = s_queue_sq_tail_sw[i];
-      s_queue_cq_head_d[i] = s_queue_cq_head_sw[i];
-      if (queue_hw2reg_i[i].control.enable.de) begin
-        s_queue_control_enable_d[i] = queue_hw2reg_i[i].control.enable.d;
-      end
-      if (queue_hw2reg_i[i].sq_tail.de) begin
-        s_queue_sq_tail_d[i] = queue_hw2reg_i[i].sq_tail.d;
-      end
-      if (queue_hw2reg_i[i].cq_head.de) begin
-        s_queue_cq_head_d[i] = queue_hw2reg_i[i].cq_head.d;
-      end
-    end
-    for (int unsigned i = 0; i < MsixTableCount; i++) begin
-      s_msix_table_addr_d[i] = s_msix_table_addr_sw[i];
-      s_msix_table_data_d[i] = s_msix_table_data_sw[i];
-      s_msix_table_vector_control_d[i] = s_msix_table_vector_control_sw[i];
-    end
-  end
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
 
+  // The storage: this cycle's software write (its decode a tree of ifs on the one-hot
+  // fields, entered only when there is a write), then hardware's writes (de wins).
   always_ff @(posedge clk_i) begin
+    // The write's byte enables and data at a register (bits no field covers unused).
+    logic [3:0] be;
+    // verilator lint_off UNUSEDSIGNAL
+    logic [31:0] wr;
+    // verilator lint_on UNUSEDSIGNAL
     if (rst_i) begin
-      s_dma_control_enable_q <= 1'h0;
-      s_dma_control_ext_tags_q <= 1'h0;
-      s_dma_completion_timeout_q <= 32'h30d4;
-      s_dma_bytes_in_q <= 64'h0;
-      s_dma_bytes_out_q <= 64'h0;
-      s_dma_jobs_q <= 32'h0;
-      s_dma_job_errors_q <= 32'h0;
-      s_dma_err_sgl_q <= 32'h0;
-      s_dma_err_bar_range_q <= 32'h0;
-      s_dma_err_link_q <= 32'h0;
-      s_dma_err_bad_completion_q <= 32'h0;
+      r2h_q <= '0;
       s_dma_error_log_cid_q <= 16'h0;
       s_dma_error_log_status_q <= 8'h0;
       s_dma_error_log_queue_q <= 4'h0;
-      s_dma_error_log_valid_q <= 1'h0;
       s_dma_error_addr_q <= 64'h0;
-      s_queue_sq_base_q <= {QueueCount{64'h0}};
-      s_queue_cq_base_q <= {QueueCount{64'h0}};
-      s_queue_size_sq_entries_m1_q <= {QueueCount{16'h0}};
-      s_queue_size_cq_entries_m1_q <= {QueueCount{16'h0}};
-      s_queue_control_enable_q <= {QueueCount{1'h0}};
-      s_queue_control_irq_enable_q <= {QueueCount{1'h0}};
-      s_queue_control_msix_vector_q <= {QueueCount{5'h0}};
-      s_queue_sq_tail_q <= {QueueCount{16'h0}};
-      s_queue_cq_head_q <= {QueueCount{16'h0}};
-      s_msix_table_addr_q <= {MsixTableCount{64'h0}};
-      s_msix_table_data_q <= {MsixTableCount{32'h0}};
-      s_msix_table_vector_control_q <= {MsixTableCount{1'h1}};
+      r2h_q.dma_completion_timeout.q <= 32'h30d4;
+      queue_r2h_q <= '0;
+      msix_table_r2h_q <= '0;
+      for (int unsigned i = 0; i < MsixTableCount; i++) begin
+        msix_table_r2h_q[i].vector_control.q <= 1'h1;
+      end
     end else begin
-      s_dma_control_enable_q <= s_dma_control_enable_d;
-      s_dma_control_ext_tags_q <= s_dma_control_ext_tags_d;
-      s_dma_completion_timeout_q <= s_dma_completion_timeout_d;
-      s_dma_bytes_in_q <= s_dma_bytes_in_d;
-      s_dma_bytes_out_q <= s_dma_bytes_out_d;
-      s_dma_jobs_q <= s_dma_jobs_d;
-      s_dma_job_errors_q <= s_dma_job_errors_d;
-      s_dma_err_sgl_q <= s_dma_err_sgl_d;
-      s_dma_err_bar_range_q <= s_dma_err_bar_range_d;
-      s_dma_err_link_q <= s_dma_err_link_d;
-      s_dma_err_bad_completion_q <= s_dma_err_bad_completion_d;
-      s_dma_error_log_cid_q <= s_dma_error_log_cid_d;
-      s_dma_error_log_status_q <= s_dma_error_log_status_d;
-      s_dma_error_log_queue_q <= s_dma_error_log_queue_d;
-      s_dma_error_log_valid_q <= s_dma_error_log_valid_d;
-      s_dma_error_addr_q <= s_dma_error_addr_d;
-      s_queue_sq_base_q <= s_queue_sq_base_d;
-      s_queue_cq_base_q <= s_queue_cq_base_d;
-      s_queue_size_sq_entries_m1_q <= s_queue_size_sq_entries_m1_d;
-      s_queue_size_cq_entries_m1_q <= s_queue_size_cq_entries_m1_d;
-      s_queue_control_enable_q <= s_queue_control_enable_d;
-      s_queue_control_irq_enable_q <= s_queue_control_irq_enable_d;
-      s_queue_control_msix_vector_q <= s_queue_control_msix_vector_d;
-      s_queue_sq_tail_q <= s_queue_sq_tail_d;
-      s_queue_cq_head_q <= s_queue_cq_head_d;
-      s_msix_table_addr_q <= s_msix_table_addr_d;
-      s_msix_table_data_q <= s_msix_table_data_d;
-      s_msix_table_vector_control_q <= s_msix_table_vector_control_d;
+      if (wr_valid_i) begin
+        for (int unsigned p = 0; p < 2; p++) begin
+          if (wr_dec_q[p].f3[0]) begin
+            if (wr_dec_q[p].f2[0]) begin
+              if (wr_dec_q[p].f1[2]) begin
+                if (wr_dec_q[p].f0[0]) begin  // DMA_CONTROL
+                  be = wr_be(14'h0010);
+                  wr = wr_data(14'h0010);
+                  if (be[0]) begin
+                    r2h_q.dma_control.enable.q <= wr[0 +: 1];
+                    r2h_q.dma_control.ext_tags.q <= wr[2 +: 1];
+                  end
+                end
+                if (wr_dec_q[p].f0[2]) begin  // DMA_COMPLETION_TIMEOUT
+                  be = wr_be(14'h0012);
+                  wr = wr_data(14'h0012);
+                  if (be[0]) r2h_q.dma_completion_timeout.q[0 +: 8] <= wr[0 +: 8];
+                  if (be[1]) r2h_q.dma_completion_timeout.q[8 +: 8] <= wr[8 +: 8];
+                  if (be[2]) r2h_q.dma_completion_timeout.q[16 +: 8] <= wr[16 +: 8];
+                  if (be[3]) r2h_q.dma_completion_timeout.q[24 +: 8] <= wr[24 +: 8];
+                end
+              end
+            end
+          end
+          if (wr_dec_q[p].f3[1]) begin
+            for (int unsigned i = 0; i < QueueCount; i++) begin
+              if (wr_dec_q[p].f2[4'((14'h0400 + 14'(i) * 14'h0010) >> 6)]) begin
+                if (wr_dec_q[p].f1[3'((14'h0400 + 14'(i) * 14'h0010) >> 3)]) begin
+                  if (wr_dec_q[p].f0[0]) begin  // QUEUE[i].SQ_BASE_LO
+                    be = wr_be(14'h0400 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0400 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_base.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_base.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].sq_base.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].sq_base.q[24 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[1]) begin  // QUEUE[i].SQ_BASE_HI
+                    be = wr_be(14'h0401 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0401 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_base.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_base.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].sq_base.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].sq_base.q[56 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[2]) begin  // QUEUE[i].CQ_BASE_LO
+                    be = wr_be(14'h0402 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0402 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_base.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_base.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].cq_base.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].cq_base.q[24 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[3]) begin  // QUEUE[i].CQ_BASE_HI
+                    be = wr_be(14'h0403 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0403 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_base.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_base.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].cq_base.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].cq_base.q[56 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[4]) begin  // QUEUE[i].SIZE
+                    be = wr_be(14'h0404 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0404 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].size.sq_entries_m1.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].size.sq_entries_m1.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) queue_r2h_q[i].size.cq_entries_m1.q[0 +: 8] <= wr[16 +: 8];
+                    if (be[3]) queue_r2h_q[i].size.cq_entries_m1.q[8 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[5]) begin  // QUEUE[i].CONTROL
+                    be = wr_be(14'h0405 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0405 + 14'(i) * 14'h0010);
+                    if (be[0]) begin
+                      queue_r2h_q[i].control.enable.q <= wr[0 +: 1];
+                      queue_r2h_q[i].control.irq_enable.q <= wr[1 +: 1];
+                    end
+                    if (be[1]) queue_r2h_q[i].control.msix_vector.q <= wr[8 +: 5];
+                  end
+                  if (wr_dec_q[p].f0[7]) begin  // QUEUE[i].SQ_TAIL
+                    be = wr_be(14'h0407 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0407 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].sq_tail.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].sq_tail.q[8 +: 8] <= wr[8 +: 8];
+                  end
+                end
+                if (wr_dec_q[p].f1[3'((14'h0408 + 14'(i) * 14'h0010) >> 3)]) begin
+                  if (wr_dec_q[p].f0[0]) begin  // QUEUE[i].CQ_HEAD
+                    be = wr_be(14'h0408 + 14'(i) * 14'h0010);
+                    wr = wr_data(14'h0408 + 14'(i) * 14'h0010);
+                    if (be[0]) queue_r2h_q[i].cq_head.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) queue_r2h_q[i].cq_head.q[8 +: 8] <= wr[8 +: 8];
+                  end
+                end
+              end
+            end
+          end
+          if (wr_dec_q[p].f3[8]) begin
+            if (wr_dec_q[p].f2[0]) begin
+              for (int unsigned i = 0; i < MsixTableCount; i++) begin
+                if (wr_dec_q[p].f1[3'((14'h2000 + 14'(i) * 14'h0004) >> 3)]) begin
+                  if (wr_dec_q[p].f0[3'(14'h2000 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_LO
+                    be = wr_be(14'h2000 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2000 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].addr.q[2 +: 6] <= wr[2 +: 6];
+                    if (be[1]) msix_table_r2h_q[i].addr.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].addr.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].addr.q[24 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[3'(14'h2001 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_HI
+                    be = wr_be(14'h2001 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2001 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].addr.q[32 +: 8] <= wr[0 +: 8];
+                    if (be[1]) msix_table_r2h_q[i].addr.q[40 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].addr.q[48 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].addr.q[56 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[3'(14'h2002 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].DATA
+                    be = wr_be(14'h2002 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2002 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].data.q[0 +: 8] <= wr[0 +: 8];
+                    if (be[1]) msix_table_r2h_q[i].data.q[8 +: 8] <= wr[8 +: 8];
+                    if (be[2]) msix_table_r2h_q[i].data.q[16 +: 8] <= wr[16 +: 8];
+                    if (be[3]) msix_table_r2h_q[i].data.q[24 +: 8] <= wr[24 +: 8];
+                  end
+                  if (wr_dec_q[p].f0[3'(14'h2003 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].VECTOR_CONTROL
+                    be = wr_be(14'h2003 + 14'(i) * 14'h0004);
+                    wr = wr_data(14'h2003 + 14'(i) * 14'h0004);
+                    if (be[0]) msix_table_r2h_q[i].vector_control.q <= wr[0 +: 1];
+                  end
+                end
+              end
+            end
+          end
+        end
+      end
+      if (hw2reg_i.dma_bytes_in.de) begin
+        r2h_q.dma_bytes_in.q <= hw2reg_i.dma_bytes_in.d;
+      end
+      if (hw2reg_i.dma_bytes_out.de) begin
+        r2h_q.dma_bytes_out.q <= hw2reg_i.dma_bytes_out.d;
+      end
+      if (hw2reg_i.dma_jobs.de) begin
+        r2h_q.dma_jobs.q <= hw2reg_i.dma_jobs.d;
+      end
+      if (hw2reg_i.dma_job_errors.de) begin
+        r2h_q.dma_job_errors.q <= hw2reg_i.dma_job_errors.d;
+      end
+      if (hw2reg_i.dma_err_sgl.de) begin
+        r2h_q.dma_err_sgl.q <= hw2reg_i.dma_err_sgl.d;
+      end
+      if (hw2reg_i.dma_err_bar_range.de) begin
+        r2h_q.dma_err_bar_range.q <= hw2reg_i.dma_err_bar_range.d;
+      end
+      if (hw2reg_i.dma_err_link.de) begin
+        r2h_q.dma_err_link.q <= hw2reg_i.dma_err_link.d;
+      end
+      if (hw2reg_i.dma_err_bad_completion.de) begin
+        r2h_q.dma_err_bad_completion.q <= hw2reg_i.dma_err_bad_completion.d;
+      end
+      if (hw2reg_i.dma_error_log.cid.de) begin
+        s_dma_error_log_cid_q <= hw2reg_i.dma_error_log.cid.d;
+      end
+      if (hw2reg_i.dma_error_log.status.de) begin
+        s_dma_error_log_status_q <= hw2reg_i.dma_error_log.status.d;
+      end
+      if (hw2reg_i.dma_error_log.queue.de) begin
+        s_dma_error_log_queue_q <= hw2reg_i.dma_error_log.queue.d;
+      end
+      if (hw2reg_i.dma_error_log.valid.de) begin
+        r2h_q.dma_error_log.valid.q <= hw2reg_i.dma_error_log.valid.d;
+      end
+      if (hw2reg_i.dma_error_addr.de) begin
+        s_dma_error_addr_q <= hw2reg_i.dma_error_addr.d;
+      end
+      for (int unsigned i = 0; i < QueueCount; i++) begin
+        if (queue_hw2reg_i[i].control.enable.de) begin
+          queue_r2h_q[i].control.enable.q <= queue_hw2reg_i[i].control.enable.d;
+        end
+        if (queue_hw2reg_i[i].sq_tail.de) begin
+          queue_r2h_q[i].sq_tail.q <= queue_hw2reg_i[i].sq_tail.d;
+        end
+        if (queue_hw2reg_i[i].cq_head.de) begin
+          queue_r2h_q[i].cq_head.q <= queue_hw2reg_i[i].cq_head.d;
+        end
+      end
+    end
+  end
+
+  // reg2hw: the storage, with this cycle's software write in wd and the pulses (w1p).
+  always_comb begin
+    // A whole DWORD after the write: bits no field covers are not used.
+    // verilator lint_off UNUSEDSIGNAL
+    logic [31:0] wr;
+    // verilator lint_on UNUSEDSIGNAL
+    wr = '0;
+    reg2hw_o = r2h_q;
+    reg2hw_o.dma_control.reset.q = '0;
+    queue_reg2hw_o = queue_r2h_q;
+    for (int unsigned i = 0; i < QueueCount; i++) begin
+      queue_reg2hw_o[i].control.enable.wd = queue_r2h_q[i].control.enable.q;
+      queue_reg2hw_o[i].sq_tail.wd = queue_r2h_q[i].sq_tail.q;
+      queue_reg2hw_o[i].cq_head.wd = queue_r2h_q[i].cq_head.q;
+    end
+    msix_table_reg2hw_o = msix_table_r2h_q;
+    if (wr_valid_i) begin
+      wr = wr_merge(32'h0, 14'h0010);
+      reg2hw_o.dma_control.reset.q = wr[1 +: 1];
+      for (int unsigned i = 0; i < QueueCount; i++) begin
+        wr = wr_merge(32'(queue_r2h_q[i].control.enable.q), 14'h0405 + 14'(i) * 14'h0010);
+        queue_reg2hw_o[i].control.enable.wd = wr[0 +: 1];
+        wr = wr_merge(32'(queue_r2h_q[i].sq_tail.q), 14'h0407 + 14'(i) * 14'h0010);
+        queue_reg2hw_o[i].sq_tail.wd = wr[0 +: 16];
+        wr = wr_merge(32'(queue_r2h_q[i].cq_head.q), 14'h0408 + 14'(i) * 14'h0010);
+        queue_reg2hw_o[i].cq_head.wd = wr[0 +: 16];
+      end
     end
   end
 
@@ -357,134 +335,182 @@ module peerbar_dma_reg_file
     rd_dec_q[1] <= reg_decode(rd_dw_addr_i + 14'd1);
   end
 
-  // Read stage 1: storage and constants at the offsets (the registers are exclusive: ORed).
+  // Read stage 1: storage and constants at the offsets (a tree of ifs on the one-hot
+  // fields; the registers are exclusive: ORed), and which DWORD reads a driven value.
   logic [1:0][31:0] rd_own, rd_own_q;
+  logic [1:0] x_dma_status_rd, x_dma_status_rd_q;
+  logic [1:0] x_msix_pba_rd, x_msix_pba_rd_q;
+  logic [1:0][QueueCount-1:0] x_queue_status_rd, x_queue_status_rd_q;
   always_comb begin
+    rd_own = '0;
+    x_dma_status_rd = '0;
+    x_msix_pba_rd = '0;
+    x_queue_status_rd = '0;
     for (int unsigned p = 0; p < 2; p++) begin
-      rd_own[p] = '0;
-      if (reg_hit(rd_dec_q[p], 14'h0010)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_control_enable_q) | (32'(s_dma_control_ext_tags_q) << 2);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0012)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_completion_timeout_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0018)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_bytes_in_q[0 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0019)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_bytes_in_q[32 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001a)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_bytes_out_q[0 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001b)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_bytes_out_q[32 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001c)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_jobs_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001d)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_job_errors_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001e)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_err_sgl_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h001f)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_err_bar_range_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0020)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_err_link_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0021)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_err_bad_completion_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0028)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_error_log_cid_q) | (32'(s_dma_error_log_status_q) << 16) | (32'(s_dma_error_log_queue_q) << 24) | (32'(s_dma_error_log_valid_q) << 31);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0029)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_error_addr_q[0 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h002a)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dma_error_addr_q[32 +: 32]);
-      end
-      for (int unsigned i = 0; i < QueueCount; i++) begin
-        if (reg_hit(rd_dec_q[p], 14'h0400 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_sq_base_q[i][0 +: 32]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0401 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_sq_base_q[i][32 +: 32]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0402 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_cq_base_q[i][0 +: 32]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0403 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_cq_base_q[i][32 +: 32]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0404 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_size_sq_entries_m1_q[i]) | (32'(s_queue_size_cq_entries_m1_q[i]) << 16);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0405 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_control_enable_q[i]) | (32'(s_queue_control_irq_enable_q[i]) << 1) | (32'(s_queue_control_msix_vector_q[i]) << 8);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0407 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_sq_tail_q[i]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h0408 + 14'(i) * 14'h0010)) begin
-          rd_own[p] = rd_own[p] | 32'(s_queue_cq_head_q[i]);
+      if (rd_dec_q[p].f3[0]) begin
+        if (rd_dec_q[p].f2[0]) begin
+          if (rd_dec_q[p].f1[2]) begin
+            if (rd_dec_q[p].f0[0]) begin  // DMA_CONTROL
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_control.enable.q) | (32'(r2h_q.dma_control.ext_tags.q) << 2);
+            end
+            if (rd_dec_q[p].f0[1]) begin  // DMA_STATUS
+              x_dma_status_rd[p] = 1'b1;
+            end
+            if (rd_dec_q[p].f0[2]) begin  // DMA_COMPLETION_TIMEOUT
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_completion_timeout.q);
+            end
+          end
+          if (rd_dec_q[p].f1[3]) begin
+            if (rd_dec_q[p].f0[0]) begin  // DMA_BYTES_IN_LO
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_bytes_in.q[0 +: 32]);
+            end
+            if (rd_dec_q[p].f0[1]) begin  // DMA_BYTES_IN_HI
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_bytes_in.q[32 +: 32]);
+            end
+            if (rd_dec_q[p].f0[2]) begin  // DMA_BYTES_OUT_LO
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_bytes_out.q[0 +: 32]);
+            end
+            if (rd_dec_q[p].f0[3]) begin  // DMA_BYTES_OUT_HI
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_bytes_out.q[32 +: 32]);
+            end
+            if (rd_dec_q[p].f0[4]) begin  // DMA_JOBS
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_jobs.q);
+            end
+            if (rd_dec_q[p].f0[5]) begin  // DMA_JOB_ERRORS
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_job_errors.q);
+            end
+            if (rd_dec_q[p].f0[6]) begin  // DMA_ERR_SGL
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_err_sgl.q);
+            end
+            if (rd_dec_q[p].f0[7]) begin  // DMA_ERR_BAR_RANGE
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_err_bar_range.q);
+            end
+          end
+          if (rd_dec_q[p].f1[4]) begin
+            if (rd_dec_q[p].f0[0]) begin  // DMA_ERR_LINK
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_err_link.q);
+            end
+            if (rd_dec_q[p].f0[1]) begin  // DMA_ERR_BAD_COMPLETION
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dma_err_bad_completion.q);
+            end
+          end
+          if (rd_dec_q[p].f1[5]) begin
+            if (rd_dec_q[p].f0[0]) begin  // DMA_ERROR_LOG
+              rd_own[p] = rd_own[p] | 32'(s_dma_error_log_cid_q) | (32'(s_dma_error_log_status_q) << 16) | (32'(s_dma_error_log_queue_q) << 24) | (32'(r2h_q.dma_error_log.valid.q) << 31);
+            end
+            if (rd_dec_q[p].f0[1]) begin  // DMA_ERROR_ADDR_LO
+              rd_own[p] = rd_own[p] | 32'(s_dma_error_addr_q[0 +: 32]);
+            end
+            if (rd_dec_q[p].f0[2]) begin  // DMA_ERROR_ADDR_HI
+              rd_own[p] = rd_own[p] | 32'(s_dma_error_addr_q[32 +: 32]);
+            end
+          end
         end
       end
-      for (int unsigned i = 0; i < MsixTableCount; i++) begin
-        if (reg_hit(rd_dec_q[p], 14'h2000 + 14'(i) * 14'h0004)) begin
-          rd_own[p] = rd_own[p] | (32'(s_msix_table_addr_q[i][2 +: 30]) << 2);
+      if (rd_dec_q[p].f3[9]) begin
+        if (rd_dec_q[p].f2[0]) begin
+          if (rd_dec_q[p].f1[0]) begin
+            if (rd_dec_q[p].f0[0]) begin  // MSIX_PBA
+              x_msix_pba_rd[p] = 1'b1;
+            end
+          end
         end
-        if (reg_hit(rd_dec_q[p], 14'h2001 + 14'(i) * 14'h0004)) begin
-          rd_own[p] = rd_own[p] | 32'(s_msix_table_addr_q[i][32 +: 32]);
+      end
+      if (rd_dec_q[p].f3[1]) begin
+        for (int unsigned i = 0; i < QueueCount; i++) begin
+          if (rd_dec_q[p].f2[4'((14'h0400 + 14'(i) * 14'h0010) >> 6)]) begin
+            if (rd_dec_q[p].f1[3'((14'h0400 + 14'(i) * 14'h0010) >> 3)]) begin
+              if (rd_dec_q[p].f0[0]) begin  // QUEUE[i].SQ_BASE_LO
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].sq_base.q[0 +: 32]);
+              end
+              if (rd_dec_q[p].f0[1]) begin  // QUEUE[i].SQ_BASE_HI
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].sq_base.q[32 +: 32]);
+              end
+              if (rd_dec_q[p].f0[2]) begin  // QUEUE[i].CQ_BASE_LO
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].cq_base.q[0 +: 32]);
+              end
+              if (rd_dec_q[p].f0[3]) begin  // QUEUE[i].CQ_BASE_HI
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].cq_base.q[32 +: 32]);
+              end
+              if (rd_dec_q[p].f0[4]) begin  // QUEUE[i].SIZE
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].size.sq_entries_m1.q) | (32'(queue_r2h_q[i].size.cq_entries_m1.q) << 16);
+              end
+              if (rd_dec_q[p].f0[5]) begin  // QUEUE[i].CONTROL
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].control.enable.q) | (32'(queue_r2h_q[i].control.irq_enable.q) << 1) | (32'(queue_r2h_q[i].control.msix_vector.q) << 8);
+              end
+              if (rd_dec_q[p].f0[6]) begin  // QUEUE[i].STATUS
+                x_queue_status_rd[p][i] = 1'b1;
+              end
+              if (rd_dec_q[p].f0[7]) begin  // QUEUE[i].SQ_TAIL
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].sq_tail.q);
+              end
+            end
+            if (rd_dec_q[p].f1[3'((14'h0408 + 14'(i) * 14'h0010) >> 3)]) begin
+              if (rd_dec_q[p].f0[0]) begin  // QUEUE[i].CQ_HEAD
+                rd_own[p] = rd_own[p] | 32'(queue_r2h_q[i].cq_head.q);
+              end
+            end
+          end
         end
-        if (reg_hit(rd_dec_q[p], 14'h2002 + 14'(i) * 14'h0004)) begin
-          rd_own[p] = rd_own[p] | 32'(s_msix_table_data_q[i]);
-        end
-        if (reg_hit(rd_dec_q[p], 14'h2003 + 14'(i) * 14'h0004)) begin
-          rd_own[p] = rd_own[p] | 32'(s_msix_table_vector_control_q[i]);
+      end
+      if (rd_dec_q[p].f3[8]) begin
+        if (rd_dec_q[p].f2[0]) begin
+          for (int unsigned i = 0; i < MsixTableCount; i++) begin
+            if (rd_dec_q[p].f1[3'((14'h2000 + 14'(i) * 14'h0004) >> 3)]) begin
+              if (rd_dec_q[p].f0[3'(14'h2000 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_LO
+                rd_own[p] = rd_own[p] | (32'(msix_table_r2h_q[i].addr.q[2 +: 30]) << 2);
+              end
+              if (rd_dec_q[p].f0[3'(14'h2001 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].ADDR_HI
+                rd_own[p] = rd_own[p] | 32'(msix_table_r2h_q[i].addr.q[32 +: 32]);
+              end
+              if (rd_dec_q[p].f0[3'(14'h2002 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].DATA
+                rd_own[p] = rd_own[p] | 32'(msix_table_r2h_q[i].data.q);
+              end
+              if (rd_dec_q[p].f0[3'(14'h2003 + 14'(i) * 14'h0004)]) begin  // MSIX_TABLE[i].VECTOR_CONTROL
+                rd_own[p] = rd_own[p] | 32'(msix_table_r2h_q[i].vector_control.q);
+              end
+            end
+          end
         end
       end
     end
   end
 
   // The values hardware drives, registered (with them the logic that drives them and the
-  // read mux are two paths, not one), and which DWORD reads them.
+  // read mux are two paths, not one), when a lane is to read them: only then are they looked
+  // at.
   logic [31:0] x_dma_status_q;
-  logic [1:0] x_dma_status_rd_q;
   logic [31:0] x_msix_pba_q;
-  logic [1:0] x_msix_pba_rd_q;
   logic [QueueCount-1:0][31:0] x_queue_status_q;
-  logic [1:0][QueueCount-1:0] x_queue_status_rd_q;
   always_ff @(posedge clk_i) begin
     rd_own_q <= rd_own;
-    x_dma_status_q <= 32'(hw2reg_i.dma_status.busy.d) | (32'(hw2reg_i.dma_status.tags_in_flight.d) << 8);
-    for (int unsigned p = 0; p < 2; p++) begin
-      x_dma_status_rd_q[p] <= reg_hit(rd_dec_q[p], 14'h0011);
+    x_dma_status_rd_q <= x_dma_status_rd;
+    if (|x_dma_status_rd) begin
+      x_dma_status_q <= 32'(hw2reg_i.dma_status.busy.d) | (32'(hw2reg_i.dma_status.tags_in_flight.d) << 8);
     end
-    x_msix_pba_q <= 32'(hw2reg_i.msix_pba.d);
-    for (int unsigned p = 0; p < 2; p++) begin
-      x_msix_pba_rd_q[p] <= reg_hit(rd_dec_q[p], 14'h2400);
+    x_msix_pba_rd_q <= x_msix_pba_rd;
+    if (|x_msix_pba_rd) begin
+      x_msix_pba_q <= 32'(hw2reg_i.msix_pba.d);
     end
+    x_queue_status_rd_q <= x_queue_status_rd;
     for (int unsigned i = 0; i < QueueCount; i++) begin
-      x_queue_status_q[i] <= 32'(queue_hw2reg_i[i].status.sq_head.d) | (32'(queue_hw2reg_i[i].status.busy.d) << 16) | (32'(queue_hw2reg_i[i].status.full.d) << 17);
-      for (int unsigned p = 0; p < 2; p++) begin
-        x_queue_status_rd_q[p][i] <= reg_hit(rd_dec_q[p], 14'h0406 + 14'(i) * 14'h0010);
+      if (x_queue_status_rd[0][i] || x_queue_status_rd[1][i]) begin
+        x_queue_status_q[i] <= 32'(queue_hw2reg_i[i].status.sq_head.d) | (32'(queue_hw2reg_i[i].status.busy.d) << 16) | (32'(queue_hw2reg_i[i].status.full.d) << 17);
       end
     end
   end
 
-  // Read stage 2: the driven values.
+  // Read stage 2: the driven values (looked at only when a lane reads one).
   always_ff @(posedge clk_i) begin
     for (int unsigned p = 0; p < 2; p++) begin
       logic [31:0] x;
       x = rd_own_q[p];
-      x = x | (x_dma_status_rd_q[p] ? x_dma_status_q : '0);
-      x = x | (x_msix_pba_rd_q[p] ? x_msix_pba_q : '0);
-      for (int unsigned i = 0; i < QueueCount; i++) begin
-        x = x | (x_queue_status_rd_q[p][i] ? x_queue_status_q[i] : '0);
+      if (x_dma_status_rd_q[p] || x_msix_pba_rd_q[p] || (|x_queue_status_rd_q[p])) begin
+        x = x | (x_dma_status_rd_q[p] ? x_dma_status_q : '0);
+        x = x | (x_msix_pba_rd_q[p] ? x_msix_pba_q : '0);
+        for (int unsigned i = 0; i < QueueCount; i++) begin
+          x = x | (x_queue_status_rd_q[p][i] ? x_queue_status_q[i] : '0);
+        end
       end
       rd_data_o[p] <= x;
     end

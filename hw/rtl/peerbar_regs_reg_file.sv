@@ -12,7 +12,10 @@
 // beside them the values hardware drives (hw2reg .d without storage); stage 2 adds those.
 // So rd_data_o shows, three cycles after rd_dw_addr_i, the registers as they were one
 // cycle after it. Offsets this group does not own read as 0 (the groups' data are ORed).
-// The logic-level budget of these stages: docs/synthesis.md.
+// The logic-level budget of these stages: docs/synthesis.md. The decodes are walked as
+// trees of ifs on the one-hot fields, and work is done only when there is a write or a
+// value to read, so that a simulator that evaluates every process every cycle does little
+// in an idle one (docs/regmap-generator.md).
 
 `default_nettype none
 
@@ -38,16 +41,16 @@ module peerbar_regs_reg_file
   input  wire regs_hw2reg_t hw2reg_i
 );
 
-  // Storage
-  logic [31:0] s_scratch_q, s_scratch_d, s_scratch_sw;
-  logic [31:0] s_dropped_writes_q, s_dropped_writes_d;
-  logic [31:0] s_unsupported_requests_q, s_unsupported_requests_d;
-  logic [3:0] s_error_log_cause_q, s_error_log_cause_d;
-  logic [3:0] s_error_log_req_type_q, s_error_log_req_type_d;
-  logic [2:0] s_error_log_bar_id_q, s_error_log_bar_id_d;
-  logic [10:0] s_error_log_dword_count_q, s_error_log_dword_count_d;
-  logic [0:0] s_error_log_valid_q, s_error_log_valid_d;
-  logic [63:0] s_error_addr_q, s_error_addr_d;
+  // Storage. The fields hardware reads are held in the scope's reg2hw struct itself
+  // (r2h_q; its wd and pulse members are unused), so that reg2hw_o is one copy of it with
+  // wd and the pulses laid over; the other stored fields in signals of their own (s_*_q).
+  regs_reg2hw_t r2h_q;
+  logic [31:0] s_scratch_q;
+  logic [3:0] s_error_log_cause_q;
+  logic [3:0] s_error_log_req_type_q;
+  logic [2:0] s_error_log_bar_id_q;
+  logic [10:0] s_error_log_dword_count_q;
+  logic [63:0] s_error_addr_q;
 
   // Write decode, a cycle early (the completer registers the address).
   reg_dec_t [1:0] wr_dec_q;
@@ -67,82 +70,91 @@ module peerbar_regs_reg_file
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
 
-  // Software writes (_sw) and reg2hw.
-  always_comb begin
-    // The whole DWORDs after the write: bits no field covers are not used.
-    // verilator lint_off UNUSEDSIGNAL
-    logic [31:0] wr_scratch;
-    logic [31:0] wr_control;
-    // verilator lint_on UNUSEDSIGNAL
-    s_scratch_sw = s_scratch_q;
-    reg2hw_o.dropped_writes.q = s_dropped_writes_q;
-    reg2hw_o.unsupported_requests.q = s_unsupported_requests_q;
-    reg2hw_o.error_log.valid.q = s_error_log_valid_q;
-    wr_scratch = wr_merge(32'(s_scratch_q), 14'h0006);
-    s_scratch_sw = wr_scratch;
-    wr_control = wr_merge(32'h0, 14'h0007);
-    reg2hw_o.control.q = wr_control[0 +: 1];
-  end
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
 
-  // The next values: software's, or hardware's where it writes (de wins).
-  always_comb begin
-    s_scratch_d = s_scratch_sw;
-    s_dropped_writes_d = s_dropped_writes_q;
-    s_unsupported_requests_d = s_unsupported_requests_q;
-    s_error_log_cause_d = s_error_log_cause_q;
-    s_error_log_req_type_d = s_error_log_req_type_q;
-    s_error_log_bar_id_d = s_error_log_bar_id_q;
-    s_error_log_dword_count_d = s_error_log_dword_count_q;
-    s_error_log_valid_d = s_error_log_valid_q;
-    s_error_addr_d = s_error_addr_q;
-    if (hw2reg_i.dropped_writes.de) begin
-      s_dropped_writes_d = hw2reg_i.dropped_writes.d;
-    end
-    if (hw2reg_i.unsupported_requests.de) begin
-      s_unsupported_requests_d = hw2reg_i.unsupported_requests.d;
-    end
-    if (hw2reg_i.error_log.cause.de) begin
-      s_error_log_cause_d = hw2reg_i.error_log.cause.d;
-    end
-    if (hw2reg_i.error_log.req_type.de) begin
-      s_error_log_req_type_d = hw2reg_i.error_log.req_type.d;
-    end
-    if (hw2reg_i.error_log.bar_id.de) begin
-      s_error_log_bar_id_d = hw2reg_i.error_log.bar_id.d;
-    end
-    if (hw2reg_i.error_log.dword_count.de) begin
-      s_error_log_dword_count_d = hw2reg_i.error_log.dword_count.d;
-    end
-    if (hw2reg_i.error_log.valid.de) begin
-      s_error_log_valid_d = hw2reg_i.error_log.valid.d;
-    end
-    if (hw2reg_i.error_addr.de) begin
-      s_error_addr_d[0 +: 32] = hw2reg_i.error_addr.d[0 +: 32];
-      s_error_addr_d[32 +: 32] = hw2reg_i.error_addr.d[32 +: 32];
-    end
-  end
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
 
+  // The storage: this cycle's software write (its decode a tree of ifs on the one-hot
+  // fields, entered only when there is a write), then hardware's writes (de wins).
   always_ff @(posedge clk_i) begin
+    // The write's byte enables and data at a register (bits no field covers unused).
+    logic [3:0] be;
+    // verilator lint_off UNUSEDSIGNAL
+    logic [31:0] wr;
+    // verilator lint_on UNUSEDSIGNAL
     if (rst_i) begin
+      r2h_q <= '0;
       s_scratch_q <= 32'h0;
-      s_dropped_writes_q <= 32'h0;
-      s_unsupported_requests_q <= 32'h0;
       s_error_log_cause_q <= 4'h0;
       s_error_log_req_type_q <= 4'h0;
       s_error_log_bar_id_q <= 3'h0;
       s_error_log_dword_count_q <= 11'h0;
-      s_error_log_valid_q <= 1'h0;
       s_error_addr_q <= 64'h0;
     end else begin
-      s_scratch_q <= s_scratch_d;
-      s_dropped_writes_q <= s_dropped_writes_d;
-      s_unsupported_requests_q <= s_unsupported_requests_d;
-      s_error_log_cause_q <= s_error_log_cause_d;
-      s_error_log_req_type_q <= s_error_log_req_type_d;
-      s_error_log_bar_id_q <= s_error_log_bar_id_d;
-      s_error_log_dword_count_q <= s_error_log_dword_count_d;
-      s_error_log_valid_q <= s_error_log_valid_d;
-      s_error_addr_q <= s_error_addr_d;
+      if (wr_valid_i) begin
+        for (int unsigned p = 0; p < 2; p++) begin
+          if (wr_dec_q[p].f3[0]) begin
+            if (wr_dec_q[p].f2[0]) begin
+              if (wr_dec_q[p].f1[0]) begin
+                if (wr_dec_q[p].f0[6]) begin  // SCRATCH
+                  be = wr_be(14'h0006);
+                  wr = wr_data(14'h0006);
+                  if (be[0]) s_scratch_q[0 +: 8] <= wr[0 +: 8];
+                  if (be[1]) s_scratch_q[8 +: 8] <= wr[8 +: 8];
+                  if (be[2]) s_scratch_q[16 +: 8] <= wr[16 +: 8];
+                  if (be[3]) s_scratch_q[24 +: 8] <= wr[24 +: 8];
+                end
+              end
+            end
+          end
+        end
+      end
+      if (hw2reg_i.dropped_writes.de) begin
+        r2h_q.dropped_writes.q <= hw2reg_i.dropped_writes.d;
+      end
+      if (hw2reg_i.unsupported_requests.de) begin
+        r2h_q.unsupported_requests.q <= hw2reg_i.unsupported_requests.d;
+      end
+      if (hw2reg_i.error_log.cause.de) begin
+        s_error_log_cause_q <= hw2reg_i.error_log.cause.d;
+      end
+      if (hw2reg_i.error_log.req_type.de) begin
+        s_error_log_req_type_q <= hw2reg_i.error_log.req_type.d;
+      end
+      if (hw2reg_i.error_log.bar_id.de) begin
+        s_error_log_bar_id_q <= hw2reg_i.error_log.bar_id.d;
+      end
+      if (hw2reg_i.error_log.dword_count.de) begin
+        s_error_log_dword_count_q <= hw2reg_i.error_log.dword_count.d;
+      end
+      if (hw2reg_i.error_log.valid.de) begin
+        r2h_q.error_log.valid.q <= hw2reg_i.error_log.valid.d;
+      end
+      if (hw2reg_i.error_addr.de) begin
+        s_error_addr_q <= hw2reg_i.error_addr.d;
+      end
+    end
+  end
+
+  // reg2hw: the storage, with this cycle's software write in wd and the pulses (w1p).
+  always_comb begin
+    // A whole DWORD after the write: bits no field covers are not used.
+    // verilator lint_off UNUSEDSIGNAL
+    logic [31:0] wr;
+    // verilator lint_on UNUSEDSIGNAL
+    wr = '0;
+    reg2hw_o = r2h_q;
+    reg2hw_o.control.q = '0;
+    if (wr_valid_i) begin
+      wr = wr_merge(32'h0, 14'h0007);
+      reg2hw_o.control.q = wr[0 +: 1];
     end
   end
 
@@ -153,73 +165,97 @@ module peerbar_regs_reg_file
     rd_dec_q[1] <= reg_decode(rd_dw_addr_i + 14'd1);
   end
 
-  // Read stage 1: storage and constants at the offsets (the registers are exclusive: ORed).
+  // Read stage 1: storage and constants at the offsets (a tree of ifs on the one-hot
+  // fields; the registers are exclusive: ORed), and which DWORD reads a driven value.
   logic [1:0][31:0] rd_own, rd_own_q;
+  logic [1:0] x_bar2_size_lo_rd, x_bar2_size_lo_rd_q;
+  logic [1:0] x_bar2_size_hi_rd, x_bar2_size_hi_rd_q;
+  logic [1:0] x_status_rd, x_status_rd_q;
   always_comb begin
+    rd_own = '0;
+    x_bar2_size_lo_rd = '0;
+    x_bar2_size_hi_rd = '0;
+    x_status_rd = '0;
     for (int unsigned p = 0; p < 2; p++) begin
-      rd_own[p] = '0;
-      if (reg_hit(rd_dec_q[p], 14'h0000)) begin
-        rd_own[p] = rd_own[p] | 32'(MagicValue[MAGIC_VALUE_LSB +: MAGIC_VALUE_WIDTH]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0001)) begin
-        rd_own[p] = rd_own[p] | 32'(VersionValue[VERSION_PATCH_LSB +: VERSION_PATCH_WIDTH]) | (32'(VersionValue[VERSION_MINOR_LSB +: VERSION_MINOR_WIDTH]) << 8) | (32'(VersionValue[VERSION_MAJOR_LSB +: VERSION_MAJOR_WIDTH]) << 16);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0002)) begin
-        rd_own[p] = rd_own[p] | 32'(CapabilitiesValue[CAPABILITIES_DATAPATH_BYTES_LSB +: CAPABILITIES_DATAPATH_BYTES_WIDTH]) | (32'(CapabilitiesValue[CAPABILITIES_DMA_QUEUES_LSB +: CAPABILITIES_DMA_QUEUES_WIDTH]) << 8) | (32'(CapabilitiesValue[CAPABILITIES_DMA_ENGINE_LSB +: CAPABILITIES_DMA_ENGINE_WIDTH]) << 16) | (32'(CapabilitiesValue[CAPABILITIES_MSIX_LSB +: CAPABILITIES_MSIX_WIDTH]) << 17);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0006)) begin
-        rd_own[p] = rd_own[p] | 32'(s_scratch_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h0009)) begin
-        rd_own[p] = rd_own[p] | 32'(s_dropped_writes_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h000a)) begin
-        rd_own[p] = rd_own[p] | 32'(s_unsupported_requests_q);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h000b)) begin
-        rd_own[p] = rd_own[p] | 32'(s_error_log_cause_q) | (32'(s_error_log_req_type_q) << 4) | (32'(s_error_log_bar_id_q) << 8) | (32'(s_error_log_dword_count_q) << 16) | (32'(s_error_log_valid_q) << 31);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h000c)) begin
-        rd_own[p] = rd_own[p] | 32'(s_error_addr_q[0 +: 32]);
-      end
-      if (reg_hit(rd_dec_q[p], 14'h000d)) begin
-        rd_own[p] = rd_own[p] | 32'(s_error_addr_q[32 +: 32]);
+      if (rd_dec_q[p].f3[0]) begin
+        if (rd_dec_q[p].f2[0]) begin
+          if (rd_dec_q[p].f1[0]) begin
+            if (rd_dec_q[p].f0[0]) begin  // MAGIC
+              rd_own[p] = rd_own[p] | 32'(MagicValue[MAGIC_VALUE_LSB +: MAGIC_VALUE_WIDTH]);
+            end
+            if (rd_dec_q[p].f0[1]) begin  // VERSION
+              rd_own[p] = rd_own[p] | 32'(VersionValue[VERSION_PATCH_LSB +: VERSION_PATCH_WIDTH]) | (32'(VersionValue[VERSION_MINOR_LSB +: VERSION_MINOR_WIDTH]) << 8) | (32'(VersionValue[VERSION_MAJOR_LSB +: VERSION_MAJOR_WIDTH]) << 16);
+            end
+            if (rd_dec_q[p].f0[2]) begin  // CAPABILITIES
+              rd_own[p] = rd_own[p] | 32'(CapabilitiesValue[CAPABILITIES_DATAPATH_BYTES_LSB +: CAPABILITIES_DATAPATH_BYTES_WIDTH]) | (32'(CapabilitiesValue[CAPABILITIES_DMA_QUEUES_LSB +: CAPABILITIES_DMA_QUEUES_WIDTH]) << 8) | (32'(CapabilitiesValue[CAPABILITIES_DMA_ENGINE_LSB +: CAPABILITIES_DMA_ENGINE_WIDTH]) << 16) | (32'(CapabilitiesValue[CAPABILITIES_MSIX_LSB +: CAPABILITIES_MSIX_WIDTH]) << 17);
+            end
+            if (rd_dec_q[p].f0[4]) begin  // BAR2_SIZE_LO
+              x_bar2_size_lo_rd[p] = 1'b1;
+            end
+            if (rd_dec_q[p].f0[5]) begin  // BAR2_SIZE_HI
+              x_bar2_size_hi_rd[p] = 1'b1;
+            end
+            if (rd_dec_q[p].f0[6]) begin  // SCRATCH
+              rd_own[p] = rd_own[p] | 32'(s_scratch_q);
+            end
+          end
+          if (rd_dec_q[p].f1[1]) begin
+            if (rd_dec_q[p].f0[0]) begin  // STATUS
+              x_status_rd[p] = 1'b1;
+            end
+            if (rd_dec_q[p].f0[1]) begin  // DROPPED_WRITES
+              rd_own[p] = rd_own[p] | 32'(r2h_q.dropped_writes.q);
+            end
+            if (rd_dec_q[p].f0[2]) begin  // UNSUPPORTED_REQUESTS
+              rd_own[p] = rd_own[p] | 32'(r2h_q.unsupported_requests.q);
+            end
+            if (rd_dec_q[p].f0[3]) begin  // ERROR_LOG
+              rd_own[p] = rd_own[p] | 32'(s_error_log_cause_q) | (32'(s_error_log_req_type_q) << 4) | (32'(s_error_log_bar_id_q) << 8) | (32'(s_error_log_dword_count_q) << 16) | (32'(r2h_q.error_log.valid.q) << 31);
+            end
+            if (rd_dec_q[p].f0[4]) begin  // ERROR_ADDR_LO
+              rd_own[p] = rd_own[p] | 32'(s_error_addr_q[0 +: 32]);
+            end
+            if (rd_dec_q[p].f0[5]) begin  // ERROR_ADDR_HI
+              rd_own[p] = rd_own[p] | 32'(s_error_addr_q[32 +: 32]);
+            end
+          end
+        end
       end
     end
   end
 
   // The values hardware drives, registered (with them the logic that drives them and the
-  // read mux are two paths, not one), and which DWORD reads them.
+  // read mux are two paths, not one), when a lane is to read them: only then are they looked
+  // at.
   logic [31:0] x_bar2_size_lo_q;
-  logic [1:0] x_bar2_size_lo_rd_q;
   logic [31:0] x_bar2_size_hi_q;
-  logic [1:0] x_bar2_size_hi_rd_q;
   logic [31:0] x_status_q;
-  logic [1:0] x_status_rd_q;
   always_ff @(posedge clk_i) begin
     rd_own_q <= rd_own;
-    x_bar2_size_lo_q <= 32'(hw2reg_i.bar2_size.d[0 +: 32]);
-    for (int unsigned p = 0; p < 2; p++) begin
-      x_bar2_size_lo_rd_q[p] <= reg_hit(rd_dec_q[p], 14'h0004);
+    x_bar2_size_lo_rd_q <= x_bar2_size_lo_rd;
+    if (|x_bar2_size_lo_rd) begin
+      x_bar2_size_lo_q <= 32'(hw2reg_i.bar2_size.d[0 +: 32]);
     end
-    x_bar2_size_hi_q <= 32'(hw2reg_i.bar2_size.d[32 +: 32]);
-    for (int unsigned p = 0; p < 2; p++) begin
-      x_bar2_size_hi_rd_q[p] <= reg_hit(rd_dec_q[p], 14'h0005);
+    x_bar2_size_hi_rd_q <= x_bar2_size_hi_rd;
+    if (|x_bar2_size_hi_rd) begin
+      x_bar2_size_hi_q <= 32'(hw2reg_i.bar2_size.d[32 +: 32]);
     end
-    x_status_q <= 32'(hw2reg_i.status.link_up.d) | (32'(hw2reg_i.status.bus_master.d) << 1) | (32'(hw2reg_i.status.max_payload.d) << 4) | (32'(hw2reg_i.status.max_read_req.d) << 8) | (32'(hw2reg_i.status.rcb_128.d) << 12);
-    for (int unsigned p = 0; p < 2; p++) begin
-      x_status_rd_q[p] <= reg_hit(rd_dec_q[p], 14'h0008);
+    x_status_rd_q <= x_status_rd;
+    if (|x_status_rd) begin
+      x_status_q <= 32'(hw2reg_i.status.link_up.d) | (32'(hw2reg_i.status.bus_master.d) << 1) | (32'(hw2reg_i.status.max_payload.d) << 4) | (32'(hw2reg_i.status.max_read_req.d) << 8) | (32'(hw2reg_i.status.rcb_128.d) << 12);
     end
   end
 
-  // Read stage 2: the driven values.
+  // Read stage 2: the driven values (looked at only when a lane reads one).
   always_ff @(posedge clk_i) begin
     for (int unsigned p = 0; p < 2; p++) begin
       logic [31:0] x;
       x = rd_own_q[p];
-      x = x | (x_bar2_size_lo_rd_q[p] ? x_bar2_size_lo_q : '0);
-      x = x | (x_bar2_size_hi_rd_q[p] ? x_bar2_size_hi_q : '0);
-      x = x | (x_status_rd_q[p] ? x_status_q : '0);
+      if (x_bar2_size_lo_rd_q[p] || x_bar2_size_hi_rd_q[p] || x_status_rd_q[p]) begin
+        x = x | (x_bar2_size_lo_rd_q[p] ? x_bar2_size_lo_q : '0);
+        x = x | (x_bar2_size_hi_rd_q[p] ? x_bar2_size_hi_q : '0);
+        x = x | (x_status_rd_q[p] ? x_status_q : '0);
+      end
       rd_data_o[p] <= x;
     end
   end

@@ -12,6 +12,15 @@
 //!   (`hw2reg.d` without storage) registered beside them; then those values (stage 2). So the
 //!   read data shows, three cycles after the address, the registers as they were one cycle
 //!   after it. Offsets the group does not own read as 0 (the top ORs the groups).
+//!
+//! The module is shaped for a cycle-based simulator (Verilator), which evaluates every
+//! process every cycle whether its inputs changed or not, while keeping the logic a
+//! synthesis tool sees: the decodes are walked as trees of ifs on the one-hot fields (the
+//! same AND of four decode bits per register, but a simulator tests only the bits on the way
+//! to the address), a write is entered only under `wr_valid_i` and stored by the `always_ff`
+//! itself (no next-value copies of the storage), the storage of what hardware reads is the
+//! `reg2hw` struct itself (one whole copy to the port), and a driven value is registered
+//! only when a lane is to read it. docs/regmap-generator.md says why.
 
 use std::fmt::Write;
 
@@ -395,24 +404,182 @@ pub fn package_types(map: &RegMap) -> String {
     o
 }
 
-/// Module path of one struct signal: `reg2hw_o.member.field.sig` (`[i]` in an array).
-fn path(s: &Scope, m: &Member, f: &MField, dir: &str, out: bool, sig: &str) -> String {
-    let mut p = format!("{}{}.{}", s.port(dir, out), s.idx(), m.name);
-    if let Some(n) = &f.name {
-        p.push('.');
-        p.push_str(n);
+/// `.member.field.sig` (`.member.sig` for a member's only field).
+fn member(m: &Member, f: &MField, sig: &str) -> String {
+    match &f.name {
+        None => format!(".{}.{sig}", m.name),
+        Some(n) => format!(".{}.{n}.{sig}", m.name),
     }
-    p.push('.');
-    p.push_str(sig);
-    p
 }
 
-/// Storage signal of a field (without `_q`/`_d`).
+/// Module path of one struct signal: `reg2hw_o.member.field.sig` (`ix`: `[i]`, `[5]` in an
+/// array, "" outside one).
+fn path(s: &Scope, m: &Member, f: &MField, dir: &str, out: bool, ix: &str, sig: &str) -> String {
+    format!("{}{ix}{}", s.port(dir, out), member(m, f, sig))
+}
+
+/// Storage signal of a field that hardware does not read (without `_q`).
 fn store(s: &Scope, m: &Member, f: &MField) -> String {
     match &f.name {
         None => format!("s_{}{}", s.prefix(), m.name),
         Some(n) => format!("s_{}{}_{n}", s.prefix(), m.name),
     }
+}
+
+/// The storage of a stored field: its `sig` (q, or the wd that holds q) in the scope's reg2hw
+/// struct when hardware reads it, else its own signal.
+fn held(s: &Scope, m: &Member, f: &MField, ix: &str, sig: &str) -> String {
+    if f.in_reg2hw() {
+        format!("{}r2h_q{ix}{}", s.prefix(), member(m, f, sig))
+    } else {
+        format!("{}_q{ix}", store(s, m, f))
+    }
+}
+
+/// The scope has a reg2hw struct (and port).
+fn has_reg2hw(s: &Scope) -> bool {
+    !struct_body(&s.members, true, "").is_empty()
+}
+
+/// One register of a scope where the decode trees reach it (an array's: of element `i`).
+struct Reg<'s, 'a> {
+    s: &'s Scope<'a>,
+    m: &'s Member<'a>,
+    /// Its place in the member (1: a pair's high half).
+    k: usize,
+    r: &'a Register,
+}
+
+impl Reg<'_, '_> {
+    /// `[i]` in an array (the trees' element loop), "" outside one.
+    fn ix(&self) -> &'static str {
+        self.s.idx()
+    }
+}
+
+/// Statements run when a decode is at one register.
+struct Leaf {
+    /// DWORD address of the register (in an array: of element 0's).
+    dw: u64,
+    label: String,
+    body: Vec<String>,
+}
+
+/// The leaves of scope `s`: `body` of each register, where it has statements.
+fn leaves(s: &Scope, body: impl Fn(&Reg) -> Vec<String>) -> Vec<Leaf> {
+    let mut out = Vec::new();
+    for m in &s.members {
+        for (k, r) in m.regs.iter().enumerate() {
+            let b = body(&Reg { s, m, k, r });
+            if b.is_empty() {
+                continue;
+            }
+            let (dw, label) = match s.array {
+                None => (r.offset >> 2, r.name.clone()),
+                Some(a) => (
+                    (a.base + r.offset) >> 2,
+                    format!("{}[i].{}", a.name, r.name),
+                ),
+            };
+            out.push(Leaf { dw, label, body: b });
+        }
+    }
+    out.sort_by_key(|l| l.dw);
+    out
+}
+
+/// The one-hot fields of reg_dec_t, high to low: name, lsb and width of the address bits.
+const DEC_FIELDS: [(&str, u32, u32); 4] = [("f3", 10, 4), ("f2", 6, 4), ("f1", 3, 3), ("f0", 0, 3)];
+
+/// The leaves of scope `s` in nested ifs on the one-hot fields of the decode `dec`, one level
+/// per field: per register the same AND of four decode bits as a flat list of hits, but a
+/// simulator tests only the bits on the way to the address, not every register's. An array's
+/// levels that differ between elements are inside a loop over its elements (`i`).
+fn tree(w: &mut String, dec: &str, s: &Scope, leaves: &[Leaf], ind: &str) {
+    let refs: Vec<&Leaf> = leaves.iter().collect();
+    tree_level(w, dec, s, &refs, 0, false, ind);
+}
+
+fn tree_level(
+    w: &mut String,
+    dec: &str,
+    s: &Scope,
+    leaves: &[&Leaf],
+    level: usize,
+    in_loop: bool,
+    ind: &str,
+) {
+    let (f, lsb, width) = DEC_FIELDS[level];
+    let (elems, stride) = s
+        .array
+        .map_or((1, 0), |a| (u64::from(a.count), a.stride >> 2));
+    // The field's value at the leaf, element by element.
+    let vals = |l: &Leaf| -> Vec<u64> {
+        (0..elems)
+            .map(|i| ((l.dw + i * stride) >> lsb) & ((1 << width) - 1))
+            .collect()
+    };
+    if !in_loop
+        && leaves
+            .iter()
+            .any(|l| vals(l).iter().any(|v| *v != vals(l)[0]))
+    {
+        let c = s.count().unwrap_or_default();
+        let _ = writeln!(w, "{ind}for (int unsigned i = 0; i < {c}; i++) begin");
+        tree_level(w, dec, s, leaves, level, true, &format!("{ind}  "));
+        let _ = writeln!(w, "{ind}end");
+        return;
+    }
+    let mut i = 0;
+    while i < leaves.len() {
+        let v = vals(leaves[i]);
+        let j = i + leaves[i..].iter().take_while(|l| vals(l) == v).count();
+        let at = if v.iter().all(|x| *x == v[0]) {
+            v[0].to_string()
+        } else {
+            let dw = format!("14'h{:04x} + 14'(i) * 14'h{:04x}", leaves[i].dw, stride);
+            if lsb == 0 {
+                format!("{width}'({dw})")
+            } else {
+                format!("{width}'(({dw}) >> {lsb})")
+            }
+        };
+        if level + 1 == DEC_FIELDS.len() {
+            // One leaf: the registers' addresses differ.
+            let l = leaves[i];
+            let _ = writeln!(w, "{ind}if ({dec}.{f}[{at}]) begin  // {}", l.label);
+            for b in &l.body {
+                let _ = writeln!(w, "{ind}  {b}");
+            }
+            let _ = writeln!(w, "{ind}end");
+        } else {
+            let _ = writeln!(w, "{ind}if ({dec}.{f}[{at}]) begin");
+            tree_level(
+                w,
+                dec,
+                s,
+                &leaves[i..j],
+                level + 1,
+                in_loop,
+                &format!("{ind}  "),
+            );
+            let _ = writeln!(w, "{ind}end");
+        }
+        i = j;
+    }
+}
+
+/// The trees of every scope, for lane p's decode `dec` (`body` of each register); "" when no
+/// register has statements.
+fn trees(dec: &str, scopes: &[Scope], body: impl Fn(&Reg) -> Vec<String>, ind: &str) -> String {
+    let mut o = String::new();
+    for s in scopes {
+        let l = leaves(s, &body);
+        if !l.is_empty() {
+            tree(&mut o, dec, s, &l, ind);
+        }
+    }
+    o
 }
 
 /// A register's value in register position from its fields `pick` selects, each through `val`
@@ -457,6 +624,17 @@ const WRITE_DECODE: &str = r#"
     end
     return reg_merge_be(old, reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1], be);
   endfunction
+
+  // The byte enables of this cycle's write at DWORD address dw, and its data there (the
+  // storage takes the enabled bytes of wr_data: wr_merge without reading the storage).
+  function automatic logic [3:0] wr_be(logic [13:0] dw);
+    return (reg_hit(wr_dec_q[0], dw) ? wr_be_i[0] : 4'h0) |
+           (reg_hit(wr_dec_q[1], dw) ? wr_be_i[1] : 4'h0);
+  endfunction
+
+  function automatic logic [31:0] wr_data(logic [13:0] dw);
+    return reg_hit(wr_dec_q[0], dw) ? wr_data_i[0] : wr_data_i[1];
+  endfunction
 "#;
 
 /// Read stage 0 of every register file.
@@ -498,7 +676,10 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
         "// beside them the values hardware drives (hw2reg .d without storage); stage 2 adds those.",
         "// So rd_data_o shows, three cycles after rd_dw_addr_i, the registers as they were one",
         "// cycle after it. Offsets this group does not own read as 0 (the groups' data are ORed).",
-        "// The logic-level budget of these stages: docs/synthesis.md.",
+        "// The logic-level budget of these stages: docs/synthesis.md. The decodes are walked as",
+        "// trees of ifs on the one-hot fields, and work is done only when there is a write or a",
+        "// value to read, so that a simulator that evaluates every process every cycle does little",
+        "// in an idle one (docs/regmap-generator.md).",
     ] {
         let _ = writeln!(w, "{line}");
     }
@@ -579,237 +760,164 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
 
     // Storage
     let _ = writeln!(w);
-    let _ = writeln!(w, "  // Storage");
+    for line in [
+        "  // Storage. The fields hardware reads are held in the scope's reg2hw struct itself",
+        "  // (r2h_q; its wd and pulse members are unused), so that reg2hw_o is one copy of it with",
+        "  // wd and the pulses laid over; the other stored fields in signals of their own (s_*_q).",
+    ] {
+        let _ = writeln!(w, "{line}");
+    }
     for s in &scopes {
+        let dims = s.count().map(|c| format!(" [{c}-1:0]")).unwrap_or_default();
+        if has_reg2hw(s) {
+            let _ = writeln!(
+                w,
+                "  {}{dims} {}r2h_q;",
+                s.type_name(g, "reg2hw"),
+                s.prefix()
+            );
+        }
         for m in &s.members {
-            for f in m.fields.iter().filter(|f| f.stored()) {
+            for f in m.fields.iter().filter(|f| f.stored() && !f.in_reg2hw()) {
                 let dims = s.count().map(|c| format!("[{c}-1:0]")).unwrap_or_default();
-                let st = store(s, m, f);
-                let sw = if f.access == Access::ReadWrite {
-                    format!(", {st}_sw")
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(w, "  logic {dims}[{}:0] {st}_q, {st}_d{sw};", f.width - 1);
+                let _ = writeln!(w, "  logic {dims}[{}:0] {}_q;", f.width - 1, store(s, m, f));
             }
         }
     }
 
     w.push_str(WRITE_DECODE);
 
-    // Writes, hardware writes, reg2hw
-    let _ = writeln!(w);
-    let _ = writeln!(w, "  // Software writes (_sw) and reg2hw.");
-    let _ = writeln!(w, "  always_comb begin");
-    for s in &scopes {
-        let (ind, open) = match s.count() {
-            None => ("    ", false),
-            Some(c) => ("      ", {
-                let _ = writeln!(w, "    for (int unsigned i = 0; i < {c}; i++) begin");
-                true
-            }),
-        };
-        let ix = s.idx();
-        // Declarations of the merged values first (a block's declarations lead it).
-        let mut merged = Vec::new();
-        for m in &s.members {
-            for (k, r) in m.regs.iter().enumerate() {
-                let sw = |f: &MField| {
-                    matches!(f.access, Access::ReadWrite | Access::WriteOnePulse)
-                        && f.parts.iter().any(|p| p.reg == k)
-                };
-                if m.fields.iter().any(sw) {
-                    merged.push((m, k, *r, format!("wr_{}", lower(&r.name))));
-                }
-            }
-        }
-        if !merged.is_empty() {
-            let _ = writeln!(
-                w,
-                "{ind}// The whole DWORDs after the write: bits no field covers are not used."
-            );
-            let _ = writeln!(w, "{ind}// verilator lint_off UNUSEDSIGNAL");
-            for (_, _, _, v) in &merged {
-                let _ = writeln!(w, "{ind}logic [31:0] {v};");
-            }
-            let _ = writeln!(w, "{ind}// verilator lint_on UNUSEDSIGNAL");
-        }
-        for m in &s.members {
-            for f in m.fields.iter().filter(|f| f.stored()) {
-                let st = store(s, m, f);
-                if f.access == Access::ReadWrite {
-                    let _ = writeln!(w, "{ind}{st}_sw{ix} = {st}_q{ix};");
-                }
-                if f.in_reg2hw() {
-                    let _ = writeln!(
-                        w,
-                        "{ind}{} = {st}_q{ix};",
-                        path(s, m, f, "reg2hw", true, "q")
-                    );
-                }
-            }
-        }
-        for (m, k, r, v) in &merged {
-            let old = reg_value(
-                m,
-                *k,
-                |f| f.access == Access::ReadWrite,
-                |f| format!("{}_q{ix}", store(s, m, f)),
-            );
-            let old = if old.is_empty() {
-                "32'h0".to_owned()
-            } else {
-                old
-            };
-            let _ = writeln!(w, "{ind}{v} = wr_merge({old}, {});", s.dw(r));
-            for f in m
-                .fields
-                .iter()
-                .filter(|f| f.parts.iter().any(|p| p.reg == *k))
-            {
-                for p in f.parts.iter().filter(|p| p.reg == *k) {
-                    let src = slice(v, p.lsb, p.w, 32);
-                    match f.access {
-                        Access::ReadWrite => {
-                            let st = format!("{}_sw{ix}", store(s, m, f));
-                            let _ = writeln!(w, "{ind}{} = {src};", slice(&st, p.at, p.w, f.width));
-                            if f.has_wd() {
-                                let wd = path(s, m, f, "reg2hw", true, "wd");
-                                let _ =
-                                    writeln!(w, "{ind}{} = {src};", slice(&wd, p.at, p.w, f.width));
-                            }
-                        }
-                        Access::WriteOnePulse => {
-                            let q = path(s, m, f, "reg2hw", true, "q");
-                            let _ = writeln!(w, "{ind}{} = {src};", slice(&q, p.at, p.w, f.width));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        if open {
-            let _ = writeln!(w, "    end");
-        }
-    }
-    let _ = writeln!(w, "  end");
-    let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "  // The next values: software's, or hardware's where it writes (de wins)."
-    );
-    let _ = writeln!(w, "  always_comb begin");
-    for s in &scopes {
-        let ix = s.idx();
-        let (ind, open) = match s.count() {
-            None => ("    ", false),
-            Some(c) => ("      ", {
-                let _ = writeln!(w, "    for (int unsigned i = 0; i < {c}; i++) begin");
-                true
-            }),
-        };
-        for m in &s.members {
-            for f in m.fields.iter().filter(|f| f.stored()) {
-                let st = store(s, m, f);
-                let from = if f.access == Access::ReadWrite {
-                    "sw"
-                } else {
-                    "q"
-                };
-                let _ = writeln!(w, "{ind}{st}_d{ix} = {st}_{from}{ix};");
-            }
-        }
-        for m in &s.members {
-            for f in m.fields.iter().filter(|f| f.stored() && f.has_de()) {
-                let st = format!("{}_d{ix}", store(s, m, f));
-                let de = path(s, m, f, "hw2reg", false, "de");
-                let d = path(s, m, f, "hw2reg", false, "d");
-                let _ = writeln!(w, "{ind}if ({de}) begin");
-                for p in &f.parts {
-                    let _ = writeln!(
-                        w,
-                        "{ind}  {} = {};",
-                        slice(&st, p.at, p.w, f.width),
-                        slice(&d, p.at, p.w, f.width)
-                    );
-                }
-                let _ = writeln!(w, "{ind}end");
-            }
-        }
-        if open {
-            let _ = writeln!(w, "    end");
-        }
-    }
-    let _ = writeln!(w, "  end");
-
     // Storage flops
     let _ = writeln!(w);
+    for line in [
+        "  // The storage: this cycle's software write (its decode a tree of ifs on the one-hot",
+        "  // fields, entered only when there is a write), then hardware's writes (de wins).",
+    ] {
+        let _ = writeln!(w, "{line}");
+    }
     let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
+    let _ = writeln!(
+        w,
+        "    // The write's byte enables and data at a register (bits no field covers unused)."
+    );
+    let _ = writeln!(w, "    logic [3:0] be;");
+    let _ = writeln!(w, "    // verilator lint_off UNUSEDSIGNAL");
+    let _ = writeln!(w, "    logic [31:0] wr;");
+    let _ = writeln!(w, "    // verilator lint_on UNUSEDSIGNAL");
     let _ = writeln!(w, "    if (rst_i) begin");
     for s in &scopes {
+        if has_reg2hw(s) {
+            let _ = writeln!(w, "      {}r2h_q <= '0;", s.prefix());
+        }
+        // The stored fields hardware reads with a reset value other than 0, in r2h_q.
+        let mut nonzero = Vec::new();
         for m in &s.members {
             for f in m.fields.iter().filter(|f| f.stored()) {
-                let st = store(s, m, f);
                 let v = format!("{}'h{:x}", f.width, f.reset);
-                let v = match s.count() {
-                    None => v,
-                    Some(c) => format!("{{{c}{{{v}}}}}"),
-                };
-                let _ = writeln!(w, "      {st}_q <= {v};");
+                if !f.in_reg2hw() {
+                    let v = match s.count() {
+                        None => v,
+                        Some(c) => format!("{{{c}{{{v}}}}}"),
+                    };
+                    let _ = writeln!(w, "      {}_q <= {v};", store(s, m, f));
+                } else if f.reset != 0 {
+                    nonzero.push((m, f, v));
+                }
             }
+        }
+        if nonzero.is_empty() {
+            continue;
+        }
+        let (ind, ix) = match s.count() {
+            None => ("      ", ""),
+            Some(c) => {
+                let _ = writeln!(w, "      for (int unsigned i = 0; i < {c}; i++) begin");
+                ("        ", "[i]")
+            }
+        };
+        for (m, f, v) in nonzero {
+            let _ = writeln!(w, "{ind}{} <= {v};", held(s, m, f, ix, "q"));
+        }
+        if s.count().is_some() {
+            let _ = writeln!(w, "      end");
         }
     }
     let _ = writeln!(w, "    end else begin");
-    for s in &scopes {
-        for m in &s.members {
-            for f in m.fields.iter().filter(|f| f.stored()) {
-                let st = store(s, m, f);
-                let _ = writeln!(w, "      {st}_q <= {st}_d;");
-            }
-        }
-    }
-    let _ = writeln!(w, "    end");
-    let _ = writeln!(w, "  end");
-
-    w.push_str(READ_DECODE);
-    let _ = writeln!(w, "  // Read stage 1: storage and constants at the offsets (the registers are exclusive: ORed).");
-    let _ = writeln!(w, "  logic [1:0][31:0] rd_own, rd_own_q;");
-    let _ = writeln!(w, "  always_comb begin");
-    let _ = writeln!(w, "    for (int unsigned p = 0; p < 2; p++) begin");
-    let _ = writeln!(w, "      rd_own[p] = '0;");
-    let own_pick = |f: &MField| f.stored() || f.access == Access::Const;
-    for s in &scopes {
-        let ix = s.idx();
-        let ind = if let Some(c) = s.count() {
-            let _ = writeln!(w, "      for (int unsigned i = 0; i < {c}; i++) begin");
-            "        "
-        } else {
-            "      "
-        };
-        for m in &s.members {
-            for (k, r) in m.regs.iter().enumerate() {
-                let v = reg_value(m, k, own_pick, |f| {
-                    if f.access == Access::Const {
-                        let id = s.ident(r);
-                        let fname = &f.field.name;
-                        match s.array {
-                            None => format!(
-                                "{}Value[{id}_{fname}_LSB +: {id}_{fname}_WIDTH]",
-                                pascal(&r.name)
-                            ),
-                            Some(_) => {
-                                format!("{id}_RESET[{id}_{fname}_LSB +: {id}_{fname}_WIDTH]")
-                            }
+    // Software writes: the stored rw fields.
+    let t = trees(
+        "wr_dec_q[p]",
+        &scopes,
+        |rg| {
+            let (s, m, k, ix) = (rg.s, rg.m, rg.k, rg.ix());
+            let rw = |f: &MField| f.access == Access::ReadWrite;
+            // Per byte enabled, its bits of the rw fields (the storage is not read here: a
+            // simulator would keep a copy of it from before the block's writes).
+            let mut bytes = Vec::new();
+            for b in 0..4u32 {
+                let mut stmts = Vec::new();
+                for f in m.fields.iter().filter(|f| rw(f)) {
+                    for p in f.parts.iter().filter(|p| p.reg == k) {
+                        let lo = p.lsb.max(8 * b);
+                        let hi = (p.lsb + p.w).min(8 * b + 8);
+                        if lo < hi {
+                            let dst = held(s, m, f, ix, "q");
+                            stmts.push(format!(
+                                "{} <= {};",
+                                slice(&dst, p.at + lo - p.lsb, hi - lo, f.width),
+                                slice("wr", lo, hi - lo, 32)
+                            ));
                         }
-                    } else {
-                        format!("{}_q{ix}", store(s, m, f))
                     }
-                });
-                if v.is_empty() {
+                }
+                match stmts.len() {
+                    0 => {}
+                    1 => bytes.push(format!("if (be[{b}]) {}", stmts[0])),
+                    _ => {
+                        bytes.push(format!("if (be[{b}]) begin"));
+                        bytes.extend(stmts.into_iter().map(|st| format!("  {st}")));
+                        bytes.push("end".to_owned());
+                    }
+                }
+            }
+            if bytes.is_empty() {
+                return Vec::new();
+            }
+            let dw = s.dw(rg.r);
+            let mut body = vec![format!("be = wr_be({dw});"), format!("wr = wr_data({dw});")];
+            body.extend(bytes);
+            body
+        },
+        "          ",
+    );
+    if !t.is_empty() {
+        let _ = writeln!(w, "      if (wr_valid_i) begin");
+        let _ = writeln!(w, "        for (int unsigned p = 0; p < 2; p++) begin");
+        w.push_str(&t);
+        let _ = writeln!(w, "        end");
+        let _ = writeln!(w, "      end");
+    }
+    // Hardware writes.
+    for s in &scopes {
+        let (ind, ix) = match s.count() {
+            None => ("      ", ""),
+            Some(c) => {
+                if !s
+                    .members
+                    .iter()
+                    .any(|m| m.fields.iter().any(|f| f.stored() && f.has_de()))
+                {
                     continue;
                 }
-                let _ = writeln!(w, "{ind}if (reg_hit(rd_dec_q[p], {})) begin", s.dw(r));
-                let _ = writeln!(w, "{ind}  rd_own[p] = rd_own[p] | {v};");
+                let _ = writeln!(w, "      for (int unsigned i = 0; i < {c}; i++) begin");
+                ("        ", "[i]")
+            }
+        };
+        for m in &s.members {
+            for f in m.fields.iter().filter(|f| f.stored() && f.has_de()) {
+                let de = path(s, m, f, "hw2reg", false, ix, "de");
+                let d = path(s, m, f, "hw2reg", false, ix, "d");
+                let _ = writeln!(w, "{ind}if ({de}) begin");
+                let _ = writeln!(w, "{ind}  {} <= {d};", held(s, m, f, ix, "q"));
                 let _ = writeln!(w, "{ind}end");
             }
         }
@@ -820,6 +928,115 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     let _ = writeln!(w, "    end");
     let _ = writeln!(w, "  end");
 
+    // reg2hw
+    if scopes.iter().any(has_reg2hw) {
+        let _ = writeln!(w);
+        let _ = writeln!(
+            w,
+            "  // reg2hw: the storage, with this cycle's software write in wd and the pulses (w1p)."
+        );
+        let _ = writeln!(w, "  always_comb begin");
+        let _ = writeln!(
+            w,
+            "    // A whole DWORD after the write: bits no field covers are not used."
+        );
+        let _ = writeln!(w, "    // verilator lint_off UNUSEDSIGNAL");
+        let _ = writeln!(w, "    logic [31:0] wr;");
+        let _ = writeln!(w, "    // verilator lint_on UNUSEDSIGNAL");
+        let _ = writeln!(w, "    wr = '0;");
+        for s in scopes.iter().filter(|s| has_reg2hw(s)) {
+            let port = s.port("reg2hw", true);
+            let _ = writeln!(w, "    {port} = {}r2h_q;", s.prefix());
+            // Without a write: wd is q, a pulse 0.
+            let over: Vec<_> = s
+                .members
+                .iter()
+                .flat_map(|m| m.fields.iter().map(move |f| (m, f)))
+                .filter(|(_, f)| f.has_wd() || f.access == Access::WriteOnePulse)
+                .collect();
+            if over.is_empty() {
+                continue;
+            }
+            let (ind, ix) = match s.count() {
+                None => ("    ", ""),
+                Some(c) => {
+                    let _ = writeln!(w, "    for (int unsigned i = 0; i < {c}; i++) begin");
+                    ("      ", "[i]")
+                }
+            };
+            for (m, f) in over {
+                if f.has_wd() {
+                    let wd = path(s, m, f, "reg2hw", true, ix, "wd");
+                    let _ = writeln!(w, "{ind}{wd} = {};", held(s, m, f, ix, "q"));
+                } else {
+                    let _ = writeln!(w, "{ind}{} = '0;", path(s, m, f, "reg2hw", true, ix, "q"));
+                }
+            }
+            if s.count().is_some() {
+                let _ = writeln!(w, "    end");
+            }
+        }
+        // With a write: the registers with a wd or a pulse merged with it, as the storage's
+        // next value is (wr_merge), whatever the lane.
+        let mut t = String::new();
+        for s in &scopes {
+            let mut body = String::new();
+            for m in &s.members {
+                for (k, r) in m.regs.iter().enumerate() {
+                    let over = |f: &MField| {
+                        (f.has_wd() || f.access == Access::WriteOnePulse)
+                            && f.parts.iter().any(|p| p.reg == k)
+                    };
+                    if !m.fields.iter().any(over) {
+                        continue;
+                    }
+                    let ix = s.idx();
+                    let old = reg_value(m, k, |f| f.has_wd(), |f| held(s, m, f, ix, "q"));
+                    let old = if old.is_empty() {
+                        "32'h0".to_owned()
+                    } else {
+                        old
+                    };
+                    let _ = writeln!(body, "wr = wr_merge({old}, {});", s.dw(r));
+                    for f in m.fields.iter().filter(|f| over(f)) {
+                        let sig = if f.has_wd() { "wd" } else { "q" };
+                        let dst = path(s, m, f, "reg2hw", true, ix, sig);
+                        for p in f.parts.iter().filter(|p| p.reg == k) {
+                            let _ = writeln!(
+                                body,
+                                "{} = {};",
+                                slice(&dst, p.at, p.w, f.width),
+                                slice("wr", p.lsb, p.w, 32)
+                            );
+                        }
+                    }
+                }
+            }
+            if body.is_empty() {
+                continue;
+            }
+            let ind = match s.count() {
+                None => "      ",
+                Some(c) => {
+                    let _ = writeln!(t, "      for (int unsigned i = 0; i < {c}; i++) begin");
+                    "        "
+                }
+            };
+            for line in body.lines() {
+                let _ = writeln!(t, "{ind}{line}");
+            }
+            if s.count().is_some() {
+                let _ = writeln!(t, "      end");
+            }
+        }
+        if !t.is_empty() {
+            let _ = writeln!(w, "    if (wr_valid_i) begin");
+            w.push_str(&t);
+            let _ = writeln!(w, "    end");
+        }
+        let _ = writeln!(w, "  end");
+    }
+
     // Driven values (no storage), registered beside stage 1, with their hits.
     let mut ext = Vec::new();
     for s in &scopes {
@@ -829,7 +1046,7 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
                     m,
                     k,
                     |f| f.hw == Hw::Drive,
-                    |f| path(s, m, f, "hw2reg", false, "d"),
+                    |f| path(s, m, f, "hw2reg", false, s.idx(), "d"),
                 );
                 if !v.is_empty() {
                     ext.push((s, *r, format!("x_{}{}", s.prefix(), lower(&r.name)), v));
@@ -837,46 +1054,107 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
             }
         }
     }
+
+    w.push_str(READ_DECODE);
+    let _ = writeln!(
+        w,
+        "  // Read stage 1: storage and constants at the offsets (a tree of ifs on the one-hot"
+    );
+    let _ = writeln!(
+        w,
+        "  // fields; the registers are exclusive: ORed), and which DWORD reads a driven value."
+    );
+    let _ = writeln!(w, "  logic [1:0][31:0] rd_own, rd_own_q;");
+    for (s, _, x, _) in &ext {
+        match s.count() {
+            None => {
+                let _ = writeln!(w, "  logic [1:0] {x}_rd, {x}_rd_q;");
+            }
+            Some(c) => {
+                let _ = writeln!(w, "  logic [1:0][{c}-1:0] {x}_rd, {x}_rd_q;");
+            }
+        }
+    }
+    let _ = writeln!(w, "  always_comb begin");
+    let _ = writeln!(w, "    rd_own = '0;");
+    for (_, _, x, _) in &ext {
+        let _ = writeln!(w, "    {x}_rd = '0;");
+    }
+    let own_pick = |f: &MField| f.stored() || f.access == Access::Const;
+    let t = trees(
+        "rd_dec_q[p]",
+        &scopes,
+        |rg| {
+            let (s, m, r, ix) = (rg.s, rg.m, rg.r, rg.ix());
+            let mut body = Vec::new();
+            let v = reg_value(m, rg.k, own_pick, |f| {
+                if f.access == Access::Const {
+                    let id = s.ident(r);
+                    let fname = &f.field.name;
+                    match s.array {
+                        None => format!(
+                            "{}Value[{id}_{fname}_LSB +: {id}_{fname}_WIDTH]",
+                            pascal(&r.name)
+                        ),
+                        Some(_) => {
+                            format!("{id}_RESET[{id}_{fname}_LSB +: {id}_{fname}_WIDTH]")
+                        }
+                    }
+                } else {
+                    held(s, m, f, ix, "q")
+                }
+            });
+            if !v.is_empty() {
+                body.push(format!("rd_own[p] = rd_own[p] | {v};"));
+            }
+            let driven = |f: &MField| f.hw == Hw::Drive && f.parts.iter().any(|p| p.reg == rg.k);
+            if m.fields.iter().any(driven) {
+                body.push(format!(
+                    "x_{}{}_rd[p]{ix} = 1'b1;",
+                    s.prefix(),
+                    lower(&r.name)
+                ));
+            }
+            body
+        },
+        "      ",
+    );
+    let _ = writeln!(w, "    for (int unsigned p = 0; p < 2; p++) begin");
+    w.push_str(&t);
+    let _ = writeln!(w, "    end");
+    let _ = writeln!(w, "  end");
+
     let _ = writeln!(w);
     let _ = writeln!(
         w,
         "  // The values hardware drives, registered (with them the logic that drives them and the"
     );
-    let _ = writeln!(
-        w,
-        "  // read mux are two paths, not one), and which DWORD reads them."
-    );
+    let _ = writeln!(w, "  // read mux are two paths, not one), when a lane is to read them: only then are they looked");
+    let _ = writeln!(w, "  // at.");
     for (s, _, x, _) in &ext {
         match s.count() {
             None => {
                 let _ = writeln!(w, "  logic [31:0] {x}_q;");
-                let _ = writeln!(w, "  logic [1:0] {x}_rd_q;");
             }
             Some(c) => {
                 let _ = writeln!(w, "  logic [{c}-1:0][31:0] {x}_q;");
-                let _ = writeln!(w, "  logic [1:0][{c}-1:0] {x}_rd_q;");
             }
         }
     }
     let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
     let _ = writeln!(w, "    rd_own_q <= rd_own;");
-    for (s, r, x, v) in &ext {
+    for (s, _, x, v) in &ext {
+        let _ = writeln!(w, "    {x}_rd_q <= {x}_rd;");
         match s.count() {
             None => {
-                let _ = writeln!(w, "    {x}_q <= {v};");
-                let _ = writeln!(w, "    for (int unsigned p = 0; p < 2; p++) begin");
-                let _ = writeln!(w, "      {x}_rd_q[p] <= reg_hit(rd_dec_q[p], {});", s.dw(r));
+                let _ = writeln!(w, "    if (|{x}_rd) begin");
+                let _ = writeln!(w, "      {x}_q <= {v};");
                 let _ = writeln!(w, "    end");
             }
             Some(c) => {
                 let _ = writeln!(w, "    for (int unsigned i = 0; i < {c}; i++) begin");
-                let _ = writeln!(w, "      {x}_q[i] <= {v};");
-                let _ = writeln!(w, "      for (int unsigned p = 0; p < 2; p++) begin");
-                let _ = writeln!(
-                    w,
-                    "        {x}_rd_q[p][i] <= reg_hit(rd_dec_q[p], {});",
-                    s.dw(r)
-                );
+                let _ = writeln!(w, "      if ({x}_rd[0][i] || {x}_rd[1][i]) begin");
+                let _ = writeln!(w, "        {x}_q[i] <= {v};");
                 let _ = writeln!(w, "      end");
                 let _ = writeln!(w, "    end");
             }
@@ -884,26 +1162,39 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     }
     let _ = writeln!(w, "  end");
     let _ = writeln!(w);
-    let _ = writeln!(w, "  // Read stage 2: the driven values.");
+    let _ = writeln!(
+        w,
+        "  // Read stage 2: the driven values (looked at only when a lane reads one)."
+    );
     let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
     let _ = writeln!(w, "    for (int unsigned p = 0; p < 2; p++) begin");
     if ext.is_empty() {
         let _ = writeln!(w, "      rd_data_o[p] <= rd_own_q[p];");
     } else {
+        let any = ext
+            .iter()
+            .map(|(s, _, x, _)| match s.count() {
+                None => format!("{x}_rd_q[p]"),
+                Some(_) => format!("(|{x}_rd_q[p])"),
+            })
+            .collect::<Vec<_>>()
+            .join(" || ");
         let _ = writeln!(w, "      logic [31:0] x;");
         let _ = writeln!(w, "      x = rd_own_q[p];");
+        let _ = writeln!(w, "      if ({any}) begin");
         for (s, _, x, _) in &ext {
             match s.count() {
                 None => {
-                    let _ = writeln!(w, "      x = x | ({x}_rd_q[p] ? {x}_q : '0);");
+                    let _ = writeln!(w, "        x = x | ({x}_rd_q[p] ? {x}_q : '0);");
                 }
                 Some(c) => {
-                    let _ = writeln!(w, "      for (int unsigned i = 0; i < {c}; i++) begin");
-                    let _ = writeln!(w, "        x = x | ({x}_rd_q[p][i] ? {x}_q[i] : '0);");
-                    let _ = writeln!(w, "      end");
+                    let _ = writeln!(w, "        for (int unsigned i = 0; i < {c}; i++) begin");
+                    let _ = writeln!(w, "          x = x | ({x}_rd_q[p][i] ? {x}_q[i] : '0);");
+                    let _ = writeln!(w, "        end");
                 }
             }
         }
+        let _ = writeln!(w, "      end");
         let _ = writeln!(w, "      rd_data_o[p] <= x;");
     }
     let _ = writeln!(w, "    end");
