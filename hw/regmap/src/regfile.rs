@@ -571,6 +571,12 @@ fn tree_level(
 
 /// The trees of every scope, for lane p's decode `dec` (`body` of each register); "" when no
 /// register has statements.
+/// The packed dimension that makes a declaration one per instance of a register set: empty
+/// for a single set, `[count-1:0]` for an array of them.
+fn per_instance(count: Option<String>) -> String {
+    count.map(|c| format!("[{c}-1:0]")).unwrap_or_default()
+}
+
 fn trees(dec: &str, scopes: &[Scope], body: impl Fn(&Reg) -> Vec<String>, ind: &str) -> String {
     let mut o = String::new();
     for s in scopes {
@@ -1066,14 +1072,11 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     );
     let _ = writeln!(w, "  logic [1:0][31:0] rd_own, rd_own_q;");
     for (s, _, x, _) in &ext {
-        match s.count() {
-            None => {
-                let _ = writeln!(w, "  logic [1:0] {x}_rd, {x}_rd_q;");
-            }
-            Some(c) => {
-                let _ = writeln!(w, "  logic [1:0][{c}-1:0] {x}_rd, {x}_rd_q;");
-            }
-        }
+        let _ = writeln!(
+            w,
+            "  logic [1:0]{} {x}_rd, {x}_rd_q;",
+            per_instance(s.count())
+        );
     }
     let _ = writeln!(w, "  always_comb begin");
     let _ = writeln!(w, "    rd_own = '0;");
@@ -1132,14 +1135,7 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
     let _ = writeln!(w, "  // read mux are two paths, not one), when a lane is to read them: only then are they looked");
     let _ = writeln!(w, "  // at.");
     for (s, _, x, _) in &ext {
-        match s.count() {
-            None => {
-                let _ = writeln!(w, "  logic [31:0] {x}_q;");
-            }
-            Some(c) => {
-                let _ = writeln!(w, "  logic [{c}-1:0][31:0] {x}_q;");
-            }
-        }
+        let _ = writeln!(w, "  logic {}[31:0] {x}_q;", per_instance(s.count()));
     }
     let _ = writeln!(w, "  always_ff @(posedge clk_i) begin");
     let _ = writeln!(w, "    rd_own_q <= rd_own;");
