@@ -229,7 +229,11 @@ module peerbar_dma_engine
     logic          pull;     // a PULL still writing BAR2 [lo, hi)
     logic [B:0]    lo, hi;
   } job_slot_t;
-  job_slot_t [NumJobs-1:0] js_q, js_d;
+  // Written where they change (the always_ff below), not copied whole every cycle.
+  job_slot_t               js_q [NumJobs];
+  job_slot_t               js_new;    // the job unit's job, handed to slot jw (handoff)
+  logic [NumJobs-1:0]      js_add;    // slot j takes rc_bytes_in bytes
+  logic [NumJobs-1:0]      js_fail;   // slot j's read failed: rc_err_status, rc_err_addr
   logic [JW:0]             jw_q, jw_d, jr_q, jr_d;
   logic [B:0]              job_lo_q, job_lo_d, job_hi_q, job_hi_d;  // the job unit's BAR2 range
   logic                    rt_irq_q, rt_irq_d;   // retire: the CQ entry is out, MSI-X next
@@ -908,8 +912,8 @@ module peerbar_dma_engine
     pull_pending = 1'b0;
     for (int unsigned j = 0; j < NumJobs; j++) begin
       logic in_ring;
-      in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
-      if (state_q == StDecode && in_ring && js_q[j].pull && !js_q[j].fin) begin
+      in_ring = state_q == StDecode && (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
+      if (in_ring && js_q[j].pull && !js_q[j].fin) begin
         pull_pending = 1'b1;
         if (sqe_lo < js_q[j].hi && js_q[j].lo < sqe_hi) begin
           overlap = 1'b1;
@@ -1050,7 +1054,9 @@ module peerbar_dma_engine
     sf_halt_d     = sf_halt_q;
     sf_st_d       = sf_st_q;
     sf_ea_d       = sf_ea_q;
-    js_d          = js_q;
+    js_new        = '0;
+    js_add        = '0;
+    js_fail       = '0;
     jw_d          = jw_q;
     jr_d          = jr_q;
     job_lo_d      = job_lo_q;
@@ -1611,11 +1617,10 @@ module peerbar_dma_engine
 
     // Hand the job unit's job over to its slot.
     if (handoff) begin
-      js_d[jw_q[JW-1:0]] = '{qid: jq_q, cid: cid_q, head: head_q, status: status_q,
-                             result: result_d, eaddr: eaddr_q, irq: irq_flag_q,
-                             crc: crc_flag_q,
-                             fin: state_q == StFinish, pull: opcode_q == OpPull,
-                             lo: job_lo_q, hi: job_hi_q};
+      js_new = '{qid: jq_q, cid: cid_q, head: head_q, status: status_q, result: result_d,
+                 eaddr: eaddr_q, irq: irq_flag_q, crc: crc_flag_q,
+                 fin: state_q == StFinish, pull: opcode_q == OpPull,
+                 lo: job_lo_q, hi: job_hi_q};
       jw_d    = jw_q + (JW + 1)'(1);
       state_d = StIdle;
     end
@@ -1630,12 +1635,10 @@ module peerbar_dma_engine
       in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
       if (in_ring && !js_q[j].fin) begin
         if (rc_bytes_owner == OwnW'(j)) begin
-          js_d[j].result = js_q[j].result + 32'(rc_bytes_in);
+          js_add[j] = 1'b1;
         end
         if (rc_err_valid && rc_err_owner == OwnW'(j)) begin
-          js_d[j].status = rc_err_status;
-          js_d[j].eaddr  = rc_err_addr;
-          js_d[j].fin    = 1'b1;
+          js_fail[j] = 1'b1;
           kill[OwnW'(j)] = 1'b1;
         end
       end
@@ -1807,7 +1810,9 @@ module peerbar_dma_engine
       sf_halt_q     <= 1'b0;
       sf_st_q       <= '0;
       sf_ea_q       <= '0;
-      js_q          <= '0;
+      for (int unsigned j = 0; j < NumJobs; j++) begin
+        js_q[j] <= '0;
+      end
       jw_q          <= '0;
       jr_q          <= '0;
       job_lo_q      <= '0;
@@ -1901,7 +1906,19 @@ module peerbar_dma_engine
       sf_halt_q     <= sf_halt_d;
       sf_st_q       <= sf_st_d;
       sf_ea_q       <= sf_ea_d;
-      js_q          <= js_d;
+      if (handoff) begin
+        js_q[jw_q[JW-1:0]] <= js_new;
+      end
+      for (int unsigned j = 0; j < NumJobs; j++) begin
+        if (js_add[j]) begin
+          js_q[j].result <= js_q[j].result + 32'(rc_bytes_in);
+        end
+        if (js_fail[j]) begin
+          js_q[j].status <= rc_err_status;
+          js_q[j].eaddr  <= rc_err_addr;
+          js_q[j].fin    <= 1'b1;
+        end
+      end
       jw_q          <= jw_d;
       jr_q          <= jr_d;
       job_lo_q      <= job_lo_d;
