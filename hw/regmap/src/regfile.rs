@@ -785,7 +785,7 @@ pub fn module(map: &RegMap, g: &str, source: &str) -> String {
         }
         for m in &s.members {
             for f in m.fields.iter().filter(|f| f.stored() && !f.in_reg2hw()) {
-                let dims = s.count().map(|c| format!("[{c}-1:0]")).unwrap_or_default();
+                let dims = per_instance(s.count());
                 let _ = writeln!(w, "  logic {dims}[{}:0] {}_q;", f.width - 1, store(s, m, f));
             }
         }
