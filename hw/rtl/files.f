@@ -19,6 +19,8 @@ peerbar_dma_crc32c.sv
 peerbar_dma_crc_inline.sv
 peerbar_dma_csr.sv
 peerbar_dma_rc.sv
+peerbar_dma_sq_fetch.sv
+peerbar_dma_retire.sv
 peerbar_dma_engine.sv
 peerbar_regs.sv
 peerbar_top.sv

@@ -2,17 +2,16 @@
 // peerbar_dma_engine: the SGL DMA engine (contract: docs/dma-engine.md).
 //
 // Jobs overlap in three units:
-// - SQ fetch: SQ entries are read ahead into an 8-entry FIFO, up to 8 per MemRd (MRRS, 4 KiB,
-//   the ring's end and the tail permitting), queues taken round robin per read, two reads in
-//   flight at most; the queue choice and the read are prepared in two register stages. The
-//   FIFO is emptied and refetched from each queue's SQ head whenever a queue is enabled or
-//   disabled (DMA_CONTROL.RESET, a ring fault) so that no job is lost or run twice.
+// - SQ fetch (peerbar_dma_sq_fetch): SQ entries are read ahead into an 8-entry FIFO, up to 8 per
+//   MemRd, queues taken round robin per read, two reads in flight at most; refetched from each
+//   queue's SQ head whenever a queue is enabled or disabled so that no job is lost or run twice.
 // - The job unit (the main FSM) takes the FIFO's entries in order, decodes one and moves its
 //   data; it hands the job to a job slot (NumJobs of them) once its last request is out and
 //   takes the next entry at once. A job whose BAR2 range overlaps that of an earlier PULL still
 //   in a slot waits for it, so jobs take effect in order.
-// - Retire: slots complete in order. The oldest writes its CQ entry once its data is in BAR2
-//   (PULL: every read answered; a failed read fails it at once), then its MSI-X message.
+// - Retire (peerbar_dma_retire): slots complete in order. The oldest writes its CQ entry once its
+//   data is in BAR2 (PULL: every read answered; a failed read fails it at once), then its MSI-X
+//   message.
 // The job unit runs a job so:
 // - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
 //   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
@@ -129,7 +128,7 @@ module peerbar_dma_engine
   // Job slots: jobs handed over by the job unit and not yet retired.
   localparam int unsigned NumJobs = 8;
   localparam int unsigned JW = 3;  // log2(NumJobs)
-  // SQ reads in flight at once (each has its own owner; sf_trk_q holds one bit per slot).
+  // SQ reads in flight at once, each its own read owner (peerbar_dma_sq_fetch has two).
   localparam int unsigned SqReads = 2;
   // Read owners (peerbar_dma_rc): job slot j is owner j, SQ read k is owner NumJobs + k, and
   // the job unit's reads of the next SGL segment, fetched before the walker reaches it, are
@@ -194,49 +193,7 @@ module peerbar_dma_engine
 
   state_e state_q, state_d;
 
-  // Per-queue engine state. sq_head: the next entry the job unit takes (SQ_HEAD); sf_ptr: the
-  // next entry the SQ fetch reads.
-  logic [NumQueues-1:0][15:0] sq_head_q, sq_head_d, cq_tail_q, cq_tail_d, sf_ptr_q, sf_ptr_d;
-  logic [NumQueues-1:0]       phase_q, phase_d;
-  logic [QW-1:0]              rr_q, rr_d;
-  logic [NumQueues-1:0]       en_q;   // QUEUE_CONTROL.ENABLE last cycle
-
-  // SQ entry FIFO (fetch buffer region 1): slot pointers with a wrap bit
-  logic [SW:0]                sf_wr_q, sf_wr_d, sf_rd_q, sf_rd_d;
-  logic [SqSlots-1:0][QW-1:0] sf_qid_q, sf_qid_d;    // each slot's queue
-  logic [SqSlots-1:0]         sf_ready_q, sf_ready_d; // its entry has arrived (or failed)
-  logic [SqSlots-1:0]         sf_fault_q, sf_fault_d; // its read failed
-  logic [SqSlots-1:0]         sf_trk_q, sf_trk_d;     // the SQ read that fills it
-  // SQ reads: in flight, first slot, entries, and how a failed one failed
-  logic [SqReads-1:0]         sf_busy_q, sf_busy_d;
-  logic [SqReads-1:0][SW:0]   sf_first_q, sf_first_d;
-  logic [SqReads-1:0][SW:0]   sf_n_q, sf_n_d;
-  logic [SqReads-1:0][7:0]    sf_st_q, sf_st_d;
-  logic [SqReads-1:0][63:0]   sf_ea_q, sf_ea_d;
-  logic                       sf_halt_q, sf_halt_d;   // a failed read waits in the FIFO
-
-  // Job slots (retire ring): pointers with a wrap bit. The job unit's job owns slot jw.
-  typedef struct packed {
-    logic [QW-1:0] qid;
-    logic [15:0]   cid;
-    logic [15:0]   head;     // SQ head after the job's entry
-    logic [7:0]    status;
-    logic [31:0]   result;
-    logic [63:0]   eaddr;
-    logic          irq;      // FLAGS.IRQ
-    logic          crc;      // FLAGS.CRC: RESULT is the inline CRC (on success)
-    logic          fin;      // nothing left to wait for (data in, or the job failed)
-    logic          pull;     // a PULL still writing BAR2 [lo, hi)
-    logic [B:0]    lo, hi;
-  } job_slot_t;
-  // Written where they change (the always_ff below), not copied whole every cycle.
-  job_slot_t               js_q [NumJobs];
-  job_slot_t               js_new;    // the job unit's job, handed to slot jw (handoff)
-  logic [NumJobs-1:0]      js_add;    // slot j takes rc_bytes_in bytes
-  logic [NumJobs-1:0]      js_fail;   // slot j's read failed: rc_err_status, rc_err_addr
-  logic [JW:0]             jw_q, jw_d, jr_q, jr_d;
   logic [B:0]              job_lo_q, job_lo_d, job_hi_q, job_hi_d;  // the job unit's BAR2 range
-  logic                    rt_irq_q, rt_irq_d;   // retire: the CQ entry is out, MSI-X next
 
   // Job
   logic [QW-1:0]   jq_q, jq_d;
@@ -590,150 +547,71 @@ module peerbar_dma_engine
   );
 
   ///////////////////////////////
-  // SQ fetch: queue arbitration //
+  // SQ fetch                  //
   ///////////////////////////////
-
-  // The SQ fetch works in three register stages, so that no path goes from the queue registers
-  // through the queue choice, the read's size and the beat register's arbitration in one
-  // cycle:
-  // 1. pick (below): a queue with entries to fetch, round robin after the last one read;
-  //    registered in pk_q;
-  // 2. the read for the picked queue (its address, entries and the queue's next fetch pointer),
-  //    registered in sc_*_q;
-  // 3. the read goes out (sf_go) when the beat register takes it.
-  // Whatever the stages worked from changes only when a read goes out or the FIFO is refetched
-  // (sf_stale: then both stages start again), or in the direction that makes the read they
-  // prepared still right but possibly smaller than it could be (more entries written by
-  // software, FIFO slots freed by the job unit). So an SQ read goes out at most every three
-  // cycles, and two cycles later after a doorbell than a single-cycle choice would send it.
-  logic                 sf_stale;
-  logic                 pk_valid_q, sc_valid_q;
-  logic [QW-1:0]        pk_q, sc_q_q;
-  logic [63:0]          sc_addr_q;
-  logic [SW:0]          sc_n_q;
-  logic [15:0]          sc_next_q;
-
-  // A queue has entries to fetch; the next one to read is picked round robin after the last.
-  logic [NumQueues-1:0] q_ready;
-  logic                 pick_valid;
-  logic [QW-1:0]        pick;
-  always_comb begin
-    for (int unsigned q = 0; q < NumQueues; q++) begin
-      q_ready[q] = queue_cfg_i[q].enable && queue_cfg_i[q].sq_size_m1 != '0 &&
-                   queue_cfg_i[q].cq_size_m1 != '0 && sf_ptr_q[q] != queue_cfg_i[q].sq_tail;
-    end
-    pick_valid = 1'b0;
-    pick       = '0;
-    for (int i = NumQueues; i >= 1; i--) begin
-      logic [QW:0] c;
-      c = (QW + 1)'(rr_q) + (QW + 1)'(i);
-      if (c >= (QW + 1)'(NumQueues)) begin
-        c = c - (QW + 1)'(NumQueues);
-      end
-      if (q_ready[QW'(c)]) begin
-        pick_valid = 1'b1;
-        pick       = QW'(c);
-      end
-    end
-  end
 
   // Largest read and write payloads (Device Control: Max_Read_Request_Size, Max_Payload_Size)
   logic [12:0] mrrs, mps;
   assign mrrs = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
   assign mps  = 13'd128 << max_payload_i;
 
-  // Stage 2, the SQ read for the picked queue: n entries from sf_ptr, within the ring's end,
-  // the tail, 4 KiB, MRRS and the FIFO's free slots (never across the slot ring's end, so that
-  // the bytes land in consecutive slots). Prepared when at least half the FIFO is free (several
-  // entries per read) or the FIFO is empty.
-  logic          sc_ok;
-  logic [63:0]   sc_addr;
-  logic [SW:0]   sc_n;
-  logic [15:0]   sc_next;
-  logic          sf_want;
-  logic          sf_flush;
+  // The queue scheduler and SQ read-ahead (peerbar_dma_sq_fetch): its read goes out through the
+  // beat register when retire does not need it (sf_go, below); its entries land in the fetch
+  // buffer's region 1 and the job unit takes them in order (StIdle, StDecode).
+  logic                 sf_flush, sf_busy, sf_work, sf_want, sf_go, sf_id, sf_take;
+  logic [QW-1:0]        sf_qid, sf_head_qid;
+  logic [63:0]          sf_addr, sf_head_eaddr;
+  logic [SW:0]          sf_n;
+  logic [SW-1:0]        sf_slot, sf_head_slot;
+  logic [1:0]           sf_rd_busy, sf_rd_err, sf_kill;
+  logic                 sf_head_valid, sf_head_fault;
+  logic [7:0]           sf_head_status;
+  logic [15:0]          sf_take_head;
   always_comb begin
-    logic [15:0] ptr, tail;
-    logic [16:0] avail, after;
-    logic [6:0]  to4k, by_mrrs;
-    logic [SW:0] n, free;
-    // (worked out only for a picked queue: the registers load only then)
-    sc_addr = '0;
-    sc_n    = '0;
-    sc_next = '0;
-    sc_ok   = 1'b0;
-    {ptr, tail, avail, after, to4k, by_mrrs, n, free} = '0;
-    if (pk_valid_q) begin
-      ptr     = sf_ptr_q[pk_q];
-      tail    = queue_cfg_i[pk_q].sq_tail;
-      avail   = (tail > ptr) ? 17'(tail - ptr) : 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
-      sc_addr = {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
-      to4k    = 7'd64 - 7'(sc_addr[11:6]);
-      by_mrrs = 7'(mrrs >> 6);
-      free    = (SW + 1)'(SqSlots) - (sf_wr_q - sf_rd_q);
-      n       = (SW + 1)'(SqSlots) - (SW + 1)'(sf_wr_q[SW-1:0]);
-      if (17'(n) > avail) n = (SW + 1)'(avail);
-      if (7'(n) > to4k) n = (SW + 1)'(to4k);
-      if (7'(n) > by_mrrs) n = (SW + 1)'(by_mrrs);
-      if (n > free) n = free;
-      sc_n    = n;
-      after   = 17'(ptr) + 17'(n);
-      sc_next = (after == 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1) ? 16'd0 : 16'(after);
-      sc_ok   = pk_valid_q && n != '0 && (free >= (SW + 1)'(SqSlots / 2) || sf_wr_q == sf_rd_q);
+    for (int unsigned k = 0; k < SqReads; k++) begin
+      sf_rd_busy[k] = owner_busy[NumJobs + k];
+      sf_rd_err[k]  = rc_err_valid && rc_err_owner == OwnW'(NumJobs + k);
     end
   end
 
-  // Stage 3: the prepared read goes out when the engine may read (sf_go, below).
-  assign sf_want = sc_valid_q && dma_enable_i && bus_master_i && !dma_reset_i &&
-                   !(&sf_busy_q) && !sf_halt_q && !sf_flush;
-
-  always_ff @(posedge clk_i) begin
-    if (rst_i) begin
-      pk_valid_q <= 1'b0;
-      sc_valid_q <= 1'b0;
-    end else begin
-      pk_valid_q <= pick_valid && !sf_stale;
-      sc_valid_q <= sc_ok && !sf_stale;
-    end
-    pk_q <= pick;
-    if (sc_ok) begin
-      sc_q_q    <= pk_q;
-      sc_addr_q <= sc_addr;
-      sc_n_q    <= sc_n;
-      sc_next_q <= sc_next;
-    end
-  end
-
-  // The FIFO is refetched from the SQ heads when a queue is enabled or disabled (software,
-  // DMA_CONTROL.RESET, a ring fault) and on DMA_CONTROL.RESET itself.
-  logic [NumQueues-1:0] en_now;
-  always_comb begin
-    for (int unsigned q = 0; q < NumQueues; q++) begin
-      en_now[q] = queue_cfg_i[q].enable;
-    end
-  end
-  assign sf_flush = dma_reset_i || (|queue_enable_rise_i) || (|(en_q & ~en_now)) ||
-                    state_q == StRingFault;
-
-  // The FIFO's oldest entry, ready for the job unit
-  logic          sq_head_ready;
-  assign sq_head_ready = sf_rd_q != sf_wr_q && sf_ready_q[sf_rd_q[SW-1:0]];
-
-  // MSI-X: a pending vector that may be sent now
-  logic                 msix_ok;
-  logic                 pend_valid;
-  logic [QW-1:0]        pend_vec;
-  always_comb begin
-    msix_ok    = msix_enable_i && !msix_fmask_i && bus_master_i;
-    pend_valid = 1'b0;
-    pend_vec   = '0;
-    for (int i = NumQueues - 1; i >= 0; i--) begin
-      if (pba_i[i] && !msix_i[i].mask && msix_ok) begin
-        pend_valid = 1'b1;
-        pend_vec   = QW'(i);
-      end
-    end
-  end
+  peerbar_dma_sq_fetch #(
+    .NumQueues (NumQueues),
+    .SqSlots   (SqSlots)
+  ) u_sq_fetch (
+    .clk_i               (clk_i),
+    .rst_i               (rst_i),
+    .queue_cfg_i         (queue_cfg_i),
+    .queue_enable_rise_i (queue_enable_rise_i),
+    .mrrs_entries_i      (mrrs[12:6]),
+    .run_i               (dma_enable_i && bus_master_i),
+    .dma_reset_i         (dma_reset_i),
+    .ring_fault_i        (state_q == StRingFault),
+    .flush_o             (sf_flush),
+    .sq_head_o           (sq_head_o),
+    .reads_busy_o        (sf_busy),
+    .work_o              (sf_work),
+    .rd_want_o           (sf_want),
+    .rd_go_i             (sf_go),
+    .rd_qid_o            (sf_qid),
+    .rd_addr_o           (sf_addr),
+    .rd_n_o              (sf_n),
+    .rd_slot_o           (sf_slot),
+    .rd_id_o             (sf_id),
+    .rd_busy_i           (sf_rd_busy),
+    .rd_err_i            (sf_rd_err),
+    .err_status_i        (rc_err_status),
+    .err_addr_i          (rc_err_addr),
+    .kill_o              (sf_kill),
+    .head_valid_o        (sf_head_valid),
+    .head_slot_o         (sf_head_slot),
+    .head_qid_o          (sf_head_qid),
+    .head_fault_o        (sf_head_fault),
+    .head_status_o       (sf_head_status),
+    .head_eaddr_o        (sf_head_eaddr),
+    .take_i              (sf_take),
+    .take_qid_i          (jq_q),
+    .take_head_o         (sf_take_head)
+  );
 
   ///////////////////////
   // Main FSM          //
@@ -879,25 +757,25 @@ module peerbar_dma_engine
     sqe = sq_entry_t'(dws);
   end
 
-  // The job unit's read owner: its job slot.
-  logic [OwnW-1:0] own;
-  assign own = OwnW'(jw_q[JW-1:0]);
-
   // Inline CRC unit (below): a slot's CRC still in the making, and the CRCs.
   logic [NumJobs-1:0]       crc_busy;
   logic [NumJobs-1:0][31:0] crc_inline;
 
-  // Retire: the oldest job slot, whether it may complete, and its queue's CQ.
-  logic [JW-1:0] rh;
-  logic          rt_has, rt_done;
-  logic [QW-1:0] rq_id;
-  logic [63:0]   cq_addr;
-  logic          cq_full, cq_fresh;
-  logic [15:0]   cq_tail_next;
-  assign rh      = jr_q[JW-1:0];
-  assign rt_has  = jr_q != jw_q;
-  assign rt_done = (js_q[rh].fin || !owner_busy[OwnW'(rh)]) && !crc_busy[rh];
-  assign rq_id   = js_q[rh].qid;
+  // Retire (peerbar_dma_retire, below): the job slots; the job unit's job takes slot jw.
+  logic [JW-1:0]       jw;
+  logic                jobs_full, handoff;
+  logic                rt_beat_valid, rt_beat_job, rt_busy;
+  logic [61:0]         rt_beat_addr;
+  logic [2:0]          rt_beat_dwc;
+  logic [127:0]        rt_beat_payload;
+  logic [QW-1:0]       rt_beat_jq;
+  logic [NumJobs-1:0]  rt_kill;
+  logic [NumQueues-1:0] rt_queue_busy, rt_queue_full;
+  dma_events_t         rt_ev;
+
+  // The job unit's read owner: its job slot.
+  logic [OwnW-1:0] own;
+  assign own = OwnW'(jw);
 
   // Jobs take effect in order, and BAR2's port B does one read or one write per cycle:
   // - a PULL waits while an earlier PULL still writing BAR2 overlaps its range [lo, hi);
@@ -905,21 +783,9 @@ module peerbar_dma_engine
   //   writing and no completion is being written.
   logic [B:0] sqe_lo, sqe_hi;
   logic       overlap, pull_pending, hazard;
+  assign sqe_lo = (B + 1)'(sqe.bar2_offset[B-1:0]);
+  assign sqe_hi = sqe_lo + (B + 1)'(sqe.length);
   always_comb begin
-    sqe_lo       = (B + 1)'(sqe.bar2_offset[B-1:0]);
-    sqe_hi       = sqe_lo + (B + 1)'(sqe.length);
-    overlap      = 1'b0;
-    pull_pending = 1'b0;
-    for (int unsigned j = 0; j < NumJobs; j++) begin
-      logic in_ring;
-      in_ring = state_q == StDecode && (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
-      if (in_ring && js_q[j].pull && !js_q[j].fin) begin
-        pull_pending = 1'b1;
-        if (sqe_lo < js_q[j].hi && js_q[j].lo < sqe_hi) begin
-          overlap = 1'b1;
-        end
-      end
-    end
     unique case (sqe.opcode)
       OpPull:             hazard = overlap;
       OpPush, OpChecksum: hazard = pull_pending || rc_bar2_busy;
@@ -942,7 +808,7 @@ module peerbar_dma_engine
   logic [4:0]               crc_pl_lo, crc_pl_hi;
   always_comb begin
     sqe_crc      = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
-    crc_start    = state_q == StDecode && !hazard && !crc_busy[jw_q[JW-1:0]];
+    crc_start    = state_q == StDecode && !hazard && !crc_busy[jw];
     crc_pl_valid = push_valid && rq_ready;
     // Payload byte i is job byte result_q - p_a_q + i (result_q: the bytes of the job's
     // earlier packets); beat k's lane 0 is payload byte 32k - 16 (the descriptor comes first).
@@ -959,7 +825,7 @@ module peerbar_dma_engine
     .clk_i        (clk_i),
     .rst_i        (rst_i),
     .start_i      (crc_start),
-    .start_slot_i (jw_q[JW-1:0]),
+    .start_slot_i (jw),
     .start_en_i   (sqe_crc),
     .start_base_i (sqe.bar2_offset[B-1:0]),
     .start_len_i  ((B + 1)'(sqe.length)),
@@ -969,7 +835,7 @@ module peerbar_dma_engine
     .wr_data_i    (mem_wr_data_o),
     .wr_be_i      (mem_wr_be_o),
     .pl_valid_i   (crc_pl_valid),
-    .pl_slot_i    (jw_q[JW-1:0]),
+    .pl_slot_i    (jw),
     .pl_pos_i     (crc_pl_pos),
     .pl_data_i    (push_data),
     .pl_lo_i      (crc_pl_lo),
@@ -978,59 +844,82 @@ module peerbar_dma_engine
     .crc_o        (crc_inline)
   );
 
-  // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe and
-  // cq_addr: SystemVerilog wants a name declared before its use, which Verilator does not check
-  // but yosys-slang does).
+  // Reserved descriptor bytes 14:12 and SQ entry fields are ignored (declared after sqe:
+  // SystemVerilog wants a name declared before its use, which Verilator does not check but
+  // yosys-slang does).
   logic unused_owner;
   assign unused_owner = ^mem_wr_owner[OwnW-1:JW];
   logic unused_desc;
-  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, ch_desc.rsvd_119_96, cq_addr[1:0], sqe.rsvd_511_320,
+  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, ch_desc.rsvd_119_96, sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
 
-  // Each queue's next CQ entry (its address, the tail after it, whether the CQ is full) is
-  // worked out a cycle ahead, in registers, so that retire only selects the oldest slot's
-  // queue. A queue's values are stale for the cycle after its tail changed (a CQ entry written,
-  // the queue enabled), and retire writes no CQ entry of that queue then (cq_fresh_q); CQ
-  // entries leave at most every other cycle anyway (the beat register). A head doorbell shows
-  // a cycle later, which only delays a write to a CQ that was full.
-  logic [NumQueues-1:0][63:0] cq_addr_q;
-  logic [NumQueues-1:0][15:0] cq_next_q;
-  logic [NumQueues-1:0]       cq_full_q, cq_fresh_q;
-  always_ff @(posedge clk_i) begin
-    for (int unsigned q = 0; q < NumQueues; q++) begin
-      logic [15:0] next;
-      next = (cq_tail_q[q] == queue_cfg_i[q].cq_size_m1) ? 16'd0 : cq_tail_q[q] + 16'd1;
-      cq_addr_q[q]  <= {queue_cfg_i[q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[q], 4'd0};
-      cq_next_q[q]  <= next;
-      cq_full_q[q]  <= next == queue_cfg_i[q].cq_head;
-      cq_fresh_q[q] <= !rst_i && cq_tail_d[q] == cq_tail_q[q];
-    end
-  end
-  always_comb begin
-    cq_addr      = cq_addr_q[rq_id];
-    cq_tail_next = cq_next_q[rq_id];
-    cq_full      = cq_full_q[rq_id];
-    cq_fresh     = cq_fresh_q[rq_id];
-  end
+  peerbar_dma_retire #(
+    .Bar2SizeLog2 (Bar2SizeLog2),
+    .NumQueues    (NumQueues),
+    .NumJobs      (NumJobs),
+    .OwnW         (OwnW)
+  ) u_retire (
+    .clk_i               (clk_i),
+    .rst_i               (rst_i),
+    .queue_cfg_i         (queue_cfg_i),
+    .queue_enable_rise_i (queue_enable_rise_i),
+    .dma_reset_i         (dma_reset_i),
+    .bus_master_i        (bus_master_i),
+    .msix_enable_i       (msix_enable_i),
+    .msix_fmask_i        (msix_fmask_i),
+    .msix_i              (msix_i),
+    .pba_i               (pba_i),
+    .pba_set_o           (pba_set_o),
+    .pba_clr_o           (pba_clr_o),
+    .slot_o              (jw),
+    .full_o              (jobs_full),
+    .add_i               (handoff),
+    .add_qid_i           (jq_q),
+    .add_cid_i           (cid_q),
+    .add_head_i          (head_q),
+    .add_status_i        (status_q),
+    .add_result_i        (result_d),
+    .add_eaddr_i         (eaddr_q),
+    .add_irq_i           (irq_flag_q),
+    .add_crc_i           (crc_flag_q),
+    .add_fin_i           (state_q == StFinish),
+    .add_pull_i          (opcode_q == OpPull),
+    .add_lo_i            (job_lo_q),
+    .add_hi_i            (job_hi_q),
+    .chk_i               (state_q == StDecode),
+    .chk_lo_i            (sqe_lo),
+    .chk_hi_i            (sqe_hi),
+    .pull_pending_o      (pull_pending),
+    .overlap_o           (overlap),
+    .bytes_owner_i       (rc_bytes_owner),
+    .bytes_i             (rc_bytes_in),
+    .err_valid_i         (rc_err_valid),
+    .err_owner_i         (rc_err_owner),
+    .err_status_i        (rc_err_status),
+    .err_addr_i          (rc_err_addr),
+    .owner_busy_i        (owner_busy[NumJobs-1:0]),
+    .kill_o              (rt_kill),
+    .crc_busy_i          (crc_busy),
+    .crc_i               (crc_inline),
+    .reg_free_i          (reg_free),
+    .block_cq_i          (state_q == StRingFault),  // one error log entry per cycle
+    .beat_valid_o        (rt_beat_valid),
+    .beat_addr_o         (rt_beat_addr),
+    .beat_dwc_o          (rt_beat_dwc),
+    .beat_payload_o      (rt_beat_payload),
+    .beat_job_o          (rt_beat_job),
+    .beat_jq_o           (rt_beat_jq),
+    .ev_o                (rt_ev),
+    .busy_o              (rt_busy),
+    .queue_busy_o        (rt_queue_busy),
+    .queue_full_o        (rt_queue_full)
+  );
 
   // Who loads the RQ beat register this cycle: retire (CQ entry, MSI-X message, a pending
   // message), then the SQ fetch, then the job unit (can_read, PUSH packets).
-  logic          rt_cq_go, rt_irq_go, rt_pend_go, rt_irq_want, rt_irq_now, sf_go;
-  logic [4:0]    rt_vec;
-  always_comb begin
-    rt_cq_go    = rt_has && !rt_irq_q && rt_done && !cq_full && cq_fresh && reg_free &&
-                  state_q != StRingFault;  // one error log entry per cycle
-    rt_vec      = queue_cfg_i[rq_id].msix_vector;
-    rt_irq_want = js_q[rh].irq && queue_cfg_i[rq_id].irq_enable && 32'(rt_vec) < NumQueues;
-    rt_irq_now  = msix_ok && !msix_i[QW'(rt_vec)].mask && !pba_i[QW'(rt_vec)];
-    rt_irq_go   = rt_has && rt_irq_q && rt_irq_want && rt_irq_now && reg_free;
-    rt_pend_go  = !(rt_has && (rt_irq_q || rt_done)) && pend_valid && reg_free;
-    sf_go       = sf_want && can_read_base && !rt_cq_go && !rt_irq_go && !rt_pend_go;
-    rq_taken    = rt_cq_go || rt_irq_go || rt_pend_go || sf_go;
-    sf_stale    = sf_go || sf_flush;
-  end
+  assign sf_go    = sf_want && can_read_base && !rt_beat_valid;
+  assign rq_taken = rt_beat_valid || sf_go;
 
-  logic handoff;  // the job unit hands its job to slot jw
   logic ld_job;   // a loaded beat is a job's (QUEUE_STATUS.BUSY) ...
   logic [QW-1:0] ld_jq;  // ... of this queue
   logic own_err;  // a read of the job unit's job failed
@@ -1040,32 +929,10 @@ module peerbar_dma_engine
 
   always_comb begin
     state_d       = state_q;
-    sq_head_d     = sq_head_q;
-    sf_ptr_d      = sf_ptr_q;
-    sf_wr_d       = sf_wr_q;
-    sf_rd_d       = sf_rd_q;
-    sf_qid_d      = sf_qid_q;
-    sf_ready_d    = sf_ready_q;
-    sf_fault_d    = sf_fault_q;
-    sf_busy_d     = sf_busy_q;
-    sf_trk_d      = sf_trk_q;
-    sf_first_d    = sf_first_q;
-    sf_n_d        = sf_n_q;
-    sf_halt_d     = sf_halt_q;
-    sf_st_d       = sf_st_q;
-    sf_ea_d       = sf_ea_q;
-    js_new        = '0;
-    js_add        = '0;
-    js_fail       = '0;
-    jw_d          = jw_q;
-    jr_d          = jr_q;
+    sf_take       = 1'b0;
     job_lo_d      = job_lo_q;
     job_hi_d      = job_hi_q;
-    rt_irq_d      = rt_irq_q;
     sx_d          = sx_q;
-    cq_tail_d     = cq_tail_q;
-    phase_d       = phase_q;
-    rr_d          = rr_q;
     jq_d          = jq_q;
     opcode_d      = opcode_q;
     irq_flag_d    = irq_flag_q;
@@ -1154,7 +1021,7 @@ module peerbar_dma_engine
     queue_disable_o = '0;
     pba_set_o       = '0;
     pba_clr_o       = '0;
-    ev_o            = '0;
+    ev_o            = rt_ev;   // retire's job and log events (a ring fault's log waits: block_cq_i)
     ev_o.bytes_in       = rc_bytes_in;
     ev_o.bad_completion = rc_bad;
     ev_o.err_link       = rc_err_link;
@@ -1167,13 +1034,13 @@ module peerbar_dma_engine
     unique case (state_q)
       StIdle: begin
         // The FIFO's oldest entry, when a job slot is free for it.
-        if (dma_enable_i && bus_master_i && !dma_reset_i && !sf_flush && sq_head_ready &&
-            (jw_q - jr_q) != (JW + 1)'(NumJobs)) begin
-          jq_d = sf_qid_q[sf_rd_q[SW-1:0]];
-          sx_d = sf_rd_q[SW-1:0];
-          if (sf_fault_q[sf_rd_q[SW-1:0]]) begin
-            status_d = sf_st_q[sf_trk_q[sf_rd_q[SW-1:0]]];
-            eaddr_d  = sf_ea_q[sf_trk_q[sf_rd_q[SW-1:0]]];
+        if (dma_enable_i && bus_master_i && !dma_reset_i && !sf_flush && sf_head_valid &&
+            !jobs_full) begin
+          jq_d = sf_head_qid;
+          sx_d = sf_head_slot;
+          if (sf_head_fault) begin
+            status_d = sf_head_status;
+            eaddr_d  = sf_head_eaddr;
             state_d  = StRingFault;
           end else begin
             state_d = StDecode;
@@ -1195,10 +1062,10 @@ module peerbar_dma_engine
       StDecode: begin
         logic [63:0] off;
         logic [31:0] len;
-        if (hazard || crc_busy[jw_q[JW-1:0]]) begin
+        if (hazard || crc_busy[jw]) begin
           // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
-          sf_rd_d    = sf_rd_q + (SW + 1)'(1);
+          sf_take    = 1'b1;
           job_lo_d   = sqe_lo;
           job_hi_d   = sqe_hi;
           off        = sqe.bar2_offset;
@@ -1208,9 +1075,7 @@ module peerbar_dma_engine
           crc_flag_d = sqe_crc;
           cid_d      = sqe.cid;
           dptr_d     = sqe.dptr;
-          head_d     = (sq_head_q[jq_q] == queue_cfg_i[jq_q].sq_size_m1) ? 16'd0
-                                                                         : sq_head_q[jq_q] + 16'd1;
-          sq_head_d[jq_q] = head_d;
+          head_d     = sf_take_head;
           status_d   = StSuccess;
           result_d   = '0;
           rem_d      = len;
@@ -1615,13 +1480,8 @@ module peerbar_dma_engine
       end
     end
 
-    // Hand the job unit's job over to its slot.
+    // Hand the job unit's job over to its slot (peerbar_dma_retire).
     if (handoff) begin
-      js_new = '{qid: jq_q, cid: cid_q, head: head_q, status: status_q, result: result_d,
-                 eaddr: eaddr_q, irq: irq_flag_q, crc: crc_flag_q,
-                 fin: state_q == StFinish, pull: opcode_q == OpPull,
-                 lo: job_lo_q, hi: job_hi_q};
-      jw_d    = jw_q + (JW + 1)'(1);
       state_d = StIdle;
     end
 
@@ -1629,199 +1489,52 @@ module peerbar_dma_engine
     // Retire //
     ////////////
 
-    // Slots waiting for their reads: bytes that land and reads that fail.
-    for (int unsigned j = 0; j < NumJobs; j++) begin
-      logic in_ring;
-      in_ring = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
-      if (in_ring && !js_q[j].fin) begin
-        if (rc_bytes_owner == OwnW'(j)) begin
-          js_add[j] = 1'b1;
-        end
-        if (rc_err_valid && rc_err_owner == OwnW'(j)) begin
-          js_fail[j] = 1'b1;
-          kill[OwnW'(j)] = 1'b1;
-        end
-      end
-    end
-
-    // The oldest slot: its CQ entry, then its MSI-X message or PBA bit; else a pending
-    // MSI-X message that may now be sent.
-    if (rt_cq_go) begin
-      cq_entry_t cqe;
-      cqe         = '0;
-      cqe.result  = (js_q[rh].crc && js_q[rh].status == StSuccess) ? crc_inline[rh]
-                                                                    : js_q[rh].result;
-      cqe.sq_head = js_q[rh].head;
-      cqe.sq_id   = 16'(rq_id);
-      cqe.cid     = js_q[rh].cid;
-      cqe.status  = {7'd0, js_q[rh].status, phase_q[rq_id]};
-      rq_valid_d  = 1'b1;
-      rq_data_d   = {cqe, rq_desc(cq_addr[63:2], 11'd4, 1'b1, 8'd0)};
-      rq_keep_d   = 8'hFF;
-      rq_be_d     = 8'hFF;
-      rq_np_d     = 1'b0;
-      ld_jq       = rq_id;
-      cq_tail_d[rq_id] = cq_tail_next;
-      if (cq_tail_next == '0) begin
-        phase_d[rq_id] = !phase_q[rq_id];
-      end
-      ev_o.job_done      = 1'b1;
-      ev_o.job_status    = js_q[rh].status;
-      ev_o.err_sgl       = js_q[rh].status inside {StSglSegment, StSglCount, StSglLength,
-                                                   StSglType, StSglLimit};
-      ev_o.err_bar_range = js_q[rh].status == StBarRange;
-      ev_o.log_valid     = js_q[rh].status != StSuccess;
-      ev_o.log_cid       = js_q[rh].cid;
-      ev_o.log_status    = js_q[rh].status;
-      ev_o.log_queue     = 4'(rq_id);
-      ev_o.log_addr      = js_q[rh].eaddr;
-      rt_irq_d           = 1'b1;
-    end else if (rt_has && rt_irq_q) begin
-      if (!rt_irq_want) begin
-        rt_irq_d = 1'b0;
-        jr_d     = jr_q + (JW + 1)'(1);
-      end else if (!rt_irq_now) begin
-        pba_set_o[QW'(rt_vec)] = 1'b1;
-        rt_irq_d               = 1'b0;
-        jr_d                   = jr_q + (JW + 1)'(1);
-      end else if (rt_irq_go) begin
-        rq_valid_d = 1'b1;
-        rq_data_d  = {96'd0, msix_i[QW'(rt_vec)].data,
-                      rq_desc(msix_i[QW'(rt_vec)].addr[63:2], 11'd1, 1'b1, 8'd0)};
-        rq_keep_d  = 8'h1F;
-        rq_be_d    = 8'h0F;
-        rq_np_d    = 1'b0;
-        ld_jq      = rq_id;
-        rt_irq_d   = 1'b0;
-        jr_d       = jr_q + (JW + 1)'(1);
-      end
-    end else if (rt_pend_go) begin
+    // The oldest slot's CQ entry or MSI-X message, or a pending MSI-X message (PBA), goes out
+    // first; a failed read of a slot kills the slot's other reads.
+    if (rt_beat_valid) begin
       rq_valid_d = 1'b1;
-      rq_data_d  = {96'd0, msix_i[pend_vec].data,
-                    rq_desc(msix_i[pend_vec].addr[63:2], 11'd1, 1'b1, 8'd0)};
-      rq_keep_d  = 8'h1F;
-      rq_be_d    = 8'h0F;
+      rq_data_d  = {rt_beat_payload, rq_desc(rt_beat_addr, 11'(rt_beat_dwc), 1'b1, 8'd0)};
+      rq_keep_d  = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h1F;
+      rq_be_d    = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h0F;
       rq_np_d    = 1'b0;
-      ld_job     = 1'b0;
-      pba_clr_o[pend_vec] = 1'b1;
+      ld_job     = rt_beat_job;
+      ld_jq      = rt_beat_jq;
     end
-
-    // DMA_CONTROL.RESET drops every slot: no CQ entry for the jobs in flight.
-    if (dma_reset_i) begin
-      jr_d     = jw_d;
-      rt_irq_d = 1'b0;
-    end
+    kill[NumJobs-1:0] = kill[NumJobs-1:0] | rt_kill;
 
     //////////////
     // SQ fetch //
     //////////////
 
     if (sf_go) begin
-      logic k;  // a free SQ read
-      k = sf_busy_q[0];
       rq_valid_d  = 1'b1;
-      rq_data_d   = {128'd0, rq_desc(sc_addr_q[63:2], 11'({sc_n_q, 4'd0}), 1'b0,
-                                 slot_tag[free_tag])};
+      rq_data_d   = {128'd0, rq_desc(sf_addr[63:2], 11'({sf_n, 4'd0}), 1'b0, slot_tag[free_tag])};
       rq_keep_d   = 8'h0F;
       rq_be_d     = 8'hFF;
       rq_np_d     = 1'b1;
-      ld_jq       = sc_q_q;
+      ld_jq       = sf_qid;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
-      alloc_owner = OwnW'(NumJobs) + OwnW'(k);
-      alloc_addr  = sc_addr_q;
-      alloc_len   = 13'({sc_n_q, 6'd0});
-      alloc_dest  = B'(2 ** FL) + B'({sf_wr_q[SW-1:0], 6'd0});
-      for (int unsigned i = 0; i < SqSlots; i++) begin
-        if ((SW + 1)'(SW'(SW'(i) - sf_wr_q[SW-1:0])) < sc_n_q) begin
-          sf_qid_d[i]   = sc_q_q;
-          sf_ready_d[i] = 1'b0;
-          sf_fault_d[i] = 1'b0;
-          sf_trk_d[i]   = k;
-        end
-      end
-      sf_ptr_d[sc_q_q] = sc_next_q;
-      sf_wr_d    = sf_wr_q + sc_n_q;
-      sf_busy_d[k]  = 1'b1;
-      sf_first_d[k] = sf_wr_q;
-      sf_n_d[k]     = sc_n_q;
-      rr_d          = sc_q_q;
+      alloc_owner = OwnW'(NumJobs) + OwnW'(sf_id);
+      alloc_addr  = sf_addr;
+      alloc_len   = 13'({sf_n, 6'd0});
+      alloc_dest  = B'(2 ** FL) + B'({sf_slot, 6'd0});
     end
-    for (int unsigned k = 0; k < SqReads; k++) begin
-      logic failed;
-      failed = rc_err_valid && rc_err_owner == OwnW'(NumJobs + k);
-      if (sf_busy_q[k] && (failed || !owner_busy[NumJobs + k])) begin
-        // The read is done, or it failed: its entries fail in turn (StRingFault), and no other
-        // read goes out until the FIFO is refetched.
-        for (int unsigned i = 0; i < SqSlots; i++) begin
-          if ((SW + 1)'(SW'(SW'(i) - sf_first_q[k][SW-1:0])) < sf_n_q[k]) begin
-            sf_ready_d[i] = 1'b1;
-            sf_fault_d[i] = failed;
-          end
-        end
-        if (failed) begin
-          sf_halt_d    = 1'b1;
-          sf_st_d[k]   = rc_err_status;
-          sf_ea_d[k]   = rc_err_addr;
-        end
-        sf_busy_d[k] = 1'b0;
-      end
-    end
+    kill[NumJobs +: SqReads] = kill[NumJobs +: SqReads] | sf_kill;
 
-    for (int unsigned q = 0; q < NumQueues; q++) begin
-      if (queue_enable_rise_i[q]) begin
-        sq_head_d[q] = '0;
-        cq_tail_d[q] = '0;
-        phase_d[q]   = 1'b1;
-      end
-    end
-
-    // Refetch: empty the FIFO, abandon its read, and fetch again from the SQ heads. An entry
-    // the job unit holds but has not taken yet goes too.
-    if (sf_flush) begin
-      sf_wr_d    = sf_rd_d;
-      sf_ready_d = '0;
-      sf_fault_d = '0;
-      sf_busy_d  = '0;
-      sf_halt_d  = 1'b0;
-      kill[NumJobs +: SqReads] = '1;
-      sf_ptr_d   = sq_head_d;
-      if (state_q == StDecode && sf_rd_d == sf_rd_q) begin
-        state_d = StIdle;
-      end
+    // Refetch (peerbar_dma_sq_fetch empties the FIFO): an entry the job unit holds but has not
+    // taken yet goes too.
+    if (sf_flush && state_q == StDecode && !sf_take) begin
+      state_d = StIdle;
     end
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       state_q       <= StIdle;
-      sq_head_q     <= '0;
-      sf_ptr_q      <= '0;
-      en_q          <= '0;
-      sf_wr_q       <= '0;
-      sf_rd_q       <= '0;
-      sf_qid_q      <= '0;
-      sf_ready_q    <= '0;
-      sf_fault_q    <= '0;
-      sf_busy_q     <= '0;
-      sf_trk_q      <= '0;
-      sf_first_q    <= '0;
-      sf_n_q        <= '0;
-      sf_halt_q     <= 1'b0;
-      sf_st_q       <= '0;
-      sf_ea_q       <= '0;
-      for (int unsigned j = 0; j < NumJobs; j++) begin
-        js_q[j] <= '0;
-      end
-      jw_q          <= '0;
-      jr_q          <= '0;
       job_lo_q      <= '0;
       job_hi_q      <= '0;
-      rt_irq_q      <= 1'b0;
       sx_q          <= '0;
-      cq_tail_q     <= '0;
-      phase_q       <= '1;
-      rr_q          <= QW'(NumQueues - 1);
       tag_rr_q      <= '0;
       jq_q          <= '0;
       opcode_q      <= '0;
@@ -1891,43 +1604,9 @@ module peerbar_dma_engine
       rq_jq_q       <= '0;
     end else begin
       state_q       <= state_d;
-      sq_head_q     <= sq_head_d;
-      sf_ptr_q      <= sf_ptr_d;
-      en_q          <= en_now;
-      sf_wr_q       <= sf_wr_d;
-      sf_rd_q       <= sf_rd_d;
-      sf_qid_q      <= sf_qid_d;
-      sf_ready_q    <= sf_ready_d;
-      sf_fault_q    <= sf_fault_d;
-      sf_busy_q     <= sf_busy_d;
-      sf_trk_q      <= sf_trk_d;
-      sf_first_q    <= sf_first_d;
-      sf_n_q        <= sf_n_d;
-      sf_halt_q     <= sf_halt_d;
-      sf_st_q       <= sf_st_d;
-      sf_ea_q       <= sf_ea_d;
-      if (handoff) begin
-        js_q[jw_q[JW-1:0]] <= js_new;
-      end
-      for (int unsigned j = 0; j < NumJobs; j++) begin
-        if (js_add[j]) begin
-          js_q[j].result <= js_q[j].result + 32'(rc_bytes_in);
-        end
-        if (js_fail[j]) begin
-          js_q[j].status <= rc_err_status;
-          js_q[j].eaddr  <= rc_err_addr;
-          js_q[j].fin    <= 1'b1;
-        end
-      end
-      jw_q          <= jw_d;
-      jr_q          <= jr_d;
       job_lo_q      <= job_lo_d;
       job_hi_q      <= job_hi_d;
-      rt_irq_q      <= rt_irq_d;
       sx_q          <= sx_d;
-      cq_tail_q     <= cq_tail_d;
-      phase_q       <= phase_d;
-      rr_q          <= rr_d;
       tag_rr_q      <= alloc_valid ? alloc_tag + TagW'(1) : tag_rr_q;
       jq_q          <= jq_d;
       opcode_q      <= opcode_d;
@@ -2002,20 +1681,11 @@ module peerbar_dma_engine
 
   // Status
   always_comb begin
-    sq_head_o    = sq_head_q;
-    queue_busy_o = '0;
-    queue_full_o = '0;
     // A job of the queue in the job unit or in a slot.
+    queue_busy_o = rt_queue_busy;
+    queue_full_o = rt_queue_full;
     if (state_q != StIdle) begin
       queue_busy_o[jq_q] = 1'b1;
-    end
-    for (int unsigned j = 0; j < NumJobs; j++) begin
-      if ((JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q)) begin
-        queue_busy_o[js_q[j].qid] = 1'b1;
-      end
-    end
-    if (rt_has && !rt_irq_q && rt_done && cq_full) begin
-      queue_full_o[rq_id] = 1'b1;
     end
     // BUSY promises that no request of the queue's jobs is left to go out, so it also covers a
     // beat still held in the RQ register or the RQ slice after its slot retired (a CQ entry or
@@ -2030,9 +1700,8 @@ module peerbar_dma_engine
       end
     end
     // A beat in either slice is work too: the simulation clocks the model while busy.
-    busy_o = state_q != StIdle || rt_has || (|sf_busy_q) || rq_valid_q || rq_out_valid ||
-             rc_out_valid || (|owner_busy) || pend_valid ||
-             (dma_enable_i && bus_master_i && (|q_ready || sf_rd_q != sf_wr_q));
+    busy_o = state_q != StIdle || rt_busy || sf_busy || rq_valid_q || rq_out_valid ||
+             rc_out_valid || (|owner_busy) || (dma_enable_i && bus_master_i && sf_work);
   end
 
 endmodule
