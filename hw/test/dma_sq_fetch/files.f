@@ -1,0 +1,3 @@
+// The RTL the dma_sq_fetch bench needs, relative to hw/rtl (compile order).
+peerbar_pkg.sv
+peerbar_dma_sq_fetch.sv
