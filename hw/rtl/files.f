@@ -16,6 +16,7 @@ peerbar_bar2_mem.sv
 peerbar_cc_gen.sv
 peerbar_completer.sv
 peerbar_dma_crc32c.sv
+peerbar_dma_checksum.sv
 peerbar_dma_crc_inline.sv
 peerbar_dma_csr.sv
 peerbar_dma_rc.sv

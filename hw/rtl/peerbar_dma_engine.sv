@@ -259,15 +259,6 @@ module peerbar_dma_engine
   logic [1:0]       p_a_q, p_a_d;          // bus address bits 1:0: payload byte of the first
   logic [4:0]       p_hi_q, p_hi_d;        // lane of the last payload byte in the last beat
 
-  // CHECKSUM
-  logic [RowW-1:0] c_row_q, c_row_d;       // next 32-byte block
-  logic [32:0]     c_left_q, c_left_d;     // blocks not yet read
-  logic            c_first_q, c_first_d;   // next block is the first
-  logic [4:0]      c_start_q, c_start_d;   // first valid byte in the first block
-  logic [4:0]      c_end_q, c_end_d;       // last valid byte in the last block
-  logic            c_v_q, c_v_d;           // memory output holds a block to fold in
-  logic            c_v_first_q, c_v_first_d; // ... the range's first block
-  logic            c_v_last_q, c_v_last_d;   // ... the range's last block
 
   // RQ single-beat register
   logic            rq_valid_q, rq_valid_d;
@@ -524,28 +515,6 @@ module peerbar_dma_engine
     end
   end
 
-  ///////////////////////
-  // CHECKSUM          //
-  ///////////////////////
-
-  // The block on the memory output goes straight into the CRC pipeline (whose first stage
-  // registers it); its CRC comes back some cycles after the last block, and StCrc waits for it.
-  // A DMA reset empties the pipeline, so an aborted range never delivers a CRC.
-  logic        crc_valid;
-  logic [31:0] crc;
-  peerbar_dma_crc32c u_crc (
-    .clk_i        (clk_i),
-    .rst_i        (rst_i || dma_reset_i),
-    .valid_i      (c_v_q),
-    .first_i      (c_v_first_q),
-    .last_i       (c_v_last_q),
-    .first_byte_i (c_start_q),
-    .last_byte_i  (c_end_q),
-    .data_i       (mem_rd_data_i),
-    .crc_valid_o  (crc_valid),
-    .crc_o        (crc)
-  );
-
   ///////////////////////////////
   // SQ fetch                  //
   ///////////////////////////////
@@ -757,6 +726,31 @@ module peerbar_dma_engine
     sqe = sq_entry_t'(dws);
   end
 
+  ///////////////////////
+  // CHECKSUM          //
+  ///////////////////////
+
+  // peerbar_dma_checksum reads the range's rows through port B (the job unit gives it the port
+  // in StCrc) and returns the CRC some cycles after the last row; StCrc waits for it.
+  logic            ck_start, ck_rd_en, crc_valid;
+  logic [RowW-1:0] ck_rd_row;
+  logic [31:0]     crc;
+  peerbar_dma_checksum #(
+    .Bar2SizeLog2 (Bar2SizeLog2)
+  ) u_checksum (
+    .clk_i       (clk_i),
+    .rst_i       (rst_i),
+    .abort_i     (dma_reset_i),
+    .start_i     (ck_start),
+    .start_off_i (sqe.bar2_offset[B-1:0]),
+    .start_len_i (sqe.length),
+    .rd_en_o     (ck_rd_en),
+    .rd_row_o    (ck_rd_row),
+    .rd_data_i   (mem_rd_data_i),
+    .crc_valid_o (crc_valid),
+    .crc_o       (crc)
+  );
+
   // Inline CRC unit (below): a slot's CRC still in the making, and the CRCs.
   logic [NumJobs-1:0]       crc_busy;
   logic [NumJobs-1:0][31:0] crc_inline;
@@ -930,6 +924,7 @@ module peerbar_dma_engine
   always_comb begin
     state_d       = state_q;
     sf_take       = 1'b0;
+    ck_start      = 1'b0;
     job_lo_d      = job_lo_q;
     job_hi_d      = job_hi_q;
     sx_d          = sx_q;
@@ -983,14 +978,6 @@ module peerbar_dma_engine
     p_need_hi_d   = p_need_hi_q;
     p_a_d         = p_a_q;
     p_hi_d        = p_hi_q;
-    c_row_d       = c_row_q;
-    c_left_d      = c_left_q;
-    c_first_d     = c_first_q;
-    c_start_d     = c_start_q;
-    c_end_d       = c_end_q;
-    c_v_d         = 1'b0;
-    c_v_first_d   = 1'b0;
-    c_v_last_d    = 1'b0;
     abort_d       = abort_q;
 
     rq_valid_d = rq_valid_q && !rq_ready;
@@ -1104,12 +1091,8 @@ module peerbar_dma_engine
               end else if (len == '0) begin
                 status_d = StSuccess;
               end else if (sqe.opcode == OpChecksum) begin
-                c_row_d   = RowW'(off[B-1:5]);
-                c_left_d  = (33'(off[4:0]) + 33'(len) + 33'd31) >> 5;
-                c_first_d = 1'b1;
-                c_start_d = off[4:0];
-                c_end_d   = 5'(off[4:0] + len[4:0] - 5'd1);
-                state_d   = StCrc;
+                ck_start = 1'b1;
+                state_d  = StCrc;
               end else begin
                 state_d = StDesc;
               end
@@ -1332,15 +1315,9 @@ module peerbar_dma_engine
       end
 
       StCrc: begin
-        if (c_left_q != '0) begin
+        if (ck_rd_en) begin
           mem_rd_en_o  = 1'b1;
-          mem_rd_row_o = {8{c_row_q}};
-          c_row_d      = c_row_q + RowW'(1);
-          c_left_d     = c_left_q - 33'd1;
-          c_first_d    = 1'b0;
-          c_v_d        = 1'b1;
-          c_v_first_d  = c_first_q;
-          c_v_last_d   = c_left_q == 33'd1;
+          mem_rd_row_o = {8{ck_rd_row}};
         end else if (crc_valid) begin
           result_d = crc;
           state_d  = StFinish;
@@ -1586,14 +1563,6 @@ module peerbar_dma_engine
       p_need_hi_q   <= 1'b0;
       p_a_q         <= '0;
       p_hi_q        <= '0;
-      c_row_q       <= '0;
-      c_left_q      <= '0;
-      c_first_q     <= 1'b0;
-      c_start_q     <= '0;
-      c_end_q       <= '0;
-      c_v_q         <= 1'b0;
-      c_v_first_q   <= 1'b0;
-      c_v_last_q    <= 1'b0;
       rq_valid_q    <= 1'b0;
       rq_data_q     <= '0;
       rq_keep_q     <= '0;
@@ -1658,14 +1627,6 @@ module peerbar_dma_engine
       p_need_hi_q   <= p_need_hi_d;
       p_a_q         <= p_a_d;
       p_hi_q        <= p_hi_d;
-      c_row_q       <= c_row_d;
-      c_left_q      <= c_left_d;
-      c_first_q     <= c_first_d;
-      c_start_q     <= c_start_d;
-      c_end_q       <= c_end_d;
-      c_v_q         <= c_v_d;
-      c_v_first_q   <= c_v_first_d;
-      c_v_last_q    <= c_v_last_d;
       rq_valid_q    <= rq_valid_d;
       rq_data_q     <= rq_data_d;
       rq_keep_q     <= rq_keep_d;
