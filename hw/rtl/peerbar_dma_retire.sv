@@ -200,18 +200,22 @@ module peerbar_dma_retire
   logic          any, has, done, cq_go, irq_go, pend_go, irq_want, irq_now, rq_id_ok_q;
   logic [QW-1:0] rq_id;
   logic [4:0]    vec;
+  // No write in a DMA reset's cycle: it drops the slots (the engine's beat register takes nothing
+  // then either).
+  logic free;
+  assign free = reg_free_i && !dma_reset_i;
   always_comb begin
     rh       = jr_q[JW-1:0];
     any      = jr_q != jw_q;
     has      = any && rq_id_ok_q;
     done     = (js_q[rh].fin || !owner_busy_i[rh]) && !crc_busy_i[rh];
-    cq_go    = has && !irq_q && done && !cq_full_q[rq_id] && cq_fresh_q[rq_id] && reg_free_i &&
+    cq_go    = has && !irq_q && done && !cq_full_q[rq_id] && cq_fresh_q[rq_id] && free &&
                !block_cq_i;
     vec      = queue_cfg_i[rq_id].msix_vector;
     irq_want = js_q[rh].irq && queue_cfg_i[rq_id].irq_enable && 32'(vec) < NumQueues;
     irq_now  = msix_ok && !msix_i[QW'(vec)].mask && !pba_i[QW'(vec)];
-    irq_go   = has && irq_q && irq_want && irq_now && reg_free_i;
-    pend_go  = !(has && (irq_q || done)) && pend_valid && reg_free_i;
+    irq_go   = has && irq_q && irq_want && irq_now && free;
+    pend_go  = !(has && (irq_q || done)) && pend_valid && free;
   end
 
   // Each queue's next CQ entry, a cycle ahead (header comment).
