@@ -55,6 +55,21 @@
 // consecutive DWORDs (one per bank); the up to 3 bytes that spill into a 9th DWORD are held as a
 // residue and merged into the next beat's first DWORD. After a completion's last beat a
 // non-empty residue is written in one extra cycle (tready low for that cycle only).
+//
+// Two stages (docs/synthesis.md, "The RC side pipelined"). Stage 1, in the cycle a beat is
+// taken: the descriptor decode, the tag table look-up and what depends on the descriptor alone
+// (the bytes the completion brings, the slot's next address and bytes due after it, the beat's
+// valid bytes, its BAR2 DWORD and rotation), into registers. Stage 2, in the next cycle: the
+// checks against the slot, the tag table update, the byte rotation. The BAR2 and fetch buffer
+// writes, bytes_in_o, bad_completion_o, err_link_o and the failures (err_*) come from
+// registers, one cycle after stage 2 (two after the beat); owner_busy_o stays set for an owner
+// until they are out, busy_o while a beat or an output is inside. Completions of one slot back
+// to back: stage 1 looked the slot up before the previous completion's update landed; that
+// completion's next address and bytes due after it (from its own descriptor: it was accepted
+// only if they matched the table's) and its release of the tag stand in for the table's
+// (bypass), and whether the slot still carries the read is kept up to date every cycle from
+// what ends reads (s1_live_q), so such a completion takes no extra cycle. The tags offered
+// (tag_usable_o, slot_tag_o) are worked out a cycle ahead into registers.
 
 `default_nettype none
 
@@ -119,12 +134,12 @@ module peerbar_dma_rc
   output      logic [OwnW-1:0]          err_owner_o,
   output      logic [7:0]               err_status_o,
   output      logic [63:0]              err_addr_o,        // bus address of the failed read
-  // Fetch buffer write port (the buffer is the engine's): lane i of rc_tdata_i goes to DWORD
-  // fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written this cycle.
+  // Fetch buffer write port (the buffer is the engine's): fbuf_data_o[i] (lane i of a beat)
+  // goes to DWORD fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written.
   output      logic [7:0]               fbuf_lane_we_o,
   output      logic [7:0][FetchLog2-2:0] fbuf_idx_o,
   output      logic [FbDw-1:0]          fbuf_we_o,
-  output      logic [7:0][31:0]         fbuf_data_o,       // the DWORDs of the lanes
+  output      logic [7:0][31:0]         fbuf_data_o,
 
   // Accounting
   output      logic [12:0]              bytes_in_o,        // BAR2 bytes of a read completed
@@ -242,19 +257,22 @@ module peerbar_dma_rc
   // cycle not live, and then with another generation.
   logic                    s1_live_q;
   // First beat only
-  // The core holds its tag, and it is not error code 6 (invalid tag: the core holds no
-  // request with this tag, so it is not ours)
+  // The core holds its tag (and stage 2's last beat in the same cycle did not release it), and
+  // it is not error code 6 (invalid tag: the core holds no request with this tag, so it is
+  // not ours)
   logic                    s1_known_q;
   logic                    s1_is_err_q;
   logic [7:0]              s1_err_code_q;
   logic                    s1_done_q;      // Request Completed
   // It fits the slot's read (the descriptor's own checks, lower address and byte count):
   // against the table, or against the previous completion's update (bypass); and with it,
-  // known and no error: it is accepted (if the read is still live)
-  logic                    s1_fit_t_q, s1_fit_b_q;
-  logic                    s1_ok_t_q, s1_ok_b_q;
-  logic                    s1_same_q;      // same slot as the last beat in stage 2 then
-  logic                    s1_samewt_q;    // same 8-bit tag as it
+  // no error: it is accepted (if known and the read is still live)
+  logic                    s1_fitd_q, s1_okd_q;      // the descriptor's own checks (, no error)
+  logic                    s1_eq_la_q, s1_eq_bc_q;   // lower address, byte count: the table's
+  logic                    s1_fit_b_q, s1_ok_b_q;    // ... all against the bypass
+  logic                    s1_byp_q;       // stage 2's last beat then took the same slot
+  logic [NumTags-1:0]      s1_oh_q;        // s1_slot_q, one-hot
+  logic                    s1_klate_q;     // kill_i ended the slot's read at the look-up's edge
 
   // Stage 2 packet state (latched from its first beat)
   logic                    p2_in_q;        // inside a packet
@@ -264,9 +282,6 @@ module peerbar_dma_rc
   logic                    p2_err_q;       // the completion failed its read
   logic                    p2_wr_q;        // write data (live, BAR2)
   logic                    p2_buf_q;       // write data (live, buffer)
-  // What stage 2's last beat did (kept over a residue cycle): for the bypass
-  logic                    cm_q;           // committed its slot (s1_cur_new_q, s1_rem_new_q)
-  logic                    rl_q;           // released its 8-bit tag
 
   // Residue (bytes of the 9th DWORD of a rotated beat)
   logic [3:0]              res_be_q;
@@ -380,18 +395,19 @@ module peerbar_dma_rc
     end
   end
 
-  // Per slot: live with the tag's generation, and kill_i does not end its read at this edge
-  // (worked out for every slot at once, then picked by the tag).
+  // Per slot: live with the tag's generation (worked out for every slot at once, then picked
+  // by the tag; kill_i at this edge is s1_klate_q's).
   logic [NumTags-1:0] live_v;
   always_comb begin
     for (int unsigned s = 0; s < NumTags; s++) begin
-      live_v[s] = live_q[s] && tags_q[s].gen == d_tag[7:TagW] && !kill_i[tags_q[s].owner];
+      live_v[s] = live_q[s] && tags_q[s].gen == d_tag[7:TagW];
     end
   end
 
-  // Stage 2 works on the beat in s1 unless it writes a residue.
-  logic s2_beat;
-  assign s2_beat = s1_v_q && !flush_q;
+  // Stage 2 works on the beat in s1 unless it writes a residue (s2_go_q: s1_v_q and not
+  // flush_q, registered).
+  logic s2_beat, s2_go_q;
+  assign s2_beat = s2_go_q;
 
   ///////////////////////////////////////////////////////////////////////////////////////////
   // Stage 2
@@ -399,7 +415,7 @@ module peerbar_dma_rc
   // The slot's read is still the one of the beat (live, same generation): a failure, a kill,
   // the engine's timeout or the previous completion may have ended it since stage 1.
   logic live_now;
-  assign live_now = s1_live_q;
+  assign live_now = s1_live_q && !s1_klate_q;
 
   // Back to back completions of one slot: stage 1 looked the slot up before the previous
   // completion's update (in stage 2 in the same cycle) landed; that completion's next
@@ -408,12 +424,12 @@ module peerbar_dma_rc
   // Every decision below is a function of registers, and-ed with live_now last.
   logic byp, known, fits, ok_pre;
   always_comb begin
-    byp    = s1_same_q && cm_q;
+    byp    = s1_byp_q;
     // Error code 6 (invalid tag): the core holds no request with this tag, so it is not ours.
-    known  = s1_known_q && !(s1_samewt_q && rl_q);
-    fits   = byp ? s1_fit_b_q : s1_fit_t_q;
+    known  = s1_known_q;
+    fits   = byp ? s1_fit_b_q : (s1_fitd_q && s1_eq_la_q && s1_eq_bc_q);
     // (= known && !s1_is_err_q && fits) with live_now: the completion is accepted
-    ok_pre = !(s1_samewt_q && rl_q) && (byp ? s1_ok_b_q : s1_ok_t_q);
+    ok_pre = known && (byp ? s1_ok_b_q : (s1_okd_q && s1_eq_la_q && s1_eq_bc_q));
   end
 
   // This beat's writes. Later beats land only while the read is still live: one abandoned
@@ -489,6 +505,10 @@ module peerbar_dma_rc
     end
   end
 
+  // The last beat of a BAR2 write leaves a residue: written in the next cycle.
+  logic flush_d;
+  assign flush_d = cur_wr && s1_last_q && ext_be[35:32] != '0;
+
   // Fetch buffer write (SQ entries, SGL segments): DWORD-aligned destinations
   logic [7:0]                fb_lane;
   logic [7:0][FetchLog2-2:0] fb_idx;
@@ -530,8 +550,12 @@ module peerbar_dma_rc
   logic            upd_timeout;     // slot tmo_slot_q timed out: not live
   logic            upd_release;     // the core released tag s1_wtag_q
   // The engine's own timeout, one slot per cycle, looked at in two steps: the slot scan_q's
-  // age and liveness (after this edge) into tmo_q, then its failure.
+  // age and liveness into tmo_q, with what holds it back (the beat stage 2 will look at) into
+  // tmo_block_q; then its failure.
   logic            tmo_q;
+  logic            tmo_block_q;     // stage 2's beat may fail a read, or is of slot tmo_slot_q
+  logic            clr_q;           // stage 2 ended the read of slot clr_slot_q at the last edge
+  logic [TagW-1:0] clr_slot_q;
   logic [TagW-1:0] tmo_slot_q;
   logic [OwnW-1:0] tmo_owner_q;
   logic [63:0]     tmo_addr_q;
@@ -581,11 +605,8 @@ module peerbar_dma_rc
     // last beat with Request Completed), the timeout waits for the scan's next round (the read
     // may belong to another owner, which must hear of it). Not for a slot whose completion is
     // being looked at (a first beat taken, stage 2's beat).
-    tmo_fire = tmo_q &&
-               !(s2_beat && ((s1_first_q && s1_is_err_q) ||
-                             (s1_last_q && (s1_first_q ? s1_done_q : p2_rel_q)))) &&
-               !(beat && !ip_in_q && d_tag[TagW-1:0] == tmo_slot_q) &&
-               !(s1_v_q && s1_slot_q == tmo_slot_q);
+    tmo_fire = tmo_q && !tmo_block_q && !(beat && !ip_in_q && d_tag[TagW-1:0] == tmo_slot_q) &&
+               !(clr_q && clr_slot_q == tmo_slot_q);
     upd_timeout = tmo_fire;
     err_valid   = cerr || tmo_fire;
     if (tmo_fire) begin
@@ -652,6 +673,26 @@ module peerbar_dma_rc
     end
   end
 
+  // Live slots, in this order: stage 2 ends its slot's read (a failure, the last bytes in),
+  // the engine's timeout ends one, an allocation, then an abort (kill_i, by the owner a slot
+  // has after this cycle's allocation).
+  logic [NumTags-1:0] live_d;
+  always_comb begin
+    live_d = live_q;
+    for (int unsigned i = 0; i < NumTags; i++) begin
+      if ((s2_clear && s1_oh_q[i]) || (upd_timeout && tmo_slot_q == TagW'(i))) begin
+        live_d[i] = 1'b0;
+      end
+      if (alloc_valid_i && alloc_tag_i == TagW'(i)) begin
+        live_d[i] = 1'b1;
+      end
+      if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
+                                                             : tags_q[i].owner]) begin
+        live_d[i] = 1'b0;
+      end
+    end
+  end
+
   // Held tags: the release of this cycle's completion, the tag of this cycle's allocation
   // (slot_tag_o of the slot, each slot's bit worked out on its own).
   logic [255:0] held_d;
@@ -704,6 +745,7 @@ module peerbar_dma_rc
       ip_fin_q      <= 1'b0;
       s1_live_q     <= 1'b0;
       s1_v_q        <= 1'b0;
+      s2_go_q       <= 1'b0;
       s1_first_q    <= 1'b0;
       s1_last_q     <= 1'b0;
       s1_data_q     <= '0;
@@ -726,12 +768,15 @@ module peerbar_dma_rc
       s1_is_err_q   <= 1'b0;
       s1_err_code_q <= '0;
       s1_done_q     <= 1'b0;
-      s1_fit_t_q    <= 1'b0;
+      s1_fitd_q     <= 1'b0;
+      s1_eq_la_q    <= 1'b0;
+      s1_eq_bc_q    <= 1'b0;
+      s1_oh_q       <= '0;
+      s1_klate_q    <= 1'b0;
       s1_fit_b_q    <= 1'b0;
-      s1_ok_t_q     <= 1'b0;
+      s1_okd_q      <= 1'b0;
       s1_ok_b_q     <= 1'b0;
-      s1_same_q     <= 1'b0;
-      s1_samewt_q   <= 1'b0;
+      s1_byp_q      <= 1'b0;
       p2_in_q       <= 1'b0;
       p2_ok_q       <= 1'b0;
       p2_rel_q      <= 1'b0;
@@ -739,13 +784,14 @@ module peerbar_dma_rc
       p2_err_q      <= 1'b0;
       p2_wr_q       <= 1'b0;
       p2_buf_q      <= 1'b0;
-      cm_q          <= 1'b0;
-      rl_q          <= 1'b0;
       res_be_q      <= '0;
       res_data_q    <= '0;
       res_dw_q      <= '0;
       res_owner_q   <= '0;
       tmo_q         <= 1'b0;
+      tmo_block_q   <= 1'b0;
+      clr_q         <= 1'b0;
+      clr_slot_q    <= '0;
       tmo_slot_q    <= '0;
       tmo_owner_q   <= '0;
       tmo_addr_q    <= '0;
@@ -780,9 +826,11 @@ module peerbar_dma_rc
       if (!flush_q) begin
         s1_v_q <= beat;
       end
+      s2_go_q <= (flush_q ? s1_v_q : beat) && !flush_d;
       // The slot of s1 (also that of the packet's next beats): what ends its read at this edge
-      s1_live_q <= s1_live_q && !s2_clear && !kill_i[s1_owner_q] &&
-                   !(upd_timeout && tmo_slot_q == s1_slot_q);
+      s1_live_q  <= live_now && !s2_clear && !kill_i[s1_owner_q] &&
+                    !(upd_timeout && tmo_slot_q == s1_slot_q);
+      s1_klate_q <= 1'b0;
       if (beat) begin
         s1_first_q   <= !ip_in_q;
         s1_last_q    <= rc_tlast_i;
@@ -801,6 +849,7 @@ module peerbar_dma_rc
           // end the read.)
           s1_live_q     <= live_v[d_tag[TagW-1:0]] &&
                            !(s2_clear && s1_slot_q == d_tag[TagW-1:0]);
+          s1_klate_q    <= kill_i[t.owner];
           s1_owner_q    <= t.owner;
           s1_addr_q     <= t.addr;
           s1_buf_dst_q  <= t.buf_dst;
@@ -809,18 +858,18 @@ module peerbar_dma_rc
           s1_rem_new_q  <= d_bc - 13'(deliver);
           s1_fin_q      <= 14'(d_bc) == deliver;
           s1_cnt_ok_q   <= beats_exp == 9'd1;
-          s1_known_q    <= held_q[d_tag] && d_ec != 4'd6;
+          s1_known_q    <= held_q[d_tag] && d_ec != 4'd6 && !(upd_release && s1_wtag_q == d_tag);
           s1_is_err_q   <= is_err;
           s1_err_code_q <= err_code;
           s1_done_q     <= d_done;
-          s1_fit_t_q    <= fits_d && d_la == t.cur && d_bc == t.rem;
+          s1_fitd_q     <= fits_d;
+          s1_eq_la_q    <= d_la == t.cur;
+          s1_eq_bc_q    <= d_bc == t.rem;
+          s1_oh_q       <= NumTags'(1) << d_tag[TagW-1:0];
           s1_fit_b_q    <= fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
-          s1_ok_t_q     <= held_q[d_tag] && d_ec != 4'd6 && !is_err &&
-                           fits_d && d_la == t.cur && d_bc == t.rem;
-          s1_ok_b_q     <= held_q[d_tag] && d_ec != 4'd6 && !is_err &&
-                           fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
-          s1_same_q     <= s2_beat && s1_last_q && s1_slot_q == d_tag[TagW-1:0];
-          s1_samewt_q   <= s2_beat && s1_last_q && s1_wtag_q == d_tag;
+          s1_okd_q      <= !is_err && fits_d;
+          s1_ok_b_q     <= !is_err && fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
+          s1_byp_q      <= upd_commit && s1_slot_q == d_tag[TagW-1:0];
           ip_beat_q     <= 9'd1;
           ip_beats_q    <= beats_exp;
           ip_end_q      <= d_end;
@@ -870,12 +919,8 @@ module peerbar_dma_rc
           p2_buf_q <= ok_pre && live_now && s1_buf_dst_q;
         end
         p2_in_q <= !s1_last_q;
-        if (s1_last_q) begin
-          cm_q <= upd_commit;
-          rl_q <= upd_release;
-        end
       end
-      flush_q <= 1'b0;
+      flush_q <= flush_d;
       if (flush_q) begin
         res_be_q <= '0;
       end
@@ -884,15 +929,31 @@ module peerbar_dma_rc
         res_data_q  <= ext_data[287:256];
         res_dw_q    <= s1_w_q + DwW'(8);
         res_owner_q <= s1_owner_q;
-        flush_q     <= s1_last_q && ext_be[35:32] != '0;
       end else if (s2_beat && s1_last_q) begin
         res_be_q <= '0;
       end
 
       // The timeout scan's first step
       // (Still live after this edge: not ended by kill_i or stage 2; scan_q is not tmo_slot_q.)
+      // (kill_i ends a read at this edge; stage 2's end of one is clr_q's.)
       tmo_q       <= live_q[scan_q] && (now_q - tags_q[scan_q].ts) >= timeout_i &&
-                     !kill_i[tags_q[scan_q].owner] && !(s2_clear && s1_slot_q == scan_q);
+                     !kill_i[tags_q[scan_q].owner];
+      clr_q       <= s2_clear;
+      clr_slot_q  <= s1_slot_q;
+      // The beat in s1 in the next cycle (kept over a residue cycle, or this cycle's): a first
+      // beat with an error, a last beat with Request Completed (p2_rel_q as it may be by then),
+      // or of slot scan_q. Counted also when the next cycle writes a residue.
+      if (flush_q) begin
+        tmo_block_q <= s1_v_q && ((s1_first_q && s1_is_err_q) ||
+                                  (s1_last_q && (s1_first_q ? s1_done_q : p2_rel_q)) ||
+                                  s1_slot_q == scan_q);
+      end else begin
+        tmo_block_q <= beat && ((!ip_in_q && is_err) ||
+                                (rc_tlast_i && (!ip_in_q ? d_done
+                                                         : (p2_rel_q || (s2_beat && s1_first_q &&
+                                                                         s1_done_q)))) ||
+                                (ip_in_q ? ip_slot_q : d_tag[TagW-1:0]) == scan_q);
+      end
       tmo_slot_q  <= scan_q;
       tmo_owner_q <= tags_q[scan_q].owner;
       tmo_addr_q  <= tags_q[scan_q].addr;
@@ -924,18 +985,9 @@ module peerbar_dma_rc
       if (upd_commit) begin
         tags_q[s1_slot_q].cur <= s1_cur_new_q;
         tags_q[s1_slot_q].rem <= s1_rem_new_q;
-        if (s1_fin_q) begin
-          live_q[s1_slot_q] <= 1'b0;  // every byte is in
-        end
       end
-      if (upd_fail_first || upd_rel_fail) begin
-        live_q[s1_slot_q] <= 1'b0;
-      end
-      if (upd_timeout) begin
-        live_q[tmo_slot_q] <= 1'b0;
-      end
+      live_q <= live_d;
       if (alloc_valid_i) begin
-        live_q[alloc_tag_i] <= 1'b1;
         tags_q[alloc_tag_i] <= '{gen:     next_gen_q[alloc_tag_i],
                                  buf_dst: alloc_buf_i,
                                  owner:   alloc_owner_i,
@@ -944,14 +996,6 @@ module peerbar_dma_rc
                                  dest:    alloc_dest_i,
                                  ts:      now_q,
                                  addr:    alloc_addr_i};
-      end
-      if (kill_i != '0) begin
-        for (int unsigned i = 0; i < NumTags; i++) begin
-          if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
-                                                                 : tags_q[i].owner]) begin
-            live_q[i] <= 1'b0;
-          end
-        end
       end
 
       // Held tags and quarantine ages: every age steps (saturating at 3) on a tick; a released

@@ -6,16 +6,24 @@
 // (RCB) boundaries as PCIe allows (lower address = next byte, byte count = bytes still due,
 // Request Completed on the last), 32-byte beats (descriptor in bytes 0..11, the first DWORD at
 // byte 12), completions of different tags in any order, random TVALID gaps, TREADY honoured.
-// A fixed-seed xorshift generator makes the run deterministic. Checked every cycle:
+// A fixed-seed xorshift generator makes the run deterministic. The module has two stages: a
+// beat taken in cycle N is looked at in N + 1 (N + 2 after a residue cycle) and its writes,
+// counts and failures are on the outputs one cycle after that; the bench keeps its records of
+// the beats in the same stages and checks each output against the beat it belongs to. Often
+// a completion follows the one before of the same read in the next cycle (stage 1 then looks
+// the slot up before the first one's update lands; at least 100 such pairs accepted).
+// Checked every cycle:
 // - BAR2 writes (8 banks of DWORDs, DWORD j in bank j % 8 at row j / 8) and fetch buffer writes
 //   (lane i to DWORD fbuf_idx_o[i]) only on beats of accepted completions or the residue cycle,
 //   with the read's owner on mem_wr_owner_o, fbuf_we_o consistent with the lanes; the images
 //   compared with the model's every 50 completions and at the end of each phase (every byte at
 //   its destination, nothing else changed, each BAR2 byte written once);
-// - the residue cycle (rc_tready_o low) exactly after a BAR2 completion's last beat whose
-//   rotated bytes spill into a 9th DWORD; bar2_wr_busy_o;
+// - the residue cycle (rc_tready_o low) exactly after stage 2 looked at a BAR2 completion's
+//   last beat whose rotated bytes spill into a 9th DWORD; bar2_wr_busy_o; busy_o; fbuf_data_o
+//   the beat's lanes;
 // - bytes_in_o / bytes_in_owner_o exactly on each accepted BAR2 completion's last beat (summed
-//   per owner at the end); owner_busy_o exactly (live reads of the owner, or its residue);
+//   per owner at the end); owner_busy_o exactly (live reads of the owner, its residue, or its
+//   writes, bytes or failure on the outputs);
 //   tags_in_flight_o = tags the core holds;
 // - bad_completion_o exactly on the first beat of each discarded completion: wrong lower
 //   address, wrong byte count, unknown tag (Request Completed or not), error code 6 on a held
