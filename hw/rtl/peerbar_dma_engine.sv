@@ -297,6 +297,8 @@ module peerbar_dma_engine
   logic [FbDw-1:0]     fbuf_we;
   logic [7:0]          fbuf_lane_we;
   logic [7:0][FL-2:0]  fbuf_idx;
+  logic [7:0][31:0]    fbuf_data;
+  logic                rc_busy;
   logic [12:0]         rc_bytes_in;
   logic [1:0]          rc_err_link;
   logic [OwnW-1:0]     mem_wr_owner;   // a job slot: only jobs' reads write BAR2
@@ -342,6 +344,7 @@ module peerbar_dma_engine
     .slot_tag_o       (slot_tag),
     .owner_busy_o     (owner_busy),
     .bar2_wr_busy_o   (rc_bar2_busy),
+    .busy_o           (rc_busy),
     .tags_in_flight_o (tags_in_flight_o),
     .err_valid_o      (rc_err_valid),
     .err_owner_o      (rc_err_owner),
@@ -350,6 +353,7 @@ module peerbar_dma_engine
     .fbuf_lane_we_o   (fbuf_lane_we),
     .fbuf_idx_o       (fbuf_idx),
     .fbuf_we_o        (fbuf_we),
+    .fbuf_data_o      (fbuf_data),
     .bytes_in_o       (rc_bytes_in),
     .bytes_in_owner_o (rc_bytes_owner),
     .bad_completion_o (rc_bad),
@@ -367,7 +371,7 @@ module peerbar_dma_engine
   always_ff @(posedge clk_i) begin
     for (int unsigned i = 0; i < 8; i++) begin
       if (fbuf_lane_we[i]) begin
-        fbuf[fbuf_idx[i]] <= rc_out_data[32*i +: 32];
+        fbuf[fbuf_idx[i]] <= fbuf_data[i];
       end
     end
   end
@@ -656,7 +660,7 @@ module peerbar_dma_engine
         for (int unsigned i = 0; i < 8; i++) begin
           if (fbuf_lane_we[i] && fbuf_idx[i] == {1'b0, ch_dw_q + (FL - 2)'(k)}) begin
             ch_got_q[k] <= 1'b1;
-            ch_q[k]     <= rc_out_data[32*i +: 32];
+            ch_q[k]     <= fbuf_data[i];
           end
         end
       end
@@ -1662,7 +1666,7 @@ module peerbar_dma_engine
     end
     // A beat in either slice is work too: the simulation clocks the model while busy.
     busy_o = state_q != StIdle || rt_busy || sf_busy || rq_valid_q || rq_out_valid ||
-             rc_out_valid || (|owner_busy) || (dma_enable_i && bus_master_i && sf_work);
+             rc_out_valid || rc_busy || (|owner_busy) || (dma_enable_i && bus_master_i && sf_work);
   end
 
 endmodule

@@ -55,6 +55,21 @@
 // consecutive DWORDs (one per bank); the up to 3 bytes that spill into a 9th DWORD are held as a
 // residue and merged into the next beat's first DWORD. After a completion's last beat a
 // non-empty residue is written in one extra cycle (tready low for that cycle only).
+//
+// Two stages (docs/synthesis.md, "The RC side pipelined"). Stage 1, in the cycle a beat is
+// taken: the descriptor decode, the tag table look-up and what depends on the descriptor alone
+// (the bytes the completion brings, the slot's next address and bytes due after it, the beat's
+// valid bytes, its BAR2 DWORD and rotation), into registers. Stage 2, in the next cycle: the
+// checks against the slot, the tag table update, the byte rotation. The BAR2 and fetch buffer
+// writes, bytes_in_o, bad_completion_o, err_link_o and the failures (err_*) come from
+// registers, one cycle after stage 2 (two after the beat); owner_busy_o stays set for an owner
+// until they are out, busy_o while a beat or an output is inside. Completions of one slot back
+// to back: stage 1 looked the slot up before the previous completion's update landed; that
+// completion's next address and bytes due after it (from its own descriptor: it was accepted
+// only if they matched the table's) and its release of the tag stand in for the table's
+// (bypass), and whether the slot still carries the read is kept up to date every cycle from
+// what ends reads (s1_live_q), so such a completion takes no extra cycle. The tags offered
+// (tag_usable_o, slot_tag_o) are worked out a cycle ahead into registers.
 
 `default_nettype none
 
@@ -111,16 +126,20 @@ module peerbar_dma_rc
   output      logic [2**OwnW-1:0]       owner_busy_o,
   // A completion is being written into BAR2, or its residue.
   output      logic                     bar2_wr_busy_o,
+  // A completion beat is in the module or its writes, counts or failure are still to be seen.
+  output      logic                     busy_o,
   output      logic [6:0]               tags_in_flight_o,
-  output      logic                     err_valid_o,       // a live read failed (pulse)
+  // A live read failed (pulse); owner, status and address mean something only with it.
+  output      logic                     err_valid_o,
   output      logic [OwnW-1:0]          err_owner_o,
   output      logic [7:0]               err_status_o,
   output      logic [63:0]              err_addr_o,        // bus address of the failed read
-  // Fetch buffer write port (the buffer is the engine's): lane i of rc_tdata_i goes to DWORD
-  // fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written this cycle.
+  // Fetch buffer write port (the buffer is the engine's): fbuf_data_o[i] (lane i of a beat)
+  // goes to DWORD fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written.
   output      logic [7:0]               fbuf_lane_we_o,
   output      logic [7:0][FetchLog2-2:0] fbuf_idx_o,
   output      logic [FbDw-1:0]          fbuf_we_o,
+  output      logic [7:0][31:0]         fbuf_data_o,
 
   // Accounting
   output      logic [12:0]              bytes_in_o,        // BAR2 bytes of a read completed
@@ -152,7 +171,7 @@ module peerbar_dma_rc
     logic [OwnW-1:0]         owner;
     logic [11:0]             cur;     // bus address bits 11:0 of the next expected byte
     logic [12:0]             rem;     // bytes still due
-    logic [Bar2SizeLog2-1:0] dest;    // where the next expected byte goes
+    logic [Bar2SizeLog2-1:0] dest;    // where the read's first byte goes (fixed for the read)
     logic [31:0]             ts;      // issue time
     logic [63:0]             addr;    // bus address of the read (DMA_ERROR_ADDR)
   } tag_t;
@@ -180,39 +199,120 @@ module peerbar_dma_rc
   assign tick     = 32'(epoch_q) == EpochCycles - 1;
   assign tag_free = ~held_q & age_hi_q & age_lo_q;
 
-  // Packet state (latched from the first beat)
-  logic                    in_pkt_q, in_pkt_d;
-  logic                    pkt_ok_q, pkt_ok_d;        // commit at the last beat
-  logic                    pkt_rel_q, pkt_rel_d;      // the core releases the tag (Request Completed)
-  logic                    pkt_hit_q, pkt_hit_d;      // for the slot's live read
-  logic                    pkt_err_q, pkt_err_d;      // the completion failed its read
-  logic [7:0]              pkt_wtag_q, pkt_wtag_d;    // its 8-bit tag
-  logic                    pkt_wr_q, pkt_wr_d;        // write data (live, BAR2)
-  logic                    pkt_buf_q, pkt_buf_d;      // write data (live, buffer)
-  logic [TagW-1:0]         pkt_tag_q, pkt_tag_d;
-  logic                    pkt_region_q, pkt_region_d; // fetch buffer region
-  logic [OwnW-1:0]         pkt_owner_q, pkt_owner_d;   // owner of the tag's read
-  logic [13:0]             pkt_start_q, pkt_start_d;  // first valid byte position in the packet
-  logic [13:0]             pkt_end_q, pkt_end_d;      // one past the last
-  logic [Bar2SizeLog2-1:0] pkt_base_q, pkt_base_d;    // BAR2 byte address of tdata byte 0, beat 0
-  logic [12:0]             pkt_deliver_q, pkt_deliver_d;
-  logic [8:0]              pkt_beats_q, pkt_beats_d;  // beats expected
-  logic [8:0]              beat_q, beat_d;            // index of the current beat
-
-  // Residue (bytes of the 9th DWORD of a rotated beat)
-  logic                    flush_q, flush_d;
-  logic [3:0]              res_be_q, res_be_d;
-  logic [31:0]             res_data_q, res_data_d;
-  logic [DwW-1:0]          res_dw_q, res_dw_d;
-  logic [OwnW-1:0]         res_owner_q, res_owner_d;  // owner of the residue being flushed
-
+  // Two stages. Stage 1 (the cycle a beat is taken): the descriptor decode, the tag table
+  // lookup, what depends on the descriptor alone, the beat's byte positions, into the s1_
+  // registers. Stage 2 (the next cycle): the checks against the slot (still live, same
+  // generation, next expected address, bytes still due), the writes and the table update;
+  // the writes, the counters and the failures go into the o_ output registers, seen by the
+  // engine one cycle later.
+  //
+  // The residue of a BAR2 completion's last beat takes stage 2 for one more cycle (flush_q):
+  // tready is low then and stage 1 keeps its beat.
+  logic flush_q;
   assign rc_tready_o = !flush_q;
   logic beat;
   assign beat = rc_tvalid_i && rc_tready_o;
-  logic first;
-  assign first = beat && !in_pkt_q;
 
-  // First-beat descriptor decode (the RC descriptor, PG213: peerbar_wire_pkg::rc_desc_t)
+  // Input side: the packet the taken beats belong to (latched from its first beat)
+  logic                    ip_in_q;        // inside a packet (its first beat taken)
+  logic [8:0]              ip_beat_q;      // index of the next beat
+  logic [8:0]              ip_beats_q;     // beats expected
+  logic [13:0]             ip_end_q;       // one past the last valid byte position
+  logic [DwW-1:0]          ip_w_q;         // BAR2 DWORD of the next beat's byte 0
+  logic [FetchLog2-3:0]    ip_fidx_q;      // fetch buffer DWORD of the next beat's lane 0
+  logic [1:0]              ip_rot_q;
+  logic                    ip_region_q;
+  logic [TagW-1:0]         ip_slot_q;
+  logic [7:0]              ip_wtag_q;
+  logic [OwnW-1:0]         ip_owner_q;
+  logic [63:0]             ip_addr_q;
+  logic                    ip_buf_dst_q;
+  logic [12:0]             ip_deliver_q;
+  logic [11:0]             ip_cur_new_q;
+  logic [12:0]             ip_rem_new_q;
+  logic                    ip_fin_q;
+
+  // Stage 1 registers: the beat stage 2 works on
+  logic                    s1_v_q;         // a beat
+  logic                    s1_first_q, s1_last_q;
+  logic [255:0]            s1_data_q;
+  logic [31:0]             s1_byte_ok_q;   // its bytes that belong to the completion
+  logic [DwW-1:0]          s1_w_q;         // BAR2 DWORD of byte 0 after the rotation
+  logic [1:0]              s1_rot_q;       // byte rotation onto BAR2
+  logic [FetchLog2-3:0]    s1_fidx_q;      // fetch buffer DWORD of lane 0 (within the region)
+  logic                    s1_region_q;
+  logic [TagW-1:0]         s1_slot_q;
+  logic [7:0]              s1_wtag_q;
+  logic [OwnW-1:0]         s1_owner_q;
+  logic [63:0]             s1_addr_q;
+  logic                    s1_buf_dst_q;
+  logic [12:0]             s1_deliver_q;   // bytes the completion brings
+  logic [11:0]             s1_cur_new_q;   // the slot's next expected address after it
+  logic [12:0]             s1_rem_new_q;   // ... and bytes still due
+  logic                    s1_fin_q;       // it ends the read
+  logic                    s1_cnt_ok_q;    // last beat: the beat count matches the DWORD count
+  // The slot still carries the read of the beat (live, same generation), kept up to date
+  // every cycle from what ends a read (a completion's failure or last bytes, kill_i, the
+  // engine's timeout) instead of a look at live_q: a slot is given a new read only after a
+  // cycle not live, and then with another generation.
+  logic                    s1_live_q;
+  // First beat only
+  // The core holds its tag (and stage 2's last beat in the same cycle did not release it), and
+  // it is not error code 6 (invalid tag: the core holds no request with this tag, so it is
+  // not ours)
+  logic                    s1_known_q;
+  logic                    s1_is_err_q;
+  logic [7:0]              s1_err_code_q;
+  logic                    s1_done_q;      // Request Completed
+  // It fits the slot's read (the descriptor's own checks, lower address and byte count):
+  // against the table, or against the previous completion's update (bypass); and with it,
+  // no error: it is accepted (if known and the read is still live)
+  logic                    s1_fitd_q, s1_okd_q;      // the descriptor's own checks (, no error)
+  logic                    s1_eq_la_q, s1_eq_bc_q;   // lower address, byte count: the table's
+  logic                    s1_fit_b_q, s1_ok_b_q;    // ... all against the bypass
+  logic                    s1_byp_q;       // stage 2's last beat then took the same slot
+  logic [NumTags-1:0]      s1_oh_q;        // s1_slot_q, one-hot
+  logic                    s1_klate_q;     // kill_i ended the slot's read at the look-up's edge
+
+  // Stage 2 packet state (latched from its first beat)
+  logic                    p2_in_q;        // inside a packet
+  logic                    p2_ok_q;        // commit at the last beat
+  logic                    p2_rel_q;       // the core releases the tag (Request Completed)
+  logic                    p2_hit_q;       // for the slot's live read
+  logic                    p2_err_q;       // the completion failed its read
+  logic                    p2_wr_q;        // write data (live, BAR2)
+  logic                    p2_buf_q;       // write data (live, buffer)
+
+  // Residue (bytes of the 9th DWORD of a rotated beat)
+  logic [3:0]              res_be_q;
+  logic [31:0]             res_data_q;
+  logic [DwW-1:0]          res_dw_q;
+  logic [OwnW-1:0]         res_owner_q;    // owner of the residue being flushed
+
+  // Output registers
+  logic [7:0][RowW-1:0]    o_row_q;
+  logic [7:0][31:0]        o_data_q;
+  logic [7:0][3:0]         o_be_q;
+  logic [OwnW-1:0]         o_owner_q;
+  logic                    o_wr_q;         // a BAR2 write
+  logic                    o_act_q;        // a write, bytes or a failure of o_owner_q's read
+  logic [7:0]              o_flane_q;
+  logic [7:0][FetchLog2-2:0] o_fidx_q;
+  logic [FbDw-1:0]         o_fwe_q;
+  logic [7:0][31:0]        o_fdata_q;
+  logic [12:0]             o_bytes_q;
+  logic [OwnW-1:0]         o_bytes_owner_q;
+  logic                    o_bad_q;
+  logic [1:0]              o_link_q;
+  logic                    o_err_q;
+  logic [OwnW-1:0]         o_err_owner_q;
+  logic [7:0]              o_err_status_q;
+  logic [63:0]             o_err_addr_q;
+
+  ///////////////////////////////////////////////////////////////////////////////////////////
+  // Stage 1
+
+  // Descriptor decode (the RC descriptor, PG213: peerbar_wire_pkg::rc_desc_t)
   rc_desc_t    desc;
   logic [11:0] d_la;
   logic [3:0]  d_ec;
@@ -234,25 +334,32 @@ module peerbar_dma_rc
     d_tag    = desc.tag;
   end
 
+  // A completion fits its read when its lower address is the next expected byte (la == cur)
+  // and its byte count the bytes still due (bc == rem); the rest of the checks then depend on
+  // the descriptor alone (cur, rem replaced by la, bc), and so do the bytes it brings and
+  // the slot's next address and bytes due after it.
   tag_t        t;
-  logic        known, tag_hit, is_err, fits;
-  logic [13:0] avail, deliver, dw_bytes;
+  logic        is_err, fits_d;
+  logic [13:0] avail, deliver, dw_bytes, d_start, d_end;
   logic [7:0]  err_code;
   logic [8:0]  beats_exp;
+  logic [Bar2SizeLog2-1:0] d_base;  // BAR2 byte address of tdata byte 0 of the first beat
   always_comb begin
     t        = tags_q[d_tag[TagW-1:0]];
-    // Error code 6 (invalid tag): the core holds no request with this tag, so it is not ours.
-    known    = held_q[d_tag] && d_ec != 4'd6;
-    tag_hit  = known && live_q[d_tag[TagW-1:0]] && t.gen == d_tag[7:TagW];
     is_err   = d_st != 3'd0 || d_poison || d_ec != 4'd0;
     dw_bytes = {1'b0, d_dwc, 2'b00};
-    avail    = dw_bytes - 14'(t.cur[1:0]);
-    deliver  = (avail < 14'(t.rem)) ? avail : 14'(t.rem);
-    fits     = d_dwc != '0 && d_ec == 4'd0 &&
-               d_la == t.cur && d_bc == t.rem &&
-               dw_bytes <= 14'(t.cur[1:0]) + 14'(t.rem) + 14'd3 &&
-               (deliver == 14'(t.rem) || ((7'(t.cur) + 7'(deliver)) & 7'h3F) == 7'd0);
+    avail    = dw_bytes - 14'(d_la[1:0]);
+    deliver  = (avail < 14'(d_bc)) ? avail : 14'(d_bc);
+    fits_d   = d_dwc != '0 && d_ec == 4'd0 &&
+               dw_bytes <= 14'(d_la[1:0]) + 14'(d_bc) + 14'd3 &&
+               (deliver == 14'(d_bc) || ((7'(d_la) + 7'(deliver)) & 7'h3F) == 7'd0);
     beats_exp = 9'((12'(d_dwc) + 12'd3 + 12'd7) >> 3);
+    d_start  = 14'd12 + 14'(d_la[1:0]);
+    d_end    = 14'd12 + 14'(d_la[1:0]) + deliver;
+    // The read's first byte goes to t.dest; the completion's first byte (address d_la, at
+    // tdata byte 12 + d_la[1:0]) then to t.dest + (d_la - t.addr[11:0]).
+    d_base   = t.dest - Bar2SizeLog2'(t.addr[11:0]) + Bar2SizeLog2'({d_la[11:2], 2'b00}) -
+               Bar2SizeLog2'(12);
     // PG213 "Handling of Completion Errors": 1 poisoned, 2 UR/CA/CRS status, 9 the core's
     // completion timeout; 3 (byte count), 4 (attributes), 5 and the rest terminate the read
     // on a malformed completion (C6h).
@@ -267,329 +374,337 @@ module peerbar_dma_rc
     end
   end
 
-  // The issue time of the addressed slot and the descriptor's IDs, TC, attributes and
-  // reserved bits are not needed here.
+  // The issue time of the addressed slot (its generation is checked below, every slot at
+  // once) and the descriptor's IDs, TC, attributes and reserved bits are not needed here.
   logic unused_rc;
-  assign unused_rc = ^{t.ts, desc.locked_read, desc.requester_id, desc.completer_id, desc.tc,
-                       desc.attr, desc.rsvd_31_31, desc.rsvd_47_47, desc.rsvd_88_88,
-                       desc.rsvd_95_95};
+  assign unused_rc = ^{t.ts, t.gen, desc.locked_read, desc.requester_id, desc.completer_id,
+                       desc.tc, desc.attr, desc.rsvd_31_31, desc.rsvd_47_47,
+                       desc.rsvd_88_88, desc.rsvd_95_95};
 
-  // The read of the packet in progress is still live (the same read: live, same generation).
-  logic pkt_live;
-  assign pkt_live = live_q[pkt_tag_q] && tags_q[pkt_tag_q].gen == pkt_wtag_q[7:TagW];
-
-  // Beat parameters (first beat: from the decode; later beats: latched)
-  logic                    cur_wr, cur_buf;
-  logic [13:0]             cur_start, cur_end;
-  logic [Bar2SizeLog2-1:0] cur_base;
-  logic [8:0]              cur_beat;
-  logic                    cur_region;
-  always_comb begin
-    if (!in_pkt_q) begin
-      cur_region = t.dest[FetchLog2];
-      cur_wr    = tag_hit && !is_err && fits && !t.buf_dst;
-      cur_buf   = tag_hit && !is_err && fits && t.buf_dst;
-      cur_start = 14'd12 + 14'(t.cur[1:0]);
-      cur_end   = 14'd12 + 14'(t.cur[1:0]) + deliver;
-      cur_base  = t.dest - Bar2SizeLog2'(t.cur[1:0]) - Bar2SizeLog2'(12);
-      cur_beat  = '0;
-    end else begin
-      cur_region = pkt_region_q;
-      // Later beats land only while the read is still live: one abandoned during the packet
-      // (kill_i, a timeout) writes nothing more, since its job's owner may already be a new
-      // job with a new fetch ring, or its SQ slots refilled (the slot's new read, if any, has
-      // another generation).
-      cur_wr    = pkt_wr_q && pkt_live;
-      cur_buf   = pkt_buf_q && pkt_live;
-      cur_start = pkt_start_q;
-      cur_end   = pkt_end_q;
-      cur_base  = pkt_base_q;
-      cur_beat  = beat_q;
-    end
-  end
-
-  // Byte validity of this beat (only looked at with a beat; worked out only then, which the
-  // simulation notices and the hardware does not)
+  // The beat's byte validity: on a first beat from the descriptor, on later ones from the
+  // packet's end.
   logic [31:0] byte_ok;
   always_comb begin
     byte_ok = '0;
-    if (beat) begin
-      for (int unsigned k = 0; k < 32; k++) begin
-        byte_ok[k] = {cur_beat, 5'(k)} >= cur_start && {cur_beat, 5'(k)} < cur_end;
+    for (int unsigned k = 0; k < 32; k++) begin
+      if (!ip_in_q) begin
+        byte_ok[k] = 14'(k) >= d_start && 14'(k) < d_end;
+      end else begin
+        byte_ok[k] = {ip_beat_q, 5'(k)} < ip_end_q;
       end
     end
   end
 
+  // Per slot: live with the tag's generation (worked out for every slot at once, then picked
+  // by the tag; kill_i at this edge is s1_klate_q's).
+  logic [NumTags-1:0] live_v;
+  always_comb begin
+    for (int unsigned s = 0; s < NumTags; s++) begin
+      live_v[s] = live_q[s] && tags_q[s].gen == d_tag[7:TagW];
+    end
+  end
+
+  // Stage 2 works on the beat in s1 unless it writes a residue (s2_go_q: s1_v_q and not
+  // flush_q, registered).
+  logic s2_beat, s2_go_q;
+  assign s2_beat = s2_go_q;
+
+  ///////////////////////////////////////////////////////////////////////////////////////////
+  // Stage 2
+
+  // The slot's read is still the one of the beat (live, same generation): a failure, a kill,
+  // the engine's timeout or the previous completion may have ended it since stage 1.
+  logic live_now;
+  assign live_now = s1_live_q && !s1_klate_q;
+
+  // Back to back completions of one slot: stage 1 looked the slot up before the previous
+  // completion's update (in stage 2 in the same cycle) landed; that completion's next
+  // address and bytes due then stand for the table's, and its release for held_q.
+  //
+  // Every decision below is a function of registers, and-ed with live_now last.
+  logic byp, known, fits, ok_pre;
+  always_comb begin
+    byp    = s1_byp_q;
+    // Error code 6 (invalid tag): the core holds no request with this tag, so it is not ours.
+    known  = s1_known_q;
+    fits   = byp ? s1_fit_b_q : (s1_fitd_q && s1_eq_la_q && s1_eq_bc_q);
+    // (= known && !s1_is_err_q && fits) with live_now: the completion is accepted
+    ok_pre = known && (byp ? s1_ok_b_q : (s1_okd_q && s1_eq_la_q && s1_eq_bc_q));
+  end
+
+  // This beat's writes. Later beats land only while the read is still live: one abandoned
+  // during the packet (kill_i, a timeout) writes nothing more, since its job's owner may
+  // already be a new job with a new fetch ring, or its SQ slots refilled (the slot's new read,
+  // if any, has another generation).
+  logic wr_pre, buf_pre, cur_wr, cur_buf;
+  always_comb begin
+    wr_pre  = s2_beat && (s1_first_q ? (ok_pre && !s1_buf_dst_q) : p2_wr_q);
+    buf_pre = s2_beat && (s1_first_q ? (ok_pre && s1_buf_dst_q) : p2_buf_q);
+    cur_wr  = wr_pre && live_now;
+    cur_buf = buf_pre && live_now;
+  end
+
   // BAR2 write: rotate to the destination byte address
-  logic [Bar2SizeLog2-1:0] d0;
-  logic [DwW-1:0]          w;
-  logic [1:0]              rot;
   logic [287:0]            ext_data;
   logic [35:0]             ext_be;
   logic [7:0][31:0]        lane_data;
   logic [7:0][3:0]         lane_be;
   logic [7:0][2:0]         bank_lane;  // lane written to bank b
+  logic [RowW-1:0]         row1;
+  logic [7:0][RowW-1:0]    wr_row;
+  logic [7:0][31:0]        wr_data;
+  logic [7:0][3:0]         wr_be;
   // Without a write (no beat for BAR2, no residue to flush) the port's rows and data are left
   // at zero: with no byte enable set they are not used (peerbar_top, the inline CRC), and the
   // simulation skips the rotation.
   always_comb begin
-    d0        = cur_base + Bar2SizeLog2'({cur_beat, 5'd0});
-    w         = d0[Bar2SizeLog2-1:2];
-    rot       = d0[1:0];
     ext_data  = '0;
     ext_be    = '0;
     lane_data = '0;
     lane_be   = '0;
-    if (beat && cur_wr) begin
-      ext_data = {32'd0, rc_tdata_i} << (8 * rot);
-      ext_be   = {4'd0, byte_ok} << rot;
+    row1      = s1_w_q[DwW-1:3] + RowW'(1);
+    // The rotation does not wait for the checks: worked out for every beat, written or not.
+    if (s2_beat) begin
+      ext_data = {32'd0, s1_data_q} << (8 * s1_rot_q);
+      ext_be   = {4'd0, s1_byte_ok_q} << s1_rot_q;
       for (int unsigned j = 0; j < 8; j++) begin
         lane_data[j] = ext_data[32*j +: 32];
         lane_be[j]   = ext_be[4*j +: 4];
       end
-    end
-    // The residue belongs to this beat's first DWORD (disjoint byte enables). Only with a
-    // beat: in a cycle without one (the block's tvalid low inside a packet) nothing is written,
-    // so each byte is written once (the inline CRC, peerbar_dma_crc_inline, counts writes).
-    if (!flush_q && in_pkt_q && cur_wr && beat) begin
-      for (int unsigned i = 0; i < 4; i++) begin
-        if (res_be_q[i]) begin
-          lane_data[0][8*i +: 8] = res_data_q[8*i +: 8];
+      // The residue belongs to a later beat's first DWORD (disjoint byte enables). Only with
+      // a beat: in a cycle without one nothing is written, so each byte is written once (the
+      // inline CRC, peerbar_dma_crc_inline, counts writes).
+      if (!s1_first_q) begin
+        for (int unsigned i = 0; i < 4; i++) begin
+          if (res_be_q[i]) begin
+            lane_data[0][8*i +: 8] = res_data_q[8*i +: 8];
+          end
         end
+        lane_be[0] = lane_be[0] | res_be_q;
       end
-      lane_be[0] = lane_be[0] | res_be_q;
     end
 
-    mem_wr_be_o    = '0;
-    mem_wr_data_o  = '0;
-    mem_wr_row_o   = '0;
-    mem_wr_owner_o = flush_q ? res_owner_q : (in_pkt_q ? pkt_owner_q : t.owner);
+    wr_be   = '0;
+    wr_data = '0;
+    wr_row  = '0;
     for (int unsigned b = 0; b < 8; b++) begin
-      bank_lane[b] = 3'(b) - w[2:0];
+      bank_lane[b] = 3'(b) - s1_w_q[2:0];
     end
     if (flush_q) begin
       for (int unsigned b = 0; b < 8; b++) begin
-        mem_wr_row_o[b]  = res_dw_q[DwW-1:3];
-        mem_wr_data_o[b] = res_data_q;
-        mem_wr_be_o[b]   = (3'(b) == res_dw_q[2:0]) ? res_be_q : 4'h0;
+        wr_row[b]  = res_dw_q[DwW-1:3];
+        wr_data[b] = res_data_q;
+        wr_be[b]   = (3'(b) == res_dw_q[2:0]) ? res_be_q : 4'h0;
       end
-    end else if (beat && cur_wr) begin
+    end else if (cur_wr) begin
       for (int unsigned b = 0; b < 8; b++) begin
-        mem_wr_be_o[b]   = lane_be[bank_lane[b]];
-        mem_wr_data_o[b] = lane_data[bank_lane[b]];
-        mem_wr_row_o[b]  = w[DwW-1:3] + ((3'(b) < w[2:0]) ? RowW'(1) : RowW'(0));
+        wr_be[b]   = lane_be[bank_lane[b]];
+        wr_data[b] = lane_data[bank_lane[b]];
+        wr_row[b]  = (3'(b) < s1_w_q[2:0]) ? row1 : s1_w_q[DwW-1:3];
       end
     end
   end
+
+  // The last beat of a BAR2 write leaves a residue: written in the next cycle.
+  logic flush_d;
+  assign flush_d = cur_wr && s1_last_q && ext_be[35:32] != '0;
 
   // Fetch buffer write (SQ entries, SGL segments): DWORD-aligned destinations
+  logic [7:0]                fb_lane;
+  logic [7:0][FetchLog2-2:0] fb_idx;
+  logic [FbDw-1:0]           fb_we;
+  logic [FbDw/2-1:0]         fb_reg;
   always_comb begin
-    fbuf_we_o      = '0;
-    fbuf_lane_we_o = '0;
+    fb_we   = '0;
+    fb_lane = '0;
     for (int unsigned i = 0; i < 8; i++) begin
-      fbuf_idx_o[i] = {cur_region, cur_base[FetchLog2-1:2] + (FetchLog2 - 2)'({cur_beat, 3'd0}) +
-                                   (FetchLog2 - 2)'(i)};
+      fb_idx[i] = {s1_region_q, s1_fidx_q + (FetchLog2 - 2)'(i)};
     end
-    if (beat && cur_buf) begin
-      for (int unsigned i = 0; i < 8; i++) begin
-        if (byte_ok[4*i]) begin
-          fbuf_lane_we_o[i]        = 1'b1;
-          fbuf_we_o[fbuf_idx_o[i]] = 1'b1;
-        end
-      end
+    // The DWORDs the beat would write (its 8 lanes rotated to lane 0's DWORD within the
+    // region), then whether it does.
+    for (int unsigned i = 0; i < 8; i++) begin
+      fb_lane[i] = s1_byte_ok_q[4*i];
+    end
+    fb_reg = {{(FbDw / 2 - 8){1'b0}}, fb_lane};
+    fb_reg = (fb_reg << s1_fidx_q) | (fb_reg >> ((FbDw / 2) - 32'(s1_fidx_q)));
+    fb_we  = s1_region_q ? {fb_reg, {(FbDw / 2){1'b0}}} : {{(FbDw / 2){1'b0}}, fb_reg};
+    if (!cur_buf) begin
+      fb_lane = '0;
+      fb_we   = '0;
     end
   end
 
-  // Packet tracking, commit, errors, release, timeouts
-  logic            c_ok, c_rel, c_hit, c_err;
-  logic [7:0]      c_wtag;
-  logic [TagW-1:0] ct;
-  logic [12:0]     dl;
+  // Commit, errors, release, timeouts
+  logic            c_ok_pre, c_rel, c_hit_pre, c_err_pre;
+  logic            err_first, cerr, tmo_fire, err_valid, bad, act;
+  logic            s2_clear;        // stage 2 ends the read of slot s1_slot_q
+  logic [OwnW-1:0] err_owner;
+  logic [7:0]      err_status;
+  logic [63:0]     err_addr;
+  logic [12:0]     bytes_in;
+  logic [1:0]      err_link;
   // What this cycle changes in the tag table, applied in the always_ff below in this order:
   logic            upd_fail_first;  // the first beat failed the read of its slot: not live
-  logic            upd_commit;      // slot ct took dl bytes (cur, rem, dest; live off at the end)
-  logic            upd_rel_fail;    // the core ended slot ct's read early: not live
-  logic            upd_timeout;     // slot scan_q timed out: not live
-  logic            upd_release;     // the core released tag c_wtag
+  logic            upd_commit;      // slot s1_slot_q took its bytes (cur, rem; live off at the end)
+  logic            upd_rel_fail;    // the core ended the slot's read early: not live
+  logic            upd_timeout;     // slot tmo_slot_q timed out: not live
+  logic            upd_release;     // the core released tag s1_wtag_q
+  // The engine's own timeout, one slot per cycle, looked at in two steps: the slot scan_q's
+  // age and liveness into tmo_q, with what holds it back (the beat stage 2 will look at) into
+  // tmo_block_q; then its failure.
+  logic            tmo_q;
+  logic            tmo_block_q;     // stage 2's beat may fail a read, or is of slot tmo_slot_q
+  logic            clr_q;           // stage 2 ended the read of slot clr_slot_q at the last edge
+  logic [TagW-1:0] clr_slot_q;
+  logic [TagW-1:0] tmo_slot_q;
+  logic [OwnW-1:0] tmo_owner_q;
+  logic [63:0]     tmo_addr_q;
   always_comb begin
-    upd_fail_first = 1'b0;
-    upd_commit     = 1'b0;
-    upd_rel_fail   = 1'b0;
-    upd_timeout    = 1'b0;
-    upd_release    = 1'b0;
-    in_pkt_d      = in_pkt_q;
-    pkt_ok_d      = pkt_ok_q;
-    pkt_rel_d     = pkt_rel_q;
-    pkt_hit_d     = pkt_hit_q;
-    pkt_err_d     = pkt_err_q;
-    pkt_wtag_d    = pkt_wtag_q;
-    pkt_wr_d      = pkt_wr_q;
-    pkt_buf_d     = pkt_buf_q;
-    pkt_tag_d     = pkt_tag_q;
-    pkt_start_d   = pkt_start_q;
-    pkt_end_d     = pkt_end_q;
-    pkt_base_d    = pkt_base_q;
-    pkt_deliver_d = pkt_deliver_q;
-    pkt_beats_d   = pkt_beats_q;
-    beat_d        = beat_q;
-    flush_d       = 1'b0;
-    res_be_d      = res_be_q;
-    res_data_d    = res_data_q;
-    res_dw_d      = res_dw_q;
-    res_owner_d   = res_owner_q;
-    pkt_region_d  = pkt_region_q;
-    pkt_owner_d   = pkt_owner_q;
+    // Commit and release at the last beat. A slot abandoned during the packet (timeout, abort)
+    // may carry a new read by now: only a completion for the read the slot still carries
+    // updates it (live_now).
+    c_ok_pre  = (s1_first_q ? ok_pre : p2_ok_q) && s1_cnt_ok_q;
+    c_rel     = s1_first_q ? (known && s1_done_q) : p2_rel_q;
+    c_hit_pre = s1_first_q ? known : p2_hit_q;
+    c_err_pre = s1_first_q ? (known && s1_is_err_q) : p2_err_q;
 
-    err_valid_o      = 1'b0;
-    err_owner_o      = '0;
-    bytes_in_owner_o = '0;
-    err_status_o     = StSuccess;
-    err_addr_o       = '0;
-    bytes_in_o       = '0;
-    bad_completion_o = 1'b0;
-    err_link_o       = '0;
+    // A first beat with an error fails the slot's live read: report it; the tag stays held
+    // until the core releases it.
+    err_first      = s2_beat && s1_first_q && known && s1_is_err_q && live_now;
+    upd_fail_first = err_first;
+    upd_commit     = s2_beat && s1_last_q && c_ok_pre && live_now;
+    bytes_in       = (upd_commit && !s1_buf_dst_q) ? s1_deliver_q : '0;
+    // The core is done with the read (Request Completed). If it ended the slot's live read
+    // before its bytes were all in and no error said why (a completion we could not accept was
+    // its last), the read failed with a malformed completion.
+    upd_release    = s2_beat && s1_last_q && c_rel;
+    upd_rel_fail   = s2_beat && s1_last_q && c_rel && c_hit_pre && !c_err_pre &&
+                     !(c_ok_pre && s1_fin_q) && live_now;
+    cerr           = err_first || upd_rel_fail;
+    s2_clear       = upd_fail_first || (upd_commit && s1_fin_q) || upd_rel_fail;
 
-    if (flush_q) begin
-      res_be_d = '0;
-    end
-
-    if (first) begin
-      in_pkt_d      = !rc_tlast_i;
-      pkt_wr_d      = cur_wr;
-      pkt_buf_d     = cur_buf;
-      pkt_tag_d     = d_tag[TagW-1:0];
-      pkt_region_d  = cur_region;
-      pkt_owner_d   = t.owner;
-      pkt_start_d   = cur_start;
-      pkt_end_d     = cur_end;
-      pkt_base_d    = cur_base;
-      pkt_deliver_d = 13'(deliver);
-      pkt_beats_d   = beats_exp;
-      pkt_ok_d      = tag_hit && !is_err && fits;
-      pkt_rel_d     = known && d_done;
-      pkt_hit_d     = tag_hit;
-      pkt_err_d     = tag_hit && is_err;
-      pkt_wtag_d    = d_tag;
-      beat_d        = 9'd1;
-      if (tag_hit && is_err) begin
-        // The read failed: report it; the tag stays held until the core releases it.
-        err_valid_o  = 1'b1;
-        err_owner_o  = t.owner;
-        err_status_o = err_code;
-        err_addr_o   = t.addr;
-        err_link_o   = (err_code == StBadCompletion) ? 2'd0 : 2'd1;
-        bad_completion_o = err_code == StBadCompletion;
-        upd_fail_first = 1'b1;
-      end else if (!(tag_hit && fits)) begin
-        // Not ours (invalid tag), late for a read that failed or was abandoned, or it does not
-        // fit the live read.
-        bad_completion_o = 1'b1;
-      end
-    end else if (beat) begin
-      beat_d = beat_q + 9'd1;
-      if (rc_tlast_i) begin
-        in_pkt_d = 1'b0;
+    // Discarded and counted: a first beat not ours (invalid tag), late for a read that failed
+    // or was abandoned, or that does not fit the live read; an error completion with C6h; the
+    // last beat of an accepted first beat whose beat count did not match the DWORD count.
+    bad = 1'b0;
+    if (s2_beat && s1_first_q) begin
+      if (known && live_now) begin
+        bad = s1_is_err_q ? (s1_err_code_q == StBadCompletion) : !fits;
+      end else begin
+        bad = 1'b1;
       end
     end
-
-    // Residue of a BAR2 write beat
-    if (beat && cur_wr) begin
-      res_be_d   = ext_be[35:32];
-      res_data_d = ext_data[287:256];
-      res_dw_d   = w + DwW'(8);
-      res_owner_d = first ? t.owner : pkt_owner_q;
-      if (rc_tlast_i) begin
-        flush_d = ext_be[35:32] != '0;
-      end
-    end else if (beat && rc_tlast_i) begin
-      res_be_d = '0;
+    if (s2_beat && s1_last_q && !s1_first_q && p2_ok_q && !(c_ok_pre && live_now)) begin
+      bad = 1'b1;
     end
+    act = cur_wr || cur_buf || cerr;
 
-    // Commit and release at the last beat
-    c_ok   = first ? (tag_hit && !is_err && fits && beats_exp == 9'd1)
-                   : (pkt_ok_q && beat_q == pkt_beats_q - 9'd1);
-    c_rel  = first ? (known && d_done) : pkt_rel_q;
-    c_hit  = first ? tag_hit : pkt_hit_q;
-    c_err  = first ? (tag_hit && is_err) : pkt_err_q;
-    c_wtag = first ? d_tag : pkt_wtag_q;
-    ct     = first ? d_tag[TagW-1:0] : pkt_tag_q;
-    dl     = first ? 13'(deliver) : pkt_deliver_q;
-    // A slot abandoned during the packet (timeout, abort) may carry a new read by now: only
-    // a completion for the read the slot still carries updates it.
-    c_hit = c_hit && live_q[ct] && tags_q[ct].gen == c_wtag[7:TagW];
-    c_ok  = c_ok && c_hit;
-    if (beat && rc_tlast_i) begin
-      if (c_ok) begin
-        if (!tags_q[ct].buf_dst) begin
-          bytes_in_o       = dl;
-          bytes_in_owner_o = tags_q[ct].owner;
-        end
-        upd_commit = 1'b1;
-      end else if (!first && pkt_ok_q) begin
-        bad_completion_o = 1'b1;  // beat count did not match the DWORD count
-      end
-      if (c_rel) begin
-        // The core is done with the read. If it ended the slot's live read before its bytes
-        // were all in and no error said why (a completion we could not accept was its last),
-        // the read failed with a malformed completion.
-        if (c_hit && !c_err && !(c_ok && tags_q[ct].rem == dl)) begin
-          err_valid_o  = 1'b1;
-          err_owner_o  = tags_q[ct].owner;
-          err_status_o = StBadCompletion;
-          err_addr_o   = tags_q[ct].addr;
-          upd_rel_fail = 1'b1;
-        end
-        upd_release = 1'b1;
+    // The engine's timeout: the owner fails with C5h, the tag stays held by the core (and
+    // here) until the core releases it; the slot moves on. Only one failure is reported per
+    // cycle: when stage 2's beat may fail a read in this cycle (a first beat with an error, a
+    // last beat with Request Completed), the timeout waits for the scan's next round (the read
+    // may belong to another owner, which must hear of it). Not for a slot whose completion is
+    // being looked at (a first beat taken, stage 2's beat).
+    tmo_fire = tmo_q && !tmo_block_q && !(beat && !ip_in_q && d_tag[TagW-1:0] == tmo_slot_q) &&
+               !(clr_q && clr_slot_q == tmo_slot_q);
+    upd_timeout = tmo_fire;
+    err_valid   = cerr || tmo_fire;
+    if (tmo_fire) begin
+      err_owner  = tmo_owner_q;
+      err_status = StTimeout;
+      err_addr   = tmo_addr_q;
+      err_link   = 2'd1;
+    end else begin
+      // A completion's failure (its fields chosen from registers; used only with cerr)
+      err_owner  = s1_owner_q;
+      err_addr   = s1_addr_q;
+      if (s1_first_q && s1_is_err_q) begin
+        err_status = s1_err_code_q;
+        err_link   = (cerr && s1_err_code_q != StBadCompletion) ? 2'd1 : 2'd0;
+      end else begin
+        err_status = StBadCompletion;
+        err_link   = 2'd0;
       end
     end
-
-    // The engine's own timeout, one slot per cycle: the owner fails with C5h, the tag stays
-    // held by the core (and here) until the core releases it; the slot moves on. Only one
-    // failure is reported per cycle: when a completion already failed a read in this cycle, the
-    // timeout waits for the scan's next round (the read may belong to another owner, which must
-    // hear of it).
-    if (live_q[scan_q] && !err_valid_o &&
-        (now_q - tags_q[scan_q].ts) >= timeout_i &&
-        !(first && d_tag[TagW-1:0] == scan_q) && !(beat && rc_tlast_i && ct == scan_q)) begin
-      err_valid_o  = 1'b1;
-      err_owner_o  = tags_q[scan_q].owner;
-      err_status_o = StTimeout;
-      err_addr_o   = tags_q[scan_q].addr;
-      err_link_o   = err_link_o + 2'd1;
-      upd_timeout  = 1'b1;
-    end
-
   end
 
   // The tag each slot's next read would use: the next generation after its current one whose
   // tag the core does not hold and whose quarantine is over (generation 0 only with 5-bit
-  // tags, for slots 0..31).
-  logic [NumTags-1:0][GenW-1:0] next_gen;
-  logic [GenW-1:0]              cand_gen;
-  logic [7:0]                   cand_tag;
+  // tags, for slots 0..31). Worked out into registers (usable_q, next_gen_q) one cycle ahead:
+  // a tag free in one cycle is still free in the next unless its slot took a read in that
+  // cycle (alloc_q: not offered; the read may already be dead by kill_i), and ext_tags_i must
+  // not have changed.
+  logic [NumTags-1:0][GenW-1:0] next_gen, next_gen_q;
+  logic [NumTags-1:0]           usable, usable_q;
+  logic                         ext_q;
+  logic [NumTags-1:0]           alloc_q;
+  logic [2**GenW-1:0]           gfree, grot;
+  logic [GenW-1:0]              gstep;
   always_comb begin
-    cand_gen = '0;
-    cand_tag = '0;
+    gfree    = '0;
+    grot     = '0;
+    gstep    = '0;
     next_gen = '0;
     if (!ext_tags_i) begin
-      tag_usable_o = NumTags'(tag_free[31:0]) & ~live_q;
+      usable = NumTags'(tag_free[31:0]);
     end else begin
       for (int unsigned s = 0; s < NumTags; s++) begin
-        tag_usable_o[s] = 1'b0;
-        // Generations after the current one, the nearest last so that it wins.
-        for (int k = 2 ** GenW; k >= 1; k--) begin
-          cand_gen = tags_q[s].gen + GenW'(k);
-          cand_tag = {cand_gen, TagW'(s)};
-          if (tag_free[cand_tag]) begin
-            tag_usable_o[s] = 1'b1;
-            next_gen[s]     = cand_gen;
+        // The slot's free generations, rotated so that bit k - 1 is generation gen + k
+        // (k = 1 .. 2**GenW); the lowest set bit is the nearest.
+        for (int unsigned g = 0; g < 2 ** GenW; g++) begin
+          gfree[g] = tag_free[{GenW'(g), TagW'(s)}];
+        end
+        for (int unsigned k = 0; k < 2 ** GenW; k++) begin
+          grot[k] = gfree[GenW'(tags_q[s].gen + GenW'(k + 1))];
+        end
+        gstep = '0;
+        for (int k = 2 ** GenW - 1; k >= 0; k--) begin
+          if (grot[k]) begin
+            gstep = GenW'(k);
           end
         end
+        usable[s]   = grot != '0;
+        next_gen[s] = usable[s] ? tags_q[s].gen + gstep + GenW'(1) : '0;
       end
-      tag_usable_o = tag_usable_o & ~live_q;
+    end
+    tag_usable_o = (ext_tags_i == ext_q) ? (usable_q & ~live_q & ~alloc_q) : '0;
+    for (int unsigned s = 0; s < NumTags; s++) begin
+      slot_tag_o[s] = {next_gen_q[s], TagW'(s)};
+    end
+  end
+
+  // Live slots, in this order: stage 2 ends its slot's read (a failure, the last bytes in),
+  // the engine's timeout ends one, an allocation, then an abort (kill_i, by the owner a slot
+  // has after this cycle's allocation).
+  logic [NumTags-1:0] live_d;
+  always_comb begin
+    live_d = live_q;
+    for (int unsigned i = 0; i < NumTags; i++) begin
+      if ((s2_clear && s1_oh_q[i]) || (upd_timeout && tmo_slot_q == TagW'(i))) begin
+        live_d[i] = 1'b0;
+      end
+      if (alloc_valid_i && alloc_tag_i == TagW'(i)) begin
+        live_d[i] = 1'b1;
+      end
+      if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
+                                                             : tags_q[i].owner]) begin
+        live_d[i] = 1'b0;
+      end
+    end
+  end
+
+  // Held tags: the release of this cycle's completion, the tag of this cycle's allocation
+  // (slot_tag_o of the slot, each slot's bit worked out on its own).
+  logic [255:0] held_d;
+  always_comb begin
+    held_d = held_q;
+    if (upd_release) begin
+      held_d[s1_wtag_q] = 1'b0;
     end
     for (int unsigned s = 0; s < NumTags; s++) begin
-      slot_tag_o[s] = {next_gen[s], TagW'(s)};
+      if (alloc_valid_i && alloc_tag_i == TagW'(s)) begin
+        held_d[{next_gen_q[s], TagW'(s)}] = 1'b1;
+      end
     end
   end
 
@@ -599,92 +714,281 @@ module peerbar_dma_rc
         tags_q[i] <= '0;
       end
       live_q        <= '0;
+      usable_q      <= '0;
+      next_gen_q    <= '0;
+      ext_q         <= 1'b0;
+      alloc_q       <= '0;
       now_q         <= '0;
       scan_q        <= '0;
-      in_pkt_q      <= 1'b0;
-      pkt_ok_q      <= 1'b0;
-      pkt_rel_q     <= 1'b0;
-      pkt_hit_q     <= 1'b0;
-      pkt_err_q     <= 1'b0;
-      pkt_wtag_q    <= '0;
       held_q        <= '0;
       age_hi_q      <= '1;
       age_lo_q      <= '1;
       epoch_q       <= '0;
       held_count_q  <= '0;
-      pkt_wr_q      <= 1'b0;
-      pkt_buf_q     <= 1'b0;
-      pkt_tag_q     <= '0;
-      pkt_start_q   <= '0;
-      pkt_end_q     <= '0;
-      pkt_base_q    <= '0;
-      pkt_deliver_q <= '0;
-      pkt_beats_q   <= '0;
-      beat_q        <= '0;
       flush_q       <= 1'b0;
+      ip_in_q       <= 1'b0;
+      ip_beat_q     <= '0;
+      ip_beats_q    <= '0;
+      ip_end_q      <= '0;
+      ip_w_q        <= '0;
+      ip_fidx_q     <= '0;
+      ip_rot_q      <= '0;
+      ip_region_q   <= 1'b0;
+      ip_slot_q     <= '0;
+      ip_wtag_q     <= '0;
+      ip_owner_q    <= '0;
+      ip_addr_q     <= '0;
+      ip_buf_dst_q  <= 1'b0;
+      ip_deliver_q  <= '0;
+      ip_cur_new_q  <= '0;
+      ip_rem_new_q  <= '0;
+      ip_fin_q      <= 1'b0;
+      s1_live_q     <= 1'b0;
+      s1_v_q        <= 1'b0;
+      s2_go_q       <= 1'b0;
+      s1_first_q    <= 1'b0;
+      s1_last_q     <= 1'b0;
+      s1_data_q     <= '0;
+      s1_byte_ok_q  <= '0;
+      s1_w_q        <= '0;
+      s1_rot_q      <= '0;
+      s1_fidx_q     <= '0;
+      s1_region_q   <= 1'b0;
+      s1_slot_q     <= '0;
+      s1_wtag_q     <= '0;
+      s1_owner_q    <= '0;
+      s1_addr_q     <= '0;
+      s1_buf_dst_q  <= 1'b0;
+      s1_deliver_q  <= '0;
+      s1_cur_new_q  <= '0;
+      s1_rem_new_q  <= '0;
+      s1_fin_q      <= 1'b0;
+      s1_cnt_ok_q   <= 1'b0;
+      s1_known_q    <= 1'b0;
+      s1_is_err_q   <= 1'b0;
+      s1_err_code_q <= '0;
+      s1_done_q     <= 1'b0;
+      s1_fitd_q     <= 1'b0;
+      s1_eq_la_q    <= 1'b0;
+      s1_eq_bc_q    <= 1'b0;
+      s1_oh_q       <= '0;
+      s1_klate_q    <= 1'b0;
+      s1_fit_b_q    <= 1'b0;
+      s1_okd_q      <= 1'b0;
+      s1_ok_b_q     <= 1'b0;
+      s1_byp_q      <= 1'b0;
+      p2_in_q       <= 1'b0;
+      p2_ok_q       <= 1'b0;
+      p2_rel_q      <= 1'b0;
+      p2_hit_q      <= 1'b0;
+      p2_err_q      <= 1'b0;
+      p2_wr_q       <= 1'b0;
+      p2_buf_q      <= 1'b0;
       res_be_q      <= '0;
       res_data_q    <= '0;
       res_dw_q      <= '0;
       res_owner_q   <= '0;
-      pkt_region_q  <= 1'b0;
-      pkt_owner_q   <= '0;
+      tmo_q         <= 1'b0;
+      tmo_block_q   <= 1'b0;
+      clr_q         <= 1'b0;
+      clr_slot_q    <= '0;
+      tmo_slot_q    <= '0;
+      tmo_owner_q   <= '0;
+      tmo_addr_q    <= '0;
+      o_row_q       <= '0;
+      o_data_q      <= '0;
+      o_be_q        <= '0;
+      o_owner_q     <= '0;
+      o_wr_q        <= 1'b0;
+      o_act_q       <= 1'b0;
+      o_flane_q     <= '0;
+      o_fidx_q      <= '0;
+      o_fwe_q       <= '0;
+      o_fdata_q     <= '0;
+      o_bytes_q     <= '0;
+      o_bytes_owner_q <= '0;
+      o_bad_q       <= 1'b0;
+      o_link_q      <= '0;
+      o_err_q       <= 1'b0;
+      o_err_owner_q <= '0;
+      o_err_status_q <= '0;
+      o_err_addr_q  <= '0;
     end else begin
       now_q         <= now_q + 32'd1;
       scan_q        <= scan_q + TagW'(1);
-      in_pkt_q      <= in_pkt_d;
-      pkt_ok_q      <= pkt_ok_d;
-      pkt_rel_q     <= pkt_rel_d;
-      pkt_hit_q     <= pkt_hit_d;
-      pkt_err_q     <= pkt_err_d;
-      pkt_wtag_q    <= pkt_wtag_d;
+      usable_q      <= usable;
+      next_gen_q    <= next_gen;
+      ext_q         <= ext_tags_i;
+      alloc_q       <= alloc_valid_i ? NumTags'(1) << alloc_tag_i : '0;
       epoch_q       <= tick ? '0 : epoch_q + 1'b1;
-      pkt_wr_q      <= pkt_wr_d;
-      pkt_buf_q     <= pkt_buf_d;
-      pkt_tag_q     <= pkt_tag_d;
-      pkt_start_q   <= pkt_start_d;
-      pkt_end_q     <= pkt_end_d;
-      pkt_base_q    <= pkt_base_d;
-      pkt_deliver_q <= pkt_deliver_d;
-      pkt_beats_q   <= pkt_beats_d;
-      beat_q        <= beat_d;
-      flush_q       <= flush_d;
-      res_be_q      <= res_be_d;
-      res_data_q    <= res_data_d;
-      res_dw_q      <= res_dw_d;
-      res_owner_q   <= res_owner_d;
-      pkt_region_q  <= pkt_region_d;
-      pkt_owner_q   <= pkt_owner_d;
 
+      // Stage 1: a taken beat into s1 (kept while stage 2 writes a residue)
+      if (!flush_q) begin
+        s1_v_q <= beat;
+      end
+      s2_go_q <= (flush_q ? s1_v_q : beat) && !flush_d;
+      // The slot of s1 (also that of the packet's next beats): what ends its read at this edge
+      s1_live_q  <= live_now && !s2_clear && !kill_i[s1_owner_q] &&
+                    !(upd_timeout && tmo_slot_q == s1_slot_q);
+      s1_klate_q <= 1'b0;
+      if (beat) begin
+        s1_first_q   <= !ip_in_q;
+        s1_last_q    <= rc_tlast_i;
+        s1_data_q    <= rc_tdata_i;
+        s1_byte_ok_q <= byte_ok;
+        ip_in_q      <= !rc_tlast_i;
+        if (!ip_in_q) begin
+          // First beat: the packet's parameters from the descriptor and the slot
+          s1_w_q        <= d_base[Bar2SizeLog2-1:2];
+          s1_rot_q      <= d_base[1:0];
+          s1_fidx_q     <= d_base[FetchLog2-1:2];
+          s1_region_q   <= t.dest[FetchLog2];
+          s1_slot_q     <= d_tag[TagW-1:0];
+          s1_wtag_q     <= d_tag;
+          // (No timeout for this slot in this cycle; the previous completion in stage 2 may
+          // end the read.)
+          s1_live_q     <= live_v[d_tag[TagW-1:0]] &&
+                           !(s2_clear && s1_slot_q == d_tag[TagW-1:0]);
+          s1_klate_q    <= kill_i[t.owner];
+          s1_owner_q    <= t.owner;
+          s1_addr_q     <= t.addr;
+          s1_buf_dst_q  <= t.buf_dst;
+          s1_deliver_q  <= 13'(deliver);
+          s1_cur_new_q  <= d_la + 12'(deliver);
+          s1_rem_new_q  <= d_bc - 13'(deliver);
+          s1_fin_q      <= 14'(d_bc) == deliver;
+          s1_cnt_ok_q   <= beats_exp == 9'd1;
+          s1_known_q    <= held_q[d_tag] && d_ec != 4'd6 && !(upd_release && s1_wtag_q == d_tag);
+          s1_is_err_q   <= is_err;
+          s1_err_code_q <= err_code;
+          s1_done_q     <= d_done;
+          s1_fitd_q     <= fits_d;
+          s1_eq_la_q    <= d_la == t.cur;
+          s1_eq_bc_q    <= d_bc == t.rem;
+          s1_oh_q       <= NumTags'(1) << d_tag[TagW-1:0];
+          s1_fit_b_q    <= fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
+          s1_okd_q      <= !is_err && fits_d;
+          s1_ok_b_q     <= !is_err && fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
+          s1_byp_q      <= upd_commit && s1_slot_q == d_tag[TagW-1:0];
+          ip_beat_q     <= 9'd1;
+          ip_beats_q    <= beats_exp;
+          ip_end_q      <= d_end;
+          ip_w_q        <= d_base[Bar2SizeLog2-1:2] + DwW'(8);
+          ip_fidx_q     <= d_base[FetchLog2-1:2] + (FetchLog2 - 2)'(8);
+          ip_rot_q      <= d_base[1:0];
+          ip_region_q   <= t.dest[FetchLog2];
+          ip_slot_q     <= d_tag[TagW-1:0];
+          ip_wtag_q     <= d_tag;
+          ip_owner_q    <= t.owner;
+          ip_addr_q     <= t.addr;
+          ip_buf_dst_q  <= t.buf_dst;
+          ip_deliver_q  <= 13'(deliver);
+          ip_cur_new_q  <= d_la + 12'(deliver);
+          ip_rem_new_q  <= d_bc - 13'(deliver);
+          ip_fin_q      <= 14'(d_bc) == deliver;
+        end else begin
+          // Later beats: the packet's
+          s1_w_q        <= ip_w_q;
+          s1_rot_q      <= ip_rot_q;
+          s1_fidx_q     <= ip_fidx_q;
+          s1_region_q   <= ip_region_q;
+          s1_slot_q     <= ip_slot_q;
+          s1_wtag_q     <= ip_wtag_q;
+          s1_owner_q    <= ip_owner_q;
+          s1_addr_q     <= ip_addr_q;
+          s1_buf_dst_q  <= ip_buf_dst_q;
+          s1_deliver_q  <= ip_deliver_q;
+          s1_cur_new_q  <= ip_cur_new_q;
+          s1_rem_new_q  <= ip_rem_new_q;
+          s1_fin_q      <= ip_fin_q;
+          s1_cnt_ok_q   <= ip_beat_q == ip_beats_q - 9'd1;
+          ip_beat_q     <= ip_beat_q + 9'd1;
+          ip_w_q        <= ip_w_q + DwW'(8);
+          ip_fidx_q     <= ip_fidx_q + (FetchLog2 - 2)'(8);
+        end
+      end
+
+      // Stage 2: packet state, bypass, residue
+      if (s2_beat) begin
+        if (s1_first_q) begin
+          p2_ok_q  <= ok_pre && live_now;
+          p2_rel_q <= known && s1_done_q;
+          p2_hit_q <= known;
+          p2_err_q <= known && s1_is_err_q && live_now;
+          p2_wr_q  <= ok_pre && live_now && !s1_buf_dst_q;
+          p2_buf_q <= ok_pre && live_now && s1_buf_dst_q;
+        end
+        p2_in_q <= !s1_last_q;
+      end
+      flush_q <= flush_d;
+      if (flush_q) begin
+        res_be_q <= '0;
+      end
+      if (cur_wr) begin
+        res_be_q    <= ext_be[35:32];
+        res_data_q  <= ext_data[287:256];
+        res_dw_q    <= s1_w_q + DwW'(8);
+        res_owner_q <= s1_owner_q;
+      end else if (s2_beat && s1_last_q) begin
+        res_be_q <= '0;
+      end
+
+      // The timeout scan's first step
+      // (Still live after this edge: not ended by kill_i or stage 2; scan_q is not tmo_slot_q.)
+      // (kill_i ends a read at this edge; stage 2's end of one is clr_q's.)
+      tmo_q       <= live_q[scan_q] && (now_q - tags_q[scan_q].ts) >= timeout_i &&
+                     !kill_i[tags_q[scan_q].owner];
+      clr_q       <= s2_clear;
+      clr_slot_q  <= s1_slot_q;
+      // The beat in s1 in the next cycle (kept over a residue cycle, or this cycle's): a first
+      // beat with an error, a last beat with Request Completed (p2_rel_q as it may be by then),
+      // or of slot scan_q. Counted also when the next cycle writes a residue.
+      if (flush_q) begin
+        tmo_block_q <= s1_v_q && ((s1_first_q && s1_is_err_q) ||
+                                  (s1_last_q && (s1_first_q ? s1_done_q : p2_rel_q)) ||
+                                  s1_slot_q == scan_q);
+      end else begin
+        tmo_block_q <= beat && ((!ip_in_q && is_err) ||
+                                (rc_tlast_i && (!ip_in_q ? d_done
+                                                         : (p2_rel_q || (s2_beat && s1_first_q &&
+                                                                         s1_done_q)))) ||
+                                (ip_in_q ? ip_slot_q : d_tag[TagW-1:0]) == scan_q);
+      end
+      tmo_slot_q  <= scan_q;
+      tmo_owner_q <= tags_q[scan_q].owner;
+      tmo_addr_q  <= tags_q[scan_q].addr;
+
+      // Outputs
+      o_row_q        <= wr_row;
+      o_data_q       <= wr_data;
+      o_be_q         <= wr_be;
+      o_owner_q      <= flush_q ? res_owner_q : s1_owner_q;
+      o_wr_q         <= flush_q || cur_wr;
+      o_act_q        <= flush_q || act;
+      o_flane_q      <= fb_lane;
+      o_fidx_q       <= fb_idx;
+      o_fwe_q        <= fb_we;
+      o_fdata_q      <= s1_data_q;
+      o_bytes_q      <= bytes_in;
+      o_bytes_owner_q <= (upd_commit && !s1_buf_dst_q) ? s1_owner_q : '0;
+      o_bad_q        <= bad;
+      o_link_q       <= err_link;
+      o_err_q        <= err_valid;
+      o_err_owner_q  <= err_owner;
+      o_err_status_q <= err_status;
+      o_err_addr_q   <= err_addr;
 
       // The tag table: the completion side's changes first, then an allocation, then an
       // abort (kill_i, by the owner a slot has after this cycle's allocation). A slot is
       // allocated only when its read is not live and its new tag not held, so no completion-side
       // change touches it in the same cycle; later writes of the same field win.
       if (upd_commit) begin
-        tags_q[ct].cur <= tags_q[ct].cur + 12'(dl);
-        tags_q[ct].rem <= tags_q[ct].rem - dl;
-        if (tags_q[ct].buf_dst) begin
-          // Within its fetch buffer region (the index wraps, the region bit stays).
-          tags_q[ct].dest[FetchLog2-1:0] <= tags_q[ct].dest[FetchLog2-1:0] + FetchLog2'(dl);
-        end else begin
-          tags_q[ct].dest <= tags_q[ct].dest + Bar2SizeLog2'(dl);
-        end
-        if (tags_q[ct].rem == dl) begin
-          live_q[ct] <= 1'b0;  // every byte is in
-        end
+        tags_q[s1_slot_q].cur <= s1_cur_new_q;
+        tags_q[s1_slot_q].rem <= s1_rem_new_q;
       end
-      if (upd_fail_first) begin
-        live_q[d_tag[TagW-1:0]] <= 1'b0;
-      end
-      if (upd_rel_fail) begin
-        live_q[ct] <= 1'b0;
-      end
-      if (upd_timeout) begin
-        live_q[scan_q] <= 1'b0;
-      end
+      live_q <= live_d;
       if (alloc_valid_i) begin
-        live_q[alloc_tag_i] <= 1'b1;
-        tags_q[alloc_tag_i] <= '{gen:     next_gen[alloc_tag_i],
+        tags_q[alloc_tag_i] <= '{gen:     next_gen_q[alloc_tag_i],
                                  buf_dst: alloc_buf_i,
                                  owner:   alloc_owner_i,
                                  cur:     alloc_addr_i[11:0],
@@ -692,14 +996,6 @@ module peerbar_dma_rc
                                  dest:    alloc_dest_i,
                                  ts:      now_q,
                                  addr:    alloc_addr_i};
-      end
-      if (kill_i != '0) begin
-        for (int unsigned i = 0; i < NumTags; i++) begin
-          if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
-                                                                 : tags_q[i].owner]) begin
-            live_q[i] <= 1'b0;
-          end
-        end
       end
 
       // Held tags and quarantine ages: every age steps (saturating at 3) on a tick; a released
@@ -709,19 +1005,34 @@ module peerbar_dma_rc
         age_lo_q <= ~age_lo_q | age_hi_q;
       end
       if (upd_release) begin
-        held_q[c_wtag]   <= 1'b0;
-        age_hi_q[c_wtag] <= 1'b0;
-        age_lo_q[c_wtag] <= tick;
+        age_hi_q[s1_wtag_q] <= 1'b0;
+        age_lo_q[s1_wtag_q] <= tick;
       end
-      if (alloc_valid_i) begin
-        held_q[slot_tag_o[alloc_tag_i]] <= 1'b1;
-      end
+      held_q <= held_d;
       held_count_q <= held_count_q - 9'(upd_release) + 9'(alloc_valid_i);
     end
   end
 
   // Outputs
   always_comb begin
+    mem_wr_row_o     = o_row_q;
+    mem_wr_data_o    = o_data_q;
+    mem_wr_be_o      = o_be_q;
+    mem_wr_owner_o   = o_owner_q;
+    fbuf_lane_we_o   = o_flane_q;
+    fbuf_idx_o       = o_fidx_q;
+    fbuf_we_o        = o_fwe_q;
+    fbuf_data_o      = o_fdata_q;
+    bytes_in_o       = o_bytes_q;
+    bytes_in_owner_o = o_bytes_owner_q;
+    bad_completion_o = o_bad_q;
+    err_link_o       = o_link_q;
+    err_valid_o      = o_err_q;
+    err_owner_o      = o_err_owner_q;
+    err_status_o     = o_err_status_q;
+    err_addr_o       = o_err_addr_q;
+    // Busy: a live read, or what the output registers still hold for the owner (a write, the
+    // bytes landed, a failure), or its residue.
     owner_busy_o = '0;
     for (int unsigned i = 0; i < NumTags; i++) begin
       if (live_q[i]) begin
@@ -731,7 +1042,14 @@ module peerbar_dma_rc
     if (flush_q) begin
       owner_busy_o[res_owner_q] = 1'b1;
     end
-    bar2_wr_busy_o = (in_pkt_q && pkt_wr_q && pkt_live) || flush_q;
+    if (o_act_q) begin
+      owner_busy_o[o_owner_q] = 1'b1;
+    end
+    if (o_err_q) begin
+      owner_busy_o[o_err_owner_q] = 1'b1;
+    end
+    bar2_wr_busy_o = (p2_in_q && p2_wr_q && live_now) || flush_q || o_wr_q;
+    busy_o = s1_v_q || flush_q || o_act_q || o_err_q || o_bad_q;
     // Tags the core holds (reads abandoned by a failed job included), saturating.
     tags_in_flight_o = (held_count_q > 9'd127) ? 7'd127 : 7'(held_count_q);
   end

@@ -6,16 +6,24 @@
 // (RCB) boundaries as PCIe allows (lower address = next byte, byte count = bytes still due,
 // Request Completed on the last), 32-byte beats (descriptor in bytes 0..11, the first DWORD at
 // byte 12), completions of different tags in any order, random TVALID gaps, TREADY honoured.
-// A fixed-seed xorshift generator makes the run deterministic. Checked every cycle:
+// A fixed-seed xorshift generator makes the run deterministic. The module has two stages: a
+// beat taken in cycle N is looked at in N + 1 (N + 2 after a residue cycle) and its writes,
+// counts and failures are on the outputs one cycle after that; the bench keeps its records of
+// the beats in the same stages and checks each output against the beat it belongs to. Often
+// a completion follows the one before of the same read in the next cycle (stage 1 then looks
+// the slot up before the first one's update lands; at least 100 such pairs accepted).
+// Checked every cycle:
 // - BAR2 writes (8 banks of DWORDs, DWORD j in bank j % 8 at row j / 8) and fetch buffer writes
 //   (lane i to DWORD fbuf_idx_o[i]) only on beats of accepted completions or the residue cycle,
 //   with the read's owner on mem_wr_owner_o, fbuf_we_o consistent with the lanes; the images
 //   compared with the model's every 50 completions and at the end of each phase (every byte at
 //   its destination, nothing else changed, each BAR2 byte written once);
-// - the residue cycle (rc_tready_o low) exactly after a BAR2 completion's last beat whose
-//   rotated bytes spill into a 9th DWORD; bar2_wr_busy_o;
+// - the residue cycle (rc_tready_o low) exactly after stage 2 looked at a BAR2 completion's
+//   last beat whose rotated bytes spill into a 9th DWORD; bar2_wr_busy_o; busy_o; fbuf_data_o
+//   the beat's lanes;
 // - bytes_in_o / bytes_in_owner_o exactly on each accepted BAR2 completion's last beat (summed
-//   per owner at the end); owner_busy_o exactly (live reads of the owner, or its residue);
+//   per owner at the end); owner_busy_o exactly (live reads of the owner, its residue, or its
+//   writes, bytes or failure on the outputs);
 //   tags_in_flight_o = tags the core holds;
 // - bad_completion_o exactly on the first beat of each discarded completion: wrong lower
 //   address, wrong byte count, unknown tag (Request Completed or not), error code 6 on a held
@@ -81,6 +89,8 @@ module tb;
   logic [7:0]             fbuf_lane_we;
   logic [7:0][FL-2:0]     fbuf_idx;
   logic [FbDw-1:0]        fbuf_we;
+  logic [7:0][31:0]       fbuf_data;
+  logic                   busy;
   logic [12:0]            bytes_in;
   logic [OW-1:0]          bytes_in_owner;
   logic                   bad_completion;
@@ -117,6 +127,7 @@ module tb;
     .slot_tag_o       (slot_tag),
     .owner_busy_o     (owner_busy),
     .bar2_wr_busy_o   (bar2_wr_busy),
+    .busy_o           (busy),
     .tags_in_flight_o (tags_in_flight),
     .err_valid_o      (err_valid),
     .err_owner_o      (err_owner),
@@ -125,6 +136,7 @@ module tb;
     .fbuf_lane_we_o   (fbuf_lane_we),
     .fbuf_idx_o       (fbuf_idx),
     .fbuf_we_o        (fbuf_we),
+    .fbuf_data_o      (fbuf_data),
     .bytes_in_o       (bytes_in),
     .bytes_in_owner_o (bytes_in_owner),
     .bad_completion_o (bad_completion),
@@ -137,7 +149,7 @@ module tb;
 
   // The package's codes the module does not use (UNUSEDPARAM otherwise).
   logic unused_pkg;
-  assign unused_pkg = ^{OpNop, OpPull, OpPush, OpChecksum, FlagInterrupt, FlagCrc,
+  assign unused_pkg = ^{StSuccess, OpNop, OpPull, OpPush, OpChecksum, FlagInterrupt, FlagCrc,
                         StInvalidOpcode, StSglSegment, StSglCount, StSglLength, StSglType,
                         StBarRange, StSglLimit};
 
@@ -191,7 +203,8 @@ module tb;
   int          r_len   [MaxReads];
   bit          r_buf   [MaxReads];
   int          r_dest  [MaxReads];
-  bit          r_live  [MaxReads];
+  bit          r_live  [MaxReads];  // the read's data is still wanted (as the stream has it)
+  bit          r_lc    [MaxReads];  // ... as the module's tag table has it (counted in live_cnt)
   bit          r_slow  [MaxReads];  // phase 3: left unanswered until it times out
   int          r_sent  [MaxReads];  // bytes the core has sent completions for
   int          r_done  [MaxReads];  // bytes accepted
@@ -218,6 +231,25 @@ module tb;
   bit          exp_flush;      // the module writes a residue this cycle (tready low)
   int          flush_owner;
 
+  // The module's two stages: a beat taken in cycle N is in its stage 1 register in cycle
+  // N + 1, where stage 2 looks at it (and updates the tag table at the edge), unless stage 2
+  // writes a residue in that cycle (then in cycle N + 2); what stage 2 did is on the outputs
+  // one cycle later. The bench keeps the same records: s1 the beat stage 2 works on next,
+  // outr what stage 2 did in the cycle before (the outputs of this cycle).
+  typedef struct packed {
+    logic        v;       // a beat
+    logic        flush;   // the residue write
+    logic        first, last, c6, rc, spill, fin;
+    logic [1:0]  kind;
+    logic [31:0] rd, n, off, fowner;
+    logic [7:0]  status, tag;
+    logic [255:0] data;
+  } rec_t;
+  rec_t        s1, outr;
+  bit          s2_in_wr;       // stage 2 is inside a BAR2 completion it writes
+  bit          p_b2b;          // the completion being sent goes right behind the last one
+  int          last_rd, last_t;  // read of the last beat taken that ended a completion, when
+
   // Phase settings
   int          max_live, len_max, p_alloc, p_kill, p_errinj, p_badinj, p_start, p_valid;
   int          slow_pct;
@@ -225,7 +257,7 @@ module tb;
 
   // Statistics
   int          st_reads, st_good, st_bad, st_err, st_kills, st_killed, st_timeouts, st_flush;
-  int          st_held_after_kill, st_fb_reads, st_kill_alloc;
+  int          st_held_after_kill, st_fb_reads, st_kill_alloc, st_b2b;
   longint      st_bar2_bytes, st_fb_bytes, st_bar2_written;
   int          st_bad_kind [6];
   int          cmp_count;
@@ -297,6 +329,13 @@ module tb;
     x = urange(100);
     if (pend.size() != 0) begin
       r = pend[urange(pend.size())];
+      // Often the read whose completion ended in the last cycle, its next completion right
+      // behind (the module's stage 1 looks the slot up before that one's update lands).
+      p_b2b = 0;
+      if (last_rd >= 0 && last_t == now - 1 && urange(2) == 0) begin
+        foreach (pend[j]) if (pend[j] == last_rd) p_b2b = 1;
+        if (p_b2b) r = last_rd;
+      end
       if (r_slow[r] && r_live[r]) return;
     end else begin
       r = -1;
@@ -439,12 +478,30 @@ module tb;
     held_cnt--;
   endtask
 
+  // The read stops being live: for the stream (what the next completions are) and for the
+  // module's table (lc_dies, when the module's update lands).
   task automatic read_dies(input int r);
-    if (r_live[r]) begin
-      r_live[r] = 0;
+    r_live[r] = 0;
+  endtask
+  task automatic lc_dies(input int r);
+    r_live[r] = 0;
+    if (r_lc[r]) begin
+      r_lc[r] = 0;
       live_cnt[r_owner[r]]--;
     end
   endtask
+
+  // The outputs of the module's stage 2 in the cycle before (outr) keep the owner busy.
+  function automatic bit out_busy(input int o);
+    if (outr.flush) return outr.fowner == o;
+    if (outr.v && (outr.kind == Good || (outr.first && outr.kind == Err))) begin
+      return r_owner[outr.rd] == o;
+    end
+    return 0;
+  endfunction
+  function automatic bit pipe_empty();
+    return !s1.v && !outr.v && !outr.flush && !exp_flush;
+  endfunction
 
   // --- One clock cycle ---------------------------------------------------------------------
   // Three tasks, each called from one place (Verilator inlines tasks: one call site keeps the
@@ -471,21 +528,25 @@ module tb;
              tags_in_flight, held_cnt);
     end
     for (o = 0; o < NO; o++) begin
-      if (owner_busy[o] !== (live_cnt[o] > 0 || (exp_flush && flush_owner == o))) begin
-        $fatal(1, "FAIL cycle %0d: owner_busy_o[%0d] %0d, live reads %0d, residue %0d", now, o,
-               owner_busy[o], live_cnt[o], exp_flush && flush_owner == o);
+      if (owner_busy[o] !== (live_cnt[o] > 0 || (exp_flush && flush_owner == o) ||
+                             out_busy(o))) begin
+        $fatal(1, "FAIL cycle %0d: owner_busy_o[%0d] %0d, live reads %0d, residue %0d, output %0d",
+               now, o, owner_busy[o], live_cnt[o], exp_flush && flush_owner == o, out_busy(o));
       end
     end
-    if (bar2_wr_busy !== ((p_active && p_beat > 0 && p_kind == Good && !r_buf[p_rd]) ||
-                          exp_flush)) begin
-      $fatal(1, "FAIL cycle %0d: bar2_wr_busy_o %0d (beat %0d kind %0d read %0d residue %0d)",
-             now, bar2_wr_busy, p_beat, p_kind, p_rd, exp_flush);
+    if (bar2_wr_busy !== (s2_in_wr || exp_flush || outr.flush ||
+                          (outr.v && outr.kind == Good && !r_buf[outr.rd]))) begin
+      $fatal(1, "FAIL cycle %0d: bar2_wr_busy_o %0d (in a write %0d residue %0d)",
+             now, bar2_wr_busy, s2_in_wr, exp_flush);
     end
     for (s = 0; s < NT; s++) begin
       r = slot_rd[s];
       t8 = slot_tag[s];
       if (tag_usable[s]) begin
-        if (r >= 0 && r_live[r]) $fatal(1, "FAIL cycle %0d: slot %0d offered, read live", now, s);
+        // (The engine's timeout ends a read in the cycle before it is reported.)
+        if (r >= 0 && r_lc[r] && !(err_valid && err_status == StTimeout && err_addr == r_addr[r])) begin
+          $fatal(1, "FAIL cycle %0d: slot %0d offered, read live", now, s);
+        end
         if (t8 % NT != s || (!ext_tags && t8 >= NT)) begin
           $fatal(1, "FAIL cycle %0d: slot %0d offers tag %h", now, s, t8);
         end
@@ -494,8 +555,10 @@ module tb;
           $fatal(1, "FAIL cycle %0d: slot %0d offers tag %h released %0d cycles ago", now, s,
                  t8, now - rel_t[t8]);
         end
-      end else if (!(r >= 0 && r_live[r])) begin
-        // An idle slot with a tag free for 1.5 quarantines must be offered.
+      end else if (!(r >= 0 && (r_lc[r] || r_alloc_t[r] == now - 1))) begin
+        // An idle slot with a tag free for 1.5 quarantines must be offered (the module works
+        // out its offers a cycle ahead: not in the cycle after it took a read, which a kill in
+        // the same cycle may have ended already).
         usable_ok = 0;
         for (int g = 0; g < (ext_tags ? 8 : 1); g++) begin
           if (!held8[g * NT + s] && now - rel_t[g * NT + s] > Q + Q / 2 + 2) usable_ok = 1;
@@ -508,13 +571,13 @@ module tb;
     if (timeout != '1) begin
       for (s = 0; s < NT; s++) begin
         r = slot_rd[s];
-        if (r >= 0 && r_live[r] && now - r_alloc_t[r] > TimeoutC + 2 * NT) begin
+        if (r >= 0 && r_lc[r] && now - r_alloc_t[r] > TimeoutC + 2 * NT + 2) begin
           $fatal(1, "FAIL cycle %0d: read %0d (slot %0d) live %0d cycles, timeout %0d", now, r,
                  s, now - r_alloc_t[r], TimeoutC);
         end
       end
     end
-    if (cmp_due && !p_active && !exp_flush) begin
+    if (cmp_due && !p_active && pipe_empty()) begin
       compare_images("periodic compare");
       cmp_due = 0;
     end
@@ -528,7 +591,7 @@ module tb;
     if (beat_taken) rc_tvalid = 0;
     if (!p_active && urange(100) < p_start) build_packet();
     if (p_active) begin
-      if (!rc_tvalid) rc_tvalid = urange(100) < p_valid;
+      if (!rc_tvalid) rc_tvalid = p_b2b || urange(100) < p_valid;
       for (int k = 0; k < 32; k++) rc_tdata[8 * k +: 8] = pbytes[32 * p_beat + k];
       rc_tlast = p_beat == p_nbeats - 1;
     end else begin
@@ -571,6 +634,7 @@ module tb;
         r_owner[r] = urange(NO);
         r_tag[r]   = slot_tag[s];
         r_live[r]  = 1;
+        r_lc[r]    = 1;
         r_slow[r]  = urange(100) < slow_pct;
         r_sent[r]  = 0;
         r_done[r]  = 0;
@@ -613,7 +677,7 @@ module tb;
         for (s = 0; s < NT; s++) begin
           r = slot_rd[s];
           if (r >= 0 && r_live[r] && r_owner[r] == o) begin
-            read_dies(r);
+            lc_dies(r);
             r_kill_t[r] = now;
             st_killed++;
             if (alloc_valid && r == nreads - 1) st_kill_alloc++;
@@ -624,42 +688,46 @@ module tb;
 
   endtask
 
-  // 3. This cycle's outputs; the model takes the coming edge.
+  // 3. This cycle's outputs (what stage 2 did in the cycle before, outr); then the model takes
+  // the coming edge: stage 2's work of this cycle, the beat taken.
   task automatic take_outputs();
-    bit taken, first, last, exp_bad, found, any;
+    bit taken, first, last, exp_bad, found, any, exp_busy;
     int r, s, dw, a;
     logic [12:0] exp_bytes;
     logic [FbDw-1:0] we;
+    rec_t s2, rec;
     taken = rc_tvalid && rc_tready;
     first = taken && p_beat == 0;
     last  = taken && p_beat == p_nbeats - 1;
-    exp_bad = first && (p_kind == Bad || (p_kind == Err && p_c6));
+
+    // Outputs of stage 2's work in the cycle before
+    exp_bad = outr.v && outr.first && (outr.kind == Bad || (outr.kind == Err && outr.c6));
     if (bad_completion !== exp_bad) begin
       $fatal(1, "FAIL cycle %0d: bad_completion_o %0d, want %0d (kind %0d tag %h)", now,
-             bad_completion, exp_bad, p_kind, p_tag);
+             bad_completion, exp_bad, outr.kind, outr.tag);
     end
-    if (first && p_kind == Err) begin
-      if (err_valid !== 1'b1 || err_owner !== r_owner[p_rd] || err_status !== p_status ||
-          err_addr !== r_addr[p_rd] || err_link !== (p_c6 ? 2'd0 : 2'd1)) begin
+    if (outr.v && outr.first && outr.kind == Err) begin
+      r = outr.rd;
+      if (err_valid !== 1'b1 || err_owner !== r_owner[r] || err_status !== outr.status ||
+          err_addr !== r_addr[r] || err_link !== (outr.c6 ? 2'd0 : 2'd1)) begin
         $fatal(1, "FAIL cycle %0d: error of read %0d: valid %0d owner %0d/%0d status %h/%h addr %h/%h link %0d",
-               now, p_rd, err_valid, err_owner, r_owner[p_rd], err_status, p_status, err_addr,
-               r_addr[p_rd], err_link);
+               now, r, err_valid, err_owner, r_owner[r], err_status, outr.status, err_addr,
+               r_addr[r], err_link);
       end
-      read_dies(p_rd);
     end else if (err_valid) begin
       // Only the engine's own timeout may fail a read otherwise.
       found = 0;
       for (s = 0; s < NT; s++) begin
         r = slot_rd[s];
-        if (r >= 0 && r_live[r] && r_addr[r] == err_addr) begin
+        if (r >= 0 && r_lc[r] && r_addr[r] == err_addr) begin
           found = 1;
           if (timeout == '1 || err_status !== StTimeout || err_owner !== r_owner[r] ||
               now - r_alloc_t[r] < TimeoutC || err_link !== 2'd1 ||
-              (p_active && p_rd == r)) begin
+              (p_active && p_rd == r) || (s1.v && s1.rd == r) || (outr.v && outr.rd == r)) begin
             $fatal(1, "FAIL cycle %0d: unexpected failure of read %0d: status %h owner %0d age %0d",
                    now, r, err_status, err_owner, now - r_alloc_t[r]);
           end
-          read_dies(r);
+          lc_dies(r);
           st_timeouts++;
         end
       end
@@ -667,8 +735,8 @@ module tb;
                          now, err_addr, err_status);
     end
 
-    exp_bytes = (last && p_kind == Good && !r_buf[p_rd]) ? p_n : 0;
-    if (bytes_in !== exp_bytes || (exp_bytes != 0 && bytes_in_owner !== r_owner[p_rd])) begin
+    exp_bytes = (outr.v && outr.last && outr.kind == Good && !r_buf[outr.rd]) ? outr.n : 0;
+    if (bytes_in !== exp_bytes || (exp_bytes != 0 && bytes_in_owner !== r_owner[outr.rd])) begin
       $fatal(1, "FAIL cycle %0d: bytes_in_o %0d owner %0d, want %0d", now, bytes_in,
              bytes_in_owner, exp_bytes);
     end
@@ -677,11 +745,11 @@ module tb;
     // BAR2 writes
     any = mem_wr_be != '0;
     if (any) begin
-      if (!((taken && p_kind == Good && !r_buf[p_rd]) || exp_flush)) begin
+      if (!((outr.v && outr.kind == Good && !r_buf[outr.rd]) || outr.flush)) begin
         $fatal(1, "FAIL cycle %0d: BAR2 write outside an accepted completion (kind %0d)", now,
-               p_kind);
+               outr.kind);
       end
-      if (mem_wr_owner !== (exp_flush ? flush_owner : r_owner[p_rd])) begin
+      if (mem_wr_owner !== (outr.flush ? outr.fowner : r_owner[outr.rd])) begin
         $fatal(1, "FAIL cycle %0d: mem_wr_owner_o %0d", now, mem_wr_owner);
       end
       for (int b = 0; b < 8; b++) begin
@@ -699,47 +767,103 @@ module tb;
     for (int i = 0; i < 8; i++) if (fbuf_lane_we[i]) we[fbuf_idx[i]] = 1'b1;
     if (fbuf_we !== we) $fatal(1, "FAIL cycle %0d: fbuf_we_o does not match the lanes", now);
     if (fbuf_lane_we != '0) begin
-      if (!(taken && p_kind == Good && r_buf[p_rd])) begin
+      if (!(outr.v && outr.kind == Good && r_buf[outr.rd])) begin
         $fatal(1, "FAIL cycle %0d: fetch buffer write outside an accepted completion", now);
       end
       for (int i = 0; i < 8; i++) begin
         if (fbuf_lane_we[i]) begin
-          for (int k = 0; k < 4; k++) fb_act[4 * fbuf_idx[i] + k] = rc_tdata[32 * i + 8 * k +: 8];
+          if (fbuf_data[i] !== outr.data[32 * i +: 32]) begin
+            $fatal(1, "FAIL cycle %0d: fbuf_data_o lane %0d is not the beat's", now, i);
+          end
+          for (int k = 0; k < 4; k++) fb_act[4 * fbuf_idx[i] + k] = fbuf_data[i][8 * k +: 8];
         end
       end
     end
+    // busy_o: a beat in the module, its residue, or outputs of stage 2 to be seen.
+    exp_busy = s1.v || exp_flush || outr.flush ||
+               (outr.v && (outr.kind == Good || outr.first)) || err_valid;
+    if (busy !== exp_busy) begin
+      $fatal(1, "FAIL cycle %0d: busy_o %0d, want %0d", now, busy, exp_busy);
+    end
 
+    // Stage 2 in this cycle: the residue, or the beat in s1 (its table update at the edge).
+    s2 = '0;
+    if (exp_flush) begin
+      s2.flush  = 1;
+      s2.fowner = flush_owner;
+    end else if (s1.v) begin
+      s2 = s1;
+    end
     exp_flush = 0;
-    if (last) begin
-      r = p_rd;
-      if (p_kind == Good) begin
-        for (int i = 0; i < p_n; i++) begin
-          if (r_buf[r]) begin
-            a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + p_off + i) & (FbBytes / 2 - 1));
-            fb_exp[a] = dbyte(r, p_off + i);
-          end else begin
-            bar2_exp[(r_dest[r] + p_off + i) % Bar2] = dbyte(r, p_off + i);
+    if (s2.v) begin
+      r = s2.rd;
+      if (s2.first && s2.kind == Err) lc_dies(r);
+      if (s2.first && !s2.last && s2.kind == Good && !r_buf[r]) s2_in_wr = 1;
+      if (s2.last) begin
+        s2_in_wr = 0;
+        if (s2.kind == Good) begin
+          for (int i = 0; i < s2.n; i++) begin
+            if (r_buf[r]) begin
+              a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + s2.off + i) & (FbBytes / 2 - 1));
+              fb_exp[a] = dbyte(r, s2.off + i);
+            end else begin
+              bar2_exp[(r_dest[r] + s2.off + i) % Bar2] = dbyte(r, s2.off + i);
+            end
           end
+          if (r_buf[r]) st_fb_bytes += s2.n;
+          else begin
+            st_bar2_bytes += s2.n;
+            bytes_exp[r_owner[r]] += s2.n;
+            exp_flush = s2.spill;
+            flush_owner = r_owner[r];
+            if (s2.spill) st_flush++;
+          end
+          if (s2.fin) lc_dies(r);
+          if (st_good % 50 == 0) cmp_due = 1;
         end
-        if (r_buf[r]) st_fb_bytes += p_n;
-        else begin
-          st_bar2_bytes += p_n;
-          bytes_exp[r_owner[r]] += p_n;
-          exp_flush = p_spill;
-          flush_owner = r_owner[r];
-          if (p_spill) st_flush++;
+        if (s2.rc) begin
+          release_tag(s2.tag);
+          if (r >= 0 && r_kill_t[r] >= 0 && now - r_kill_t[r] > Q) st_held_after_kill++;
         end
-        r_done[r] += p_n;
-        r_lastoff[r] = p_off;
-        r_lastn[r] = p_n;
-        if (r_done[r] == r_len[r]) read_dies(r);
-        if (st_good % 50 == 0) cmp_due = 1;
       end
-      if (p_rc) begin
-        release_tag(p_tag);
-        if (r_kill_t[r] >= 0 && now - r_kill_t[r] > Q) st_held_after_kill++;
+    end
+    outr = s2;
+
+    // The beat taken at this edge: into s1 (kept while stage 2 writes a residue)
+    if (taken) begin
+      rec = '0;
+      rec.v      = 1;
+      rec.first  = first;
+      rec.last   = last;
+      rec.kind   = p_kind;
+      rec.rd     = p_rd;
+      rec.c6     = p_c6;
+      rec.status = p_status;
+      rec.n      = p_n;
+      rec.off    = p_off;
+      rec.rc     = p_rc;
+      rec.tag    = p_tag;
+      rec.spill  = p_spill;
+      rec.data   = rc_tdata;
+      if (first && p_kind == Err) read_dies(p_rd);
+      if (last && p_kind == Good) begin
+        r_done[p_rd] += p_n;
+        r_lastoff[p_rd] = p_off;
+        r_lastn[p_rd] = p_n;
+        rec.fin = r_done[p_rd] == r_len[p_rd];
+        if (rec.fin) read_dies(p_rd);
       end
-      p_active = 0;
+      // Coverage: a completion right behind one of the same read, both accepted.
+      if (first && p_kind == Good && last_rd == p_rd && last_t == now - 1) st_b2b++;
+      p_b2b = 0;
+      if (last) begin
+        last_rd = (p_kind == Good) ? p_rd : -1;
+        last_t  = now;
+        p_active = 0;
+      end
+      s1 = rec;
+    end else if (!outr.flush) begin
+      s1 = '0;
     end
     if (taken) p_beat++;
     beat_taken = taken;
@@ -818,7 +942,7 @@ module tb;
         stage = 1;
       end
     end else if (stage == 1) begin
-      if (pend.size() == 0 && !p_active && !exp_flush) begin
+      if (pend.size() == 0 && !p_active && pipe_empty()) begin
         stage = 2;
         wait_cnt = 2 * Q;
       end else begin
@@ -863,6 +987,12 @@ module tb;
     now = 0;
     p_active = 0;
     exp_flush = 0;
+    s1 = '0;
+    outr = '0;
+    s2_in_wr = 0;
+    last_rd = -1;
+    last_t = -10;
+    p_b2b = 0;
     flush_owner = 0;
     cmp_due = 0;
     repeat (3) @(negedge clk);
@@ -876,16 +1006,16 @@ module tb;
       control();
     end
 
-    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0) begin
-      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues",
-             st_timeouts, st_held_after_kill, st_flush);
+    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0 || st_b2b < 100) begin
+      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues, %0d back to back completions of a read",
+             st_timeouts, st_held_after_kill, st_flush, st_b2b);
     end
     $display("discarded by kind: wrong lower address %0d, wrong byte count %0d, unknown tag %0d, error code 6 %0d, duplicate %0d, of a dead read %0d",
              st_bad_kind[0], st_bad_kind[1], st_bad_kind[2], st_bad_kind[3], st_bad_kind[4],
              st_bad_kind[5]);
-    $display("PASS dma_rc: %0d reads, %0d completions accepted (%0d BAR2 bytes, %0d fetch buffer bytes, %0d residues), %0d discarded, %0d error completions, %0d engine timeouts, %0d kills (%0d of a read allocated in the same cycle, %0d tags held over a quarantine after one), %0d image compares, %0d cycles",
+    $display("PASS dma_rc: %0d reads, %0d completions accepted (%0d BAR2 bytes, %0d fetch buffer bytes, %0d residues), %0d discarded, %0d error completions, %0d engine timeouts, %0d kills (%0d of a read allocated in the same cycle, %0d tags held over a quarantine after one), %0d back to back completions of a read accepted, %0d image compares, %0d cycles",
              st_reads, st_good, st_bar2_bytes, st_fb_bytes, st_flush, st_bad, st_err,
-             st_timeouts, st_kills, st_kill_alloc, st_held_after_kill, cmp_count, now);
+             st_timeouts, st_kills, st_kill_alloc, st_held_after_kill, st_b2b, cmp_count, now);
     $finish;
   end
 
