@@ -676,19 +676,22 @@ module peerbar_dma_rc
   // Live slots, in this order: stage 2 ends its slot's read (a failure, the last bytes in),
   // the engine's timeout ends one, an allocation, then an abort (kill_i, by the owner a slot
   // has after this cycle's allocation).
+  // (The loop only when one of them happens: the simulation evaluates this block every cycle.)
   logic [NumTags-1:0] live_d;
   always_comb begin
     live_d = live_q;
-    for (int unsigned i = 0; i < NumTags; i++) begin
-      if ((s2_clear && s1_oh_q[i]) || (upd_timeout && tmo_slot_q == TagW'(i))) begin
-        live_d[i] = 1'b0;
-      end
-      if (alloc_valid_i && alloc_tag_i == TagW'(i)) begin
-        live_d[i] = 1'b1;
-      end
-      if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
-                                                             : tags_q[i].owner]) begin
-        live_d[i] = 1'b0;
+    if (s2_clear || upd_timeout || alloc_valid_i || (|kill_i)) begin
+      for (int unsigned i = 0; i < NumTags; i++) begin
+        if ((s2_clear && s1_oh_q[i]) || (upd_timeout && tmo_slot_q == TagW'(i))) begin
+          live_d[i] = 1'b0;
+        end
+        if (alloc_valid_i && alloc_tag_i == TagW'(i)) begin
+          live_d[i] = 1'b1;
+        end
+        if (kill_i[(alloc_valid_i && TagW'(i) == alloc_tag_i) ? alloc_owner_i
+                                                               : tags_q[i].owner]) begin
+          live_d[i] = 1'b0;
+        end
       end
     end
   end
@@ -701,9 +704,11 @@ module peerbar_dma_rc
     if (upd_release) begin
       held_d[s1_wtag_q] = 1'b0;
     end
-    for (int unsigned s = 0; s < NumTags; s++) begin
-      if (alloc_valid_i && alloc_tag_i == TagW'(s)) begin
-        held_d[{next_gen_q[s], TagW'(s)}] = 1'b1;
+    if (alloc_valid_i) begin
+      for (int unsigned s = 0; s < NumTags; s++) begin
+        if (alloc_tag_i == TagW'(s)) begin
+          held_d[{next_gen_q[s], TagW'(s)}] = 1'b1;
+        end
       end
     end
   end

@@ -192,12 +192,15 @@ module peerbar_dma_sq_fetch
     end else begin
       lm_valid_q <= pk_valid_q && q_ready[pk_q] && !stale;
     end
-    lm_q_q        <= pk_q;
-    lm_ptr_q      <= ptr;
-    lm_addr_q     <= {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
-    lm_lim_q      <= therm(avail) & therm(17'd64 - 17'(blk)) & therm(17'(mrrs_entries_i));
-    lm_end_near_q <= to_end <= 17'(SqSlots);
-    lm_end_n_q    <= (SW + 1)'(to_end);
+    // (Loaded only with a pick: read only under lm_valid_q.)
+    if (pk_valid_q) begin
+      lm_q_q        <= pk_q;
+      lm_ptr_q      <= ptr;
+      lm_addr_q     <= {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
+      lm_lim_q      <= therm(avail) & therm(17'd64 - 17'(blk)) & therm(17'(mrrs_entries_i));
+      lm_end_near_q <= to_end <= 17'(SqSlots);
+      lm_end_n_q    <= (SW + 1)'(to_end);
+    end
   end
 
   ///////////////////////////////////
