@@ -1010,8 +1010,6 @@ module peerbar_dma_engine
     mem_rd_row_o = '0;
 
     queue_disable_o = '0;
-    pba_set_o       = '0;
-    pba_clr_o       = '0;
     ev_o            = rt_ev;   // retire's job and log events (a ring fault's log waits: block_cq_i)
     ev_o.bytes_in       = rc_bytes_in;
     ev_o.bad_completion = rc_bad;
