@@ -197,7 +197,6 @@ module peerbar_dma_engine
 
   // Job
   logic [QW-1:0]   jq_q, jq_d;
-  logic [SW-1:0]   sx_q, sx_d;          // FIFO slot of the entry being decoded
   logic [7:0]      opcode_q, opcode_d;
   logic            irq_flag_q, irq_flag_d;
   logic            crc_flag_q, crc_flag_d;  // FLAGS.CRC on a PULL or PUSH
@@ -379,21 +378,49 @@ module peerbar_dma_engine
   // Read tag slots, handed out round robin from the one after the last allocated, among those
   // the RC side offers: a slot whose read is done, with a tag the core has released and whose
   // quarantine is over (peerbar_dma_rc). The MemRd carries the slot's 8-bit tag.
-  logic            tag_avail;
-  logic [TagW-1:0] free_tag;
+  // The choice (a rotate and a 32-way priority pick) is made a cycle ahead into free_tag_q, for
+  // both outcomes of this cycle: no allocation (the first offered slot from tag_rr_q on), or an
+  // allocation of free_tag_q (the first offered after it, free_tag_q itself left out: the RC
+  // side stops offering it from the next cycle). The offer only loses slots by allocations, or
+  // all at once when the tag width changes (peerbar_dma_rc), so the pick is still offered a
+  // cycle later unless that happened; tag_avail checks it against this cycle's offer. A slot
+  // offered anew is seen one cycle later than the offer.
+  logic            tag_avail, tag_pick_q;
+  logic [TagW-1:0] free_tag, free_tag_q;
   logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
-  always_comb begin
-    logic [NumTags-1:0] from_rr;  // bit i: slot tag_rr_q + i is usable (rotated)
+  logic            pick_a_ok, pick_b_ok;
+  logic [TagW-1:0] pick_a, pick_b;
+  // first_from(usable, from): whether a slot is offered, and the first from slot `from` on.
+  function automatic logic [TagW:0] first_from(logic [NumTags-1:0] usable, logic [TagW-1:0] from);
+    logic [NumTags-1:0] rot;  // bit i: slot from + i is offered
     logic [TagW-1:0]    first;
-    from_rr = (tag_usable >> tag_rr_q) | (tag_usable << (NumTags - 32'(tag_rr_q)));
-    first   = '0;
+    rot   = (usable >> from) | (usable << (NumTags - 32'(from)));
+    first = '0;
     for (int i = NumTags - 1; i >= 0; i--) begin
-      if (from_rr[i]) begin
+      if (rot[i]) begin
         first = TagW'(i);
       end
     end
-    tag_avail = from_rr != '0;
-    free_tag  = tag_rr_q + first;
+    return {rot != '0, from + first};
+  endfunction
+  always_comb begin
+    {pick_a_ok, pick_a} = first_from(tag_usable, tag_rr_q);
+    {pick_b_ok, pick_b} = first_from(tag_usable & ~(NumTags'(1) << free_tag_q),
+                                     free_tag_q + TagW'(1));
+    free_tag  = free_tag_q;
+    tag_avail = tag_pick_q && tag_usable[free_tag_q];
+  end
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      tag_pick_q <= 1'b0;
+      free_tag_q <= '0;
+    end else if (alloc_valid) begin
+      tag_pick_q <= pick_b_ok;
+      free_tag_q <= pick_b;
+    end else begin
+      tag_pick_q <= pick_a_ok;
+      free_tag_q <= pick_a;
+    end
   end
 
   //////////////////////////
@@ -590,6 +617,29 @@ module peerbar_dma_engine
   // Main FSM          //
   ///////////////////////
 
+  // The walker's current ring descriptor (at f_rd_q) comes from a register, not from a 32-way
+  // choice of the fetch ring in the cycle it is used: desc_q holds the ring's descriptor at
+  // f_rd_q, or, in a cycle that consumes one, at the next position, so that walking on costs
+  // no cycle. desc_rdy_q: all four of its DWORDs were in the ring (f_valid_q) when it was
+  // copied; a DWORD that arrives takes one cycle more to be seen than it did when the ring was
+  // read in place. (Copied only while a job runs: the simulation skips it in StIdle.)
+  sgl_desc_t     desc_q;
+  logic          desc_rdy_q;
+  logic          consume;  // the walker is done with the current ring descriptor (main FSM)
+  always_ff @(posedge clk_i) begin
+    logic [FL-3:0] dw;
+    dw = {f_rd_q[FL-1:4], 2'd0} + (consume ? (FL - 2)'(4) : '0);
+    if (rst_i) begin
+      desc_rdy_q <= 1'b0;
+    end else begin
+      desc_rdy_q <= &f_valid_q[dw +: 4];
+    end
+    if (state_q != StIdle) begin
+      desc_q <= sgl_desc_t'({fbuf[(FL - 1)'(dw + (FL - 2)'(3))], fbuf[(FL - 1)'(dw + (FL - 2)'(2))],
+                             fbuf[(FL - 1)'(dw + (FL - 2)'(1))], fbuf[(FL - 1)'(dw)]});
+    end
+  end
+
   sgl_desc_t    cur_desc;
   logic [63:0]  d_addr;
   logic [31:0]  d_len;
@@ -599,13 +649,8 @@ module peerbar_dma_engine
   logic          d_ready;
   always_comb begin
     d_dw          = {f_rd_q[FL-1:4], 2'd0};
-    // (ring DWORDs 0..RingDw-1: region 0 of the fetch buffer)
-    cur_desc      = in_list_q ? sgl_desc_t'({fbuf[(FL - 1)'(d_dw + (FL - 2)'(3))],
-                                             fbuf[(FL - 1)'(d_dw + (FL - 2)'(2))],
-                                             fbuf[(FL - 1)'(d_dw + (FL - 2)'(1))],
-                                             fbuf[(FL - 1)'(d_dw)]})
-                              : dptr_q;
-    d_ready       = !in_list_q || (&f_valid_q[d_dw +: 4]);
+    cur_desc      = in_list_q ? desc_q : dptr_q;
+    d_ready       = !in_list_q || desc_rdy_q;
     d_addr        = cur_desc.address;
     d_len         = cur_desc.length;
     d_type        = cur_desc.identifier[7:4];
@@ -707,7 +752,6 @@ module peerbar_dma_engine
   // needs no refill (a MemRd goes out between packets, in StDesc).
   logic adv;        // the PUSH Data Block is done: go on with the next descriptor
   logic push_load;  // load the next PUSH packet's parameters
-  logic consume;  // the walker is done with the current ring descriptor
   logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
   assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
@@ -715,19 +759,25 @@ module peerbar_dma_engine
                    d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
                    !f_need;
 
-  // The SQ entry being decoded (FIFO slot sx_q, fetch buffer region 1). Only StDecode looks at
-  // it (and what it starts: the order check, the inline CRC's start); the simulation skips the
-  // gather in other states.
-  sq_entry_t sqe;
-  always_comb begin
-    logic [15:0][31:0] dws;
-    dws = '0;
-    if (state_q == StDecode) begin
+  // The SQ entry being decoded, copied from the fetch buffer (region 1) in StIdle from the FIFO's
+  // oldest slot, with its BAR2 range: StDecode starts from registers, not from a 8-way choice of
+  // 64-byte slots. The slot's bytes are in the buffer by then: the SQ fetch marks a slot arrived
+  // only after peerbar_dma_rc reports its read done, which is after its last write to the
+  // buffer. (Loaded only then: the simulation skips the copy in other cycles.)
+  sq_entry_t  sqe;
+  logic [B:0] sqe_lo, sqe_hi;
+  always_ff @(posedge clk_i) begin
+    if (state_q == StIdle && sf_head_valid) begin
+      logic [15:0][31:0] dws;
+      sq_entry_t         e;
       for (int unsigned k = 0; k < 16; k++) begin
-        dws[k] = fbuf[RingDw + 16 * 32'(sx_q) + k];
+        dws[k] = fbuf[RingDw + 16 * 32'(sf_head_slot) + k];
       end
+      e      = sq_entry_t'(dws);
+      sqe    <= e;
+      sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
+      sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
     end
-    sqe = sq_entry_t'(dws);
   end
 
   ///////////////////////
@@ -779,10 +829,7 @@ module peerbar_dma_engine
   // - a PULL waits while an earlier PULL still writing BAR2 overlaps its range [lo, hi);
   // - a PUSH or CHECKSUM (which read BAR2 through port B) waits until no earlier PULL is still
   //   writing and no completion is being written.
-  logic [B:0] sqe_lo, sqe_hi;
   logic       overlap, pull_pending, hazard;
-  assign sqe_lo = (B + 1)'(sqe.bar2_offset[B-1:0]);
-  assign sqe_hi = sqe_lo + (B + 1)'(sqe.length);
   always_comb begin
     unique case (sqe.opcode)
       OpPull:             hazard = overlap;
@@ -931,7 +978,6 @@ module peerbar_dma_engine
     ck_start      = 1'b0;
     job_lo_d      = job_lo_q;
     job_hi_d      = job_hi_q;
-    sx_d          = sx_q;
     jq_d          = jq_q;
     opcode_d      = opcode_q;
     irq_flag_d    = irq_flag_q;
@@ -1026,7 +1072,6 @@ module peerbar_dma_engine
         if (dma_enable_i && bus_master_i && !dma_reset_i && !sf_flush && sf_head_valid &&
             !jobs_full) begin
           jq_d = sf_head_qid;
-          sx_d = sf_head_slot;
           if (sf_head_fault) begin
             status_d = sf_head_status;
             eaddr_d  = sf_head_eaddr;
@@ -1513,7 +1558,6 @@ module peerbar_dma_engine
       state_q       <= StIdle;
       job_lo_q      <= '0;
       job_hi_q      <= '0;
-      sx_q          <= '0;
       tag_rr_q      <= '0;
       jq_q          <= '0;
       opcode_q      <= '0;
@@ -1577,7 +1621,6 @@ module peerbar_dma_engine
       state_q       <= state_d;
       job_lo_q      <= job_lo_d;
       job_hi_q      <= job_hi_d;
-      sx_q          <= sx_d;
       tag_rr_q      <= alloc_valid ? alloc_tag + TagW'(1) : tag_rr_q;
       jq_q          <= jq_d;
       opcode_q      <= opcode_d;
