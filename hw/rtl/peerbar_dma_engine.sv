@@ -378,18 +378,20 @@ module peerbar_dma_engine
   // Read tag slots, handed out round robin from the one after the last allocated, among those
   // the RC side offers: a slot whose read is done, with a tag the core has released and whose
   // quarantine is over (peerbar_dma_rc). The MemRd carries the slot's 8-bit tag.
-  // The choice (a rotate and a 32-way priority pick) is made a cycle ahead into free_tag_q, for
-  // both outcomes of this cycle: no allocation (the first offered slot from tag_rr_q on), or an
-  // allocation of free_tag_q (the first offered after it, free_tag_q itself left out: the RC
-  // side stops offering it from the next cycle). The offer only loses slots by allocations, or
-  // all at once when the tag width changes (peerbar_dma_rc), so the pick is still offered a
-  // cycle later unless that happened; tag_avail checks it against this cycle's offer. A slot
-  // offered anew is seen one cycle later than the offer.
-  logic            tag_avail, tag_pick_q;
-  logic [TagW-1:0] free_tag, free_tag_q;
+  // The choice (a rotate and a 32-way priority pick) is made a cycle ahead for both outcomes
+  // of this cycle, into two registers: no allocation (pick_a_q: the first offered slot from
+  // tag_rr_q on), or an allocation of this cycle's free_tag (pick_b_q: the first offered after
+  // it, free_tag itself left out: the RC side stops offering it from the next cycle). The next
+  // cycle takes the one that happened (alloc_prev_q), so the allocation decision never reaches
+  // the pick's logic. The offer only loses slots by allocations, or all at once when the tag
+  // width changes (peerbar_dma_rc), so a pick is still offered a cycle later unless that
+  // happened; tag_avail checks it against this cycle's offer. A slot offered anew is seen one
+  // cycle later than the offer.
+  logic            tag_avail;
+  logic [TagW-1:0] free_tag;
   logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
-  logic            pick_a_ok, pick_b_ok;
-  logic [TagW-1:0] pick_a, pick_b;
+  logic            alloc_prev_q, pick_a_ok_q, pick_b_ok_q;
+  logic [TagW-1:0] pick_a_q, pick_b_q;
   // first_from(usable, from): whether a slot is offered, and the first from slot `from` on.
   function automatic logic [TagW:0] first_from(logic [NumTags-1:0] usable, logic [TagW-1:0] from);
     logic [NumTags-1:0] rot;  // bit i: slot from + i is offered
@@ -404,22 +406,21 @@ module peerbar_dma_engine
     return {rot != '0, from + first};
   endfunction
   always_comb begin
-    {pick_a_ok, pick_a} = first_from(tag_usable, tag_rr_q);
-    {pick_b_ok, pick_b} = first_from(tag_usable & ~(NumTags'(1) << free_tag_q),
-                                     free_tag_q + TagW'(1));
-    free_tag  = free_tag_q;
-    tag_avail = tag_pick_q && tag_usable[free_tag_q];
+    free_tag  = alloc_prev_q ? pick_b_q : pick_a_q;
+    tag_avail = (alloc_prev_q ? pick_b_ok_q : pick_a_ok_q) && tag_usable[free_tag];
   end
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      tag_pick_q <= 1'b0;
-      free_tag_q <= '0;
-    end else if (alloc_valid) begin
-      tag_pick_q <= pick_b_ok;
-      free_tag_q <= pick_b;
+      alloc_prev_q <= 1'b0;
+      pick_a_ok_q  <= 1'b0;
+      pick_b_ok_q  <= 1'b0;
+      pick_a_q     <= '0;
+      pick_b_q     <= '0;
     end else begin
-      tag_pick_q <= pick_a_ok;
-      free_tag_q <= pick_a;
+      alloc_prev_q              <= alloc_valid;
+      {pick_a_ok_q, pick_a_q}   <= first_from(tag_usable, tag_rr_q);
+      {pick_b_ok_q, pick_b_q}   <= first_from(tag_usable & ~(NumTags'(1) << free_tag),
+                                              free_tag + TagW'(1));
     end
   end
 
@@ -473,9 +474,27 @@ module peerbar_dma_engine
   // register is empty when it is checked, so every MemRd not on the count is among them.
   logic [3:0] nph_av_q;
   logic [1:0] np_taken_q;
-  logic [2:0] np_pending;
-  assign np_pending = 3'(rq_held[0] && rq_rec_q[0].np) + 3'(rq_held[1] && rq_rec_q[1].np) +
-                      3'(np_taken_q[0]) + 3'(np_taken_q[1]);
+  // nph_ok: nph_av_q exceeds the count of those (0..4). Written as "the count is k and the
+  // credits exceed k" over the ten register bits it depends on, so that it maps to a few LUTs;
+  // an adder and a comparison took 8 levels before the job unit's decisions even started.
+  logic [3:0] np_pend;  // the MemRds that may not be on the count yet
+  logic [4:0] av_gt;    // av_gt[k]: nph_av_q > k
+  logic       nph_ok;
+  always_comb begin
+    np_pend = {rq_held[0] && rq_rec_q[0].np, rq_held[1] && rq_rec_q[1].np, np_taken_q};
+    av_gt   = {nph_av_q[3] || (nph_av_q[2] && (nph_av_q[1] || nph_av_q[0])),
+               nph_av_q[3] || nph_av_q[2],
+               nph_av_q[3] || nph_av_q[2] || (nph_av_q[1] && nph_av_q[0]),
+               nph_av_q[3] || nph_av_q[2] || nph_av_q[1],
+               nph_av_q != '0};
+    unique case (np_pend)
+      4'b0000:                                     nph_ok = av_gt[0];
+      4'b0001, 4'b0010, 4'b0100, 4'b1000:          nph_ok = av_gt[1];
+      4'b0111, 4'b1011, 4'b1101, 4'b1110:          nph_ok = av_gt[3];
+      4'b1111:                                     nph_ok = av_gt[4];
+      default:                                     nph_ok = av_gt[2];  // two of them
+    endcase
+  end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
@@ -500,7 +519,7 @@ module peerbar_dma_engine
   // A MemRd may be loaded now: usable tag, free RQ register, NP header credit (the rule at
   // "RQ slice, NP credits"); can_read is the job unit's turn.
   logic can_read_base, can_read;
-  assign can_read_base = tag_avail && reg_free && nph_av_q > 4'(np_pending);
+  assign can_read_base = tag_avail && reg_free && nph_ok;
   assign can_read      = can_read_base && !rq_taken;
 
   ///////////////////////
@@ -618,22 +637,24 @@ module peerbar_dma_engine
   ///////////////////////
 
   // The walker's current ring descriptor (at f_rd_q) comes from a register, not from a 32-way
-  // choice of the fetch ring in the cycle it is used: desc_q holds the ring's descriptor at
-  // f_rd_q, or, in a cycle that consumes one, at the next position, so that walking on costs
-  // no cycle. desc_rdy_q: all four of its DWORDs were in the ring (f_valid_q) when it was
-  // copied; a DWORD that arrives takes one cycle more to be seen than it did when the ring was
-  // read in place. (Copied only while a job runs: the simulation skips it in StIdle.)
+  // choice of the fetch ring in the cycle it is used: desc_q is a copy of the ring's
+  // descriptor at f_rd_q as it was a cycle ago (desc_at_q: which one), desc_rdy_q whether all
+  // four of its DWORDs were in the ring (f_valid_q) then. So the walker sees a descriptor one
+  // cycle after it moves onto it, and a DWORD one cycle later than it arrives; nothing the
+  // walker decides reaches the copy. (Copied only while a job runs: the simulation skips it in
+  // StIdle.)
   sgl_desc_t     desc_q;
   logic          desc_rdy_q;
-  logic          consume;  // the walker is done with the current ring descriptor (main FSM)
+  logic [FL-5:0] desc_at_q;
   always_ff @(posedge clk_i) begin
     logic [FL-3:0] dw;
-    dw = {f_rd_q[FL-1:4], 2'd0} + (consume ? (FL - 2)'(4) : '0);
+    dw = {f_rd_q[FL-1:4], 2'd0};
     if (rst_i) begin
       desc_rdy_q <= 1'b0;
     end else begin
       desc_rdy_q <= &f_valid_q[dw +: 4];
     end
+    desc_at_q <= f_rd_q[FL-1:4];
     if (state_q != StIdle) begin
       desc_q <= sgl_desc_t'({fbuf[(FL - 1)'(dw + (FL - 2)'(3))], fbuf[(FL - 1)'(dw + (FL - 2)'(2))],
                              fbuf[(FL - 1)'(dw + (FL - 2)'(1))], fbuf[(FL - 1)'(dw)]});
@@ -650,7 +671,7 @@ module peerbar_dma_engine
   always_comb begin
     d_dw          = {f_rd_q[FL-1:4], 2'd0};
     cur_desc      = in_list_q ? desc_q : dptr_q;
-    d_ready       = !in_list_q || desc_rdy_q;
+    d_ready       = !in_list_q || (desc_rdy_q && desc_at_q == f_rd_q[FL-1:4]);
     d_addr        = cur_desc.address;
     d_len         = cur_desc.length;
     d_type        = cur_desc.identifier[7:4];
@@ -716,10 +737,12 @@ module peerbar_dma_engine
   // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
   // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
   logic [12:0] r_len;
+  logic        r_last;  // ... and it is the Data Block's last
   always_comb begin
     logic [12:0] to_mrrs;
     to_mrrs = mrrs - (13'(x_addr_q[11:0]) & (mrrs - 13'd1));
-    r_len   = 13'(min32(x_len_q, 32'(to_mrrs)));
+    r_last  = x_len_q <= 32'(to_mrrs);
+    r_len   = r_last ? 13'(x_len_q) : to_mrrs;
   end
 
   // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
@@ -751,6 +774,7 @@ module peerbar_dma_engine
   // once only when it is a Data Block that StDesc would start right away (next_ok) and the ring
   // needs no refill (a MemRd goes out between packets, in StDesc).
   logic adv;        // the PUSH Data Block is done: go on with the next descriptor
+  logic consume;  // the walker is done with the current ring descriptor
   logic push_load;  // load the next PUSH packet's parameters
   logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
@@ -1252,18 +1276,8 @@ module peerbar_dma_engine
       end
 
       StPullReq: begin
-        if (x_len_q == '0) begin
-          state_d = StDesc;
-          if (in_list_q && !d_last_in_seg) begin
-            consume    = 1'b1;
-            seg_left_d = seg_left_q - 32'd16;
-          end else if (rem_q == '0) begin
-            state_d = StDrain;
-          end else begin
-            status_d = StSglLength;
-            state_d  = StFinish;
-          end
-        end else if (can_read && !f_want) begin
+        // (Entered with x_len_q > 0; left with the Data Block's last read.)
+        if (can_read && !f_want) begin
           logic [18:0] dbe;
           dbe         = dw_be(x_addr_q[1:0], r_len);
           rq_valid_d  = 1'b1;
@@ -1280,6 +1294,20 @@ module peerbar_dma_engine
           x_addr_d    = x_addr_q + 64'(r_len);
           x_len_d     = x_len_q - 32'(r_len);
           ptr_d       = ptr_q + B'(r_len);
+          if (r_last) begin
+            // The Data Block's last read: the walker moves on in the same cycle (the next
+            // ring descriptor's copy, desc_q, takes a cycle).
+            state_d = StDesc;
+            if (in_list_q && !d_last_in_seg) begin
+              consume    = 1'b1;
+              seg_left_d = seg_left_q - 32'd16;
+            end else if (rem_q == '0) begin
+              state_d = StDrain;
+            end else begin
+              status_d = StSglLength;                 // the list ended short
+              state_d  = StFinish;
+            end
+          end
         end
       end
 
