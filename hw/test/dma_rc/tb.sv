@@ -28,7 +28,9 @@
 // - bad_completion_o exactly on the first beat of each discarded completion: wrong lower
 //   address, wrong byte count, unknown tag (Request Completed or not), error code 6 on a held
 //   tag (which must not release it), a duplicate of a completion already taken, completions of
-//   reads that failed or were killed;
+//   reads that failed or were killed, a copy of a completion that released its tag right behind
+//   it (a core breaking PG213's error code 6 rule; looked up while stage 2 releases the tag:
+//   the release bypass), which must not release the tag again;
 // - err_valid_o with owner, status (C2h UR, C3h CA, C4h poisoned, C5h the core's timeout
 //   (error code 9), C6h error code 3 which also counts as a bad completion) and the read's
 //   bus address on the first beat of an error completion; the read's later completions (a
@@ -240,6 +242,7 @@ module tb;
     logic        v;       // a beat
     logic        flush;   // the residue write
     logic        first, last, c6, rc, spill, fin;
+    logic        relcopy;
     logic [1:0]  kind;
     logic [31:0] rd, n, off, fowner;
     logic [7:0]  status, tag;
@@ -249,17 +252,24 @@ module tb;
   bit          s2_in_wr;       // stage 2 is inside a BAR2 completion it writes
   bit          p_b2b;          // the completion being sent goes right behind the last one
   int          last_rd, last_t;  // read of the last beat taken that ended a completion, when
+  // The release bypass: the last completion taken that releases its tag (Request Completed),
+  // when and its tag; the completion being sent is a copy of it, right behind it; when stage 2
+  // last looked at such a copy's last beat.
+  int          relb_t, relb_s2_t;
+  logic [7:0]  relb_tag;
+  bit          p_relcopy;
 
   // Phase settings
   int          max_live, len_max, p_alloc, p_kill, p_errinj, p_badinj, p_start, p_valid;
+  int          p_relinj;
   int          slow_pct;
   bit          allow_alloc;
 
   // Statistics
   int          st_reads, st_good, st_bad, st_err, st_kills, st_killed, st_timeouts, st_flush;
-  int          st_held_after_kill, st_fb_reads, st_kill_alloc, st_b2b;
+  int          st_held_after_kill, st_fb_reads, st_kill_alloc, st_b2b, st_relb;
   longint      st_bar2_bytes, st_fb_bytes, st_bar2_written;
-  int          st_bad_kind [6];
+  int          st_bad_kind [7];
   int          cmp_count;
   bit          cmp_due;
 
@@ -322,6 +332,31 @@ module tb;
     rc_desc_t d;
     int r, n, dwc, x, k, i, t8;
     bit last;
+    p_relcopy = 0;
+    // A completion for a tag the core has just released, right behind the completion that
+    // released it: a copy of that one (descriptor and payload, its error code, 0 for data, and
+    // Request Completed as it was). A core that keeps to PG213 ("Handling of Completion Errors",
+    // error code 6 Invalid Tag) marks every completion whose tag its Split Completion Table no
+    // longer holds with error code 6, which the module discards whatever its tag table says;
+    // only a core that breaks that rule (or a duplicate from a misbehaving completer that the
+    // core passes on as if the tag were still held) delivers this one. Its first beat is taken
+    // while stage 2 releases the tag (the module's stage 1 looks the tag up before the release
+    // lands in held_q: the release bypass); it must be discarded and counted, write nothing, and
+    // must not release the tag a second time (tags_in_flight_o, the quarantine).
+    if (relb_t == now - 1 && urange(100) < p_relinj) begin
+      p_kind = Bad;
+      p_rd = -1;
+      p_rc = 0;
+      p_c6 = 0;
+      p_tag = relb_tag;
+      p_beat = 0;
+      p_active = 1;
+      p_b2b = 1;
+      p_relcopy = 1;
+      st_bad_kind[6]++;
+      st_bad++;
+      return;
+    end
     if (pend.size() == 0) begin
       // Only unknown tags to send.
       if (urange(100) >= p_badinj) return;
@@ -524,8 +559,12 @@ module tb;
              exp_flush);
     end
     if (tags_in_flight !== held_cnt) begin
-      $fatal(1, "FAIL cycle %0d: tags_in_flight_o %0d, the core holds %0d", now,
-             tags_in_flight, held_cnt);
+      $fatal(1, "FAIL cycle %0d: tags_in_flight_o %0d, the core holds %0d%s", now,
+             tags_in_flight, held_cnt,
+             (now - relb_s2_t <= 2)
+               ? $sformatf(" (tag %h: a copy of the completion that released it, right behind it, released it again: the release bypass)",
+                           relb_tag)
+               : "");
     end
     for (o = 0; o < NO; o++) begin
       if (owner_busy[o] !== (live_cnt[o] > 0 || (exp_flush && flush_owner == o) ||
@@ -797,6 +836,7 @@ module tb;
     exp_flush = 0;
     if (s2.v) begin
       r = s2.rd;
+      if (s2.last && s2.relcopy) relb_s2_t = now;
       if (s2.first && s2.kind == Err) lc_dies(r);
       if (s2.first && !s2.last && s2.kind == Good && !r_buf[r]) s2_in_wr = 1;
       if (s2.last) begin
@@ -844,6 +884,7 @@ module tb;
       rec.rc     = p_rc;
       rec.tag    = p_tag;
       rec.spill  = p_spill;
+      rec.relcopy = p_relcopy;
       rec.data   = rc_tdata;
       if (first && p_kind == Err) read_dies(p_rd);
       if (last && p_kind == Good) begin
@@ -855,10 +896,16 @@ module tb;
       end
       // Coverage: a completion right behind one of the same read, both accepted.
       if (first && p_kind == Good && last_rd == p_rd && last_t == now - 1) st_b2b++;
+      // Coverage: a copy of a releasing completion looked up while stage 2 releases the tag.
+      if (first && p_relcopy && s2.v && s2.last && s2.rc && s2.tag == p_tag) st_relb++;
       p_b2b = 0;
       if (last) begin
         last_rd = (p_kind == Good) ? p_rd : -1;
         last_t  = now;
+        if (p_rc) begin
+          relb_t   = now;
+          relb_tag = p_tag;
+        end
         p_active = 0;
       end
       s1 = rec;
@@ -913,7 +960,7 @@ module tb;
         phase_name = "phase 1 (8-bit tags)";
         ext_tags = 1'b1; timeout = '1;
         max_live = 24; len_max = 4096; p_alloc = 30; p_kill = 2; p_errinj = 3; p_badinj = 8;
-        p_start = 60; p_valid = 75; slow_pct = 0;
+        p_start = 60; p_valid = 75; slow_pct = 0; p_relinj = 30;
         target = st_reads + 2500;
       end
       2: begin
@@ -921,7 +968,7 @@ module tb;
         phase_name = "phase 2 (5-bit tags)";
         ext_tags = 1'b0;
         max_live = 32; len_max = 1024; p_alloc = 40; p_kill = 8; p_errinj = 3; p_badinj = 8;
-        p_start = 50; p_valid = 60;
+        p_start = 50; p_valid = 60; p_relinj = 30;
         target = st_reads + 1200;
       end
       default: begin
@@ -929,7 +976,7 @@ module tb;
         phase_name = "phase 3 (engine timeout)";
         ext_tags = 1'b1; timeout = TimeoutC;
         max_live = 4; len_max = 256; p_alloc = 10; p_kill = 0; p_errinj = 2; p_badinj = 5;
-        p_start = 80; p_valid = 90; slow_pct = 30;
+        p_start = 80; p_valid = 90; slow_pct = 30; p_relinj = 30;
         target = st_reads + 300;
       end
     endcase
@@ -993,6 +1040,10 @@ module tb;
     last_rd = -1;
     last_t = -10;
     p_b2b = 0;
+    relb_t = -10;
+    relb_s2_t = -10;
+    relb_tag = 0;
+    p_relcopy = 0;
     flush_owner = 0;
     cmp_due = 0;
     repeat (3) @(negedge clk);
@@ -1006,13 +1057,14 @@ module tb;
       control();
     end
 
-    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0 || st_b2b < 100) begin
-      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues, %0d back to back completions of a read",
-             st_timeouts, st_held_after_kill, st_flush, st_b2b);
+    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0 || st_b2b < 100 ||
+        st_relb < 100) begin
+      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues, %0d back to back completions of a read, %0d copies of a releasing completion looked up in its release cycle",
+             st_timeouts, st_held_after_kill, st_flush, st_b2b, st_relb);
     end
-    $display("discarded by kind: wrong lower address %0d, wrong byte count %0d, unknown tag %0d, error code 6 %0d, duplicate %0d, of a dead read %0d",
+    $display("discarded by kind: wrong lower address %0d, wrong byte count %0d, unknown tag %0d, error code 6 %0d, duplicate %0d, of a dead read %0d, copy right behind the completion that released its tag %0d (%0d in the release cycle)",
              st_bad_kind[0], st_bad_kind[1], st_bad_kind[2], st_bad_kind[3], st_bad_kind[4],
-             st_bad_kind[5]);
+             st_bad_kind[5], st_bad_kind[6], st_relb);
     $display("PASS dma_rc: %0d reads, %0d completions accepted (%0d BAR2 bytes, %0d fetch buffer bytes, %0d residues), %0d discarded, %0d error completions, %0d engine timeouts, %0d kills (%0d of a read allocated in the same cycle, %0d tags held over a quarantine after one), %0d back to back completions of a read accepted, %0d image compares, %0d cycles",
              st_reads, st_good, st_bar2_bytes, st_fb_bytes, st_flush, st_bad, st_err,
              st_timeouts, st_kills, st_kill_alloc, st_held_after_kill, st_b2b, cmp_count, now);
