@@ -8,8 +8,23 @@
 // is accepted only if its tag is live, its lower address (all 12 bits) is the next expected
 // byte, its byte count equals the bytes still due, its DWORD count fits and it ends either the
 // request or on a 64-byte (RCB) boundary, and its beat count matches its DWORD count. Anything
-// else (unknown/stale tag, mismatch) is discarded and counted; its data is never written
-// anywhere.
+// else (unknown/stale tag, mismatch) is discarded and counted once (bad_completion_o); its
+// data is never written anywhere, but for one case: a beat count that does not match (tlast
+// before the beat the DWORD count ends on, or not on it) is seen only at the packet's last
+// beat, when its earlier beats are written already (holding them back would take a buffer of a
+// whole completion, up to 129 beats). Such a completion passed every other check on its first
+// beat, so what it wrote is its own bytes of the beats it had (from the read's next expected
+// byte, at most the bytes still due; beats past the DWORD count carry none, and their index
+// stops at 512 so that it never wraps back to the first beats' bytes) at their places in the
+// read's own destination, which the read had yet to fill: nothing outside it changes. It is
+// counted at its last beat (a one-beat packet at its first) and not taken: the read still
+// expects those bytes, so it can no longer complete. If it carried Request Completed, the read
+// fails at once with C6h; otherwise the read's later completions do not fit (discarded,
+// counted) and its last one fails it with C6h (or the engine's timeout with C5h, if none
+// comes), so what it wrote is never used as the read's data: its owner (a job, the SQ fetch)
+// hears of the failure instead (or aborted the read first). The DWORD count is the size of
+// the payload the packet carries (PG213 "Requester Completion Descriptor Format"), so only a
+// broken block or link delivers such a packet.
 //
 // A tag belongs to the core, not to us, until the core says it is done with the read
 // (PG213 "Requester Completion Descriptor Format", bit 30 Request Completed; "Handling of
@@ -215,7 +230,10 @@ module peerbar_dma_rc
 
   // Input side: the packet the taken beats belong to (latched from its first beat)
   logic                    ip_in_q;        // inside a packet (its first beat taken)
-  logic [8:0]              ip_beat_q;      // index of the next beat
+  // Index of the next beat, stopping at 512: a completion has at most 257 beats by its DWORD
+  // count, so a longer packet (malformed) must not wrap the index back to byte positions of
+  // its first beats (it would write its garbage beats 512 + i at beat i's place + 16 KiB).
+  logic [9:0]              ip_beat_q;
   logic [8:0]              ip_beats_q;     // beats expected
   logic [13:0]             ip_end_q;       // one past the last valid byte position
   logic [DwW-1:0]          ip_w_q;         // BAR2 DWORD of the next beat's byte 0
@@ -266,7 +284,10 @@ module peerbar_dma_rc
   logic                    s1_done_q;      // Request Completed
   // It fits the slot's read (the descriptor's own checks, lower address and byte count):
   // against the table, or against the previous completion's update (bypass); and with it,
-  // no error: it is accepted (if known and the read is still live)
+  // no error: it is accepted (if known and the read is still live). The fit_ bits (they decide
+  // only whether it is counted as bad) also say that a first beat which is the packet's last
+  // has the beat count its DWORD count says: a one-beat packet whose DWORD count wants more
+  // beats is found malformed at its first beat, and counted there like a longer one at its last.
   logic                    s1_fitd_q, s1_okd_q;      // the descriptor's own checks (, no error)
   logic                    s1_eq_la_q, s1_eq_bc_q;   // lower address, byte count: the table's
   logic                    s1_fit_b_q, s1_ok_b_q;    // ... all against the bypass
@@ -390,7 +411,7 @@ module peerbar_dma_rc
       if (!ip_in_q) begin
         byte_ok[k] = 14'(k) >= d_start && 14'(k) < d_end;
       end else begin
-        byte_ok[k] = {ip_beat_q, 5'(k)} < ip_end_q;
+        byte_ok[k] = {ip_beat_q, 5'(k)} < 15'(ip_end_q);
       end
     end
   end
@@ -867,15 +888,16 @@ module peerbar_dma_rc
           s1_is_err_q   <= is_err;
           s1_err_code_q <= err_code;
           s1_done_q     <= d_done;
-          s1_fitd_q     <= fits_d;
+          s1_fitd_q     <= fits_d && (!rc_tlast_i || beats_exp == 9'd1);
           s1_eq_la_q    <= d_la == t.cur;
           s1_eq_bc_q    <= d_bc == t.rem;
           s1_oh_q       <= NumTags'(1) << d_tag[TagW-1:0];
-          s1_fit_b_q    <= fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
+          s1_fit_b_q    <= fits_d && (!rc_tlast_i || beats_exp == 9'd1) &&
+                           d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
           s1_okd_q      <= !is_err && fits_d;
           s1_ok_b_q     <= !is_err && fits_d && d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
           s1_byp_q      <= upd_commit && s1_slot_q == d_tag[TagW-1:0];
-          ip_beat_q     <= 9'd1;
+          ip_beat_q     <= 10'd1;
           ip_beats_q    <= beats_exp;
           ip_end_q      <= d_end;
           ip_w_q        <= d_base[Bar2SizeLog2-1:2] + DwW'(8);
@@ -906,8 +928,8 @@ module peerbar_dma_rc
           s1_cur_new_q  <= ip_cur_new_q;
           s1_rem_new_q  <= ip_rem_new_q;
           s1_fin_q      <= ip_fin_q;
-          s1_cnt_ok_q   <= ip_beat_q == ip_beats_q - 9'd1;
-          ip_beat_q     <= ip_beat_q + 9'd1;
+          s1_cnt_ok_q   <= ip_beat_q == 10'(ip_beats_q) - 10'd1;
+          ip_beat_q     <= ip_beat_q + 10'(!ip_beat_q[9]);
           ip_w_q        <= ip_w_q + DwW'(8);
           ip_fidx_q     <= ip_fidx_q + (FetchLog2 - 2)'(8);
         end

@@ -137,7 +137,7 @@ package peerbar_wire_pkg;
   localparam logic [7:0] StCa = 8'hC3; // Completer Abort completion.
   localparam logic [7:0] StPoisoned = 8'hC4; // Poisoned completion data.
   localparam logic [7:0] StTimeout = 8'hC5; // Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).
-  localparam logic [7:0] StBadCompletion = 8'hC6; // Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never written.
+  localparam logic [7:0] StBadCompletion = 8'hC6; // Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never taken as data (one whose beat count disagrees with its DWORD count may have written its earlier beats inside the read's own destination, never outside it).
 
 endpackage
 

@@ -122,6 +122,6 @@ pub mod codes {
     pub const STATUS_POISONED: u16 = 0xc4;
     /// Completion timeout (DMA_COMPLETION_TIMEOUT cycles without the data).
     pub const STATUS_TIMEOUT: u16 = 0xc5;
-    /// Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never written.
+    /// Bad completion: the PCIe block ended one of the job's reads on a completion that did not fit it (block error codes 3-5, or a last completion that could not be taken as data); counted in DMA_ERR_BAD_COMPLETION, never taken as data (one whose beat count disagrees with its DWORD count may have written its earlier beats inside the read's own destination, never outside it).
     pub const STATUS_BAD_COMPLETION: u16 = 0xc6;
 }

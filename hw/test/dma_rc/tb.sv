@@ -25,10 +25,21 @@
 //   per owner at the end); owner_busy_o exactly (live reads of the owner, its residue, or its
 //   writes, bytes or failure on the outputs);
 //   tags_in_flight_o = tags the core holds;
-// - bad_completion_o exactly on the first beat of each discarded completion: wrong lower
-//   address, wrong byte count, unknown tag (Request Completed or not), error code 6 on a held
-//   tag (which must not release it), a duplicate of a completion already taken, completions of
-//   reads that failed or were killed;
+// - every byte written into BAR2 or the fetch buffer, as it is written: a byte of the completion
+//   being written (of the beats it had), at its place in its read's destination, with the
+//   read's value (nothing outside a read's destination changes);
+// - malformed completions (3 % of a live read's completions that fit it, their beat count not
+//   what their DWORD count says: 1-3 garbage beats more, 512-515 beats in all (the module's beat
+//   index must not wrap; not in phase 3), tlast early, one beat): its bytes of the beats it had
+//   may be written (above), it is counted once at its last beat and not taken (no bytes_in_o);
+//   with Request Completed it fails its read with C6h at once (err_link_o 0), without, the read's
+//   later completions are discarded and its last one fails it with C6h;
+// - bad_completion_o exactly on the first beat of each discarded completion (on the last beat
+//   of a malformed one): wrong lower address, wrong byte count, unknown tag (Request Completed
+//   or not), error code 6 on a held tag (which must not release it), a duplicate of a
+//   completion already taken, completions of reads that failed or were killed, a copy of a completion that released its tag right behind
+//   it (a core breaking PG213's error code 6 rule; looked up while stage 2 releases the tag:
+//   the release bypass), which must not release the tag again;
 // - err_valid_o with owner, status (C2h UR, C3h CA, C4h poisoned, C5h the core's timeout
 //   (error code 9), C6h error code 3 which also counts as a bad completion) and the read's
 //   bus address on the first beat of an error completion; the read's later completions (a
@@ -206,6 +217,10 @@ module tb;
   bit          r_live  [MaxReads];  // the read's data is still wanted (as the stream has it)
   bit          r_lc    [MaxReads];  // ... as the module's tag table has it (counted in live_cnt)
   bit          r_slow  [MaxReads];  // phase 3: left unanswered until it times out
+  // A malformed completion of the read was not taken and did not end it: the module still
+  // expects the bytes it brought, so the read's later completions do not fit (discarded) and
+  // the last one (Request Completed) fails it with C6h.
+  bit          r_mal   [MaxReads];
   int          r_sent  [MaxReads];  // bytes the core has sent completions for
   int          r_done  [MaxReads];  // bytes accepted
   int          r_alloc_t [MaxReads];
@@ -217,19 +232,27 @@ module tb;
   int          now;
 
   // The completion being sent
-  localparam int Good = 0, Bad = 1, Err = 2;
+  // Mal: a completion of a live read that fits it by its descriptor but whose beat count is
+  // not what its DWORD count says (more beats, or tlast early), found only at its last beat.
+  localparam int Good = 0, Bad = 1, Err = 2, Mal = 3;
   bit          p_active;
   int          p_rd, p_kind, p_nbeats, p_beat, p_off, p_n;
+  int          p_nsend;        // beats sent (p_nbeats but for Mal; beats past p_nbeats garbage)
+  int          p_nw;           // Good, Mal: its bytes the module writes (from offset p_off)
+  bit          p_c6last;       // its last beat fails the read with C6h (Request Completed on
+                               // a live read whose bytes it does not deliver)
   bit          p_rc;           // Request Completed: the core releases the tag at its last beat
   logic [7:0]  p_tag;
   logic [7:0]  p_status;       // Err: the status expected
   bit          p_c6;           // Err: also a bad completion
-  bit          p_spill;        // Good BAR2: its last beat leaves a residue
+  bit          p_spill;        // Good, Mal BAR2: its last beat leaves a residue
   logic [7:0]  pbytes [4224];
 
   bit          beat_taken;     // the last clock edge took a beat
   bit          exp_flush;      // the module writes a residue this cycle (tready low)
   int          flush_owner;
+  int          flush_rd, flush_off, flush_nw;  // the residue's completion: read, bytes
+  logic [1:0]  flush_kind;
 
   // The module's two stages: a beat taken in cycle N is in its stage 1 register in cycle
   // N + 1, where stage 2 looks at it (and updates the tag table at the edge), unless stage 2
@@ -240,8 +263,9 @@ module tb;
     logic        v;       // a beat
     logic        flush;   // the residue write
     logic        first, last, c6, rc, spill, fin;
+    logic        relcopy, c6last;
     logic [1:0]  kind;
-    logic [31:0] rd, n, off, fowner;
+    logic [31:0] rd, n, off, fowner, nw;
     logic [7:0]  status, tag;
     logic [255:0] data;
   } rec_t;
@@ -249,17 +273,30 @@ module tb;
   bit          s2_in_wr;       // stage 2 is inside a BAR2 completion it writes
   bit          p_b2b;          // the completion being sent goes right behind the last one
   int          last_rd, last_t;  // read of the last beat taken that ended a completion, when
+  // The release bypass: the last completion taken that releases its tag (Request Completed),
+  // when and its tag; the completion being sent is a copy of it, right behind it; when stage 2
+  // last looked at such a copy's last beat.
+  int          relb_t, relb_s2_t;
+  logic [7:0]  relb_tag;
+  bit          p_relcopy;
 
   // Phase settings
   int          max_live, len_max, p_alloc, p_kill, p_errinj, p_badinj, p_start, p_valid;
+  int          p_relinj, p_malinj;
   int          slow_pct;
   bit          allow_alloc;
 
   // Statistics
   int          st_reads, st_good, st_bad, st_err, st_kills, st_killed, st_timeouts, st_flush;
-  int          st_held_after_kill, st_fb_reads, st_kill_alloc, st_b2b;
+  int          st_held_after_kill, st_fb_reads, st_kill_alloc, st_b2b, st_relb;
   longint      st_bar2_bytes, st_fb_bytes, st_bar2_written;
-  int          st_bad_kind [6];
+  int          st_bad_kind [9];
+  // Malformed completions: more beats (1-3), more beats up to and past 512 (the beat index
+  // must not wrap), fewer beats (at least 2), one beat; ending their read (C6h at once); reads
+  // failed with C6h at a later completion; BAR2 bytes written by them
+  int          st_mal [4];
+  int          st_mal_rc, st_c6late;
+  longint      st_mal_bar2;
   int          cmp_count;
   bit          cmp_due;
 
@@ -275,6 +312,7 @@ module tb;
     int cur, a, o;
     dv = d;
     p_nbeats = (dwc + 10) >> 3;
+    p_nsend = p_nbeats;
     for (int i = 0; i < 32 * p_nbeats; i++) pbytes[i] = rnd();
     for (int i = 0; i < 12; i++) pbytes[i] = dv[8 * i +: 8];
     cur = (r >= 0) ? r_a12[r] + off : 0;
@@ -322,6 +360,32 @@ module tb;
     rc_desc_t d;
     int r, n, dwc, x, k, i, t8;
     bit last;
+    p_relcopy = 0;
+    p_c6last = 0;
+    // A completion for a tag the core has just released, right behind the completion that
+    // released it: a copy of that one (descriptor and payload, its error code, 0 for data, and
+    // Request Completed as it was). A core that keeps to PG213 ("Handling of Completion Errors",
+    // error code 6 Invalid Tag) marks every completion whose tag its Split Completion Table no
+    // longer holds with error code 6, which the module discards whatever its tag table says;
+    // only a core that breaks that rule (or a duplicate from a misbehaving completer that the
+    // core passes on as if the tag were still held) delivers this one. Its first beat is taken
+    // while stage 2 releases the tag (the module's stage 1 looks the tag up before the release
+    // lands in held_q: the release bypass); it must be discarded and counted, write nothing, and
+    // must not release the tag a second time (tags_in_flight_o, the quarantine).
+    if (relb_t == now - 1 && urange(100) < p_relinj) begin
+      p_kind = Bad;
+      p_rd = -1;
+      p_rc = 0;
+      p_c6 = 0;
+      p_tag = relb_tag;
+      p_beat = 0;
+      p_active = 1;
+      p_b2b = 1;
+      p_relcopy = 1;
+      st_bad_kind[6]++;
+      st_bad++;
+      return;
+    end
     if (pend.size() == 0) begin
       // Only unknown tags to send.
       if (urange(100) >= p_badinj) return;
@@ -434,22 +498,56 @@ module tb;
       p_rc = last;
       p_off = r_sent[r];
       p_n = n;
+      p_nw = n;
       p_tag = r_tag[r];
       r_sent[r] += n;
       fill_pkt(d, r, p_off, n, dwc);
-      if (p_kind == Good) begin
-        st_good++;
-        if (!r_buf[r]) begin
-          // Residue: the last valid byte's place in the last beat, rotated to BAR2.
+      if (p_kind == Good && r_mal[r]) begin
+        // After a malformed completion of it: does not fit; the last one fails the read.
+        p_kind = Bad;
+        p_c6last = last;
+        p_status = StBadCompletion;
+      end else if (p_kind == Good && urange(100) < p_malinj) begin
+        // Malformed: the beat count is wrong. More beats (garbage; up to and past 512 beats
+        // now and then), or tlast early (the bytes of the beats sent are written).
+        p_kind = Mal;
+        k = urange(8);
+        if (k >= 4 && p_nbeats < 2) k = 1;
+        // (Not with the engine's timeout on: a 515-beat packet outlives it, and the bench does
+        // not model a read timing out while its completion streams in.)
+        if (k == 0 && timeout != '1) k = 2;
+        if (k == 0) begin
+          p_nsend = 512 + urange(4);
+          st_mal[1]++;
+        end else if (k < 4) begin
+          p_nsend = p_nbeats + k;
+          st_mal[0]++;
+        end else begin
+          p_nsend = (k < 6) ? 1 + urange(p_nbeats - 1) : 1;
+          st_mal[(p_nsend == 1) ? 3 : 2]++;
+          p_nw = min2(n, 32 * p_nsend - 12 - ((r_a12[r] + p_off) & 3));
+        end
+        p_c6last = last;
+        p_status = StBadCompletion;
+        if (last) st_mal_rc++;
+        else r_mal[r] = 1;
+      end
+      if (p_kind == Good || p_kind == Mal) begin
+        if (p_kind == Good) st_good++;
+        p_spill = 0;
+        if (!r_buf[r] && p_nsend <= p_nbeats) begin
+          // Residue: the last valid byte's place in the last beat, rotated to BAR2. (A
+          // completion with more beats than its DWORD count merges it into the next beat.)
           int cur, rot, lastpos;
           cur = r_a12[r] + p_off;
           rot = (r_dest[r] + p_off - (cur & 3) - 12) & 3;
-          lastpos = 12 + (cur & 3) + n - 1 - 32 * (p_nbeats - 1);
+          lastpos = 12 + (cur & 3) + p_nw - 1 - 32 * (p_nsend - 1);
           p_spill = lastpos + rot >= 32;
         end
-      end else begin
+      end
+      if (p_kind != Good) begin
         st_bad++;
-        st_bad_kind[5]++;
+        st_bad_kind[(p_kind == Mal) ? 8 : (r_live[r] ? 7 : 5)]++;
       end
     end
     if (p_kind == Bad) p_tag = pbytes[8];
@@ -469,6 +567,32 @@ module tb;
       end
     end
     cmp_count++;
+  endtask
+
+  // A byte written into BAR2 (fb 0) or the fetch buffer (fb 1) at byte address a with value v,
+  // by a beat or residue of completion o (accepted, or malformed: found only at its last beat):
+  // it must be a byte of o's own bytes (those of its beats sent), at its place in the read's
+  // destination, with the read's value. Nothing outside the read's destination may change.
+  task automatic check_byte(input rec_t o, input bit fb, input int a, input logic [7:0] v);
+    int r, sz, rel;
+    string what;
+    r = o.rd;
+    sz = fb ? FbBytes / 2 : Bar2;
+    what = fb ? "fetch buffer" : "BAR2";
+    rel = ((a % sz) - (r_dest[r] % sz) + sz) % sz;
+    if ((fb && a / sz != r_dest[r] / sz) || rel >= r_len[r]) begin
+      $fatal(1, "FAIL cycle %0d: %s byte %0d written outside the destination of its read %0d (%0d bytes at %0d) by %s completion",
+             now, what, a, r, r_len[r], r_dest[r], (o.kind == Mal) ? "a malformed" : "an accepted");
+    end
+    if (rel < o.off || rel >= o.off + o.nw) begin
+      $fatal(1, "FAIL cycle %0d: %s byte %0d (byte %0d of read %0d) written by %s completion of its bytes %0d..%0d",
+             now, what, a, rel, r, (o.kind == Mal) ? "a malformed" : "an accepted", o.off,
+             o.off + o.nw - 1);
+    end
+    if (v !== dbyte(r, rel)) begin
+      $fatal(1, "FAIL cycle %0d: %s byte %0d (byte %0d of read %0d) written with %h, want %h (%s completion)",
+             now, what, a, rel, r, v, dbyte(r, rel), (o.kind == Mal) ? "a malformed" : "an accepted");
+    end
   endtask
 
   task automatic release_tag(input int t8);
@@ -494,7 +618,8 @@ module tb;
   // The outputs of the module's stage 2 in the cycle before (outr) keep the owner busy.
   function automatic bit out_busy(input int o);
     if (outr.flush) return outr.fowner == o;
-    if (outr.v && (outr.kind == Good || (outr.first && outr.kind == Err))) begin
+    if (outr.v && (outr.kind == Good || outr.kind == Mal || (outr.first && outr.kind == Err) ||
+                   (outr.last && outr.c6last))) begin
       return r_owner[outr.rd] == o;
     end
     return 0;
@@ -524,8 +649,12 @@ module tb;
              exp_flush);
     end
     if (tags_in_flight !== held_cnt) begin
-      $fatal(1, "FAIL cycle %0d: tags_in_flight_o %0d, the core holds %0d", now,
-             tags_in_flight, held_cnt);
+      $fatal(1, "FAIL cycle %0d: tags_in_flight_o %0d, the core holds %0d%s", now,
+             tags_in_flight, held_cnt,
+             (now - relb_s2_t <= 2)
+               ? $sformatf(" (tag %h: a copy of the completion that released it, right behind it, released it again: the release bypass)",
+                           relb_tag)
+               : "");
     end
     for (o = 0; o < NO; o++) begin
       if (owner_busy[o] !== (live_cnt[o] > 0 || (exp_flush && flush_owner == o) ||
@@ -535,7 +664,8 @@ module tb;
       end
     end
     if (bar2_wr_busy !== (s2_in_wr || exp_flush || outr.flush ||
-                          (outr.v && outr.kind == Good && !r_buf[outr.rd]))) begin
+                          (outr.v && (outr.kind == Good || outr.kind == Mal) &&
+                           !r_buf[outr.rd]))) begin
       $fatal(1, "FAIL cycle %0d: bar2_wr_busy_o %0d (in a write %0d residue %0d)",
              now, bar2_wr_busy, s2_in_wr, exp_flush);
     end
@@ -592,8 +722,10 @@ module tb;
     if (!p_active && urange(100) < p_start) build_packet();
     if (p_active) begin
       if (!rc_tvalid) rc_tvalid = p_b2b || urange(100) < p_valid;
-      for (int k = 0; k < 32; k++) rc_tdata[8 * k +: 8] = pbytes[32 * p_beat + k];
-      rc_tlast = p_beat == p_nbeats - 1;
+      for (int k = 0; k < 32; k++) begin
+        rc_tdata[8 * k +: 8] = (p_beat < p_nbeats) ? pbytes[32 * p_beat + k] : 8'(rnd());
+      end
+      rc_tlast = p_beat == p_nsend - 1;
     end else begin
       rc_tvalid = 0;
       rc_tdata = {rnd(), rnd(), rnd(), rnd(), rnd(), rnd(), rnd(), rnd()};
@@ -642,6 +774,7 @@ module tb;
         r_kill_t[r]  = -1;
         r_lastoff[r] = -1;
         r_lastn[r]   = 0;
+        r_mal[r]     = 0;
         slot_rd[s] = r;
         held8[r_tag[r]] = 1;
         held_cnt++;
@@ -698,18 +831,20 @@ module tb;
     rec_t s2, rec;
     taken = rc_tvalid && rc_tready;
     first = taken && p_beat == 0;
-    last  = taken && p_beat == p_nbeats - 1;
+    last  = taken && p_beat == p_nsend - 1;
 
     // Outputs of stage 2's work in the cycle before
-    exp_bad = outr.v && outr.first && (outr.kind == Bad || (outr.kind == Err && outr.c6));
+    // (A malformed completion is found only at its last beat.)
+    exp_bad = outr.v && ((outr.first && (outr.kind == Bad || (outr.kind == Err && outr.c6))) ||
+                         (outr.last && outr.kind == Mal));
     if (bad_completion !== exp_bad) begin
-      $fatal(1, "FAIL cycle %0d: bad_completion_o %0d, want %0d (kind %0d tag %h)", now,
-             bad_completion, exp_bad, outr.kind, outr.tag);
+      $fatal(1, "FAIL cycle %0d: bad_completion_o %0d, want %0d (kind %0d tag %h, first beat %0d, last beat %0d)",
+             now, bad_completion, exp_bad, outr.kind, outr.tag, outr.first, outr.last);
     end
-    if (outr.v && outr.first && outr.kind == Err) begin
+    if (outr.v && ((outr.first && outr.kind == Err) || (outr.last && outr.c6last))) begin
       r = outr.rd;
       if (err_valid !== 1'b1 || err_owner !== r_owner[r] || err_status !== outr.status ||
-          err_addr !== r_addr[r] || err_link !== (outr.c6 ? 2'd0 : 2'd1)) begin
+          err_addr !== r_addr[r] || err_link !== ((outr.c6 || outr.c6last) ? 2'd0 : 2'd1)) begin
         $fatal(1, "FAIL cycle %0d: error of read %0d: valid %0d owner %0d/%0d status %h/%h addr %h/%h link %0d",
                now, r, err_valid, err_owner, r_owner[r], err_status, outr.status, err_addr,
                r_addr[r], err_link);
@@ -745,7 +880,8 @@ module tb;
     // BAR2 writes
     any = mem_wr_be != '0;
     if (any) begin
-      if (!((outr.v && outr.kind == Good && !r_buf[outr.rd]) || outr.flush)) begin
+      if (!((outr.v && (outr.kind == Good || outr.kind == Mal) && !r_buf[outr.rd]) ||
+            outr.flush)) begin
         $fatal(1, "FAIL cycle %0d: BAR2 write outside an accepted completion (kind %0d)", now,
                outr.kind);
       end
@@ -756,6 +892,7 @@ module tb;
         dw = mem_wr_row[b] * 8 + b;
         for (int k = 0; k < 4; k++) begin
           if (mem_wr_be[b][k]) begin
+            check_byte(outr, 0, 4 * dw + k, mem_wr_data[b][8 * k +: 8]);
             bar2_act[4 * dw + k] = mem_wr_data[b][8 * k +: 8];
             st_bar2_written++;
           end
@@ -767,7 +904,7 @@ module tb;
     for (int i = 0; i < 8; i++) if (fbuf_lane_we[i]) we[fbuf_idx[i]] = 1'b1;
     if (fbuf_we !== we) $fatal(1, "FAIL cycle %0d: fbuf_we_o does not match the lanes", now);
     if (fbuf_lane_we != '0) begin
-      if (!(outr.v && outr.kind == Good && r_buf[outr.rd])) begin
+      if (!(outr.v && (outr.kind == Good || outr.kind == Mal) && r_buf[outr.rd])) begin
         $fatal(1, "FAIL cycle %0d: fetch buffer write outside an accepted completion", now);
       end
       for (int i = 0; i < 8; i++) begin
@@ -775,13 +912,16 @@ module tb;
           if (fbuf_data[i] !== outr.data[32 * i +: 32]) begin
             $fatal(1, "FAIL cycle %0d: fbuf_data_o lane %0d is not the beat's", now, i);
           end
-          for (int k = 0; k < 4; k++) fb_act[4 * fbuf_idx[i] + k] = fbuf_data[i][8 * k +: 8];
+          for (int k = 0; k < 4; k++) begin
+            check_byte(outr, 1, 4 * fbuf_idx[i] + k, fbuf_data[i][8 * k +: 8]);
+            fb_act[4 * fbuf_idx[i] + k] = fbuf_data[i][8 * k +: 8];
+          end
         end
       end
     end
     // busy_o: a beat in the module, its residue, or outputs of stage 2 to be seen.
     exp_busy = s1.v || exp_flush || outr.flush ||
-               (outr.v && (outr.kind == Good || outr.first)) || err_valid;
+               (outr.v && (outr.kind == Good || outr.kind == Mal || outr.first)) || err_valid;
     if (busy !== exp_busy) begin
       $fatal(1, "FAIL cycle %0d: busy_o %0d, want %0d", now, busy, exp_busy);
     end
@@ -791,16 +931,44 @@ module tb;
     if (exp_flush) begin
       s2.flush  = 1;
       s2.fowner = flush_owner;
+      s2.rd     = flush_rd;
+      s2.off    = flush_off;
+      s2.nw     = flush_nw;
+      s2.kind   = flush_kind;
     end else if (s1.v) begin
       s2 = s1;
     end
     exp_flush = 0;
     if (s2.v) begin
       r = s2.rd;
+      if (s2.last && s2.relcopy) relb_s2_t = now;
       if (s2.first && s2.kind == Err) lc_dies(r);
-      if (s2.first && !s2.last && s2.kind == Good && !r_buf[r]) s2_in_wr = 1;
+      if (s2.first && !s2.last && (s2.kind == Good || s2.kind == Mal) && !r_buf[r]) begin
+        s2_in_wr = 1;
+      end
       if (s2.last) begin
         s2_in_wr = 0;
+        if (s2.kind == Mal) begin
+          // Not taken; the bytes of the beats it had are in (at their place, the read's data).
+          for (int i = 0; i < s2.nw; i++) begin
+            if (r_buf[r]) begin
+              a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + s2.off + i) & (FbBytes / 2 - 1));
+              fb_exp[a] = dbyte(r, s2.off + i);
+            end else begin
+              bar2_exp[(r_dest[r] + s2.off + i) % Bar2] = dbyte(r, s2.off + i);
+            end
+          end
+          if (!r_buf[r]) begin
+            st_mal_bar2 += s2.nw;
+            exp_flush = s2.spill;
+            flush_owner = r_owner[r];
+            if (s2.spill) st_flush++;
+          end
+        end
+        if (s2.c6last) begin
+          lc_dies(r);
+          if (s2.kind != Mal) st_c6late++;
+        end
         if (s2.kind == Good) begin
           for (int i = 0; i < s2.n; i++) begin
             if (r_buf[r]) begin
@@ -827,6 +995,12 @@ module tb;
         end
       end
     end
+    if (exp_flush) begin
+      flush_rd   = r;
+      flush_off  = s2.off;
+      flush_nw   = s2.nw;
+      flush_kind = s2.kind;
+    end
     outr = s2;
 
     // The beat taken at this edge: into s1 (kept while stage 2 writes a residue)
@@ -844,8 +1018,12 @@ module tb;
       rec.rc     = p_rc;
       rec.tag    = p_tag;
       rec.spill  = p_spill;
+      rec.relcopy = p_relcopy;
+      rec.c6last = p_c6last;
+      rec.nw     = p_nw;
       rec.data   = rc_tdata;
       if (first && p_kind == Err) read_dies(p_rd);
+      if (last && p_c6last) read_dies(p_rd);
       if (last && p_kind == Good) begin
         r_done[p_rd] += p_n;
         r_lastoff[p_rd] = p_off;
@@ -855,10 +1033,16 @@ module tb;
       end
       // Coverage: a completion right behind one of the same read, both accepted.
       if (first && p_kind == Good && last_rd == p_rd && last_t == now - 1) st_b2b++;
+      // Coverage: a copy of a releasing completion looked up while stage 2 releases the tag.
+      if (first && p_relcopy && s2.v && s2.last && s2.rc && s2.tag == p_tag) st_relb++;
       p_b2b = 0;
       if (last) begin
         last_rd = (p_kind == Good) ? p_rd : -1;
         last_t  = now;
+        if (p_rc) begin
+          relb_t   = now;
+          relb_tag = p_tag;
+        end
         p_active = 0;
       end
       s1 = rec;
@@ -889,9 +1073,9 @@ module tb;
                bytes_exp[o]);
       end
     end
-    if (st_bar2_written != st_bar2_bytes) begin
-      $fatal(1, "FAIL %s: %0d BAR2 bytes written, %0d delivered", what, st_bar2_written,
-             st_bar2_bytes);
+    if (st_bar2_written != st_bar2_bytes + st_mal_bar2) begin
+      $fatal(1, "FAIL %s: %0d BAR2 bytes written, %0d delivered, %0d of malformed completions",
+             what, st_bar2_written, st_bar2_bytes, st_mal_bar2);
     end
     $display("%s: %0d reads (%0d fetch buffer), %0d accepted completions, %0d discarded, %0d error completions, %0d kills (%0d reads), %0d engine timeouts, cycle %0d",
              what, st_reads, st_fb_reads, st_good, st_bad, st_err, st_kills, st_killed,
@@ -913,7 +1097,7 @@ module tb;
         phase_name = "phase 1 (8-bit tags)";
         ext_tags = 1'b1; timeout = '1;
         max_live = 24; len_max = 4096; p_alloc = 30; p_kill = 2; p_errinj = 3; p_badinj = 8;
-        p_start = 60; p_valid = 75; slow_pct = 0;
+        p_start = 60; p_valid = 75; slow_pct = 0; p_relinj = 30; p_malinj = 3;
         target = st_reads + 2500;
       end
       2: begin
@@ -921,7 +1105,7 @@ module tb;
         phase_name = "phase 2 (5-bit tags)";
         ext_tags = 1'b0;
         max_live = 32; len_max = 1024; p_alloc = 40; p_kill = 8; p_errinj = 3; p_badinj = 8;
-        p_start = 50; p_valid = 60;
+        p_start = 50; p_valid = 60; p_relinj = 30; p_malinj = 3;
         target = st_reads + 1200;
       end
       default: begin
@@ -929,7 +1113,7 @@ module tb;
         phase_name = "phase 3 (engine timeout)";
         ext_tags = 1'b1; timeout = TimeoutC;
         max_live = 4; len_max = 256; p_alloc = 10; p_kill = 0; p_errinj = 2; p_badinj = 5;
-        p_start = 80; p_valid = 90; slow_pct = 30;
+        p_start = 80; p_valid = 90; slow_pct = 30; p_relinj = 30; p_malinj = 3;
         target = st_reads + 300;
       end
     endcase
@@ -993,6 +1177,10 @@ module tb;
     last_rd = -1;
     last_t = -10;
     p_b2b = 0;
+    relb_t = -10;
+    relb_s2_t = -10;
+    relb_tag = 0;
+    p_relcopy = 0;
     flush_owner = 0;
     cmp_due = 0;
     repeat (3) @(negedge clk);
@@ -1006,13 +1194,21 @@ module tb;
       control();
     end
 
-    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0 || st_b2b < 100) begin
-      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues, %0d back to back completions of a read",
-             st_timeouts, st_held_after_kill, st_flush, st_b2b);
+    if (st_timeouts == 0 || st_held_after_kill == 0 || st_flush == 0 || st_b2b < 100 ||
+        st_relb < 100) begin
+      $fatal(1, "FAIL coverage: %0d timeouts, %0d tags held > quarantine after a kill, %0d residues, %0d back to back completions of a read, %0d copies of a releasing completion looked up in its release cycle",
+             st_timeouts, st_held_after_kill, st_flush, st_b2b, st_relb);
     end
-    $display("discarded by kind: wrong lower address %0d, wrong byte count %0d, unknown tag %0d, error code 6 %0d, duplicate %0d, of a dead read %0d",
+    if (st_mal[0] < 20 || st_mal[1] < 5 || st_mal[2] < 10 || st_mal[3] < 20 || st_mal_rc < 20 ||
+        st_c6late < 20) begin
+      $fatal(1, "FAIL coverage: malformed completions: %0d with 1-3 beats more, %0d with 512-515 beats, %0d with fewer (> 1), %0d of one beat; %0d ending their read, %0d reads failed at a later completion",
+             st_mal[0], st_mal[1], st_mal[2], st_mal[3], st_mal_rc, st_c6late);
+    end
+    $display("malformed completions (beat count): %0d with 1-3 beats more, %0d with 512-515 beats, %0d with fewer beats (> 1), %0d of one beat (fewer); %0d ended their read (C6h at once), %0d reads failed with C6h at a later completion; %0d BAR2 bytes written by them",
+             st_mal[0], st_mal[1], st_mal[2], st_mal[3], st_mal_rc, st_c6late, st_mal_bar2);
+    $display("discarded by kind: wrong lower address %0d, wrong byte count %0d, unknown tag %0d, error code 6 %0d, duplicate %0d, of a dead read %0d, copy right behind the completion that released its tag %0d (%0d in the release cycle), after a malformed completion of its read %0d, malformed %0d",
              st_bad_kind[0], st_bad_kind[1], st_bad_kind[2], st_bad_kind[3], st_bad_kind[4],
-             st_bad_kind[5]);
+             st_bad_kind[5], st_bad_kind[6], st_relb, st_bad_kind[7], st_bad_kind[8]);
     $display("PASS dma_rc: %0d reads, %0d completions accepted (%0d BAR2 bytes, %0d fetch buffer bytes, %0d residues), %0d discarded, %0d error completions, %0d engine timeouts, %0d kills (%0d of a read allocated in the same cycle, %0d tags held over a quarantine after one), %0d back to back completions of a read accepted, %0d image compares, %0d cycles",
              st_reads, st_good, st_bar2_bytes, st_fb_bytes, st_flush, st_bad, st_err,
              st_timeouts, st_kills, st_kill_alloc, st_held_after_kill, st_b2b, cmp_count, now);
