@@ -736,13 +736,33 @@ module peerbar_dma_engine
   // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
   // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
   // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
-  logic [12:0] r_len;
-  logic        r_last;  // ... and it is the Data Block's last
-  always_comb begin
-    logic [12:0] to_mrrs;
-    to_mrrs = mrrs - (13'(x_addr_q[11:0]) & (mrrs - 13'd1));
-    r_last  = x_len_q <= 32'(to_mrrs);
-    r_len   = r_last ? 13'(x_len_q) : to_mrrs;
+  // Its size and byte enables are worked out into registers (pr_*), and the MemRd goes out
+  // from them, so that the size's compares and the byte enables' adder are not on the path of
+  // the job unit's decisions: in StDesc for a Data Block's first MemRd (from the descriptor,
+  // taken when StDesc starts the block), in StPullReq for the next one after each MemRd. pr_ok_q:
+  // they are those of x_addr_q, x_len_q. So a Data Block's MemRds after its first leave every
+  // other cycle at most.
+  logic [12:0] pr_len_q;
+  logic        pr_last_q;     // ... it is the Data Block's last
+  logic [18:0] pr_dbe_q;      // its DWORD count and first/last byte enables (dw_be)
+  logic        pr_ok_q, pr_issue;
+  always_ff @(posedge clk_i) begin
+    logic [11:0] addr;
+    logic [31:0] xlen;
+    logic [12:0] to_mrrs, len;
+    logic        last;
+    if (state_q inside {StDesc, StPullReq}) begin
+      addr      = (state_q == StDesc) ? d_addr[11:0] : x_addr_q[11:0];
+      xlen      = (state_q == StDesc) ? d_len : x_len_q;
+      to_mrrs   = mrrs - (13'(addr) & (mrrs - 13'd1));
+      last      = xlen <= 32'(to_mrrs);
+      len       = last ? 13'(xlen) : to_mrrs;
+      pr_len_q  <= len;
+      pr_last_q <= last;
+      pr_dbe_q  <= dw_be(addr[1:0], len);
+    end
+    pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) ||
+                          (state_q == StDesc && state_d == StPullReq));
   end
 
   // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
@@ -1073,6 +1093,7 @@ module peerbar_dma_engine
     ld_jq       = jq_q;
     consume     = 1'b0;
     walk_move   = 1'b0;
+    pr_issue    = 1'b0;
     push_load   = 1'b0;
     adv         = 1'b0;
 
@@ -1276,25 +1297,25 @@ module peerbar_dma_engine
       end
 
       StPullReq: begin
-        // (Entered with x_len_q > 0; left with the Data Block's last read.)
-        if (can_read && !f_want) begin
-          logic [18:0] dbe;
-          dbe         = dw_be(x_addr_q[1:0], r_len);
+        // (Entered with x_len_q > 0; left with the Data Block's last read. pr_*: above.)
+        if (pr_ok_q && can_read && !f_want) begin
+          pr_issue    = 1'b1;
           rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag])};
+          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], pr_dbe_q[18:8], 1'b0,
+                                         slot_tag[free_tag])};
           rq_keep_d   = 8'h0F;
-          rq_be_d     = dbe[7:0];
+          rq_be_d     = pr_dbe_q[7:0];
           rq_np_d     = 1'b1;
           alloc_valid = 1'b1;
           alloc_buf   = 1'b0;
           alloc_addr  = x_addr_q;
-          alloc_len   = r_len;
+          alloc_len   = pr_len_q;
           alloc_dest  = ptr_q;
           eaddr_d     = x_addr_q;
-          x_addr_d    = x_addr_q + 64'(r_len);
-          x_len_d     = x_len_q - 32'(r_len);
-          ptr_d       = ptr_q + B'(r_len);
-          if (r_last) begin
+          x_addr_d    = x_addr_q + 64'(pr_len_q);
+          x_len_d     = x_len_q - 32'(pr_len_q);
+          ptr_d       = ptr_q + B'(pr_len_q);
+          if (pr_last_q) begin
             // The Data Block's last read: the walker moves on in the same cycle (the next
             // ring descriptor's copy, desc_q, takes a cycle).
             state_d = StDesc;
