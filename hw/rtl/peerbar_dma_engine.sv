@@ -683,16 +683,29 @@ module peerbar_dma_engine
   // SGL prefetch: segment bytes are read into the fetch ring ahead of the walker (several reads
   // in flight, each within 4 KiB, MRRS and the segment), whenever at least 128 bytes (or the
   // rest of the segment) are free. The RQ register is shared with the data reads; the prefetch
-  // goes first.
+  // goes first. Whether a read is due and its size are worked out into registers (f_need_q,
+  // f_len_q) from the cycle before; they count while nothing they depend on has changed since
+  // (f_ok_q) but for the ring's free space, which only grows then (the walker consumes; only a
+  // prefetch read takes space, and it clears f_ok_q), so the size is at most what fits. A
+  // prefetch read can leave every other cycle at most.
   logic        f_need, f_want, f_go;
   logic [12:0] f_len;
-  always_comb begin
+  logic        f_need_q, f_ok_q, f_chg;
+  logic [12:0] f_len_q;
+  always_ff @(posedge clk_i) begin
     logic [12:0] free, to4k, want;
-    free   = 13'(1 << FL) - 13'(f_fill_q);
-    to4k   = 13'd4096 - 13'(seg_addr_q[11:0]);
-    want   = 13'(min32(seg_rem_q, 32'd128));
-    f_len  = 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
-    f_need = in_list_q && seg_rem_q != '0 && free >= want;
+    if (state_q != StIdle) begin
+      free     = 13'(1 << FL) - 13'(f_fill_q);
+      to4k     = 13'd4096 - 13'(seg_addr_q[11:0]);
+      want     = 13'(min32(seg_rem_q, 32'd128));
+      f_len_q  <= 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
+      f_need_q <= in_list_q && seg_rem_q != '0 && free >= want;
+    end
+    f_ok_q <= !rst_i && !f_chg;
+  end
+  always_comb begin
+    f_len  = f_len_q;
+    f_need = f_ok_q && f_need_q;
     f_want = f_need && state_q inside {StDesc, StPullReq, StPushSetup};
   end
   assign f_go = f_want && can_read;
@@ -1521,6 +1534,9 @@ module peerbar_dma_engine
       f_valid_d[d_dw +: 4]   = '0;
     end
     f_fill_d = f_fill_d + (f_go ? (FL + 1)'(f_len) : '0) - (consume ? (FL + 1)'(16) : '0);
+    // What the prefetch's registers depend on changes (f_ok_q): a new job, a new segment, a
+    // prefetch read, the lookahead going on into the next segment.
+    f_chg = state_q == StDecode || walk_move || f_go || look_go;
 
     // A failed read of the job ends it (PULL data, SGL segments). One that fails while a PUSH
     // packet is on the wire ends the job after the packet.
