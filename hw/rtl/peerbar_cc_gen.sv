@@ -25,6 +25,7 @@
 
 module peerbar_cc_gen
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12 = 4 KiB .. 32 = 4 GiB).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -68,17 +69,19 @@ module peerbar_cc_gen
   // Issue stage   //
   ///////////////////
 
-  logic        run_q;                         // job_q has beats to issue
-  cc_job_t     job_q;                         // the job being issued
-  logic [10:0] mps_dw_q;                      // MPS in DWORDs, sampled at the start of the job
-  logic [29:0] cpl_addr_q;                    // DWORD address of the next completion
-  logic [10:0] rem_q;                         // DWORDs from cpl_addr_q to the end of the request
-  logic [10:0] cpl_dw_q;                      // DWORDs of the next completion
-  logic        last_cpl_q;                    // the next completion is the job's last
-  logic [10:0] cpl_left_q;                    // DWORDs of the current completion not yet issued
-  logic [29:0] base_q;                        // DWORD address of lane 0 of the next beat
-  logic        first_beat_q;                  // next beat starts a completion
-  logic        first_cpl_q;                   // that completion is the job's first
+  // Counts of DWORDs: of the request (rem_q) as wide as the CQ descriptor's, of a completion as
+  // the CC descriptor's dword_count.
+  logic                         run_q;        // job_q has beats to issue
+  cc_job_t                      job_q;        // the job being issued
+  logic [CcDescDwordCountW-1:0] mps_dw_q;     // MPS in DWORDs, sampled at the start of the job
+  logic [29:0]                  cpl_addr_q;   // DWORD address of the next completion
+  logic [CqDescDwordCountW-1:0] rem_q;        // DWORDs from cpl_addr_q to the end of the request
+  logic [CcDescDwordCountW-1:0] cpl_dw_q;     // DWORDs of the next completion
+  logic                         last_cpl_q;   // the next completion is the job's last
+  logic [CcDescDwordCountW-1:0] cpl_left_q;   // DWORDs of the current completion not yet issued
+  logic [29:0]                  base_q;       // DWORD address of lane 0 of the next beat
+  logic                         first_beat_q; // next beat starts a completion
+  logic                         first_cpl_q;  // that completion is the job's first
 
   // Pipeline stage B (memory output) and the output register
   logic         b_valid_q;
@@ -112,15 +115,15 @@ module peerbar_cc_gen
       beat_final  = 1'b1;
     end else if (first_beat_q) begin
       beat_base   = cpl_addr_q - 30'd3;   // payload starts at lane 3
-      lanes       = (cpl_dw_q < 11'd5) ? 4'(cpl_dw_q) : 4'd5;
+      lanes       = (cpl_dw_q < CcDescDwordCountW'(5)) ? 4'(cpl_dw_q) : 4'd5;
       beat_keep   = 8'((16'd1 << (4'd3 + lanes)) - 16'd1);
-      beat_last   = cpl_dw_q <= 11'd5;
+      beat_last   = cpl_dw_q <= CcDescDwordCountW'(5);
       beat_final  = beat_last && last_cpl_q;
     end else begin
       beat_base   = base_q;
-      lanes       = (cpl_left_q < 11'd8) ? 4'(cpl_left_q) : 4'd8;
+      lanes       = (cpl_left_q < CcDescDwordCountW'(8)) ? 4'(cpl_left_q) : 4'd8;
       beat_keep   = 8'((16'd1 << lanes) - 16'd1);
-      beat_last   = cpl_left_q <= 11'd8;
+      beat_last   = cpl_left_q <= CcDescDwordCountW'(8);
       beat_final  = beat_last && rem_q == '0;
     end
   end
@@ -149,9 +152,10 @@ module peerbar_cc_gen
     end else if (take_job) begin
       // A new job starts (the current one, if any, has just issued its last beat). Its first
       // completion runs from the start to the first MPS-aligned boundary, or to the end.
-      logic [10:0] start_mps_dw, start_space;
-      start_mps_dw = 11'd32 << max_payload_i;
-      start_space  = start_mps_dw - (job_i.dw_addr[10:0] & (start_mps_dw - 11'd1));
+      logic [CcDescDwordCountW-1:0] start_mps_dw, start_space;
+      start_mps_dw = CcDescDwordCountW'(32) << max_payload_i;
+      start_space  = start_mps_dw - (job_i.dw_addr[CcDescDwordCountW-1:0]
+                                     & (start_mps_dw - CcDescDwordCountW'(1)));
       run_q        <= 1'b1;
       mps_dw_q     <= start_mps_dw;
       cpl_addr_q   <= job_i.dw_addr;
@@ -165,16 +169,16 @@ module peerbar_cc_gen
       first_beat_q <= beat_last;
       if (first_beat_q) begin
         // Every later completion starts on a boundary: MPS DWORDs, or the rest.
-        logic [10:0] rem_after;
+        logic [CqDescDwordCountW-1:0] rem_after;
         rem_after    = rem_q - cpl_dw_q;
         rem_q       <= rem_after;
         cpl_addr_q  <= cpl_addr_q + 30'(cpl_dw_q);
-        cpl_left_q  <= cpl_dw_q - 11'(lanes);
+        cpl_left_q  <= cpl_dw_q - CcDescDwordCountW'(lanes);
         first_cpl_q <= 1'b0;
         cpl_dw_q    <= (rem_after < mps_dw_q) ? rem_after : mps_dw_q;
         last_cpl_q  <= rem_after <= mps_dw_q;
       end else begin
-        cpl_left_q  <= cpl_left_q - 11'(lanes);
+        cpl_left_q  <= cpl_left_q - CcDescDwordCountW'(lanes);
       end
       if (beat_final) begin
         run_q <= 1'b0;
@@ -224,42 +228,43 @@ module peerbar_cc_gen
   // The beat as it is issued: its descriptor and the lanes that do not come from memory.
   always_ff @(posedge clk_i) begin
     if (issue) begin
-      logic [12:0]  byte_count;
-      logic [6:0]   lower_addr;
-      logic [95:0]  desc;
-      logic [255:0] beat_fixed;
-      logic [7:0]   beat_mem;
-      byte_count = first_cpl_q ? job_q.byte_count : {rem_q, 2'b00} - 13'(job_q.last_gap);
-      lower_addr = first_cpl_q ? job_q.lower_addr : {cpl_addr_q[4:0], 2'b00};
+      logic [CcDescByteCountW-1:0]    byte_count;
+      logic [CcDescLowerAddressW-1:0] lower_addr;
+      cc_desc_t                       desc;
+      logic [255:0]                   beat_fixed;
+      logic [7:0]                     beat_mem;
+      byte_count = first_cpl_q ? job_q.byte_count
+                               : {rem_q, 2'b00} - CcDescByteCountW'(job_q.last_gap);
+      lower_addr = first_cpl_q ? job_q.lower_addr : CcDescLowerAddressW'({cpl_addr_q, 2'b00});
 
-      desc          = '0;
-      desc[6:0]     = lower_addr;
-      desc[9:8]     = job_q.at;
-      desc[28:16]   = byte_count;
-      desc[42:32]   = cpl_dw_q;
-      desc[45:43]   = CplSc;
-      desc[63:48]   = job_q.req_id;
-      desc[71:64]   = job_q.tag;
-      desc[91:89]   = job_q.tc;
-      desc[94:92]   = job_q.attr;
+      desc               = '0;
+      desc.lower_address = lower_addr;
+      desc.addr_type     = job_q.at;
+      desc.byte_count    = byte_count;
+      desc.dword_count   = cpl_dw_q;
+      desc.status        = CplSc;
+      desc.requester_id  = job_q.req_id;
+      desc.tag           = job_q.tag;
+      desc.tc            = job_q.tc;
+      desc.attr          = job_q.attr;
       if (job_q.ur) begin
-        desc[42:32] = '0;
-        desc[45:43] = CplUr;
-        desc[29]    = job_q.locked;
+        desc.dword_count = '0;
+        desc.status      = CplUr;
+        desc.locked_read = job_q.locked;
       end
 
       // The lanes that do not come from memory: the descriptor in lanes 0-2 of a completion's
       // first beat; a UR's DW3-7 (tuser BEs, CQ descriptor); a BAR0 read's registers from lane 3
       // on (its first completion starts with the register at dw_addr; a second one, when the
       // two DWORDs straddle an MPS boundary, with the one after it).
-      beat_fixed          = '0;
-      beat_fixed[95:0]    = desc;
+      beat_fixed              = '0;
+      beat_fixed[CcDescW-1:0] = desc;
       if (job_q.ur) begin
-        beat_fixed[255:96] = job_q.ur_dws;
+        beat_fixed[255:CcDescW] = job_q.ur_dws;
       end else if (first_cpl_q) begin
-        beat_fixed[159:96] = job_q.reg_data;
+        beat_fixed[CcDescW +: 64] = job_q.reg_data;
       end else begin
-        beat_fixed[127:96] = job_q.reg_data[1];
+        beat_fixed[CcDescW +: 32] = job_q.reg_data[1];
       end
       if (job_q.ur || job_q.bar0) begin
         beat_mem = '0;

@@ -45,51 +45,55 @@ module peerbar_completer
   // Row address width of one BAR2 bank (derived, do not override).
   localparam int unsigned RowW = Bar2SizeLog2 - 5
 ) (
-  input  wire logic                  clk_i,
-  input  wire logic                  rst_i,              // synchronous, active high
+  input  wire logic                         clk_i,
+  input  wire logic                         rst_i,              // synchronous, active high
 
   // Completer request (CQ), dword-aligned, no straddle
-  input  wire logic [255:0]          cq_tdata_i,
-  input  wire logic                  cq_tlast_i,
-  input  wire logic [7:0]            cq_be_i,            // tuser[7:0]: last_be, first_be
-  input  wire logic                  cq_tvalid_i,
-  output      logic                  cq_tready_o,
+  input  wire logic [255:0]                 cq_tdata_i,
+  input  wire logic                         cq_tlast_i,
+  input  wire logic [7:0]                   cq_be_i,            // tuser[7:0]: last_be, first_be
+  input  wire logic                         cq_tvalid_i,
+  output      logic                         cq_tready_o,
 
   // BAR2 memory write port
-  output      logic [7:0][RowW-1:0]  mem_wr_row_o,
-  output      logic [7:0][31:0]      mem_wr_data_o,
-  output      logic [7:0][3:0]       mem_wr_be_o,
+  output      logic [7:0][RowW-1:0]         mem_wr_row_o,
+  output      logic [7:0][31:0]             mem_wr_data_o,
+  output      logic [7:0][3:0]              mem_wr_be_o,
 
   // BAR0 register file
-  output      logic                  reg_wr_valid_o,
+  output      logic                         reg_wr_valid_o,
   // The DWORD address of the register write of the next cycle (reg_wr_valid_o and data then):
   // the register files decode it a cycle early (peerbar_GROUP_reg_file).
-  output      logic [13:0]           reg_wr_dw_addr_next_o,
-  output      logic [1:0][31:0]      reg_wr_data_o,
-  output      logic [1:0][3:0]       reg_wr_be_o,
-  output      logic [13:0]           reg_rd_dw_addr_o,
-  input  wire logic [1:0][31:0]      reg_rd_data_i,
+  output      logic [13:0]                  reg_wr_dw_addr_next_o,
+  output      logic [1:0][31:0]             reg_wr_data_o,
+  output      logic [1:0][3:0]              reg_wr_be_o,
+  output      logic [13:0]                  reg_rd_dw_addr_o,
+  input  wire logic [1:0][31:0]             reg_rd_data_i,
 
   // Error accounting events
-  output      logic                  dropped_write_o,
-  output      logic                  unsupported_request_o,
-  output      logic                  error_valid_o,
-  output      logic [3:0]            error_cause_o,
-  output      logic [3:0]            error_req_type_o,
-  output      logic [2:0]            error_bar_id_o,
-  output      logic [10:0]           error_dword_count_o,
-  output      logic [63:0]           error_offset_o,
+  output      logic                         dropped_write_o,
+  output      logic                         unsupported_request_o,
+  output      logic                         error_valid_o,
+  output      logic [3:0]                   error_cause_o,
+  output      logic [CqDescReqTypeW-1:0]    error_req_type_o,
+  output      logic [CqDescBarIdW-1:0]      error_bar_id_o,
+  output      logic [CqDescDwordCountW-1:0] error_dword_count_o,
+  output      logic [63:0]                  error_offset_o,
 
   // Completion job for peerbar_cc_gen
-  output      logic                  job_valid_o,
-  output      cc_job_t               job_o,
-  input  wire logic                  job_ready_i,        // job_o is taken in this cycle
-  input  wire logic                  cc_busy_i           // peerbar_cc_gen's busy_o
+  output      logic                         job_valid_o,
+  output      cc_job_t                      job_o,
+  input  wire logic                         job_ready_i,        // job_o is taken in this cycle
+  input  wire logic                         cc_busy_i           // peerbar_cc_gen's busy_o
 );
 
   if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
     $error("peerbar_completer: Bar2SizeLog2 must be in 12..32");
   end
+
+  // The CQ descriptor's bar_id of the two BARs peerbar has.
+  localparam logic [CqDescBarIdW-1:0] Bar0Id = CqDescBarIdW'(0);  // registers
+  localparam logic [CqDescBarIdW-1:0] Bar2Id = CqDescBarIdW'(2);  // memory
 
   ////////////////////////////////////////////
   // Input stage: the beat and its decode    //
@@ -102,7 +106,7 @@ module peerbar_completer
   // decodes nothing while CQ is idle.
   cq_desc_t    a_desc;
   logic [3:0]  a_first_be, a_last_be;
-  assign a_desc     = cq_desc_t'(cq_tdata_i[127:0]);
+  assign a_desc     = cq_desc_t'(cq_tdata_i[CqDescW-1:0]);
   assign a_first_be = cq_be_i[3:0];
   assign a_last_be  = cq_be_i[7:4];
 
@@ -158,7 +162,7 @@ module peerbar_completer
   logic           respond_q;               // StSink: answer job_q once the payload is consumed
   cc_job_t        job_q;
   logic [DwW-1:0] wr_base_q;               // BAR2 DWORD address of lane 0 of the next beat
-  logic [10:0]    wr_left_q;               // payload DWORDs of the BAR2 write still to come
+  logic [CqDescDwordCountW-1:0] wr_left_q; // payload DWORDs of the BAR2 write still to come
   logic [3:0]     wr_last_be_q;
   // Whether the next beat carries payload and whether it is the request's last (worked out by
   // comparing the count or wr_left_q with constants, not from the next wr_left_q), and the banks
@@ -178,11 +182,11 @@ module peerbar_completer
   assign cq_tready_o = !in_valid_q || fsm_ready;
 
   // The first beat's fields, from the input register
-  cq_desc_t       in_desc;
-  logic [13:0]    in_off0;
-  logic [DwW-1:0] in_off2;
-  logic [10:0]    in_dw_count;
-  assign in_desc     = cq_desc_t'(in_data_q[127:0]);
+  cq_desc_t                     in_desc;
+  logic [13:0]                  in_off0;
+  logic [DwW-1:0]               in_off2;
+  logic [CqDescDwordCountW-1:0] in_dw_count;
+  assign in_desc     = cq_desc_t'(in_data_q[CqDescW-1:0]);
   assign in_off0     = in_desc.address[13:0];
   assign in_off2     = in_desc.address[DwW-1:0];
   assign in_dw_count = in_desc.dword_count;
@@ -221,7 +225,7 @@ module peerbar_completer
             job_q.tag      <= in_desc.tag;
             job_q.tc       <= in_desc.tc;
             job_q.attr     <= in_desc.attr;
-            job_q.ur_dws   <= {in_data_q[127:0], 24'd0, in_be_q};
+            job_q.ur_dws   <= {in_data_q[CqDescW-1:0], 24'd0, in_be_q};
             if (in_posted_q) begin
               respond_q <= 1'b0;
               if (!in_last_q) begin
@@ -272,18 +276,19 @@ module peerbar_completer
     if (take && state_q == StIdle) begin
       // Lanes 4-7 of this beat carry payload DWORDs 0-3, the next beat starts at payload DWORD 4.
       wr_base_q      <= in_off2 + DwW'(4);
-      wr_left_q      <= (in_dw_count > 11'd4) ? in_dw_count - 11'd4 : 11'd0;
+      wr_left_q      <= (in_dw_count > CqDescDwordCountW'(4))
+                        ? in_dw_count - CqDescDwordCountW'(4) : '0;
       wr_last_be_q   <= in_be_q[7:4];
       // Payload DWORDs after this beat: count - 4; the next beat is the last with 8 or less.
-      wr_more_q      <= in_dw_count > 11'd4;
-      wr_tail_q      <= in_dw_count <= 11'd12;
+      wr_more_q      <= in_dw_count > CqDescDwordCountW'(4);
+      wr_tail_q      <= in_dw_count <= CqDescDwordCountW'(12);
       wr_tail_on_q   <= in_tail_on_q;
       wr_tail_last_q <= in_tail_last_q;
     end else if (take && state_q == StWrite) begin
       wr_base_q <= wr_base_q + DwW'(8);
-      wr_left_q <= (wr_left_q > 11'd8) ? wr_left_q - 11'd8 : 11'd0;
-      wr_more_q <= wr_left_q > 11'd8;
-      wr_tail_q <= wr_left_q <= 11'd16;
+      wr_left_q <= (wr_left_q > CqDescDwordCountW'(8)) ? wr_left_q - CqDescDwordCountW'(8) : '0;
+      wr_more_q <= wr_left_q > CqDescDwordCountW'(8);
+      wr_tail_q <= wr_left_q <= CqDescDwordCountW'(16);
     end
   end
 
@@ -387,15 +392,16 @@ module peerbar_completer
   // error_valid_o, so loaded with a first beat only (no reset needed).
   always_ff @(posedge clk_i) begin
     if (first_beat_taken) begin
-      reg_wr_data_o       <= {in_data_q[191:160], in_data_q[159:128]};
-      reg_wr_be_o         <= {(in_dw_count == 11'd2) ? in_be_q[7:4] : 4'h0, in_be_q[3:0]};
+      reg_wr_data_o       <= in_data_q[CqDescW +: 64];  // the two DWORDs after the descriptor
+      reg_wr_be_o         <= {(in_dw_count == CqDescDwordCountW'(2)) ? in_be_q[7:4] : 4'h0,
+                              in_be_q[3:0]};
       error_cause_o       <= in_cause_q;
       error_req_type_o    <= in_desc.req_type;
       error_bar_id_o      <= in_desc.bar_id;
       error_dword_count_o <= in_dw_count;
-      if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd0) begin
+      if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == Bar0Id) begin
         error_offset_o <= 64'({in_off0, 2'b00});
-      end else if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == 3'd2) begin
+      end else if (in_desc.req_type inside {ReqMemRd, ReqMemWr} && in_desc.bar_id == Bar2Id) begin
         error_offset_o <= 64'({in_off2, 2'b00});
       end else begin
         error_offset_o <= {in_desc.address, 2'b00};  // no BAR to be relative to
@@ -427,23 +433,23 @@ module peerbar_completer
 
   always_ff @(posedge clk_i) begin
     if (cq_tvalid_i && cq_tready_o && cq_first_q) begin
-      logic [10:0]    a_dw_count;
-      req_type_e      a_type;
-      logic [2:0]     a_bar_id;
+      logic [CqDescDwordCountW-1:0] a_dw_count;
+      req_type_e                    a_type;
+      logic [CqDescBarIdW-1:0]      a_bar_id;
       // Offsets within the BARs (DWORDs); nothing ever wraps around a BAR end.
-      logic [13:0]    a_off0;      // BAR0: 64 KiB
-      logic [DwW-1:0] a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
-      logic           past_end0, past_end2;
+      logic [13:0]                  a_off0;      // BAR0: 64 KiB
+      logic [DwW-1:0]               a_off2;      // BAR2: 2**Bar2SizeLog2 bytes
+      logic                         past_end0, past_end2;
       // Classification
-      logic           is_mem_rd, is_mem_wr, is_mem_read_type, is_posted, refused;
-      error_cause_e   cause;
+      logic                         is_mem_rd, is_mem_wr, is_mem_read_type, is_posted, refused;
+      error_cause_e                 cause;
       // Byte-enable arithmetic (PCIe byte count rules)
-      logic [1:0]     first_lo_gap, first_hi_gap, last_hi_gap;
-      logic [12:0]    byte_count;
+      logic [1:0]                   first_lo_gap, first_hi_gap, last_hi_gap;
+      logic [CcDescByteCountW-1:0]  byte_count;
       // The job this request gets if it is answered (reg_data is filled in by a BAR0 read).
-      cc_job_t        a_job;
-      logic [7:0]     on, last, tail_on;
-      logic [2:0]     tail_n;      // DWORDs in a later last beat, minus one
+      cc_job_t                      a_job;
+      logic [7:0]                   on, last, tail_on;
+      logic [2:0]                   tail_n;      // DWORDs in a later last beat, minus one
 
       a_dw_count = a_desc.dword_count;
       a_type     = req_type_e'(a_desc.req_type);
@@ -462,11 +468,11 @@ module peerbar_completer
       is_posted        = is_mem_wr || a_type inside {ReqMsg, ReqMsgVendor, ReqMsgAts, ReqReserved};
       if (!(is_mem_rd || is_mem_wr) || a_dw_count == '0) begin
         cause = CauseUnsupported;
-      end else if (a_bar_id != 3'd0 && a_bar_id != 3'd2) begin
+      end else if (a_bar_id != Bar0Id && a_bar_id != Bar2Id) begin
         cause = CauseNoBar;
-      end else if (a_bar_id == 3'd0 && a_dw_count > 11'd2) begin
+      end else if (a_bar_id == Bar0Id && a_dw_count > CqDescDwordCountW'(2)) begin
         cause = CauseTooWide;
-      end else if (a_bar_id == 3'd0 ? past_end0 : past_end2) begin
+      end else if (a_bar_id == Bar0Id ? past_end0 : past_end2) begin
         cause = CausePastEnd;
       end else begin
         cause = CauseNone;
@@ -494,37 +500,39 @@ module peerbar_completer
         4'b0001: last_hi_gap = 2'd3;
         default: last_hi_gap = 2'd0;
       endcase
-      if (a_dw_count == 11'd1) begin
-        byte_count = (a_first_be == '0) ? 13'd1
-                   : 13'd4 - 13'(first_lo_gap) - 13'(first_hi_gap);
+      if (a_dw_count == CqDescDwordCountW'(1)) begin
+        byte_count = (a_first_be == '0) ? CcDescByteCountW'(1)
+                   : CcDescByteCountW'(4) - CcDescByteCountW'(first_lo_gap)
+                                          - CcDescByteCountW'(first_hi_gap);
       end else begin
-        byte_count = {a_dw_count, 2'b00} - 13'(first_lo_gap) - 13'(last_hi_gap);
+        byte_count = {a_dw_count, 2'b00} - CcDescByteCountW'(first_lo_gap)
+                                         - CcDescByteCountW'(last_hi_gap);
       end
 
       a_job            = '0;
       a_job.ur         = refused;
       a_job.locked     = a_type == ReqMemRdLk;  // always refused: CplLk with UR
-      a_job.bar0       = a_bar_id == 3'd0;
-      a_job.dw_addr    = (a_bar_id == 3'd0) ? 30'(a_off0) : 30'(a_off2);
-      a_job.byte_count = (refused && !is_mem_read_type) ? 13'd4 : byte_count;
+      a_job.bar0       = a_bar_id == Bar0Id;
+      a_job.dw_addr    = (a_bar_id == Bar0Id) ? 30'(a_off0) : 30'(a_off2);
+      a_job.byte_count = (refused && !is_mem_read_type) ? CcDescByteCountW'(4) : byte_count;
       a_job.last_gap   = last_hi_gap;
-      a_job.lower_addr = (refused && !is_mem_read_type) ? 7'd0
-                                                        : {a_desc.address[4:0], first_lo_gap};
+      a_job.lower_addr = (refused && !is_mem_read_type)
+                         ? '0 : CcDescLowerAddressW'({a_desc.address, first_lo_gap});
       // (The fields copied from the descriptor, and ur_dws, the descriptor and byte enables
       // themselves, are filled in from in_data_q and in_be_q when the job is taken.)
 
       // The banks of the first beat and of a later last beat (above lanes_to_banks).
       tail_n = a_dw_count[2:0] - 3'd5;
       for (int unsigned i = 0; i < 8; i++) begin
-        on[i]      = i >= 4 && a_dw_count >= 11'(i - 3);
-        last[i]    = i > 4 && a_dw_count == 11'(i - 3);
+        on[i]      = i >= 4 && a_dw_count >= CqDescDwordCountW'(i - 3);
+        last[i]    = i > 4 && a_dw_count == CqDescDwordCountW'(i - 3);
         tail_on[i] = 3'(i) <= tail_n;
       end
 
       in_cause_q      <= cause;
       in_posted_q     <= is_posted;
-      in_bar2_wr_q    <= !refused && is_mem_wr && a_bar_id == 3'd2;
-      in_bar0_wr_q    <= !refused && is_mem_wr && a_bar_id == 3'd0;
+      in_bar2_wr_q    <= !refused && is_mem_wr && a_bar_id == Bar2Id;
+      in_bar0_wr_q    <= !refused && is_mem_wr && a_bar_id == Bar0Id;
       in_write_q      <= !refused && is_mem_wr;
       in_job_q        <= a_job;
       in_bank_on_q    <= lanes_to_banks(on, a_off2[2:0] - 3'd4);

@@ -13,7 +13,9 @@
 
 `default_nettype none
 
-module peerbar_dma_checksum #(
+module peerbar_dma_checksum
+  import peerbar_wire_pkg::*;
+#(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
   // Row address width of one BAR2 bank (derived, do not override).
@@ -25,7 +27,7 @@ module peerbar_dma_checksum #(
 
   input  wire logic                      start_i,
   input  wire logic [Bar2SizeLog2-1:0]   start_off_i,
-  input  wire logic [31:0]               start_len_i,
+  input  wire logic [SqEntryLengthW-1:0] start_len_i,   // the SQ entry's LENGTH
 
   output      logic                      rd_en_o,
   output      logic [RowW-1:0]           rd_row_o,
@@ -35,14 +37,18 @@ module peerbar_dma_checksum #(
   output      logic [31:0]               crc_o
 );
 
-  logic [RowW-1:0] row_q;     // next 32-byte row
-  logic [32:0]     left_q;    // rows not yet read
-  logic            first_q;   // the next row is the range's first
-  logic [4:0]      start_q;   // first byte of the range in its first row
-  logic [4:0]      end_q;     // last byte of the range in its last row
-  logic            v_q;       // the memory output holds a row to fold in ...
-  logic            v_first_q; // ... the range's first
-  logic            v_last_q;  // ... the range's last
+  // left_q's width: one bit more than LENGTH, for its sum with the start offset in the first row
+  // and the 31 that rounds it up to rows.
+  localparam int unsigned LeftW = SqEntryLengthW + 1;
+
+  logic [RowW-1:0]  row_q;     // next 32-byte row
+  logic [LeftW-1:0] left_q;    // rows not yet read
+  logic             first_q;   // the next row is the range's first
+  logic [4:0]       start_q;   // first byte of the range in its first row
+  logic [4:0]       end_q;     // last byte of the range in its last row
+  logic             v_q;       // the memory output holds a row to fold in ...
+  logic             v_first_q; // ... the range's first
+  logic             v_last_q;  // ... the range's last
 
   assign rd_en_o  = left_q != '0;
   assign rd_row_o = row_q;
@@ -52,10 +58,10 @@ module peerbar_dma_checksum #(
       left_q <= '0;
       v_q    <= 1'b0;
     end else if (start_i) begin
-      left_q <= (33'(start_off_i[4:0]) + 33'(start_len_i) + 33'd31) >> 5;
+      left_q <= (LeftW'(start_off_i[4:0]) + LeftW'(start_len_i) + LeftW'(31)) >> 5;
       v_q    <= 1'b0;
     end else begin
-      left_q <= rd_en_o ? left_q - 33'd1 : left_q;
+      left_q <= rd_en_o ? left_q - LeftW'(1) : left_q;
       v_q    <= rd_en_o;
     end
     // Read only while the range is being read (left_q, v_q): no reset needed.
@@ -69,7 +75,7 @@ module peerbar_dma_checksum #(
       first_q <= 1'b0;
     end
     v_first_q <= first_q;
-    v_last_q  <= left_q == 33'd1;
+    v_last_q  <= left_q == LeftW'(1);
   end
 
   peerbar_dma_crc32c u_crc (

@@ -59,10 +59,10 @@ module peerbar_dma_retire
   output      logic                           full_o,
   input  wire logic                           add_i,
   input  wire logic [QW-1:0]                  add_qid_i,
-  input  wire logic [15:0]                    add_cid_i,
-  input  wire logic [15:0]                    add_head_i,      // SQ head after the job's entry
-  input  wire logic [7:0]                     add_status_i,
-  input  wire logic [31:0]                    add_result_i,
+  input  wire logic [SqEntryCidW-1:0]         add_cid_i,
+  input  wire logic [CqEntrySqHeadW-1:0]      add_head_i,      // SQ head after the job's entry
+  input  wire logic [StatusW-1:0]             add_status_i,
+  input  wire logic [CqEntryResultW-1:0]      add_result_i,
   input  wire logic [63:0]                    add_eaddr_i,
   input  wire logic                           add_irq_i,       // FLAGS.IRQ
   input  wire logic                           add_crc_i,       // FLAGS.CRC: RESULT is the inline CRC
@@ -84,7 +84,7 @@ module peerbar_dma_retire
   input  wire logic [12:0]                    bytes_i,
   input  wire logic                           err_valid_i,
   input  wire logic [OwnW-1:0]                err_owner_i,
-  input  wire logic [7:0]                     err_status_i,
+  input  wire logic [StatusW-1:0]             err_status_i,
   input  wire logic [63:0]                    err_addr_i,
   input  wire logic [NumJobs-1:0]             owner_busy_i,
   output      logic [NumJobs-1:0]             kill_o,
@@ -98,9 +98,9 @@ module peerbar_dma_retire
   input  wire logic                           reg_free_i,
   input  wire logic                           block_cq_i,
   output      logic                           beat_valid_o,
-  output      logic [61:0]                    beat_addr_o,
+  output      logic [RqDescAddressW-1:0]      beat_addr_o,
   output      logic [2:0]                     beat_dwc_o,
-  output      logic [127:0]                   beat_payload_o,
+  output      logic [CqEntryW-1:0]            beat_payload_o,
   output      logic                           beat_job_o,      // a job's write (not a PBA message) ...
   output      logic [QW-1:0]                  beat_jq_o,       // ... of this queue
 
@@ -116,18 +116,19 @@ module peerbar_dma_retire
     $error("peerbar_dma_retire: NumJobs must be a power of two in 2..16");
   end
 
+  // A job slot: the values of its CQ entry (as wide as the entry's fields) and its progress.
   typedef struct packed {
-    logic [QW-1:0] qid;
-    logic [15:0]   cid;
-    logic [15:0]   head;
-    logic [7:0]    status;
-    logic [31:0]   result;
-    logic [63:0]   eaddr;
-    logic          irq;
-    logic          crc;
-    logic          fin;
-    logic          pull;
-    logic [B:0]    lo, hi;
+    logic [QW-1:0]             qid;
+    logic [SqEntryCidW-1:0]    cid;
+    logic [CqEntrySqHeadW-1:0] head;
+    logic [StatusW-1:0]        status;
+    logic [CqEntryResultW-1:0] result;
+    logic [63:0]               eaddr;
+    logic                      irq;
+    logic                      crc;
+    logic                      fin;
+    logic                      pull;
+    logic [B:0]                lo, hi;
   } job_slot_t;
   // Written where they change (the always_ff below), not copied whole every cycle.
   job_slot_t          js_q [NumJobs];
@@ -251,9 +252,9 @@ module peerbar_dma_retire
     if (cq_go) begin
       cqe.result  = (js_q[rh].crc && js_q[rh].status == StSuccess) ? crc_i[rh] : js_q[rh].result;
       cqe.sq_head = js_q[rh].head;
-      cqe.sq_id   = 16'(rq_id);
+      cqe.sq_id   = CqEntrySqIdW'(rq_id);
       cqe.cid     = js_q[rh].cid;
-      cqe.status  = {7'd0, js_q[rh].status, phase_q[rq_id]};
+      cqe.status  = CqEntryStatusW'({js_q[rh].status, phase_q[rq_id]});
       beat_addr_o    = cq_addr_q[rq_id][63:2];
       beat_dwc_o     = 3'd4;
       beat_payload_o = cqe;
@@ -282,13 +283,13 @@ module peerbar_dma_retire
         jr_d                = jr_q + (JW + 1)'(1);
       end else if (irq_go) begin
         beat_addr_o    = msix_i[QW'(vec)].addr[63:2];
-        beat_payload_o = 128'(msix_i[QW'(vec)].data);
+        beat_payload_o = CqEntryW'(msix_i[QW'(vec)].data);
         irq_d          = 1'b0;
         jr_d           = jr_q + (JW + 1)'(1);
       end
     end else if (pend_go) begin
       beat_addr_o    = msix_i[pend_vec].addr[63:2];
-      beat_payload_o = 128'(msix_i[pend_vec].data);
+      beat_payload_o = CqEntryW'(msix_i[pend_vec].data);
       beat_job_o     = 1'b0;
       pba_clr_o[pend_vec] = 1'b1;
     end
@@ -333,7 +334,7 @@ module peerbar_dma_retire
       end
       for (int unsigned j = 0; j < NumJobs; j++) begin
         if (js_add[j]) begin
-          js_q[j].result <= js_q[j].result + 32'(bytes_i);
+          js_q[j].result <= js_q[j].result + CqEntryResultW'(bytes_i);
         end
         if (js_fail[j]) begin
           js_q[j].status <= err_status_i;

@@ -32,6 +32,7 @@
 
 module peerbar_dma_sq_fetch
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // Number of queue pairs (4..16).
   parameter int unsigned NumQueues = 4,
@@ -70,7 +71,7 @@ module peerbar_dma_sq_fetch
   // with how and where), and killed by a refetch.
   input  wire logic [1:0]                   rd_busy_i,
   input  wire logic [1:0]                   rd_err_i,
-  input  wire logic [7:0]                   err_status_i,
+  input  wire logic [StatusW-1:0]           err_status_i,
   input  wire logic [63:0]                  err_addr_i,
   output      logic [1:0]                   kill_o,
 
@@ -81,7 +82,7 @@ module peerbar_dma_sq_fetch
   output      logic [SW-1:0]                head_slot_o,
   output      logic [QW-1:0]                head_qid_o,
   output      logic                         head_fault_o,
-  output      logic [7:0]                   head_status_o,
+  output      logic [StatusW-1:0]           head_status_o,
   output      logic [63:0]                  head_eaddr_o,
   input  wire logic                         take_i,
   input  wire logic [QW-1:0]                take_qid_i,
@@ -108,7 +109,7 @@ module peerbar_dma_sq_fetch
   logic [1:0]                 busy_q, busy_d;
   logic [1:0][SW-1:0]         first_q;
   logic [1:0][SW:0]           n_q;
-  logic [1:0][7:0]            st_q;
+  logic [1:0][StatusW-1:0]    st_q;
   logic [1:0][63:0]           ea_q;
   logic                       halt_q, halt_d;   // a failed read waits in the FIFO
 

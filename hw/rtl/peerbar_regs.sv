@@ -15,50 +15,51 @@
 
 module peerbar_regs
   import peerbar_reg_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32), reported in BAR2_SIZE_LO/HI.
   parameter int unsigned Bar2SizeLog2 = 20,
   // Number of DMA queue pairs (4..16), reported in CAPABILITIES.DMA_QUEUES.
   parameter int unsigned NumQueues = 4
 ) (
-  input  wire logic                 clk_i,
-  input  wire logic                 rst_i,              // synchronous, active high
+  input  wire logic                         clk_i,
+  input  wire logic                         rst_i,              // synchronous, active high
 
   // Status (from the PCIe block's cfg outputs)
-  input  wire logic                 link_up_i,
-  input  wire logic                 bus_master_i,
-  input  wire logic [1:0]           max_payload_i,
-  input  wire logic [2:0]           max_read_req_i,
-  input  wire logic                 rcb_128_i,
+  input  wire logic                         link_up_i,
+  input  wire logic                         bus_master_i,
+  input  wire logic [1:0]                   max_payload_i,
+  input  wire logic [2:0]                   max_read_req_i,
+  input  wire logic                         rcb_128_i,
 
   // Write port: DWORD wr_dw_addr gets lane 0, the next DWORD lane 1. The write address one
   // cycle ahead (peerbar_completer registers it unconditionally), decoded a cycle early.
-  input  wire logic                 wr_valid_i,
-  input  wire logic [13:0]          wr_dw_addr_next_i,
-  input  wire logic [1:0][31:0]     wr_data_i,
-  input  wire logic [1:0][3:0]      wr_be_i,
+  input  wire logic                         wr_valid_i,
+  input  wire logic [13:0]                  wr_dw_addr_next_i,
+  input  wire logic [1:0][31:0]             wr_data_i,
+  input  wire logic [1:0][3:0]              wr_be_i,
 
   // Read port: DWORD rd_dw_addr_i on lane 0, the next DWORD on lane 1, three cycles later
-  input  wire logic [13:0]          rd_dw_addr_i,
-  output      logic [1:0][31:0]     rd_data_o,
+  input  wire logic [13:0]                  rd_dw_addr_i,
+  output      logic [1:0][31:0]             rd_data_o,
 
   // Error accounting events from the completer
-  input  wire logic                 dropped_write_i,
-  input  wire logic                 unsupported_request_i,
-  input  wire logic                 error_valid_i,
-  input  wire logic [3:0]           error_cause_i,
-  input  wire logic [3:0]           error_req_type_i,
-  input  wire logic [2:0]           error_bar_id_i,
-  input  wire logic [10:0]          error_dword_count_i,
-  input  wire logic [63:0]          error_offset_i
+  input  wire logic                         dropped_write_i,
+  input  wire logic                         unsupported_request_i,
+  input  wire logic                         error_valid_i,
+  input  wire logic [3:0]                   error_cause_i,
+  input  wire logic [CqDescReqTypeW-1:0]    error_req_type_i,
+  input  wire logic [CqDescBarIdW-1:0]      error_bar_id_i,
+  input  wire logic [CqDescDwordCountW-1:0] error_dword_count_i,
+  input  wire logic [63:0]                  error_offset_i
 );
 
   if (Bar2SizeLog2 < 12 || Bar2SizeLog2 > 32) begin : gen_check_size
     $error("peerbar_regs: Bar2SizeLog2 must be in 12..32");
   end
   // The fields this module fills must be wide enough for the values it puts there.
-  if (ERROR_LOG_DWORD_COUNT_WIDTH < 11 || ERROR_LOG_CAUSE_WIDTH < 3 ||
-      ERROR_LOG_REQ_TYPE_WIDTH < 4 || ERROR_LOG_BAR_ID_WIDTH < 3 ||
+  if (ERROR_LOG_DWORD_COUNT_WIDTH < CqDescDwordCountW || ERROR_LOG_CAUSE_WIDTH < 3 ||
+      ERROR_LOG_REQ_TYPE_WIDTH < CqDescReqTypeW || ERROR_LOG_BAR_ID_WIDTH < CqDescBarIdW ||
       STATUS_MAX_PAYLOAD_WIDTH < 2 || STATUS_MAX_READ_REQ_WIDTH < 3) begin : gen_check_fields
     $error("peerbar_regs: register map fields narrower than the RTL expects");
   end

@@ -16,6 +16,7 @@
 
 module peerbar_top
   import peerbar_pkg::*;
+  import peerbar_wire_pkg::*;
 #(
   // log2 of the BAR2 (peer memory) size in bytes: 12 (4 KiB) .. 32 (4 GiB). Default 1 MiB.
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -171,22 +172,23 @@ module peerbar_top
   // Completer              //
   ////////////////////////////
 
-  logic                 cq_tready;
-  logic [7:0][RowW-1:0] mem_wr_row, mem_rd_row;
-  logic [7:0][31:0]     mem_wr_data, mem_rd_data;
-  logic [7:0][3:0]      mem_wr_be;
-  logic                 mem_rd_en;
-  logic                 reg_wr_valid;
-  logic [13:0]          reg_wr_dw_addr_next, reg_rd_dw_addr;
-  logic [1:0][31:0]     reg_wr_data, reg_rd_data;
-  logic [1:0][3:0]      reg_wr_be;
-  logic                 dropped_write, unsupported_request, error_valid;
-  logic [3:0]           error_cause, error_req_type;
-  logic [2:0]           error_bar_id;
-  logic [10:0]          error_dword_count;
-  logic [63:0]          error_offset;
-  logic                 job_valid, job_ready, cc_busy;
-  cc_job_t              job;
+  logic                         cq_tready;
+  logic [7:0][RowW-1:0]         mem_wr_row, mem_rd_row;
+  logic [7:0][31:0]             mem_wr_data, mem_rd_data;
+  logic [7:0][3:0]              mem_wr_be;
+  logic                         mem_rd_en;
+  logic                         reg_wr_valid;
+  logic [13:0]                  reg_wr_dw_addr_next, reg_rd_dw_addr;
+  logic [1:0][31:0]             reg_wr_data, reg_rd_data;
+  logic [1:0][3:0]              reg_wr_be;
+  logic                         dropped_write, unsupported_request, error_valid;
+  logic [3:0]                   error_cause;
+  logic [CqDescReqTypeW-1:0]    error_req_type;
+  logic [CqDescBarIdW-1:0]      error_bar_id;
+  logic [CqDescDwordCountW-1:0] error_dword_count;
+  logic [63:0]                  error_offset;
+  logic                         job_valid, job_ready, cc_busy;
+  cc_job_t                      job;
 
   assign m_axis_cq_tready = cq_tready;
 

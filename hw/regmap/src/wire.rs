@@ -203,10 +203,43 @@ impl WireSpec {
                 }
             }
         }
-        Ok(WireSpec {
+        let spec = WireSpec {
             formats,
             codes: raw.codes,
-        })
+        };
+        // Every SystemVerilog constant of the package is a name in one scope (the RTL imports
+        // the package whole): two that come out the same would not compile, or one would hide
+        // the other.
+        let mut seen = std::collections::BTreeSet::new();
+        let values = spec.codes.iter().flat_map(|c| {
+            c.values
+                .iter()
+                .map(move |v| format!("{}{}", c.sv_prefix, v.name))
+        });
+        for name in spec.sv_widths().into_iter().map(|(n, _)| n).chain(values) {
+            if !seen.insert(name.clone()) {
+                bail!("{SOURCE}: two SystemVerilog constants would be named {name}");
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The width constants of the SystemVerilog package, in the order it declares them: per
+    /// format its width (`<Format>W`) and each field's (`<Format><Field>W`), per code set its
+    /// width (`<Codes>W`), names in CamelCase (docs/regmap-generator.md).
+    fn sv_widths(&self) -> Vec<(String, u32)> {
+        let mut out = Vec::new();
+        for f in &self.formats {
+            let fmt = camel(&f.name);
+            out.push((format!("{fmt}W"), f.bytes * 8));
+            for x in &f.fields {
+                out.push((format!("{fmt}{}W", camel(&x.name)), x.width()));
+            }
+        }
+        for c in &self.codes {
+            out.push((format!("{}W", camel(&c.name)), c.bits));
+        }
+        out
     }
 
     /// Every generated file: (path relative to the workspace root, contents).
@@ -254,10 +287,31 @@ impl WireSpec {
         );
         let _ = writeln!(
             o,
-            "// bus or tdata slice to the type) and their code values."
+            "// bus or tdata slice to the type) and their code values. Width constants, for what holds a"
+        );
+        let _ = writeln!(
+            o,
+            "// field, slices one or casts to its width (names: the TOML names in CamelCase):"
+        );
+        let _ = writeln!(
+            o,
+            "//   <Format><Field>W  a field's width in bits (RqDescDwordCountW: rq_desc_t's dword_count)"
+        );
+        let _ = writeln!(
+            o,
+            "//   <Format>W         a format's width in bits (CqEntryW: $bits(cq_entry_t))"
+        );
+        let _ = writeln!(
+            o,
+            "//   <Codes>W          a code set's width in bits (StatusW: the St* values)"
         );
         let _ = writeln!(o, "\n`default_nettype none\n");
         let _ = writeln!(o, "package peerbar_wire_pkg;");
+        let _ = writeln!(
+            o,
+            "\n  // A design uses only some of these constants; Verilator would flag the rest."
+        );
+        let _ = writeln!(o, "  // verilator lint_off UNUSEDPARAM");
         for f in &self.formats {
             let _ = writeln!(o, "\n  // {} ({} bytes): {}", f.title, f.bytes, f.source);
             let _ = writeln!(o, "  typedef struct packed {{");
@@ -283,22 +337,31 @@ impl WireSpec {
                 }
             }
             let _ = writeln!(o, "  }} {}_t;", f.name);
-        }
-        for c in &self.codes {
-            let _ = writeln!(o, "\n  // {}", c.title);
-            for v in &c.values {
+            let fmt = camel(&f.name);
+            let _ = writeln!(o, "  // Widths in bits: the format's, its fields'.");
+            let _ = writeln!(o, "  localparam int unsigned {fmt}W = {};", f.bytes * 8);
+            for x in &f.fields {
                 let _ = writeln!(
                     o,
-                    "  localparam logic [{}:0] {}{} = {}'h{:02X}; // {}",
-                    c.bits - 1,
-                    c.sv_prefix,
-                    v.name,
-                    c.bits,
-                    v.value,
-                    v.doc
+                    "  localparam int unsigned {fmt}{}W = {};",
+                    camel(&x.name),
+                    x.width()
                 );
             }
         }
+        for c in &self.codes {
+            let cw = format!("{}W", camel(&c.name));
+            let _ = writeln!(o, "\n  // {}", c.title);
+            let _ = writeln!(o, "  localparam int unsigned {cw} = {};", c.bits);
+            for v in &c.values {
+                let _ = writeln!(
+                    o,
+                    "  localparam logic [{cw}-1:0] {}{} = {}'h{:02X}; // {}",
+                    c.sv_prefix, v.name, c.bits, v.value, v.doc
+                );
+            }
+        }
+        let _ = writeln!(o, "\n  // verilator lint_on UNUSEDPARAM");
         let _ = writeln!(o, "\nendpackage\n\n`default_nettype wire");
         o
     }
@@ -525,6 +588,18 @@ fn set_bits(w: &mut [u32], lo: u32, hi: u32, value: u64) {
     }
 }
 
+/// `dword_count` -> `DwordCount`, `bar2_offset` -> `Bar2Offset`.
+fn camel(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|first| first.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// `BadCompletion` -> `BAD_COMPLETION`.
 fn snake_upper(name: &str) -> String {
     let mut out = String::new();
@@ -560,7 +635,44 @@ mod tests {
             sv.contains("logic [191:160] rsvd_191_160;")
                 || sv.contains("logic [31:0] rsvd_191_160;")
         );
-        assert!(sv.contains("localparam logic [7:0] StBadCompletion = 8'hC6;"));
+        assert!(sv.contains("localparam int unsigned StatusW = 8;"));
+        assert!(sv.contains("localparam logic [StatusW-1:0] StBadCompletion = 8'hC6;"));
+        for line in [
+            "localparam int unsigned SqEntryW = 512;",
+            "localparam int unsigned SqEntryBar2OffsetW = 64;",
+            "localparam int unsigned SqEntryDptrW = 128;",
+            "localparam int unsigned RqDescDwordCountW = 11;",
+            "localparam int unsigned RcDescByteCountW = 13;",
+            "localparam int unsigned CcDescLowerAddressW = 7;",
+            "localparam int unsigned CcDescPoisonedW = 1;",
+            "localparam int unsigned OpcodeW = 8;",
+        ] {
+            assert!(sv.contains(line), "{line}");
+        }
+        // Every field of every format has its width constant, declared after the struct.
+        for f in &spec.formats {
+            let after = &sv[sv.find(&format!("}} {}_t;", f.name)).unwrap()..];
+            for x in &f.fields {
+                let name = format!("{}{}W", camel(&f.name), camel(&x.name));
+                assert!(
+                    after.contains(&format!("localparam int unsigned {name} = {};", x.width())),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sv_constant_names_are_unique() {
+        // Format a_b's field c and format a's field b_c would both give ABCW.
+        let text = "[[format]]\nname = \"a_b\"\ntitle = \"X\"\nsource = \"s\"\nbytes = 4\nrust = \"bits\"\nrust_name = \"X\"\n\
+                    fields = [{ name = \"c\", bits = \"3:0\", doc = \"\" }]\n\
+                    [[format]]\nname = \"a\"\ntitle = \"Y\"\nsource = \"s\"\nbytes = 4\nrust = \"bits\"\nrust_name = \"Y\"\n\
+                    fields = [{ name = \"b_c\", bits = \"3:0\", doc = \"\" }]\n\
+                    [[codes]]\nname = \"c\"\ntitle = \"C\"\nbits = 8\nsv_prefix = \"C\"\nvalues = []\n";
+        let err = format!("{:#}", WireSpec::from_toml(text).unwrap_err());
+        assert!(err.contains("ABCW"), "{err}");
+        assert_eq!(camel("bar2_offset"), "Bar2Offset");
     }
 
     #[test]

@@ -1,4 +1,4 @@
 // The RTL the dma_rc bench needs, relative to hw/rtl (compile order).
-peerbar_pkg.sv
 peerbar_wire_pkg.sv
+peerbar_pkg.sv
 peerbar_dma_rc.sv

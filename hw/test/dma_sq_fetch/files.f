@@ -1,3 +1,4 @@
 // The RTL the dma_sq_fetch bench needs, relative to hw/rtl (compile order).
+peerbar_wire_pkg.sv
 peerbar_pkg.sv
 peerbar_dma_sq_fetch.sv
