@@ -222,7 +222,7 @@ module peerbar_dma_engine
   logic [16:0]     dcount_q, dcount_d;
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
   logic            blk_adv_q, blk_adv_d;   // PUSH: the walker has moved past the Data Block
-  logic            chain_next_q, chain_next_d; // PUSH: the last packet chains into the next one
+  logic            chain_q, chain_d;       // PUSH: the next packet's first chunk was read (beats - 2)
   logic [7:0]      err_st_q, err_st_d;
   // Next-segment lookahead: the segment descriptor that ends the segment being fetched (the
   // chaining descriptor) is caught as its bytes land in the ring; if it is a valid Segment /
@@ -780,23 +780,57 @@ module peerbar_dma_engine
 
   // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
   // during the last packet of a Data Block, the first packet of the ring's current descriptor),
-  // split at MPS-aligned addresses (see the MemRd split below).
-  logic [63:0]    n_addr;
-  logic [31:0]    n_xlen;
-  logic [12:0]    n_len, n_lanes;
-  logic [18:0]    n_dbe;
-  logic [B-1:0]   n_s0;
+  // split at MPS-aligned addresses (see the MemRd split below). Worked out into registers (n_*)
+  // every cycle of a PUSH job from the cycle's registers, with what loading it needs (the
+  // packet's descriptor, byte enables, beats, last keep, the Data Block after it): they are
+  // the next packet's while nothing they depend on changed in the cycle before (n_ok_q: a
+  // packet loaded, the walker moved, the job unit changed state, or the descriptor they were
+  // worked out from was not ready). A packet is loaded from them, so the packet's size, byte
+  // enables and lanes are not on the path of the job unit's decisions; a Data Block's first
+  // packet waits a cycle for them, packets that follow back to back do not.
+  logic [63:0]    n_addr, n_next_addr;
+  logic [31:0]    n_rest;                  // the Data Block's bytes after the packet
+  logic           n_end;                   // ... none: the packet ends the Data Block
+  logic [12:0]    n_len;
+  logic [127:0]   n_desc;
+  logic [7:0]     n_be, n_last_keep;
+  logic [8:0]     n_beats;
+  logic           n_need_hi;
+  logic [4:0]     n_hi;
+  logic [1:0]     n_rot;
   logic [DwW-1:0] n_c0;
-  always_comb begin
-    logic [12:0] to_mps;
-    n_addr  = (state_q == StDesc || x_len_q == '0) ? d_addr : x_addr_q;
-    n_xlen  = (state_q == StDesc || x_len_q == '0) ? d_len : x_len_q;
-    to_mps  = mps - (13'(n_addr[11:0]) & (mps - 13'd1));
-    n_len   = 13'(min32(n_xlen, 32'(to_mps)));
-    n_dbe   = dw_be(n_addr[1:0], n_len);
-    n_s0    = ptr_q - B'(16) - B'(n_addr[1:0]);
-    n_c0    = n_s0[B-1:2];
-    n_lanes = 13'd4 + 13'(n_dbe[18:8]);
+  logic [B-1:0]   n_next_ptr;
+  logic           n_ok_q, n_chg;
+  always_ff @(posedge clk_i) begin
+    logic [63:0]  addr;
+    logic [31:0]  xlen;
+    logic [12:0]  to_mps, len, lanes;
+    logic [18:0]  dbe;
+    logic [B-1:0] s0;
+    if (opcode_q == OpPush && state_q inside {StDesc, StPushSetup, StPushPrime, StPushBeats}) begin
+      addr        = (state_q == StDesc || x_len_q == '0) ? d_addr : x_addr_q;
+      xlen        = (state_q == StDesc || x_len_q == '0) ? d_len : x_len_q;
+      to_mps      = mps - (13'(addr[11:0]) & (mps - 13'd1));
+      len         = 13'(min32(xlen, 32'(to_mps)));
+      dbe         = dw_be(addr[1:0], len);
+      s0          = ptr_q - B'(16) - B'(addr[1:0]);
+      lanes       = 13'd4 + 13'(dbe[18:8]);
+      n_addr      <= addr;
+      n_next_addr <= addr + 64'(len);
+      n_rest      <= xlen - 32'(len);
+      n_end       <= xlen == 32'(len);
+      n_len       <= len;
+      n_desc      <= rq_desc(addr[63:2], dbe[18:8], 1'b1, 8'd0);
+      n_be        <= dbe[7:0];
+      n_beats     <= 9'((lanes + 13'd7) >> 3);
+      n_last_keep <= 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
+      n_need_hi   <= lanes[2:0] == '0 && s0[1:0] != '0;
+      n_hi        <= 5'(len + 13'(addr[1:0]) + 13'd15);
+      n_rot       <= s0[1:0];
+      n_c0        <= s0[B-1:2];
+      n_next_ptr  <= ptr_q + B'(len);
+    end
+    n_ok_q <= !rst_i && !n_chg;
   end
 
   // Back-to-back PUSH packets: when the last beat needs no BAR2 chunk beyond its own, the
@@ -1059,7 +1093,7 @@ module peerbar_dma_engine
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
     blk_adv_d     = blk_adv_q;
-    chain_next_d  = 1'b0;
+    chain_d       = chain_q && state_q == StPushBeats;
     err_st_d      = err_st_q;
     ch_armed_d    = ch_armed_q;
     ch_dw_d       = ch_dw_q;
@@ -1272,6 +1306,8 @@ module peerbar_dma_engine
             ptr_d = ptr_q + B'(d_len);                // Bit Bucket on PULL: skip
             rem_d = rem_q - d_len;
             next  = 1'b1;
+          end else if (opcode_q == OpPush && !n_ok_q) begin
+            // PUSH: the first packet's registers (n_*) are worked out in this cycle.
           end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
             rem_d       = rem_q - d_len;
@@ -1360,7 +1396,7 @@ module peerbar_dma_engine
             status_d = StSglLength;
             state_d  = StFinish;
           end
-        end else if (reg_free && !rq_taken && !f_go) begin
+        end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
           for (int unsigned b = 0; b < 8; b++) begin
@@ -1388,16 +1424,18 @@ module peerbar_dma_engine
           p_lo_d    = hi_lanes;
           p_chunk_d = p_chunk_q + DwW'(8);
           p_beat_d  = p_beat_q + 9'd1;
-          if (p_chain_ok && (x_len_q != '0 || next_ok) && p_beat_q == p_beats_q - 9'd2) begin
+          if (p_chain_ok && n_ok_q && (x_len_q != '0 || next_ok) &&
+              p_beat_q == p_beats_q - 9'd2) begin
             rd           = n_c0;                // the next packet's first chunk
-            chain_next_d = x_len_q == '0;
+            chain_d      = 1'b1;
           end
           if (push_last) begin
+            chain_d        = 1'b0;
             ev_o.bytes_out = p_len_q;
             result_d       = result_q + 32'(p_len_q);
             state_d        = abort_q ? StIdle : StPushSetup;
             abort_d        = 1'b0;
-            if (p_chain_ok && (x_len_q != '0 || chain_next_q)) begin
+            if (p_chain_ok && chain_q && n_ok_q) begin
               // The next packet follows on the next cycle: its first chunk is on the memory
               // output now, its second is read now. Into the next descriptor: what StDesc
               // does when it starts a Data Block.
@@ -1454,24 +1492,24 @@ module peerbar_dma_engine
 
     // Load the next PUSH packet (n_*): the Data Block advances past it.
     if (push_load) begin
-      p_desc_d      = rq_desc(n_addr[63:2], n_dbe[18:8], 1'b1, 8'd0);
-      p_be_d        = n_dbe[7:0];
+      p_desc_d      = n_desc;
+      p_be_d        = n_be;
       p_len_d       = n_len;
-      p_rot_d       = n_s0[1:0];
+      p_rot_d       = n_rot;
       p_lane0_d     = n_c0[2:0];
       p_beat_d      = '0;
-      p_beats_d     = 9'((n_lanes + 13'd7) >> 3);
-      p_last_keep_d = 8'hFF >> (4'd7 - 4'(3'(n_lanes - 13'd1)));
-      p_need_hi_d   = n_lanes[2:0] == '0 && n_s0[1:0] != '0;
+      p_beats_d     = n_beats;
+      p_last_keep_d = n_last_keep;
+      p_need_hi_d   = n_need_hi;
       p_a_d         = n_addr[1:0];
-      p_hi_d        = 5'(n_len + 13'(n_addr[1:0]) + 13'd15);
+      p_hi_d        = n_hi;
       eaddr_d       = n_addr;
-      x_addr_d      = n_addr + 64'(n_len);
-      x_len_d       = n_xlen - 32'(n_len);
-      ptr_d         = ptr_q + B'(n_len);
+      x_addr_d      = n_next_addr;
+      x_len_d       = n_rest;
+      ptr_d         = n_next_ptr;
       // The packet ends its Data Block: the walker moves past the descriptor now.
       blk_adv_d     = 1'b0;
-      if (n_xlen == 32'(n_len) && in_list_q && !d_last_in_seg) begin
+      if (n_end && in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - 32'd16;
         blk_adv_d  = 1'b1;
@@ -1537,6 +1575,10 @@ module peerbar_dma_engine
     // What the prefetch's registers depend on changes (f_ok_q): a new job, a new segment, a
     // prefetch read, the lookahead going on into the next segment.
     f_chg = state_q == StDecode || walk_move || f_go || look_go;
+    // What the next PUSH packet's registers (n_*) depend on changes (n_ok_q).
+    n_chg = push_load || consume || walk_move || state_q == StDecode ||
+            ((state_d == StDesc) != (state_q == StDesc)) ||
+            ((state_q == StDesc || x_len_q == '0) && !d_ready);
 
     // A failed read of the job ends it (PULL data, SGL segments). One that fails while a PUSH
     // packet is on the wire ends the job after the packet.
@@ -1651,7 +1693,7 @@ module peerbar_dma_engine
       nx_pending_q  <= 1'b0;
       nx_err_q      <= 1'b0;
       blk_adv_q     <= 1'b0;
-      chain_next_q  <= 1'b0;
+      chain_q       <= 1'b0;
       err_st_q      <= '0;
       err_ea_q      <= '0;
       ch_dw_q       <= '0;
@@ -1714,7 +1756,7 @@ module peerbar_dma_engine
       nx_pending_q  <= nx_pending_d;
       nx_err_q      <= nx_err_d;
       blk_adv_q     <= blk_adv_d;
-      chain_next_q  <= chain_next_d;
+      chain_q       <= chain_d;
       err_st_q      <= err_st_d;
       err_ea_q      <= err_ea_d;
       ch_dw_q       <= ch_dw_d;
