@@ -840,7 +840,7 @@ module peerbar_dma_engine
   // (blk_adv_q), so that descriptor is the ring's current one during that packet. It follows at
   // once only when it is a Data Block that StDesc would start right away (next_ok) and the ring
   // needs no refill (a MemRd goes out between packets, in StDesc).
-  logic adv;        // the PUSH Data Block is done: go on with the next descriptor
+  logic blk_end;    // the walker is done with a Data Block or skips a descriptor
   logic consume;  // the walker is done with the current ring descriptor
   logic push_load;  // load the next PUSH packet's parameters
   logic walk_move;  // ... which was the pointer to the next segment
@@ -1142,7 +1142,7 @@ module peerbar_dma_engine
     walk_move   = 1'b0;
     pr_issue    = 1'b0;
     push_load   = 1'b0;
-    adv         = 1'b0;
+    blk_end     = 1'b0;
 
     mem_rd_en_o  = 1'b0;
     mem_rd_row_o = '0;
@@ -1330,18 +1330,7 @@ module peerbar_dma_engine
           eaddr_d  = d_addr;
           state_d  = StFinish;
         end else if (next) begin
-          // Next descriptor (the bookkeeping below is shared with the end of a transfer).
-          state_d = StDesc;
-          if (in_list_q && !d_last_in_seg) begin
-            consume    = 1'b1;
-            seg_left_d = seg_left_q - 32'd16;
-          end else if (rem_d == '0) begin
-            state_d = StDrain;
-          end else begin
-            status_d = StSglLength;                   // the list ended short
-            eaddr_d  = d_addr;
-            state_d  = StFinish;
-          end
+          blk_end = 1'b1;                             // on to the next descriptor (below)
         end
       end
 
@@ -1364,38 +1353,15 @@ module peerbar_dma_engine
           x_addr_d    = x_addr_q + 64'(pr_len_q);
           x_len_d     = x_len_q - 32'(pr_len_q);
           ptr_d       = ptr_q + B'(pr_len_q);
-          if (pr_last_q) begin
-            // The Data Block's last read: the walker moves on in the same cycle (the next
-            // ring descriptor's copy, desc_q, takes a cycle).
-            state_d = StDesc;
-            if (in_list_q && !d_last_in_seg) begin
-              consume    = 1'b1;
-              seg_left_d = seg_left_q - 32'd16;
-            end else if (rem_q == '0) begin
-              state_d = StDrain;
-            end else begin
-              status_d = StSglLength;                 // the list ended short
-              state_d  = StFinish;
-            end
-          end
+          // The Data Block's last read: the walker moves on in the same cycle (the next ring
+          // descriptor's copy, desc_q, takes a cycle).
+          blk_end = pr_last_q;
         end
       end
 
       StPushSetup: begin
         if (x_len_q == '0) begin
-          state_d   = StDesc;
-          blk_adv_d = 1'b0;
-          if (blk_adv_q) begin
-            // The walker has already moved on.
-          end else if (in_list_q && !d_last_in_seg) begin
-            consume    = 1'b1;
-            seg_left_d = seg_left_q - 32'd16;
-          end else if (rem_q == '0) begin
-            state_d = StDrain;
-          end else begin
-            status_d = StSglLength;
-            state_d  = StFinish;
-          end
+          blk_end = 1'b1;                             // the Data Block is done (below)
         end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
@@ -1451,7 +1417,7 @@ module peerbar_dma_engine
               end
               state_d = StPushBeats;
             end else if (!abort_q && x_len_q == '0) begin
-              adv = 1'b1;                       // the Data Block is done: next descriptor
+              blk_end = 1'b1;                   // the Data Block is done (below)
             end
           end
           mem_rd_en_o = 1'b1;
@@ -1516,19 +1482,23 @@ module peerbar_dma_engine
       end
     end
 
-    // Next descriptor after the last PUSH packet of a Data Block (as in StPushSetup)
-    if (adv) begin
+    // The walker is done with the current Data Block (its last MemRd or PUSH packet is out) or
+    // skips the current descriptor (zero length, a Bit Bucket): on to the next descriptor, or
+    // the list ends here (short of LENGTH: the error names a skipped descriptor's address, or
+    // keeps the last request's).
+    if (blk_end) begin
       state_d   = StDesc;
       blk_adv_d = 1'b0;
       if (blk_adv_q) begin
-        // The walker has already moved on (push_load).
+        // PUSH: the walker moved past the Data Block when its last packet was loaded.
       end else if (in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - 32'd16;
-      end else if (rem_q == '0) begin
+      end else if (rem_d == '0) begin
         state_d = StDrain;
       end else begin
         status_d = StSglLength;
+        eaddr_d  = (state_q == StDesc) ? d_addr : eaddr_d;
         state_d  = StFinish;
       end
     end
