@@ -14,8 +14,8 @@ register-to-register path counted in LUT levels:
 - MUXF7/MUXF8/MUXF9 and CARRY8 count zero levels: they are the slice's dedicated wide-mux and
   carry logic, a fraction of a LUT and its route (their number on the path is printed beside
   the levels). So "8 levels plus carry chains" is the budget of docs/synthesis.md.
-Every module whose longest path is over BUDGET is listed with its over-budget endpoints
-(grouped by signal). Exit status 1 if ENFORCE is 1 and any module is over budget, or if
+Every module whose longest path is over BUDGET is listed with the number of endpoint bits over
+BUDGET and over BUDGET + 4, and its over-budget endpoints (grouped by signal). Exit status 1 if ENFORCE is 1 and any module is over budget, or if
 --require-bram names a module that has no RAMB36E2/RAMB18E2/URAM288.
 """
 
@@ -245,6 +245,13 @@ def main():
     for short, paths in over:
         # The deepest paths of each area (instance of the endpoint), up to 3 distinct ones each,
         # so that one deep block does not hide the others.
+        # How much is over, not only how deep the deepest is: the count of endpoint bits (a
+        # flip-flop input, a RAM or instance pin, an output bit) behind more than the budget,
+        # and behind more than the budget + 4, shows progress when the longest path stays.
+        over_n = sum(1 for p in paths if p[0] > budget)
+        far_n = sum(1 for p in paths if p[0] > budget + 4)
+        print(f"  {short}: {over_n} of {len(paths)} endpoint bits over {budget} levels, "
+              f"{far_n} over {budget + 4}")
         print(f"  over budget ({budget} LUT levels) in {short}, by the instance they end in:")
         shown = defaultdict(list)
         for lv, mx, st, en, where in paths:
