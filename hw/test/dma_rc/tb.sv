@@ -602,6 +602,20 @@ module tb;
     held_cnt--;
   endtask
 
+  // Bytes off .. off + n - 1 of read r are in: the expected BAR2 or fetch buffer (a read into
+  // the buffer wraps within its region) takes the read's data there.
+  task automatic expect_bytes(input int r, input int off, input int n);
+    int a;
+    for (int i = 0; i < n; i++) begin
+      if (r_buf[r]) begin
+        a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + off + i) & (FbBytes / 2 - 1));
+        fb_exp[a] = dbyte(r, off + i);
+      end else begin
+        bar2_exp[(r_dest[r] + off + i) % Bar2] = dbyte(r, off + i);
+      end
+    end
+  endtask
+
   // The read stops being live: for the stream (what the next completions are) and for the
   // module's table (lc_dies, when the module's update lands).
   task automatic read_dies(input int r);
@@ -950,14 +964,7 @@ module tb;
         s2_in_wr = 0;
         if (s2.kind == Mal) begin
           // Not taken; the bytes of the beats it had are in (at their place, the read's data).
-          for (int i = 0; i < s2.nw; i++) begin
-            if (r_buf[r]) begin
-              a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + s2.off + i) & (FbBytes / 2 - 1));
-              fb_exp[a] = dbyte(r, s2.off + i);
-            end else begin
-              bar2_exp[(r_dest[r] + s2.off + i) % Bar2] = dbyte(r, s2.off + i);
-            end
-          end
+          expect_bytes(r, s2.off, s2.nw);
           if (!r_buf[r]) begin
             st_mal_bar2 += s2.nw;
             exp_flush = s2.spill;
@@ -970,14 +977,7 @@ module tb;
           if (s2.kind != Mal) st_c6late++;
         end
         if (s2.kind == Good) begin
-          for (int i = 0; i < s2.n; i++) begin
-            if (r_buf[r]) begin
-              a = (r_dest[r] & ~(FbBytes / 2 - 1)) | ((r_dest[r] + s2.off + i) & (FbBytes / 2 - 1));
-              fb_exp[a] = dbyte(r, s2.off + i);
-            end else begin
-              bar2_exp[(r_dest[r] + s2.off + i) % Bar2] = dbyte(r, s2.off + i);
-            end
-          end
+          expect_bytes(r, s2.off, s2.n);
           if (r_buf[r]) st_fb_bytes += s2.n;
           else begin
             st_bar2_bytes += s2.n;
