@@ -160,6 +160,22 @@ module peerbar_dma_engine
     return {dwc, lbe, fbe};
   endfunction
 
+  // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
+  // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
+  // Specification, "SGL Segment"; docs/dma-engine.md).
+  function automatic logic seg_ptr_ok(logic [7:0] id, logic [31:0] len, logic [63:0] addr);
+    return id[3:0] == 4'd0 && (id[7:4] == 4'h2 || id[7:4] == 4'h3) && len != '0 &&
+           len[3:0] == '0 && addr[2:0] == '0 && ({1'b0, addr} + 65'(len)) < {1'b1, 64'd0};
+  endfunction
+
+  // The ring DWORDs from a up to b (not included), going round; none if a == b.
+  function automatic logic [RingDw-1:0] ring_span(logic [FL-3:0] a, logic [FL-3:0] b);
+    logic [RingDw-1:0] from_a, below_b;
+    from_a  = ~((RingDw'(1) << a) - RingDw'(1));
+    below_b = (RingDw'(1) << b) - RingDw'(1);
+    return (a <= b) ? (from_a & below_b) : (from_a | below_b);
+  endfunction
+
   // 128-bit RQ descriptor (PG213: peerbar_wire_pkg::rq_desc_t): memory request, requester ID
   // 0 (not enabled), TC/attr 0.
   function automatic logic [127:0] rq_desc(logic [61:0] addr_dw, logic [10:0] dwc, logic write,
@@ -232,6 +248,11 @@ module peerbar_dma_engine
   logic [3:0]      ch_got_q;                // its DWORDs caught
   logic [3:0][31:0] ch_q;                   // ... and their values
   logic            nx_pending_q, nx_pending_d; // the fetch is in the next segment already
+  // The next job's list fetched ahead: the next segment (nx_*) is the first segment of the SQ
+  // FIFO's oldest entry (the next job), fetched into the ring after the current job's list.
+  logic            xj_q, xj_d;              // ... it is (until the next job's StDecode)
+  logic            xj_tried_q, xj_tried_d;  // ... it was started during this job
+  logic [FL-1:0]   xj_at_q, xj_at_d;        // its first ring byte
   logic [31:0]     nx_len_q, nx_len_d;      // that segment's length
   logic            nx_last_q, nx_last_d;    // ... and whether it is a Last Segment
   logic            nx_err_q, nx_err_d;      // one of its reads failed (held until the walker)
@@ -242,6 +263,8 @@ module peerbar_dma_engine
   // Current data transfer (one Data Block)
   logic [63:0]     x_addr_q, x_addr_d;
   logic [31:0]     x_len_q, x_len_d;
+  logic            x_zero_q, x_zero_d;    // x_len_q is 0 (kept beside it: a 32-bit zero test
+                                          // is three LUT levels on the job unit's decisions)
 
   // PUSH packet
   logic [DwW-1:0]   p_chunk_q, p_chunk_d;  // DWORD address of the next chunk to read
@@ -569,10 +592,15 @@ module peerbar_dma_engine
   // SQ fetch                  //
   ///////////////////////////////
 
-  // Largest read and write payloads (Device Control: Max_Read_Request_Size, Max_Payload_Size)
+  // Largest read and write payloads (Device Control: Max_Read_Request_Size, Max_Payload_Size,
+  // from the block's configuration status outputs). Registered: they change only when software
+  // writes Device Control, and a request's size is then worked out from a register instead of
+  // from the block's outputs through the decode.
   logic [12:0] mrrs, mps;
-  assign mrrs = 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
-  assign mps  = 13'd128 << max_payload_i;
+  always_ff @(posedge clk_i) begin
+    mrrs <= 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
+    mps  <= 13'd128 << max_payload_i;
+  end
 
   // The queue scheduler and SQ read-ahead (peerbar_dma_sq_fetch): its read goes out through the
   // beat register when retire does not need it (sf_go, below); its entries land in the fetch
@@ -720,10 +748,7 @@ module peerbar_dma_engine
     ch_desc = sgl_desc_t'(ch_q);
     ch_ok   = 1'b0;
     if (ch_armed_q && (&ch_got_q)) begin
-      ch_ok = ch_desc.identifier[3:0] == 4'd0 &&
-              (ch_desc.identifier[7:4] == 4'h2 || ch_desc.identifier[7:4] == 4'h3) &&
-              ch_desc.length != '0 && ch_desc.length[3:0] == '0 && ch_desc.address[2:0] == '0 &&
-              ({1'b0, ch_desc.address} + 65'(ch_desc.length)) < {1'b1, 64'd0};
+      ch_ok = seg_ptr_ok(ch_desc.identifier, ch_desc.length, ch_desc.address);
     end
     look_go = ch_armed_q && (&ch_got_q) && ch_ok && in_list_q && seg_rem_q == '0 &&
               !nx_pending_q && !owner_busy[LookOwner] &&
@@ -772,7 +797,9 @@ module peerbar_dma_engine
       len       = last ? 13'(xlen) : to_mrrs;
       pr_len_q  <= len;
       pr_last_q <= last;
-      pr_dbe_q  <= dw_be(addr[1:0], len);
+      // The byte enables of both sizes, then the one that is (not the byte enables of the
+      // chosen size: the compare would come before the adder).
+      pr_dbe_q  <= last ? dw_be(addr[1:0], 13'(xlen)) : dw_be(addr[1:0], to_mrrs);
     end
     pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) ||
                           (state_q == StDesc && state_d == StPullReq));
@@ -805,20 +832,23 @@ module peerbar_dma_engine
     logic [63:0]  addr;
     logic [31:0]  xlen;
     logic [12:0]  to_mps, len, lanes;
+    logic         last;
     logic [18:0]  dbe;
     logic [B-1:0] s0;
     if (opcode_q == OpPush && state_q inside {StDesc, StPushSetup, StPushPrime, StPushBeats}) begin
-      addr        = (state_q == StDesc || x_len_q == '0) ? d_addr : x_addr_q;
-      xlen        = (state_q == StDesc || x_len_q == '0) ? d_len : x_len_q;
+      addr        = (state_q == StDesc || x_zero_q) ? d_addr : x_addr_q;
+      xlen        = (state_q == StDesc || x_zero_q) ? d_len : x_len_q;
       to_mps      = mps - (13'(addr[11:0]) & (mps - 13'd1));
-      len         = 13'(min32(xlen, 32'(to_mps)));
-      dbe         = dw_be(addr[1:0], len);
+      last        = xlen <= 32'(to_mps);
+      len         = last ? 13'(xlen) : to_mps;
+      // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
+      dbe         = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be(addr[1:0], to_mps);
       s0          = ptr_q - B'(16) - B'(addr[1:0]);
       lanes       = 13'd4 + 13'(dbe[18:8]);
       n_addr      <= addr;
       n_next_addr <= addr + 64'(len);
       n_rest      <= xlen - 32'(len);
-      n_end       <= xlen == 32'(len);
+      n_end       <= last;
       n_len       <= len;
       n_desc      <= rq_desc(addr[63:2], dbe[18:8], 1'b1, 8'd0);
       n_be        <= dbe[7:0];
@@ -846,7 +876,7 @@ module peerbar_dma_engine
   logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
   assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
-  assign next_ok = in_list_q && blk_adv_q && x_len_q == '0 && !dcount_q[16] && d_ready &&
+  assign next_ok = in_list_q && blk_adv_q && x_zero_q && !dcount_q[16] && d_ready &&
                    d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
                    !f_need;
 
@@ -855,21 +885,66 @@ module peerbar_dma_engine
   // 64-byte slots. The slot's bytes are in the buffer by then: the SQ fetch marks a slot arrived
   // only after peerbar_dma_rc reports its read done, which is after its last write to the
   // buffer. (Loaded only then: the simulation skips the copy in other cycles.)
+  function automatic sq_entry_t slot_entry(logic [SW-1:0] slot);
+    logic [15:0][31:0] dws;
+    for (int unsigned k = 0; k < 16; k++) begin
+      dws[k] = fbuf[RingDw + 16 * 32'(slot) + k];
+    end
+    return sq_entry_t'(dws);
+  endfunction
+
   sq_entry_t  sqe;
   logic [B:0] sqe_lo, sqe_hi;
   always_ff @(posedge clk_i) begin
     if (state_q == StIdle && sf_head_valid) begin
-      logic [15:0][31:0] dws;
-      sq_entry_t         e;
-      for (int unsigned k = 0; k < 16; k++) begin
-        dws[k] = fbuf[RingDw + 16 * 32'(sf_head_slot) + k];
-      end
-      e      = sq_entry_t'(dws);
+      sq_entry_t e;
+      e      = slot_entry(sf_head_slot);
       sqe    <= e;
       sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
       sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
     end
   end
+
+  // The next job's list, fetched ahead. While a job runs, the FIFO's oldest entry is the next
+  // job's. When the current job's list is all in the ring (its Last Segment fetched to the
+  // end) and that entry is a PULL or PUSH whose DPTR is a Segment / Last Segment pointer, the
+  // fetch goes on with that segment as a lookahead (nx_*, the reads owned by LookOwner), into
+  // the ring after the current job's list: the next job's walker then finds its first
+  // descriptors there, instead of waiting a host read latency after the current job ends
+  // (a PUSH job moves its data itself until its end). Whether the entry qualifies is worked
+  // out into registers a cycle ahead (nh_*, for the FIFO slot nh_slot_q); it is started only
+  // while that slot is still the FIFO's oldest, once per job. The current job ending, with or
+  // without an error, leaves it; a DMA reset or a refetch of the FIFO abandons it (its reads
+  // killed, xj_q cleared), and the next job then fetches its list itself.
+  logic          nh_ok_q;
+  logic [SW-1:0] nh_slot_q;
+  logic [63:0]   nh_addr_q;
+  logic [31:0]   nh_len_q;
+  logic          nh_last_q;
+  logic          xj_go;
+  always_ff @(posedge clk_i) begin
+    if (!rst_i && !xj_tried_q &&
+        state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats}) begin
+      // Of the entry, only its opcode and DPTR are looked at here.
+      /* verilator lint_off UNUSEDSIGNAL */
+      sq_entry_t e;
+      /* verilator lint_on UNUSEDSIGNAL */
+      e         = slot_entry(sf_head_slot);
+      nh_addr_q <= e.dptr.address;
+      nh_len_q  <= e.dptr.length;
+      nh_last_q <= e.dptr.identifier[7:4] == 4'h3;
+      nh_slot_q <= sf_head_slot;
+      nh_ok_q   <= sf_head_valid && !sf_head_fault && e.opcode inside {OpPull, OpPush} &&
+                   seg_ptr_ok(e.dptr.identifier, e.dptr.length, e.dptr.address);
+    end else begin
+      nh_ok_q <= 1'b0;
+    end
+  end
+  assign xj_go = nh_ok_q && !xj_tried_q && sf_head_valid && sf_head_slot == nh_slot_q &&
+                 !sf_flush && in_list_q && seg_last_q && seg_rem_q == '0 && !nx_pending_q &&
+                 !ch_armed_q && !owner_busy[LookOwner] && !err_pend_q && !abort_q &&
+                 !dma_reset_i &&
+                 state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats};
 
   ///////////////////////
   // CHECKSUM          //
@@ -1098,6 +1173,9 @@ module peerbar_dma_engine
     ch_armed_d    = ch_armed_q;
     ch_dw_d       = ch_dw_q;
     nx_pending_d  = nx_pending_q;
+    xj_d          = xj_q;
+    xj_tried_d    = xj_tried_q;
+    xj_at_d       = xj_at_q;
     nx_len_d      = nx_len_q;
     nx_last_d     = nx_last_q;
     nx_err_d      = nx_err_q || (look_err && nx_pending_q);
@@ -1106,6 +1184,7 @@ module peerbar_dma_engine
     err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
+    x_zero_d      = x_zero_q;
     p_chunk_d     = p_chunk_q;
     p_lane0_d     = p_lane0_q;
     p_rot_d       = p_rot_q;
@@ -1207,16 +1286,27 @@ module peerbar_dma_engine
           rem_d      = len;
           ptr_d      = B'(off);
           in_list_d  = 1'b0;
-          seg_rem_d  = '0;
           seg_left_d = '0;
-          f_rd_d     = '0;
-          f_wr_d     = '0;
-          f_fill_d   = '0;
-          f_valid_d  = '0;
+          xj_d       = 1'b0;
+          xj_tried_d = 1'b0;
+          if (xj_q) begin
+            // The job's list was fetched ahead (above): the ring keeps it, and drops what the
+            // last job left of its own (from its walker's descriptor to the end of its list);
+            // the fetch goes on in that segment.
+            f_rd_d    = xj_at_q;
+            f_fill_d  = (FL + 1)'(FL'(f_wr_q - xj_at_q));
+            f_valid_d = f_valid_d & ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]);
+          end else begin
+            seg_rem_d    = '0;
+            f_rd_d       = '0;
+            f_wr_d       = '0;
+            f_fill_d     = '0;
+            f_valid_d    = '0;
+            ch_armed_d   = 1'b0;
+            nx_pending_d = 1'b0;
+            nx_err_d     = 1'b0;
+          end
           err_pend_d = 1'b0;
-          ch_armed_d   = 1'b0;
-          nx_pending_d = 1'b0;
-          nx_err_d     = 1'b0;
           blk_adv_d  = 1'b0;
           dcount_d   = '0;
           eaddr_d    = '0;
@@ -1321,6 +1411,7 @@ module peerbar_dma_engine
           end else begin
             x_addr_d = d_addr;
             x_len_d  = d_len;
+            x_zero_d = 1'b0;                          // d_len is not 0 (skipped above)
             rem_d    = rem_q - d_len;
             state_d  = (opcode_q == OpPull) ? StPullReq : StPushSetup;
           end
@@ -1352,6 +1443,7 @@ module peerbar_dma_engine
           eaddr_d     = x_addr_q;
           x_addr_d    = x_addr_q + 64'(pr_len_q);
           x_len_d     = x_len_q - 32'(pr_len_q);
+          x_zero_d    = pr_last_q;
           ptr_d       = ptr_q + B'(pr_len_q);
           // The Data Block's last read: the walker moves on in the same cycle (the next ring
           // descriptor's copy, desc_q, takes a cycle).
@@ -1360,7 +1452,7 @@ module peerbar_dma_engine
       end
 
       StPushSetup: begin
-        if (x_len_q == '0) begin
+        if (x_zero_q) begin
           blk_end = 1'b1;                             // the Data Block is done (below)
         end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
@@ -1406,7 +1498,7 @@ module peerbar_dma_engine
               // output now, its second is read now. Into the next descriptor: what StDesc
               // does when it starts a Data Block.
               push_load = 1'b1;
-              if (x_len_q == '0) begin
+              if (x_zero_q) begin
                 rem_d    = rem_q - d_len;
                 dcount_d = dcount_q + 17'd1;
               end
@@ -1416,7 +1508,7 @@ module peerbar_dma_engine
                 p_lo_d[j] = mem_rd_data_i[3'(n_c0[2:0] + 3'(j))];
               end
               state_d = StPushBeats;
-            end else if (!abort_q && x_len_q == '0) begin
+            end else if (!abort_q && x_zero_q) begin
               blk_end = 1'b1;                   // the Data Block is done (below)
             end
           end
@@ -1442,14 +1534,15 @@ module peerbar_dma_engine
         // the job unit goes on with the next entry. A segment fetched ahead that the walker
         // never entered (the list ended before its pointer) is abandoned.
         handoff = 1'b1;
-        kill[LookOwner] = 1'b1;
+        kill[LookOwner] = !xj_q;
       end
 
       StFinish: begin
         // The job ended without its data (an error, a NOP, nothing to move): abandon whatever
-        // it still has outstanding; its slot completes it.
+        // it still has outstanding (but the next job's list fetched ahead); its slot
+        // completes it.
         kill[own]       = 1'b1;
-        kill[LookOwner] = 1'b1;
+        kill[LookOwner] = !xj_q;
         handoff         = 1'b1;
       end
 
@@ -1472,6 +1565,7 @@ module peerbar_dma_engine
       eaddr_d       = n_addr;
       x_addr_d      = n_next_addr;
       x_len_d       = n_rest;
+      x_zero_d      = n_end;
       ptr_d         = n_next_ptr;
       // The packet ends its Data Block: the walker moves past the descriptor now.
       blk_adv_d     = 1'b0;
@@ -1537,6 +1631,17 @@ module peerbar_dma_engine
       seg_addr_d   = ch_desc.address;
       seg_rem_d    = ch_desc.length;
     end
+    if (xj_go) begin
+      xj_d         = 1'b1;
+      xj_tried_d   = 1'b1;
+      xj_at_d      = f_wr_q;
+      nx_pending_d = 1'b1;
+      nx_err_d     = 1'b0;
+      nx_len_d     = nh_len_q;
+      nx_last_d    = nh_last_q;
+      seg_addr_d   = nh_addr_q;
+      seg_rem_d    = nh_len_q;
+    end
     if (consume) begin
       f_rd_d                 = f_rd_q + FL'(16);
       f_valid_d[d_dw +: 4]   = '0;
@@ -1544,11 +1649,11 @@ module peerbar_dma_engine
     f_fill_d = f_fill_d + (f_go ? (FL + 1)'(f_len) : '0) - (consume ? (FL + 1)'(16) : '0);
     // What the prefetch's registers depend on changes (f_ok_q): a new job, a new segment, a
     // prefetch read, the lookahead going on into the next segment.
-    f_chg = state_q == StDecode || walk_move || f_go || look_go;
+    f_chg = state_q == StDecode || walk_move || f_go || look_go || xj_go;
     // What the next PUSH packet's registers (n_*) depend on changes (n_ok_q).
     n_chg = push_load || consume || walk_move || state_q == StDecode ||
             ((state_d == StDesc) != (state_q == StDesc)) ||
-            ((state_q == StDesc || x_len_q == '0) && !d_ready);
+            ((state_q == StDesc || x_zero_q) && !d_ready);
 
     // A failed read of the job ends it (PULL data, SGL segments). One that fails while a PUSH
     // packet is on the wire ends the job after the packet.
@@ -1579,6 +1684,18 @@ module peerbar_dma_engine
         handoff     = 1'b0;
         rq_valid_d  = rq_valid_q && !rq_ready;
       end
+    end
+
+    // The next job's list fetched ahead is abandoned with the lookahead owner's reads (the job
+    // ended without handing over, a DMA reset) or when the FIFO is refetched (the entry may be
+    // gone; a refetch in the cycle its StDecode takes it leaves it).
+    if (xj_q && (kill[LookOwner] || (sf_flush && !(state_q == StDecode && sf_take)))) begin
+      kill[LookOwner] = 1'b1;
+      xj_d            = 1'b0;
+      nx_pending_d    = 1'b0;
+      nx_err_d        = 1'b0;
+      seg_rem_d       = '0;
+      ch_armed_d      = 1'b0;
     end
 
     // Hand the job unit's job over to its slot (peerbar_dma_retire).
@@ -1661,6 +1778,9 @@ module peerbar_dma_engine
       err_pend_q    <= 1'b0;
       ch_armed_q    <= 1'b0;
       nx_pending_q  <= 1'b0;
+      xj_q          <= 1'b0;
+      xj_tried_q    <= 1'b0;
+      xj_at_q       <= '0;
       nx_err_q      <= 1'b0;
       blk_adv_q     <= 1'b0;
       chain_q       <= 1'b0;
@@ -1673,6 +1793,7 @@ module peerbar_dma_engine
       nx_ea_q       <= '0;
       x_addr_q      <= '0;
       x_len_q       <= '0;
+      x_zero_q      <= 1'b1;
       p_chunk_q     <= '0;
       p_lane0_q     <= '0;
       p_rot_q       <= '0;
@@ -1724,6 +1845,9 @@ module peerbar_dma_engine
       err_pend_q    <= err_pend_d;
       ch_armed_q    <= ch_armed_d;
       nx_pending_q  <= nx_pending_d;
+      xj_q          <= xj_d;
+      xj_tried_q    <= xj_tried_d;
+      xj_at_q       <= xj_at_d;
       nx_err_q      <= nx_err_d;
       blk_adv_q     <= blk_adv_d;
       chain_q       <= chain_d;
@@ -1736,6 +1860,7 @@ module peerbar_dma_engine
       nx_ea_q       <= nx_ea_d;
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
+      x_zero_q      <= x_zero_d;
       p_chunk_q     <= p_chunk_d;
       p_lane0_q     <= p_lane0_d;
       p_rot_q       <= p_rot_d;
@@ -1786,6 +1911,23 @@ module peerbar_dma_engine
     busy_o = state_q != StIdle || rt_busy || sf_busy || rq_valid_q || rq_out_valid ||
              rc_out_valid || rc_busy || (|owner_busy) || (dma_enable_i && bus_master_i && sf_work);
   end
+
+`ifndef SYNTHESIS
+  // The next job's list fetched ahead starts where the last job's list ended, after the last
+  // job's walker: the ring holds what is left of the last job's list, then the next job's
+  // bytes. The simulation stops if not.
+  always_ff @(posedge clk_i) begin
+    if (!rst_i && state_q != StIdle && x_zero_q != (x_len_q == '0)) begin
+      $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
+    end
+    if (!rst_i && state_q == StDecode && xj_q &&
+        (xj_at_q[3:0] != '0 || f_rd_q[3:0] != '0 ||
+         FL'(xj_at_q - f_rd_q) + FL'(f_wr_q - xj_at_q) != FL'(f_fill_q))) begin
+      $fatal(1, "peerbar_dma_engine: the next job's list at ring byte %0d, the last job's walker at %0d, fill %0d, next byte %0d",
+             xj_at_q, f_rd_q, f_fill_q, f_wr_q);
+    end
+  end
+`endif
 
 endmodule
 

@@ -1462,3 +1462,114 @@ fn a_segment_fetched_ahead_fails_the_job_only_where_the_walker_gets_to_it() {
         assert_eq!(nop.status, StatusCode::Success);
     }
 }
+
+/// The next job's first list segment is read while the job before it still moves its data (the
+/// list read-ahead, docs/dma-engine.md "Job order"), and a fault on it fails that next job
+/// only. A PUSH of 29 Data Blocks whose last one goes to host memory nobody mapped (its posted
+/// writes are dropped and recorded; the job succeeds), then a PULL whose list nobody mapped
+/// (UR), then a PULL whose bytes must land where its list says. The fabric records the second
+/// job's list read before the first job's last write: it was read ahead.
+#[test]
+fn the_next_jobs_list_is_read_ahead_and_its_fault_fails_only_that_job() {
+    use peerbar::dma::wire::{SglDescriptor, SqEntry};
+    use peerbar::dma::Opcode;
+    use peerbar::hostmem::Held;
+    const BLOCKS: usize = 29;
+    let (sim, dma) = default_engine();
+    let q = dma.create_queue(QueueConfig::new(0)).unwrap();
+    let unmapped_write = peerbar::BusAddr::new(0x30_0000_0000);
+    let unmapped_list = peerbar::BusAddr::new(0x31_0000_0000);
+
+    // First job: PUSH, BAR2 -> host, one Last Segment of 30 Data Blocks.
+    let peer_a = Arc::new(
+        dma.peer_memory()
+            .alloc((BLOCKS * 4096 + 512) as u64, 1)
+            .unwrap(),
+    );
+    let data_a = Arc::new(dma.memory().alloc(4096).unwrap());
+    let list_a = Arc::new(dma.memory().alloc(4096).unwrap());
+    let mut descs = vec![SglDescriptor::data_block(data_a.bus_addr(), 4096); BLOCKS];
+    descs.push(SglDescriptor::data_block(unmapped_write, 512));
+    let bytes: Vec<u8> = descs.iter().flat_map(|d| d.to_bytes()).collect();
+    list_a.write(0, &bytes).unwrap();
+    let dptr = SglDescriptor::last_segment(list_a.bus_addr(), bytes.len() as u32);
+    let entry = SqEntry::new(
+        Opcode::Push,
+        0,
+        0,
+        peer_a.offset(),
+        peer_a.len() as u32,
+        dptr,
+    );
+    let first = q
+        .submit(Job::Raw {
+            entry,
+            held: vec![
+                Held::Buffer(Arc::clone(&list_a)),
+                Held::Buffer(Arc::clone(&data_a)),
+                Held::Peer(Arc::clone(&peer_a)),
+            ],
+        })
+        .unwrap();
+
+    // Second job: PULL whose list is in unmapped memory.
+    let peer_b = Arc::new(dma.peer_memory().alloc(512, 1).unwrap());
+    let dptr = SglDescriptor::last_segment(unmapped_list, 32);
+    let entry = SqEntry::new(Opcode::Pull, 0, 1, peer_b.offset(), 512, dptr);
+    let second = q
+        .submit(Job::Raw {
+            entry,
+            held: vec![Held::Peer(Arc::clone(&peer_b))],
+        })
+        .unwrap();
+
+    // Third job: PULL of 4 KiB in two Data Blocks, host -> BAR2.
+    let src = Arc::new(dma.memory().alloc(4096).unwrap());
+    let pattern: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+    src.write(0, &pattern).unwrap();
+    let list_c = Arc::new(dma.memory().alloc(4096).unwrap());
+    let descs = [
+        SglDescriptor::data_block(src.bus_addr().checked_add(2048).unwrap(), 2048),
+        SglDescriptor::data_block(src.bus_addr(), 2048),
+    ];
+    let bytes: Vec<u8> = descs.iter().flat_map(|d| d.to_bytes()).collect();
+    list_c.write(0, &bytes).unwrap();
+    let peer_c = Arc::new(dma.peer_memory().alloc(4096, 1).unwrap());
+    let dptr = SglDescriptor::last_segment(list_c.bus_addr(), bytes.len() as u32);
+    let entry = SqEntry::new(Opcode::Pull, 0, 2, peer_c.offset(), 4096, dptr);
+    let third = q
+        .submit(Job::Raw {
+            entry,
+            held: vec![
+                Held::Buffer(Arc::clone(&src)),
+                Held::Buffer(Arc::clone(&list_c)),
+                Held::Peer(Arc::clone(&peer_c)),
+            ],
+        })
+        .unwrap();
+
+    let wait = |t: peerbar::dma::Ticket| t.wait(WAIT).map_err(|e| why(&sim, e)).unwrap();
+    assert_eq!(wait(first).status, StatusCode::Success);
+    assert_eq!(wait(second).status, StatusCode::UnsupportedRequest);
+    let c = wait(third);
+    assert_eq!(c.status, StatusCode::Success);
+    let mut landed = vec![0u8; 4096];
+    peer_c.read(0, &mut landed).unwrap();
+    assert_eq!(&landed[..2048], &pattern[2048..], "first Data Block");
+    assert_eq!(&landed[2048..], &pattern[..2048], "second Data Block");
+
+    let faults = sim.take_faults();
+    let list_read = faults.iter().position(|f| {
+        f.direction == peerbar_sim::DmaDirection::Read && f.address == unmapped_list.get()
+    });
+    let last_write = faults.iter().position(|f| {
+        f.direction == peerbar_sim::DmaDirection::Write && f.address >= unmapped_write.get()
+    });
+    match (list_read, last_write) {
+        (Some(r), Some(w)) => assert!(
+            r < w,
+            "the second job's list was read only after the first job's data: {faults:?}"
+        ),
+        _ => panic!("expected the list read and the last writes among the faults: {faults:?}"),
+    }
+}
