@@ -163,9 +163,14 @@ module peerbar_dma_engine
   // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
   // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
   // Specification, "SGL Segment"; docs/dma-engine.md).
+  // The len bytes at addr go past the end of the 64-bit bus address space.
+  function automatic logic wraps(logic [63:0] addr, logic [31:0] len);
+    return ({1'b0, addr} + 65'(len)) >= {1'b1, 64'd0};
+  endfunction
+
   function automatic logic seg_ptr_ok(logic [7:0] id, logic [31:0] len, logic [63:0] addr);
     return id[3:0] == 4'd0 && (id[7:4] == 4'h2 || id[7:4] == 4'h3) && len != '0 &&
-           len[3:0] == '0 && addr[2:0] == '0 && ({1'b0, addr} + 65'(len)) < {1'b1, 64'd0};
+           len[3:0] == '0 && addr[2:0] == '0 && !wraps(addr, len);
   endfunction
 
   // The ring DWORDs from a up to b (not included), going round; none if a == b.
@@ -671,11 +676,19 @@ module peerbar_dma_engine
   // cycle after it moves onto it, and a DWORD one cycle later than it arrives; nothing the
   // walker decides reaches the copy. (Copied only while a job runs: the simulation skips it in
   // StIdle.)
+  // The descriptor's length and address checks are made on the copy's way in, into registers
+  // (desc_wraps_q, desc_over_q: more than the job's bytes still uncovered, rem_q, which changes
+  // only when the walker takes a descriptor it does not check again; desc_zero_q); for the
+  // DPTR they are made when the SQ entry is copied (dp_*, below). So the walker's decisions
+  // start from registers, not from a 65-bit adder and 32-bit compares.
   sgl_desc_t     desc_q;
   logic          desc_rdy_q;
   logic [FL-5:0] desc_at_q;
+  logic          desc_wraps_q, desc_over_q, desc_zero_q;
+  logic          dp_wraps_q, dp_over_q, dp_zero_q;
   always_ff @(posedge clk_i) begin
     logic [FL-3:0] dw;
+    sgl_desc_t     nd;
     dw = {f_rd_q[FL-1:4], 2'd0};
     if (rst_i) begin
       desc_rdy_q <= 1'b0;
@@ -684,8 +697,12 @@ module peerbar_dma_engine
     end
     desc_at_q <= f_rd_q[FL-1:4];
     if (state_q != StIdle) begin
-      desc_q <= sgl_desc_t'({fbuf[(FL - 1)'(dw + (FL - 2)'(3))], fbuf[(FL - 1)'(dw + (FL - 2)'(2))],
-                             fbuf[(FL - 1)'(dw + (FL - 2)'(1))], fbuf[(FL - 1)'(dw)]});
+      nd = sgl_desc_t'({fbuf[(FL - 1)'(dw + (FL - 2)'(3))], fbuf[(FL - 1)'(dw + (FL - 2)'(2))],
+                        fbuf[(FL - 1)'(dw + (FL - 2)'(1))], fbuf[(FL - 1)'(dw)]});
+      desc_q       <= nd;
+      desc_wraps_q <= wraps(nd.address, nd.length);
+      desc_over_q  <= nd.length > rem_q;
+      desc_zero_q  <= nd.length == '0;
     end
   end
 
@@ -693,7 +710,7 @@ module peerbar_dma_engine
   logic [63:0]  d_addr;
   logic [31:0]  d_len;
   logic [3:0]   d_type, d_sub;
-  logic         d_last_in_seg, d_ovf;
+  logic         d_last_in_seg, d_ovf, d_over, d_zero;
   logic [FL-3:0] d_dw;
   logic          d_ready;
   always_comb begin
@@ -705,7 +722,9 @@ module peerbar_dma_engine
     d_type        = cur_desc.identifier[7:4];
     d_sub         = cur_desc.identifier[3:0];
     d_last_in_seg = seg_left_q == 32'd16;
-    d_ovf         = ({1'b0, d_addr} + 65'(d_len)) >= {1'b1, 64'd0};
+    d_ovf         = in_list_q ? desc_wraps_q : dp_wraps_q;
+    d_over        = in_list_q ? desc_over_q : dp_over_q;     // d_len > rem_q
+    d_zero        = in_list_q ? desc_zero_q : dp_zero_q;     // d_len == 0
   end
 
   // SGL prefetch: segment bytes are read into the fetch ring ahead of the walker (several reads
@@ -877,7 +896,7 @@ module peerbar_dma_engine
   logic p_chain_ok, next_ok;
   assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
   assign next_ok = in_list_q && blk_adv_q && x_zero_q && !dcount_q[16] && d_ready &&
-                   d_sub == 4'd0 && d_type == 4'h0 && d_len != '0 && d_len <= rem_q && !d_ovf &&
+                   d_sub == 4'd0 && d_type == 4'h0 && !d_zero && !d_over && !d_ovf &&
                    !f_need;
 
   // The SQ entry being decoded, copied from the fetch buffer (region 1) in StIdle from the FIFO's
@@ -902,6 +921,9 @@ module peerbar_dma_engine
       sqe    <= e;
       sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
       sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
+      dp_wraps_q <= wraps(e.dptr.address, e.dptr.length);
+      dp_over_q  <= e.dptr.length > e.length;
+      dp_zero_q  <= e.dptr.length == '0;
     end
   end
 
@@ -1337,6 +1359,15 @@ module peerbar_dma_engine
         fail = 1'b0;
         next = 1'b0;
         st   = StSuccess;
+        // PUSH: the first chunk of the packet n_* describes is read in every StDesc cycle,
+        // whatever the walker decides, so that the BAR2 read address does not wait for the
+        // descriptor's checks (a read has no effect; no PULL writes BAR2 while a PUSH runs).
+        if (opcode_q == OpPush) begin
+          mem_rd_en_o = 1'b1;
+          for (int unsigned b = 0; b < 8; b++) begin
+            mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
+          end
+        end
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
           st   = StSglLimit;
@@ -1349,7 +1380,7 @@ module peerbar_dma_engine
           if (d_sub == 4'd0 && (d_type == 4'h2 || d_type == 4'h3) &&
               (!in_list_q || (d_last_in_seg && !seg_last_q))) begin
             // Segment / Last Segment pointer
-            if (d_len == '0 || d_len[3:0] != '0 || d_addr[2:0] != '0 || d_ovf) begin
+            if (d_zero || d_len[3:0] != '0 || d_addr[2:0] != '0 || d_ovf) begin
               fail = 1'b1;
               st   = StSglSegment;
             end else begin
@@ -1387,9 +1418,9 @@ module peerbar_dma_engine
                        (d_type == 4'h1 && opcode_q == OpPush)) begin
             fail = 1'b1;
             st   = StSglType;
-          end else if (d_len == '0) begin
+          end else if (d_zero) begin
             next = 1'b1;                              // zero-length: skipped
-          end else if (d_len > rem_q || d_ovf) begin
+          end else if (d_over || d_ovf) begin
             fail = 1'b1;
             st   = StSglLength;
           end else if (d_type == 4'h1) begin
@@ -1400,12 +1431,9 @@ module peerbar_dma_engine
             // PUSH: the first packet's registers (n_*) are worked out in this cycle.
           end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
+            // Its first chunk is read now (above).
             rem_d       = rem_q - d_len;
             push_load   = 1'b1;
-            mem_rd_en_o = 1'b1;
-            for (int unsigned b = 0; b < 8; b++) begin
-              mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
-            end
             p_chunk_d = n_c0 + DwW'(8);
             state_d   = StPushPrime;
           end else begin
@@ -1917,6 +1945,13 @@ module peerbar_dma_engine
   // job's walker: the ring holds what is left of the last job's list, then the next job's
   // bytes. The simulation stops if not.
   always_ff @(posedge clk_i) begin
+    // The descriptor checks made on the copy's way in are those of the descriptor and of rem_q
+    // wherever the walker looks at them.
+    if (!rst_i && d_ready && (state_q == StDesc || (in_list_q && blk_adv_q && x_zero_q)) &&
+        (d_ovf != wraps(d_addr, d_len) || d_over != (d_len > rem_q) || d_zero != (d_len == '0))) begin
+      $fatal(1, "peerbar_dma_engine: descriptor checks %0d%0d%0d stale (length %0d, rem %0d)",
+             d_ovf, d_over, d_zero, d_len, rem_q);
+    end
     if (!rst_i && state_q != StIdle && x_zero_q != (x_len_q == '0)) begin
       $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
     end
