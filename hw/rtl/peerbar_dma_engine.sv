@@ -145,6 +145,8 @@ module peerbar_dma_engine
   endfunction
 
   // DWORD count and first/last byte enables of an access of len (1..4096) bytes at addr.
+  // The byte enables come from the length's low bits and a compare, not from the DWORD
+  // count's adder (they are on the path of the next request's registers).
   function automatic logic [18:0] dw_be(logic [1:0] addr_lo, logic [12:0] len);
     logic [13:0] end_b;
     logic [10:0] dwc;
@@ -152,22 +154,31 @@ module peerbar_dma_engine
     end_b = 14'(addr_lo) + 14'(len);
     dwc   = 11'((end_b + 14'd3) >> 2);
     fbe   = 4'hF << addr_lo;
-    lbe   = 4'hF >> (2'd3 - 2'(end_b - 14'd1));
-    if (dwc == 11'd1) begin
+    lbe   = 4'hF >> (2'd3 - (addr_lo + len[1:0] - 2'd1));
+    // One DWORD (dwc == 1): 1 <= addr_lo + len <= 4.
+    if ((len != '0 || addr_lo != '0) && len <= 13'd4 - 13'(addr_lo)) begin
       fbe = fbe & lbe;
       lbe = 4'h0;
     end
     return {dwc, lbe, fbe};
   endfunction
 
-  // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
-  // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
-  // Specification, "SGL Segment"; docs/dma-engine.md).
+  // The BAR2 rows of the eight banks that hold the 8 DWORDs from DWORD c on (a chunk: bank b
+  // holds DWORD c + k where (c + k) mod 8 = b, one row further for the banks below c's).
+  function automatic logic [7:0][RowW-1:0] chunk_rows(logic [DwW-1:0] c);
+    for (int unsigned b = 0; b < 8; b++) begin
+      chunk_rows[b] = c[DwW-1:3] + ((3'(b) < c[2:0]) ? RowW'(1) : RowW'(0));
+    end
+  endfunction
+
   // The len bytes at addr go past the end of the 64-bit bus address space.
   function automatic logic wraps(logic [63:0] addr, logic [31:0] len);
     return ({1'b0, addr} + 65'(len)) >= {1'b1, 64'd0};
   endfunction
 
+  // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
+  // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
+  // Specification, "SGL Segment"; docs/dma-engine.md).
   function automatic logic seg_ptr_ok(logic [7:0] id, logic [31:0] len, logic [63:0] addr);
     return id[3:0] == 4'd0 && (id[7:4] == 4'h2 || id[7:4] == 4'h3) && len != '0 &&
            len[3:0] == '0 && addr[2:0] == '0 && !wraps(addr, len);
@@ -1364,9 +1375,7 @@ module peerbar_dma_engine
         // descriptor's checks (a read has no effect; no PULL writes BAR2 while a PUSH runs).
         if (opcode_q == OpPush) begin
           mem_rd_en_o = 1'b1;
-          for (int unsigned b = 0; b < 8; b++) begin
-            mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
-          end
+          mem_rd_row_o = chunk_rows(n_c0);
         end
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
@@ -1485,9 +1494,7 @@ module peerbar_dma_engine
         end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
-          for (int unsigned b = 0; b < 8; b++) begin
-            mem_rd_row_o[b] = n_c0[DwW-1:3] + ((3'(b) < n_c0[2:0]) ? RowW'(1) : RowW'(0));
-          end
+          mem_rd_row_o = chunk_rows(n_c0);
           p_chunk_d = n_c0 + DwW'(8);
           state_d   = StPushPrime;
         end
@@ -1496,9 +1503,7 @@ module peerbar_dma_engine
       StPushPrime: begin
         p_lo_d      = hi_lanes;
         mem_rd_en_o = 1'b1;
-        for (int unsigned b = 0; b < 8; b++) begin
-          mem_rd_row_o[b] = p_chunk_q[DwW-1:3] + ((3'(b) < p_chunk_q[2:0]) ? RowW'(1) : RowW'(0));
-        end
+        mem_rd_row_o = chunk_rows(p_chunk_q);
         p_chunk_d = p_chunk_q + DwW'(8);
         state_d   = StPushBeats;
       end
@@ -1541,9 +1546,7 @@ module peerbar_dma_engine
             end
           end
           mem_rd_en_o = 1'b1;
-          for (int unsigned b = 0; b < 8; b++) begin
-            mem_rd_row_o[b] = rd[DwW-1:3] + ((3'(b) < rd[2:0]) ? RowW'(1) : RowW'(0));
-          end
+          mem_rd_row_o = chunk_rows(rd);
         end
       end
 
