@@ -293,6 +293,11 @@ module peerbar_dma_rc
   logic                    s1_fit_b_q, s1_ok_b_q;    // ... all against the bypass
   logic                    s1_byp_q;       // stage 2's last beat then took the same slot
   logic [NumTags-1:0]      s1_oh_q;        // s1_slot_q, one-hot
+  // s1_slot_q, one-hot, if the beat is its packet's last and the beat count matches the DWORD
+  // count (s1_last_q && s1_cnt_ok_q), else 0: the slot whose bytes it commits if accepted. The
+  // tag table's write enables start from it, not from a decode of s1_slot_q and-ed with the
+  // whole commit condition.
+  logic [NumTags-1:0]      s1_ohc_q;
   logic                    s1_klate_q;     // kill_i ended the slot's read at the look-up's edge
 
   // Stage 2 packet state (latched from its first beat)
@@ -359,9 +364,23 @@ module peerbar_dma_rc
   // and its byte count the bytes still due (bc == rem); the rest of the checks then depend on
   // the descriptor alone (cur, rem replaced by la, bc), and so do the bytes it brings and
   // the slot's next address and bytes due after it.
+  //
+  // The bytes it brings are min(avail, bc), avail = 4 dwc - la[1:0] its payload from its first
+  // byte on. With n_dw = ceil((bc + la[1:0]) / 4), the DWORDs the rest of the read spans:
+  // avail < bc exactly when dwc < n_dw (for dwc >= 1), and dwc <= n_dw is "at most 3 bytes
+  // past the bytes due" (4 dwc <= la[1:0] + bc + 3). Short of the end (dwc < n_dw), the
+  // completion ends at la - la[1:0] + 4 dwc, on the 64-byte RCB when bits 5:2 of la + 4 dwc
+  // are 0. So every value below is one carry chain from the descriptor and the choice between
+  // two of them by short (instead of a subtraction, a comparison, the minimum and an addition
+  // after it, one after the other); checked equal to that chain for every dwc 1..2047, bc and
+  // la[6:0] (and for every dwc, whether it fits).
   tag_t        t;
-  logic        is_err, fits_d;
-  logic [13:0] avail, deliver, dw_bytes, d_start, d_end;
+  logic        is_err, fits_d, short_d;
+  logic [11:0] n_dw;
+  logic [13:0] dw_bytes, d_start, d_end;
+  logic [12:0] avail, deliver;   // its payload from its first byte on; the bytes it brings
+  logic [11:0] cur_new;   // the slot's next expected address after the completion
+  logic [12:0] rem_new;   // ... and bytes still due
   logic [7:0]  err_code;
   logic [8:0]  beats_exp;
   logic [Bar2SizeLog2-1:0] d_base;  // BAR2 byte address of tdata byte 0 of the first beat
@@ -369,14 +388,17 @@ module peerbar_dma_rc
     t        = tags_q[d_tag[TagW-1:0]];
     is_err   = d_st != 3'd0 || d_poison || d_ec != 4'd0;
     dw_bytes = {1'b0, d_dwc, 2'b00};
-    avail    = dw_bytes - 14'(d_la[1:0]);
-    deliver  = (avail < 14'(d_bc)) ? avail : 14'(d_bc);
+    avail    = 13'(dw_bytes) - 13'(d_la[1:0]);
+    n_dw     = 12'((14'(d_bc) + 14'(d_la[1:0]) + 14'd3) >> 2);
+    short_d  = 12'(d_dwc) < n_dw;
+    deliver  = short_d ? avail : d_bc;
     fits_d   = d_dwc != '0 && d_ec == 4'd0 &&
-               dw_bytes <= 14'(d_la[1:0]) + 14'(d_bc) + 14'd3 &&
-               (deliver == 14'(d_bc) || ((7'(d_la) + 7'(deliver)) & 7'h3F) == 7'd0);
+               (12'(d_dwc) == n_dw || (short_d && 4'(d_la[5:2] + d_dwc[3:0]) == 4'd0));
     beats_exp = 9'((12'(d_dwc) + 12'd3 + 12'd7) >> 3);
     d_start  = 14'd12 + 14'(d_la[1:0]);
-    d_end    = 14'd12 + 14'(d_la[1:0]) + deliver;
+    d_end    = short_d ? 14'd12 + dw_bytes : 14'd12 + 14'(d_la[1:0]) + 14'(d_bc);
+    cur_new  = short_d ? {d_la[11:2], 2'b00} + 12'(dw_bytes) : d_la + 12'(d_bc);
+    rem_new  = short_d ? d_bc + 13'(d_la[1:0]) - 13'(dw_bytes) : '0;
     // The read's first byte goes to t.dest; the completion's first byte (address d_la, at
     // tdata byte 12 + d_la[1:0]) then to t.dest + (d_la - t.addr[11:0]).
     d_base   = t.dest - Bar2SizeLog2'(t.addr[11:0]) + Bar2SizeLog2'({d_la[11:2], 2'b00}) -
@@ -395,11 +417,12 @@ module peerbar_dma_rc
     end
   end
 
-  // The issue time of the addressed slot (its generation is checked below, every slot at
-  // once) and the descriptor's IDs, TC, attributes and reserved bits are not needed here.
+  // The issue time of the addressed slot (its generation, next address and bytes due are
+  // compared below, every slot at once) and the descriptor's IDs, TC, attributes and reserved
+  // bits are not needed here.
   logic unused_rc;
-  assign unused_rc = ^{t.ts, t.gen, desc.locked_read, desc.requester_id, desc.completer_id,
-                       desc.tc, desc.attr, desc.rsvd_31_31, desc.rsvd_47_47,
+  assign unused_rc = ^{t.ts, t.gen, t.cur, t.rem, desc.locked_read, desc.requester_id,
+                       desc.completer_id, desc.tc, desc.attr, desc.rsvd_31_31, desc.rsvd_47_47,
                        desc.rsvd_88_88, desc.rsvd_95_95};
 
   // The beat's byte validity: on a first beat from the descriptor, on later ones from the
@@ -417,11 +440,17 @@ module peerbar_dma_rc
   end
 
   // Per slot: live with the tag's generation (worked out for every slot at once, then picked
-  // by the tag; kill_i at this edge is s1_klate_q's).
+  // by the tag; kill_i at this edge is s1_klate_q's). Likewise the lower address and byte count
+  // compared with every slot's next address and bytes due, and the 1-bit results picked by the
+  // tag: picking the slot's 12 and 13 bits first and comparing them after is two levels deeper.
+  // (keep: without it Yosys's ABC9 merges the pick into the comparisons, 10 LUT levels deep.)
   logic [NumTags-1:0] live_v;
+  (* keep *) logic [NumTags-1:0] eq_la_v, eq_bc_v;
   always_comb begin
     for (int unsigned s = 0; s < NumTags; s++) begin
-      live_v[s] = live_q[s] && tags_q[s].gen == d_tag[7:TagW];
+      live_v[s]  = live_q[s] && tags_q[s].gen == d_tag[7:TagW];
+      eq_la_v[s] = d_la == tags_q[s].cur;
+      eq_bc_v[s] = d_bc == tags_q[s].rem;
     end
   end
 
@@ -556,7 +585,7 @@ module peerbar_dma_rc
   end
 
   // Commit, errors, release, timeouts
-  logic            c_ok_pre, c_rel, c_hit_pre, c_err_pre;
+  logic            c_ok_pre, c_rel, c_hit_pre, c_err_pre, com_any;
   logic            err_first, cerr, tmo_fire, err_valid, bad, act;
   logic            s2_clear;        // stage 2 ends the read of slot s1_slot_q
   logic [OwnW-1:0] err_owner;
@@ -585,6 +614,9 @@ module peerbar_dma_rc
     // may carry a new read by now: only a completion for the read the slot still carries
     // updates it (live_now).
     c_ok_pre  = (s1_first_q ? ok_pre : p2_ok_q) && s1_cnt_ok_q;
+    // The tag table's write: slot i takes the bytes when s1_ohc_q[i] (its last beat, the beat
+    // count right) and com_any (= upd_commit without s1_last_q && s1_cnt_ok_q)
+    com_any   = s2_beat && (s1_first_q ? ok_pre : p2_ok_q) && live_now;
     c_rel     = s1_first_q ? (known && s1_done_q) : p2_rel_q;
     c_hit_pre = s1_first_q ? known : p2_hit_q;
     c_err_pre = s1_first_q ? (known && s1_is_err_q) : p2_err_q;
@@ -798,6 +830,7 @@ module peerbar_dma_rc
       s1_eq_la_q    <= 1'b0;
       s1_eq_bc_q    <= 1'b0;
       s1_oh_q       <= '0;
+      s1_ohc_q      <= '0;
       s1_klate_q    <= 1'b0;
       s1_fit_b_q    <= 1'b0;
       s1_okd_q      <= 1'b0;
@@ -879,19 +912,21 @@ module peerbar_dma_rc
           s1_owner_q    <= t.owner;
           s1_addr_q     <= t.addr;
           s1_buf_dst_q  <= t.buf_dst;
-          s1_deliver_q  <= 13'(deliver);
-          s1_cur_new_q  <= d_la + 12'(deliver);
-          s1_rem_new_q  <= d_bc - 13'(deliver);
-          s1_fin_q      <= 14'(d_bc) == deliver;
+          s1_deliver_q  <= deliver;
+          s1_cur_new_q  <= cur_new;
+          s1_rem_new_q  <= rem_new;
+          s1_fin_q      <= !short_d;
           s1_cnt_ok_q   <= beats_exp == 9'd1;
           s1_known_q    <= held_q[d_tag] && d_ec != 4'd6 && !(upd_release && s1_wtag_q == d_tag);
           s1_is_err_q   <= is_err;
           s1_err_code_q <= err_code;
           s1_done_q     <= d_done;
           s1_fitd_q     <= fits_d && (!rc_tlast_i || beats_exp == 9'd1);
-          s1_eq_la_q    <= d_la == t.cur;
-          s1_eq_bc_q    <= d_bc == t.rem;
+          s1_eq_la_q    <= eq_la_v[d_tag[TagW-1:0]];
+          s1_eq_bc_q    <= eq_bc_v[d_tag[TagW-1:0]];
           s1_oh_q       <= NumTags'(1) << d_tag[TagW-1:0];
+          s1_ohc_q      <= (rc_tlast_i && beats_exp == 9'd1) ? NumTags'(1) << d_tag[TagW-1:0]
+                                                             : '0;
           s1_fit_b_q    <= fits_d && (!rc_tlast_i || beats_exp == 9'd1) &&
                            d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
           s1_okd_q      <= !is_err && fits_d;
@@ -909,10 +944,10 @@ module peerbar_dma_rc
           ip_owner_q    <= t.owner;
           ip_addr_q     <= t.addr;
           ip_buf_dst_q  <= t.buf_dst;
-          ip_deliver_q  <= 13'(deliver);
-          ip_cur_new_q  <= d_la + 12'(deliver);
-          ip_rem_new_q  <= d_bc - 13'(deliver);
-          ip_fin_q      <= 14'(d_bc) == deliver;
+          ip_deliver_q  <= deliver;
+          ip_cur_new_q  <= cur_new;
+          ip_rem_new_q  <= rem_new;
+          ip_fin_q      <= !short_d;
         end else begin
           // Later beats: the packet's
           s1_w_q        <= ip_w_q;
@@ -929,6 +964,8 @@ module peerbar_dma_rc
           s1_rem_new_q  <= ip_rem_new_q;
           s1_fin_q      <= ip_fin_q;
           s1_cnt_ok_q   <= ip_beat_q == 10'(ip_beats_q) - 10'd1;
+          s1_ohc_q      <= (rc_tlast_i && ip_beat_q == 10'(ip_beats_q) - 10'd1)
+                           ? NumTags'(1) << ip_slot_q : '0;
           ip_beat_q     <= ip_beat_q + 10'(!ip_beat_q[9]);
           ip_w_q        <= ip_w_q + DwW'(8);
           ip_fidx_q     <= ip_fidx_q + (FetchLog2 - 2)'(8);
@@ -1009,9 +1046,12 @@ module peerbar_dma_rc
       // abort (kill_i, by the owner a slot has after this cycle's allocation). A slot is
       // allocated only when its read is not live and its new tag not held, so no completion-side
       // change touches it in the same cycle; later writes of the same field win.
-      if (upd_commit) begin
-        tags_q[s1_slot_q].cur <= s1_cur_new_q;
-        tags_q[s1_slot_q].rem <= s1_rem_new_q;
+      // (= upd_commit for slot i)
+      for (int unsigned i = 0; i < NumTags; i++) begin
+        if (com_any && s1_ohc_q[i]) begin
+          tags_q[i].cur <= s1_cur_new_q;
+          tags_q[i].rem <= s1_rem_new_q;
+        end
       end
       live_q <= live_d;
       if (alloc_valid_i) begin
