@@ -111,7 +111,7 @@ module peerbar_dma_rc
   // Tag slot index width (derived, do not override).
   localparam int unsigned TagW = $clog2(NumTags),
   // Generation bits of an 8-bit tag (derived, do not override).
-  localparam int unsigned GenW = 8 - TagW
+  localparam int unsigned GenW = RcDescTagW - TagW
 ) (
   input  wire logic                     clk_i,
   input  wire logic                     rst_i,
@@ -128,7 +128,7 @@ module peerbar_dma_rc
   input  wire logic [TagW-1:0]          alloc_tag_i,       // slot
   input  wire logic                     alloc_buf_i,       // 1: fetch buffer, 0: BAR2
   input  wire logic [63:0]              alloc_addr_i,      // bus address of the first byte
-  input  wire logic [12:0]              alloc_len_i,       // bytes (1..4096)
+  input  wire logic [RcDescByteCountW-1:0] alloc_len_i,       // bytes (1..4096)
   input  wire logic [Bar2SizeLog2-1:0]  alloc_dest_i,      // BAR2 byte offset / buffer byte index
   input  wire logic [OwnW-1:0]          alloc_owner_i,
   input  wire logic [2**OwnW-1:0]       kill_i,            // abort: these owners' live reads die
@@ -136,7 +136,8 @@ module peerbar_dma_rc
 
   // State for the issuer
   output      logic [NumTags-1:0]       tag_usable_o,      // slot free, with a usable tag
-  output      logic [NumTags-1:0][7:0]  slot_tag_o,        // the tag a slot's next read uses
+  // The tag a slot's next read uses
+  output      logic [NumTags-1:0][RcDescTagW-1:0] slot_tag_o,
   // An owner has a live read, or the residue of its last completion is still to be written.
   output      logic [2**OwnW-1:0]       owner_busy_o,
   // A completion is being written into BAR2, or its residue.
@@ -147,7 +148,7 @@ module peerbar_dma_rc
   // A live read failed (pulse); owner, status and address mean something only with it.
   output      logic                     err_valid_o,
   output      logic [OwnW-1:0]          err_owner_o,
-  output      logic [7:0]               err_status_o,
+  output      logic [StatusW-1:0]       err_status_o,
   output      logic [63:0]              err_addr_o,        // bus address of the failed read
   // Fetch buffer write port (the buffer is the engine's): fbuf_data_o[i] (lane i of a beat)
   // goes to DWORD fbuf_idx_o[i] when fbuf_lane_we_o[i]; fbuf_we_o has the DWORDs written.
@@ -157,7 +158,7 @@ module peerbar_dma_rc
   output      logic [7:0][31:0]         fbuf_data_o,
 
   // Accounting
-  output      logic [12:0]              bytes_in_o,        // BAR2 bytes of a read completed
+  output      logic [RcDescByteCountW-1:0] bytes_in_o,        // BAR2 bytes of a read completed
   output      logic [OwnW-1:0]          bytes_in_owner_o,  // ... whose owner
   output      logic                     bad_completion_o,
   output      logic [1:0]               err_link_o,
@@ -184,8 +185,8 @@ module peerbar_dma_rc
     logic [GenW-1:0]         gen;     // generation of its tag
     logic                    buf_dst; // destination is the fetch buffer
     logic [OwnW-1:0]         owner;
-    logic [11:0]             cur;     // bus address bits 11:0 of the next expected byte
-    logic [12:0]             rem;     // bytes still due
+    logic [RcDescLowerAddressW-1:0] cur;     // bus address bits 11:0 of the next expected byte
+    logic [RcDescByteCountW-1:0]    rem;     // bytes still due
     logic [Bar2SizeLog2-1:0] dest;    // where the read's first byte goes (fixed for the read)
     logic [31:0]             ts;      // issue time
     logic [63:0]             addr;    // bus address of the read (DMA_ERROR_ADDR)
@@ -205,9 +206,9 @@ module peerbar_dma_rc
   // (3: over), kept as two bit planes (age_hi_q, age_lo_q) so that stepping every age and
   // finding the free tags are word-wide operations.
   localparam int unsigned EpochCycles = TagQuarantine / 2;
-  logic [255:0]      held_q;
-  logic [255:0]      age_hi_q, age_lo_q;
-  logic [255:0]      tag_free;   // not held, quarantine over
+  logic [2**RcDescTagW-1:0] held_q;
+  logic [2**RcDescTagW-1:0] age_hi_q, age_lo_q;
+  logic [2**RcDescTagW-1:0] tag_free;   // not held, quarantine over
   logic [$clog2(EpochCycles + 1)-1:0] epoch_q;
   logic              tick;
   logic [8:0]        held_count_q;
@@ -241,13 +242,13 @@ module peerbar_dma_rc
   logic [1:0]              ip_rot_q;
   logic                    ip_region_q;
   logic [TagW-1:0]         ip_slot_q;
-  logic [7:0]              ip_wtag_q;
+  logic [RcDescTagW-1:0]       ip_wtag_q;
   logic [OwnW-1:0]         ip_owner_q;
   logic [63:0]             ip_addr_q;
   logic                    ip_buf_dst_q;
-  logic [12:0]             ip_deliver_q;
-  logic [11:0]             ip_cur_new_q;
-  logic [12:0]             ip_rem_new_q;
+  logic [RcDescByteCountW-1:0] ip_deliver_q;
+  logic [RcDescLowerAddressW-1:0] ip_cur_new_q;
+  logic [RcDescByteCountW-1:0] ip_rem_new_q;
   logic                    ip_fin_q;
 
   // Stage 1 registers: the beat stage 2 works on
@@ -260,13 +261,13 @@ module peerbar_dma_rc
   logic [FetchLog2-3:0]    s1_fidx_q;      // fetch buffer DWORD of lane 0 (within the region)
   logic                    s1_region_q;
   logic [TagW-1:0]         s1_slot_q;
-  logic [7:0]              s1_wtag_q;
+  logic [RcDescTagW-1:0]       s1_wtag_q;
   logic [OwnW-1:0]         s1_owner_q;
   logic [63:0]             s1_addr_q;
   logic                    s1_buf_dst_q;
-  logic [12:0]             s1_deliver_q;   // bytes the completion brings
-  logic [11:0]             s1_cur_new_q;   // the slot's next expected address after it
-  logic [12:0]             s1_rem_new_q;   // ... and bytes still due
+  logic [RcDescByteCountW-1:0] s1_deliver_q;   // bytes the completion brings
+  logic [RcDescLowerAddressW-1:0] s1_cur_new_q;   // the slot's next expected address after it
+  logic [RcDescByteCountW-1:0] s1_rem_new_q;   // ... and bytes still due
   logic                    s1_fin_q;       // it ends the read
   logic                    s1_cnt_ok_q;    // last beat: the beat count matches the DWORD count
   // The slot still carries the read of the beat (live, same generation), kept up to date
@@ -280,7 +281,7 @@ module peerbar_dma_rc
   // not ours)
   logic                    s1_known_q;
   logic                    s1_is_err_q;
-  logic [7:0]              s1_err_code_q;
+  logic [StatusW-1:0]         s1_err_code_q;
   logic                    s1_done_q;      // Request Completed
   // It fits the slot's read (the descriptor's own checks, lower address and byte count):
   // against the table, or against the previous completion's update (bypass); and with it,
@@ -293,6 +294,11 @@ module peerbar_dma_rc
   logic                    s1_fit_b_q, s1_ok_b_q;    // ... all against the bypass
   logic                    s1_byp_q;       // stage 2's last beat then took the same slot
   logic [NumTags-1:0]      s1_oh_q;        // s1_slot_q, one-hot
+  // s1_slot_q, one-hot, if the beat is its packet's last and the beat count matches the DWORD
+  // count (s1_last_q && s1_cnt_ok_q), else 0: the slot whose bytes it commits if accepted. The
+  // tag table's write enables start from it, not from a decode of s1_slot_q and-ed with the
+  // whole commit condition.
+  logic [NumTags-1:0]      s1_ohc_q;
   logic                    s1_klate_q;     // kill_i ended the slot's read at the look-up's edge
 
   // Stage 2 packet state (latched from its first beat)
@@ -321,13 +327,13 @@ module peerbar_dma_rc
   logic [7:0][FetchLog2-2:0] o_fidx_q;
   logic [FbDw-1:0]         o_fwe_q;
   logic [7:0][31:0]        o_fdata_q;
-  logic [12:0]             o_bytes_q;
+  logic [RcDescByteCountW-1:0] o_bytes_q;
   logic [OwnW-1:0]         o_bytes_owner_q;
   logic                    o_bad_q;
   logic [1:0]              o_link_q;
   logic                    o_err_q;
   logic [OwnW-1:0]         o_err_owner_q;
-  logic [7:0]              o_err_status_q;
+  logic [StatusW-1:0]         o_err_status_q;
   logic [63:0]             o_err_addr_q;
 
   ///////////////////////////////////////////////////////////////////////////////////////////
@@ -335,16 +341,16 @@ module peerbar_dma_rc
 
   // Descriptor decode (the RC descriptor, PG213: peerbar_wire_pkg::rc_desc_t)
   rc_desc_t    desc;
-  logic [11:0] d_la;
-  logic [3:0]  d_ec;
-  logic [12:0] d_bc;
-  logic [10:0] d_dwc;
-  logic [2:0]  d_st;
+  logic [RcDescLowerAddressW-1:0] d_la;
+  logic [RcDescErrorCodeW-1:0]    d_ec;
+  logic [RcDescByteCountW-1:0]    d_bc;
+  logic [RcDescDwordCountW-1:0]   d_dwc;
+  logic [RcDescStatusW-1:0]       d_st;
   logic        d_poison;
   logic        d_done;
-  logic [7:0]  d_tag;
+  logic [RcDescTagW-1:0]          d_tag;
   always_comb begin
-    desc     = rc_desc_t'(rc_tdata_i[95:0]);
+    desc     = rc_desc_t'(rc_tdata_i[RcDescW-1:0]);
     d_la     = desc.lower_address;
     d_ec     = desc.error_code;
     d_bc     = desc.byte_count;
@@ -359,47 +365,68 @@ module peerbar_dma_rc
   // and its byte count the bytes still due (bc == rem); the rest of the checks then depend on
   // the descriptor alone (cur, rem replaced by la, bc), and so do the bytes it brings and
   // the slot's next address and bytes due after it.
+  //
+  // The bytes it brings are min(avail, bc), avail = 4 dwc - la[1:0] its payload from its first
+  // byte on. With n_dw = ceil((bc + la[1:0]) / 4), the DWORDs the rest of the read spans:
+  // avail < bc exactly when dwc < n_dw (for dwc >= 1), and dwc <= n_dw is "at most 3 bytes
+  // past the bytes due" (4 dwc <= la[1:0] + bc + 3). Short of the end (dwc < n_dw), the
+  // completion ends at la - la[1:0] + 4 dwc, on the 64-byte RCB when bits 5:2 of la + 4 dwc
+  // are 0. So every value below is one carry chain from the descriptor and the choice between
+  // two of them by short (instead of a subtraction, a comparison, the minimum and an addition
+  // after it, one after the other); checked equal to that chain for every dwc 1..2047, bc and
+  // la[6:0] (and for every dwc, whether it fits).
   tag_t        t;
-  logic        is_err, fits_d;
-  logic [13:0] avail, deliver, dw_bytes, d_start, d_end;
-  logic [7:0]  err_code;
+  logic        is_err, fits_d, short_d;
+  logic [11:0] n_dw;
+  logic [13:0] dw_bytes, d_start, d_end;
+  // Its payload from its first byte on; the bytes it brings
+  logic [RcDescByteCountW-1:0]    avail, deliver;
+  logic [RcDescLowerAddressW-1:0] cur_new;  // the slot's next expected address after it
+  logic [RcDescByteCountW-1:0]    rem_new;  // ... and bytes still due
+  logic [StatusW-1:0] err_code;
   logic [8:0]  beats_exp;
   logic [Bar2SizeLog2-1:0] d_base;  // BAR2 byte address of tdata byte 0 of the first beat
   always_comb begin
     t        = tags_q[d_tag[TagW-1:0]];
-    is_err   = d_st != 3'd0 || d_poison || d_ec != 4'd0;
+    is_err   = d_st != '0 || d_poison || d_ec != '0;
     dw_bytes = {1'b0, d_dwc, 2'b00};
-    avail    = dw_bytes - 14'(d_la[1:0]);
-    deliver  = (avail < 14'(d_bc)) ? avail : 14'(d_bc);
-    fits_d   = d_dwc != '0 && d_ec == 4'd0 &&
-               dw_bytes <= 14'(d_la[1:0]) + 14'(d_bc) + 14'd3 &&
-               (deliver == 14'(d_bc) || ((7'(d_la) + 7'(deliver)) & 7'h3F) == 7'd0);
+    avail    = RcDescByteCountW'(dw_bytes) - RcDescByteCountW'(d_la[1:0]);
+    n_dw     = 12'((14'(d_bc) + 14'(d_la[1:0]) + 14'd3) >> 2);
+    short_d  = 12'(d_dwc) < n_dw;
+    deliver  = short_d ? avail : d_bc;
+    fits_d   = d_dwc != '0 && d_ec == '0 &&
+               (12'(d_dwc) == n_dw || (short_d && 4'(d_la[5:2] + d_dwc[3:0]) == 4'd0));
     beats_exp = 9'((12'(d_dwc) + 12'd3 + 12'd7) >> 3);
     d_start  = 14'd12 + 14'(d_la[1:0]);
-    d_end    = 14'd12 + 14'(d_la[1:0]) + deliver;
+    d_end    = short_d ? 14'd12 + dw_bytes : 14'd12 + 14'(d_la[1:0]) + 14'(d_bc);
+    cur_new  = short_d ? {d_la[RcDescLowerAddressW-1:2], 2'b00} + RcDescLowerAddressW'(dw_bytes)
+                       : d_la + RcDescLowerAddressW'(d_bc);
+    rem_new  = short_d ? d_bc + RcDescByteCountW'(d_la[1:0]) - RcDescByteCountW'(dw_bytes) : '0;
     // The read's first byte goes to t.dest; the completion's first byte (address d_la, at
     // tdata byte 12 + d_la[1:0]) then to t.dest + (d_la - t.addr[11:0]).
-    d_base   = t.dest - Bar2SizeLog2'(t.addr[11:0]) + Bar2SizeLog2'({d_la[11:2], 2'b00}) -
+    d_base   = t.dest - Bar2SizeLog2'(t.addr[RcDescLowerAddressW-1:0]) +
+               Bar2SizeLog2'({d_la[RcDescLowerAddressW-1:2], 2'b00}) -
                Bar2SizeLog2'(12);
     // PG213 "Handling of Completion Errors": 1 poisoned, 2 UR/CA/CRS status, 9 the core's
     // completion timeout; 3 (byte count), 4 (attributes), 5 and the rest terminate the read
     // on a malformed completion (C6h).
-    if (d_poison || d_ec == 4'd1) begin
+    if (d_poison || d_ec == RcDescErrorCodeW'(1)) begin
       err_code = StPoisoned;
-    end else if (d_ec == 4'd9) begin
+    end else if (d_ec == RcDescErrorCodeW'(9)) begin
       err_code = StTimeout;
-    end else if (d_ec == 4'd2 || (d_ec == 4'd0 && d_st != 3'd0)) begin
-      err_code = (d_st == 3'd1) ? StUr : StCa;
+    end else if (d_ec == RcDescErrorCodeW'(2) || (d_ec == '0 && d_st != '0)) begin
+      err_code = (d_st == RcDescStatusW'(1)) ? StUr : StCa;
     end else begin
       err_code = StBadCompletion;
     end
   end
 
-  // The issue time of the addressed slot (its generation is checked below, every slot at
-  // once) and the descriptor's IDs, TC, attributes and reserved bits are not needed here.
+  // The issue time of the addressed slot (its generation, next address and bytes due are
+  // compared below, every slot at once) and the descriptor's IDs, TC, attributes and reserved
+  // bits are not needed here.
   logic unused_rc;
-  assign unused_rc = ^{t.ts, t.gen, desc.locked_read, desc.requester_id, desc.completer_id,
-                       desc.tc, desc.attr, desc.rsvd_31_31, desc.rsvd_47_47,
+  assign unused_rc = ^{t.ts, t.gen, t.cur, t.rem, desc.locked_read, desc.requester_id,
+                       desc.completer_id, desc.tc, desc.attr, desc.rsvd_31_31, desc.rsvd_47_47,
                        desc.rsvd_88_88, desc.rsvd_95_95};
 
   // The beat's byte validity: on a first beat from the descriptor, on later ones from the
@@ -417,11 +444,17 @@ module peerbar_dma_rc
   end
 
   // Per slot: live with the tag's generation (worked out for every slot at once, then picked
-  // by the tag; kill_i at this edge is s1_klate_q's).
+  // by the tag; kill_i at this edge is s1_klate_q's). Likewise the lower address and byte count
+  // compared with every slot's next address and bytes due, and the 1-bit results picked by the
+  // tag: picking the slot's 12 and 13 bits first and comparing them after is two levels deeper.
+  // (keep: without it Yosys's ABC9 merges the pick into the comparisons, 10 LUT levels deep.)
   logic [NumTags-1:0] live_v;
+  (* keep *) logic [NumTags-1:0] eq_la_v, eq_bc_v;
   always_comb begin
     for (int unsigned s = 0; s < NumTags; s++) begin
-      live_v[s] = live_q[s] && tags_q[s].gen == d_tag[7:TagW];
+      live_v[s]  = live_q[s] && tags_q[s].gen == d_tag[RcDescTagW-1:TagW];
+      eq_la_v[s] = d_la == tags_q[s].cur;
+      eq_bc_v[s] = d_bc == tags_q[s].rem;
     end
   end
 
@@ -556,13 +589,13 @@ module peerbar_dma_rc
   end
 
   // Commit, errors, release, timeouts
-  logic            c_ok_pre, c_rel, c_hit_pre, c_err_pre;
+  logic            c_ok_pre, c_rel, c_hit_pre, c_err_pre, com_any;
   logic            err_first, cerr, tmo_fire, err_valid, bad, act;
   logic            s2_clear;        // stage 2 ends the read of slot s1_slot_q
   logic [OwnW-1:0] err_owner;
-  logic [7:0]      err_status;
+  logic [StatusW-1:0] err_status;
   logic [63:0]     err_addr;
-  logic [12:0]     bytes_in;
+  logic [RcDescByteCountW-1:0] bytes_in;
   logic [1:0]      err_link;
   // What this cycle changes in the tag table, applied in the always_ff below in this order:
   logic            upd_fail_first;  // the first beat failed the read of its slot: not live
@@ -585,6 +618,9 @@ module peerbar_dma_rc
     // may carry a new read by now: only a completion for the read the slot still carries
     // updates it (live_now).
     c_ok_pre  = (s1_first_q ? ok_pre : p2_ok_q) && s1_cnt_ok_q;
+    // The tag table's write: slot i takes the bytes when s1_ohc_q[i] (its last beat, the beat
+    // count right) and com_any (= upd_commit without s1_last_q && s1_cnt_ok_q)
+    com_any   = s2_beat && (s1_first_q ? ok_pre : p2_ok_q) && live_now;
     c_rel     = s1_first_q ? (known && s1_done_q) : p2_rel_q;
     c_hit_pre = s1_first_q ? known : p2_hit_q;
     c_err_pre = s1_first_q ? (known && s1_is_err_q) : p2_err_q;
@@ -719,7 +755,7 @@ module peerbar_dma_rc
 
   // Held tags: the release of this cycle's completion, the tag of this cycle's allocation
   // (slot_tag_o of the slot, each slot's bit worked out on its own).
-  logic [255:0] held_d;
+  logic [2**RcDescTagW-1:0] held_d;
   always_comb begin
     held_d = held_q;
     if (upd_release) begin
@@ -798,6 +834,7 @@ module peerbar_dma_rc
       s1_eq_la_q    <= 1'b0;
       s1_eq_bc_q    <= 1'b0;
       s1_oh_q       <= '0;
+      s1_ohc_q      <= '0;
       s1_klate_q    <= 1'b0;
       s1_fit_b_q    <= 1'b0;
       s1_okd_q      <= 1'b0;
@@ -879,19 +916,22 @@ module peerbar_dma_rc
           s1_owner_q    <= t.owner;
           s1_addr_q     <= t.addr;
           s1_buf_dst_q  <= t.buf_dst;
-          s1_deliver_q  <= 13'(deliver);
-          s1_cur_new_q  <= d_la + 12'(deliver);
-          s1_rem_new_q  <= d_bc - 13'(deliver);
-          s1_fin_q      <= 14'(d_bc) == deliver;
+          s1_deliver_q  <= deliver;
+          s1_cur_new_q  <= cur_new;
+          s1_rem_new_q  <= rem_new;
+          s1_fin_q      <= !short_d;
           s1_cnt_ok_q   <= beats_exp == 9'd1;
-          s1_known_q    <= held_q[d_tag] && d_ec != 4'd6 && !(upd_release && s1_wtag_q == d_tag);
+          s1_known_q    <= held_q[d_tag] && d_ec != RcDescErrorCodeW'(6) &&
+                           !(upd_release && s1_wtag_q == d_tag);
           s1_is_err_q   <= is_err;
           s1_err_code_q <= err_code;
           s1_done_q     <= d_done;
           s1_fitd_q     <= fits_d && (!rc_tlast_i || beats_exp == 9'd1);
-          s1_eq_la_q    <= d_la == t.cur;
-          s1_eq_bc_q    <= d_bc == t.rem;
+          s1_eq_la_q    <= eq_la_v[d_tag[TagW-1:0]];
+          s1_eq_bc_q    <= eq_bc_v[d_tag[TagW-1:0]];
           s1_oh_q       <= NumTags'(1) << d_tag[TagW-1:0];
+          s1_ohc_q      <= (rc_tlast_i && beats_exp == 9'd1) ? NumTags'(1) << d_tag[TagW-1:0]
+                                                             : '0;
           s1_fit_b_q    <= fits_d && (!rc_tlast_i || beats_exp == 9'd1) &&
                            d_la == s1_cur_new_q && d_bc == s1_rem_new_q;
           s1_okd_q      <= !is_err && fits_d;
@@ -909,10 +949,10 @@ module peerbar_dma_rc
           ip_owner_q    <= t.owner;
           ip_addr_q     <= t.addr;
           ip_buf_dst_q  <= t.buf_dst;
-          ip_deliver_q  <= 13'(deliver);
-          ip_cur_new_q  <= d_la + 12'(deliver);
-          ip_rem_new_q  <= d_bc - 13'(deliver);
-          ip_fin_q      <= 14'(d_bc) == deliver;
+          ip_deliver_q  <= deliver;
+          ip_cur_new_q  <= cur_new;
+          ip_rem_new_q  <= rem_new;
+          ip_fin_q      <= !short_d;
         end else begin
           // Later beats: the packet's
           s1_w_q        <= ip_w_q;
@@ -929,6 +969,8 @@ module peerbar_dma_rc
           s1_rem_new_q  <= ip_rem_new_q;
           s1_fin_q      <= ip_fin_q;
           s1_cnt_ok_q   <= ip_beat_q == 10'(ip_beats_q) - 10'd1;
+          s1_ohc_q      <= (rc_tlast_i && ip_beat_q == 10'(ip_beats_q) - 10'd1)
+                           ? NumTags'(1) << ip_slot_q : '0;
           ip_beat_q     <= ip_beat_q + 10'(!ip_beat_q[9]);
           ip_w_q        <= ip_w_q + DwW'(8);
           ip_fidx_q     <= ip_fidx_q + (FetchLog2 - 2)'(8);
@@ -1009,16 +1051,19 @@ module peerbar_dma_rc
       // abort (kill_i, by the owner a slot has after this cycle's allocation). A slot is
       // allocated only when its read is not live and its new tag not held, so no completion-side
       // change touches it in the same cycle; later writes of the same field win.
-      if (upd_commit) begin
-        tags_q[s1_slot_q].cur <= s1_cur_new_q;
-        tags_q[s1_slot_q].rem <= s1_rem_new_q;
+      // (= upd_commit for slot i)
+      for (int unsigned i = 0; i < NumTags; i++) begin
+        if (com_any && s1_ohc_q[i]) begin
+          tags_q[i].cur <= s1_cur_new_q;
+          tags_q[i].rem <= s1_rem_new_q;
+        end
       end
       live_q <= live_d;
       if (alloc_valid_i) begin
         tags_q[alloc_tag_i] <= '{gen:     next_gen_q[alloc_tag_i],
                                  buf_dst: alloc_buf_i,
                                  owner:   alloc_owner_i,
-                                 cur:     alloc_addr_i[11:0],
+                                 cur:     alloc_addr_i[RcDescLowerAddressW-1:0],
                                  rem:     alloc_len_i,
                                  dest:    alloc_dest_i,
                                  ts:      now_q,
