@@ -288,6 +288,9 @@ module peerbar_dma_engine
   logic [1:0]       p_rot_q, p_rot_d;
   logic [8:0]       p_beat_q, p_beat_d;
   logic [8:0]       p_beats_q, p_beats_d;
+  logic             p_at1_q, p_at1_d;      // p_beat_q is the packet's last beat
+  logic             p_at2_q, p_at2_d;      // ... its second-to-last (registered: no 9-bit
+                                           // compare before the beat's BAR2 read)
   logic [7:0]       p_last_keep_q, p_last_keep_d;
   logic [127:0]     p_desc_q, p_desc_d;
   logic [7:0]       p_be_q, p_be_d;
@@ -584,7 +587,7 @@ module peerbar_dma_engine
         push_data[127:0] = p_desc_q;
       end
     end
-    push_last  = p_beat_q == p_beats_q - 9'd1;
+    push_last  = p_at1_q;
     push_keep  = push_last ? p_last_keep_q : 8'hFF;
   end
 
@@ -1223,6 +1226,8 @@ module peerbar_dma_engine
     p_rot_d       = p_rot_q;
     p_beat_d      = p_beat_q;
     p_beats_d     = p_beats_q;
+    p_at1_d       = p_at1_q;
+    p_at2_d       = p_at2_q;
     p_last_keep_d = p_last_keep_q;
     p_desc_d      = p_desc_q;
     p_be_d        = p_be_q;
@@ -1515,10 +1520,16 @@ module peerbar_dma_engine
           p_lo_d    = hi_lanes;
           p_chunk_d = p_chunk_q + DwW'(8);
           p_beat_d  = p_beat_q + 9'd1;
-          if (p_chain_ok && n_ok_q && (x_len_q != '0 || next_ok) &&
-              p_beat_q == p_beats_q - 9'd2) begin
-            rd           = n_c0;                // the next packet's first chunk
-            chain_d      = 1'b1;
+          p_at1_d   = p_beat_q + 9'd2 == p_beats_q;
+          p_at2_d   = p_beat_q + 9'd3 == p_beats_q;
+          // The second-to-last beat reads the next packet's first chunk whenever the last beat
+          // needs no chunk beyond its own, chained or not (the BAR2 read address then does not
+          // wait for the chaining decision; unchained, the chunk is not used).
+          if (p_at2_q && !p_need_hi_q) begin
+            rd = n_c0;
+          end
+          if (p_chain_ok && n_ok_q && (!x_zero_q || next_ok) && p_at2_q) begin
+            chain_d = 1'b1;
           end
           if (push_last) begin
             chain_d        = 1'b0;
@@ -1589,6 +1600,8 @@ module peerbar_dma_engine
       p_lane0_d     = n_c0[2:0];
       p_beat_d      = '0;
       p_beats_d     = n_beats;
+      p_at1_d       = n_beats == 9'd1;
+      p_at2_d       = n_beats == 9'd2;
       p_last_keep_d = n_last_keep;
       p_need_hi_d   = n_need_hi;
       p_a_d         = n_addr[1:0];
@@ -1830,6 +1843,8 @@ module peerbar_dma_engine
       p_rot_q       <= '0;
       p_beat_q      <= '0;
       p_beats_q     <= '0;
+      p_at1_q       <= 1'b0;
+      p_at2_q       <= 1'b0;
       p_last_keep_q <= '0;
       p_desc_q      <= '0;
       p_be_q        <= '0;
@@ -1897,6 +1912,8 @@ module peerbar_dma_engine
       p_rot_q       <= p_rot_d;
       p_beat_q      <= p_beat_d;
       p_beats_q     <= p_beats_d;
+      p_at1_q       <= p_at1_d;
+      p_at2_q       <= p_at2_d;
       p_last_keep_q <= p_last_keep_d;
       p_desc_q      <= p_desc_d;
       p_be_q        <= p_be_d;
@@ -1954,6 +1971,11 @@ module peerbar_dma_engine
         (d_ovf != wraps(d_addr, d_len) || d_over != (d_len > rem_q) || d_zero != (d_len == '0))) begin
       $fatal(1, "peerbar_dma_engine: descriptor checks %0d%0d%0d stale (length %0d, rem %0d)",
              d_ovf, d_over, d_zero, d_len, rem_q);
+    end
+    if (!rst_i && state_q inside {StPushPrime, StPushBeats} &&
+        (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2))) begin
+      $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d at beat %0d of %0d", p_at1_q,
+             p_at2_q, p_beat_q, p_beats_q);
     end
     if (!rst_i && state_q != StIdle && x_zero_q != (x_len_q == '0)) begin
       $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
