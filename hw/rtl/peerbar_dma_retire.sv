@@ -8,8 +8,8 @@
 // address; the slot's other reads are killed). Slots retire in order: the oldest writes its CQ
 // entry once nothing is left to wait for (every read answered or one failed, and its inline CRC
 // out of peerbar_dma_crc_inline), then its MSI-X message, or sets the vector's PBA bit when the
-// vector is masked or already pending. In between, a pending vector that may now be sent gets its
-// message. Each of these is a posted write of one or four DWORDs that the engine loads into its
+// vector is masked or already pending. In between, and while the oldest slot waits for room in
+// its CQ, a pending vector that may now be sent gets its message. Each of these is a posted write of one or four DWORDs that the engine loads into its
 // RQ beat register (beat_valid_o, granted whenever reg_free_i), ahead of every other request.
 //
 // Each queue's next CQ entry (its address, the tail after it, whether the CQ is full) is worked
@@ -216,7 +216,10 @@ module peerbar_dma_retire
     irq_want = js_q[rh].irq && queue_cfg_i[rq_id].irq_enable && 32'(vec) < NumQueues;
     irq_now  = msix_ok && !msix_i[QW'(vec)].mask && !pba_i[QW'(vec)];
     irq_go   = has && irq_q && irq_want && irq_now && free;
-    pend_go  = !(has && (irq_q || done)) && pend_valid && free;
+    // A pending message waits only for the oldest slot's own CQ entry and message, not behind
+    // a CQ with no room (that entry may wait until software consumes one, and the pending
+    // message may be what makes it do so).
+    pend_go  = !(has && (irq_q || (done && !cq_full_q[rq_id]))) && pend_valid && free;
   end
 
   // Each queue's next CQ entry, a cycle ahead (header comment).

@@ -546,7 +546,7 @@ module tb;
     now_ok = ok && !msix[vec[QW-1:0]].mask && !pba_q[vec[QW-1:0]];
     cq_go  = has && !m_irq && done && !m_full[q] && m_fresh[q] && reg_free && !block_cq;
     irq_go = has && m_irq && want && now_ok && reg_free;
-    pend_go = !(has && (m_irq || done)) && pend_valid && reg_free;
+    pend_go = !(has && (m_irq || (done && !m_full[q]))) && pend_valid && reg_free;
     e_set  = '0;
     e_clr  = '0;
     adv    = 1'b0;
@@ -684,7 +684,7 @@ module tb;
     // Coverage of the waits.
     if (any && m_hold && !m_irq && done && reg_free && !block_cq) n_hold_ready++;
     if (has && !m_irq && done && !m_fresh[q] && reg_free && !block_cq) n_stale_ready++;
-    if (has && !m_irq && done && !cq_go && pend_valid) begin
+    if (has && !m_irq && done && !m_full[q] && !cq_go && pend_valid) begin
       n_pend_blocked += reg_free;
       pb_run++;
       if (pb_run > pb_max) begin
