@@ -149,10 +149,10 @@ module peerbar_dma_engine
   // count's adder (they are on the path of the next request's registers).
   function automatic logic [18:0] dw_be(logic [1:0] addr_lo, logic [12:0] len);
     logic [13:0] end_b;
-    logic [10:0] dwc;
+    logic [RqDescDwordCountW-1:0] dwc;
     logic [3:0]  fbe, lbe;
     end_b = 14'(addr_lo) + 14'(len);
-    dwc   = 11'((end_b + 14'd3) >> 2);
+    dwc   = RqDescDwordCountW'((end_b + 14'd3) >> 2);
     fbe   = 4'hF << addr_lo;
     lbe   = 4'hF >> (2'd3 - (addr_lo + len[1:0] - 2'd1));
     // One DWORD (dwc == 1): 1 <= addr_lo + len <= 4.
@@ -172,14 +172,17 @@ module peerbar_dma_engine
   endfunction
 
   // The len bytes at addr go past the end of the 64-bit bus address space.
-  function automatic logic wraps(logic [63:0] addr, logic [31:0] len);
+  function automatic logic wraps(logic [SglDescAddressW-1:0] addr,
+                                 logic [SglDescLengthW-1:0] len);
     return ({1'b0, addr} + 65'(len)) >= {1'b1, 64'd0};
   endfunction
 
   // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
   // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
   // Specification, "SGL Segment"; docs/dma-engine.md).
-  function automatic logic seg_ptr_ok(logic [7:0] id, logic [31:0] len, logic [63:0] addr);
+  function automatic logic seg_ptr_ok(logic [SglDescIdentifierW-1:0] id,
+                                      logic [SglDescLengthW-1:0] len,
+                                      logic [SglDescAddressW-1:0] addr);
     return id[3:0] == 4'd0 && (id[7:4] == 4'h2 || id[7:4] == 4'h3) && len != '0 &&
            len[3:0] == '0 && addr[2:0] == '0 && !wraps(addr, len);
   endfunction
@@ -194,13 +197,14 @@ module peerbar_dma_engine
 
   // 128-bit RQ descriptor (PG213: peerbar_wire_pkg::rq_desc_t): memory request, requester ID
   // 0 (not enabled), TC/attr 0.
-  function automatic logic [127:0] rq_desc(logic [61:0] addr_dw, logic [10:0] dwc, logic write,
-                                           logic [7:0] tag);
+  function automatic logic [RqDescW-1:0] rq_desc(logic [RqDescAddressW-1:0] addr_dw,
+                                                 logic [RqDescDwordCountW-1:0] dwc, logic write,
+                                                 logic [RqDescTagW-1:0] tag);
     rq_desc_t d;
     d             = '0;
     d.address     = addr_dw;
     d.dword_count = dwc;
-    d.req_type    = write ? 4'h1 : 4'h0;
+    d.req_type    = write ? ReqMemWr : ReqMemRd;
     d.tag         = tag;
     return d;
   endfunction
@@ -229,23 +233,24 @@ module peerbar_dma_engine
 
   // Job
   logic [QW-1:0]   jq_q, jq_d;
-  logic [7:0]      opcode_q, opcode_d;
+  logic [SqEntryOpcodeW-1:0] opcode_q, opcode_d;
   logic            irq_flag_q, irq_flag_d;
   logic            crc_flag_q, crc_flag_d;  // FLAGS.CRC on a PULL or PUSH
-  logic [15:0]     cid_q, cid_d;
-  logic [15:0]     head_q, head_d;        // SQ head after the fetch
+  logic [SqEntryCidW-1:0] cid_q, cid_d;
+  logic [CqEntrySqHeadW-1:0] head_q, head_d;  // SQ head after the fetch
   sgl_desc_t       dptr_q, dptr_d;
-  logic [7:0]      status_q, status_d;
-  logic [31:0]     result_q, result_d;
+  logic [StatusW-1:0] status_q, status_d;
+  logic [CqEntryResultW-1:0] result_q, result_d;
   logic [63:0]     eaddr_q, eaddr_d;
-  logic [31:0]     rem_q, rem_d;          // LENGTH bytes not yet covered by the SGL
+  logic [SqEntryLengthW-1:0] rem_q, rem_d;  // LENGTH bytes not yet covered by the SGL
   logic [B-1:0]    ptr_q, ptr_d;          // BAR2 offset of the next byte
 
   // SGL walker
   logic            in_list_q, in_list_d;
-  logic [63:0]     seg_addr_q, seg_addr_d; // next byte of the segment to fetch
-  logic [31:0]     seg_rem_q, seg_rem_d;   // segment bytes not yet fetched
-  logic [31:0]     seg_left_q, seg_left_d; // segment bytes not yet consumed (from the current)
+  logic [SglDescAddressW-1:0] seg_addr_q, seg_addr_d; // next byte of the segment to fetch
+  logic [SglDescLengthW-1:0]  seg_rem_q, seg_rem_d;   // segment bytes not yet fetched
+  // Segment bytes not yet consumed (from the current)
+  logic [SglDescLengthW-1:0]  seg_left_q, seg_left_d;
   logic            seg_last_q, seg_last_d; // the segment is a Last Segment
   logic [FL-1:0]   f_rd_q, f_rd_d;         // fetch ring offset of the current descriptor
   logic [FL-1:0]   f_wr_q, f_wr_d;         // fetch ring offset of the next fetched byte
@@ -255,7 +260,7 @@ module peerbar_dma_engine
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
   logic            blk_adv_q, blk_adv_d;   // PUSH: the walker has moved past the Data Block
   logic            chain_q, chain_d;       // PUSH: the next packet's first chunk was read (beats - 2)
-  logic [7:0]      err_st_q, err_st_d;
+  logic [StatusW-1:0] err_st_q, err_st_d;
   // Next-segment lookahead: the segment descriptor that ends the segment being fetched (the
   // chaining descriptor) is caught as its bytes land in the ring; if it is a valid Segment /
   // Last Segment pointer, the fetch goes on with that segment before the walker gets there.
@@ -269,16 +274,16 @@ module peerbar_dma_engine
   logic            xj_q, xj_d;              // ... it is (until the next job's StDecode)
   logic            xj_tried_q, xj_tried_d;  // ... it was started during this job
   logic [FL-1:0]   xj_at_q, xj_at_d;        // its first ring byte
-  logic [31:0]     nx_len_q, nx_len_d;      // that segment's length
+  logic [SglDescLengthW-1:0] nx_len_q, nx_len_d;  // that segment's length
   logic            nx_last_q, nx_last_d;    // ... and whether it is a Last Segment
   logic            nx_err_q, nx_err_d;      // one of its reads failed (held until the walker)
-  logic [7:0]      nx_st_q, nx_st_d;
+  logic [StatusW-1:0] nx_st_q, nx_st_d;
   logic [63:0]     nx_ea_q, nx_ea_d;
   logic [63:0]     err_ea_q, err_ea_d;    // bus address of that failed read
 
   // Current data transfer (one Data Block)
-  logic [63:0]     x_addr_q, x_addr_d;
-  logic [31:0]     x_len_q, x_len_d;
+  logic [SglDescAddressW-1:0] x_addr_q, x_addr_d;
+  logic [SglDescLengthW-1:0]  x_len_q, x_len_d;
   logic            x_zero_q, x_zero_d;    // x_len_q is 0 (kept beside it: a 32-bit zero test
                                           // is three LUT levels on the job unit's decisions)
 
@@ -292,7 +297,7 @@ module peerbar_dma_engine
   logic             p_at2_q, p_at2_d;      // ... its second-to-last (registered: no 9-bit
                                            // compare before the beat's BAR2 read)
   logic [7:0]       p_last_keep_q, p_last_keep_d;
-  logic [127:0]     p_desc_q, p_desc_d;
+  logic [RqDescW-1:0] p_desc_q, p_desc_d;
   logic [7:0]       p_be_q, p_be_d;
   logic [12:0]      p_len_q, p_len_d;
   logic [7:0][31:0] p_lo_q, p_lo_d;
@@ -327,12 +332,12 @@ module peerbar_dma_engine
   logic [12:0]         alloc_len;
   logic [B-1:0]        alloc_dest;
   logic [NumTags-1:0]  tag_usable;
-  logic [NumTags-1:0][7:0] slot_tag;
+  logic [NumTags-1:0][RqDescTagW-1:0] slot_tag;
   logic [2**OwnW-1:0]  owner_busy;
   logic                rc_bar2_busy;
   logic                rc_err_valid, rc_bad;
   logic [OwnW-1:0]     rc_err_owner, rc_bytes_owner;
-  logic [7:0]          rc_err_status;
+  logic [StatusW-1:0]  rc_err_status;
   logic [63:0]         rc_err_addr;
   logic [31:0]         fbuf [FbDw];   // fetch buffer (written by peerbar_dma_rc's port)
   logic [FbDw-1:0]     fbuf_we;
@@ -584,7 +589,7 @@ module peerbar_dma_engine
     if (push_valid) begin
       push_data = 256'({hi_lanes, p_lo_q} >> (8 * p_rot_q));
       if (p_beat_q == '0) begin
-        push_data[127:0] = p_desc_q;
+        push_data[RqDescW-1:0] = p_desc_q;
       end
     end
     push_last  = p_at1_q;
@@ -631,7 +636,7 @@ module peerbar_dma_engine
   logic [SW-1:0]        sf_slot, sf_head_slot;
   logic [1:0]           sf_rd_busy, sf_rd_err, sf_kill;
   logic                 sf_head_valid, sf_head_fault;
-  logic [7:0]           sf_head_status;
+  logic [StatusW-1:0]   sf_head_status;
   logic [15:0]          sf_take_head;
   always_comb begin
     for (int unsigned k = 0; k < SqReads; k++) begin
@@ -721,8 +726,8 @@ module peerbar_dma_engine
   end
 
   sgl_desc_t    cur_desc;
-  logic [63:0]  d_addr;
-  logic [31:0]  d_len;
+  logic [SglDescAddressW-1:0] d_addr;
+  logic [SglDescLengthW-1:0]  d_len;
   logic [3:0]   d_type, d_sub;
   logic         d_last_in_seg, d_ovf, d_over, d_zero;
   logic [FL-3:0] d_dw;
@@ -735,7 +740,7 @@ module peerbar_dma_engine
     d_len         = cur_desc.length;
     d_type        = cur_desc.identifier[7:4];
     d_sub         = cur_desc.identifier[3:0];
-    d_last_in_seg = seg_left_q == 32'd16;
+    d_last_in_seg = seg_left_q == SglDescLengthW'(16);
     d_ovf         = in_list_q ? desc_wraps_q : dp_wraps_q;
     d_over        = in_list_q ? desc_over_q : dp_over_q;     // d_len > rem_q
     d_zero        = in_list_q ? desc_zero_q : dp_zero_q;     // d_len == 0
@@ -819,14 +824,14 @@ module peerbar_dma_engine
   logic        pr_ok_q, pr_issue;
   always_ff @(posedge clk_i) begin
     logic [11:0] addr;
-    logic [31:0] xlen;
+    logic [SglDescLengthW-1:0] xlen;
     logic [12:0] to_mrrs, len;
     logic        last;
     if (state_q inside {StDesc, StPullReq}) begin
       addr      = (state_q == StDesc) ? d_addr[11:0] : x_addr_q[11:0];
       xlen      = (state_q == StDesc) ? d_len : x_len_q;
       to_mrrs   = mrrs - (13'(addr) & (mrrs - 13'd1));
-      last      = xlen <= 32'(to_mrrs);
+      last      = xlen <= SglDescLengthW'(to_mrrs);
       len       = last ? 13'(xlen) : to_mrrs;
       pr_len_q  <= len;
       pr_last_q <= last;
@@ -848,11 +853,11 @@ module peerbar_dma_engine
   // worked out from was not ready). A packet is loaded from them, so the packet's size, byte
   // enables and lanes are not on the path of the job unit's decisions; a Data Block's first
   // packet waits a cycle for them, packets that follow back to back do not.
-  logic [63:0]    n_addr, n_next_addr;
-  logic [31:0]    n_rest;                  // the Data Block's bytes after the packet
+  logic [SglDescAddressW-1:0] n_addr, n_next_addr;
+  logic [SglDescLengthW-1:0]  n_rest;      // the Data Block's bytes after the packet
   logic           n_end;                   // ... none: the packet ends the Data Block
   logic [12:0]    n_len;
-  logic [127:0]   n_desc;
+  logic [RqDescW-1:0] n_desc;
   logic [7:0]     n_be, n_last_keep;
   logic [8:0]     n_beats;
   logic           n_need_hi;
@@ -862,8 +867,8 @@ module peerbar_dma_engine
   logic [B-1:0]   n_next_ptr;
   logic           n_ok_q, n_chg;
   always_ff @(posedge clk_i) begin
-    logic [63:0]  addr;
-    logic [31:0]  xlen;
+    logic [SglDescAddressW-1:0] addr;
+    logic [SglDescLengthW-1:0]  xlen;
     logic [12:0]  to_mps, len, lanes;
     logic         last;
     logic [18:0]  dbe;
@@ -872,18 +877,18 @@ module peerbar_dma_engine
       addr        = (state_q == StDesc || x_zero_q) ? d_addr : x_addr_q;
       xlen        = (state_q == StDesc || x_zero_q) ? d_len : x_len_q;
       to_mps      = mps - (13'(addr[11:0]) & (mps - 13'd1));
-      last        = xlen <= 32'(to_mps);
+      last        = xlen <= SglDescLengthW'(to_mps);
       len         = last ? 13'(xlen) : to_mps;
       // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
       dbe         = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be(addr[1:0], to_mps);
       s0          = ptr_q - B'(16) - B'(addr[1:0]);
       lanes       = 13'd4 + 13'(dbe[18:8]);
       n_addr      <= addr;
-      n_next_addr <= addr + 64'(len);
-      n_rest      <= xlen - 32'(len);
+      n_next_addr <= addr + SglDescAddressW'(len);
+      n_rest      <= xlen - SglDescLengthW'(len);
       n_end       <= last;
       n_len       <= len;
-      n_desc      <= rq_desc(addr[63:2], dbe[18:8], 1'b1, 8'd0);
+      n_desc      <= rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
       n_be        <= dbe[7:0];
       n_beats     <= 9'((lanes + 13'd7) >> 3);
       n_last_keep <= 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
@@ -954,8 +959,8 @@ module peerbar_dma_engine
   // killed, xj_q cleared), and the next job then fetches its list itself.
   logic          nh_ok_q;
   logic [SW-1:0] nh_slot_q;
-  logic [63:0]   nh_addr_q;
-  logic [31:0]   nh_len_q;
+  logic [SglDescAddressW-1:0] nh_addr_q;
+  logic [SglDescLengthW-1:0]  nh_len_q;
   logic          nh_last_q;
   logic          xj_go;
   always_ff @(posedge clk_i) begin
@@ -1015,9 +1020,9 @@ module peerbar_dma_engine
   logic [JW-1:0]       jw;
   logic                jobs_full, handoff;
   logic                rt_beat_valid, rt_beat_job, rt_busy;
-  logic [61:0]         rt_beat_addr;
+  logic [RqDescAddressW-1:0] rt_beat_addr;
   logic [2:0]          rt_beat_dwc;
-  logic [127:0]        rt_beat_payload;
+  logic [CqEntryW-1:0]       rt_beat_payload;
   logic [QW-1:0]       rt_beat_jq;
   logic [NumJobs-1:0]  rt_kill;
   logic [NumQueues-1:0] rt_queue_busy, rt_queue_full;
@@ -1272,7 +1277,7 @@ module peerbar_dma_engine
 
     // PULL accounting: bytes this job put into BAR2 (the job slots count theirs below)
     if (opcode_q == OpPull && state_q != StIdle && rc_bytes_owner == own) begin
-      result_d = result_q + 32'(rc_bytes_in);
+      result_d = result_q + CqEntryResultW'(rc_bytes_in);
     end
 
     unique case (state_q)
@@ -1303,8 +1308,8 @@ module peerbar_dma_engine
       end
 
       StDecode: begin
-        logic [63:0] off;
-        logic [31:0] len;
+        logic [SqEntryBar2OffsetW-1:0] off;
+        logic [SqEntryLengthW-1:0]     len;
         if (hazard || crc_busy[jw]) begin
           // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
@@ -1371,7 +1376,7 @@ module peerbar_dma_engine
 
       StDesc: begin
         logic fail, next;
-        logic [7:0] st;
+        logic [StatusW-1:0] st;
         fail = 1'b0;
         next = 1'b0;
         st   = StSuccess;
@@ -1472,8 +1477,7 @@ module peerbar_dma_engine
         if (pr_ok_q && can_read && !f_want) begin
           pr_issue    = 1'b1;
           rq_valid_d  = 1'b1;
-          rq_data_d   = {128'd0, rq_desc(x_addr_q[63:2], pr_dbe_q[18:8], 1'b0,
-                                         slot_tag[free_tag])};
+          rq_data_d   = 256'(rq_desc(x_addr_q[63:2], pr_dbe_q[18:8], 1'b0, slot_tag[free_tag]));
           rq_keep_d   = 8'h0F;
           rq_be_d     = pr_dbe_q[7:0];
           rq_np_d     = 1'b1;
@@ -1483,8 +1487,8 @@ module peerbar_dma_engine
           alloc_len   = pr_len_q;
           alloc_dest  = ptr_q;
           eaddr_d     = x_addr_q;
-          x_addr_d    = x_addr_q + 64'(pr_len_q);
-          x_len_d     = x_len_q - 32'(pr_len_q);
+          x_addr_d    = x_addr_q + SglDescAddressW'(pr_len_q);
+          x_len_d     = x_len_q - SglDescLengthW'(pr_len_q);
           x_zero_d    = pr_last_q;
           ptr_d       = ptr_q + B'(pr_len_q);
           // The Data Block's last read: the walker moves on in the same cycle (the next ring
@@ -1534,7 +1538,7 @@ module peerbar_dma_engine
           if (push_last) begin
             chain_d        = 1'b0;
             ev_o.bytes_out = p_len_q;
-            result_d       = result_q + 32'(p_len_q);
+            result_d       = result_q + CqEntryResultW'(p_len_q);
             state_d        = abort_q ? StIdle : StPushSetup;
             abort_d        = 1'b0;
             if (p_chain_ok && chain_q && n_ok_q) begin
@@ -1615,7 +1619,7 @@ module peerbar_dma_engine
       blk_adv_d     = 1'b0;
       if (n_end && in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
-        seg_left_d = seg_left_q - 32'd16;
+        seg_left_d = seg_left_q - SglDescLengthW'(16);
         blk_adv_d  = 1'b1;
       end
     end
@@ -1631,7 +1635,7 @@ module peerbar_dma_engine
         // PUSH: the walker moved past the Data Block when its last packet was loaded.
       end else if (in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
-        seg_left_d = seg_left_q - 32'd16;
+        seg_left_d = seg_left_q - SglDescLengthW'(16);
       end else if (rem_d == '0) begin
         state_d = StDrain;
       end else begin
@@ -1646,7 +1650,7 @@ module peerbar_dma_engine
       logic [18:0] dbe;
       dbe         = dw_be(seg_addr_q[1:0], f_len);
       rq_valid_d  = 1'b1;
-      rq_data_d   = {128'd0, rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag])};
+      rq_data_d   = 256'(rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag]));
       rq_keep_d   = 8'h0F;
       rq_be_d     = dbe[7:0];
       rq_np_d     = 1'b1;
@@ -1656,12 +1660,12 @@ module peerbar_dma_engine
       alloc_addr  = seg_addr_q;
       alloc_len   = f_len;
       alloc_dest  = B'(f_wr_q);
-      seg_addr_d  = seg_addr_q + 64'(f_len);
-      seg_rem_d   = seg_rem_q - 32'(f_len);
+      seg_addr_d  = seg_addr_q + SglDescAddressW'(f_len);
+      seg_rem_d   = seg_rem_q - SglDescLengthW'(f_len);
       f_wr_d      = f_wr_q + FL'(f_len);
       // The first read that covers the segment's last 16 bytes: if the segment being fetched
       // is not a Last Segment, they are its chaining descriptor; catch them.
-      if (!ch_armed_q && seg_rem_q - 32'(f_len) < 32'd16 &&
+      if (!ch_armed_q && seg_rem_q - SglDescLengthW'(f_len) < SglDescLengthW'(16) &&
           !(nx_pending_q ? nx_last_q : seg_last_q)) begin
         ch_armed_d = 1'b1;
         ch_dw_d    = (FL - 2)'((f_wr_q + FL'(seg_rem_q) - FL'(16)) >> 2);
@@ -1755,7 +1759,8 @@ module peerbar_dma_engine
     // first; a failed read of a slot kills the slot's other reads.
     if (rt_beat_valid) begin
       rq_valid_d = 1'b1;
-      rq_data_d  = {rt_beat_payload, rq_desc(rt_beat_addr, 11'(rt_beat_dwc), 1'b1, 8'd0)};
+      rq_data_d  = {rt_beat_payload,
+                    rq_desc(rt_beat_addr, RqDescDwordCountW'(rt_beat_dwc), 1'b1, RqDescTagW'(0))};
       rq_keep_d  = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h1F;
       rq_be_d    = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h0F;
       rq_np_d    = 1'b0;
@@ -1770,7 +1775,8 @@ module peerbar_dma_engine
 
     if (sf_go) begin
       rq_valid_d  = 1'b1;
-      rq_data_d   = {128'd0, rq_desc(sf_addr[63:2], 11'({sf_n, 4'd0}), 1'b0, slot_tag[free_tag])};
+      rq_data_d   = 256'(rq_desc(sf_addr[63:2], RqDescDwordCountW'({sf_n, 4'd0}), 1'b0,
+                                 slot_tag[free_tag]));
       rq_keep_d   = 8'h0F;
       rq_be_d     = 8'hFF;
       rq_np_d     = 1'b1;
