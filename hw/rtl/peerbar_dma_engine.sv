@@ -1654,6 +1654,8 @@ module peerbar_dma_engine
       rq_keep_d   = 8'h0F;
       rq_be_d     = dbe[7:0];
       rq_np_d     = 1'b1;
+      // The next job's list read ahead is its queue's request (QUEUE_STATUS.BUSY).
+      ld_jq       = xj_q ? sf_head_qid : jq_q;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
       alloc_owner = nx_pending_q ? OwnW'(LookOwner) : own;
