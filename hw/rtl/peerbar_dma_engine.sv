@@ -16,7 +16,8 @@
 // - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
 //   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
 //   the segment are free, going on into the next segment as soon as the pointer to it has
-//   arrived; a descriptor is used once all its DWORDs have arrived) and issues
+//   arrived, and after the job's last segment into the next job's first; a descriptor is used
+//   once all its DWORDs have arrived) and issues
 //   MemRd requests split at 4 KiB and MRRS, up to NumTags in flight; completions are written
 //   into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
 // - PUSH: walks the SGL the same way and sends MemWr split at 4 KiB and MPS; payload read from
