@@ -164,6 +164,20 @@ module peerbar_dma_engine
     return {dwc, lbe, fbe};
   endfunction
 
+  // The same for an access from addr up to the next boundary of size bytes (a power of two,
+  // 128..4096; the access is the rest of the size block). It ends on a DWORD boundary, so its
+  // enables and DWORD count come from the address bits alone, off the path of the subtraction
+  // that gives its length: the last DWORD's enables are all set unless the access is one DWORD
+  // (the address is in the block's last DWORD). Equal to dw_be(addr[1:0], size - addr % size)
+  // for every address and size (checked exhaustively).
+  function automatic logic [18:0] dw_be_to(logic [11:0] addr, logic [12:0] size);
+    logic [9:0] mask, in_dw;  // DWORDs in the block - 1; the address's DWORD in the block
+    mask  = 10'((size - 13'd1) >> 2);
+    in_dw = addr[11:2] & mask;
+    return {RqDescDwordCountW'(size[12:2]) - RqDescDwordCountW'(in_dw),
+            (in_dw == mask) ? 4'h0 : 4'hF, 4'hF << addr[1:0]};
+  endfunction
+
   // The BAR2 rows of the eight banks that hold the 8 DWORDs from DWORD c on (a chunk: bank b
   // holds DWORD c + k where (c + k) mod 8 = b, one row further for the banks below c's).
   function automatic logic [7:0][RowW-1:0] chunk_rows(logic [DwW-1:0] c);
@@ -294,6 +308,8 @@ module peerbar_dma_engine
   logic [1:0]       p_rot_q, p_rot_d;
   logic [8:0]       p_beat_q, p_beat_d;
   logic [8:0]       p_beats_q, p_beats_d;
+  logic             p_multi_q, p_multi_d;  // p_beats_q >= 2 (registered: the chaining decision
+                                           // goes into the BAR2 read address)
   logic             p_at1_q, p_at1_d;      // p_beat_q is the packet's last beat
   logic             p_at2_q, p_at2_d;      // ... its second-to-last (registered: no 9-bit
                                            // compare before the beat's BAR2 read)
@@ -838,7 +854,7 @@ module peerbar_dma_engine
       pr_last_q <= last;
       // The byte enables of both sizes, then the one that is (not the byte enables of the
       // chosen size: the compare would come before the adder).
-      pr_dbe_q  <= last ? dw_be(addr[1:0], 13'(xlen)) : dw_be(addr[1:0], to_mrrs);
+      pr_dbe_q  <= last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mrrs);
     end
     pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) ||
                           (state_q == StDesc && state_d == StPullReq));
@@ -865,6 +881,7 @@ module peerbar_dma_engine
   logic [4:0]     n_hi;
   logic [1:0]     n_rot;
   logic [DwW-1:0] n_c0;
+  logic [7:0][RowW-1:0] n_rows0, n_rows8;  // chunk_rows(n_c0), chunk_rows(n_c0 + 8)
   logic [B-1:0]   n_next_ptr;
   logic           n_ok_q, n_chg;
   always_ff @(posedge clk_i) begin
@@ -881,7 +898,7 @@ module peerbar_dma_engine
       last        = xlen <= SglDescLengthW'(to_mps);
       len         = last ? 13'(xlen) : to_mps;
       // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
-      dbe         = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be(addr[1:0], to_mps);
+      dbe         = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps);
       s0          = ptr_q - B'(16) - B'(addr[1:0]);
       lanes       = 13'd4 + 13'(dbe[18:8]);
       n_addr      <= addr;
@@ -897,6 +914,8 @@ module peerbar_dma_engine
       n_hi        <= 5'(len + 13'(addr[1:0]) + 13'd15);
       n_rot       <= s0[1:0];
       n_c0        <= s0[B-1:2];
+      n_rows0     <= chunk_rows(s0[B-1:2]);
+      n_rows8     <= chunk_rows(s0[B-1:2] + DwW'(8));
       n_next_ptr  <= ptr_q + B'(len);
     end
     n_ok_q <= !rst_i && !n_chg;
@@ -914,7 +933,13 @@ module peerbar_dma_engine
   logic push_load;  // load the next PUSH packet's parameters
   logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
-  assign p_chain_ok = !p_need_hi_q && p_beats_q >= 9'd2 && !abort_q && !err_pend_q;
+  // The BAR2 rows of the chunks a PUSH may read next, each worked out apart from the job unit's
+  // decisions, which only choose among them: the packet's next chunk (p_rows), the next
+  // packet's first and second (n_rows0, n_rows8: registered beside n_c0). (keep: Yosys's
+  // opt_share would otherwise move the choice in front of one row adder, after the decisions.)
+  (* keep *) logic [7:0][RowW-1:0] p_rows;
+  assign p_rows = chunk_rows(p_chunk_q);
+  assign p_chain_ok = !p_need_hi_q && p_multi_q && !abort_q && !err_pend_q;
   assign next_ok = in_list_q && blk_adv_q && x_zero_q && !dcount_q[16] && d_ready &&
                    d_sub == 4'd0 && d_type == 4'h0 && !d_zero && !d_over && !d_ovf &&
                    !f_need;
@@ -1232,6 +1257,7 @@ module peerbar_dma_engine
     p_rot_d       = p_rot_q;
     p_beat_d      = p_beat_q;
     p_beats_d     = p_beats_q;
+    p_multi_d     = p_multi_q;
     p_at1_d       = p_at1_q;
     p_at2_d       = p_at2_q;
     p_last_keep_d = p_last_keep_q;
@@ -1386,7 +1412,7 @@ module peerbar_dma_engine
         // descriptor's checks (a read has no effect; no PULL writes BAR2 while a PUSH runs).
         if (opcode_q == OpPush) begin
           mem_rd_en_o = 1'b1;
-          mem_rd_row_o = chunk_rows(n_c0);
+          mem_rd_row_o = n_rows0;
         end
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
@@ -1504,7 +1530,7 @@ module peerbar_dma_engine
         end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
-          mem_rd_row_o = chunk_rows(n_c0);
+          mem_rd_row_o = n_rows0;
           p_chunk_d = n_c0 + DwW'(8);
           state_d   = StPushPrime;
         end
@@ -1513,15 +1539,15 @@ module peerbar_dma_engine
       StPushPrime: begin
         p_lo_d      = hi_lanes;
         mem_rd_en_o = 1'b1;
-        mem_rd_row_o = chunk_rows(p_chunk_q);
+        mem_rd_row_o = p_rows;
         p_chunk_d = p_chunk_q + DwW'(8);
         state_d   = StPushBeats;
       end
 
       StPushBeats: begin
         if (rq_ready) begin
-          logic [DwW-1:0] rd;
-          rd        = p_chunk_q;
+          logic [7:0][RowW-1:0] rd;
+          rd        = p_rows;
           p_lo_d    = hi_lanes;
           p_chunk_d = p_chunk_q + DwW'(8);
           p_beat_d  = p_beat_q + 9'd1;
@@ -1531,7 +1557,7 @@ module peerbar_dma_engine
           // needs no chunk beyond its own, chained or not (the BAR2 read address then does not
           // wait for the chaining decision; unchained, the chunk is not used).
           if (p_at2_q && !p_need_hi_q) begin
-            rd = n_c0;
+            rd = n_rows0;
           end
           if (p_chain_ok && n_ok_q && (!x_zero_q || next_ok) && p_at2_q) begin
             chain_d = 1'b1;
@@ -1551,7 +1577,7 @@ module peerbar_dma_engine
                 rem_d    = rem_q - d_len;
                 dcount_d = dcount_q + 17'd1;
               end
-              rd        = n_c0 + DwW'(8);
+              rd        = n_rows8;
               p_chunk_d = n_c0 + DwW'(16);
               for (int unsigned j = 0; j < 8; j++) begin
                 p_lo_d[j] = mem_rd_data_i[3'(n_c0[2:0] + 3'(j))];
@@ -1562,7 +1588,7 @@ module peerbar_dma_engine
             end
           end
           mem_rd_en_o = 1'b1;
-          mem_rd_row_o = chunk_rows(rd);
+          mem_rd_row_o = rd;
         end
       end
 
@@ -1605,6 +1631,7 @@ module peerbar_dma_engine
       p_lane0_d     = n_c0[2:0];
       p_beat_d      = '0;
       p_beats_d     = n_beats;
+      p_multi_d     = n_beats != 9'd1;
       p_at1_d       = n_beats == 9'd1;
       p_at2_d       = n_beats == 9'd2;
       p_last_keep_d = n_last_keep;
@@ -1852,6 +1879,7 @@ module peerbar_dma_engine
       p_rot_q       <= '0;
       p_beat_q      <= '0;
       p_beats_q     <= '0;
+      p_multi_q     <= 1'b0;
       p_at1_q       <= 1'b0;
       p_at2_q       <= 1'b0;
       p_last_keep_q <= '0;
@@ -1921,6 +1949,7 @@ module peerbar_dma_engine
       p_rot_q       <= p_rot_d;
       p_beat_q      <= p_beat_d;
       p_beats_q     <= p_beats_d;
+      p_multi_q     <= p_multi_d;
       p_at1_q       <= p_at1_d;
       p_at2_q       <= p_at2_d;
       p_last_keep_q <= p_last_keep_d;
@@ -1982,9 +2011,10 @@ module peerbar_dma_engine
              d_ovf, d_over, d_zero, d_len, rem_q);
     end
     if (!rst_i && state_q inside {StPushPrime, StPushBeats} &&
-        (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2))) begin
-      $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d at beat %0d of %0d", p_at1_q,
-             p_at2_q, p_beat_q, p_beats_q);
+        (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2) ||
+         p_multi_q != (p_beats_q >= 9'd2))) begin
+      $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d p_multi_q %0d at beat %0d of %0d",
+             p_at1_q, p_at2_q, p_multi_q, p_beat_q, p_beats_q);
     end
     if (!rst_i && state_q != StIdle && x_zero_q != (x_len_q == '0)) begin
       $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
