@@ -4,8 +4,8 @@
 // hw/synth/synth.sh (Yosys).
 // One path per line, relative to this file; // starts a comment.
 peerbar_wire_pkg.sv
-peerbar_pkg.sv
 peerbar_reg_pkg.sv
+peerbar_pkg.sv
 peerbar_crc32c_pkg.sv
 // Generated with peerbar_reg_pkg.sv (hw/regmap): the register files of peerbar_regs and peerbar_dma_csr.
 peerbar_regs_reg_file.sv

@@ -7,6 +7,7 @@ package peerbar_pkg;
 
   // The wire formats' field widths (CqDescReqTypeW, ...): generated from hw/regmap/wire.toml.
   import peerbar_wire_pkg::*;
+  import peerbar_reg_pkg::*;
 
   // CQ descriptor request types (PG213)
   typedef enum logic [CqDescReqTypeW-1:0] {
@@ -82,24 +83,25 @@ package peerbar_pkg;
   // SQ entry opcodes (Op*) and CQ status codes (St*): peerbar_wire_pkg, generated from
   // hw/regmap/wire.toml.
 
-  // One queue pair's software-written registers
+  // One queue pair's software-written registers (widths: the register map's fields; a base
+  // address is one 64-bit value to software, QUEUE_*_BASE)
   typedef struct packed {
-    logic [63:0] sq_base;
-    logic [63:0] cq_base;
-    logic [15:0] sq_size_m1;
-    logic [15:0] cq_size_m1;
-    logic        enable;
-    logic        irq_enable;
-    logic [4:0]  msix_vector;
-    logic [15:0] sq_tail;
-    logic [15:0] cq_head;
+    logic [63:0]                                 sq_base;
+    logic [63:0]                                 cq_base;
+    logic [QUEUE_SIZE_SQ_ENTRIES_M1_WIDTH-1:0]   sq_size_m1;
+    logic [QUEUE_SIZE_CQ_ENTRIES_M1_WIDTH-1:0]   cq_size_m1;
+    logic                                        enable;
+    logic                                        irq_enable;
+    logic [QUEUE_CONTROL_MSIX_VECTOR_WIDTH-1:0]  msix_vector;
+    logic [QUEUE_SQ_TAIL_VALUE_WIDTH-1:0]        sq_tail;
+    logic [QUEUE_CQ_HEAD_VALUE_WIDTH-1:0]        cq_head;
   } dma_queue_cfg_t;
 
-  // One MSI-X table entry
+  // One MSI-X table entry (MSIX_TABLE_*)
   typedef struct packed {
-    logic [63:0] addr;
-    logic [31:0] data;
-    logic        mask;
+    logic [63:0]                             addr;
+    logic [MSIX_TABLE_DATA_VALUE_WIDTH-1:0]  data;
+    logic                                    mask;
   } msix_vec_t;
 
   // Per-cycle accounting events from the engine to its registers
