@@ -921,6 +921,20 @@ module peerbar_dma_engine
     n_ok_q <= !rst_i && !n_chg;
   end
 
+  // The ring DWORDs of the next job's list read ahead (xj_at_q up to f_wr_q), registered: at the
+  // next job's StDecode the ring keeps only those (the ring span's shift and subtraction are
+  // then off the job unit's path). One cycle late, as f_wr_q may have moved on in the cycle
+  // before; DWORDs requested that recently cannot have arrived (a read comes back through the
+  // RQ and RC slices and peerbar_dma_rc's stages), so masking them out drops nothing. The
+  // simulation checks it. (Worked out only during a read-ahead: xj_q is set in the cycle before
+  // any StDecode that uses it.)
+  logic [RingDw-1:0] xj_span_q;
+  always_ff @(posedge clk_i) begin
+    if (xj_q) begin
+      xj_span_q <= ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]);
+    end
+  end
+
   // Back-to-back PUSH packets: when the last beat needs no BAR2 chunk beyond its own, the
   // second-to-last and last beats read the next packet's first two chunks instead. The next
   // packet is the Data Block's next one, or, after its last, the first of the next descriptor
@@ -1365,7 +1379,7 @@ module peerbar_dma_engine
             // the fetch goes on in that segment.
             f_rd_d    = xj_at_q;
             f_fill_d  = (FL + 1)'(FL'(f_wr_q - xj_at_q));
-            f_valid_d = f_valid_d & ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]);
+            f_valid_d = f_valid_d & xj_span_q;
           end else begin
             seg_rem_d    = '0;
             f_rd_d       = '0;
@@ -1999,31 +2013,44 @@ module peerbar_dma_engine
   end
 
 `ifndef SYNTHESIS
-  // The next job's list fetched ahead starts where the last job's list ended, after the last
-  // job's walker: the ring holds what is left of the last job's list, then the next job's
-  // bytes. The simulation stops if not.
+  // Simulation-only checks: each register kept beside what it stands for (a flag, a check made
+  // ahead) against a fresh computation, and the ring's layout when the next job starts on its
+  // list read ahead (what is left of the last job's list, then the next job's bytes). The
+  // simulation stops on a difference. Each check's cheap condition is tested first, in its own
+  // if: the simulation then works out the wide comparisons only in the cycles that need them.
   always_ff @(posedge clk_i) begin
     // The descriptor checks made on the copy's way in are those of the descriptor and of rem_q
     // wherever the walker looks at them.
-    if (!rst_i && d_ready && (state_q == StDesc || (in_list_q && blk_adv_q && x_zero_q)) &&
-        (d_ovf != wraps(d_addr, d_len) || d_over != (d_len > rem_q) || d_zero != (d_len == '0))) begin
-      $fatal(1, "peerbar_dma_engine: descriptor checks %0d%0d%0d stale (length %0d, rem %0d)",
-             d_ovf, d_over, d_zero, d_len, rem_q);
+    if (!rst_i && d_ready && (state_q == StDesc || (in_list_q && blk_adv_q && x_zero_q))) begin
+      if (d_ovf != wraps(d_addr, d_len) || d_over != (d_len > rem_q) || d_zero != (d_len == '0)) begin
+        $fatal(1, "peerbar_dma_engine: descriptor checks %0d%0d%0d stale (length %0d, rem %0d)",
+               d_ovf, d_over, d_zero, d_len, rem_q);
+      end
     end
-    if (!rst_i && state_q inside {StPushPrime, StPushBeats} &&
-        (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2) ||
-         p_multi_q != (p_beats_q >= 9'd2))) begin
-      $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d p_multi_q %0d at beat %0d of %0d",
-             p_at1_q, p_at2_q, p_multi_q, p_beat_q, p_beats_q);
+    if (!rst_i && state_q inside {StPushPrime, StPushBeats}) begin
+      if (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2) ||
+          p_multi_q != (p_beats_q >= 9'd2)) begin
+        $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d p_multi_q %0d at beat %0d of %0d",
+               p_at1_q, p_at2_q, p_multi_q, p_beat_q, p_beats_q);
+      end
     end
-    if (!rst_i && state_q != StIdle && x_zero_q != (x_len_q == '0)) begin
-      $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
+    if (!rst_i && state_q != StIdle) begin
+      if (x_zero_q != (x_len_q == '0)) begin
+        $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
+      end
     end
-    if (!rst_i && state_q == StDecode && xj_q &&
-        (xj_at_q[3:0] != '0 || f_rd_q[3:0] != '0 ||
-         FL'(xj_at_q - f_rd_q) + FL'(f_wr_q - xj_at_q) != FL'(f_fill_q))) begin
-      $fatal(1, "peerbar_dma_engine: the next job's list at ring byte %0d, the last job's walker at %0d, fill %0d, next byte %0d",
-             xj_at_q, f_rd_q, f_fill_q, f_wr_q);
+    if (!rst_i && state_q == StDecode && xj_q) begin
+      if (xj_at_q[3:0] != '0 || f_rd_q[3:0] != '0 ||
+          FL'(xj_at_q - f_rd_q) + FL'(f_wr_q - xj_at_q) != FL'(f_fill_q)) begin
+        $fatal(1, "peerbar_dma_engine: the next job's list at ring byte %0d, the last job's walker at %0d, fill %0d, next byte %0d",
+               xj_at_q, f_rd_q, f_fill_q, f_wr_q);
+      end
+      // The registered span of the read-ahead (xj_span_q) against a fresh one, wherever a
+      // DWORD is valid.
+      if (((f_valid_q | fbuf_we[RingDw-1:0]) &
+           (xj_span_q ^ ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]))) != '0) begin
+        $fatal(1, "peerbar_dma_engine: the read-ahead's ring span is stale for a valid DWORD");
+      end
     end
   end
 `endif
