@@ -862,7 +862,7 @@ module peerbar_dma_engine
 
   // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
   // during the last packet of a Data Block, the first packet of the ring's current descriptor),
-  // split at MPS-aligned addresses (see the MemRd split below). Worked out into registers (n_*)
+  // split at MPS-aligned addresses (see the MemRd split below). Worked out into registers (n_pkt)
   // every cycle of a PUSH job from the cycle's registers, with what loading it needs (the
   // packet's descriptor, byte enables, beats, last keep, the Data Block after it): they are
   // the next packet's while nothing they depend on changed in the cycle before (n_ok_q: a
@@ -870,56 +870,73 @@ module peerbar_dma_engine
   // worked out from was not ready). A packet is loaded from them, so the packet's size, byte
   // enables and lanes are not on the path of the job unit's decisions; a Data Block's first
   // packet waits a cycle for them, packets that follow back to back do not.
-  logic [SglDescAddressW-1:0] n_addr, n_next_addr;
-  logic [SglDescLengthW-1:0]  n_rest;      // the Data Block's bytes after the packet
-  logic           n_end;                   // ... none: the packet ends the Data Block
-  logic [12:0]    n_len;
-  logic [RqDescW-1:0] n_desc;
-  logic [7:0]     n_be, n_last_keep;
-  logic [8:0]     n_beats;
-  logic           n_need_hi;
-  logic [4:0]     n_hi;
-  logic [1:0]     n_rot;
-  logic [DwW-1:0] n_c0;
-  logic [7:0][RowW-1:0] n_rows0, n_rows8;  // chunk_rows(n_c0), chunk_rows(n_c0 + 8)
-  logic [B-1:0]   n_next_ptr;
-  logic           n_ok_q, n_chg;
-  always_ff @(posedge clk_i) begin
+
+  // A packet, and what loading it needs, from its address and its Data Block's bytes left.
+  typedef struct packed {
     logic [SglDescAddressW-1:0] addr;
-    logic [SglDescLengthW-1:0]  xlen;
+    logic [SglDescAddressW-1:0] next_addr;  // the Data Block's next byte after the packet
+    logic [SglDescLengthW-1:0]  rest;       // the Data Block's bytes after the packet
+    logic                       last;       // ... none: the packet ends the Data Block
+    logic [12:0]                len;
+    logic [RqDescW-1:0]         desc;
+    logic [7:0]                 be;
+    logic [8:0]                 beats;
+    logic [7:0]                 last_keep;
+    logic                       need_hi;
+    logic [4:0]                 hi;
+    logic [1:0]                 rot;
+    logic [DwW-1:0]             c0;
+    logic [7:0][RowW-1:0]       rows0;      // chunk_rows(c0)
+    logic [7:0][RowW-1:0]       rows8;      // chunk_rows(c0 + 8)
+    logic [B-1:0]               next_ptr;
+  } push_pkt_t;
+  function automatic push_pkt_t push_pkt(logic [SglDescAddressW-1:0] addr,
+                                         logic [SglDescLengthW-1:0] xlen, logic [B-1:0] ptr,
+                                         logic [12:0] mps_b);
     logic [12:0]  to_mps, len, lanes;
     logic         last;
     logic [18:0]  dbe;
     logic [B-1:0] s0;
+    to_mps = mps_b - (13'(addr[11:0]) & (mps_b - 13'd1));
+    last   = xlen <= SglDescLengthW'(to_mps);
+    len    = last ? 13'(xlen) : to_mps;
+    // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
+    dbe    = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps_b);
+    s0     = ptr - B'(16) - B'(addr[1:0]);
+    lanes  = 13'd4 + 13'(dbe[18:8]);
+    push_pkt.addr      = addr;
+    push_pkt.next_addr = addr + SglDescAddressW'(len);
+    push_pkt.rest      = xlen - SglDescLengthW'(len);
+    push_pkt.last      = last;
+    push_pkt.len       = len;
+    push_pkt.desc      = rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
+    push_pkt.be        = dbe[7:0];
+    push_pkt.beats     = 9'((lanes + 13'd7) >> 3);
+    push_pkt.last_keep = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
+    push_pkt.need_hi   = lanes[2:0] == '0 && s0[1:0] != '0;
+    push_pkt.hi        = 5'(len + 13'(addr[1:0]) + 13'd15);
+    push_pkt.rot       = s0[1:0];
+    push_pkt.c0        = s0[B-1:2];
+    push_pkt.rows0     = chunk_rows(s0[B-1:2]);
+    push_pkt.rows8     = chunk_rows(s0[B-1:2] + DwW'(8));
+    push_pkt.next_ptr  = ptr + B'(len);
+  endfunction
+  // Both candidates are worked out, each from registers (the ring's current descriptor, and the
+  // Data Block being sent), into registers of their own, with which one the cycle's state
+  // chose (n_from_desc_q); the choice is made after them. Choosing first put the state's
+  // decode and an address multiplexer in front of the MPS split (11 LUT levels into n_pkt.be).
+  push_pkt_t    n_desc_pkt_q, n_blk_pkt_q, n_pkt;
+  logic         n_from_desc_q;
+  logic         n_ok_q, n_chg;
+  always_ff @(posedge clk_i) begin
     if (opcode_q == OpPush && state_q inside {StDesc, StPushSetup, StPushPrime, StPushBeats}) begin
-      addr        = (state_q == StDesc || x_zero_q) ? d_addr : x_addr_q;
-      xlen        = (state_q == StDesc || x_zero_q) ? d_len : x_len_q;
-      to_mps      = mps - (13'(addr[11:0]) & (mps - 13'd1));
-      last        = xlen <= SglDescLengthW'(to_mps);
-      len         = last ? 13'(xlen) : to_mps;
-      // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
-      dbe         = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps);
-      s0          = ptr_q - B'(16) - B'(addr[1:0]);
-      lanes       = 13'd4 + 13'(dbe[18:8]);
-      n_addr      <= addr;
-      n_next_addr <= addr + SglDescAddressW'(len);
-      n_rest      <= xlen - SglDescLengthW'(len);
-      n_end       <= last;
-      n_len       <= len;
-      n_desc      <= rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
-      n_be        <= dbe[7:0];
-      n_beats     <= 9'((lanes + 13'd7) >> 3);
-      n_last_keep <= 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
-      n_need_hi   <= lanes[2:0] == '0 && s0[1:0] != '0;
-      n_hi        <= 5'(len + 13'(addr[1:0]) + 13'd15);
-      n_rot       <= s0[1:0];
-      n_c0        <= s0[B-1:2];
-      n_rows0     <= chunk_rows(s0[B-1:2]);
-      n_rows8     <= chunk_rows(s0[B-1:2] + DwW'(8));
-      n_next_ptr  <= ptr_q + B'(len);
+      n_from_desc_q <= state_q == StDesc || x_zero_q;
+      n_desc_pkt_q  <= push_pkt(d_addr, d_len, ptr_q, mps);
+      n_blk_pkt_q   <= push_pkt(x_addr_q, x_len_q, ptr_q, mps);
     end
     n_ok_q <= !rst_i && !n_chg;
   end
+  assign n_pkt = n_from_desc_q ? n_desc_pkt_q : n_blk_pkt_q;
 
   // The ring DWORDs of the next job's list read ahead (xj_at_q up to f_wr_q), registered: at the
   // next job's StDecode the ring keeps only those (the ring span's shift and subtraction are
@@ -949,8 +966,8 @@ module peerbar_dma_engine
   logic p_chain_ok, next_ok;
   // The BAR2 rows of the chunks a PUSH may read next, each worked out apart from the job unit's
   // decisions, which only choose among them: the packet's next chunk (p_rows), the next
-  // packet's first and second (n_rows0, n_rows8: registered beside n_c0). (keep: Yosys's
-  // opt_share would otherwise move the choice in front of one row adder, after the decisions.)
+  // packet's first and second (n_pkt.rows0, n_pkt.rows8, registered). (keep: Yosys's opt_share
+  // would otherwise move the choice in front of one row adder, after the decisions.)
   (* keep *) logic [7:0][RowW-1:0] p_rows;
   assign p_rows = chunk_rows(p_chunk_q);
   assign p_chain_ok = !p_need_hi_q && p_multi_q && !abort_q && !err_pend_q;
@@ -1421,12 +1438,12 @@ module peerbar_dma_engine
         fail = 1'b0;
         next = 1'b0;
         st   = StSuccess;
-        // PUSH: the first chunk of the packet n_* describes is read in every StDesc cycle,
+        // PUSH: the first chunk of the packet n_pkt describes is read in every StDesc cycle,
         // whatever the walker decides, so that the BAR2 read address does not wait for the
         // descriptor's checks (a read has no effect; no PULL writes BAR2 while a PUSH runs).
         if (opcode_q == OpPush) begin
           mem_rd_en_o = 1'b1;
-          mem_rd_row_o = n_rows0;
+          mem_rd_row_o = n_pkt.rows0;
         end
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
@@ -1488,13 +1505,13 @@ module peerbar_dma_engine
             rem_d = rem_q - d_len;
             next  = 1'b1;
           end else if (opcode_q == OpPush && !n_ok_q) begin
-            // PUSH: the first packet's registers (n_*) are worked out in this cycle.
+            // PUSH: the first packet's registers (n_pkt) are worked out in this cycle.
           end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
             // Its first chunk is read now (above).
             rem_d       = rem_q - d_len;
             push_load   = 1'b1;
-            p_chunk_d = n_c0 + DwW'(8);
+            p_chunk_d = n_pkt.c0 + DwW'(8);
             state_d   = StPushPrime;
           end else begin
             x_addr_d = d_addr;
@@ -1544,8 +1561,8 @@ module peerbar_dma_engine
         end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
           push_load   = 1'b1;
           mem_rd_en_o = 1'b1;
-          mem_rd_row_o = n_rows0;
-          p_chunk_d = n_c0 + DwW'(8);
+          mem_rd_row_o = n_pkt.rows0;
+          p_chunk_d = n_pkt.c0 + DwW'(8);
           state_d   = StPushPrime;
         end
       end
@@ -1571,7 +1588,7 @@ module peerbar_dma_engine
           // needs no chunk beyond its own, chained or not (the BAR2 read address then does not
           // wait for the chaining decision; unchained, the chunk is not used).
           if (p_at2_q && !p_need_hi_q) begin
-            rd = n_rows0;
+            rd = n_pkt.rows0;
           end
           if (p_chain_ok && n_ok_q && (!x_zero_q || next_ok) && p_at2_q) begin
             chain_d = 1'b1;
@@ -1591,10 +1608,10 @@ module peerbar_dma_engine
                 rem_d    = rem_q - d_len;
                 dcount_d = dcount_q + 17'd1;
               end
-              rd        = n_rows8;
-              p_chunk_d = n_c0 + DwW'(16);
+              rd        = n_pkt.rows8;
+              p_chunk_d = n_pkt.c0 + DwW'(16);
               for (int unsigned j = 0; j < 8; j++) begin
-                p_lo_d[j] = mem_rd_data_i[3'(n_c0[2:0] + 3'(j))];
+                p_lo_d[j] = mem_rd_data_i[3'(n_pkt.c0[2:0] + 3'(j))];
               end
               state_d = StPushBeats;
             end else if (!abort_q && x_zero_q) begin
@@ -1636,30 +1653,30 @@ module peerbar_dma_engine
       default: state_d = StIdle;
     endcase
 
-    // Load the next PUSH packet (n_*): the Data Block advances past it.
+    // Load the next PUSH packet (n_pkt): the Data Block advances past it.
     if (push_load) begin
-      p_desc_d      = n_desc;
-      p_be_d        = n_be;
-      p_len_d       = n_len;
-      p_rot_d       = n_rot;
-      p_lane0_d     = n_c0[2:0];
+      p_desc_d      = n_pkt.desc;
+      p_be_d        = n_pkt.be;
+      p_len_d       = n_pkt.len;
+      p_rot_d       = n_pkt.rot;
+      p_lane0_d     = n_pkt.c0[2:0];
       p_beat_d      = '0;
-      p_beats_d     = n_beats;
-      p_multi_d     = n_beats != 9'd1;
-      p_at1_d       = n_beats == 9'd1;
-      p_at2_d       = n_beats == 9'd2;
-      p_last_keep_d = n_last_keep;
-      p_need_hi_d   = n_need_hi;
-      p_a_d         = n_addr[1:0];
-      p_hi_d        = n_hi;
-      eaddr_d       = n_addr;
-      x_addr_d      = n_next_addr;
-      x_len_d       = n_rest;
-      x_zero_d      = n_end;
-      ptr_d         = n_next_ptr;
+      p_beats_d     = n_pkt.beats;
+      p_multi_d     = n_pkt.beats != 9'd1;
+      p_at1_d       = n_pkt.beats == 9'd1;
+      p_at2_d       = n_pkt.beats == 9'd2;
+      p_last_keep_d = n_pkt.last_keep;
+      p_need_hi_d   = n_pkt.need_hi;
+      p_a_d         = n_pkt.addr[1:0];
+      p_hi_d        = n_pkt.hi;
+      eaddr_d       = n_pkt.addr;
+      x_addr_d      = n_pkt.next_addr;
+      x_len_d       = n_pkt.rest;
+      x_zero_d      = n_pkt.last;
+      ptr_d         = n_pkt.next_ptr;
       // The packet ends its Data Block: the walker moves past the descriptor now.
       blk_adv_d     = 1'b0;
-      if (n_end && in_list_q && !d_last_in_seg) begin
+      if (n_pkt.last && in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - SglDescLengthW'(16);
         blk_adv_d  = 1'b1;
@@ -1742,7 +1759,7 @@ module peerbar_dma_engine
     // What the prefetch's registers depend on changes (f_ok_q): a new job, a new segment, a
     // prefetch read, the lookahead going on into the next segment.
     f_chg = state_q == StDecode || walk_move || f_go || look_go || xj_go;
-    // What the next PUSH packet's registers (n_*) depend on changes (n_ok_q).
+    // What the next PUSH packet's registers (n_pkt) depend on changes (n_ok_q).
     n_chg = push_load || consume || walk_move || state_q == StDecode ||
             ((state_d == StDesc) != (state_q == StDesc)) ||
             ((state_q == StDesc || x_zero_q) && !d_ready);
