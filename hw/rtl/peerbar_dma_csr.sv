@@ -136,18 +136,34 @@ module peerbar_dma_csr
     hw2reg.dma_status.tags_in_flight.d = tags_in_flight_i;
     hw2reg.msix_pba.d                  = MSIX_PBA_PENDING_WIDTH'(pba_q);
 
-    hw2reg.dma_bytes_in             = '{d: reg2hw.dma_bytes_in.q + 64'(ev_q.bytes_in), de: 1'b1};
-    hw2reg.dma_bytes_out            = '{d: reg2hw.dma_bytes_out.q + 64'(ev_q.bytes_out), de: 1'b1};
-    hw2reg.dma_jobs                 = '{d: sat_add(reg2hw.dma_jobs.q, 32'(ev_q.job_done)), de: 1'b1};
-    hw2reg.dma_job_errors           =
-        '{d: sat_add(reg2hw.dma_job_errors.q, 32'(ev_q.job_done && ev_q.job_status != '0)),
-          de: 1'b1};
-    hw2reg.dma_err_sgl              = '{d: sat_add(reg2hw.dma_err_sgl.q, 32'(ev_q.err_sgl)), de: 1'b1};
-    hw2reg.dma_err_bar_range        =
-        '{d: sat_add(reg2hw.dma_err_bar_range.q, 32'(ev_q.err_bar_range)), de: 1'b1};
-    hw2reg.dma_err_link             = '{d: sat_add(reg2hw.dma_err_link.q, 32'(ev_q.err_link)), de: 1'b1};
-    hw2reg.dma_err_bad_completion   =
-        '{d: sat_add(reg2hw.dma_err_bad_completion.q, 32'(ev_q.bad_completion)), de: 1'b1};
+    // A counter is written only in a cycle with its event: without one its new value would
+    // be its old one (an addition of 0; 0 added saturates nothing), so the register is the
+    // same either way, and the simulation skips the additions of the cycles without events.
+    if (ev_q.bytes_in != '0) begin
+      hw2reg.dma_bytes_in = '{d: reg2hw.dma_bytes_in.q + 64'(ev_q.bytes_in), de: 1'b1};
+    end
+    if (ev_q.bytes_out != '0) begin
+      hw2reg.dma_bytes_out = '{d: reg2hw.dma_bytes_out.q + 64'(ev_q.bytes_out), de: 1'b1};
+    end
+    if (ev_q.job_done) begin
+      hw2reg.dma_jobs = '{d: sat_add(reg2hw.dma_jobs.q, 32'd1), de: 1'b1};
+    end
+    if (ev_q.job_done && ev_q.job_status != '0) begin
+      hw2reg.dma_job_errors = '{d: sat_add(reg2hw.dma_job_errors.q, 32'd1), de: 1'b1};
+    end
+    if (ev_q.err_sgl) begin
+      hw2reg.dma_err_sgl = '{d: sat_add(reg2hw.dma_err_sgl.q, 32'd1), de: 1'b1};
+    end
+    if (ev_q.err_bar_range) begin
+      hw2reg.dma_err_bar_range = '{d: sat_add(reg2hw.dma_err_bar_range.q, 32'd1), de: 1'b1};
+    end
+    if (ev_q.err_link != '0) begin
+      hw2reg.dma_err_link = '{d: sat_add(reg2hw.dma_err_link.q, 32'(ev_q.err_link)), de: 1'b1};
+    end
+    if (ev_q.bad_completion) begin
+      hw2reg.dma_err_bad_completion =
+          '{d: sat_add(reg2hw.dma_err_bad_completion.q, 32'd1), de: 1'b1};
+    end
 
     // The log keeps the first failed job until DMA_CONTROL.RESET.
     if (reset_pulse) begin
@@ -174,16 +190,23 @@ module peerbar_dma_csr
       queue_hw2reg[q].status.full.d    = queue_full_i[q];
       // DMA_CONTROL.RESET and the engine (a ring fault) clear ENABLE.
       queue_hw2reg[q].control.enable.de = reset_pulse || queue_disable_i[q];
-      // Doorbells beyond the ring are ignored (the old size: a write of SIZE and a doorbell in
-      // one access is not one the driver makes): the old value is written back.
       queue_hw2reg[q].sq_tail.d  = queue_reg2hw[q].sq_tail.q;
-      queue_hw2reg[q].sq_tail.de =
-          queue_reg2hw[q].sq_tail.wd > queue_reg2hw[q].size.sq_entries_m1.q;
       queue_hw2reg[q].cq_head.d  = queue_reg2hw[q].cq_head.q;
-      queue_hw2reg[q].cq_head.de =
-          queue_reg2hw[q].cq_head.wd > queue_reg2hw[q].size.cq_entries_m1.q;
-      queue_enable_rise_o[q] = queue_reg2hw[q].control.enable.wd &&
-                               !queue_reg2hw[q].control.enable.q && !reset_pulse;
+      queue_enable_rise_o[q] = 1'b0;
+    end
+    // Doorbells beyond the ring are ignored (the old size: a write of SIZE and a doorbell in
+    // one access is not one the driver makes): the old value is written back. Only with a
+    // write: without one the register file's wd is its q (a write back of q changes nothing,
+    // and ENABLE does not rise), so the simulation skips the compares then.
+    if (wr_valid_i) begin
+      for (int unsigned q = 0; q < NumQueues; q++) begin
+        queue_hw2reg[q].sq_tail.de =
+            queue_reg2hw[q].sq_tail.wd > queue_reg2hw[q].size.sq_entries_m1.q;
+        queue_hw2reg[q].cq_head.de =
+            queue_reg2hw[q].cq_head.wd > queue_reg2hw[q].size.cq_entries_m1.q;
+        queue_enable_rise_o[q] = queue_reg2hw[q].control.enable.wd &&
+                                 !queue_reg2hw[q].control.enable.q && !reset_pulse;
+      end
     end
   end
 

@@ -448,11 +448,18 @@ module peerbar_dma_rc
   // compared with every slot's next address and bytes due, and the 1-bit results picked by the
   // tag: picking the slot's 12 and 13 bits first and comparing them after is two levels deeper.
   // (keep: without it Yosys's ABC9 merges the pick into the comparisons, 10 LUT levels deep.)
+  // live_v only with a beat offered (rc_tvalid_i), else 0: it is used only when a first beat
+  // is taken (beat && !ip_in_q loads s1_live_q), which implies rc_tvalid_i.
   logic [NumTags-1:0] live_v;
   (* keep *) logic [NumTags-1:0] eq_la_v, eq_bc_v;
   always_comb begin
+    live_v = '0;
+    if (rc_tvalid_i) begin
+      for (int unsigned s = 0; s < NumTags; s++) begin
+        live_v[s] = live_q[s] && tags_q[s].gen == d_tag[RcDescTagW-1:TagW];
+      end
+    end
     for (int unsigned s = 0; s < NumTags; s++) begin
-      live_v[s]  = live_q[s] && tags_q[s].gen == d_tag[RcDescTagW-1:TagW];
       eq_la_v[s] = d_la == tags_q[s].cur;
       eq_bc_v[s] = d_bc == tags_q[s].rem;
     end
@@ -571,20 +578,19 @@ module peerbar_dma_rc
   always_comb begin
     fb_we   = '0;
     fb_lane = '0;
+    fb_reg  = '0;
     for (int unsigned i = 0; i < 8; i++) begin
       fb_idx[i] = {s1_region_q, s1_fidx_q + (FetchLog2 - 2)'(i)};
     end
-    // The DWORDs the beat would write (its 8 lanes rotated to lane 0's DWORD within the
-    // region), then whether it does.
-    for (int unsigned i = 0; i < 8; i++) begin
-      fb_lane[i] = s1_byte_ok_q[4*i];
-    end
-    fb_reg = {{(FbDw / 2 - 8){1'b0}}, fb_lane};
-    fb_reg = (fb_reg << s1_fidx_q) | (fb_reg >> ((FbDw / 2) - 32'(s1_fidx_q)));
-    fb_we  = s1_region_q ? {fb_reg, {(FbDw / 2){1'b0}}} : {{(FbDw / 2){1'b0}}, fb_reg};
-    if (!cur_buf) begin
-      fb_lane = '0;
-      fb_we   = '0;
+    // The DWORDs the beat writes (its 8 lanes rotated to lane 0's DWORD within the region),
+    // only when it does (0 otherwise, as before: the simulation skips the rotation then).
+    if (cur_buf) begin
+      for (int unsigned i = 0; i < 8; i++) begin
+        fb_lane[i] = s1_byte_ok_q[4*i];
+      end
+      fb_reg = {{(FbDw / 2 - 8){1'b0}}, fb_lane};
+      fb_reg = (fb_reg << s1_fidx_q) | (fb_reg >> ((FbDw / 2) - 32'(s1_fidx_q)));
+      fb_we  = s1_region_q ? {fb_reg, {(FbDw / 2){1'b0}}} : {{(FbDw / 2){1'b0}}, fb_reg};
     end
   end
 
@@ -687,11 +693,22 @@ module peerbar_dma_rc
 
   // The tag each slot's next read would use: the next generation after its current one whose
   // tag the core does not hold and whose quarantine is over (generation 0 only with 5-bit
-  // tags, for slots 0..31). Worked out into registers (usable_q, next_gen_q) one cycle ahead:
+  // tags, for slots 0..31). Worked out into registers (usable_q, slot_tag_q: the whole tag,
+  // {generation, slot}, so that slot_tag_o is the register itself) one cycle ahead:
   // a tag free in one cycle is still free in the next unless its slot took a read in that
   // cycle (alloc_q: not offered; the read may already be dead by kill_i), and ext_tags_i must
   // not have changed.
-  logic [NumTags-1:0][GenW-1:0] next_gen, next_gen_q;
+  // The tags {0, slot}: the slot bits of slot_tag_q (constant), and its generations at reset
+  // and with 5-bit tags.
+  function automatic logic [NumTags-1:0][RcDescTagW-1:0] slot_ids();
+    logic [NumTags-1:0][RcDescTagW-1:0] ids;
+    for (int unsigned s = 0; s < NumTags; s++) begin
+      ids[s] = RcDescTagW'(s);
+    end
+    return ids;
+  endfunction
+  localparam logic [NumTags-1:0][RcDescTagW-1:0] SlotIds = slot_ids();
+  logic [NumTags-1:0][RcDescTagW-1:0] next_tag, slot_tag_q;
   logic [NumTags-1:0]           usable, usable_q;
   logic                         ext_q;
   logic [NumTags-1:0]           alloc_q;
@@ -701,7 +718,7 @@ module peerbar_dma_rc
     gfree    = '0;
     grot     = '0;
     gstep    = '0;
-    next_gen = '0;
+    next_tag = SlotIds;
     if (!ext_tags_i) begin
       usable = NumTags'(tag_free[31:0]);
     end else begin
@@ -721,13 +738,11 @@ module peerbar_dma_rc
           end
         end
         usable[s]   = grot != '0;
-        next_gen[s] = usable[s] ? tags_q[s].gen + gstep + GenW'(1) : '0;
+        next_tag[s] = {usable[s] ? tags_q[s].gen + gstep + GenW'(1) : GenW'(0), TagW'(s)};
       end
     end
     tag_usable_o = (ext_tags_i == ext_q) ? (usable_q & ~live_q & ~alloc_q) : '0;
-    for (int unsigned s = 0; s < NumTags; s++) begin
-      slot_tag_o[s] = {next_gen_q[s], TagW'(s)};
-    end
+    slot_tag_o   = slot_tag_q;
   end
 
   // Live slots, in this order: stage 2 ends its slot's read (a failure, the last bytes in),
@@ -753,23 +768,6 @@ module peerbar_dma_rc
     end
   end
 
-  // Held tags: the release of this cycle's completion, the tag of this cycle's allocation
-  // (slot_tag_o of the slot, each slot's bit worked out on its own).
-  logic [2**RcDescTagW-1:0] held_d;
-  always_comb begin
-    held_d = held_q;
-    if (upd_release) begin
-      held_d[s1_wtag_q] = 1'b0;
-    end
-    if (alloc_valid_i) begin
-      for (int unsigned s = 0; s < NumTags; s++) begin
-        if (alloc_tag_i == TagW'(s)) begin
-          held_d[{next_gen_q[s], TagW'(s)}] = 1'b1;
-        end
-      end
-    end
-  end
-
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       for (int unsigned i = 0; i < NumTags; i++) begin
@@ -777,7 +775,7 @@ module peerbar_dma_rc
       end
       live_q        <= '0;
       usable_q      <= '0;
-      next_gen_q    <= '0;
+      slot_tag_q    <= SlotIds;
       ext_q         <= 1'b0;
       alloc_q       <= '0;
       now_q         <= '0;
@@ -880,7 +878,7 @@ module peerbar_dma_rc
       now_q         <= now_q + 32'd1;
       scan_q        <= scan_q + TagW'(1);
       usable_q      <= usable;
-      next_gen_q    <= next_gen;
+      slot_tag_q    <= next_tag;
       ext_q         <= ext_tags_i;
       alloc_q       <= alloc_valid_i ? NumTags'(1) << alloc_tag_i : '0;
       epoch_q       <= tick ? '0 : epoch_q + 1'b1;
@@ -1051,16 +1049,18 @@ module peerbar_dma_rc
       // abort (kill_i, by the owner a slot has after this cycle's allocation). A slot is
       // allocated only when its read is not live and its new tag not held, so no completion-side
       // change touches it in the same cycle; later writes of the same field win.
-      // (= upd_commit for slot i)
-      for (int unsigned i = 0; i < NumTags; i++) begin
-        if (com_any && s1_ohc_q[i]) begin
-          tags_q[i].cur <= s1_cur_new_q;
-          tags_q[i].rem <= s1_rem_new_q;
+      // (= upd_commit for slot i; the loop only under com_any, the same enables.)
+      if (com_any) begin
+        for (int unsigned i = 0; i < NumTags; i++) begin
+          if (s1_ohc_q[i]) begin
+            tags_q[i].cur <= s1_cur_new_q;
+            tags_q[i].rem <= s1_rem_new_q;
+          end
         end
       end
       live_q <= live_d;
       if (alloc_valid_i) begin
-        tags_q[alloc_tag_i] <= '{gen:     next_gen_q[alloc_tag_i],
+        tags_q[alloc_tag_i] <= '{gen:     slot_tag_q[alloc_tag_i][RcDescTagW-1:TagW],
                                  buf_dst: alloc_buf_i,
                                  owner:   alloc_owner_i,
                                  cur:     alloc_addr_i[RcDescLowerAddressW-1:0],
@@ -1080,7 +1080,19 @@ module peerbar_dma_rc
         age_hi_q[s1_wtag_q] <= 1'b0;
         age_lo_q[s1_wtag_q] <= tick;
       end
-      held_q <= held_d;
+      // Held tags: the release of this cycle's completion, then the tag of this cycle's
+      // allocation (slot_tag_o of the slot, each slot's bit worked out on its own); written
+      // bit by bit where they change, not copied whole every cycle.
+      if (upd_release) begin
+        held_q[s1_wtag_q] <= 1'b0;
+      end
+      if (alloc_valid_i) begin
+        for (int unsigned s = 0; s < NumTags; s++) begin
+          if (alloc_tag_i == TagW'(s)) begin
+            held_q[{slot_tag_q[s][RcDescTagW-1:TagW], TagW'(s)}] <= 1'b1;
+          end
+        end
+      end
       held_count_q <= held_count_q - 9'(upd_release) + 9'(alloc_valid_i);
     end
   end

@@ -147,15 +147,18 @@ module peerbar_dma_retire
   assign full_o = (jw_q - jr_q) == (JW + 1)'(NumJobs);
 
   // Jobs take effect in order, and BAR2's port B does one read or one write per cycle (the job
-  // unit's order check, docs/dma-engine.md "Job order").
+  // unit's order check, docs/dma-engine.md "Job order"). Both are 0 without chk_i: the loop
+  // over the slots only with it.
   always_comb begin
     overlap_o      = 1'b0;
     pull_pending_o = 1'b0;
-    for (int unsigned j = 0; j < NumJobs; j++) begin
-      if (chk_i && in_ring[j] && js_q[j].pull && !js_q[j].fin) begin
-        pull_pending_o = 1'b1;
-        if (chk_lo_i < js_q[j].hi && js_q[j].lo < chk_hi_i) begin
-          overlap_o = 1'b1;
+    if (chk_i) begin
+      for (int unsigned j = 0; j < NumJobs; j++) begin
+        if (in_ring[j] && js_q[j].pull && !js_q[j].fin) begin
+          pull_pending_o = 1'b1;
+          if (chk_lo_i < js_q[j].hi && js_q[j].lo < chk_hi_i) begin
+            overlap_o = 1'b1;
+          end
         end
       end
     end

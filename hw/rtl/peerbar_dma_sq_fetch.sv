@@ -183,18 +183,19 @@ module peerbar_dma_sq_fetch
     logic [15:0] ptr, tail;
     logic [16:0] to_end, avail;
     logic [5:0]  blk;
-    ptr    = ptr_q[pk_q];
-    tail   = queue_cfg_i[pk_q].sq_tail;
-    to_end = 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
-    avail  = (tail > ptr) ? 17'(tail - ptr) : to_end;
-    blk    = queue_cfg_i[pk_q].sq_base[11:6] + ptr[5:0];  // the entry's 64-byte block in 4 KiB
     if (rst_i) begin
       lm_valid_q <= 1'b0;
     end else begin
       lm_valid_q <= pk_valid_q && q_ready[pk_q] && !stale;
     end
-    // (Loaded only with a pick: read only under lm_valid_q.)
+    // (Loaded only with a pick: read only under lm_valid_q. The limits are worked out under
+    // the same enable, so the simulation skips them without a pick.)
     if (pk_valid_q) begin
+      ptr    = ptr_q[pk_q];
+      tail   = queue_cfg_i[pk_q].sq_tail;
+      to_end = 17'(queue_cfg_i[pk_q].sq_size_m1) + 17'd1 - 17'(ptr);
+      avail  = (tail > ptr) ? 17'(tail - ptr) : to_end;
+      blk    = queue_cfg_i[pk_q].sq_base[11:6] + ptr[5:0];  // the entry's 64-byte block in 4 KiB
       lm_q_q        <= pk_q;
       lm_ptr_q      <= ptr;
       lm_addr_q     <= {queue_cfg_i[pk_q].sq_base[63:6], 6'd0} + {42'd0, ptr, 6'd0};
@@ -219,21 +220,30 @@ module peerbar_dma_sq_fetch
   logic          sc_ok;
   logic [SW:0]   sc_n;
   logic [15:0]   sc_next;
+  // Only with stage 2's limits valid (lm_valid_q), 0 otherwise: sc_ok is 0 then whatever the
+  // rest, and sc_n, sc_next are loaded only with sc_ok (the simulation skips them).
   always_comb begin
     logic [SW:0] free, to_ring_end;
     therm_t      th;
-    free = (SW + 1)'(SqSlots) - (wr_q - rd_q);
-    to_ring_end = (SW + 1)'(SqSlots) - (SW + 1)'(wr_q[SW-1:0]);
-    th   = lm_lim_q & therm(17'(free)) & therm(17'(to_ring_end));
-    // th is a thermometer code: n is the position of its highest set bit, plus one.
-    sc_n = '0;
-    for (int unsigned i = 0; i < SqSlots; i++) begin
-      if (th[i] && (i == SqSlots - 1 || !th[i + 1])) begin
-        sc_n = sc_n | (SW + 1)'(i + 1);
+    free        = '0;
+    to_ring_end = '0;
+    th          = '0;
+    sc_n        = '0;
+    sc_next     = '0;
+    sc_ok       = 1'b0;
+    if (lm_valid_q) begin
+      free = (SW + 1)'(SqSlots) - (wr_q - rd_q);
+      to_ring_end = (SW + 1)'(SqSlots) - (SW + 1)'(wr_q[SW-1:0]);
+      th   = lm_lim_q & therm(17'(free)) & therm(17'(to_ring_end));
+      // th is a thermometer code: n is the position of its highest set bit, plus one.
+      for (int unsigned i = 0; i < SqSlots; i++) begin
+        if (th[i] && (i == SqSlots - 1 || !th[i + 1])) begin
+          sc_n = sc_n | (SW + 1)'(i + 1);
+        end
       end
+      sc_next = (lm_end_near_q && sc_n == lm_end_n_q) ? 16'd0 : lm_ptr_q + 16'(sc_n);
+      sc_ok   = th[0] && (free >= (SW + 1)'(SqSlots / 2) || wr_q == rd_q);
     end
-    sc_next = (lm_end_near_q && sc_n == lm_end_n_q) ? 16'd0 : lm_ptr_q + 16'(sc_n);
-    sc_ok   = lm_valid_q && th[0] && (free >= (SW + 1)'(SqSlots / 2) || wr_q == rd_q);
   end
 
   always_ff @(posedge clk_i) begin
