@@ -791,7 +791,8 @@ module peerbar_dma_engine
     f_need = f_ok_q && f_need_q;
     f_want = f_need && state_q inside {StDesc, StPullReq, StPushSetup};
   end
-  assign f_go = f_want && can_read;
+  // (f_go, the fetch read going out, is below, beside own_err: a job that fails in this cycle
+  // issues no read.)
 
   // The caught chaining descriptor: the fetch may go on into its segment once every read of
   // the lookahead owner is done (they belong to the segment the walker is in by then), the
@@ -1235,6 +1236,13 @@ module peerbar_dma_engine
   logic look_err;  // a read of the next segment, fetched ahead, failed
   assign look_err = rc_err_valid && rc_err_owner == OwnW'(LookOwner);
   assign own_err  = rc_err_valid && (rc_err_owner == own || (look_err && !nx_pending_q));
+  // A fetch read goes out unless the job fails in this cycle (its read error, or one held
+  // during a PUSH packet: the job unit's error step below then takes the RQ register back and
+  // allocates nothing). The fetch's own registers (next byte, bytes left, ring fill) move only
+  // with a read that went out: a read of the next job's list read ahead, cancelled so, would
+  // otherwise count as fetched with its bytes never coming, and that job would wait for them
+  // for ever (seen in the soak, docs/verification.md).
+  assign f_go = f_want && can_read && !own_err && !err_pend_q;
 
   always_comb begin
     state_d       = state_q;
