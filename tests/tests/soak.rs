@@ -1635,3 +1635,109 @@ fn duplicated_completion_while_its_tag_is_reused() {
         "BAR2 differs"
     );
 }
+
+/// Minimal reproducer of the hang `PEERBAR_SOAK_SEED=0x1207d002` found (docs/verification.md,
+/// "A hang, found and fixed"): job A's list read comes back Unsupported Request in the cycle in
+/// which the read-ahead of job B's list (the next SQ entry) issues a read. A's error step took
+/// the RQ register back, but the fetch counted B's read as issued, so B waited for ever for
+/// bytes nobody had asked for. Which cycle the error lands in depends on the host's latency, so
+/// the test sweeps it one cycle at a time over a window that covers B's first reads; both jobs
+/// are queued before the engine is enabled, so each latency replays cycle for cycle.
+#[test]
+fn list_read_failing_while_the_next_list_is_read_ahead() {
+    const A_ENTRIES: usize = 8; // one 128-byte list read
+    const B_ENTRIES: usize = 32; // a 512-byte segment: four 128-byte reads at MRRS 128
+    const ENTRY_LEN: u32 = 64;
+    for latency in 0..24u32 {
+        let sim = SimDevice::new(SimConfig {
+            max_read_req: 128,
+            rc_latency_cycles: latency,
+            ..SimConfig::default()
+        })
+        .expect("simulated endpoint");
+        let dev: Arc<dyn Device> = Arc::new(sim.clone());
+        let dma = Endpoint::open_shared(dev)
+            .expect("endpoint")
+            .dma()
+            .expect("DMA");
+        let q = dma.create_queue(QueueConfig::new(0)).expect("queue");
+        let builder = SglBuilder::new(64).expect("builder");
+        let host = Arc::new(dma.memory().alloc(64 * 1024).expect("host"));
+        let data = pattern(31, 64 * 1024);
+        host.write(0, &data).expect("fill");
+        let b_len = B_ENTRIES as u32 * ENTRY_LEN;
+        let a_len = A_ENTRIES as u32 * ENTRY_LEN;
+        let slice = Arc::new(
+            dma.peer_memory()
+                .alloc(u64::from(a_len + b_len), 4096)
+                .expect("BAR2"),
+        );
+        let guard = pattern(32, (a_len + b_len) as usize);
+        slice.write(0, &guard).expect("fill");
+        let list = |n: usize, first: usize| -> (SglDescriptor, Arc<DmaBuffer>) {
+            let entries: Vec<SglEntry> = (0..n)
+                .map(|i| {
+                    let at = host.bus_addr().get() + ((first + i) as u64) * u64::from(ENTRY_LEN);
+                    SglEntry::data(BusAddr::new(at), ENTRY_LEN)
+                })
+                .collect();
+            let buf = Arc::new(
+                dma.memory()
+                    .alloc(builder.list_len(&entries))
+                    .expect("list"),
+            );
+            let built = builder
+                .build(&entries, buf.bus_addr())
+                .expect("list builds");
+            buf.write(0, &built.list).expect("list write");
+            (built.dptr, buf)
+        };
+        let (a_dptr, a_list) = list(A_ENTRIES, 0);
+        let (b_dptr, b_list) = list(B_ENTRIES, A_ENTRIES);
+        let at = a_list.bus_addr().get();
+        sim.inject_read_fault(at..at + 1, ReadFault::UnsupportedRequest);
+        let job = |dptr, bar_at: u32, len: u32, list: &Arc<DmaBuffer>| Job::Raw {
+            entry: SqEntry::new(
+                Opcode::Pull,
+                0,
+                0,
+                slice
+                    .offset()
+                    .checked_add(u64::from(bar_at))
+                    .expect("offset"),
+                len,
+                dptr,
+            ),
+            held: vec![
+                Held::Peer(Arc::clone(&slice)),
+                Held::Buffer(Arc::clone(&host)),
+                Held::Buffer(Arc::clone(list)),
+            ],
+        };
+        // Both entries wait in the SQ until the engine runs.
+        assert!(!dma.is_enabled().expect("DMA_CONTROL"));
+        let a = q.submit(job(a_dptr, 0, a_len, &a_list)).expect("submit A");
+        let b = q
+            .submit(job(b_dptr, a_len, b_len, &b_list))
+            .expect("submit B");
+        dma.enable().expect("enable");
+        if let Err(e) = sim.run_dma_until_idle(200_000) {
+            panic!("host latency {latency} cycles: {e:?}");
+        }
+        let a = a.wait(Duration::from_secs(10)).expect("A completes");
+        let b = b.wait(Duration::from_secs(10)).expect("B completes");
+        assert_eq!(
+            a.status,
+            StatusCode::UnsupportedRequest,
+            "latency {latency}"
+        );
+        assert_eq!(b.status, StatusCode::Success, "latency {latency}");
+        let mut want = guard.clone();
+        want[a_len as usize..].copy_from_slice(&data[a_len as usize..(a_len + b_len) as usize]);
+        assert!(
+            read_bar2(&sim, slice.offset().get(), (a_len + b_len) as usize) == want,
+            "latency {latency}: BAR2 is not A's range untouched and B's data"
+        );
+        assert_eq!(sim.armed_read_faults(), 0, "the fault hit A's list read");
+    }
+}
