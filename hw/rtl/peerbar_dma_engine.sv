@@ -33,11 +33,11 @@
 // Every read carries its owner (a job slot, or the SQ fetch) to peerbar_dma_rc, which reports
 // busy, failures and bytes per owner.
 //
-// RQ: one 256-bit beat register for single-beat TLPs (MemRd, CQ entry, MSI-X), or the PUSH beat
-// path; never both at once. Retire loads it first, then the SQ fetch, then the job unit. Both feed a register slice (peerbar_axis_slice) whose registers
-// drive the hard block's RQ inputs; RC beats pass through another slice before peerbar_dma_rc.
-// So no input of the block reaches the engine's logic in the same cycle, and no output to the
-// block comes from logic.
+// RQ (peerbar_dma_rq_port): one 256-bit beat register for single-beat TLPs (MemRd, CQ entry,
+// MSI-X), or the PUSH beat path; never both at once. Retire loads it first, then the SQ fetch,
+// then the job unit. Both feed a register slice whose registers drive the hard block's RQ
+// inputs; RC beats pass through another slice before peerbar_dma_rc. So no input of the block
+// reaches the engine's logic in the same cycle, and no output to the block comes from logic.
 
 `default_nettype none
 
@@ -321,21 +321,7 @@ module peerbar_dma_engine
   logic             p_need_hi_q, p_need_hi_d; // the last beat needs the chunk after it
   logic [1:0]       p_a_q, p_a_d;          // bus address bits 1:0: payload byte of the first
   logic [4:0]       p_hi_q, p_hi_d;        // lane of the last payload byte in the last beat
-
-
-  // RQ single-beat register
-  logic            rq_valid_q, rq_valid_d;
-  logic [255:0]    rq_data_q, rq_data_d;
-  logic [7:0]      rq_keep_q, rq_keep_d;
-  logic [7:0]      rq_be_q, rq_be_d;
-  logic            rq_np_q, rq_np_d;       // the beat is a MemRd
-  logic            abort_q, abort_d;       // DMA reset during a PUSH packet
-  // Owner of the beat in the RQ register, for QUEUE_STATUS.BUSY only: the engine leaves a job
-  // (StIrq -> StIdle, DMA reset) and may pick the next one while the job's last write (its CQ
-  // entry or MSI-X message) still waits there or in the RQ slice. Recorded when a beat is loaded
-  // (every load waits for a free register); beats loaded in StIdle are PBA messages, no job's.
-  logic            rq_job_q;               // a job's state loaded the beat
-  logic [QW-1:0]   rq_jq_q;                // that job's queue
+  logic             abort_q, abort_d;      // DMA reset during a PUSH packet
 
   //////////////////////////
   // Completion side (RC) //
@@ -489,99 +475,31 @@ module peerbar_dma_engine
   end
 
   //////////////////////////
-  // RQ slice, NP credits //
+  // RQ port              //
   //////////////////////////
 
-  // What the engine offers the RQ slice (the PUSH beat path or the beat register, below), and the
-  // slice's ready: a flop, so the engine's next state no longer waits for the block's tready.
-  logic         eng_rq_valid, eng_rq_last, rq_ready;
-  logic [255:0] eng_rq_data;
-  logic [7:0]   eng_rq_keep;
-  logic [61:0]  eng_rq_user;
-  logic         rq_out_valid;
+  // The RQ beat register, the PUSH beat path's way out, the RQ slice and the NP credit rule are
+  // peerbar_dma_rq_port (below the PUSH beat path). reg_free: the register may be loaded now
+  // (empty, no PUSH packet on the beat path, no DMA reset); rq_ready: the slice takes a beat in
+  // this cycle (a flop, so the engine's next state does not wait for the block's tready);
+  // nph_ok: a MemRd has its non-posted header credit.
+  logic          reg_free, rq_ready, nph_ok;
+  // The beat loaded into the register this cycle (Main FSM: retire, then the SQ fetch, then
+  // the job unit), and whose it is for QUEUE_STATUS.BUSY: a job's (not a PBA message), of
+  // queue ld_jq.
+  logic          ld_valid, ld_np, ld_job;
+  logic [255:0]  ld_data;
+  logic [7:0]    ld_keep, ld_be;
+  logic [QW-1:0] ld_jq;
+  logic [NumQueues-1:0] rq_queue_busy;
+  logic          rq_busy;
 
-  peerbar_axis_slice #(.W (256 + 8 + 1 + 62)) u_rq_slice (
-    .clk_i     (clk_i),
-    .rst_i     (rst_i),
-    .s_valid_i (eng_rq_valid),
-    .s_ready_o (rq_ready),
-    .s_data_i  ({eng_rq_data, eng_rq_keep, eng_rq_last, eng_rq_user}),
-    .m_valid_o (rq_out_valid),
-    .m_ready_i (rq_tready_i),
-    .m_data_o  ({rq_tdata_o, rq_tkeep_o, rq_tlast_o, rq_tuser_o})
-  );
-  assign rq_tvalid_o = rq_out_valid;
-
-  // The slice holds the last m_valid + !s_ready beats the engine gave it (peerbar_axis_slice),
-  // so a record of the last two beats given tells what it holds: whether each is a MemRd (NP
-  // credits) and whose job it is (QUEUE_STATUS.BUSY). Index 0 is the last beat given.
-  typedef struct packed {
-    logic          np;    // a MemRd
-    logic          job;   // a job's beat (not a PBA message)
-    logic [QW-1:0] jq;    // that job's queue
-  } rq_rec_t;
-  rq_rec_t [1:0] rq_rec_q;
-  logic    [1:0] rq_held;       // rq_rec_q[i] is in the slice
-  logic          rq_head_np;    // the beat on the block's RQ inputs is a MemRd
-  assign rq_held    = {rq_out_valid && !rq_ready, rq_out_valid};
-  assign rq_head_np = rq_held[1] ? rq_rec_q[1].np : rq_rec_q[0].np;
-
-  // Non-posted header credits (PG213, "Transmit Flow Control Interface": pcie_tfc_nph_av, the
-  // non-posted header credits available to the user, 4 bits; a MemRd needs one). When a MemRd
-  // the core has taken comes off the count is not stated there; the engine keeps the reading it
-  // had before the slice: in the cycle after the handshake the count may not show it yet, from
-  // the one after that it does (the model, bitstream-sim/src/device/requester.rs, takes it off
-  // at once, so it is more generous than this). The count is registered here (nph_av_q: the
-  // input no longer reaches the engine's logic, one cycle more of lag), so the MemRds that may
-  // still be on it are those in the slice and those the core took in the last two cycles
-  // (np_taken_q). The rule: a MemRd is loaded only while nph_av_q exceeds them all; the beat
-  // register is empty when it is checked, so every MemRd not on the count is among them.
-  logic [3:0] nph_av_q;
-  logic [1:0] np_taken_q;
-  // nph_ok: nph_av_q exceeds the count of those (0..4). Written as "the count is k and the
-  // credits exceed k" over the ten register bits it depends on, so that it maps to a few LUTs;
-  // an adder and a comparison took 8 levels before the job unit's decisions even started.
-  logic [3:0] np_pend;  // the MemRds that may not be on the count yet
-  logic [4:0] av_gt;    // av_gt[k]: nph_av_q > k
-  logic       nph_ok;
-  always_comb begin
-    np_pend = {rq_held[0] && rq_rec_q[0].np, rq_held[1] && rq_rec_q[1].np, np_taken_q};
-    av_gt   = {nph_av_q[3] || (nph_av_q[2] && (nph_av_q[1] || nph_av_q[0])),
-               nph_av_q[3] || nph_av_q[2],
-               nph_av_q[3] || nph_av_q[2] || (nph_av_q[1] && nph_av_q[0]),
-               nph_av_q[3] || nph_av_q[2] || nph_av_q[1],
-               nph_av_q != '0};
-    unique case (np_pend)
-      4'b0000:                                     nph_ok = av_gt[0];
-      4'b0001, 4'b0010, 4'b0100, 4'b1000:          nph_ok = av_gt[1];
-      4'b0111, 4'b1011, 4'b1101, 4'b1110:          nph_ok = av_gt[3];
-      4'b1111:                                     nph_ok = av_gt[4];
-      default:                                     nph_ok = av_gt[2];  // two of them
-    endcase
-  end
-
-  always_ff @(posedge clk_i) begin
-    if (rst_i) begin
-      nph_av_q   <= '0;
-      np_taken_q <= '0;
-    end else begin
-      nph_av_q   <= tfc_nph_av_i;
-      np_taken_q <= {np_taken_q[0], rq_out_valid && rq_tready_i && rq_head_np};
-    end
-    if (eng_rq_valid && rq_ready) begin
-      rq_rec_q[1] <= rq_rec_q[0];
-      rq_rec_q[0] <= (state_q == StPushBeats) ? '{np: 1'b0, job: 1'b1, jq: jq_q}
-                                              : '{np: rq_np_q, job: rq_job_q, jq: rq_jq_q};
-    end
-  end
-
-  // The beat register may be loaded now (empty, no PUSH packet on the beat path, no DMA reset),
-  // and retire or the SQ fetch loads it this cycle (they go before the job unit: below).
-  logic reg_free, rq_taken;
-  assign reg_free = !rq_valid_q && !(state_q inside {StPushPrime, StPushBeats}) && !dma_reset_i;
+  // Retire or the SQ fetch loads the beat register this cycle (they go before the job unit:
+  // below).
+  logic rq_taken;
 
   // A MemRd may be loaded now: usable tag, free RQ register, NP header credit (the rule at
-  // "RQ slice, NP credits"); can_read is the job unit's turn.
+  // peerbar_dma_rq_port); can_read is the job unit's turn.
   logic can_read_base, can_read;
   assign can_read_base = tag_avail && reg_free && nph_ok;
   assign can_read      = can_read_base && !rq_taken;
@@ -613,21 +531,39 @@ module peerbar_dma_engine
     push_keep  = push_last ? p_last_keep_q : 8'hFF;
   end
 
-  always_comb begin
-    if (push_valid) begin
-      eng_rq_data  = push_data;
-      eng_rq_keep  = push_keep;
-      eng_rq_last  = push_last;
-      eng_rq_user  = 62'(p_be_q);
-      eng_rq_valid = 1'b1;
-    end else begin
-      eng_rq_data  = rq_data_q;
-      eng_rq_keep  = rq_keep_q;
-      eng_rq_last  = 1'b1;
-      eng_rq_user  = 62'(rq_be_q);
-      eng_rq_valid = rq_valid_q;
-    end
-  end
+  peerbar_dma_rq_port #(
+    .NumQueues (NumQueues)
+  ) u_rq_port (
+    .clk_i        (clk_i),
+    .rst_i        (rst_i),
+    .dma_reset_i  (dma_reset_i),
+    .reg_free_o   (reg_free),
+    .nph_ok_o     (nph_ok),
+    .ld_valid_i   (ld_valid),
+    .ld_data_i    (ld_data),
+    .ld_keep_i    (ld_keep),
+    .ld_be_i      (ld_be),
+    .ld_np_i      (ld_np),
+    .ld_job_i     (ld_job),
+    .ld_jq_i      (ld_jq),
+    .push_run_i   (state_q inside {StPushPrime, StPushBeats}),
+    .push_valid_i (push_valid),
+    .push_data_i  (push_data),
+    .push_keep_i  (push_keep),
+    .push_last_i  (push_last),
+    .push_be_i    (p_be_q),
+    .push_jq_i    (jq_q),
+    .ready_o      (rq_ready),
+    .queue_busy_o (rq_queue_busy),
+    .busy_o       (rq_busy),
+    .tfc_nph_av_i (tfc_nph_av_i),
+    .rq_tdata_o   (rq_tdata_o),
+    .rq_tkeep_o   (rq_tkeep_o),
+    .rq_tlast_o   (rq_tlast_o),
+    .rq_tuser_o   (rq_tuser_o),
+    .rq_tvalid_o  (rq_tvalid_o),
+    .rq_tready_i  (rq_tready_i)
+  );
 
   ///////////////////////////////
   // SQ fetch                  //
@@ -1230,8 +1166,6 @@ module peerbar_dma_engine
   assign sf_go    = sf_want && can_read_base && !rt_beat_valid;
   assign rq_taken = rt_beat_valid || sf_go;
 
-  logic ld_job;   // a loaded beat is a job's (QUEUE_STATUS.BUSY) ...
-  logic [QW-1:0] ld_jq;  // ... of this queue
   logic own_err;  // a read of the job unit's job failed
   logic look_err;  // a read of the next segment, fetched ahead, failed
   assign look_err = rc_err_valid && rc_err_owner == OwnW'(LookOwner);
@@ -1309,11 +1243,11 @@ module peerbar_dma_engine
     p_hi_d        = p_hi_q;
     abort_d       = abort_q;
 
-    rq_valid_d = rq_valid_q && !rq_ready;
-    rq_data_d  = rq_data_q;
-    rq_keep_d  = rq_keep_q;
-    rq_be_d    = rq_be_q;
-    rq_np_d    = rq_np_q;
+    ld_valid = 1'b0;
+    ld_data  = '0;
+    ld_keep  = '0;
+    ld_be    = '0;
+    ld_np    = 1'b0;
 
     alloc_valid = 1'b0;
     alloc_buf   = 1'b0;
@@ -1542,11 +1476,11 @@ module peerbar_dma_engine
         // (Entered with x_len_q > 0; left with the Data Block's last read. pr_*: above.)
         if (pr_ok_q && can_read && !f_want) begin
           pr_issue    = 1'b1;
-          rq_valid_d  = 1'b1;
-          rq_data_d   = 256'(rq_desc(x_addr_q[63:2], pr_dbe_q[18:8], 1'b0, slot_tag[free_tag]));
-          rq_keep_d   = 8'h0F;
-          rq_be_d     = pr_dbe_q[7:0];
-          rq_np_d     = 1'b1;
+          ld_valid    = 1'b1;
+          ld_data     = 256'(rq_desc(x_addr_q[63:2], pr_dbe_q[18:8], 1'b0, slot_tag[free_tag]));
+          ld_keep     = 8'h0F;
+          ld_be       = pr_dbe_q[7:0];
+          ld_np       = 1'b1;
           alloc_valid = 1'b1;
           alloc_buf   = 1'b0;
           alloc_addr  = x_addr_q;
@@ -1716,11 +1650,11 @@ module peerbar_dma_engine
     if (f_go) begin
       logic [18:0] dbe;
       dbe         = dw_be(seg_addr_q[1:0], f_len);
-      rq_valid_d  = 1'b1;
-      rq_data_d   = 256'(rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag]));
-      rq_keep_d   = 8'h0F;
-      rq_be_d     = dbe[7:0];
-      rq_np_d     = 1'b1;
+      ld_valid    = 1'b1;
+      ld_data     = 256'(rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag]));
+      ld_keep     = 8'h0F;
+      ld_be       = dbe[7:0];
+      ld_np       = 1'b1;
       // The next job's list read ahead is its queue's request (QUEUE_STATUS.BUSY).
       ld_jq       = xj_q ? sf_head_qid : jq_q;
       alloc_valid = 1'b1;
@@ -1787,7 +1721,7 @@ module peerbar_dma_engine
       state_d     = StFinish;
       alloc_valid = 1'b0;
       handoff     = 1'b0;
-      rq_valid_d  = rq_valid_q && !rq_ready;
+      ld_valid    = 1'b0;
     end
 
     // DMA_CONTROL.RESET: abort the job (a PUSH packet on the wire is finished first).
@@ -1799,7 +1733,7 @@ module peerbar_dma_engine
         state_d     = StIdle;
         alloc_valid = 1'b0;
         handoff     = 1'b0;
-        rq_valid_d  = rq_valid_q && !rq_ready;
+        ld_valid    = 1'b0;
       end
     end
 
@@ -1827,12 +1761,12 @@ module peerbar_dma_engine
     // The oldest slot's CQ entry or MSI-X message, or a pending MSI-X message (PBA), goes out
     // first; a failed read of a slot kills the slot's other reads.
     if (rt_beat_valid) begin
-      rq_valid_d = 1'b1;
-      rq_data_d  = {rt_beat_payload,
+      ld_valid   = 1'b1;
+      ld_data    = {rt_beat_payload,
                     rq_desc(rt_beat_addr, RqDescDwordCountW'(rt_beat_dwc), 1'b1, RqDescTagW'(0))};
-      rq_keep_d  = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h1F;
-      rq_be_d    = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h0F;
-      rq_np_d    = 1'b0;
+      ld_keep    = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h1F;
+      ld_be      = (rt_beat_dwc == 3'd4) ? 8'hFF : 8'h0F;
+      ld_np      = 1'b0;
       ld_job     = rt_beat_job;
       ld_jq      = rt_beat_jq;
     end
@@ -1843,12 +1777,12 @@ module peerbar_dma_engine
     //////////////
 
     if (sf_go) begin
-      rq_valid_d  = 1'b1;
-      rq_data_d   = 256'(rq_desc(sf_addr[63:2], RqDescDwordCountW'({sf_n, 4'd0}), 1'b0,
+      ld_valid    = 1'b1;
+      ld_data     = 256'(rq_desc(sf_addr[63:2], RqDescDwordCountW'({sf_n, 4'd0}), 1'b0,
                                  slot_tag[free_tag]));
-      rq_keep_d   = 8'h0F;
-      rq_be_d     = 8'hFF;
-      rq_np_d     = 1'b1;
+      ld_keep     = 8'h0F;
+      ld_be       = 8'hFF;
+      ld_np       = 1'b1;
       ld_jq       = sf_qid;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
@@ -1929,14 +1863,7 @@ module peerbar_dma_engine
       p_need_hi_q   <= 1'b0;
       p_a_q         <= '0;
       p_hi_q        <= '0;
-      rq_valid_q    <= 1'b0;
-      rq_data_q     <= '0;
-      rq_keep_q     <= '0;
-      rq_be_q       <= '0;
-      rq_np_q       <= 1'b0;
       abort_q       <= 1'b0;
-      rq_job_q      <= 1'b0;
-      rq_jq_q       <= '0;
     end else begin
       state_q       <= state_d;
       job_lo_q      <= job_lo_d;
@@ -1999,41 +1926,23 @@ module peerbar_dma_engine
       p_need_hi_q   <= p_need_hi_d;
       p_a_q         <= p_a_d;
       p_hi_q        <= p_hi_d;
-      rq_valid_q    <= rq_valid_d;
-      rq_data_q     <= rq_data_d;
-      rq_keep_q     <= rq_keep_d;
-      rq_be_q       <= rq_be_d;
-      rq_np_q       <= rq_np_d;
       abort_q       <= abort_d;
-      if (rq_valid_d && !rq_valid_q) begin
-        rq_job_q <= ld_job;
-        rq_jq_q  <= ld_jq;
-      end
     end
   end
 
   // Status
   always_comb begin
     // A job of the queue in the job unit or in a slot.
-    queue_busy_o = rt_queue_busy;
+    queue_busy_o = rt_queue_busy | rq_queue_busy;
     queue_full_o = rt_queue_full;
     if (state_q != StIdle) begin
       queue_busy_o[jq_q] = 1'b1;
     end
     // BUSY promises that no request of the queue's jobs is left to go out, so it also covers a
-    // beat still held in the RQ register or the RQ slice after its slot retired (a CQ entry or
-    // MSI-X message; the driver then unmaps the rings) and an SQ read not yet sent. Status only:
-    // arbitration does not wait.
-    if (rq_valid_q && rq_job_q) begin
-      queue_busy_o[rq_jq_q] = 1'b1;
-    end
-    for (int unsigned i = 0; i < 2; i++) begin
-      if (rq_held[i] && rq_rec_q[i].job) begin
-        queue_busy_o[rq_rec_q[i].jq] = 1'b1;
-      end
-    end
+    // beat still held in the RQ register or the RQ slice after its slot retired
+    // (peerbar_dma_rq_port) and an SQ read not yet sent. Status only: arbitration does not wait.
     // A beat in either slice is work too: the simulation clocks the model while busy.
-    busy_o = state_q != StIdle || rt_busy || sf_busy || rq_valid_q || rq_out_valid ||
+    busy_o = state_q != StIdle || rt_busy || sf_busy || rq_busy ||
              rc_out_valid || rc_busy || (|owner_busy) || (dma_enable_i && bus_master_i && sf_work);
   end
 

@@ -49,7 +49,7 @@ done
 # run (--full) counts those whole (docs/synthesis.md). The engine's CRC32C pipeline is enforced
 # on its own (its first stage registers the masked beat, its last the CRC), and so is the register
 # slice between the engine and the block's RQ/RC (every output a flop), and so are the units split
-# out of the engine so far (sq_fetch, retire, checksum) and the engine's requester completion side
+# out of the engine so far (sq_fetch, retire, checksum, rq_port) and the engine's requester completion side
 # (peerbar_dma_rc with the engine's parameters, mapped on its own). The DMA engine and the whole
 # top are reported only, until the engine's rework brings its paths within the budget.
 units=(
@@ -65,6 +65,7 @@ units=(
   "axis_slice|peerbar_axis_slice|-G W=327|1|"
   "sq_fetch|peerbar_dma_sq_fetch||1|"
   "retire|peerbar_dma_retire|-G Bar2SizeLog2=20|1|"
+  "rq_port|peerbar_dma_rq_port||1|"
   "dma_rc|peerbar_dma_rc|-G Bar2SizeLog2=20 -G NumTags=32 -G FetchLog2=9 -G OwnW=4|1|"
 )
 full_units=(
