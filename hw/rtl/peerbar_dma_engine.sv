@@ -44,6 +44,7 @@
 module peerbar_dma_engine
   import peerbar_pkg::*;
   import peerbar_wire_pkg::*;
+  import peerbar_reg_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -1302,7 +1303,7 @@ module peerbar_dma_engine
         queue_disable_o[jq_q] = 1'b1;
         ev_o.log_valid       = 1'b1;
         ev_o.log_status      = status_q;
-        ev_o.log_queue       = 4'(jq_q);
+        ev_o.log_queue       = DMA_ERROR_LOG_QUEUE_WIDTH'(jq_q);
         ev_o.log_addr        = eaddr_q;
         state_d              = StIdle;
       end

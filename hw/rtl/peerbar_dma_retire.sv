@@ -24,6 +24,7 @@
 module peerbar_dma_retire
   import peerbar_pkg::*;
   import peerbar_wire_pkg::*;
+  import peerbar_reg_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -276,7 +277,7 @@ module peerbar_dma_retire
       ev_o.log_valid     = js_q[rh].status != StSuccess;
       ev_o.log_cid       = js_q[rh].cid;
       ev_o.log_status    = js_q[rh].status;
-      ev_o.log_queue     = 4'(rq_id);
+      ev_o.log_queue     = DMA_ERROR_LOG_QUEUE_WIDTH'(rq_id);
       ev_o.log_addr      = js_q[rh].eaddr;
       irq_d              = 1'b1;
     end else if (has && irq_q) begin

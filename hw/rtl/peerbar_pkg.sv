@@ -117,7 +117,7 @@ package peerbar_pkg;
     logic                   log_valid;       // a failed job (or ring fault) to log
     logic [SqEntryCidW-1:0] log_cid;
     logic [StatusW-1:0]     log_status;
-    logic [3:0]             log_queue;
+    logic [DMA_ERROR_LOG_QUEUE_WIDTH-1:0] log_queue;  // DMA_ERROR_LOG.QUEUE
     logic [63:0]            log_addr;
   } dma_events_t;
 

@@ -47,6 +47,7 @@
 module tb;
   import peerbar_pkg::*;
   import peerbar_wire_pkg::*;
+  import peerbar_reg_pkg::*;
 
   localparam int B        = 12;
   localparam int NQ       = 4;
@@ -301,7 +302,7 @@ module tb;
     e.log_valid     = j.status != StSuccess;
     e.log_cid       = j.cid;
     e.log_status    = j.status;
-    e.log_queue     = 4'(j.qid);
+    e.log_queue     = DMA_ERROR_LOG_QUEUE_WIDTH'(j.qid);
     e.log_addr      = j.eaddr;
     return e;
   endfunction
