@@ -329,9 +329,10 @@ module peerbar_dma_engine
   //////////////////////////
 
   logic                alloc_valid, alloc_buf;
+  logic                tag_avail;  // a read tag slot is free (peerbar_dma_tag_pick) ...
+  logic [TagW-1:0]     free_tag;   // ... this one, which an allocation takes
   logic [OwnW-1:0]     alloc_owner;
   logic [2**OwnW-1:0]  kill;
-  logic [TagW-1:0]     alloc_tag;
   logic [63:0]         alloc_addr;
   logic [12:0]         alloc_len;
   logic [B-1:0]        alloc_dest;
@@ -382,7 +383,7 @@ module peerbar_dma_engine
     .rc_tready_o      (rc_out_ready),
     .ext_tags_i       (dma_ext_tags_i),
     .alloc_valid_i    (alloc_valid),
-    .alloc_tag_i      (alloc_tag),
+    .alloc_tag_i      (free_tag),
     .alloc_buf_i      (alloc_buf),
     .alloc_addr_i     (alloc_addr),
     .alloc_len_i      (alloc_len),
@@ -426,54 +427,18 @@ module peerbar_dma_engine
     end
   end
 
-  // Read tag slots, handed out round robin from the one after the last allocated, among those
-  // the RC side offers: a slot whose read is done, with a tag the core has released and whose
-  // quarantine is over (peerbar_dma_rc). The MemRd carries the slot's 8-bit tag.
-  // The choice (a rotate and a 32-way priority pick) is made a cycle ahead for both outcomes
-  // of this cycle, into two registers: no allocation (pick_a_q: the first offered slot from
-  // tag_rr_q on), or an allocation of this cycle's free_tag (pick_b_q: the first offered after
-  // it, free_tag itself left out: the RC side stops offering it from the next cycle). The next
-  // cycle takes the one that happened (alloc_prev_q), so the allocation decision never reaches
-  // the pick's logic. The offer only loses slots by allocations, or all at once when the tag
-  // width changes (peerbar_dma_rc), so a pick is still offered a cycle later unless that
-  // happened; tag_avail checks it against this cycle's offer. A slot offered anew is seen one
-  // cycle later than the offer.
-  logic            tag_avail;
-  logic [TagW-1:0] free_tag;
-  logic [TagW-1:0] tag_rr_q;   // the tag after the last allocated
-  logic            alloc_prev_q, pick_a_ok_q, pick_b_ok_q;
-  logic [TagW-1:0] pick_a_q, pick_b_q;
-  // first_from(usable, from): whether a slot is offered, and the first from slot `from` on.
-  function automatic logic [TagW:0] first_from(logic [NumTags-1:0] usable, logic [TagW-1:0] from);
-    logic [NumTags-1:0] rot;  // bit i: slot from + i is offered
-    logic [TagW-1:0]    first;
-    rot   = (usable >> from) | (usable << (NumTags - 32'(from)));
-    first = '0;
-    for (int i = NumTags - 1; i >= 0; i--) begin
-      if (rot[i]) begin
-        first = TagW'(i);
-      end
-    end
-    return {rot != '0, from + first};
-  endfunction
-  always_comb begin
-    free_tag  = alloc_prev_q ? pick_b_q : pick_a_q;
-    tag_avail = (alloc_prev_q ? pick_b_ok_q : pick_a_ok_q) && tag_usable[free_tag];
-  end
-  always_ff @(posedge clk_i) begin
-    if (rst_i) begin
-      alloc_prev_q <= 1'b0;
-      pick_a_ok_q  <= 1'b0;
-      pick_b_ok_q  <= 1'b0;
-      pick_a_q     <= '0;
-      pick_b_q     <= '0;
-    end else begin
-      alloc_prev_q              <= alloc_valid;
-      {pick_a_ok_q, pick_a_q}   <= first_from(tag_usable, tag_rr_q);
-      {pick_b_ok_q, pick_b_q}   <= first_from(tag_usable & ~(NumTags'(1) << free_tag),
-                                              free_tag + TagW'(1));
-    end
-  end
+  // The read tag slot the next MemRd takes (free_tag, if tag_avail; declared above):
+  // round robin among the slots the RC side offers, picked a cycle ahead.
+  peerbar_dma_tag_pick #(
+    .NumTags (NumTags)
+  ) u_tag_pick (
+    .clk_i    (clk_i),
+    .rst_i    (rst_i),
+    .usable_i (tag_usable),
+    .avail_o  (tag_avail),
+    .tag_o    (free_tag),
+    .alloc_i  (alloc_valid)
+  );
 
   //////////////////////////
   // RQ port              //
@@ -1252,7 +1217,6 @@ module peerbar_dma_engine
 
     alloc_valid = 1'b0;
     alloc_buf   = 1'b0;
-    alloc_tag   = free_tag;
     alloc_addr  = '0;
     alloc_len   = '0;
     alloc_dest  = '0;
@@ -1806,7 +1770,6 @@ module peerbar_dma_engine
       state_q       <= StIdle;
       job_lo_q      <= '0;
       job_hi_q      <= '0;
-      tag_rr_q      <= '0;
       jq_q          <= '0;
       opcode_q      <= '0;
       irq_flag_q    <= 1'b0;
@@ -1869,7 +1832,6 @@ module peerbar_dma_engine
       state_q       <= state_d;
       job_lo_q      <= job_lo_d;
       job_hi_q      <= job_hi_d;
-      tag_rr_q      <= alloc_valid ? alloc_tag + TagW'(1) : tag_rr_q;
       jq_q          <= jq_d;
       opcode_q      <= opcode_d;
       irq_flag_q    <= irq_flag_d;
