@@ -50,13 +50,18 @@ module peerbar_dma_csr
   // Status from the engine
   input  wire logic                         busy_i,
   input  wire logic [6:0]                   tags_in_flight_i,
-  input  wire logic [NumQueues-1:0][15:0]   sq_head_i,
+  input  wire logic [NumQueues-1:0][SqIdxW-1:0] sq_head_i,
   input  wire logic [NumQueues-1:0]         queue_busy_i,
   input  wire logic [NumQueues-1:0]         queue_full_i,
 
   // Accounting events from the engine
   input  wire dma_events_t                  ev_i
 );
+
+  // QUEUE_STATUS.SQ_HEAD reports an SQ index as the SQ fetch keeps it (SqIdxW, from QUEUE_SQ_TAIL).
+  if (QUEUE_STATUS_SQ_HEAD_WIDTH != SqIdxW) begin : gen_check_sq_head
+    $error("peerbar_dma_csr: QUEUE_STATUS.SQ_HEAD must be as wide as QUEUE_SQ_TAIL.VALUE (hw/regmap/peerbar.toml)");
+  end
 
   if (NumQueues < 4 || NumQueues > 16) begin : gen_check_queues
     $error("peerbar_dma_csr: NumQueues must be in 4..16");

@@ -82,7 +82,7 @@ module peerbar_dma_engine
   output      logic [NumQueues-1:0]         pba_clr_o,
   output      logic                         busy_o,
   output      logic [6:0]                   tags_in_flight_o,
-  output      logic [NumQueues-1:0][15:0]   sq_head_o,
+  output      logic [NumQueues-1:0][SqIdxW-1:0] sq_head_o,
   output      logic [NumQueues-1:0]         queue_busy_o,
   output      logic [NumQueues-1:0]         queue_full_o,
   output      dma_events_t                  ev_o,
@@ -556,7 +556,7 @@ module peerbar_dma_engine
   logic [1:0]           sf_rd_busy, sf_rd_err, sf_kill;
   logic                 sf_head_valid, sf_head_fault;
   logic [StatusW-1:0]   sf_head_status;
-  logic [15:0]          sf_take_head;
+  logic [SqIdxW-1:0]    sf_take_head;
   always_comb begin
     for (int unsigned k = 0; k < SqReads; k++) begin
       sf_rd_busy[k] = owner_busy[NumJobs + k];

@@ -135,7 +135,7 @@ module peerbar_dma_retire
   job_slot_t          js_q [NumJobs];
   logic [JW:0]        jw_q, jr_q, jr_d;   // ring pointers with a wrap bit
   logic               irq_q, irq_d;       // the oldest slot's CQ entry is out, MSI-X next
-  logic [NumQueues-1:0][15:0] cq_tail_q, cq_tail_d;
+  logic [NumQueues-1:0][CqIdxW-1:0] cq_tail_q, cq_tail_d;
   logic [NumQueues-1:0]       phase_q, phase_d;
   logic [NumJobs-1:0] in_ring;            // slot j holds a job
 
@@ -181,7 +181,7 @@ module peerbar_dma_retire
 
   // Each queue's next CQ entry (below)
   logic [NumQueues-1:0][63:0] cq_addr_q;
-  logic [NumQueues-1:0][15:0] cq_next_q;
+  logic [NumQueues-1:0][CqIdxW-1:0] cq_next_q;
   logic [NumQueues-1:0]       cq_full_q, cq_fresh_q;
 
   // MSI-X: a pending vector that may be sent now
@@ -229,8 +229,8 @@ module peerbar_dma_retire
   // Each queue's next CQ entry, a cycle ahead (header comment).
   always_ff @(posedge clk_i) begin
     for (int unsigned q = 0; q < NumQueues; q++) begin
-      logic [15:0] next;
-      next = (cq_tail_q[q] == queue_cfg_i[q].cq_size_m1) ? 16'd0 : cq_tail_q[q] + 16'd1;
+      logic [CqIdxW-1:0] next;
+      next = (cq_tail_q[q] == queue_cfg_i[q].cq_size_m1) ? '0 : cq_tail_q[q] + CqIdxW'(1);
       cq_addr_q[q]  <= {queue_cfg_i[q].cq_base[63:4], 4'd0} + {44'd0, cq_tail_q[q], 4'd0};
       cq_next_q[q]  <= next;
       cq_full_q[q]  <= next == queue_cfg_i[q].cq_head;

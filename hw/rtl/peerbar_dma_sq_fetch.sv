@@ -53,7 +53,7 @@ module peerbar_dma_sq_fetch
   input  wire logic                         dma_reset_i,     // DMA_CONTROL.RESET
   input  wire logic                         ring_fault_i,    // the job unit stops a queue
   output      logic                         flush_o,         // refetch this cycle
-  output      logic [NumQueues-1:0][15:0]   sq_head_o,
+  output      logic [NumQueues-1:0][SqIdxW-1:0] sq_head_o,
   output      logic                         reads_busy_o,    // an SQ read is in flight
   output      logic                         work_o,          // entries to fetch or in the FIFO
 
@@ -86,7 +86,7 @@ module peerbar_dma_sq_fetch
   output      logic [63:0]                  head_eaddr_o,
   input  wire logic                         take_i,
   input  wire logic [QW-1:0]                take_qid_i,
-  output      logic [15:0]                  take_head_o
+  output      logic [SqIdxW-1:0]            take_head_o
 );
 
   if (NumQueues < 4 || NumQueues > 16) begin : gen_check_queues
@@ -97,7 +97,7 @@ module peerbar_dma_sq_fetch
   end
 
   // Per queue: SQ head, fetch pointer, QUEUE_CONTROL.ENABLE last cycle
-  logic [NumQueues-1:0][15:0] sq_head_q, sq_head_d, ptr_q, ptr_d;
+  logic [NumQueues-1:0][SqIdxW-1:0] sq_head_q, sq_head_d, ptr_q, ptr_d;
   logic [NumQueues-1:0]       en_q, en_now;
   logic [QW-1:0]              rr_q;   // the queue of the last read
 
@@ -174,13 +174,13 @@ module peerbar_dma_sq_fetch
   // left to the ring's end (the pointer wraps when the read takes them all).
   logic          lm_valid_q;
   logic [QW-1:0] lm_q_q;
-  logic [15:0]   lm_ptr_q;
+  logic [SqIdxW-1:0] lm_ptr_q;
   logic [63:0]   lm_addr_q;
   therm_t        lm_lim_q;       // min(available, to 4 KiB, by MRRS)
   logic          lm_end_near_q;  // the ring's end is at most SqSlots entries away ...
   logic [SW:0]   lm_end_n_q;     // ... this many
   always_ff @(posedge clk_i) begin
-    logic [15:0] ptr, tail;
+    logic [SqIdxW-1:0] ptr, tail;
     logic [16:0] to_end, avail;
     logic [5:0]  blk;
     if (rst_i) begin
@@ -216,10 +216,10 @@ module peerbar_dma_sq_fetch
   logic [QW-1:0] sc_q_q;
   logic [63:0]   sc_addr_q;
   logic [SW:0]   sc_n_q;
-  logic [15:0]   sc_next_q;
+  logic [SqIdxW-1:0] sc_next_q;
   logic          sc_ok;
   logic [SW:0]   sc_n;
-  logic [15:0]   sc_next;
+  logic [SqIdxW-1:0] sc_next;
   // Only with stage 2's limits valid (lm_valid_q), 0 otherwise: sc_ok is 0 then whatever the
   // rest, and sc_n, sc_next are loaded only with sc_ok (the simulation skips them).
   always_comb begin
@@ -241,7 +241,7 @@ module peerbar_dma_sq_fetch
           sc_n = sc_n | (SW + 1)'(i + 1);
         end
       end
-      sc_next = (lm_end_near_q && sc_n == lm_end_n_q) ? 16'd0 : lm_ptr_q + 16'(sc_n);
+      sc_next = (lm_end_near_q && sc_n == lm_end_n_q) ? '0 : lm_ptr_q + SqIdxW'(sc_n);
       sc_ok   = th[0] && (free >= (SW + 1)'(SqSlots / 2) || wr_q == rd_q);
     end
   end
@@ -288,7 +288,7 @@ module peerbar_dma_sq_fetch
   assign head_status_o = st_q[trk_q[head_slot_o]];
   assign head_eaddr_o  = ea_q[trk_q[head_slot_o]];
   assign take_head_o   = (sq_head_q[take_qid_i] == queue_cfg_i[take_qid_i].sq_size_m1)
-                         ? 16'd0 : sq_head_q[take_qid_i] + 16'd1;
+                         ? '0 : sq_head_q[take_qid_i] + SqIdxW'(1);
 
   // In the slot ring, slot i is one of the n from slot first.
   function automatic logic in_run(logic [SW-1:0] i, logic [SW-1:0] first, logic [SW:0] n);

@@ -83,6 +83,14 @@ package peerbar_pkg;
   // SQ entry opcodes (Op*) and CQ status codes (St*): peerbar_wire_pkg, generated from
   // hw/regmap/wire.toml.
 
+  // An SQ or a CQ entry's index in its ring (QUEUE_SQ_TAIL, QUEUE_STATUS.SQ_HEAD; QUEUE_CQ_HEAD).
+  // (Each unit uses one of them or both, as the generated packages' constants: a unit bench that
+  // compiles one unit leaves the other unused.)
+  // verilator lint_off UNUSEDPARAM
+  localparam int unsigned SqIdxW = QUEUE_SQ_TAIL_VALUE_WIDTH;
+  localparam int unsigned CqIdxW = QUEUE_CQ_HEAD_VALUE_WIDTH;
+  // verilator lint_on UNUSEDPARAM
+
   // One queue pair's software-written registers (widths: the register map's fields; a base
   // address is one 64-bit value to software, QUEUE_*_BASE)
   typedef struct packed {

@@ -352,7 +352,7 @@ module peerbar_top
   msix_vec_t [NumQueues-1:0]      msix;
   logic [NumQueues-1:0]           pba, pba_set, pba_clr;
   logic [6:0]                     tags_in_flight;
-  logic [NumQueues-1:0][15:0]     sq_head;
+  logic [NumQueues-1:0][SqIdxW-1:0] sq_head;
   dma_events_t                    dma_events;
   logic                           rc_tready;
 
