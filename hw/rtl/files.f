@@ -7,6 +7,7 @@ peerbar_wire_pkg.sv
 peerbar_reg_pkg.sv
 peerbar_pkg.sv
 peerbar_crc32c_pkg.sv
+peerbar_dma_tlp_pkg.sv
 // Generated with peerbar_reg_pkg.sv (hw/regmap): the register files of peerbar_regs and peerbar_dma_csr.
 peerbar_regs_reg_file.sv
 peerbar_dma_reg_file.sv

@@ -45,6 +45,7 @@ module peerbar_dma_engine
   import peerbar_pkg::*;
   import peerbar_wire_pkg::*;
   import peerbar_reg_pkg::*;
+  import peerbar_dma_tlp_pkg::*;
 #(
   // log2 of the BAR2 size in bytes (12..32).
   parameter int unsigned Bar2SizeLog2 = 20,
@@ -142,41 +143,11 @@ module peerbar_dma_engine
   // Helpers   //
   ///////////////
 
+  // (The requests' DWORD counts, byte enables and RQ descriptors, and the SGL pointer checks:
+  // peerbar_dma_tlp_pkg.)
+
   function automatic logic [31:0] min32(logic [31:0] a, logic [31:0] b);
     return (a < b) ? a : b;
-  endfunction
-
-  // DWORD count and first/last byte enables of an access of len (1..4096) bytes at addr.
-  // The byte enables come from the length's low bits and a compare, not from the DWORD
-  // count's adder (they are on the path of the next request's registers).
-  function automatic logic [18:0] dw_be(logic [1:0] addr_lo, logic [12:0] len);
-    logic [13:0] end_b;
-    logic [RqDescDwordCountW-1:0] dwc;
-    logic [3:0]  fbe, lbe;
-    end_b = 14'(addr_lo) + 14'(len);
-    dwc   = RqDescDwordCountW'((end_b + 14'd3) >> 2);
-    fbe   = 4'hF << addr_lo;
-    lbe   = 4'hF >> (2'd3 - (addr_lo + len[1:0] - 2'd1));
-    // One DWORD (dwc == 1): 1 <= addr_lo + len <= 4.
-    if ((len != '0 || addr_lo != '0) && len <= 13'd4 - 13'(addr_lo)) begin
-      fbe = fbe & lbe;
-      lbe = 4'h0;
-    end
-    return {dwc, lbe, fbe};
-  endfunction
-
-  // The same for an access from addr up to the next boundary of size bytes (a power of two,
-  // 128..4096; the access is the rest of the size block). It ends on a DWORD boundary, so its
-  // enables and DWORD count come from the address bits alone, off the path of the subtraction
-  // that gives its length: the last DWORD's enables are all set unless the access is one DWORD
-  // (the address is in the block's last DWORD). Equal to dw_be(addr[1:0], size - addr % size)
-  // for every address and size (checked exhaustively).
-  function automatic logic [18:0] dw_be_to(logic [11:0] addr, logic [12:0] size);
-    logic [9:0] mask, in_dw;  // DWORDs in the block - 1; the address's DWORD in the block
-    mask  = 10'((size - 13'd1) >> 2);
-    in_dw = addr[11:2] & mask;
-    return {RqDescDwordCountW'(size[12:2]) - RqDescDwordCountW'(in_dw),
-            (in_dw == mask) ? 4'h0 : 4'hF, 4'hF << addr[1:0]};
   endfunction
 
   // The BAR2 rows of the eight banks that hold the 8 DWORDs from DWORD c on (a chunk: bank b
@@ -187,42 +158,12 @@ module peerbar_dma_engine
     end
   endfunction
 
-  // The len bytes at addr go past the end of the 64-bit bus address space.
-  function automatic logic wraps(logic [SglDescAddressW-1:0] addr,
-                                 logic [SglDescLengthW-1:0] len);
-    return ({1'b0, addr} + 65'(len)) >= {1'b1, 64'd0};
-  endfunction
-
-  // A Segment or Last Segment descriptor the walker may follow: subtype 0, a non-zero length
-  // that is a multiple of 16, an 8-byte aligned address, and no wrap past 2^64 (NVMe Base
-  // Specification, "SGL Segment"; docs/dma-engine.md).
-  function automatic logic seg_ptr_ok(logic [SglDescIdentifierW-1:0] id,
-                                      logic [SglDescLengthW-1:0] len,
-                                      logic [SglDescAddressW-1:0] addr);
-    return id[3:0] == 4'd0 && (id[7:4] == 4'h2 || id[7:4] == 4'h3) && len != '0 &&
-           len[3:0] == '0 && addr[2:0] == '0 && !wraps(addr, len);
-  endfunction
-
   // The ring DWORDs from a up to b (not included), going round; none if a == b.
   function automatic logic [RingDw-1:0] ring_span(logic [FL-3:0] a, logic [FL-3:0] b);
     logic [RingDw-1:0] from_a, below_b;
     from_a  = ~((RingDw'(1) << a) - RingDw'(1));
     below_b = (RingDw'(1) << b) - RingDw'(1);
     return (a <= b) ? (from_a & below_b) : (from_a | below_b);
-  endfunction
-
-  // 128-bit RQ descriptor (PG213: peerbar_wire_pkg::rq_desc_t): memory request, requester ID
-  // 0 (not enabled), TC/attr 0.
-  function automatic logic [RqDescW-1:0] rq_desc(logic [RqDescAddressW-1:0] addr_dw,
-                                                 logic [RqDescDwordCountW-1:0] dwc, logic write,
-                                                 logic [RqDescTagW-1:0] tag);
-    rq_desc_t d;
-    d             = '0;
-    d.address     = addr_dw;
-    d.dword_count = dwc;
-    d.req_type    = write ? ReqMemWr : ReqMemRd;
-    d.tag         = tag;
-    return d;
   endfunction
 
   /////////////////////

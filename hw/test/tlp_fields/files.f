@@ -1,0 +1,5 @@
+// The RTL the tlp_fields bench needs, relative to hw/rtl (compile order).
+peerbar_wire_pkg.sv
+peerbar_reg_pkg.sv
+peerbar_pkg.sv
+peerbar_dma_tlp_pkg.sv
