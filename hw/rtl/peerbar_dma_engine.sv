@@ -715,21 +715,12 @@ module peerbar_dma_engine
   // enables and lanes are not on the path of the job unit's decisions; a Data Block's first
   // packet waits a cycle for them, packets that follow back to back do not.
 
-  // A packet, and what loading it needs, from its address and its Data Block's bytes left.
+  // A packet, and what loading it needs, from its address and its Data Block's bytes left:
+  // the MemWr (peerbar_dma_tlp_pkg::memwr) and where its payload is in BAR2.
   typedef struct packed {
     logic [SglDescAddressW-1:0] addr;
-    logic [SglDescAddressW-1:0] next_addr;  // the Data Block's next byte after the packet
-    logic [SglDescLengthW-1:0]  rest;       // the Data Block's bytes after the packet
-    logic                       last;       // ... none: the packet ends the Data Block
-    logic [12:0]                len;
-    logic [RqDescW-1:0]         desc;
-    logic [7:0]                 be;
-    logic [8:0]                 beats;
-    logic [7:0]                 last_keep;
-    logic                       need_hi;
-    logic [4:0]                 hi;
-    logic [1:0]                 rot;
-    logic [DwW-1:0]             c0;
+    memwr_t                     w;
+    logic [DwW-1:0]             c0;         // DWORD of BAR2 holding TLP lane 0's byte
     logic [7:0][RowW-1:0]       rows0;      // chunk_rows(c0)
     logic [7:0][RowW-1:0]       rows8;      // chunk_rows(c0 + 8)
     logic [B-1:0]               next_ptr;
@@ -737,38 +728,21 @@ module peerbar_dma_engine
   function automatic push_pkt_t push_pkt(logic [SglDescAddressW-1:0] addr,
                                          logic [SglDescLengthW-1:0] xlen, logic [B-1:0] ptr,
                                          logic [12:0] mps_b);
-    logic [12:0]  to_mps, len, lanes;
-    logic         last;
-    logic [18:0]  dbe;
-    logic [B-1:0] s0;
-    to_mps = mps_b - (13'(addr[11:0]) & (mps_b - 13'd1));
-    last   = xlen <= SglDescLengthW'(to_mps);
-    len    = last ? 13'(xlen) : to_mps;
-    // As for the MemRd above: both sizes' byte enables and DWORD count, then the one that is.
-    dbe    = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps_b);
-    s0     = ptr - B'(16) - B'(addr[1:0]);
-    lanes  = 13'd4 + 13'(dbe[18:8]);
-    push_pkt.addr      = addr;
-    push_pkt.next_addr = addr + SglDescAddressW'(len);
-    push_pkt.rest      = xlen - SglDescLengthW'(len);
-    push_pkt.last      = last;
-    push_pkt.len       = len;
-    push_pkt.desc      = rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
-    push_pkt.be        = dbe[7:0];
-    push_pkt.beats     = 9'((lanes + 13'd7) >> 3);
-    push_pkt.last_keep = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
-    push_pkt.need_hi   = lanes[2:0] == '0 && s0[1:0] != '0;
-    push_pkt.hi        = 5'(len + 13'(addr[1:0]) + 13'd15);
-    push_pkt.rot       = s0[1:0];
-    push_pkt.c0        = s0[B-1:2];
-    push_pkt.rows0     = chunk_rows(s0[B-1:2]);
-    push_pkt.rows8     = chunk_rows(s0[B-1:2] + DwW'(8));
-    push_pkt.next_ptr  = ptr + B'(len);
+    logic [DwW-1:0] c0;
+    memwr_t         w;
+    w  = memwr(addr, xlen, ptr[1:0], mps_b);
+    c0 = DwW'((ptr - B'(16) - B'(addr[1:0])) >> 2);  // TLP lane 0 is BAR2 byte ptr - 16 - a
+    push_pkt.addr     = addr;
+    push_pkt.w        = w;
+    push_pkt.c0       = c0;
+    push_pkt.rows0    = chunk_rows(c0);
+    push_pkt.rows8    = chunk_rows(c0 + DwW'(8));
+    push_pkt.next_ptr = ptr + B'(w.len);
   endfunction
   // Both candidates are worked out, each from registers (the ring's current descriptor, and the
   // Data Block being sent), into registers of their own, with which one the cycle's state
   // chose (n_from_desc_q); the choice is made after them. Choosing first put the state's
-  // decode and an address multiplexer in front of the MPS split (11 LUT levels into n_pkt.be).
+  // decode and an address multiplexer in front of the MPS split (11 LUT levels into the packet's byte enables).
   push_pkt_t    n_desc_pkt_q, n_blk_pkt_q, n_pkt;
   logic         n_from_desc_q;
   logic         n_ok_q, n_chg;
@@ -1503,28 +1477,28 @@ module peerbar_dma_engine
 
     // Load the next PUSH packet (n_pkt): the Data Block advances past it.
     if (push_load) begin
-      p_desc_d      = n_pkt.desc;
-      p_be_d        = n_pkt.be;
-      p_len_d       = n_pkt.len;
-      p_rot_d       = n_pkt.rot;
+      p_desc_d      = n_pkt.w.desc;
+      p_be_d        = n_pkt.w.be;
+      p_len_d       = n_pkt.w.len;
+      p_rot_d       = n_pkt.w.rot;
       p_lane0_d     = n_pkt.c0[2:0];
       p_beat_d      = '0;
-      p_beats_d     = n_pkt.beats;
-      p_multi_d     = n_pkt.beats != 9'd1;
-      p_at1_d       = n_pkt.beats == 9'd1;
-      p_at2_d       = n_pkt.beats == 9'd2;
-      p_last_keep_d = n_pkt.last_keep;
-      p_need_hi_d   = n_pkt.need_hi;
+      p_beats_d     = n_pkt.w.beats;
+      p_multi_d     = n_pkt.w.beats != 9'd1;
+      p_at1_d       = n_pkt.w.beats == 9'd1;
+      p_at2_d       = n_pkt.w.beats == 9'd2;
+      p_last_keep_d = n_pkt.w.last_keep;
+      p_need_hi_d   = n_pkt.w.need_hi;
       p_a_d         = n_pkt.addr[1:0];
-      p_hi_d        = n_pkt.hi;
+      p_hi_d        = n_pkt.w.hi;
       eaddr_d       = n_pkt.addr;
-      x_addr_d      = n_pkt.next_addr;
-      x_len_d       = n_pkt.rest;
-      x_zero_d      = n_pkt.last;
+      x_addr_d      = n_pkt.w.next_addr;
+      x_len_d       = n_pkt.w.rest;
+      x_zero_d      = n_pkt.w.last;
       ptr_d         = n_pkt.next_ptr;
       // The packet ends its Data Block: the walker moves past the descriptor now.
       blk_adv_d     = 1'b0;
-      if (n_pkt.last && in_list_q && !d_last_in_seg) begin
+      if (n_pkt.w.last && in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - SglDescLengthW'(16);
         blk_adv_d  = 1'b1;

@@ -3,9 +3,9 @@
 // an access's address and length: DWORD count and byte enables (PCI Express Base
 // Specification, "First/Last DW Byte Enables Rules"), the RQ descriptor (PG213, "Requester
 // Request Descriptor Format for Memory Requests", as peerbar_wire_pkg::rq_desc_t lays it out),
-// and the SGL pointer checks the walker makes before it follows a segment (NVMe Base
-// Specification, "SGL Segment"). Unit test: hw/test/tlp_fields (exhaustive for the byte
-// enables).
+// a PUSH MemWr's split at MPS and its beats, and the SGL pointer checks the walker makes before
+// it follows a segment (NVMe Base Specification, "SGL Segment"). Unit test: hw/test/tlp_fields
+// (exhaustive for the byte enables).
 
 `default_nettype none
 
@@ -75,6 +75,57 @@ package peerbar_dma_tlp_pkg;
     d.req_type    = write ? ReqMemWr : ReqMemRd;
     d.tag         = tag;
     return d;
+  endfunction
+
+  // One PUSH MemWr of a Data Block: the packet from addr (bus address) of the block's xlen
+  // bytes left, split where an MPS-aligned block ends (so no packet crosses 4 KiB either:
+  // MPS divides 4096), with what sending it needs. Its payload is read from BAR2 at a byte
+  // whose address has ptr_lo as its two low bits.
+  typedef struct packed {
+    logic [SglDescAddressW-1:0] next_addr;  // the Data Block's next byte after the packet
+    logic [SglDescLengthW-1:0]  rest;       // the Data Block's bytes after the packet
+    logic                       last;       // ... none: the packet ends the Data Block
+    logic [12:0]                len;        // payload bytes
+    logic [RqDescW-1:0]         desc;       // its RQ descriptor
+    logic [7:0]                 be;         // last and first DW byte enables (RQ tuser[7:0])
+    logic [8:0]                 beats;      // 256-bit beats: the descriptor's 4 DWORDs, then
+                                            // the payload's
+    logic [7:0]                 last_keep;  // the last beat's DWORD keep
+    logic [4:0]                 hi;         // the last payload byte's lane in the last beat
+    logic [1:0]                 rot;        // the payload's BAR2 bytes lie this many lanes
+                                            // past their TLP lanes (BAR2 address of TLP lane
+                                            // 0, mod 4)
+    logic                       need_hi;    // the last beat may need BAR2 bytes past its chunk
+  } memwr_t;
+
+  function automatic memwr_t memwr(logic [SglDescAddressW-1:0] addr,
+                                   logic [SglDescLengthW-1:0] xlen, logic [1:0] ptr_lo,
+                                   logic [12:0] mps);
+    logic [12:0] to_mps, len, lanes;
+    logic        last;
+    logic [18:0] dbe;
+    memwr_t      w;
+    to_mps = mps - (13'(addr[11:0]) & (mps - 13'd1));
+    last   = xlen <= SglDescLengthW'(to_mps);
+    len    = last ? 13'(xlen) : to_mps;
+    // Both sizes' byte enables and DWORD count, then the one that is (the compare would come
+    // before the adder otherwise).
+    dbe    = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps);
+    lanes  = 13'd4 + 13'(dbe[18:8]);
+    w.next_addr = addr + SglDescAddressW'(len);
+    w.rest      = xlen - SglDescLengthW'(len);
+    w.last      = last;
+    w.len       = len;
+    w.desc      = rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
+    w.be        = dbe[7:0];
+    w.beats     = 9'((lanes + 13'd7) >> 3);
+    w.last_keep = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
+    w.hi        = 5'(len + 13'(addr[1:0]) + 13'd15);
+    // TLP byte 16 + addr[1:0] (the payload's first) is BAR2 byte ptr: TLP lane 0 is at
+    // ptr - 16 - addr[1:0].
+    w.rot       = ptr_lo - addr[1:0];
+    w.need_hi   = lanes[2:0] == '0 && w.rot != '0;
+    return w;
   endfunction
 
 endpackage

@@ -10,6 +10,13 @@
 // - rq_desc: every field at its bit position in PG213's "Requester Request Descriptor Format
 //   for Memory Requests" (written here as literal bit ranges, not through rq_desc_t), for
 //   random addresses, DWORD counts, tags and both request types.
+// - memwr: random Data Blocks (1 to 20 000 bytes, MPS 128 to 1 024, any address and BAR2
+//   byte) split packet by packet: no packet over MPS or across an MPS-aligned boundary (so
+//   none across 4 KiB), every split at such a boundary, the packets covering the block
+//   exactly; each packet's descriptor (a MemWr at its address, its DWORD count) and byte
+//   enables; its beats and last keep for the descriptor's 4 DWORDs and the payload's; the
+//   last payload byte's lane; the BAR2 rotation; and need_hi set whenever the last beat's
+//   bytes reach past its chunk.
 // - wraps and seg_ptr_ok (the walker's checks before it follows a Segment / Last Segment
 //   pointer): the NVMe rules (subtype 0, type 2h or 3h, a length that is a non-zero multiple
 //   of 16, an 8-byte aligned address, an end that fits 64 bits) on random and edge inputs,
@@ -141,10 +148,65 @@ module tb;
              64'hFFFF_FFFF_FFFF_FFFF - 64'($urandom_range(8192)) - 64'(len) + 64'($urandom_range(16)) & ~64'(7);
       check_ptr(id, len, addr);
     end
+    // memwr: random Data Blocks split into packets, packet by packet.
+    for (int i = 0; i < 20000; i++) begin
+      logic [63:0] addr;
+      logic [31:0] xlen, left;
+      logic [1:0]  ptr_lo;
+      int          mps, packets;
+      memwr_t       w;
+      int           a, dwc, n, lanes, beats;
+      logic [3:0]   fbe, lbe;
+      logic [127:0] d;
+      mps    = 128 << $urandom_range(3);
+      xlen   = ($urandom_range(3) == 0) ? 32'($urandom_range(8, 1)) : 32'($urandom_range(20000, 1));
+      addr   = {$urandom, $urandom};
+      if (addr > 64'hFFFF_FFFF_FFFF_FFFF - 64'(xlen)) addr = addr - 64'(xlen);
+      ptr_lo = 2'($urandom);
+      left   = xlen;
+      for (packets = 0; left != 0 && packets < 1000; packets++) begin
+        w = memwr(addr, left, ptr_lo, 13'(mps));
+        a = int'(addr[1:0]);
+        ref_be(a, int'(w.len), dwc, fbe, lbe);
+        d = w.desc;
+        lanes = 4 + dwc;
+        beats = (lanes + 7) / 8;
+        n = lanes - 8 * (beats - 1);
+        checks++;
+        if (w.len == 0 || int'(w.len) > mps || int'(addr % 64'(mps)) + int'(w.len) > mps ||
+            (!w.last && (addr + 64'(w.len)) % 64'(mps) != 0) ||
+            w.last != (32'(w.len) == left) || w.rest != left - 32'(w.len) ||
+            w.next_addr != addr + 64'(w.len)) begin
+          if (errors < 20) begin
+            $display("FAIL memwr(%h, %0d left, MPS %0d): %0d bytes, last %0d, rest %0d, next %h",
+                     addr, left, mps, w.len, w.last, w.rest, w.next_addr);
+          end
+          errors++;
+        end
+        if (d[1:0] != 2'b00 || d[63:2] != addr[63:2] || int'(d[74:64]) != dwc ||
+            d[78:75] != 4'b0001 || d[127:79] != '0 || w.be != {lbe, fbe} ||
+            int'(w.beats) != beats || w.last_keep != 8'((1 << n) - 1) ||
+            int'(w.hi) != (16 + a + int'(w.len) - 1) % 32 || w.rot != ptr_lo - addr[1:0] ||
+            (int'(w.rot) + int'(w.hi) >= 32 && !w.need_hi)) begin
+          if (errors < 20) begin
+            $display("FAIL memwr(%h, %0d bytes, BAR2 at ..%0d): desc %h BE %h beats %0d keep %h hi %0d rot %0d need_hi %0d",
+                     addr, w.len, ptr_lo, d, w.be, w.beats, w.last_keep, w.hi, w.rot, w.need_hi);
+          end
+          errors++;
+        end
+        addr   = w.next_addr;
+        left   = w.rest;
+        ptr_lo = ptr_lo + 2'(w.len);
+      end
+      if (left != 0) begin
+        $display("FAIL memwr: a Data Block of %0d bytes not done after 1000 packets", xlen);
+        errors++;
+      end
+    end
     if (errors != 0) begin
       $fatal(1, "FAIL tlp_fields: %0d of %0d checks", errors, checks);
     end
-    $display("PASS tlp_fields: %0d checks (dw_be every offset and length 1..4096, dw_be_to every address and size, rq_desc fields at PG213's positions, SGL pointer checks at the top of the address space)",
+    $display("PASS tlp_fields: %0d checks (dw_be every offset and length 1..4096, dw_be_to every address and size, rq_desc fields at PG213's positions, SGL pointer checks at the top of the address space, 20000 Data Blocks split into MemWrs)",
              checks);
     $finish;
   end
