@@ -670,35 +670,25 @@ module peerbar_dma_engine
     end
   end
 
-  // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS-aligned
-  // addresses: then no read spans more than MRRS bytes of DWORDs (an unaligned start would
-  // otherwise need MRRS/4 + 1 DWORDs) and none crosses 4 KiB (MRRS divides 4096).
-  // Its size and byte enables are worked out into registers (pr_*), and the MemRd goes out
-  // from them, so that the size's compares and the byte enables' adder are not on the path of
-  // the job unit's decisions: in StDesc for a Data Block's first MemRd (from the descriptor,
-  // taken when StDesc starts the block), in StPullReq for the next one after each MemRd. pr_ok_q:
-  // they are those of x_addr_q, x_len_q. So a Data Block's MemRds after its first leave every
-  // other cycle at most.
+  // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS
+  // (peerbar_dma_tlp_pkg::split_at). Its size and byte enables are worked out into registers
+  // (pr_*), and the MemRd goes out from them, so that the size's compares and the byte
+  // enables' adder are not on the path of the job unit's decisions: in StDesc for a Data
+  // Block's first MemRd (from the descriptor, taken when StDesc starts the block), in StPullReq
+  // for the next one after each MemRd. pr_ok_q: they are those of x_addr_q, x_len_q. So a Data
+  // Block's MemRds after its first leave every other cycle at most.
   logic [12:0] pr_len_q;
   logic        pr_last_q;     // ... it is the Data Block's last
   logic [18:0] pr_dbe_q;      // its DWORD count and first/last byte enables (dw_be)
   logic        pr_ok_q, pr_issue;
   always_ff @(posedge clk_i) begin
-    logic [11:0] addr;
-    logic [SglDescLengthW-1:0] xlen;
-    logic [12:0] to_mrrs, len;
-    logic        last;
+    split_t sp;
     if (state_q inside {StDesc, StPullReq}) begin
-      addr      = (state_q == StDesc) ? d_addr[11:0] : x_addr_q[11:0];
-      xlen      = (state_q == StDesc) ? d_len : x_len_q;
-      to_mrrs   = mrrs - (13'(addr) & (mrrs - 13'd1));
-      last      = xlen <= SglDescLengthW'(to_mrrs);
-      len       = last ? 13'(xlen) : to_mrrs;
-      pr_len_q  <= len;
-      pr_last_q <= last;
-      // The byte enables of both sizes, then the one that is (not the byte enables of the
-      // chosen size: the compare would come before the adder).
-      pr_dbe_q  <= last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mrrs);
+      sp        = split_at((state_q == StDesc) ? d_addr[11:0] : x_addr_q[11:0],
+                           (state_q == StDesc) ? d_len : x_len_q, mrrs);
+      pr_len_q  <= sp.len;
+      pr_last_q <= sp.last;
+      pr_dbe_q  <= sp.dbe;
     end
     pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) ||
                           (state_q == StDesc && state_d == StPullReq));

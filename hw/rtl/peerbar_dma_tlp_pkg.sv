@@ -77,9 +77,32 @@ package peerbar_dma_tlp_pkg;
     return d;
   endfunction
 
+  // The next request of an access of xlen bytes (1..2^32 - 1) at addr, split where a block of
+  // size bytes (MPS or MRRS: a power of two, 128..4096) ends: then no request carries more
+  // than size bytes (an unaligned start would otherwise need size/4 + 1 DWORDs) and none
+  // crosses 4 KiB (size divides 4096). Its length, whether it is the access's last, and its
+  // DWORD count and byte enables (dw_be's layout).
+  typedef struct packed {
+    logic [12:0] len;
+    logic        last;
+    logic [18:0] dbe;
+  } split_t;
+
+  function automatic split_t split_at(logic [11:0] addr, logic [SglDescLengthW-1:0] xlen,
+                                      logic [12:0] size);
+    logic [12:0] to_end;
+    split_t      r;
+    to_end = size - (13'(addr) & (size - 13'd1));
+    r.last = xlen <= SglDescLengthW'(to_end);
+    r.len  = r.last ? 13'(xlen) : to_end;
+    // Both sizes' byte enables and DWORD count, then the one that is (the compare would come
+    // before the adder otherwise).
+    r.dbe  = r.last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr, size);
+    return r;
+  endfunction
+
   // One PUSH MemWr of a Data Block: the packet from addr (bus address) of the block's xlen
-  // bytes left, split where an MPS-aligned block ends (so no packet crosses 4 KiB either:
-  // MPS divides 4096), with what sending it needs. Its payload is read from BAR2 at a byte
+  // bytes left, split at MPS (split_at), with what sending it needs. Its payload is read from BAR2 at a byte
   // whose address has ptr_lo as its two low bits.
   typedef struct packed {
     logic [SglDescAddressW-1:0] next_addr;  // the Data Block's next byte after the packet
@@ -101,16 +124,15 @@ package peerbar_dma_tlp_pkg;
   function automatic memwr_t memwr(logic [SglDescAddressW-1:0] addr,
                                    logic [SglDescLengthW-1:0] xlen, logic [1:0] ptr_lo,
                                    logic [12:0] mps);
-    logic [12:0] to_mps, len, lanes;
+    logic [12:0] len, lanes;
     logic        last;
     logic [18:0] dbe;
+    split_t      sp;
     memwr_t      w;
-    to_mps = mps - (13'(addr[11:0]) & (mps - 13'd1));
-    last   = xlen <= SglDescLengthW'(to_mps);
-    len    = last ? 13'(xlen) : to_mps;
-    // Both sizes' byte enables and DWORD count, then the one that is (the compare would come
-    // before the adder otherwise).
-    dbe    = last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr[11:0], mps);
+    sp     = split_at(addr[11:0], xlen, mps);
+    len    = sp.len;
+    last   = sp.last;
+    dbe    = sp.dbe;
     lanes  = 13'd4 + 13'(dbe[18:8]);
     w.next_addr = addr + SglDescAddressW'(len);
     w.rest      = xlen - SglDescLengthW'(len);

@@ -10,6 +10,10 @@
 // - rq_desc: every field at its bit position in PG213's "Requester Request Descriptor Format
 //   for Memory Requests" (written here as literal bit ranges, not through rq_desc_t), for
 //   random addresses, DWORD counts, tags and both request types.
+// - split_at: random Data Blocks (1 to 40 000 bytes, MRRS 128 to 4 096, any address) split
+//   into MemRds read by read: none over MRRS, across an MRRS-aligned boundary or across 4 KiB,
+//   every split at such a boundary, the reads covering the block exactly, each one's DWORD
+//   count and byte enables.
 // - memwr: random Data Blocks (1 to 20 000 bytes, MPS 128 to 1 024, any address and BAR2
 //   byte) split packet by packet: no packet over MPS or across an MPS-aligned boundary (so
 //   none across 4 KiB), every split at such a boundary, the packets covering the block
@@ -148,6 +152,40 @@ module tb;
              64'hFFFF_FFFF_FFFF_FFFF - 64'($urandom_range(8192)) - 64'(len) + 64'($urandom_range(16)) & ~64'(7);
       check_ptr(id, len, addr);
     end
+    // split_at at MRRS: random Data Blocks split into MemRds, read by read.
+    for (int i = 0; i < 20000; i++) begin
+      logic [63:0] addr;
+      logic [31:0] xlen, left;
+      int          mrrs, reads;
+      split_t      r;
+      int          dwc;
+      logic [3:0]  fbe, lbe;
+      mrrs = 128 << $urandom_range(5);
+      xlen = ($urandom_range(3) == 0) ? 32'($urandom_range(8, 1)) : 32'($urandom_range(40000, 1));
+      addr = {$urandom, $urandom};
+      left = xlen;
+      for (reads = 0; left != 0 && reads < 1000; reads++) begin
+        r = split_at(addr[11:0], left, 13'(mrrs));
+        ref_be(int'(addr[1:0]), int'(r.len), dwc, fbe, lbe);
+        checks++;
+        if (r.len == 0 || int'(r.len) > mrrs || int'(addr % 64'(mrrs)) + int'(r.len) > mrrs ||
+            (addr % 4096) + 64'(r.len) > 4096 ||
+            (!r.last && (addr + 64'(r.len)) % 64'(mrrs) != 0) || r.last != (32'(r.len) == left) ||
+            int'(r.dbe[18:8]) != dwc || r.dbe[7:0] != {lbe, fbe}) begin
+          if (errors < 20) begin
+            $display("FAIL split_at(%h, %0d left, MRRS %0d): %0d bytes, last %0d, DWORDs %0d BE %h",
+                     addr, left, mrrs, r.len, r.last, r.dbe[18:8], r.dbe[7:0]);
+          end
+          errors++;
+        end
+        addr = addr + 64'(r.len);
+        left = left - 32'(r.len);
+      end
+      if (left != 0) begin
+        $display("FAIL split_at: a Data Block of %0d bytes not done after 1000 reads", xlen);
+        errors++;
+      end
+    end
     // memwr: random Data Blocks split into packets, packet by packet.
     for (int i = 0; i < 20000; i++) begin
       logic [63:0] addr;
@@ -206,7 +244,7 @@ module tb;
     if (errors != 0) begin
       $fatal(1, "FAIL tlp_fields: %0d of %0d checks", errors, checks);
     end
-    $display("PASS tlp_fields: %0d checks (dw_be every offset and length 1..4096, dw_be_to every address and size, rq_desc fields at PG213's positions, SGL pointer checks at the top of the address space, 20000 Data Blocks split into MemWrs)",
+    $display("PASS tlp_fields: %0d checks (dw_be every offset and length 1..4096, dw_be_to every address and size, rq_desc fields at PG213's positions, SGL pointer checks at the top of the address space, 20000 Data Blocks split into MemRds and 20000 into MemWrs)",
              checks);
     $finish;
   end
