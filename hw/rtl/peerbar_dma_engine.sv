@@ -13,7 +13,8 @@
 //   data is in BAR2 (PULL: every read answered; a failed read fails it at once), then its MSI-X
 //   message.
 // The job unit runs a job so:
-// - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring: several reads in
+// - PULL: walks the SGL (DPTR, then segments prefetched into a 512-byte ring, which
+//   peerbar_dma_sgl_prefetch keeps and fills: several reads in
 //   flight, each within 4 KiB, MRRS and the segment, issued whenever 128 bytes or the rest of
 //   the segment are free, going on into the next segment as soon as the pointer to it has
 //   arrived, and after the job's last segment into the next job's first; a descriptor is used
@@ -146,10 +147,6 @@ module peerbar_dma_engine
   // (The requests' DWORD counts, byte enables and RQ descriptors, and the SGL pointer checks:
   // peerbar_dma_tlp_pkg.)
 
-  function automatic logic [31:0] min32(logic [31:0] a, logic [31:0] b);
-    return (a < b) ? a : b;
-  endfunction
-
   // The BAR2 rows of the eight banks that hold the 8 DWORDs from DWORD c on (a chunk: bank b
   // holds DWORD c + k where (c + k) mod 8 = b, one row further for the banks below c's).
   function automatic logic [7:0][RowW-1:0] chunk_rows(logic [DwW-1:0] c);
@@ -158,13 +155,6 @@ module peerbar_dma_engine
     end
   endfunction
 
-  // The ring DWORDs from a up to b (not included), going round; none if a == b.
-  function automatic logic [RingDw-1:0] ring_span(logic [FL-3:0] a, logic [FL-3:0] b);
-    logic [RingDw-1:0] from_a, below_b;
-    from_a  = ~((RingDw'(1) << a) - RingDw'(1));
-    below_b = (RingDw'(1) << b) - RingDw'(1);
-    return (a <= b) ? (from_a & below_b) : (from_a | below_b);
-  endfunction
 
   /////////////////////
   // State           //
@@ -204,38 +194,14 @@ module peerbar_dma_engine
 
   // SGL walker
   logic            in_list_q, in_list_d;
-  logic [SglDescAddressW-1:0] seg_addr_q, seg_addr_d; // next byte of the segment to fetch
-  logic [SglDescLengthW-1:0]  seg_rem_q, seg_rem_d;   // segment bytes not yet fetched
   // Segment bytes not yet consumed (from the current)
   logic [SglDescLengthW-1:0]  seg_left_q, seg_left_d;
   logic            seg_last_q, seg_last_d; // the segment is a Last Segment
-  logic [FL-1:0]   f_rd_q, f_rd_d;         // fetch ring offset of the current descriptor
-  logic [FL-1:0]   f_wr_q, f_wr_d;         // fetch ring offset of the next fetched byte
-  logic [FL:0]     f_fill_q, f_fill_d;     // ring bytes requested and not yet consumed
-  logic [RingDw-1:0] f_valid_q, f_valid_d; // ring DWORDs holding fetched bytes
   logic [16:0]     dcount_q, dcount_d;
   logic            err_pend_q, err_pend_d; // a read failed while a PUSH packet was on the wire
   logic            blk_adv_q, blk_adv_d;   // PUSH: the walker has moved past the Data Block
   logic            chain_q, chain_d;       // PUSH: the next packet's first chunk was read (beats - 2)
   logic [StatusW-1:0] err_st_q, err_st_d;
-  // Next-segment lookahead: the segment descriptor that ends the segment being fetched (the
-  // chaining descriptor) is caught as its bytes land in the ring; if it is a valid Segment /
-  // Last Segment pointer, the fetch goes on with that segment before the walker gets there.
-  logic            ch_armed_q, ch_armed_d;  // a read covering the chaining descriptor is out
-  logic [FL-3:0]   ch_dw_q, ch_dw_d;        // its first ring DWORD
-  logic [3:0]      ch_got_q;                // its DWORDs caught
-  logic [3:0][31:0] ch_q;                   // ... and their values
-  logic            nx_pending_q, nx_pending_d; // the fetch is in the next segment already
-  // The next job's list fetched ahead: the next segment (nx_*) is the first segment of the SQ
-  // FIFO's oldest entry (the next job), fetched into the ring after the current job's list.
-  logic            xj_q, xj_d;              // ... it is (until the next job's StDecode)
-  logic            xj_tried_q, xj_tried_d;  // ... it was started during this job
-  logic [FL-1:0]   xj_at_q, xj_at_d;        // its first ring byte
-  logic [SglDescLengthW-1:0] nx_len_q, nx_len_d;  // that segment's length
-  logic            nx_last_q, nx_last_d;    // ... and whether it is a Last Segment
-  logic            nx_err_q, nx_err_d;      // one of its reads failed (held until the walker)
-  logic [StatusW-1:0] nx_st_q, nx_st_d;
-  logic [63:0]     nx_ea_q, nx_ea_d;
   logic [63:0]     err_ea_q, err_ea_d;    // bus address of that failed read
 
   // Current data transfer (one Data Block)
@@ -285,7 +251,7 @@ module peerbar_dma_engine
   logic [OwnW-1:0]     rc_err_owner, rc_bytes_owner;
   logic [StatusW-1:0]  rc_err_status;
   logic [63:0]         rc_err_addr;
-  logic [31:0]         fbuf [FbDw];   // fetch buffer (written by peerbar_dma_rc's port)
+  logic [31:0]         sqbuf [SqSlots * 16]; // fetch buffer region 1, the SQ entry slots
   logic [FbDw-1:0]     fbuf_we;
   logic [7:0]          fbuf_lane_we;
   logic [7:0][FL-2:0]  fbuf_idx;
@@ -356,14 +322,14 @@ module peerbar_dma_engine
     .mem_wr_owner_o   (mem_wr_owner)
   );
 
-  // The fetch buffer (SGL ring, region 0; SQ entry slots, region 1) takes a completion beat's
-  // DWORDs where peerbar_dma_rc says. It is not reset: the engine reads only DWORDs written
-  // since (f_valid for the ring, an SQ slot once its read has arrived), and on the board the
+  // The fetch buffer takes a completion beat's DWORDs where peerbar_dma_rc says: region 0 is
+  // the SGL ring (peerbar_dma_sgl_prefetch keeps it), region 1 the SQ entry slots, kept here.
+  // Not reset: an SQ slot is read only once its read has arrived, and on the board the
   // flip-flops start at 0 from configuration anyway.
   always_ff @(posedge clk_i) begin
     for (int unsigned i = 0; i < 8; i++) begin
-      if (fbuf_lane_we[i]) begin
-        fbuf[fbuf_idx[i]] <= fbuf_data[i];
+      if (fbuf_lane_we[i] && fbuf_idx[i][FL-2]) begin
+        sqbuf[fbuf_idx[i][FL-3:0]] <= fbuf_data[i];
       end
     end
   end
@@ -548,54 +514,95 @@ module peerbar_dma_engine
   // Main FSM          //
   ///////////////////////
 
-  // The walker's current ring descriptor (at f_rd_q) comes from a register, not from a 32-way
-  // choice of the fetch ring in the cycle it is used: desc_q is a copy of the ring's
-  // descriptor at f_rd_q as it was a cycle ago (desc_at_q: which one), desc_rdy_q whether all
-  // four of its DWORDs were in the ring (f_valid_q) then. So the walker sees a descriptor one
-  // cycle after it moves onto it, and a DWORD one cycle later than it arrives; nothing the
-  // walker decides reaches the copy. (Copied only while a job runs: the simulation skips it in
-  // StIdle.)
-  // The descriptor's length and address checks are made on the copy's way in, into registers
-  // (desc_wraps_q, desc_over_q: more than the job's bytes still uncovered, rem_q, which changes
-  // only when the walker takes a descriptor it does not check again; desc_zero_q); for the
-  // DPTR they are made when the SQ entry is copied (dp_*, below). So the walker's decisions
-  // start from registers, not from a 65-bit adder and 32-bit compares.
-  sgl_desc_t     desc_q;
-  logic          desc_rdy_q;
-  logic [FL-5:0] desc_at_q;
-  logic          desc_wraps_q, desc_over_q, desc_zero_q;
-  logic          dp_wraps_q, dp_over_q, dp_zero_q;
-  always_ff @(posedge clk_i) begin
-    logic [FL-3:0] dw;
-    sgl_desc_t     nd;
-    dw = {f_rd_q[FL-1:4], 2'd0};
-    if (rst_i) begin
-      desc_rdy_q <= 1'b0;
-    end else begin
-      desc_rdy_q <= &f_valid_q[dw +: 4];
-    end
-    desc_at_q <= f_rd_q[FL-1:4];
-    if (state_q != StIdle) begin
-      nd = sgl_desc_t'({fbuf[(FL - 1)'(dw + (FL - 2)'(3))], fbuf[(FL - 1)'(dw + (FL - 2)'(2))],
-                        fbuf[(FL - 1)'(dw + (FL - 2)'(1))], fbuf[(FL - 1)'(dw)]});
-      desc_q       <= nd;
-      desc_wraps_q <= wraps(nd.address, nd.length);
-      desc_over_q  <= nd.length > rem_q;
-      desc_zero_q  <= nd.length == '0;
-    end
-  end
-
-  sgl_desc_t    cur_desc;
+  // The SGL fetch ring (peerbar_dma_sgl_prefetch): list bytes read ahead of the walker, the
+  // next segment followed as soon as its pointer arrives, and the next job's list after the
+  // current one's. Its reads go out through the RQ beat register when the job unit has it
+  // (f_go, below, beside own_err: a job that fails in this cycle issues no read).
+  logic          consume;    // the walker is done with the current ring descriptor
+  logic          walk_move;  // ... which was the pointer to the next segment
+  logic          f_need, f_want, f_go;
+  logic [12:0]   f_len;
+  logic [SglDescAddressW-1:0] f_addr;
+  logic [FL-1:0] f_dest;
+  logic          look_pending;  // the fetch is in the next segment already (lookahead owner)
+  logic          look_err;      // a read of the next segment, fetched ahead, failed now
+  logic          look_held;     // one of its reads failed (now or before)
+  logic [StatusW-1:0] look_held_st;
+  logic [63:0]   look_held_ea;
+  logic          xj_q;          // the next job's list is read ahead (until its StDecode)
+  logic          xj_tried;      // ... it was started during this job
+  logic          ahead_ok, ahead_drop;
+  logic [SglDescAddressW-1:0] nh_addr_q;
+  logic [SglDescLengthW-1:0]  nh_len_q;
+  logic          nh_last_q;
+  sgl_desc_t     desc_q;        // the ring's descriptor at the walker
+  logic          desc_rdy, desc_wraps_q, desc_over_q, desc_zero_q;
+  // The walker's current descriptor (below)
+  sgl_desc_t     cur_desc;
   logic [SglDescAddressW-1:0] d_addr;
   logic [SglDescLengthW-1:0]  d_len;
-  logic [3:0]   d_type, d_sub;
-  logic         d_last_in_seg, d_ovf, d_over, d_zero;
-  logic [FL-3:0] d_dw;
+  logic [3:0]    d_type, d_sub;
+  logic          d_last_in_seg, d_ovf, d_over, d_zero;
   logic          d_ready;
+  logic          dp_wraps_q, dp_over_q, dp_zero_q;
+  assign look_err = rc_err_valid && rc_err_owner == OwnW'(LookOwner);
+  peerbar_dma_sgl_prefetch #(
+    .FL (FL)
+  ) u_prefetch (
+    .clk_i             (clk_i),
+    .rst_i             (rst_i),
+    .mrrs_i            (mrrs),
+    .job_i             (state_q != StIdle),
+    .decode_i          (state_q == StDecode),
+    .start_i           (state_q == StDecode && sf_take),
+    .fetch_i           (state_q inside {StDesc, StPullReq, StPushSetup}),
+    .moving_i          (state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats}),
+    .in_list_i         (in_list_q),
+    .seg_last_i        (seg_last_q),
+    .rem_i             (rem_q),
+    .enter_i           (walk_move),
+    .enter_addr_i      (d_addr),
+    .enter_len_i       (d_len),
+    .consume_i         (consume),
+    .desc_o            (desc_q),
+    .desc_ready_o      (desc_rdy),
+    .desc_wraps_o      (desc_wraps_q),
+    .desc_over_o       (desc_over_q),
+    .desc_zero_o       (desc_zero_q),
+    .need_o            (f_need),
+    .want_o            (f_want),
+    .addr_o            (f_addr),
+    .len_o             (f_len),
+    .dest_o            (f_dest),
+    .look_o            (look_pending),
+    .go_i              (f_go),
+    .look_busy_i       (owner_busy[LookOwner]),
+    .look_fail_i       (look_err),
+    .fail_status_i     (rc_err_status),
+    .fail_addr_i       (rc_err_addr),
+    .look_err_o        (look_held),
+    .look_err_status_o (look_held_st),
+    .look_err_addr_o   (look_held_ea),
+    .ahead_ok_i        (ahead_ok),
+    .ahead_addr_i      (nh_addr_q),
+    .ahead_len_i       (nh_len_q),
+    .ahead_last_i      (nh_last_q),
+    .ahead_drop_i      (ahead_drop),
+    .ahead_o           (xj_q),
+    .ahead_tried_o     (xj_tried),
+    .lane_we_i         (fbuf_lane_we),
+    .lane_idx_i        (fbuf_idx),
+    .lane_data_i       (fbuf_data),
+    .ring_we_i         (fbuf_we[RingDw-1:0])
+  );
+
+  // The walker's current descriptor: the DPTR, then the ring's (a copy made a cycle before,
+  // with its length and address checks: peerbar_dma_sgl_prefetch). For the DPTR the checks are
+  // made when the SQ entry is copied (dp_*, below). So the walker's decisions start from
+  // registers, not from a 65-bit adder and 32-bit compares.
   always_comb begin
-    d_dw          = {f_rd_q[FL-1:4], 2'd0};
     cur_desc      = in_list_q ? desc_q : dptr_q;
-    d_ready       = !in_list_q || (desc_rdy_q && desc_at_q == f_rd_q[FL-1:4]);
+    d_ready       = !in_list_q || desc_rdy;
     d_addr        = cur_desc.address;
     d_len         = cur_desc.length;
     d_type        = cur_desc.identifier[7:4];
@@ -606,69 +613,6 @@ module peerbar_dma_engine
     d_zero        = in_list_q ? desc_zero_q : dp_zero_q;     // d_len == 0
   end
 
-  // SGL prefetch: segment bytes are read into the fetch ring ahead of the walker (several reads
-  // in flight, each within 4 KiB, MRRS and the segment), whenever at least 128 bytes (or the
-  // rest of the segment) are free. The RQ register is shared with the data reads; the prefetch
-  // goes first. Whether a read is due and its size are worked out into registers (f_need_q,
-  // f_len_q) from the cycle before; they count while nothing they depend on has changed since
-  // (f_ok_q) but for the ring's free space, which only grows then (the walker consumes; only a
-  // prefetch read takes space, and it clears f_ok_q), so the size is at most what fits. A
-  // prefetch read can leave every other cycle at most.
-  logic        f_need, f_want, f_go;
-  logic [12:0] f_len;
-  logic        f_need_q, f_ok_q, f_chg;
-  logic [12:0] f_len_q;
-  always_ff @(posedge clk_i) begin
-    logic [12:0] free, to4k, want;
-    if (state_q != StIdle) begin
-      free     = 13'(1 << FL) - 13'(f_fill_q);
-      to4k     = 13'd4096 - 13'(seg_addr_q[11:0]);
-      want     = 13'(min32(seg_rem_q, 32'd128));
-      f_len_q  <= 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs), 32'(free))));
-      f_need_q <= in_list_q && seg_rem_q != '0 && free >= want;
-    end
-    f_ok_q <= !rst_i && !f_chg;
-  end
-  always_comb begin
-    f_len  = f_len_q;
-    f_need = f_ok_q && f_need_q;
-    f_want = f_need && state_q inside {StDesc, StPullReq, StPushSetup};
-  end
-  // (f_go, the fetch read going out, is below, beside own_err: a job that fails in this cycle
-  // issues no read.)
-
-  // The caught chaining descriptor: the fetch may go on into its segment once every read of
-  // the lookahead owner is done (they belong to the segment the walker is in by then), the
-  // segment being fetched is complete and no lookahead is pending. The walker checks the same
-  // descriptor again when it gets there; an invalid one is never followed early.
-  sgl_desc_t ch_desc;
-  logic      ch_ok, look_go;
-  always_comb begin
-    ch_desc = sgl_desc_t'(ch_q);
-    ch_ok   = 1'b0;
-    if (ch_armed_q && (&ch_got_q)) begin
-      ch_ok = seg_ptr_ok(ch_desc.identifier, ch_desc.length, ch_desc.address);
-    end
-    look_go = ch_armed_q && (&ch_got_q) && ch_ok && in_list_q && seg_rem_q == '0 &&
-              !nx_pending_q && !owner_busy[LookOwner] &&
-              state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats};
-  end
-
-  // Catch the chaining descriptor's DWORDs as peerbar_dma_rc writes them into the ring.
-  always_ff @(posedge clk_i) begin
-    if (rst_i || !ch_armed_q) begin
-      ch_got_q <= '0;
-    end else begin
-      for (int unsigned k = 0; k < 4; k++) begin
-        for (int unsigned i = 0; i < 8; i++) begin
-          if (fbuf_lane_we[i] && fbuf_idx[i] == {1'b0, ch_dw_q + (FL - 2)'(k)}) begin
-            ch_got_q[k] <= 1'b1;
-            ch_q[k]     <= fbuf_data[i];
-          end
-        end
-      end
-    end
-  end
 
   // The next PULL MemRd of the current Data Block (x_addr_q, x_len_q), split at MRRS
   // (peerbar_dma_tlp_pkg::split_at). Its size and byte enables are worked out into registers
@@ -746,19 +690,6 @@ module peerbar_dma_engine
   end
   assign n_pkt = n_from_desc_q ? n_desc_pkt_q : n_blk_pkt_q;
 
-  // The ring DWORDs of the next job's list read ahead (xj_at_q up to f_wr_q), registered: at the
-  // next job's StDecode the ring keeps only those (the ring span's shift and subtraction are
-  // then off the job unit's path). One cycle late, as f_wr_q may have moved on in the cycle
-  // before; DWORDs requested that recently cannot have arrived (a read comes back through the
-  // RQ and RC slices and peerbar_dma_rc's stages), so masking them out drops nothing. The
-  // simulation checks it. (Worked out only during a read-ahead: xj_q is set in the cycle before
-  // any StDecode that uses it.)
-  logic [RingDw-1:0] xj_span_q;
-  always_ff @(posedge clk_i) begin
-    if (xj_q) begin
-      xj_span_q <= ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]);
-    end
-  end
 
   // Back-to-back PUSH packets: when the last beat needs no BAR2 chunk beyond its own, the
   // second-to-last and last beats read the next packet's first two chunks instead. The next
@@ -768,9 +699,7 @@ module peerbar_dma_engine
   // once only when it is a Data Block that StDesc would start right away (next_ok) and the ring
   // needs no refill (a MemRd goes out between packets, in StDesc).
   logic blk_end;    // the walker is done with a Data Block or skips a descriptor
-  logic consume;  // the walker is done with the current ring descriptor
   logic push_load;  // load the next PUSH packet's parameters
-  logic walk_move;  // ... which was the pointer to the next segment
   logic p_chain_ok, next_ok;
   // The BAR2 rows of the chunks a PUSH may read next, each worked out apart from the job unit's
   // decisions, which only choose among them: the packet's next chunk (p_rows), the next
@@ -791,7 +720,7 @@ module peerbar_dma_engine
   function automatic sq_entry_t slot_entry(logic [SW-1:0] slot);
     logic [15:0][31:0] dws;
     for (int unsigned k = 0; k < 16; k++) begin
-      dws[k] = fbuf[RingDw + 16 * 32'(slot) + k];
+      dws[k] = sqbuf[16 * 32'(slot) + k];
     end
     return sq_entry_t'(dws);
   endfunction
@@ -824,12 +753,8 @@ module peerbar_dma_engine
   // killed, xj_q cleared), and the next job then fetches its list itself.
   logic          nh_ok_q;
   logic [SW-1:0] nh_slot_q;
-  logic [SglDescAddressW-1:0] nh_addr_q;
-  logic [SglDescLengthW-1:0]  nh_len_q;
-  logic          nh_last_q;
-  logic          xj_go;
   always_ff @(posedge clk_i) begin
-    if (!rst_i && !xj_tried_q &&
+    if (!rst_i && !xj_tried &&
         state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats}) begin
       // Of the entry, only its opcode and DPTR are looked at here.
       /* verilator lint_off UNUSEDSIGNAL */
@@ -846,11 +771,9 @@ module peerbar_dma_engine
       nh_ok_q <= 1'b0;
     end
   end
-  assign xj_go = nh_ok_q && !xj_tried_q && sf_head_valid && sf_head_slot == nh_slot_q &&
-                 !sf_flush && in_list_q && seg_last_q && seg_rem_q == '0 && !nx_pending_q &&
-                 !ch_armed_q && !owner_busy[LookOwner] && !err_pend_q && !abort_q &&
-                 !dma_reset_i &&
-                 state_q inside {StDesc, StPullReq, StPushSetup, StPushPrime, StPushBeats};
+  // (It starts when, besides, the current job's list is all fetched: peerbar_dma_sgl_prefetch.)
+  assign ahead_ok = nh_ok_q && sf_head_valid && sf_head_slot == nh_slot_q && !sf_flush &&
+                    !err_pend_q && !abort_q && !dma_reset_i;
 
   ///////////////////////
   // CHECKSUM          //
@@ -967,7 +890,7 @@ module peerbar_dma_engine
   logic unused_owner;
   assign unused_owner = ^mem_wr_owner[OwnW-1:JW];
   logic unused_desc;
-  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, ch_desc.rsvd_119_96, sqe.rsvd_511_320,
+  assign unused_desc = ^{fbuf_we[FbDw-1:RingDw], cur_desc.rsvd_119_96, sqe.rsvd_511_320,
                          sqe.rsvd_191_160, sqe.rsvd_63_32};
 
   peerbar_dma_retire #(
@@ -1038,9 +961,7 @@ module peerbar_dma_engine
   assign rq_taken = rt_beat_valid || sf_go;
 
   logic own_err;  // a read of the job unit's job failed
-  logic look_err;  // a read of the next segment, fetched ahead, failed
-  assign look_err = rc_err_valid && rc_err_owner == OwnW'(LookOwner);
-  assign own_err  = rc_err_valid && (rc_err_owner == own || (look_err && !nx_pending_q));
+  assign own_err  = rc_err_valid && (rc_err_owner == own || (look_err && !look_pending));
   // A fetch read goes out unless the job fails in this cycle (its read error, or one held
   // during a PUSH packet: the job unit's error step below then takes the RQ register back and
   // allocates nothing). The fetch's own registers (next byte, bytes left, ring fill) move only
@@ -1068,30 +989,13 @@ module peerbar_dma_engine
     rem_d         = rem_q;
     ptr_d         = ptr_q;
     in_list_d     = in_list_q;
-    seg_addr_d    = seg_addr_q;
-    seg_rem_d     = seg_rem_q;
     seg_left_d    = seg_left_q;
     seg_last_d    = seg_last_q;
-    f_rd_d        = f_rd_q;
-    f_wr_d        = f_wr_q;
-    f_fill_d      = f_fill_q;
-    f_valid_d     = f_valid_q | fbuf_we[RingDw-1:0];
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
     blk_adv_d     = blk_adv_q;
     chain_d       = chain_q && state_q == StPushBeats;
     err_st_d      = err_st_q;
-    ch_armed_d    = ch_armed_q;
-    ch_dw_d       = ch_dw_q;
-    nx_pending_d  = nx_pending_q;
-    xj_d          = xj_q;
-    xj_tried_d    = xj_tried_q;
-    xj_at_d       = xj_at_q;
-    nx_len_d      = nx_len_q;
-    nx_last_d     = nx_last_q;
-    nx_err_d      = nx_err_q || (look_err && nx_pending_q);
-    nx_st_d       = (look_err && nx_pending_q && !nx_err_q) ? rc_err_status : nx_st_q;
-    nx_ea_d       = (look_err && nx_pending_q && !nx_err_q) ? rc_err_addr : nx_ea_q;
     err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
@@ -1200,25 +1104,8 @@ module peerbar_dma_engine
           ptr_d      = B'(off);
           in_list_d  = 1'b0;
           seg_left_d = '0;
-          xj_d       = 1'b0;
-          xj_tried_d = 1'b0;
-          if (xj_q) begin
-            // The job's list was fetched ahead (above): the ring keeps it, and drops what the
-            // last job left of its own (from its walker's descriptor to the end of its list);
-            // the fetch goes on in that segment.
-            f_rd_d    = xj_at_q;
-            f_fill_d  = (FL + 1)'(FL'(f_wr_q - xj_at_q));
-            f_valid_d = f_valid_d & xj_span_q;
-          end else begin
-            seg_rem_d    = '0;
-            f_rd_d       = '0;
-            f_wr_d       = '0;
-            f_fill_d     = '0;
-            f_valid_d    = '0;
-            ch_armed_d   = 1'b0;
-            nx_pending_d = 1'b0;
-            nx_err_d     = 1'b0;
-          end
+          // (The ring keeps the job's list if it was fetched ahead, and starts empty if not:
+          // peerbar_dma_sgl_prefetch.)
           err_pend_d = 1'b0;
           blk_adv_d  = 1'b0;
           dcount_d   = '0;
@@ -1282,18 +1169,10 @@ module peerbar_dma_engine
               seg_left_d = d_len;
               seg_last_d = d_type == 4'h3;
               state_d    = StDesc;
-              if (nx_pending_q) begin
-                nx_pending_d = 1'b0;
-                nx_err_d     = 1'b0;
-                if (nx_err_q || look_err) begin
-                  err_pend_d = 1'b1;
-                  err_st_d   = nx_err_q ? nx_st_q : rc_err_status;
-                  err_ea_d   = nx_err_q ? nx_ea_q : rc_err_addr;
-                end
-              end else begin
-                seg_addr_d = d_addr;
-                seg_rem_d  = d_len;
-                ch_armed_d = 1'b0;
+              if (look_pending && look_held) begin
+                err_pend_d = 1'b1;
+                err_st_d   = look_held_st;
+                err_ea_d   = look_held_ea;
               end
             end
           end else if (!in_list_q && !(d_sub == 4'd0 && d_type == 4'h0)) begin
@@ -1516,12 +1395,12 @@ module peerbar_dma_engine
       end
     end
 
-    // SGL prefetch and the walker's ring consumption
+    // SGL prefetch: the ring's read (its registers move in peerbar_dma_sgl_prefetch)
     if (f_go) begin
       logic [18:0] dbe;
-      dbe         = dw_be(seg_addr_q[1:0], f_len);
+      dbe         = dw_be(f_addr[1:0], f_len);
       ld_valid    = 1'b1;
-      ld_data     = 256'(rq_desc(seg_addr_q[63:2], dbe[18:8], 1'b0, slot_tag[free_tag]));
+      ld_data     = 256'(rq_desc(f_addr[63:2], dbe[18:8], 1'b0, slot_tag[free_tag]));
       ld_keep     = 8'h0F;
       ld_be       = dbe[7:0];
       ld_np       = 1'b1;
@@ -1529,48 +1408,11 @@ module peerbar_dma_engine
       ld_jq       = xj_q ? sf_head_qid : jq_q;
       alloc_valid = 1'b1;
       alloc_buf   = 1'b1;
-      alloc_owner = nx_pending_q ? OwnW'(LookOwner) : own;
-      alloc_addr  = seg_addr_q;
+      alloc_owner = look_pending ? OwnW'(LookOwner) : own;
+      alloc_addr  = f_addr;
       alloc_len   = f_len;
-      alloc_dest  = B'(f_wr_q);
-      seg_addr_d  = seg_addr_q + SglDescAddressW'(f_len);
-      seg_rem_d   = seg_rem_q - SglDescLengthW'(f_len);
-      f_wr_d      = f_wr_q + FL'(f_len);
-      // The first read that covers the segment's last 16 bytes: if the segment being fetched
-      // is not a Last Segment, they are its chaining descriptor; catch them.
-      if (!ch_armed_q && seg_rem_q - SglDescLengthW'(f_len) < SglDescLengthW'(16) &&
-          !(nx_pending_q ? nx_last_q : seg_last_q)) begin
-        ch_armed_d = 1'b1;
-        ch_dw_d    = (FL - 2)'((f_wr_q + FL'(seg_rem_q) - FL'(16)) >> 2);
-      end
+      alloc_dest  = B'(f_dest);
     end
-    if (look_go && !walk_move) begin
-      ch_armed_d   = 1'b0;
-      nx_pending_d = 1'b1;
-      nx_len_d     = ch_desc.length;
-      nx_last_d    = ch_desc.identifier[7:4] == 4'h3;
-      seg_addr_d   = ch_desc.address;
-      seg_rem_d    = ch_desc.length;
-    end
-    if (xj_go) begin
-      xj_d         = 1'b1;
-      xj_tried_d   = 1'b1;
-      xj_at_d      = f_wr_q;
-      nx_pending_d = 1'b1;
-      nx_err_d     = 1'b0;
-      nx_len_d     = nh_len_q;
-      nx_last_d    = nh_last_q;
-      seg_addr_d   = nh_addr_q;
-      seg_rem_d    = nh_len_q;
-    end
-    if (consume) begin
-      f_rd_d                 = f_rd_q + FL'(16);
-      f_valid_d[d_dw +: 4]   = '0;
-    end
-    f_fill_d = f_fill_d + (f_go ? (FL + 1)'(f_len) : '0) - (consume ? (FL + 1)'(16) : '0);
-    // What the prefetch's registers depend on changes (f_ok_q): a new job, a new segment, a
-    // prefetch read, the lookahead going on into the next segment.
-    f_chg = state_q == StDecode || walk_move || f_go || look_go || xj_go;
     // What the next PUSH packet's registers (n_pkt) depend on changes (n_ok_q).
     n_chg = push_load || consume || walk_move || state_q == StDecode ||
             ((state_d == StDesc) != (state_q == StDesc)) ||
@@ -1610,13 +1452,9 @@ module peerbar_dma_engine
     // The next job's list fetched ahead is abandoned with the lookahead owner's reads (the job
     // ended without handing over, a DMA reset) or when the FIFO is refetched (the entry may be
     // gone; a refetch in the cycle its StDecode takes it leaves it).
-    if (xj_q && (kill[LookOwner] || (sf_flush && !(state_q == StDecode && sf_take)))) begin
+    ahead_drop = kill[LookOwner] || (sf_flush && !(state_q == StDecode && sf_take));
+    if (xj_q && ahead_drop) begin
       kill[LookOwner] = 1'b1;
-      xj_d            = 1'b0;
-      nx_pending_d    = 1'b0;
-      nx_err_d        = 1'b0;
-      seg_rem_d       = '0;
-      ch_armed_d      = 1'b0;
     end
 
     // Hand the job unit's job over to its slot (peerbar_dma_retire).
@@ -1688,31 +1526,14 @@ module peerbar_dma_engine
       rem_q         <= '0;
       ptr_q         <= '0;
       in_list_q     <= 1'b0;
-      seg_addr_q    <= '0;
-      seg_rem_q     <= '0;
       seg_left_q    <= '0;
       seg_last_q    <= 1'b0;
-      f_rd_q        <= '0;
-      f_wr_q        <= '0;
-      f_fill_q      <= '0;
-      f_valid_q     <= '0;
       dcount_q      <= '0;
       err_pend_q    <= 1'b0;
-      ch_armed_q    <= 1'b0;
-      nx_pending_q  <= 1'b0;
-      xj_q          <= 1'b0;
-      xj_tried_q    <= 1'b0;
-      xj_at_q       <= '0;
-      nx_err_q      <= 1'b0;
       blk_adv_q     <= 1'b0;
       chain_q       <= 1'b0;
       err_st_q      <= '0;
       err_ea_q      <= '0;
-      ch_dw_q       <= '0;
-      nx_len_q      <= '0;
-      nx_last_q     <= 1'b0;
-      nx_st_q       <= '0;
-      nx_ea_q       <= '0;
       x_addr_q      <= '0;
       x_len_q       <= '0;
       x_zero_q      <= 1'b1;
@@ -1750,31 +1571,14 @@ module peerbar_dma_engine
       rem_q         <= rem_d;
       ptr_q         <= ptr_d;
       in_list_q     <= in_list_d;
-      seg_addr_q    <= seg_addr_d;
-      seg_rem_q     <= seg_rem_d;
       seg_left_q    <= seg_left_d;
       seg_last_q    <= seg_last_d;
-      f_rd_q        <= f_rd_d;
-      f_wr_q        <= f_wr_d;
-      f_fill_q      <= f_fill_d;
-      f_valid_q     <= f_valid_d;
       dcount_q      <= dcount_d;
       err_pend_q    <= err_pend_d;
-      ch_armed_q    <= ch_armed_d;
-      nx_pending_q  <= nx_pending_d;
-      xj_q          <= xj_d;
-      xj_tried_q    <= xj_tried_d;
-      xj_at_q       <= xj_at_d;
-      nx_err_q      <= nx_err_d;
       blk_adv_q     <= blk_adv_d;
       chain_q       <= chain_d;
       err_st_q      <= err_st_d;
       err_ea_q      <= err_ea_d;
-      ch_dw_q       <= ch_dw_d;
-      nx_len_q      <= nx_len_d;
-      nx_last_q     <= nx_last_d;
-      nx_st_q       <= nx_st_d;
-      nx_ea_q       <= nx_ea_d;
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
       x_zero_q      <= x_zero_d;
@@ -1816,8 +1620,7 @@ module peerbar_dma_engine
 
 `ifndef SYNTHESIS
   // Simulation-only checks: each register kept beside what it stands for (a flag, a check made
-  // ahead) against a fresh computation, and the ring's layout when the next job starts on its
-  // list read ahead (what is left of the last job's list, then the next job's bytes). The
+  // ahead) against a fresh computation (the ring's own: peerbar_dma_sgl_prefetch). The
   // simulation stops on a difference. Each check's cheap condition is tested first, in its own
   // if: the simulation then works out the wide comparisons only in the cycles that need them.
   always_ff @(posedge clk_i) begin
@@ -1839,19 +1642,6 @@ module peerbar_dma_engine
     if (!rst_i && state_q != StIdle) begin
       if (x_zero_q != (x_len_q == '0)) begin
         $fatal(1, "peerbar_dma_engine: x_zero_q %0d with x_len_q %0d", x_zero_q, x_len_q);
-      end
-    end
-    if (!rst_i && state_q == StDecode && xj_q) begin
-      if (xj_at_q[3:0] != '0 || f_rd_q[3:0] != '0 ||
-          FL'(xj_at_q - f_rd_q) + FL'(f_wr_q - xj_at_q) != FL'(f_fill_q)) begin
-        $fatal(1, "peerbar_dma_engine: the next job's list at ring byte %0d, the last job's walker at %0d, fill %0d, next byte %0d",
-               xj_at_q, f_rd_q, f_fill_q, f_wr_q);
-      end
-      // The registered span of the read-ahead (xj_span_q) against a fresh one, wherever a
-      // DWORD is valid.
-      if (((f_valid_q | fbuf_we[RingDw-1:0]) &
-           (xj_span_q ^ ring_span(xj_at_q[FL-1:2], f_wr_q[FL-1:2]))) != '0) begin
-        $fatal(1, "peerbar_dma_engine: the read-ahead's ring span is stale for a valid DWORD");
       end
     end
   end
