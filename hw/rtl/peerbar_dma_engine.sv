@@ -251,7 +251,6 @@ module peerbar_dma_engine
   logic [OwnW-1:0]     rc_err_owner, rc_bytes_owner;
   logic [StatusW-1:0]  rc_err_status;
   logic [63:0]         rc_err_addr;
-  logic [31:0]         sqbuf [SqSlots * 16]; // fetch buffer region 1, the SQ entry slots
   logic [FbDw-1:0]     fbuf_we;
   logic [7:0]          fbuf_lane_we;
   logic [7:0][FL-2:0]  fbuf_idx;
@@ -321,18 +320,6 @@ module peerbar_dma_engine
     .mem_wr_be_o      (mem_wr_be_o),
     .mem_wr_owner_o   (mem_wr_owner)
   );
-
-  // The fetch buffer takes a completion beat's DWORDs where peerbar_dma_rc says: region 0 is
-  // the SGL ring (peerbar_dma_sgl_prefetch keeps it), region 1 the SQ entry slots, kept here.
-  // Not reset: an SQ slot is read only once its read has arrived, and on the board the
-  // flip-flops start at 0 from configuration anyway.
-  always_ff @(posedge clk_i) begin
-    for (int unsigned i = 0; i < 8; i++) begin
-      if (fbuf_lane_we[i] && fbuf_idx[i][FL-2]) begin
-        sqbuf[fbuf_idx[i][FL-3:0]] <= fbuf_data[i];
-      end
-    end
-  end
 
   // The read tag slot the next MemRd takes (free_tag, if tag_avail; declared above):
   // round robin among the slots the RC side offers, picked a cycle ahead.
@@ -717,20 +704,30 @@ module peerbar_dma_engine
   // 64-byte slots. The slot's bytes are in the buffer by then: the SQ fetch marks a slot arrived
   // only after peerbar_dma_rc reports its read done, which is after its last write to the
   // buffer. (Loaded only then: the simulation skips the copy in other cycles.)
-  function automatic sq_entry_t slot_entry(logic [SW-1:0] slot);
-    logic [15:0][31:0] dws;
-    for (int unsigned k = 0; k < 16; k++) begin
-      dws[k] = sqbuf[16 * 32'(slot) + k];
-    end
-    return sq_entry_t'(dws);
-  endfunction
+  // The fetch buffer takes a completion beat's DWORDs where peerbar_dma_rc says: region 0 is
+  // the SGL ring (peerbar_dma_sgl_prefetch keeps it), region 1 the SQ entry slots
+  // (peerbar_dma_fbuf_banks, read here at the FIFO's oldest slot: a slot is two rows of the 8
+  // banks).
+  sq_entry_t head_entry;
+  peerbar_dma_fbuf_banks #(
+    .RowW   (FL - 5),
+    .Reads  (2),
+    .Region (1'b1)
+  ) u_sq_slots (
+    .clk_i       (clk_i),
+    .lane_we_i   (fbuf_lane_we),
+    .lane_idx_i  (fbuf_idx),
+    .lane_data_i (fbuf_data),
+    .rd_row_i    ({sf_head_slot, 1'b1, sf_head_slot, 1'b0}),
+    .rd_data_o   (head_entry)
+  );
 
   sq_entry_t  sqe;
   logic [B:0] sqe_lo, sqe_hi;
   always_ff @(posedge clk_i) begin
     if (state_q == StIdle && sf_head_valid) begin
       sq_entry_t e;
-      e      = slot_entry(sf_head_slot);
+      e      = head_entry;
       sqe    <= e;
       sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
       sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
@@ -760,7 +757,7 @@ module peerbar_dma_engine
       /* verilator lint_off UNUSEDSIGNAL */
       sq_entry_t e;
       /* verilator lint_on UNUSEDSIGNAL */
-      e         = slot_entry(sf_head_slot);
+      e         = head_entry;
       nh_addr_q <= e.dptr.address;
       nh_len_q  <= e.dptr.length;
       nh_last_q <= e.dptr.identifier[7:4] == 4'h3;

@@ -90,7 +90,9 @@ module peerbar_dma_sgl_prefetch
   output      logic                         ahead_tried_o, // it was started during this job
 
   // peerbar_dma_rc's fetch buffer write port (region 0 of the buffer is this ring): DWORD
-  // lane_idx_i[i] takes lane_data_i[i] when lane_we_i[i]; ring_we_i has the ring DWORDs written.
+  // lane_idx_i[i] takes lane_data_i[i] when lane_we_i[i]; in a cycle that writes, lane i's
+  // DWORD is lane 0's + i in the same region, going round (peerbar_dma_fbuf_banks checks it);
+  // ring_we_i has the ring DWORDs written.
   input  wire logic [7:0]                   lane_we_i,
   input  wire logic [7:0][FL-2:0]           lane_idx_i,
   input  wire logic [7:0][31:0]             lane_data_i,
@@ -128,16 +130,22 @@ module peerbar_dma_sgl_prefetch
   logic            xj_tried_q, xj_tried_d; // ... it was started during this job
   logic [FL-1:0]   xj_at_q, xj_at_d;       // its first ring byte
 
-  // The ring's bytes. Not reset: only DWORDs marked in f_valid_q are read, and on the board the
-  // flip-flops start at 0 from configuration anyway.
-  logic [31:0] ring [RingDw];
-  always_ff @(posedge clk_i) begin
-    for (int unsigned i = 0; i < 8; i++) begin
-      if (lane_we_i[i] && !lane_idx_i[i][FL-2]) begin
-        ring[lane_idx_i[i][FL-3:0]] <= lane_data_i[i];
-      end
-    end
-  end
+  // The ring's bytes (peerbar_dma_fbuf_banks: 8 banks of distributed RAM, DWORD d in bank d % 8,
+  // row d / 8, written by peerbar_dma_rc's lanes). A descriptor (16-byte aligned in the ring) is
+  // one row of banks 0-3 or 4-7; bk_rd is the row of the walker's descriptor.
+  logic [7:0][31:0] bk_rd;
+  peerbar_dma_fbuf_banks #(
+    .RowW   (FL - 5),
+    .Reads  (1),
+    .Region (1'b0)
+  ) u_ring (
+    .clk_i       (clk_i),
+    .lane_we_i   (lane_we_i),
+    .lane_idx_i  (lane_idx_i),
+    .lane_data_i (lane_data_i),
+    .rd_row_i    (f_rd_q[FL-1:5]),
+    .rd_data_o   (bk_rd)
+  );
 
   // The walker's descriptor comes from a register, not from a 32-way choice of the ring in the
   // cycle it is used: desc_q is a copy of the ring's descriptor at f_rd_q as it was a cycle ago
@@ -152,18 +160,15 @@ module peerbar_dma_sgl_prefetch
   logic [FL-5:0] desc_at_q;
   logic          desc_wraps_q, desc_over_q, desc_zero_q;
   always_ff @(posedge clk_i) begin
-    logic [FL-3:0] dw;
-    sgl_desc_t     nd;
-    dw = {f_rd_q[FL-1:4], 2'd0};
+    sgl_desc_t nd;
     if (rst_i) begin
       desc_rdy_q <= 1'b0;
     end else begin
-      desc_rdy_q <= &f_valid_q[dw +: 4];
+      desc_rdy_q <= &f_valid_q[{f_rd_q[FL-1:4], 2'd0} +: 4];
     end
     desc_at_q <= f_rd_q[FL-1:4];
     if (job_i) begin
-      nd = sgl_desc_t'({ring[dw + (FL - 2)'(3)], ring[dw + (FL - 2)'(2)],
-                        ring[dw + (FL - 2)'(1)], ring[dw]});
+      nd = sgl_desc_t'(f_rd_q[4] ? bk_rd[7:4] : bk_rd[3:0]);
       desc_q       <= nd;
       desc_wraps_q <= wraps(nd.address, nd.length);
       desc_over_q  <= nd.length > rem_i;
@@ -223,17 +228,19 @@ module peerbar_dma_sgl_prefetch
               !nx_pending_q && !look_busy_i && moving_i;
   end
 
-  // Catch the chaining descriptor's DWORDs as peerbar_dma_rc writes them into the ring.
+  // Catch the chaining descriptor's DWORDs as peerbar_dma_rc writes them into the ring. The
+  // lanes hold consecutive DWORDs, so its DWORD k arrives on lane j = ch_dw_q + k - (lane 0's
+  // DWORD), if j < 8: one subtraction and a choice of lanes per DWORD, not a compare per lane.
   always_ff @(posedge clk_i) begin
     if (rst_i || !ch_armed_q) begin
       ch_got_q <= '0;
     end else begin
       for (int unsigned k = 0; k < 4; k++) begin
-        for (int unsigned i = 0; i < 8; i++) begin
-          if (lane_we_i[i] && lane_idx_i[i] == {1'b0, ch_dw_q + (FL - 2)'(k)}) begin
-            ch_got_q[k] <= 1'b1;
-            ch_q[k]     <= lane_data_i[i];
-          end
+        logic [FL-3:0] j;
+        j = ch_dw_q + (FL - 2)'(k) - lane_idx_i[0][FL-3:0];
+        if (!lane_idx_i[0][FL-2] && j[FL-3:3] == '0 && lane_we_i[j[2:0]]) begin
+          ch_got_q[k] <= 1'b1;
+          ch_q[k]     <= lane_data_i[j[2:0]];
         end
       end
     end
@@ -406,7 +413,7 @@ module peerbar_dma_sgl_prefetch
   assign unused = ^ch_desc.rsvd_119_96;
 
 `ifndef SYNTHESIS
-  // Simulation-only check: the ring's layout when the next job starts on its list read ahead
+  // Simulation-only checks: the ring's layout when the next job starts on its list read ahead
   // (what is left of the last job's list, then the next job's bytes), and the registered span
   // of the read-ahead (xj_span_q) against a fresh one wherever a DWORD is valid. The cheap
   // condition is tested first, in its own if.

@@ -57,6 +57,15 @@ def kind(cell_type):
     return "other"
 
 
+def lutram_reads(cell_type, addr, out):
+    """Whether a distributed RAM's output is read at this address input. RAM32M / RAM64M /
+    RAM32M16 / RAM64M8 (UG574, "Distributed RAM"): port x's output DOx is read at ADDRx only
+    (the last port's address is also the write address). Other types: any address input."""
+    if re.match(r"^RAM\d+M\d*$", cell_type):
+        return addr.startswith("ADDR") and out.startswith("DO") and addr[4:5] == out[2:3]
+    return True
+
+
 def comb_arcs(cell):
     """(input port, output port, levels) arcs through a combinational cell; [] for a sequential
     cell or an instance (a path boundary)."""
@@ -70,7 +79,7 @@ def comb_arcs(cell):
         w = 0
     elif LUTRAM_RE.match(t):
         return [(i, o, 1) for i in ins if LUTRAM_ADDR_RE.match(i)
-                for o in outs if LUTRAM_OUT_RE.match(o)]
+                for o in outs if LUTRAM_OUT_RE.match(o) and lutram_reads(t, i, o)]
     else:
         return []
     return [(i, o, w) for i in ins for o in outs]

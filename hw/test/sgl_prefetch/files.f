@@ -3,4 +3,5 @@ peerbar_wire_pkg.sv
 peerbar_reg_pkg.sv
 peerbar_pkg.sv
 peerbar_dma_tlp_pkg.sv
+peerbar_dma_fbuf_banks.sv
 peerbar_dma_sgl_prefetch.sv

@@ -14,7 +14,8 @@
 //   end or an invalid pointer ends the job (StDrain / StFinish, then StIdle); fetch_i, moving_i
 //   as the engine's states; go_i = want_o and a random grant of the RQ register;
 // - peerbar_dma_rc's write port: each read returns after a random latency, reads out of order,
-//   each in pieces of 1..8 DWORDs on shuffled lanes, sometimes back to back; junk writes to the
+//   each in pieces of 1..8 DWORDs on consecutive lanes (lane i writes lane 0's DWORD + i, as
+//   peerbar_dma_rc's beats), sometimes back to back; junk writes to the
 //   buffer's other region; look_busy_i while a lookahead-owned read is out; a lookahead-owned
 //   read that fails (look_fail_i) writes nothing more; kills as the engine's (StFinish: the job's
 //   own reads; StDrain / StFinish: the lookahead owner's unless ahead_o; ahead_drop_i: a random
@@ -549,7 +550,7 @@ module tb;
   task automatic step();
     Rd         r;
     int        cand [$];
-    int        n, perm [8], t, ix, idx, lane;
+    int        n, t, ix, idx, lane;
     bit        fail_now, own_err, kill_look, drop_now, any_gone;
     longint    gb;
     sgl_desc_t exp_d;
@@ -646,15 +647,14 @@ module tb;
         n = $urandom_range(8, 1);
         if (n > r.ndw - r.sent) n = r.ndw - r.sent;
         if (r.fail && n > r.fail_at - r.sent) n = r.fail_at - r.sent;
-        for (int i = 0; i < 8; i++) perm[i] = i;
-        for (int i = 7; i > 0; i--) begin
-          t = $urandom_range(i);
-          ix = perm[i];
-          perm[i] = perm[t];
-          perm[t] = ix;
+        // As peerbar_dma_rc's beats: the piece's DWORDs on lanes t..t + n - 1 (t random), and
+        // every lane's index that of lane 0's DWORD plus the lane (ring DWORDs going round).
+        t = $urandom_range(8 - n);
+        for (int i = 0; i < 8; i++) begin
+          lane_idx[i] = {1'b0, (FL - 2)'(r.rdest / 4 + r.sent - t + i)};
         end
         for (int k = 0; k < n; k++) begin
-          lane = perm[k];
+          lane = t + k;
           idx = (r.rdest / 4 + r.sent + k) % int'(RingDw);
           ix = 4 * (r.sent + k);
           gb = r.g + longint'(ix);
@@ -677,9 +677,12 @@ module tb;
     end else if ($urandom_range(4) == 0) begin
       // A write to the fetch buffer's other region (SQ entries): not the ring's.
       n = $urandom_range(8, 1);
+      ix = $urandom;
+      for (int i = 0; i < 8; i++) begin
+        lane_idx[i] = {1'b1, (FL - 2)'(ix + i)};
+      end
       for (int k = 0; k < n; k++) begin
         lane_we[k] = 1'b1;
-        lane_idx[k] = {1'b1, (FL - 2)'($urandom)};
       end
     end
     if (fail_now) begin
