@@ -224,7 +224,7 @@ module peerbar_dma_engine
   logic [7:0]       p_last_keep_q, p_last_keep_d;
   logic [RqDescW-1:0] p_desc_q, p_desc_d;
   logic [7:0]       p_be_q, p_be_d;
-  logic [12:0]      p_len_q, p_len_d;
+  tlp_bytes_t       p_len_q, p_len_d;
   logic [7:0][31:0] p_lo_q, p_lo_d;
   logic             p_need_hi_q, p_need_hi_d; // the last beat needs the chunk after it
   logic [1:0]       p_a_q, p_a_d;          // bus address bits 1:0: payload byte of the first
@@ -241,7 +241,7 @@ module peerbar_dma_engine
   logic [OwnW-1:0]     alloc_owner;
   logic [2**OwnW-1:0]  kill;
   logic [63:0]         alloc_addr;
-  logic [12:0]         alloc_len;
+  tlp_bytes_t          alloc_len;
   logic [B-1:0]        alloc_dest;
   logic [NumTags-1:0]  tag_usable;
   logic [NumTags-1:0][RqDescTagW-1:0] slot_tag;
@@ -256,7 +256,7 @@ module peerbar_dma_engine
   logic [7:0][FL-2:0]  fbuf_idx;
   logic [7:0][31:0]    fbuf_data;
   logic                rc_busy;
-  logic [12:0]         rc_bytes_in;
+  tlp_bytes_t          rc_bytes_in;
   logic [1:0]          rc_err_link;
   logic [OwnW-1:0]     mem_wr_owner;   // a job slot: only jobs' reads write BAR2
 
@@ -433,10 +433,10 @@ module peerbar_dma_engine
   // from the block's configuration status outputs). Registered: they change only when software
   // writes Device Control, and a request's size is then worked out from a register instead of
   // from the block's outputs through the decode.
-  logic [12:0] mrrs, mps;
+  tlp_bytes_t mrrs, mps;
   always_ff @(posedge clk_i) begin
-    mrrs <= 13'd128 << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
-    mps  <= 13'd128 << max_payload_i;
+    mrrs <= tlp_bytes_t'(128) << ((max_read_req_i > 3'd5) ? 3'd5 : max_read_req_i);
+    mps  <= tlp_bytes_t'(128) << max_payload_i;
   end
 
   // The queue scheduler and SQ read-ahead (peerbar_dma_sq_fetch): its read goes out through the
@@ -508,7 +508,7 @@ module peerbar_dma_engine
   logic          consume;    // the walker is done with the current ring descriptor
   logic          walk_move;  // ... which was the pointer to the next segment
   logic          f_need, f_want, f_go;
-  logic [12:0]   f_len;
+  tlp_bytes_t    f_len;
   logic [SglDescAddressW-1:0] f_addr;
   logic [FL-1:0] f_dest;
   logic          look_pending;  // the fetch is in the next segment already (lookahead owner)
@@ -608,7 +608,7 @@ module peerbar_dma_engine
   // Block's first MemRd (from the descriptor, taken when StDesc starts the block), in StPullReq
   // for the next one after each MemRd. pr_ok_q: they are those of x_addr_q, x_len_q. So a Data
   // Block's MemRds after its first leave every other cycle at most.
-  logic [12:0] pr_len_q;
+  tlp_bytes_t  pr_len_q;
   logic        pr_last_q;     // ... it is the Data Block's last
   logic [18:0] pr_dbe_q;      // its DWORD count and first/last byte enables (dw_be)
   logic        pr_ok_q, pr_issue;
@@ -648,7 +648,7 @@ module peerbar_dma_engine
   } push_pkt_t;
   function automatic push_pkt_t push_pkt(logic [SglDescAddressW-1:0] addr,
                                          logic [SglDescLengthW-1:0] xlen, logic [B-1:0] ptr,
-                                         logic [12:0] mps_b);
+                                         tlp_bytes_t mps_b);
     logic [DwW-1:0] c0;
     memwr_t         w;
     w  = memwr(addr, xlen, ptr[1:0], mps_b);
@@ -1493,7 +1493,7 @@ module peerbar_dma_engine
       alloc_buf   = 1'b1;
       alloc_owner = OwnW'(NumJobs) + OwnW'(sf_id);
       alloc_addr  = sf_addr;
-      alloc_len   = 13'({sf_n, 6'd0});
+      alloc_len   = tlp_bytes_t'({sf_n, 6'd0});
       alloc_dest  = B'(2 ** FL) + B'({sf_slot, 6'd0});
     end
     kill[NumJobs +: SqReads] = kill[NumJobs +: SqReads] | sf_kill;

@@ -82,7 +82,7 @@ module peerbar_dma_retire
 
   // The slots' reads (peerbar_dma_rc): bytes into BAR2, failures, busy; kill on a failure.
   input  wire logic [OwnW-1:0]                bytes_owner_i,
-  input  wire logic [12:0]                    bytes_i,
+  input  wire tlp_bytes_t                     bytes_i,
   input  wire logic                           err_valid_i,
   input  wire logic [OwnW-1:0]                err_owner_i,
   input  wire logic [StatusW-1:0]             err_status_i,

@@ -36,7 +36,7 @@ module peerbar_dma_sgl_prefetch
 ) (
   input  wire logic                         clk_i,
   input  wire logic                         rst_i,
-  input  wire logic [12:0]                  mrrs_i,       // Max_Read_Request_Size, bytes
+  input  wire tlp_bytes_t                   mrrs_i,       // Max_Read_Request_Size, bytes
 
   // The job unit's state (registered there)
   input  wire logic                         job_i,        // a job is in the job unit
@@ -63,7 +63,7 @@ module peerbar_dma_sgl_prefetch
   output      logic                         need_o,       // a read is due
   output      logic                         want_o,       // ... and may go out now (fetch_i)
   output      logic [SglDescAddressW-1:0]   addr_o,       // its bus address
-  output      logic [12:0]                  len_o,        // its bytes
+  output      tlp_bytes_t                   len_o,        // its bytes
   output      logic [FL-1:0]                dest_o,       // its first ring byte
   output      logic                         look_o,       // it is the lookahead's (read owner)
   input  wire logic                         go_i,         // the read goes out now
@@ -187,14 +187,14 @@ module peerbar_dma_sgl_prefetch
   // space, and it clears f_ok_q), so the size is at most what fits. A read can leave every
   // other cycle at most.
   logic        f_need_q, f_ok_q, f_chg;
-  logic [12:0] f_len_q;
+  tlp_bytes_t  f_len_q;
   always_ff @(posedge clk_i) begin
-    logic [12:0] free, to4k, want;
+    tlp_bytes_t free, to4k, want;
     if (job_i) begin
-      free     = 13'(1 << FL) - 13'(f_fill_q);
-      to4k     = 13'd4096 - 13'(seg_addr_q[11:0]);
-      want     = 13'(min32(seg_rem_q, 32'd128));
-      f_len_q  <= 13'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs_i), 32'(free))));
+      free     = tlp_bytes_t'(1 << FL) - tlp_bytes_t'(f_fill_q);
+      to4k     = tlp_bytes_t'(4096) - tlp_bytes_t'(seg_addr_q[11:0]);
+      want     = tlp_bytes_t'(min32(seg_rem_q, 32'd128));
+      f_len_q  <= tlp_bytes_t'(min32(min32(seg_rem_q, 32'(to4k)), min32(32'(mrrs_i), 32'(free))));
       f_need_q <= in_list_i && seg_rem_q != '0 && free >= want;
     end
     f_ok_q <= !rst_i && !f_chg;

@@ -17,7 +17,7 @@ package peerbar_dma_tlp_pkg;
   // DWORD count and first/last byte enables of an access of len (1..4096) bytes at addr.
   // The byte enables come from the length's low bits and a compare, not from the DWORD
   // count's adder (they are on the path of the next request's registers).
-  function automatic logic [18:0] dw_be(logic [1:0] addr_lo, logic [12:0] len);
+  function automatic logic [18:0] dw_be(logic [1:0] addr_lo, tlp_bytes_t len);
     logic [13:0] end_b;
     logic [RqDescDwordCountW-1:0] dwc;
     logic [3:0]  fbe, lbe;
@@ -26,7 +26,7 @@ package peerbar_dma_tlp_pkg;
     fbe   = 4'hF << addr_lo;
     lbe   = 4'hF >> (2'd3 - (addr_lo + len[1:0] - 2'd1));
     // One DWORD (dwc == 1): 1 <= addr_lo + len <= 4.
-    if ((len != '0 || addr_lo != '0) && len <= 13'd4 - 13'(addr_lo)) begin
+    if ((len != '0 || addr_lo != '0) && len <= tlp_bytes_t'(4) - tlp_bytes_t'(addr_lo)) begin
       fbe = fbe & lbe;
       lbe = 4'h0;
     end
@@ -39,9 +39,9 @@ package peerbar_dma_tlp_pkg;
   // that gives its length: the last DWORD's enables are all set unless the access is one DWORD
   // (the address is in the block's last DWORD). Equal to dw_be(addr[1:0], size - addr % size)
   // for every address and size (hw/test/tlp_fields checks both against the bytes they cover).
-  function automatic logic [18:0] dw_be_to(logic [11:0] addr, logic [12:0] size);
+  function automatic logic [18:0] dw_be_to(logic [11:0] addr, tlp_bytes_t size);
     logic [9:0] mask, in_dw;  // DWORDs in the block - 1; the address's DWORD in the block
-    mask  = 10'((size - 13'd1) >> 2);
+    mask  = 10'((size - tlp_bytes_t'(1)) >> 2);
     in_dw = addr[11:2] & mask;
     return {RqDescDwordCountW'(size[12:2]) - RqDescDwordCountW'(in_dw),
             (in_dw == mask) ? 4'h0 : 4'hF, 4'hF << addr[1:0]};
@@ -83,21 +83,21 @@ package peerbar_dma_tlp_pkg;
   // crosses 4 KiB (size divides 4096). Its length, whether it is the access's last, and its
   // DWORD count and byte enables (dw_be's layout).
   typedef struct packed {
-    logic [12:0] len;
+    tlp_bytes_t  len;
     logic        last;
     logic [18:0] dbe;
   } split_t;
 
   function automatic split_t split_at(logic [11:0] addr, logic [SglDescLengthW-1:0] xlen,
-                                      logic [12:0] size);
-    logic [12:0] to_end;
+                                      tlp_bytes_t size);
+    tlp_bytes_t  to_end;
     split_t      r;
-    to_end = size - (13'(addr) & (size - 13'd1));
+    to_end = size - (tlp_bytes_t'(addr) & (size - tlp_bytes_t'(1)));
     r.last = xlen <= SglDescLengthW'(to_end);
-    r.len  = r.last ? 13'(xlen) : to_end;
+    r.len  = r.last ? tlp_bytes_t'(xlen) : to_end;
     // Both sizes' byte enables and DWORD count, then the one that is (the compare would come
     // before the adder otherwise).
-    r.dbe  = r.last ? dw_be(addr[1:0], 13'(xlen)) : dw_be_to(addr, size);
+    r.dbe  = r.last ? dw_be(addr[1:0], tlp_bytes_t'(xlen)) : dw_be_to(addr, size);
     return r;
   endfunction
 
@@ -108,7 +108,7 @@ package peerbar_dma_tlp_pkg;
     logic [SglDescAddressW-1:0] next_addr;  // the Data Block's next byte after the packet
     logic [SglDescLengthW-1:0]  rest;       // the Data Block's bytes after the packet
     logic                       last;       // ... none: the packet ends the Data Block
-    logic [12:0]                len;        // payload bytes
+    tlp_bytes_t                 len;        // payload bytes
     logic [RqDescW-1:0]         desc;       // its RQ descriptor
     logic [7:0]                 be;         // last and first DW byte enables (RQ tuser[7:0])
     logic [8:0]                 beats;      // 256-bit beats: the descriptor's 4 DWORDs, then
@@ -123,8 +123,8 @@ package peerbar_dma_tlp_pkg;
 
   function automatic memwr_t memwr(logic [SglDescAddressW-1:0] addr,
                                    logic [SglDescLengthW-1:0] xlen, logic [1:0] ptr_lo,
-                                   logic [12:0] mps);
-    logic [12:0] len, lanes;
+                                   tlp_bytes_t mps);
+    tlp_bytes_t  len, lanes;
     logic        last;
     logic [18:0] dbe;
     split_t      sp;
@@ -133,16 +133,16 @@ package peerbar_dma_tlp_pkg;
     len    = sp.len;
     last   = sp.last;
     dbe    = sp.dbe;
-    lanes  = 13'd4 + 13'(dbe[18:8]);
+    lanes  = tlp_bytes_t'(4) + tlp_bytes_t'(dbe[18:8]);
     w.next_addr = addr + SglDescAddressW'(len);
     w.rest      = xlen - SglDescLengthW'(len);
     w.last      = last;
     w.len       = len;
     w.desc      = rq_desc(addr[63:2], dbe[18:8], 1'b1, RqDescTagW'(0));
     w.be        = dbe[7:0];
-    w.beats     = 9'((lanes + 13'd7) >> 3);
-    w.last_keep = 8'hFF >> (4'd7 - 4'(3'(lanes - 13'd1)));
-    w.hi        = 5'(len + 13'(addr[1:0]) + 13'd15);
+    w.beats     = 9'((lanes + tlp_bytes_t'(7)) >> 3);
+    w.last_keep = 8'hFF >> (4'd7 - 4'(3'(lanes - tlp_bytes_t'(1))));
+    w.hi        = 5'(len + tlp_bytes_t'(addr[1:0]) + tlp_bytes_t'(15));
     // TLP byte 16 + addr[1:0] (the payload's first) is BAR2 byte ptr: TLP lane 0 is at
     // ptr - 16 - addr[1:0].
     w.rot       = ptr_lo - addr[1:0];

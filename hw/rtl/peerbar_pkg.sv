@@ -112,10 +112,14 @@ package peerbar_pkg;
     logic                                    mask;
   } msix_vec_t;
 
+  // A request's or a TLP payload's byte count, 0..4096 (PCI Express: at most 4 KiB in one
+  // request or payload), as wide as the completion descriptor's Byte Count (PG213).
+  typedef logic [RcDescByteCountW-1:0] tlp_bytes_t;
+
   // Per-cycle accounting events from the engine to its registers
   typedef struct packed {
-    logic [12:0]            bytes_in;        // payload bytes written into BAR2 this cycle
-    logic [12:0]            bytes_out;       // payload bytes of a PUSH MemWr sent this cycle
+    tlp_bytes_t             bytes_in;        // payload bytes written into BAR2 this cycle
+    tlp_bytes_t             bytes_out;       // payload bytes of a PUSH MemWr sent this cycle
     logic                   job_done;        // a CQ entry was sent
     logic [StatusW-1:0]     job_status;
     logic                   err_sgl;
