@@ -28,25 +28,18 @@ module peerbar_dma_fbuf_banks #(
   output      logic [Reads-1:0][7:0][31:0]   rd_data_o     // [r][b]: bank b at rd_row_i[r]
 );
 
-  // Bank b takes the lane whose DWORD is in it: lane (b - lane 0's bank) mod 8.
-  logic [7:0]           bk_we;
-  logic [7:0][RowW-1:0] bk_row;
-  logic [7:0][31:0]     bk_data;
-  always_comb begin
-    for (int unsigned b = 0; b < 8; b++) begin
-      logic [2:0] l;
-      l          = 3'(b) - lane_idx_i[0][2:0];
-      bk_we[b]   = lane_we_i[l] && lane_idx_i[0][RowW+3] == Region;
-      bk_row[b]  = lane_idx_i[l][RowW+2:3];
-      bk_data[b] = lane_data_i[l];
-    end
-  end
-
+  // Bank b takes the lane whose DWORD is in it: lane (b - lane 0's bank) mod 8. (Worked out only
+  // in a cycle that writes: the simulation skips the lane choice in other cycles; on the device
+  // the test is part of the write enable.)
   for (genvar b = 0; b < 8; b++) begin : g_bank
     logic [31:0] mem [2 ** RowW];
     always_ff @(posedge clk_i) begin
-      if (bk_we[b]) begin
-        mem[bk_row[b]] <= bk_data[b];
+      if (lane_we_i != '0) begin
+        logic [2:0] l;
+        l = 3'(b) - lane_idx_i[0][2:0];
+        if (lane_we_i[l] && lane_idx_i[0][RowW+3] == Region) begin
+          mem[lane_idx_i[l][RowW+2:3]] <= lane_data_i[l];
+        end
       end
     end
     for (genvar r = 0; r < Reads; r++) begin : g_read
