@@ -613,10 +613,13 @@ module peerbar_dma_engine
   logic [18:0] pr_dbe_q;      // its DWORD count and first/last byte enables (dw_be)
   logic        pr_ok_q, pr_issue;
   always_ff @(posedge clk_i) begin
-    split_t sp;
+    split_t sp, sp_desc, sp_blk;
     if (state_q inside {StDesc, StPullReq}) begin
-      sp        = split_at((state_q == StDesc) ? d_addr[11:0] : x_addr_q[11:0],
-                           (state_q == StDesc) ? d_len : x_len_q, mrrs);
+      // Both candidates, then the state's choice (choosing first put the state's decode in
+      // front of the split: 10 LUT levels into pr_dbe_q).
+      sp_desc   = split_at(d_addr[11:0], d_len, mrrs);
+      sp_blk    = split_at(x_addr_q[11:0], x_len_q, mrrs);
+      sp        = (state_q == StDesc) ? sp_desc : sp_blk;
       pr_len_q  <= sp.len;
       pr_last_q <= sp.last;
       pr_dbe_q  <= sp.dbe;
@@ -722,8 +725,12 @@ module peerbar_dma_engine
     .rd_data_o   (head_entry)
   );
 
+  // Its checks are made on the copy's way in too (sqe_out_q: the range runs past BAR2's end;
+  // sqe_zero_q: LENGTH is 0), so StDecode's decisions start from registers, not from a 65-bit
+  // adder and compare.
   sq_entry_t  sqe;
   logic [B:0] sqe_lo, sqe_hi;
+  logic       sqe_out_q, sqe_zero_q;
   always_ff @(posedge clk_i) begin
     if (state_q == StIdle && sf_head_valid) begin
       sq_entry_t e;
@@ -731,6 +738,8 @@ module peerbar_dma_engine
       sqe    <= e;
       sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
       sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
+      sqe_out_q  <= ({1'b0, e.bar2_offset} + 65'(e.length)) > (65'(1) << B);
+      sqe_zero_q <= e.length == '0;
       dp_wraps_q <= wraps(e.dptr.address, e.dptr.length);
       dp_over_q  <= e.dptr.length > e.length;
       dp_zero_q  <= e.dptr.length == '0;
@@ -1111,10 +1120,10 @@ module peerbar_dma_engine
           unique case (sqe.opcode)
             OpNop: ;
             OpPull, OpPush, OpChecksum: begin
-              if (({1'b0, off} + 65'(len)) > (65'(1) << B)) begin
+              if (sqe_out_q) begin
                 status_d = StBarRange;
                 eaddr_d  = off;
-              end else if (len == '0) begin
+              end else if (sqe_zero_q) begin
                 status_d = StSuccess;
               end else if (sqe.opcode == OpChecksum) begin
                 ck_start = 1'b1;
@@ -1627,6 +1636,13 @@ module peerbar_dma_engine
       if (d_ovf != wraps(d_addr, d_len) || d_over != (d_len > rem_q) || d_zero != (d_len == '0)) begin
         $fatal(1, "peerbar_dma_engine: descriptor checks %0d%0d%0d stale (length %0d, rem %0d)",
                d_ovf, d_over, d_zero, d_len, rem_q);
+      end
+    end
+    // The SQ entry's checks made on the copy's way in are those of the entry.
+    if (!rst_i && state_q == StDecode) begin
+      if (sqe_out_q != (({1'b0, sqe.bar2_offset} + 65'(sqe.length)) > (65'(1) << B)) ||
+          sqe_zero_q != (sqe.length == '0)) begin
+        $fatal(1, "peerbar_dma_engine: SQ entry checks %0d%0d stale", sqe_out_q, sqe_zero_q);
       end
     end
     if (!rst_i && state_q inside {StPushPrime, StPushBeats}) begin
