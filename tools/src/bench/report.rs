@@ -3,7 +3,8 @@
 
 use crate::units::{human_bytes, human_seconds, render_table};
 
-use super::{Plan, Row};
+use super::args::Plan;
+use super::run::Row;
 
 /// The table: on the simulation the cycles, the simulated GB/s and the ideal; on every other
 /// target the wall-clock rate in MB/s (a board's GB/s and a guest's few MB/s alike readable)

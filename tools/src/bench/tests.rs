@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-use super::model::tlp_beats;
-use super::report::CSV_HEADER;
+use super::combo::{ranges_per_queue, MAX_RANGES};
+use super::model::{ideal_cycles, tlp_beats, Link};
+use super::report::{csv, svg, table, CSV_HEADER};
+use super::run::Row;
 use super::*;
+use crate::push::Op;
 
 const LINK: Link = Link {
     mps: 256,
@@ -113,6 +116,11 @@ fn csv_and_svg_shapes() {
 #[cfg(feature = "sim")]
 #[test]
 fn a_job_that_fails_ends_the_sweep_with_job_error() {
+    use std::sync::Arc;
+
+    use crate::target::Target;
+    use crate::{GlobalOpts, Outcome};
+
     #[derive(clap::Parser)]
     struct Cli {
         #[command(flatten)]
