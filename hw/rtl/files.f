@@ -27,6 +27,7 @@ peerbar_dma_rq_port.sv
 peerbar_dma_tag_pick.sv
 peerbar_dma_fbuf_banks.sv
 peerbar_dma_sgl_prefetch.sv
+peerbar_dma_push_mover.sv
 peerbar_dma_engine.sv
 peerbar_regs.sv
 peerbar_top.sv

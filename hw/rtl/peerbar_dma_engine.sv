@@ -23,8 +23,9 @@
 //   into BAR2 by peerbar_dma_rc as they arrive (any order across tags).
 // - PUSH: walks the SGL the same way and sends MemWr split at 4 KiB and MPS; payload read from
 //   BAR2 (port B) one 8-DWORD chunk ahead and byte-rotated onto the TLP's DWORD lanes; honours
-//   tready. Packets of one Data Block go back to back (the last two beats of a packet read the
-//   next packet's first chunks) unless the last beat needs a 9th DWORD.
+//   tready (the packets' plan and beats: peerbar_dma_push_mover). Packets of one Data Block go
+//   back to back (the last two beats of a packet read the next packet's first chunks) unless
+//   the last beat needs a 9th DWORD.
 // - CHECKSUM: CRC32C of the BAR2 range, 32 bytes per cycle (peerbar_dma_crc32c, pipelined: the
 //   CRC comes 5 cycles after the last block is fed to it).
 // Then (retire) the CQ entry (MemWr, after every data write of the job on the same RQ stream,
@@ -55,9 +56,7 @@ module peerbar_dma_engine
   // Number of read tags (power of two, 32..256).
   parameter int unsigned NumTags = 32,
   // Row address width of one BAR2 bank (derived, do not override).
-  localparam int unsigned RowW = Bar2SizeLog2 - 5,
-  // DWORD address width within BAR2 (derived, do not override).
-  localparam int unsigned DwW = Bar2SizeLog2 - 2
+  localparam int unsigned RowW = Bar2SizeLog2 - 5
 ) (
   input  wire logic                         clk_i,
   input  wire logic                         rst_i,
@@ -147,14 +146,6 @@ module peerbar_dma_engine
   // (The requests' DWORD counts, byte enables and RQ descriptors, and the SGL pointer checks:
   // peerbar_dma_tlp_pkg.)
 
-  // The BAR2 rows of the eight banks that hold the 8 DWORDs from DWORD c on (a chunk: bank b
-  // holds DWORD c + k where (c + k) mod 8 = b, one row further for the banks below c's).
-  function automatic logic [7:0][RowW-1:0] chunk_rows(logic [DwW-1:0] c);
-    for (int unsigned b = 0; b < 8; b++) begin
-      chunk_rows[b] = c[DwW-1:3] + ((3'(b) < c[2:0]) ? RowW'(1) : RowW'(0));
-    end
-  endfunction
-
 
   /////////////////////
   // State           //
@@ -210,25 +201,7 @@ module peerbar_dma_engine
   logic            x_zero_q, x_zero_d;    // x_len_q is 0 (kept beside it: a 32-bit zero test
                                           // is three LUT levels on the job unit's decisions)
 
-  // PUSH packet
-  logic [DwW-1:0]   p_chunk_q, p_chunk_d;  // DWORD address of the next chunk to read
-  logic [2:0]       p_lane0_q, p_lane0_d;  // bank of lane 0 of every chunk
-  logic [1:0]       p_rot_q, p_rot_d;
-  logic [8:0]       p_beat_q, p_beat_d;
-  logic [8:0]       p_beats_q, p_beats_d;
-  logic             p_multi_q, p_multi_d;  // p_beats_q >= 2 (registered: the chaining decision
-                                           // goes into the BAR2 read address)
-  logic             p_at1_q, p_at1_d;      // p_beat_q is the packet's last beat
-  logic             p_at2_q, p_at2_d;      // ... its second-to-last (registered: no 9-bit
-                                           // compare before the beat's BAR2 read)
-  logic [7:0]       p_last_keep_q, p_last_keep_d;
-  logic [RqDescW-1:0] p_desc_q, p_desc_d;
-  logic [7:0]       p_be_q, p_be_d;
-  tlp_bytes_t       p_len_q, p_len_d;
-  logic [7:0][31:0] p_lo_q, p_lo_d;
-  logic             p_need_hi_q, p_need_hi_d; // the last beat needs the chunk after it
-  logic [1:0]       p_a_q, p_a_d;          // bus address bits 1:0: payload byte of the first
-  logic [4:0]       p_hi_q, p_hi_d;        // lane of the last payload byte in the last beat
+  // PUSH packet (its registers: peerbar_dma_push_mover)
   logic             abort_q, abort_d;      // DMA reset during a PUSH packet
 
   //////////////////////////
@@ -368,28 +341,12 @@ module peerbar_dma_engine
   // PUSH beat path    //
   ///////////////////////
 
-  logic [7:0][31:0] hi_lanes;
+  // A PUSH packet's beats (peerbar_dma_push_mover, below the walker's descriptor) are offered in
+  // StPushBeats.
   logic [255:0]     push_data;
   logic             push_valid, push_last;
-  logic [7:0]       push_keep;
-  always_comb begin
-    push_valid = state_q == StPushBeats;
-    // The chunk on the memory output, lane 0 first (also the next beat's low lanes, p_lo_d).
-    for (int unsigned j = 0; j < 8; j++) begin
-      hi_lanes[j] = mem_rd_data_i[3'(p_lane0_q + 3'(j))];
-    end
-    // Only a PUSH beat's data is ever used (the RQ slice, the inline CRC); the simulation skips
-    // the rotation in other cycles.
-    push_data  = '0;
-    if (push_valid) begin
-      push_data = 256'({hi_lanes, p_lo_q} >> (8 * p_rot_q));
-      if (p_beat_q == '0) begin
-        push_data[RqDescW-1:0] = p_desc_q;
-      end
-    end
-    push_last  = p_at1_q;
-    push_keep  = push_last ? p_last_keep_q : 8'hFF;
-  end
+  logic [7:0]       push_keep, push_be;
+  assign push_valid = state_q == StPushBeats;
 
   peerbar_dma_rq_port #(
     .NumQueues (NumQueues)
@@ -411,7 +368,7 @@ module peerbar_dma_engine
     .push_data_i  (push_data),
     .push_keep_i  (push_keep),
     .push_last_i  (push_last),
-    .push_be_i    (p_be_q),
+    .push_be_i    (push_be),
     .push_jq_i    (jq_q),
     .ready_o      (rq_ready),
     .queue_busy_o (rq_queue_busy),
@@ -628,76 +585,73 @@ module peerbar_dma_engine
                           (state_q == StDesc && state_d == StPullReq));
   end
 
-  // The next PUSH packet of the current Data Block (x_addr_q, x_len_q, ptr_q; in StDesc, and
-  // during the last packet of a Data Block, the first packet of the ring's current descriptor),
-  // split at MPS-aligned addresses (see the MemRd split below). Worked out into registers (n_pkt)
-  // every cycle of a PUSH job from the cycle's registers, with what loading it needs (the
-  // packet's descriptor, byte enables, beats, last keep, the Data Block after it): they are
-  // the next packet's while nothing they depend on changed in the cycle before (n_ok_q: a
-  // packet loaded, the walker moved, the job unit changed state, or the descriptor they were
-  // worked out from was not ready). A packet is loaded from them, so the packet's size, byte
-  // enables and lanes are not on the path of the job unit's decisions; a Data Block's first
-  // packet waits a cycle for them, packets that follow back to back do not.
-
-  // A packet, and what loading it needs, from its address and its Data Block's bytes left:
-  // the MemWr (peerbar_dma_tlp_pkg::memwr) and where its payload is in BAR2.
-  typedef struct packed {
-    logic [SglDescAddressW-1:0] addr;
-    memwr_t                     w;
-    logic [DwW-1:0]             c0;         // DWORD of BAR2 holding TLP lane 0's byte
-    logic [7:0][RowW-1:0]       rows0;      // chunk_rows(c0)
-    logic [7:0][RowW-1:0]       rows8;      // chunk_rows(c0 + 8)
-    logic [B-1:0]               next_ptr;
-  } push_pkt_t;
-  function automatic push_pkt_t push_pkt(logic [SglDescAddressW-1:0] addr,
-                                         logic [SglDescLengthW-1:0] xlen, logic [B-1:0] ptr,
-                                         tlp_bytes_t mps_b);
-    logic [DwW-1:0] c0;
-    memwr_t         w;
-    w  = memwr(addr, xlen, ptr[1:0], mps_b);
-    c0 = DwW'((ptr - B'(16) - B'(addr[1:0])) >> 2);  // TLP lane 0 is BAR2 byte ptr - 16 - a
-    push_pkt.addr     = addr;
-    push_pkt.w        = w;
-    push_pkt.c0       = c0;
-    push_pkt.rows0    = chunk_rows(c0);
-    push_pkt.rows8    = chunk_rows(c0 + DwW'(8));
-    push_pkt.next_ptr = ptr + B'(w.len);
-  endfunction
-  // Both candidates are worked out, each from registers (the ring's current descriptor, and the
-  // Data Block being sent), into registers of their own, with which one the cycle's state
-  // chose (n_from_desc_q); the choice is made after them. Choosing first put the state's
-  // decode and an address multiplexer in front of the MPS split (11 LUT levels into the packet's byte enables).
-  push_pkt_t    n_desc_pkt_q, n_blk_pkt_q, n_pkt;
-  logic         n_from_desc_q;
-  logic         n_ok_q, n_chg;
-  always_ff @(posedge clk_i) begin
-    if (opcode_q == OpPush && state_q inside {StDesc, StPushSetup, StPushPrime, StPushBeats}) begin
-      n_from_desc_q <= state_q == StDesc || x_zero_q;
-      n_desc_pkt_q  <= push_pkt(d_addr, d_len, ptr_q, mps);
-      n_blk_pkt_q   <= push_pkt(x_addr_q, x_len_q, ptr_q, mps);
-    end
-    n_ok_q <= !rst_i && !n_chg;
-  end
-  assign n_pkt = n_from_desc_q ? n_desc_pkt_q : n_blk_pkt_q;
-
+  // The PUSH write mover (peerbar_dma_push_mover): the next packet of the current Data Block
+  // (x_addr_q, x_len_q, ptr_q; in StDesc, and during the last packet of a Data Block, the first
+  // packet of the ring's current descriptor) is planned into its registers every cycle of a
+  // PUSH job; they are the next packet's while nothing they depend on changed in the cycle
+  // before (pm_ok: n_chg, below: a packet loaded, the walker moved, the job unit changed state,
+  // or the descriptor they were worked out from was not ready). The job unit loads a packet
+  // from them (push_load), and the mover reads its payload from BAR2 and puts its beats out.
+  logic                       blk_end;    // the walker is done with a Data Block or skips a descriptor
+  logic                       push_load;  // load the next PUSH packet
+  logic                       n_chg;
+  logic                       pm_ok, pm_last, pm_at2, pm_can_chain;
+  logic [SglDescAddressW-1:0] pm_addr, pm_next_addr;
+  logic [SglDescLengthW-1:0]  pm_rest;
+  logic [B-1:0]               pm_next_ptr;
+  logic [7:0][RowW-1:0]       pm_rd_row;
+  tlp_bytes_t                 pm_len;
+  logic [B+1:0]               pm_pl_off;
+  logic [4:0]                 pm_pl_lo, pm_pl_hi;
+  peerbar_dma_push_mover #(
+    .Bar2SizeLog2 (Bar2SizeLog2)
+  ) u_push (
+    .clk_i            (clk_i),
+    .rst_i            (rst_i),
+    .mps_i            (mps),
+    .plan_en_i        (opcode_q == OpPush &&
+                       state_q inside {StDesc, StPushSetup, StPushPrime, StPushBeats}),
+    .plan_from_desc_i (state_q == StDesc || x_zero_q),
+    .desc_addr_i      (d_addr),
+    .desc_len_i       (d_len),
+    .blk_addr_i       (x_addr_q),
+    .blk_len_i        (x_len_q),
+    .ptr_i            (ptr_q),
+    .plan_chg_i       (n_chg),
+    .plan_ok_o        (pm_ok),
+    .plan_addr_o      (pm_addr),
+    .plan_last_o      (pm_last),
+    .plan_next_addr_o (pm_next_addr),
+    .plan_rest_o      (pm_rest),
+    .plan_next_ptr_o  (pm_next_ptr),
+    .load_i           (push_load),
+    .prime_i          (state_q == StPushPrime),
+    .beats_i          (push_valid),
+    .ready_i          (rq_ready),
+    .rd_row_o         (pm_rd_row),
+    .rd_data_i        (mem_rd_data_i),
+    .data_o           (push_data),
+    .keep_o           (push_keep),
+    .last_o           (push_last),
+    .be_o             (push_be),
+    .len_o            (pm_len),
+    .at2_o            (pm_at2),
+    .can_chain_o      (pm_can_chain),
+    .pl_off_o         (pm_pl_off),
+    .pl_lo_o          (pm_pl_lo),
+    .pl_hi_o          (pm_pl_hi)
+  );
 
   // Back-to-back PUSH packets: when the last beat needs no BAR2 chunk beyond its own, the
-  // second-to-last and last beats read the next packet's first two chunks instead. The next
-  // packet is the Data Block's next one, or, after its last, the first of the next descriptor
-  // in the ring: the walker moves past a Data Block's descriptor as its last packet is loaded
-  // (blk_adv_q), so that descriptor is the ring's current one during that packet. It follows at
-  // once only when it is a Data Block that StDesc would start right away (next_ok) and the ring
-  // needs no refill (a MemRd goes out between packets, in StDesc).
-  logic blk_end;    // the walker is done with a Data Block or skips a descriptor
-  logic push_load;  // load the next PUSH packet's parameters
+  // second-to-last and last beats read the next packet's first two chunks instead
+  // (peerbar_dma_push_mover). The next packet is the Data Block's next one, or, after its
+  // last, the first of the next descriptor in the ring: the walker moves past a Data Block's
+  // descriptor as its last packet is loaded (blk_adv_q), so that descriptor is the ring's
+  // current one during that packet. It follows at once only when it is a Data Block that
+  // StDesc would start right away (next_ok) and the ring needs no refill (a MemRd goes out
+  // between packets, in StDesc).
   logic p_chain_ok, next_ok;
-  // The BAR2 rows of the chunks a PUSH may read next, each worked out apart from the job unit's
-  // decisions, which only choose among them: the packet's next chunk (p_rows), the next
-  // packet's first and second (n_pkt.rows0, n_pkt.rows8, registered). (keep: Yosys's opt_share
-  // would otherwise move the choice in front of one row adder, after the decisions.)
-  (* keep *) logic [7:0][RowW-1:0] p_rows;
-  assign p_rows = chunk_rows(p_chunk_q);
-  assign p_chain_ok = !p_need_hi_q && p_multi_q && !abort_q && !err_pend_q;
+  assign p_chain_ok = pm_can_chain && !abort_q && !err_pend_q;
   assign next_ok = in_list_q && blk_adv_q && x_zero_q && !dcount_q[16] && d_ready &&
                    d_sub == 4'd0 && d_type == 4'h0 && !d_zero && !d_over && !d_ovf &&
                    !f_need;
@@ -856,12 +810,11 @@ module peerbar_dma_engine
     sqe_crc      = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
     crc_start    = state_q == StDecode && !hazard && !crc_busy[jw];
     crc_pl_valid = push_valid && rq_ready;
-    // Payload byte i is job byte result_q - p_a_q + i (result_q: the bytes of the job's
-    // earlier packets); beat k's lane 0 is payload byte 32k - 16 (the descriptor comes first).
-    crc_pl_pos   = (B + 2)'(result_q) + (B + 2)'({p_beat_q, 5'd0}) - (B + 2)'(16) -
-                   (B + 2)'(p_a_q);
-    crc_pl_lo    = (p_beat_q == '0) ? 5'd16 + 5'(p_a_q) : 5'd0;
-    crc_pl_hi    = push_last ? p_hi_q : 5'd31;
+    // The packet's payload byte i is job byte result_q + i (result_q: the bytes of the job's
+    // earlier packets).
+    crc_pl_pos   = (B + 2)'(result_q) + pm_pl_off;
+    crc_pl_lo    = pm_pl_lo;
+    crc_pl_hi    = pm_pl_hi;
   end
 
   peerbar_dma_crc_inline #(
@@ -1006,22 +959,6 @@ module peerbar_dma_engine
     x_addr_d      = x_addr_q;
     x_len_d       = x_len_q;
     x_zero_d      = x_zero_q;
-    p_chunk_d     = p_chunk_q;
-    p_lane0_d     = p_lane0_q;
-    p_rot_d       = p_rot_q;
-    p_beat_d      = p_beat_q;
-    p_beats_d     = p_beats_q;
-    p_multi_d     = p_multi_q;
-    p_at1_d       = p_at1_q;
-    p_at2_d       = p_at2_q;
-    p_last_keep_d = p_last_keep_q;
-    p_desc_d      = p_desc_q;
-    p_be_d        = p_be_q;
-    p_len_d       = p_len_q;
-    p_lo_d        = p_lo_q;
-    p_need_hi_d   = p_need_hi_q;
-    p_a_d         = p_a_q;
-    p_hi_d        = p_hi_q;
     abort_d       = abort_q;
 
     ld_valid = 1'b0;
@@ -1143,12 +1080,12 @@ module peerbar_dma_engine
         fail = 1'b0;
         next = 1'b0;
         st   = StSuccess;
-        // PUSH: the first chunk of the packet n_pkt describes is read in every StDesc cycle,
+        // PUSH: the first chunk of the packet the mover plans is read in every StDesc cycle,
         // whatever the walker decides, so that the BAR2 read address does not wait for the
         // descriptor's checks (a read has no effect; no PULL writes BAR2 while a PUSH runs).
         if (opcode_q == OpPush) begin
-          mem_rd_en_o = 1'b1;
-          mem_rd_row_o = n_pkt.rows0;
+          mem_rd_en_o  = 1'b1;
+          mem_rd_row_o = pm_rd_row;
         end
         if (in_list_q && dcount_q[16]) begin
           fail = 1'b1;
@@ -1201,14 +1138,13 @@ module peerbar_dma_engine
             ptr_d = ptr_q + B'(d_len);                // Bit Bucket on PULL: skip
             rem_d = rem_q - d_len;
             next  = 1'b1;
-          end else if (opcode_q == OpPush && !n_ok_q) begin
-            // PUSH: the first packet's registers (n_pkt) are worked out in this cycle.
+          end else if (opcode_q == OpPush && !pm_ok) begin
+            // PUSH: the first packet's plan is worked out in this cycle.
           end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
             // Its first chunk is read now (above).
-            rem_d       = rem_q - d_len;
-            push_load   = 1'b1;
-            p_chunk_d = n_pkt.c0 + DwW'(8);
+            rem_d     = rem_q - d_len;
+            push_load = 1'b1;
             state_d   = StPushPrime;
           end else begin
             x_addr_d = d_addr;
@@ -1255,68 +1191,50 @@ module peerbar_dma_engine
       StPushSetup: begin
         if (x_zero_q) begin
           blk_end = 1'b1;                             // the Data Block is done (below)
-        end else if (n_ok_q && reg_free && !rq_taken && !f_go) begin
-          push_load   = 1'b1;
-          mem_rd_en_o = 1'b1;
-          mem_rd_row_o = n_pkt.rows0;
-          p_chunk_d = n_pkt.c0 + DwW'(8);
-          state_d   = StPushPrime;
+        end else if (pm_ok && reg_free && !rq_taken && !f_go) begin
+          // The packet's first chunk is read now.
+          push_load    = 1'b1;
+          mem_rd_en_o  = 1'b1;
+          mem_rd_row_o = pm_rd_row;
+          state_d      = StPushPrime;
         end
       end
 
       StPushPrime: begin
-        p_lo_d      = hi_lanes;
-        mem_rd_en_o = 1'b1;
-        mem_rd_row_o = p_rows;
-        p_chunk_d = p_chunk_q + DwW'(8);
-        state_d   = StPushBeats;
+        // Its second chunk is read now.
+        mem_rd_en_o  = 1'b1;
+        mem_rd_row_o = pm_rd_row;
+        state_d      = StPushBeats;
       end
 
       StPushBeats: begin
         if (rq_ready) begin
-          logic [7:0][RowW-1:0] rd;
-          rd        = p_rows;
-          p_lo_d    = hi_lanes;
-          p_chunk_d = p_chunk_q + DwW'(8);
-          p_beat_d  = p_beat_q + 9'd1;
-          p_at1_d   = p_beat_q + 9'd2 == p_beats_q;
-          p_at2_d   = p_beat_q + 9'd3 == p_beats_q;
-          // The second-to-last beat reads the next packet's first chunk whenever the last beat
-          // needs no chunk beyond its own, chained or not (the BAR2 read address then does not
-          // wait for the chaining decision; unchained, the chunk is not used).
-          if (p_at2_q && !p_need_hi_q) begin
-            rd = n_pkt.rows0;
-          end
-          if (p_chain_ok && n_ok_q && (!x_zero_q || next_ok) && p_at2_q) begin
+          // A beat is taken: the mover reads the chunk after.
+          if (p_chain_ok && pm_ok && (!x_zero_q || next_ok) && pm_at2) begin
             chain_d = 1'b1;
           end
           if (push_last) begin
             chain_d        = 1'b0;
-            ev_o.bytes_out = p_len_q;
-            result_d       = result_q + CqEntryResultW'(p_len_q);
+            ev_o.bytes_out = pm_len;
+            result_d       = result_q + CqEntryResultW'(pm_len);
             state_d        = abort_q ? StIdle : StPushSetup;
             abort_d        = 1'b0;
-            if (p_chain_ok && chain_q && n_ok_q) begin
-              // The next packet follows on the next cycle: its first chunk is on the memory
-              // output now, its second is read now. Into the next descriptor: what StDesc
-              // does when it starts a Data Block.
+            if (p_chain_ok && chain_q && pm_ok) begin
+              // The next packet follows on the next cycle (the mover has read its first chunk
+              // and reads its second now). Into the next descriptor: what StDesc does when it
+              // starts a Data Block.
               push_load = 1'b1;
               if (x_zero_q) begin
                 rem_d    = rem_q - d_len;
                 dcount_d = dcount_q + 17'd1;
-              end
-              rd        = n_pkt.rows8;
-              p_chunk_d = n_pkt.c0 + DwW'(16);
-              for (int unsigned j = 0; j < 8; j++) begin
-                p_lo_d[j] = mem_rd_data_i[3'(n_pkt.c0[2:0] + 3'(j))];
               end
               state_d = StPushBeats;
             end else if (!abort_q && x_zero_q) begin
               blk_end = 1'b1;                   // the Data Block is done (below)
             end
           end
-          mem_rd_en_o = 1'b1;
-          mem_rd_row_o = rd;
+          mem_rd_en_o  = 1'b1;
+          mem_rd_row_o = pm_rd_row;
         end
       end
 
@@ -1350,30 +1268,16 @@ module peerbar_dma_engine
       default: state_d = StIdle;
     endcase
 
-    // Load the next PUSH packet (n_pkt): the Data Block advances past it.
+    // Load the next PUSH packet (the mover's plan): the Data Block advances past it.
     if (push_load) begin
-      p_desc_d      = n_pkt.w.desc;
-      p_be_d        = n_pkt.w.be;
-      p_len_d       = n_pkt.w.len;
-      p_rot_d       = n_pkt.w.rot;
-      p_lane0_d     = n_pkt.c0[2:0];
-      p_beat_d      = '0;
-      p_beats_d     = n_pkt.w.beats;
-      p_multi_d     = n_pkt.w.beats != 9'd1;
-      p_at1_d       = n_pkt.w.beats == 9'd1;
-      p_at2_d       = n_pkt.w.beats == 9'd2;
-      p_last_keep_d = n_pkt.w.last_keep;
-      p_need_hi_d   = n_pkt.w.need_hi;
-      p_a_d         = n_pkt.addr[1:0];
-      p_hi_d        = n_pkt.w.hi;
-      eaddr_d       = n_pkt.addr;
-      x_addr_d      = n_pkt.w.next_addr;
-      x_len_d       = n_pkt.w.rest;
-      x_zero_d      = n_pkt.w.last;
-      ptr_d         = n_pkt.next_ptr;
+      eaddr_d   = pm_addr;
+      x_addr_d  = pm_next_addr;
+      x_len_d   = pm_rest;
+      x_zero_d  = pm_last;
+      ptr_d     = pm_next_ptr;
       // The packet ends its Data Block: the walker moves past the descriptor now.
-      blk_adv_d     = 1'b0;
-      if (n_pkt.w.last && in_list_q && !d_last_in_seg) begin
+      blk_adv_d = 1'b0;
+      if (pm_last && in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - SglDescLengthW'(16);
         blk_adv_d  = 1'b1;
@@ -1419,7 +1323,7 @@ module peerbar_dma_engine
       alloc_len   = f_len;
       alloc_dest  = B'(f_dest);
     end
-    // What the next PUSH packet's registers (n_pkt) depend on changes (n_ok_q).
+    // What the next PUSH packet's plan depends on changes (pm_ok).
     n_chg = push_load || consume || walk_move || state_q == StDecode ||
             ((state_d == StDesc) != (state_q == StDesc)) ||
             ((state_q == StDesc || x_zero_q) && !d_ready);
@@ -1543,22 +1447,6 @@ module peerbar_dma_engine
       x_addr_q      <= '0;
       x_len_q       <= '0;
       x_zero_q      <= 1'b1;
-      p_chunk_q     <= '0;
-      p_lane0_q     <= '0;
-      p_rot_q       <= '0;
-      p_beat_q      <= '0;
-      p_beats_q     <= '0;
-      p_multi_q     <= 1'b0;
-      p_at1_q       <= 1'b0;
-      p_at2_q       <= 1'b0;
-      p_last_keep_q <= '0;
-      p_desc_q      <= '0;
-      p_be_q        <= '0;
-      p_len_q       <= '0;
-      p_lo_q        <= '0;
-      p_need_hi_q   <= 1'b0;
-      p_a_q         <= '0;
-      p_hi_q        <= '0;
       abort_q       <= 1'b0;
     end else begin
       state_q       <= state_d;
@@ -1588,22 +1476,6 @@ module peerbar_dma_engine
       x_addr_q      <= x_addr_d;
       x_len_q       <= x_len_d;
       x_zero_q      <= x_zero_d;
-      p_chunk_q     <= p_chunk_d;
-      p_lane0_q     <= p_lane0_d;
-      p_rot_q       <= p_rot_d;
-      p_beat_q      <= p_beat_d;
-      p_beats_q     <= p_beats_d;
-      p_multi_q     <= p_multi_d;
-      p_at1_q       <= p_at1_d;
-      p_at2_q       <= p_at2_d;
-      p_last_keep_q <= p_last_keep_d;
-      p_desc_q      <= p_desc_d;
-      p_be_q        <= p_be_d;
-      p_len_q       <= p_len_d;
-      p_lo_q        <= p_lo_d;
-      p_need_hi_q   <= p_need_hi_d;
-      p_a_q         <= p_a_d;
-      p_hi_q        <= p_hi_d;
       abort_q       <= abort_d;
     end
   end
@@ -1643,13 +1515,6 @@ module peerbar_dma_engine
       if (sqe_out_q != (({1'b0, sqe.bar2_offset} + 65'(sqe.length)) > (65'(1) << B)) ||
           sqe_zero_q != (sqe.length == '0)) begin
         $fatal(1, "peerbar_dma_engine: SQ entry checks %0d%0d stale", sqe_out_q, sqe_zero_q);
-      end
-    end
-    if (!rst_i && state_q inside {StPushPrime, StPushBeats}) begin
-      if (p_at1_q != (p_beat_q == p_beats_q - 9'd1) || p_at2_q != (p_beat_q == p_beats_q - 9'd2) ||
-          p_multi_q != (p_beats_q >= 9'd2)) begin
-        $fatal(1, "peerbar_dma_engine: p_at1_q %0d p_at2_q %0d p_multi_q %0d at beat %0d of %0d",
-               p_at1_q, p_at2_q, p_multi_q, p_beat_q, p_beats_q);
       end
     end
     if (!rst_i && state_q != StIdle) begin

@@ -49,7 +49,8 @@ done
 # run (--full) counts those whole (docs/synthesis.md). The engine's CRC32C pipeline is enforced
 # on its own (its first stage registers the masked beat, its last the CRC), and so is the register
 # slice between the engine and the block's RQ/RC (every output a flop), and so are the units split
-# out of the engine so far (sq_fetch, retire, checksum, rq_port, tag_pick, sgl_prefetch) and the engine's requester completion side
+# out of the engine so far (sq_fetch, retire, checksum, rq_port, tag_pick, sgl_prefetch,
+# push_mover) and the engine's requester completion side
 # (peerbar_dma_rc with the engine's parameters, mapped on its own), and its read tag pick
 # (tag_pick). The DMA engine and the whole top are reported only, until the engine's rework
 # brings its paths within the budget.
@@ -69,6 +70,7 @@ units=(
   "rq_port|peerbar_dma_rq_port||1|"
   "tag_pick|peerbar_dma_tag_pick||1|"
   "sgl_prefetch|peerbar_dma_sgl_prefetch||1|"
+  "push_mover|peerbar_dma_push_mover|-G Bar2SizeLog2=20|1|"
   "dma_rc|peerbar_dma_rc|-G Bar2SizeLog2=20 -G NumTags=32 -G FetchLog2=9 -G OwnW=4|1|"
 )
 full_units=(
