@@ -21,6 +21,10 @@
 // - Back to back: when the last beat needs no chunk beyond its own, the second-to-last and last
 //   beats read the next packet's first two chunks, and the job unit may load the next packet
 //   in the last beat's cycle (load_i while beats_i): its first beat follows on the next cycle.
+//   That packet's first chunk is the one read at the second-to-last beat, so the job unit
+//   chains only if plan_ok_o held from then on (the plan did not change in between).
+// - plan_ok_o is worked out in every cycle, plan_en_i or not: the job unit raises plan_chg_i in
+//   the cycle before a job's plan_en_i rises (its decode step), so a stale plan never counts.
 
 `default_nettype none
 
@@ -186,7 +190,8 @@ module peerbar_dma_push_mover
       p_need_hi_q   <= 1'b0;
       p_a_q         <= '0;
       p_hi_q        <= '0;
-    end else begin
+    end else if (load_i || prime_i || beats_i) begin
+      // (Nothing moves in other cycles; tested first, so that the simulation skips the rest.)
       if (beats_i && ready_i) begin
         p_beat_q <= p_beat_q + 9'd1;
         p_at1_q  <= p_beat_q + 9'd2 == p_beats_q;
