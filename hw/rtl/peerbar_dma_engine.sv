@@ -569,6 +569,7 @@ module peerbar_dma_engine
   logic        pr_last_q;     // ... it is the Data Block's last
   logic [18:0] pr_dbe_q;      // its DWORD count and first/last byte enables (dw_be)
   logic        pr_ok_q, pr_issue;
+  logic        pull_start;    // StDesc starts a PULL Data Block (its first MemRd's split)
   always_ff @(posedge clk_i) begin
     split_t sp, sp_desc, sp_blk;
     if (state_q inside {StDesc, StPullReq}) begin
@@ -581,8 +582,10 @@ module peerbar_dma_engine
       pr_last_q <= sp.last;
       pr_dbe_q  <= sp.dbe;
     end
-    pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) ||
-                          (state_q == StDesc && state_d == StPullReq));
+    // (pull_start, not state_d: a job that fails or is reset in this cycle goes to StFinish or
+    // StIdle, which clear pr_ok_q before any StPullReq; so the failure's owner compare stays off
+    // this path.)
+    pr_ok_q <= !rst_i && ((state_q == StPullReq && !pr_issue) || pull_start);
   end
 
   // The PUSH write mover (peerbar_dma_push_mover): the next packet of the current Data Block
@@ -593,6 +596,7 @@ module peerbar_dma_engine
   // or the descriptor they were worked out from was not ready). The job unit loads a packet
   // from them (push_load), and the mover reads its payload from BAR2 and puts its beats out.
   logic                       blk_end;    // the walker is done with a Data Block or skips a descriptor
+  logic                       rem_none;   // ... and no byte of LENGTH is left (rem_d == 0 then)
   logic                       push_load;  // load the next PUSH packet
   logic                       n_chg;
   logic                       pm_ok, pm_last, pm_at2, pm_can_chain;
@@ -806,9 +810,19 @@ module peerbar_dma_engine
   logic                     sqe_crc;   // the entry being decoded wants an inline CRC
   logic [B+1:0]             crc_pl_pos;
   logic [4:0]               crc_pl_lo, crc_pl_hi;
+  // The job unit's slot still has an inline CRC in the making, as of the cycle before. StDecode
+  // waits on this register instead of crc_busy[jw] (so the slot choice is not in front of its
+  // decisions): the slot's flag rises only when a job takes the slot (crc_start, leaving
+  // StDecode), and jw moves only at a handoff, two cycles or more before the next StDecode;
+  // so the register is never low where crc_busy[jw] is high, and a flag that falls costs at
+  // most one more cycle of waiting. (The simulation checks it below.)
+  logic                     slot_crc_busy_q;
+  always_ff @(posedge clk_i) begin
+    slot_crc_busy_q <= !rst_i && crc_busy[jw];
+  end
   always_comb begin
     sqe_crc      = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
-    crc_start    = state_q == StDecode && !hazard && !crc_busy[jw];
+    crc_start    = state_q == StDecode && !hazard && !slot_crc_busy_q;
     crc_pl_valid = push_valid && rq_ready;
     // The packet's payload byte i is job byte result_q + i (result_q: the bytes of the job's
     // earlier packets).
@@ -928,6 +942,11 @@ module peerbar_dma_engine
   // otherwise count as fetched with its bytes never coming, and that job would wait for them
   // for ever (seen in the soak, docs/verification.md).
   assign f_go = f_want && can_read && !own_err && !err_pend_q;
+  // The RQ register is free for a PUSH packet: nothing else loads it and the fetch does not want
+  // it. (Not f_go: in a cycle where the job fails, the error step ends the job whatever StDesc
+  // or StPushSetup decide, so their decisions need not wait for the failure's owner compare.)
+  logic pkt_free;
+  assign pkt_free = reg_free && !rq_taken && !(f_want && can_read);
 
   always_comb begin
     state_d       = state_q;
@@ -953,7 +972,9 @@ module peerbar_dma_engine
     dcount_d      = dcount_q;
     err_pend_d    = err_pend_q;
     blk_adv_d     = blk_adv_q;
-    chain_d       = chain_q && state_q == StPushBeats;
+    // (A chaining decision holds while the mover's plan does: the chained packet uses the
+    // first chunk read at the second-to-last beat, peerbar_dma_push_mover.)
+    chain_d       = chain_q && state_q == StPushBeats && pm_ok;
     err_st_d      = err_st_q;
     err_ea_d      = err_ea_q;
     x_addr_d      = x_addr_q;
@@ -980,6 +1001,7 @@ module peerbar_dma_engine
     consume     = 1'b0;
     walk_move   = 1'b0;
     pr_issue    = 1'b0;
+    pull_start  = 1'b0;
     push_load   = 1'b0;
     blk_end     = 1'b0;
 
@@ -1027,7 +1049,7 @@ module peerbar_dma_engine
       StDecode: begin
         logic [SqEntryBar2OffsetW-1:0] off;
         logic [SqEntryLengthW-1:0]     len;
-        if (hazard || crc_busy[jw]) begin
+        if (hazard || slot_crc_busy_q) begin
           // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
           sf_take    = 1'b1;
@@ -1140,7 +1162,7 @@ module peerbar_dma_engine
             next  = 1'b1;
           end else if (opcode_q == OpPush && !pm_ok) begin
             // PUSH: the first packet's plan is worked out in this cycle.
-          end else if (opcode_q == OpPush && reg_free && !rq_taken && !f_go) begin
+          end else if (opcode_q == OpPush && pkt_free) begin
             // PUSH: the first packet starts at once (as in StPushSetup).
             // Its first chunk is read now (above).
             rem_d     = rem_q - d_len;
@@ -1152,6 +1174,7 @@ module peerbar_dma_engine
             x_zero_d = 1'b0;                          // d_len is not 0 (skipped above)
             rem_d    = rem_q - d_len;
             state_d  = (opcode_q == OpPull) ? StPullReq : StPushSetup;
+            pull_start = opcode_q == OpPull;           // (pr_*, above)
           end
         end
         if (fail) begin
@@ -1191,7 +1214,7 @@ module peerbar_dma_engine
       StPushSetup: begin
         if (x_zero_q) begin
           blk_end = 1'b1;                             // the Data Block is done (below)
-        end else if (pm_ok && reg_free && !rq_taken && !f_go) begin
+        end else if (pm_ok && pkt_free) begin
           // The packet's first chunk is read now.
           push_load    = 1'b1;
           mem_rd_en_o  = 1'b1;
@@ -1284,6 +1307,15 @@ module peerbar_dma_engine
       end
     end
 
+    // A cycle that ends a Data Block leaves rem_q as it is, but for a Bit Bucket skipped in StDesc
+    // (rem_q - its length; one of length 0 is skipped too, with the same result). Worked out so
+    // from registers, not from rem_d, whose StDecode branch would put the SQ entry and the
+    // ordering checks in front of this decision.
+    // (Only in such a cycle: the simulation skips the compare in others.)
+    rem_none = 1'b0;
+    if (blk_end) begin
+      rem_none = rem_q == ((state_q == StDesc && d_type == 4'h1) ? SqEntryLengthW'(d_len) : '0);
+    end
     // The walker is done with the current Data Block (its last MemRd or PUSH packet is out) or
     // skips the current descriptor (zero length, a Bit Bucket): on to the next descriptor, or
     // the list ends here (short of LENGTH: the error names a skipped descriptor's address, or
@@ -1296,7 +1328,7 @@ module peerbar_dma_engine
       end else if (in_list_q && !d_last_in_seg) begin
         consume    = 1'b1;
         seg_left_d = seg_left_q - SglDescLengthW'(16);
-      end else if (rem_d == '0) begin
+      end else if (rem_none) begin
         state_d = StDrain;
       end else begin
         status_d = StSglLength;
@@ -1515,6 +1547,23 @@ module peerbar_dma_engine
       if (sqe_out_q != (({1'b0, sqe.bar2_offset} + 65'(sqe.length)) > (65'(1) << B)) ||
           sqe_zero_q != (sqe.length == '0)) begin
         $fatal(1, "peerbar_dma_engine: SQ entry checks %0d%0d stale", sqe_out_q, sqe_zero_q);
+      end
+    end
+    // The end of a Data Block sees the bytes of LENGTH left as they will be.
+    if (!rst_i && blk_end && rem_none != (rem_d == '0)) begin
+      $fatal(1, "peerbar_dma_engine: rem_none %0d with rem_d %0d", rem_none, rem_d);
+    end
+    // StDecode's wait for the slot's inline CRC is never shorter than crc_busy[jw]'s.
+    if (!rst_i && state_q == StDecode && crc_busy[jw] && !slot_crc_busy_q) begin
+      $fatal(1, "peerbar_dma_engine: slot %0d's inline CRC busy, slot_crc_busy_q low", jw);
+    end
+    // A PULL MemRd goes out from the split worked out ahead: it is the Data Block's.
+    if (!rst_i && state_q == StPullReq && pr_ok_q) begin
+      split_t sp;
+      sp = split_at(x_addr_q[11:0], x_len_q, mrrs);
+      if (sp.len != pr_len_q || sp.last != pr_last_q || sp.dbe != pr_dbe_q) begin
+        $fatal(1, "peerbar_dma_engine: PULL split %0d/%0d/%h stale (%0d/%0d/%h)", pr_len_q,
+               pr_last_q, pr_dbe_q, sp.len, sp.last, sp.dbe);
       end
     end
     if (!rst_i && state_q != StIdle) begin

@@ -203,6 +203,7 @@ module peerbar_dma_retire
   // slot and its contents are those of the last cycle, rq_id_ok_q), its vector.
   logic [JW-1:0] rh;
   logic          any, has, done, cq_go, irq_go, pend_go, irq_want, irq_now, rq_id_ok_q;
+  logic          jr_move;  // the oldest slot leaves in this cycle (its message is done)
   logic [QW-1:0] rq_id;
   logic [4:0]    vec;
   // No write in a DMA reset's cycle: it drops the slots (the engine's beat register takes nothing
@@ -241,7 +242,7 @@ module peerbar_dma_retire
   // Its CQ entry, then its MSI-X message or PBA bit; else a pending MSI-X message.
   always_comb begin
     cq_entry_t cqe;
-    jr_d      = jr_q;
+    jr_move   = 1'b0;
     irq_d     = irq_q;
     cq_tail_d = cq_tail_q;
     phase_d   = phase_q;
@@ -282,17 +283,17 @@ module peerbar_dma_retire
       irq_d              = 1'b1;
     end else if (has && irq_q) begin
       if (!irq_want) begin
-        irq_d = 1'b0;
-        jr_d  = jr_q + (JW + 1)'(1);
+        irq_d   = 1'b0;
+        jr_move = 1'b1;
       end else if (!irq_now) begin
         pba_set_o[QW'(vec)] = 1'b1;
         irq_d               = 1'b0;
-        jr_d                = jr_q + (JW + 1)'(1);
+        jr_move             = 1'b1;
       end else if (irq_go) begin
         beat_addr_o    = msix_i[QW'(vec)].addr[63:2];
         beat_payload_o = CqEntryW'(msix_i[QW'(vec)].data);
         irq_d          = 1'b0;
-        jr_d           = jr_q + (JW + 1)'(1);
+        jr_move        = 1'b1;
       end
     end else if (pend_go) begin
       beat_addr_o    = msix_i[pend_vec].addr[63:2];
@@ -307,6 +308,7 @@ module peerbar_dma_retire
         phase_d[q]   = 1'b1;
       end
     end
+    jr_d = jr_q + (JW + 1)'(jr_move);
     // DMA_CONTROL.RESET drops every slot: no CQ entry for the jobs in flight.
     if (dma_reset_i) begin
       jr_d  = jw_q + (JW + 1)'(add_i);
@@ -316,10 +318,13 @@ module peerbar_dma_retire
 
   // The oldest slot's queue selects the CQ registers and the vector: registered, so that the slot
   // choice and the queue choice are not one path. It is a cycle old after retire moves on or a job
-  // lands in the empty ring; the oldest slot waits that cycle (rq_id_ok_q low).
+  // lands in the empty ring; the oldest slot waits that cycle (rq_id_ok_q low). (From jr_move
+  // and the reset, not from jr_d == jr_q: the same wherever it matters, since a DMA reset leaves
+  // the ring empty, a job added in its cycle included; and whether a job lands in this cycle
+  // stays off the path through the pointers' adder and compare.)
   always_ff @(posedge clk_i) begin
     rq_id      <= js_q[rh].qid;
-    rq_id_ok_q <= !rst_i && jr_d == jr_q && !(add_i && slot_o == rh);
+    rq_id_ok_q <= !rst_i && !jr_move && !dma_reset_i && !(add_i && slot_o == rh);
   end
 
   always_ff @(posedge clk_i) begin

@@ -109,10 +109,60 @@ def area(name):
     return name.split(".")[0] if "." in name else "(top level)"
 
 
+def driver_map(cells, design_modules):
+    """bit -> [(input bits with their levels, cell type, cell name)]: what drives each bit
+    through a combinational arc of a cell (instances of the design's modules have none)."""
+    drivers = defaultdict(list)
+    for cname, cell in cells.items():
+        if cell["type"] in design_modules:
+            continue
+        conns = cell["connections"]
+        by_out = defaultdict(list)
+        for i, o, w in comb_arcs(cell):
+            by_out[o].append((i, w))
+        for o, ins in by_out.items():
+            for ob in conns.get(o, []):
+                if not isinstance(ob, int):
+                    continue
+                in_bits = [(b, w) for i, w in ins for b in conns.get(i, [])
+                           if isinstance(b, int)]
+                drivers[ob].append((in_bits, cell["type"], cname))
+    return drivers
+
+
+def longest_paths(drivers, roots):
+    """The longest path to each bit the roots depend on: bit -> (levels, wide muxes +
+    carries, start bit, (input bit, cell type, cell name) it comes through, or None at a
+    start). Iterative DFS; a loop is counted once."""
+    best = {}
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            b, expanded = stack.pop()
+            if b in best:
+                continue
+            if not expanded:
+                stack.append((b, True))
+                for in_bits, _t, _c in drivers.get(b, []):
+                    for ib, _w in in_bits:
+                        if ib not in best:
+                            stack.append((ib, False))
+                continue
+            val = (0, 0, b, None)
+            for in_bits, t, cname in drivers.get(b, []):
+                extra = 1 if (t in WIDE_MUX or t in CARRY) else 0
+                for ib, w in in_bits:
+                    lv, mx, st, _ = best.get(ib, (0, 0, ib, None))
+                    cand = (lv + w, mx + extra, st, (ib, t, cname))
+                    if cand[:2] > val[:2]:
+                        val = cand
+            best[b] = val
+    return best
+
+
 def analyse(module, design_modules):
     cells = module.get("cells", {})
     counts = Counter()
-    drivers = defaultdict(list)      # bit -> [(input bits, levels, cell type)]
     endpoints = []                   # (bit, where)
     for cname, cell in cells.items():
         t = cell["type"]
@@ -123,16 +173,6 @@ def analyse(module, design_modules):
             counts[kind(t)] += 1
         arcs = comb_arcs(cell) if t not in design_modules else []
         if arcs:
-            by_out = defaultdict(list)
-            for i, o, w in arcs:
-                by_out[o].append((i, w))
-            for o, ins in by_out.items():
-                for ob in conns.get(o, []):
-                    if not isinstance(ob, int):
-                        continue
-                    in_bits = [(b, w) for i, w in ins for b in conns.get(i, [])
-                               if isinstance(b, int)]
-                    drivers[ob].append((in_bits, t))
             # LUTRAM/SRL write-side inputs end paths.
             comb_ins = {i for i, _, _ in arcs}
             for p, d in cell.get("port_directions", {}).items():
@@ -153,30 +193,8 @@ def analyse(module, design_modules):
                 if isinstance(b, int):
                     endpoints.append((b, f"output {pname}"))
 
-    # Longest path to each bit: (levels, wide muxes + carries, start bit). Iterative DFS.
-    best = {}
-    for root, _ in endpoints:
-        stack = [(root, False)]
-        while stack:
-            b, expanded = stack.pop()
-            if b in best:
-                continue
-            if not expanded:
-                stack.append((b, True))
-                for in_bits, _t in drivers.get(b, []):
-                    for ib, _w in in_bits:
-                        if ib not in best:
-                            stack.append((ib, False))
-                continue
-            val = (0, 0, b)
-            for in_bits, t in drivers.get(b, []):
-                extra = 1 if (t in WIDE_MUX or t in CARRY) else 0
-                for ib, w in in_bits:
-                    lv, mx, st = best.get(ib, (0, 0, ib))  # a loop: counted once
-                    cand = (lv + w, mx + extra, st)
-                    if cand[:2] > val[:2]:
-                        val = cand
-            best[b] = val
+    # Longest path to each bit: (levels, wide muxes + carries, start bit, ...).
+    best = longest_paths(driver_map(cells, design_modules), [b for b, _ in endpoints])
 
     names = bit_names(module)
 
@@ -194,7 +212,7 @@ def analyse(module, design_modules):
 
     paths = []
     for b, where in endpoints:
-        lv, mx, st = best.get(b, (0, 0, b))
+        lv, mx, st, _ = best.get(b, (0, 0, b, None))
         end, pin = describe(b, where)
         paths.append((lv, mx, names.get(st, f"bit {st}"), end, pin))
     paths.sort(key=lambda p: (-p[0], -p[1]))
