@@ -788,13 +788,42 @@ module peerbar_dma_engine
   // - a PULL waits while an earlier PULL still writing BAR2 overlaps its range [lo, hi);
   // - a PUSH or CHECKSUM (which read BAR2 through port B) waits until no earlier PULL is still
   //   writing and no completion is being written.
-  logic       overlap, pull_pending, hazard;
+  // The check is made a cycle ahead, on the FIFO's oldest entry (hd_*: its opcode and range,
+  // registered in every cycle), into hz_q, which StDecode uses when it was made for the entry
+  // it holds (hz_ok_q: the same FIFO slot in the two cycles before, no refetch). So retire's
+  // slot pointers and the range compares are not in front of StDecode's decisions. hz_q is
+  // never stale low: what it checks against rises only when a job lands in a slot (a handoff,
+  // two cycles or more before the next StDecode); a PULL's completions are written only while
+  // it is pending. A hazard that clears costs at most one more cycle, and so does an entry
+  // that became the oldest in the cycle the job unit copied it. (The simulation checks StDecode
+  // against the check made in its own cycle.)
+  logic                      overlap, pull_pending, hazard;
+  logic [SqEntryOpcodeW-1:0] hd_op_q;
+  logic [B:0]                hd_lo_q, hd_hi_q;
+  logic [SW-1:0]             hd_slot_q;
+  logic                      hd_ok_q, hz_q, hz_ok_q;
   always_comb begin
-    unique case (sqe.opcode)
+    unique case (hd_op_q)
       OpPull:             hazard = overlap;
       OpPush, OpChecksum: hazard = pull_pending || rc_bar2_busy;
       default:            hazard = 1'b0;
     endcase
+  end
+  always_ff @(posedge clk_i) begin
+    // (Only with an entry there: the simulation skips the copy in other cycles.)
+    if (sf_head_valid) begin
+      /* verilator lint_off UNUSEDSIGNAL */
+      sq_entry_t e;
+      /* verilator lint_on UNUSEDSIGNAL */
+      e         = head_entry;
+      hd_op_q   <= e.opcode;
+      hd_lo_q   <= (B + 1)'(e.bar2_offset[B-1:0]);
+      hd_hi_q   <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
+      hd_slot_q <= sf_head_slot;
+    end
+    hd_ok_q <= !rst_i && sf_head_valid && !sf_flush;
+    hz_q    <= hazard;
+    hz_ok_q <= !rst_i && hd_ok_q && sf_head_valid && !sf_flush && sf_head_slot == hd_slot_q;
   end
 
   ///////////////////////////////
@@ -822,7 +851,7 @@ module peerbar_dma_engine
   end
   always_comb begin
     sqe_crc      = (sqe.flags & FlagCrc) != '0 && sqe.opcode inside {OpPull, OpPush};
-    crc_start    = state_q == StDecode && !hazard && !slot_crc_busy_q;
+    crc_start    = state_q == StDecode && hz_ok_q && !hz_q && !slot_crc_busy_q;
     crc_pl_valid = push_valid && rq_ready;
     // The packet's payload byte i is job byte result_q + i (result_q: the bytes of the job's
     // earlier packets).
@@ -899,9 +928,9 @@ module peerbar_dma_engine
     .add_pull_i          (opcode_q == OpPull),
     .add_lo_i            (job_lo_q),
     .add_hi_i            (job_hi_q),
-    .chk_i               (state_q == StDecode),
-    .chk_lo_i            (sqe_lo),
-    .chk_hi_i            (sqe_hi),
+    .chk_i               (hd_ok_q && state_q inside {StIdle, StDecode}),
+    .chk_lo_i            (hd_lo_q),
+    .chk_hi_i            (hd_hi_q),
     .pull_pending_o      (pull_pending),
     .overlap_o           (overlap),
     .bytes_owner_i       (rc_bytes_owner),
@@ -1049,7 +1078,7 @@ module peerbar_dma_engine
       StDecode: begin
         logic [SqEntryBar2OffsetW-1:0] off;
         logic [SqEntryLengthW-1:0]     len;
-        if (hazard || slot_crc_busy_q) begin
+        if (!hz_ok_q || hz_q || slot_crc_busy_q) begin
           // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
           sf_take    = 1'b1;
@@ -1552,6 +1581,14 @@ module peerbar_dma_engine
     // The end of a Data Block sees the bytes of LENGTH left as they will be.
     if (!rst_i && blk_end && rem_none != (rem_d == '0)) begin
       $fatal(1, "peerbar_dma_engine: rem_none %0d with rem_d %0d", rem_none, rem_d);
+    end
+    // StDecode takes its entry only when the order check made in this cycle, on the same entry,
+    // finds no hazard (hd_* are the entry's then).
+    if (!rst_i && state_q == StDecode && sf_take) begin
+      if (hazard || hd_op_q != sqe.opcode || hd_lo_q != sqe_lo || hd_hi_q != sqe_hi) begin
+        $fatal(1, "peerbar_dma_engine: entry taken with hazard %0d, checked %0d [%0d, %0d) for %0d [%0d, %0d)",
+               hazard, hd_op_q, hd_lo_q, hd_hi_q, sqe.opcode, sqe_lo, sqe_hi);
+      end
     end
     // StDecode's wait for the slot's inline CRC is never shorter than crc_busy[jw]'s.
     if (!rst_i && state_q == StDecode && crc_busy[jw] && !slot_crc_busy_q) begin

@@ -137,13 +137,11 @@ module peerbar_dma_retire
   logic               irq_q, irq_d;       // the oldest slot's CQ entry is out, MSI-X next
   logic [NumQueues-1:0][CqIdxW-1:0] cq_tail_q, cq_tail_d;
   logic [NumQueues-1:0]       phase_q, phase_d;
-  logic [NumJobs-1:0] in_ring;            // slot j holds a job
-
-  always_comb begin
-    for (int unsigned j = 0; j < NumJobs; j++) begin
-      in_ring[j] = (JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q);
-    end
-  end
+  // Slot j holds a job (it is between the ring's read and write pointers): a register of its own,
+  // set when a job lands in the slot and cleared when it leaves, so the order check and the
+  // status start from it instead of from a compare of the pointers. (The simulation checks it
+  // against the pointers.)
+  logic [NumJobs-1:0] in_ring;
   assign slot_o = jw_q[JW-1:0];
   assign full_o = (jw_q - jr_q) == (JW + 1)'(NumJobs);
 
@@ -334,6 +332,7 @@ module peerbar_dma_retire
       end
       jw_q      <= '0;
       jr_q      <= '0;
+      in_ring   <= '0;
       irq_q     <= 1'b0;
       cq_tail_q <= '0;
       phase_q   <= '1;
@@ -356,6 +355,14 @@ module peerbar_dma_retire
       end
       jw_q      <= jw_q + (JW + 1)'(add_i);
       jr_q      <= jr_d;
+      // A DMA reset drops every slot, one added in its cycle included (jr_d).
+      for (int unsigned j = 0; j < NumJobs; j++) begin
+        if (dma_reset_i || (jr_move && rh == JW'(j))) begin
+          in_ring[j] <= 1'b0;
+        end else if (add_i && slot_o == JW'(j)) begin
+          in_ring[j] <= 1'b1;
+        end
+      end
       irq_q     <= irq_d;
       cq_tail_q <= cq_tail_d;
       phase_q   <= phase_d;
@@ -376,6 +383,22 @@ module peerbar_dma_retire
     end
   end
   assign busy_o = any || pend_valid;
+
+`ifndef SYNTHESIS
+  // Simulation-only check: the slots held are those between the ring's pointers (with the
+  // ring empty and no slot held, in an idle engine's cycles, there is nothing to compare: the
+  // cheap test first).
+  always_ff @(posedge clk_i) begin
+    if (!rst_i && (jr_q != jw_q || in_ring != '0)) begin
+      for (int unsigned j = 0; j < NumJobs; j++) begin
+        if (in_ring[j] != ((JW + 1)'(JW'(JW'(j) - jr_q[JW-1:0])) < (jw_q - jr_q))) begin
+          $fatal(1, "peerbar_dma_retire: in_ring[%0d] %0d with pointers %0d, %0d", j, in_ring[j],
+                 jr_q, jw_q);
+        end
+      end
+    end
+  end
+`endif
 
 endmodule
 
