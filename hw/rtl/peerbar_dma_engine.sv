@@ -686,16 +686,15 @@ module peerbar_dma_engine
   // Its checks are made on the copy's way in too (sqe_out_q: the range runs past BAR2's end;
   // sqe_zero_q: LENGTH is 0), so StDecode's decisions start from registers, not from a 65-bit
   // adder and compare.
+  // (Its BAR2 range is the order check's, hd_lo_q / hd_hi_q below: the same entry's whenever
+  // StDecode takes it.)
   sq_entry_t  sqe;
-  logic [B:0] sqe_lo, sqe_hi;
   logic       sqe_out_q, sqe_zero_q;
   always_ff @(posedge clk_i) begin
     if (state_q == StIdle && sf_head_valid) begin
       sq_entry_t e;
       e      = head_entry;
       sqe    <= e;
-      sqe_lo <= (B + 1)'(e.bar2_offset[B-1:0]);
-      sqe_hi <= (B + 1)'(e.bar2_offset[B-1:0]) + (B + 1)'(e.length);
       sqe_out_q  <= ({1'b0, e.bar2_offset} + 65'(e.length)) > (65'(1) << B);
       sqe_zero_q <= e.length == '0;
       dp_wraps_q <= wraps(e.dptr.address, e.dptr.length);
@@ -1082,8 +1081,8 @@ module peerbar_dma_engine
           // Wait for an earlier PULL (above), or for the slot's last inline CRC to drain.
         end else begin
           sf_take    = 1'b1;
-          job_lo_d   = sqe_lo;
-          job_hi_d   = sqe_hi;
+          job_lo_d   = hd_lo_q;
+          job_hi_d   = hd_hi_q;
           off        = sqe.bar2_offset;
           len        = sqe.length;
           opcode_d   = sqe.opcode;
@@ -1585,9 +1584,12 @@ module peerbar_dma_engine
     // StDecode takes its entry only when the order check made in this cycle, on the same entry,
     // finds no hazard (hd_* are the entry's then).
     if (!rst_i && state_q == StDecode && sf_take) begin
-      if (hazard || hd_op_q != sqe.opcode || hd_lo_q != sqe_lo || hd_hi_q != sqe_hi) begin
+      logic [B:0] lo, hi;
+      lo = (B + 1)'(sqe.bar2_offset[B-1:0]);
+      hi = lo + (B + 1)'(sqe.length);
+      if (hazard || hd_op_q != sqe.opcode || hd_lo_q != lo || hd_hi_q != hi) begin
         $fatal(1, "peerbar_dma_engine: entry taken with hazard %0d, checked %0d [%0d, %0d) for %0d [%0d, %0d)",
-               hazard, hd_op_q, hd_lo_q, hd_hi_q, sqe.opcode, sqe_lo, sqe_hi);
+               hazard, hd_op_q, hd_lo_q, hd_hi_q, sqe.opcode, lo, hi);
       end
     end
     // StDecode's wait for the slot's inline CRC is never shorter than crc_busy[jw]'s.
